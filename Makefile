@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test system-run system-test venv db lint bench clean
+
+run: system-run venv db
+	$(BIN)/yishiting migrate
+	$(BIN)/yishiting load-demo
+	$(BIN)/yishiting serve --host $(HOST) --port $(PORT)
+
+test: system-test venv
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+system-run:
+	bash .ci/system.sh run
+
+system-test:
+	bash .ci/system.sh test
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+db: venv
+	$(BIN)/python -m geo.admin
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: venv
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

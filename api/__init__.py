@@ -1,0 +1,1 @@
+"""The HTTP app and the command line: routers, dependencies, schemas, error mapping. No SQL."""

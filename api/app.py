@@ -1,0 +1,37 @@
+"""The FastAPI application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors, health
+from geo.db import make_engine, make_pool, make_sessionmaker
+from geo.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool.open(wait=False)
+        try:
+            yield
+        finally:
+            app.state.pool.close()
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="议事厅 Yishiting",
+        description="桥西区居民议事厅: district layers, issues routed by location, renovation.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.pool = make_pool(settings)
+    app.state.engine = make_engine(settings)
+    app.state.sessions = make_sessionmaker(app.state.engine)
+    errors.install(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,68 @@
+"""The `yishiting` command: migrate, load-demo, serve (and more added by subcommand modules)."""
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from geo.settings import get_settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from geo.migrate import downgrade, upgrade
+
+    if args.downgrade:
+        downgrade(get_settings(), args.downgrade)
+    else:
+        upgrade(get_settings(), args.revision)
+    return 0
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    from fixtures.load import load_demo
+
+    counts = load_demo(get_settings(), progress=not args.quiet)
+    for table, n in counts.items():
+        print(f"{table:24} {n:>7}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yishiting", description="议事厅 Yishiting service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
+    p.add_argument("--revision", default="heads", help="target revision (default: heads)")
+    p.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("load-demo", help="load the demo district (idempotent)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_load_demo)
+
+    p = sub.add_parser("serve", help="serve the HTTP API and maps")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

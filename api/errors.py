@@ -1,0 +1,86 @@
+"""Every error leaves the service as RFC 9457 problem+json; this module is the only place
+that turns exceptions into responses."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import DatabaseUnavailable, YishitingError
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("yishiting")
+
+
+def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://yishiting.example/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    headers = {"Retry-After": "5"} if status in (429, 503) else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """('query', 'limit') -> 'query.limit'; ('body', 'lon') -> 'body.lon'."""
+    return ".".join(str(part) for part in loc)
+
+
+async def on_domain_error(request: Request, exc: YishitingError) -> JSONResponse:
+    return problem(request, exc.status, exc.title, exc.detail, where=exc.where, **exc.extra)
+
+
+async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"where": _where(e["loc"]), "message": e["msg"], "input": _jsonable(e.get("input"))}
+        for e in exc.errors()
+    ]
+    # OGC API asks 400 for bad query parameters; a body that fails its schema is 422.
+    in_body = any(e["loc"] and e["loc"][0] == "body" for e in exc.errors())
+    status = 422 if in_body else 400
+    first = errors[0]
+    detail = f"{first['where']}: {first['message']}"
+    return problem(request, status, "Invalid request", detail, where=first["where"], errors=errors)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, dict | list):
+        return value if len(str(value)) < 500 else None
+    return str(value)[:200]
+
+
+async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+    return problem(request, exc.status_code, title, str(exc.detail))
+
+
+async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    err = DatabaseUnavailable("The database cannot be reached; try again shortly.")
+    return await on_domain_error(request, err)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s", request.url.path)
+    return problem(request, 500, "Internal error", "An unexpected error occurred.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(YishitingError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(PoolTimeout, on_database_down)
+    app.add_exception_handler(OperationalError, on_database_down)
+    app.add_exception_handler(Exception, on_unexpected)

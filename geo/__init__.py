@@ -1,0 +1,1 @@
+"""Data model and spatial logic of Yishiting: everything that knows SQL."""

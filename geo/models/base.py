@@ -1,0 +1,40 @@
+"""Declarative base and the column helpers every spatial table shares."""
+
+from geoalchemy2 import Geometry
+from sqlalchemy import Computed, Enum, MetaData
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+# Stable constraint names so that migrations can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SRID = 4326
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def geom_column(kind: str, *, nullable: bool = False, name: str = "geom"):
+    """A WGS84 geometry column; GeoAlchemy2 adds its GiST index."""
+    return mapped_column(name, Geometry(kind, srid=SRID, spatial_index=True), nullable=nullable)
+
+
+def area_column():
+    """Area in square metres, computed by PostGIS on the spheroid, never typed in."""
+    return mapped_column(Computed("ST_Area(geom::geography)", persisted=True))
+
+
+def length_column():
+    """Length in metres, computed by PostGIS on the spheroid, never typed in."""
+    return mapped_column(Computed("ST_Length(geom::geography)", persisted=True))
+
+
+def choice(*values: str, name: str) -> Enum:
+    """A text column limited to the given values by a CHECK constraint (easy to extend)."""
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)

@@ -1,0 +1,1 @@
+"""Web map pages built with folium; they take data, not sessions."""

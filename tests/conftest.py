@@ -1,0 +1,123 @@
+"""The test database and app: a throwaway PostGIS database per test run, migrated and loaded
+with the demo district once, then cloned (CREATE DATABASE ... TEMPLATE) for tests that write."""
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from geo.admin import drop_database, ensure_database
+from geo.migrate import upgrade
+from geo.settings import DEFAULT_DATABASE_URL, Settings
+
+BASE_URL = (
+    os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+)
+
+
+def _url_for(name: str) -> str:
+    return make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def make_settings(url: str, tmp_media: str) -> Settings:
+    return Settings(DATABASE_URL=url, YISHITING_MEDIA_DIR=tmp_media, YISHITING_BASEMAP="none")
+
+
+@pytest.fixture(scope="session")
+def template_url() -> Iterator[str]:
+    """A database migrated and loaded with the demo district; tests read it, never write it."""
+    from fixtures.load import load_demo
+
+    url = _url_for(f"yishiting_test_{os.getpid()}")
+    drop_database(url)
+    ensure_database(url)
+    settings = Settings(DATABASE_URL=url)
+    upgrade(settings)
+    load_demo(settings, progress=False)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(scope="session")
+def settings(template_url: str, media_dir: str) -> Settings:
+    """Settings pointing at the shared demo database (read-only use)."""
+    return make_settings(template_url, media_dir)
+
+
+@pytest.fixture
+def fresh_settings(template_url: str, media_dir: str) -> Iterator[Settings]:
+    """Settings pointing at a private copy of the demo database, dropped afterwards."""
+    url = _url_for(f"yishiting_t_{uuid.uuid4().hex[:12]}")
+    ensure_database(url, template=make_url(template_url).database)
+    yield make_settings(url, media_dir)
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    """A client on the shared demo database, for tests that only read."""
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def fresh_client(fresh_settings: Settings) -> Iterator[TestClient]:
+    """A client on a private copy of the demo database, for tests that write."""
+    with TestClient(create_app(fresh_settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Session]:
+    """An ORM session on the demo database whose work is rolled back at the end."""
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield session
+        trans.rollback()
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+@pytest.fixture(scope="session")
+def live_url(settings: Settings) -> Iterator[str]:
+    """The app served over real HTTP on the demo database (for GDAL, OWSLib, the browser)."""
+    url, server, thread = serve(settings)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
