@@ -27,6 +27,8 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
         **{k: v for k, v in extra.items() if v is not None},
     }
     headers = {"Retry-After": "5"} if status in (429, 503) else None
+    if status == 401:  # RFC 9110: a 401 names the scheme the client should use
+        headers = {"WWW-Authenticate": 'Bearer realm="yishiting"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

@@ -1,5 +1,6 @@
 """Table models. Import every module here so that Alembic and the tests see all tables."""
 
+from geo.models.accounts import Account
 from geo.models.base import Base
 from geo.models.district import (
     Building,
@@ -18,8 +19,15 @@ from geo.models.district import (
     Subdistrict,
     Unit,
 )
+from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
 
 __all__ = [
+    "Account",
+    "Category",
+    "Issue",
+    "IssueEvent",
+    "IssuePhoto",
+    "IssueSupport",
     "Base",
     "Building",
     "ChargingStation",

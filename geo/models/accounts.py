@@ -1,0 +1,45 @@
+"""People who use the service: an account with a role, bound to a place or a department.
+
+Tokens are random and high-entropy, so the table keeps only their SHA-256 hash; the token
+itself is shown once when the account is created.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.models.base import Base, choice
+
+ROLES = ("resident", "grid", "field", "department", "planner", "admin")
+# The place an account is bound to: (kind, id) where kind is one of these.
+AREA_KINDS = ("subdistrict", "community", "compound")
+
+
+class Account(Base):
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(
+            "num_nonnulls(subdistrict_id, community_id, compound_id) <= 1", name="one_area"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(choice(*ROLES, name="account_role"), index=True)
+    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+
+    @property
+    def area(self) -> tuple[str, int] | None:
+        """The place the account is bound to, as (kind, id), or None."""
+        for kind in AREA_KINDS:
+            value = getattr(self, f"{kind}_id")
+            if value is not None:
+                return kind, value
+        return None
