@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, health
+from api import errors, health, ogc
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -34,4 +34,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(app.state.engine)
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(ogc.router)
     return app

@@ -1,0 +1,267 @@
+"""OGC API - Features Part 1 (Core, GeoJSON, OpenAPI 3.0) over the collections in geo.features.
+
+Feature bodies come from PostGIS as text; this router validates parameters, picks the
+collection and adds the links.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import ConnDep
+from geo import features
+from geo.errors import InvalidParameter
+from geo.features import LIMIT_DEFAULT, LIMIT_MAX, Collection
+
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+# Query parameters every items request may carry; any other must name a queryable.
+ITEMS_PARAMS = {"bbox", "limit", "offset", "f"}
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {}}}}
+
+
+def _link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict[str, str]:
+    link = {"href": href, "rel": rel, "type": type_}
+    if title:
+        link["title"] = title
+    return link
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + router.prefix
+
+
+def _json(body: dict[str, Any], media_type: str = JSON) -> JSONResponse:
+    return JSONResponse(body, media_type=media_type)
+
+
+# --- Parameters --------------------------------------------------------------------------
+
+
+def check_format(f: Annotated[str | None, Query(description="json (the default)")] = None) -> None:
+    if f not in (None, "json", "geojson"):
+        raise InvalidParameter("Only f=json is offered.", where="f")
+
+
+FormatDep = Annotated[None, Depends(check_format)]
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """minx,miny,maxx,maxy (or the 6-number 3D form) in CRS84; None when not given."""
+    if text is None:
+        return None
+    try:
+        nums = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidParameter(
+            "bbox must be 4 or 6 comma-separated numbers.", where="bbox"
+        ) from None
+    if len(nums) not in (4, 6) or not all(math.isfinite(v) for v in nums):
+        raise InvalidParameter("bbox must be 4 or 6 comma-separated numbers.", where="bbox")
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    minx, miny, maxx, maxy = nums
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        raise InvalidParameter("bbox longitudes must lie within -180..180.", where="bbox")
+    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter("bbox latitudes must lie within -90..90.", where="bbox")
+    if minx > maxx or miny > maxy:
+        raise InvalidParameter("bbox must be minx,miny,maxx,maxy with min <= max.", where="bbox")
+    return minx, miny, maxx, maxy
+
+
+def _integer(text: str | None, name: str, default: int, minimum: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an integer.", where=name) from None
+    if value < minimum:
+        raise InvalidParameter(f"{name} must be at least {minimum}.", where=name)
+    return value
+
+
+@dataclass(frozen=True)
+class ItemsRequest:
+    collection: Collection
+    query: features.Query
+
+
+def items_request(
+    request: Request,
+    collectionId: str,
+    _: FormatDep,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in CRS84 (lon/lat)")] = None,
+    limit: Annotated[
+        str | None,
+        Query(description=f"integer 1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped"),
+    ] = None,
+    offset: Annotated[str | None, Query(description="integer >= 0, default 0")] = None,
+) -> ItemsRequest:
+    """Validate an items request; other query parameters are equality filters on queryables."""
+    collection = features.get_collection(collectionId)
+    filters = {k: v for k, v in request.query_params.items() if k not in ITEMS_PARAMS}
+    for name in filters:
+        if name not in collection.filters:
+            raise InvalidParameter(
+                f"Unknown parameter {name!r}; queryables of {collection.id}: "
+                f"{', '.join(collection.filters) or 'none'}.",
+                where=name,
+            )
+    query = features.Query(
+        bbox=parse_bbox(bbox),
+        limit=min(_integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
+        offset=_integer(offset, "offset", 0, 0),
+        filters=filters,
+    )
+    return ItemsRequest(collection, query)
+
+
+# --- Routes ------------------------------------------------------------------------------
+
+
+@router.get("", summary="Landing page", include_in_schema=False)
+@router.get("/", summary="Landing page")
+def landing(request: Request, _: FormatDep) -> JSONResponse:
+    base = _base(request)
+    root = str(request.base_url).rstrip("/")
+    links = [
+        _link(f"{base}/", "self", title="This document"),
+        _link(
+            f"{root}{request.app.openapi_url}",
+            "service-desc",
+            "application/vnd.oai.openapi+json;version=3.0",
+            "The API definition",
+        ),
+        _link(f"{root}{request.app.docs_url}", "service-doc", "text/html", "API documentation"),
+        _link(f"{base}/conformance", "conformance", title="Conformance classes"),
+        _link(f"{base}/collections", "data", title="Feature collections"),
+    ]
+    return _json(
+        {
+            "title": "议事厅 Yishiting: 桥西区 district layers",
+            "description": "Qiaoxi District (桥西区, Zhangjiakou) as OGC API - Features layers.",
+            "links": links,
+        }
+    )
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(_: FormatDep) -> JSONResponse:
+    return _json({"conformsTo": CONFORMANCE})
+
+
+def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[str, Any]:
+    href = f"{base}/collections/{c.id}"
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "title": f"{c.title} {c.title_en}",
+        "description": c.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            _link(href, "self", title=c.title_en),
+            _link(f"{href}/items", "items", GEOJSON, f"{c.title_en} features"),
+            _link(
+                f"{href}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+                "Properties a client may filter on",
+            ),
+        ],
+    }
+    if bbox is not None:
+        doc["extent"] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
+    return doc
+
+
+@router.get("/collections", summary="The feature collections")
+def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
+    base = _base(request)
+    every = list(features.COLLECTIONS.values())
+    boxes = features.extents(conn, every)
+    return _json(
+        {
+            "collections": [_collection_doc(base, c, boxes.get(c.id)) for c in every],
+            "links": [_link(f"{base}/collections", "self")],
+        }
+    )
+
+
+@router.get("/collections/{collectionId}", summary="One feature collection")
+def collection(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
+    c = features.get_collection(collectionId)
+    bbox = features.extents(conn, [c]).get(c.id)
+    return _json(_collection_doc(_base(request), c, bbox))
+
+
+@router.get("/collections/{collectionId}/queryables", summary="Properties to filter on")
+def queryables(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
+    c = features.get_collection(collectionId)
+    href = f"{_base(request)}/collections/{c.id}/queryables"
+    schema = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": href,
+        "type": "object",
+        "title": f"{c.title} {c.title_en}",
+        "properties": features.queryables(conn, c),
+        "additionalProperties": False,
+    }
+    return _json(schema, "application/schema+json")
+
+
+@router.get(
+    "/collections/{collectionId}/items",
+    summary="Features of a collection (bbox, limit, offset, equality filters on queryables)",
+    response_class=Response,
+    responses=GEOJSON_RESPONSE,
+)
+def items(
+    request: Request, conn: ConnDep, req: Annotated[ItemsRequest, Depends(items_request)]
+) -> Response:
+    c, q = req.collection, req.query
+    page = features.items(conn, c, q)
+    url = request.url
+    links = [
+        _link(str(url), "self", GEOJSON, "This page"),
+        _link(f"{_base(request)}/collections/{c.id}", "collection", JSON, c.title_en),
+    ]
+    if q.offset + page.returned < page.matched:
+        nxt = url.include_query_params(offset=q.offset + q.limit, limit=q.limit)
+        links.append(_link(str(nxt), "next", GEOJSON, "Next page"))
+    if q.offset > 0:
+        prev = url.include_query_params(offset=max(q.offset - q.limit, 0), limit=q.limit)
+        links.append(_link(str(prev), "prev", GEOJSON, "Previous page"))
+    return Response(features.with_links(page.text, links), media_type=GEOJSON)
+
+
+@router.get(
+    "/collections/{collectionId}/items/{featureId}",
+    summary="One feature",
+    response_class=Response,
+    responses=GEOJSON_RESPONSE,
+)
+def item(
+    request: Request, collectionId: str, featureId: str, conn: ConnDep, _: FormatDep
+) -> Response:
+    c = features.get_collection(collectionId)
+    text = features.feature(conn, c, featureId)
+    href = f"{_base(request)}/collections/{c.id}"
+    links = [
+        _link(f"{href}/items/{featureId}", "self", GEOJSON, "This feature"),
+        _link(href, "collection", JSON, c.title_en),
+    ]
+    return Response(features.with_links(text, links), media_type=GEOJSON)
