@@ -20,6 +20,16 @@ from geo.models.district import (
     Unit,
 )
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
+from geo.models.renovation import (
+    Assessment,
+    ProgressEvent,
+    ProgressPhoto,
+    ProgressReview,
+    RenovationBatch,
+    RenovationItem,
+    RenovationMilestone,
+    RenovationProject,
+)
 
 __all__ = [
     "Account",
@@ -44,4 +54,12 @@ __all__ = [
     "Road",
     "Subdistrict",
     "Unit",
+    "Assessment",
+    "ProgressEvent",
+    "ProgressPhoto",
+    "ProgressReview",
+    "RenovationBatch",
+    "RenovationItem",
+    "RenovationMilestone",
+    "RenovationProject",
 ]
