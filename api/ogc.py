@@ -20,6 +20,7 @@ router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -139,12 +140,7 @@ def landing(request: Request, _: FormatDep) -> JSONResponse:
     root = str(request.base_url).rstrip("/")
     links = [
         _link(f"{base}/", "self", title="This document"),
-        _link(
-            f"{root}{request.app.openapi_url}",
-            "service-desc",
-            "application/vnd.oai.openapi+json;version=3.0",
-            "The API definition",
-        ),
+        _link(f"{base}/api", "service-desc", OPENAPI_30, "The API definition (OpenAPI 3.0)"),
         _link(f"{root}{request.app.docs_url}", "service-doc", "text/html", "API documentation"),
         _link(f"{base}/conformance", "conformance", title="Conformance classes"),
         _link(f"{base}/collections", "data", title="Feature collections"),
@@ -265,3 +261,94 @@ def item(
         _link(href, "collection", JSON, c.title_en),
     ]
     return Response(features.with_links(text, links), media_type=GEOJSON)
+
+
+# --- The API definition ------------------------------------------------------------------
+# FastAPI's own /openapi.json is OpenAPI 3.1 and names the templated items path only. OGC
+# clients want 3.0, and GDAL pushes an attribute filter to the server only when the items path
+# of that very collection lists the property as a query parameter; so the OGC part is
+# described here, per collection.
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    required = where == "path"
+    p = {"name": name, "in": where, "required": required, "schema": schema}
+    return p | {"description": description}
+
+
+PARAMETERS = {
+    "collectionId": _param("collectionId", "path", {"type": "string"}, "A collection's id"),
+    "featureId": _param("featureId", "path", {"type": "string"}, "A feature's id"),
+    "bbox": _param(
+        "bbox",
+        "query",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        "minx,miny,maxx,maxy (or 6 numbers with heights) in CRS84 (lon/lat)",
+    )
+    | {"style": "form", "explode": False},
+    "limit": _param(
+        "limit",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+        f"Features per page; a larger value is clamped to {LIMIT_MAX}",
+    ),
+    "offset": _param(
+        "offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip"
+    ),
+    "f": _param("f", "query", {"type": "string", "enum": ["json"]}, "Response format"),
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _op(summary: str, params: list[dict[str, Any]], media: str) -> dict[str, Any]:
+    problem = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [*params, _ref("f")],
+            "responses": {
+                "200": {"description": "OK", "content": {media: {"schema": {"type": "object"}}}},
+                "400": {"description": "A parameter is invalid"} | problem,
+                "404": {"description": "No such collection or feature"} | problem,
+            },
+        }
+    }
+
+
+def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    filters = [
+        _param(name, "query", {k: v for k, v in s.items() if k != "title"}, f"{name} equals")
+        for name, s in queryables.items()
+    ]
+    params = [_ref("bbox"), _ref("limit"), _ref("offset"), *filters]
+    return _op(f"Features of {title}", params, GEOJSON)
+
+
+@router.get("/api", summary="The OGC API definition (OpenAPI 3.0)")
+def api_definition(request: Request, conn: ConnDep) -> JSONResponse:
+    cid, fid = _ref("collectionId"), _ref("featureId")
+    paths: dict[str, Any] = {
+        "/": _op("Landing page", [], JSON),
+        "/conformance": _op("Conformance classes", [], JSON),
+        "/collections": _op("The feature collections", [], JSON),
+        "/collections/{collectionId}": _op("One feature collection", [cid], JSON),
+        "/collections/{collectionId}/queryables": _op(
+            "Properties to filter on", [cid], "application/schema+json"
+        ),
+        "/collections/{collectionId}/items": _items_op("a collection", {}),
+        "/collections/{collectionId}/items/{featureId}": _op("One feature", [cid, fid], GEOJSON),
+    }
+    paths["/collections/{collectionId}/items"]["get"]["parameters"].insert(0, cid)
+    for c in features.COLLECTIONS.values():
+        paths[f"/collections/{c.id}/items"] = _items_op(c.title_en, features.queryables(conn, c))
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": request.app.title, "version": request.app.version},
+        "servers": [{"url": _base(request)}],
+        "paths": paths,
+        "components": {"parameters": PARAMETERS},
+    }
+    return _json(doc, OPENAPI_30)
