@@ -35,7 +35,10 @@ def make_settings(url: str, tmp_media: str) -> Settings:
 
 @pytest.fixture(scope="session")
 def template_url() -> Iterator[str]:
-    """A database migrated and loaded with the demo district; tests read it, never write it."""
+    """A database migrated and loaded with the demo district, the template of all others.
+
+    Nothing stays connected to it: PostgreSQL copies a template only while it is unused.
+    """
     from fixtures.load import load_demo
 
     url = _url_for(f"yishiting_test_{os.getpid()}")
@@ -54,9 +57,18 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(template_url: str, media_dir: str) -> Settings:
+def shared_url(template_url: str) -> Iterator[str]:
+    """A copy of the template shared by the tests that only read."""
+    url = _url_for(f"{make_url(template_url).database}_shared")
+    ensure_database(url, template=make_url(template_url).database)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(shared_url: str, media_dir: str) -> Settings:
     """Settings pointing at the shared demo database (read-only use)."""
-    return make_settings(template_url, media_dir)
+    return make_settings(shared_url, media_dir)
 
 
 @pytest.fixture
