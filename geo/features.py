@@ -224,17 +224,13 @@ def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
         row = conn.execute(stmt, params).fetchone()
     except psycopg.errors.DataError as exc:
         # A filter value the column's type cannot read, e.g. floors=abc.
+        where = ",".join(sorted(q.filters)) or "filter"
         raise InvalidParameter(
-            f"A filter value does not fit its property: {exc.diag.message_primary}",
-            where=_guilty_filter(c, q),
+            f"{where}: the value does not fit the property ({exc.diag.message_primary}).",
+            where=where,
         ) from None
     assert row is not None
     return Page(text=row[0], matched=row[1], returned=row[2])
-
-
-def _guilty_filter(c: Collection, q: Query) -> str:
-    """The filter whose value PostgreSQL refused (the first one, when only one is given)."""
-    return ",".join(sorted(q.filters)) or "filter"
 
 
 def feature(conn: psycopg.Connection, c: Collection, feature_id: str) -> str:
