@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, health, ogc, stats
+from api import errors, health, maps, ogc, stats
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -35,5 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)
+    maps.install(app)
     app.include_router(stats.router)
     return app

@@ -1,0 +1,89 @@
+"""/maps/charging: stations sized by spaces, their 300 m coverage, the compounds left
+uncovered, and flying-wire charging complaints (issues of category ebike_charging)."""
+
+from collections.abc import Mapping
+
+from geo.settings import Settings
+from maps import styles
+from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
+
+TITLE = "电动车充电设施 E-bike charging"
+COVERAGE_URL = "/api/charging/coverage"
+FLYING_WIRE_CATEGORY = "ebike_charging"
+
+
+def build_charging(
+    settings: Settings,
+    *,
+    query: Mapping[str, str],
+    collections: dict[str, list[str]],
+    bounds: list[list[float]] | None,
+) -> PageResult:
+    """The charging page: coverage from /api/charging/coverage, complaints from the issues."""
+    problem = unknown_params(query, {})
+    if problem:
+        return PageResult(
+            error_page(page="charging", title=TITLE, message=problem, allowed={}), 400
+        )
+    issue_filters = collections.get("issues", [])
+    params = {"category": FLYING_WIRE_CATEGORY} if "category" in issue_filters else {}
+    layers = [
+        Layer(
+            "compounds",
+            "小区 Compounds",
+            "compounds",
+            styles.COMPOUND,
+            min_zoom=15,
+            visible=False,
+        ),
+        Layer(
+            "coverage",
+            "300 米服务范围 Coverage",
+            None,
+            styles.COVERAGE,
+            url=COVERAGE_URL,
+            path="coverage",
+            link_collection="charging_stations",
+        ),
+        Layer(
+            "uncovered",
+            "未覆盖小区 Uncovered compounds",
+            None,
+            styles.UNCOVERED,
+            url=COVERAGE_URL,
+            path="uncovered",
+            link_collection="compounds",
+        ),
+        Layer(
+            "stations",
+            "充电站 Stations",
+            None,
+            styles.STATION,
+            url=COVERAGE_URL,
+            path="stations",
+            link_collection="charging_stations",
+            legend_shape="circle",
+        ),
+        Layer(
+            "flying_wire",
+            "飞线充电投诉 Flying-wire complaints",
+            "issues",
+            styles.FLYING_WIRE,
+            min_zoom=12,
+            limit=5000,
+            params=params,
+            filter={"category": FLYING_WIRE_CATEGORY},
+            legend_shape="circle",
+        ),
+    ]
+    html = build_page(
+        settings,
+        page="charging",
+        title=TITLE,
+        layers=layers,
+        collections=collections,
+        view=View(bounds=bounds),
+        scripts=("yst/charging.js",),
+        panel_html='<div class="yst-panel yst-summary" id="yst-summary" aria-live="polite"></div>',
+    )
+    return PageResult(html)

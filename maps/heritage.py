@@ -1,0 +1,95 @@
+"""/maps/heritage: the fort (张家口堡) courtyards by protection level, occupancy or danger
+grade, the relics, the antique-stone road and the sewer works."""
+
+from collections.abc import Mapping
+
+from geo.settings import Settings
+from maps import styles
+from maps.base import Layer, PageResult, View, build_page, error_page
+
+TITLE = "堡子里历史街区 Heritage quarter"
+# Colour modes of the courtyards; danger grades come from the renovation records when the
+# courtyard features carry `danger_grade`, and the page then opens on them.
+MODES = {
+    "protection": ("保护级别 protection level", styles.COURTYARD),
+    "occupancy": ("腾退状态 occupancy", styles.COURTYARD_OCCUPANCY),
+    "danger": ("危房等级 danger grade", styles.COURTYARD_DANGER),
+}
+
+
+def build_heritage(
+    settings: Settings,
+    *,
+    query: Mapping[str, str],
+    collections: dict[str, list[str]],
+    bounds: list[list[float]] | None,
+) -> PageResult:
+    """The heritage page; `?colour=` picks the courtyard colouring (protection by default)."""
+    for name in query:
+        if name != "colour":
+            msg = f"未知参数 unknown parameter “{name}”; 本页接受 accepted: colour"
+            return _error(msg)
+    mode = query.get("colour", "")
+    if mode and mode not in MODES:
+        return _error(f"未知着色方式 unknown colour mode “{mode}”")
+    layers = [
+        Layer(
+            "courtyards",
+            "院落 Courtyards",
+            "courtyards",
+            MODES[mode or "protection"][1],
+            min_zoom=15,
+            limit=3000,
+        ),
+        Layer(
+            "stone_road",
+            "街巷与仿古石路 Streets, stone road",
+            "roads",
+            styles.ROAD,
+            min_zoom=14,
+            legend_shape="line",
+        ),
+        Layer(
+            "relics",
+            "文物古迹 Relics",
+            "relics",
+            styles.RELIC,
+            min_zoom=15,
+            limit=3000,
+            legend_shape="circle",
+        ),
+        Layer(
+            "sewer",
+            "污水管网工程 Sewer works",
+            "renovation_items",
+            styles.SEWER,
+            min_zoom=14,
+            filter={"project": "~污水"},
+            legend_shape="line",
+            optional=True,
+        ),
+    ]
+    html = build_page(
+        settings,
+        page="heritage",
+        title=TITLE,
+        layers=layers,
+        collections=collections,
+        view=View(bounds=bounds, zoom=16),
+        scripts=("yst/heritage.js",),
+        extra={
+            "modes": {
+                key: {"label": label, "style": style, "legend": styles.legend(label, style)}
+                for key, (label, style) in MODES.items()
+            },
+            "mode": mode,
+        },
+    )
+    return PageResult(html)
+
+
+def _error(message: str) -> PageResult:
+    allowed = {"colour": list(MODES)}
+    return PageResult(
+        error_page(page="heritage", title=TITLE, message=message, allowed=allowed), 400
+    )

@@ -1,0 +1,182 @@
+"""Colours, legends and labels of every map page, in one place.
+
+A style is a plain dict the page JavaScript understands (maps/static/yst/yst.js):
+`color` for a single colour, or `by` + `values` to colour by a property, with `labels` giving
+each value its Chinese legend text. Points may carry `radius` ({property, min, scale, max}) to be
+sized by a number. Legends are derived from the same dicts, so a colour is never typed twice.
+"""
+
+from typing import Any
+
+Style = dict[str, Any]
+
+# The council hall's five steps plus the side exits; colours run warm (new) to green (done).
+ISSUE_STEPS: dict[str, tuple[str, str]] = {
+    "collected": ("#e41a1c", "收集问题 collected"),
+    "topic": ("#ff7f00", "确定议题 topic"),
+    "deliberated": ("#984ea3", "协商议事 deliberated"),
+    "dispatched": ("#377eb8", "分流落实 dispatched"),
+    "resolved": ("#4daf4a", "已解决 resolved"),
+    "reviewed": ("#1b7837", "监督评审 reviewed"),
+    "rejected": ("#969696", "不予受理 rejected"),
+    "merged": ("#d9d9d9", "已合并 merged"),
+}
+
+STRUCTURE_STATUS: dict[str, tuple[str, str]] = {
+    "identified": ("#e31a1c", "已认定 identified"),
+    "notice_served": ("#fd8d3c", "已下达通知 notice served"),
+    "demolished": ("#fecc5c", "已拆除 demolished"),
+    "cleared": ("#a1d99b", "已清运 cleared"),
+    "reused": ("#31a354", "已再利用 reused"),
+}
+
+PROTECTION: dict[str, tuple[str, str]] = {
+    "national": ("#67000d", "全国重点文保 national"),
+    "provincial": ("#a50f15", "省级 provincial"),
+    "city": ("#ef3b2c", "市级 city"),
+    "county": ("#fc9272", "县级 county"),
+    "registered": ("#fdd0a2", "登记文物 registered"),
+    "historic_building": ("#9e9ac8", "历史建筑 historic building"),
+    "none": ("#e0d8c8", "未定级 none"),
+}
+
+OCCUPANCY: dict[str, tuple[str, str]] = {
+    "occupied": ("#d95f02", "在住 occupied"),
+    "partly": ("#fdae61", "部分腾退 partly vacated"),
+    "vacated": ("#1a9850", "已腾退 vacated"),
+}
+
+# JGJ 125 danger grades; C and D are dangerous houses.
+DANGER_GRADE: dict[str, tuple[str, str]] = {
+    "A": ("#1a9850", "A 级 安全"),
+    "B": ("#a6d96a", "B 级 基本安全"),
+    "C": ("#fdae61", "C 级 局部危房"),
+    "D": ("#d7191c", "D 级 整幢危房"),
+}
+
+ROAD_SURFACE: dict[str, tuple[str, str]] = {
+    "antique_stone": ("#8c2d04", "仿古石材铺装 antique stone"),
+    "asphalt": ("#737373", "沥青 asphalt"),
+}
+
+COMPOUND_MODEL: dict[str, tuple[str, str]] = {
+    "true": ("#33a02c", "红色物业示范小区 model compound"),
+    "false": ("#b2df8a", "小区 compound"),
+}
+
+
+def by(prop: str, table: dict[str, tuple[str, str]], **extra: Any) -> Style:
+    """A style colouring features by `prop` with the colours and labels of `table`."""
+    return {
+        "by": prop,
+        "values": {k: c for k, (c, _) in table.items()},
+        "labels": {k: label for k, (_, label) in table.items()},
+        **extra,
+    }
+
+
+def fixed(color: str, label: str, **extra: Any) -> Style:
+    """A single-colour style with its legend label."""
+    return {"color": color, "label": label, **extra}
+
+
+SUBDISTRICT = fixed("#6a3d9a", "街道 sub-district", weight=3, fillOpacity=0.02)
+COMMUNITY = fixed("#1f78b4", "社区 community", weight=1.5, fillOpacity=0.02, dashArray="4 3")
+COMPOUND = by("model_compound", COMPOUND_MODEL, weight=1, fillOpacity=0.35)
+BUILDING = fixed("#7f7f7f", "楼栋 building", weight=0.8, fillOpacity=0.5, fillColor="#d9d9d9")
+ILLEGAL = by("status", STRUCTURE_STATUS, weight=1, fillOpacity=0.7)
+STATION = fixed(
+    "#0868ac",
+    "充电站 (大小=车位数) charging station",
+    fillOpacity=0.8,
+    radius={"property": "spaces", "min": 4, "scale": 1.2, "max": 18},
+)
+COURTYARD = by("protection_level", PROTECTION, weight=0.8, fillOpacity=0.6, stroke="#5b4636")
+COURTYARD_OCCUPANCY = by("occupancy", OCCUPANCY, weight=0.8, fillOpacity=0.6, stroke="#5b4636")
+COURTYARD_DANGER = by("danger_grade", DANGER_GRADE, weight=0.8, fillOpacity=0.7, stroke="#5b4636")
+RELIC = fixed("#8c510a", "文物古迹 relic", fillOpacity=0.9, radius={"min": 4})
+ROAD = by("surface", ROAD_SURFACE, weight=3, other="#969696")
+# `alt`: the OGC collection may call the step "status".
+ISSUE = by("step", ISSUE_STEPS, alt="status", fillOpacity=0.9, radius={"min": 6}, stroke="#fff")
+HOTSPOT = fixed(
+    "#bd0026",
+    "问题热点 (大小=问题数) hotspot",
+    fillOpacity=0.25,
+    weight=2,
+    radius={"property": "count", "min": 10, "scale": 3, "max": 40},
+)
+COVERAGE = fixed("#41ab5d", "300 米服务范围 300 m coverage", fillOpacity=0.15, weight=1)
+UNCOVERED = fixed("#d7301f", "未覆盖小区 compound not covered", fillOpacity=0.35, weight=2)
+FLYING_WIRE = fixed(
+    "#e7298a", "飞线充电投诉 flying-wire complaint", fillOpacity=0.9, radius={"min": 5}
+)
+SEWER = fixed("#2171b5", "污水管网 sewer works", weight=4)
+
+# Chinese labels for the attributes shown in popups; anything else shows its own key.
+FIELD_LABELS: dict[str, str] = {
+    "id": "编号",
+    "name": "名称",
+    "address": "地址",
+    "subdistrict": "街道",
+    "subdistrict_id": "街道编号",
+    "community": "社区",
+    "community_id": "社区编号",
+    "compound": "小区",
+    "compound_id": "小区编号",
+    "building": "楼栋",
+    "property_company": "物业公司",
+    "model_compound": "示范小区",
+    "built_year": "建成年份",
+    "floors": "层数",
+    "area_m2": "面积 (m²)",
+    "length_m": "长度 (m)",
+    "kind": "类型",
+    "status": "状态",
+    "step": "议事步骤",
+    "category": "类别",
+    "description": "描述",
+    "identified_on": "认定日期",
+    "notice_served_on": "通知日期",
+    "demolished_on": "拆除日期",
+    "cleared_on": "清运日期",
+    "waste_t": "建筑垃圾 (吨)",
+    "replaced_by": "改建为",
+    "spaces": "车位",
+    "chargers": "充电桩",
+    "opened_on": "启用日期",
+    "protection_level": "保护级别",
+    "occupancy": "腾退状态",
+    "occupancy_on": "状态日期",
+    "programme_batch": "整治批次",
+    "danger_grade": "危房等级",
+    "oneway": "单行",
+    "direction": "方向",
+    "surface": "路面",
+    "supporters": "附议人数",
+    "created_at": "上报时间",
+    "level": "层级",
+    "department": "责任部门",
+}
+
+# Value translations in popups, reusing the legend tables.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "status": {k: label for k, (_, label) in STRUCTURE_STATUS.items()},
+    "step": {k: label for k, (_, label) in ISSUE_STEPS.items()},
+    "protection_level": {k: label for k, (_, label) in PROTECTION.items()},
+    "occupancy": {k: label for k, (_, label) in OCCUPANCY.items()},
+    "surface": {k: label for k, (_, label) in ROAD_SURFACE.items()},
+    "oneway": {"no": "否", "forward": "是 (顺画线方向)", "backward": "是 (逆画线方向)"},
+    "model_compound": {"true": "是", "false": "否"},
+}
+
+
+def legend(title: str, style: Style, shape: str = "box") -> dict[str, Any]:
+    """The legend block of a style: one row per value, or one row for a fixed colour."""
+    if "by" in style:
+        items = [
+            {"label": style["labels"][k], "color": c, "shape": shape}
+            for k, c in style["values"].items()
+        ]
+    else:
+        items = [{"label": style["label"], "color": style["color"], "shape": shape}]
+    return {"title": title, "items": items}

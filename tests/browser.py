@@ -1,0 +1,84 @@
+"""Headless Chromium for the map pages: Debian's /usr/bin/chromium driven by playwright's
+driver (no browser download), with every request outside 127.0.0.1 recorded and refused."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 780}
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Watch:
+    """What a page did: console errors, page errors, requests that tried to leave the host."""
+
+    console_errors: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def on_console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            self.console_errors.append(f"{msg.text} @ {msg.location.get('url', '')}")
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def route(self, route: Route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.external.append(route.request.url)
+            route.abort()
+
+
+def open_page(
+    browser: Browser, url: str, *, viewport: dict[str, int] = DESKTOP, **context: object
+) -> tuple[Page, Watch]:
+    """A new page on `url` with its watch attached before the first request."""
+    ctx = browser.new_context(viewport=viewport, locale="zh-CN", **context)  # type: ignore[arg-type]
+    page = ctx.new_page()
+    watch = Watch()
+    page.on("console", watch.on_console)
+    page.on("pageerror", lambda exc: watch.console_errors.append(f"pageerror: {exc}"))
+    page.on("request", watch.on_request)
+    page.route("**/*", watch.route)
+    page.goto(url, wait_until="load")
+    return page, watch
+
+
+def wait_drawn(page: Page, timeout_ms: int = 15_000) -> dict:
+    """Waits until the page started and has no request in flight; returns window.__yst."""
+    page.wait_for_function(
+        "window.__yst && window.__yst.ready && window.__yst.pending === 0"
+        " && window.__yst.loads > 0",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(150)  # let a moveend triggered by fitBounds start its fetch
+    page.wait_for_function("window.__yst.pending === 0", timeout=timeout_ms)
+    return page.evaluate("window.__yst")
