@@ -19,6 +19,7 @@ from geo.models.district import (
     Subdistrict,
     Unit,
 )
+from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
 from geo.models.renovation import (
     Assessment,
@@ -34,6 +35,9 @@ from geo.models.renovation import (
 __all__ = [
     "Account",
     "Category",
+    "Hall",
+    "HallDecision",
+    "HallSession",
     "Issue",
     "IssueEvent",
     "IssuePhoto",
