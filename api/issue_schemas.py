@@ -1,0 +1,177 @@
+"""Issue API schemas: Create / Transition inputs and the Public outputs.
+
+Public models list their fields explicitly, so the reporter's name and phone (kept on the
+issue row) cannot reach a response by accident.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo.coords import CRS_NAMES
+from geo.models.issues import LEVELS, STEPS
+
+# Numbers only (no "114.9" strings, no booleans) and finite (no NaN or Infinity).
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Crs = Literal[CRS_NAMES]  # type: ignore[valid-type]
+Step = Literal[STEPS]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueCreate(Strict):
+    """A pinned issue. lon/lat in degrees; for crs cgcs2000_gk send x/y metres (EPSG:4547)."""
+
+    lon: Number | None = Field(None, examples=[114.8838])
+    lat: Number | None = Field(None, examples=[40.8262])
+    x: Number | None = Field(None, description="EPSG:4547 easting (crs cgcs2000_gk)")
+    y: Number | None = Field(None, description="EPSG:4547 northing (crs cgcs2000_gk)")
+    crs: Crs = "wgs84"
+    category: str = Field(min_length=1, max_length=32, examples=["ebike_charging"])
+    description: str = Field(min_length=1, max_length=2000)
+    severity: int = Field(2, ge=1, le=3, strict=True, description="1 minor .. 3 urgent")
+    unit: int | None = Field(None, ge=1, le=99, strict=True, description="unit (单元) number")
+    reporter_name: str | None = Field(None, max_length=64, description="private")
+    reporter_phone: str | None = Field(None, max_length=32, description="private")
+
+
+class Transition(Strict):
+    to: Step
+    note: str | None = Field(None, max_length=4000)
+    lon: Number | None = None
+    lat: Number | None = None
+    crs: Crs = "wgs84"
+    owner_department_id: int | None = None
+    owner_account_id: int | None = None
+    due_on: date | None = None
+    rating: int | None = Field(None, ge=1, le=5, strict=True)
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
+class MergeRequest(Strict):
+    into: int
+    note: str | None = Field(None, max_length=4000)
+    version: int | None = None
+
+
+class Place(BaseModel):
+    id: int
+    name: str
+
+
+class DepartmentRef(BaseModel):
+    id: int
+    code: str
+    name: str
+
+
+class GridContact(BaseModel):
+    id: int
+    role: str
+
+
+class RoutingPublic(BaseModel):
+    subdistrict: Place | None
+    community: Place | None
+    compound: Place | None
+    building: Place | None
+    level: Literal[LEVELS]  # type: ignore[valid-type]
+    routed_level: str | None = None
+    department: DepartmentRef | None
+    grid_contact: GridContact | None
+    grid_chain: list[GridContact] = []
+    pairing: dict[str, Any] | None = None
+    nearest_compound_m: float | None = None
+    reason: str
+
+
+class PhotoPublic(BaseModel):
+    id: int
+    url: str
+    content_type: str
+    size_bytes: int
+    step: str
+    uploaded_at: datetime
+
+
+class InputPoint(BaseModel):
+    crs: str
+    x: float
+    y: float
+
+
+class IssuePublic(BaseModel):
+    id: int
+    lon: float
+    lat: float
+    category: str
+    description: str
+    severity: int
+    step: Step
+    level: str
+    routing: RoutingPublic
+    input: InputPoint
+    supporters: int
+    owner_department: DepartmentRef | None
+    due_on: date | None
+    decision: str | None
+    rating: int | None
+    merged_into: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    photos: list[PhotoPublic]
+
+
+class Duplicate(BaseModel):
+    id: int
+    step: str
+    supporters: int
+    description: str
+    distance_m: float
+
+
+class IssueCreated(IssuePublic):
+    possible_duplicates: list[Duplicate]
+
+
+class EventPublic(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    from_: str | None = Field(None, alias="from")
+    to: str | None
+    note: str | None
+    data: dict[str, Any] | None
+    actor: dict[str, Any] | None
+    lon: float | None
+    lat: float | None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class CategoryPublic(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    department: str
+    department_name: str | None
+    level: str
+
+
+class SupportResult(BaseModel):
+    id: int
+    supporters: int
+    counted: bool
+
+
+class ReporterContact(BaseModel):
+    """Private: only for staff allowed to contact the reporter."""
+
+    issue: int
+    account_id: int | None
+    name: str | None
+    phone: str | None

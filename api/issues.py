@@ -1,0 +1,240 @@
+"""Issues API: categories, pinning, reading, the five steps, support, merge and photos."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from api.auth import CurrentUser, OptionalUser
+from api.deps import SessionDep, SettingsDep
+from api.issue_schemas import (
+    CategoryPublic,
+    EventPublic,
+    IssueCreate,
+    IssueCreated,
+    IssuePublic,
+    MergeRequest,
+    PhotoPublic,
+    ReporterContact,
+    SupportResult,
+    Transition,
+)
+from api.ratelimit import TokenBucket
+from geo import issues, photos, steps
+from geo.access import require
+from geo.coords import input_point
+from geo.errors import Forbidden, InvalidParameter, PreconditionRequired
+from geo.models import Account
+
+router = APIRouter(prefix="/api", tags=["issues"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _limit_anonymous(request: Request, user: Account | None, what: str) -> None:
+    """Anonymous pinning, supporting and photo uploads are rate limited per client IP."""
+    if user is not None:
+        return
+    state = request.app.state
+    if not hasattr(state, "anonymous_limiter"):
+        state.anonymous_limiter = TokenBucket()
+    state.anonymous_limiter.check(_client(request), what)
+
+
+def _etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+def _expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    """The version the client last saw: If-Match ("3", W/"3") or the body's `version`.
+
+    None means "*" (any version). Neither given is 428: blind updates are refused.
+    """
+    if if_match is None:
+        if body_version is None:
+            raise PreconditionRequired(
+                "Send If-Match with the ETag from GET /api/issues/{id}, or a `version` field.",
+                where="header.If-Match",
+            )
+        return body_version
+    value = if_match.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidParameter(
+            f"If-Match {if_match!r} is not an ETag of this API.", where="header.If-Match"
+        )
+    return int(value)
+
+
+@router.get("/categories", response_model=list[CategoryPublic])
+def categories(session: SessionDep) -> list[dict]:
+    """Issue categories with their default department and level."""
+    return issues.list_categories(session)
+
+
+@router.post("/issues", status_code=201, response_model=IssueCreated)
+def pin(
+    body: IssueCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: OptionalUser,
+    idempotency_key: IdempotencyKey = None,
+) -> dict:
+    """Pin an issue; routed on creation. The same Idempotency-Key gives the same issue."""
+    _limit_anonymous(request, user, "pins")
+    created, replayed = issues.pin_issue(
+        session,
+        **body.model_dump(exclude={"reporter_name", "reporter_phone"}),
+        reporter=user,
+        reporter_name=body.reporter_name,
+        reporter_phone=body.reporter_phone,
+        idempotency_key=idempotency_key,
+    )
+    session.commit()
+    response.headers["Location"] = f"/api/issues/{created['id']}"
+    _etag(response, created["version"])
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return created
+
+
+@router.get("/issues", response_model=list[IssuePublic])
+def list_issues(
+    session: SessionDep,
+    step: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict]:
+    return issues.list_issues(session, step=step, category=category, limit=limit, offset=offset)
+
+
+@router.get("/issues/{issue_id}", response_model=IssuePublic)
+def get_issue(issue_id: int, session: SessionDep, response: Response) -> dict:
+    body = issues.issue_public(session, issue_id)
+    _etag(response, body["version"])
+    return body
+
+
+@router.get("/issues/{issue_id}/events", response_model=list[EventPublic])
+def events(issue_id: int, session: SessionDep) -> list[dict]:
+    """The append-only history: who, when, from, to, note, where the actor stood."""
+    return issues.list_events(session, issue_id)
+
+
+@router.get("/issues/{issue_id}/reporter", response_model=ReporterContact)
+def reporter(issue_id: int, session: SessionDep, user: CurrentUser) -> dict:
+    """The reporter's private contact, for staff who act on the issue."""
+    issue = issues.get_issue(session, issue_id)
+    require(session, user, issue, "read_private")
+    return issues.reporter_contact(session, issue)
+
+
+@router.post("/issues/{issue_id}/transitions", response_model=IssuePublic)
+def transition(
+    issue_id: int,
+    body: Transition,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> dict:
+    """Carry the issue one step on (If-Match or `version` required; 409 names allowed steps)."""
+    expected = _expected_version(if_match, body.version)
+    point = None
+    if body.lon is not None or body.lat is not None:
+        _, point = input_point(body.crs, body.lon, body.lat, None, None)
+    move = steps.Move(
+        to=body.to,
+        note=body.note,
+        point=point,
+        owner_department_id=body.owner_department_id,
+        owner_account_id=body.owner_account_id,
+        due_on=body.due_on,
+        rating=body.rating,
+    )
+    if expected is None:
+        expected = issues.get_issue(session, issue_id).version
+    result = steps.transition(session, issue_id, actor=user, move=move, expected_version=expected)
+    session.commit()
+    _etag(response, result["version"])
+    return result
+
+
+@router.post("/issues/{issue_id}/support", response_model=SupportResult)
+def support(issue_id: int, request: Request, session: SessionDep, user: OptionalUser) -> dict:
+    """+1 an open issue instead of pinning a duplicate (once per account or client)."""
+    _limit_anonymous(request, user, "supports")
+    result = issues.support_issue(session, issue_id, account=user, client=_client(request))
+    session.commit()
+    return result
+
+
+@router.post("/issues/{issue_id}/merge", response_model=IssuePublic)
+def merge(
+    issue_id: int,
+    body: MergeRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> dict:
+    """Staff: merge this issue into another (`into`); supporters move with it."""
+    expected = None  # merging needs no version, but one given is checked
+    if if_match is not None or body.version is not None:
+        expected = _expected_version(if_match, body.version)
+    result = steps.merge(
+        session, issue_id, into=body.into, actor=user, note=body.note, expected_version=expected
+    )
+    session.commit()
+    _etag(response, result["version"])
+    return result
+
+
+@router.post("/issues/{issue_id}/photos", status_code=201, response_model=PhotoPublic)
+def upload_photo(
+    issue_id: int,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MB")],
+) -> dict:
+    _limit_anonymous(request, user, "photos")
+    data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
+    photo = photos.attach_photo(
+        session, issue_id, data=data, account=user, media_dir=settings.media_dir
+    )
+    return {
+        "id": photo.id,
+        "url": f"/api/photos/{photo.id}",
+        "content_type": photo.content_type,
+        "size_bytes": photo.size_bytes,
+        "step": photo.step_at_upload,
+        "uploaded_at": photo.uploaded_at,
+    }
+
+
+@router.get("/photos/{photo_id}", response_class=FileResponse)
+def photo(photo_id: int, session: SessionDep, settings: SettingsDep) -> FileResponse:
+    path, content_type = photos.photo_file(session, photo_id, settings.media_dir)
+    return FileResponse(path, media_type=content_type)
+
+
+@router.post("/issues/escalate")
+def escalate(session: SessionDep, user: CurrentUser) -> list[dict]:
+    """Admin: escalate overdue issues now (also `yishiting escalate`)."""
+    if user.role != "admin":
+        raise Forbidden("Only an admin may run escalation.", where="header.Authorization")
+    moved = steps.escalate_overdue(session, datetime.now().astimezone())
+    session.commit()
+    return moved

@@ -1,0 +1,316 @@
+"""Issues: pinning (with idempotent retries), public reads, duplicates, support and events.
+
+The state machine (transitions, merge, escalation) is in geo/steps.py; photos in geo/photos.py.
+Functions here write through the session without committing: the caller commits once, so the
+issue, its routing and its first event land together or not at all.
+"""
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from geo.coords import input_point
+from geo.errors import Conflict, NotFound, Unprocessable
+from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
+from geo.models.issues import OPEN_STEPS
+from geo.routing import route_point
+
+DUPLICATE_RADIUS_M = 30.0
+MAX_DUPLICATES = 20
+
+_PUBLIC = text(
+    """
+    SELECT json_build_object(
+      'id', i.id, 'lon', ST_X(i.geom), 'lat', ST_Y(i.geom),
+      'category', i.category_code, 'description', i.description, 'severity', i.severity,
+      'step', i.step, 'level', i.level,
+      'routing', i.routing || jsonb_build_object('level', i.level,
+                                                 'routed_level', i.routing -> 'level'),
+      'input', json_build_object('crs', i.input_crs, 'x', i.input_x, 'y', i.input_y),
+      'supporters', i.supporters,
+      'owner_department', (SELECT json_build_object('id', d.id, 'code', d.code, 'name', d.name)
+                             FROM department d WHERE d.id = i.owner_department_id),
+      'due_on', i.due_on, 'decision', i.decision, 'rating', i.rating,
+      'merged_into', i.merged_into_id, 'version', i.version,
+      'created_at', i.created_at, 'updated_at', i.updated_at,
+      'photos', COALESCE((SELECT json_agg(json_build_object(
+                            'id', p.id, 'url', '/api/photos/' || p.id,
+                            'content_type', p.content_type, 'size_bytes', p.size_bytes,
+                            'step', p.step_at_upload, 'uploaded_at', p.uploaded_at)
+                          ORDER BY p.id)
+                          FROM issue_photo p WHERE p.issue_id = i.id), '[]'::json))
+    FROM issue i WHERE i.id = :id
+    """
+)
+
+_DUPLICATES = text(
+    """
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+    SELECT json_build_object('id', i.id, 'step', i.step, 'supporters', i.supporters,
+                             'description', left(i.description, 140),
+                             'distance_m', round(ST_Distance(i.geom::geography,
+                                                             p.g::geography)::numeric, 1))
+      FROM issue i, p
+     WHERE i.category_code = :category AND i.step = ANY(:steps) AND i.id <> :exclude
+       AND i.geom && ST_Envelope(ST_Buffer(p.g::geography, :radius)::geometry)
+       AND ST_DWithin(i.geom::geography, p.g::geography, :radius)
+     ORDER BY ST_Distance(i.geom::geography, p.g::geography), i.id
+     LIMIT :limit
+    """
+)
+
+_EVENTS = text(
+    """
+    SELECT json_build_object(
+      'id', e.id, 'at', e.at, 'kind', e.kind, 'from', e.from_step, 'to', e.to_step,
+      'note', e.note, 'data', e.data,
+      'actor', (SELECT json_build_object('id', a.id, 'role', a.role)
+                  FROM account a WHERE a.id = e.actor_account_id),
+      'lon', ST_X(e.geom), 'lat', ST_Y(e.geom))
+    FROM issue_event e WHERE e.issue_id = :id ORDER BY e.at, e.id
+    """
+)
+
+
+def list_categories(session: Session) -> list[dict[str, Any]]:
+    sql = text(
+        """
+        SELECT c.code, c.name, c.name_en, c.department_code AS department,
+               d.name AS department_name, c.level
+          FROM category c LEFT JOIN department d ON d.code = c.department_code
+         ORDER BY c.sort, c.code
+        """
+    )
+    return [dict(row) for row in session.execute(sql).mappings()]
+
+
+def check_category(session: Session, code: str) -> None:
+    if session.get(Category, code) is None:
+        known = ", ".join(session.scalars(select(Category.code).order_by(Category.sort)))
+        raise Unprocessable(f"Unknown category {code!r}; known: {known}.", where="body.category")
+
+
+def add_event(
+    session: Session,
+    issue_id: int,
+    kind: str,
+    *,
+    actor: Account | None = None,
+    from_step: str | None = None,
+    to_step: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    point: tuple[float, float] | None = None,
+) -> None:
+    """Append one event; `point` is where the actor stood (WGS84)."""
+    geom = func.ST_SetSRID(func.ST_MakePoint(*point), 4326) if point else None
+    session.add(
+        IssueEvent(
+            issue_id=issue_id,
+            kind=kind,
+            actor_account_id=actor.id if actor else None,
+            from_step=from_step,
+            to_step=to_step,
+            note=note,
+            data=data,
+            geom=geom,
+        )
+    )
+    session.flush()
+
+
+def pin_issue(
+    session: Session,
+    *,
+    crs: str,
+    lon: float | None,
+    lat: float | None,
+    x: float | None = None,
+    y: float | None = None,
+    category: str,
+    description: str,
+    severity: int = 2,
+    unit: int | None = None,
+    reporter: Account | None = None,
+    reporter_name: str | None = None,
+    reporter_phone: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Pin and route an issue. Returns (the created body, replayed).
+
+    With an idempotency key the insert is ON CONFLICT DO NOTHING: the unique index makes a
+    concurrent copy wait for the first one's commit, then it finds nothing inserted and
+    answers with the issue the first copy made (replayed=True).
+    """
+    sent, (wlon, wlat) = input_point(crs, lon, lat, x, y)
+    check_category(session, category)
+    routing = route_point(session, lon=wlon, lat=wlat, category=category, unit=unit)
+    values = {
+        "category_code": category,
+        "description": description,
+        "severity": severity,
+        "geom": func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326),
+        "input_crs": crs,
+        "input_x": sent[0],
+        "input_y": sent[1],
+        "step": "collected",
+        "level": routing.level,
+        "routing": routing.public(),
+        "routing_reason": routing.reason,
+        "reporter_account_id": reporter.id if reporter else None,
+        "reporter_name": reporter_name,
+        "reporter_phone": reporter_phone,
+        "idempotency_key": idempotency_key,
+        **routing.ids(),
+    }
+    stmt = (
+        insert(Issue)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
+        .returning(Issue.id)
+    )
+    issue_id = session.execute(stmt).scalar()
+    replayed = issue_id is None
+    if replayed:
+        issue_id = _replayed_issue(session, idempotency_key, crs, sent, category, description)
+    else:
+        add_event(
+            session,
+            issue_id,
+            "created",
+            actor=reporter,
+            to_step="collected",
+            note=routing.reason,
+            point=(wlon, wlat),
+        )
+    body = issue_public(session, issue_id)
+    body["possible_duplicates"] = find_duplicates(
+        session, lon=body["lon"], lat=body["lat"], category=category, exclude=issue_id
+    )
+    return body, replayed
+
+
+def _replayed_issue(
+    session: Session,
+    key: str | None,
+    crs: str,
+    sent: tuple[float, float],
+    category: str,
+    description: str,
+) -> int:
+    """The issue an earlier request with this key created; 422 if that request differed."""
+    issue = session.scalars(select(Issue).where(Issue.idempotency_key == key)).one()
+    same = (issue.input_crs, issue.input_x, issue.input_y, issue.category_code) == (
+        crs,
+        sent[0],
+        sent[1],
+        category,
+    ) and issue.description == description
+    if not same:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different issue.",
+            where="header.Idempotency-Key",
+            existing_issue=issue.id,
+        )
+    return issue.id
+
+
+def issue_public(session: Session, issue_id: int) -> dict[str, Any]:
+    """The public view of an issue (never the reporter's name or phone)."""
+    body = session.execute(_PUBLIC, {"id": issue_id}).scalar()
+    if body is None:
+        raise NotFound(f"No issue {issue_id}.", where="path.issue_id")
+    return body
+
+
+def reporter_contact(session: Session, issue: Issue) -> dict[str, Any]:
+    """The private reporter fields, for staff allowed to see them."""
+    return {
+        "issue": issue.id,
+        "account_id": issue.reporter_account_id,
+        "name": issue.reporter_name,
+        "phone": issue.reporter_phone,
+    }
+
+
+def list_issues(
+    session: Session,
+    *,
+    step: str | None = None,
+    category: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    ids = select(Issue.id).order_by(Issue.id).limit(limit).offset(offset)
+    if step:
+        ids = ids.where(Issue.step == step)
+    if category:
+        ids = ids.where(Issue.category_code == category)
+    return [issue_public(session, i) for i in session.scalars(ids)]
+
+
+def find_duplicates(
+    session: Session, *, lon: float, lat: float, category: str, exclude: int = 0
+) -> list[dict[str, Any]]:
+    """Open issues of the same category within 30 m (geodesic), nearest first."""
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "category": category,
+        "steps": list(OPEN_STEPS),
+        "exclude": exclude,
+        "radius": DUPLICATE_RADIUS_M,
+        "limit": MAX_DUPLICATES,
+    }
+    return list(session.execute(_DUPLICATES, params).scalars())
+
+
+def list_events(session: Session, issue_id: int) -> list[dict[str, Any]]:
+    issue_public(session, issue_id)  # 404 for an unknown issue
+    return list(session.execute(_EVENTS, {"id": issue_id}).scalars())
+
+
+def get_issue(session: Session, issue_id: int, *, lock: bool = False) -> Issue:
+    stmt = select(Issue).where(Issue.id == issue_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    issue = session.scalars(stmt).first()
+    if issue is None:
+        raise NotFound(f"No issue {issue_id}.", where="path.issue_id")
+    return issue
+
+
+def supporter_key(account: Account | None, client: str) -> str:
+    """One +1 per account, else per client (hashed: no raw IP is stored)."""
+    if account is not None:
+        return f"account:{account.id}"
+    return "client:" + hashlib.sha256(client.encode()).hexdigest()
+
+
+def support_issue(
+    session: Session, issue_id: int, *, account: Account | None, client: str
+) -> dict[str, Any]:
+    """Add a +1 (once per supporter); a merged issue passes it on to the one it joined."""
+    issue = get_issue(session, issue_id, lock=True)
+    while issue.step == "merged" and issue.merged_into_id is not None:
+        issue = get_issue(session, issue.merged_into_id, lock=True)
+    if issue.step not in OPEN_STEPS:
+        raise Conflict(
+            f"Issue {issue.id} is {issue.step}; only open issues take support.",
+            where="path.issue_id",
+        )
+    key = supporter_key(account, client)
+    stmt = (
+        insert(IssueSupport)
+        .values(issue_id=issue.id, supporter_key=key)
+        .on_conflict_do_nothing()
+        .returning(IssueSupport.issue_id)
+    )
+    counted = session.execute(stmt).scalar() is not None
+    if counted:
+        issue.supporters += 1
+        add_event(session, issue.id, "support", actor=account, note="+1")
+    return {"id": issue.id, "supporters": issue.supporters, "counted": counted}

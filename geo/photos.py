@@ -1,0 +1,106 @@
+"""Issue photos: checked by size and magic bytes, stored content-addressed outside the database.
+
+Files live under <media_dir>/photos/<sha[:2]>/<sha>.<ext>; the row in issue_photo is the
+metadata. A file is written to a temporary name and renamed into place (atomic), and the row is
+committed after it: if the commit fails, a file this call created is removed again, so nothing
+is left half-stored.
+"""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from geo.access import require
+from geo.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from geo.issues import add_event, get_issue
+from geo.models import Account, IssuePhoto
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type from the file's first bytes (the client's Content-Type is not trusted)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def photo_path(media_dir: str, sha256: str, content_type: str) -> Path:
+    return Path(media_dir) / "photos" / sha256[:2] / f"{sha256}.{EXTENSIONS[content_type]}"
+
+
+def _write_once(path: Path, data: bytes) -> bool:
+    """Write the file unless it exists already; True when this call created it."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def check_photo(data: bytes) -> str:
+    """Its content type, or 413/415."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PayloadTooLarge(
+            f"Photos may be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB.", where="body.file"
+        )
+    content_type = sniff(data)
+    if content_type is None:
+        raise UnsupportedMediaType("Photos must be JPEG, PNG or WebP images.", where="body.file")
+    return content_type
+
+
+def attach_photo(
+    session: Session, issue_id: int, *, data: bytes, account: Account | None, media_dir: str
+) -> IssuePhoto:
+    """Store a photo for an issue and commit its row (see the module note on atomicity)."""
+    issue = get_issue(session, issue_id, lock=True)
+    require(session, account, issue, "photo")
+    content_type = check_photo(data)
+    sha = hashlib.sha256(data).hexdigest()
+    path = photo_path(media_dir, sha, content_type)
+    created = _write_once(path, data)
+    try:
+        photo = IssuePhoto(
+            issue_id=issue.id,
+            sha256=sha,
+            content_type=content_type,
+            size_bytes=len(data),
+            step_at_upload=issue.step,
+            account_id=account.id if account else None,
+        )
+        session.add(photo)
+        session.flush()
+        add_event(session, issue.id, "photo", actor=account, data={"photo_id": photo.id})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if created:
+            path.unlink(missing_ok=True)
+        raise
+    return photo
+
+
+def photo_file(session: Session, photo_id: int, media_dir: str) -> tuple[Path, str]:
+    photo = session.get(IssuePhoto, photo_id)
+    if photo is None:
+        raise NotFound(f"No photo {photo_id}.", where="path.photo_id")
+    path = photo_path(media_dir, photo.sha256, photo.content_type)
+    if not path.exists():
+        raise NotFound(f"The file of photo {photo_id} is missing.", where="path.photo_id")
+    return path, photo.content_type

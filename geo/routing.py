@@ -1,0 +1,269 @@
+"""Spatial routing: from a WGS84 point and a category to the places, people and level that own it.
+
+Two statements on the GiST indexes: the first finds what covers the point (and the nearest
+compound within 50 m when no compound does); the second fetches names, the grid contact chain,
+the five-to-one pairing and the category's department for the places chosen.
+
+ST_Covers (not ST_Contains) so that a point on a boundary belongs somewhere; on a boundary
+shared by two polygons the lowest id wins, and the reason says so.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.errors import Unprocessable
+
+NEAR_COMPOUND_M = 50.0
+LEVEL_ORDER = ("compound", "community", "subdistrict", "district")
+
+_CANDIDATES = text(
+    """
+    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+    SELECT
+      EXISTS (SELECT 1 FROM district d, p WHERE ST_Covers(d.geom, p.g)) AS in_district,
+      (SELECT json_agg(json_build_object('id', b.id, 'parent', b.compound_id) ORDER BY b.id)
+         FROM building b, p WHERE ST_Covers(b.geom, p.g)) AS buildings,
+      (SELECT json_agg(json_build_object('id', c.id, 'parent', c.community_id) ORDER BY c.id)
+         FROM compound c, p WHERE ST_Covers(c.geom, p.g)) AS compounds,
+      (SELECT json_agg(json_build_object('id', c.id, 'parent', c.subdistrict_id) ORDER BY c.id)
+         FROM community c, p WHERE ST_Covers(c.geom, p.g)) AS communities,
+      (SELECT json_agg(json_build_object('id', s.id) ORDER BY s.id)
+         FROM subdistrict s, p WHERE ST_Covers(s.geom, p.g)) AS subdistricts,
+      (SELECT json_build_object('id', n.id, 'parent', n.community_id, 'distance_m', n.d)
+         FROM (
+           -- The box of a geodesic buffer lets the GiST index pick candidates; the exact
+           -- geodesic test and ranking follow, KNN (<->) breaking ties between equals.
+           SELECT c.id, c.community_id, ST_Distance(c.geom::geography, p.g::geography) AS d
+             FROM compound c, p
+            WHERE c.geom && ST_Envelope(ST_Buffer(p.g::geography, :near)::geometry)
+              AND ST_DWithin(c.geom::geography, p.g::geography, :near)
+            ORDER BY d, c.geom <-> p.g, c.id
+            LIMIT 1) n) AS near
+    """
+)
+
+_DETAILS = text(
+    """
+    WITH chosen AS (
+      SELECT CAST(:building AS integer) AS building, CAST(:compound AS integer) AS compound,
+             COALESCE((SELECT community_id FROM compound WHERE id = :compound),
+                      CAST(:community_geom AS integer)) AS community
+    ), ids AS (
+      SELECT ch.building, ch.compound, ch.community,
+             COALESCE((SELECT subdistrict_id FROM community WHERE id = ch.community),
+                      CAST(:subdistrict_geom AS integer)) AS subdistrict,
+             (SELECT id FROM unit WHERE building_id = ch.building AND number = :unit) AS unit
+        FROM chosen ch
+    )
+    SELECT
+      (SELECT json_build_object('id', b.id, 'name', b.name)
+         FROM building b, ids WHERE b.id = ids.building) AS building,
+      (SELECT json_build_object('id', c.id, 'name', c.name)
+         FROM compound c, ids WHERE c.id = ids.compound) AS compound,
+      (SELECT json_build_object('id', c.id, 'name', c.name)
+         FROM community c, ids WHERE c.id = ids.community) AS community,
+      (SELECT json_build_object('id', s.id, 'name', s.name)
+         FROM subdistrict s, ids WHERE s.id = ids.subdistrict) AS subdistrict,
+      (SELECT unit FROM ids) AS unit_id,
+      (SELECT json_build_object('level', c.level, 'department_code', c.department_code,
+                                'department', (SELECT json_build_object(
+                                    'id', d.id, 'code', d.code, 'name', d.name)
+                                  FROM department d WHERE d.code = c.department_code))
+         FROM category c WHERE c.code = :category) AS category,
+      (SELECT json_agg(json_build_object('id', g.id, 'role', g.role) ORDER BY g.rank, g.id)
+         FROM (SELECT gm.id, gm.role,
+                      array_position(ARRAY['unit_leader', 'building_party_group',
+                        'compound_party_branch', 'community_party_org']::text[],
+                        gm.role::text) AS rank,
+                      row_number() OVER (PARTITION BY gm.role ORDER BY gm.id) AS nth
+                 FROM grid_member gm, ids
+                WHERE (gm.role = 'unit_leader' AND gm.unit_id = ids.unit)
+                   OR (gm.role = 'building_party_group' AND gm.building_id = ids.building)
+                   OR (gm.role = 'compound_party_branch' AND gm.compound_id = ids.compound)
+                   OR (gm.role = 'community_party_org' AND gm.community_id = ids.community)) g
+        WHERE g.nth = 1) AS grid_chain,
+      (SELECT json_build_object(
+                'district_leader_id', cp.district_leader_id,
+                'subdistrict_leader_id', cp.subdistrict_leader_id,
+                'subdistrict_cadre_id', cp.subdistrict_cadre_id,
+                'community_cadre_id', cp.community_cadre_id,
+                'department', json_build_object('id', d.id, 'code', d.code, 'name', d.name))
+         FROM compound_pairing cp JOIN department d ON d.id = cp.department_id, ids
+        WHERE cp.compound_id = ids.compound) AS pairing
+    """
+)
+
+
+@dataclass
+class Routing:
+    """Where a point belongs and who answers for it; `public()` is what clients see."""
+
+    subdistrict: dict[str, Any] | None
+    community: dict[str, Any] | None
+    compound: dict[str, Any] | None
+    building: dict[str, Any] | None
+    unit_id: int | None
+    level: str
+    department: dict[str, Any] | None
+    grid_chain: list[dict[str, Any]]
+    pairing: dict[str, Any] | None
+    nearest_compound_m: float | None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    @property
+    def grid_contact(self) -> dict[str, Any] | None:
+        return self.grid_chain[0] if self.grid_chain else None
+
+    def ids(self) -> dict[str, int | None]:
+        """Foreign keys for the issue row."""
+
+        def ident(place: dict[str, Any] | None) -> int | None:
+            return place["id"] if place else None
+
+        contact = self.grid_contact
+        return {
+            "subdistrict_id": ident(self.subdistrict),
+            "community_id": ident(self.community),
+            "compound_id": ident(self.compound),
+            "building_id": ident(self.building),
+            "unit_id": self.unit_id,
+            "department_id": ident(self.department),
+            "grid_member_id": contact["id"] if contact else None,
+        }
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "subdistrict": self.subdistrict,
+            "community": self.community,
+            "compound": self.compound,
+            "building": self.building,
+            "level": self.level,
+            "department": self.department,
+            "grid_contact": self.grid_contact,
+            "grid_chain": self.grid_chain,
+            "pairing": self.pairing,
+            "nearest_compound_m": self.nearest_compound_m,
+            "reason": self.reason,
+        }
+
+
+def _first(rows: list[dict[str, Any]] | None, what: str, reasons: list[str]) -> dict | None:
+    """The lowest-id candidate; notes a shared boundary when several cover the point."""
+    if not rows:
+        return None
+    if len(rows) > 1:
+        ids = ", ".join(str(r["id"]) for r in rows)
+        reasons.append(
+            f"点在{what}共同边界上, 取最小编号 / on the shared boundary of {what}s "
+            f"{ids}: lowest id {rows[0]['id']} chosen"
+        )
+    return rows[0]
+
+
+def _choose(c: dict[str, Any], reasons: list[str]) -> dict[str, Any]:
+    """Pick the building and compound; parents follow them in SQL (a compound's grid answers
+    for it, so its community follows it even from a street)."""
+    building = _first(c["buildings"], "building", reasons)
+    compound_row = _first(c["compounds"], "compound", reasons)
+    community_row = _first(c["communities"], "community", reasons)
+    subdistrict_row = _first(c["subdistricts"], "subdistrict", reasons)
+    near = None
+    if building:
+        compound = building["parent"]
+        reasons.append(f"点在楼栋内 / inside building #{building['id']}")
+    elif compound_row:
+        compound = compound_row["id"]
+        reasons.append(f"点在小区院内 / in the yard of compound #{compound}")
+    elif c["near"]:
+        near = c["near"]
+        compound = near["id"]
+        reasons.append(
+            f"点在街巷, 最近小区 #{compound} 相距 {near['distance_m']:.1f} m / in a street: "
+            f"nearest compound #{compound} is {near['distance_m']:.1f} m away (within "
+            f"{NEAR_COMPOUND_M:.0f} m)"
+        )
+    else:
+        compound = None
+        reasons.append(
+            f"{NEAR_COMPOUND_M:.0f} m 内无小区 / no compound within {NEAR_COMPOUND_M:.0f} m: "
+            "routed to the community and sub-district around the point"
+        )
+    return {
+        "building": building["id"] if building else None,
+        "compound": compound,
+        "community_geom": community_row["id"] if community_row else None,
+        "subdistrict_geom": subdistrict_row["id"] if subdistrict_row else None,
+        "near_m": near["distance_m"] if near else None,
+    }
+
+
+def _level(default: str, r: "Routing", reasons: list[str]) -> str:
+    """The category's level, raised while the place at that level is unknown."""
+    places = {"compound": r.compound, "community": r.community, "subdistrict": r.subdistrict}
+    level = default
+    while level in places and places[level] is None:
+        higher = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1]
+        reasons.append(f"无{level}可归属, 升至 {higher} / no {level} here: raised to {higher}")
+        level = higher
+    return level
+
+
+def route_point(
+    session: Session, *, lon: float, lat: float, category: str, unit: int | None = None
+) -> Routing:
+    """Route a WGS84 point; Unprocessable when it lies outside the district."""
+    cand = (
+        session.execute(_CANDIDATES, {"lon": lon, "lat": lat, "near": NEAR_COMPOUND_M})
+        .mappings()
+        .one()
+    )
+    if not cand["in_district"]:
+        raise Unprocessable(
+            f"The point ({lon:.6f}, {lat:.6f}) lies outside Qiaoxi District (桥西区).",
+            where="body.lon",
+        )
+    reasons: list[str] = []
+    chosen = _choose(dict(cand), reasons)
+    near_m = chosen.pop("near_m")
+    params = {**chosen, "unit": unit, "category": category}
+    d = session.execute(_DETAILS, params).mappings().one()
+    if d["category"] is None:
+        raise Unprocessable(f"Unknown category {category!r}.", where="body.category")
+    if unit is not None and d["unit_id"] is None:
+        reasons.append(f"未找到第{unit}单元 / unit {unit} not found in the building: ignored")
+    routing = Routing(
+        subdistrict=d["subdistrict"],
+        community=d["community"],
+        compound=d["compound"],
+        building=d["building"],
+        unit_id=d["unit_id"],
+        level="",
+        department=d["category"]["department"],
+        grid_chain=d["grid_chain"] or [],
+        pairing=d["pairing"],
+        nearest_compound_m=near_m,
+        reasons=reasons,
+    )
+    routing.level = _level(d["category"]["level"], routing, reasons)
+    _explain_people(routing, d["category"]["department_code"], reasons)
+    return routing
+
+
+def _explain_people(r: Routing, department_code: str, reasons: list[str]) -> None:
+    contact = r.grid_contact
+    if contact:
+        reasons.append(f"网格联系人 / grid contact: {contact['role']} #{contact['id']}")
+    else:
+        reasons.append("无网格联系人 / no grid contact found for these places")
+    if r.department:
+        reasons.append(f"责任部门 / department: {r.department['name']} ({department_code})")
+    else:
+        reasons.append(f"部门 {department_code} 未登记 / department {department_code} not loaded")
+    reasons.append(f"层级 / level: {r.level}")

@@ -1,0 +1,296 @@
+"""The council hall's five steps as a state machine, plus merge and escalation.
+
+collected -> topic -> deliberated -> dispatched -> resolved -> reviewed; any open step may be
+rejected; merging (POST /merge) ends an issue as `merged`. An unsatisfied review (rating 1 or
+2) reopens the issue to `dispatched` with the same owner and a fresh due date: the work was
+agreed and assigned already, it was done badly, so it goes back to whoever must redo it
+(the events record both the review and the reopening).
+
+Concurrency: each change locks the row (SELECT ... FOR UPDATE), checks the version the client
+last saw (412 on mismatch) and bumps it.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.access import require
+from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from geo.issues import add_event, get_issue, issue_public
+from geo.models import Account, Department, Issue
+from geo.models.issues import LEVELS, OPEN_STEPS
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "collected": ("topic", "rejected"),
+    "topic": ("deliberated", "rejected"),
+    "deliberated": ("dispatched", "rejected"),
+    "dispatched": ("resolved", "rejected"),
+    "resolved": ("reviewed",),
+    "reviewed": (),
+    "rejected": (),
+    "merged": (),
+}
+RESOLVE_WITHIN_M = 100.0
+UNSATISFIED_RATING = 2  # this rating or lower reopens the issue
+# Days an issue may stay open at a level before it escalates one level up.
+LEVEL_DEADLINE_DAYS = {"compound": 3, "community": 7, "subdistrict": 15, "district": 30}
+
+
+@dataclass
+class Move:
+    """A requested transition and what the step it leads to needs."""
+
+    to: str
+    note: str | None = None
+    point: tuple[float, float] | None = None  # where the actor stands (WGS84)
+    owner_department_id: int | None = None
+    owner_account_id: int | None = None
+    due_on: date | None = None
+    rating: int | None = None
+
+
+def check_version(issue: Issue, expected: int) -> None:
+    if issue.version != expected:
+        raise PreconditionFailed(
+            f"Issue {issue.id} is at version {issue.version}, not {expected}: "
+            "reload it and try again.",
+            where="header.If-Match",
+            current_version=issue.version,
+        )
+
+
+def transition(
+    session: Session, issue_id: int, *, actor: Account, move: Move, expected_version: int
+) -> dict[str, Any]:
+    """Carry an issue one step on; returns its public view."""
+    issue = get_issue(session, issue_id, lock=True)
+    allowed = TRANSITIONS[issue.step]
+    if move.to not in allowed:
+        hint = " (merging is POST /api/issues/{id}/merge)" if move.to == "merged" else ""
+        raise Conflict(
+            f"Issue {issue.id} is {issue.step}: it cannot go to {move.to}{hint}. "
+            f"Allowed: {', '.join(allowed) or 'none (final step)'}.",
+            where="body.to",
+            allowed=list(allowed),
+        )
+    require(session, actor, issue, move.to)
+    check_version(issue, expected_version)
+    before = issue.step
+    data = _apply(session, issue, move)
+    issue.step = move.to
+    _bump(issue)
+    add_event(
+        session,
+        issue.id,
+        "transition",
+        actor=actor,
+        from_step=before,
+        to_step=move.to,
+        note=move.note,
+        data=data or None,
+        point=move.point,
+    )
+    if move.to == "reviewed" and move.rating is not None and move.rating <= UNSATISFIED_RATING:
+        _reopen(session, issue, actor)
+    session.flush()
+    return issue_public(session, issue.id)
+
+
+def _bump(issue: Issue) -> None:
+    issue.version += 1
+    issue.updated_at = datetime.now().astimezone()
+
+
+def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
+    """Check and record what the target step needs; returns event data."""
+    if move.to in ("deliberated", "rejected") and not (move.note and move.note.strip()):
+        what = "the hall's decision" if move.to == "deliberated" else "the reason"
+        raise Unprocessable(f"Going to {move.to} needs a note with {what}.", where="body.note")
+    if move.to == "deliberated":
+        issue.decision = move.note
+    if move.to == "dispatched":
+        return _dispatch(session, issue, move)
+    if move.to == "resolved":
+        return _resolve(session, issue, move)
+    if move.to == "reviewed":
+        if move.rating is None:
+            raise Unprocessable("A review needs a rating from 1 to 5.", where="body.rating")
+        issue.rating = move.rating
+        return {"rating": move.rating}
+    return {}
+
+
+def _dispatch(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
+    department = move.owner_department_id or issue.department_id
+    if department is None:
+        raise Unprocessable(
+            "No owner department: the category's department is not loaded; name one.",
+            where="body.owner_department_id",
+        )
+    if session.get(Department, department) is None:
+        raise Unprocessable(f"No department {department}.", where="body.owner_department_id")
+    if move.owner_account_id is not None and session.get(Account, move.owner_account_id) is None:
+        raise Unprocessable(f"No account {move.owner_account_id}.", where="body.owner_account_id")
+    today = date.today()
+    due = move.due_on or today + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
+    if due < today:
+        raise Unprocessable(f"The due date {due} is in the past.", where="body.due_on")
+    issue.owner_department_id = department
+    issue.owner_account_id = move.owner_account_id
+    issue.due_on = due
+    return {"owner_department_id": department, "due_on": due.isoformat()}
+
+
+def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
+    """Resolution needs the actor on site (within 100 m) and a photo taken after dispatch."""
+    if move.point is None:
+        raise Unprocessable(
+            "Resolving needs lon/lat of where you stand (within 100 m of the issue).",
+            where="body.lon",
+        )
+    distance = session.execute(
+        text(
+            "SELECT ST_Distance(geom::geography, "
+            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM issue WHERE id = :id"
+        ),
+        {"lon": move.point[0], "lat": move.point[1], "id": issue.id},
+    ).scalar_one()
+    if distance > RESOLVE_WITHIN_M:
+        raise Unprocessable(
+            f"You stand {distance:.0f} m from the issue; resolving needs you within "
+            f"{RESOLVE_WITHIN_M:.0f} m.",
+            where="body.lon",
+            distance_m=round(distance, 1),
+        )
+    photos = session.execute(
+        text("SELECT count(*) FROM issue_photo WHERE issue_id = :id AND step_at_upload = :s"),
+        {"id": issue.id, "s": "dispatched"},
+    ).scalar_one()
+    if not photos:
+        raise Conflict(
+            f"Issue {issue.id} has no photo added since dispatch; POST one to "
+            f"/api/issues/{issue.id}/photos first.",
+            where="photos",
+        )
+    return {"distance_m": round(distance, 1), "photos_since_dispatch": photos}
+
+
+def _reopen(session: Session, issue: Issue, actor: Account) -> None:
+    issue.step = "dispatched"
+    issue.due_on = date.today() + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
+    _bump(issue)
+    add_event(
+        session,
+        issue.id,
+        "transition",
+        actor=actor,
+        from_step="reviewed",
+        to_step="dispatched",
+        note=f"评价不满意 (rating {issue.rating}), 重新分流 / unsatisfied review reopens it",
+        data={"due_on": issue.due_on.isoformat()},
+    )
+
+
+def merge(
+    session: Session,
+    source_id: int,
+    *,
+    into: int,
+    actor: Account,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Merge `source_id` into `into`: the source ends `merged`, its supporters move over."""
+    if source_id == into:
+        raise Unprocessable("An issue cannot be merged into itself.", where="body.into")
+    # Lock both rows in id order so that two opposite merges cannot deadlock.
+    rows: dict[int, Issue] = {}
+    for i in sorted((source_id, into)):
+        try:
+            rows[i] = get_issue(session, i, lock=True)
+        except NotFound as exc:
+            exc.where = "path.issue_id" if i == source_id else "body.into"
+            raise
+    source, target = rows[source_id], rows[into]
+    for issue in (source, target):
+        if issue.step not in OPEN_STEPS:
+            raise Conflict(f"Issue {issue.id} is {issue.step}; only open issues merge.")
+        require(session, actor, issue, "merge")
+    if expected_version is not None:
+        check_version(source, expected_version)
+    moved = session.execute(
+        text(
+            """
+            INSERT INTO issue_support (issue_id, supporter_key, at)
+            SELECT :into, supporter_key, at FROM issue_support WHERE issue_id = :source
+            UNION ALL SELECT :into, 'issue:' || :source, now()
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        {"into": into, "source": source_id},
+    ).rowcount
+    before = source.step
+    source.step, source.merged_into_id = "merged", into
+    target.supporters += moved
+    _bump(source)
+    _bump(target)
+    add_event(
+        session,
+        source.id,
+        "merge",
+        actor=actor,
+        from_step=before,
+        to_step="merged",
+        note=note,
+        data={"into": into},
+    )
+    add_event(session, into, "merge", actor=actor, note=note, data={"merged_from": source_id})
+    session.flush()
+    return issue_public(session, source_id)
+
+
+def escalate_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Move open issues past their level's deadline one level up, each with an event."""
+    rows = session.execute(
+        text(
+            """
+            UPDATE issue i
+               SET level = s.next_level, level_since = :now, version = i.version + 1,
+                   updated_at = :now
+              FROM (SELECT id, level AS old_level,
+                           (ARRAY['community', 'subdistrict', 'district'])[
+                               array_position(ARRAY['compound', 'community', 'subdistrict'],
+                                              level::text)] AS next_level
+                      FROM issue
+                     WHERE step = ANY(:open) AND level <> 'district'
+                       AND level_since + make_interval(
+                             days => (CAST(:deadlines AS jsonb) ->> level::text)::int) < :now
+                     ORDER BY id
+                       FOR UPDATE) s
+             WHERE i.id = s.id
+            RETURNING i.id, s.old_level, s.next_level
+            """
+        ),
+        {"now": now, "open": list(OPEN_STEPS), "deadlines": _deadlines_json()},
+    ).all()
+    moved = []
+    for issue_id, old, new in rows:
+        days = LEVEL_DEADLINE_DAYS[old]
+        add_event(
+            session,
+            issue_id,
+            "escalated",
+            note=f"超过{old}层级期限 {days} 天未解决, 上移至 {new} / "
+            f"unresolved past the {old} deadline of {days} days: escalated to {new}",
+            data={"from_level": old, "to_level": new},
+        )
+        moved.append({"id": issue_id, "from_level": old, "to_level": new})
+    return moved
+
+
+def _deadlines_json() -> str:
+    return json.dumps({level: LEVEL_DEADLINE_DAYS[level] for level in LEVELS})
