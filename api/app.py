@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, health, maps, ogc, stats
+from api import errors, health, issues, maps, ogc, renovation, stats
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -37,4 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     maps.install(app)
     app.include_router(stats.router)
+    app.include_router(issues.router)
+    app.include_router(renovation.router)
     return app
