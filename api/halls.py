@@ -1,0 +1,75 @@
+"""Council halls API: the halls, a week's ranked agenda, and recording a weekly session."""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import CurrentUser
+from api.deps import SessionDep
+from geo import halls
+
+router = APIRouter(prefix="/api", tags=["halls"])
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    issue_id: int
+    outcome: Literal["topic", "deliberated", "rejected"]
+    text: str = Field(min_length=1, max_length=4000, description="the decision or the reason")
+    version: int | None = Field(None, description="the issue version you last saw (checked)")
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    week: str = Field(examples=["2026-W48"], description="ISO week of the session")
+    held_on: date | None = Field(None, description="default: the hall's weekday in that week")
+    attendees: int | None = Field(None, ge=0, le=10_000)
+    note: str | None = Field(None, max_length=4000)
+    decisions: list[DecisionIn] = Field(default_factory=list, max_length=200)
+
+
+@router.get("/halls")
+def list_halls(
+    session: SessionDep,
+    kind: Annotated[str | None, Query(description="community or compound")] = None,
+    community_id: Annotated[int | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    """The 44 community halls and the compound-level halls, with their meeting points."""
+    return halls.list_halls(session, kind=kind, community=community_id)
+
+
+@router.get("/halls/{hall_id}/agenda")
+def agenda(
+    hall_id: int,
+    session: SessionDep,
+    week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = halls.AGENDA_LIMIT,
+) -> dict[str, Any]:
+    """Open issues in the hall's area ranked by supporters, age and severity (see `score`)."""
+    parsed = halls.parse_week(week) if week is not None else halls.this_week()
+    return halls.agenda(session, hall_id, week=parsed, limit=limit)
+
+
+@router.post("/halls/{hall_id}/sessions", status_code=201)
+def record_session(
+    hall_id: int, body: SessionIn, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Staff: record the week's session; each decision carries its issue on, with events."""
+    week = halls.parse_week(body.week, where="body.week")
+    decisions = [halls.Decision(**d.model_dump()) for d in body.decisions]
+    result = halls.record_session(
+        session,
+        hall_id,
+        actor=user,
+        week=week,
+        held_on=body.held_on,
+        attendees=body.attendees,
+        note=body.note,
+        decisions=decisions,
+    )
+    session.commit()
+    return result

@@ -1,0 +1,356 @@
+"""Council halls (居民议事厅): the list, a week's agenda, and recording a session's decisions.
+
+Agenda scope ("small matters stay in the compound"): a compound hall takes the open issues of
+its compound whose level is `compound`; a community hall takes the open issues of its
+community except those compound-level ones whose compound has a hall of its own. Open here
+means still awaiting a decision: step `collected` or `topic`, pinned before the week ended.
+
+Agenda score (higher first; ties: older first, then lower id), all three parts in points:
+
+    score = 3 * ln(1 + supporters)          -- residents' +1s, with diminishing returns
+          + least(age_days, 56) / 7         -- one point per week waited, at most 8
+          + 2 * severity                    -- severity 1 (minor) .. 3 (urgent)
+
+age_days is measured at the end of the ISO week (Sunday 24:00, China Standard Time), so the
+agenda of a past week reads as it stood then (supporters as they are now).
+
+Recording a session moves each decided issue through geo/steps.transition (collected -> topic
+-> deliberated, or -> rejected), so the access rules, version checks and events are the same
+as for a single transition; the whole session is one transaction.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from geo.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unprocessable
+from geo.issues import get_issue
+from geo.models import Account, Hall, HallDecision, HallSession, Issue
+from geo.steps import Move, transition
+
+CST = timezone(timedelta(hours=8))  # China Standard Time: weeks start Monday 00:00 here
+AGENDA_STEPS = ("collected", "topic")
+AGENDA_LIMIT = 30
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+# Staff roles that may record a session; their area or department is checked per hall/issue.
+RECORDING_ROLES = ("admin", "grid", "field", "department")
+
+_HALLS = text(
+    """
+    SELECT json_build_object(
+      'id', h.id, 'kind', h.kind, 'name', h.name, 'weekday', h.weekday,
+      'community', json_build_object('id', c.id, 'name', c.name),
+      'subdistrict', json_build_object('id', s.id, 'name', s.name),
+      'compound', (SELECT json_build_object('id', p.id, 'name', p.name)
+                     FROM compound p WHERE p.id = h.compound_id),
+      'lon', round(ST_X(h.geom)::numeric, 7), 'lat', round(ST_Y(h.geom)::numeric, 7),
+      'sessions', (SELECT count(*) FROM hall_session hs WHERE hs.hall_id = h.id),
+      'deliberated_matters', (SELECT count(DISTINCT d.issue_id)
+                                FROM hall_decision d JOIN hall_session hs ON hs.id = d.session_id
+                               WHERE hs.hall_id = h.id AND d.outcome = 'deliberated'))
+    FROM hall h JOIN community c ON c.id = h.community_id
+         JOIN subdistrict s ON s.id = c.subdistrict_id
+    WHERE (CAST(:kind AS text) IS NULL OR h.kind = :kind)
+      AND (CAST(:community AS integer) IS NULL OR h.community_id = :community)
+    ORDER BY h.kind DESC, h.community_id, h.compound_id NULLS FIRST, h.id
+    """
+)
+
+_AGENDA = text(
+    """
+    WITH h AS (SELECT * FROM hall WHERE id = :hall),
+    scope AS (
+      SELECT i.*, extract(epoch FROM (:week_end - i.created_at)) / 86400.0 AS age_days
+        FROM issue i, h
+       WHERE i.step = ANY(:steps) AND i.created_at < :week_end
+         AND CASE WHEN h.kind = 'compound'
+                  THEN i.compound_id = h.compound_id AND i.level = 'compound'
+                  ELSE i.community_id = h.community_id
+                       AND NOT (i.level = 'compound' AND EXISTS (
+                             SELECT 1 FROM hall ch WHERE ch.compound_id = i.compound_id))
+             END
+    ), scored AS (
+      SELECT s.*, 3 * ln(1 + s.supporters) + least(s.age_days, 56) / 7.0 + 2 * s.severity
+                  AS score
+        FROM scope s
+    )
+    SELECT json_build_object(
+      'id', s.id, 'category', s.category_code, 'category_name', c.name,
+      'step', s.step, 'level', s.level, 'supporters', s.supporters, 'severity', s.severity,
+      'age_days', round(s.age_days::numeric, 1), 'score', round(s.score::numeric, 3),
+      'description', left(s.description, 140), 'created_at', s.created_at,
+      'compound', (SELECT json_build_object('id', p.id, 'name', p.name)
+                     FROM compound p WHERE p.id = s.compound_id),
+      'version', s.version,
+      'lon', round(ST_X(s.geom)::numeric, 7), 'lat', round(ST_Y(s.geom)::numeric, 7))
+    FROM scored s JOIN category c ON c.code = s.category_code
+    ORDER BY s.score DESC, s.created_at, s.id
+    LIMIT :limit
+    """
+)
+
+_SESSIONS = text(
+    """
+    SELECT json_build_object(
+      'id', hs.id, 'week', hs.week, 'held_on', hs.held_on, 'attendees', hs.attendees,
+      'note', hs.note,
+      'decisions', COALESCE((SELECT json_agg(json_build_object(
+          'issue_id', d.issue_id, 'outcome', d.outcome, 'text', d.text,
+          'step', i.step) ORDER BY d.id)
+        FROM hall_decision d JOIN issue i ON i.id = d.issue_id
+        WHERE d.session_id = hs.id), '[]'::json))
+    FROM hall_session hs
+    WHERE hs.hall_id = :hall AND (CAST(:week AS text) IS NULL OR hs.week = :week)
+    ORDER BY hs.week DESC
+    """
+)
+
+SCORE_FORMULA = "3*ln(1+supporters) + min(age_days,56)/7 + 2*severity"
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week, e.g. 2026-W48, with its bounds in China Standard Time."""
+
+    year: int
+    number: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the week (next Monday 00:00 CST)."""
+        return datetime.combine(self.monday + timedelta(days=7), time(), tzinfo=CST)
+
+    def day(self, weekday: int) -> date:
+        return self.monday + timedelta(days=weekday - 1)
+
+
+def parse_week(value: str, *, where: str = "query.week") -> Week:
+    """'2026-W48' -> Week; InvalidParameter for anything else (including W53 of a 52-week year)."""
+    m = WEEK_RE.match(value)
+    if m:
+        year, number = int(m.group(1)), int(m.group(2))
+        try:
+            date.fromisocalendar(year, number, 1)
+            return Week(year, number)
+        except ValueError:
+            pass
+    raise InvalidParameter(
+        f"week must be an ISO week such as 2026-W48, not {value!r}.", where=where
+    )
+
+
+def week_of(day: date) -> Week:
+    year, number, _ = day.isocalendar()
+    return Week(year, number)
+
+
+def this_week() -> Week:
+    return week_of(datetime.now(CST).date())
+
+
+def list_halls(
+    session: Session, *, kind: str | None = None, community: int | None = None
+) -> list[dict[str, Any]]:
+    """Every hall with its place, meeting point, session count and deliberated matters."""
+    if kind is not None and kind not in ("community", "compound"):
+        raise InvalidParameter("kind must be community or compound.", where="query.kind")
+    params = {"kind": kind, "community": community}
+    return list(session.execute(_HALLS, params).scalars())
+
+
+def get_hall(session: Session, hall_id: int) -> Hall:
+    hall = session.get(Hall, hall_id)
+    if hall is None:
+        raise NotFound(f"No council hall {hall_id}.", where="path.hall_id")
+    return hall
+
+
+def agenda(
+    session: Session, hall_id: int, *, week: Week, limit: int = AGENDA_LIMIT
+) -> dict[str, Any]:
+    """The ranked agenda of a hall for a week (see the module docstring for the score)."""
+    hall = get_hall(session, hall_id)
+    params = {"hall": hall.id, "week_end": week.end, "steps": list(AGENDA_STEPS), "limit": limit}
+    items = list(session.execute(_AGENDA, params).scalars())
+    for rank, item in enumerate(items, start=1):
+        item["rank"] = rank
+    sessions = list(session.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars())
+    return {
+        "hall": {"id": hall.id, "kind": hall.kind, "name": hall.name},
+        "week": week.label,
+        "session_day": week.day(hall.weekday).isoformat(),
+        "score": SCORE_FORMULA,
+        "items": items,
+        "session": sessions[0] if sessions else None,
+    }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the session decided about one issue."""
+
+    issue_id: int
+    outcome: str  # topic | deliberated | rejected
+    text: str
+    version: int | None = None  # the version the recorder last saw, checked if given
+
+
+def _may_record(session: Session, account: Account, hall: Hall) -> None:
+    """Admin anywhere; grid/field staff bound to the hall's place or a place around it."""
+    if account.role not in RECORDING_ROLES:
+        raise Forbidden(
+            f"A {account.role} account may not record council hall sessions.",
+            where="header.Authorization",
+        )
+    if account.role in ("admin", "department"):
+        return  # a department's reach is checked issue by issue in geo/access
+    area = account.area
+    ok = False
+    if area is not None:
+        kind, ident = area
+        if kind == "compound":
+            ok = hall.compound_id == ident
+        elif kind == "community":
+            ok = hall.community_id == ident
+        else:
+            sub = session.execute(
+                text("SELECT subdistrict_id FROM community WHERE id = :id"),
+                {"id": hall.community_id},
+            ).scalar()
+            ok = sub == ident
+    if not ok:
+        raise Forbidden(
+            f"This account's area does not include council hall {hall.id} ({hall.name}).",
+            where="header.Authorization",
+        )
+
+
+def _in_hall_area(hall: Hall, issue: Issue) -> bool:
+    if hall.kind == "compound":
+        return issue.compound_id == hall.compound_id
+    return issue.community_id == hall.community_id
+
+
+def _moves(outcome: str, step: str) -> list[str]:
+    """The steps an issue goes through for an outcome, from where it stands."""
+    path = {"topic": ["topic"], "deliberated": ["topic", "deliberated"], "rejected": ["rejected"]}
+    if outcome not in path:
+        raise Unprocessable(
+            f"outcome must be topic, deliberated or rejected, not {outcome!r}.",
+            where="body.decisions.outcome",
+        )
+    steps = path[outcome]
+    if step == "topic" and steps[0] == "topic":
+        steps = steps[1:]
+    if step not in ("collected", "topic") or (outcome == "topic" and not steps):
+        raise Conflict(
+            f"The issue is {step}: a hall decides only on collected or topic issues"
+            + (" not yet set as topic." if outcome == "topic" else "."),
+            where="body.decisions.issue_id",
+        )
+    return steps
+
+
+def _apply_decision(session: Session, hall: Hall, week: Week, actor: Account, d: Decision) -> None:
+    issue = get_issue(session, d.issue_id)
+    if not _in_hall_area(hall, issue):
+        raise Unprocessable(
+            f"Issue {d.issue_id} is not in the area of council hall {hall.id} ({hall.name}).",
+            where="body.decisions.issue_id",
+        )
+    # A stale version given by the recorder gets geo/steps' own 412.
+    transition_version = d.version if d.version is not None else issue.version
+    for step in _moves(d.outcome, issue.step):
+        note = (
+            d.text
+            if step in ("deliberated", "rejected")
+            else (
+                f"列入{hall.name} {week.label} 议题 / set as a topic of {hall.name}, {week.label}"
+            )
+        )
+        body = transition(
+            session,
+            issue.id,
+            actor=actor,
+            move=Move(to=step, note=note),
+            expected_version=transition_version,
+        )
+        transition_version = body["version"]
+
+
+def record_session(
+    session: Session,
+    hall_id: int,
+    *,
+    actor: Account,
+    week: Week,
+    held_on: date | None,
+    attendees: int | None,
+    note: str | None,
+    decisions: list[Decision],
+) -> dict[str, Any]:
+    """Record one weekly session and carry each decided issue on; nothing is committed here."""
+    hall = get_hall(session, hall_id)
+    _may_record(session, actor, hall)
+    held = held_on or week.day(hall.weekday)
+    if week_of(held) != week:
+        raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="body.held_on")
+    seen = [d.issue_id for d in decisions]
+    if len(seen) != len(set(seen)):
+        raise Unprocessable("An issue appears twice in the decisions.", where="body.decisions")
+    exists = session.scalar(
+        select(HallSession.id).where(HallSession.hall_id == hall.id, HallSession.week == week.label)
+    )
+    if exists is not None:
+        raise Conflict(
+            f"Council hall {hall.id} already recorded its session of {week.label} "
+            f"(session {exists}).",
+            where="body.week",
+            session_id=exists,
+        )
+    row = HallSession(
+        hall_id=hall.id,
+        week=week.label,
+        held_on=held,
+        attendees=attendees,
+        note=note,
+        recorded_by_id=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    for d in decisions:
+        _apply_decision(session, hall, week, actor, d)
+        session.add(
+            HallDecision(session_id=row.id, issue_id=d.issue_id, outcome=d.outcome, text=d.text)
+        )
+    session.flush()
+    return session.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one()
+
+
+# A deliberated matter (协商议事的事项) is an issue that some hall session decided
+# `deliberated`; it counts once however many sessions touched it.
+DELIBERATED_MATTERS = text(
+    """
+    SELECT count(DISTINCT d.issue_id), count(DISTINCT s.hall_id)
+      FROM hall_decision d JOIN hall_session s ON s.id = d.session_id
+     WHERE d.outcome = 'deliberated'
+    """
+)
+
+
+def deliberated_matters(session: Session) -> tuple[int, int]:
+    """(deliberated matters, halls that deliberated at least one)."""
+    matters, halls = session.execute(DELIBERATED_MATTERS).one()
+    return matters, halls
