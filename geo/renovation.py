@@ -22,9 +22,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import Conflict, Forbidden, NotFound, Unprocessable
+from geo.models.accounts import Account
 from geo.models.renovation import HALTS, PHASES, TARGET_KINDS
 
 MAX_DISTANCE_M = 100.0
+# Field staff and grid members report on items in their area, department staff on their
+# department's projects; planners and admins anywhere. Supervisors review.
+REPORTER_ROLES = ("grid", "field", "department", "planner", "admin")
+SUPERVISOR_ROLES = ("planner", "admin")
 CLOCK_SKEW = timedelta(seconds=60)
 
 # Community and compound of every item not yet placed, from a point on its geometry.
@@ -43,9 +48,9 @@ TARGET_GEOM = {
     "building": "SELECT geom FROM building WHERE id = :target_id",
     "illegal_structure": "SELECT geom FROM illegal_structure WHERE id = :target_id",
     "road_segment": (
-        "SELECT ST_LineSubstring(geom, :seg_from, :seg_to) FROM road WHERE id = :target_id"
+        "SELECT ST_LineSubstring(geom, :seg_from, :seg_to) AS geom FROM road WHERE id = :target_id"
     ),
-    "own": "SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geojson), 4326)",
+    "own": "SELECT ST_SetSRID(ST_GeomFromGeoJSON(:geojson), 4326) AS geom",
 }
 TARGET_COLUMN = {
     "courtyard": "courtyard_id",
@@ -102,7 +107,7 @@ def create_item(
             :planned_start, :planned_end, t.geom{target_vals}
         FROM t, p
         RETURNING id
-    """  # noqa: S608 - only fixed fragments are formatted in; every value is bound
+    """  # only fixed fragments are formatted in; every value is bound
     item_id = session.execute(text(stmt), params).scalar()
     if item_id is None:
         raise NotFound(f"no {target_kind} {target_id} or project {project_id}", where="target_id")
@@ -148,6 +153,42 @@ def check_qty(qty: Decimal, *, planned: Decimal, current: Decimal, reason: str |
         )
 
 
+# Is the item within the account's remit: its area (grid, field) or its department's projects?
+IN_REMIT = """
+SELECT coalesce(CASE CAST(:role AS text)
+    WHEN 'department' THEN p.department_id = :department_id
+    ELSE i.community_id = :community_id OR c.subdistrict_id = :subdistrict_id
+        OR i.compound_id = :compound_id END, false)
+FROM renovation_item i JOIN renovation_project p ON p.id = i.project_id
+LEFT JOIN community c ON c.id = i.community_id
+WHERE i.id = :item_id
+"""
+
+
+def in_remit(session: Session, account: Account, item_id: int) -> bool:
+    if account.role in SUPERVISOR_ROLES:
+        return True
+    params = {
+        "role": account.role,
+        "department_id": account.department_id,
+        "community_id": account.community_id,
+        "subdistrict_id": account.subdistrict_id,
+        "compound_id": account.compound_id,
+        "item_id": item_id,
+    }
+    return bool(session.execute(text(IN_REMIT), params).scalar())
+
+
+def check_reporter(session: Session, account: Account, item_id: int) -> None:
+    """Raise Forbidden unless the account may report progress on the item."""
+    if account.role not in REPORTER_ROLES or not in_remit(session, account, item_id):
+        raise Forbidden(
+            f"a {account.role} account cannot report on item {item_id}: it is outside its "
+            "area or department",
+            where="id",
+        )
+
+
 # The item's state now, from its own events (rejected ones excluded), and the reporter's distance.
 ITEM_FOR_REPORT = """
 WITH ev AS (
@@ -183,7 +224,7 @@ def record_progress(
     session: Session,
     *,
     item_id: int,
-    account_id: int | None,
+    account: Account,
     lon: float,
     lat: float,
     occurred_at: datetime,
@@ -203,6 +244,7 @@ def record_progress(
     ).scalar()
     if locked is None:
         raise NotFound(f"no renovation item {item_id}", where="id")
+    check_reporter(session, account, item_id)
     if idempotency_key:
         previous = _replay(session, idempotency_key, item_id)
         if previous is not None:
@@ -225,7 +267,7 @@ def record_progress(
     params = {
         "item_id": item_id,
         "occurred_at": occurred_at,
-        "account_id": account_id,
+        "account_id": account.id,
         "lon": lon,
         "lat": lat,
         "accuracy_m": accuracy_m,
@@ -306,11 +348,16 @@ def event_detail(session: Session, event_id: int) -> dict[str, Any]:
 
 
 def review_event(
-    session: Session, *, event_id: int, account_id: int, state: str, note: str | None = None
+    session: Session, *, event_id: int, account: Account, state: str, note: str | None = None
 ) -> dict[str, Any]:
     """A supervisor approves or rejects an event, once; a second verdict is a 409."""
     event = event_detail(session, event_id)
-    if event["account_id"] is not None and event["account_id"] == account_id:
+    supervisor = account.role in SUPERVISOR_ROLES or (
+        account.role == "department" and in_remit(session, account, event["item_id"])
+    )
+    if not supervisor:
+        raise Forbidden("only a supervisor (planner, admin, the project's department) reviews")
+    if event["account_id"] == account.id:
         raise Forbidden("a report cannot be reviewed by the person who made it", where="id")
     stored = session.execute(
         text(
@@ -318,7 +365,7 @@ def review_event(
             " VALUES (:e, :state, :a, now(), :note) ON CONFLICT (event_id) DO NOTHING"
             " RETURNING event_id"
         ),
-        {"e": event_id, "state": state, "a": account_id, "note": note},
+        {"e": event_id, "state": state, "a": account.id, "note": note},
     ).scalar()
     if stored is None:
         raise Conflict(f"event {event_id} was already reviewed", where="id")
