@@ -18,6 +18,13 @@ from geo.errors import Unprocessable
 
 NEAR_COMPOUND_M = 50.0
 LEVEL_ORDER = ("compound", "community", "subdistrict", "district")
+LEVEL_ZH = {
+    "building": "楼栋",
+    "compound": "小区",
+    "community": "社区",
+    "subdistrict": "街道",
+    "district": "区",
+}
 
 _CANDIDATES = text(
     """
@@ -161,7 +168,7 @@ def _first(rows: list[dict[str, Any]] | None, what: str, reasons: list[str]) -> 
     if len(rows) > 1:
         ids = ", ".join(str(r["id"]) for r in rows)
         reasons.append(
-            f"点在{what}共同边界上, 取最小编号 / on the shared boundary of {what}s "
+            f"点在{LEVEL_ZH[what]}共同边界上, 取最小编号 / on a boundary shared by {what} "
             f"{ids}: lowest id {rows[0]['id']} chosen"
         )
     return rows[0]
@@ -210,7 +217,10 @@ def _level(default: str, r: "Routing", reasons: list[str]) -> str:
     level = default
     while level in places and places[level] is None:
         higher = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1]
-        reasons.append(f"无{level}可归属, 升至 {higher} / no {level} here: raised to {higher}")
+        reasons.append(
+            f"无{LEVEL_ZH[level]}可归属, 升至{LEVEL_ZH[higher]} / no {level} here: "
+            f"raised to {higher}"
+        )
         level = higher
     return level
 

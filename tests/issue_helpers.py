@@ -1,0 +1,159 @@
+"""Builders shared by the issue tests: accounts with tokens, and points picked from the demo
+geometry by SQL that is independent of geo/routing.py (metric EPSG:4547 distances)."""
+
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from geo.accounts import create_account
+from geo.settings import Settings
+
+Point = tuple[float, float]
+
+
+def make_account(
+    settings: Settings,
+    role: str,
+    area: tuple[str, int] | None = None,
+    department_id: int | None = None,
+) -> tuple[int, dict[str, str]]:
+    """Create an account in the settings' database; returns (id, Authorization header)."""
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            account, token = create_account(
+                session, name=f"test {role}", role=role, area=area, department_id=department_id
+            )
+            ident = account.id
+    finally:
+        engine.dispose()
+    return ident, {"Authorization": f"Bearer {token}"}
+
+
+def scalar(settings: Settings, sql: str, **params: Any) -> Any:
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def point_in_building(session: Session, nth: int = 0) -> tuple[Point, dict[str, int]]:
+    row = session.execute(
+        text(
+            """
+            SELECT ST_X(p), ST_Y(p), b.id AS building, c.id AS compound, cm.id AS community,
+                   cm.subdistrict_id AS subdistrict
+              FROM building b JOIN compound c ON c.id = b.compound_id
+              JOIN community cm ON cm.id = c.community_id,
+                   LATERAL ST_PointOnSurface(b.geom) p
+             ORDER BY b.id OFFSET :nth LIMIT 1
+            """
+        ),
+        {"nth": nth},
+    ).one()
+    return (row[0], row[1]), dict(row._mapping)
+
+
+def point_in_yard(session: Session) -> tuple[Point, int]:
+    """A point inside a compound but in no building."""
+    row = session.execute(
+        text(
+            """
+            SELECT ST_X(p), ST_Y(p), c.id
+              FROM compound c,
+                   LATERAL ST_PointOnSurface(ST_Difference(c.geom, COALESCE(
+                     (SELECT ST_Union(b.geom) FROM building b WHERE b.compound_id = c.id),
+                     'POLYGON EMPTY'::geometry))) p
+             WHERE NOT EXISTS (SELECT 1 FROM building b WHERE ST_Intersects(b.geom, p))
+             ORDER BY c.id LIMIT 1
+            """
+        )
+    ).one()
+    return (row[0], row[1]), row[2]
+
+
+def point_in_street(session: Session) -> tuple[Point, int, float]:
+    """A point in no compound, 5-15 m from one; with the nearest compound (metric) and metres."""
+    row = session.execute(
+        text(
+            """
+            WITH c AS (SELECT id, geom FROM compound ORDER BY id LIMIT 1 OFFSET 7),
+            ring AS (
+              SELECT ST_Transform(ST_PointOnSurface(ST_Difference(
+                       ST_Buffer(ST_Transform(c.geom, 4547), 15),
+                       ST_Buffer(ST_Transform(c.geom, 4547), 5))), 4326) AS p
+                FROM c)
+            SELECT ST_X(ring.p), ST_Y(ring.p),
+                   n.id, ST_Distance(ST_Transform(n.geom, 4547), ST_Transform(ring.p, 4547))
+              FROM ring, LATERAL (
+                SELECT id, geom FROM compound
+                 ORDER BY ST_Distance(ST_Transform(geom, 4547), ST_Transform(ring.p, 4547))
+                 LIMIT 1) n
+             WHERE NOT EXISTS (SELECT 1 FROM compound x WHERE ST_Covers(x.geom, ring.p))
+            """
+        )
+    ).one()
+    return (row[0], row[1]), row[2], row[3]
+
+
+def point_far_from_compounds(session: Session, metres: float = 60.0) -> tuple[Point, int]:
+    """A point in the district with no compound within `metres`; with its community."""
+    row = session.execute(
+        text(
+            """
+            WITH g AS (
+              SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS p
+                FROM generate_series(114.8705, 114.8995, 0.0005) x,
+                     generate_series(40.803, 40.847, 0.0005) y)
+            SELECT ST_X(g.p), ST_Y(g.p), cm.id
+              FROM g JOIN community cm ON ST_Covers(cm.geom, g.p)
+             WHERE NOT EXISTS (
+                     SELECT 1 FROM compound c
+                      WHERE ST_Distance(ST_Transform(c.geom, 4547), ST_Transform(g.p, 4547))
+                            < :m)
+               AND NOT EXISTS (SELECT 1 FROM community o
+                                WHERE o.id <> cm.id AND ST_Covers(o.geom, g.p))
+             ORDER BY ST_X(g.p), ST_Y(g.p) LIMIT 1
+            """
+        ),
+        {"m": metres},
+    ).one()
+    return (row[0], row[1]), row[2]
+
+
+def point_on_shared_community_boundary(session: Session) -> tuple[Point, list[int]]:
+    """A vertex shared by two or more communities, with no compound within 60 m."""
+    row = session.execute(
+        text(
+            """
+            WITH v AS (SELECT DISTINCT (ST_DumpPoints(geom)).geom AS p FROM community)
+            SELECT ST_X(v.p), ST_Y(v.p),
+                   (SELECT array_agg(id ORDER BY id) FROM community WHERE ST_Covers(geom, v.p))
+              FROM v
+             WHERE (SELECT count(*) FROM community WHERE ST_Covers(geom, v.p)) >= 2
+               AND NOT EXISTS (
+                     SELECT 1 FROM compound c
+                      WHERE ST_Distance(ST_Transform(c.geom, 4547), ST_Transform(v.p, 4547))
+                            < 60)
+             ORDER BY ST_X(v.p), ST_Y(v.p) LIMIT 1
+            """
+        )
+    ).one()
+    return (row[0], row[1]), list(row[2])
+
+
+def offset_point(session: Session, point: Point, east_m: float) -> Point:
+    """The point moved `east_m` metres east (in EPSG:4547)."""
+    row = session.execute(
+        text(
+            """
+            SELECT ST_X(q), ST_Y(q) FROM ST_Transform(ST_Translate(ST_Transform(
+              ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 4547), :dx, 0), 4326) q
+            """
+        ),
+        {"lon": point[0], "lat": point[1], "dx": east_m},
+    ).one()
+    return row[0], row[1]
