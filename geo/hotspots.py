@@ -31,8 +31,8 @@ WITH pts AS (
    WHERE i.step = ANY(%(steps)s)
      AND (%(category)s::text IS NULL OR i.category_code = %(category)s)
 ), clustered AS (
-  SELECT pts.*, ST_ClusterDBSCAN(g, eps => %(eps)s, minpoints => %(min_points)s)
-                  OVER (ORDER BY id) AS cid
+  SELECT pts.*, ST_ClusterDBSCAN(g, eps => %(eps)s::float8, minpoints => %(min_points)s::int)
+                  OVER () AS cid
     FROM pts
 ), clusters AS (
   SELECT cid, count(*) AS n, min(id) AS first_id, ST_Collect(g) AS gc,
@@ -48,13 +48,13 @@ WITH pts AS (
 ), shaped AS (
   SELECT c.*, row_number() OVER (ORDER BY c.n DESC, c.first_id) AS rank,
          ST_Centroid(c.gc) AS centre,
-         ST_Buffer(ST_ConvexHull(c.gc), %(buffer)s) AS hull
+         ST_Buffer(ST_ConvexHull(c.gc), %(buffer)s::float8) AS hull
     FROM clusters c
 )
 SELECT json_build_object(
   'type', 'FeatureCollection',
-  'parameters', json_build_object('eps_m', %(eps)s, 'min_points', %(min_points)s,
-                                  'status', %(status)s, 'category', %(category)s::text,
+  'parameters', json_build_object('eps_m', %(eps)s::float8, 'min_points', %(min_points)s::int,
+                                  'status', %(status)s::text, 'category', %(category)s::text,
                                   'srid_for_clustering', 4547),
   'features', COALESCE(json_agg(json_build_object(
     'type', 'Feature', 'id', s.rank,
@@ -76,7 +76,7 @@ SELECT json_build_object(
         SELECT round(min(ST_Distance(cs.geom::geography,
                                      ST_Transform(s.centre, 4326)::geography))::numeric, 1)
           FROM charging_station cs),
-      'issue_ids', to_json(s.ids[1:%(max_ids)s])))
+      'issue_ids', to_json(s.ids[1:%(max_ids)s::int])))
     ORDER BY s.rank), '[]'::json),
   'numberMatched', count(s.rank))::text
 FROM shaped s LEFT JOIN mix m ON m.cid = s.cid
