@@ -7,6 +7,7 @@ collection and adds the links.
 import math
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -50,7 +51,10 @@ def _json(body: dict[str, Any], media_type: str = JSON) -> JSONResponse:
 # --- Parameters --------------------------------------------------------------------------
 
 
-def check_format(f: Annotated[str | None, Query(description="json (the default)")] = None) -> None:
+# Parameter checks are async: they only parse, and so need no hop to the thread pool.
+async def check_format(
+    f: Annotated[str | None, Query(description="json (the default)")] = None,
+) -> None:
     if f not in (None, "json", "geojson"):
         raise InvalidParameter("Only f=json is offered.", where="f")
 
@@ -100,7 +104,7 @@ class ItemsRequest:
     query: features.Query
 
 
-def items_request(
+async def items_request(
     request: Request,
     collectionId: str,
     _: FormatDep,
@@ -241,7 +245,7 @@ def items(
     if q.offset > 0:
         prev = url.include_query_params(offset=max(q.offset - q.limit, 0), limit=q.limit)
         links.append(_link(str(prev), "prev", GEOJSON, "Previous page"))
-    return Response(features.with_links(page.text, links), media_type=GEOJSON)
+    return Response(features.with_links(page.body, links), media_type=GEOJSON)
 
 
 @router.get(
@@ -254,13 +258,13 @@ def item(
     request: Request, collectionId: str, featureId: str, conn: ConnDep, _: FormatDep
 ) -> Response:
     c = features.get_collection(collectionId)
-    text = features.feature(conn, c, featureId)
+    body = features.feature(conn, c, featureId)
     href = f"{_base(request)}/collections/{c.id}"
     links = [
-        _link(f"{href}/items/{featureId}", "self", GEOJSON, "This feature"),
+        _link(f"{href}/items/{quote(featureId, safe='')}", "self", GEOJSON, "This feature"),
         _link(href, "collection", JSON, c.title_en),
     ]
-    return Response(features.with_links(text, links), media_type=GEOJSON)
+    return Response(features.with_links(body, links), media_type=GEOJSON)
 
 
 # --- The API definition ------------------------------------------------------------------

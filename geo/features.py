@@ -3,22 +3,29 @@
 A `Collection` describes one layer as data: its table, geometry column, the properties each
 feature carries (SQL expressions over the table, aliased `t`, and any joined parent tables),
 the properties a client may filter on, and an optional condition always applied. `COLLECTIONS`
-is the registry the API serves; other modules add their layers with `register(...)`::
+is the registry the API serves (landing page, /ogc/api, GDAL and OWSLib all follow it); other
+modules add their layers with `register(...)` at import time::
 
     register(Collection(
         id="issues", title="议事议题", title_en="Issues", description="...",
-        table="issue", properties={"status": "status", "category": "category"},
+        table="issue", geometry="location",
+        joins=(Join("community", "c", "community_id"),),
+        properties={"status": "status", "category": "category", "community": "c.name"},
         filters={"status": "status", "category": "category"},
-        where="NOT hidden",             # a fixed SQL condition (no user values in it)
+        enums={"status": ISSUE_STATUSES},    # other values are a 400, listed in queryables
+        where="t.public",                    # a fixed SQL condition (no request values in it)
     ))
 
 A property value is a column name (`"status"`, on the main table) or `"alias.column"` on a
 joined table; both are quoted as identifiers. A computed property is given as a
 `psycopg.sql.Composable` (e.g. `sql.SQL("round(t.area_m2::numeric, 1)")`). Filters map a
-queryable name to a column reference the same way; request values are always bound.
+queryable name to a column reference the same way; request values are always bound, and a
+value the column's type cannot read (floors=abc) is a 400 naming the filter. Only list public
+fields: whatever `properties` names is served to anyone.
 
 Every response body is built by PostGIS (json_build_object, json_agg, ST_AsGeoJSON) and leaves
-the database as one text value; Python only appends the links and never re-parses features.
+the database as one UTF-8 value that goes out as it came; Python only splices in the links and
+never parses or re-serialises features.
 """
 
 import json
@@ -27,6 +34,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 
 from geo.errors import InvalidParameter, NotFound
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
@@ -202,7 +211,7 @@ def feature_sql(c: Collection, feature_id: str) -> tuple[sql.Composable, list[An
 class Page:
     """A FeatureCollection as PostGIS wrote it, with the counts the links depend on."""
 
-    text: str
+    body: bytes  # UTF-8 JSON, exactly as PostgreSQL sent it
     matched: int
     returned: int
 
@@ -221,7 +230,7 @@ def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
             )
     stmt, params = items_sql(c, q)
     try:
-        row = conn.execute(stmt, params).fetchone()
+        row = _fetch_raw(conn, stmt, params)
     except psycopg.errors.DataError as exc:
         # A filter value the column's type cannot read, e.g. floors=abc.
         where = ",".join(sorted(q.filters)) or "filter"
@@ -230,14 +239,14 @@ def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
             where=where,
         ) from None
     assert row is not None
-    return Page(text=row[0], matched=row[1], returned=row[2])
+    return Page(body=row[0], matched=row[1], returned=row[2])
 
 
-def feature(conn: psycopg.Connection, c: Collection, feature_id: str) -> str:
-    """One feature as GeoJSON text; NotFound for an unknown or malformed id."""
+def feature(conn: psycopg.Connection, c: Collection, feature_id: str) -> bytes:
+    """One feature as GeoJSON (UTF-8); NotFound for an unknown or malformed id."""
     stmt, params = feature_sql(c, feature_id)
     try:
-        row = conn.execute(stmt, params).fetchone()
+        row = _fetch_raw(conn, stmt, params)
     except psycopg.errors.DataError:
         row = None  # an id the key column cannot even read is simply not there
     if row is None:
@@ -305,16 +314,30 @@ def queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, A
     return schema
 
 
-def links_json(links: list[dict[str, str]]) -> str:
-    return json.dumps(links, ensure_ascii=False, separators=(",", ":"))
-
-
-def with_links(text: str, links: list[dict[str, str]]) -> str:
+def with_links(body: bytes, links: list[dict[str, str]]) -> bytes:
     """Splice a links array into a JSON object written by PostGIS, without parsing it."""
-    body = text.rstrip()
-    if not body.endswith("}"):
+    body = body.rstrip()
+    if not body.endswith(b"}"):
         raise ValueError("not a JSON object")
-    return f'{body[:-1]}, "links": {links_json(links)}}}'
+    extra = json.dumps(links, ensure_ascii=False, separators=(",", ":")).encode()
+    return b"".join((body[:-1], b', "links": ', extra, b"}"))
+
+
+class _RawText(Loader):
+    """Keeps a text value as the bytes PostgreSQL sent: a large GeoJSON body then goes out
+    without being decoded to str and encoded back (about a millisecond per 300 kB)."""
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+def _fetch_raw(conn: psycopg.Connection, stmt: sql.Composable, params: list[Any]) -> Any:
+    """One row whose text columns stay UTF-8 bytes."""
+    if conn.info.encoding != "utf-8":
+        raise RuntimeError("the GeoJSON path needs a UTF-8 client encoding")
+    cur = conn.cursor()
+    cur.adapters.register_loader("text", _RawText)
+    return cur.execute(stmt, params).fetchone()
 
 
 # --- The district's layers ---------------------------------------------------------------
