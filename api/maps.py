@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from api import renovation as renovation_api
 from api import search as search_api
 from api.deps import ConnDep, SettingsDep
 from geo import search
@@ -98,6 +99,13 @@ def charging_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTM
             collections=served_collections(),
             bounds=search.extent(conn, "district"),
         )
+    )
+
+
+@router.get("/progress", summary="Renovation progress as of a date: choropleth, late items, chart")
+def progress_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
+    return respond(
+        renovation_api.progress_map_page(conn, settings, request.query_params, served_collections())
     )
 
 

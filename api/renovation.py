@@ -7,6 +7,7 @@ GET /api/progress/daily?date=&format=json|csv|xlsx. Dates are calendar days in t
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -19,9 +20,12 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser, OptionalUser
 from api.deps import ConnDep, SessionDep
-from geo import progress, renovation
+from geo import progress, renovation, search
 from geo.errors import NotFound
 from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES
+from geo.settings import Settings
+from maps import progress as progress_page
+from maps.base import PageResult
 
 router = APIRouter(prefix="/api", tags=["renovation"])
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
@@ -200,6 +204,37 @@ def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
     if item is None:
         raise NotFound(f"no renovation item {item_id}", where="id")
     return JSONResponse(_jsonable(item))
+
+
+# --- the /maps/progress page (mounted by api/maps.py) --------------------------------------
+
+
+def progress_map_page(
+    conn: ConnDep, settings: Settings, query: Mapping[str, str], collections: dict[str, list[str]]
+) -> PageResult:
+    """Fetch what /maps/progress shows for the date in its URL and build the page."""
+    projects = progress.projects(conn)
+    codes = [p["code"] for p in projects]
+    parsed = progress_page.parse_query(query, codes, today())
+    if isinstance(parsed, str):
+        return progress_page.error(parsed, codes)
+    as_of, level, project = parsed
+    span = progress.campaign_span(conn)
+    series = progress.progress_series(conn, start=span[0], end=span[1]) if span else []
+    data = progress_page.ProgressData(
+        as_of=as_of,
+        projects=projects,
+        rollup=progress.rollup(conn, by="project", as_of=as_of, project=project),
+        series=series,
+    )
+    return progress_page.build_progress(
+        settings,
+        collections=collections,
+        bounds=search.extent(conn, "district"),
+        data=data,
+        level=level,
+        project=project,
+    )
 
 
 # --- the daily report as a table ---------------------------------------------------------

@@ -173,8 +173,10 @@ def test_daily_report_of_a_hand_checked_day(tiny: TestClient) -> None:
 def test_series_follows_the_script(tiny: TestClient) -> None:
     r = tiny.get("/api/progress/series", params={"start": "2021-01-04", "end": "2021-01-25"})
     series = {s["key"]: dict(s["points"]) for s in r.json()}
-    assert series["ta"]["2021-01-04"] == 0.0
-    assert series["tb"]["2021-01-25"] == 25.0
+    for day in ("2021-01-04", "2021-01-08", "2021-01-15", "2021-01-20", "2021-01-25"):
+        for key, (percent, _) in rollup(tiny, "project", day).items():
+            assert series[key][day] == percent, (key, day)
+    assert series["ta"]["2021-01-25"] == 80.0
 
 
 # --- the demo ----------------------------------------------------------------------------
@@ -289,3 +291,28 @@ def test_courtyard_status_dated(settings: Settings) -> None:
     engine.dispose()
     assert tuple(now) == (31, 23, 584)
     assert survey == 222  # graded C or D in the January 2021 survey, before reinforcement
+
+
+# --- the /maps/progress page -------------------------------------------------------------
+
+
+def test_progress_page_as_of_a_date(client: TestClient) -> None:
+    r = client.get("/maps/progress", params={"as_of": "2021-07-01", "level": "courtyard"})
+    assert r.status_code == 200
+    page = r.text
+    assert "/api/progress/map?level=courtyard&amp;as_of=2021-07-01" in page or (
+        "/api/progress/map?level=courtyard&as_of=2021-07-01" in page
+    )
+    assert '<input type="date" id="yst-as-of" name="as_of" value="2021-07-01">' in page
+    assert "<svg" in page and "<polyline" in page  # the progress chart, drawn inline
+    assert "堡子里环境整治提升工程" in page
+    assert "cdn" not in page.lower() and "unpkg" not in page
+
+
+@pytest.mark.parametrize(
+    "params", [{"as_of": "July"}, {"level": "street"}, {"project": "nope"}, {"zoom": "3"}]
+)
+def test_progress_page_bad_url_says_why(client: TestClient, params: dict) -> None:
+    r = client.get("/maps/progress", params=params)
+    assert r.status_code == 400
+    assert "yst-error-message" in r.text
