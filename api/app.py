@@ -5,7 +5,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, halls, health, hotspots, issues, maps, ogc, renovation, stats
+from api import (
+    errors,
+    halls,
+    health,
+    hotspots,
+    issues,
+    maps,
+    ogc,
+    open311,
+    renovation,
+    stats,
+)
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -40,5 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(issues.router)
     app.include_router(halls.router)
     app.include_router(hotspots.router)
+    app.include_router(open311.router)
     app.include_router(renovation.router)
     return app

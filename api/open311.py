@@ -1,0 +1,199 @@
+"""Open311 GeoReport v2 under /open311/v2, in JSON and XML, with the spec's error format.
+
+The format is the path's extension (.json or .xml). Errors on these routes answer as the spec
+shows, `[{"code": 400, "description": "..."}]` or `<errors><error>...</error></errors>`, not as
+problem+json: Open311 clients parse that shape. Statuses the spec does not use (422 for a
+point outside the district, for one) become 400.
+"""
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from api.auth import OptionalUser
+from api.deps import SessionDep
+from api.issues import _limit_anonymous
+from geo import open311
+from geo.errors import InvalidParameter, NotFound, YishitingError
+
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# Statuses an Open311 client knows; any other 4xx is reported as 400.
+KEPT_STATUSES = (400, 401, 403, 404, 409, 412, 429)
+# Element names of list items in XML.
+ITEM_TAGS = {
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+    "services": "service",
+    "service_requests": "request",
+}
+
+
+def _format(request: Request) -> str:
+    return "xml" if request.url.path.endswith(".xml") else "json"
+
+
+def _element(tag: str, value: Any) -> ET.Element:
+    el = ET.Element(tag)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            el.append(_element(k, v))
+    elif isinstance(value, list):
+        for v in value:
+            el.append(_element(ITEM_TAGS.get(tag, "item"), v))
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = str(value)
+    return el
+
+
+def render(fmt: str, root: str, body: Any, status: int = 200) -> Response:
+    """JSON as is; XML with `root` as the document element (lists become repeated items)."""
+    if fmt == "xml":
+        doc = ET.tostring(_element(root, body), encoding="unicode")
+        content = '<?xml version="1.0" encoding="utf-8"?>' + doc
+    else:
+        content = json.dumps(body, ensure_ascii=False, default=str)
+    return Response(content, status_code=status, media_type=FORMATS[fmt])
+
+
+def error_response(request: Request, status: int, description: str) -> Response:
+    status = status if status in KEPT_STATUSES or status >= 500 else 400
+    errors = [{"code": status, "description": description}]
+    if _format(request) == "xml":
+        root = ET.Element("errors")
+        error = ET.SubElement(root, "error")
+        ET.SubElement(error, "code").text = str(status)
+        ET.SubElement(error, "description").text = description
+        doc = '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="unicode")
+        return Response(doc, status_code=status, media_type=FORMATS["xml"])
+    return Response(json.dumps(errors, ensure_ascii=False), status, media_type=FORMATS["json"])
+
+
+class Open311Route(APIRoute):
+    """Answers domain and validation errors in the Open311 error format."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except YishitingError as exc:
+                where = f" ({exc.where})" if exc.where else ""
+                return error_response(request, exc.status, exc.detail + where)
+            except RequestValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                return error_response(request, 400, f"{where}: {first['msg']}")
+
+        return route
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+
+def _fmt(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise NotFound(f"Unknown format {fmt!r}: use .json or .xml.", where="format")
+    return fmt
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The POST body as the spec sends it (form-encoded or multipart), or a JSON object."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError:
+            raise InvalidParameter("The JSON body cannot be parsed.", where="body") from None
+        if not isinstance(data, dict):
+            raise InvalidParameter("The JSON body must be an object.", where="body")
+        return {k: str(v) for k, v in data.items() if v is not None}
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+Form = Annotated[dict[str, str], Depends(form_fields)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
+@router.get("/discovery.{fmt}")
+def discovery(fmt: str, request: Request) -> Response:
+    return render(_fmt(fmt), "discovery", open311.discovery(_base(request)))
+
+
+@router.get("/services.{fmt}")
+def services(fmt: str, session: SessionDep) -> Response:
+    """Our issue categories as services (metadata false, type realtime)."""
+    return render(_fmt(fmt), "services", open311.services(session))
+
+
+@router.get("/services/{code}.{fmt}")
+def service_definition(code: str, fmt: str, session: SessionDep) -> Response:
+    return render(_fmt(fmt), "service_definition", open311.service_definition(session, code))
+
+
+@router.get("/requests.{fmt}")
+def list_requests(
+    fmt: str,
+    request: Request,
+    session: SessionDep,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> Response:
+    """Requests newest first (at most 1000), filtered as the spec describes."""
+    fmt = _fmt(fmt)
+    query = open311.RequestQuery(service_request_id, service_code, start_date, end_date, status)
+    found = open311.find_requests(session, query, base_url=_base(request))
+    return render(fmt, "service_requests", found)
+
+
+@router.post("/requests.{fmt}")
+def create_request(
+    fmt: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    form: Form,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """File a request (lat/long or address_string); the same Idempotency-Key gives one."""
+    fmt = _fmt(fmt)
+    _limit_anonymous(request, user, "pins")
+    answer, replayed = open311.file_request(
+        session, form, idempotency_key=idempotency_key, reporter=user
+    )
+    session.commit()
+    response = render(fmt, "service_requests", answer, status=201)
+    response.headers["Location"] = f"/open311/v2/requests/{answer[0]['service_request_id']}.{fmt}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@router.get("/requests/{request_id}.{fmt}")
+def get_request(request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
+    fmt = _fmt(fmt)
+    found = open311.get_request(session, request_id, base_url=_base(request))
+    return render(fmt, "service_requests", found)
+
+
+@router.get("/tokens/{token}.{fmt}")
+def token(token: str, fmt: str, session: SessionDep) -> Response:
+    """The service_request_id filed with a token (the Idempotency-Key sent with the POST)."""
+    return render(_fmt(fmt), "service_requests", open311.request_for_token(session, token))

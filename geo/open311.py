@@ -1,0 +1,334 @@
+"""Open311 GeoReport v2 over our issues: services (categories), requests, geocoding, filing.
+
+Steps map onto Open311's two statuses: open = collected, topic, deliberated, dispatched;
+closed = resolved, reviewed, rejected, merged (status_notes names the step). Filing goes
+through geo.issues.pin_issue, so an Open311 request is validated, routed and made idempotent
+exactly as POST /api/issues. Only public fields leave: never the reporter's name, phone or
+e-mail (the e-mail is not even stored: the issue table has no place for it).
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.errors import InvalidParameter, NotFound
+from geo.issues import add_event, pin_issue
+from geo.models.issues import OPEN_STEPS, STEPS
+
+CLOSED_STEPS = tuple(s for s in STEPS if s not in OPEN_STEPS)
+STATUS_STEPS = {"open": OPEN_STEPS, "closed": CLOSED_STEPS}
+MAX_REQUESTS = 1000  # the spec's suggested cap per response
+MAX_DESCRIPTION = 4000
+CHANGESET = "2026-11-27T00:00:00Z"  # when this endpoint's behaviour last changed
+
+_SERVICES = text(
+    """
+    SELECT c.code AS service_code, c.name AS service_name,
+           c.name_en || ' (' || c.name || '): ' || COALESCE(d.name, c.department_code)
+             || ', ' || c.level || ' level' AS description,
+           false AS metadata, 'realtime' AS type,
+           concat_ws(',', c.code, lower(c.name_en), c.name) AS keywords,
+           COALESCE(d.name, c.department_code) AS "group"
+      FROM category c LEFT JOIN department d ON d.code = c.department_code
+     ORDER BY c.sort, c.code
+    """
+)
+
+# One request as the spec names its fields (public fields only).
+_REQUEST = """
+    json_build_object(
+      'service_request_id', i.id::text,
+      'status', CASE WHEN i.step = ANY(:open) THEN 'open' ELSE 'closed' END,
+      'status_notes', i.step || COALESCE(': ' || i.decision, ''),
+      'service_name', c.name,
+      'service_code', i.category_code,
+      'description', i.description,
+      'agency_responsible', COALESCE(od.name, rd.name),
+      'service_notice', '',
+      'requested_datetime', to_char(i.created_at AT TIME ZONE 'Asia/Shanghai',
+                                    'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'),
+      'updated_datetime', to_char(i.updated_at AT TIME ZONE 'Asia/Shanghai',
+                                  'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'),
+      'expected_datetime', to_char(i.due_on, 'YYYY-MM-DD"T"23:59:59"+08:00"'),
+      'address', concat_ws(' ', s.name, m.name, p.name, b.name),
+      'address_id', NULL,
+      'zipcode', NULL,
+      'lat', round(ST_Y(i.geom)::numeric, 7),
+      'long', round(ST_X(i.geom)::numeric, 7),
+      'media_url', COALESCE(
+          (SELECT :base || '/api/photos/' || ph.id FROM issue_photo ph
+            WHERE ph.issue_id = i.id ORDER BY ph.id LIMIT 1),
+          (SELECT e.data ->> 'media_url' FROM issue_event e
+            WHERE e.issue_id = i.id AND e.kind = 'photo' AND e.data ? 'media_url'
+            ORDER BY e.id LIMIT 1)))
+"""
+
+_REQUESTS = text(
+    f"""
+    SELECT COALESCE(json_agg(r.body ORDER BY r.created_at DESC, r.id DESC), '[]'::json)
+      FROM (SELECT i.id, i.created_at, {_REQUEST} AS body
+              FROM issue i JOIN category c ON c.code = i.category_code
+                   LEFT JOIN department od ON od.id = i.owner_department_id
+                   LEFT JOIN department rd ON rd.id = i.department_id
+                   LEFT JOIN subdistrict s ON s.id = i.subdistrict_id
+                   LEFT JOIN community m ON m.id = i.community_id
+                   LEFT JOIN compound p ON p.id = i.compound_id
+                   LEFT JOIN building b ON b.id = i.building_id
+             WHERE (CAST(:ids AS integer[]) IS NULL OR i.id = ANY(:ids))
+               AND (CAST(:codes AS text[]) IS NULL OR i.category_code = ANY(:codes))
+               AND (CAST(:steps AS text[]) IS NULL OR i.step = ANY(:steps))
+               AND (CAST(:start AS timestamptz) IS NULL OR i.created_at >= :start)
+               AND (CAST(:end AS timestamptz) IS NULL OR i.created_at <= :end)
+             ORDER BY i.created_at DESC, i.id DESC
+             LIMIT :limit) r
+    """
+)
+
+# Compound names, road names and courtyard addresses, best match first: an exact match, then
+# the longest of our names found inside the address string, then the shortest of our names
+# that contains the whole string (for "欣欣家园" -> "欣欣家园(二三期)"); on equal terms a
+# courtyard beats a compound beats a road (the most specific place).
+_GEOCODE = text(
+    """
+    WITH a AS (SELECT CAST(:addr AS text) AS s),
+    places AS (
+      SELECT 'courtyard' AS kind, 1 AS prio, y.address AS name, y.id,
+             ST_PointOnSurface(y.geom) AS p, 0.0 AS len FROM courtyard y
+      UNION ALL
+      SELECT 'compound', 2, c.name, c.id, ST_PointOnSurface(c.geom), 0.0 FROM compound c
+      UNION ALL
+      SELECT 'road', 3, r.name, r.id, ST_LineInterpolatePoint(r.geom, 0.5), r.length_m
+        FROM road r
+    )
+    SELECT kind, name, ST_X(p) AS lon, ST_Y(p) AS lat,
+           CASE WHEN name = a.s THEN 'exact' WHEN strpos(a.s, name) > 0 THEN 'contained'
+                ELSE 'partial' END AS how
+      FROM places, a
+     WHERE name = a.s OR strpos(a.s, name) > 0
+        OR (char_length(a.s) >= 2 AND strpos(name, a.s) > 0)
+     ORDER BY (name = a.s) DESC, (strpos(a.s, name) > 0) DESC,
+              CASE WHEN strpos(a.s, name) > 0 THEN -char_length(name)
+                   ELSE char_length(name) END,
+              prio, len DESC, id
+     LIMIT 1
+    """
+)
+
+
+def services(session: Session) -> list[dict[str, Any]]:
+    """Our categories as Open311 services."""
+    return [dict(r) for r in session.execute(_SERVICES).mappings()]
+
+
+def service_definition(session: Session, code: str) -> dict[str, Any]:
+    """A service's attributes: none, since every service has metadata false."""
+    if code not in {s["service_code"] for s in services(session)}:
+        raise NotFound(f"service_code {code!r} not found.", where="service_code")
+    return {"service_code": code, "attributes": []}
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if value is None or not value.strip():
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _datetime(value: str | None, name: str) -> datetime | None:
+    """A W3C datetime such as 2026-11-01T00:00:00+08:00 (a trailing Z is allowed)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidParameter(
+            f"{name} must be a W3C datetime such as 2026-11-01T00:00:00+08:00, not {value!r}.",
+            where=name,
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidParameter(f"{name} needs a time zone offset.", where=name)
+    return parsed
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """GET requests filters as the spec names them (all optional, strings as sent)."""
+
+    service_request_id: str | None = None
+    service_code: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    status: str | None = None
+
+
+def find_requests(session: Session, q: RequestQuery, *, base_url: str) -> list[dict[str, Any]]:
+    """Requests matching the filters, newest first; with ids given, the other filters are
+    ignored (as the spec says)."""
+    ids = None
+    id_texts = _csv(q.service_request_id)
+    if id_texts is not None:
+        if not all(t.isdigit() and len(t) < 10 for t in id_texts):
+            raise InvalidParameter(
+                "service_request_id must be a comma-separated list of request ids.",
+                where="service_request_id",
+            )
+        ids = [int(t) for t in id_texts]
+    params: dict[str, Any] = {
+        "ids": ids,
+        "codes": None,
+        "steps": None,
+        "start": None,
+        "end": None,
+        "open": list(OPEN_STEPS),
+        "base": base_url.rstrip("/"),
+        "limit": MAX_REQUESTS,
+    }
+    if ids is None:
+        statuses = _csv(q.status)
+        if statuses is not None:
+            bad = [s for s in statuses if s not in STATUS_STEPS]
+            if bad:
+                raise InvalidParameter(
+                    f"status must be open or closed (comma-separated), not {bad[0]!r}.",
+                    where="status",
+                )
+            params["steps"] = [step for s in statuses for step in STATUS_STEPS[s]]
+        params["codes"] = _csv(q.service_code)
+        params["start"] = _datetime(q.start_date, "start_date")
+        params["end"] = _datetime(q.end_date, "end_date")
+        if params["start"] and params["end"] and params["start"] > params["end"]:
+            raise InvalidParameter("start_date is after end_date.", where="start_date")
+    return list(session.execute(_REQUESTS, params).scalar_one())
+
+
+def get_request(session: Session, request_id: str, *, base_url: str) -> list[dict[str, Any]]:
+    """One request, as a one-element list (the spec's shape); NotFound otherwise."""
+    if not request_id.isdigit() or len(request_id) >= 10:
+        raise NotFound(f"service_request_id {request_id!r} not found.", where="service_request_id")
+    found = find_requests(session, RequestQuery(service_request_id=request_id), base_url=base_url)
+    if not found:
+        raise NotFound(f"service_request_id {request_id} not found.", where="service_request_id")
+    return found
+
+
+def request_for_token(session: Session, token: str) -> list[dict[str, Any]]:
+    """The request filed with this token (the Idempotency-Key the client sent)."""
+    found = session.execute(
+        text("SELECT id FROM issue WHERE idempotency_key = :t"), {"t": token}
+    ).scalar()
+    if found is None:
+        raise NotFound(f"token {token!r} not found.", where="token")
+    return [{"service_request_id": str(found), "token": token}]
+
+
+def geocode(session: Session, address: str) -> dict[str, Any]:
+    """The point of a courtyard address, compound name or road name found in `address`."""
+    cleaned = " ".join(address.split())
+    row = session.execute(_GEOCODE, {"addr": cleaned}).mappings().first() if cleaned else None
+    if row is None:
+        raise InvalidParameter(
+            f"address_string {address!r} matches no courtyard address, compound or road of "
+            "Qiaoxi District; send lat and long instead.",
+            where="address_string",
+        )
+    return dict(row)
+
+
+def _number(value: str | None, name: str, low: float, high: float) -> float:
+    try:
+        number = float(value) if value is not None else math.nan
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not low <= number <= high:
+        raise InvalidParameter(
+            f"{name} must be a number from {low} to {high}, not {value!r}.", where=name
+        )
+    return number
+
+
+def _location(session: Session, form: dict[str, str]) -> tuple[float, float, str | None]:
+    """(lon, lat, geocoded place) from lat/long or address_string; 400 when neither is usable."""
+    lat, lon = form.get("lat"), form.get("long")
+    if lat or lon:
+        if not (lat and lon):
+            missing = "long" if lat else "lat"
+            raise InvalidParameter(f"{missing} is required together with the other.", where=missing)
+        return _number(lon, "long", -180, 180), _number(lat, "lat", -90, 90), None
+    address = form.get("address_string")
+    if address and address.strip():
+        place = geocode(session, address)
+        return place["lon"], place["lat"], f"{place['kind']} {place['name']}"
+    raise InvalidParameter("A location is required: lat and long, or address_string.", where="lat")
+
+
+def _media_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > 1000:
+        raise InvalidParameter("media_url must be an http(s) URL.", where="media_url")
+    return value
+
+
+def file_request(
+    session: Session, form: dict[str, str], *, idempotency_key: str | None, reporter: Any = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Create (or, with a used key, find) the issue; returns the spec's response and replayed."""
+    code = (form.get("service_code") or "").strip()
+    known = {s["service_code"]: s for s in services(session)}
+    if not code:
+        raise InvalidParameter("service_code is required.", where="service_code")
+    if code not in known:
+        raise InvalidParameter(f"service_code {code!r} not found.", where="service_code")
+    lon, lat, place = _location(session, form)
+    description = (form.get("description") or "").strip() or known[code]["service_name"]
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidParameter(
+            f"description is longer than {MAX_DESCRIPTION} characters.", where="description"
+        )
+    media = _media_url(form.get("media_url"))
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
+    body, replayed = pin_issue(
+        session,
+        crs="wgs84",
+        lon=lon,
+        lat=lat,
+        category=code,
+        description=description,
+        reporter=reporter,
+        reporter_name=name[:64] if name else None,
+        reporter_phone=(form.get("phone") or None) and form["phone"][:32],
+        idempotency_key=idempotency_key,
+    )
+    if not replayed and media:
+        add_event(session, body["id"], "photo", note="Open311 media_url", data={"media_url": media})
+    notice = f"已按地址定位到 {place} / located at {place}" if place else ""
+    answer: dict[str, Any] = {
+        "service_request_id": str(body["id"]),
+        "service_notice": notice,
+        "account_id": None,
+    }
+    if idempotency_key:
+        answer["token"] = idempotency_key
+    return [answer], replayed
+
+
+def discovery(base_url: str) -> dict[str, Any]:
+    return {
+        "changeset": CHANGESET,
+        "contact": "桥西区居民议事厅 Yishiting",
+        "key_service": "api_key is optional; staff may send Authorization: Bearer <token>",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": base_url.rstrip("/") + "/open311/v2",
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
