@@ -462,7 +462,11 @@ for _c in (
         title_en="Fort courtyards",
         description="Courtyards of Zhangjiakou Fort (堡子里): protection level and occupancy.",
         table="courtyard",
-        joins=(Join("community", "c", "community_id"),),
+        # courtyard_status (migration 0003): the latest dated assessments as of today.
+        joins=(
+            Join("community", "c", "community_id"),
+            Join("courtyard_status", "cs", "id", key="courtyard_id"),
+        ),
         properties={
             "address": "address",
             "community_id": "community_id",
@@ -471,14 +475,22 @@ for _c in (
             "occupancy": "occupancy",
             "occupancy_on": "occupancy_on",
             "programme_batch": "programme_batch",
+            "danger_grade": "cs.danger_grade",
+            "graded_on": "cs.graded_on",
+            "condition": "cs.condition",
             "area_m2": _AREA,
         },
         filters={
             "protection_level": "protection_level",
             "occupancy": "occupancy",
             "community_id": "community_id",
+            "danger_grade": "cs.danger_grade",
         },
-        enums={"protection_level": PROTECTION_LEVELS, "occupancy": OCCUPANCY},
+        enums={
+            "protection_level": PROTECTION_LEVELS,
+            "occupancy": OCCUPANCY,
+            "danger_grade": ("A", "B", "C", "D"),
+        },
     ),
     Collection(
         id="relics",
