@@ -8,6 +8,8 @@ from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page
 
 TITLE = "堡子里历史街区 Heritage quarter"
+# The 马道底 sewer among the renovation work items (issue 5's renovation_items collection).
+SEWER_FILTER = {"project_code": "madaodi_sewer"}
 # Colour modes of the courtyards; danger grades come from the renovation records when the
 # courtyard features carry `danger_grade`, and the page then opens on them.
 MODES = {
@@ -64,7 +66,10 @@ def build_heritage(
             "renovation_items",
             styles.SEWER,
             min_zoom=14,
-            filter={"project": "~污水"},
+            params=SEWER_FILTER
+            if "project_code" in collections.get("renovation_items", [])
+            else {},
+            filter=SEWER_FILTER,
             legend_shape="line",
             optional=True,
         ),

@@ -9,14 +9,22 @@ from collections.abc import Mapping
 
 from geo.settings import Settings
 from maps import styles
-from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
+from maps.base import (
+    DISTRICT_CENTER,
+    Layer,
+    PageResult,
+    View,
+    build_page,
+    error_page,
+    unknown_params,
+)
 
 TITLE = "随手拍上报 Report an issue"
 
 FORM = """
 <form class="yst-panel yst-pin-form" id="yst-pin-form" novalidate aria-label="上报问题">
   <div class="yst-pin-row">
-    <button type="button" id="yst-locate">📍 定位我 Locate me</button>
+    <button type="button" id="yst-locate">⊙ 定位我 Locate me</button>
     <span id="yst-pin-where">点地图放置图钉 Tap the map to place the pin</span>
   </div>
   <label for="yst-category">问题类别 Category</label>
@@ -46,7 +54,14 @@ def build_pin(
     if problem:
         return PageResult(error_page(page="pin", title=TITLE, message=problem, allowed={}), 400)
     layers = [
-        Layer("compounds", "小区 Compounds", "compounds", styles.COMPOUND, min_zoom=15),
+        # Context only: taps go through to the map, where they place the pin.
+        Layer(
+            "compounds",
+            "小区 Compounds",
+            "compounds",
+            {**styles.COMPOUND, "interactive": False},
+            min_zoom=15,
+        ),
         Layer(
             "issues",
             "附近问题 Issues nearby",
@@ -63,9 +78,17 @@ def build_pin(
         title=TITLE,
         layers=layers,
         collections=collections,
-        view=View(bounds=bounds),
+        view=_street_view(bounds),
         scripts=("yst/pin.js",),
         panel_html=FORM,
         search=False,
     )
     return PageResult(html)
+
+
+def _street_view(bounds: list[list[float]] | None) -> View:
+    """A phone opens at street level (zoom 16) on the district's centre, to tap a pin."""
+    if not bounds:
+        return View(center=DISTRICT_CENTER, zoom=16)
+    (south, west), (north, east) = bounds
+    return View(center=((south + north) / 2, (west + east) / 2), zoom=16)

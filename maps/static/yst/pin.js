@@ -71,7 +71,7 @@
       (cats || []).forEach(function (c) {
         var o = document.createElement("option");
         o.value = c.code;
-        o.textContent = c.name + (c.department ? " — " + name(c.department) : "");
+        o.textContent = c.name + (c.department_name ? " — " + c.department_name : "");
         select.appendChild(o);
       });
       window.__yst.categories = (cats || []).length;
@@ -100,7 +100,7 @@
         var file = form.elements.photo.files[0];
         if (!file) return;
         var body = new FormData();
-        body.append("photo", file);
+        body.append("file", file);
         return YST.fetchJSON("/api/issues/" + encodeURIComponent(issue.id) + "/photos",
           { method: "POST", body: body })
           .then(function () { result.insertAdjacentHTML("beforeend", "<p>照片已上传 photo uploaded.</p>"); })

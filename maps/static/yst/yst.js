@@ -8,7 +8,7 @@
   "use strict";
   var YST = (window.YST = { pages: {} });
   var state = (window.__yst = {
-    pending: 0, loads: 0, drawn: {}, errors: [], unavailable: [], ready: false,
+    pending: 0, loads: 0, drawn: {}, bbox: {}, errors: [], unavailable: [], ready: false,
     firstFeaturesAt: null,
   });
 
@@ -75,7 +75,7 @@
         color: style.stroke || c, weight: style.weight === undefined ? 1.5 : style.weight,
         opacity: 0.9, fillColor: style.fillColor || c,
         fillOpacity: style.fillOpacity === undefined ? 0.4 : style.fillOpacity,
-        dashArray: style.dashArray || null,
+        dashArray: style.dashArray || null, interactive: style.interactive !== false,
       };
     };
   }
@@ -142,14 +142,13 @@
   };
 
   /* ---- a layer loaded by viewport ---- */
-  /* Client-side filter: a property the feature lacks does not exclude it; "~text" means
-   * "contains text" (e.g. sewer works among the renovation items). */
+  /* Client-side filter, for filters the API does not offer: a property the feature lacks
+   * does not exclude it. */
   function matches(filter, props) {
     for (var k in filter) {
       var want = filter[k];
       if (want === "" || want === null || props[k] === undefined) continue;
-      var have = String(props[k]);
-      if (want.charAt(0) === "~" ? have.indexOf(want.slice(1)) < 0 : have !== String(want)) return false;
+      if (String(props[k]) !== String(want)) return false;
     }
     return true;
   }
@@ -193,6 +192,7 @@
       var b = map.getBounds().pad(0.1);
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
         .map(function (x) { return x.toFixed(6); }).join(",");
+      state.bbox[spec.id] = bbox;
       var params = new URLSearchParams({ bbox: bbox, limit: String(spec.limit || 1000) });
       Object.keys(spec.params || {}).forEach(function (k) {
         if (spec.params[k] !== "" && spec.params[k] !== null) params.set(k, spec.params[k]);
@@ -272,14 +272,23 @@
       return this.div;
     },
     update: function (blocks) {
-      this.div.innerHTML = blocks.length ? "<h3>图例 Legend</h3>" + blocks.map(function (b) {
+      var div = this.div;
+      // On a phone the legend starts folded so that it does not cover the map.
+      if (this.folded === undefined) this.folded = window.innerWidth < 700;
+      div.classList.toggle("folded", this.folded);
+      div.innerHTML = blocks.length ? '<h3 role="button" tabindex="0">图例 Legend</h3>' + blocks.map(function (b) {
         return '<div class="yst-legend-block"><h4>' + esc(b.title) + "</h4>" +
           b.items.map(function (i) {
             return '<div class="yst-legend-item"><span class="yst-swatch ' + esc(i.shape || "box") +
               '" style="background:' + esc(i.color) + '"></span>' + esc(i.label) + "</div>";
           }).join("") + "</div>";
       }).join("") : "";
-      this.div.style.display = blocks.length ? "" : "none";
+      div.style.display = blocks.length ? "" : "none";
+      var self = this, title = div.querySelector("h3");
+      if (title) title.addEventListener("click", function () {
+        self.folded = !self.folded;
+        div.classList.toggle("folded", self.folded);
+      });
     },
   });
 
@@ -310,7 +319,7 @@
                 else map.setView([row.lat, row.lon], 17);
                 if (mark) map.removeLayer(mark);
                 mark = L.circleMarker([row.lat, row.lon], { radius: 10, color: "#ff00ff", weight: 3, fill: false })
-                  .addTo(map).bindPopup(esc(row.name)).openPopup();
+                  .addTo(map).bindTooltip(esc(row.name), { permanent: true, direction: "top", className: "yst-hit" });
                 list.innerHTML = "";
               });
               list.appendChild(li);

@@ -1,0 +1,356 @@
+"""The map pages: HTML checks without a browser, then every page driven in headless Chromium
+(Debian's /usr/bin/chromium) against a real server and the demo database."""
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.settings import Settings
+from maps.base import OfflineMap, PageResult, build_page
+from maps.overview import LAYERS
+from tests.browser import PHONE, chromium, open_page, wait_drawn
+from tests.conftest import serve
+
+PAGES = ["/maps/", "/maps/issues", "/maps/pin", "/maps/heritage", "/maps/charging"]
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+URL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""")
+MB = 1024 * 1024
+
+
+def external_urls(html: str) -> list[str]:
+    """Every absolute URL in a page that does not point at this machine."""
+    return [u for u in URL.findall(html) if not re.match(r"(https?:)?//127\.0\.0\.1[:/]", u)]
+
+
+# --- without a browser ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_is_small_offline_and_chinese(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-type"].startswith("text/html")
+    assert len(r.content) < 1 * MB
+    assert '<html lang="zh-CN">' in r.text
+    assert external_urls(r.text) == []
+    for asset in re.findall(r'(?:src|href)="(/maps/static/[^"]+)"', r.text):
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_overview_html_does_not_grow_with_data(client: TestClient) -> None:
+    """The page carries layer specs, never features: no coordinates of the data inside."""
+    html = client.get("/maps/").text
+    assert '"FeatureCollection"' not in html
+    assert len(html) < 64 * 1024
+
+
+def test_folium_cdn_defaults_are_replaced() -> None:
+    urls = [u for _, u in OfflineMap.default_js + OfflineMap.default_css]
+    assert urls and all(u.startswith("/maps/static/vendor/") for u in urls)
+
+
+@pytest.mark.parametrize(
+    ("path", "needle"),
+    [
+        ("/maps/issues?step=bogus", "bogus"),
+        ("/maps/issues?category=no_such_thing", "no_such_thing"),
+        ("/maps/issues?community=nowhere", "nowhere"),
+        ("/maps/issues?colour=red", "colour"),
+        ("/maps/heritage?colour=pink", "pink"),
+        ("/maps/?layer=x", "layer"),
+        ("/maps/charging?radius=5", "radius"),
+        ("/maps/pin?lat=1", "lat"),
+    ],
+)
+def test_bad_page_parameter_is_a_400_page_saying_why(
+    client: TestClient, path: str, needle: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'class="yst-error-message"' in r.text
+    message = re.search(r'class="yst-error-message">([^<]+)<', r.text)
+    assert message and needle in message.group(1)
+    assert external_urls(r.text) == []
+
+
+def test_issue_page_filters_are_accepted(client: TestClient, db: Session) -> None:
+    community_id, name = db.execute(text("SELECT id, name FROM community LIMIT 1")).one()
+    for query in (f"community={community_id}", f"community={quote(name)}"):
+        r = client.get(f"/maps/issues?step=collected&category=ebike_charging&{query}")
+        assert r.status_code == 200, r.text[:300]
+        assert f'"community":"{community_id}"' in r.text
+        assert '"step":"collected"' in r.text
+
+
+@pytest.mark.parametrize(
+    ("basemap", "key", "expect", "refuse"),
+    [
+        ("osm", "", ["tile.openstreetmap.org"], ["tianditu"]),
+        (
+            "tianditu",
+            "KEY123",
+            ["t{s}.tianditu.gov.cn/vec_w", "cva_w", "tk=KEY123"],
+            ["openstreetmap"],
+        ),
+        ("tianditu", "", ["tile.openstreetmap.org"], ["tianditu.gov.cn/vec"]),
+        ("none", "", [], ["openstreetmap", "tianditu"]),
+    ],
+)
+def test_base_map_follows_settings(
+    basemap: str, key: str, expect: list[str], refuse: list[str]
+) -> None:
+    settings = Settings(YISHITING_BASEMAP=basemap, YISHITING_TIANDITU_KEY=key)
+    html = build_page(settings, page="overview", title="t", layers=list(LAYERS), collections={})
+    for needle in expect:
+        assert needle in html
+    for needle in refuse:
+        assert needle not in html
+    # Whatever the base map, the only foreign hosts are the tile servers.
+    hosts = {re.sub(r"^(https?:)?//", "", u).split("/")[0] for u in external_urls(html)}
+    assert hosts <= {
+        "tile.openstreetmap.org",
+        "www.openstreetmap.org",
+        "t{s}.tianditu.gov.cn",
+        "www.tianditu.gov.cn",
+    }
+
+
+def test_page_result_default_status() -> None:
+    assert PageResult("x").status == 200
+
+
+def test_search_finds_compounds_roads_and_courtyards(client: TestClient, db: Session) -> None:
+    compound = db.execute(text("SELECT name FROM compound WHERE name = '秀水怡园'")).scalar_one()
+    rows = client.get("/api/search", params={"q": "秀水"}).json()
+    assert rows[0]["name"] == compound and rows[0]["kind"] == "compound"
+    road = client.get("/api/search", params={"q": "新华后街"}).json()[0]
+    assert road["kind"] == "road" and road["name"] == "新华后街"
+    address = db.execute(text("SELECT address FROM courtyard ORDER BY id LIMIT 1")).scalar_one()
+    hit = client.get("/api/search", params={"q": address}).json()[0]
+    assert hit["kind"] == "courtyard" and hit["name"] == address
+    w, s, e, n = hit["bbox"]
+    assert w <= hit["lon"] <= e and s <= hit["lat"] <= n
+
+
+def test_search_treats_wildcards_literally_and_refuses_empty(client: TestClient) -> None:
+    assert client.get("/api/search", params={"q": "%"}).json() == []
+    r = client.get("/api/search", params={"q": "  "})
+    assert r.status_code == 400 and r.json()["where"] == "query.q"
+
+
+def test_charging_coverage_agrees_with_postgis(client: TestClient, db: Session) -> None:
+    body = client.get("/api/charging/coverage").json()
+    uncovered = {f["id"] for f in body["uncovered"]["features"]}
+    far = set(
+        db.execute(
+            text(
+                "SELECT c.id FROM compound c WHERE (SELECT min(ST_Distance(c.geom::geography, "
+                "s.geom::geography)) FROM charging_station s) > 300"
+            )
+        ).scalars()
+    )
+    assert uncovered == far
+    stations = db.execute(text("SELECT count(*), sum(spaces) FROM charging_station")).one()
+    assert body["summary"]["stations"] == stations[0] == len(body["stations"]["features"])
+    assert body["summary"]["spaces"] == stations[1]
+    assert body["summary"]["uncovered"] == len(uncovered) < body["summary"]["compounds"]
+    # the 300 m buffer of the 秀水怡园 station holds its own compound
+    inside = db.execute(
+        text(
+            "SELECT bool_and(ST_DWithin(s.geom::geography, c.geom::geography, 300)) "
+            "FROM charging_station s JOIN compound c ON c.id = s.compound_id"
+        )
+    ).scalar_one()
+    assert inside is True
+    assert client.get("/api/charging/coverage", params={"radius": 0}).status_code == 400
+
+
+# --- in the browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def api_count(base: str, collection: str, bbox: str, **params: str) -> int:
+    r = httpx.get(
+        f"{base}/ogc/collections/{collection}/items",
+        params={"bbox": bbox, "limit": 1, **params},
+    )
+    r.raise_for_status()
+    return r.json()["numberMatched"]
+
+
+def assert_clean(watch, name: str) -> None:
+    assert watch.console_errors == [], f"{name}: console errors {watch.console_errors}"
+    assert watch.external == [], f"{name}: requests left 127.0.0.1: {watch.external}"
+    assert all(u.startswith("http://127.0.0.1") or u.startswith("data:") for u in watch.requests)
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
+    page, watch = open_page(browser, f"{live_url}/maps/")
+    state = wait_drawn(page)
+    assert state["drawn"]["subdistricts"] == 7
+    assert state["drawn"]["communities"] == 44
+    # a view inside the district at zoom 15: compounds and roads appear, as many as the API has
+    page.evaluate("YST.map.setView([40.8262, 114.8838], 15)")
+    state = wait_drawn(page)
+    for layer in ("compounds", "roads"):
+        bbox = state["bbox"][layer]
+        assert state["drawn"][layer] == api_count(live_url, layer, bbox) > 0
+    paths = page.locator(".leaflet-overlay-pane path").count()
+    assert paths == sum(state["drawn"].values())  # one SVG path per feature drawn
+    assert page.locator(".yst-legend").inner_text().count("小区") >= 1
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-layers").count() == 1
+    # a popup carries the attributes and a link to the feature's API record
+    page.evaluate(
+        "(() => { const l = YST.layers.compounds.inner.getLayers()[0];"
+        " l.fire('click', {latlng: l.getCenter()}); })()"
+    )
+    popup = page.locator(".yst-popup")
+    popup.wait_for()
+    href = popup.locator("a.yst-api-link").get_attribute("href")
+    assert href and re.match(r"/ogc/collections/\w+/items/\d+$", href)
+    assert httpx.get(live_url + href).status_code == 200
+    assert state["firstFeaturesAt"] is not None
+    page.keyboard.press("Escape")
+    shoot(page, "overview")
+    # search by name moves the map to the compound
+    page.fill(".yst-search input", "秀水怡园")
+    page.locator(".yst-search-results li").first.click()
+    page.wait_for_function("YST.map.getZoom() >= 16")
+    wait_drawn(page)
+    assert page.locator(".leaflet-tooltip.yst-hit").inner_text() == "秀水怡园"
+    assert_clean(watch, "overview")
+
+
+def test_issues_page_clusters_and_shows_routing(browser, live_url: str) -> None:
+    page, watch = open_page(browser, f"{live_url}/maps/issues")
+    state = wait_drawn(page)
+    assert page.locator(".yst-filter-panel select").count() == 3
+    if "issues" in state["drawn"]:
+        bbox = state["bbox"]["issues"]
+        assert state["drawn"]["issues"] == api_count(live_url, "issues", bbox) > 0
+        page.evaluate("YST.layers.issues.inner.getLayers()[0].fire('click')")
+        page.wait_for_function("window.__yst.detailShown !== undefined")
+        popup = page.locator(".yst-popup")
+        assert "派单链" in popup.inner_text() and "处理记录" in popup.inner_text()
+    else:  # the issues collection is not served yet: the page says so instead of failing
+        assert "议事问题 Issues" in state["unavailable"]
+    shoot(page, "issues")
+    assert_clean(watch, "issues")
+
+
+def test_issues_page_bad_filter_in_browser(browser, live_url: str) -> None:
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    response = page.goto(f"{live_url}/maps/issues?step=bogus")
+    assert response is not None and response.status == 400
+    assert "bogus" in page.locator(".yst-error-message").inner_text()
+    shoot(page, "issues-bad-filter")
+    ctx.close()
+
+
+def test_heritage_page_courtyards_relics_and_colour_modes(browser, live_url: str) -> None:
+    page, watch = open_page(browser, f"{live_url}/maps/heritage")
+    state = wait_drawn(page)
+    for layer, collection in (("courtyards", "courtyards"), ("relics", "relics")):
+        assert state["drawn"][layer] == api_count(live_url, collection, state["bbox"][layer]) > 0
+    if "renovation_items" not in state["unavailable"] and "sewer" in state["drawn"]:
+        bbox = state["bbox"]["sewer"]
+        sewer = api_count(live_url, "renovation_items", bbox, project_code="madaodi_sewer")
+        assert state["drawn"]["sewer"] == sewer > 0
+    stone = page.evaluate(
+        "YST.layers.stone_road.inner.getLayers()"
+        ".filter(l => l.feature.properties.surface === 'antique_stone').length"
+    )
+    assert stone >= 1
+    legend = page.locator(".yst-legend")
+    assert "保护级别" in legend.inner_text()
+    page.select_option("#yst-mode", "occupancy")
+    wait_drawn(page)
+    assert "已腾退" in legend.inner_text()
+    page.select_option("#yst-mode", "protection")
+    wait_drawn(page)
+    shoot(page, "heritage")
+    assert_clean(watch, "heritage")
+
+
+def test_charging_page_coverage(browser, live_url: str) -> None:
+    page, watch = open_page(browser, f"{live_url}/maps/charging")
+    state = wait_drawn(page)
+    body = httpx.get(f"{live_url}/api/charging/coverage").json()
+    assert state["drawn"]["uncovered"] == body["summary"]["uncovered"]
+    assert state["drawn"]["stations"] == state["drawn"]["coverage"] == body["summary"]["stations"]
+    page.wait_for_function("window.__yst.summary !== undefined")
+    assert str(body["summary"]["uncovered"]) in page.locator("#yst-summary").inner_text()
+    shoot(page, "charging")
+    assert_clean(watch, "charging")
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
+)
+
+
+def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -> None:
+    base, server, thread = serve(fresh_settings)
+    try:
+        here = {"latitude": 40.8262, "longitude": 114.8838}
+        page, watch = open_page(
+            browser,
+            f"{base}/maps/pin",
+            viewport=PHONE,
+            geolocation=here,
+            permissions=["geolocation"],
+            is_mobile=True,
+            has_touch=True,
+        )
+        wait_drawn(page)
+        page.wait_for_function("window.__yst.categories > 0")
+        page.click("#yst-locate")
+        page.wait_for_function("window.__yst.pin !== undefined")
+        pin = page.evaluate("window.__yst.pin")
+        assert pin == {"lon": pytest.approx(114.8838), "lat": pytest.approx(40.8262)}
+        # tapping the map moves the pin
+        page.locator(".folium-map").click(position={"x": 200, "y": 150})
+        moved = page.evaluate("window.__yst.pin")
+        assert moved != pin
+        page.select_option("#yst-category", "ebike_charging")
+        page.fill("#yst-description", "楼道内飞线充电, 浏览器测试")
+        page.set_input_files(
+            "#yst-photo", files=[{"name": "p.png", "mimeType": "image/png", "buffer": PNG_1PX}]
+        )
+        page.click("#yst-submit")
+        page.locator(".yst-routed").wait_for(timeout=15_000)
+        filed = page.evaluate("window.__yst.filed")
+        record = httpx.get(f"{base}/api/issues/{filed['id']}").json()
+        assert record["lon"] == pytest.approx(moved["lon"], abs=1e-6)
+        assert record["input"]["crs"] == "wgs84"
+        shown = page.locator(".yst-routed").inner_text()
+        for place in ("subdistrict", "community"):
+            assert record["routing"][place]["name"] in shown
+        page.wait_for_function(
+            "document.querySelector('#yst-pin-result').innerText.includes('照片')"
+        )
+        shoot(page, "pin")
+        assert_clean(watch, "pin")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
