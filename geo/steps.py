@@ -166,9 +166,17 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
             where="body.lon",
             distance_m=round(distance, 1),
         )
+    # Photos taken after the latest dispatch (a reopened issue needs a new one).
     photos = session.execute(
-        text("SELECT count(*) FROM issue_photo WHERE issue_id = :id AND step_at_upload = :s"),
-        {"id": issue.id, "s": "dispatched"},
+        text(
+            """
+            SELECT count(*) FROM issue_photo p
+             WHERE p.issue_id = :id
+               AND p.uploaded_at > (SELECT max(e.at) FROM issue_event e
+                                     WHERE e.issue_id = :id AND e.to_step = 'dispatched')
+            """
+        ),
+        {"id": issue.id},
     ).scalar_one()
     if not photos:
         raise Conflict(

@@ -1,0 +1,82 @@
+"""Retries: one Idempotency-Key gives one issue, also for 50 copies arriving at once over HTTP."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from geo.settings import Settings
+from tests import issue_helpers as h
+from tests.conftest import serve
+
+COPIES = 50
+
+
+def _body(db: Session) -> dict:
+    point, _ = h.point_in_building(db, nth=3)
+    return {
+        "lon": point[0],
+        "lat": point[1],
+        "crs": "wgs84",
+        "category": "ebike_charging",
+        "description": "电动车进电梯 e-bikes in the lift",
+    }
+
+
+def test_fifty_concurrent_copies_make_one_issue(fresh_settings: Settings, db: Session) -> None:
+    _, auth = h.make_account(fresh_settings, "resident")
+    body = _body(db)
+    before = h.scalar(fresh_settings, "SELECT count(*) FROM issue")
+    url, server, thread = serve(fresh_settings)
+    try:
+        headers = {**auth, "Idempotency-Key": "retry-7c1f0e2a"}
+
+        def post(_: int) -> httpx.Response:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                return c.post("/api/issues", json=body, headers=headers)
+
+        with ThreadPoolExecutor(max_workers=COPIES) as pool:
+            responses = list(pool.map(post, range(COPIES)))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert [r.status_code for r in responses] == [201] * COPIES
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 1
+    replayed = [r.headers.get("Idempotent-Replayed") for r in responses]
+    assert replayed.count("true") == COPIES - 1
+    assert h.scalar(fresh_settings, "SELECT count(*) FROM issue") == before + 1
+    (issue_id,) = ids
+    created_events = h.scalar(
+        fresh_settings,
+        "SELECT count(*) FROM issue_event WHERE issue_id = :id AND kind = 'created'",
+        id=issue_id,
+    )
+    assert created_events == 1
+    bodies = {r.json()["routing"]["reason"] for r in responses}
+    assert len(bodies) == 1
+
+
+def test_sequential_replay_and_misuse(fresh_client: TestClient, fresh_settings, db) -> None:
+    body = _body(db)
+    key = {"Idempotency-Key": "k-42"}
+    first = fresh_client.post("/api/issues", json=body, headers=key)
+    again = fresh_client.post("/api/issues", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["routing"] == first.json()["routing"]
+    # The same key for a different issue is refused, and stores nothing.
+    before = h.scalar(fresh_settings, "SELECT count(*) FROM issue")
+    other = fresh_client.post(
+        "/api/issues", json={**body, "description": "another thing"}, headers=key
+    )
+    assert other.status_code == 422
+    assert other.json()["where"] == "header.Idempotency-Key"
+    assert h.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
+    # Without a key, two posts are two issues.
+    a = fresh_client.post("/api/issues", json=body).json()["id"]
+    b = fresh_client.post("/api/issues", json=body).json()["id"]
+    assert a != b
