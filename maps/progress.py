@@ -118,6 +118,7 @@ def build_progress(
         collections=collections,
         view=View(bounds=bounds),
         panel_html=panel_html(data, level, project),
+        scripts=("yst/progress.js",),
         extra={"asOf": data.as_of.isoformat(), "level": level, "project": project},
     )
     return PageResult(page)
@@ -131,7 +132,7 @@ def error(message: str, projects: list[str]) -> PageResult:
 
 
 PANEL_CSS = """<style>
-.yst-progress-panel { top: 56px; right: 10px; width: 330px; max-height: calc(100vh - 90px);
+.yst-progress-panel { top: 180px; left: 10px; width: 330px; max-height: calc(100vh - 250px);
   overflow-y: auto; }
 .yst-progress-panel form { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 8px; }
 .yst-progress-panel form label { margin: 0; }
@@ -200,7 +201,7 @@ def _table(rollup: list[dict[str, Any]]) -> str:
 
 
 def chart_svg(
-    series: list[dict[str, Any]], as_of: date, width: int = 320, height: int = 170
+    series: list[dict[str, Any]], as_of: date, width: int = 320, height: int = 140
 ) -> str:
     """Percent done per project over time as an inline SVG line chart, marking `as_of`."""
     days = sorted({date.fromisoformat(d) for s in series for d, _ in s["points"]})

@@ -316,3 +316,44 @@ def test_progress_page_bad_url_says_why(client: TestClient, params: dict) -> Non
     r = client.get("/maps/progress", params=params)
     assert r.status_code == 400
     assert "yst-error-message" in r.text
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from tests.browser import chromium
+
+    with chromium() as b:
+        yield b
+
+
+def test_progress_page_in_chromium(browser: object, live_url: str) -> None:
+    """Draws the choropleth and the late items as the API has them, offline, then moves the
+    date with the form."""
+    from tests.browser import open_page, wait_drawn
+    from tests.test_maps import assert_clean, shoot
+
+    as_of = "2021-11-01"
+    page, watch = open_page(browser, f"{live_url}/maps/progress?as_of={as_of}")  # type: ignore[arg-type]
+    state = wait_drawn(page)
+    areas = client_json(live_url, "/api/progress/map", level="community", as_of=as_of)
+    late = client_json(live_url, "/api/progress/late", as_of=as_of)
+    assert state["drawn"]["progress"] == len(areas["features"]) > 0
+    assert state["drawn"]["late"] == len(late) > 0
+    assert "完成率" in page.locator(".yst-legend").inner_text()
+    assert page.locator(".yst-progress-panel svg polyline").count() == 7
+    shoot(page, "progress")
+    page.fill("#yst-as-of", "2021-05-01")
+    page.select_option("#yst-level", "courtyard")
+    page.click("#yst-progress-form button")
+    page.wait_for_url("**as_of=2021-05-01**")
+    state = wait_drawn(page)
+    assert state["drawn"]["progress"] == 584
+    assert_clean(watch, "progress")
+
+
+def client_json(base: str, path: str, **params: str) -> object:
+    import httpx
+
+    r = httpx.get(base + path, params=params)
+    r.raise_for_status()
+    return r.json()
