@@ -176,3 +176,38 @@ def test_tokens_are_stored_hashed(world, fresh_settings):
         h.scalar(fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed)
         == 1
     )
+
+
+def test_cli_users_add_prints_a_working_token_once(
+    fresh_client: TestClient, fresh_settings: Settings, monkeypatch, capsys, db: Session
+) -> None:
+    from api.cli import main
+    from geo.settings import get_settings
+
+    point, place = h.point_in_building(db)
+    community = place["community"]
+    monkeypatch.setenv("DATABASE_URL", fresh_settings.database_url)
+    get_settings.cache_clear()
+    try:
+        code = main(
+            ["users", "add", "李网格", "--role", "grid", "--area", f"community:{community}"]
+        )
+        out = capsys.readouterr().out
+        assert code == 0
+        token = out.strip().splitlines()[-1]
+        assert token.startswith("yst_")
+        bad = main(["users", "add", "x", "--role", "grid", "--area", "street:1"])
+        assert bad == 2 and "area must look like" in capsys.readouterr().err
+        assert main(["users", "add", "x", "--role", "department"]) == 2
+    finally:
+        get_settings.cache_clear()
+    row = h.scalar(
+        fresh_settings,
+        "SELECT community_id FROM account WHERE name = :n AND role = 'grid'",
+        n="李网格",
+    )
+    assert row == community
+    # The printed token authenticates, as staff of that community.
+    issue = pin(fresh_client, point)["id"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert fresh_client.get(f"/api/issues/{issue}/reporter", headers=headers).status_code == 200
