@@ -228,7 +228,7 @@ def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
     assert href and re.match(r"/ogc/collections/\w+/items/\d+$", href)
     assert httpx.get(live_url + href).status_code == 200
     assert state["firstFeaturesAt"] is not None
-    page.keyboard.press("Escape")
+    page.evaluate("YST.map.closePopup()")
     shoot(page, "overview")
     # search by name moves the map to the compound
     page.fill(".yst-search input", "秀水怡园")
@@ -280,12 +280,17 @@ def test_heritage_page_courtyards_relics_and_colour_modes(browser, live_url: str
         ".filter(l => l.feature.properties.surface === 'antique_stone').length"
     )
     assert stone >= 1
+    # courtyards graded by the renovation records open coloured by danger grade
+    graded = page.evaluate(
+        "YST.layers.courtyards.inner.getLayers().some(l => l.feature.properties.danger_grade)"
+    )
     legend = page.locator(".yst-legend")
-    assert "保护级别" in legend.inner_text()
+    assert ("危房等级" if graded else "保护级别") in legend.inner_text()
+    assert page.input_value("#yst-mode") == ("danger" if graded else "protection")
     page.select_option("#yst-mode", "occupancy")
     wait_drawn(page)
     assert "已腾退" in legend.inner_text()
-    page.select_option("#yst-mode", "protection")
+    page.select_option("#yst-mode", "danger" if graded else "protection")
     wait_drawn(page)
     shoot(page, "heritage")
     assert_clean(watch, "heritage")
