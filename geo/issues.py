@@ -13,17 +13,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from geo.coords import input_point
-from geo.errors import Conflict, NotFound, Unprocessable
+from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
-from geo.models.issues import OPEN_STEPS
+from geo.models.issues import OPEN_STEPS, STEPS
 from geo.routing import route_point
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20
 
-_PUBLIC = text(
-    """
-    SELECT json_build_object(
+# The public view of an issue, built in PostGIS; never the reporter's name or phone.
+_PUBLIC_JSON = """
+    json_build_object(
       'id', i.id, 'lon', ST_X(i.geom), 'lat', ST_Y(i.geom),
       'category', i.category_code, 'description', i.description, 'severity', i.severity,
       'step', i.step, 'level', i.level,
@@ -42,7 +42,14 @@ _PUBLIC = text(
                             'step', p.step_at_upload, 'uploaded_at', p.uploaded_at)
                           ORDER BY p.id)
                           FROM issue_photo p WHERE p.issue_id = i.id), '[]'::json))
-    FROM issue i WHERE i.id = :id
+"""
+_PUBLIC = text(f"SELECT {_PUBLIC_JSON} FROM issue i WHERE i.id = :id")
+_LIST = text(
+    f"""
+    SELECT {_PUBLIC_JSON} FROM issue i
+     WHERE (CAST(:step AS text) IS NULL OR i.step = :step)
+       AND (CAST(:category AS text) IS NULL OR i.category_code = :category)
+     ORDER BY i.id LIMIT :limit OFFSET :offset
     """
 )
 
@@ -244,12 +251,11 @@ def list_issues(
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    ids = select(Issue.id).order_by(Issue.id).limit(limit).offset(offset)
-    if step:
-        ids = ids.where(Issue.step == step)
-    if category:
-        ids = ids.where(Issue.category_code == category)
-    return [issue_public(session, i) for i in session.scalars(ids)]
+    """Public views, oldest first, optionally of one step and one category."""
+    if step is not None and step not in STEPS:
+        raise InvalidParameter(f"step must be one of {', '.join(STEPS)}.", where="query.step")
+    params = {"step": step, "category": category, "limit": limit, "offset": offset}
+    return list(session.execute(_LIST, params).scalars())
 
 
 def find_duplicates(

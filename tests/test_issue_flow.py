@@ -481,3 +481,16 @@ def test_categories_contract(client: TestClient):
     assert by_code["ebike_charging"]["department"] == "emergency"
     assert by_code["heritage"]["level"] == "subdistrict"
     assert all(c["department_name"] for c in cats)  # every department is loaded
+
+
+def test_list_filters_by_step_and_category(fresh_client, building_point, admin):
+    mine = pin(fresh_client, building_point, "heritage")
+    drive(fresh_client, mine, admin, "topic")
+    got = fresh_client.get("/api/issues", params={"step": "topic", "category": "heritage"})
+    assert got.status_code == 200
+    rows = got.json()
+    assert mine["id"] in {r["id"] for r in rows}
+    assert all(r["step"] == "topic" and r["category"] == "heritage" for r in rows)
+    assert len(fresh_client.get("/api/issues", params={"limit": 3}).json()) <= 3
+    bad = fresh_client.get("/api/issues", params={"step": "done"})
+    assert bad.status_code == 400 and bad.json()["where"] == "query.step"
