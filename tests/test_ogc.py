@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
 
-from geo.features import COLLECTIONS, LIMIT_MAX
+from geo.features import COLLECTIONS, LIMIT_MAX, Collection, Join, register
 from geo.settings import Settings
 
 DISTRICT_LAYERS = {
@@ -337,3 +337,40 @@ def test_unknown_collection_or_feature_is_404_problem(
     assert r.status_code == 404, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["where"] == where
+
+
+# --- The registry ------------------------------------------------------------------------
+
+
+def test_a_registered_collection_with_a_fixed_condition(
+    client: TestClient, conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sites = Collection(
+        id="demolished_sites",
+        title="已拆除",
+        title_en="Demolished sites",
+        description="Structures gone in the campaign.",
+        table="illegal_structure",
+        joins=(Join("community", "c", "community_id"),),
+        properties={"status": "status", "community": "c.name", "area_m2": "area_m2"},
+        filters={"community": "c.name"},
+        where="t.status IN ('demolished', 'cleared', 'reused')",
+    )
+    monkeypatch.setitem(COLLECTIONS, sites.id, sites)
+    gone = "status IN ('demolished', 'cleared', 'reused')"
+    doc = geojson(client, ITEMS.format(sites.id), limit=1)
+    assert doc["numberMatched"] == scalar(
+        conn, f"SELECT count(*) FROM illegal_structure WHERE {gone}"
+    )
+    community = doc["features"][0]["properties"]["community"]
+    doc = geojson(client, ITEMS.format(sites.id), community=community)
+    assert doc["numberMatched"] == scalar(
+        conn,
+        f"SELECT count(*) FROM illegal_structure s JOIN community c ON c.id = s.community_id "
+        f"WHERE s.{gone} AND c.name = %s",
+        community,
+    )
+    standing = scalar(conn, "SELECT min(id) FROM illegal_structure WHERE status = 'identified'")
+    assert client.get(f"/ogc/collections/{sites.id}/items/{standing}").status_code == 404
+    with pytest.raises(ValueError):
+        register(sites)
