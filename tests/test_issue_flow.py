@@ -494,3 +494,36 @@ def test_list_filters_by_step_and_category(fresh_client, building_point, admin):
     assert len(fresh_client.get("/api/issues", params={"limit": 3}).json()) <= 3
     bad = fresh_client.get("/api/issues", params={"step": "done"})
     assert bad.status_code == 400 and bad.json()["where"] == "query.step"
+
+
+def test_escalation_endpoint_and_cli(
+    fresh_client, fresh_settings, admin, building_point, monkeypatch, capsys
+):
+    from api.cli import main
+    from geo.settings import get_settings
+
+    mine = pin(fresh_client, building_point, "ebike_charging")  # compound level
+    _, planner = h.make_account(fresh_settings, "planner")
+    assert fresh_client.post("/api/issues/escalate", headers=planner).status_code == 403
+    engine = create_engine(fresh_settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE issue SET level_since = now() - interval '4 days' WHERE id = :id"),
+                {"id": mine["id"]},
+            )
+    finally:
+        engine.dispose()
+    r = fresh_client.post("/api/issues/escalate", headers=admin)
+    assert r.status_code == 200
+    up = {"id": mine["id"], "from_level": "compound", "to_level": "community"}
+    assert up in r.json()
+    # Once more from the shell: nothing is overdue any more (the clocks restarted).
+    monkeypatch.setenv("DATABASE_URL", fresh_settings.database_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["escalate"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert "0 issue(s) escalated" in capsys.readouterr().out
+    assert fresh_client.get(f"/api/issues/{mine['id']}").json()["level"] == "community"
