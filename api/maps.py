@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import NoMatchFound
 
 from api import renovation as renovation_api
 from api import search as search_api
@@ -27,12 +28,11 @@ def served_collections() -> dict[str, list[str]]:
 
 
 def hotspots_url(request: Request) -> str | None:
-    """The issues API's hotspots endpoint, if that API serves one yet."""
-    for route in request.app.routes:
-        path = getattr(route, "path", "")
-        if "hotspot" in path and "{" not in path:
-            return path
-    return None
+    """The issues API's hotspots endpoint (route `get_hotspots`), if the app serves one."""
+    try:
+        return str(request.app.url_path_for("get_hotspots"))
+    except NoMatchFound:
+        return None
 
 
 def respond(page: PageResult) -> HTMLResponse:

@@ -75,8 +75,7 @@ def _issue_layer(filters: dict[str, Any], issue_filters: list[str]) -> Layer:
         api_name = next((n for n in names if n in issue_filters), None)
         if api_name:
             params[api_name] = str(value)
-        for n in (prop, *names):
-            client[n] = str(value)
+        client[prop] = str(value)  # the feature's own property of that name
     return Layer(
         "issues",
         "议事问题 Issues",

@@ -243,17 +243,53 @@ def test_issues_page_clusters_and_shows_routing(browser, live_url: str) -> None:
     page, watch = open_page(browser, f"{live_url}/maps/issues")
     state = wait_drawn(page)
     assert page.locator(".yst-filter-panel select").count() == 3
-    if "issues" in state["drawn"]:
-        bbox = state["bbox"]["issues"]
-        assert state["drawn"]["issues"] == api_count(live_url, "issues", bbox) > 0
-        page.evaluate("YST.layers.issues.inner.getLayers()[0].fire('click')")
-        page.wait_for_function("window.__yst.detailShown !== undefined")
-        popup = page.locator(".yst-popup")
-        assert "派单链" in popup.inner_text() and "处理记录" in popup.inner_text()
-    else:  # the issues collection is not served yet: the page says so instead of failing
-        assert "议事问题 Issues" in state["unavailable"]
+    bbox = state["bbox"]["issues"]
+    assert state["drawn"]["issues"] == api_count(live_url, "issues", bbox) > 0
+    # zoomed out the issues are clustered; hotspots come from /api/hotspots
+    assert page.locator(".marker-cluster").count() > 0
+    hotspots = httpx.get(f"{live_url}/api/hotspots").json()["features"]
+    assert state["drawn"]["hotspots"] == len(hotspots)
     shoot(page, "issues")
+    # zoomed in past clustering, a click shows the routing chain and the event history
+    page.evaluate(
+        "(() => { const m = YST.layers.issues.inner.getLayers()[0];"
+        " YST.map.setView(m.getLatLng(), 18, {animate: false}); })()"
+    )
+    wait_drawn(page)
+    page.evaluate("YST.layers.issues.inner.getLayers()[0].fire('click')")
+    page.wait_for_function("window.__yst.detailShown !== undefined")
+    popup = page.locator(".yst-popup")
+    assert "派单链" in popup.inner_text() and "处理记录" in popup.inner_text()
+    issue_id = page.evaluate("window.__yst.detailShown")
+    record = httpx.get(f"{live_url}/api/issues/{issue_id}").json()
+    assert record["routing"]["community"]["name"] in popup.inner_text()
     assert_clean(watch, "issues")
+
+
+def test_issues_page_filters_reach_the_map(browser, live_url: str, db: Session) -> None:
+    community = db.execute(
+        text("SELECT community_id FROM issue GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    ).scalar_one()
+    query = f"step=collected&category=ebike_charging&community={community}"
+    page, watch = open_page(browser, f"{live_url}/maps/issues?{query}")
+    state = wait_drawn(page)
+    expected = api_count(
+        live_url,
+        "issues",
+        state["bbox"]["issues"],
+        status="collected",
+        category="ebike_charging",
+        community_id=str(community),
+    )
+    assert state["drawn"]["issues"] == expected
+    assert page.input_value("#f-step") == "collected"
+    assert page.input_value("#f-category") == "ebike_charging"
+    # changing a control rewrites the URL and reloads with the new filter
+    page.select_option("#f-step", "")
+    page.wait_for_url(re.compile(r"/maps/issues\?category=ebike_charging&community=\d+$"))
+    state = wait_drawn(page)
+    assert state["drawn"]["issues"] >= expected
+    assert_clean(watch, "issues filtered")
 
 
 def test_issues_page_bad_filter_in_browser(browser, live_url: str) -> None:

@@ -68,9 +68,8 @@
     };
   }
 
-  function filterPanel(cfg) {
-    var div = document.createElement("form");
-    div.className = "yst-panel yst-filter-panel";
+  function filterPanel(map, cfg) {
+    var div = L.DomUtil.create("form", "yst-panel yst-filter-panel");
     div.setAttribute("aria-label", "筛选 filters");
     var fields = [["category", "问题类别 category"], ["step", "议事步骤 step"], ["community", "社区 community"]];
     div.innerHTML = "<h3>筛选 Filters</h3>" + fields.map(function (fd) {
@@ -90,11 +89,13 @@
       window.location.search = q.toString();
     });
     L.DomEvent.disableClickPropagation(div);
-    document.body.appendChild(div);
+    var control = L.control({ position: "topleft" });
+    control.onAdd = function () { return div; };
+    control.addTo(map);
   }
 
   YST.pages.issues = function (map, cfg, layers) {
     if (layers.issues) layers.issues.spec.onFeature = onIssue(layers.issues.spec);
-    filterPanel(cfg);
+    filterPanel(map, cfg);
   };
 })();

@@ -336,6 +336,9 @@
     cfgLabels = { fieldLabels: cfg.fieldLabels || {}, valueLabels: cfg.valueLabels || {} };
     YST.map = map;
     YST.cfg = cfg;
+    // With no base map Leaflet knows no zoom limits, and MarkerCluster needs a maxZoom.
+    map.setMaxZoom(19);
+    map.setMinZoom(10);
     var bases = {}, overlays = {};
     (cfg.baseLayers || []).forEach(function (b) {
       var layer = window[b.var];
