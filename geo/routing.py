@@ -261,9 +261,29 @@ def route_point(
         nearest_compound_m=near_m,
         reasons=reasons,
     )
+    _explain_places(routing, chosen["community_geom"], reasons)
     routing.level = _level(d["category"]["level"], routing, reasons)
     _explain_people(routing, d["category"]["department_code"], reasons)
     return routing
+
+
+def _explain_places(r: Routing, community_geom: int | None, reasons: list[str]) -> None:
+    chain = [
+        f"{LEVEL_ZH[kind]} {place['name']} #{place['id']}"
+        for kind, place in (
+            ("building", r.building),
+            ("compound", r.compound),
+            ("community", r.community),
+            ("subdistrict", r.subdistrict),
+        )
+        if place
+    ]
+    reasons.append("归属 / places: " + " < ".join(chain))
+    if r.community and community_geom is not None and r.community["id"] != community_geom:
+        reasons.append(
+            f"点位于社区 #{community_geom}, 由小区所属社区 #{r.community['id']} 负责 / the point "
+            f"lies in community #{community_geom}; the compound's community answers"
+        )
 
 
 def _explain_people(r: Routing, department_code: str, reasons: list[str]) -> None:
