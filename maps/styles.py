@@ -167,6 +167,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "surface": {k: label for k, (_, label) in ROAD_SURFACE.items()},
     "oneway": {"no": "否", "forward": "是 (顺画线方向)", "backward": "是 (逆画线方向)"},
     "model_compound": {"true": "是", "false": "否"},
+    "level": {"compound": "小区", "community": "社区", "subdistrict": "街道", "district": "区"},
+    "role": {
+        "community_party_org": "社区党组织",
+        "compound_party_branch": "小区党支部",
+        "building_party_group": "楼栋党小组",
+        "unit_leader": "单元长",
+        "resident_group_leader": "居民小组长",
+    },
 }
 
 

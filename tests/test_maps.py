@@ -338,6 +338,10 @@ def test_charging_page_coverage(browser, live_url: str) -> None:
     body = httpx.get(f"{live_url}/api/charging/coverage").json()
     assert state["drawn"]["uncovered"] == body["summary"]["uncovered"]
     assert state["drawn"]["stations"] == state["drawn"]["coverage"] == body["summary"]["stations"]
+    complaints = api_count(
+        live_url, "issues", state["bbox"]["flying_wire"], category="ebike_charging"
+    )
+    assert state["drawn"]["flying_wire"] == complaints > 0
     page.wait_for_function("window.__yst.summary !== undefined")
     assert str(body["summary"]["uncovered"]) in page.locator("#yst-summary").inner_text()
     shoot(page, "charging")
@@ -390,6 +394,17 @@ def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -
         page.wait_for_function(
             "document.querySelector('#yst-pin-result').innerText.includes('照片')"
         )
+        # the same problem pinned again: the first one is offered as a duplicate to support
+        page.fill("#yst-description", "同一处飞线充电")
+        page.click("#yst-submit")
+        page.wait_for_function(f"window.__yst.filed.id !== {filed['id']}")
+        support = page.locator(f".yst-support[data-id='{filed['id']}']")
+        support.click()
+        page.wait_for_function(
+            "document.querySelector('.yst-support').innerText.includes('已附议')"
+        )
+        after = httpx.get(f"{base}/api/issues/{filed['id']}").json()
+        assert after["supporters"] == record["supporters"] + 1
         shoot(page, "pin")
         assert_clean(watch, "pin")
     finally:

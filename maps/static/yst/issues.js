@@ -5,8 +5,11 @@
   var esc = YST.esc;
 
   function name(x) {
+    var labels = YST.cfg.valueLabels || {};
     if (x === null || x === undefined || x === "") return "—";
-    if (typeof x === "object") return x.name || x.role || x.title || x.code || JSON.stringify(x);
+    if (typeof x === "string" && labels.level && labels.level[x]) return labels.level[x];
+    if (typeof x === "object" && x.role) return (labels.role || {})[x.role] || x.role;
+    if (typeof x === "object") return x.name || x.title || x.code || JSON.stringify(x);
     return String(x);
   }
 

@@ -5,8 +5,11 @@
   var esc = YST.esc;
 
   function name(x) {
+    var labels = YST.cfg.valueLabels || {};
     if (x === null || x === undefined || x === "") return "—";
-    if (typeof x === "object") return x.name || x.role || x.code || JSON.stringify(x);
+    if (typeof x === "string" && labels.level && labels.level[x]) return labels.level[x];
+    if (typeof x === "object" && x.role) return (labels.role || {})[x.role] || x.role;
+    if (typeof x === "object") return x.name || x.code || JSON.stringify(x);
     return String(x);
   }
 
@@ -21,7 +24,8 @@
     var dupHtml = dups.length
       ? "<h4>附近可能重复的问题 Possible duplicates</h4><ul class='yst-dups'>" + dups.map(function (d) {
           return "<li>#" + esc(d.id) + " " + esc(d.description || "") +
-            (d.distance_m !== undefined ? " (" + Math.round(d.distance_m) + " 米)" : "") + "</li>";
+            (d.distance_m !== undefined ? " (" + Math.round(d.distance_m) + " 米)" : "") +
+            ' <button type="button" class="yst-support" data-id="' + esc(d.id) + '">附议 +1</button></li>';
         }).join("") + "</ul>"
       : "<p>附近没有相同的未结问题 No similar open issue nearby.</p>";
     return '<div class="yst-routed"><h4>已提交 问题 #' + esc(issue.id) + " · 已派至 Routed to</h4>" +
@@ -51,6 +55,16 @@
       window.__yst.pin = { lon: ll.lng, lat: ll.lat };
     }
     YST.placePin = place;
+
+    // +1 a nearby open issue instead of leaving a duplicate standing alone.
+    result.addEventListener("click", function (ev) {
+      var button = ev.target.closest(".yst-support");
+      if (!button) return;
+      button.disabled = true;
+      YST.fetchJSON("/api/issues/" + encodeURIComponent(button.dataset.id) + "/support", { method: "POST" })
+        .then(function (r) { button.textContent = "已附议 supporters: " + r.supporters; })
+        .catch(function (err) { button.textContent = "附议失败 " + err.message; });
+    });
     map.on("click", function (e) { place(e.latlng); });
 
     document.getElementById("yst-locate").addEventListener("click", function () {
