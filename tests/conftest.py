@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvicorn
@@ -71,13 +72,22 @@ def settings(shared_url: str, media_dir: str) -> Settings:
     return make_settings(shared_url, media_dir)
 
 
+@pytest.fixture(scope="session")
+def dropper() -> Iterator[ThreadPoolExecutor]:
+    """Drops used copies in the background: a drop waits on the server, the next test need not."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool
+
+
 @pytest.fixture
-def fresh_settings(template_url: str, media_dir: str) -> Iterator[Settings]:
+def fresh_settings(
+    template_url: str, media_dir: str, dropper: ThreadPoolExecutor
+) -> Iterator[Settings]:
     """Settings pointing at a private copy of the demo database, dropped afterwards."""
     url = _url_for(f"yishiting_t_{uuid.uuid4().hex[:12]}")
     ensure_database(url, template=make_url(template_url).database)
     yield make_settings(url, media_dir)
-    drop_database(url)
+    dropper.submit(drop_database, url)
 
 
 @pytest.fixture(scope="session")
