@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
-from maps.base import OfflineMap, PageResult, build_page
+from maps.base import OfflineMap, build_page
 from maps.overview import LAYERS
 from tests.browser import PHONE, chromium, open_page, wait_drawn
 from tests.conftest import serve
@@ -120,10 +120,6 @@ def test_base_map_follows_settings(
         "t{s}.tianditu.gov.cn",
         "www.tianditu.gov.cn",
     }
-
-
-def test_page_result_default_status() -> None:
-    assert PageResult("x").status == 200
 
 
 def test_search_finds_compounds_roads_and_courtyards(client: TestClient, db: Session) -> None:
