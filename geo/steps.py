@@ -68,6 +68,8 @@ def transition(
 ) -> dict[str, Any]:
     """Carry an issue one step on; returns its public view."""
     issue = get_issue(session, issue_id, lock=True)
+    # A stale client hears 412 first: what it believes about the step may be out of date.
+    check_version(issue, expected_version)
     allowed = TRANSITIONS[issue.step]
     if move.to not in allowed:
         hint = " (merging is POST /api/issues/{id}/merge)" if move.to == "merged" else ""
@@ -78,7 +80,6 @@ def transition(
             allowed=list(allowed),
         )
     require(session, actor, issue, move.to)
-    check_version(issue, expected_version)
     before = issue.step
     data = _apply(session, issue, move)
     issue.step = move.to

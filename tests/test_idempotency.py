@@ -80,3 +80,35 @@ def test_sequential_replay_and_misuse(fresh_client: TestClient, fresh_settings, 
     a = fresh_client.post("/api/issues", json=body).json()["id"]
     b = fresh_client.post("/api/issues", json=body).json()["id"]
     assert a != b
+
+
+def test_concurrent_transitions_with_one_etag_apply_once(fresh_settings: Settings, db) -> None:
+    """Ten staff press "set as topic" at once with the same ETag: one wins, nine hear 412."""
+    _, admin = h.make_account(fresh_settings, "admin")
+    body = _body(db)
+    url, server, thread = serve(fresh_settings)
+    try:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            issue = c.post("/api/issues", json=body, headers=admin).json()
+            etag = c.get(f"/api/issues/{issue['id']}").headers["ETag"]
+
+        def post(_: int) -> httpx.Response:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                return c.post(
+                    f"/api/issues/{issue['id']}/transitions",
+                    json={"to": "topic", "note": "本周议题"},
+                    headers={**admin, "If-Match": etag},
+                )
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = sorted(r.status_code for r in pool.map(post, range(10)))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert statuses == [200] + [412] * 9
+    transitions = h.scalar(
+        fresh_settings,
+        "SELECT count(*) FROM issue_event WHERE issue_id = :id AND kind = 'transition'",
+        id=issue["id"],
+    )
+    assert transitions == 1
