@@ -227,7 +227,9 @@ def upload_photo(
 @router.get("/photos/{photo_id}", response_class=FileResponse)
 def photo(photo_id: int, session: SessionDep, settings: SettingsDep) -> FileResponse:
     path, content_type = photos.photo_file(session, photo_id, settings.media_dir)
-    return FileResponse(path, media_type=content_type)
+    # Content-addressed: the bytes behind this URL never change.
+    headers = {"Cache-Control": "public, max-age=31536000, immutable"}
+    return FileResponse(path, media_type=content_type, headers=headers)
 
 
 @router.post("/issues/escalate")

@@ -1,5 +1,8 @@
 """Issue photos: checked by size and magic bytes, stored content-addressed outside the database.
 
+JPEG metadata (EXIF with its GPS position, XMP, IPTC, comments) is removed before storing;
+PNG and WebP are stored as sent.
+
 Files live under <media_dir>/photos/<sha[:2]>/<sha>.<ext>; the row in issue_photo is the
 metadata. A file is written to a temporary name and renamed into place (atomic), and the row is
 committed after it: if the commit fails, a file this call created is removed again, so nothing
@@ -31,6 +34,33 @@ def sniff(data: bytes) -> str | None:
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+# JPEG segments that carry camera metadata, GPS position included: dropped before storing,
+# since photos are public and a phone's EXIF would tell where the reporter lives.
+_JPEG_METADATA = {0xE1, 0xED, 0xFE}  # APP1 (EXIF, XMP), APP13 (IPTC), COM
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without EXIF/XMP/IPTC/comment segments; 415 when the segments do not parse."""
+    out = bytearray(data[:2])
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            break
+        marker = data[i + 1]
+        if marker == 0xDA:  # start of scan: the image data follows, copied as is
+            out += data[i:]
+            return bytes(out)
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if length < 2 or i + 2 + length > len(data):
+            break
+        if marker not in _JPEG_METADATA:
+            out += data[i : i + 2 + length]
+        i += 2 + length
+    raise UnsupportedMediaType(
+        "The JPEG is damaged (its segments do not parse).", where="body.file"
+    )
 
 
 def photo_path(media_dir: str, sha256: str, content_type: str) -> Path:
@@ -72,6 +102,8 @@ def attach_photo(
     issue = get_issue(session, issue_id, lock=True)
     require(session, account, issue, "photo")
     content_type = check_photo(data)
+    if content_type == "image/jpeg":
+        data = strip_jpeg_metadata(data)
     sha = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, sha, content_type)
     created = _write_once(path, data)

@@ -527,3 +527,29 @@ def test_escalation_endpoint_and_cli(
         get_settings.cache_clear()
     assert "0 issue(s) escalated" in capsys.readouterr().out
     assert fresh_client.get(f"/api/issues/{mine['id']}").json()["level"] == "community"
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def test_jpeg_metadata_is_removed_before_storing(fresh_client, building_point):
+    issue = pin(fresh_client, building_point)
+    jfif = _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    exif = _segment(0xE1, b"Exif\x00\x00GPSLatitude 40.8251 N home of the reporter")
+    comment = _segment(0xFE, b"taken on the reporter's phone")
+    quant = _segment(0xDB, b"\x00" + bytes(range(64)))
+    scan = _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x12\x34\xff\x00\x56" + b"\xff\xd9"
+    jpeg = b"\xff\xd8" + jfif + exif + comment + quant + scan
+    files = {"file": ("p.jpg", jpeg, "image/jpeg")}
+    r = fresh_client.post(f"/api/issues/{issue['id']}/photos", files=files)
+    assert r.status_code == 201, r.text
+    served = fresh_client.get(r.json()["url"])
+    assert served.headers["content-type"] == "image/jpeg"
+    assert served.content == b"\xff\xd8" + jfif + quant + scan
+    assert b"GPS" not in served.content and b"reporter" not in served.content
+    damaged = b"\xff\xd8" + b"\x00" * 64
+    bad = fresh_client.post(
+        f"/api/issues/{issue['id']}/photos", files={"file": ("d.jpg", damaged, "image/jpeg")}
+    )
+    assert bad.status_code == 415
