@@ -151,7 +151,14 @@ def input_point(
 
     Geographic systems take lon/lat in degrees; cgcs2000_gk takes x/y in metres.
     """
-    if crs == "cgcs2000_gk":
+    projected = crs == "cgcs2000_gk"
+    stray = ("lon", lon) if projected else ("x", x)
+    if stray[1] is not None:
+        use = "x/y (metres)" if projected else "lon/lat (degrees)"
+        raise Unprocessable(
+            f"crs {crs} takes {use}; {stray[0]} does not belong.", where=f"body.{stray[0]}"
+        )
+    if projected:
         sent = (_required(x, "x"), _required(y, "y"))
         _in_range(sent[0], GK_EASTING, "x", "an EPSG:4547 easting in metres")
         _in_range(sent[1], GK_NORTHING, "y", "an EPSG:4547 northing in metres")

@@ -107,6 +107,8 @@ def test_cgcs2000_geographic_is_wgs84_to_the_centimetre() -> None:
         ("bd09", 114.8, None, None, None, "body.lat", "required"),
         ("cgcs2000_gk", None, None, 50.0, 4_520_000.0, "body.x", "out of range"),
         ("cgcs2000_gk", None, None, 574_000.0, None, "body.y", "required"),
+        ("cgcs2000_gk", 114.8, 40.8, None, None, "body.lon", "does not belong"),
+        ("wgs84", 114.8, 40.8, 574_000.0, 4_520_000.0, "body.x", "does not belong"),
     ],
 )
 def test_bad_input_points_name_the_field(crs, lon, lat, x, y, where, says) -> None:
