@@ -390,7 +390,8 @@ register(
             "project_code": "project_code",
             "batch": "batch",
             "phase": "phase",
-            "percent_done": "percent_done",
+            # numeric(,1) prints 100.0, so clients that guess types see a real, not an integer
+            "percent_done": sql.SQL("round(t.percent_done::numeric, 1)"),
             "planned_start": "planned_start",
             "planned_end": "planned_end",
             "actual_end": "actual_end",
