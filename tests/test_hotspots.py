@@ -89,9 +89,12 @@ def test_category_and_min_points_filter(client: TestClient, db: Session) -> None
     ).all()
     assert {c for c, _ in cats} == {"housing_safety"}
     assert {s for _, s in cats} <= {"collected", "topic", "deliberated", "dispatched"}
-    many = _features(client, min_points=15)
-    assert all(f["properties"]["count"] >= 15 for f in many)
-    assert 0 < len(many) < len(_features(client))
+    found = []
+    for m in (5, 10, 15, 20, 100):
+        clusters = _features(client, min_points=m)
+        assert all(f["properties"]["count"] >= m for f in clusters)
+        found.append(len(clusters))
+    assert found == sorted(found, reverse=True) and found[0] > 0 and found[-1] == 0
 
 
 def test_closed_hotspot_on_xinhua_back_street(client: TestClient, db: Session) -> None:
