@@ -168,6 +168,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "oneway": {"no": "否", "forward": "是 (顺画线方向)", "backward": "是 (逆画线方向)"},
     "model_compound": {"true": "是", "false": "否"},
     "level": {"compound": "小区", "community": "社区", "subdistrict": "街道", "district": "区"},
+    "event_kind": {
+        "created": "上报",
+        "transition": "流转",
+        "escalated": "升级",
+        "support": "附议",
+        "merge": "合并",
+        "photo": "照片",
+    },
     "role": {
         "community_party_org": "社区党组织",
         "compound_party_branch": "小区党支部",

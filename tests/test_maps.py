@@ -223,6 +223,10 @@ def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
     href = popup.locator("a.yst-api-link").get_attribute("href")
     assert href and re.match(r"/ogc/collections/\w+/items/\d+$", href)
     assert httpx.get(live_url + href).status_code == 200
+    # a small pan reloads the viewport but keeps the features already drawn, and the popup
+    page.evaluate("YST.map.panBy([40, 0], {animate: false})")
+    wait_drawn(page)
+    assert popup.is_visible() and popup.locator("a.yst-api-link").get_attribute("href") == href
     assert state["firstFeaturesAt"] is not None
     page.evaluate("YST.map.closePopup()")
     shoot(page, "overview")
@@ -259,6 +263,8 @@ def test_issues_page_clusters_and_shows_routing(browser, live_url: str) -> None:
     issue_id = page.evaluate("window.__yst.detailShown")
     record = httpx.get(f"{live_url}/api/issues/{issue_id}").json()
     assert record["routing"]["community"]["name"] in popup.inner_text()
+    page.wait_for_timeout(400)  # the popup's fade-in
+    shoot(page, "issues-detail")
     assert_clean(watch, "issues")
 
 

@@ -31,12 +31,18 @@
     var list = Array.isArray(events) ? events : (events && (events.events || events.items)) || [];
     if (!list.length) return "<h5>处理记录 Events</h5><p>暂无 none</p>";
     var steps = (YST.cfg.valueLabels || {}).step || {};
+    var kinds = (YST.cfg.valueLabels || {}).event_kind || {};
     return "<h5>处理记录 Events</h5><ol>" + list.map(function (e) {
       var to = e.to_step || e.to || "";
       var when = String(e.at || e.created_at || "").replace("T", " ").slice(0, 16);
-      return "<li>" + esc(when) + " " + esc(e.kind || "") +
+      return "<li>" + esc(when) + " " + esc(kinds[e.kind] || e.kind || "") +
         (to ? " → " + esc(steps[to] || to) : "") + (e.note ? ": " + esc(e.note) : "") + "</li>";
     }).join("") + "</ol>";
+  }
+
+  function categoryName(code) {
+    var hit = ((YST.cfg.options || {}).category || []).filter(function (c) { return c[0] === code; });
+    return hit.length ? hit[0][1] : code || "";
   }
 
   function detailHtml(spec, f, issue, events) {
@@ -46,7 +52,7 @@
     return '<div class="yst-popup"><h4>问题 #' + esc(YST.featureId(f)) + " · " +
       esc(steps[step] || step || "") + "</h4>" +
       "<p>" + esc(p.description || "") + "</p>" +
-      "<table><tr><th>类别</th><td>" + esc(p.category_name || p.category || "") + "</td></tr>" +
+      "<table><tr><th>类别</th><td>" + esc(p.category_name || categoryName(p.category)) + "</td></tr>" +
       (p.supporters ? "<tr><th>附议</th><td>" + esc(p.supporters) + "</td></tr>" : "") +
       "</table>" + routingHtml(p.routing) + eventsHtml(events) +
       '<a class="yst-api-link" href="/api/issues/' + encodeURIComponent(YST.featureId(f)) +
@@ -55,7 +61,7 @@
 
   function onIssue(spec) {
     return function (f, layer) {
-      layer.bindPopup('<div class="yst-popup">加载中 loading…</div>', { maxWidth: 380, minWidth: 260 });
+      layer.bindPopup('<div class="yst-popup">加载中 loading…</div>', { maxWidth: 380, minWidth: 260, maxHeight: 380, autoPanPaddingTopLeft: [260, 60] });
       layer.on("click", function () {
         var id = encodeURIComponent(YST.featureId(f));
         Promise.all([

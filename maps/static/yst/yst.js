@@ -184,6 +184,7 @@
     },
     setStyleSpec: function (style) {
       this.spec.style = style;
+      this._clear(); // every feature redrawn in the new colours
       this.refresh();
     },
     url: function () {
@@ -203,8 +204,7 @@
       var self = this, spec = this.spec, map = this._map;
       if (!map) return;
       if (map.getZoom() < (spec.minZoom || 0)) {
-        this.inner.clearLayers();
-        this._loadedOnce = false;
+        this._clear();
         this._record(0);
         return;
       }
@@ -233,17 +233,7 @@
       var feats = Array.isArray(data) ? data.map(YST.pointFeature) : (data && data.features) || [];
       var filter = spec.filter || {};
       feats = feats.filter(function (f) { return matches(filter, f.properties || {}); });
-      var gj = L.geoJSON({ type: "FeatureCollection", features: feats }, {
-        style: pathStyle(spec.style),
-        pointToLayer: pointLayer(spec.style),
-        onEachFeature: function (f, layer) {
-          if (spec.onFeature) spec.onFeature(f, layer);
-          else layer.bindPopup(function () { return YST.popupHtml(spec, f); }, { maxWidth: 360 });
-        },
-      });
-      this.inner.clearLayers();
-      if (this.inner.addLayers) this.inner.addLayers(gj.getLayers());
-      else gj.getLayers().forEach(function (l) { this.inner.addLayer(l); }, this);
+      this._swap(feats);
       this.matched = data && data.numberMatched !== undefined ? data.numberMatched : null;
       this._record(feats.length);
       if (this.matched !== null && data.numberReturned !== undefined && this.matched > data.numberReturned) {
@@ -251,6 +241,41 @@
           " 个, 放大查看全部 (zoom in for all)", "info");
       }
       this.fire("yst:loaded", { count: feats.length });
+    },
+    /* Replaces the drawn features by `feats`, keeping those already drawn (matched by id):
+     * an open popup survives a pan, and nothing flickers. */
+    _swap: function (feats) {
+      var spec = this.spec, old = this._byId || {}, next = {}, added = [];
+      var opts = {
+        style: pathStyle(spec.style),
+        pointToLayer: pointLayer(spec.style),
+        onEachFeature: function (f, layer) {
+          if (spec.onFeature) spec.onFeature(f, layer);
+          else layer.bindPopup(function () { return YST.popupHtml(spec, f); }, { maxWidth: 360 });
+        },
+      };
+      feats.forEach(function (f, i) {
+        var id = YST.featureId(f);
+        var key = id === undefined || id === null ? "#" + i : String(id);
+        if (old[key] && id !== undefined && id !== null) {
+          next[key] = old[key];
+          delete old[key];
+          return;
+        }
+        next[key] = L.geoJSON(f, opts).getLayers()[0];
+        added.push(next[key]);
+      });
+      var stale = Object.keys(old).map(function (k) { return old[k]; });
+      if (this.inner.removeLayers) this.inner.removeLayers(stale);
+      else stale.forEach(function (l) { this.inner.removeLayer(l); }, this);
+      if (this.inner.addLayers) this.inner.addLayers(added);
+      else added.forEach(function (l) { this.inner.addLayer(l); }, this);
+      this._byId = next;
+    },
+    _clear: function () {
+      this.inner.clearLayers();
+      this._byId = {};
+      this._loadedOnce = false;
     },
     _record: function (n) {
       this.count = n;
