@@ -43,6 +43,11 @@ def test_page_is_small_offline_and_chinese(client: TestClient, path: str) -> Non
         assert client.get(asset).status_code == 200, asset
 
 
+def test_maps_without_slash_redirects_to_the_overview(client: TestClient) -> None:
+    r = client.get("/maps", follow_redirects=False)
+    assert r.status_code in (307, 308) and r.headers["location"].endswith("/maps/")
+
+
 def test_overview_html_does_not_grow_with_data(client: TestClient) -> None:
     """The page carries layer specs, never features: no coordinates of the data inside."""
     html = client.get("/maps/").text

@@ -81,14 +81,16 @@
     var div = L.DomUtil.create("form", "yst-panel yst-filter-panel");
     div.setAttribute("aria-label", "筛选 filters");
     var fields = [["category", "问题类别 category"], ["step", "议事步骤 step"], ["community", "社区 community"]];
-    div.innerHTML = "<h3>筛选 Filters</h3>" + fields.map(function (fd) {
+    // Folded on a phone, where the map needs the room.
+    div.innerHTML = "<details" + (window.innerWidth < 700 ? "" : " open") +
+      "><summary><h3>筛选 Filters</h3></summary>" + fields.map(function (fd) {
       var opts = cfg.options[fd[0]] || [];
       return '<label for="f-' + fd[0] + '">' + fd[1] + '</label><select id="f-' + fd[0] + '" name="' +
         fd[0] + '"><option value="">全部 all</option>' + opts.map(function (o) {
           return '<option value="' + esc(o[0]) + '"' + (cfg.filters[fd[0]] === o[0] ? " selected" : "") +
             ">" + esc(o[1]) + "</option>";
         }).join("") + "</select>";
-    }).join("");
+    }).join("") + "</details>";
     div.addEventListener("change", function () {
       var q = new URLSearchParams();
       fields.forEach(function (fd) {

@@ -40,8 +40,10 @@
   };
 
   /* ---- messages ---- */
-  var noticeBox = null;
-  YST.notice = function (text, kind) {
+  var noticeBox = null, keyed = {};
+  /* A message over the map; one with a `key` replaces the previous one of that key. */
+  YST.notice = function (text, kind, key) {
+    if (key && keyed[key]) keyed[key].remove();
     if (!noticeBox) {
       noticeBox = document.createElement("div");
       noticeBox.id = "yst-notice";
@@ -52,6 +54,7 @@
     item.className = "yst-notice-item " + (kind || "info");
     item.textContent = text;
     noticeBox.appendChild(item);
+    if (key) keyed[key] = item;
     if (kind !== "error") setTimeout(function () { item.remove(); }, 6000);
     return item;
   };
@@ -225,7 +228,7 @@
         .catch(function (err) {
           if (err.name === "AbortError") return;
           state.errors.push(spec.id + ": " + err.message);
-          YST.notice(spec.title + " 加载失败: " + err.message, "error");
+          YST.notice(spec.title + " 加载失败: " + err.message, "error", "error-" + spec.id);
         });
     },
     setData: function (data) {
@@ -238,7 +241,7 @@
       this._record(feats.length);
       if (this.matched !== null && data.numberReturned !== undefined && this.matched > data.numberReturned) {
         YST.notice(spec.title + ": 显示 " + data.numberReturned + " / " + this.matched +
-          " 个, 放大查看全部 (zoom in for all)", "info");
+          " 个, 放大查看全部 (zoom in for all)", "info", "limit-" + spec.id);
       }
       this.fire("yst:loaded", { count: feats.length });
     },
