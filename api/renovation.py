@@ -22,7 +22,7 @@ from api.auth import CurrentUser, OptionalUser
 from api.deps import ConnDep, SessionDep
 from geo import progress, renovation, search
 from geo.errors import NotFound
-from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES
+from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES, TARGET_KINDS
 from geo.settings import Settings
 from maps import progress as progress_page
 from maps.base import PageResult
@@ -53,6 +53,29 @@ class ProgressIn(BaseModel):
     note: str | None = Field(None, max_length=2000)
     reason: str | None = Field(None, max_length=2000)
     photos: list[PhotoIn] = Field(default_factory=list, max_length=10)
+
+
+class TargetIn(BaseModel):
+    """What the item works on: a courtyard, building, illegal structure or road (by id, a road
+    with the fractions of its length to cut), or `own` with the item's `geometry`."""
+
+    kind: Literal[TARGET_KINDS]  # type: ignore[valid-type]
+    id: int | None = None
+    seg_from: float | None = Field(None, ge=0, le=1)
+    seg_to: float | None = Field(None, ge=0, le=1)
+
+
+class ItemIn(BaseModel):
+    """A new work item. Items in m or m2 take their planned quantity from the geometry."""
+
+    project: str = Field(max_length=32, description="project code")
+    batch: str | None = Field(None, max_length=40, description="batch code")
+    name: str = Field(min_length=1, max_length=128)
+    target: TargetIn
+    geometry: dict[str, Any] | None = Field(None, description="GeoJSON, WGS84, for kind own")
+    planned_qty: Decimal | None = Field(None, max_digits=12, decimal_places=2)
+    planned_start: date
+    planned_end: date
 
 
 class ReviewIn(BaseModel):
@@ -97,6 +120,30 @@ def report_progress(
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(_jsonable(event), status_code=201 if created else 200, headers=headers)
+
+
+@router.post("/renovation-items", status_code=201)
+def add_item(body: ItemIn, user: CurrentUser, session: SessionDep, conn: ConnDep) -> JSONResponse:
+    """A planner pins a new work item to its place (lengths and areas from PostGIS)."""
+    item_id = renovation.add_item(
+        session,
+        account=user,
+        project=body.project,
+        batch=body.batch,
+        name=body.name,
+        target_kind=body.target.kind,
+        target_id=body.target.id,
+        seg_from=body.target.seg_from,
+        seg_to=body.target.seg_to,
+        geojson=body.geometry,
+        planned_qty=body.planned_qty,
+        planned_start=body.planned_start,
+        planned_end=body.planned_end,
+    )
+    session.commit()
+    item = progress.item_detail(conn, item_id)
+    headers = {"Location": f"/api/renovation-items/{item_id}"}
+    return JSONResponse(_jsonable(item), status_code=201, headers=headers)
 
 
 @router.post("/progress-events/{event_id}/review")

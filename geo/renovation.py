@@ -14,11 +14,12 @@ Rules for a progress report (each failure is a 4xx and stores nothing):
 """
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DataError, InternalError
 from sqlalchemy.orm import Session
 
 from geo.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -66,8 +67,8 @@ def create_item(
     project_id: int,
     name: str,
     target_kind: str,
-    planned_start: Any,
-    planned_end: Any,
+    planned_start: date,
+    planned_end: date,
     batch_id: int | None = None,
     target_id: int | None = None,
     seg_from: float | None = None,
@@ -78,6 +79,23 @@ def create_item(
     """Create a work item on its target; lengths and areas (and so m / m2 plans) from PostGIS."""
     if target_kind not in TARGET_KINDS:
         raise Unprocessable(f"unknown target kind {target_kind!r}", where="target_kind")
+    unit = session.execute(
+        text("SELECT unit FROM renovation_project WHERE id = :id"), {"id": project_id}
+    ).scalar()
+    if unit is None:
+        raise NotFound(f"no renovation project {project_id}", where="project")
+    if planned_qty is None and unit not in ("m", "m2"):
+        raise Unprocessable(f"an item counted in {unit} needs planned_qty", where="planned_qty")
+    if planned_qty is not None and planned_qty <= 0:
+        raise Unprocessable("planned_qty must be above zero", where="planned_qty")
+    if (target_kind == "own") != (geojson is not None):
+        raise Unprocessable("give a geometry exactly for targets of kind own", where="geometry")
+    if target_kind == "road_segment" and not (
+        seg_from is not None and seg_to is not None and 0 <= seg_from < seg_to <= 1
+    ):
+        raise Unprocessable("a road segment needs 0 <= seg_from < seg_to <= 1", where="seg_from")
+    if planned_end < planned_start:
+        raise Unprocessable("planned_end is before planned_start", where="planned_end")
     params = {
         "project_id": project_id,
         "batch_id": batch_id,
@@ -108,11 +126,41 @@ def create_item(
         FROM t, p
         RETURNING id
     """  # only fixed fragments are formatted in; every value is bound
-    item_id = session.execute(text(stmt), params).scalar()
+    try:
+        with session.begin_nested():
+            item_id = session.execute(text(stmt), params).scalar()
+    except (DataError, InternalError) as exc:  # a geometry PostGIS cannot read
+        raise Unprocessable(f"unreadable geometry: {exc.orig}", where="geometry") from None
     if item_id is None:
-        raise NotFound(f"no {target_kind} {target_id} or project {project_id}", where="target_id")
+        raise NotFound(f"no {target_kind} {target_id}", where="target_id")
     session.execute(text(LOCATE_ITEMS + " AND i.id = :id"), {"id": item_id})
     return item_id
+
+
+def add_item(
+    session: Session,
+    *,
+    account: Account,
+    project: str,
+    batch: str | None = None,
+    **item: Any,
+) -> int:
+    """A planner adds a work item to a project (and batch) named by code; see create_item."""
+    if account.role not in SUPERVISOR_ROLES:
+        raise Forbidden("only planners and admins add work items", where="header.Authorization")
+    row = session.execute(
+        text(
+            "SELECT p.id, b.id FROM renovation_project p"
+            " LEFT JOIN renovation_batch b ON b.project_id = p.id AND b.code = :batch"
+            " WHERE p.code = :project"
+        ),
+        {"project": project, "batch": batch},
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no renovation project {project!r}", where="project")
+    if batch is not None and row[1] is None:
+        raise NotFound(f"project {project!r} has no batch {batch!r}", where="batch")
+    return create_item(session, project_id=row[0], batch_id=row[1], **item)
 
 
 def phase_rank(phase: str) -> int:

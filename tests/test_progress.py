@@ -49,7 +49,7 @@ def tiny(fresh_client: TestClient, fresh_settings: Settings) -> Iterator[TestCli
         b2 = _batch(s, ta, 2)
         point = {"type": "Point", "coordinates": [lon, lat]}
 
-        def item(project: int, batch: int | None, qty: int, end: str) -> int:
+        def item(project: int, batch: int | None, qty: int, end: date) -> int:
             return create_item(
                 s,
                 project_id=project,
@@ -58,14 +58,14 @@ def tiny(fresh_client: TestClient, fresh_settings: Settings) -> Iterator[TestCli
                 target_kind="own",
                 geojson=point,
                 planned_qty=qty,
-                planned_start="2021-01-01",
+                planned_start=date(2021, 1, 1),
                 planned_end=end,
             )
 
-        i1 = item(ta, b1, 4, "2021-01-10")
-        i2 = item(ta, b2, 6, "2021-03-31")
-        i3 = item(tb, None, 20, "2021-03-31")
-        i4 = item(ta, b1, 5, "2021-01-12")
+        i1 = item(ta, b1, 4, date(2021, 1, 10))
+        i2 = item(ta, b2, 6, date(2021, 3, 31))
+        i3 = item(tb, None, 20, date(2021, 3, 31))
+        i4 = item(ta, b1, 5, date(2021, 1, 12))
         account, _ = create_account(s, name="测试监理", role="planner")
         script = [
             (i1, "2021-01-05", {"qty_done": Decimal(2)}),

@@ -4,7 +4,7 @@ every bad input (a clear 4xx, nothing stored). Each test writes to its own copy 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -90,8 +90,8 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> Iterator[World]
             target_kind="own",
             geojson={"type": "Point", "coordinates": [lon, lat]},
             planned_qty=10,
-            planned_start="2021-04-01",
-            planned_end="2021-06-30",
+            planned_start=date(2021, 4, 1),
+            planned_end=date(2021, 6, 30),
         )
         _, planner = create_account(session, name="监理", role="planner")
         _, field = create_account(session, name="现场", role="field", area=("community", community))
@@ -170,8 +170,8 @@ def test_a_key_reused_on_another_item_is_a_conflict(world: World) -> None:
         target_kind="own",
         geojson={"type": "Point", "coordinates": [world.lon, world.lat]},
         planned_qty=1,
-        planned_start="2021-04-01",
-        planned_end="2021-06-30",
+        planned_start=date(2021, 4, 1),
+        planned_end=date(2021, 6, 30),
     )
     world.session.commit()
     headers = {**world.field, "Idempotency-Key": "shared"}
@@ -310,3 +310,79 @@ def test_review_once_and_rejected_reports_stop_counting(world: World) -> None:
     item = world.client.get(f"/api/renovation-items/{world.item_id}").json()
     assert item["percent_done"] == 0.0
     assert [e["review_state"] for e in item["events"]] == ["rejected"]
+
+
+# --- adding work items -------------------------------------------------------------------
+
+
+def add(world: World, headers: dict[str, str] | None = None, **body: Any) -> Any:
+    body = {
+        "project": "stone_paving",
+        "name": "新铺装段",
+        "planned_start": "2022-04-01",
+        "planned_end": "2022-06-30",
+        **body,
+    }
+    return world.client.post(
+        "/api/renovation-items", json=body, headers=world.planner if headers is None else headers
+    )
+
+
+def test_a_road_segment_item_measures_itself(world: World) -> None:
+    road_id, road_m = world.session.execute(
+        text("SELECT id, length_m FROM road WHERE surface = 'antique_stone' ORDER BY id LIMIT 1")
+    ).one()
+    target = {"kind": "road_segment", "id": road_id, "seg_from": 0, "seg_to": 0.5}
+    r = add(world, target=target)
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert r.headers["location"] == f"/api/renovation-items/{item['id']}"
+    assert item["unit"] == "m" and item["phase"] == "planned" and item["percent_done"] == 0
+    assert item["planned_qty"] == pytest.approx(item["length_m"], abs=0.01)
+    assert item["length_m"] == pytest.approx(road_m / 2, rel=0.01)
+    assert item["geometry"]["type"] == "LineString"
+    assert item["community_id"] is not None
+
+
+def test_an_own_geometry_item(world: World) -> None:
+    point = {"type": "Point", "coordinates": [world.lon, world.lat]}
+    r = add(world, project="xiushui_station", target={"kind": "own"}, geometry=point,
+            planned_qty=20)  # fmt: skip
+    assert r.status_code == 201 and r.json()["planned_qty"] == 20
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "where"),
+    [
+        ({"project": "xiushui_station", "target": {"kind": "own"},
+          "geometry": {"type": "Point", "coordinates": [114.88, 40.82]}}, 422, "planned_qty"),
+        ({"project": "no_such", "target": {"kind": "road_segment", "id": 1, "seg_from": 0,
+          "seg_to": 1}}, 404, "project"),
+        ({"batch": "nope", "target": {"kind": "road_segment", "id": 1, "seg_from": 0,
+          "seg_to": 1}}, 404, "batch"),
+        ({"target": {"kind": "road_segment", "id": 999999, "seg_from": 0, "seg_to": 1}},
+         404, "target_id"),
+        ({"target": {"kind": "road_segment", "id": 1, "seg_from": 0.6, "seg_to": 0.2}},
+         422, "seg_from"),
+        ({"target": {"kind": "own"}}, 422, "geometry"),
+        ({"target": {"kind": "own"}, "geometry": {"type": "Point"}}, 422, "geometry"),
+        ({"target": {"kind": "road_segment", "id": 1, "seg_from": 0, "seg_to": 1},
+          "planned_end": "2022-01-01"}, 422, "planned_end"),
+        ({"target": {"kind": "tower", "id": 1}}, 422, "body.target.kind"),
+    ],
+)  # fmt: skip
+def test_bad_items_are_refused_and_not_stored(
+    world: World, body: dict[str, Any], status: int, where: str
+) -> None:
+    before = world.session.execute(text("SELECT count(*) FROM renovation_item")).scalar_one()
+    r = add(world, **body)
+    assert r.status_code == status, r.text
+    assert r.json()["where"] == where
+    after = world.session.execute(text("SELECT count(*) FROM renovation_item")).scalar_one()
+    assert after == before
+
+
+def test_only_planners_add_items(world: World) -> None:
+    target = {"kind": "road_segment", "id": 1, "seg_from": 0, "seg_to": 1}
+    assert add(world, headers=world.field, target=target).status_code == 403
+    assert add(world, headers={}, target=target).status_code == 401
