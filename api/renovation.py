@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser, OptionalUser
 from api.deps import ConnDep, SessionDep
-from geo import progress, renovation, search
+from geo import assessments, progress, renovation, search
 from geo.errors import NotFound
 from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES, TARGET_KINDS
 from geo.settings import Settings
@@ -76,6 +76,18 @@ class ItemIn(BaseModel):
     planned_qty: Decimal | None = Field(None, max_digits=12, decimal_places=2)
     planned_start: date
     planned_end: date
+
+
+class AssessmentIn(BaseModel):
+    """A dated finding: danger grade (A-D, JGJ 125), protection level, condition, occupancy."""
+
+    courtyard_id: int | None = None
+    building_id: int | None = None
+    kind: Literal["danger_grade", "protection_level", "condition", "occupancy"]
+    value: str = Field(max_length=32)
+    assessed_on: date
+    basis: str | None = Field(None, max_length=64, description='e.g. "JGJ 125-2016"')
+    note: str | None = Field(None, max_length=2000)
 
 
 class ReviewIn(BaseModel):
@@ -251,6 +263,21 @@ def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
     if item is None:
         raise NotFound(f"no renovation item {item_id}", where="id")
     return JSONResponse(_jsonable(item))
+
+
+@router.post("/assessments", status_code=201)
+def add_assessment(body: AssessmentIn, user: CurrentUser, session: SessionDep) -> JSONResponse:
+    """Record a dated assessment; earlier ones stay, so any date's state can be rebuilt."""
+    record = assessments.record_assessment(session, account=user, **body.model_dump())
+    session.commit()
+    return JSONResponse(_jsonable(record), status_code=201)
+
+
+@router.get("/heritage/courtyards/{courtyard_id}")
+def get_courtyard_status(courtyard_id: int, conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
+    """A courtyard's danger grade, protection level, condition and occupancy on a date."""
+    status = assessments.courtyard_status(conn, courtyard_id, as_of or today())
+    return JSONResponse(_jsonable(status))
 
 
 # --- the /maps/progress page (mounted by api/maps.py) --------------------------------------

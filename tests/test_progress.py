@@ -357,3 +357,48 @@ def client_json(base: str, path: str, **params: str) -> object:
     r = httpx.get(base + path, params=params)
     r.raise_for_status()
     return r.json()
+
+
+# --- assessments -------------------------------------------------------------------------
+
+
+def test_vacating_a_courtyard_is_a_dated_record(fresh_client: TestClient, fresh_settings) -> None:
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as s:
+        cid = s.execute(
+            text("SELECT courtyard_id FROM courtyard_status WHERE protected AND NOT vacated"
+                 " ORDER BY courtyard_id LIMIT 1")
+        ).scalar_one()  # fmt: skip
+        _, planner = create_account(s, name="街道干部", role="planner")
+        _, resident = create_account(s, name="居民", role="resident")
+        s.commit()
+    engine.dispose()
+    auth = {"Authorization": f"Bearer {planner}"}
+    body = {"courtyard_id": cid, "kind": "occupancy", "value": "vacated",
+            "assessed_on": "2024-05-06", "note": "签订腾退协议"}  # fmt: skip
+    denied = fresh_client.post(
+        "/api/assessments", json=body, headers={"Authorization": f"Bearer {resident}"}
+    )
+    assert denied.status_code == 403
+    r = fresh_client.post("/api/assessments", json=body, headers=auth)
+    assert r.status_code == 201 and r.json()["assessor"] == "街道干部"
+    totals = fresh_client.get("/api/renovation/totals").json()
+    assert (totals["vacated"], totals["protected_courtyards"]) == (24, 31)
+    before = fresh_client.get("/api/renovation/totals", params={"as_of": "2024-05-05"}).json()
+    assert before["vacated"] == 23
+    status = fresh_client.get(f"/api/heritage/courtyards/{cid}").json()
+    assert status["vacated"] is True and status["occupancy_on"] == "2024-05-06"
+    assert status["history"][-1]["note"] == "签订腾退协议"
+    earlier = fresh_client.get(f"/api/heritage/courtyards/{cid}", params={"as_of": "2024-05-05"})
+    assert earlier.json()["vacated"] is False
+    for bad, where in (
+        ({"value": "demolished"}, "value"),
+        ({"kind": "danger_grade", "value": "E"}, "value"),
+        ({"assessed_on": "2099-01-01"}, "assessed_on"),
+        ({"courtyard_id": 999999}, "courtyard_id"),
+        ({"building_id": 1}, "courtyard_id"),
+    ):
+        r = fresh_client.post("/api/assessments", json={**body, **bad}, headers=auth)
+        assert r.status_code in (404, 422) and r.json()["where"] == where, (bad, r.text)
+    assert fresh_client.get("/api/renovation/totals").json()["vacated"] == 24
+    assert fresh_client.get("/api/heritage/courtyards/999999").status_code == 404
