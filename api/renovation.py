@@ -38,7 +38,8 @@ def today() -> date:
 
 class PhotoIn(BaseModel):
     kind: Literal[PHOTO_KINDS]  # type: ignore[valid-type]
-    url: str = Field(min_length=1, max_length=512)
+    # A stored upload (/media/...) or a web address; never javascript: or data: links.
+    url: str = Field(min_length=1, max_length=512, pattern=r"^(/|https?://)[^\s<>\"']+$")
 
 
 class ProgressIn(BaseModel):

@@ -243,6 +243,7 @@ def test_lowering_the_cumulative_quantity_needs_a_reason(world: World) -> None:
         ({"qty_done": 1, "lat": 95}, 422, "body.lat"),
         ({"qty_done": 1, "occurred_at": "yesterday"}, 422, "body.occurred_at"),
         ({"qty_done": 1, "photos": [{"kind": "selfie", "url": "/x.jpg"}]}, 422, None),
+        ({"qty_done": 1, "photos": [{"kind": "after", "url": "javascript:alert(1)"}]}, 422, None),
     ],
 )
 def test_bad_input_is_a_problem_and_stores_nothing(
