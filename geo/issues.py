@@ -179,11 +179,12 @@ def pin_issue(
         .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
         .returning(Issue.id)
     )
-    issue_id = session.execute(stmt).scalar()
-    replayed = issue_id is None
-    if replayed:
+    inserted: int | None = session.execute(stmt).scalar()
+    replayed = inserted is None
+    if inserted is None:
         issue_id = _replayed_issue(session, idempotency_key, crs, sent, category, description)
     else:
+        issue_id = inserted
         add_event(
             session,
             issue_id,

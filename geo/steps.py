@@ -231,7 +231,7 @@ def merge(
         require(session, actor, issue, "merge")
     if expected_version is not None:
         check_version(source, expected_version)
-    moved = session.execute(
+    moved = session.execute(  # type: ignore[attr-defined]  # a CursorResult for DML
         text(
             """
             INSERT INTO issue_support (issue_id, supporter_key, at)
