@@ -291,7 +291,8 @@ def file_request(
             f"description is longer than {MAX_DESCRIPTION} characters.", where="description"
         )
     media = _media_url(form.get("media_url"))
-    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
+    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p)
+    phone = form.get("phone", "")
     body, replayed = pin_issue(
         session,
         crs="wgs84",
@@ -300,8 +301,8 @@ def file_request(
         category=code,
         description=description,
         reporter=reporter,
-        reporter_name=name[:64] if name else None,
-        reporter_phone=(form.get("phone") or None) and form["phone"][:32],
+        reporter_name=name[:64] or None,
+        reporter_phone=phone[:32] or None,
         idempotency_key=idempotency_key,
     )
     if not replayed and media:

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.settings import Settings
-from tests.issue_helpers import scalar
+from tests.issue_helpers import make_account, scalar
 
 V2 = "/open311/v2"
 POINT = {"lat": "40.8262", "long": "114.8838"}
@@ -82,7 +82,9 @@ def test_services_are_the_categories(client: TestClient) -> None:
 # --- filing and reading ------------------------------------------------------------------
 
 
-def test_round_trip_form_encoded_json_and_xml(fresh_client: TestClient) -> None:
+def test_round_trip_form_encoded_json_and_xml(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
     form = {
         "service_code": "ebike_charging",
         **POINT,
@@ -118,6 +120,10 @@ def test_round_trip_form_encoded_json_and_xml(fresh_client: TestClient) -> None:
     # Filed through the same pin path as POST /api/issues: routed, with a created event.
     issue = fresh_client.get(f"/api/issues/{ident}").json()
     assert issue["step"] == "collected" and issue["routing"]["community"]
+    # The reporter's contact is kept, for staff only.
+    _, admin = make_account(fresh_settings, "admin")
+    contact = fresh_client.get(f"/api/issues/{ident}/reporter", headers=admin).json()
+    assert (contact["name"], contact["phone"]) == ("张三丰", "13800001111")
 
 
 def test_post_xml_and_json_bodies(fresh_client: TestClient) -> None:
