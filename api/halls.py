@@ -54,6 +54,17 @@ def agenda(
     return halls.agenda(session, hall_id, week=parsed, limit=limit)
 
 
+@router.get("/halls/{hall_id}/sessions")
+def list_sessions(
+    hall_id: int,
+    session: SessionDep,
+    week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W47")] = None,
+) -> list[dict[str, Any]]:
+    """The hall's recorded sessions, newest first, with what each decided."""
+    parsed = halls.parse_week(week) if week is not None else None
+    return halls.sessions(session, hall_id, week=parsed)
+
+
 @router.post("/halls/{hall_id}/sessions", status_code=201)
 def record_session(
     hall_id: int, body: SessionIn, session: SessionDep, user: CurrentUser

@@ -197,6 +197,13 @@ def agenda(
     }
 
 
+def sessions(session: Session, hall_id: int, *, week: Week | None = None) -> list[dict[str, Any]]:
+    """A hall's recorded sessions, newest first, each with its decisions."""
+    hall = get_hall(session, hall_id)
+    params = {"hall": hall.id, "week": week.label if week else None}
+    return list(session.execute(_SESSIONS, params).scalars())
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the session decided about one issue."""

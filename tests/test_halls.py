@@ -259,6 +259,10 @@ def test_recording_a_session_moves_issues_with_events(
         w=WEEK,
     )
     assert decided == 3
+    listed = fresh_client.get(f"/api/halls/{hall['id']}/sessions").json()
+    assert listed[0] == session and len(listed) == 26 + 1  # the demo's W22-W47, then W48
+    weekly = fresh_client.get(f"/api/halls/{hall['id']}/sessions", params={"week": "2026-W30"})
+    assert [s["week"] for s in weekly.json()] == ["2026-W30"]
     # One session per hall and week.
     again = fresh_client.post(
         f"/api/halls/{hall['id']}/sessions", json={"week": WEEK}, headers=grid
