@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import (
+    background,
     errors,
     halls,
     health,
@@ -17,6 +18,7 @@ from api import (
     renovation,
     stats,
 )
+from api.ratelimit import TokenBucket
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -28,7 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool.open(wait=False)
         try:
-            yield
+            with background.running(app):
+                yield
         finally:
             app.state.pool.close()
             app.state.engine.dispose()
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = make_pool(settings)
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
+    app.state.anonymous_limiter = TokenBucket()
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # Base map for the web maps: "osm", "tianditu" (needs a key) or "none".
     basemap: str = Field("osm", alias="YISHITING_BASEMAP")
     tianditu_key: str = Field("", alias="YISHITING_TIANDITU_KEY")
+    # How often the running service escalates overdue issues; 0 turns it off.
+    escalate_every_s: float = Field(900, alias="YISHITING_ESCALATE_EVERY")
 
     @property
     def libpq_url(self) -> str:

@@ -31,7 +31,13 @@ def _url_for(name: str) -> str:
 
 
 def make_settings(url: str, tmp_media: str) -> Settings:
-    return Settings(DATABASE_URL=url, YISHITING_MEDIA_DIR=tmp_media, YISHITING_BASEMAP="none")
+    # No periodic escalation: tests that need it run it themselves.
+    return Settings(
+        DATABASE_URL=url,
+        YISHITING_MEDIA_DIR=tmp_media,
+        YISHITING_BASEMAP="none",
+        YISHITING_ESCALATE_EVERY=0,
+    )
 
 
 @pytest.fixture(scope="session")
