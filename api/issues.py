@@ -20,12 +20,11 @@ from api.issue_schemas import (
     SupportResult,
     Transition,
 )
-from api.ratelimit import TokenBucket
+from api.ratelimit import limit_anonymous
 from geo import issues, photos, steps
 from geo.access import require
 from geo.coords import input_point
 from geo.errors import Forbidden, InvalidParameter, PreconditionRequired
-from geo.models import Account
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -35,16 +34,6 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def _limit_anonymous(request: Request, user: Account | None, what: str) -> None:
-    """Anonymous pinning, supporting and photo uploads are rate limited per client IP."""
-    if user is not None:
-        return
-    state = request.app.state
-    if not hasattr(state, "anonymous_limiter"):
-        state.anonymous_limiter = TokenBucket()
-    state.anonymous_limiter.check(_client(request), what)
 
 
 def _etag(response: Response, version: int) -> None:
@@ -90,7 +79,7 @@ def pin(
     idempotency_key: IdempotencyKey = None,
 ) -> dict:
     """Pin an issue; routed on creation. The same Idempotency-Key gives the same issue."""
-    _limit_anonymous(request, user, "pins")
+    limit_anonymous(request, user, "pins")
     created, replayed = issues.pin_issue(
         session,
         **body.model_dump(exclude={"reporter_name", "reporter_phone"}),
@@ -173,7 +162,7 @@ def transition(
 @router.post("/issues/{issue_id}/support", response_model=SupportResult)
 def support(issue_id: int, request: Request, session: SessionDep, user: OptionalUser) -> dict:
     """+1 an open issue instead of pinning a duplicate (once per account or client)."""
-    _limit_anonymous(request, user, "supports")
+    limit_anonymous(request, user, "supports")
     result = issues.support_issue(session, issue_id, account=user, client=_client(request))
     session.commit()
     return result
@@ -209,7 +198,7 @@ def upload_photo(
     user: OptionalUser,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MB")],
 ) -> dict:
-    _limit_anonymous(request, user, "photos")
+    limit_anonymous(request, user, "photos")
     data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
     photo = photos.attach_photo(
         session, issue_id, data=data, account=user, media_dir=settings.media_dir

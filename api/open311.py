@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 
 from api.auth import OptionalUser
 from api.deps import SessionDep
-from api.issues import _limit_anonymous
+from api.ratelimit import limit_anonymous
 from geo import open311
 from geo.errors import InvalidParameter, NotFound, YishitingError
 
@@ -174,7 +174,7 @@ def create_request(
 ) -> Response:
     """File a request (lat/long or address_string); the same Idempotency-Key gives one."""
     fmt = _fmt(fmt)
-    _limit_anonymous(request, user, "pins")
+    limit_anonymous(request, user, "pins")
     answer, replayed = open311.file_request(
         session, form, idempotency_key=idempotency_key, reporter=user
     )

@@ -8,7 +8,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from fastapi import Request
+
 from geo.errors import RateLimited
+from geo.models.accounts import Account
 
 
 @dataclass
@@ -37,3 +40,10 @@ class TokenBucket:
                 f"Too many anonymous {what} from this client; sign in or wait a minute.",
                 where="client",
             )
+
+
+def limit_anonymous(request: Request, user: Account | None, what: str) -> None:
+    """Anonymous pinning, supporting and photo uploads are rate limited per client IP."""
+    if user is None:
+        client = request.client.host if request.client else "unknown"
+        request.app.state.anonymous_limiter.check(client, what)

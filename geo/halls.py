@@ -36,8 +36,9 @@ CST = timezone(timedelta(hours=8))  # China Standard Time: weeks start Monday 00
 AGENDA_STEPS = ("collected", "topic")
 AGENDA_LIMIT = 30
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-# Staff roles that may record a session; their area or department is checked per hall/issue.
-RECORDING_ROLES = ("admin", "grid", "field", "department")
+# Staff who may record a session: the hall's own grid and field staff, or an admin.
+# Departments attend as problem solvers (they act on what is dispatched to them).
+RECORDING_ROLES = ("admin", "grid", "field")
 
 _HALLS = text(
     """
@@ -221,8 +222,8 @@ def _may_record(session: Session, account: Account, hall: Hall) -> None:
             f"A {account.role} account may not record council hall sessions.",
             where="header.Authorization",
         )
-    if account.role in ("admin", "department"):
-        return  # a department's reach is checked issue by issue in geo/access
+    if account.role == "admin":
+        return
     area = account.area
     ok = False
     if area is not None:
