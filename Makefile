@@ -10,7 +10,7 @@ PORT ?= 8000
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
-	$(BIN)/yishiting load-demo
+	$(BIN)/yishiting load-demo --if-empty
 	$(BIN)/yishiting serve --host $(HOST) --port $(PORT)
 
 test: system-test venv

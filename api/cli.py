@@ -20,8 +20,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(args: argparse.Namespace) -> int:
-    from fixtures.load import load_demo
+    from fixtures.load import demo_loaded, load_demo
 
+    if args.if_empty and demo_loaded(get_settings()):
+        print("demo data already loaded; `yishiting load-demo` reloads it")
+        return 0
     counts = load_demo(get_settings(), progress=not args.quiet)
     for table, n in counts.items():
         print(f"{table:24} {n:>7}")
@@ -48,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load-demo", help="load the demo district (idempotent)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="load only when the demo is not loaded yet (keeps accounts and issues made since)",
+    )
     p.set_defaults(handler=cmd_load_demo)
 
     p = sub.add_parser("serve", help="serve the HTTP API and maps")

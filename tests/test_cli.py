@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from fixtures.load import STEPS
+from fixtures.load import STEPS, demo_loaded
 from geo.admin import drop_database, ensure_database
 from geo.settings import Settings
 
@@ -85,3 +85,17 @@ def test_load_demo_twice_gives_identical_data(scratch_url: str) -> None:
 def test_load_demo_without_schema_fails_cleanly(scratch_url: str) -> None:
     run(scratch_url, "load-demo", "--quiet", ok=False)
     assert not exists(scratch_url, "compound")
+
+
+def test_load_demo_if_empty_keeps_what_was_made_since(fresh_settings: Settings) -> None:
+    url = fresh_settings.database_url
+    run(url, "users", "add", "王芳", "--role", "planner")
+    kept = run(url, "load-demo", "--if-empty", "--quiet").stdout
+    assert "already loaded" in kept
+    with psycopg.connect(fresh_settings.libpq_url) as conn:
+        assert conn.execute("SELECT count(*) FROM account WHERE name = '王芳'").fetchone()[0] == 1
+        assert demo_loaded(fresh_settings)
+        # A demo lacking a step (as loaded by an older version) counts as not loaded.
+        conn.execute("TRUNCATE hall CASCADE")
+        conn.commit()
+    assert not demo_loaded(fresh_settings)
