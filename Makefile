@@ -38,8 +38,14 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: venv
-	$(BIN)/python bench/run_all.py
+# Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
+bench: system-test venv db
+	$(BIN)/yishiting migrate
+	$(BIN)/yishiting load-demo --if-empty --quiet
+	$(BIN)/python bench/bench_ogc.py
+	$(BIN)/python bench/bench_pin.py
+	$(BIN)/python bench/bench_progress.py
+	$(BIN)/python bench/bench_maps.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
