@@ -15,6 +15,7 @@ run: system-run venv db
 
 test: system-test venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy geo api
 	$(BIN)/pytest -q
 
 system-run:
@@ -37,6 +38,7 @@ db: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy geo api
 
 # Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
 bench: system-test venv db

@@ -174,7 +174,7 @@ def _where(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(conds), params
 
 
-def items_sql(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
+def items_sql(c: Collection, q: Query) -> tuple[sql.Composed, list[Any]]:
     """One statement: the FeatureCollection as text, numberMatched and numberReturned."""
     where, wparams = _where(c, q)
     stmt = sql.SQL(
@@ -193,7 +193,7 @@ def items_sql(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
     return stmt, [*wparams, q.limit, q.offset, *wparams]
 
 
-def feature_sql(c: Collection, feature_id: str) -> tuple[sql.Composable, list[Any]]:
+def feature_sql(c: Collection, feature_id: str) -> tuple[sql.Composed, list[Any]]:
     """One feature as GeoJSON text, honouring the collection's fixed condition."""
     cond = sql.SQL("{} = %s").format(sql.Identifier("t", c.key))
     if c.where:
@@ -331,7 +331,7 @@ class _RawText(Loader):
         return bytes(data)
 
 
-def _fetch_raw(conn: psycopg.Connection, stmt: sql.Composable, params: list[Any]) -> Any:
+def _fetch_raw(conn: psycopg.Connection, stmt: sql.Composed, params: list[Any]) -> Any:
     """One row whose text columns stay UTF-8 bytes."""
     if conn.info.encoding != "utf-8":
         raise RuntimeError("the GeoJSON path needs a UTF-8 client encoding")

@@ -21,7 +21,7 @@ from geo.models.issues import LEVELS, STEPS
 EPS_M = 60.0
 MIN_POINTS = 5
 HULL_BUFFER_M = 10.0
-STATUSES = {
+STATUSES: dict[str, tuple[str, ...]] = {
     "open": ("collected", "topic", "deliberated", "dispatched"),
     "closed": ("resolved", "reviewed", "rejected", "merged"),
 }
