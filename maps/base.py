@@ -10,7 +10,7 @@ dropped: these pages use none of them.
 import hashlib
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -57,13 +57,22 @@ class PageResult:
     status: int = 200
 
 
-def unknown_params(query: Mapping[str, str], accepted: Mapping[str, list[str]]) -> str | None:
+def unknown_params(query: Mapping[str, str], accepted: Iterable[str]) -> str | None:
     """A message naming the first query parameter the page does not know, else None."""
+    accepted = tuple(accepted)
     for name in query:
         if name not in accepted:
             known = ", ".join(accepted) or "无 (none)"
             return f"未知参数 unknown parameter “{name}”; 本页接受 accepted: {known}"
     return None
+
+
+def refuse_any_params(query: Mapping[str, str], *, page: str, title: str) -> PageResult | None:
+    """The 400 page for a page that takes no parameters, when the URL carries some."""
+    problem = unknown_params(query, ())
+    if problem is None:
+        return None
+    return PageResult(error_page(page=page, title=title, message=problem, allowed={}), 400)
 
 
 def static_url(rel: str) -> str:

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from geo.settings import Settings
 from maps import styles
-from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
+from maps.base import Layer, PageResult, View, build_page, refuse_any_params
 
 TITLE = "电动车充电设施 E-bike charging"
 COVERAGE_URL = "/api/charging/coverage"
@@ -20,11 +20,9 @@ def build_charging(
     bounds: list[list[float]] | None,
 ) -> PageResult:
     """The charging page: coverage from /api/charging/coverage, complaints from the issues."""
-    problem = unknown_params(query, {})
-    if problem:
-        return PageResult(
-            error_page(page="charging", title=TITLE, message=problem, allowed={}), 400
-        )
+    refused = refuse_any_params(query, page="charging", title=TITLE)
+    if refused:
+        return refused
     issue_filters = collections.get("issues", [])
     params = {"category": FLYING_WIRE_CATEGORY} if "category" in issue_filters else {}
     layers = [

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from geo.settings import Settings
 from maps import styles
-from maps.base import Layer, PageResult, View, build_page, error_page
+from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 
 TITLE = "堡子里历史街区 Heritage quarter"
 # The 马道底 sewer among the renovation work items (issue 5's renovation_items collection).
@@ -27,10 +27,9 @@ def build_heritage(
     bounds: list[list[float]] | None,
 ) -> PageResult:
     """The heritage page; `?colour=` picks the courtyard colouring (protection by default)."""
-    for name in query:
-        if name != "colour":
-            msg = f"未知参数 unknown parameter “{name}”; 本页接受 accepted: colour"
-            return _error(msg)
+    problem = unknown_params(query, ("colour",))
+    if problem:
+        return _error(problem)
     mode = query.get("colour", "")
     if mode and mode not in MODES:
         return _error(f"未知着色方式 unknown colour mode “{mode}”")

@@ -7,7 +7,7 @@ from typing import Any
 from geo.models.issues import STEPS
 from geo.settings import Settings
 from maps import styles
-from maps.base import Layer, PageResult, View, build_page, error_page
+from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 
 TITLE = "问题地图 Issues"
 PARAMS = ("category", "step", "community")
@@ -30,12 +30,9 @@ def parse_filters(
     communities: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], str | None]:
     """The page's filters from its URL, or a message saying which one is wrong."""
-    for name in query:
-        if name not in PARAMS:
-            return (
-                {},
-                f"未知参数 unknown parameter “{name}”; 本页接受 accepted: {', '.join(PARAMS)}",
-            )
+    problem = unknown_params(query, PARAMS)
+    if problem:
+        return {}, problem
     chosen: dict[str, Any] = {}
     category = query.get("category", "")
     if category:

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from geo.settings import Settings
 from maps import styles
-from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
+from maps.base import Layer, PageResult, View, build_page, refuse_any_params
 
 TITLE = "桥西区总览 District overview"
 LAYERS = (
@@ -57,11 +57,9 @@ def build_overview(
     bounds: list[list[float]] | None,
 ) -> PageResult:
     """The overview page, opening on the district's bounds when they are known."""
-    problem = unknown_params(query, {})
-    if problem:
-        return PageResult(
-            error_page(page="overview", title=TITLE, message=problem, allowed={}), 400
-        )
+    refused = refuse_any_params(query, page="overview", title=TITLE)
+    if refused:
+        return refused
     html = build_page(
         settings,
         page="overview",

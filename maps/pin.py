@@ -15,8 +15,7 @@ from maps.base import (
     PageResult,
     View,
     build_page,
-    error_page,
-    unknown_params,
+    refuse_any_params,
 )
 
 TITLE = "随手拍上报 Report an issue"
@@ -50,9 +49,9 @@ def build_pin(
     bounds: list[list[float]] | None,
 ) -> PageResult:
     """The pin page; it posts to /api/issues with crs=wgs84 (the browser's own coordinates)."""
-    problem = unknown_params(query, {})
-    if problem:
-        return PageResult(error_page(page="pin", title=TITLE, message=problem, allowed={}), 400)
+    refused = refuse_any_params(query, page="pin", title=TITLE)
+    if refused:
+        return refused
     layers = [
         # Context only: taps go through to the map, where they place the pin.
         Layer(

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from geo.settings import Settings
 from maps import styles
-from maps.base import Layer, PageResult, View, build_page, error_page
+from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 
 TITLE = "整治进度 Renovation progress"
 LEVELS = {
@@ -52,9 +52,9 @@ def parse_query(
     query: Mapping[str, str], projects: list[str], today: date
 ) -> tuple[date, str, str | None] | str:
     """(as_of, level, project) from the URL, or a message saying what is wrong."""
-    for name in query:
-        if name not in ("as_of", "level", "project"):
-            return f"未知参数 unknown parameter “{name}”; 本页接受 accepted: as_of, level, project"
+    problem = unknown_params(query, ("as_of", "level", "project"))
+    if problem:
+        return problem
     try:
         as_of = date.fromisoformat(query["as_of"]) if query.get("as_of") else today
     except ValueError:
