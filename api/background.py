@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from geo.db import transaction
-from geo.steps import escalate_overdue
+from geo.issues.steps import escalate_overdue
 
 log = logging.getLogger("yishiting.background")
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ConnDep
-from geo import hotspots
+from geo.issues import hotspots
 
 router = APIRouter(prefix="/api", tags=["hotspots"])
 GEOJSON = "application/geo+json"

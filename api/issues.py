@@ -21,10 +21,11 @@ from api.issue_schemas import (
     Transition,
 )
 from api.ratelimit import limit_anonymous
-from geo import issues, photos, steps
 from geo.access import require
 from geo.coords import input_point
 from geo.errors import Forbidden, InvalidParameter, PreconditionRequired
+from geo.issues import photos, steps
+from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
 

@@ -14,8 +14,8 @@ from starlette.routing import NoMatchFound
 from api import renovation as renovation_api
 from api import search as search_api
 from api.deps import ConnDep, SettingsDep
-from geo import search
-from geo.features import COLLECTIONS
+from geo.district import search
+from geo.ogc.catalogue import CATALOGUE
 from maps import charging, heritage, issues, overview, pin
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLRes
 
 def served_collections() -> dict[str, list[str]]:
     """Each OGC collection the service serves, with its filter names."""
-    return {cid: sorted(c.filters) for cid, c in COLLECTIONS.items()}
+    return {cid: sorted(c.filters) for cid, c in CATALOGUE.items()}
 
 
 def hotspots_url(request: Request) -> str | None:

@@ -1,4 +1,4 @@
-"""OGC API - Features Part 1 (Core, GeoJSON, OpenAPI 3.0) over the collections in geo.features.
+"""OGC API - Features Part 1 (Core, GeoJSON, OpenAPI 3.0) over the collections in geo.ogc.catalogue.
 
 Feature bodies come from PostGIS as text; this router validates parameters, picks the
 collection and adds the links.
@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep
-from geo import features
 from geo.errors import InvalidParameter
-from geo.features import LIMIT_DEFAULT, LIMIT_MAX, Collection
+from geo.ogc import catalogue
+from geo.ogc import engine as features
+from geo.ogc.engine import LIMIT_DEFAULT, LIMIT_MAX, Collection
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -116,7 +117,7 @@ async def items_request(
     offset: Annotated[str | None, Query(description="integer >= 0, default 0")] = None,
 ) -> ItemsRequest:
     """Validate an items request; other query parameters are equality filters on queryables."""
-    collection = features.get_collection(collectionId)
+    collection = catalogue.get_collection(collectionId)
     filters = {k: v for k, v in request.query_params.items() if k not in ITEMS_PARAMS}
     for name in filters:
         if name not in collection.filters:
@@ -191,7 +192,7 @@ def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[
 @router.get("/collections", summary="The feature collections")
 def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
     base = _base(request)
-    every = list(features.COLLECTIONS.values())
+    every = list(catalogue.CATALOGUE.values())
     boxes = features.extents(conn, every)
     return _json(
         {
@@ -203,14 +204,14 @@ def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
 
 @router.get("/collections/{collectionId}", summary="One feature collection")
 def collection(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
-    c = features.get_collection(collectionId)
+    c = catalogue.get_collection(collectionId)
     bbox = features.extents(conn, [c]).get(c.id)
     return _json(_collection_doc(_base(request), c, bbox))
 
 
 @router.get("/collections/{collectionId}/queryables", summary="Properties to filter on")
 def queryables(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
-    c = features.get_collection(collectionId)
+    c = catalogue.get_collection(collectionId)
     href = f"{_base(request)}/collections/{c.id}/queryables"
     schema = {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
@@ -257,7 +258,7 @@ def items(
 def item(
     request: Request, collectionId: str, featureId: str, conn: ConnDep, _: FormatDep
 ) -> Response:
-    c = features.get_collection(collectionId)
+    c = catalogue.get_collection(collectionId)
     body = features.feature(conn, c, featureId)
     href = f"{_base(request)}/collections/{c.id}"
     links = [
@@ -346,7 +347,7 @@ def api_definition(request: Request, conn: ConnDep) -> JSONResponse:
         "/collections/{collectionId}/items/{featureId}": _op("One feature", [cid, fid], GEOJSON),
     }
     paths["/collections/{collectionId}/items"]["get"]["parameters"].insert(0, cid)
-    for c in features.COLLECTIONS.values():
+    for c in catalogue.CATALOGUE.values():
         paths[f"/collections/{c.id}/items"] = _items_op(c.title_en, features.queryables(conn, c))
     doc = {
         "openapi": "3.0.3",

@@ -18,8 +18,8 @@ from fastapi.routing import APIRoute
 from api.auth import OptionalUser
 from api.deps import SessionDep
 from api.ratelimit import limit_anonymous
-from geo import open311
 from geo.errors import InvalidParameter, NotFound, YishitingError
+from geo.issues import open311
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # Statuses an Open311 client knows; any other 4xx is reported as 400.

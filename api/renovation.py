@@ -20,9 +20,11 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser, OptionalUser
 from api.deps import ConnDep, SessionDep
-from geo import assessments, progress, renovation, search
+from geo.district import search
 from geo.errors import NotFound
 from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES, TARGET_KINDS
+from geo.renovation import assessments, progress
+from geo.renovation import items as renovation
 from geo.settings import Settings
 from maps import progress as progress_page
 from maps.base import PageResult

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep
-from geo import charging, search
+from geo.district import charging, search
 
 router = APIRouter(tags=["maps"])
 

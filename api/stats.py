@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import ConnDep
-from geo.stats import district_stats
+from geo.district.stats import district_stats
 
 router = APIRouter(prefix="/api", tags=["stats"])
 

@@ -47,7 +47,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_escalate(args: argparse.Namespace) -> int:
-    from geo.steps import escalate_overdue
+    from geo.issues.steps import escalate_overdue
 
     with transaction(_sessions()) as session:
         moved = escalate_overdue(session, datetime.now().astimezone())

@@ -10,7 +10,7 @@ Needs a database with the demo district loaded, named by DATABASE_URL, for examp
 It starts our app with uvicorn (one worker) and tipg (`uvicorn tipg.main:app`, one worker) on
 free ports, both on that database. tipg is installed into its own venv (var/bench-venv, or
 --tipg-venv) the first time: it is a yardstick, not a dependency of the project. The raw
-figure runs our very statement (geo.features.items_sql) through one psycopg connection, so
+figure runs our very statement (geo.ogc.engine.items_sql) through one psycopg connection, so
 ours/raw is what the HTTP layer costs on top of PostGIS building the GeoJSON.
 """
 
@@ -33,7 +33,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo.features import COLLECTIONS, Query, items_sql  # noqa: E402
+from geo.ogc.catalogue import CATALOGUE  # noqa: E402
+from geo.ogc.engine import Query, items_sql  # noqa: E402
 from geo.settings import Settings  # noqa: E402
 
 LIMIT = 1000
@@ -153,7 +154,7 @@ def http_work(base: str, path: str) -> Callable[[], None]:
 def sql_work(dsn: str, query: Query) -> Callable[[], None]:
     """A per-thread psycopg connection running our items statement and fetching its text."""
     local = threading.local()
-    stmt, params = items_sql(COLLECTIONS["buildings"], query)
+    stmt, params = items_sql(CATALOGUE["buildings"], query)
 
     def work() -> None:
         if not hasattr(local, "conn"):

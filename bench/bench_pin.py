@@ -4,7 +4,7 @@
 
 It creates a scratch database (`<DATABASE_URL's name>_bench_pin`), migrates it and loads the
 demo district, then times, for the same random points inside the district:
-  - route: geo.routing.route_point alone (the two routing statements);
+  - route: geo.issues.routing.route_point alone (the two routing statements);
   - pin: a full POST /api/issues through the ASGI app in process (validation, routing,
     insert, first event, duplicates, commit, JSON), as one client sees it minus the socket.
 Then it densifies the district tenfold and times again: every compound and every building is
@@ -31,8 +31,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from geo.admin import drop_database, ensure_database  # noqa: E402
+from geo.issues.routing import route_point  # noqa: E402
 from geo.migrate import upgrade  # noqa: E402
-from geo.routing import route_point  # noqa: E402
 from geo.settings import Settings, get_settings  # noqa: E402
 
 CATEGORIES = ("ebike_charging", "environment_sanitation", "traffic_parking", "street_order")

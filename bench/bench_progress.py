@@ -27,7 +27,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo import progress  # noqa: E402
+from geo.renovation import progress  # noqa: E402
 from geo.settings import Settings  # noqa: E402
 
 

@@ -28,9 +28,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unprocessable
-from geo.issues import get_issue
+from geo.issues.pinning import get_issue
+from geo.issues.steps import Move, transition
 from geo.models import Account, Hall, HallDecision, HallSession, Issue
-from geo.steps import Move, transition
 
 CST = timezone(timedelta(hours=8))  # China Standard Time: weeks start Monday 00:00 here
 AGENDA_STEPS = ("collected", "topic")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from geo.steps import TRANSITIONS
+from geo.issues.steps import TRANSITIONS
 
 
 def png_bytes() -> bytes:

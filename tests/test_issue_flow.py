@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from geo import coords
+from geo.issues.photos import MAX_PHOTO_BYTES, attach_photo
+from geo.issues.steps import LEVEL_DEADLINE_DAYS, TRANSITIONS, escalate_overdue
 from geo.models import Account
-from geo.photos import MAX_PHOTO_BYTES, attach_photo
 from geo.settings import Settings
-from geo.steps import LEVEL_DEADLINE_DAYS, TRANSITIONS, escalate_overdue
 from tests import issue_helpers as h
 from tests.issue_flow_helpers import attach, drive, move, pin, png_bytes, step_body
 

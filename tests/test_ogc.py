@@ -1,5 +1,7 @@
 """OGC API - Features on the demo district: documents, paging, bbox, filters and bad input."""
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
 
-from geo.features import COLLECTIONS, LIMIT_MAX, Collection, Join, register
+from geo.ogc import catalogue
+from geo.ogc.catalogue import CATALOGUE
+from geo.ogc.engine import LIMIT_MAX, Collection, Join
 from geo.settings import Settings
 
 DISTRICT_LAYERS = {
@@ -88,7 +92,7 @@ def test_api_definition_is_openapi_30_with_each_collections_queryables(
     doc = r.json()
     assert doc["openapi"].startswith("3.0.")
     assert doc["servers"][0]["url"].endswith("/ogc")
-    for c in COLLECTIONS.values():
+    for c in CATALOGUE.values():
         params = doc["paths"][f"/collections/{c.id}/items"]["get"]["parameters"]
         names = {p.get("name") for p in params}
         assert set(c.filters) <= names
@@ -339,7 +343,7 @@ def test_unknown_collection_or_feature_is_404_problem(
     assert r.json()["where"] == where
 
 
-# --- The registry ------------------------------------------------------------------------
+# --- The catalogue ------------------------------------------------------------------------
 
 
 def test_a_registered_collection_with_a_fixed_condition(
@@ -356,7 +360,7 @@ def test_a_registered_collection_with_a_fixed_condition(
         filters={"community": "c.name"},
         where="t.status IN ('demolished', 'cleared', 'reused')",
     )
-    monkeypatch.setitem(COLLECTIONS, sites.id, sites)
+    monkeypatch.setitem(CATALOGUE, sites.id, sites)
     gone = "status IN ('demolished', 'cleared', 'reused')"
     doc = geojson(client, ITEMS.format(sites.id), limit=1)
     assert doc["numberMatched"] == scalar(
@@ -372,5 +376,34 @@ def test_a_registered_collection_with_a_fixed_condition(
     )
     standing = scalar(conn, "SELECT min(id) FROM illegal_structure WHERE status = 'identified'")
     assert client.get(f"/ogc/collections/{sites.id}/items/{standing}").status_code == 404
-    with pytest.raises(ValueError):
-        register(sites)
+    with pytest.raises(ValueError, match="duplicate"):
+        catalogue._by_id(sites, sites)
+
+
+def test_the_catalogue_alone_lists_every_layer() -> None:
+    # A fresh interpreter that imports only the catalogue: no layer may depend on another
+    # module having been imported first (as issues and renovation_items once did).
+    out = subprocess.run(
+        [sys.executable, "-c", "from geo.ogc.catalogue import CATALOGUE; print(*CATALOGUE)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == [
+        "subdistricts",
+        "communities",
+        "compounds",
+        "buildings",
+        "illegal_structures",
+        "charging_stations",
+        "courtyards",
+        "relics",
+        "roads",
+        "issues",
+        "renovation_items",
+    ]
+
+
+def test_the_api_serves_exactly_the_catalogue(client: TestClient) -> None:
+    served = [c["id"] for c in client.get("/ogc/collections").json()["collections"]]
+    assert served == list(CATALOGUE)

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from geo.accounts import create_account
-from geo.renovation import create_item, record_progress
+from geo.renovation.items import create_item, record_progress
 from geo.settings import Settings
 
 CST = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from geo.accounts import create_account
-from geo.renovation import create_item
+from geo.renovation.items import create_item
 from geo.settings import Settings
 
 GEOD = Geod(ellps="WGS84")

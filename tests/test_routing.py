@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import Unprocessable
-from geo.routing import NEAR_COMPOUND_M, route_point
+from geo.issues.routing import NEAR_COMPOUND_M, route_point
 from tests import issue_helpers as h
 
 

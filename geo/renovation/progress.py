@@ -16,12 +16,9 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from geo.errors import InvalidParameter
-from geo.features import Collection, register
-from geo.models.renovation import ALL_PHASES
 
 TZ = "Asia/Shanghai"
 CUTOFF = f"((CAST(%(as_of)s AS date) + 1)::timestamp AT TIME ZONE '{TZ}')"
@@ -373,46 +370,3 @@ def item_detail(conn: psycopg.Connection, item_id: int) -> dict[str, Any] | None
     """One item as it stands today, with its milestones and every event."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(ITEM, {"id": item_id}).fetchone()
-
-
-# Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
-register(
-    Collection(
-        id="renovation_items",
-        title="整治项目工作项",
-        title_en="Renovation work items",
-        description="Work items of the renovation campaigns with phase and percent done today "
-        "(rebuilt from the progress events); late means past planned end and not complete.",
-        table="renovation_item_status",
-        properties={
-            "name": "name",
-            "project": "project",
-            "project_code": "project_code",
-            "batch": "batch",
-            "phase": "phase",
-            # numeric(,1) prints 100.0, so clients that guess types see a real, not an integer
-            "percent_done": sql.SQL("round(t.percent_done::numeric, 1)"),
-            "planned_start": "planned_start",
-            "planned_end": "planned_end",
-            "actual_end": "actual_end",
-            "late": "late",
-            "unit": "unit",
-            "planned_qty": "planned_qty",
-            "qty_done": "qty_done",
-            "target_kind": "target_kind",
-            "community_id": "community_id",
-            "courtyard_id": "courtyard_id",
-            "length_m": sql.SQL("round(t.length_m::numeric, 2)"),
-            "area_m2": sql.SQL("round(t.area_m2::numeric, 2)"),
-        },
-        filters={
-            "project": "project",
-            "project_code": "project_code",
-            "batch": "batch",
-            "phase": "phase",
-            "late": "late",
-            "community_id": "community_id",
-        },
-        enums={"phase": ALL_PHASES},
-    )
-)

@@ -12,11 +12,8 @@ the communities it touches and the distance from its centroid to the nearest cha
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from geo.errors import InvalidParameter
-from geo.features import Collection, Join, register
-from geo.models.issues import LEVELS, STEPS
 
 EPS_M = 60.0
 MIN_POINTS = 5
@@ -120,47 +117,3 @@ def hotspots(
     row = conn.execute(_HOTSPOTS, params).fetchone()
     assert row is not None
     return row[0]
-
-
-# Issues as an OGC API - Features layer beside their hotspots: public fields only (never the
-# reporter's name or phone, nor the free-text description), filterable by status and category.
-register(
-    Collection(
-        id="issues",
-        title="议事议题",
-        title_en="Issues",
-        description="Issues pinned by residents and staff, with their step in the council "
-        "hall's five steps; `status` filters by step.",
-        table="issue",
-        joins=(
-            Join("category", "c", "category_code", key="code"),
-            Join("community", "m", "community_id"),
-            Join("compound", "p", "compound_id"),
-        ),
-        properties={
-            "category": "category_code",
-            "category_name": "c.name",
-            "step": "step",
-            "status": sql.SQL(
-                "CASE WHEN t.step IN ('collected', 'topic', 'deliberated', 'dispatched') "
-                "THEN 'open' ELSE 'closed' END"
-            ),
-            "level": "level",
-            "supporters": "supporters",
-            "severity": "severity",
-            "created_at": "created_at",
-            "community_id": "community_id",
-            "community": "m.name",
-            "compound_id": "compound_id",
-            "compound": "p.name",
-        },
-        filters={
-            "status": "step",
-            "category": "category_code",
-            "level": "level",
-            "community_id": "community_id",
-            "compound_id": "compound_id",
-        },
-        enums={"status": STEPS, "level": LEVELS},
-    )
-)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from geo.access import require
 from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-from geo.issues import add_event, get_issue, issue_public
+from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Department, Issue
 from geo.models.issues import LEVELS, OPEN_STEPS
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from geo.access import require
 from geo.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
-from geo.issues import add_event, get_issue
+from geo.issues.pinning import add_event, get_issue
 from geo.models import Account, IssuePhoto
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024

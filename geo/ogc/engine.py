@@ -1,20 +1,19 @@
-"""Feature collections served through OGC API - Features, and the SQL that answers them.
+"""The generic OGC API - Features engine: SQL that answers any layer described as a Collection.
 
 A `Collection` describes one layer as data: its table, geometry column, the properties each
 feature carries (SQL expressions over the table, aliased `t`, and any joined parent tables),
-the properties a client may filter on, and an optional condition always applied. `COLLECTIONS`
-is the registry the API serves (landing page, /ogc/api, GDAL and OWSLib all follow it); other
-modules add their layers with `register(...)` at import time::
+the properties a client may filter on, and an optional condition always applied. The layers
+themselves are listed in geo/ogc/catalogue.py; this module knows none of them::
 
-    register(Collection(
+    Collection(
         id="issues", title="议事议题", title_en="Issues", description="...",
         table="issue", geometry="location",
         joins=(Join("community", "c", "community_id"),),
-        properties={"status": "status", "category": "category", "community": "c.name"},
-        filters={"status": "status", "category": "category"},
-        enums={"status": ISSUE_STATUSES},    # other values are a 400, listed in queryables
+        properties={"step": "step", "category": "category", "community": "c.name"},
+        filters={"step": "step", "category": "category"},
+        enums={"step": STEPS},               # other values are a 400, listed in queryables
         where="t.public",                    # a fixed SQL condition (no request values in it)
-    ))
+    )
 
 A property value is a column name (`"status"`, on the main table) or `"alias.column"` on a
 joined table; both are quoted as identifiers. A computed property is given as a
@@ -38,7 +37,6 @@ from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 
 from geo.errors import InvalidParameter, NotFound
-from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
 
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 10_000
@@ -80,24 +78,6 @@ class Collection:
         unknown = set(self.enums) - set(self.filters)
         if unknown:
             raise ValueError(f"{self.id}: enums for properties that are not filters: {unknown}")
-
-
-COLLECTIONS: dict[str, Collection] = {}
-
-
-def register(collection: Collection) -> Collection:
-    """Add a collection to the served registry (ids are unique)."""
-    if collection.id in COLLECTIONS:
-        raise ValueError(f"collection {collection.id!r} is already registered")
-    COLLECTIONS[collection.id] = collection
-    return collection
-
-
-def get_collection(collection_id: str) -> Collection:
-    try:
-        return COLLECTIONS[collection_id]
-    except KeyError:
-        raise NotFound(f"There is no collection {collection_id!r}.", where="collectionId") from None
 
 
 # --- SQL building ------------------------------------------------------------------------
@@ -338,191 +318,3 @@ def _fetch_raw(conn: psycopg.Connection, stmt: sql.Composed, params: list[Any]) 
     cur = conn.cursor()
     cur.adapters.register_loader("text", _RawText)
     return cur.execute(stmt, params).fetchone()
-
-
-# --- The district's layers ---------------------------------------------------------------
-
-_AREA = sql.SQL("round(t.area_m2::numeric, 2)")
-_LENGTH = sql.SQL("round(t.length_m::numeric, 2)")
-
-for _c in (
-    Collection(
-        id="subdistricts",
-        title="街道",
-        title_en="Sub-districts",
-        description="The seven sub-districts (街道) of Qiaoxi District.",
-        table="subdistrict",
-        properties={"name": "name", "area_m2": _AREA},
-        filters={"name": "name"},
-    ),
-    Collection(
-        id="communities",
-        title="社区",
-        title_en="Communities",
-        description="The 44 communities (社区), each with its council hall.",
-        table="community",
-        joins=(Join("subdistrict", "s", "subdistrict_id"),),
-        properties={
-            "name": "name",
-            "subdistrict_id": "subdistrict_id",
-            "subdistrict": "s.name",
-            "area_m2": _AREA,
-        },
-        filters={"name": "name", "subdistrict_id": "subdistrict_id"},
-    ),
-    Collection(
-        id="compounds",
-        title="小区(楼院)",
-        title_en="Compounds",
-        description="The 394 residential compounds and courtyard blocks (小区/楼院).",
-        table="compound",
-        joins=(Join("community", "c", "community_id"),),
-        properties={
-            "name": "name",
-            "community_id": "community_id",
-            "community": "c.name",
-            "property_company": "property_company",
-            "model_compound": "model_compound",
-            "built_year": "built_year",
-            "area_m2": _AREA,
-        },
-        filters={
-            "name": "name",
-            "community_id": "community_id",
-            "model_compound": "model_compound",
-        },
-    ),
-    Collection(
-        id="buildings",
-        title="楼栋",
-        title_en="Buildings",
-        description="Residential buildings (楼栋) with their floors and footprint area.",
-        table="building",
-        joins=(Join("compound", "p", "compound_id"),),
-        properties={
-            "name": "name",
-            "compound_id": "compound_id",
-            "compound": "p.name",
-            "floors": "floors",
-            "area_m2": _AREA,
-        },
-        filters={"compound_id": "compound_id", "floors": "floors"},
-    ),
-    Collection(
-        id="illegal_structures",
-        title="违建临建",
-        title_en="Illegal structures",
-        description="Illegal and temporary structures and their stage in the demolition campaign.",
-        table="illegal_structure",
-        joins=(Join("community", "c", "community_id"),),
-        properties={
-            "kind": "kind",
-            "status": "status",
-            "community_id": "community_id",
-            "community": "c.name",
-            "compound_id": "compound_id",
-            "identified_on": "identified_on",
-            "notice_served_on": "notice_served_on",
-            "demolished_on": "demolished_on",
-            "cleared_on": "cleared_on",
-            "waste_t": "waste_t",
-            "replaced_by": "replaced_by",
-            "charging_station_id": "charging_station_id",
-            "area_m2": _AREA,
-        },
-        filters={
-            "status": "status",
-            "kind": "kind",
-            "community_id": "community_id",
-            "compound_id": "compound_id",
-        },
-        enums={"status": STRUCTURE_STATUSES},
-    ),
-    Collection(
-        id="charging_stations",
-        title="非机动车停放充电站",
-        title_en="Charging stations",
-        description="Non-motor-vehicle parking and charging stations (point; footprint area).",
-        table="charging_station",
-        joins=(Join("compound", "p", "compound_id"),),
-        properties={
-            "name": "name",
-            "compound_id": "compound_id",
-            "compound": "p.name",
-            "spaces": "spaces",
-            "chargers": "chargers",
-            "opened_on": "opened_on",
-            "area_m2": sql.SQL("round(t.footprint_m2::numeric, 2)"),
-        },
-        filters={"compound_id": "compound_id"},
-    ),
-    Collection(
-        id="courtyards",
-        title="堡子里院落",
-        title_en="Fort courtyards",
-        description="Courtyards of Zhangjiakou Fort (堡子里): protection level and occupancy.",
-        table="courtyard",
-        # courtyard_status (migration 0003): the latest dated assessments as of today.
-        joins=(
-            Join("community", "c", "community_id"),
-            Join("courtyard_status", "cs", "id", key="courtyard_id"),
-        ),
-        properties={
-            "address": "address",
-            "community_id": "community_id",
-            "community": "c.name",
-            "protection_level": "protection_level",
-            "occupancy": "occupancy",
-            "occupancy_on": "occupancy_on",
-            "programme_batch": "programme_batch",
-            "danger_grade": "cs.danger_grade",
-            "graded_on": "cs.graded_on",
-            "condition": "cs.condition",
-            "area_m2": _AREA,
-        },
-        filters={
-            "protection_level": "protection_level",
-            "occupancy": "occupancy",
-            "community_id": "community_id",
-            "danger_grade": "cs.danger_grade",
-        },
-        enums={
-            "protection_level": PROTECTION_LEVELS,
-            "occupancy": OCCUPANCY,
-            "danger_grade": ("A", "B", "C", "D"),
-        },
-    ),
-    Collection(
-        id="relics",
-        title="文物古迹",
-        title_en="Heritage relics",
-        description="Heritage relics (文物古迹) in the fort: gate towers, temples, steles, wells.",
-        table="relic",
-        properties={
-            "name": "name",
-            "category": "category",
-            "courtyard_id": "courtyard_id",
-            # A point's area is 0, but PostGIS says so and every layer reads alike.
-            "area_m2": sql.SQL("round(ST_Area(t.geom::geography)::numeric, 2)"),
-        },
-        filters={"category": "category", "courtyard_id": "courtyard_id"},
-    ),
-    Collection(
-        id="roads",
-        title="道路",
-        title_en="Roads",
-        description="Streets and lanes with their one-way direction and surface.",
-        table="road",
-        properties={
-            "name": "name",
-            "kind": "kind",
-            "oneway": "oneway",
-            "direction": "direction",
-            "surface": "surface",
-            "length_m": _LENGTH,
-        },
-        filters={"name": "name", "kind": "kind", "oneway": "oneway", "surface": "surface"},
-        enums={"oneway": ONEWAY},
-    ),
-):
-    register(_c)

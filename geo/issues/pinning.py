@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from geo.coords import input_point
 from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
+from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.models.issues import OPEN_STEPS, STEPS
-from geo.routing import route_point
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20

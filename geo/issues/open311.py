@@ -2,7 +2,7 @@
 
 Steps map onto Open311's two statuses: open = collected, topic, deliberated, dispatched;
 closed = resolved, reviewed, rejected, merged (status_notes names the step). Filing goes
-through geo.issues.pin_issue, so an Open311 request is validated, routed and made idempotent
+through geo.issues.pinning.pin_issue, so an Open311 request is validated, routed and made idempotent
 exactly as POST /api/issues. Only public fields leave: never the reporter's name, phone or
 e-mail (the e-mail is not even stored: the issue table has no place for it).
 """
@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import InvalidParameter, NotFound
-from geo.issues import add_event, pin_issue
+from geo.issues.pinning import add_event, pin_issue
 from geo.models.issues import OPEN_STEPS, STEPS
 
 CLOSED_STEPS = tuple(s for s in STEPS if s not in OPEN_STEPS)

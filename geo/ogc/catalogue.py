@@ -1,0 +1,304 @@
+"""The layers this service serves through OGC API - Features: the whole list, in one place.
+
+Each `Collection` says, as data, which table a layer reads, which properties it carries and
+which a client may filter on (the contract is in geo/ogc/engine.py). Only public fields are
+listed: whatever `properties` names is served to anyone, so the issues layer names no reporter,
+no free text and no account. Identifiers come from here, never from the request.
+
+The landing page, /ogc/api, the map pages and the benchmarks all read `CATALOGUE`; a layer not
+listed here does not exist.
+"""
+
+from psycopg import sql
+
+from geo.errors import NotFound
+from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
+from geo.models.issues import LEVELS, STEPS
+from geo.models.renovation import ALL_PHASES
+from geo.ogc.engine import Collection, Join
+
+_AREA = sql.SQL("round(t.area_m2::numeric, 2)")
+_LENGTH = sql.SQL("round(t.length_m::numeric, 2)")
+
+# The district as surveyed: places, buildings, structures, heritage, streets.
+_DISTRICT = (
+    Collection(
+        id="subdistricts",
+        title="街道",
+        title_en="Sub-districts",
+        description="The seven sub-districts (街道) of Qiaoxi District.",
+        table="subdistrict",
+        properties={"name": "name", "area_m2": _AREA},
+        filters={"name": "name"},
+    ),
+    Collection(
+        id="communities",
+        title="社区",
+        title_en="Communities",
+        description="The 44 communities (社区), each with its council hall.",
+        table="community",
+        joins=(Join("subdistrict", "s", "subdistrict_id"),),
+        properties={
+            "name": "name",
+            "subdistrict_id": "subdistrict_id",
+            "subdistrict": "s.name",
+            "area_m2": _AREA,
+        },
+        filters={"name": "name", "subdistrict_id": "subdistrict_id"},
+    ),
+    Collection(
+        id="compounds",
+        title="小区(楼院)",
+        title_en="Compounds",
+        description="The 394 residential compounds and courtyard blocks (小区/楼院).",
+        table="compound",
+        joins=(Join("community", "c", "community_id"),),
+        properties={
+            "name": "name",
+            "community_id": "community_id",
+            "community": "c.name",
+            "property_company": "property_company",
+            "model_compound": "model_compound",
+            "built_year": "built_year",
+            "area_m2": _AREA,
+        },
+        filters={
+            "name": "name",
+            "community_id": "community_id",
+            "model_compound": "model_compound",
+        },
+    ),
+    Collection(
+        id="buildings",
+        title="楼栋",
+        title_en="Buildings",
+        description="Residential buildings (楼栋) with their floors and footprint area.",
+        table="building",
+        joins=(Join("compound", "p", "compound_id"),),
+        properties={
+            "name": "name",
+            "compound_id": "compound_id",
+            "compound": "p.name",
+            "floors": "floors",
+            "area_m2": _AREA,
+        },
+        filters={"compound_id": "compound_id", "floors": "floors"},
+    ),
+    Collection(
+        id="illegal_structures",
+        title="违建临建",
+        title_en="Illegal structures",
+        description="Illegal and temporary structures and their stage in the demolition campaign.",
+        table="illegal_structure",
+        joins=(Join("community", "c", "community_id"),),
+        properties={
+            "kind": "kind",
+            "status": "status",
+            "community_id": "community_id",
+            "community": "c.name",
+            "compound_id": "compound_id",
+            "identified_on": "identified_on",
+            "notice_served_on": "notice_served_on",
+            "demolished_on": "demolished_on",
+            "cleared_on": "cleared_on",
+            "waste_t": "waste_t",
+            "replaced_by": "replaced_by",
+            "charging_station_id": "charging_station_id",
+            "area_m2": _AREA,
+        },
+        filters={
+            "status": "status",
+            "kind": "kind",
+            "community_id": "community_id",
+            "compound_id": "compound_id",
+        },
+        enums={"status": STRUCTURE_STATUSES},
+    ),
+    Collection(
+        id="charging_stations",
+        title="非机动车停放充电站",
+        title_en="Charging stations",
+        description="Non-motor-vehicle parking and charging stations (point; footprint area).",
+        table="charging_station",
+        joins=(Join("compound", "p", "compound_id"),),
+        properties={
+            "name": "name",
+            "compound_id": "compound_id",
+            "compound": "p.name",
+            "spaces": "spaces",
+            "chargers": "chargers",
+            "opened_on": "opened_on",
+            "area_m2": sql.SQL("round(t.footprint_m2::numeric, 2)"),
+        },
+        filters={"compound_id": "compound_id"},
+    ),
+    Collection(
+        id="courtyards",
+        title="堡子里院落",
+        title_en="Fort courtyards",
+        description="Courtyards of Zhangjiakou Fort (堡子里): protection level and occupancy.",
+        table="courtyard",
+        # courtyard_status (migration 0003): the latest dated assessments as of today.
+        joins=(
+            Join("community", "c", "community_id"),
+            Join("courtyard_status", "cs", "id", key="courtyard_id"),
+        ),
+        properties={
+            "address": "address",
+            "community_id": "community_id",
+            "community": "c.name",
+            "protection_level": "protection_level",
+            "occupancy": "occupancy",
+            "occupancy_on": "occupancy_on",
+            "programme_batch": "programme_batch",
+            "danger_grade": "cs.danger_grade",
+            "graded_on": "cs.graded_on",
+            "condition": "cs.condition",
+            "area_m2": _AREA,
+        },
+        filters={
+            "protection_level": "protection_level",
+            "occupancy": "occupancy",
+            "community_id": "community_id",
+            "danger_grade": "cs.danger_grade",
+        },
+        enums={
+            "protection_level": PROTECTION_LEVELS,
+            "occupancy": OCCUPANCY,
+            "danger_grade": ("A", "B", "C", "D"),
+        },
+    ),
+    Collection(
+        id="relics",
+        title="文物古迹",
+        title_en="Heritage relics",
+        description="Heritage relics (文物古迹) in the fort: gate towers, temples, steles, wells.",
+        table="relic",
+        properties={
+            "name": "name",
+            "category": "category",
+            "courtyard_id": "courtyard_id",
+            # A point's area is 0, but PostGIS says so and every layer reads alike.
+            "area_m2": sql.SQL("round(ST_Area(t.geom::geography)::numeric, 2)"),
+        },
+        filters={"category": "category", "courtyard_id": "courtyard_id"},
+    ),
+    Collection(
+        id="roads",
+        title="道路",
+        title_en="Roads",
+        description="Streets and lanes with their one-way direction and surface.",
+        table="road",
+        properties={
+            "name": "name",
+            "kind": "kind",
+            "oneway": "oneway",
+            "direction": "direction",
+            "surface": "surface",
+            "length_m": _LENGTH,
+        },
+        filters={"name": "name", "kind": "kind", "oneway": "oneway", "surface": "surface"},
+        enums={"oneway": ONEWAY},
+    ),
+)
+
+# What people do in the district: pinned issues and renovation work.
+_WORK = (
+    # Issues as an OGC API - Features layer beside their hotspots: public fields only (never the
+    # reporter's name or phone, nor the free-text description), filterable by status and category.
+    Collection(
+        id="issues",
+        title="议事议题",
+        title_en="Issues",
+        description="Issues pinned by residents and staff, with their step in the council "
+        "hall's five steps; `status` filters by step.",
+        table="issue",
+        joins=(
+            Join("category", "c", "category_code", key="code"),
+            Join("community", "m", "community_id"),
+            Join("compound", "p", "compound_id"),
+        ),
+        properties={
+            "category": "category_code",
+            "category_name": "c.name",
+            "step": "step",
+            "status": sql.SQL(
+                "CASE WHEN t.step IN ('collected', 'topic', 'deliberated', 'dispatched') "
+                "THEN 'open' ELSE 'closed' END"
+            ),
+            "level": "level",
+            "supporters": "supporters",
+            "severity": "severity",
+            "created_at": "created_at",
+            "community_id": "community_id",
+            "community": "m.name",
+            "compound_id": "compound_id",
+            "compound": "p.name",
+        },
+        filters={
+            "status": "step",
+            "category": "category_code",
+            "level": "level",
+            "community_id": "community_id",
+            "compound_id": "compound_id",
+        },
+        enums={"status": STEPS, "level": LEVELS},
+    ),
+    # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
+    Collection(
+        id="renovation_items",
+        title="整治项目工作项",
+        title_en="Renovation work items",
+        description="Work items of the renovation campaigns with phase and percent done today "
+        "(rebuilt from the progress events); late means past planned end and not complete.",
+        table="renovation_item_status",
+        properties={
+            "name": "name",
+            "project": "project",
+            "project_code": "project_code",
+            "batch": "batch",
+            "phase": "phase",
+            # numeric(,1) prints 100.0, so clients that guess types see a real, not an integer
+            "percent_done": sql.SQL("round(t.percent_done::numeric, 1)"),
+            "planned_start": "planned_start",
+            "planned_end": "planned_end",
+            "actual_end": "actual_end",
+            "late": "late",
+            "unit": "unit",
+            "planned_qty": "planned_qty",
+            "qty_done": "qty_done",
+            "target_kind": "target_kind",
+            "community_id": "community_id",
+            "courtyard_id": "courtyard_id",
+            "length_m": sql.SQL("round(t.length_m::numeric, 2)"),
+            "area_m2": sql.SQL("round(t.area_m2::numeric, 2)"),
+        },
+        filters={
+            "project": "project",
+            "project_code": "project_code",
+            "batch": "batch",
+            "phase": "phase",
+            "late": "late",
+            "community_id": "community_id",
+        },
+        enums={"phase": ALL_PHASES},
+    ),
+)
+
+
+def _by_id(*collections: Collection) -> dict[str, Collection]:
+    ids = [c.id for c in collections]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"duplicate collection ids in {ids}")
+    return {c.id: c for c in collections}
+
+
+CATALOGUE: dict[str, Collection] = _by_id(*_DISTRICT, *_WORK)
+
+
+def get_collection(collection_id: str) -> Collection:
+    """The served collection with this id (404 naming the path parameter otherwise)."""
+    try:
+        return CATALOGUE[collection_id]
+    except KeyError:
+        raise NotFound(f"There is no collection {collection_id!r}.", where="collectionId") from None
