@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test system-run system-test venv db lint bench clean
+.PHONY: run test system-run system-test venv db lint bench clean lock
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -26,11 +26,24 @@ system-test:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly what requirements-dev.lock pins, each file checked against its hash; the
+# project itself goes in editable, without dependencies (they all come from the lock).
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# Refresh the locks after changing dependencies in pyproject.toml (or to take upstream fixes):
+# requirements.lock serves the Docker image, requirements-dev.lock make run / make test / CI.
+LOCK := $(VENV)/lock-tools
+lock:
+	test -x $(LOCK)/bin/uv || ($(PYTHON) -m venv $(LOCK) && $(LOCK)/bin/pip install -q uv)
+	$(LOCK)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -q -o requirements.lock
+	$(LOCK)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -q -o requirements-dev.lock
 
 db: venv
 	$(BIN)/python -m geo.admin
