@@ -4,7 +4,6 @@ Feature bodies come from PostGIS as text; this router validates parameters, pick
 collection and adds the links.
 """
 
-import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep
+from api.ogc_params import integer, parse_bbox, parse_datetime
 from geo.errors import InvalidParameter
 from geo.ogc import catalogue
 from geo.ogc import engine as features
@@ -30,7 +30,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 # Query parameters every items request may carry; any other must name a queryable.
-ITEMS_PARAMS = {"bbox", "limit", "offset", "f"}
+ITEMS_PARAMS = {"bbox", "datetime", "limit", "offset", "f"}
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {}}}}
 
 
@@ -63,42 +63,6 @@ async def check_format(
 FormatDep = Annotated[None, Depends(check_format)]
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy (or the 6-number 3D form) in CRS84; None when not given."""
-    if text is None:
-        return None
-    try:
-        nums = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InvalidParameter(
-            "bbox must be 4 or 6 comma-separated numbers.", where="bbox"
-        ) from None
-    if len(nums) not in (4, 6) or not all(math.isfinite(v) for v in nums):
-        raise InvalidParameter("bbox must be 4 or 6 comma-separated numbers.", where="bbox")
-    if len(nums) == 6:
-        nums = [nums[0], nums[1], nums[3], nums[4]]
-    minx, miny, maxx, maxy = nums
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-        raise InvalidParameter("bbox longitudes must lie within -180..180.", where="bbox")
-    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise InvalidParameter("bbox latitudes must lie within -90..90.", where="bbox")
-    if minx > maxx or miny > maxy:
-        raise InvalidParameter("bbox must be minx,miny,maxx,maxy with min <= max.", where="bbox")
-    return minx, miny, maxx, maxy
-
-
-def _integer(text: str | None, name: str, default: int, minimum: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be an integer.", where=name) from None
-    if value < minimum:
-        raise InvalidParameter(f"{name} must be at least {minimum}.", where=name)
-    return value
-
-
 @dataclass(frozen=True)
 class ItemsRequest:
     collection: Collection
@@ -115,6 +79,13 @@ async def items_request(
         Query(description=f"integer 1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped"),
     ] = None,
     offset: Annotated[str | None, Query(description="integer >= 0, default 0")] = None,
+    datetime: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 instant or interval (a/b, ../b, a/..); ignored by layers "
+            "without a time"
+        ),
+    ] = None,
 ) -> ItemsRequest:
     """Validate an items request; other query parameters are equality filters on queryables."""
     collection = catalogue.get_collection(collectionId)
@@ -128,9 +99,10 @@ async def items_request(
             )
     query = features.Query(
         bbox=parse_bbox(bbox),
-        limit=min(_integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
-        offset=_integer(offset, "offset", 0, 0),
+        limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
+        offset=integer(offset, "offset", 0, 0),
         filters=filters,
+        when=parse_datetime(datetime),
     )
     return ItemsRequest(collection, query)
 
@@ -296,10 +268,20 @@ PARAMETERS = {
         "query",
         {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
         f"Features per page; a larger value is clamped to {LIMIT_MAX}",
-    ),
+    )
+    | {"style": "form", "explode": False},
     "offset": _param(
         "offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip"
     ),
+    "datetime": _param(
+        "datetime",
+        "query",
+        {"type": "string"},
+        "RFC 3339 instant or interval (start/end, ../end, start/..): features whose time "
+        "overlaps it (issues: when filed; renovation items: planned window); ignored by "
+        "layers without a time",
+    )
+    | {"style": "form", "explode": False},
     "f": _param("f", "query", {"type": "string", "enum": ["json"]}, "Response format"),
 }
 
@@ -328,7 +310,7 @@ def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, An
         _param(name, "query", {k: v for k, v in s.items() if k != "title"}, f"{name} equals")
         for name, s in queryables.items()
     ]
-    params = [_ref("bbox"), _ref("limit"), _ref("offset"), *filters]
+    params = [_ref("bbox"), _ref("datetime"), _ref("limit"), _ref("offset"), *filters]
     return _op(f"Features of {title}", params, GEOJSON)
 
 

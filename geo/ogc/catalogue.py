@@ -16,9 +16,18 @@ from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_
 from geo.models.issues import LEVELS, STEPS
 from geo.models.renovation import ALL_PHASES
 from geo.ogc.engine import Collection, Join
+from geo.renovation.progress import TZ
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 _LENGTH = sql.SQL("round(t.length_m::numeric, 2)")
+# A planned window of dates is the time from the first day's start to the last day's end in
+# the district's time zone, so `datetime` instants compare with it as clients expect.
+_PLANNED = (
+    sql.SQL("(t.planned_start::timestamp AT TIME ZONE {})").format(sql.Literal(TZ)),
+    sql.SQL("((t.planned_end + 1)::timestamp AT TIME ZONE {} - interval '1 microsecond')").format(
+        sql.Literal(TZ)
+    ),
+)
 
 # The district as surveyed: places, buildings, structures, heritage, streets.
 _DISTRICT = (
@@ -243,6 +252,7 @@ _WORK = (
             "compound_id": "compound_id",
         },
         enums={"status": STEPS, "level": LEVELS},
+        temporal=("created_at", "created_at"),
     ),
     # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
     Collection(
@@ -282,6 +292,7 @@ _WORK = (
             "community_id": "community_id",
         },
         enums={"phase": ALL_PHASES},
+        temporal=_PLANNED,
     ),
 )
 

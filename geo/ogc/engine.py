@@ -29,6 +29,7 @@ never parses or re-serialises features.
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -73,6 +74,9 @@ class Collection:
     # Fixed vocabularies of filterable properties: a value outside them is a 400.
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     where: str | None = None  # a fixed condition, written by developers, never from a request
+    # The feature's time as (start, end) timestamptz expressions, for `datetime`; None when the
+    # layer has no time (the parameter is then ignored, as OGC API - Features Core says).
+    temporal: tuple[Expr, Expr] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.enums) - set(self.filters)
@@ -130,6 +134,25 @@ class Query:
     limit: int = LIMIT_DEFAULT
     offset: int = 0
     filters: dict[str, str] = field(default_factory=dict)
+    # `datetime` as (start, end); None for an open end. An instant is (t, t).
+    when: tuple[datetime | None, datetime | None] | None = None
+
+
+def _temporal(c: Collection, q: Query) -> tuple[list[sql.Composable], list[Any]]:
+    """Features whose time overlaps the asked interval (closed at both ends)."""
+    if q.when is None or c.temporal is None:
+        return [], []
+    start, end = (_expr(e) for e in c.temporal)
+    conds: list[sql.Composable] = []
+    params: list[Any] = []
+    lo, hi = q.when
+    if hi is not None:
+        conds.append(sql.SQL("{} <= %s").format(start))
+        params.append(hi)
+    if lo is not None:
+        conds.append(sql.SQL("{} >= %s").format(end))
+        params.append(lo)
+    return conds, params
 
 
 def _where(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
@@ -149,6 +172,9 @@ def _where(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
     for name, value in q.filters.items():
         conds.append(sql.SQL("{} = %s").format(_expr(c.filters[name])))
         params.append(value)
+    tconds, tparams = _temporal(c, q)
+    conds += tconds
+    params += tparams
     if not conds:
         return sql.SQL(""), params
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(conds), params

@@ -1,0 +1,76 @@
+"""Parsing and checking the query parameters of OGC API requests (no SQL): each bad value is
+an InvalidParameter naming the parameter."""
+
+import math
+from datetime import datetime
+
+from geo.errors import InvalidParameter
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """minx,miny,maxx,maxy (or the 6-number 3D form) in CRS84; None when not given."""
+    if text is None:
+        return None
+    try:
+        nums = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidParameter(
+            "bbox must be 4 or 6 comma-separated numbers.", where="bbox"
+        ) from None
+    if len(nums) not in (4, 6) or not all(math.isfinite(v) for v in nums):
+        raise InvalidParameter("bbox must be 4 or 6 comma-separated numbers.", where="bbox")
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    minx, miny, maxx, maxy = nums
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        raise InvalidParameter("bbox longitudes must lie within -180..180.", where="bbox")
+    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter("bbox latitudes must lie within -90..90.", where="bbox")
+    if minx > maxx or miny > maxy:
+        raise InvalidParameter("bbox must be minx,miny,maxx,maxy with min <= max.", where="bbox")
+    return minx, miny, maxx, maxy
+
+
+def integer(text: str | None, name: str, default: int, minimum: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an integer.", where=name) from None
+    if value < minimum:
+        raise InvalidParameter(f"{name} must be at least {minimum}.", where=name)
+    return value
+
+
+def _instant(text: str) -> datetime:
+    """An RFC 3339 date-time with its offset (Z or +hh:mm)."""
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        value = None
+    if value is None or "T" not in text.upper() or value.tzinfo is None:
+        raise InvalidParameter(
+            f"datetime: {text!r} is not an RFC 3339 date-time with an offset, such as "
+            "2026-11-01T08:00:00Z or 2026-11-01T16:00:00+08:00.",
+            where="datetime",
+        )
+    return value
+
+
+def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """An instant (t, t) or an interval (start, end) with `..` (or nothing) for an open end."""
+    if text is None:
+        return None
+    parts = text.split("/")
+    if len(parts) == 1:
+        t = _instant(parts[0])
+        return t, t
+    if len(parts) != 2:
+        raise InvalidParameter("datetime is an instant or start/end.", where="datetime")
+    start, end = (None if p in ("..", "") else _instant(p) for p in parts)
+    if start is None and end is None:
+        raise InvalidParameter("datetime: an interval needs at least one end.", where="datetime")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("datetime: the start is after the end.", where="datetime")
+    return start, end
