@@ -10,12 +10,15 @@ from api import (
     errors,
     halls,
     health,
+    heritage,
     hotspots,
     issues,
     maps,
     ogc,
     open311,
+    progress,
     renovation,
+    search,
     stats,
 )
 from api.ratelimit import TokenBucket
@@ -51,10 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ogc.router)
     maps.install(app)
+    app.include_router(search.router)
     app.include_router(stats.router)
     app.include_router(issues.router)
     app.include_router(halls.router)
     app.include_router(hotspots.router)
     app.include_router(open311.router)
     app.include_router(renovation.router)
+    app.include_router(progress.router)
+    app.include_router(heritage.router)
     return app

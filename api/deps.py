@@ -1,13 +1,20 @@
-"""Dependencies shared by the routers: a pooled psycopg connection and an ORM session."""
+"""What the routers share: a pooled psycopg connection, an ORM session, the settings, the
+request headers with a meaning of their own, and the JSON answer for rows from the database."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import psycopg
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
+
+DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
@@ -26,6 +33,34 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def today() -> date:
+    """Today in the district (Asia/Shanghai), the default of every `as_of`."""
+    return datetime.now(DISTRICT_TZ).date()
+
+
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+# A retried POST with the same key answers with the first record instead of making a second.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+def jsonable(value: Any) -> Any:
+    """Dates and decimals from the database as JSON values (decimals as numbers)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def json_response(
+    value: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Database rows as a JSON answer, with the status and headers the route chose."""
+    return JSONResponse(jsonable(value), status_code=status_code, headers=headers)

@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
-from api.deps import SessionDep, SettingsDep
+from api.deps import IdempotencyKey, IfMatch, SessionDep, SettingsDep
 from api.issue_schemas import (
     CategoryPublic,
     EventPublic,
@@ -28,9 +28,6 @@ from geo.issues import photos, steps
 from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 def _client(request: Request) -> str:

@@ -1,25 +1,31 @@
-"""Mounts the map pages under /maps, their static files, and the JSON they need.
+"""Mounts the map pages under /maps and their static files.
 
 The pages are built by maps/ from data fetched here through geo/; this module holds no SQL
-and no page logic. A page answers 400 with a readable HTML message for a bad URL.
+and no page logic. Every page is one row of PAGES: its path, its builder, the extent it opens
+on and what else it needs from the database. A page answers 400 with a readable HTML message
+for a bad URL.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import psycopg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import NoMatchFound
 
-from api import renovation as renovation_api
-from api import search as search_api
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, SettingsDep, today
 from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
-from maps import charging, heritage, issues, overview, pin
+from geo.renovation import progress as renovation
+from maps import charging, heritage, issues, overview, pin, progress
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
 
-router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLResponse)
+PageData = Callable[[psycopg.Connection, Request], dict[str, Any]]
 
 
 def served_collections() -> dict[str, list[str]]:
@@ -35,82 +41,105 @@ def hotspots_url(request: Request) -> str | None:
         return None
 
 
-def respond(page: PageResult) -> HTMLResponse:
-    return HTMLResponse(page.html, status_code=page.status)
+def issues_data(conn: psycopg.Connection, request: Request) -> dict[str, Any]:
+    """The issue filters' choices and where hotspots come from."""
+    return {
+        "categories": search.issue_categories(conn),
+        "communities": search.communities(conn),
+        "hotspots_url": hotspots_url(request),
+    }
 
 
-@router.get("/", summary="District overview map")
-def overview_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
-    return respond(
-        overview.build_overview(
+def progress_data(conn: psycopg.Connection, request: Request) -> dict[str, Any]:
+    """The projects, today in the district, and the figures of a date once the URL names one."""
+    projects = renovation.projects(conn)
+
+    def load(as_of: date, project: str | None) -> progress.ProgressData:
+        span = renovation.campaign_span(conn)
+        return progress.ProgressData(
+            as_of=as_of,
+            projects=projects,
+            rollup=renovation.rollup(conn, by="project", as_of=as_of, project=project),
+            series=renovation.progress_series(conn, start=span[0], end=span[1]) if span else [],
+        )
+
+    return {"projects": projects, "today": today(), "load": load}
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """A page: built by `build(settings, query=, collections=, bounds=, **data(conn, request))`."""
+
+    path: str
+    name: str
+    summary: str
+    build: Callable[..., PageResult]
+    extent: str = "district"  # the layer whose bounds the page opens on (search.extent)
+    data: PageData | None = None
+
+
+PAGES = (
+    MapPage("/", "overview_page", "District overview map", overview.build_overview),
+    MapPage(
+        "/issues",
+        "issues_page",
+        "Issues map: steps, filters, hotspots, routing",
+        issues.build_issues,
+        data=issues_data,
+    ),
+    MapPage("/pin", "pin_page", "Phone page to pin an issue", pin.build_pin),
+    MapPage(
+        "/heritage",
+        "heritage_page",
+        "Heritage quarter: the fort's courtyards and relics",
+        heritage.build_heritage,
+        extent="courtyard",
+    ),
+    MapPage(
+        "/charging",
+        "charging_page",
+        "Charging stations, coverage and flying-wire complaints",
+        charging.build_charging,
+    ),
+    MapPage(
+        "/progress",
+        "progress_page",
+        "Renovation progress as of a date: choropleth, late items, chart",
+        progress.build_progress,
+        data=progress_data,
+    ),
+)
+
+
+def serve(page: MapPage) -> Callable[[Request, ConnDep, SettingsDep], HTMLResponse]:
+    """The route answering `page`."""
+
+    def route(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
+        result = page.build(
             settings,
             query=request.query_params,
             collections=served_collections(),
-            bounds=search.extent(conn, "district"),
+            bounds=search.extent(conn, page.extent),
+            **(page.data(conn, request) if page.data else {}),
         )
-    )
+        return HTMLResponse(result.html, status_code=result.status)
+
+    return route
 
 
-@router.get("/issues", summary="Issues map: steps, filters, hotspots, routing")
-def issues_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
-    return respond(
-        issues.build_issues(
-            settings,
-            query=request.query_params,
-            collections=served_collections(),
-            categories=search.issue_categories(conn),
-            communities=search.communities(conn),
-            bounds=search.extent(conn, "district"),
-            hotspots_url=hotspots_url(request),
-        )
-    )
-
-
-@router.get("/pin", summary="Phone page to pin an issue")
-def pin_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
-    return respond(
-        pin.build_pin(
-            settings,
-            query=request.query_params,
-            collections=served_collections(),
-            bounds=search.extent(conn, "district"),
-        )
-    )
-
-
-@router.get("/heritage", summary="Heritage quarter: the fort's courtyards and relics")
-def heritage_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
-    return respond(
-        heritage.build_heritage(
-            settings,
-            query=request.query_params,
-            collections=served_collections(),
-            bounds=search.extent(conn, "courtyard"),
-        )
-    )
-
-
-@router.get("/charging", summary="Charging stations, coverage and flying-wire complaints")
-def charging_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
-    return respond(
-        charging.build_charging(
-            settings,
-            query=request.query_params,
-            collections=served_collections(),
-            bounds=search.extent(conn, "district"),
-        )
-    )
-
-
-@router.get("/progress", summary="Renovation progress as of a date: choropleth, late items, chart")
-def progress_page(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
-    return respond(
-        renovation_api.progress_map_page(conn, settings, request.query_params, served_collections())
+router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLResponse)
+for _page in PAGES:
+    router.add_api_route(
+        _page.path,
+        serve(_page),
+        methods=["GET"],
+        name=_page.name,
+        summary=_page.summary,
+        response_class=HTMLResponse,
     )
 
 
 def install(app: FastAPI) -> None:
-    """Adds the map pages, their static files and their JSON endpoints to `app`."""
+    """Adds the map pages and their static files to `app`."""
     app.include_router(router)
-    app.include_router(search_api.router)
     app.mount(STATIC_URL, StaticFiles(directory=Path(STATIC_DIR)), name="maps-static")

@@ -11,12 +11,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from api.auth import OptionalUser
-from api.deps import SessionDep
+from api.deps import IdempotencyKey, SessionDep
 from api.ratelimit import limit_anonymous
 from geo.errors import InvalidParameter, NotFound, YishitingError
 from geo.issues import open311
@@ -126,7 +126,6 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 Form = Annotated[dict[str, str], Depends(form_fields)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
 @router.get("/discovery.{fmt}")

@@ -7,7 +7,7 @@ inline SVG drawn here; no chart library is loaded.
 """
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -40,7 +40,7 @@ PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a
 
 @dataclass(frozen=True)
 class ProgressData:
-    """What the page shows besides the map layers, fetched by the API layer."""
+    """What the page shows besides the map layers, fetched by the API layer for one date."""
 
     as_of: date
     projects: list[dict[str, Any]]  # [{code, name}]
@@ -71,13 +71,31 @@ def parse_query(
 def build_progress(
     settings: Settings,
     *,
+    query: Mapping[str, str],
+    collections: dict[str, list[str]],
+    bounds: list[list[float]] | None,
+    projects: list[dict[str, Any]],
+    today: date,
+    load: Callable[[date, str | None], ProgressData],
+) -> PageResult:
+    """The progress page for the date in its URL; `load(as_of, project)` fetches what it shows
+    once the URL is known to be good, so a bad URL costs no roll-up."""
+    codes = [p["code"] for p in projects]
+    parsed = parse_query(query, codes, today)
+    if isinstance(parsed, str):
+        return error(parsed, codes)
+    as_of, level, project = parsed
+    return _page(settings, collections, bounds, load(as_of, project), level, project)
+
+
+def _page(
+    settings: Settings,
     collections: dict[str, list[str]],
     bounds: list[list[float]] | None,
     data: ProgressData,
     level: str,
     project: str | None,
 ) -> PageResult:
-    """The progress page for a date already parsed by `parse_query`."""
     params = {"level": level, "as_of": data.as_of.isoformat()}
     if project:
         params["project"] = project

@@ -1,0 +1,26 @@
+"""The fort's courtyards and buildings: dated assessments and a courtyard's state on a date."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.auth import CurrentUser
+from api.deps import ConnDep, SessionDep, json_response, today
+from api.renovation_schemas import AsOf, AssessmentIn
+from geo.renovation import assessments
+
+router = APIRouter(prefix="/api", tags=["renovation"])
+
+
+@router.post("/assessments", status_code=201)
+def add_assessment(body: AssessmentIn, user: CurrentUser, session: SessionDep) -> JSONResponse:
+    """Record a dated assessment; earlier ones stay, so any date's state can be rebuilt."""
+    record = assessments.record_assessment(session, account=user, **body.model_dump())
+    session.commit()
+    return json_response(record, status_code=201)
+
+
+@router.get("/heritage/courtyards/{courtyard_id}")
+def get_courtyard_status(courtyard_id: int, conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
+    """A courtyard's danger grade, protection level, condition and occupancy on a date."""
+    status = assessments.courtyard_status(conn, courtyard_id, as_of or today())
+    return json_response(status)
