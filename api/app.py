@@ -20,6 +20,7 @@ from api import (
     renovation,
     search,
     stats,
+    work,
 )
 from api.ratelimit import TokenBucket
 from geo.db import make_engine, make_pool, make_sessionmaker
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(renovation.router)
     app.include_router(progress.router)
     app.include_router(heritage.router)
+    app.include_router(work.router)
     return app

@@ -134,8 +134,13 @@ def transition(
     session: SessionDep,
     user: CurrentUser,
     if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict:
-    """Carry the issue one step on (If-Match or `version` required; 409 names allowed steps)."""
+    """Carry the issue one step on (If-Match or `version` required; 409 names allowed steps).
+
+    With an Idempotency-Key, a retry of a transition already made answers the issue as it is
+    (Idempotent-Replayed: true) instead of a 412 for the version it moved on from.
+    """
     expected = _expected_version(if_match, body.version)
     point = None
     if body.lon is not None or body.lat is not None:
@@ -151,9 +156,18 @@ def transition(
     )
     if expected is None:
         expected = issues.get_issue(session, issue_id).version
-    result = steps.transition(session, issue_id, actor=user, move=move, expected_version=expected)
+    result = steps.transition(
+        session,
+        issue_id,
+        actor=user,
+        move=move,
+        expected_version=expected,
+        idempotency_key=idempotency_key,
+    )
     session.commit()
     _etag(response, result["version"])
+    if result.pop("replayed", False):
+        response.headers["Idempotent-Replayed"] = "true"
     return result
 
 
@@ -193,14 +207,25 @@ def upload_photo(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
     user: OptionalUser,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MB")],
+    idempotency_key: IdempotencyKey = None,
 ) -> dict:
+    """Attach a photo; a retry with the same Idempotency-Key answers the first one (200)."""
     limit_anonymous(request, user, "photos")
     data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
-    photo = photos.attach_photo(
-        session, issue_id, data=data, account=user, media_dir=settings.media_dir
+    photo, created = photos.attach_photo(
+        session,
+        issue_id,
+        data=data,
+        account=user,
+        media_dir=settings.media_dir,
+        idempotency_key=idempotency_key,
     )
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
     return {
         "id": photo.id,
         "url": f"/api/photos/{photo.id}",

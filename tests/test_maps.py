@@ -16,6 +16,7 @@ from maps.base import OfflineMap, build_page
 from maps.overview import LAYERS
 from tests.browser import PHONE, chromium, open_page, wait_drawn
 from tests.conftest import serve
+from tests.issue_helpers import scalar
 
 PAGES = ["/maps/", "/maps/issues", "/maps/pin", "/maps/heritage", "/maps/charging"]
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -420,6 +421,49 @@ def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -
         assert after["supporters"] == record["supporters"] + 1
         shoot(page, "pin")
         assert_clean(watch, "pin")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_pin_page_retry_after_a_lost_answer_files_one_issue(
+    browser, fresh_settings: Settings
+) -> None:
+    """The first answer is lost on the way back (the server did file it); the retry sends the
+    same Idempotency-Key, so the district gets one issue, not two."""
+    base, server, thread = serve(fresh_settings)
+    try:
+        page, watch = open_page(browser, f"{base}/maps/pin", viewport=PHONE)
+        wait_drawn(page)
+        page.wait_for_function("window.__yst.categories > 0")
+        lost: list[str] = []
+
+        def lose_first_answer(route) -> None:
+            if route.request.method == "POST" and not lost:
+                route.fetch()  # reaches the server, which files the issue
+                lost.append(route.request.headers.get("idempotency-key", ""))
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        page.route("**/api/issues", lose_first_answer)
+        page.evaluate("YST.placePin(L.latLng(40.8262, 114.8838))")
+        page.select_option("#yst-category", "ebike_charging")
+        text_ = "重试不重复 retry files once"
+        page.fill("#yst-description", text_)
+        page.click("#yst-submit")
+        page.wait_for_function(
+            "document.querySelector('#yst-pin-result').innerText.includes('提交失败')"
+        )
+        page.click("#yst-submit")
+        page.locator(".yst-routed").wait_for(timeout=15_000)
+        assert lost and lost[0]
+        filed = scalar(
+            fresh_settings, "SELECT array_agg(id) FROM issue WHERE description = :d", d=text_
+        )
+        assert filed == [page.evaluate("window.__yst.filed.id")]
+        watch.console_errors = [e for e in watch.console_errors if "ERR_CONNECTION_RESET" not in e]
+        assert_clean(watch, "pin retry")
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -14,10 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.access import require
-from geo.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from geo.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from geo.issues.pinning import add_event, get_issue
 from geo.models import Account, IssuePhoto
 
@@ -96,11 +97,32 @@ def check_photo(data: bytes) -> str:
 
 
 def attach_photo(
-    session: Session, issue_id: int, *, data: bytes, account: Account | None, media_dir: str
-) -> IssuePhoto:
-    """Store a photo for an issue and commit its row (see the module note on atomicity)."""
+    session: Session,
+    issue_id: int,
+    *,
+    data: bytes,
+    account: Account | None,
+    media_dir: str,
+    idempotency_key: str | None = None,
+) -> tuple[IssuePhoto, bool]:
+    """Store a photo for an issue and commit its row (see the module note on atomicity).
+
+    Returns (photo, created); a retry with the key of a stored photo returns that photo.
+    """
     issue = get_issue(session, issue_id, lock=True)
     require(session, account, issue, "photo")
+    if idempotency_key is not None:
+        stored = session.scalars(
+            select(IssuePhoto).where(IssuePhoto.idempotency_key == idempotency_key)
+        ).one_or_none()
+        if stored is not None:
+            if stored.issue_id != issue.id:
+                raise Unprocessable(
+                    f"This Idempotency-Key was already used for a photo of issue "
+                    f"{stored.issue_id}.",
+                    where="header.Idempotency-Key",
+                )
+            return stored, False
     content_type = check_photo(data)
     if content_type == "image/jpeg":
         data = strip_jpeg_metadata(data)
@@ -115,6 +137,7 @@ def attach_photo(
             size_bytes=len(data),
             step_at_upload=issue.step,
             account_id=account.id if account else None,
+            idempotency_key=idempotency_key,
         )
         session.add(photo)
         session.flush()
@@ -125,7 +148,7 @@ def attach_photo(
         if created:
             path.unlink(missing_ok=True)
         raise
-    return photo
+    return photo, True
 
 
 def photo_file(session: Session, photo_id: int, media_dir: str) -> tuple[Path, str]:

@@ -111,6 +111,7 @@ def add_event(
     note: str | None = None,
     data: dict[str, Any] | None = None,
     point: tuple[float, float] | None = None,
+    idempotency_key: str | None = None,
 ) -> None:
     """Append one event; `point` is where the actor stood (WGS84)."""
     geom = func.ST_SetSRID(func.ST_MakePoint(*point), 4326) if point else None
@@ -124,6 +125,7 @@ def add_event(
             note=note,
             data=data,
             geom=geom,
+            idempotency_key=idempotency_key,
         )
     )
     session.flush()

@@ -7,7 +7,9 @@ agreed and assigned already, it was done badly, so it goes back to whoever must 
 (the events record both the review and the reopening).
 
 Concurrency: each change locks the row (SELECT ... FOR UPDATE), checks the version the client
-last saw (412 on mismatch) and bumps it.
+last saw (412 on mismatch) and bumps it. A transition sent with an Idempotency-Key keeps the key
+on its event: a retry (a phone that never heard the answer) finds it after the lock and gets
+the issue back instead of a 412, so a resolve sent twice makes one event.
 """
 
 import json
@@ -15,13 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.access import require
 from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from geo.issues.pinning import add_event, get_issue, issue_public
-from geo.models import Account, Department, Issue
+from geo.models import Account, Department, Issue, IssueEvent
 from geo.models.issues import LEVELS, OPEN_STEPS
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -64,10 +66,18 @@ def check_version(issue: Issue, expected: int) -> None:
 
 
 def transition(
-    session: Session, issue_id: int, *, actor: Account, move: Move, expected_version: int
+    session: Session,
+    issue_id: int,
+    *,
+    actor: Account,
+    move: Move,
+    expected_version: int,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Carry an issue one step on; returns its public view."""
     issue = get_issue(session, issue_id, lock=True)
+    if idempotency_key is not None and _replayed(session, issue, move, idempotency_key):
+        return issue_public(session, issue.id) | {"replayed": True}
     # A stale client hears 412 first: what it believes about the step may be out of date.
     check_version(issue, expected_version)
     allowed = TRANSITIONS[issue.step]
@@ -94,11 +104,27 @@ def transition(
         note=move.note,
         data=data or None,
         point=move.point,
+        idempotency_key=idempotency_key,
     )
     if move.to == "reviewed" and move.rating is not None and move.rating <= UNSATISFIED_RATING:
         _reopen(session, issue, actor)
     session.flush()
     return issue_public(session, issue.id)
+
+
+def _replayed(session: Session, issue: Issue, move: Move, key: str) -> bool:
+    """True when this key already made this move on this issue; 422 when it made another."""
+    done = session.execute(
+        select(IssueEvent.issue_id, IssueEvent.to_step).where(IssueEvent.idempotency_key == key)
+    ).one_or_none()
+    if done is None:
+        return False
+    if tuple(done) != (issue.id, move.to):
+        raise Unprocessable(
+            f"This Idempotency-Key was already used to move issue {done[0]} to {done[1]}.",
+            where="header.Idempotency-Key",
+        )
+    return True
 
 
 def _bump(issue: Issue) -> None:

@@ -124,6 +124,8 @@ class IssueEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     geom = geom_column("POINT", nullable=True)
+    # The client's Idempotency-Key of the transition that made this event (a retry replays it).
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
 
 
 class IssueSupport(Base):
@@ -145,6 +147,7 @@ class IssuePhoto(Base):
     # The step when the photo came: a resolution needs one taken after dispatch.
     step_at_upload: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

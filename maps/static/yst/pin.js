@@ -39,6 +39,9 @@
     var result = document.getElementById("yst-pin-result");
     var select = document.getElementById("yst-category");
     var pin = null;
+    // One key per issue being filed: a retry after a dropped answer files no duplicate; a new
+    // key only once the server has answered (filed or refused).
+    var filingKey = null;
     L.DomEvent.disableClickPropagation(form);
 
     function place(latlng) {
@@ -103,12 +106,14 @@
       var button = document.getElementById("yst-submit");
       button.disabled = true;
       result.textContent = "提交中 sending…";
+      filingKey = filingKey || YST.newKey();
       YST.fetchJSON("/api/issues", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "Idempotency-Key": filingKey },
         body: JSON.stringify({ lon: ll.lng, lat: ll.lat, crs: "wgs84", category: select.value,
           description: description }),
       }).then(function (issue) {
+        filingKey = null;
         result.innerHTML = routingHtml(issue);
         window.__yst.filed = issue;
         var file = form.elements.photo.files[0];
@@ -122,6 +127,7 @@
             result.insertAdjacentHTML("beforeend", '<p class="error">照片上传失败 photo: ' + esc(err.message) + "</p>");
           });
       }).catch(function (err) {
+        if (err.status) filingKey = null;  // answered and refused: the next try is a new filing
         result.innerHTML = '<p class="error">提交失败 not filed: ' + esc(err.message) + "</p>";
       }).finally(function () { button.disabled = false; });
     });

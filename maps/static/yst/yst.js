@@ -39,6 +39,13 @@
       .finally(function () { state.pending--; });
   };
 
+  /* A fresh Idempotency-Key: a random UUID (crypto.randomUUID needs a secure context). */
+  YST.newKey = function () {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  };
+
   /* ---- messages ---- */
   var noticeBox = null, keyed = {};
   /* A message over the map; one with a `key` replaces the previous one of that key. */

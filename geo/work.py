@@ -1,0 +1,208 @@
+"""The staff workspace's questions: what waits for me, and what may I do to this issue now.
+
+What waits for whom (a workflow rule, one home here):
+- grid / field staff: issues in their area still to be set as a topic, deliberated or
+  dispatched by the hall, and resolved issues awaiting review;
+- department staff: issues dispatched to their department;
+- an admin: every issue at one of those steps;
+- a resident: their own resolved issues awaiting their review;
+- a planner: nothing (read only).
+
+Who may do what stays in geo/access.py: a candidate is listed only when `can()` allows at
+least one move on it, and the moves shown are exactly the ones `can()` allows, so the page
+never repeats an access rule.
+
+Due date: the dispatch's `due_on` once dispatched, else the day the issue escalates from its
+level (level_since + the level's deadline), both as calendar days in the district.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.access import can
+from geo.errors import InvalidParameter
+from geo.issues.pinning import get_issue, issue_public, list_events
+from geo.issues.steps import LEVEL_DEADLINE_DAYS, RESOLVE_WITHIN_M, TRANSITIONS
+from geo.models import Account, Issue
+from geo.models.issues import STEPS
+
+TZ = "Asia/Shanghai"
+WAITING_STEPS: dict[str, tuple[str, ...]] = {
+    "grid": ("collected", "topic", "deliberated", "resolved"),
+    "field": ("collected", "topic", "deliberated", "resolved"),
+    "department": ("dispatched",),
+    "admin": ("collected", "topic", "deliberated", "dispatched", "resolved"),
+    "resident": ("resolved",),
+    "planner": (),
+}
+WORK_LIMIT = 300
+_AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
+
+# Candidates by role; the area test is a prefilter, geo/access decides.
+_CANDIDATES = """
+WITH me AS (SELECT CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
+                        ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography END AS g),
+c AS (
+  SELECT i.*,
+         COALESCE(i.due_on, ((i.level_since AT TIME ZONE '{tz}')::date
+                  + (CAST(:deadlines AS jsonb) ->> i.level::text)::int)) AS due
+    FROM issue i
+   WHERE i.step = ANY(:steps) AND {scope}
+)
+SELECT c.id, json_build_object(
+  'id', c.id, 'step', c.step, 'level', c.level, 'category', c.category_code,
+  'category_name', cat.name, 'description', left(c.description, 140),
+  'severity', c.severity, 'supporters', c.supporters, 'version', c.version,
+  'due', c.due, 'overdue', c.due < (now() AT TIME ZONE '{tz}')::date,
+  'dispatched_due_on', c.due_on,
+  'lon', round(ST_X(c.geom)::numeric, 7), 'lat', round(ST_Y(c.geom)::numeric, 7),
+  'distance_m', round(ST_Distance(c.geom::geography, me.g)::numeric, 1),
+  'compound', (SELECT json_build_object('id', p.id, 'name', p.name)
+                 FROM compound p WHERE p.id = c.compound_id),
+  'community', (SELECT json_build_object('id', m.id, 'name', m.name)
+                  FROM community m WHERE m.id = c.community_id),
+  'owner_department', (SELECT json_build_object('id', d.id, 'name', d.name)
+                         FROM department d WHERE d.id = c.owner_department_id),
+  'photos', (SELECT count(*) FROM issue_photo ph WHERE ph.issue_id = c.id),
+  'created_at', c.created_at)
+FROM c JOIN category cat ON cat.code = c.category_code, me
+ORDER BY (c.due < (now() AT TIME ZONE '{tz}')::date) DESC, c.due, c.created_at, c.id
+LIMIT :limit
+"""
+
+
+def _scope(account: Account) -> tuple[str, dict[str, Any]]:
+    """The SQL prefilter of an account's candidates and its parameters."""
+    if account.role == "admin":
+        return "true", {}
+    if account.role == "department":
+        return ":dept IN (i.department_id, i.owner_department_id)", {"dept": account.department_id}
+    if account.role == "resident":
+        return "i.reporter_account_id = :me", {"me": account.id}
+    area = account.area
+    if area is None:
+        return "false", {}
+    kind, ident = area
+    # The table and column names come from a fixed mapping, never from input.
+    return (
+        f"(i.{kind}_id = :area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} a "
+        "WHERE a.id = :area AND ST_Covers(a.geom, i.geom)))",
+        {"area": ident},
+    )
+
+
+def allowed_actions(session: Session, account: Account | None, issue: Issue) -> list[str]:
+    """The moves (next steps, then `photo`) that geo/access allows this account now."""
+    moves = [to for to in TRANSITIONS[issue.step] if can(session, account, issue, to)]
+    if can(session, account, issue, "photo"):
+        moves.append("photo")
+    return moves
+
+
+def my_work(
+    session: Session,
+    account: Account,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+    step: str | None = None,
+    category: str | None = None,
+    compound: int | None = None,
+) -> dict[str, Any]:
+    """What waits for the account, overdue first then by due date, with distance in metres."""
+    if (lon is None) != (lat is None):
+        raise InvalidParameter("Give both lon and lat, or neither.", where="query.lat")
+    waiting = WAITING_STEPS.get(account.role, ())
+    if step is not None and step not in STEPS:
+        raise InvalidParameter(f"Unknown step {step!r}.", where="query.step")
+    scope, params = _scope(account)
+    rows = session.execute(
+        text(_CANDIDATES.format(tz=TZ, scope=scope)),
+        {
+            **params,
+            "lon": lon,
+            "lat": lat,
+            "steps": list(waiting),
+            "deadlines": json.dumps(LEVEL_DEADLINE_DAYS),
+            "limit": WORK_LIMIT,
+        },
+    ).all()
+    items = []
+    for issue_id, item in rows:
+        actions = allowed_actions(session, account, get_issue(session, issue_id))
+        if any(a != "photo" for a in actions):
+            items.append({**item, "actions": actions})
+    options = _options(items)
+    shown = [
+        i
+        for i in items
+        if (step is None or i["step"] == step)
+        and (category is None or i["category"] == category)
+        and (compound is None or (i["compound"] or {}).get("id") == compound)
+    ]
+    return {"steps": list(waiting), "filters": options, "items": shown, "total": len(items)}
+
+
+def _options(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The filter choices present in the unfiltered list, with their counts."""
+    out: dict[str, dict[Any, dict[str, Any]]] = {"step": {}, "category": {}, "compound": {}}
+    for i in items:
+        keys = {
+            "step": (i["step"], i["step"]),
+            "category": (i["category"], i["category_name"]),
+            "compound": ((i["compound"] or {}).get("id"), (i["compound"] or {}).get("name")),
+        }
+        for field, (value, name) in keys.items():
+            if value is None:
+                continue
+            entry = out[field].setdefault(value, {"value": value, "name": name, "count": 0})
+            entry["count"] += 1
+    return {k: sorted(v.values(), key=lambda e: -e["count"]) for k, v in out.items()}
+
+
+_DISTANCE = text(
+    "SELECT round(ST_Distance(geom::geography, "
+    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)::numeric, 1) "
+    "FROM issue WHERE id = :id"
+)
+_PHOTO_SINCE_DISPATCH = text(
+    """
+    SELECT EXISTS (SELECT 1 FROM issue_photo p WHERE p.issue_id = :id
+       AND p.uploaded_at > (SELECT max(e.at) FROM issue_event e
+                             WHERE e.issue_id = :id AND e.to_step = 'dispatched'))
+    """
+)
+
+
+def staff_view(
+    session: Session,
+    account: Account | None,
+    issue_id: int,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> dict[str, Any]:
+    """An issue as staff see it: public view, history, the moves allowed now and their needs."""
+    if (lon is None) != (lat is None):
+        raise InvalidParameter("Give both lon and lat, or neither.", where="query.lat")
+    issue = get_issue(session, issue_id)
+    body = issue_public(session, issue_id)
+    distance = None
+    if lon is not None:
+        distance = session.execute(_DISTANCE, {"lon": lon, "lat": lat, "id": issue_id}).scalar()
+    return {
+        **body,
+        "events": list_events(session, issue_id),
+        "allowed_actions": allowed_actions(session, account, issue),
+        "distance_m": float(distance) if distance is not None else None,
+        "resolve": {
+            "within_m": RESOLVE_WITHIN_M,
+            "photo_since_dispatch": bool(
+                session.execute(_PHOTO_SINCE_DISPATCH, {"id": issue_id}).scalar()
+            ),
+        },
+        "level_deadline_days": LEVEL_DEADLINE_DAYS[issue.level],
+    }
