@@ -20,6 +20,7 @@ from api import (
     renovation,
     search,
     stats,
+    streets,
     work,
 )
 from api.ratelimit import TokenBucket
@@ -65,4 +66,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(heritage.router)
     app.include_router(work.router)
+    app.include_router(streets.router)
     return app

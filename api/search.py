@@ -26,5 +26,30 @@ def search_places(
 def charging_coverage(
     conn: ConnDep,
     radius: Annotated[float, Query(description="reach in metres")] = charging.COVERAGE_M,
+    mode: Annotated[
+        str, Query(description="walk: on the street network; air: straight-line buffer")
+    ] = "walk",
 ) -> dict[str, Any]:
-    return charging.coverage(conn, radius_m=radius)
+    return charging.coverage(conn, radius_m=radius, mode=mode)
+
+
+@router.get(
+    "/api/charging/candidates",
+    summary="Where to put the next charging station: freed land ranked by what it would reach",
+)
+def charging_candidates(
+    conn: ConnDep,
+    min_area_m2: Annotated[float, Query(description="smallest site in m2")] = 100,
+    radius: Annotated[float, Query(description="walk in metres")] = charging.COVERAGE_M,
+    sources: Annotated[
+        str, Query(description="comma-separated: cleared_land, vacant_courtyard")
+    ] = "cleared_land",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    return charging.candidates(
+        conn,
+        min_area_m2=min_area_m2,
+        radius_m=radius,
+        sources=tuple(s for s in sources.split(",") if s),
+        limit=limit,
+    )

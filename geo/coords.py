@@ -181,9 +181,34 @@ def _required(value: float | None, name: str) -> float:
     return value
 
 
-def _in_range(value: float, bounds: tuple[float, float], name: str, what: str) -> None:
+def _in_range(
+    value: float, bounds: tuple[float, float], name: str, what: str, where: str | None = None
+) -> None:
     if not bounds[0] <= value <= bounds[1]:
         raise Unprocessable(
             f"{name} = {value} is out of range for {what} ({bounds[0]} to {bounds[1]}).",
-            where=f"body.{name}",
+            where=where or f"body.{name}",
         )
+
+
+def query_point(text: str, crs: str, *, where: str) -> Point:
+    """A point given in a URL as "x,y" in `crs` (lon,lat in degrees; x,y in metres for
+    cgcs2000_gk), checked and converted to WGS84 (lon, lat)."""
+    if crs not in TO_WGS84:
+        raise Unprocessable(f"unknown crs {crs!r}; use one of {', '.join(CRS_NAMES)}", where=where)
+    parts = text.split(",")
+    try:
+        x, y = (float(p) for p in parts)
+    except ValueError:
+        raise Unprocessable(
+            f"{text!r} is not a coordinate pair: send {where.split('.')[-1]}=lon,lat", where=where
+        ) from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise Unprocessable(f"{text!r} has a coordinate that is not a finite number", where=where)
+    if crs == "cgcs2000_gk":
+        _in_range(x, GK_EASTING, "x", "an EPSG:4547 easting in metres", where)
+        _in_range(y, GK_NORTHING, "y", "an EPSG:4547 northing in metres", where)
+    else:
+        _in_range(x, (-180.0, 180.0), "lon", "a longitude in degrees", where)
+        _in_range(y, (-90.0, 90.0), "lat", "a latitude in degrees", where)
+    return to_wgs84(crs, x, y)

@@ -76,3 +76,10 @@ class RateLimited(YishitingError):
 class DatabaseUnavailable(YishitingError):
     status = 503
     title = "Database unavailable"
+
+
+class TooSlow(YishitingError):
+    """A bounded query ran out of time: the server is fine, the request asked too much."""
+
+    status = 503
+    title = "Query took too long"

@@ -1,5 +1,6 @@
-"""/maps/charging: stations sized by spaces, their 300 m coverage, the compounds left
-uncovered, and flying-wire charging complaints (issues of category ebike_charging)."""
+"""/maps/charging: stations sized by spaces, the streets within a 300 m walk of each, the
+compounds no station reaches on foot, flying-wire charging complaints (issues of category
+ebike_charging) and the ranked candidate sites for the next station."""
 
 from collections.abc import Mapping
 
@@ -9,6 +10,7 @@ from maps.base import Layer, PageResult, View, build_page, refuse_any_params
 
 TITLE = "电动车充电设施 E-bike charging"
 COVERAGE_URL = "/api/charging/coverage"
+CANDIDATES_URL = "/api/charging/candidates"
 FLYING_WIRE_CATEGORY = "ebike_charging"
 
 
@@ -36,7 +38,7 @@ def build_charging(
         ),
         Layer(
             "coverage",
-            "300 米服务范围 Coverage",
+            "步行 300 米可达 Walking reach",
             None,
             styles.COVERAGE,
             url=COVERAGE_URL,
@@ -51,6 +53,13 @@ def build_charging(
             url=COVERAGE_URL,
             path="uncovered",
             link_collection="compounds",
+        ),
+        Layer(
+            "candidates",
+            "候选站址 Candidate sites",
+            None,
+            styles.CANDIDATE,
+            url=CANDIDATES_URL,
         ),
         Layer(
             "stations",

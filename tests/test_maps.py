@@ -147,8 +147,8 @@ def test_search_treats_wildcards_literally_and_refuses_empty(client: TestClient)
     assert r.status_code == 400 and r.json()["where"] == "query.q"
 
 
-def test_charging_coverage_agrees_with_postgis(client: TestClient, db: Session) -> None:
-    body = client.get("/api/charging/coverage").json()
+def test_straight_line_coverage_agrees_with_postgis(client: TestClient, db: Session) -> None:
+    body = client.get("/api/charging/coverage", params={"mode": "air"}).json()
     uncovered = {f["id"] for f in body["uncovered"]["features"]}
     far = set(
         db.execute(
