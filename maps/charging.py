@@ -60,6 +60,7 @@ def build_charging(
             None,
             styles.CANDIDATE,
             url=CANDIDATES_URL,
+            legend_shape="circle",
         ),
         Layer(
             "stations",

@@ -109,7 +109,7 @@ COVERAGE = fixed(
     "#41ab5d", "步行 300 米可达街巷 streets within a 300 m walk", weight=5, opacity=0.7
 )
 CANDIDATE = fixed(
-    "#ff7f00", "候选站址 (按新覆盖户数排序) candidate site", weight=3, fillOpacity=0.8
+    "#ff7f00", "候选站址 (按新覆盖户数排序) candidate site", fillOpacity=0.9, radius={"min": 9}
 )
 UNCOVERED = fixed("#d7301f", "未覆盖小区 compound not covered", fillOpacity=0.35, weight=2)
 FLYING_WIRE = fixed(

@@ -168,7 +168,7 @@ WITH freed AS (
 )
 SELECT s.source, s.id, s.area_m2, s.parts, s.compound_id, p.name AS compound,
        ST_X(ST_PointOnSurface(s.geom)), ST_Y(ST_PointOnSurface(s.geom)),
-       ST_AsGeoJSON(s.geom, 7)::json
+       ST_AsGeoJSON(ST_PointOnSurface(s.geom), 7)::json
 FROM sites s LEFT JOIN compound p ON p.id = s.compound_id
 WHERE s.area_m2 >= %(min_area)s AND s.source = ANY(%(sources)s)
 ORDER BY s.source, s.id
