@@ -9,11 +9,11 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from geo import clock
 from geo.db import transaction
 from geo.issues.steps import escalate_overdue
 
@@ -22,7 +22,7 @@ log = logging.getLogger("yishiting.background")
 
 def escalate_once(app: FastAPI) -> int:
     with transaction(app.state.sessions) as session:
-        moved = escalate_overdue(session, datetime.now().astimezone())
+        moved = escalate_overdue(session, clock.now())
     if moved:
         log.info("escalated %d overdue issue(s)", len(moved))
     return len(moved)

@@ -5,7 +5,6 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from fastapi import Depends, Header, Request
@@ -13,8 +12,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
-
-DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
@@ -31,11 +28,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def today() -> date:
-    """Today in the district (Asia/Shanghai), the default of every `as_of`."""
-    return datetime.now(DISTRICT_TZ).date()
 
 
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]

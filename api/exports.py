@@ -7,7 +7,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from api.deps import DISTRICT_TZ
+from geo import clock
 
 COLUMNS = (
     "section", "time", "project", "batch", "item_id", "item", "reporter", "phase",
@@ -20,7 +20,7 @@ def daily_rows(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]
     """One table: the day's events ('moved'), then the late items ('late')."""
     rows: list[list[Any]] = []
     for m in report["moved"]:
-        at = m["occurred_at"].astimezone(DISTRICT_TZ).strftime("%Y-%m-%d %H:%M")
+        at = clock.local(m["occurred_at"]).strftime("%Y-%m-%d %H:%M")
         rows.append(
             ["moved", at, m["project"], m["batch"], m["item_id"], m["item"],
              m["reporter"] or m["reporter_role"], m["phase"], _num(m["qty_done"]),

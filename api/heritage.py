@@ -4,8 +4,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
-from api.deps import ConnDep, SessionDep, json_response, today
+from api.deps import ConnDep, SessionDep, json_response
 from api.renovation_schemas import AsOf, AssessmentIn
+from geo import clock
 from geo.renovation import assessments
 
 router = APIRouter(prefix="/api", tags=["renovation"])
@@ -22,5 +23,5 @@ def add_assessment(body: AssessmentIn, user: CurrentUser, session: SessionDep) -
 @router.get("/heritage/courtyards/{courtyard_id}")
 def get_courtyard_status(courtyard_id: int, conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
     """A courtyard's danger grade, protection level, condition and occupancy on a date."""
-    status = assessments.courtyard_status(conn, courtyard_id, as_of or today())
+    status = assessments.courtyard_status(conn, courtyard_id, as_of or clock.today())
     return json_response(status)

@@ -1,6 +1,5 @@
 """Issues API: categories, pinning, reading, the five steps, support, merge and photos."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -21,9 +20,10 @@ from api.issue_schemas import (
     Transition,
 )
 from api.ratelimit import limit_anonymous
+from geo import clock
 from geo.access import require
 from geo.coords import input_point
-from geo.errors import Forbidden, InvalidParameter, PreconditionRequired
+from geo.errors import InvalidParameter, PreconditionRequired
 from geo.issues import photos, steps
 from geo.issues import pinning as issues
 
@@ -247,8 +247,7 @@ def photo(photo_id: int, session: SessionDep, settings: SettingsDep) -> FileResp
 @router.post("/issues/escalate")
 def escalate(session: SessionDep, user: CurrentUser) -> list[dict]:
     """Admin: escalate overdue issues now (also `yishiting escalate`)."""
-    if user.role != "admin":
-        raise Forbidden("Only an admin may run escalation.", where="header.Authorization")
-    moved = steps.escalate_overdue(session, datetime.now().astimezone())
+    require(session, user, None, "escalate")
+    moved = steps.escalate_overdue(session, clock.now())
     session.commit()
     return moved

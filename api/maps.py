@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import NoMatchFound
 
-from api.deps import ConnDep, SettingsDep, today
+from api.deps import ConnDep, SettingsDep
+from geo import clock
 from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
 from geo.renovation import progress as renovation
@@ -63,7 +64,7 @@ def progress_data(conn: psycopg.Connection, request: Request) -> dict[str, Any]:
             series=renovation.progress_series(conn, start=span[0], end=span[1]) if span else [],
         )
 
-    return {"projects": projects, "today": today(), "load": load}
+    return {"projects": projects, "today": clock.today(), "load": load}
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import exports
 from api.auth import OptionalUser
-from api.deps import ConnDep, json_response, today
+from api.deps import ConnDep, json_response
 from api.renovation_schemas import AsOf, ProjectCode
+from geo import clock
 from geo.renovation import progress
 
 router = APIRouter(prefix="/api", tags=["renovation"])
@@ -30,7 +31,7 @@ def get_progress(
     project: ProjectCode = None,
 ) -> list[dict[str, Any]]:
     """Percent done and late items per group on a date: [{key, name, percent_done, late_items}]."""
-    return progress.rollup(conn, by=by, as_of=as_of or today(), project=project)
+    return progress.rollup(conn, by=by, as_of=as_of or clock.today(), project=project)
 
 
 @router.get("/progress/map")
@@ -41,14 +42,14 @@ def get_progress_map(
     project: ProjectCode = None,
 ) -> Response:
     """GeoJSON of courtyards, compounds or communities with percent done, for choropleths."""
-    data = progress.progress_map(conn, level=level, as_of=as_of or today(), project=project)
+    data = progress.progress_map(conn, level=level, as_of=as_of or clock.today(), project=project)
     return JSONResponse(data, media_type="application/geo+json")
 
 
 @router.get("/progress/late")
 def get_late(conn: ConnDep, as_of: AsOf = None, project: ProjectCode = None) -> JSONResponse:
     """Items past their planned end and not complete on the date."""
-    return json_response(progress.late_items(conn, as_of=as_of or today(), project=project))
+    return json_response(progress.late_items(conn, as_of=as_of or clock.today(), project=project))
 
 
 @router.get("/progress/series")
@@ -74,7 +75,7 @@ def get_daily(
 ) -> Response:
     """What moved on the day, by whom, and what is late; as JSON, CSV or XLSX.
     Reporters' names are shown to signed-in users only."""
-    report = progress.daily_report(conn, day=day or today(), names=user is not None)
+    report = progress.daily_report(conn, day=day or clock.today(), names=user is not None)
     if format == "json":
         return json_response(report)
     headers, rows = exports.daily_rows(report)

@@ -11,8 +11,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
-from api.deps import DISTRICT_TZ, ConnDep, IdempotencyKey, SessionDep, json_response, today
+from api.deps import ConnDep, IdempotencyKey, SessionDep, json_response
 from api.renovation_schemas import AsOf, ItemIn, ProgressIn, ReviewIn
+from geo import clock
 from geo.errors import NotFound
 from geo.renovation import items as renovation
 from geo.renovation import progress
@@ -29,9 +30,7 @@ def report_progress(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Append a progress report, made within 100 m of the item; retries are safe with a key."""
-    occurred_at = body.occurred_at
-    if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=DISTRICT_TZ)
+    occurred_at = clock.local(body.occurred_at)
     event, created = renovation.record_progress(
         session,
         item_id=item_id,
@@ -107,7 +106,7 @@ def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
 @router.get("/renovation/totals")
 def get_totals(conn: ConnDep, as_of: AsOf = None) -> dict[str, Any]:
     """The campaign figures (885 sites, 25,000 m2, 13,570 t, 23 of 31, 222, 580 m) from records."""
-    return progress.campaign_totals(conn, as_of=as_of or today())
+    return progress.campaign_totals(conn, as_of=as_of or clock.today())
 
 
 @router.get("/renovation/projects")

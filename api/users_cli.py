@@ -2,8 +2,8 @@
 
 import argparse
 import sys
-from datetime import datetime
 
+from geo import clock
 from geo.accounts import create_account, parse_area
 from geo.db import make_engine, make_sessionmaker, transaction
 from geo.errors import YishitingError
@@ -50,7 +50,7 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     from geo.issues.steps import escalate_overdue
 
     with transaction(_sessions()) as session:
-        moved = escalate_overdue(session, datetime.now().astimezone())
+        moved = escalate_overdue(session, clock.now())
     for m in moved:
         print(f"issue {m['id']}: {m['from_level']} -> {m['to_level']}")
     print(f"{len(moved)} issue(s) escalated")

@@ -1,32 +1,150 @@
-"""Who may do what to which issue: role x area x action.
+"""Who may do what: one declared table, action x role x scope. Nowhere else checks a role.
 
-- admin: everything.
-- planner: reads everything (hotspots included); acts on nothing.
-- grid / field: every staff action, on issues inside their area only.
-- department: resolve, add photos and see the reporter, on issues routed or dispatched to
-  their department only.
-- resident: pin, support; review and add photos to issues they reported.
-- anonymous: pin, support; add photos while an issue is still `collected` (rate limited).
+TABLE maps each action to the kind of object it acts on and, per role, the scope in which that
+role may do it; a role absent from an action's row may not do it at all. Scopes:
 
-An issue is in an account's area when it was routed to that place, or when the area's polygon
-covers the issue's point (a street point routed to a neighbouring compound still lies in the
-community that the street crosses).
+- ANY: anywhere.
+- AREA: the object is in the account's bound area (sub-district, community or compound). An
+  issue is in it when it was routed there or the area's polygon covers its point (a street
+  point routed to a neighbouring compound still lies in the community the street crosses); a
+  hall or a work item when its compound, community or the community's sub-district is the area.
+- DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
+  it, a work item of one of its projects).
+- REPORTER: the account reported the issue.
+- COLLECTED: (anonymous) the issue is still `collected`.
+
+The issue actions are named after the step they move the issue to, plus merge, photo and
+read_private (the reporter's contact). Planners read everything and act only on renovation.
+
+The API, for geo/ and api/ alike:
+    can(session, account, obj, action) -> bool      # account None is anonymous
+    require(session, account, obj, action)          # raises Unauthorized / Forbidden
+    allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
+obj is an Issue, a Hall, a RenovationItem, or None for actions on no object (NOBODY's kind).
+
+To add an action: add its row to TABLE (the object kind and, per role, a scope), call
+`require(...)` where it happens, and name it as a string literal in that call (or, for a
+step, in geo/issues/steps.TRANSITIONS). tests/test_access.py builds its matrix from TABLE and
+fails for an action used in code without a row, or a row no case exercises.
 """
+
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import Forbidden, Unauthorized
-from geo.models import Account, Issue
+from geo.models import Account, Hall, Issue
+from geo.models.renovation import RenovationItem
 
-STAFF_ACTIONS = frozenset(
-    {"topic", "deliberated", "dispatched", "resolved", "reviewed", "rejected", "merge", "photo"}
-)
-DEPARTMENT_ACTIONS = frozenset({"resolved", "photo", "read_private"})
-REPORTER_ACTIONS = frozenset({"reviewed", "photo"})
-ACTIONS = STAFF_ACTIONS | {"read_private"}
+Scope = Literal["any", "area", "department", "reporter", "collected"]
+ANY: Scope = "any"
+AREA: Scope = "area"
+DEPARTMENT: Scope = "department"
+REPORTER: Scope = "reporter"
+COLLECTED: Scope = "collected"
+
+ANONYMOUS = "anonymous"  # the role of a request without a token
+Kind = Literal["issue", "hall", "item", "none"]
+Obj = Issue | Hall | RenovationItem | None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What an action acts on, and each allowed role's scope."""
+
+    on: Kind
+    roles: dict[str, Scope]
+
+
+STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
+
+TABLE: dict[str, Action] = {
+    # the five steps of an issue (the action is the step it moves to), merge, photos, contact
+    "topic": Action("issue", STAFF),
+    "deliberated": Action("issue", STAFF),
+    "dispatched": Action("issue", STAFF),
+    "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    "reviewed": Action("issue", {**STAFF, "resident": REPORTER}),
+    "rejected": Action("issue", STAFF),
+    "merge": Action("issue", STAFF),
+    "photo": Action(
+        "issue",
+        {**STAFF, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
+    ),
+    "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    "escalate": Action("none", {"admin": ANY}),
+    # council halls: the hall's own grid and field staff record its sessions; departments
+    # attend as problem solvers and act on what is dispatched to them
+    "record_session": Action("hall", STAFF),
+    # renovation: planners add items; the field reports within its area, a department on its
+    # projects; supervisors (planners, admins, the project's department) review reports
+    "add_item": Action("none", {"admin": ANY, "planner": ANY}),
+    "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # housing staff grade, the culture bureau designates, the sub-district vacates
+    "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
+}
 
 _AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
+
+
+def kind_of(obj: Obj) -> Kind:
+    if isinstance(obj, Issue):
+        return "issue"
+    if isinstance(obj, Hall):
+        return "hall"
+    if isinstance(obj, RenovationItem):
+        return "item"
+    return "none"
+
+
+def can(session: Session, account: Account | None, obj: Obj, action: str) -> bool:
+    """Whether `account` (None for anonymous) may do `action` to `obj` (see TABLE)."""
+    rule = TABLE[action]  # an action without a row is a programming error: KeyError
+    if rule.on != kind_of(obj):
+        raise TypeError(f"{action} acts on a {rule.on}, not on {type(obj).__name__}")
+    scope = rule.roles.get(account.role if account else ANONYMOUS)
+    if scope is None:
+        return False
+    return _in_scope(session, account, obj, scope)
+
+
+def require(session: Session, account: Account | None, obj: Obj, action: str) -> None:
+    """Raise Unauthorized (no token) or Forbidden unless `can(...)`."""
+    if can(session, account, obj, action):
+        return
+    what = f"{action} {_name(obj)}".strip()
+    if account is None:
+        raise Unauthorized(f"Only signed-in staff may {what}.", where="header.Authorization")
+    raise Forbidden(
+        f"A {account.role} account {_scope(account)} may not {what}.", where="header.Authorization"
+    )
+
+
+def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
+    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons)."""
+    kind = kind_of(obj)
+    return [a for a, rule in TABLE.items() if rule.on == kind and can(session, account, obj, a)]
+
+
+def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:
+    if scope == ANY:
+        return True
+    if scope == COLLECTED:
+        return isinstance(obj, Issue) and obj.step == "collected"
+    if account is None:
+        return False
+    if scope == REPORTER:
+        return isinstance(obj, Issue) and obj.reporter_account_id == account.id
+    if scope == DEPARTMENT:
+        return _of_department(session, account, obj)
+    if isinstance(obj, Issue):
+        return issue_in_area(session, account, obj)
+    if isinstance(obj, Hall | RenovationItem):
+        return _place_in_area(session, account, obj.community_id, obj.compound_id)
+    return False
 
 
 def area_contains_point(session: Session, account: Account, lon: float, lat: float) -> bool:
@@ -58,42 +176,47 @@ def issue_in_area(session: Session, account: Account, issue: Issue) -> bool:
     return bool(session.execute(sql, {"area": ident, "issue": issue.id}).scalar())
 
 
-def owns_issue(account: Account, issue: Issue) -> bool:
-    """A department account owns issues routed or dispatched to its department."""
-    return account.department_id is not None and account.department_id in (
-        issue.department_id,
-        issue.owner_department_id,
-    )
+def _place_in_area(
+    session: Session, account: Account, community_id: int | None, compound_id: int | None
+) -> bool:
+    """A hall's or an item's compound, community or the community's sub-district is the area."""
+    area = account.area
+    if area is None:
+        return False
+    kind, ident = area
+    if kind == "compound":
+        return compound_id == ident
+    if kind == "community":
+        return community_id == ident
+    sub = session.execute(
+        text("SELECT subdistrict_id FROM community WHERE id = :id"), {"id": community_id}
+    ).scalar()
+    return sub == ident
 
 
-def can(session: Session, account: Account | None, issue: Issue, action: str) -> bool:
-    """Whether `account` (None for anonymous) may perform `action` on `issue`."""
-    if account is None:
-        return action == "photo" and issue.step == "collected"
-    role = account.role
-    if role == "admin":
-        return True
-    if role in ("grid", "field"):
-        return action in ACTIONS and issue_in_area(session, account, issue)
-    if role == "department":
-        return action in DEPARTMENT_ACTIONS and owns_issue(account, issue)
-    if role == "resident":
-        return action in REPORTER_ACTIONS and issue.reporter_account_id == account.id
-    return False  # planner: read only
+def _of_department(session: Session, account: Account, obj: Obj) -> bool:
+    """An issue routed or dispatched to the account's department, or an item of its project."""
+    if account.department_id is None:
+        return False
+    if isinstance(obj, Issue):
+        return account.department_id in (obj.department_id, obj.owner_department_id)
+    if isinstance(obj, RenovationItem):
+        owner = session.execute(
+            text("SELECT department_id FROM renovation_project WHERE id = :id"),
+            {"id": obj.project_id},
+        ).scalar()
+        return owner == account.department_id
+    return False
 
 
-def require(session: Session, account: Account | None, issue: Issue, action: str) -> None:
-    """Raise Unauthorized (no token) or Forbidden unless `can(...)`."""
-    if can(session, account, issue, action):
-        return
-    if account is None:
-        raise Unauthorized(
-            f"Only signed-in staff may {action} issue {issue.id}.", where="header.Authorization"
-        )
-    raise Forbidden(
-        f"A {account.role} account {_scope(account)} may not {action} issue {issue.id}.",
-        where="header.Authorization",
-    )
+def _name(obj: Obj) -> str:
+    if isinstance(obj, Issue):
+        return f"issue {obj.id}"
+    if isinstance(obj, Hall):
+        return f"council hall {obj.id} ({obj.name})"
+    if isinstance(obj, RenovationItem):
+        return f"renovation item {obj.id}"
+    return ""
 
 
 def _scope(account: Account) -> str:

@@ -21,24 +21,22 @@ as for a single transition; the whole session is one transaction.
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unprocessable
+from geo import clock
+from geo.access import require
+from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.issues.pinning import get_issue
 from geo.issues.steps import Move, transition
 from geo.models import Account, Hall, HallDecision, HallSession, Issue
 
-CST = timezone(timedelta(hours=8))  # China Standard Time: weeks start Monday 00:00 here
 AGENDA_STEPS = ("collected", "topic")
 AGENDA_LIMIT = 30
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-# Staff who may record a session: the hall's own grid and field staff, or an admin.
-# Departments attend as problem solvers (they act on what is dispatched to them).
-RECORDING_ROLES = ("admin", "grid", "field")
 
 _HALLS = text(
     """
@@ -131,7 +129,7 @@ class Week:
     @property
     def end(self) -> datetime:
         """The first instant after the week (next Monday 00:00 CST)."""
-        return datetime.combine(self.monday + timedelta(days=7), time(), tzinfo=CST)
+        return clock.day_start(self.monday + timedelta(days=7))
 
     def day(self, weekday: int) -> date:
         return self.monday + timedelta(days=weekday - 1)
@@ -158,7 +156,7 @@ def week_of(day: date) -> Week:
 
 
 def this_week() -> Week:
-    return week_of(datetime.now(CST).date())
+    return week_of(clock.today())
 
 
 def list_halls(
@@ -213,36 +211,6 @@ class Decision:
     outcome: str  # topic | deliberated | rejected
     text: str
     version: int | None = None  # the version the recorder last saw, checked if given
-
-
-def _may_record(session: Session, account: Account, hall: Hall) -> None:
-    """Admin anywhere; grid/field staff bound to the hall's place or a place around it."""
-    if account.role not in RECORDING_ROLES:
-        raise Forbidden(
-            f"A {account.role} account may not record council hall sessions.",
-            where="header.Authorization",
-        )
-    if account.role == "admin":
-        return
-    area = account.area
-    ok = False
-    if area is not None:
-        kind, ident = area
-        if kind == "compound":
-            ok = hall.compound_id == ident
-        elif kind == "community":
-            ok = hall.community_id == ident
-        else:
-            sub = session.execute(
-                text("SELECT subdistrict_id FROM community WHERE id = :id"),
-                {"id": hall.community_id},
-            ).scalar()
-            ok = sub == ident
-    if not ok:
-        raise Forbidden(
-            f"This account's area does not include council hall {hall.id} ({hall.name}).",
-            where="header.Authorization",
-        )
 
 
 def _in_hall_area(hall: Hall, issue: Issue) -> bool:
@@ -311,7 +279,7 @@ def record_session(
 ) -> dict[str, Any]:
     """Record one weekly session and carry each decided issue on; nothing is committed here."""
     hall = get_hall(session, hall_id)
-    _may_record(session, actor, hall)
+    require(session, actor, hall, "record_session")
     held = held_on or week.day(hall.weekday)
     if week_of(held) != week:
         raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="body.held_on")

@@ -1,40 +1,82 @@
-"""The access matrix: role x in/out of area x action, table-driven, plus the API's answers."""
+"""The access matrix, generated from geo/access.TABLE: every account of every role, in and out
+of each scope, against every action on real objects (an issue, a council hall, a work item);
+plus a check that every action the code asks about has a row, and the API's answers."""
+
+import ast
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.access import ACTIONS, area_contains_point, can
-from geo.models import Account, Issue
+from geo import access
+from geo.access import ANONYMOUS, ANY, AREA, COLLECTED, DEPARTMENT, REPORTER, TABLE
+from geo.issues.steps import TRANSITIONS
+from geo.models import Account, Hall, Issue
+from geo.models.accounts import ROLES
+from geo.models.renovation import RenovationItem
+from geo.renovation.items import create_item
 from geo.settings import Settings
 from tests import issue_helpers as h
 from tests.issue_flow_helpers import move, pin
 
-ALL = frozenset(ACTIONS)
-NONE: frozenset[str] = frozenset()
-# who -> actions allowed on an issue in a compound (pinned by `resident_own`, still collected)
-EXPECTED = {
-    "admin": ALL,
-    "planner": NONE,
-    "grid_compound_in": ALL,
-    "grid_compound_out": NONE,
-    "field_community_in": ALL,
-    "field_community_out": NONE,
-    "field_subdistrict_in": ALL,
-    "field_subdistrict_out": NONE,
-    "department_own": frozenset({"resolved", "photo", "read_private"}),
-    "department_other": NONE,
-    "resident_own": frozenset({"reviewed", "photo"}),
-    "resident_other": NONE,
-    "anonymous": frozenset({"photo"}),  # only while the issue is collected
+ROOT = Path(__file__).resolve().parents[1]
+# Each account of the world and the scopes it stands in towards the world's objects (all in one
+# compound that has its own hall; the issues are routed to `department_own`'s department, whose
+# project the work item belongs to, and reported by `resident_own`).
+RELATIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(),
+    "planner": frozenset(),
+    "grid_compound_in": frozenset({AREA}),
+    "grid_compound_out": frozenset(),
+    "field_community_in": frozenset({AREA}),
+    "field_community_out": frozenset(),
+    "field_subdistrict_in": frozenset({AREA}),
+    "field_subdistrict_out": frozenset(),
+    "department_own": frozenset({DEPARTMENT}),
+    "department_other": frozenset(),
+    "resident_own": frozenset({REPORTER}),
+    "resident_other": frozenset(),
+    ANONYMOUS: frozenset({COLLECTED}),
 }
+
+
+def role_of(who: str) -> str:
+    return who.split("_")[0]
+
+
+def expected(who: str, action: str, obj: Any) -> bool:
+    """What the table says, given how the account stands towards the object."""
+    scope = TABLE[action].roles.get(role_of(who))
+    if scope is None:
+        return False
+    if scope == ANY:
+        return True
+    if scope == COLLECTED:
+        return isinstance(obj, Issue) and obj.step == "collected"
+    return scope in RELATIONS[who]
 
 
 @pytest.fixture
 def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict:
-    """An issue pinned in a building by a resident, and one account per row of EXPECTED."""
-    point, place = h.point_in_building(db)
+    """Two issues (one collected, one a topic) pinned by a resident in a compound with a hall, a
+    work item there of the issues' department, and one account per entry of RELATIONS."""
+    place = db.execute(
+        text(
+            """
+            SELECT ST_X(p) AS lon, ST_Y(p) AS lat, c.id AS compound, cm.id AS community,
+                   cm.subdistrict_id AS subdistrict, h.id AS hall
+              FROM hall h JOIN compound c ON c.id = h.compound_id
+              JOIN community cm ON cm.id = c.community_id
+              JOIN building b ON b.compound_id = c.id, LATERAL ST_PointOnSurface(b.geom) p
+             ORDER BY b.id LIMIT 1
+            """
+        )
+    ).one()
+    point = (place.lon, place.lat)
     other = db.execute(
         text(
             """
@@ -43,10 +85,11 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
              WHERE cm.subdistrict_id <> :sd ORDER BY c.id LIMIT 1
             """
         ),
-        {"sd": place["subdistrict"]},
+        {"sd": place.subdistrict},
     ).one()
     resident_id, resident = h.make_account(fresh_settings, "resident")
     issue = pin(fresh_client, point, "ebike_charging", headers=resident)
+    topic = pin(fresh_client, point, "ebike_charging", headers=resident)
     department = issue["routing"]["department"]["id"]
     other_department = db.execute(
         text("SELECT id FROM department WHERE id <> :d ORDER BY id LIMIT 1"), {"d": department}
@@ -54,11 +97,11 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
     specs = {
         "admin": ("admin", None, None),
         "planner": ("planner", None, None),
-        "grid_compound_in": ("grid", ("compound", place["compound"]), None),
+        "grid_compound_in": ("grid", ("compound", place.compound), None),
         "grid_compound_out": ("grid", ("compound", other[0]), None),
-        "field_community_in": ("field", ("community", place["community"]), None),
+        "field_community_in": ("field", ("community", place.community), None),
         "field_community_out": ("field", ("community", other[1]), None),
-        "field_subdistrict_in": ("field", ("subdistrict", place["subdistrict"]), None),
+        "field_subdistrict_in": ("field", ("subdistrict", place.subdistrict), None),
         "field_subdistrict_out": ("field", ("subdistrict", other[2]), None),
         "department_own": ("department", None, department),
         "department_other": ("department", None, other_department),
@@ -66,24 +109,116 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
     }
     accounts = {who: h.make_account(fresh_settings, *spec) for who, spec in specs.items()}
     accounts["resident_own"] = (resident_id, resident)
-    return {"issue": issue, "point": point, "accounts": accounts}
+    assert move(fresh_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as session, session.begin():
+        project = session.execute(
+            text(
+                "INSERT INTO renovation_project (code, name, unit, planned_start, planned_end,"
+                " department_id) VALUES ('t_access', '权限测试', 'count', '2026-01-01',"
+                " '2026-12-31', :d) RETURNING id"
+            ),
+            {"d": department},
+        ).scalar_one()
+        item = create_item(
+            session, project_id=project, name="权限测试", target_kind="own",
+            geojson={"type": "Point", "coordinates": list(point)}, planned_qty=1,
+            planned_start=date(2026, 6, 1), planned_end=date(2026, 6, 1),
+        )  # fmt: skip
+    engine.dispose()
+    return {
+        "issue": issue,
+        "topic": topic,
+        "hall": place.hall,
+        "item": item,
+        "point": point,
+        "accounts": accounts,
+    }
+
+
+def objects(session: Session, world: dict) -> dict[str, list[Any]]:
+    """The world's objects by the kind of object an action acts on."""
+    return {
+        "issue": [
+            session.get(Issue, world["issue"]["id"]),
+            session.get(Issue, world["topic"]["id"]),
+        ],
+        "hall": [session.get(Hall, world["hall"])],
+        "item": [session.get(RenovationItem, world["item"])],
+        "none": [None],
+    }
+
+
+def test_every_role_has_accounts_in_the_world() -> None:
+    assert {role_of(who) for who in RELATIONS} == {*ROLES, ANONYMOUS}
 
 
 def test_access_matrix(world: dict, fresh_settings: Settings) -> None:
+    """can() agrees with TABLE for every account, action and object; every row is exercised:
+    each role in a row is allowed somewhere and, unless its scope is ANY, refused somewhere."""
+    allowed_seen: set[tuple[str, str]] = set()
+    refused_seen: set[tuple[str, str]] = set()
     engine = create_engine(fresh_settings.database_url)
     try:
         with Session(engine) as session:
-            issue = session.get(Issue, world["issue"]["id"])
-            assert issue is not None
-            for who, allowed in EXPECTED.items():
+            by_kind = objects(session, world)
+            for who in RELATIONS:
                 account = None
-                if who != "anonymous":
+                if who != ANONYMOUS:
                     account = session.get(Account, world["accounts"][who][0])
-                for action in sorted(ACTIONS):
-                    got = can(session, account, issue, action)
-                    assert got == (action in allowed), (who, action)
+                for action, rule in TABLE.items():
+                    for obj in by_kind[rule.on]:
+                        got = access.can(session, account, obj, action)
+                        assert got == expected(who, action, obj), (who, action, obj)
+                        (allowed_seen if got else refused_seen).add((action, role_of(who)))
+                for kind, objs in by_kind.items():
+                    for obj in objs:
+                        want = [
+                            a for a, r in TABLE.items() if r.on == kind and expected(who, a, obj)
+                        ]
+                        assert access.allowed(session, account, obj) == want, (who, obj)
     finally:
         engine.dispose()
+    for action, rule in TABLE.items():
+        for role, scope in rule.roles.items():
+            assert (action, role) in allowed_seen, f"no case allows {role} to {action}"
+            if scope != ANY:
+                assert (action, role) in refused_seen, f"no case is outside {role}'s {scope}"
+
+
+def _asked_actions() -> set[str]:
+    """Every action geo/ and api/ pass to can() or require(), read from the source."""
+    found: set[str] = set()
+    for path in [*ROOT.glob("geo/**/*.py"), *ROOT.glob("api/**/*.py"), *ROOT.glob("maps/**/*.py")]:
+        if path.name == "access.py" or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in ("can", "require") or len(node.args) != 4:
+                continue
+            action = node.args[3]
+            if isinstance(action, ast.Constant) and isinstance(action.value, str):
+                found.add(action.value)
+            elif ast.unparse(action) == "move.to" and path.name == "steps.py":
+                found.update(step for steps in TRANSITIONS.values() for step in steps)
+            else:
+                raise AssertionError(f"{path}:{node.lineno}: name the action as a string literal")
+    return found
+
+
+def test_every_action_in_the_code_has_a_row_and_every_row_is_used() -> None:
+    asked = _asked_actions()
+    assert asked - TABLE.keys() == set(), "actions asked about without a row in geo/access.TABLE"
+    assert TABLE.keys() - asked == set(), "rows of geo/access.TABLE no code asks about"
+
+
+def test_an_action_without_a_row_or_on_the_wrong_object_is_an_error(db: Session) -> None:
+    with pytest.raises(KeyError):
+        access.can(db, None, None, "no_such_action")
+    with pytest.raises(TypeError):
+        access.can(db, None, None, "photo")
 
 
 def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
@@ -94,10 +229,10 @@ def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
             for who in ("grid_compound", "field_community", "field_subdistrict"):
                 inside = session.get(Account, world["accounts"][f"{who}_in"][0])
                 outside = session.get(Account, world["accounts"][f"{who}_out"][0])
-                assert area_contains_point(session, inside, lon, lat)
-                assert not area_contains_point(session, outside, lon, lat)
+                assert access.area_contains_point(session, inside, lon, lat)
+                assert not access.area_contains_point(session, outside, lon, lat)
             admin = session.scalars(select(Account).where(Account.role == "admin")).first()
-            assert not area_contains_point(session, admin, lon, lat)  # no area bound
+            assert not access.area_contains_point(session, admin, lon, lat)  # no area bound
     finally:
         engine.dispose()
 

@@ -7,7 +7,6 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,15 +15,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from geo.accounts import create_account
+from geo.clock import DISTRICT_TZ
 from geo.renovation.items import create_item, record_progress
 from geo.settings import Settings
 
-CST = ZoneInfo("Asia/Shanghai")
 RENOVATION = "renovation_project, renovation_batch, renovation_item, progress_event"
 
 
 def at(day: str, hour: int = 10) -> datetime:
-    return datetime.fromisoformat(f"{day}T{hour:02d}:00").replace(tzinfo=CST)
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00").replace(tzinfo=DISTRICT_TZ)
 
 
 @pytest.fixture

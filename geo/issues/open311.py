@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.clock import ZONE
 from geo.errors import InvalidParameter, NotFound
 from geo.issues.pinning import add_event, pin_issue
 from geo.models.issues import OPEN_STEPS, STEPS
@@ -40,7 +41,7 @@ _SERVICES = text(
 )
 
 # One request as the spec names its fields (public fields only).
-_REQUEST = """
+_REQUEST = f"""
     json_build_object(
       'service_request_id', i.id::text,
       'status', CASE WHEN i.step = ANY(:open) THEN 'open' ELSE 'closed' END,
@@ -50,9 +51,9 @@ _REQUEST = """
       'description', i.description,
       'agency_responsible', COALESCE(od.name, rd.name),
       'service_notice', '',
-      'requested_datetime', to_char(i.created_at AT TIME ZONE 'Asia/Shanghai',
+      'requested_datetime', to_char(i.created_at AT TIME ZONE '{ZONE}',
                                     'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'),
-      'updated_datetime', to_char(i.updated_at AT TIME ZONE 'Asia/Shanghai',
+      'updated_datetime', to_char(i.updated_at AT TIME ZONE '{ZONE}',
                                   'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'),
       'expected_datetime', to_char(i.due_on, 'YYYY-MM-DD"T"23:59:59"+08:00"'),
       'address', concat_ws(' ', s.name, m.name, p.name, b.name),

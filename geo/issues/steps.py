@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo import clock
 from geo.access import require
 from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from geo.issues.pinning import add_event, get_issue, issue_public
@@ -129,7 +130,7 @@ def _replayed(session: Session, issue: Issue, move: Move, key: str) -> bool:
 
 def _bump(issue: Issue) -> None:
     issue.version += 1
-    issue.updated_at = datetime.now().astimezone()
+    issue.updated_at = clock.now()
 
 
 def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
@@ -162,7 +163,7 @@ def _dispatch(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
         raise Unprocessable(f"No department {department}.", where="body.owner_department_id")
     if move.owner_account_id is not None and session.get(Account, move.owner_account_id) is None:
         raise Unprocessable(f"No account {move.owner_account_id}.", where="body.owner_account_id")
-    today = date.today()
+    today = clock.today()
     due = move.due_on or today + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
     if due < today:
         raise Unprocessable(f"The due date {due} is in the past.", where="body.due_on")
@@ -216,7 +217,7 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
 
 def _reopen(session: Session, issue: Issue, actor: Account) -> None:
     issue.step = "dispatched"
-    issue.due_on = date.today() + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
+    issue.due_on = clock.today() + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
     _bump(issue)
     add_event(
         session,

@@ -3,7 +3,7 @@ heritage protection level, condition, occupancy (vacating). Records are only eve
 state on a date is the latest record on or before it (courtyard_status_as_of, migration 0003).
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -11,7 +11,9 @@ from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import Forbidden, NotFound, Unprocessable
+from geo import clock
+from geo.access import require
+from geo.errors import NotFound, Unprocessable
 from geo.models.accounts import Account
 from geo.models.district import OCCUPANCY, PROTECTION_LEVELS
 from geo.models.renovation import CONDITIONS, DANGER_GRADES
@@ -22,9 +24,6 @@ VALUES: dict[str, tuple[str, ...]] = {
     "condition": CONDITIONS,
     "occupancy": OCCUPANCY,
 }
-# Housing staff grade houses, the culture bureau designates, the sub-district vacates: all
-# are department or planner accounts here.
-ASSESSOR_ROLES = ("department", "planner", "admin")
 
 
 def record_assessment(
@@ -40,8 +39,7 @@ def record_assessment(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Add one dated finding about a courtyard or a building."""
-    if account.role not in ASSESSOR_ROLES:
-        raise Forbidden("only department staff and planners record assessments")
+    require(session, account, None, "record_assessment")
     if kind not in VALUES:
         raise Unprocessable(f"kind must be one of {', '.join(VALUES)}", where="kind")
     if value not in VALUES[kind]:
@@ -50,7 +48,7 @@ def record_assessment(
         )
     if (courtyard_id is None) == (building_id is None):
         raise Unprocessable("give courtyard_id or building_id (one of them)", where="courtyard_id")
-    if assessed_on > datetime.now(UTC).date():
+    if assessed_on > clock.today():
         raise Unprocessable("assessed_on lies in the future", where="assessed_on")
     table, target = ("courtyard", courtyard_id) if courtyard_id else ("building", building_id)
     exists = session.execute(

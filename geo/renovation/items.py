@@ -14,7 +14,7 @@ Rules for a progress report (each failure is a 4xx and stores nothing):
 """
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,15 +22,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, InternalError
 from sqlalchemy.orm import Session
 
+from geo import clock
+from geo.access import require
 from geo.errors import Conflict, Forbidden, NotFound, Unprocessable
 from geo.models.accounts import Account
-from geo.models.renovation import HALTS, PHASES, TARGET_KINDS
+from geo.models.renovation import HALTS, PHASES, TARGET_KINDS, RenovationItem
 
 MAX_DISTANCE_M = 100.0
-# Field staff and grid members report on items in their area, department staff on their
-# department's projects; planners and admins anywhere. Supervisors review.
-REPORTER_ROLES = ("grid", "field", "department", "planner", "admin")
-SUPERVISOR_ROLES = ("planner", "admin")
 CLOCK_SKEW = timedelta(seconds=60)
 
 # Community and compound of every item not yet placed, from a point on its geometry.
@@ -146,8 +144,7 @@ def add_item(
     **item: Any,
 ) -> int:
     """A planner adds a work item to a project (and batch) named by code; see create_item."""
-    if account.role not in SUPERVISOR_ROLES:
-        raise Forbidden("only planners and admins add work items", where="header.Authorization")
+    require(session, account, None, "add_item")
     row = session.execute(
         text(
             "SELECT p.id, b.id FROM renovation_project p"
@@ -201,42 +198,6 @@ def check_qty(qty: Decimal, *, planned: Decimal, current: Decimal, reason: str |
         )
 
 
-# Is the item within the account's remit: its area (grid, field) or its department's projects?
-IN_REMIT = """
-SELECT coalesce(CASE CAST(:role AS text)
-    WHEN 'department' THEN p.department_id = :department_id
-    ELSE i.community_id = :community_id OR c.subdistrict_id = :subdistrict_id
-        OR i.compound_id = :compound_id END, false)
-FROM renovation_item i JOIN renovation_project p ON p.id = i.project_id
-LEFT JOIN community c ON c.id = i.community_id
-WHERE i.id = :item_id
-"""
-
-
-def in_remit(session: Session, account: Account, item_id: int) -> bool:
-    if account.role in SUPERVISOR_ROLES:
-        return True
-    params = {
-        "role": account.role,
-        "department_id": account.department_id,
-        "community_id": account.community_id,
-        "subdistrict_id": account.subdistrict_id,
-        "compound_id": account.compound_id,
-        "item_id": item_id,
-    }
-    return bool(session.execute(text(IN_REMIT), params).scalar())
-
-
-def check_reporter(session: Session, account: Account, item_id: int) -> None:
-    """Raise Forbidden unless the account may report progress on the item."""
-    if account.role not in REPORTER_ROLES or not in_remit(session, account, item_id):
-        raise Forbidden(
-            f"a {account.role} account cannot report on item {item_id}: it is outside its "
-            "area or department",
-            where="id",
-        )
-
-
 # The item's state now, from its own events (rejected ones excluded), and the reporter's distance.
 ITEM_FOR_REPORT = """
 WITH ev AS (
@@ -283,7 +244,6 @@ def record_progress(
     reason: str | None = None,
     photos: list[dict[str, str]] | None = None,
     idempotency_key: str | None = None,
-    now: datetime | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Append one progress event; returns (event, created). A retry returns the first event."""
     # Locking the item serialises reports on it: the state we check is the state we extend.
@@ -292,7 +252,7 @@ def record_progress(
     ).scalar()
     if locked is None:
         raise NotFound(f"no renovation item {item_id}", where="id")
-    check_reporter(session, account, item_id)
+    require(session, account, session.get(RenovationItem, item_id), "report_progress")
     if idempotency_key:
         previous = _replay(session, idempotency_key, item_id)
         if previous is not None:
@@ -302,7 +262,7 @@ def record_progress(
     item = session.execute(
         text(ITEM_FOR_REPORT), {"item_id": item_id, "lon": lon, "lat": lat}
     ).one()
-    _check_time(occurred_at, item.last_event_at, now or datetime.now(UTC))
+    _check_time(occurred_at, item.last_event_at, clock.now())
     _check_distance(item.distance_m)
     if phase is not None:
         check_phase(item.phase, item.working_phase, phase)
@@ -400,11 +360,7 @@ def review_event(
 ) -> dict[str, Any]:
     """A supervisor approves or rejects an event, once; a second verdict is a 409."""
     event = event_detail(session, event_id)
-    supervisor = account.role in SUPERVISOR_ROLES or (
-        account.role == "department" and in_remit(session, account, event["item_id"])
-    )
-    if not supervisor:
-        raise Forbidden("only a supervisor (planner, admin, the project's department) reviews")
+    require(session, account, session.get(RenovationItem, event["item_id"]), "review_progress")
     if event["account_id"] == account.id:
         raise Forbidden("a report cannot be reviewed by the person who made it", where="id")
     stored = session.execute(

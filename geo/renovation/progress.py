@@ -18,11 +18,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from geo.clock import ZONE as TZ
 from geo.errors import InvalidParameter
 
-TZ = "Asia/Shanghai"
 CUTOFF = f"((CAST(%(as_of)s AS date) + 1)::timestamp AT TIME ZONE '{TZ}')"
-TODAY = f"(now() AT TIME ZONE '{TZ}')::date"
 
 # The campaigns whose totals FACTS.md quotes, by project code.
 DEMOLITION = "demolition"

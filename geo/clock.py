@@ -1,0 +1,63 @@
+"""The district clock: "now", "today" and the bounds of a day in Qiaoxi (Asia/Shanghai).
+
+Every date rule of the service asks this module, never `date.today()` (the server's zone) nor
+`datetime.now(UTC).date()` (which is yesterday in Beijing until 08:00). A calendar day runs from
+00:00 to 24:00 Beijing time; a date's state is everything up to the end of that day.
+
+SQL that needs the zone uses ZONE (a constant, never input), e.g. the end of a date in SQL:
+    ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE '{ZONE}')
+
+Tests pin the clock (`with clock.pinned(datetime(...))`); the pin is process-wide, so the
+app under a TestClient (which runs routes in other threads) sees it too.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+ZONE = "Asia/Shanghai"
+DISTRICT_TZ = ZoneInfo(ZONE)
+
+_pinned: datetime | None = None
+
+
+def now() -> datetime:
+    """The current instant, as an aware datetime in the district's zone."""
+    if _pinned is not None:
+        return _pinned
+    return datetime.now(DISTRICT_TZ)
+
+
+def today() -> date:
+    """Today's date in the district."""
+    return now().date()
+
+
+def local(moment: datetime) -> datetime:
+    """The same instant in the district's zone; a naive datetime is read as Beijing time."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=DISTRICT_TZ)
+    return moment.astimezone(DISTRICT_TZ)
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a district day (00:00 Beijing time)."""
+    return datetime.combine(day, time(), tzinfo=DISTRICT_TZ)
+
+
+def day_end(day: date) -> datetime:
+    """The first instant after a district day (the next day's 00:00), exclusive."""
+    return day_start(day + timedelta(days=1))
+
+
+@contextmanager
+def pinned(at: datetime) -> Iterator[datetime]:
+    """Stop the clock at `at` (aware; naive is Beijing time) for the duration of the block."""
+    global _pinned
+    before = _pinned
+    _pinned = local(at)
+    try:
+        yield _pinned
+    finally:
+        _pinned = before

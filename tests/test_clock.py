@@ -1,0 +1,127 @@
+"""The district clock: at 01:00 Beijing time (17:00 UTC the day before) every date rule takes
+the Beijing date. The pinned instant is Monday 2026-11-30 01:00 +08:00, so UTC still reads
+Sunday 2026-11-29 of ISO week 48."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from geo import clock
+from geo.accounts import create_account
+from geo.errors import Unprocessable
+from geo.issues.steps import LEVEL_DEADLINE_DAYS
+from geo.renovation.items import create_item, record_progress
+from geo.settings import Settings
+from tests.issue_flow_helpers import drive, move, pin
+from tests.issue_helpers import make_account, point_in_building
+
+AT_ONE = datetime(2026, 11, 30, 1, 0, tzinfo=clock.DISTRICT_TZ)
+TODAY = date(2026, 11, 30)
+UTC_DATE = date(2026, 11, 29)
+
+
+@pytest.fixture
+def one_am() -> Iterator[datetime]:
+    with clock.pinned(AT_ONE) as at:
+        yield at
+
+
+def test_the_pin_reads_beijing_time(one_am: datetime) -> None:
+    assert one_am.astimezone(UTC).date() == UTC_DATE
+    assert clock.now() == AT_ONE and clock.now().utcoffset() == timedelta(hours=8)
+    assert clock.today() == TODAY
+    assert clock.day_start(TODAY) == datetime(2026, 11, 29, 16, 0, tzinfo=UTC)
+    assert clock.day_end(TODAY) - clock.day_start(TODAY) == timedelta(days=1)
+    assert clock.local(datetime(2026, 11, 30, 1, 0)) == AT_ONE  # naive is Beijing time
+
+
+def test_unpinned_after_the_block() -> None:
+    with clock.pinned(AT_ONE):
+        pass
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+def test_an_assessment_dated_today_is_accepted(
+    one_am: datetime, fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as s:
+        cid = s.execute(text("SELECT min(id) FROM courtyard")).scalar_one()
+        _, token = create_account(s, name="房管三处", role="planner")
+        s.commit()
+    engine.dispose()
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"courtyard_id": cid, "kind": "condition", "value": "fair"}
+    today = fresh_client.post("/api/assessments", json={**body, "assessed_on": "2026-11-30"},
+                              headers=auth)  # fmt: skip
+    assert today.status_code == 201, today.text
+    tomorrow = fresh_client.post("/api/assessments", json={**body, "assessed_on": "2026-12-01"},
+                                 headers=auth)  # fmt: skip
+    assert tomorrow.status_code == 422 and tomorrow.json()["where"] == "assessed_on"
+
+
+def test_the_agenda_defaults_to_this_beijing_week(one_am: datetime, client: TestClient) -> None:
+    hall = client.get("/api/halls").json()[0]["id"]
+    r = client.get(f"/api/halls/{hall}/agenda")
+    assert r.status_code == 200 and r.json()["week"] == "2026-W49"
+
+
+def test_dispatch_due_dates_count_from_the_beijing_date(
+    one_am: datetime, fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    _, admin = make_account(fresh_settings, "admin")
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as s:
+        point, _ = point_in_building(s)
+    engine.dispose()
+    first, second = pin(fresh_client, point), pin(fresh_client, point)
+    for issue in (first, second):
+        drive(fresh_client, issue, admin, "deliberated")
+    late = move(fresh_client, first["id"], admin, "dispatched", due_on=UTC_DATE.isoformat())
+    assert late.status_code == 422 and late.json()["where"] == "body.due_on"
+    on_time = move(fresh_client, first["id"], admin, "dispatched", due_on=TODAY.isoformat())
+    assert on_time.status_code == 200 and on_time.json()["due_on"] == "2026-11-30"
+    default = move(fresh_client, second["id"], admin, "dispatched")
+    days = LEVEL_DEADLINE_DAYS[default.json()["level"]]
+    assert default.json()["due_on"] == (TODAY + timedelta(days=days)).isoformat()
+
+
+def test_progress_reports_up_to_now_are_not_in_the_future(
+    one_am: datetime, fresh_settings: Settings
+) -> None:
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as s:
+        lon, lat = s.execute(
+            text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
+                 " FROM community ORDER BY id LIMIT 1")
+        ).one()  # fmt: skip
+        project = s.execute(text("SELECT min(id) FROM renovation_project")).scalar_one()
+        item = create_item(
+            s, project_id=project, name="clock test", target_kind="own",
+            geojson={"type": "Point", "coordinates": [lon, lat]}, planned_qty=10,
+            planned_start=date(2026, 11, 1), planned_end=date(2026, 12, 31),
+        )  # fmt: skip
+        account, _ = create_account(s, name="监理", role="planner")
+        report = {"item_id": item, "account": account, "lon": lon, "lat": lat}
+        event, created = record_progress(
+            s, **report, occurred_at=AT_ONE - timedelta(minutes=30), qty_done=Decimal(1)
+        )
+        assert created and event["occurred_at"] == AT_ONE - timedelta(minutes=30)
+        with pytest.raises(Unprocessable, match="future"):
+            record_progress(
+                s, **report, occurred_at=AT_ONE + timedelta(minutes=2), qty_done=Decimal(2)
+            )
+        s.rollback()
+    engine.dispose()
+
+
+def test_default_report_dates_are_the_beijing_date(one_am: datetime, client: TestClient) -> None:
+    assert client.get("/api/progress/daily").json()["date"] == "2026-11-30"
+    assert client.get("/api/renovation/totals").json()["as_of"] == "2026-11-30"
+    page = client.get("/maps/progress")
+    assert page.status_code == 200 and 'value="2026-11-30"' in page.text
