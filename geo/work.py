@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo import clock
 from geo.access import can
 from geo.errors import InvalidParameter
 from geo.issues.pinning import get_issue, issue_public, list_events
@@ -29,7 +30,6 @@ from geo.issues.steps import LEVEL_DEADLINE_DAYS, RESOLVE_WITHIN_M, TRANSITIONS
 from geo.models import Account, Issue
 from geo.models.issues import STEPS
 
-TZ = "Asia/Shanghai"
 WAITING_STEPS: dict[str, tuple[str, ...]] = {
     "grid": ("collected", "topic", "deliberated", "resolved"),
     "field": ("collected", "topic", "deliberated", "resolved"),
@@ -56,7 +56,7 @@ SELECT c.id, json_build_object(
   'id', c.id, 'step', c.step, 'level', c.level, 'category', c.category_code,
   'category_name', cat.name, 'description', left(c.description, 140),
   'severity', c.severity, 'supporters', c.supporters, 'version', c.version,
-  'due', c.due, 'overdue', c.due < (now() AT TIME ZONE '{tz}')::date,
+  'due', c.due, 'overdue', c.due < CAST(:today AS date),
   'dispatched_due_on', c.due_on,
   'lon', round(ST_X(c.geom)::numeric, 7), 'lat', round(ST_Y(c.geom)::numeric, 7),
   'distance_m', round(ST_Distance(c.geom::geography, me.g)::numeric, 1),
@@ -69,7 +69,7 @@ SELECT c.id, json_build_object(
   'photos', (SELECT count(*) FROM issue_photo ph WHERE ph.issue_id = c.id),
   'created_at', c.created_at)
 FROM c JOIN category cat ON cat.code = c.category_code, me
-ORDER BY (c.due < (now() AT TIME ZONE '{tz}')::date) DESC, c.due, c.created_at, c.id
+ORDER BY (c.due < CAST(:today AS date)) DESC, c.due, c.created_at, c.id
 LIMIT :limit
 """
 
@@ -120,9 +120,10 @@ def my_work(
         raise InvalidParameter(f"Unknown step {step!r}.", where="query.step")
     scope, params = _scope(account)
     rows = session.execute(
-        text(_CANDIDATES.format(tz=TZ, scope=scope)),
+        text(_CANDIDATES.format(tz=clock.ZONE, scope=scope)),
         {
             **params,
+            "today": clock.today(),
             "lon": lon,
             "lat": lat,
             "steps": list(waiting),

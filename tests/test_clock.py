@@ -89,6 +89,18 @@ def test_dispatch_due_dates_count_from_the_beijing_date(
     default = move(fresh_client, second["id"], admin, "dispatched")
     days = LEVEL_DEADLINE_DAYS[default.json()["level"]]
     assert default.json()["due_on"] == (TODAY + timedelta(days=days)).isoformat()
+    # The workspace counts an issue overdue from the Beijing day after its due date.
+    _, department = make_account(
+        fresh_settings, "department", department_id=first["routing"]["department"]["id"]
+    )
+
+    def overdue() -> bool:
+        items = fresh_client.get("/api/work", headers=department).json()["items"]
+        return next(i["overdue"] for i in items if i["id"] == first["id"])
+
+    assert overdue() is False
+    with clock.pinned(AT_ONE + timedelta(days=1)):
+        assert overdue() is True
 
 
 def test_progress_reports_up_to_now_are_not_in_the_future(
