@@ -23,7 +23,7 @@ from geo import clock
 from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
 from geo.renovation import progress as renovation
-from maps import charging, heritage, issues, overview, pin, progress
+from maps import charging, field_round, heritage, issues, overview, pin, progress
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
 
 PageData = Callable[[psycopg.Connection, Request], dict[str, Any]]
@@ -101,6 +101,12 @@ PAGES = (
         "charging_page",
         "Charging stations, coverage and flying-wire complaints",
         charging.build_charging,
+    ),
+    MapPage(
+        "/round",
+        "round_page",
+        "A field round: stops in visiting order and the walk along the streets",
+        field_round.build_round,
     ),
     MapPage(
         "/progress",

@@ -115,6 +115,10 @@ UNCOVERED = fixed("#d7301f", "未覆盖小区 compound not covered", fillOpacity
 FLYING_WIRE = fixed(
     "#e7298a", "飞线充电投诉 flying-wire complaint", fillOpacity=0.9, radius={"min": 5}
 )
+ROUND_LEG = fixed("#2b8cbe", "步行路线 walk between stops", weight=5, opacity=0.8)
+ROUND_STOP = fixed(
+    "#e6550d", "巡查点 stop (数字为顺序 numbered in order)", fillOpacity=0.9, radius={"min": 11}
+)
 SEWER = fixed("#2171b5", "污水管网 sewer works", weight=4)
 
 # Chinese labels for the attributes shown in popups; anything else shows its own key.

@@ -71,6 +71,8 @@ def test_folium_cdn_defaults_are_replaced() -> None:
         ("/maps/heritage?colour=pink", "pink"),
         ("/maps/?layer=x", "layer"),
         ("/maps/charging?radius=5", "radius"),
+        ("/maps/round?issues=1,x", "issues"),
+        ("/maps/round?from=114.88", "from"),
         ("/maps/pin?lat=1", "lat"),
     ],
 )
@@ -354,6 +356,32 @@ def test_charging_page_coverage(browser, live_url: str) -> None:
     assert str(body["summary"]["uncovered"]) in page.locator("#yst-summary").inner_text()
     shoot(page, "charging")
     assert_clean(watch, "charging")
+
+
+def test_round_page_draws_the_stops_in_order(browser, live_url: str, db: Session) -> None:
+    ids = (
+        db.execute(
+            text(
+                "SELECT id FROM issue WHERE community_id = (SELECT community_id FROM issue "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) ORDER BY id LIMIT 8"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    query = ",".join(map(str, ids))
+    page, watch = open_page(browser, f"{live_url}/maps/round?issues={query}")
+    state = wait_drawn(page)
+    body = httpx.get(f"{live_url}/api/rounds", params={"issues": query}).json()
+    assert state["drawn"]["stops"] == len(body["order"]) == len(ids)
+    assert state["drawn"]["legs"] == len(ids) - 1
+    page.wait_for_function("window.__yst.summary !== undefined")
+    summary = page.locator("#yst-summary").inner_text()
+    assert f"stops: {len(ids)}" in summary
+    assert f"{int(body['length_m'] + 0.5)} 米" in summary  # JavaScript's Math.round
+    assert page.locator(".yst-round-no").count() == len(ids)
+    shoot(page, "round")
+    assert_clean(watch, "round")
 
 
 PNG_1PX = bytes.fromhex(

@@ -131,6 +131,7 @@ def _collection(
     stops = [
         {
             "type": "Feature",
+            "id": f"{places[k][0]}-{places[k][1]}" if places[k][1] else "start",
             "geometry": {"type": "Point", "coordinates": [places[k][3].lon, places[k][3].lat]},
             "properties": {
                 "role": "stop" if places[k][0] != "start" else "start",
@@ -143,6 +144,7 @@ def _collection(
         for n, k in enumerate(order)
     ]
     for n, leg in enumerate(legs, start=1):
+        leg["id"] = f"leg-{n}"
         leg["properties"].update(role="leg", order=n)
     length = sum(leg["properties"]["length_m"] for leg in legs)
     return {
