@@ -34,46 +34,46 @@ class SessionIn(BaseModel):
 
 @router.get("/halls")
 def list_halls(
-    session: SessionDep,
+    db: SessionDep,
     kind: Annotated[str | None, Query(description="community or compound")] = None,
     community_id: Annotated[int | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """The 44 community halls and the compound-level halls, with their meeting points."""
-    return halls.list_halls(session, kind=kind, community=community_id)
+    return halls.list_halls(db, kind=kind, community=community_id)
 
 
 @router.get("/halls/{hall_id}/agenda")
 def agenda(
     hall_id: int,
-    session: SessionDep,
+    db: SessionDep,
     week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = halls.AGENDA_LIMIT,
 ) -> dict[str, Any]:
     """Open issues in the hall's area ranked by supporters, age and severity (see `score`)."""
     parsed = halls.parse_week(week) if week is not None else halls.this_week()
-    return halls.agenda(session, hall_id, week=parsed, limit=limit)
+    return halls.agenda(db, hall_id, week=parsed, limit=limit)
 
 
 @router.get("/halls/{hall_id}/sessions")
 def list_sessions(
     hall_id: int,
-    session: SessionDep,
+    db: SessionDep,
     week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W47")] = None,
 ) -> list[dict[str, Any]]:
     """The hall's recorded sessions, newest first, with what each decided."""
     parsed = halls.parse_week(week) if week is not None else None
-    return halls.sessions(session, hall_id, week=parsed)
+    return halls.sessions(db, hall_id, week=parsed)
 
 
 @router.post("/halls/{hall_id}/sessions", status_code=201)
 def record_session(
-    hall_id: int, body: SessionIn, session: SessionDep, user: CurrentUser
+    hall_id: int, body: SessionIn, db: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
     """Staff: record the week's session; each decision carries its issue on, with events."""
     week = halls.parse_week(body.week, where="body.week")
     decisions = [halls.Decision(**d.model_dump()) for d in body.decisions]
     result = halls.record_session(
-        session,
+        db,
         hall_id,
         actor=user,
         week=week,
@@ -82,5 +82,5 @@ def record_session(
         note=body.note,
         decisions=decisions,
     )
-    session.commit()
+    db.commit()
     return result

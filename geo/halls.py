@@ -160,32 +160,30 @@ def this_week() -> Week:
 
 
 def list_halls(
-    session: Session, *, kind: str | None = None, community: int | None = None
+    db: Session, *, kind: str | None = None, community: int | None = None
 ) -> list[dict[str, Any]]:
     """Every hall with its place, meeting point, session count and deliberated matters."""
     if kind is not None and kind not in ("community", "compound"):
         raise InvalidParameter("kind must be community or compound.", where="query.kind")
     params = {"kind": kind, "community": community}
-    return list(session.execute(_HALLS, params).scalars())
+    return list(db.execute(_HALLS, params).scalars())
 
 
-def get_hall(session: Session, hall_id: int) -> Hall:
-    hall = session.get(Hall, hall_id)
+def get_hall(db: Session, hall_id: int) -> Hall:
+    hall = db.get(Hall, hall_id)
     if hall is None:
         raise NotFound(f"No council hall {hall_id}.", where="path.hall_id")
     return hall
 
 
-def agenda(
-    session: Session, hall_id: int, *, week: Week, limit: int = AGENDA_LIMIT
-) -> dict[str, Any]:
+def agenda(db: Session, hall_id: int, *, week: Week, limit: int = AGENDA_LIMIT) -> dict[str, Any]:
     """The ranked agenda of a hall for a week (see the module docstring for the score)."""
-    hall = get_hall(session, hall_id)
+    hall = get_hall(db, hall_id)
     params = {"hall": hall.id, "week_end": week.end, "steps": list(AGENDA_STEPS), "limit": limit}
-    items = list(session.execute(_AGENDA, params).scalars())
+    items = list(db.execute(_AGENDA, params).scalars())
     for rank, item in enumerate(items, start=1):
         item["rank"] = rank
-    sessions = list(session.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars())
+    sessions = list(db.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars())
     return {
         "hall": {"id": hall.id, "kind": hall.kind, "name": hall.name},
         "week": week.label,
@@ -196,11 +194,11 @@ def agenda(
     }
 
 
-def sessions(session: Session, hall_id: int, *, week: Week | None = None) -> list[dict[str, Any]]:
+def sessions(db: Session, hall_id: int, *, week: Week | None = None) -> list[dict[str, Any]]:
     """A hall's recorded sessions, newest first, each with its decisions."""
-    hall = get_hall(session, hall_id)
+    hall = get_hall(db, hall_id)
     params = {"hall": hall.id, "week": week.label if week else None}
-    return list(session.execute(_SESSIONS, params).scalars())
+    return list(db.execute(_SESSIONS, params).scalars())
 
 
 @dataclass(frozen=True)
@@ -239,8 +237,8 @@ def _moves(outcome: str, step: str) -> list[str]:
     return steps
 
 
-def _apply_decision(session: Session, hall: Hall, week: Week, actor: Account, d: Decision) -> None:
-    issue = get_issue(session, d.issue_id)
+def _apply_decision(db: Session, hall: Hall, week: Week, actor: Account, d: Decision) -> None:
+    issue = get_issue(db, d.issue_id)
     if not _in_hall_area(hall, issue):
         raise Unprocessable(
             f"Issue {d.issue_id} is not in the area of council hall {hall.id} ({hall.name}).",
@@ -257,7 +255,7 @@ def _apply_decision(session: Session, hall: Hall, week: Week, actor: Account, d:
             )
         )
         body = transition(
-            session,
+            db,
             issue.id,
             actor=actor,
             move=Move(to=step, note=note),
@@ -267,7 +265,7 @@ def _apply_decision(session: Session, hall: Hall, week: Week, actor: Account, d:
 
 
 def record_session(
-    session: Session,
+    db: Session,
     hall_id: int,
     *,
     actor: Account,
@@ -278,15 +276,15 @@ def record_session(
     decisions: list[Decision],
 ) -> dict[str, Any]:
     """Record one weekly session and carry each decided issue on; nothing is committed here."""
-    hall = get_hall(session, hall_id)
-    require(session, actor, hall, "record_session")
+    hall = get_hall(db, hall_id)
+    require(db, actor, hall, "record_session")
     held = held_on or week.day(hall.weekday)
     if week_of(held) != week:
         raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="body.held_on")
     seen = [d.issue_id for d in decisions]
     if len(seen) != len(set(seen)):
         raise Unprocessable("An issue appears twice in the decisions.", where="body.decisions")
-    exists = session.scalar(
+    exists = db.scalar(
         select(HallSession.id).where(HallSession.hall_id == hall.id, HallSession.week == week.label)
     )
     if exists is not None:
@@ -304,15 +302,13 @@ def record_session(
         note=note,
         recorded_by_id=actor.id,
     )
-    session.add(row)
-    session.flush()
+    db.add(row)
+    db.flush()
     for d in decisions:
-        _apply_decision(session, hall, week, actor, d)
-        session.add(
-            HallDecision(session_id=row.id, issue_id=d.issue_id, outcome=d.outcome, text=d.text)
-        )
-    session.flush()
-    return session.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one()
+        _apply_decision(db, hall, week, actor, d)
+        db.add(HallDecision(session_id=row.id, issue_id=d.issue_id, outcome=d.outcome, text=d.text))
+    db.flush()
+    return db.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one()
 
 
 # A deliberated matter (协商议事的事项) is an issue that some hall session decided
@@ -326,7 +322,7 @@ DELIBERATED_MATTERS = text(
 )
 
 
-def deliberated_matters(session: Session) -> tuple[int, int]:
+def deliberated_matters(db: Session) -> tuple[int, int]:
     """(deliberated matters, halls that deliberated at least one)."""
-    matters, halls = session.execute(DELIBERATED_MATTERS).one()
+    matters, halls = db.execute(DELIBERATED_MATTERS).one()
     return matters, halls

@@ -59,7 +59,7 @@ def _issue_layer(filters: dict[str, Any], issue_filters: list[str]) -> Layer:
     params: dict[str, str] = {}
     client: dict[str, str] = {}
     wanted = {
-        "step": (("status", "step"), filters.get("step")),
+        "step": (("step",), filters.get("step")),
         "category": (("category", "category_code"), filters.get("category")),
         "community_id": (
             ("community_id",),

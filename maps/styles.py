@@ -96,8 +96,7 @@ COURTYARD_OCCUPANCY = by("occupancy", OCCUPANCY, weight=0.8, fillOpacity=0.6, st
 COURTYARD_DANGER = by("danger_grade", DANGER_GRADE, weight=0.8, fillOpacity=0.7, stroke="#5b4636")
 RELIC = fixed("#8c510a", "文物古迹 relic", fillOpacity=0.9, radius={"min": 4})
 ROAD = by("surface", ROAD_SURFACE, weight=3, other="#969696")
-# `alt`: the OGC collection may call the step "status".
-ISSUE = by("step", ISSUE_STEPS, alt="status", fillOpacity=0.9, radius={"min": 6}, stroke="#fff")
+ISSUE = by("step", ISSUE_STEPS, fillOpacity=0.9, radius={"min": 6}, stroke="#fff")
 HOTSPOT = fixed(
     "#bd0026",
     "问题热点 (大小=问题数) hotspot",

@@ -8,8 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.coords import gk114_to_wgs84, wgs84_to_gk114
+from geo.models.issues import OPEN_STEPS, STEPS
 from geo.settings import Settings
-from tests.issue_helpers import make_account
+from tests.issue_helpers import make_account, scalar
 
 
 def _features(client: TestClient, **params) -> list[dict]:
@@ -182,7 +183,7 @@ def test_issues_collection_is_public_and_filtered(
         assert secret not in one.text
     page = fresh_client.get(
         "/ogc/collections/issues/items",
-        params={"status": "reviewed", "category": "heritage", "limit": 1000},
+        params={"step": "reviewed", "category": "heritage", "limit": 1000},
     )
     assert page.status_code == 200
     features = page.json()["features"]
@@ -191,5 +192,20 @@ def test_issues_collection_is_public_and_filtered(
         ("reviewed", "heritage")
     }
     assert "reporter" not in page.text
-    bad = fresh_client.get("/ogc/collections/issues/items", params={"status": "done"})
-    assert bad.status_code == 400
+    # `status` filters by the property of that name (open / closed), as QGIS sends it.
+    for status, steps in (("open", OPEN_STEPS), ("closed", set(STEPS) - set(OPEN_STEPS))):
+        page = fresh_client.get(
+            "/ogc/collections/issues/items", params={"status": status, "limit": 10000}
+        )
+        features = page.json()["features"]
+        assert {f["properties"]["status"] for f in features} == {status}
+        assert {f["properties"]["step"] for f in features} <= set(steps)
+        assert page.json()["numberMatched"] == scalar(
+            fresh_settings, "SELECT count(*) FROM issue WHERE step::text = ANY(:s)", s=list(steps)
+        )
+    for bad in ({"status": "done"}, {"status": "reviewed"}, {"step": "open"}):
+        r = fresh_client.get("/ogc/collections/issues/items", params=bad)
+        assert r.status_code == 400 and r.json()["where"] == next(iter(bad)), bad
+    queryables = fresh_client.get("/ogc/collections/issues/queryables").json()["properties"]
+    assert queryables["status"]["enum"] == ["open", "closed"]
+    assert queryables["step"]["enum"] == list(STEPS)

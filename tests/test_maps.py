@@ -95,6 +95,10 @@ def test_issue_page_filters_are_accepted(client: TestClient, db: Session) -> Non
         assert r.status_code == 200, r.text[:300]
         assert f'"community":"{community_id}"' in r.text
         assert '"step":"collected"' in r.text
+        # the layer asks the OGC API by `step`; its `status` is open/closed
+        params = re.findall(r'"params":\s*(\{[^}]*\})', r.text)
+        assert any('"step":"collected"' in p.replace(" ", "") for p in params), params
+        assert not any('"status"' in p for p in params), params
 
 
 @pytest.mark.parametrize(
@@ -287,7 +291,7 @@ def test_issues_page_filters_reach_the_map(browser, live_url: str, db: Session) 
         live_url,
         "issues",
         state["bbox"]["issues"],
-        status="collected",
+        step="collected",
         category="ebike_charging",
         community_id=str(community),
     )

@@ -11,21 +11,21 @@ listed here does not exist.
 
 from psycopg import sql
 
+from geo.clock import ZONE
 from geo.errors import NotFound
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
-from geo.models.issues import LEVELS, STEPS
+from geo.models.issues import LEVELS, OPEN_STEPS, STEPS
 from geo.models.renovation import ALL_PHASES
 from geo.ogc.engine import Collection, Join
-from geo.renovation.progress import TZ
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 _LENGTH = sql.SQL("round(t.length_m::numeric, 2)")
 # A planned window of dates is the time from the first day's start to the last day's end in
 # the district's time zone, so `datetime` instants compare with it as clients expect.
 _PLANNED = (
-    sql.SQL("(t.planned_start::timestamp AT TIME ZONE {})").format(sql.Literal(TZ)),
+    sql.SQL("(t.planned_start::timestamp AT TIME ZONE {})").format(sql.Literal(ZONE)),
     sql.SQL("((t.planned_end + 1)::timestamp AT TIME ZONE {} - interval '1 microsecond')").format(
-        sql.Literal(TZ)
+        sql.Literal(ZONE)
     ),
 )
 
@@ -212,15 +212,19 @@ _DISTRICT = (
 )
 
 # What people do in the district: pinned issues and renovation work.
+ISSUE_STATUS = sql.SQL("CASE WHEN t.step IN ({}) THEN 'open' ELSE 'closed' END").format(
+    sql.SQL(", ").join(map(sql.Literal, OPEN_STEPS))
+)
 _WORK = (
     # Issues as an OGC API - Features layer beside their hotspots: public fields only (never the
-    # reporter's name or phone, nor the free-text description), filterable by status and category.
+    # reporter's name or phone, nor the free-text description). Each filter matches the property
+    # of its name: `status` is open/closed, `step` the step of the five.
     Collection(
         id="issues",
         title="议事议题",
         title_en="Issues",
-        description="Issues pinned by residents and staff, with their step in the council "
-        "hall's five steps; `status` filters by step.",
+        description="Issues pinned by residents and staff: `step` is their step in the council "
+        "hall's five steps, `status` open or closed.",
         table="issue",
         joins=(
             Join("category", "c", "category_code", key="code"),
@@ -231,10 +235,7 @@ _WORK = (
             "category": "category_code",
             "category_name": "c.name",
             "step": "step",
-            "status": sql.SQL(
-                "CASE WHEN t.step IN ('collected', 'topic', 'deliberated', 'dispatched') "
-                "THEN 'open' ELSE 'closed' END"
-            ),
+            "status": ISSUE_STATUS,
             "level": "level",
             "supporters": "supporters",
             "severity": "severity",
@@ -245,13 +246,14 @@ _WORK = (
             "compound": "p.name",
         },
         filters={
-            "status": "step",
+            "status": ISSUE_STATUS,
+            "step": "step",
             "category": "category_code",
             "level": "level",
             "community_id": "community_id",
             "compound_id": "compound_id",
         },
-        enums={"status": STEPS, "level": LEVELS},
+        enums={"status": ("open", "closed"), "step": STEPS, "level": LEVELS},
         temporal=("created_at", "created_at"),
     ),
     # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.

@@ -48,7 +48,7 @@
   function detailHtml(spec, f, issue, events) {
     var p = issue || f.properties || {};
     var steps = (YST.cfg.valueLabels || {}).step || {};
-    var step = p.step || p.status;
+    var step = p.step;
     return '<div class="yst-popup"><h4>问题 #' + esc(YST.featureId(f)) + " · " +
       esc(steps[step] || step || "") + "</h4>" +
       "<p>" + esc(p.description || "") + "</p>" +

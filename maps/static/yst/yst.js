@@ -70,7 +70,6 @@
   function colorOf(style, props) {
     if (style.by) {
       var v = props[style.by];
-      if ((v === null || v === undefined) && style.alt) v = props[style.alt];
       var c = v === null || v === undefined ? undefined : style.values[String(v)];
       return c || style.other || "#969696";
     }
