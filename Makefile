@@ -15,7 +15,7 @@ run: system-run venv db
 
 test: system-test venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy geo api
+	$(BIN)/mypy geo api maps fixtures
 	$(BIN)/pytest -q
 
 system-run:
@@ -51,7 +51,7 @@ db: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy geo api
+	$(BIN)/mypy geo api maps fixtures
 
 # Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
 bench: system-test venv db

@@ -6,7 +6,9 @@ the SQL that builds GeoJSON inside PostGIS, where an ORM round-trip would only a
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
+import psycopg
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +34,11 @@ def make_pool(settings: Settings) -> ConnectionPool:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def driver_connection(db: Session) -> psycopg.Connection:
+    """The psycopg connection under a session's transaction, for what the ORM cannot do (COPY)."""
+    return cast(psycopg.Connection, db.connection().connection.driver_connection)
 
 
 @contextmanager
