@@ -22,6 +22,7 @@ from api.deps import ConnDep, SettingsDep
 from geo import clock
 from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
+from geo.renovation import campaigns
 from geo.renovation import progress as renovation
 from maps import charging, field_round, heritage, issues, overview, pin, progress
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
@@ -62,6 +63,7 @@ def progress_data(conn: psycopg.Connection, request: Request) -> dict[str, Any]:
             projects=projects,
             rollup=renovation.rollup(conn, by="project", as_of=as_of, project=project),
             series=renovation.progress_series(conn, start=span[0], end=span[1]) if span else [],
+            campaigns=campaigns.campaigns(conn),
         )
 
     return {"projects": projects, "today": clock.today(), "load": load}

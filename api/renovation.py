@@ -15,8 +15,8 @@ from api.deps import ConnDep, IdempotencyKey, SessionDep, json_response
 from api.renovation_schemas import AsOf, ItemIn, ProgressIn, ReviewIn
 from geo import clock
 from geo.errors import NotFound
+from geo.renovation import campaigns, progress
 from geo.renovation import items as renovation
-from geo.renovation import progress
 
 router = APIRouter(prefix="/api", tags=["renovation"])
 
@@ -107,6 +107,12 @@ def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
 def get_totals(conn: ConnDep, as_of: AsOf = None) -> dict[str, Any]:
     """The campaign figures (885 sites, 25,000 m2, 13,570 t, 23 of 31, 222, 580 m) from records."""
     return progress.campaign_totals(conn, as_of=as_of or clock.today())
+
+
+@router.get("/campaigns", summary="Campaigns and the counters they reported")
+def get_campaigns(conn: ConnDep) -> list[dict[str, Any]]:
+    """The 2021 clean-up's counters (2,960+ road-occupying businesses ... 972 cadres) as data."""
+    return campaigns.campaigns(conn)
 
 
 @router.get("/renovation/projects")

@@ -8,7 +8,7 @@ inline SVG drawn here; no chart library is loaded.
 
 import html
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -46,6 +46,7 @@ class ProgressData:
     projects: list[dict[str, Any]]  # [{code, name}]
     rollup: list[dict[str, Any]]  # GET /api/progress?by=project rows on as_of
     series: list[dict[str, Any]]  # GET /api/progress/series
+    campaigns: list[dict[str, Any]] = field(default_factory=list)  # GET /api/campaigns
 
 
 def parse_query(
@@ -181,6 +182,7 @@ def panel_html(data: ProgressData, level: str, project: str | None) -> str:
         + _table(data.rollup)
         + "<h3>进度曲线 Progress over time</h3>"
         + chart_svg(data.series, data.as_of)
+        + "".join(_campaign(c) for c in data.campaigns)
         + "</section>"
     )
 
@@ -203,6 +205,20 @@ def _form(data: ProgressData, level: str, project: str | None) -> str:
         '<select name="project" aria-label="项目 project" style="grid-column: span 2">'
         f"{options(projects, project)}</select>"
         '<button type="submit">查看 Show</button></form>'
+    )
+
+
+def _campaign(c: dict[str, Any]) -> str:
+    """A campaign's reported counters ("2,960+": at least that many)."""
+    rows = "".join(
+        f"<tr><td>{html.escape(k['label'])}</td><td class=num>{k['value']:,}"
+        f"{'+' if k['at_least'] else ''} {html.escape(k['unit'])}</td></tr>"
+        for k in c["counters"]
+    )
+    when = f"{c['started_on']} – {c['ended_on'] or ''}"
+    return (
+        f'<h3 class="yst-campaign">{html.escape(c["name"])} <small>{html.escape(when)}</small></h3>'
+        f"<table><tbody>{rows}</tbody></table>"
     )
 
 
