@@ -19,6 +19,8 @@ from api import (
     progress,
     renovation,
     search,
+    signin,
+    signin_pages,
     stats,
     streets,
     work,
@@ -67,4 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(heritage.router)
     app.include_router(work.router)
     app.include_router(streets.router)
+    app.include_router(signin.router)
+    app.include_router(signin_pages.router)
     return app

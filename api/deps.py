@@ -30,6 +30,11 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (uvicorn's --proxy-headers decides)."""
+    return request.client.host if request.client else "unknown"
+
+
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

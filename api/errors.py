@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from psycopg_pool import PoolTimeout
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import SigninRequired
 from geo.errors import DatabaseUnavailable, YishitingError
 
 PROBLEM = "application/problem+json"
@@ -26,7 +27,8 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
         "instance": str(request.url.path),
         **{k: v for k, v in extra.items() if v is not None},
     }
-    headers = {"Retry-After": "5"} if status in (429, 503) else None
+    retry_after = extra.get("retry_after") or 5
+    headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     if status == 401:  # RFC 9110: a 401 names the scheme the client should use
         headers = {"WWW-Authenticate": 'Bearer realm="yishiting"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -74,6 +76,11 @@ async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
     return await on_domain_error(request, err)
 
 
+async def on_signin_required(request: Request, exc: SigninRequired) -> RedirectResponse:
+    """A workspace page without a signed-in user goes to the sign-in page, then comes back."""
+    return RedirectResponse(exc.location, status_code=303)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s", request.url.path)
     return problem(request, 500, "Internal error", "An unexpected error occurred.")
@@ -84,6 +91,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(YishitingError, on_domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SigninRequired, on_signin_required)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, on_database_down)
     app.add_exception_handler(OperationalError, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)

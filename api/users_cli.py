@@ -1,26 +1,44 @@
-"""`yishiting users add ...` and `yishiting escalate`: accounts and escalation from the shell."""
+"""`yishiting users add|reset ...` and `yishiting escalate`: accounts and escalation from the
+shell."""
 
 import argparse
+import getpass
 import sys
 
 from geo import clock
-from geo.accounts import create_account, parse_area
+from geo.accounts import create_account, find_by_username, parse_area
 from geo.db import make_engine, make_sessionmaker, transaction
-from geo.errors import YishitingError
+from geo.errors import NotFound, YishitingError
 from geo.models.accounts import ROLES
 from geo.settings import get_settings
+from geo.signin import issue_link, link_url, reset_password
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register `users add` and `escalate` on the main parser."""
+    """Register `users add`, `users reset` and `escalate` on the main parser."""
     users = sub.add_parser("users", help="manage accounts")
     users_sub = users.add_subparsers(dest="users_command", required=True)
-    p = users_sub.add_parser("add", help="create an account and print its token once")
-    p.add_argument("name")
+    p = users_sub.add_parser(
+        "add", help="create an account; print its token and a one-time sign-in link once"
+    )
+    p.add_argument("name", help="username (also the display name unless --display-name)")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--area", help="subdistrict:ID, community:ID or compound:ID")
     p.add_argument("--department", type=int, help="department id (department staff)")
+    p.add_argument("--display-name", help="name shown in the workspace, e.g. 王芳")
+    p.add_argument(
+        "--password-prompt",
+        action="store_true",
+        help="ask for the password (read from standard input when it is not a terminal) "
+        "instead of printing a sign-in link",
+    )
     p.set_defaults(handler=cmd_users_add)
+
+    p = users_sub.add_parser(
+        "reset", help="forget an account's password, end its sessions, print a sign-in link"
+    )
+    p.add_argument("name", help="username")
+    p.set_defaults(handler=cmd_users_reset)
 
     p = sub.add_parser("escalate", help="move overdue issues one level up")
     p.set_defaults(handler=cmd_escalate)
@@ -30,19 +48,68 @@ def _sessions():
     return make_sessionmaker(make_engine(get_settings()))
 
 
+def read_password() -> str:
+    """A new password: asked twice on a terminal, one line from a pipe otherwise."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
 def cmd_users_add(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    now = clock.now()
     try:
         area = parse_area(args.area) if args.area else None
+        password = read_password() if args.password_prompt else None
         with transaction(_sessions()) as session:
             account, token = create_account(
-                session, name=args.name, role=args.role, area=area, department_id=args.department
+                session,
+                name=args.display_name or args.name,
+                role=args.role,
+                area=area,
+                department_id=args.department,
+                username=args.name,
+                password=password,
             )
             ident = account.id
+            link = None
+            if password is None:
+                link = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)
     except YishitingError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
+    if link:
+        print_link(link, settings.public_url, settings.signin_link_ttl_s)
+    # The token stays the last line: scripts read it from there.
     print(f"account {ident} ({args.role}) created; its token, shown only this once:")
     print(token)
+    return 0
+
+
+def print_link(token: str, public_url: str, ttl_s: int) -> None:
+    hours = ttl_s / 3600
+    print(f"one-time sign-in link (works once, for {hours:g} h; then set a password):")
+    print(link_url(public_url, token))
+
+
+def cmd_users_reset(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        with transaction(_sessions()) as session:
+            account = find_by_username(session, args.name)
+            if account is None:
+                raise NotFound(f"no account with username {args.name!r}", where="name")
+            token = reset_password(
+                session, account, now=clock.now(), ttl_s=settings.signin_link_ttl_s
+            )
+    except YishitingError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"password of {args.name} forgotten and its sessions ended.")
+    print_link(token, settings.public_url, settings.signin_link_ttl_s)
     return 0
 
 

@@ -22,6 +22,21 @@ class Settings(BaseSettings):
     tianditu_key: str = Field("", alias="YISHITING_TIANDITU_KEY")
     # How often the running service escalates overdue issues; 0 turns it off.
     escalate_every_s: float = Field(900, alias="YISHITING_ESCALATE_EVERY")
+    # Where people reach the service; sign-in links printed by the CLI start with it.
+    public_url: str = Field("http://127.0.0.1:8000", alias="YISHITING_PUBLIC_URL")
+    # Browser sessions end after this long without a request, and at the latest after max.
+    session_idle_s: int = Field(8 * 3600, alias="YISHITING_SESSION_IDLE")
+    session_max_s: int = Field(7 * 86400, alias="YISHITING_SESSION_MAX")
+    # Mark cookies Secure even on plain http (set it behind a TLS-terminating proxy).
+    secure_cookies: bool = Field(False, alias="YISHITING_SECURE_COOKIES")
+    # Sign-in lockout: this many failures within the window lock the username (or, with the
+    # larger number, the client address) for lockout seconds.
+    signin_max_failures: int = Field(5, alias="YISHITING_SIGNIN_MAX_FAILURES")
+    signin_client_max_failures: int = Field(20, alias="YISHITING_SIGNIN_CLIENT_MAX_FAILURES")
+    signin_window_s: int = Field(900, alias="YISHITING_SIGNIN_WINDOW")
+    signin_lockout_s: int = Field(900, alias="YISHITING_SIGNIN_LOCKOUT")
+    # One-time sign-in links printed by `yishiting users add` / `users reset` last this long.
+    signin_link_ttl_s: int = Field(86400, alias="YISHITING_SIGNIN_LINK_TTL")
 
     @property
     def libpq_url(self) -> str:

@@ -31,9 +31,13 @@ from geo.models.renovation import (
     RenovationMilestone,
     RenovationProject,
 )
+from geo.models.signin import BrowserSession, SigninLink, SigninThrottle
 
 __all__ = [
     "Account",
+    "BrowserSession",
+    "SigninLink",
+    "SigninThrottle",
     "Category",
     "Hall",
     "HallDecision",

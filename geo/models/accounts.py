@@ -1,17 +1,27 @@
 """People who use the service: an account with a role, bound to a place or a department.
 
 Tokens are random and high-entropy, so the table keeps only their SHA-256 hash; the token
-itself is shown once when the account is created.
+itself is shown once when the account is created. People sign in to the browser workspace with
+a username and a password (an argon2 hash, geo/passwords.py); accounts made by the demo or for
+machines have no username and cannot sign in that way.
 """
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice
 
 ROLES = ("resident", "grid", "field", "department", "planner", "admin")
+ROLE_ZH = {
+    "resident": "居民",
+    "grid": "网格员",
+    "field": "社区干部",
+    "department": "职能部门",
+    "planner": "规划人员",
+    "admin": "管理员",
+}
 # The place an account is bound to: (kind, id) where kind is one of these.
 AREA_KINDS = ("subdistrict", "community", "compound")
 
@@ -22,6 +32,8 @@ class Account(Base):
         CheckConstraint(
             "num_nonnulls(subdistrict_id, community_id, compound_id) <= 1", name="one_area"
         ),
+        # Usernames are unique whatever their case: "Wang" and "wang" are one person.
+        Index("uq_account_username", text("lower(username)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +46,9 @@ class Account(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    username: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    last_signin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def area(self) -> tuple[str, int] | None:

@@ -1,0 +1,245 @@
+"""Sign-in for browsers: POST /api/auth/login, /api/auth/logout, /api/auth/password, GET /api/me.
+
+Signing in sets two cookies: `yst_session` (HttpOnly: scripts never see the session id) and
+`yst_csrf` (readable by the page's script, which echoes it in the X-CSRF-Token header; see
+api/auth.py). Both are SameSite=Lax, Path=/, and Secure on https or when
+YISHITING_SECURE_COOKIES is set. The workspace pages (api/signin_pages.py) call the same
+functions, so a plain HTML form and a script sign in the same way.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, OptionalUser
+from api.deps import SessionDep, SettingsDep, client_address
+from geo import clock
+from geo.accounts import describe
+from geo.browser_sessions import close_session, close_sessions_of, open_session
+from geo.errors import Forbidden, Unauthorized
+from geo.models import Account
+from geo.passwords import hash_password, verify_password
+from geo.settings import Settings
+from geo.signin import Limits, sign_in_with_password
+
+router = APIRouter(tags=["sign-in"])
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class NewPassword(BaseModel):
+    new_password: str = Field(max_length=1024)
+    current_password: str | None = Field(None, max_length=1024)
+
+
+class Area(BaseModel):
+    kind: str
+    id: int
+    name: str | None
+
+
+class DepartmentRef(BaseModel):
+    id: int
+    name: str | None
+
+
+class Me(BaseModel):
+    id: int
+    name: str
+    username: str | None
+    role: str
+    role_zh: str
+    area: Area | None
+    department: DepartmentRef | None
+
+
+class SignedIn(BaseModel):
+    account: Me
+    csrf_token: str = Field(description="Also in the yst_csrf cookie; send it as X-CSRF-Token")
+    expires_at: datetime
+
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            mt: {"schema": Credentials.model_json_schema()}
+            for mt in ("application/json", "application/x-www-form-urlencoded")
+        },
+    }
+}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    """The body as `model`, from JSON or a form; a bad one is a 422 naming the field."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data: Any = await request.json()
+        except ValueError:
+            data = None
+    else:
+        data = dict(await request.form())
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [dict(e) | {"loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from exc
+
+
+async def credentials_body(request: Request) -> Credentials:
+    return await read_body(request, Credentials)
+
+
+async def new_password_body(request: Request) -> NewPassword:
+    return await read_body(request, NewPassword)
+
+
+CredentialsBody = Annotated[Credentials, Depends(credentials_body)]
+NewPasswordBody = Annotated[NewPassword, Depends(new_password_body)]
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        max_failures=settings.signin_max_failures,
+        client_max_failures=settings.signin_client_max_failures,
+        window_s=settings.signin_window_s,
+        lockout_s=settings.signin_lockout_s,
+    )
+
+
+def refuse_cross_site(request: Request) -> None:
+    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker)."""
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden(
+            "登录请求来自其他网站 (a sign-in from another site is refused).", where="header.Origin"
+        )
+
+
+def start_session(
+    request: Request,
+    response: Response,
+    session: Session,
+    account: Account,
+    *,
+    settings: Settings,
+) -> SignedIn:
+    """Open a browser session for `account`, commit, and set its two cookies on `response`."""
+    opened = open_session(
+        session,
+        account,
+        now=clock.now(),
+        max_s=settings.session_max_s,
+        client=client_address(request),
+    )
+    me = describe(session, account)
+    session.commit()
+    secure = settings.secure_cookies or request.url.scheme == "https"
+    common: dict[str, Any] = {
+        "max_age": settings.session_max_s,
+        "path": "/",
+        "samesite": "lax",
+        "secure": secure,
+    }
+    response.set_cookie(SESSION_COOKIE, opened.session_id, httponly=True, **common)
+    response.set_cookie(CSRF_COOKIE, opened.csrf_token, httponly=False, **common)
+    return SignedIn(account=Me(**me), csrf_token=opened.csrf_token, expires_at=opened.expires_at)
+
+
+def clear_cookies(response: Response, request: Request, settings: Settings) -> None:
+    secure = settings.secure_cookies or request.url.scheme == "https"
+    for name, httponly in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(name, path="/", samesite="lax", secure=secure, httponly=httponly)
+
+
+def password_sign_in(
+    request: Request,
+    response: Response,
+    session: Session,
+    credentials: Credentials,
+    *,
+    settings: Settings,
+) -> SignedIn:
+    refuse_cross_site(request)
+    account = sign_in_with_password(
+        session,
+        username=credentials.username,
+        password=credentials.password,
+        client=client_address(request),
+        now=clock.now(),
+        limits=limits(settings),
+    )
+    return start_session(request, response, session, account, settings=settings)
+
+
+@router.post(
+    "/api/auth/login",
+    summary="Sign in with username and password (JSON or form); sets the session cookies",
+    openapi_extra=_BODY_DOC,
+    responses={401: {"description": "wrong username or password"}, 429: {"description": "locked"}},
+)
+def login(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: CredentialsBody,
+) -> SignedIn:
+    return password_sign_in(request, response, session, credentials, settings=settings)
+
+
+def end_session(request: Request, response: Response, session: Session, settings: Settings) -> None:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        close_session(session, session_id)
+        session.commit()
+    clear_cookies(response, request, settings)
+
+
+@router.post("/api/auth/logout", status_code=204, summary="Sign out: end the session")
+def logout(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: OptionalUser,
+) -> None:
+    # OptionalUser: a live session must show its CSRF token; an ended one just loses its cookies.
+    end_session(request, response, session, settings)
+
+
+@router.get("/api/me", summary="Who is signed in: role, area and department")
+def me(session: SessionDep, user: CurrentUser) -> Me:
+    return Me(**describe(session, user))
+
+
+def change_password(
+    session: Session, user: Account, body: NewPassword, *, keep_session: str | None
+) -> None:
+    """Set a new password; the current one is needed when there is one. Other sessions end."""
+    if user.password_hash is not None:
+        ok, _ = verify_password(user.password_hash, body.current_password or "")
+        if not ok:
+            raise Unauthorized(
+                "当前密码错误 (the current password is wrong).", where="body.current_password"
+            )
+    user.password_hash = hash_password(body.new_password)
+    close_sessions_of(session, user.id, keep=keep_session)
+    session.commit()
+
+
+@router.post("/api/auth/password", status_code=204, summary="Set my password")
+def set_password(
+    request: Request, session: SessionDep, user: CurrentUser, body: NewPasswordBody
+) -> None:
+    change_password(session, user, body, keep_session=request.cookies.get(SESSION_COOKIE))

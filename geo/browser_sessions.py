@@ -1,0 +1,88 @@
+"""Browser sessions: an opaque random id in a cookie, its SHA-256 hash in PostgreSQL.
+
+Keeping sessions server-side (rather than in a signed cookie) is what lets sign-out, an
+administrator's deactivation or a password reset end them at once. A session ends after
+`idle_s` without a request or `max_s` after sign-in, whichever comes first. Each carries its
+own CSRF token (also stored hashed), which unsafe requests must echo in a header.
+"""
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from geo.accounts import hash_token
+from geo.models import Account, BrowserSession
+
+# Writing last_seen_at on every request would make every read a write; a minute is precise
+# enough for an idle timeout counted in hours.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What the browser gets: the session id (cookie) and the CSRF token (readable cookie)."""
+
+    session_id: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def open_session(
+    session: Session, account: Account, *, now: datetime, max_s: int, client: str | None
+) -> Opened:
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires_at = now + timedelta(seconds=max_s)
+    session.add(
+        BrowserSession(
+            id_hash=hash_token(session_id),
+            csrf_hash=hash_token(csrf),
+            account_id=account.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires_at,
+            client=client,
+        )
+    )
+    session.flush()
+    return Opened(session_id, csrf, expires_at)
+
+
+def resume_session(
+    session: Session, session_id: str, *, now: datetime, idle_s: int
+) -> tuple[Account, BrowserSession] | None:
+    """The active account and its session behind a cookie; None when unknown or ended.
+
+    An ended session is deleted; a live one has its last_seen_at moved on (committed by the
+    caller).
+    """
+    row = session.get(BrowserSession, hash_token(session_id))
+    if row is None:
+        return None
+    account = session.get(Account, row.account_id)
+    idle_until = row.last_seen_at + timedelta(seconds=idle_s)
+    if account is None or not account.active or now >= row.expires_at or now >= idle_until:
+        session.delete(row)
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+    return account, row
+
+
+def csrf_matches(row: BrowserSession, sent: str | None) -> bool:
+    return sent is not None and hmac.compare_digest(hash_token(sent), row.csrf_hash)
+
+
+def close_session(session: Session, session_id: str) -> None:
+    session.execute(delete(BrowserSession).where(BrowserSession.id_hash == hash_token(session_id)))
+
+
+def close_sessions_of(session: Session, account_id: int, *, keep: str | None = None) -> None:
+    """End every browser session of an account (deactivation, password reset), but `keep`."""
+    stmt = delete(BrowserSession).where(BrowserSession.account_id == account_id)
+    if keep:
+        stmt = stmt.where(BrowserSession.id_hash != hash_token(keep))
+    session.execute(stmt)
