@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import CurrentUser
 from api.deps import SessionDep
 from geo import halls
+from geo.models.halls import BODY_KINDS
 
 router = APIRouter(prefix="/api", tags=["halls"])
 
@@ -17,9 +18,22 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     issue_id: int
-    outcome: Literal["topic", "deliberated", "rejected"]
+    outcome: Literal["topic", "deliberated", "dispatched", "rejected"]
     text: str = Field(min_length=1, max_length=4000, description="the decision or the reason")
     version: int | None = Field(None, description="the issue version you last saw (checked)")
+    owner_department_id: int | None = Field(
+        None, description="dispatched: the owner department (default: the routed one)"
+    )
+    due_on: date | None = Field(None, description="dispatched: due date (default: level deadline)")
+
+
+class BodyIn(BaseModel):
+    """An attending body; a member unit (a police station, a school) gives its name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[BODY_KINDS]  # type: ignore[valid-type]
+    name: str | None = Field(None, max_length=80)
 
 
 class SessionIn(BaseModel):
@@ -27,7 +41,8 @@ class SessionIn(BaseModel):
 
     week: str = Field(examples=["2026-W48"], description="ISO week of the session")
     held_on: date | None = Field(None, description="default: the hall's weekday in that week")
-    attendees: int | None = Field(None, ge=0, le=10_000)
+    attendees: int | None = Field(None, ge=0, le=10_000, description="head count")
+    bodies: list[BodyIn] = Field(default_factory=list, max_length=50)
     note: str | None = Field(None, max_length=4000)
     decisions: list[DecisionIn] = Field(default_factory=list, max_length=200)
 
@@ -35,11 +50,12 @@ class SessionIn(BaseModel):
 @router.get("/halls")
 def list_halls(
     db: SessionDep,
-    kind: Annotated[str | None, Query(description="community or compound")] = None,
+    kind: Annotated[str | None, Query(description="subdistrict, community or compound")] = None,
     community_id: Annotated[int | None, Query()] = None,
+    subdistrict_id: Annotated[int | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    """The 44 community halls and the compound-level halls, with their meeting points."""
-    return halls.list_halls(db, kind=kind, community=community_id)
+    """The 7 sub-district halls, 44 community halls and the compound-level halls."""
+    return halls.list_halls(db, kind=kind, community=community_id, subdistrict=subdistrict_id)
 
 
 @router.get("/halls/{hall_id}/agenda")
@@ -79,6 +95,7 @@ def record_session(
         week=week,
         held_on=body.held_on,
         attendees=body.attendees,
+        bodies=[b.model_dump(exclude_none=True) for b in body.bodies],
         note=body.note,
         decisions=decisions,
     )

@@ -2,11 +2,15 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from geo import work
+from geo.access import require
+from geo.issues import photos
+from geo.renovation import onsite
 
 router = APIRouter(prefix="/api", tags=["workspace"])
 
@@ -36,3 +40,48 @@ def staff_issue(
 ) -> dict[str, Any]:
     """The issue with its history and `allowed_actions`: the moves my account may make now."""
     return work.staff_view(session, user, issue_id, lon=lon, lat=lat)
+
+
+@router.get("/departments")
+def departments(session: SessionDep) -> list[dict[str, Any]]:
+    """The district departments (52 join the halls as problem solvers)."""
+    return work.departments(session)
+
+
+@router.get("/work/progress")
+def on_site(
+    session: SessionDep,
+    user: CurrentUser,
+    lon: Lon = None,
+    lat: Lat = None,
+    project: Annotated[str | None, Query(max_length=32, description="project code")] = None,
+) -> dict[str, Any]:
+    """Work items I may report on, nearest first, and reports waiting for my review."""
+    return onsite.on_site(session, user, lon=lon, lat=lat, project=project)
+
+
+@router.post("/media/photos", status_code=201)
+def upload_media(
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MB")],
+) -> dict[str, Any]:
+    """A photo for a progress report: stored by content; its `url` goes in the report."""
+    require(session, user, None, "upload_media")
+    data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
+    sha, content_type, path, _ = photos.store_file(data, settings.media_dir)
+    return {
+        "url": f"/api/media/photos/{path.name}",
+        "content_type": content_type,
+        "size_bytes": path.stat().st_size,
+        "sha256": sha,
+    }
+
+
+@router.get("/media/photos/{name}", response_class=FileResponse)
+def media_photo(name: str, settings: SettingsDep) -> FileResponse:
+    path, content_type = photos.media_file(settings.media_dir, name)
+    # Named by content: the bytes behind this URL never change.
+    headers = {"Cache-Control": "public, max-age=31536000, immutable"}
+    return FileResponse(path, media_type=content_type, headers=headers)

@@ -7,7 +7,8 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
 - AREA: the object is in the account's bound area (sub-district, community or compound). An
   issue is in it when it was routed there or the area's polygon covers its point (a street
   point routed to a neighbouring compound still lies in the community the street crosses); a
-  hall or a work item when its compound, community or the community's sub-district is the area.
+  hall or a work item when its compound, community or the community's sub-district is the area
+  (a sub-district's own hall: only that sub-district).
 - DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
   it, a work item of one of its projects).
 - REPORTER: the account reported the issue.
@@ -83,6 +84,10 @@ TABLE: dict[str, Action] = {
     "add_item": Action("none", {"admin": ANY, "planner": ANY}),
     "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
     "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # a photo stored ahead of the progress report that names it (staff who report anywhere)
+    "upload_media": Action(
+        "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}
+    ),
     # housing staff grade, the culture bureau designates, the sub-district vacates
     "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
 }
@@ -142,6 +147,8 @@ def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope)
         return _of_department(session, account, obj)
     if isinstance(obj, Issue):
         return issue_in_area(session, account, obj)
+    if isinstance(obj, Hall) and obj.kind == "subdistrict":
+        return account.area == ("subdistrict", obj.subdistrict_id)
     if isinstance(obj, Hall | RenovationItem):
         return _place_in_area(session, account, obj.community_id, obj.compound_id)
     return False

@@ -1,9 +1,12 @@
 """Council halls (居民议事厅): the list, a week's agenda, and recording a session's decisions.
 
-Agenda scope ("small matters stay in the compound"): a compound hall takes the open issues of
-its compound whose level is `compound`; a community hall takes the open issues of its
-community except those compound-level ones whose compound has a hall of its own. Open here
-means still awaiting a decision: step `collected` or `topic`, pinned before the week ended.
+Agenda scope ("small matters stay in the compound, big matters in the community or
+sub-district"): a compound hall takes the open issues of its compound whose level is
+`compound`; a sub-district hall takes the open issues of its sub-district whose level is
+`subdistrict` or `district` (escalated or big by category); a community hall takes the open
+issues of its community except those two kinds (compound-level ones whose compound has a hall
+of its own, and the sub-district's). Open here means still awaiting a decision: step
+`collected` or `topic`, pinned before the week ended.
 
 Agenda score (higher first; ties: older first, then lower id), all three parts in points:
 
@@ -15,8 +18,9 @@ age_days is measured at the end of the ISO week (Sunday 24:00, China Standard Ti
 agenda of a past week reads as it stood then (supporters as they are now).
 
 Recording a session moves each decided issue through geo/steps.transition (collected -> topic
--> deliberated, or -> rejected), so the access rules, version checks and events are the same
-as for a single transition; the whole session is one transaction.
+-> deliberated -> dispatched, or -> rejected), so the access rules, version checks and events
+are the same as for a single transition; the whole session is one transaction. A decision to
+dispatch names the owner department and due date, as a dispatch transition does.
 """
 
 import re
@@ -28,11 +32,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo import clock
-from geo.access import require
+from geo.access import can, require
 from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.issues.pinning import get_issue
 from geo.issues.steps import Move, transition
 from geo.models import Account, Hall, HallDecision, HallSession, Issue
+from geo.models.halls import BODY_KINDS, HALL_KINDS
 
 AGENDA_STEPS = ("collected", "topic")
 AGENDA_LIMIT = 30
@@ -42,7 +47,8 @@ _HALLS = text(
     """
     SELECT json_build_object(
       'id', h.id, 'kind', h.kind, 'name', h.name, 'weekday', h.weekday,
-      'community', json_build_object('id', c.id, 'name', c.name),
+      'community', CASE WHEN c.id IS NOT NULL
+                        THEN json_build_object('id', c.id, 'name', c.name) END,
       'subdistrict', json_build_object('id', s.id, 'name', s.name),
       'compound', (SELECT json_build_object('id', p.id, 'name', p.name)
                      FROM compound p WHERE p.id = h.compound_id),
@@ -50,12 +56,15 @@ _HALLS = text(
       'sessions', (SELECT count(*) FROM hall_session hs WHERE hs.hall_id = h.id),
       'deliberated_matters', (SELECT count(DISTINCT d.issue_id)
                                 FROM hall_decision d JOIN hall_session hs ON hs.id = d.session_id
-                               WHERE hs.hall_id = h.id AND d.outcome = 'deliberated'))
-    FROM hall h JOIN community c ON c.id = h.community_id
-         JOIN subdistrict s ON s.id = c.subdistrict_id
+                               WHERE hs.hall_id = h.id
+                                 AND d.outcome IN ('deliberated', 'dispatched')))
+    FROM hall h LEFT JOIN community c ON c.id = h.community_id
+         JOIN subdistrict s ON s.id = COALESCE(h.subdistrict_id, c.subdistrict_id)
     WHERE (CAST(:kind AS text) IS NULL OR h.kind = :kind)
       AND (CAST(:community AS integer) IS NULL OR h.community_id = :community)
-    ORDER BY h.kind DESC, h.community_id, h.compound_id NULLS FIRST, h.id
+      AND (CAST(:subdistrict AS integer) IS NULL OR s.id = :subdistrict)
+    ORDER BY h.kind = 'subdistrict' DESC, h.kind DESC, s.id, h.community_id,
+             h.compound_id NULLS FIRST, h.id
     """
 )
 
@@ -68,7 +77,11 @@ _AGENDA = text(
        WHERE i.step = ANY(:steps) AND i.created_at < :week_end
          AND CASE WHEN h.kind = 'compound'
                   THEN i.compound_id = h.compound_id AND i.level = 'compound'
+                  WHEN h.kind = 'subdistrict'
+                  THEN i.subdistrict_id = h.subdistrict_id
+                       AND i.level IN ('subdistrict', 'district')
                   ELSE i.community_id = h.community_id
+                       AND i.level NOT IN ('subdistrict', 'district')
                        AND NOT (i.level = 'compound' AND EXISTS (
                              SELECT 1 FROM hall ch WHERE ch.compound_id = i.compound_id))
              END
@@ -96,9 +109,10 @@ _SESSIONS = text(
     """
     SELECT json_build_object(
       'id', hs.id, 'week', hs.week, 'held_on', hs.held_on, 'attendees', hs.attendees,
-      'note', hs.note,
+      'bodies', hs.bodies, 'note', hs.note,
       'decisions', COALESCE((SELECT json_agg(json_build_object(
           'issue_id', d.issue_id, 'outcome', d.outcome, 'text', d.text,
+          'owner_department_id', d.owner_department_id, 'due_on', d.due_on,
           'step', i.step) ORDER BY d.id)
         FROM hall_decision d JOIN issue i ON i.id = d.issue_id
         WHERE d.session_id = hs.id), '[]'::json))
@@ -160,12 +174,16 @@ def this_week() -> Week:
 
 
 def list_halls(
-    db: Session, *, kind: str | None = None, community: int | None = None
+    db: Session,
+    *,
+    kind: str | None = None,
+    community: int | None = None,
+    subdistrict: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every hall with its place, meeting point, session count and deliberated matters."""
-    if kind is not None and kind not in ("community", "compound"):
-        raise InvalidParameter("kind must be community or compound.", where="query.kind")
-    params = {"kind": kind, "community": community}
+    if kind is not None and kind not in HALL_KINDS:
+        raise InvalidParameter(f"kind must be one of {', '.join(HALL_KINDS)}.", where="query.kind")
+    params = {"kind": kind, "community": community, "subdistrict": subdistrict}
     return list(db.execute(_HALLS, params).scalars())
 
 
@@ -206,23 +224,57 @@ class Decision:
     """What the session decided about one issue."""
 
     issue_id: int
-    outcome: str  # topic | deliberated | rejected
+    outcome: str  # topic | deliberated | dispatched | rejected
     text: str
     version: int | None = None  # the version the recorder last saw, checked if given
+    owner_department_id: int | None = None  # dispatched: to whom (default: the routed one)
+    due_on: date | None = None  # dispatched: by when (default: the level's deadline)
+
+
+def halls_to_record(db: Session, account: Account) -> list[dict[str, Any]]:
+    """The halls around the account's area whose sessions it may record (geo/access decides;
+    an admin, who may record anywhere, is offered none)."""
+    area = account.area
+    if area is None:
+        return []
+    kind, ident = area
+    params: dict[str, int | None] = {"kind": None, "community": None, "subdistrict": None}
+    if kind == "subdistrict":
+        params["subdistrict"] = ident
+    else:
+        community = ident
+        if kind == "compound":
+            community = db.execute(
+                text("SELECT community_id FROM compound WHERE id = :id"), {"id": ident}
+            ).scalar_one()
+        params["community"] = community
+    rows = db.execute(_HALLS, params).scalars()
+    return [
+        {"id": h["id"], "kind": h["kind"], "name": h["name"]}
+        for h in rows
+        if can(db, account, get_hall(db, h["id"]), "record_session")
+    ]
 
 
 def _in_hall_area(hall: Hall, issue: Issue) -> bool:
     if hall.kind == "compound":
         return issue.compound_id == hall.compound_id
+    if hall.kind == "subdistrict":
+        return issue.subdistrict_id == hall.subdistrict_id
     return issue.community_id == hall.community_id
 
 
 def _moves(outcome: str, step: str) -> list[str]:
     """The steps an issue goes through for an outcome, from where it stands."""
-    path = {"topic": ["topic"], "deliberated": ["topic", "deliberated"], "rejected": ["rejected"]}
+    path = {
+        "topic": ["topic"],
+        "deliberated": ["topic", "deliberated"],
+        "dispatched": ["topic", "deliberated", "dispatched"],
+        "rejected": ["rejected"],
+    }
     if outcome not in path:
         raise Unprocessable(
-            f"outcome must be topic, deliberated or rejected, not {outcome!r}.",
+            f"outcome must be topic, deliberated, dispatched or rejected, not {outcome!r}.",
             where="body.decisions.outcome",
         )
     steps = path[outcome]
@@ -247,20 +299,15 @@ def _apply_decision(db: Session, hall: Hall, week: Week, actor: Account, d: Deci
     # A stale version given by the recorder gets geo/steps' own 412.
     transition_version = d.version if d.version is not None else issue.version
     for step in _moves(d.outcome, issue.step):
-        note = (
-            d.text
-            if step in ("deliberated", "rejected")
-            else (
-                f"列入{hall.name} {week.label} 议题 / set as a topic of {hall.name}, {week.label}"
-            )
-        )
-        body = transition(
-            db,
-            issue.id,
-            actor=actor,
-            move=Move(to=step, note=note),
-            expected_version=transition_version,
-        )
+        note = {
+            "topic": f"列入{hall.name} {week.label} 议题 / set as a topic of {hall.name}, "
+            f"{week.label}",
+            "dispatched": f"{hall.name} {week.label} 议定分流 / dispatched by the hall",
+        }.get(step, d.text)
+        move = Move(to=step, note=note)
+        if step == "dispatched":
+            move.owner_department_id, move.due_on = d.owner_department_id, d.due_on
+        body = transition(db, issue.id, actor=actor, move=move, expected_version=transition_version)
         transition_version = body["version"]
 
 
@@ -274,6 +321,7 @@ def record_session(
     attendees: int | None,
     note: str | None,
     decisions: list[Decision],
+    bodies: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Record one weekly session and carry each decided issue on; nothing is committed here."""
     hall = get_hall(db, hall_id)
@@ -299,6 +347,7 @@ def record_session(
         week=week.label,
         held_on=held,
         attendees=attendees,
+        bodies=_check_bodies(bodies or []),
         note=note,
         recorded_by_id=actor.id,
     )
@@ -306,18 +355,50 @@ def record_session(
     db.flush()
     for d in decisions:
         _apply_decision(db, hall, week, actor, d)
-        db.add(HallDecision(session_id=row.id, issue_id=d.issue_id, outcome=d.outcome, text=d.text))
+        dispatched = db.get(Issue, d.issue_id) if d.outcome == "dispatched" else None
+        db.add(
+            HallDecision(
+                session_id=row.id,
+                issue_id=d.issue_id,
+                outcome=d.outcome,
+                text=d.text,
+                owner_department_id=dispatched.owner_department_id if dispatched else None,
+                due_on=dispatched.due_on if dispatched else None,
+            )
+        )
     db.flush()
     return db.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one()
 
 
+def _check_bodies(bodies: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Known kinds only; a member unit has a name, the others at most one each."""
+    seen: set[str] = set()
+    out = []
+    for n, body in enumerate(bodies):
+        kind, name = body.get("kind", ""), (body.get("name") or "").strip()
+        where = f"body.bodies[{n}]"
+        if kind not in BODY_KINDS:
+            raise Unprocessable(
+                f"Unknown attending body {kind!r}; known: {', '.join(BODY_KINDS)}.", where=where
+            )
+        if kind == "member_unit" and not name:
+            raise Unprocessable("A member unit needs its name (e.g. 新华街派出所).", where=where)
+        key = f"{kind}:{name}"
+        if key in seen:
+            raise Unprocessable(f"{kind} {name} is listed twice.", where=where)
+        seen.add(key)
+        out.append({"kind": kind, "name": name} if name else {"kind": kind})
+    return out
+
+
 # A deliberated matter (协商议事的事项) is an issue that some hall session decided
-# `deliberated`; it counts once however many sessions touched it.
+# `deliberated` (or deliberated and dispatched at once); it counts once however many sessions
+# touched it.
 DELIBERATED_MATTERS = text(
     """
     SELECT count(DISTINCT d.issue_id), count(DISTINCT s.hall_id)
       FROM hall_decision d JOIN hall_session s ON s.id = d.session_id
-     WHERE d.outcome = 'deliberated'
+     WHERE d.outcome IN ('deliberated', 'dispatched')
     """
 )
 

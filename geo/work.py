@@ -1,16 +1,17 @@
 """The staff workspace's questions: what waits for me, and what may I do to this issue now.
 
-What waits for whom (a workflow rule, one home here):
-- grid / field staff: issues in their area still to be set as a topic, deliberated or
-  dispatched by the hall, and resolved issues awaiting review;
-- department staff: issues dispatched to their department;
-- an admin: every issue at one of those steps;
-- a resident: their own resolved issues awaiting their review;
-- a planner: nothing (read only).
+What waits for whom (a workflow rule, one home here): a step waits for whoever must carry it
+on, as geo/access's TABLE scopes the forward move out of it:
+- collected, topic, deliberated: the hall's own staff (scope AREA), to set the topic,
+  deliberate and dispatch;
+- dispatched: the owner department (scope DEPARTMENT), to resolve on site;
+- resolved: the area's staff or the reporter (AREA, REPORTER), to review;
+- an account whose scope is ANY (an admin) has every step waiting.
+No role is named here: a role's scope comes from the table.
 
 Who may do what stays in geo/access.py: a candidate is listed only when `can()` allows at
 least one move on it, and the moves shown are exactly the ones `can()` allows, so the page
-never repeats an access rule.
+never repeats an access rule. The SQL scope below is only a prefilter.
 
 Due date: the dispatch's `due_on` once dispatched, else the day the issue escalates from its
 level (level_since + the level's deadline), both as calendar days in the district.
@@ -23,20 +24,21 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import clock
-from geo.access import can
+from geo.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, allowed
 from geo.errors import InvalidParameter
+from geo.halls import halls_to_record
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import LEVEL_DEADLINE_DAYS, RESOLVE_WITHIN_M, TRANSITIONS
 from geo.models import Account, Issue
 from geo.models.issues import STEPS
 
-WAITING_STEPS: dict[str, tuple[str, ...]] = {
-    "grid": ("collected", "topic", "deliberated", "resolved"),
-    "field": ("collected", "topic", "deliberated", "resolved"),
-    "department": ("dispatched",),
-    "admin": ("collected", "topic", "deliberated", "dispatched", "resolved"),
-    "resident": ("resolved",),
-    "planner": (),
+# The step an issue waits at, the move that carries it on, and the scopes it waits for.
+WAITS_FOR: dict[str, tuple[str, frozenset[str]]] = {
+    "collected": ("topic", frozenset({ANY, AREA})),
+    "topic": ("deliberated", frozenset({ANY, AREA})),
+    "deliberated": ("dispatched", frozenset({ANY, AREA})),
+    "dispatched": ("resolved", frozenset({ANY, DEPARTMENT})),
+    "resolved": ("reviewed", frozenset({ANY, AREA, REPORTER})),
 }
 WORK_LIMIT = 300
 _AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
@@ -50,7 +52,7 @@ c AS (
          COALESCE(i.due_on, ((i.level_since AT TIME ZONE '{tz}')::date
                   + (CAST(:deadlines AS jsonb) ->> i.level::text)::int)) AS due
     FROM issue i
-   WHERE i.step = ANY(:steps) AND {scope}
+   WHERE {scope}
 )
 SELECT c.id, json_build_object(
   'id', c.id, 'step', c.step, 'level', c.level, 'category', c.category_code,
@@ -74,13 +76,23 @@ LIMIT :limit
 """
 
 
-def _scope(account: Account) -> tuple[str, dict[str, Any]]:
-    """The SQL prefilter of an account's candidates and its parameters."""
-    if account.role == "admin":
+def waiting(account: Account) -> dict[str, str]:
+    """step -> the account's scope on the move out of it, for the steps that wait for it."""
+    out: dict[str, str] = {}
+    for step, (move, scopes) in WAITS_FOR.items():
+        scope = TABLE[move].roles.get(account.role)
+        if scope in scopes:
+            out[step] = scope
+    return out
+
+
+def _scope_sql(account: Account, scope: str) -> tuple[str, dict[str, Any]]:
+    """A prefilter for the issues in the account's scope, and its parameters."""
+    if scope == ANY:
         return "true", {}
-    if account.role == "department":
+    if scope == DEPARTMENT:
         return ":dept IN (i.department_id, i.owner_department_id)", {"dept": account.department_id}
-    if account.role == "resident":
+    if scope == REPORTER:
         return "i.reporter_account_id = :me", {"me": account.id}
     area = account.area
     if area is None:
@@ -94,12 +106,22 @@ def _scope(account: Account) -> tuple[str, dict[str, Any]]:
     )
 
 
+def _scope(account: Account, steps: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """(step = s AND <scope of s>) OR ... over the steps waiting for the account."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for n, (step, scope) in enumerate(steps.items()):
+        sql, p = _scope_sql(account, scope)
+        parts.append(f"(i.step = :step{n} AND {sql})")
+        params |= p | {f"step{n}": step}
+    return " OR ".join(parts) or "false", params
+
+
 def allowed_actions(session: Session, account: Account | None, issue: Issue) -> list[str]:
     """The moves (next steps, then `photo`) that geo/access allows this account now."""
-    moves = [to for to in TRANSITIONS[issue.step] if can(session, account, issue, to)]
-    if can(session, account, issue, "photo"):
-        moves.append("photo")
-    return moves
+    permitted = set(allowed(session, account, issue))
+    moves = [to for to in TRANSITIONS[issue.step] if to in permitted]
+    return moves + ["photo"] * ("photo" in permitted)
 
 
 def my_work(
@@ -115,10 +137,10 @@ def my_work(
     """What waits for the account, overdue first then by due date, with distance in metres."""
     if (lon is None) != (lat is None):
         raise InvalidParameter("Give both lon and lat, or neither.", where="query.lat")
-    waiting = WAITING_STEPS.get(account.role, ())
+    steps = waiting(account)
     if step is not None and step not in STEPS:
         raise InvalidParameter(f"Unknown step {step!r}.", where="query.step")
-    scope, params = _scope(account)
+    scope, params = _scope(account, steps)
     rows = session.execute(
         text(_CANDIDATES.format(tz=clock.ZONE, scope=scope)),
         {
@@ -126,7 +148,6 @@ def my_work(
             "today": clock.today(),
             "lon": lon,
             "lat": lat,
-            "steps": list(waiting),
             "deadlines": json.dumps(LEVEL_DEADLINE_DAYS),
             "limit": WORK_LIMIT,
         },
@@ -144,7 +165,13 @@ def my_work(
         and (category is None or i["category"] == category)
         and (compound is None or (i["compound"] or {}).get("id") == compound)
     ]
-    return {"steps": list(waiting), "filters": options, "items": shown, "total": len(items)}
+    return {
+        "steps": list(steps),
+        "filters": options,
+        "items": shown,
+        "total": len(items),
+        "halls": halls_to_record(session, account),
+    }
 
 
 def _options(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -162,6 +189,17 @@ def _options(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             entry = out[field].setdefault(value, {"value": value, "name": name, "count": 0})
             entry["count"] += 1
     return {k: sorted(v.values(), key=lambda e: -e["count"]) for k, v in out.items()}
+
+
+_CATEGORY_NAME = text("SELECT name FROM category WHERE code = :code")
+_DEPARTMENTS = text(
+    "SELECT json_build_object('id', id, 'code', code, 'name', name) FROM department ORDER BY id"
+)
+
+
+def departments(session: Session) -> list[dict[str, Any]]:
+    """The district departments an issue may be dispatched to."""
+    return list(session.execute(_DEPARTMENTS).scalars())
 
 
 _DISTANCE = text(
@@ -196,6 +234,7 @@ def staff_view(
         distance = session.execute(_DISTANCE, {"lon": lon, "lat": lat, "id": issue_id}).scalar()
     return {
         **body,
+        "category_name": session.execute(_CATEGORY_NAME, {"code": issue.category_code}).scalar(),
         "events": list_events(session, issue_id),
         "allowed_actions": allowed_actions(session, account, issue),
         "distance_m": float(distance) if distance is not None else None,

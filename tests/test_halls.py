@@ -4,6 +4,7 @@ a session's decisions through the step machine (real PostGIS; writes on private 
 import math
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -309,7 +310,7 @@ def test_recording_is_refused_and_leaves_nothing(
         ([ok, {"issue_id": reviewed, "outcome": "deliberated", "text": "x"}], 409),
         ([ok, {"issue_id": 99999999, "outcome": "deliberated", "text": "x"}], 404),
         ([ok, ok], 422),
-        ([{**ok, "outcome": "dispatched"}], 422),
+        ([{**ok, "outcome": "resolved"}], 422),
         ([{**ok, "version": 99}], 412),
     ]
     for decisions, status in cases:
@@ -323,3 +324,139 @@ def test_recording_is_refused_and_leaves_nothing(
     ) == 0  # fmt: skip
     assert fresh_client.get(f"/api/issues/{a}").json()["step"] == "collected"
     assert fresh_client.get(f"/api/issues/{a}/events").json()[-1]["kind"] == "created"
+
+
+# --- sub-district halls, attending bodies, decisions that dispatch -------------------------
+
+
+def test_every_subdistrict_has_a_hall_taking_its_big_matters(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    halls = fresh_client.get("/api/halls", params={"kind": "subdistrict"}).json()
+    assert len(halls) == 7
+    assert len({h["subdistrict"]["id"] for h in halls}) == 7
+    assert all(h["community"] is None for h in halls)
+    hall = _hall(fresh_settings)
+    _, admin = make_account(fresh_settings, "admin")
+    big = _pin(fresh_client, hall, "heritage", 2, admin)  # sub-district level by category
+    small = _pin(fresh_client, hall, "traffic_parking", 2, admin)  # community level
+    sub = scalar(
+        fresh_settings, "SELECT subdistrict_id FROM community WHERE id = :c", c=hall["community_id"]
+    )
+    sub_hall = next(h for h in halls if h["subdistrict"]["id"] == sub)
+    agenda = {
+        i["id"]
+        for i in fresh_client.get(
+            f"/api/halls/{sub_hall['id']}/agenda", params={"week": WEEK, "limit": 200}
+        ).json()["items"]
+    }
+    community_agenda = {
+        i["id"]
+        for i in fresh_client.get(
+            f"/api/halls/{hall['id']}/agenda", params={"week": WEEK, "limit": 200}
+        ).json()["items"]
+    }
+    assert big in agenda and small not in agenda
+    assert small in community_agenda and big not in community_agenda
+
+
+def test_a_session_with_its_bodies_dispatches_a_decided_issue(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    hall = _hall(fresh_settings)
+    _, grid = make_account(fresh_settings, "grid", ("community", hall["community_id"]))
+    a = _pin(fresh_client, hall, "traffic_parking", 2, grid)
+    dept = scalar(fresh_settings, "SELECT max(id) FROM department")
+    bodies = [
+        {"kind": "residents_committee"},
+        {"kind": "property_company"},
+        {"kind": "member_unit", "name": "新华街派出所"},
+        {"kind": "member_unit", "name": "新华小学"},
+    ]
+    body = {
+        "week": WEEK,
+        "attendees": 23,
+        "bodies": bodies,
+        "decisions": [
+            {
+                "issue_id": a,
+                "outcome": "dispatched",
+                "text": "改为由南向北单行",
+                "owner_department_id": dept,
+                "due_on": "2026-12-31",
+            }
+        ],
+    }
+    r = fresh_client.post(f"/api/halls/{hall['id']}/sessions", json=body, headers=grid)
+    assert r.status_code == 201, r.text
+    session = r.json()
+    assert session["bodies"] == bodies and session["attendees"] == 23
+    assert session["decisions"][0] | {"step": "dispatched"} == session["decisions"][0]
+    assert session["decisions"][0]["owner_department_id"] == dept
+    issue = fresh_client.get(f"/api/issues/{a}").json()
+    assert issue["step"] == "dispatched" and issue["decision"] == "改为由南向北单行"
+    assert issue["owner_department"]["id"] == dept and issue["due_on"] == "2026-12-31"
+    events = fresh_client.get(f"/api/issues/{a}/events").json()
+    moves = [(e["from"], e["to"]) for e in events if e["kind"] == "transition"]
+    assert moves == [
+        ("collected", "topic"),
+        ("topic", "deliberated"),
+        ("deliberated", "dispatched"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bodies", "where"),
+    [
+        ([{"kind": "member_unit"}], "body.bodies[0]"),
+        ([{"kind": "choir"}], "bodies"),
+        ([{"kind": "party_branch"}, {"kind": "party_branch"}], "body.bodies[1]"),
+    ],
+)
+def test_bad_attending_bodies_are_refused_and_nothing_is_stored(
+    fresh_client: TestClient, fresh_settings: Settings, bodies: list, where: str
+) -> None:
+    hall = _hall(fresh_settings)
+    _, grid = make_account(fresh_settings, "grid", ("community", hall["community_id"]))
+    r = fresh_client.post(
+        f"/api/halls/{hall['id']}/sessions", json={"week": WEEK, "bodies": bodies}, headers=grid
+    )
+    assert r.status_code in (400, 422), r.text
+    assert where in r.json()["where"]
+    stored = scalar(
+        fresh_settings,
+        "SELECT count(*) FROM hall_session WHERE hall_id = :h AND week = :w",
+        h=hall["id"],
+        w=WEEK,
+    )
+    assert stored == 0
+
+
+def test_subdistrict_staff_record_their_subdistrict_hall_only(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    halls = fresh_client.get("/api/halls", params={"kind": "subdistrict"}).json()
+    mine, other = halls[0], halls[1]
+    sub = mine["subdistrict"]["id"]
+    _, staff = make_account(fresh_settings, "field", ("subdistrict", sub))
+    community = scalar(
+        fresh_settings, "SELECT min(id) FROM community WHERE subdistrict_id = :s", s=sub
+    )
+    _, cadre = make_account(fresh_settings, "grid", ("community", community))
+    body = {"week": WEEK, "attendees": 12, "bodies": [{"kind": "party_branch"}]}
+    assert (
+        fresh_client.post(
+            f"/api/halls/{other['id']}/sessions", json=body, headers=staff
+        ).status_code
+        == 403
+    )
+    assert (
+        fresh_client.post(f"/api/halls/{mine['id']}/sessions", json=body, headers=cadre).status_code
+        == 403
+    )
+    r = fresh_client.post(f"/api/halls/{mine['id']}/sessions", json=body, headers=staff)
+    assert r.status_code == 201, r.text
+    offered = fresh_client.get("/api/work", headers=staff).json()["halls"]
+    assert mine["id"] in [h["id"] for h in offered] and other["id"] not in [
+        h["id"] for h in offered
+    ]

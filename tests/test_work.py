@@ -1,6 +1,7 @@
 """The workspace API: what waits for whom (GET /api/work), an issue's allowed actions from
 geo/access, and retried transitions and photos with an Idempotency-Key (real PostGIS)."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -184,3 +185,81 @@ def test_photo_key_replay_after_a_second_photo_still_answers_the_first(
     b = fresh_client.post(f"/api/issues/{issue['id']}/photos", files=files, headers=key)
     assert a.json()["id"] == b.json()["id"]
     assert len(fresh_client.get(f"/api/issues/{issue['id']}").json()["photos"]) == 2
+
+
+# --- renovation on site ------------------------------------------------------------------
+
+
+def _item(settings: Settings) -> dict[str, Any]:
+    """A fort courtyard item under construction, with a point on it."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    """
+                    SELECT i.id, i.community_id, ST_X(p) AS lon, ST_Y(p) AS lat
+                      FROM renovation_item i JOIN renovation_project pr ON pr.id = i.project_id,
+                           LATERAL ST_PointOnSurface(i.geom) p
+                     WHERE i.community_id IS NOT NULL AND pr.code = 'fort_environment'
+                       AND (SELECT e.phase FROM progress_event e
+                             WHERE e.item_id = i.id AND e.phase IS NOT NULL
+                             ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1)
+                           = 'construction'
+                     ORDER BY i.id LIMIT 1
+                    """
+                )
+            ).one()
+            return dict(row._mapping)
+    finally:
+        engine.dispose()
+
+
+def test_on_site_lists_my_items_nearest_first_and_reports_go_to_review(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    item = _item(fresh_settings)
+    _, grid = make_account(fresh_settings, "grid", ("community", item["community_id"]))
+    _, planner = make_account(fresh_settings, "planner")
+    here = {"lon": item["lon"], "lat": item["lat"]}
+    body = fresh_client.get("/api/work/progress", params=here, headers=grid).json()
+    at_zero = [i["id"] for i in body["items"] if i["distance_m"] == 0]
+    assert item["id"] in at_zero  # (other works on the same courtyard are at 0 m too)
+    distances = [i["distance_m"] for i in body["items"]]
+    assert distances == sorted(distances)
+    assert body["reviews"] == []  # a grid worker reports, never reviews
+    files = {"file": ("p.png", png_bytes(), "image/png")}
+    up = fresh_client.post("/api/media/photos", files=files, headers=grid)
+    assert up.status_code == 201, up.text
+    assert fresh_client.get(up.json()["url"]).content == png_bytes()
+    report = {
+        **here,
+        "accuracy_m": 8,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "phase": "post_construction",
+        "photos": [{"kind": "during", "url": up.json()["url"]}],
+    }
+    r = fresh_client.post(f"/api/renovation-items/{item['id']}/progress", json=report, headers=grid)
+    assert r.status_code == 201, r.text
+    listed = fresh_client.get("/api/work/progress", params=here, headers=grid).json()["items"]
+    mine = next(i for i in listed if i["id"] == item["id"])
+    assert mine["phase"] == "post_construction"
+    pending = fresh_client.get("/api/work/progress", headers=planner).json()["reviews"]
+    assert [p["id"] for p in pending][:1] == [r.json()["id"]]
+    assert pending[0]["photos"] == [{"kind": "during", "url": up.json()["url"]}]
+
+
+def test_media_upload_refuses_what_is_not_an_image(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    _, grid = make_account(fresh_settings, "grid", ("community", 1))
+    files = {"file": ("p.png", b"not an image at all", "image/png")}
+    r = fresh_client.post("/api/media/photos", files=files, headers=grid)
+    assert r.status_code == 415
+    assert fresh_client.get("/api/media/photos/" + "0" * 64 + ".png").status_code == 404
+    assert fresh_client.get("/api/media/photos/../../etc.png").status_code == 404
+    _, resident = make_account(fresh_settings, "resident")
+    files = {"file": ("p.png", png_bytes(), "image/png")}
+    assert fresh_client.post("/api/media/photos", files=files, headers=resident).status_code == 403

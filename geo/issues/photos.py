@@ -96,6 +96,31 @@ def check_photo(data: bytes) -> str:
     return content_type
 
 
+def store_file(data: bytes, media_dir: str) -> tuple[str, str, Path, bool]:
+    """Check and store an image (JPEG without its metadata) under its SHA-256.
+
+    Returns (sha256, content type, path, created): storing the same bytes twice is one file.
+    """
+    content_type = check_photo(data)
+    if content_type == "image/jpeg":
+        data = strip_jpeg_metadata(data)
+    sha = hashlib.sha256(data).hexdigest()
+    path = photo_path(media_dir, sha, content_type)
+    return sha, content_type, path, _write_once(path, data)
+
+
+def media_file(media_dir: str, name: str) -> tuple[Path, str]:
+    """A stored file by its name `<sha256>.<ext>` (as store_file's URL gives it), or 404."""
+    sha, _, ext = name.partition(".")
+    types = {v: k for k, v in EXTENSIONS.items()}
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha) or ext not in types:
+        raise NotFound(f"No stored photo {name!r}.", where="path.name")
+    path = photo_path(media_dir, sha, types[ext])
+    if not path.exists():
+        raise NotFound(f"No stored photo {name!r}.", where="path.name")
+    return path, types[ext]
+
+
 def attach_photo(
     session: Session,
     issue_id: int,
@@ -123,18 +148,14 @@ def attach_photo(
                     where="header.Idempotency-Key",
                 )
             return stored, False
-    content_type = check_photo(data)
-    if content_type == "image/jpeg":
-        data = strip_jpeg_metadata(data)
-    sha = hashlib.sha256(data).hexdigest()
-    path = photo_path(media_dir, sha, content_type)
-    created = _write_once(path, data)
+    sha, content_type, path, created = store_file(data, media_dir)
+    size = path.stat().st_size
     try:
         photo = IssuePhoto(
             issue_id=issue.id,
             sha256=sha,
             content_type=content_type,
-            size_bytes=len(data),
+            size_bytes=size,
             step_at_upload=issue.step,
             account_id=account.id if account else None,
             idempotency_key=idempotency_key,
