@@ -1,13 +1,23 @@
 """Every error leaves the service as RFC 9457 problem+json; this module is the only place
-that turns exceptions into responses."""
+that turns exceptions into responses.
+
+geo/ names the field at fault as the client spells it (`lon`, `decisions.outcome`,
+`If-Match`); which part of the request carried it is the route's business, so `where` gets
+its prefix here (`body.lon`, `header.If-Match`), the same as FastAPI's own validation errors.
+"""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.security.http import HTTPBase
 from psycopg_pool import PoolTimeout
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,8 +49,53 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _body_names(dependant: Dependant) -> list[str]:
+    """The top-level names of the JSON or form body: one model's fields, or each part."""
+    params = dependant.body_params
+    if len(params) == 1:
+        model = params[0].field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return [f.alias or name for name, f in model.model_fields.items()]
+    return [p.alias for p in params]
+
+
+def _parts(dependant: Dependant) -> dict[str, str]:
+    """Each name the client sends, with the part of the request it travels in."""
+    found: dict[str, str] = {}
+    if isinstance(dependant.call, HTTPBase):  # bearer (and basic): the Authorization header
+        found["Authorization"] = "header"
+    for part, params in (
+        ("path", dependant.path_params),
+        ("query", dependant.query_params),
+        ("header", dependant.header_params),
+        ("cookie", dependant.cookie_params),
+    ):
+        found.update((p.alias, part) for p in params)
+    for sub in dependant.dependencies:
+        found.update(_parts(sub))
+    return found
+
+
+def _route_parts(route: APIRoute) -> dict[str, str]:
+    return _parts(route.dependant) | dict.fromkeys(_body_names(route.dependant), "body")
+
+
+def qualify(request: Request, where: str | None) -> str | None:
+    """`lon` -> `body.lon`: the field a domain error names, with the part of the request that
+    carried it (a declared parameter, else the query string); unknown names stay as they are."""
+    if where is None:
+        return None
+    route = request.scope.get("route")
+    first = re.split(r"[.\[]", where, maxsplit=1)[0]  # decisions.outcome, bodies[0]
+    part = _route_parts(route).get(first) if isinstance(route, APIRoute) else None
+    if part is None and first in request.query_params:
+        part = "query"
+    return f"{part}.{where}" if part else where
+
+
 async def on_domain_error(request: Request, exc: YishitingError) -> JSONResponse:
-    return problem(request, exc.status, exc.title, exc.detail, where=exc.where, **exc.extra)
+    where = qualify(request, exc.where)
+    return problem(request, exc.status, exc.title, exc.detail, where=where, **exc.extra)
 
 
 async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

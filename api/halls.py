@@ -86,7 +86,7 @@ def record_session(
     hall_id: int, body: SessionIn, db: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
     """Staff: record the week's session; each decision carries its issue on, with events."""
-    week = halls.parse_week(body.week, where="body.week")
+    week = halls.parse_week(body.week)
     decisions = [halls.Decision(**d.model_dump()) for d in body.decisions]
     result = halls.record_session(
         db,

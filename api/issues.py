@@ -47,7 +47,7 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int | N
         if body_version is None:
             raise PreconditionRequired(
                 "Send If-Match with the ETag from GET /api/issues/{id}, or a `version` field.",
-                where="header.If-Match",
+                where="If-Match",
             )
         return body_version
     value = if_match.strip()
@@ -56,7 +56,7 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int | N
     value = value.removeprefix("W/").strip('"')
     if not value.isdigit():
         raise InvalidParameter(
-            f"If-Match {if_match!r} is not an ETag of this API.", where="header.If-Match"
+            f"If-Match {if_match!r} is not an ETag of this API.", where="If-Match"
         )
     return int(value)
 

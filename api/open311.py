@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 
 from api.auth import OptionalUser
 from api.deps import IdempotencyKey, SessionDep
+from api.errors import qualify
 from api.ratelimit import limit_anonymous
 from geo.errors import InvalidParameter, NotFound, YishitingError
 from geo.issues import open311
@@ -87,7 +88,8 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except YishitingError as exc:
-                where = f" ({exc.where})" if exc.where else ""
+                where = qualify(request, exc.where)
+                where = f" ({where})" if where else ""
                 return error_response(request, exc.status, exc.detail + where)
             except RequestValidationError as exc:
                 first = exc.errors()[0]

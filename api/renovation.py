@@ -99,7 +99,7 @@ def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
     """One work item today: phase, percent done, late, milestones and its event log."""
     item = progress.item_detail(conn, item_id)
     if item is None:
-        raise NotFound(f"no renovation item {item_id}", where="id")
+        raise NotFound(f"no renovation item {item_id}", where="item_id")
     return json_response(item)
 
 

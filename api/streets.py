@@ -42,8 +42,8 @@ def get_route(
     crs: CrsQuery = "wgs84",
 ) -> dict[str, Any]:
     network.check_profile(profile)
-    start = network.snap(conn, *query_point(from_, crs, where="query.from"), where="query.from")
-    end = network.snap(conn, *query_point(to, crs, where="query.to"), where="query.to")
+    start = network.snap(conn, *query_point(from_, crs, where="from"), where="from")
+    end = network.snap(conn, *query_point(to, crs, where="to"), where="to")
     return network.route(conn, start, end, profile)
 
 
@@ -59,10 +59,10 @@ def get_round(
     ] = None,
     crs: CrsQuery = "wgs84",
 ) -> dict[str, Any]:
-    start = query_point(from_, crs, where="query.from") if from_ else None
+    start = query_point(from_, crs, where="from") if from_ else None
     return rounds.plan_round(
         conn,
-        issues=_ids(issues, "query.issues"),
-        items=_ids(items, "query.items"),
+        issues=_ids(issues, "issues"),
+        items=_ids(items, "items"),
         start=start,
     )

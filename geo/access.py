@@ -122,9 +122,9 @@ def require(session: Session, account: Account | None, obj: Obj, action: str) ->
         return
     what = f"{action} {_name(obj)}".strip()
     if account is None:
-        raise Unauthorized(f"Only signed-in staff may {what}.", where="header.Authorization")
+        raise Unauthorized(f"Only signed-in staff may {what}.", where="Authorization")
     raise Forbidden(
-        f"A {account.role} account {_scope(account)} may not {what}.", where="header.Authorization"
+        f"A {account.role} account {_scope(account)} may not {what}.", where="Authorization"
     )
 
 

@@ -155,9 +155,7 @@ def input_point(
     stray = ("lon", lon) if projected else ("x", x)
     if stray[1] is not None:
         use = "x/y (metres)" if projected else "lon/lat (degrees)"
-        raise Unprocessable(
-            f"crs {crs} takes {use}; {stray[0]} does not belong.", where=f"body.{stray[0]}"
-        )
+        raise Unprocessable(f"crs {crs} takes {use}; {stray[0]} does not belong.", where=stray[0])
     if projected:
         sent = (_required(x, "x"), _required(y, "y"))
         _in_range(sent[0], GK_EASTING, "x", "an EPSG:4547 easting in metres")
@@ -168,7 +166,7 @@ def input_point(
             raise Unprocessable(
                 f"lon and lat look swapped: lat {sent[1]} is beyond +-90 while lon {sent[0]} "
                 "would be a latitude; send lon first (RFC 7946 order).",
-                where="body.lat",
+                where="lat",
             )
         _in_range(sent[0], (-180.0, 180.0), "lon", "a longitude in degrees")
         _in_range(sent[1], (-90.0, 90.0), "lat", "a latitude in degrees")
@@ -177,7 +175,7 @@ def input_point(
 
 def _required(value: float | None, name: str) -> float:
     if value is None:
-        raise Unprocessable(f"{name} is required for this crs.", where=f"body.{name}")
+        raise Unprocessable(f"{name} is required for this crs.", where=name)
     return value
 
 
@@ -187,7 +185,7 @@ def _in_range(
     if not bounds[0] <= value <= bounds[1]:
         raise Unprocessable(
             f"{name} = {value} is out of range for {what} ({bounds[0]} to {bounds[1]}).",
-            where=where or f"body.{name}",
+            where=where or name,
         )
 
 

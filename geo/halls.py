@@ -149,7 +149,7 @@ class Week:
         return self.monday + timedelta(days=weekday - 1)
 
 
-def parse_week(value: str, *, where: str = "query.week") -> Week:
+def parse_week(value: str) -> Week:
     """'2026-W48' -> Week; InvalidParameter for anything else (including W53 of a 52-week year)."""
     m = WEEK_RE.match(value)
     if m:
@@ -160,7 +160,7 @@ def parse_week(value: str, *, where: str = "query.week") -> Week:
         except ValueError:
             pass
     raise InvalidParameter(
-        f"week must be an ISO week such as 2026-W48, not {value!r}.", where=where
+        f"week must be an ISO week such as 2026-W48, not {value!r}.", where="week"
     )
 
 
@@ -182,7 +182,7 @@ def list_halls(
 ) -> list[dict[str, Any]]:
     """Every hall with its place, meeting point, session count and deliberated matters."""
     if kind is not None and kind not in HALL_KINDS:
-        raise InvalidParameter(f"kind must be one of {', '.join(HALL_KINDS)}.", where="query.kind")
+        raise InvalidParameter(f"kind must be one of {', '.join(HALL_KINDS)}.", where="kind")
     params = {"kind": kind, "community": community, "subdistrict": subdistrict}
     return list(db.execute(_HALLS, params).scalars())
 
@@ -190,7 +190,7 @@ def list_halls(
 def get_hall(db: Session, hall_id: int) -> Hall:
     hall = db.get(Hall, hall_id)
     if hall is None:
-        raise NotFound(f"No council hall {hall_id}.", where="path.hall_id")
+        raise NotFound(f"No council hall {hall_id}.", where="hall_id")
     return hall
 
 
@@ -275,7 +275,7 @@ def _moves(outcome: str, step: str) -> list[str]:
     if outcome not in path:
         raise Unprocessable(
             f"outcome must be topic, deliberated, dispatched or rejected, not {outcome!r}.",
-            where="body.decisions.outcome",
+            where="decisions.outcome",
         )
     steps = path[outcome]
     if step == "topic" and steps[0] == "topic":
@@ -284,7 +284,7 @@ def _moves(outcome: str, step: str) -> list[str]:
         raise Conflict(
             f"The issue is {step}: a hall decides only on collected or topic issues"
             + (" not yet set as topic." if outcome == "topic" else "."),
-            where="body.decisions.issue_id",
+            where="decisions.issue_id",
         )
     return steps
 
@@ -294,7 +294,7 @@ def _apply_decision(db: Session, hall: Hall, week: Week, actor: Account, d: Deci
     if not _in_hall_area(hall, issue):
         raise Unprocessable(
             f"Issue {d.issue_id} is not in the area of council hall {hall.id} ({hall.name}).",
-            where="body.decisions.issue_id",
+            where="decisions.issue_id",
         )
     # A stale version given by the recorder gets geo/steps' own 412.
     transition_version = d.version if d.version is not None else issue.version
@@ -328,10 +328,10 @@ def record_session(
     require(db, actor, hall, "record_session")
     held = held_on or week.day(hall.weekday)
     if week_of(held) != week:
-        raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="body.held_on")
+        raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="held_on")
     seen = [d.issue_id for d in decisions]
     if len(seen) != len(set(seen)):
-        raise Unprocessable("An issue appears twice in the decisions.", where="body.decisions")
+        raise Unprocessable("An issue appears twice in the decisions.", where="decisions")
     exists = db.scalar(
         select(HallSession.id).where(HallSession.hall_id == hall.id, HallSession.week == week.label)
     )
@@ -339,7 +339,7 @@ def record_session(
         raise Conflict(
             f"Council hall {hall.id} already recorded its session of {week.label} "
             f"(session {exists}).",
-            where="body.week",
+            where="week",
             session_id=exists,
         )
     row = HallSession(
@@ -376,7 +376,7 @@ def _check_bodies(bodies: list[dict[str, str]]) -> list[dict[str, str]]:
     out = []
     for n, body in enumerate(bodies):
         kind, name = body.get("kind", ""), (body.get("name") or "").strip()
-        where = f"body.bodies[{n}]"
+        where = f"bodies[{n}]"
         if kind not in BODY_KINDS:
             raise Unprocessable(
                 f"Unknown attending body {kind!r}; known: {', '.join(BODY_KINDS)}.", where=where

@@ -53,9 +53,9 @@ def sign_in_with_password(
         session.commit()
         if any(locked):
             raise _locked(limits.lockout_s)
-        raise Unauthorized(WRONG, where="body.password")
+        raise Unauthorized(WRONG, where="password")
     if not account.active:
-        raise Forbidden(DEACTIVATED, where="body.username")
+        raise Forbidden(DEACTIVATED, where="username")
     if rehashed:
         account.password_hash = rehashed
     session.execute(delete(SigninThrottle).where(SigninThrottle.key == next(iter(keys))))
@@ -68,7 +68,7 @@ def _locked(seconds: int) -> RateLimited:
     return RateLimited(
         f"登录失败次数过多，请 {minutes} 分钟后再试 "
         f"(too many failed sign-ins; try again in {minutes} minutes).",
-        where="body.username",
+        where="username",
         retry_after=seconds,
     )
 
@@ -174,8 +174,8 @@ def sign_in_with_link(session: Session, *, token: str, now: datetime) -> Account
     account_id = session.execute(stmt).scalar()
     account = session.get(Account, account_id) if account_id is not None else None
     if account is None:
-        raise Unauthorized(LINK_INVALID, where="query.link")
+        raise Unauthorized(LINK_INVALID, where="link")
     if not account.active:
-        raise Forbidden(DEACTIVATED, where="query.link")
+        raise Forbidden(DEACTIVATED, where="link")
     account.last_signin_at = now
     return account

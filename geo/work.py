@@ -136,10 +136,10 @@ def my_work(
 ) -> dict[str, Any]:
     """What waits for the account, overdue first then by due date, with distance in metres."""
     if (lon is None) != (lat is None):
-        raise InvalidParameter("Give both lon and lat, or neither.", where="query.lat")
+        raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     steps = waiting(account)
     if step is not None and step not in STEPS:
-        raise InvalidParameter(f"Unknown step {step!r}.", where="query.step")
+        raise InvalidParameter(f"Unknown step {step!r}.", where="step")
     scope, params = _scope(account, steps)
     rows = session.execute(
         text(_CANDIDATES.format(tz=clock.ZONE, scope=scope)),
@@ -226,7 +226,7 @@ def staff_view(
 ) -> dict[str, Any]:
     """An issue as staff see it: public view, history, the moves allowed now and their needs."""
     if (lon is None) != (lat is None):
-        raise InvalidParameter("Give both lon and lat, or neither.", where="query.lat")
+        raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     issue = get_issue(session, issue_id)
     body = issue_public(session, issue_id)
     distance = None

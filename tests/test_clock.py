@@ -62,7 +62,7 @@ def test_an_assessment_dated_today_is_accepted(
     assert today.status_code == 201, today.text
     tomorrow = fresh_client.post("/api/assessments", json={**body, "assessed_on": "2026-12-01"},
                                  headers=auth)  # fmt: skip
-    assert tomorrow.status_code == 422 and tomorrow.json()["where"] == "assessed_on"
+    assert tomorrow.status_code == 422 and tomorrow.json()["where"] == "body.assessed_on"
 
 
 def test_the_agenda_defaults_to_this_beijing_week(one_am: datetime, client: TestClient) -> None:

@@ -100,15 +100,15 @@ def test_cgcs2000_geographic_is_wgs84_to_the_centimetre() -> None:
 @pytest.mark.parametrize(
     ("crs", "lon", "lat", "x", "y", "where", "says"),
     [
-        ("wgs84", 40.82, 114.88, None, None, "body.lat", "swapped"),
-        ("wgs84", 181.0, 40.0, None, None, "body.lon", "out of range"),
-        ("gcj02", 114.88, -91.0, None, None, "body.lat", "out of range"),
-        ("wgs84", None, 40.8, None, None, "body.lon", "required"),
-        ("bd09", 114.8, None, None, None, "body.lat", "required"),
-        ("cgcs2000_gk", None, None, 50.0, 4_520_000.0, "body.x", "out of range"),
-        ("cgcs2000_gk", None, None, 574_000.0, None, "body.y", "required"),
-        ("cgcs2000_gk", 114.8, 40.8, None, None, "body.lon", "does not belong"),
-        ("wgs84", 114.8, 40.8, 574_000.0, 4_520_000.0, "body.x", "does not belong"),
+        ("wgs84", 40.82, 114.88, None, None, "lat", "swapped"),
+        ("wgs84", 181.0, 40.0, None, None, "lon", "out of range"),
+        ("gcj02", 114.88, -91.0, None, None, "lat", "out of range"),
+        ("wgs84", None, 40.8, None, None, "lon", "required"),
+        ("bd09", 114.8, None, None, None, "lat", "required"),
+        ("cgcs2000_gk", None, None, 50.0, 4_520_000.0, "x", "out of range"),
+        ("cgcs2000_gk", None, None, 574_000.0, None, "y", "required"),
+        ("cgcs2000_gk", 114.8, 40.8, None, None, "lon", "does not belong"),
+        ("wgs84", 114.8, 40.8, 574_000.0, 4_520_000.0, "x", "does not belong"),
     ],
 )
 def test_bad_input_points_name_the_field(crs, lon, lat, x, y, where, says) -> None:

@@ -318,7 +318,7 @@ def test_bad_items_parameters_are_400_problems(
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
-    assert body["status"] == 400 and body["where"] == where
+    assert body["status"] == 400 and body["where"] == f"query.{where}"
     assert where in body["detail"]
 
 
@@ -340,7 +340,7 @@ def test_unknown_collection_or_feature_is_404_problem(
     r = client.get(path)
     assert r.status_code == 404, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["where"] == where
+    assert r.json()["where"] == f"path.{where}"
 
 
 # --- The catalogue ------------------------------------------------------------------------

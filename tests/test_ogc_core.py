@@ -96,4 +96,4 @@ def test_malformed_datetime_is_400_naming_it(client: TestClient, value: str) -> 
         r = client.get(ITEMS.format(cid), params={"datetime": value})
         assert r.status_code == 400, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.json()["where"] == "datetime"
+        assert r.json()["where"] == "query.datetime"

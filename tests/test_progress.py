@@ -236,7 +236,7 @@ def test_progress_map_of_courtyards(client: TestClient) -> None:
         ("/api/progress", {"as_of": "2021-13-01"}, "query.as_of"),
         ("/api/progress/map", {"level": "building"}, "query.level"),
         ("/api/progress/daily", {"format": "pdf"}, "query.format"),
-        ("/api/progress/series", {"start": "2021-05-01", "end": "2021-01-01"}, "end"),
+        ("/api/progress/series", {"start": "2021-05-01", "end": "2021-01-01"}, "query.end"),
     ],
 )
 def test_bad_query_is_400(client: TestClient, path: str, params: dict, where: str) -> None:
@@ -391,11 +391,11 @@ def test_vacating_a_courtyard_is_a_dated_record(fresh_client: TestClient, fresh_
     earlier = fresh_client.get(f"/api/heritage/courtyards/{cid}", params={"as_of": "2024-05-05"})
     assert earlier.json()["vacated"] is False
     for bad, where in (
-        ({"value": "demolished"}, "value"),
-        ({"kind": "danger_grade", "value": "E"}, "value"),
-        ({"assessed_on": "2099-01-01"}, "assessed_on"),
-        ({"courtyard_id": 999999}, "courtyard_id"),
-        ({"building_id": 1}, "courtyard_id"),
+        ({"value": "demolished"}, "body.value"),
+        ({"kind": "danger_grade", "value": "E"}, "body.value"),
+        ({"assessed_on": "2099-01-01"}, "body.assessed_on"),
+        ({"courtyard_id": 999999}, "body.courtyard_id"),
+        ({"building_id": 1}, "body.courtyard_id"),
     ):
         r = fresh_client.post("/api/assessments", json={**body, **bad}, headers=auth)
         assert r.status_code in (404, 422) and r.json()["where"] == where, (bad, r.text)

@@ -192,7 +192,7 @@ def test_phases_move_forward_hold_and_resume(world: World) -> None:
         assert r.status_code == 201, (phase, r.text)
     later = (T0 + timedelta(days=9)).isoformat()
     r = world.report(phase="construction", occurred_at=later)
-    assert r.status_code == 422 and r.json()["where"] == "phase"
+    assert r.status_code == 422 and r.json()["where"] == "body.phase"
     assert world.events() == len(steps)
 
 
@@ -201,7 +201,7 @@ def test_phase_cannot_go_back(world: World) -> None:
     r = world.report(phase="design", occurred_at=(T0 + timedelta(hours=1)).isoformat())
     assert r.status_code == 422
     body = r.json()
-    assert body["where"] == "phase" and "design" not in body["allowed"]
+    assert body["where"] == "body.phase" and "design" not in body["allowed"]
     assert "construction" in body["allowed"]
     assert world.events() == 1
 
@@ -218,7 +218,7 @@ def test_resuming_from_hold_cannot_go_back_either(world: World) -> None:
 
 def test_quantity_above_plan_needs_a_reason(world: World) -> None:
     r = world.report(qty_done=11)
-    assert r.status_code == 422 and r.json()["where"] == "qty_done"
+    assert r.status_code == 422 and r.json()["where"] == "body.qty_done"
     assert r.json()["planned_qty"] == 10
     assert world.events() == 0
     r = world.report(qty_done=11, reason="设计变更增加一户")
@@ -236,9 +236,9 @@ def test_lowering_the_cumulative_quantity_needs_a_reason(world: World) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "where"),
     [
-        ({"qty_done": -1}, 422, "qty_done"),
-        ({"note": "nothing reported"}, 422, "qty_done"),
-        ({"qty_done": 1, "occurred_at": "2099-01-01T00:00:00+08:00"}, 422, "occurred_at"),
+        ({"qty_done": -1}, 422, "body.qty_done"),
+        ({"note": "nothing reported"}, 422, "body.qty_done"),
+        ({"qty_done": 1, "occurred_at": "2099-01-01T00:00:00+08:00"}, 422, "body.occurred_at"),
         ({"phase": "demolished"}, 422, "body.phase"),
         ({"qty_done": 1, "lat": 95}, 422, "body.lat"),
         ({"qty_done": 1, "occurred_at": "yesterday"}, 422, "body.occurred_at"),
@@ -260,7 +260,7 @@ def test_bad_input_is_a_problem_and_stores_nothing(
 def test_future_by_an_hour_is_refused(world: World) -> None:
     soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     r = world.report(qty_done=1, occurred_at=soon)
-    assert r.status_code == 422 and r.json()["where"] == "occurred_at"
+    assert r.status_code == 422 and r.json()["where"] == "body.occurred_at"
     assert world.events() == 0
 
 
@@ -268,13 +268,13 @@ def test_reports_are_appended_in_time_order(world: World) -> None:
     assert world.report(qty_done=2).status_code == 201
     earlier = (T0 - timedelta(days=1)).isoformat()
     r = world.report(qty_done=3, occurred_at=earlier)
-    assert r.status_code == 422 and r.json()["where"] == "occurred_at"
+    assert r.status_code == 422 and r.json()["where"] == "body.occurred_at"
     assert world.events() == 1
 
 
 def test_unknown_item_is_404(world: World) -> None:
     r = world.report(item_id=987654, qty_done=1)
-    assert r.status_code == 404 and r.json()["where"] == "id"
+    assert r.status_code == 404 and r.json()["where"] == "path.item_id"
 
 
 def test_who_may_report(world: World) -> None:
@@ -356,19 +356,19 @@ def test_an_own_geometry_item(world: World) -> None:
     ("body", "status", "where"),
     [
         ({"project": "xiushui_station", "target": {"kind": "own"},
-          "geometry": {"type": "Point", "coordinates": [114.88, 40.82]}}, 422, "planned_qty"),
+          "geometry": {"type": "Point", "coordinates": [114.88, 40.82]}}, 422, "body.planned_qty"),
         ({"project": "no_such", "target": {"kind": "road_segment", "id": 1, "seg_from": 0,
-          "seg_to": 1}}, 404, "project"),
+          "seg_to": 1}}, 404, "body.project"),
         ({"batch": "nope", "target": {"kind": "road_segment", "id": 1, "seg_from": 0,
-          "seg_to": 1}}, 404, "batch"),
+          "seg_to": 1}}, 404, "body.batch"),
         ({"target": {"kind": "road_segment", "id": 999999, "seg_from": 0, "seg_to": 1}},
-         404, "target_id"),
+         404, "body.target.id"),
         ({"target": {"kind": "road_segment", "id": 1, "seg_from": 0.6, "seg_to": 0.2}},
-         422, "seg_from"),
-        ({"target": {"kind": "own"}}, 422, "geometry"),
-        ({"target": {"kind": "own"}, "geometry": {"type": "Point"}}, 422, "geometry"),
+         422, "body.target.seg_from"),
+        ({"target": {"kind": "own"}}, 422, "body.geometry"),
+        ({"target": {"kind": "own"}, "geometry": {"type": "Point"}}, 422, "body.geometry"),
         ({"target": {"kind": "road_segment", "id": 1, "seg_from": 0, "seg_to": 1},
-          "planned_end": "2022-01-01"}, 422, "planned_end"),
+          "planned_end": "2022-01-01"}, 422, "body.planned_end"),
         ({"target": {"kind": "tower", "id": 1}}, 422, "body.target.kind"),
     ],
 )  # fmt: skip

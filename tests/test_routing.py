@@ -137,7 +137,7 @@ def test_outside_the_district_is_refused(db: Session) -> None:
     with pytest.raises(Unprocessable) as err:
         route_point(db, lon=114.80, lat=40.82, category="other")
     assert "outside Qiaoxi District" in err.value.detail
-    assert err.value.where == "body.lon"
+    assert err.value.where == "lon"
 
 
 def test_category_sets_department_and_level(db: Session) -> None:

@@ -32,7 +32,7 @@ SOURCES = ("cleared_land", "vacant_courtyard")
 MAX_SITES = 1000
 
 
-def check_radius(radius_m: float, where: str = "query.radius") -> None:
+def check_radius(radius_m: float, where: str = "radius") -> None:
     if not 0 < radius_m <= MAX_RADIUS_M:
         raise InvalidParameter(f"radius must be between 0 and {MAX_RADIUS_M} metres", where=where)
 
@@ -44,7 +44,7 @@ def coverage(
     station reaches."""
     check_radius(radius_m)
     if mode not in MODES:
-        raise InvalidParameter(f"mode must be one of {', '.join(MODES)}", where="query.mode")
+        raise InvalidParameter(f"mode must be one of {', '.join(MODES)}", where="mode")
     if mode == "air":
         return _air_coverage(conn, radius_m)
     places = conn.execute("SELECT id, ST_X(geom), ST_Y(geom) FROM charging_station").fetchall()
@@ -192,17 +192,17 @@ def candidates(
     """Candidate sites for the next station, best first, each with the reason for its rank."""
     check_radius(radius_m)
     if min_area_m2 < 0:
-        raise InvalidParameter("min_area_m2 must be zero or more", where="query.min_area_m2")
+        raise InvalidParameter("min_area_m2 must be zero or more", where="min_area_m2")
     unknown = set(sources) - set(SOURCES)
     if unknown or not sources:
-        raise InvalidParameter(f"sources must be among {', '.join(SOURCES)}", where="query.sources")
+        raise InvalidParameter(f"sources must be among {', '.join(SOURCES)}", where="sources")
     sites = conn.execute(
         SITES, {"eps": SITE_EPS_M, "min_area": min_area_m2, "sources": list(sources)}
     ).fetchall()
     if len(sites) > MAX_SITES:
         raise InvalidParameter(
             f"{len(sites)} sites match; at most {MAX_SITES} are ranked at once: raise min_area_m2",
-            where="query.min_area_m2",
+            where="min_area_m2",
         )
     keyed = dict(enumerate(sites))
     roots = snap_many(conn, [(k, s[6], s[7]) for k, s in keyed.items()])

@@ -27,9 +27,9 @@ def search_places(conn: psycopg.Connection, *, q: str, limit: int = 10) -> list[
     """Places whose name contains `q`: exact matches first, then prefixes, then shorter names."""
     q = q.strip()
     if not q:
-        raise InvalidParameter("q must not be empty", where="query.q")
+        raise InvalidParameter("q must not be empty", where="q")
     if len(q) > MAX_QUERY:
-        raise InvalidParameter(f"q is longer than {MAX_QUERY} characters", where="query.q")
+        raise InvalidParameter(f"q is longer than {MAX_QUERY} characters", where="q")
     parts = [
         f"SELECT %s AS kind, %s AS kind_label, id, {col} AS name, geom FROM {table} "
         f"WHERE {col} ILIKE %s"

@@ -95,15 +95,13 @@ def hotspots(
 ) -> str:
     """The clusters as GeoJSON text (largest first), built by PostGIS."""
     if status not in STATUSES:
-        raise InvalidParameter(
-            f"status must be one of {', '.join(STATUSES)}.", where="query.status"
-        )
+        raise InvalidParameter(f"status must be one of {', '.join(STATUSES)}.", where="status")
     if category is not None:
         known = [r[0] for r in conn.execute("SELECT code FROM category ORDER BY sort, code")]
         if category not in known:
             raise InvalidParameter(
                 f"Unknown category {category!r}; known: {', '.join(known)}.",
-                where="query.category",
+                where="category",
             )
     params: dict[str, Any] = {
         "steps": list(STATUSES[status]),

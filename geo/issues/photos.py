@@ -59,9 +59,7 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
         if marker not in _JPEG_METADATA:
             out += data[i : i + 2 + length]
         i += 2 + length
-    raise UnsupportedMediaType(
-        "The JPEG is damaged (its segments do not parse).", where="body.file"
-    )
+    raise UnsupportedMediaType("The JPEG is damaged (its segments do not parse).", where="file")
 
 
 def photo_path(media_dir: str, sha256: str, content_type: str) -> Path:
@@ -88,11 +86,11 @@ def check_photo(data: bytes) -> str:
     """Its content type, or 413/415."""
     if len(data) > MAX_PHOTO_BYTES:
         raise PayloadTooLarge(
-            f"Photos may be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB.", where="body.file"
+            f"Photos may be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB.", where="file"
         )
     content_type = sniff(data)
     if content_type is None:
-        raise UnsupportedMediaType("Photos must be JPEG, PNG or WebP images.", where="body.file")
+        raise UnsupportedMediaType("Photos must be JPEG, PNG or WebP images.", where="file")
     return content_type
 
 
@@ -114,10 +112,10 @@ def media_file(media_dir: str, name: str) -> tuple[Path, str]:
     sha, _, ext = name.partition(".")
     types = {v: k for k, v in EXTENSIONS.items()}
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha) or ext not in types:
-        raise NotFound(f"No stored photo {name!r}.", where="path.name")
+        raise NotFound(f"No stored photo {name!r}.", where="name")
     path = photo_path(media_dir, sha, types[ext])
     if not path.exists():
-        raise NotFound(f"No stored photo {name!r}.", where="path.name")
+        raise NotFound(f"No stored photo {name!r}.", where="name")
     return path, types[ext]
 
 
@@ -145,7 +143,7 @@ def attach_photo(
                 raise Unprocessable(
                     f"This Idempotency-Key was already used for a photo of issue "
                     f"{stored.issue_id}.",
-                    where="header.Idempotency-Key",
+                    where="Idempotency-Key",
                 )
             return stored, False
     sha, content_type, path, created = store_file(data, media_dir)
@@ -175,8 +173,8 @@ def attach_photo(
 def photo_file(session: Session, photo_id: int, media_dir: str) -> tuple[Path, str]:
     photo = session.get(IssuePhoto, photo_id)
     if photo is None:
-        raise NotFound(f"No photo {photo_id}.", where="path.photo_id")
+        raise NotFound(f"No photo {photo_id}.", where="photo_id")
     path = photo_path(media_dir, photo.sha256, photo.content_type)
     if not path.exists():
-        raise NotFound(f"The file of photo {photo_id} is missing.", where="path.photo_id")
+        raise NotFound(f"The file of photo {photo_id} is missing.", where="photo_id")
     return path, photo.content_type

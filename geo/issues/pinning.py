@@ -97,7 +97,7 @@ def list_categories(session: Session) -> list[dict[str, Any]]:
 def check_category(session: Session, code: str) -> None:
     if session.get(Category, code) is None:
         known = ", ".join(session.scalars(select(Category.code).order_by(Category.sort)))
-        raise Unprocessable(f"Unknown category {code!r}; known: {known}.", where="body.category")
+        raise Unprocessable(f"Unknown category {code!r}; known: {known}.", where="category")
 
 
 def add_event(
@@ -222,7 +222,7 @@ def _replayed_issue(
     if not same:
         raise Unprocessable(
             "This Idempotency-Key was already used for a different issue.",
-            where="header.Idempotency-Key",
+            where="Idempotency-Key",
             existing_issue=issue.id,
         )
     return issue.id
@@ -232,7 +232,7 @@ def issue_public(session: Session, issue_id: int) -> dict[str, Any]:
     """The public view of an issue (never the reporter's name or phone)."""
     body = session.execute(_PUBLIC, {"id": issue_id}).scalar()
     if body is None:
-        raise NotFound(f"No issue {issue_id}.", where="path.issue_id")
+        raise NotFound(f"No issue {issue_id}.", where="issue_id")
     return body
 
 
@@ -256,7 +256,7 @@ def list_issues(
 ) -> list[dict[str, Any]]:
     """Public views, oldest first, optionally of one step and one category."""
     if step is not None and step not in STEPS:
-        raise InvalidParameter(f"step must be one of {', '.join(STEPS)}.", where="query.step")
+        raise InvalidParameter(f"step must be one of {', '.join(STEPS)}.", where="step")
     params = {"step": step, "category": category, "limit": limit, "offset": offset}
     return list(session.execute(_LIST, params).scalars())
 
@@ -288,7 +288,7 @@ def get_issue(session: Session, issue_id: int, *, lock: bool = False) -> Issue:
         stmt = stmt.with_for_update()
     issue = session.scalars(stmt).first()
     if issue is None:
-        raise NotFound(f"No issue {issue_id}.", where="path.issue_id")
+        raise NotFound(f"No issue {issue_id}.", where="issue_id")
     return issue
 
 
@@ -309,7 +309,7 @@ def support_issue(
     if issue.step not in OPEN_STEPS:
         raise Conflict(
             f"Issue {issue.id} is {issue.step}; only open issues take support.",
-            where="path.issue_id",
+            where="issue_id",
         )
     key = supporter_key(account, client)
     stmt = (

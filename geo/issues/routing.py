@@ -237,7 +237,7 @@ def route_point(
     if not cand["in_district"]:
         raise Unprocessable(
             f"The point ({lon:.6f}, {lat:.6f}) lies outside Qiaoxi District (桥西区).",
-            where="body.lon",
+            where="lon",
         )
     reasons: list[str] = []
     chosen = _choose(dict(cand), reasons)
@@ -245,7 +245,7 @@ def route_point(
     params = {**chosen, "unit": unit, "category": category}
     d = session.execute(_DETAILS, params).mappings().one()
     if d["category"] is None:
-        raise Unprocessable(f"Unknown category {category!r}.", where="body.category")
+        raise Unprocessable(f"Unknown category {category!r}.", where="category")
     if unit is not None and d["unit_id"] is None:
         reasons.append(f"未找到第{unit}单元 / unit {unit} not found in the building: ignored")
     routing = Routing(

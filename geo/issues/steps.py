@@ -61,7 +61,7 @@ def check_version(issue: Issue, expected: int) -> None:
         raise PreconditionFailed(
             f"Issue {issue.id} is at version {issue.version}, not {expected}: "
             "reload it and try again.",
-            where="header.If-Match",
+            where="If-Match",
             current_version=issue.version,
         )
 
@@ -87,7 +87,7 @@ def transition(
         raise Conflict(
             f"Issue {issue.id} is {issue.step}: it cannot go to {move.to}{hint}. "
             f"Allowed: {', '.join(allowed) or 'none (final step)'}.",
-            where="body.to",
+            where="to",
             allowed=list(allowed),
         )
     require(session, actor, issue, move.to)
@@ -123,7 +123,7 @@ def _replayed(session: Session, issue: Issue, move: Move, key: str) -> bool:
     if tuple(done) != (issue.id, move.to):
         raise Unprocessable(
             f"This Idempotency-Key was already used to move issue {done[0]} to {done[1]}.",
-            where="header.Idempotency-Key",
+            where="Idempotency-Key",
         )
     return True
 
@@ -137,7 +137,7 @@ def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
     """Check and record what the target step needs; returns event data."""
     if move.to in ("deliberated", "rejected") and not (move.note and move.note.strip()):
         what = "the hall's decision" if move.to == "deliberated" else "the reason"
-        raise Unprocessable(f"Going to {move.to} needs a note with {what}.", where="body.note")
+        raise Unprocessable(f"Going to {move.to} needs a note with {what}.", where="note")
     if move.to == "deliberated":
         issue.decision = move.note
     if move.to == "dispatched":
@@ -146,7 +146,7 @@ def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
         return _resolve(session, issue, move)
     if move.to == "reviewed":
         if move.rating is None:
-            raise Unprocessable("A review needs a rating from 1 to 5.", where="body.rating")
+            raise Unprocessable("A review needs a rating from 1 to 5.", where="rating")
         issue.rating = move.rating
         return {"rating": move.rating}
     return {}
@@ -157,16 +157,16 @@ def _dispatch(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
     if department is None:
         raise Unprocessable(
             "No owner department: the category's department is not loaded; name one.",
-            where="body.owner_department_id",
+            where="owner_department_id",
         )
     if session.get(Department, department) is None:
-        raise Unprocessable(f"No department {department}.", where="body.owner_department_id")
+        raise Unprocessable(f"No department {department}.", where="owner_department_id")
     if move.owner_account_id is not None and session.get(Account, move.owner_account_id) is None:
-        raise Unprocessable(f"No account {move.owner_account_id}.", where="body.owner_account_id")
+        raise Unprocessable(f"No account {move.owner_account_id}.", where="owner_account_id")
     today = clock.today()
     due = move.due_on or today + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
     if due < today:
-        raise Unprocessable(f"The due date {due} is in the past.", where="body.due_on")
+        raise Unprocessable(f"The due date {due} is in the past.", where="due_on")
     issue.owner_department_id = department
     issue.owner_account_id = move.owner_account_id
     issue.due_on = due
@@ -178,7 +178,7 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
     if move.point is None:
         raise Unprocessable(
             "Resolving needs lon/lat of where you stand (within 100 m of the issue).",
-            where="body.lon",
+            where="lon",
         )
     distance = session.execute(
         text(
@@ -191,7 +191,7 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
         raise Unprocessable(
             f"You stand {distance:.0f} m from the issue; resolving needs you within "
             f"{RESOLVE_WITHIN_M:.0f} m.",
-            where="body.lon",
+            where="lon",
             distance_m=round(distance, 1),
         )
     # Photos taken after the latest dispatch (a reopened issue needs a new one).
@@ -242,14 +242,14 @@ def merge(
 ) -> dict[str, Any]:
     """Merge `source_id` into `into`: the source ends `merged`, its supporters move over."""
     if source_id == into:
-        raise Unprocessable("An issue cannot be merged into itself.", where="body.into")
+        raise Unprocessable("An issue cannot be merged into itself.", where="into")
     # Lock both rows in id order so that two opposite merges cannot deadlock.
     rows: dict[int, Issue] = {}
     for i in sorted((source_id, into)):
         try:
             rows[i] = get_issue(session, i, lock=True)
         except NotFound as exc:
-            exc.where = "path.issue_id" if i == source_id else "body.into"
+            exc.where = "issue_id" if i == source_id else "into"
             raise
     source, target = rows[source_id], rows[into]
     for issue in (source, target):

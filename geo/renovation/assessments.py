@@ -95,5 +95,5 @@ def courtyard_status(conn: psycopg.Connection, courtyard_id: int, day: date) -> 
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(STATUS, {"id": courtyard_id, "day": day}).fetchone()
     if row is None:
-        raise NotFound(f"no courtyard {courtyard_id}", where="id")
+        raise NotFound(f"no courtyard {courtyard_id}", where="courtyard_id")
     return row

@@ -76,7 +76,7 @@ def create_item(
 ) -> int:
     """Create a work item on its target; lengths and areas (and so m / m2 plans) from PostGIS."""
     if target_kind not in TARGET_KINDS:
-        raise Unprocessable(f"unknown target kind {target_kind!r}", where="target_kind")
+        raise Unprocessable(f"unknown target kind {target_kind!r}", where="target.kind")
     unit = session.execute(
         text("SELECT unit FROM renovation_project WHERE id = :id"), {"id": project_id}
     ).scalar()
@@ -91,7 +91,9 @@ def create_item(
     if target_kind == "road_segment" and not (
         seg_from is not None and seg_to is not None and 0 <= seg_from < seg_to <= 1
     ):
-        raise Unprocessable("a road segment needs 0 <= seg_from < seg_to <= 1", where="seg_from")
+        raise Unprocessable(
+            "a road segment needs 0 <= seg_from < seg_to <= 1", where="target.seg_from"
+        )
     if planned_end < planned_start:
         raise Unprocessable("planned_end is before planned_start", where="planned_end")
     params = {
@@ -130,7 +132,7 @@ def create_item(
     except (DataError, InternalError) as exc:  # a geometry PostGIS cannot read
         raise Unprocessable(f"unreadable geometry: {exc.orig}", where="geometry") from None
     if item_id is None:
-        raise NotFound(f"no {target_kind} {target_id}", where="target_id")
+        raise NotFound(f"no {target_kind} {target_id}", where="target.id")
     session.execute(text(LOCATE_ITEMS + " AND i.id = :id"), {"id": item_id})
     return item_id
 
@@ -251,7 +253,7 @@ def record_progress(
         text("SELECT id FROM renovation_item WHERE id = :id FOR UPDATE"), {"id": item_id}
     ).scalar()
     if locked is None:
-        raise NotFound(f"no renovation item {item_id}", where="id")
+        raise NotFound(f"no renovation item {item_id}", where="item_id")
     require(session, account, session.get(RenovationItem, item_id), "report_progress")
     if idempotency_key:
         previous = _replay(session, idempotency_key, item_id)
@@ -351,7 +353,7 @@ WHERE e.id = :id
 def event_detail(session: Session, event_id: int) -> dict[str, Any]:
     row = session.execute(text(EVENT_DETAIL), {"id": event_id}).mappings().one_or_none()
     if row is None:
-        raise NotFound(f"no progress event {event_id}", where="id")
+        raise NotFound(f"no progress event {event_id}", where="event_id")
     return dict(row)
 
 
@@ -362,7 +364,7 @@ def review_event(
     event = event_detail(session, event_id)
     require(session, account, session.get(RenovationItem, event["item_id"]), "review_progress")
     if event["account_id"] == account.id:
-        raise Forbidden("a report cannot be reviewed by the person who made it", where="id")
+        raise Forbidden("a report cannot be reviewed by the person who made it", where="event_id")
     stored = session.execute(
         text(
             "INSERT INTO progress_review (event_id, state, account_id, reviewed_at, note)"
@@ -372,5 +374,5 @@ def review_event(
         {"e": event_id, "state": state, "a": account.id, "note": note},
     ).scalar()
     if stored is None:
-        raise Conflict(f"event {event_id} was already reviewed", where="id")
+        raise Conflict(f"event {event_id} was already reviewed", where="event_id")
     return event_detail(session, event_id)

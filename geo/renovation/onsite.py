@@ -93,7 +93,7 @@ def on_site(
 ) -> dict[str, Any]:
     """Items I may report on, nearest first; reports I may review, newest first."""
     if (lon is None) != (lat is None):
-        raise InvalidParameter("Give both lon and lat, or neither.", where="query.lat")
+        raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     scope, params = _scope_sql(account, TABLE["report_progress"].roles.get(account.role))
     rows = session.execute(
         text(_ITEMS.format(scope=scope)),

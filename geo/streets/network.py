@@ -45,7 +45,7 @@ class Snap:
     distance_m: float
 
 
-def check_profile(profile: str, *, where: str = "query.profile") -> dict[str, Any]:
+def check_profile(profile: str, *, where: str = "profile") -> dict[str, Any]:
     if profile not in PROFILES:
         raise Unprocessable(
             f"unknown profile {profile!r}; use one of {', '.join(PROFILES)}", where=where
@@ -181,7 +181,7 @@ def route(conn: psycopg.Connection, start: Snap, end: Snap, profile: str) -> dic
     if not steps:
         if (start.edge_id, start.fraction) != (end.edge_id, end.fraction):
             raise Unprocessable(
-                f"no {profile} route joins the two points on the street network", where="query.to"
+                f"no {profile} route joins the two points on the street network", where="to"
             )
         geometry = {"type": "LineString", "coordinates": [[start.lon, start.lat]] * 2}
     return {

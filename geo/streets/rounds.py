@@ -32,7 +32,7 @@ def _stops(
     rows = {r[0]: r for r in conn.execute(STOPS[kind], (ids,)).fetchall()}
     missing = [i for i in ids if i not in rows]
     if missing:
-        raise NotFound(f"no {kind} with id {', '.join(map(str, missing))}", where=f"query.{kind}s")
+        raise NotFound(f"no {kind} with id {', '.join(map(str, missing))}", where=f"{kind}s")
     return [(kind, i, rows[i][1], rows[i][2], rows[i][3] or "") for i in ids]
 
 
@@ -52,9 +52,9 @@ def plan_round(
     stops = _stops(conn, "issue", sorted(set(issues))) + _stops(conn, "item", sorted(set(items)))
     places: list[tuple[str, int | None, str, Snap]] = []
     if start is not None:
-        places.append(("start", None, "起点", snap(conn, *start, where="query.from")))
+        places.append(("start", None, "起点", snap(conn, *start, where="from")))
     for kind, sid, lon, lat, title in stops:
-        places.append((kind, sid, title, snap(conn, lon, lat, where=f"query.{kind}s")))
+        places.append((kind, sid, title, snap(conn, lon, lat, where=f"{kind}s")))
     snaps = [p[3] for p in places]
     with bounded(conn):
         costs = cost_matrix(conn, snaps, "walk")
