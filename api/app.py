@@ -12,7 +12,9 @@ from api import (
     health,
     heritage,
     hotspots,
+    imports,
     issues,
+    layer_exports,
     maps,
     ogc,
     open311,
@@ -71,4 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(streets.router)
     app.include_router(signin.router)
     app.include_router(signin_pages.router)
+    app.include_router(imports.router)
+    app.include_router(layer_exports.router)
     return app

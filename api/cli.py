@@ -63,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(handler=cmd_serve)
+    from api.io_cli import add_parsers as add_io_parsers
     from api.users_cli import add_parsers as add_user_parsers
 
     add_user_parsers(sub)
+    add_io_parsers(sub)
     return parser
 
 

@@ -90,6 +90,12 @@ TABLE: dict[str, Action] = {
     ),
     # housing staff grade, the culture bureau designates, the sub-district vacates
     "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
+    # whole layers (issue 11): planners and admins import survey files; all staff export (the
+    # public fields /ogc serves, but whole layers at once, so not anonymously)
+    "import_layer": Action("none", {"admin": ANY, "planner": ANY}),
+    "export_layer": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
 }
 
 _AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     signin_lockout_s: int = Field(900, alias="YISHITING_SIGNIN_LOCKOUT")
     # One-time sign-in links printed by `yishiting users add` / `users reset` last this long.
     signin_link_ttl_s: int = Field(86400, alias="YISHITING_SIGNIN_LINK_TTL")
+    # Largest survey file the upload accepts (MB); larger ones go through `yishiting import`.
+    import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
 
     @property
     def libpq_url(self) -> str:

@@ -20,6 +20,7 @@ from geo.models.district import (
     Unit,
 )
 from geo.models.halls import Hall, HallDecision, HallSession
+from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
 from geo.models.renovation import (
     Assessment,
@@ -42,6 +43,7 @@ __all__ = [
     "Hall",
     "HallDecision",
     "HallSession",
+    "ImportLog",
     "Issue",
     "IssueEvent",
     "IssuePhoto",

@@ -1,8 +1,8 @@
 """Declarative base and the column helpers every spatial table shares."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Computed, Enum, MetaData
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy import Computed, Enum, Index, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Stable constraint names so that migrations can refer to them.
 NAMING = {
@@ -38,3 +38,16 @@ def length_column():
 def choice(*values: str, name: str) -> Enum:
     """A text column limited to the given values by a CHECK constraint (easy to extend)."""
     return Enum(*values, name=name, native_enum=False, create_constraint=True, length=32)
+
+
+class Surveyed:
+    """A layer that survey files can fill (`yishiting import`): each row remembers the file's
+    source name and its id there, so a re-import of an updated survey matches rows again.
+    Rows made here (the demo, the API) have neither."""
+
+    source: Mapped[str | None] = mapped_column(String(128))
+    source_id: Mapped[str | None] = mapped_column(String(128))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        return (Index(f"uq_{cls.__tablename__}_source", "source", "source_id", unique=True),)  # type: ignore[attr-defined]

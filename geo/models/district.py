@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Boolean, Computed, Date, Float, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.models.base import Base, area_column, choice, geom_column, length_column
+from geo.models.base import Base, Surveyed, area_column, choice, geom_column, length_column
 
 GRID_ROLES = (
     "community_party_org",  # 社区党组织
@@ -46,7 +46,7 @@ class District(Base):
     area_m2: Mapped[float] = area_column()
 
 
-class Subdistrict(Base):
+class Subdistrict(Surveyed, Base):
     __tablename__ = "subdistrict"
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
@@ -55,7 +55,7 @@ class Subdistrict(Base):
     area_m2: Mapped[float] = area_column()
 
 
-class Community(Base):
+class Community(Surveyed, Base):
     __tablename__ = "community"
     id: Mapped[int] = mapped_column(primary_key=True)
     subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), index=True)
@@ -64,7 +64,7 @@ class Community(Base):
     area_m2: Mapped[float] = area_column()
 
 
-class Compound(Base):
+class Compound(Surveyed, Base):
     __tablename__ = "compound"
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
@@ -76,7 +76,7 @@ class Compound(Base):
     area_m2: Mapped[float] = area_column()
 
 
-class Building(Base):
+class Building(Surveyed, Base):
     __tablename__ = "building"
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
@@ -146,7 +146,7 @@ class CompoundPairing(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
 
 
-class ChargingStation(Base):
+class ChargingStation(Surveyed, Base):
     """A non-motor-vehicle parking and charging station (非机动车停放服务站)."""
 
     __tablename__ = "charging_station"
@@ -163,7 +163,7 @@ class ChargingStation(Base):
     )
 
 
-class IllegalStructure(Base):
+class IllegalStructure(Surveyed, Base):
     """An illegal or temporary structure (违建临建) and where it stands in the campaign."""
 
     __tablename__ = "illegal_structure"
@@ -185,7 +185,7 @@ class IllegalStructure(Base):
     area_m2: Mapped[float] = area_column()
 
 
-class Courtyard(Base):
+class Courtyard(Surveyed, Base):
     """A courtyard (院落) of the Ming-Qing fort 张家口堡 (堡子里)."""
 
     __tablename__ = "courtyard"
@@ -202,7 +202,7 @@ class Courtyard(Base):
     area_m2: Mapped[float] = area_column()
 
 
-class Relic(Base):
+class Relic(Surveyed, Base):
     """A heritage relic (文物古迹) in the fort: a gate tower, temple, stele, old well..."""
 
     __tablename__ = "relic"
@@ -213,7 +213,7 @@ class Relic(Base):
     geom = geom_column("POINT")
 
 
-class Road(Base):
+class Road(Surveyed, Base):
     __tablename__ = "road"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))

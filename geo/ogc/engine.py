@@ -222,8 +222,8 @@ class Page:
     returned: int
 
 
-def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
-    """A page of a collection's features, filtered by bbox and equality filters."""
+def check_query(c: Collection, q: Query) -> None:
+    """Refuse filters that are not queryables of `c` and values outside their vocabulary."""
     unknown = set(q.filters) - set(c.filters)
     if unknown:
         name = sorted(unknown)[0]
@@ -234,18 +234,60 @@ def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
             raise InvalidParameter(
                 f"{name} must be one of {', '.join(allowed)}.", where=name, allowed=list(allowed)
             )
+
+
+def _unreadable_filter(q: Query, exc: psycopg.errors.DataError) -> InvalidParameter:
+    """A filter value the column's type cannot read, e.g. floors=abc."""
+    where = ",".join(sorted(q.filters)) or "filter"
+    return InvalidParameter(
+        f"{where}: the value does not fit the property ({exc.diag.message_primary}).", where=where
+    )
+
+
+def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
+    """A page of a collection's features, filtered by bbox and equality filters."""
+    check_query(c, q)
     stmt, params = items_sql(c, q)
     try:
         row = _fetch_raw(conn, stmt, params)
     except psycopg.errors.DataError as exc:
-        # A filter value the column's type cannot read, e.g. floors=abc.
-        where = ",".join(sorted(q.filters)) or "filter"
-        raise InvalidParameter(
-            f"{where}: the value does not fit the property ({exc.diag.message_primary}).",
-            where=where,
-        ) from None
+        raise _unreadable_filter(q, exc) from None
     assert row is not None
     return Page(body=row[0], matched=row[1], returned=row[2])
+
+
+def rows_sql(c: Collection, q: Query, srid: int) -> tuple[sql.Composed, list[Any]]:
+    """Every matching feature (no paging) as a row: id, each property, WKB in `srid`.
+
+    The exports (geo/io/exports.py) read this, so a filter or bbox selects the same features
+    in a file as on /items."""
+    props = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(_expr(expr), sql.Identifier(name))
+        for name, expr in c.properties.items()
+    )
+    where, params = _where(c, q)
+    stmt = sql.SQL(
+        "SELECT {key} AS id, {props}, ST_AsBinary(ST_Transform({geom}, {srid})) AS geometry"
+        " FROM {src} {where} ORDER BY {key}"
+    ).format(
+        key=sql.Identifier("t", c.key),
+        props=props,
+        geom=sql.Identifier("t", c.geometry),
+        srid=sql.Literal(srid),
+        src=_from(c),
+        where=where,
+    )
+    return stmt, params
+
+
+def rows(conn: psycopg.Connection, c: Collection, q: Query, srid: int) -> psycopg.Cursor:
+    """A cursor over `rows_sql` (checked like `items`)."""
+    check_query(c, q)
+    stmt, params = rows_sql(c, q, srid)
+    try:
+        return conn.cursor().execute(stmt, params)
+    except psycopg.errors.DataError as exc:
+        raise _unreadable_filter(q, exc) from None
 
 
 def feature(conn: psycopg.Connection, c: Collection, feature_id: str) -> bytes:

@@ -1,0 +1,96 @@
+"""POST /api/imports: planners and admins upload a survey file; a dry run only reports.
+
+The same import as `yishiting import` (geo/io/imports.py): one file (a Shapefile as a .zip,
+GeoPackage, GeoJSON, KML, CSV or XLSX) as multipart/form-data, at most
+YISHITING_IMPORT_MAX_MB. A refused import answers 422 problem+json with the whole report.
+"""
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from api.auth import CurrentUser
+from api.deps import ConnDep, SessionDep, SettingsDep, today
+from geo.access import require
+from geo.errors import PayloadTooLarge, Unprocessable
+from geo.io import imports
+from geo.io.mapping import parse_maps
+
+router = APIRouter(prefix="/api", tags=["import and export"])
+_CHUNK = 1 << 20
+
+
+def _too_large(limit_mb: float) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is larger than {limit_mb:g} MB; import it with `yishiting import` on the "
+        "server, or split it.",
+        where="body.file",
+    )
+
+
+async def _save(upload: UploadFile, folder: Path, limit_mb: float) -> Path:
+    name = Path(upload.filename or "upload").name
+    path = folder / name
+    size = 0
+    with path.open("wb") as out:
+        while chunk := await upload.read(_CHUNK):
+            size += len(chunk)
+            if size > limit_mb * 1e6:
+                raise _too_large(limit_mb)
+            out.write(chunk)
+    if size == 0:
+        raise Unprocessable("The uploaded file is empty.", where="body.file")
+    return path
+
+
+@router.post("/imports", status_code=201, summary="Import (or check) a survey file")
+async def post_import(
+    request: Request,
+    user: CurrentUser,
+    db: SessionDep,
+    conn: ConnDep,
+    settings: SettingsDep,
+    file: Annotated[
+        UploadFile, File(description=".zip (Shapefile), .gpkg, .geojson, .kml, .csv or .xlsx")
+    ],
+    layer: Annotated[str, Form(description="compounds, buildings, ... (as `--layer`)")],
+    crs: Annotated[str | None, Form(description="override: EPSG:4547, gcj02, ...")] = None,
+    encoding: Annotated[str | None, Form(description="UTF-8, GBK or GB18030")] = None,
+    map: Annotated[list[str] | None, Form(description="FIELD=COLUMN, repeatable")] = None,
+    source: Annotated[str | None, Form(description="survey name (default: file name)")] = None,
+    file_layer: Annotated[str | None, Form(description="layer inside the file")] = None,
+    dry_run: Annotated[bool, Form()] = False,
+    remove_missing: Annotated[bool, Form()] = False,
+) -> JSONResponse:
+    """Check the file in PostGIS and store it in one transaction (or, dry_run, only report)."""
+    require(db, user, None, "import_layer")
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.import_max_mb * 1e6 + _CHUNK:
+        raise _too_large(settings.import_max_mb)
+    opts = imports.Options(
+        layer=layer,
+        crs=crs,
+        encoding=encoding,
+        maps=parse_maps(map or []),
+        source=source,
+        file_layer=file_layer,
+        dry_run=dry_run,
+        remove_missing=remove_missing,
+        actor=f"account:{user.id} {user.name}",
+        account_id=user.id,
+        filename=Path(file.filename or "upload").name,
+        today=today().isoformat(),
+    )
+    with tempfile.TemporaryDirectory(prefix="yst-upload-") as tmp:
+        path = await _save(file, Path(tmp), settings.import_max_mb)
+        report = await _run(conn, path, opts)
+    return JSONResponse(report, status_code=200 if dry_run else 201)
+
+
+async def _run(conn: Any, path: Path, opts: imports.Options) -> dict[str, Any]:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(imports.import_file, conn, path, opts)

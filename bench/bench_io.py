@@ -1,0 +1,133 @@
+"""Time to import and to export 100,000 building polygons (targets: import < 60 s, export < 30 s).
+
+Needs a database with the demo district loaded, named by DATABASE_URL (the one `make run`
+uses, or a scratch one, as in bench_ogc.py):
+
+    .venv/bin/python bench/bench_io.py [--buildings 100000] [--format shp|gpkg]
+
+It writes a survey file the way a survey institute delivers one (a zipped Shapefile in
+CGCS2000 Gauss-Kruger EPSG:4547 with GBK text, or a GeoPackage): small buildings laid out on
+a grid inside the demo compounds. Then it times, each on its own:
+
+- a dry run (every check, nothing stored),
+- the real import (the same checks, parents by location, the insert and the log),
+- a re-import of the same file (every feature matched and found unchanged),
+- the export of the whole buildings layer (demo and imported) as a GeoPackage and a
+  Shapefile in EPSG:4547.
+
+The imported buildings (source "bench-io") and their log rows are removed at the end, so the
+database is left as it was.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import shapely
+from pyogrio.raw import write
+from pyproj import Transformer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geo.io import exports, imports  # noqa: E402
+from geo.settings import get_settings  # noqa: E402
+
+SOURCE = "bench-io"
+SIDE_M = 8.0  # building footprint
+STEP_M = 12.0  # grid spacing inside a compound
+
+
+def buildings(conn: psycopg.Connection, wanted: int) -> np.ndarray:
+    """`wanted` squares in EPSG:4547 on grids inside the compounds, spread over all of them."""
+    to_gk = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True)
+    compounds = [
+        shapely.transform(
+            shapely.from_wkb(wkb), lambda x, y: to_gk.transform(x, y), interleaved=False
+        )
+        for (wkb,) in conn.execute("SELECT ST_AsBinary(geom) FROM compound ORDER BY id")
+    ]
+    per = int(np.ceil(wanted / len(compounds)))
+    out = []
+    for poly in compounds:
+        minx, miny, maxx, maxy = poly.bounds
+        xs, ys = np.meshgrid(np.arange(minx, maxx, STEP_M), np.arange(miny, maxy, STEP_M))
+        xs, ys = xs.ravel(), ys.ravel()
+        inside = shapely.contains_xy(poly, xs + SIDE_M / 2, ys + SIDE_M / 2)
+        xs, ys = xs[inside][:per], ys[inside][:per]
+        out.append(shapely.box(xs, ys, xs + SIDE_M, ys + SIDE_M))
+    return np.concatenate(out)[:wanted]
+
+
+def survey_file(folder: Path, squares: np.ndarray, fmt: str) -> Path:
+    n = len(squares)
+    names = np.array([f"{i % 40 + 1}号楼" for i in range(n)], dtype=object)
+    ids = np.array([f"B{i:06d}" for i in range(n)], dtype=object)
+    floors = np.array([6 + i % 13 for i in range(n)], dtype="int32")
+    fields = ["BSM", "名称", "层数"]
+    if fmt == "gpkg":
+        path = folder / "buildings.gpkg"
+        write(path, shapely.to_wkb(squares), [ids, names, floors], fields, driver="GPKG",
+              crs="EPSG:4547", geometry_type="Polygon")  # fmt: skip
+        return path
+    shp = folder / "buildings.shp"
+    write(shp, shapely.to_wkb(squares), [ids, names, floors], fields, crs="EPSG:4547",
+          encoding="GBK", geometry_type="Polygon")  # fmt: skip
+    path = folder / "buildings.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part in folder.glob("buildings.*"):
+            if part.suffix != ".zip":
+                zf.write(part, part.name)
+    return path
+
+
+def timed(label: str, fn) -> object:
+    start = time.perf_counter()
+    result = fn()
+    print(f"{label:44} {time.perf_counter() - start:7.1f} s", flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--buildings", type=int, default=100_000)
+    parser.add_argument("--format", choices=("shp", "gpkg"), default="shp")
+    args = parser.parse_args()
+    settings = get_settings()
+    with psycopg.connect(settings.libpq_url) as conn, tempfile.TemporaryDirectory() as tmp:
+        squares = buildings(conn, args.buildings)
+        path = survey_file(Path(tmp), squares, args.format)
+        size = path.stat().st_size / 1e6
+        print(f"{len(squares)} buildings, {path.name} {size:.1f} MB, EPSG:4547")
+
+        def run(dry: bool) -> dict:
+            opts = imports.Options(layer="buildings", source=SOURCE, dry_run=dry, actor="bench")
+            return imports.import_file(conn, path, opts)
+
+        try:
+            timed("import --dry-run", lambda: run(True))
+            report = timed("import", lambda: run(False))
+            assert isinstance(report, dict) and report["changes"]["added"] == len(squares)
+            again = timed("re-import, unchanged", lambda: run(False))
+            assert isinstance(again, dict) and again["changes"]["unchanged"] == len(squares)
+            total = conn.execute("SELECT count(*) FROM building").fetchone()
+            for fmt in ("gpkg", "shp"):
+                result = timed(
+                    f"export {total[0] if total else '?'} buildings, {fmt}, EPSG:4547",
+                    lambda fmt=fmt: exports.export(conn, "buildings", fmt=fmt, srid=4547),
+                )
+                assert isinstance(result, exports.ExportFile) and result.count == total[0]
+        finally:
+            with conn.transaction():
+                conn.execute("DELETE FROM building WHERE source = %s", (SOURCE,))
+                conn.execute("DELETE FROM import_log WHERE source = %s", (SOURCE,))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

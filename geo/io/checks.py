@@ -1,0 +1,379 @@
+"""PostGIS on the staged features: validity and repair, shape, measures, parents, overlaps, diff.
+
+The features of a file are copied into a temporary table, `import_stage` (one row per feature:
+its number in the file `n`, its id in the survey, its label, its values as jsonb and its WGS84
+geometry `raw`), dropped with the transaction. Every finding of the import report is one
+statement over that table, so PostGIS is the only judge of validity, areas and lengths.
+Table and column names come from geo/io/layers.py, never from a file.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from geo.io.layers import Layer, Parent
+
+STAGE = sql.Identifier("import_stage")
+# The share of a feature's area (or length) inside its parent below which it straddles.
+STRADDLE_SHARE = 0.99
+# Overlaps smaller than this (m2) are slivers of digitising, not two features on one spot.
+OVERLAP_MIN_M2 = 1.0
+# Two points closer than this (m) stand on the same spot.
+SAME_SPOT_M = 1.0
+# How many features each list of the report names (the counts are always complete).
+SHOWN = 50
+_DIMENSION = {"point": 1, "line": 2, "polygon": 3}
+
+
+def create_stage(conn: psycopg.Connection) -> None:
+    conn.execute(
+        "CREATE TEMP TABLE import_stage (n integer PRIMARY KEY, source_id text NOT NULL,"
+        " label text, record jsonb NOT NULL, raw geometry(Geometry, 4326) NOT NULL,"
+        " valid boolean, reason text, geom geometry(Geometry, 4326),"
+        " parents jsonb NOT NULL DEFAULT '{}', shares jsonb NOT NULL DEFAULT '{}')"
+        " ON COMMIT DROP"
+    )
+
+
+def copy_rows(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """rows: (n, source_id, label, record as JSON text, EWKB hex)."""
+    with conn.cursor().copy(
+        "COPY import_stage (n, source_id, label, record, raw) FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _rows(conn: psycopg.Connection, stmt: str | sql.Composed, params: Any = None) -> list[dict]:
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    return cur.execute(stmt, params).fetchall()
+
+
+def shape(conn: psycopg.Connection, layer: Layer) -> None:
+    """`geom`: the geometry to store: valid (ST_MakeValid where not), of the layer's kind, and
+    single or multi as its column is; NULL when that cannot be had."""
+    dim = _DIMENSION[layer.kind]
+    conn.execute(
+        sql.SQL(
+            "UPDATE import_stage SET valid = ST_IsValid(raw),"
+            " reason = CASE WHEN NOT ST_IsValid(raw) THEN ST_IsValidReason(raw) END,"
+            " geom = CASE WHEN ST_IsValid(raw) THEN raw"
+            " ELSE ST_CollectionExtract(ST_MakeValid(raw), {dim}) END"
+        ).format(dim=sql.Literal(dim))
+    )
+    if layer.kind == "line":
+        conn.execute(
+            "UPDATE import_stage SET geom = ST_LineMerge(geom)"
+            " WHERE GeometryType(geom) = 'MULTILINESTRING'"
+        )
+    single = sql.SQL(
+        "CASE WHEN ST_IsEmpty(geom) THEN NULL WHEN ST_NumGeometries(geom) = 1"
+        " THEN ST_GeometryN(geom, 1) END"
+    )
+    conn.execute(
+        sql.SQL("UPDATE import_stage SET geom = {}").format(
+            sql.SQL("CASE WHEN NOT ST_IsEmpty(geom) THEN ST_Multi(geom) END")
+            if layer.multi
+            else single
+        )
+    )
+
+
+def geometry_findings(conn: psycopg.Connection, layer: Layer) -> dict[str, Any]:
+    invalid = _rows(
+        conn,
+        "SELECT source_id, label, reason, geom IS NOT NULL AND ST_IsValid(geom) AS repairable"
+        " FROM import_stage WHERE NOT valid ORDER BY n",
+    )
+    unshaped = _rows(
+        conn,
+        "SELECT source_id, label, GeometryType(raw) AS type, ST_NumGeometries(raw) AS parts"
+        " FROM import_stage WHERE valid AND geom IS NULL ORDER BY n",
+    )
+    return {
+        "invalid_count": len(invalid),
+        "repaired_by_make_valid": sum(1 for r in invalid if r["repairable"]),
+        "invalid": invalid[:SHOWN],
+        "not_storable_count": len(unshaped),
+        "not_storable": unshaped[:SHOWN],
+    }
+
+
+def measures(conn: psycopg.Connection, layer: Layer) -> dict[str, Any]:
+    """Areas (m2) or lengths (m) on the spheroid, as the stored columns will compute them."""
+    if layer.kind == "point":
+        return {}
+    fn, unit = ("ST_Area", "area_m2") if layer.kind == "polygon" else ("ST_Length", "length_m")
+    row = _rows(
+        conn,
+        sql.SQL(
+            "SELECT round(sum(m)::numeric, 1) AS total, round(min(m)::numeric, 2) AS min,"
+            " round(max(m)::numeric, 2) AS max FROM (SELECT {fn}(geom::geography) AS m"
+            " FROM import_stage WHERE geom IS NOT NULL) x"
+        ).format(fn=sql.Identifier(fn.lower())),
+    )[0]
+    return {unit: {k: float(v) if v is not None else None for k, v in row.items()}}
+
+
+def district_exists(conn: psycopg.Connection) -> bool:
+    return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM district)").fetchone()[0])  # type: ignore[index]
+
+
+def outside_district(conn: psycopg.Connection) -> list[dict]:
+    return _rows(
+        conn,
+        "SELECT source_id, label FROM import_stage s WHERE s.geom IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM district d WHERE d.geom && s.geom AND ST_Intersects(d.geom, s.geom))"
+        " ORDER BY n",
+    )
+
+
+def places_inside(
+    conn: psycopg.Connection, candidates: list[tuple[str, float, float]]
+) -> list[str]:
+    """The candidates whose point lies in (or within 2 km of) the district."""
+    if not candidates:
+        return []
+    values = sql.SQL(", ").join(
+        sql.SQL("({}, {}, {}, {})").format(
+            sql.Literal(i), sql.Literal(name), sql.Literal(x), sql.Literal(y)
+        )
+        for i, (name, x, y) in enumerate(candidates)
+        if abs(x) <= 180 and abs(y) <= 90
+    )
+    stmt = sql.SQL(
+        "SELECT c.name FROM (VALUES {}) AS c(i, name, x, y) WHERE EXISTS (SELECT 1 FROM district d"
+        " WHERE ST_DWithin(d.geom::geography,"
+        " ST_SetSRID(ST_MakePoint(c.x, c.y), 4326)::geography, 2000)) ORDER BY c.i"
+    ).format(values)
+    return [r[0] for r in conn.execute(stmt).fetchall()]
+
+
+def make_district(conn: psycopg.Connection, name: str, name_en: str) -> None:
+    """The district outline as the union of the sub-districts staged (an empty database)."""
+    conn.execute(
+        "INSERT INTO district (name, name_en, geom) SELECT %s, %s, ST_Multi(ST_Union(geom))"
+        " FROM import_stage WHERE geom IS NOT NULL",
+        (name, name_en),
+    )
+
+
+def locate_parent(conn: psycopg.Connection, layer: Layer, parent: Parent) -> None:
+    """The parent each feature overlaps most (by area, length or cover), with that share."""
+    if layer.kind == "polygon":
+        share = sql.SQL(
+            "CASE WHEN ST_Covers(p.geom, s.geom) THEN 1.0 ELSE"
+            " ST_Area(ST_Intersection(p.geom, s.geom)) / NULLIF(ST_Area(s.geom), 0) END"
+        )
+    elif layer.kind == "line":
+        share = sql.SQL(
+            "CASE WHEN ST_Covers(p.geom, s.geom) THEN 1.0 ELSE"
+            " ST_Length(ST_Intersection(p.geom, s.geom)) / NULLIF(ST_Length(s.geom), 0) END"
+        )
+    else:
+        share = sql.SQL("1.0")
+    conn.execute(
+        sql.SQL(
+            "UPDATE import_stage s SET parents = s.parents || jsonb_build_object({col}, b.id),"
+            " shares = s.shares || jsonb_build_object({col}, round(b.share::numeric, 4))"
+            " FROM (SELECT s2.n, best.id, best.share FROM import_stage s2 CROSS JOIN LATERAL"
+            " (SELECT p.id, {share} AS share FROM {parent} p, (SELECT s2.geom) AS s"
+            " WHERE p.geom && s.geom AND ST_Intersects(p.geom, s.geom)"
+            " ORDER BY 2 DESC, p.id LIMIT 1) best WHERE s2.geom IS NOT NULL) b"
+            " WHERE b.n = s.n"
+        ).format(col=sql.Literal(parent.column), share=share, parent=sql.Identifier(parent.table))
+    )
+
+
+def parent_from_file(conn: psycopg.Connection, parent: Parent) -> list[dict]:
+    """Take the parent ids the file gives; those naming no row are returned."""
+    conn.execute(
+        sql.SQL(
+            "UPDATE import_stage SET parents = parents || jsonb_build_object({col},"
+            " (record->>{col})::integer), shares = shares || jsonb_build_object({col}, 1)"
+            " WHERE record ? {col}"
+        ).format(col=sql.Literal(parent.column))
+    )
+    return _rows(
+        conn,
+        sql.SQL(
+            "SELECT s.source_id, s.label, s.record->>{col} AS given FROM import_stage s"
+            " WHERE s.record ? {col} AND NOT EXISTS"
+            " (SELECT 1 FROM {parent} p WHERE p.id = (s.record->>{col})::integer) ORDER BY n"
+        ).format(col=sql.Literal(parent.column), parent=sql.Identifier(parent.table)),
+    )
+
+
+def parent_findings(conn: psycopg.Connection, parent: Parent) -> dict[str, Any]:
+    col = sql.Literal(parent.column)
+    found = conn.execute(
+        sql.SQL("SELECT count(*) FROM import_stage WHERE parents ? {}").format(col)
+    ).fetchone()[0]  # type: ignore[index]
+    straddling = _rows(
+        conn,
+        sql.SQL(
+            "SELECT source_id, label, (parents->>{col})::integer AS parent_id,"
+            " (shares->>{col})::float AS share FROM import_stage"
+            " WHERE (shares->>{col})::float < {limit} ORDER BY n"
+        ).format(col=col, limit=sql.Literal(STRADDLE_SHARE)),
+    )
+    outside = _rows(
+        conn,
+        sql.SQL(
+            "SELECT source_id, label FROM import_stage WHERE geom IS NOT NULL"
+            " AND NOT parents ? {col} ORDER BY n"
+        ).format(col=col),
+    )
+    return {
+        "table": parent.table,
+        "found": found,
+        "straddling_count": len(straddling),
+        "straddling": straddling[:SHOWN],
+        "outside_count": len(outside),
+        "outside": outside[:SHOWN],
+    }
+
+
+def overlaps(conn: psycopg.Connection, layer: Layer, source: str) -> dict[str, Any]:
+    """Existing features of the layer (other than this source's own) on the same ground."""
+    table = sql.Identifier(layer.table)
+    label = sql.Identifier("t", layer.label)
+    other = sql.SQL("(t.source IS DISTINCT FROM %(source)s OR t.source_id <> s.source_id)")
+    if layer.kind == "polygon":
+        stmt = sql.SQL(
+            "SELECT * FROM (SELECT s.source_id, s.label, t.id AS existing_id,"
+            " {label} AS existing, round(ST_Area(ST_Intersection(s.geom, t.geom)::geography)"
+            "::numeric, 1)::float AS overlap_m2 FROM import_stage s JOIN {table} t"
+            " ON t.geom && s.geom AND ST_Intersects(t.geom, s.geom) WHERE {other}) x"
+            " WHERE overlap_m2 >= {min} ORDER BY source_id, existing_id"
+        ).format(label=label, table=table, other=other, min=sql.Literal(OVERLAP_MIN_M2))
+    elif layer.kind == "point":
+        stmt = sql.SQL(
+            "SELECT s.source_id, s.label, t.id AS existing_id, {label} AS existing"
+            " FROM import_stage s JOIN {table} t ON ST_DWithin(t.geom::geography,"
+            " s.geom::geography, {near}) WHERE {other} ORDER BY s.n, t.id"
+        ).format(label=label, table=table, other=other, near=sql.Literal(SAME_SPOT_M))
+    else:  # streets meet and cross: only a line drawn twice counts
+        stmt = sql.SQL(
+            "SELECT s.source_id, s.label, t.id AS existing_id, {label} AS existing"
+            " FROM import_stage s JOIN {table} t ON t.geom && s.geom"
+            " AND ST_Equals(t.geom, s.geom) WHERE {other} ORDER BY s.n, t.id"
+        ).format(label=label, table=table, other=other)
+    rows = _rows(conn, stmt, {"source": source})
+    return {"count": len(rows), "features": rows[:SHOWN]}
+
+
+def duplicates(conn: psycopg.Connection, column: str) -> list[dict]:
+    return _rows(
+        conn,
+        sql.SQL(
+            "SELECT {c} AS value, count(*) AS features FROM import_stage WHERE {c} IS NOT NULL"
+            " GROUP BY {c} HAVING count(*) > 1 ORDER BY 2 DESC, 1"
+        ).format(c=sql.Identifier(column)),
+    )
+
+
+def label_conflicts(conn: psycopg.Connection, layer: Layer, source: str) -> list[dict]:
+    """Labels unique in the table (community names, courtyard addresses) already taken by a
+    feature that this import does not replace."""
+    return _rows(
+        conn,
+        sql.SQL(
+            "SELECT s.source_id, s.label, t.id AS existing_id FROM import_stage s"
+            " JOIN {table} t ON {label} = s.label"
+            " WHERE t.source IS DISTINCT FROM %(source)s OR t.source_id <> s.source_id"
+            " ORDER BY s.n"
+        ).format(table=sql.Identifier(layer.table), label=sql.Identifier("t", layer.label)),
+        {"source": source},
+    )
+
+
+def _record(layer: Layer) -> sql.Composable:
+    return sql.SQL("jsonb_populate_record(NULL::{}, s.record || s.parents)").format(
+        sql.Identifier(layer.table)
+    )
+
+
+def diff(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str]) -> None:
+    """import_diff: each staged feature added, changed (and which columns) or unchanged."""
+    changed = sql.SQL(", ").join(
+        [
+            *(
+                sql.SQL("CASE WHEN t.{c} IS DISTINCT FROM r.{c} THEN {name} END").format(
+                    c=sql.Identifier(c), name=sql.Literal(c)
+                )
+                for c in columns
+            ),
+            sql.SQL("CASE WHEN NOT ST_Equals(t.geom, s.geom) THEN 'geometry' END"),
+        ]
+    )
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE import_diff ON COMMIT DROP AS SELECT s.n, t.id AS target_id,"
+            " CASE WHEN t.id IS NULL THEN NULL ELSE array_remove(ARRAY[{changed}], NULL) END"
+            " AS fields FROM import_stage s CROSS JOIN LATERAL {record} r"
+            " LEFT JOIN {table} t ON t.source = %(source)s AND t.source_id = s.source_id"
+        ).format(changed=changed, record=_record(layer), table=sql.Identifier(layer.table)),
+        {"source": source},
+    )
+
+
+def changes(conn: psycopg.Connection, layer: Layer, source: str) -> dict[str, Any]:
+    counts = _rows(
+        conn,
+        "SELECT count(*) FILTER (WHERE target_id IS NULL) AS added,"
+        " count(*) FILTER (WHERE cardinality(fields) > 0) AS changed,"
+        " count(*) FILTER (WHERE cardinality(fields) = 0) AS unchanged FROM import_diff",
+    )[0]
+    changed = _rows(
+        conn,
+        "SELECT s.source_id, s.label, d.target_id AS id, d.fields FROM import_diff d"
+        " JOIN import_stage s USING (n) WHERE cardinality(d.fields) > 0 ORDER BY s.n",
+    )
+    missing = _rows(
+        conn,
+        sql.SQL(
+            "SELECT t.source_id, {label} AS label, t.id FROM {table} t WHERE t.source = %(source)s"
+            " AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.source_id = t.source_id)"
+            " ORDER BY t.id"
+        ).format(table=sql.Identifier(layer.table), label=sql.Identifier("t", layer.label)),
+        {"source": source},
+    )
+    return {
+        **counts,
+        "missing": len(missing),
+        "changed_features": changed[:SHOWN],
+        "missing_features": missing[:SHOWN],
+        "_missing_ids": [m["id"] for m in missing],
+    }
+
+
+def store(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str]) -> None:
+    """Insert the added features and update the changed ones."""
+    table = sql.Identifier(layer.table)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    from_r = sql.SQL(", ").join(sql.Identifier("r", c) for c in columns)
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({cols}, source, source_id, geom)"
+            " SELECT {from_r}, %(source)s, s.source_id, s.geom FROM import_stage s"
+            " JOIN import_diff d USING (n) CROSS JOIN LATERAL {record} r"
+            " WHERE d.target_id IS NULL ORDER BY s.n"
+        ).format(table=table, cols=cols, from_r=from_r, record=_record(layer)),
+        {"source": source},
+    )
+    conn.execute(
+        sql.SQL(
+            "UPDATE {table} t SET ({cols}, geom) = ({from_r}, s.geom) FROM import_stage s"
+            " JOIN import_diff d USING (n) CROSS JOIN LATERAL {record} r"
+            " WHERE t.id = d.target_id AND cardinality(d.fields) > 0"
+        ).format(table=table, cols=cols, from_r=from_r, record=_record(layer))
+    )
+
+
+def remove(conn: psycopg.Connection, layer: Layer, ids: list[int]) -> None:
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(sql.Identifier(layer.table)), (ids,)
+    )

@@ -1,0 +1,423 @@
+"""Importing a survey file into a layer: read, map, convert, check in PostGIS, then store or not.
+
+`import_file` does everything in one transaction. A dry run rolls it back and returns the
+report; a real import refuses (Unprocessable, the report attached) when the report names a
+problem that would store something wrong, and otherwise commits everything at once: all or
+nothing. Each feature keeps the import's `source` and its id in the file (`source_id`), so a
+re-import of an updated survey under the same source reports what was added, changed,
+unchanged and missing, and removes the missing only when asked. `import_log` keeps who, when,
+the file's SHA-256 and the counts.
+
+Errors in the input itself (unreadable file, no .prj, mixed or empty geometries, garbled text,
+unknown --map fields) are raised before anything touches the database.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import psycopg
+import shapely
+from psycopg.types.json import Jsonb
+
+from geo.errors import Unprocessable
+from geo.io import checks, crs, mapping, sources
+from geo.io.layers import DISTRICT, SOURCE_ID, TODAY, Layer, get_layer
+from geo.io.sources import Table
+
+SHOWN = checks.SHOWN
+_FAMILIES = {
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "MultiLineString": "line",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+}
+_KIND_ZH = {"point": "points (点)", "line": "lines (线)", "polygon": "polygons (面)"}
+_COPY_CHUNK = 5000
+
+
+class Progress(Protocol):
+    def phase(self, name: str, total: int | None = None) -> None: ...
+    def advance(self, n: int) -> None: ...
+
+
+class _Quiet:
+    def phase(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+@dataclass
+class Options:
+    layer: str
+    crs: str | None = None
+    encoding: str | None = None
+    maps: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    file_layer: str | None = None
+    dry_run: bool = False
+    remove_missing: bool = False
+    actor: str = "cli"
+    account_id: int | None = None
+    filename: str | None = None  # the name to report and log (an upload's own name)
+    today: str | None = None  # the district's date, for layers that default to it
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_file(
+    conn: psycopg.Connection, path: Path, opts: Options, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Import (or with opts.dry_run, only check) `path` into opts.layer; returns the report."""
+    bar = progress or _Quiet()
+    layer = get_layer(opts.layer)
+    given_crs = crs.parse(opts.crs) if opts.crs else None
+    bar.phase("read")
+    with sources.opened(path) as data_path:
+        table = sources.read_table(
+            data_path,
+            file_layer=opts.file_layer,
+            encoding=opts.encoding,
+            crs_given=given_crs is not None,
+        )
+    source = opts.source or Path(opts.filename or path.name).stem
+    report: dict[str, Any] = {
+        "layer": layer.name,
+        "file": opts.filename or path.name,
+        "format": table.format,
+        "file_layer": table.file_layer,
+        "sha256": sha256(path),
+        "source": source,
+        "dry_run": opts.dry_run,
+        "features": len(table.geoms),
+        "encoding": table.encoding,
+    }
+    _check_geometries(table, layer)
+    report["dimensions_dropped"] = _flatten(table)
+    source_crs = _resolve_crs(table, given_crs)
+    report["crs"] = {"used": source_crs.label, "from": source_crs.origin}
+    bar.phase("convert")
+    raw_geoms = table.geoms
+    table.geoms = source_crs.to_wgs84(table.geoms)
+    maps = mapping.build(layer, table.fields, opts.maps)
+    records, bad = mapping.records(layer, maps, table.fields, table.columns)
+    ids_from = maps.field_for(SOURCE_ID)
+    report["mapping"] = {
+        "fields": maps.columns,
+        "unmapped": maps.unmapped,
+        "source_id": f"field {ids_from}" if ids_from else "row number (no id field in the file)",
+    }
+    report["bad_values"] = [vars(b) | {"row": b.row + 1} for b in bad[:SHOWN]]
+    report["bad_value_count"] = len(bad)
+    _defaults(layer, records, opts.today)
+    with conn.transaction(force_rollback=opts.dry_run):
+        _stage(conn, table, layer, records, bar)
+        bar.phase("check")
+        report |= _check(conn, layer, source, raw_geoms)
+        columns = _write_columns(layer, maps)
+        checks.diff(conn, layer, source, columns)
+        report["changes"] = checks.changes(conn, layer, source)
+        missing_ids = report["changes"].pop("_missing_ids")
+        report["problems"] = problems(report, layer)
+        report["stored"] = False
+        if opts.dry_run:
+            return report
+        if report["problems"]:
+            raise Unprocessable(
+                "Nothing was imported: " + " ".join(report["problems"]),
+                where="file",
+                report=report,
+            )
+        bar.phase("store")
+        checks.store(conn, layer, source, columns)
+        removed = 0
+        if opts.remove_missing and missing_ids:
+            _remove(conn, layer, missing_ids)
+            removed = len(missing_ids)
+        report["changes"]["removed"] = removed
+        report["stored"] = True
+        _log(conn, opts, layer, source, report, removed)
+    return report
+
+
+# --- Before the database --------------------------------------------------------------------
+
+
+def _ids(table: Table, rows: np.ndarray) -> str:
+    shown = ", ".join(str(int(table.fids[i])) for i in rows[:10])
+    return shown + (" ..." if len(rows) > 10 else "")
+
+
+def _check_geometries(table: Table, layer: Layer) -> None:
+    geoms = table.geoms
+    if len(geoms) == 0:
+        raise Unprocessable(f"{Path(table.path).name} holds no features.", where="file")
+    missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(missing):
+        raise Unprocessable(
+            f"{len(missing)} feature(s) have no or an empty geometry (features "
+            f"{_ids(table, missing)}); delete them or draw their shapes, then import again.",
+            where="file",
+        )
+    types = shapely.get_type_id(geoms)
+    names = [shapely.GeometryType(t).name for t in np.unique(types)]
+    families = {_FAMILIES.get(_title(n), "other") for n in names}
+    if len(families) > 1 or "other" in families:
+        counts = {_title(n): int((types == shapely.GeometryType[n]).sum()) for n in names}
+        raise Unprocessable(
+            f"Mixed geometry types: {', '.join(f'{v} {k}' for k, v in counts.items())}. A layer "
+            "holds one kind; split the file by geometry type (e.g. in QGIS) and import the "
+            f"{_KIND_ZH[layer.kind]} into {layer.name}.",
+            where="file",
+        )
+    family = families.pop()
+    if family != layer.kind:
+        raise Unprocessable(
+            f"{layer.name} takes {_KIND_ZH[layer.kind]}, but this file holds {_KIND_ZH[family]}; "
+            "choose the layer that matches (--layer).",
+            where="layer",
+        )
+
+
+def _title(name: str) -> str:
+    return {
+        "POINT": "Point",
+        "MULTIPOINT": "MultiPoint",
+        "LINESTRING": "LineString",
+        "MULTILINESTRING": "MultiLineString",
+        "POLYGON": "Polygon",
+        "MULTIPOLYGON": "MultiPolygon",
+    }.get(name, name.title())
+
+
+def _flatten(table: Table) -> dict[str, int]:
+    """3D and measured geometries are stored flat; the report says how many were."""
+    z = int(shapely.has_z(table.geoms).sum())
+    m = int(shapely.has_m(table.geoms).sum())
+    if z or m:
+        table.geoms = shapely.force_2d(table.geoms)
+    return {"z": z, "m": m}
+
+
+def _resolve_crs(table: Table, given: crs.SourceCrs | None) -> crs.SourceCrs:
+    if given is not None:
+        return given
+    declared = crs.from_file(table.crs)
+    if declared is not None:
+        return declared
+    if table.format in ("CSV", "XLSX"):
+        return crs.SourceCrs(
+            "EPSG:4326 (WGS 84; assumed for lon/lat columns)", "EPSG:4326", "assumed"
+        )
+    raise Unprocessable(
+        f"{Path(table.path).name} does not say its coordinate system; pass --crs (e.g. "
+        "EPSG:4547, EPSG:4326, gcj02).",
+        where="crs",
+    )
+
+
+def _defaults(layer: Layer, records: list[dict[str, str | None]], today: str | None) -> None:
+    for column, value in layer.defaults.items():
+        if value == TODAY:
+            if today is None:
+                raise ValueError("this layer needs Options.today")
+            value = today
+        for record in records:
+            if record.get(column) is None:
+                record[column] = value
+
+
+def _write_columns(layer: Layer, maps: mapping.Mapping) -> list[str]:
+    """The columns an import writes: those the file fills, the defaults, the parents."""
+    given = set(maps.columns.values()) | set(layer.defaults) | {p.column for p in layer.parents}
+    order = [*layer.fields, *(p.column for p in layer.parents)]
+    return [c for c in order if c in given]
+
+
+# --- In the database ------------------------------------------------------------------------
+
+
+def _stage(
+    conn: psycopg.Connection,
+    table: Table,
+    layer: Layer,
+    records: list[dict[str, str | None]],
+    bar: Progress,
+) -> None:
+    checks.create_stage(conn)
+    ewkb = shapely.to_wkb(shapely.set_srid(table.geoms, 4326), hex=True, include_srid=True)
+    bar.phase("stage", total=len(records))
+    rows = []
+    for i, record in enumerate(records):
+        source_id = record.pop(SOURCE_ID, None) or str(int(table.fids[i]))
+        rows.append((i, source_id, record.get(layer.label), json.dumps(record), ewkb[i]))
+        if len(rows) == _COPY_CHUNK:
+            checks.copy_rows(conn, rows)
+            bar.advance(len(rows))
+            rows = []
+    checks.copy_rows(conn, rows)
+    bar.advance(len(rows))
+
+
+def _check(
+    conn: psycopg.Connection, layer: Layer, source: str, raw_geoms: np.ndarray
+) -> dict[str, Any]:
+    checks.shape(conn, layer)
+    out: dict[str, Any] = {"geometry": checks.geometry_findings(conn, layer)}
+    out["measures"] = checks.measures(conn, layer)
+    out["outside_district"] = _outside(conn, layer, raw_geoms)
+    out["parents"] = {}
+    for parent in layer.parents:
+        unknown: list[dict] = []
+        if parent.table == "district":
+            checks.locate_parent(conn, layer, parent)
+        elif _given(conn, parent.column):
+            unknown = checks.parent_from_file(conn, parent)
+        else:
+            checks.locate_parent(conn, layer, parent)
+        found = checks.parent_findings(conn, parent)
+        found["from"] = "file" if _given(conn, parent.column) else "location"
+        found["unknown_ids"] = unknown[:SHOWN]
+        found["unknown_id_count"] = len(unknown)
+        found["required"] = parent.required
+        out["parents"][parent.column] = found
+    out["overlaps"] = checks.overlaps(conn, layer, source)
+    out["duplicates"] = {
+        "ids": checks.duplicates(conn, "source_id")[:SHOWN],
+        "names": checks.duplicates(conn, "label")[:SHOWN],
+    }
+    out["label_conflicts"] = (
+        checks.label_conflicts(conn, layer, source)[:SHOWN] if layer.unique_label else []
+    )
+    return out
+
+
+def _given(conn: psycopg.Connection, column: str) -> bool:
+    row = conn.execute("SELECT bool_or(record ? %s) FROM import_stage", (column,)).fetchone()
+    return bool(row and row[0])
+
+
+def _outside(conn: psycopg.Connection, layer: Layer, raw_geoms: np.ndarray) -> dict[str, Any]:
+    if not checks.district_exists(conn):
+        if layer.name == "subdistricts":
+            checks.make_district(conn, *DISTRICT)
+            return {"count": 0, "note": "no district yet: its outline is made from these"}
+        return {"count": 0, "note": "no district outline in the database: not checked"}
+    outside = checks.outside_district(conn)
+    found: dict[str, Any] = {"count": len(outside), "features": outside[:SHOWN]}
+    total = conn.execute("SELECT count(*) FROM import_stage WHERE geom IS NOT NULL").fetchone()
+    if outside and total and len(outside) == total[0]:
+        minx, miny, maxx, maxy = shapely.total_bounds(raw_geoms)
+        candidates = crs.candidate_points((minx + maxx) / 2, (miny + maxy) / 2)
+        found["all"] = True
+        found["crs_that_fit"] = checks.places_inside(conn, candidates)
+    return found
+
+
+def problems(report: dict[str, Any], layer: Layer) -> list[str]:
+    """What stops a real import: each a sentence saying what to do."""
+    out = []
+    geometry = report["geometry"]
+    broken = geometry["invalid_count"] - geometry["repaired_by_make_valid"]
+    if broken:
+        out.append(f"{broken} invalid geometries that ST_MakeValid cannot repair; redraw them.")
+    if geometry["not_storable_count"]:
+        out.append(
+            f"{geometry['not_storable_count']} features are not one {layer.kind} each (multi-part"
+            " shapes); split or dissolve them."
+        )
+    outside = report["outside_district"]
+    if outside.get("count"):
+        fit = outside.get("crs_that_fit")
+        hint = (
+            f" They would fall inside with --crs {fit[0]}"
+            + (f" (or {', '.join(fit[1:4])})" if len(fit) > 1 else "")
+            + "; the .prj is probably wrong or missing."
+            if fit
+            else " Check the coordinate system (--crs)."
+        )
+        out.append(f"{outside['count']} features lie outside the district.{hint}")
+    if report["bad_value_count"]:
+        first = report["bad_values"][0]
+        out.append(
+            f"{report['bad_value_count']} values do not fit their column (first: row "
+            f"{first['row']} {first['field']}={first['value']!r}, needs {first['reason']})."
+        )
+    if report["duplicates"]["ids"]:
+        out.append(
+            f"{len(report['duplicates']['ids'])} ids occur more than once (e.g. "
+            f"{report['duplicates']['ids'][0]['value']!r}); each feature needs its own id."
+        )
+    for column, parent in report["parents"].items():
+        if parent["unknown_id_count"]:
+            out.append(f"{parent['unknown_id_count']} {column} values name no {parent['table']}.")
+        elif parent["required"] and parent["outside_count"]:
+            out.append(
+                f"{parent['outside_count']} features lie in no {parent['table']}: import the "
+                f"{parent['table']} layer first or fix their position."
+            )
+    if report["label_conflicts"]:
+        out.append(
+            f"{len(report['label_conflicts'])} {layer.label}s are already taken by other "
+            f"{layer.name} (e.g. {report['label_conflicts'][0]['label']!r})."
+        )
+    return out
+
+
+def _remove(conn: psycopg.Connection, layer: Layer, ids: list[int]) -> None:
+    try:
+        with conn.transaction():
+            checks.remove(conn, layer, ids)
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise Unprocessable(
+            f"Nothing was imported: the missing {layer.name} cannot be removed while other "
+            f"records refer to them ({exc.diag.message_detail}). Import without "
+            "--remove-missing, or move what refers to them first.",
+            where="remove_missing",
+        ) from None
+
+
+def _log(
+    conn: psycopg.Connection,
+    opts: Options,
+    layer: Layer,
+    source: str,
+    report: dict[str, Any],
+    removed: int,
+) -> None:
+    changes = report["changes"]
+    counts = {
+        "features": report["features"],
+        **{k: changes[k] for k in ("added", "changed", "unchanged", "missing")},
+        "removed": removed,
+        "repaired": report["geometry"]["repaired_by_make_valid"],
+    }
+    row = conn.execute(
+        "INSERT INTO import_log (actor, account_id, layer, source, filename, sha256, crs,"
+        " encoding, counts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (
+            opts.actor,
+            opts.account_id,
+            layer.name,
+            source,
+            report["file"],
+            report["sha256"],
+            report["crs"]["used"],
+            report["encoding"],
+            Jsonb(counts),
+        ),
+    ).fetchone()
+    report["import_log_id"] = row[0] if row else None
