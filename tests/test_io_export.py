@@ -167,3 +167,14 @@ def test_export_needs_staff(settings: Settings, client: TestClient) -> None:
         ).status_code
         == 404
     )
+
+
+def test_same_datetime_as_items(settings: Settings, client: TestClient) -> None:
+    _, planner = make_account(settings, "planner")
+    when = "2021-05-01T00:00:00Z/2021-06-30T00:00:00Z"
+    r = client.get(f"/api/exports/renovation_items?format=csv&datetime={when}", headers=planner)
+    assert r.status_code == 200, r.text
+    items = client.get(f"/ogc/collections/renovation_items/items?datetime={when}").json()
+    everything = client.get("/ogc/collections/renovation_items/items").json()
+    assert int(r.headers["x-feature-count"]) == items["numberMatched"]
+    assert 0 < items["numberMatched"] < everything["numberMatched"]

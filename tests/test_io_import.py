@@ -475,3 +475,27 @@ def test_csv_and_xlsx_with_lon_lat(tmp_path: Path, settings: Settings) -> None:
     )
     report = run_import(settings, xlsx, "relics", dry_run=True)
     assert report["features"] == 2 and report["problems"] == []
+
+
+def test_gcj02_points_are_converted_to_within_a_centimetre(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    from geo.coords import wgs84_to_gcj02
+
+    truth = rows(fresh_settings, "SELECT ST_X(geom), ST_Y(geom) FROM relic ORDER BY id LIMIT 5")
+    shifted = [wgs84_to_gcj02(x, y) for x, y in truth]
+    path = tmp_path / "高德.csv"
+    path.write_text(
+        "name,category,lng,lat\n"
+        + "".join(f"井{i},井,{x!r},{y!r}\n" for i, (x, y) in enumerate(shifted))
+    )
+    report = run_import(fresh_settings, path, "relics", crs="gcj02", source="gd")
+    assert report["crs"]["used"].startswith("gcj02") and report["stored"]
+    moved = rows(
+        fresh_settings,
+        "SELECT max(ST_Distance(r.geom::geography, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326)"
+        "::geography)) FROM relic r JOIN unnest(%s::float8[], %s::float8[]) WITH ORDINALITY"
+        " AS t(x, y, n) ON r.source_id = t.n::text WHERE r.source = 'gd'",
+        ([x for x, _ in truth], [y for _, y in truth]),
+    )[0][0]
+    assert moved < 0.01

@@ -18,7 +18,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo import coords
-from geo.errors import InvalidParameter
+from geo.errors import InvalidParameter, Unprocessable
 
 # Not EPSG codes: the Chinese web-map offsets, converted by geo/coords.py.
 OFFSET_SYSTEMS = {"gcj02": coords.gcj02_to_wgs84, "bd09": coords.bd09_to_wgs84}
@@ -80,7 +80,13 @@ def from_file(definition: str | None) -> SourceCrs | None:
     """The CRS a file declares (.prj, GeoPackage, GeoJSON), or None when it declares none."""
     if not definition:
         return None
-    return _described(CRS.from_user_input(definition), "file")
+    try:
+        return _described(CRS.from_user_input(definition), "file")
+    except CRSError:
+        raise Unprocessable(
+            "The file's coordinate system (.prj) cannot be read; pass --crs (e.g. EPSG:4547).",
+            where="crs",
+        ) from None
 
 
 def _described(crs: CRS, origin: str) -> SourceCrs:

@@ -30,7 +30,7 @@ from pyogrio.raw import write
 from geo.errors import InvalidParameter, Unprocessable
 from geo.ogc import catalogue
 from geo.ogc import engine as ogc
-from geo.spreadsheets import neutralise
+from geo.spreadsheets import cell
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def _masked(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 def _neutralised(values: np.ndarray) -> np.ndarray:
     if values.dtype != object:
         return values
-    return np.array([neutralise(v) if isinstance(v, str) else v for v in values], dtype=object)
+    return np.array([cell(v) for v in values], dtype=object)
 
 
 def _xlsx_geometry(
