@@ -13,7 +13,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
-from api.deps import ConnDep, SessionDep, SettingsDep, today
+from api.deps import ConnDep, SessionDep, SettingsDep
+from geo import clock
 from geo.access import require
 from geo.errors import PayloadTooLarge, Unprocessable
 from geo.io import imports
@@ -82,7 +83,7 @@ async def post_import(
         actor=f"account:{user.id} {user.name}",
         account_id=user.id,
         filename=Path(file.filename or "upload").name,
-        today=today().isoformat(),
+        today=clock.today().isoformat(),
     )
     with tempfile.TemporaryDirectory(prefix="yst-upload-") as tmp:
         path = await _save(file, Path(tmp), settings.import_max_mb)

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from tqdm import tqdm
 
-from api.deps import today
+from geo import clock
 from geo.errors import YishitingError
 from geo.io import exports, imports
 from geo.io.layers import LAYERS
@@ -111,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             remove_missing=args.remove_missing,
             actor=f"cli:{getpass.getuser()}",
-            today=today().isoformat(),
+            today=clock.today().isoformat(),
         )
         if not args.file.exists():
             print(f"error: {args.file} does not exist", file=sys.stderr)
