@@ -61,9 +61,9 @@ def test_upload_refused_is_problem_json_with_report(
     r = client.post("/api/imports", data={"layer": "buildings"}, files=files, headers=admin)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
-    assert "buildings need floors" in r.json()["detail"] and r.json()["where"] == "map"
+    assert "buildings need floors" in r.json()["detail"] and r.json()["where"] == "body.map"
     r = client.post("/api/imports", data={"layer": "parks"}, files=files, headers=admin)
-    assert r.status_code == 400 and r.json()["where"] == "layer"
+    assert r.status_code == 400 and r.json()["where"] == "body.layer"
 
 
 def test_upload_is_for_planners_and_admins(

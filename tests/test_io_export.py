@@ -138,11 +138,11 @@ def test_export_endpoint(settings: Settings, client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("query", "status", "where"),
     [
-        ("format=dxf", 400, "format"),
-        ("format=kml&crs=4547", 400, "crs"),
-        ("format=csv&colour=red", 400, "colour"),
-        ("format=csv&bbox=1,2", 400, "bbox"),
-        ("format=shp&encoding=latin1", 400, "encoding"),
+        ("format=dxf", 400, "query.format"),
+        ("format=kml&crs=4547", 400, "query.crs"),
+        ("format=csv&colour=red", 400, "query.colour"),
+        ("format=csv&bbox=1,2", 400, "query.bbox"),
+        ("format=shp&encoding=latin1", 400, "query.encoding"),
     ],
 )
 def test_export_bad_parameters(
