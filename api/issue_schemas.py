@@ -48,6 +48,10 @@ class Transition(Strict):
     owner_account_id: int | None = None
     due_on: date | None = None
     rating: int | None = Field(None, ge=1, le=5, strict=True)
+    reason: str | None = Field(
+        None, max_length=32, description="closed: no_conditions, against_rules or withdrawn"
+    )
+    referred_to: str | None = Field(None, max_length=200, description="referred: to whom")
     version: int | None = Field(None, description="instead of an If-Match header")
 
 

@@ -153,6 +153,8 @@ def transition(
         owner_account_id=body.owner_account_id,
         due_on=body.due_on,
         rating=body.rating,
+        reason=body.reason,
+        referred_to=body.referred_to,
     )
     if expected is None:
         expected = issues.get_issue(session, issue_id).version

@@ -69,6 +69,8 @@ TABLE: dict[str, Action] = {
     "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
     "reviewed": Action("issue", {**STAFF, "resident": REPORTER}),
     "rejected": Action("issue", STAFF),
+    "closed": Action("issue", STAFF),
+    "referred": Action("issue", STAFF),
     "merge": Action("issue", STAFF),
     "photo": Action(
         "issue",

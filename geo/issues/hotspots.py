@@ -14,13 +14,14 @@ from typing import Any
 import psycopg
 
 from geo.errors import InvalidParameter
+from geo.models.issues import OPEN_STEPS, STEPS
 
 EPS_M = 60.0
 MIN_POINTS = 5
 HULL_BUFFER_M = 10.0
 STATUSES: dict[str, tuple[str, ...]] = {
-    "open": ("collected", "topic", "deliberated", "dispatched"),
-    "closed": ("resolved", "reviewed", "rejected", "merged"),
+    "open": OPEN_STEPS,
+    "closed": tuple(s for s in STEPS if s not in OPEN_STEPS),
 }
 STATUSES["all"] = STATUSES["open"] + STATUSES["closed"]
 

@@ -25,17 +25,23 @@ from geo.access import require
 from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Department, Issue, IssueEvent
-from geo.models.issues import LEVELS, OPEN_STEPS
+from geo.models.issues import CLOSURE_REASONS, LEVELS, OPEN_STEPS, REWORK_DAYS
 
+# Any open step may end without a fix: rejected (not a matter for the halls), closed (with a
+# reason from CLOSURE_REASONS) or referred to a body outside the district's system. A reviewed
+# issue whose problem comes back within REWORK_DAYS goes back to `dispatched` as rework.
+_LEAVE = ("rejected", "closed", "referred")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "collected": ("topic", "rejected"),
-    "topic": ("deliberated", "rejected"),
-    "deliberated": ("dispatched", "rejected"),
-    "dispatched": ("resolved", "rejected"),
+    "collected": ("topic", *_LEAVE),
+    "topic": ("deliberated", *_LEAVE),
+    "deliberated": ("dispatched", *_LEAVE),
+    "dispatched": ("resolved", *_LEAVE),
     "resolved": ("reviewed",),
-    "reviewed": (),
+    "reviewed": ("dispatched",),
     "rejected": (),
     "merged": (),
+    "closed": (),
+    "referred": (),
 }
 RESOLVE_WITHIN_M = 100.0
 UNSATISFIED_RATING = 2  # this rating or lower reopens the issue
@@ -54,6 +60,8 @@ class Move:
     owner_account_id: int | None = None
     due_on: date | None = None
     rating: int | None = None
+    reason: str | None = None  # why an issue is closed without a fix (CLOSURE_REASONS)
+    referred_to: str | None = None  # the outside body an issue is referred to
 
 
 def check_version(issue: Issue, expected: int) -> None:
@@ -135,9 +143,15 @@ def _bump(issue: Issue) -> None:
 
 def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
     """Check and record what the target step needs; returns event data."""
-    if move.to in ("deliberated", "rejected") and not (move.note and move.note.strip()):
+    if move.to in ("deliberated", "rejected", "closed") and not (move.note and move.note.strip()):
         what = "the hall's decision" if move.to == "deliberated" else "the reason"
         raise Unprocessable(f"Going to {move.to} needs a note with {what}.", where="note")
+    if move.to == "closed":
+        return _close(move)
+    if move.to == "referred":
+        return _refer(move)
+    if move.to == "dispatched" and issue.step == "reviewed":
+        return _rework(session, issue, move)
     if move.to == "deliberated":
         issue.decision = move.note
     if move.to == "dispatched":
@@ -150,6 +164,44 @@ def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
         issue.rating = move.rating
         return {"rating": move.rating}
     return {}
+
+
+def _close(move: Move) -> dict[str, Any]:
+    if move.reason not in CLOSURE_REASONS:
+        raise Unprocessable(
+            f"Closing without a fix needs a reason: one of {', '.join(CLOSURE_REASONS)}.",
+            where="reason",
+            allowed=list(CLOSURE_REASONS),
+        )
+    return {"reason": move.reason, "reason_zh": CLOSURE_REASONS[move.reason]}
+
+
+def _refer(move: Move) -> dict[str, Any]:
+    body = (move.referred_to or "").strip()
+    if not body:
+        raise Unprocessable(
+            "Referring needs the body it goes to (referred_to), e.g. 供电公司 or 市住建局.",
+            where="referred_to",
+        )
+    return {"referred_to": body}
+
+
+def _rework(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
+    """A reviewed issue that comes back within REWORK_DAYS is reopened as rework."""
+    reviewed_at = session.execute(
+        select(IssueEvent.at)
+        .where(IssueEvent.issue_id == issue.id, IssueEvent.to_step == "reviewed")
+        .order_by(IssueEvent.at.desc())
+        .limit(1)
+    ).scalar_one()
+    days = (clock.now() - reviewed_at).days
+    if days > REWORK_DAYS:
+        raise Conflict(
+            f"Issue {issue.id} was reviewed {days} days ago; after {REWORK_DAYS} days a "
+            "returning problem is a new issue: pin it again.",
+            where="to",
+        )
+    return _dispatch(session, issue, move) | {"rework": True}
 
 
 def _dispatch(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
@@ -227,7 +279,7 @@ def _reopen(session: Session, issue: Issue, actor: Account) -> None:
         from_step="reviewed",
         to_step="dispatched",
         note=f"评价不满意 (rating {issue.rating}), 重新分流 / unsatisfied review reopens it",
-        data={"due_on": issue.due_on.isoformat()},
+        data={"due_on": issue.due_on.isoformat(), "rework": True},
     )
 
 

@@ -14,7 +14,7 @@ from psycopg import sql
 from geo.clock import ZONE
 from geo.errors import NotFound
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
-from geo.models.issues import LEVELS, OPEN_STEPS, STEPS
+from geo.models.issues import LEVELS, OPEN_STEPS, OUTCOMES, STEPS
 from geo.models.renovation import ALL_PHASES
 from geo.ogc.engine import Collection, Join
 
@@ -215,6 +215,16 @@ _DISTRICT = (
 ISSUE_STATUS = sql.SQL("CASE WHEN t.step IN ({}) THEN 'open' ELSE 'closed' END").format(
     sql.SQL(", ").join(map(sql.Literal, OPEN_STEPS))
 )
+# How an issue ended (solved, closed_unsolved, referred, duplicate) or open: solved and
+# closed are never counted together.
+ISSUE_OUTCOME = sql.SQL("CASE {} END").format(
+    sql.SQL(" ").join(
+        sql.SQL("WHEN t.step IN ({}) THEN {}").format(
+            sql.SQL(", ").join(map(sql.Literal, steps)), sql.Literal(outcome)
+        )
+        for outcome, steps in OUTCOMES.items()
+    )
+)
 _WORK = (
     # Issues as an OGC API - Features layer beside their hotspots: public fields only (never the
     # reporter's name or phone, nor the free-text description). Each filter matches the property
@@ -224,7 +234,8 @@ _WORK = (
         title="议事议题",
         title_en="Issues",
         description="Issues pinned by residents and staff: `step` is their step in the council "
-        "hall's five steps, `status` open or closed.",
+        "hall's five steps, `status` open or closed, `outcome` how it ended (solved, "
+        "closed_unsolved, referred, duplicate).",
         table="issue",
         joins=(
             Join("category", "c", "category_code", key="code"),
@@ -236,6 +247,7 @@ _WORK = (
             "category_name": "c.name",
             "step": "step",
             "status": ISSUE_STATUS,
+            "outcome": ISSUE_OUTCOME,
             "level": "level",
             "supporters": "supporters",
             "severity": "severity",
@@ -247,13 +259,19 @@ _WORK = (
         },
         filters={
             "status": ISSUE_STATUS,
+            "outcome": ISSUE_OUTCOME,
             "step": "step",
             "category": "category_code",
             "level": "level",
             "community_id": "community_id",
             "compound_id": "compound_id",
         },
-        enums={"status": ("open", "closed"), "step": STEPS, "level": LEVELS},
+        enums={
+            "status": ("open", "closed"),
+            "outcome": tuple(OUTCOMES),
+            "step": STEPS,
+            "level": LEVELS,
+        },
         temporal=("created_at", "created_at"),
     ),
     # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
