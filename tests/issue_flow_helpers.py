@@ -55,6 +55,8 @@ def step_body(to: str, point: tuple[float, float]) -> dict[str, Any]:
         "resolved": {"lon": point[0], "lat": point[1], "note": "已完成"},
         "reviewed": {"rating": 5},
         "rejected": {"note": "不属于本区 not ours"},
+        "closed": {"note": "暂不具备条件", "reason": "no_conditions"},
+        "referred": {"referred_to": "国网张家口供电公司"},
     }.get(to, {})
 
 
