@@ -103,7 +103,7 @@ def test_half_a_position_is_a_400_naming_it(
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("grid", ["topic", "rejected", "photo"]),
+        ("grid", ["topic", "rejected", "closed", "referred", "photo"]),
         ("department_other", []),
         ("anonymous", ["photo"]),
         ("planner", []),
