@@ -365,7 +365,7 @@ def test_the_xiushui_site_ranks_again_when_its_land_is_free(
 
 
 def test_candidates_are_ranked_by_what_they_bring(client: TestClient) -> None:
-    r = client.get("/api/charging/candidates", params={"min_area_m2": 50, "limit": 50})
+    r = client.get("/api/charging/candidates", params={"limit": 50})
     assert r.status_code == 200, r.text
     props = [f["properties"] for f in r.json()["features"]]
     assert len(props) >= 5
@@ -373,7 +373,7 @@ def test_candidates_are_ranked_by_what_they_bring(client: TestClient) -> None:
     scores = [p["score"] for p in props]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
     for p in props:
-        assert p["area_m2"] >= 50
+        assert p["area_m2"] >= 100  # the default min_area_m2
         assert p["score"] == p["uncovered_households"] + 10 * p["complaints"]
 
 

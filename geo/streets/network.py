@@ -29,8 +29,9 @@ PROFILES: dict[str, dict[str, Any]] = {
 # Farther than this from any street, a point is not on the network (a courtyard deep in a
 # block is at most ~60 m from its street in the demo; survey data may be coarser).
 MAX_SNAP_M = 150.0
-# Every graph query stops here rather than hold a connection: a route on the demo takes ms.
-STATEMENT_TIMEOUT_MS = 5000
+# Every graph query stops here rather than hold a connection: a route on the demo takes ms,
+# walking coverage a few hundred (ten times that on two busy cores).
+STATEMENT_TIMEOUT_MS = 10_000
 FRACTION_MARGIN = 1e-6
 
 
