@@ -11,17 +11,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from api.auth import OptionalUser
 from api.deps import IdempotencyKey, SessionDep
 from api.errors import qualify
+from api.open311_schemas import NewRequest, RequestFilters, parse
 from api.ratelimit import limit_anonymous
 from geo.errors import InvalidParameter, NotFound, YishitingError
 from geo.issues import open311
 
+JSON_MEDIA = "application/json"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # Statuses an Open311 client knows; any other 4xx is reported as 400.
 KEPT_STATUSES = (400, 401, 403, 404, 409, 412, 429)
@@ -127,7 +129,30 @@ async def form_fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-Form = Annotated[dict[str, str], Depends(form_fields)]
+def new_request(form: Annotated[dict[str, str], Depends(form_fields)]) -> NewRequest:
+    return parse(NewRequest, form, "body")
+
+
+def request_filters(
+    service_request_id: Annotated[str | None, Query(description="ids, comma-separated")] = None,
+    service_code: Annotated[str | None, Query(description="codes, comma-separated")] = None,
+    start_date: Annotated[str | None, Query(description="W3C datetime, with offset")] = None,
+    end_date: Annotated[str | None, Query(description="W3C datetime, with offset")] = None,
+    status: Annotated[str | None, Query(description="open, closed or both")] = None,
+) -> RequestFilters:
+    """The spec's filters as sent (comma-separated lists, W3C datetimes), parsed."""
+    sent = {
+        "service_request_id": service_request_id,
+        "service_code": service_code,
+        "start_date": start_date,
+        "end_date": end_date,
+        "status": status,
+    }
+    return parse(RequestFilters, sent, "query")
+
+
+NewRequestDep = Annotated[NewRequest, Depends(new_request)]
+Filters = Annotated[RequestFilters, Depends(request_filters)]
 
 
 @router.get("/discovery.{fmt}")
@@ -147,37 +172,49 @@ def service_definition(code: str, fmt: str, session: SessionDep) -> Response:
 
 
 @router.get("/requests.{fmt}")
-def list_requests(
-    fmt: str,
-    request: Request,
-    session: SessionDep,
-    service_request_id: str | None = None,
-    service_code: str | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    status: str | None = None,
-) -> Response:
+def list_requests(fmt: str, request: Request, session: SessionDep, filters: Filters) -> Response:
     """Requests newest first (at most 1000), filtered as the spec describes."""
     fmt = _fmt(fmt)
-    query = open311.RequestQuery(service_request_id, service_code, start_date, end_date, status)
+    query = open311.RequestQuery(**filters.model_dump())
     found = open311.find_requests(session, query, base_url=_base(request))
     return render(fmt, "service_requests", found)
 
 
-@router.post("/requests.{fmt}")
+FORM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": NewRequest.model_json_schema()}
+            for media in ("application/x-www-form-urlencoded", "multipart/form-data", JSON_MEDIA)
+        },
+    }
+}
+
+
+@router.post("/requests.{fmt}", openapi_extra=FORM_BODY)
 def create_request(
     fmt: str,
     request: Request,
     session: SessionDep,
     user: OptionalUser,
-    form: Form,
+    form: NewRequestDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """File a request (lat/long or address_string); the same Idempotency-Key gives one."""
     fmt = _fmt(fmt)
     limit_anonymous(request, user, "pins")
     answer, replayed = open311.file_request(
-        session, form, idempotency_key=idempotency_key, reporter=user
+        session,
+        service_code=form.service_code,
+        lon=form.long,
+        lat=form.lat,
+        address=form.address_string,
+        description=form.description,
+        media_url=form.media_url,
+        reporter_name=form.reporter_name,
+        reporter_phone=form.phone,
+        idempotency_key=idempotency_key,
+        reporter=user,
     )
     session.commit()
     response = render(fmt, "service_requests", answer, status=201)

@@ -7,11 +7,9 @@ exactly as POST /api/issues. Only public fields leave: never the reporter's name
 e-mail (the e-mail is not even stored: the issue table has no place for it).
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -24,7 +22,6 @@ from geo.models.issues import OPEN_STEPS, STEPS
 CLOSED_STEPS = tuple(s for s in STEPS if s not in OPEN_STEPS)
 STATUS_STEPS = {"open": OPEN_STEPS, "closed": CLOSED_STEPS}
 MAX_REQUESTS = 1000  # the spec's suggested cap per response
-MAX_DESCRIPTION = 4000
 CHANGESET = "2026-11-27T00:00:00Z"  # when this endpoint's behaviour last changed
 
 _SERVICES = text(
@@ -133,76 +130,33 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
     return {"service_code": code, "attributes": []}
 
 
-def _csv(value: str | None) -> list[str] | None:
-    if value is None or not value.strip():
-        return None
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
-def _datetime(value: str | None, name: str) -> datetime | None:
-    """A W3C datetime such as 2026-11-01T00:00:00+08:00 (a trailing Z is allowed)."""
-    if value is None or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidParameter(
-            f"{name} must be a W3C datetime such as 2026-11-01T00:00:00+08:00, not {value!r}.",
-            where=name,
-        ) from None
-    if parsed.tzinfo is None:
-        raise InvalidParameter(f"{name} needs a time zone offset.", where=name)
-    return parsed
-
-
 @dataclass(frozen=True)
 class RequestQuery:
-    """GET requests filters as the spec names them (all optional, strings as sent)."""
+    """GET requests filters as the spec names them, parsed (api/open311_schemas.py)."""
 
-    service_request_id: str | None = None
-    service_code: str | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-    status: str | None = None
+    service_request_id: list[int] | None = None
+    service_code: list[str] | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    status: list[str] | None = None  # open, closed
 
 
 def find_requests(session: Session, q: RequestQuery, *, base_url: str) -> list[dict[str, Any]]:
     """Requests matching the filters, newest first; with ids given, the other filters are
     ignored (as the spec says)."""
-    ids = None
-    id_texts = _csv(q.service_request_id)
-    if id_texts is not None:
-        if not all(t.isdigit() and len(t) < 10 for t in id_texts):
-            raise InvalidParameter(
-                "service_request_id must be a comma-separated list of request ids.",
-                where="service_request_id",
-            )
-        ids = [int(t) for t in id_texts]
+    by_id = q.service_request_id is not None
     params: dict[str, Any] = {
-        "ids": ids,
-        "codes": None,
+        "ids": q.service_request_id,
+        "codes": None if by_id else q.service_code,
         "steps": None,
-        "start": None,
-        "end": None,
+        "start": None if by_id else q.start_date,
+        "end": None if by_id else q.end_date,
         "open": list(OPEN_STEPS),
         "base": base_url.rstrip("/"),
         "limit": MAX_REQUESTS,
     }
-    if ids is None:
-        statuses = _csv(q.status)
-        if statuses is not None:
-            bad = [s for s in statuses if s not in STATUS_STEPS]
-            if bad:
-                raise InvalidParameter(
-                    f"status must be open or closed (comma-separated), not {bad[0]!r}.",
-                    where="status",
-                )
-            params["steps"] = [step for s in statuses for step in STATUS_STEPS[s]]
-        params["codes"] = _csv(q.service_code)
-        params["start"] = _datetime(q.start_date, "start_date")
-        params["end"] = _datetime(q.end_date, "end_date")
-        if params["start"] and params["end"] and params["start"] > params["end"]:
-            raise InvalidParameter("start_date is after end_date.", where="start_date")
+    if q.status is not None and not by_id:
+        params["steps"] = [step for s in q.status for step in STATUS_STEPS[s]]
     return list(session.execute(_REQUESTS, params).scalar_one())
 
 
@@ -210,7 +164,9 @@ def get_request(session: Session, request_id: str, *, base_url: str) -> list[dic
     """One request, as a one-element list (the spec's shape); NotFound otherwise."""
     if not request_id.isdigit() or len(request_id) >= 10:
         raise NotFound(f"service_request_id {request_id!r} not found.", where="service_request_id")
-    found = find_requests(session, RequestQuery(service_request_id=request_id), base_url=base_url)
+    found = find_requests(
+        session, RequestQuery(service_request_id=[int(request_id)]), base_url=base_url
+    )
     if not found:
         raise NotFound(f"service_request_id {request_id} not found.", where="service_request_id")
     return found
@@ -239,75 +195,51 @@ def geocode(session: Session, address: str) -> dict[str, Any]:
     return dict(row)
 
 
-def _number(value: str | None, name: str, low: float, high: float) -> float:
-    try:
-        number = float(value) if value is not None else math.nan
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or not low <= number <= high:
-        raise InvalidParameter(
-            f"{name} must be a number from {low} to {high}, not {value!r}.", where=name
-        )
-    return number
-
-
-def _location(session: Session, form: dict[str, str]) -> tuple[float, float, str | None]:
-    """(lon, lat, geocoded place) from lat/long or address_string; 400 when neither is usable."""
-    lat, lon = form.get("lat"), form.get("long")
-    if lat or lon:
-        if not (lat and lon):
-            missing = "long" if lat else "lat"
-            raise InvalidParameter(f"{missing} is required together with the other.", where=missing)
-        return _number(lon, "long", -180, 180), _number(lat, "lat", -90, 90), None
-    address = form.get("address_string")
-    if address and address.strip():
-        place = geocode(session, address)
-        return place["lon"], place["lat"], f"{place['kind']} {place['name']}"
-    raise InvalidParameter("A location is required: lat and long, or address_string.", where="lat")
-
-
-def _media_url(value: str | None) -> str | None:
-    if not value:
-        return None
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(value) > 1000:
-        raise InvalidParameter("media_url must be an http(s) URL.", where="media_url")
-    return value
+def _location(
+    session: Session, lon: float | None, lat: float | None, address: str | None
+) -> tuple[float, float, str | None]:
+    """(lon, lat, geocoded place): the point sent, else the place the address names."""
+    if lon is not None and lat is not None:
+        return lon, lat, None
+    place = geocode(session, address or "")
+    return place["lon"], place["lat"], f"{place['kind']} {place['name']}"
 
 
 def file_request(
-    session: Session, form: dict[str, str], *, idempotency_key: str | None, reporter: Any = None
+    session: Session,
+    *,
+    service_code: str,
+    lon: float | None,
+    lat: float | None,
+    address: str | None,
+    description: str | None,
+    media_url: str | None,
+    reporter_name: str | None,
+    reporter_phone: str | None,
+    idempotency_key: str | None,
+    reporter: Any = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Create (or, with a used key, find) the issue; returns the spec's response and replayed."""
-    code = (form.get("service_code") or "").strip()
     known = {s["service_code"]: s for s in services(session)}
-    if not code:
-        raise InvalidParameter("service_code is required.", where="service_code")
-    if code not in known:
-        raise InvalidParameter(f"service_code {code!r} not found.", where="service_code")
-    lon, lat, place = _location(session, form)
-    description = (form.get("description") or "").strip() or known[code]["service_name"]
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidParameter(
-            f"description is longer than {MAX_DESCRIPTION} characters.", where="description"
-        )
-    media = _media_url(form.get("media_url"))
-    name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p)
-    phone = form.get("phone", "")
+    if service_code not in known:
+        raise InvalidParameter(f"service_code {service_code!r} not found.", where="service_code")
+    lon, lat, place = _location(session, lon, lat, address)
     body, replayed = pin_issue(
         session,
         crs="wgs84",
         lon=lon,
         lat=lat,
-        category=code,
-        description=description,
+        category=service_code,
+        description=description or known[service_code]["service_name"],
         reporter=reporter,
-        reporter_name=name[:64] or None,
-        reporter_phone=phone[:32] or None,
+        reporter_name=(reporter_name or "")[:64] or None,
+        reporter_phone=(reporter_phone or "")[:32] or None,
         idempotency_key=idempotency_key,
     )
-    if not replayed and media:
-        add_event(session, body["id"], "photo", note="Open311 media_url", data={"media_url": media})
+    if not replayed and media_url:
+        add_event(
+            session, body["id"], "photo", note="Open311 media_url", data={"media_url": media_url}
+        )
     notice = f"已按地址定位到 {place} / located at {place}" if place else ""
     answer: dict[str, Any] = {
         "service_request_id": str(body["id"]),
