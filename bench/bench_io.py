@@ -39,12 +39,13 @@ from geo.io import exports, imports  # noqa: E402
 from geo.settings import get_settings  # noqa: E402
 
 SOURCE = "bench-io"
-SIDE_M = 8.0  # building footprint
-STEP_M = 12.0  # grid spacing inside a compound
+SIDE_M = 6.0  # building footprint
+STEP_M = 8.0  # grid spacing inside a compound
+SEED = 11
 
 
 def buildings(conn: psycopg.Connection, wanted: int) -> np.ndarray:
-    """`wanted` squares in EPSG:4547 on grids inside the compounds, spread over all of them."""
+    """`wanted` squares in EPSG:4547 on grids inside the compounds, picked at random."""
     to_gk = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True)
     compounds = [
         shapely.transform(
@@ -52,16 +53,19 @@ def buildings(conn: psycopg.Connection, wanted: int) -> np.ndarray:
         )
         for (wkb,) in conn.execute("SELECT ST_AsBinary(geom) FROM compound ORDER BY id")
     ]
-    per = int(np.ceil(wanted / len(compounds)))
     out = []
     for poly in compounds:
         minx, miny, maxx, maxy = poly.bounds
         xs, ys = np.meshgrid(np.arange(minx, maxx, STEP_M), np.arange(miny, maxy, STEP_M))
         xs, ys = xs.ravel(), ys.ravel()
         inside = shapely.contains_xy(poly, xs + SIDE_M / 2, ys + SIDE_M / 2)
-        xs, ys = xs[inside][:per], ys[inside][:per]
+        xs, ys = xs[inside], ys[inside]
         out.append(shapely.box(xs, ys, xs + SIDE_M, ys + SIDE_M))
-    return np.concatenate(out)[:wanted]
+    every = np.concatenate(out)
+    if len(every) < wanted:
+        raise SystemExit(f"the compounds hold only {len(every)} buildings of this size")
+    pick = np.random.default_rng(SEED).choice(len(every), wanted, replace=False)
+    return every[np.sort(pick)]
 
 
 def survey_file(folder: Path, squares: np.ndarray, fmt: str) -> Path:
@@ -99,7 +103,10 @@ def main() -> int:
     parser.add_argument("--format", choices=("shp", "gpkg"), default="shp")
     args = parser.parse_args()
     settings = get_settings()
-    with psycopg.connect(settings.libpq_url) as conn, tempfile.TemporaryDirectory() as tmp:
+    with (
+        psycopg.connect(settings.libpq_url, autocommit=True) as conn,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         squares = buildings(conn, args.buildings)
         path = survey_file(Path(tmp), squares, args.format)
         size = path.stat().st_size / 1e6

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from geo.admin import drop_database, ensure_database
 from geo.db import make_engine, make_sessionmaker
 from geo.errors import InvalidParameter, Unprocessable
-from geo.io import exports
+from geo.io import exports, imports
 from geo.issues.routing import route_point
 from geo.migrate import upgrade
 from geo.settings import Settings
@@ -499,3 +499,19 @@ def test_gcj02_points_are_converted_to_within_a_centimetre(
         ([x for x, _ in truth], [y for _, y in truth]),
     )[0][0]
     assert moved < 0.01
+
+
+def test_imports_inside_a_callers_transaction(
+    fresh_settings: Settings, tmp_path: Path, one_compound
+) -> None:
+    """On a connection outside autocommit the import runs in a savepoint; a second import on
+    the same connection finds no leftover tables."""
+    path = survey(tmp_path / "c.shp", *one_compound)
+    with psycopg.connect(fresh_settings.libpq_url) as conn:
+        conn.execute("SELECT 1")  # the caller's transaction is open
+        for source in ("a", "b"):
+            opts = imports.Options(layer="compounds", source=source)
+            assert imports.import_file(conn, path, opts)["stored"]
+    assert rows(fresh_settings, "SELECT count(*) FROM compound WHERE source IN ('a', 'b')") == [
+        (2,)
+    ]

@@ -37,6 +37,12 @@ def create_stage(conn: psycopg.Connection) -> None:
     )
 
 
+def drop_stage(conn: psycopg.Connection) -> None:
+    """Drop the import's tables now: ON COMMIT is too late when the import ran in a savepoint
+    of a longer transaction (a caller's connection outside autocommit)."""
+    conn.execute("DROP TABLE IF EXISTS import_stage, import_diff")
+
+
 def copy_rows(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
     """rows: (n, source_id, label, record as JSON text, EWKB hex)."""
     with conn.cursor().copy(

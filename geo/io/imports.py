@@ -134,6 +134,7 @@ def import_file(
         report["problems"] = problems(report, layer)
         report["stored"] = False
         if opts.dry_run:
+            checks.drop_stage(conn)
             return report
         if report["problems"]:
             raise Unprocessable(
@@ -150,6 +151,7 @@ def import_file(
         report["changes"]["removed"] = removed
         report["stored"] = True
         _log(conn, opts, layer, source, report, removed)
+        checks.drop_stage(conn)
     return report
 
 
