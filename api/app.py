@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import (
+    accounts_admin,
+    admin_page,
     background,
     errors,
     halls,
@@ -75,4 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signin_pages.router)
     app.include_router(imports.router)
     app.include_router(layer_exports.router)
+    app.include_router(accounts_admin.router)
+    app.include_router(admin_page.router)
     return app

@@ -118,7 +118,11 @@ def limits(settings: Settings) -> Limits:
 
 
 def refuse_cross_site(request: Request) -> None:
-    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker)."""
+    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker).
+
+    Browsers send Origin with every POST; "null" (an opaque origin, or a page whose referrer
+    policy is no-referrer) is refused too, which is why our pages use same-origin instead.
+    """
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
         raise Forbidden(

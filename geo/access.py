@@ -78,6 +78,8 @@ TABLE: dict[str, Action] = {
     ),
     "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
     "escalate": Action("none", {"admin": ANY}),
+    # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
+    "manage_accounts": Action("none", {"admin": ANY}),
     # council halls: the hall's own grid and field staff record its sessions; departments
     # attend as problem solvers and act on what is dispatched to them
     "record_session": Action("hall", STAFF),

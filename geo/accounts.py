@@ -54,17 +54,38 @@ def create_account(
     With a username it can sign in to the workspace: with `password`, or with a one-time link
     (geo.signin.issue_link).
     """
+    account = Account(name=name)
+    bind(session, account, role=role, area=area, department_id=department_id)
+    if username is not None:
+        account.username = check_username(session, username)
+    if password is not None:
+        account.password_hash = hash_password(password)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    account.token_hash = hash_token(token)
+    session.add(account)
+    session.flush()
+    return account, token
+
+
+def bind(
+    session: Session,
+    account: Account,
+    *,
+    role: str,
+    area: tuple[str, int] | None,
+    department_id: int | None,
+) -> None:
+    """Give the account its role, area and department, checked together (used to re-area)."""
     if role not in ROLES:
         raise InvalidParameter(f"role must be one of {', '.join(ROLES)}", where="role")
     if role in AREA_ROLES and area is None:
         raise InvalidParameter(f"a {role} account needs an area", where="area")
     if role == "department" and department_id is None:
         raise InvalidParameter("a department account needs a department", where="department")
-    account = Account(name=name, role=role, department_id=department_id)
-    if username is not None:
-        account.username = check_username(session, username)
-    if password is not None:
-        account.password_hash = hash_password(password)
+    if department_id is not None and session.get(Department, department_id) is None:
+        raise NotFound(f"no department with id {department_id}", where="department")
+    for kind in AREA_KINDS:
+        setattr(account, f"{kind}_id", None)
     if area is not None:
         kind, ident = area
         if kind not in AREA_MODELS:
@@ -72,13 +93,8 @@ def create_account(
         if session.get(AREA_MODELS[kind], ident) is None:
             raise NotFound(f"no {kind} with id {ident}", where="area")
         setattr(account, f"{kind}_id", ident)
-    if department_id is not None and session.get(Department, department_id) is None:
-        raise NotFound(f"no department with id {department_id}", where="department")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    account.token_hash = hash_token(token)
-    session.add(account)
-    session.flush()
-    return account, token
+    account.role = role
+    account.department_id = department_id
 
 
 def authenticate(session: Session, token: str) -> Account | None:

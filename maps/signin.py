@@ -22,7 +22,7 @@ input,select{width:100%;min-height:48px;padding:10px 12px;font-size:17px;border:
 border-radius:8px;background:#fff}
 button,.button{display:block;width:100%;min-height:48px;margin-top:20px;font-size:17px;
 font-weight:600;color:#fff;background:#c0392b;border:0;border-radius:8px;cursor:pointer;
-text-align:center;text-decoration:none;line-height:48px;padding:0 12px}
+text-align:center;text-decoration:none;line-height:1.3;padding:12px}
 .msg{padding:12px 14px;border-radius:8px;margin:0 0 12px;font-size:15px}
 .msg.error{background:#fdecea;color:#8a1c12;border:1px solid #f5c2bc}
 .msg.info{background:#e8f1fb;color:#134a7c;border:1px solid #bcd6f2}
@@ -40,7 +40,7 @@ def _page(title: str, body: str, *, status: int = 200) -> PageResult:
     html = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="same-origin">'
         f"<title>{escape(title)} · 议事厅</title><style>{CSS}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
@@ -134,3 +134,13 @@ def build_set_password(
 </form>
 """
     return _page("设置密码", body, status=status)
+
+
+def build_notice(*, title: str, message: str, status: int) -> PageResult:
+    """A short page saying why the workspace refuses (e.g. a page for administrators only)."""
+    body = f"""
+<h1>{escape(title)}</h1>
+{message_box("error", message)}
+<a class="button" href="/work">返回工作台 Back to the workspace</a>
+"""
+    return _page(title, body, status=status)
