@@ -128,6 +128,9 @@ class IssuePublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     photos: list[PhotoPublic]
+    deadline: dict[str, Any] | None = Field(
+        None, description="limits in working days, due dates, light green/yellow/red"
+    )
 
 
 class Duplicate(BaseModel):
@@ -164,6 +167,23 @@ class CategoryPublic(BaseModel):
     department: str
     department_name: str | None
     level: str
+    respond_days: int | None = Field(None, description="working days to the first response")
+    complete_days: int | None = Field(None, description="working days to resolve")
+
+
+class TimeLimits(Strict):
+    respond_days: int = Field(ge=1, le=60, description="working days to leave `collected`")
+    complete_days: int = Field(ge=1, le=365, description="working days to reach `resolved`")
+
+
+class CalendarDay(Strict):
+    day: date
+    working: bool = Field(description="false: a holiday; true: a weekend day made working")
+    note: str | None = Field(None, max_length=64)
+
+
+class CalendarYear(Strict):
+    days: list[CalendarDay] = Field(max_length=400)
 
 
 class SupportResult(BaseModel):

@@ -1,13 +1,14 @@
 """Issues API: categories, pinning, reading, the five steps, support, merge and photos."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
 from api.deps import IdempotencyKey, IfMatch, SessionDep, SettingsDep
 from api.issue_schemas import (
+    CalendarYear,
     CategoryPublic,
     EventPublic,
     IssueCreate,
@@ -17,10 +18,11 @@ from api.issue_schemas import (
     PhotoPublic,
     ReporterContact,
     SupportResult,
+    TimeLimits,
     Transition,
 )
 from api.ratelimit import limit_anonymous
-from geo import clock
+from geo import clock, worktime
 from geo.access import require
 from geo.coords import input_point
 from geo.errors import InvalidParameter, PreconditionRequired
@@ -109,7 +111,41 @@ def list_issues(
 def get_issue(issue_id: int, session: SessionDep, response: Response) -> dict:
     body = issues.issue_public(session, issue_id)
     _etag(response, body["version"])
-    return body
+    return body | {"deadline": worktime.deadline(session, body)}
+
+
+@router.put(
+    "/categories/{code}/time-limits",
+    response_model=dict[str, Any],
+    summary="Set a category's time limits in working days (planners)",
+)
+def set_time_limits(code: str, body: TimeLimits, session: SessionDep, user: CurrentUser) -> dict:
+    result = worktime.set_limits(
+        session,
+        actor=user,
+        category=code,
+        respond_days=body.respond_days,
+        complete_days=body.complete_days,
+    )
+    session.commit()
+    return result
+
+
+@router.put(
+    "/calendar/{year}",
+    response_model=dict[str, Any],
+    summary="Load a year's official holiday schedule that chinese-calendar does not cover (admin)",
+)
+def load_calendar(
+    year: Annotated[int, Path(ge=2004, le=2100)],
+    body: CalendarYear,
+    session: SessionDep,
+    user: CurrentUser,
+) -> dict:
+    days = [(d.day, d.working, d.note) for d in body.days]
+    result = worktime.load_year(session, actor=user, year=year, days=days)
+    session.commit()
+    return result
 
 
 @router.get("/issues/{issue_id}/events", response_model=list[EventPublic])

@@ -80,6 +80,9 @@ TABLE: dict[str, Action] = {
     "escalate": Action("none", {"admin": ANY}),
     # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
     "manage_accounts": Action("none", {"admin": ANY}),
+    # time limits per category are the planners'; the official calendar of a year, an admin's
+    "set_time_limits": Action("none", {"planner": ANY, "admin": ANY}),
+    "load_calendar": Action("none", {"admin": ANY}),
     # council halls: the hall's own grid and field staff record its sessions; departments
     # attend as problem solvers and act on what is dispatched to them
     "record_session": Action("hall", STAFF),

@@ -86,8 +86,10 @@ def list_categories(session: Session) -> list[dict[str, Any]]:
     sql = text(
         """
         SELECT c.code, c.name, c.name_en, c.department_code AS department,
-               d.name AS department_name, c.level
+               d.name AS department_name, c.level,
+               t.respond_days, t.complete_days
           FROM category c LEFT JOIN department d ON d.code = c.department_code
+          LEFT JOIN time_limit t ON t.category_code = c.code
          ORDER BY c.sort, c.code
         """
     )

@@ -1,0 +1,155 @@
+"""Working days in China, and each issue's time limits counted in them.
+
+A day is a working day as China's official calendar says: the holidays and the weekend days
+made into working days (调休) come from the kept package chinese-calendar for the years it
+covers, or from `calendar_day` rows an admin loaded for a year it does not cover yet (the State
+Council publishes the next year's schedule each November; packages follow later). A year
+covered by neither falls back to Monday to Friday, and every answer that counts in it says so.
+
+Limits are per category (`time_limit`, set by planners): respond (leave `collected`) within
+`respond_days` working days of pinning, complete (reach `resolved`) within `complete_days`.
+A limit ends at the close of its last working day. An open issue is green, yellow when one
+working day or less is left, red when overdue.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import chinese_calendar
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo import clock
+from geo.access import require
+from geo.errors import NotFound, Unprocessable
+from geo.models import Account
+from geo.models.issues import OPEN_STEPS
+
+NEAR_DUE_DAYS = 1
+OFFICIAL, LOADED, WEEKDAYS = "official", "loaded", "weekdays"
+
+
+@dataclass
+class WorkCalendar:
+    """Working days, with the admin-loaded days of years the package does not cover."""
+
+    loaded: dict[date, bool]
+
+    def source(self, day: date) -> str:
+        if any(d.year == day.year for d in self.loaded):
+            return LOADED
+        try:
+            chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            return WEEKDAYS
+        return OFFICIAL
+
+    def is_working(self, day: date) -> bool:
+        if day in self.loaded:
+            return self.loaded[day]
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            return day.weekday() < 5
+
+    def add(self, start: date, days: int) -> date:
+        """The `days`-th working day after `start`."""
+        day, left = start, days
+        while left > 0:
+            day += timedelta(days=1)
+            left -= self.is_working(day)
+        return day
+
+    def between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (negative when end < start)."""
+        if end < start:
+            return -self.between(end, start)
+        return sum(
+            self.is_working(start + timedelta(days=k + 1)) for k in range((end - start).days)
+        )
+
+
+def work_calendar(db: Session) -> WorkCalendar:
+    rows = db.execute(text("SELECT day, working FROM calendar_day")).all()
+    return WorkCalendar(dict(tuple(r) for r in rows))
+
+
+def deadline(db: Session, issue: dict[str, Any], cal: WorkCalendar | None = None) -> dict[str, Any]:
+    """An issue's limits, due dates and light, from its category's limits and the calendar."""
+    limits = db.execute(
+        text("SELECT respond_days, complete_days FROM time_limit WHERE category_code = :c"),
+        {"c": issue["category"]},
+    ).one_or_none()
+    if limits is None:
+        return {"limits": None}
+    cal = cal or work_calendar(db)
+    created = issue["created_at"]  # the public view is JSON built in SQL: an ISO string
+    pinned_on = clock.local(
+        datetime.fromisoformat(created) if isinstance(created, str) else created
+    ).date()
+    respond_by = cal.add(pinned_on, limits.respond_days)
+    complete_by = cal.add(pinned_on, limits.complete_days)
+    today = clock.today()
+    light = None
+    if issue["step"] in OPEN_STEPS:
+        left = cal.between(today, complete_by)
+        light = "red" if today > complete_by else "yellow" if left <= NEAR_DUE_DAYS else "green"
+    sources = {cal.source(pinned_on), cal.source(complete_by)}
+    return {
+        "limits": {"respond_days": limits.respond_days, "complete_days": limits.complete_days},
+        "respond_by": respond_by.isoformat(),
+        "complete_by": complete_by.isoformat(),
+        "light": light,
+        "calendar": WEEKDAYS if WEEKDAYS in sources else LOADED if LOADED in sources else OFFICIAL,
+        "calendar_note": (
+            f"{complete_by.year} 年法定节假日安排尚未载入, 暂按周一至周五计算 "
+            "(the official schedule of that year is not loaded: Monday to Friday assumed)"
+            if WEEKDAYS in sources
+            else None
+        ),
+    }
+
+
+def set_limits(
+    db: Session, *, actor: Account, category: str, respond_days: int, complete_days: int
+) -> dict[str, Any]:
+    """Planners set a category's limits (working days); the next answer uses them."""
+    require(db, actor, None, "set_time_limits")
+    if db.execute(text("SELECT 1 FROM category WHERE code = :c"), {"c": category}).first() is None:
+        raise NotFound(f"No category {category!r}.", where="code")
+    if complete_days < respond_days:
+        raise Unprocessable("complete_days must be at least respond_days.", where="complete_days")
+    db.execute(
+        text(
+            "INSERT INTO time_limit (category_code, respond_days, complete_days, set_by) "
+            "VALUES (:c, :r, :d, :a) ON CONFLICT (category_code) DO UPDATE SET "
+            "respond_days = :r, complete_days = :d, set_by = :a, set_at = now()"
+        ),
+        {"c": category, "r": respond_days, "d": complete_days, "a": actor.id},
+    )
+    return {"category": category, "respond_days": respond_days, "complete_days": complete_days}
+
+
+def load_year(
+    db: Session, *, actor: Account, year: int, days: list[tuple[date, bool, str | None]]
+) -> dict[str, Any]:
+    """An admin loads a year's official schedule: its holidays (working false) and the weekend
+    days made into working days (working true); the year's earlier rows are replaced."""
+    require(db, actor, None, "load_calendar")
+    if not days:
+        raise Unprocessable("List the year's holidays and adjusted working days.", where="days")
+    stray = [d for d, _, _ in days if d.year != year]
+    if stray:
+        raise Unprocessable(f"{stray[0]} is not in {year}.", where="days")
+    if len({d for d, _, _ in days}) != len(days):
+        raise Unprocessable("A day is listed twice.", where="days")
+    db.execute(
+        text("DELETE FROM calendar_day WHERE day >= :a AND day < :b"),
+        {"a": date(year, 1, 1), "b": date(year + 1, 1, 1)},
+    )
+    db.execute(
+        text("INSERT INTO calendar_day (day, working, note, loaded_by) VALUES (:d, :w, :n, :a)"),
+        [{"d": d, "w": w, "n": n, "a": actor.id} for d, w, n in days],
+    )
+    return {"year": year, "days": len(days), "calendar": LOADED}
