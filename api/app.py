@@ -22,6 +22,7 @@ from api import (
     open311,
     progress,
     renovation,
+    scorecards,
     search,
     signin,
     signin_pages,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(heritage.router)
     app.include_router(work.router)
     app.include_router(streets.router)
+    app.include_router(scorecards.router)
     app.include_router(signin.router)
     app.include_router(signin_pages.router)
     app.include_router(imports.router)

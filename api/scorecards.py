@@ -1,0 +1,73 @@
+"""Scorecards per compound, community, sub-district or department, as JSON, CSV or XLSX."""
+
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from openpyxl import Workbook
+
+from api.deps import SessionDep
+from api.exports import to_csv
+from geo.scorecards import scorecards
+from geo.spreadsheets import cell
+
+router = APIRouter(prefix="/api", tags=["accountability"])
+
+RATES = ("response_rate", "on_time_rate", "closure_rate", "resolution_rate", "rework_rate",
+         "satisfaction")  # fmt: skip
+COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "completed_on_time",
+          "closed", "solved", "ever_resolved", "rework", "ratings")  # fmt: skip
+
+
+def _table(body: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    headers = ("id", "name", *RATES, *COUNTS)
+    rows = [
+        [u["id"], cell(u["name"]), *(u[k] for k in RATES), *(u["counts"][k] for k in COUNTS)]
+        for u in body["units"]
+    ]
+    return headers, rows
+
+
+def _xlsx(body: dict[str, Any]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = f"{body['by']} {body['start']}~{body['end']}"[:31]
+    headers, rows = _table(body)
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+@router.get(
+    "/scorecards",
+    response_model=dict[str, Any],
+    summary="Response, on-time, closure, resolution and rework rates and satisfaction per unit",
+)
+def get_scorecards(
+    session: SessionDep,
+    start: date,
+    end: date,
+    by: Literal["compound", "community", "subdistrict", "department"] = "community",
+    as_of: Annotated[date | None, Query(description="rebuild as the events stood then")] = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Any:
+    body = scorecards(session, by=by, start=start, end=end, as_of=as_of)
+    name = f"scorecards-{by}-{start}-{end}"
+    if format == "csv":
+        return Response(
+            to_csv(*_table(body)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            _xlsx(body),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return body

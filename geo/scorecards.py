@@ -1,0 +1,166 @@
+"""Scorecards (监督评审): how each unit answers, finishes and satisfies, rebuilt from the events.
+
+For the issues pinned in [start, end] (district days) and each unit they belong to (its
+compound, community, sub-district, or the department it was dispatched to), as of a date:
+
+- received: issues pinned in the range;
+- responded_in_limit: left `collected` by the close of the respond-by day (working days, the
+  category's limit), over the issues with a limit whose respond-by day has come;
+- completed_on_time: reached `resolved` by the close of the complete-by day, over the issues
+  with a limit whose complete-by day has come;
+- closure_rate: no longer open, over received;
+- resolution_rate: solved (resolved or reviewed), over those no longer open, so an issue
+  closed without a fix, referred or merged lowers it;
+- rework_rate: reopened as rework, over those ever resolved;
+- satisfaction: the mean review rating (1-5), with how many ratings.
+
+Everything comes from issue_event rows up to the end of the as-of day (the issue row's
+current step is never read), so a past date rebuilds the figures as they stood then.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo import clock
+from geo.errors import InvalidParameter
+from geo.models.issues import OPEN_STEPS, OUTCOMES
+from geo.worktime import work_calendar
+
+UNITS = {
+    "compound": ("i.compound_id", "compound"),
+    "community": ("i.community_id", "community"),
+    "subdistrict": ("m.subdistrict_id", "subdistrict"),
+    "department": ("d.owner", "department"),
+}
+MAX_DAYS = 3 * 366
+
+FACTS = """
+WITH upto AS (
+    SELECT * FROM issue_event WHERE at < :until
+), steps AS (
+    SELECT DISTINCT ON (issue_id) issue_id, to_step
+    FROM upto WHERE to_step IS NOT NULL ORDER BY issue_id, at DESC, id DESC
+), d AS (
+    SELECT DISTINCT ON (issue_id) issue_id, (data ->> 'owner_department_id')::int AS owner
+    FROM upto WHERE to_step = 'dispatched' AND data ? 'owner_department_id'
+    ORDER BY issue_id, at DESC, id DESC
+)
+SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
+       coalesce(s.to_step, 'collected') AS step,
+       (SELECT min(at) FROM upto e WHERE e.issue_id = i.id AND e.from_step = 'collected')
+           AS responded_at,
+       (SELECT min(at) FROM upto e WHERE e.issue_id = i.id AND e.to_step = 'resolved')
+           AS resolved_at,
+       EXISTS (SELECT 1 FROM upto e WHERE e.issue_id = i.id AND (e.data ->> 'rework')::boolean)
+           AS rework,
+       (SELECT (e.data ->> 'rating')::int FROM upto e
+         WHERE e.issue_id = i.id AND e.to_step = 'reviewed' AND e.data ? 'rating'
+         ORDER BY e.at DESC, e.id DESC LIMIT 1) AS rating,
+       t.respond_days, t.complete_days
+FROM issue i
+JOIN community m ON m.id = i.community_id
+LEFT JOIN steps s ON s.issue_id = i.id
+LEFT JOIN d ON d.issue_id = i.id
+LEFT JOIN time_limit t ON t.category_code = i.category_code
+WHERE i.created_at >= :start AND i.created_at < :end AND i.created_at < :until
+"""
+
+NAMES = {
+    "compound": "SELECT id, name FROM compound",
+    "community": "SELECT id, name FROM community",
+    "subdistrict": "SELECT id, name FROM subdistrict",
+    "department": "SELECT id, name FROM department",
+}
+
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidParameter(f"end {end} is before start {start}.", where="end")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidParameter(f"a scorecard spans at most {MAX_DAYS} days.", where="end")
+
+
+def scorecards(
+    db: Session, *, by: str, start: date, end: date, as_of: date | None = None
+) -> dict[str, Any]:
+    """One row per unit with its rates and the counts behind them."""
+    if by not in UNITS:
+        raise InvalidParameter(f"by must be one of {', '.join(UNITS)}.", where="by")
+    check_range(start, end)
+    as_of = as_of or clock.today()
+    rows = db.execute(
+        text(FACTS.format(unit=UNITS[by][0])),
+        {"start": clock.day_start(start), "end": clock.day_end(end), "until": clock.day_end(as_of)},
+    ).mappings()
+    cal = work_calendar(db)
+    units: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    ratings: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        if r["unit"] is None:
+            continue
+        _count(units[r["unit"]], r, cal, as_of)
+        if r["rating"] is not None:
+            ratings[r["unit"]].append(r["rating"])
+    names: dict[int, str] = dict(tuple(row) for row in db.execute(text(NAMES[by])))
+    cards = [_card(u, names.get(u), c, ratings[u]) for u, c in units.items()]
+    cards.sort(key=lambda c: (-c["counts"]["received"], c["id"]))
+    return {
+        "by": by,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "as_of": as_of.isoformat(),
+        "units": cards,
+    }
+
+
+def _closed_by(moment: datetime | None, day: date) -> bool:
+    return moment is not None and moment < clock.day_end(day)
+
+
+def _count(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
+    c["received"] += 1
+    step = r["step"]
+    c["closed"] += step not in OPEN_STEPS
+    c["solved"] += step in OUTCOMES["solved"]
+    c["ever_resolved"] += r["resolved_at"] is not None
+    c["rework"] += bool(r["rework"])
+    if r["respond_days"] is None:
+        return
+    pinned = clock.local(r["created_at"]).date()
+    respond_by = cal.add(pinned, r["respond_days"])
+    complete_by = cal.add(pinned, r["complete_days"])
+    if respond_by <= as_of or _closed_by(r["responded_at"], respond_by):
+        c["respond_due"] += 1
+        c["responded_in_limit"] += _closed_by(r["responded_at"], respond_by)
+    if complete_by <= as_of or _closed_by(r["resolved_at"], complete_by):
+        c["complete_due"] += 1
+        c["completed_on_time"] += _closed_by(r["resolved_at"], complete_by)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def _card(unit: int, name: str | None, c: dict[str, int], ratings: list[int]) -> dict[str, Any]:
+    return {
+        "id": unit,
+        "name": name,
+        "response_rate": _rate(c["responded_in_limit"], c["respond_due"]),
+        "on_time_rate": _rate(c["completed_on_time"], c["complete_due"]),
+        "closure_rate": _rate(c["closed"], c["received"]),
+        "resolution_rate": _rate(c["solved"], c["closed"]),
+        "rework_rate": _rate(c["rework"], c["ever_resolved"]),
+        "satisfaction": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "counts": {
+            key: c[key]
+            for key in (
+                "received", "respond_due", "responded_in_limit", "complete_due",
+                "completed_on_time", "closed", "solved", "ever_resolved", "rework",
+            )
+        }
+        | {"ratings": len(ratings)},
+    }  # fmt: skip

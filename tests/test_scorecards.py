@@ -1,0 +1,156 @@
+"""Scorecards against a hand-counted case: four issues of one compound in March 2010, their
+history planted at known times, counted by hand below; and the as-of rebuild."""
+
+import io
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from geo.settings import Settings
+from tests import issue_helpers as h
+from tests.issue_flow_helpers import drive, move, pin
+
+RANGE = {"start": "2010-03-01", "end": "2010-03-31", "by": "compound"}
+# When each event happened (Beijing time). Limits: respond 1, complete 3 working days, so an
+# issue pinned on Monday 1 March must be answered by Tuesday 2 March, resolved by Thursday 4.
+PINNED = "2010-03-01 09:00+08"
+PLAN = {
+    "A": {
+        "topic": "2010-03-01 15:00",
+        "resolved": "2010-03-03 10:00",
+        "reviewed": "2010-03-04 10:00",
+    },
+    "B": {
+        "topic": "2010-03-03 10:00",  # late
+        "resolved": "2010-03-08 10:00",  # late
+        "reviewed": "2010-03-09 10:00",
+        "rework": "2010-03-10 10:00",  # the problem came back
+    },
+    "C": {"topic": "2010-03-02 17:00", "closed": "2010-03-05 10:00"},
+    "D": {},  # never answered
+}
+
+
+@pytest.fixture
+def planted(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict[str, Any]:
+    admin = h.make_account(fresh_settings, "admin")[1]
+    planner = h.make_account(fresh_settings, "planner")[1]
+    r = fresh_client.put(
+        "/api/categories/street_order/time-limits",
+        json={"respond_days": 1, "complete_days": 3},
+        headers=planner,
+    )
+    assert r.status_code == 200, r.text
+    point, ids = h.point_in_building(db)
+    issues = {name: pin(fresh_client, point, "street_order", description=name) for name in PLAN}
+    drive(fresh_client, issues["A"], admin, "reviewed")
+    drive(fresh_client, issues["B"], admin, "resolved")
+    assert move(fresh_client, issues["B"]["id"], admin, "reviewed", rating=4).is_success
+    assert move(fresh_client, issues["B"]["id"], admin, "dispatched", note="又出现").is_success
+    drive(fresh_client, issues["C"], admin, "topic")
+    r = move(fresh_client, issues["C"]["id"], admin, "closed", reason="no_conditions", note="暂缓")
+    assert r.is_success
+    _plant_history(fresh_settings, {n: i["id"] for n, i in issues.items()})
+    return {"compound": ids["compound"], "ids": {n: i["id"] for n, i in issues.items()}}
+
+
+def _plant_history(settings: Settings, ids: dict[str, int]) -> None:
+    """Move each issue's history to its planned times (events keep their order)."""
+    with psycopg.connect(settings.libpq_url, autocommit=True) as c:
+        c.execute("ALTER TABLE issue_event DISABLE TRIGGER USER")  # append-only in production
+        for name, issue_id in ids.items():
+            c.execute("UPDATE issue SET created_at = %s WHERE id = %s", (PINNED, issue_id))
+            # every event a minute after the one before, from the pinning on ...
+            c.execute(
+                "UPDATE issue_event SET at = %s::timestamptz + (id - (SELECT min(id) FROM "
+                "issue_event WHERE issue_id = %s)) * interval '1 minute' WHERE issue_id = %s",
+                (PINNED, issue_id, issue_id),
+            )
+            # ... then the planned ones, and whatever followed each, a minute apart
+            for what, at in PLAN[name].items():
+                step = "dispatched" if what == "rework" else what
+                first = "from_step = 'reviewed' AND " if what == "rework" else ""
+                c.execute(
+                    "UPDATE issue_event SET at = %s::timestamptz "
+                    "+ (issue_event.id - e0.id) * interval '1 minute' "
+                    f"FROM (SELECT min(id) AS id FROM issue_event WHERE issue_id = %s "
+                    f"AND {first}to_step = %s) e0 WHERE issue_event.issue_id = %s "
+                    "AND issue_event.id >= e0.id",
+                    (at + "+08", issue_id, step, issue_id),
+                )
+        c.execute("ALTER TABLE issue_event ENABLE TRIGGER USER")
+
+
+def card(client: TestClient, compound: int, **params: str) -> dict[str, Any]:
+    r = client.get("/api/scorecards", params={**RANGE, **params})
+    assert r.status_code == 200, r.text
+    (unit,) = [u for u in r.json()["units"] if u["id"] == compound]
+    return unit
+
+
+def test_scorecard_matches_the_hand_count(fresh_client: TestClient, planted: dict) -> None:
+    unit = card(fresh_client, planted["compound"])
+    assert unit["counts"] == {
+        "received": 4,
+        "respond_due": 4,
+        "responded_in_limit": 2,  # A, C
+        "complete_due": 4,
+        "completed_on_time": 1,  # A
+        "closed": 2,  # A reviewed, C closed (B reopened, D open)
+        "solved": 1,  # A
+        "ever_resolved": 2,  # A, B
+        "rework": 1,  # B
+        "ratings": 2,  # A 5, B 4
+    }
+    assert unit["response_rate"] == 0.5
+    assert unit["on_time_rate"] == 0.25
+    assert unit["closure_rate"] == 0.5
+    assert unit["resolution_rate"] == 0.5
+    assert unit["rework_rate"] == 0.5
+    assert unit["satisfaction"] == 4.5
+
+
+def test_an_as_of_date_rebuilds_the_figures_from_the_events(
+    fresh_client: TestClient, planted: dict
+) -> None:
+    # at the end of Thursday 4 March: A reviewed, B answered late and not resolved, C open
+    unit = card(fresh_client, planted["compound"], as_of="2010-03-04")
+    assert unit["counts"] == {
+        "received": 4,
+        "respond_due": 4,
+        "responded_in_limit": 2,
+        "complete_due": 4,
+        "completed_on_time": 1,
+        "closed": 1,
+        "solved": 1,
+        "ever_resolved": 1,
+        "rework": 0,
+        "ratings": 1,
+    }
+    assert unit["resolution_rate"] == 1.0 and unit["satisfaction"] == 5.0
+
+
+def test_scorecards_as_csv_and_xlsx(fresh_client: TestClient, planted: dict) -> None:
+    r = fresh_client.get("/api/scorecards", params={**RANGE, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("id,name,response_rate")
+    assert any(line.startswith(f"{planted['compound']},") for line in lines[1:])
+    r = fresh_client.get("/api/scorecards", params={**RANGE, "format": "xlsx"})
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "name", "response_rate")
+    assert any(row[0] == planted["compound"] for row in rows[1:])
+
+
+def test_a_range_ending_before_it_starts_is_refused(client: TestClient) -> None:
+    r = client.get("/api/scorecards", params={"start": "2026-03-01", "end": "2026-02-01"})
+    assert r.status_code == 400 and r.json()["where"] == "query.end"
+    r = client.get("/api/scorecards", params={**RANGE, "by": "planet"})
+    assert r.status_code in (400, 422)
