@@ -12,9 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep
-from api.ogc_params import integer, parse_bbox, parse_datetime
+from api.ogc_params import (
+    integer,
+    parse_bbox,
+    parse_bool,
+    parse_datetime,
+    parse_names,
+    parse_sortby,
+)
 from geo.errors import InvalidParameter
-from geo.ogc import catalogue
+from geo.ogc import catalogue, cql, crs
 from geo.ogc import engine as features
 from geo.ogc.engine import LIMIT_DEFAULT, LIMIT_MAX, Collection
 
@@ -23,14 +30,52 @@ router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = crs.CRS84
+_F = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
+_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{}"
+# Exactly what is implemented (tests/test_ogc_filter.py and test_ogc_crs.py try each). Not
+# declared: CQL2's temporal-functions (only T_BEFORE, T_AFTER and T_EQUALS are translated),
+# functions, arrays, accent-insensitive comparison.
 CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    *(_F.format(1, c) for c in ("core", "geojson", "oas30")),
+    _F.format(2, "crs"),
+    *(
+        _F.format(3, c)
+        for c in ("queryables", "queryables-query-parameters", "filter", "features-filter")
+    ),
+    *(
+        _CQL2.format(c)
+        for c in (
+            "cql2-text",
+            "cql2-json",
+            "basic-cql2",
+            "advanced-comparison-operators",
+            "case-insensitive-comparison",
+            "basic-spatial-functions",
+            "basic-spatial-functions-plus",
+            "spatial-functions",
+            "property-property",
+            "arithmetic",
+        )
+    ),
 ]
 # Query parameters every items request may carry; any other must name a queryable.
-ITEMS_PARAMS = {"bbox", "datetime", "limit", "offset", "f"}
+ITEMS_PARAMS = {
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "limit",
+    "offset",
+    "after",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+    "skipGeometry",
+    "crs",
+    "f",
+}
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {}}}}
 
 
@@ -69,23 +114,34 @@ class ItemsRequest:
     query: features.Query
 
 
+def _q(description: str, alias: str | None = None) -> Any:
+    return Query(description=description, alias=alias)
+
+
+OptStr = str | None
+
+
 async def items_request(
     request: Request,
     collectionId: str,
     _: FormatDep,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in CRS84 (lon/lat)")] = None,
+    bbox: Annotated[OptStr, _q("minx,miny,maxx,maxy in bbox-crs (CRS84 by default)")] = None,
+    bbox_crs: Annotated[
+        OptStr, _q("CRS URI of bbox (axis order as it defines)", "bbox-crs")
+    ] = None,
     limit: Annotated[
-        str | None,
-        Query(description=f"integer 1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped"),
+        OptStr, _q(f"1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped")
     ] = None,
-    offset: Annotated[str | None, Query(description="integer >= 0, default 0")] = None,
-    datetime: Annotated[
-        str | None,
-        Query(
-            description="RFC 3339 instant or interval (a/b, ../b, a/..); ignored by layers "
-            "without a time"
-        ),
-    ] = None,
+    offset: Annotated[OptStr, _q("integer >= 0, default 0")] = None,
+    after: Annotated[OptStr, _q("keyset: features after this id (the next links use it)")] = None,
+    datetime: Annotated[OptStr, _q("RFC 3339 instant or interval (a/b, ../b, a/..)")] = None,
+    filter_: Annotated[OptStr, _q("CQL2 filter (text or JSON, see filter-lang)", "filter")] = None,
+    filter_lang: Annotated[OptStr, _q("cql2-text (default) or cql2-json", "filter-lang")] = None,
+    filter_crs: Annotated[OptStr, _q("CRS URI of the filter's geometries", "filter-crs")] = None,
+    sortby: Annotated[OptStr, _q("queryables, each +name or -name, comma separated")] = None,
+    properties: Annotated[OptStr, _q("the properties to include, comma separated")] = None,
+    skip_geometry: Annotated[OptStr, _q("true: features without geometry", "skipGeometry")] = None,
+    crs_: Annotated[OptStr, _q("CRS URI of the response geometries", "crs")] = None,
 ) -> ItemsRequest:
     """Validate an items request; other query parameters are equality filters on queryables."""
     collection = catalogue.get_collection(collectionId)
@@ -97,14 +153,35 @@ async def items_request(
                 f"{', '.join(collection.filters) or 'none'}.",
                 where=name,
             )
+    box_crs = crs.get(bbox_crs, "bbox-crs")
     query = features.Query(
-        bbox=parse_bbox(bbox),
+        bbox=parse_bbox(bbox, box_crs),
+        bbox_crs=box_crs,
         limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
         offset=integer(offset, "offset", 0, 0),
+        after=after,
         filters=filters,
         when=parse_datetime(datetime),
+        cql=parse_filter(filter_, filter_lang),
+        filter_crs=crs.get(filter_crs, "filter-crs"),
+        sortby=parse_sortby(sortby),
+        shape=features.Shape(
+            properties=parse_names(properties, "properties"),
+            skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
+            crs=crs.get(crs_, "crs"),
+        ),
     )
     return ItemsRequest(collection, query)
+
+
+def parse_filter(text: str | None, lang: str | None) -> Any:
+    if lang is not None and lang not in cql.LANGS:
+        raise InvalidParameter(
+            f"filter-lang must be one of {', '.join(cql.LANGS)}.", where="filter-lang"
+        )
+    if text is None:
+        return None
+    return cql.parse(text, lang or "cql2-text")
 
 
 # --- Routes ------------------------------------------------------------------------------
@@ -143,7 +220,7 @@ def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[
         "title": f"{c.title} {c.title_en}",
         "description": c.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": crs.URIS,
         "storageCrs": CRS84,
         "links": [
             _link(href, "self", title=c.title_en),
@@ -190,7 +267,10 @@ def queryables(request: Request, collectionId: str, conn: ConnDep, _: FormatDep)
         "$id": href,
         "type": "object",
         "title": f"{c.title} {c.title_en}",
-        "properties": features.queryables(conn, c),
+        "properties": {
+            **features.queryables(conn, c),
+            cql.GEOMETRY: {"title": "geometry", "format": "geometry-any"},
+        },
         "additionalProperties": False,
     }
     return _json(schema, "application/schema+json")
@@ -212,13 +292,22 @@ def items(
         _link(str(url), "self", GEOJSON, "This page"),
         _link(f"{_base(request)}/collections/{c.id}", "collection", JSON, c.title_en),
     ]
-    if q.offset + page.returned < page.matched:
-        nxt = url.include_query_params(offset=q.offset + q.limit, limit=q.limit)
+    if page.more and page.last_key is not None:
+        if q.sortby:
+            nxt = url.include_query_params(offset=q.offset + q.limit, limit=q.limit)
+        else:  # key order: the next page starts after this one's last key (no OFFSET scan)
+            nxt = url.remove_query_params("offset").include_query_params(
+                after=page.last_key, limit=q.limit
+            )
         links.append(_link(str(nxt), "next", GEOJSON, "Next page"))
     if q.offset > 0:
         prev = url.include_query_params(offset=max(q.offset - q.limit, 0), limit=q.limit)
         links.append(_link(str(prev), "prev", GEOJSON, "Previous page"))
-    return Response(features.with_links(page.body, links), media_type=GEOJSON)
+    return Response(page.body(links), media_type=GEOJSON, headers=_content_crs(q.shape.crs))
+
+
+def _content_crs(c: crs.Crs) -> dict[str, str]:
+    return {"Content-Crs": f"<{c.uri}>"}
 
 
 @router.get(
@@ -228,16 +317,22 @@ def items(
     responses=GEOJSON_RESPONSE,
 )
 def item(
-    request: Request, collectionId: str, featureId: str, conn: ConnDep, _: FormatDep
+    request: Request,
+    collectionId: str,
+    featureId: str,
+    conn: ConnDep,
+    _: FormatDep,
+    crs_: Annotated[OptStr, _q("CRS URI of the response geometry", "crs")] = None,
 ) -> Response:
     c = catalogue.get_collection(collectionId)
-    body = features.feature(conn, c, featureId)
+    out = crs.get(crs_, "crs")
+    body = features.feature(conn, c, featureId, features.Shape(crs=out))
     href = f"{_base(request)}/collections/{c.id}"
     links = [
         _link(f"{href}/items/{quote(featureId, safe='')}", "self", GEOJSON, "This feature"),
         _link(href, "collection", JSON, c.title_en),
     ]
-    return Response(features.with_links(body, links), media_type=GEOJSON)
+    return Response(features.with_links(body, links), media_type=GEOJSON, headers=_content_crs(out))
 
 
 # --- The API definition ------------------------------------------------------------------
@@ -282,6 +377,26 @@ PARAMETERS = {
         "layers without a time",
     )
     | {"style": "form", "explode": False},
+    **{
+        name: _param(name, "query", schema, description)
+        for name, schema, description in (
+            ("bbox-crs", {"type": "string", "format": "uri"}, "CRS of bbox (default CRS84)"),
+            ("crs", {"type": "string", "format": "uri"}, "CRS of the response geometries"),
+            ("filter", {"type": "string"}, "CQL2 filter on the queryables"),
+            ("filter-lang", {"type": "string", "enum": list(cql.LANGS)}, "Filter language"),
+            ("filter-crs", {"type": "string", "format": "uri"}, "CRS of the filter geometries"),
+            ("properties", {"type": "array", "items": {"type": "string"}}, "Properties to keep"),
+            ("skipGeometry", {"type": "boolean", "default": False}, "Leave geometries out"),
+            ("after", {"type": "string"}, "Keyset paging: features after this id"),
+        )
+    },
+    "sortby": _param(
+        "sortby",
+        "query",
+        {"type": "array", "items": {"type": "string", "pattern": "[+-]?[A-Za-z_][A-Za-z0-9_]*"}},
+        "Queryables to sort by, each +name or -name",
+    )
+    | {"style": "form", "explode": False},
     "f": _param("f", "query", {"type": "string", "enum": ["json"]}, "Response format"),
 }
 
@@ -310,7 +425,10 @@ def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, An
         _param(name, "query", {k: v for k, v in s.items() if k != "title"}, f"{name} equals")
         for name, s in queryables.items()
     ]
-    params = [_ref("bbox"), _ref("datetime"), _ref("limit"), _ref("offset"), *filters]
+    names = ["bbox", "bbox-crs", "datetime", "limit", "offset", "after", "filter"]
+    names += ["filter-crs", "sortby", "properties", "skipGeometry", "crs"]
+    # filter-lang inline, not by $ref: GDAL looks for its enum on the path itself.
+    params = [*(_ref(n) for n in names), PARAMETERS["filter-lang"], *filters]
     return _op(f"Features of {title}", params, GEOJSON)
 
 
@@ -326,7 +444,9 @@ def api_definition(request: Request, conn: ConnDep) -> JSONResponse:
             "Properties to filter on", [cid], "application/schema+json"
         ),
         "/collections/{collectionId}/items": _items_op("a collection", {}),
-        "/collections/{collectionId}/items/{featureId}": _op("One feature", [cid, fid], GEOJSON),
+        "/collections/{collectionId}/items/{featureId}": _op(
+            "One feature", [cid, fid, _ref("crs")], GEOJSON
+        ),
     }
     paths["/collections/{collectionId}/items"]["get"]["parameters"].insert(0, cid)
     for c in catalogue.CATALOGUE.values():

@@ -5,10 +5,13 @@ import math
 from datetime import datetime
 
 from geo.errors import InvalidParameter
+from geo.ogc import crs
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy (or the 6-number 3D form) in CRS84; None when not given."""
+def parse_bbox(
+    text: str | None, c: crs.Crs = crs.SUPPORTED[crs.CRS84]
+) -> tuple[float, float, float, float] | None:
+    """Four numbers (or the 6-number 3D form) in `c`'s axis order; None when not given."""
     if text is None:
         return None
     try:
@@ -22,6 +25,11 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if len(nums) == 6:
         nums = [nums[0], nums[1], nums[3], nums[4]]
     minx, miny, maxx, maxy = nums
+    if c.uri != crs.CRS84:
+        if minx > maxx or miny > maxy:
+            raise InvalidParameter("bbox must be lower corner, upper corner.", where="bbox")
+        crs.check_bbox(c, (minx, miny, maxx, maxy), "bbox")
+        return minx, miny, maxx, maxy
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
         raise InvalidParameter("bbox longitudes must lie within -180..180.", where="bbox")
     if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
@@ -74,3 +82,35 @@ def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] 
     if start is not None and end is not None and start > end:
         raise InvalidParameter("datetime: the start is after the end.", where="datetime")
     return start, end
+
+
+def parse_sortby(text: str | None) -> tuple[tuple[str, bool], ...]:
+    """`+name`, `-name` or `name`, comma separated: (name, descending) pairs."""
+    if text is None:
+        return ()
+    keys = []
+    for part in text.split(","):
+        part = part.strip()
+        name = part.lstrip("+-").strip()
+        if not name:
+            raise InvalidParameter("sortby lists queryables, each with + or -.", where="sortby")
+        keys.append((name, part.startswith("-")))
+    return tuple(keys)
+
+
+def parse_names(text: str | None, where: str) -> tuple[str, ...] | None:
+    """A comma-separated list of names (empty items refused); None when not given."""
+    if text is None:
+        return None
+    names = tuple(n.strip() for n in text.split(",")) if text else ()
+    if any(not n for n in names):
+        raise InvalidParameter(f"{where} is a comma-separated list of names.", where=where)
+    return names
+
+
+def parse_bool(text: str | None, where: str) -> bool:
+    if text is None or text.lower() == "false":
+        return False
+    if text.lower() == "true":
+        return True
+    raise InvalidParameter(f"{where} is true or false.", where=where)

@@ -91,7 +91,12 @@ _DISTRICT = (
             "floors": "floors",
             "area_m2": _AREA,
         },
-        filters={"compound_id": "compound_id", "floors": "floors"},
+        filters={
+            "name": "name",
+            "compound_id": "compound_id",
+            "floors": "floors",
+            "area_m2": _AREA,
+        },
     ),
     Collection(
         id="illegal_structures",
@@ -120,6 +125,8 @@ _DISTRICT = (
             "kind": "kind",
             "community_id": "community_id",
             "compound_id": "compound_id",
+            "identified_on": "identified_on",
+            "demolished_on": "demolished_on",
         },
         enums={"status": STRUCTURE_STATUSES},
     ),
@@ -265,6 +272,8 @@ _WORK = (
             "level": "level",
             "community_id": "community_id",
             "compound_id": "compound_id",
+            "supporters": "supporters",
+            "created_at": "created_at",
         },
         enums={
             "status": ("open", "closed"),

@@ -28,16 +28,20 @@ never parses or re-serialises features.
 """
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
+from pygeofilter import ast
 
 from geo.errors import InvalidParameter, NotFound
+from geo.ogc import cql
+from geo.ogc.crs import CRS84, STORAGE_SRID, SUPPORTED, Crs
 
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 10_000
@@ -109,33 +113,61 @@ def _from(c: Collection) -> sql.Composable:
     return sql.SQL(" ").join(parts)
 
 
-def _feature(c: Collection) -> sql.Composable:
+# Projected CRSs are in metres: 3 decimals is a millimetre.
+PRECISION_METRES = 3
+# numberMatched is counted exactly up to this many features; past it, it is left out (the
+# standard makes it optional) rather than scanning every match of a city-wide request.
+COUNT_EXACT_UP_TO = 10_000
+
+
+def _geometry_json(c: Collection, out: Crs) -> sql.Composable:
+    geom: sql.Composable = sql.Identifier("t", c.geometry)
+    if out.srid != STORAGE_SRID:
+        geom = sql.SQL("ST_Transform({}, {})").format(geom, sql.Literal(out.srid))
+    if out.north_first:
+        geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
+    precision = PRECISION if out.geographic else PRECISION_METRES
+    return sql.SQL("ST_AsGeoJSON({}, {})::json").format(geom, sql.Literal(precision))
+
+
+def _feature(c: Collection, shape: "Shape | None" = None) -> sql.Composable:
+    shape = shape or Shape()
+    names = shape.properties if shape.properties is not None else tuple(c.properties)
     props = sql.SQL(", ").join(
-        sql.SQL("{}, {}").format(sql.Literal(name), _expr(expr))
-        for name, expr in c.properties.items()
+        sql.SQL("{}, {}").format(sql.Literal(name), _expr(c.properties[name])) for name in names
     )
+    geometry = sql.SQL("NULL") if shape.skip_geometry else _geometry_json(c, shape.crs)
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', {key}, "
-        "'geometry', ST_AsGeoJSON({geom}, {precision})::json, "
-        "'properties', json_build_object({props}))"
-    ).format(
-        key=sql.Identifier("t", c.key),
-        geom=sql.Identifier("t", c.geometry),
-        precision=sql.Literal(PRECISION),
-        props=props,
-    )
+        "'geometry', {geometry}, 'properties', json_build_object({props}))"
+    ).format(key=sql.Identifier("t", c.key), geometry=geometry, props=props)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How each feature is written: which properties, whether the geometry, in which CRS."""
+
+    properties: tuple[str, ...] | None = None  # None: all of the collection's
+    skip_geometry: bool = False
+    crs: Crs = SUPPORTED[CRS84]
 
 
 @dataclass(frozen=True)
 class Query:
-    """What a client asked of a collection's items, already validated."""
+    """What a client asked of a collection's items, already parsed."""
 
     bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: Crs = SUPPORTED[CRS84]  # bbox is given in this CRS's x, y order (see crs.py)
     limit: int = LIMIT_DEFAULT
     offset: int = 0
     filters: dict[str, str] = field(default_factory=dict)
     # `datetime` as (start, end); None for an open end. An instant is (t, t).
     when: tuple[datetime | None, datetime | None] | None = None
+    cql: ast.Node | None = None  # a CQL2 filter, parsed
+    filter_crs: Crs = SUPPORTED[CRS84]
+    sortby: tuple[tuple[str, bool], ...] = ()  # (queryable, descending)
+    after: str | None = None  # keyset: features whose key is greater (key order only)
+    shape: Shape = Shape()
 
 
 def _temporal(c: Collection, q: Query) -> tuple[list[sql.Composable], list[Any]]:
@@ -155,57 +187,126 @@ def _temporal(c: Collection, q: Query) -> tuple[list[sql.Composable], list[Any]]
     return conds, params
 
 
-def _where(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
+def _bbox(c: Collection, q: Query) -> tuple[sql.Composable, list[Any]]:
+    assert q.bbox is not None
+    x0, y0, x1, y1 = q.bbox
+    if q.bbox_crs.north_first:
+        x0, y0, x1, y1 = y0, x0, y1, x1
+    env: sql.Composable = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(
+        sql.Literal(q.bbox_crs.srid)
+    )
+    if q.bbox_crs.srid != STORAGE_SRID:
+        # Straight edges in the bbox's CRS: segmentize before transforming so they bend right.
+        env = sql.SQL("ST_Transform(ST_Segmentize({}, ({} - {}) / 16.0), 4326)").format(
+            env, sql.Placeholder(), sql.Placeholder()
+        )
+        params: list[Any] = [x0, y0, x1, y1, x1, x0]
+    else:
+        params = [x0, y0, x1, y1]
+    cond = sql.SQL("{g} && {e} AND ST_Intersects({g}, {e})").format(
+        g=sql.Identifier("t", c.geometry), e=env
+    )
+    return cond, params * 2
+
+
+def _where(
+    c: Collection, q: Query, target: cql.Target | None = None
+) -> tuple[sql.Composable, list[Any]]:
     conds: list[sql.Composable] = []
     params: list[Any] = []
     if c.where:
         conds.append(sql.SQL("({})").format(sql.SQL(c.where)))  # type: ignore[arg-type]
     if q.bbox is not None:
-        geom = sql.Identifier("t", c.geometry)
-        conds.append(
-            sql.SQL(
-                "{g} && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_Intersects({g}, "
-                "ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
-            ).format(g=geom)
-        )
-        params += [*q.bbox, *q.bbox]
+        cond, bparams = _bbox(c, q)
+        conds.append(cond)
+        params += bparams
     for name, value in q.filters.items():
         conds.append(sql.SQL("{} = %s").format(_expr(c.filters[name])))
         params.append(value)
     tconds, tparams = _temporal(c, q)
     conds += tconds
     params += tparams
+    if q.cql is not None:
+        assert target is not None, "a CQL2 filter needs the queryables' types"
+        cond, fparams = cql.to_sql(q.cql, target)
+        conds.append(cond)
+        params += fparams
+    if q.after is not None:
+        conds.append(sql.SQL("{} > %s").format(sql.Identifier("t", c.key)))
+        params.append(q.after)
     if not conds:
         return sql.SQL(""), params
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(conds), params
 
 
-def items_sql(c: Collection, q: Query) -> tuple[sql.Composed, list[Any]]:
-    """One statement: the FeatureCollection as text, numberMatched and numberReturned."""
-    where, wparams = _where(c, q)
+def _order(c: Collection, q: Query) -> sql.Composable:
+    keys: list[sql.Composable] = [
+        sql.SQL("{} {}").format(_expr(c.filters[name]), sql.SQL("DESC" if desc else "ASC"))
+        for name, desc in q.sortby
+    ]
+    keys.append(sql.Identifier("t", c.key))  # ties broken by key: pages never overlap
+    return sql.SQL(", ").join(keys)
+
+
+def _joined(c: Collection) -> sql.Composable:
+    """The joins of `_from`, after a FROM that already names `t`."""
+    return sql.SQL(" ").join(
+        sql.SQL("LEFT JOIN {table} AS {alias} ON {alias_key} = {fk}").format(
+            table=sql.Identifier(j.table),
+            alias=sql.Identifier(j.alias),
+            alias_key=sql.Identifier(j.alias, j.key),
+            fk=sql.Identifier("t", j.on),
+        )
+        for j in c.joins
+    )
+
+
+def items_sql(
+    c: Collection, q: Query, target: cql.Target | None = None
+) -> tuple[sql.Composed, list[Any]]:
+    """One statement: the page's features as a JSON array (text), numberMatched (NULL past
+    COUNT_EXACT_UP_TO), numberReturned, the last key of the page and whether more follow.
+
+    The page's keys are picked first (an index scan for key order, with OFFSET skipping keys
+    only) and features are built for those rows alone; one row more than the page tells
+    whether a next page exists without counting.
+    """
+    where, wparams = _where(c, q, target)
     stmt = sql.SQL(
-        "WITH page AS ("
-        " SELECT {key} AS k, {feature} AS f FROM {src} {where}"
-        " ORDER BY {key} LIMIT %s OFFSET %s"
-        "), matched AS (SELECT count(*) AS n FROM {src} {where}) "
-        "SELECT json_build_object("
-        "'type', 'FeatureCollection',"
-        " 'features', coalesce((SELECT json_agg(f ORDER BY k) FROM page), '[]'::json),"
-        " 'numberMatched', (SELECT n FROM matched),"
-        " 'numberReturned', (SELECT count(*) FROM page),"
-        " 'timeStamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        ")::text, (SELECT n FROM matched), (SELECT count(*) FROM page)"
-    ).format(key=sql.Identifier("t", c.key), feature=_feature(c), src=_from(c), where=where)
-    return stmt, [*wparams, q.limit, q.offset, *wparams]
+        "WITH ids AS (SELECT ARRAY(SELECT {key} FROM {src} {where} ORDER BY {order}"
+        " LIMIT %s OFFSET %s) AS a),"
+        " page AS (SELECT _p.n, {key} AS k, {feature} AS f"
+        "  FROM ids CROSS JOIN LATERAL unnest(ids.a) WITH ORDINALITY AS _p(k, n)"
+        "  JOIN {table} AS t ON {key} = _p.k {joins} WHERE _p.n <= %s),"
+        " matched AS (SELECT count(*) AS n FROM (SELECT 1 FROM {src} {cwhere} LIMIT %s) AS x) "
+        "SELECT coalesce((SELECT json_agg(f ORDER BY n) FROM page), '[]'::json)::text,"
+        " (SELECT CASE WHEN n <= %s THEN n END FROM matched),"
+        " (SELECT count(*) FROM page),"
+        " (SELECT k::text FROM page ORDER BY n DESC LIMIT 1),"
+        " (SELECT cardinality(a) > %s FROM ids)"
+    ).format(
+        key=sql.Identifier("t", c.key),
+        feature=_feature(c, q.shape),
+        src=_from(c),
+        table=sql.Identifier(c.table),
+        joins=_joined(c),
+        where=where,
+        order=_order(c, q),
+        cwhere=_where(c, replace(q, after=None), target)[0],
+    )
+    cparams = _where(c, replace(q, after=None), target)[1]
+    limit = q.limit
+    params = [*wparams, limit + 1, q.offset, limit, *cparams, COUNT_EXACT_UP_TO + 1]
+    return stmt, [*params, COUNT_EXACT_UP_TO, limit]
 
 
-def feature_sql(c: Collection, feature_id: str) -> tuple[sql.Composed, list[Any]]:
+def feature_sql(c: Collection, feature_id: str, shape: Shape) -> tuple[sql.Composed, list[Any]]:
     """One feature as GeoJSON text, honouring the collection's fixed condition."""
     cond = sql.SQL("{} = %s").format(sql.Identifier("t", c.key))
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     stmt = sql.SQL("SELECT {feature}::text FROM {src} WHERE {cond}").format(
-        feature=_feature(c), src=_from(c), cond=cond
+        feature=_feature(c, shape), src=_from(c), cond=cond
     )
     return stmt, [feature_id]
 
@@ -215,15 +316,37 @@ def feature_sql(c: Collection, feature_id: str) -> tuple[sql.Composed, list[Any]
 
 @dataclass(frozen=True)
 class Page:
-    """A FeatureCollection as PostGIS wrote it, with the counts the links depend on."""
+    """A page of features as PostGIS wrote them, with what the links depend on."""
 
-    body: bytes  # UTF-8 JSON, exactly as PostgreSQL sent it
-    matched: int
+    features: bytes  # a UTF-8 JSON array, exactly as PostgreSQL sent it
+    matched: int | None  # None past COUNT_EXACT_UP_TO
     returned: int
+    last_key: str | None
+    more: bool
+
+    def body(self, links: list[dict[str, str]]) -> bytes:
+        """The FeatureCollection; the features are spliced in as they came, never parsed."""
+        head: dict[str, Any] = {"type": "FeatureCollection"}
+        tail: dict[str, Any] = {"numberReturned": self.returned}
+        if self.matched is not None:
+            tail["numberMatched"] = self.matched
+        tail["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        tail["links"] = links
+        dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+        return b"".join(
+            (
+                dumps(head)[:-1].encode(),
+                b',"features":',
+                self.features,
+                b",",
+                dumps(tail)[1:].encode(),
+            )
+        )
 
 
 def check_query(c: Collection, q: Query) -> None:
-    """Refuse filters that are not queryables of `c` and values outside their vocabulary."""
+    """Refuse what `c` cannot answer: unknown queryables, values outside their vocabulary,
+    sortby on a non-queryable, properties it does not have."""
     unknown = set(q.filters) - set(c.filters)
     if unknown:
         name = sorted(unknown)[0]
@@ -234,29 +357,56 @@ def check_query(c: Collection, q: Query) -> None:
             raise InvalidParameter(
                 f"{name} must be one of {', '.join(allowed)}.", where=name, allowed=list(allowed)
             )
+    for name, _ in q.sortby:
+        if name not in c.filters:
+            raise InvalidParameter(
+                f"sortby: {name!r} is not a queryable of {c.id} "
+                f"({', '.join(c.filters) or 'none'}).",
+                where="sortby",
+            )
+    for name in q.shape.properties or ():
+        if name not in c.properties:
+            raise InvalidParameter(
+                f"properties: {c.id} has no property {name!r} ({', '.join(c.properties)}).",
+                where="properties",
+            )
 
 
-def _unreadable_filter(q: Query, exc: psycopg.errors.DataError) -> InvalidParameter:
-    """A filter value the column's type cannot read, e.g. floors=abc."""
-    where = ",".join(sorted(q.filters)) or "filter"
+def _unreadable(q: Query, exc: psycopg.Error) -> InvalidParameter:
+    """A value the column's type cannot read, e.g. floors=abc or after=x."""
+    names = [*sorted(q.filters), *(["filter"] if q.cql is not None else [])]
+    where = ",".join(names) or ("after" if q.after is not None else "bbox")
     return InvalidParameter(
         f"{where}: the value does not fit the property ({exc.diag.message_primary}).", where=where
     )
 
 
+def target(conn: psycopg.Connection, c: Collection, crs: Crs) -> cql.Target:
+    """What a CQL2 filter on `c` may name, with the JSON Schema types of the queryables."""
+    kinds = {}
+    for name, schema in queryables(conn, c).items():
+        date_like = schema.get("format") in ("date", "date-time")
+        kinds[name] = (_expr(c.filters[name]), "date" if date_like else schema["type"])
+    return cql.Target(kinds, sql.Identifier("t", c.geometry), crs)
+
+
 def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
-    """A page of a collection's features, filtered by bbox and equality filters."""
+    """A page of a collection's features, filtered, sorted and shaped as asked."""
     check_query(c, q)
-    stmt, params = items_sql(c, q)
+    tgt = target(conn, c, q.filter_crs) if q.cql is not None else None
+    stmt, params = items_sql(c, q, tgt)
     try:
         row = _fetch_raw(conn, stmt, params)
-    except psycopg.errors.DataError as exc:
-        raise _unreadable_filter(q, exc) from None
+    except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction) as exc:
+        raise _unreadable(q, exc) from None
     assert row is not None
-    return Page(body=row[0], matched=row[1], returned=row[2])
+    last = None if row[3] is None else row[3].decode()
+    return Page(features=row[0], matched=row[1], returned=row[2], last_key=last, more=row[4])
 
 
-def rows_sql(c: Collection, q: Query, srid: int) -> tuple[sql.Composed, list[Any]]:
+def rows_sql(
+    c: Collection, q: Query, srid: int, target: cql.Target | None = None
+) -> tuple[sql.Composed, list[Any]]:
     """Every matching feature (no paging) as a row: id, each property, WKB in `srid`.
 
     The exports (geo/io/exports.py) read this, so a filter or bbox selects the same features
@@ -265,7 +415,7 @@ def rows_sql(c: Collection, q: Query, srid: int) -> tuple[sql.Composed, list[Any
         sql.SQL("{} AS {}").format(_expr(expr), sql.Identifier(name))
         for name, expr in c.properties.items()
     )
-    where, params = _where(c, q)
+    where, params = _where(c, q, target)
     stmt = sql.SQL(
         "SELECT {key} AS id, {props}, ST_AsBinary(ST_Transform({geom}, {srid})) AS geometry"
         " FROM {src} {where} ORDER BY {key}"
@@ -283,16 +433,19 @@ def rows_sql(c: Collection, q: Query, srid: int) -> tuple[sql.Composed, list[Any
 def rows(conn: psycopg.Connection, c: Collection, q: Query, srid: int) -> psycopg.Cursor:
     """A cursor over `rows_sql` (checked like `items`)."""
     check_query(c, q)
-    stmt, params = rows_sql(c, q, srid)
+    tgt = target(conn, c, q.filter_crs) if q.cql is not None else None
+    stmt, params = rows_sql(c, q, srid, tgt)
     try:
         return conn.cursor().execute(stmt, params)
-    except psycopg.errors.DataError as exc:
-        raise _unreadable_filter(q, exc) from None
+    except (psycopg.errors.DataError, psycopg.errors.UndefinedFunction) as exc:
+        raise _unreadable(q, exc) from None
 
 
-def feature(conn: psycopg.Connection, c: Collection, feature_id: str) -> bytes:
+def feature(
+    conn: psycopg.Connection, c: Collection, feature_id: str, shape: Shape | None = None
+) -> bytes:
     """One feature as GeoJSON (UTF-8); NotFound for an unknown or malformed id."""
-    stmt, params = feature_sql(c, feature_id)
+    stmt, params = feature_sql(c, feature_id, shape or Shape())
     try:
         row = _fetch_raw(conn, stmt, params)
     except psycopg.errors.DataError:
@@ -341,8 +494,19 @@ _JSON_TYPES = {
 }
 
 
+# Queryables' schemas by collection: column types only change with a migration and a restart.
+_SCHEMAS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+
 def queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, Any]]:
     """JSON Schema of each filterable property, typed from the columns themselves."""
+    key = (c.id, repr(c.filters))
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = _queryables(conn, c)
+    return _SCHEMAS[key]
+
+
+def _queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, Any]]:
     if not c.filters:
         return {}
     cols = sql.SQL(", ").join(_expr(e) for e in c.filters.values())
@@ -356,6 +520,8 @@ def queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, A
         }
         if getattr(info, "name", "") == "date":
             prop["format"] = "date"
+        elif getattr(info, "name", "").startswith("timestamp"):
+            prop["format"] = "date-time"
         if name in c.enums:
             prop["enum"] = list(c.enums[name])
         schema[name] = prop
