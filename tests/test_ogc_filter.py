@@ -102,7 +102,7 @@ CASES = [
     ),
     (
         "issues",
-        "status = 'collected' AND supporters > 0",
+        "step = 'collected' AND supporters > 0",
         "issue",
         "step = 'collected' AND supporters > 0",
     ),
