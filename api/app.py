@@ -19,6 +19,7 @@ from api import (
     layer_exports,
     maps,
     ogc,
+    ogc_tiles,
     open311,
     progress,
     renovation,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)
+    app.include_router(ogc_tiles.router)
     maps.install(app)
     app.include_router(search.router)
     app.include_router(stats.router)

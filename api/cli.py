@@ -25,7 +25,7 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
     if args.if_empty and demo_loaded(get_settings()):
         print("demo data already loaded; `yishiting load-demo` reloads it")
         return 0
-    counts = load_demo(get_settings(), progress=not args.quiet)
+    counts = load_demo(get_settings(), progress=not args.quiet, copies=args.scale)
     for table, n in counts.items():
         print(f"{table:24} {n:>7}")
     return 0
@@ -38,6 +38,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
     )
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty",
         action="store_true",
         help="load only when the demo is not loaded yet (keeps accounts and issues made since)",
+    )
+    p.add_argument(
+        "--scale",
+        type=_at_least_one,
+        default=1,
+        metavar="N",
+        help="N copies of the buildings on a grid (100: 169,400 buildings), for benchmarks",
     )
     p.set_defaults(handler=cmd_load_demo)
 

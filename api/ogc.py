@@ -58,6 +58,11 @@ CONFORMANCE = [
             "arithmetic",
         )
     ),
+    # OGC API - Tiles (api/ogc_tiles.py): vector tilesets of each collection in WebMercatorQuad.
+    *(
+        f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{c}"
+        for c in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")
+    ),
 ]
 # Query parameters every items request may carry; any other must name a queryable.
 ITEMS_PARAMS = {

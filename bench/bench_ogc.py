@@ -1,25 +1,31 @@
-"""Throughput of /ogc/collections/buildings/items?limit=1000: ours vs the same SQL vs tipg.
+"""Throughput of the OGC layers at the demo's size or a city's: ours vs the same SQL vs tipg.
 
-Needs a database with the demo district loaded, named by DATABASE_URL, for example the one
-`make run` uses, or a scratch one:
+Items of /ogc/collections/buildings (a small bbox page, a deep page, a whole-extent bbox page)
+and vector tiles at z14-z16, each three (or four) ways in one run: our HTTP service, our very
+statement through psycopg (raw SQL: what PostGIS alone costs), tipg on the same table, and for
+tiles raw ST_AsMVT through pgbench. Needs a database with the demo loaded, named by
+DATABASE_URL; for the city-sized case a scratch one at scale 100 (169,400 buildings):
 
-    export DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/yishiting_bench
-    .venv/bin/python -m geo.admin && .venv/bin/yishiting migrate && .venv/bin/yishiting load-demo
-    .venv/bin/python bench/bench_ogc.py --requests 300 --clients 4
+    export DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/yishiting_bench100
+    createdb -h 127.0.0.1 -U postgres yishiting_bench100
+    .venv/bin/yishiting migrate && .venv/bin/yishiting load-demo --quiet --scale 100
+    .venv/bin/python bench/bench_ogc.py --requests 100 --clients 4
+    dropdb -h 127.0.0.1 -U postgres yishiting_bench100
 
 It starts our app with uvicorn (one worker) and tipg (`uvicorn tipg.main:app`, one worker) on
 free ports, both on that database. tipg is installed into its own venv (var/bench-venv, or
---tipg-venv) the first time: it is a yardstick, not a dependency of the project. The raw
-figure runs our very statement (geo.ogc.engine.items_sql) through one psycopg connection, so
-ours/raw is what the HTTP layer costs on top of PostGIS building the GeoJSON.
+--tipg-venv) the first time: it is a yardstick, not a dependency of the project.
 """
 
 import argparse
 import http.client
+import math
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -27,6 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -35,9 +42,11 @@ sys.path.insert(0, str(ROOT))
 
 from geo.ogc.catalogue import CATALOGUE  # noqa: E402
 from geo.ogc.engine import Query, items_sql  # noqa: E402
+from geo.ogc.tiles import tile_sql  # noqa: E402
 from geo.settings import Settings  # noqa: E402
 
 LIMIT = 1000
+Box = tuple[float, float, float, float]
 
 
 def free_port() -> int:
@@ -151,16 +160,36 @@ def http_work(base: str, path: str) -> Callable[[], None]:
     return work
 
 
-def sql_work(dsn: str, query: Query) -> Callable[[], None]:
-    """A per-thread psycopg connection running our items statement and fetching its text."""
+def sql_work(dsn: str, stmts: list[tuple[Any, list[Any]]]) -> Callable[[], None]:
+    """A per-thread psycopg connection running the statements in turn, fetching the result."""
     local = threading.local()
-    stmt, params = items_sql(CATALOGUE["buildings"], query)
 
     def work() -> None:
         if not hasattr(local, "conn"):
             local.conn = psycopg.connect(dsn, autocommit=True)
+            local.i = 0
+        stmt, params = stmts[local.i % len(stmts)]
+        local.i += 1
         row = local.conn.execute(stmt, params).fetchone()
-        assert row is not None and row[0]
+        assert row is not None
+
+    return work
+
+
+def cycle_http(base: str, paths: list[str], ok: tuple[int, ...] = (200,)) -> Callable[[], None]:
+    """Like http_work, going round a list of paths (tiles)."""
+    local = threading.local()
+    u = urllib.parse.urlsplit(base)
+
+    def work() -> None:
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+            local.i = 0
+        path = paths[local.i % len(paths)]
+        local.i += 1
+        status, body = get(base, path, local.conn)
+        if status not in ok:
+            raise RuntimeError(f"{path}: HTTP {status}: {body[:200]!r}")
 
     return work
 
@@ -172,36 +201,88 @@ class Case:
 
     def qs(self) -> str:
         parts = [f"limit={self.query.limit}"]
+        if self.query.offset:
+            parts.append(f"offset={self.query.offset}")
         if self.query.bbox:
             parts.append("bbox=" + ",".join(f"{v:.6f}" for v in self.query.bbox))
         return "&".join(parts)
 
 
-def part_of_district(dsn: str) -> tuple[float, float, float, float]:
-    """The south-west quarter of the buildings' extent."""
+def extents(dsn: str) -> tuple[Box, Box, int]:
+    """The original district's buildings' extent, every building's extent, and the count."""
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-            "FROM (SELECT ST_Extent(geom) AS e FROM building) AS x"
+            "SELECT ST_XMin(d), ST_YMin(d), ST_XMax(d), ST_YMax(d), "
+            "ST_XMin(a), ST_YMin(a), ST_XMax(a), ST_YMax(a), n FROM "
+            "(SELECT ST_Extent(geom) FILTER (WHERE geom && (SELECT ST_Extent(geom) FROM "
+            "district)) AS d, ST_Extent(geom) AS a, count(*) AS n FROM building) AS x"
         ).fetchone()
     assert row is not None and row[0] is not None, "load the demo first"
-    x0, y0, x1, y1 = (round(v, 6) for v in row)
-    return x0, y0, round((x0 + x1) / 2, 6), round((y0 + y1) / 2, 6)
+    v = [round(x, 6) for x in row[:8]]
+    return (v[0], v[1], v[2], v[3]), (v[4], v[5], v[6], v[7]), int(row[8])
+
+
+def tiles_over(box: Box, z: int, most: int = 64) -> list[tuple[int, int, int]]:
+    """Up to `most` (z, x, y) tiles over the box, spread evenly."""
+
+    def col(lon: float) -> int:
+        return int((lon + 180) / 360 * 2**z)
+
+    def row(lat: float) -> int:
+        return int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+
+    every = [
+        (z, x, y)
+        for x in range(col(box[0]), col(box[2]) + 1)
+        for y in range(row(box[3]), row(box[1]) + 1)
+    ]
+    step = max(len(every) // most, 1)
+    return every[::step][:most]
+
+
+def pgbench_tps(dsn: str, c: Any, z: int, box: Box, clients: int, seconds: int) -> float:
+    """Raw ST_AsMVT throughput: our tile statement, random tiles over the box, via pgbench."""
+    tiles_ = tiles_over(box, z, most=10**6)
+    xs = [t[1] for t in tiles_]
+    ys = [t[2] for t in tiles_]
+    stmt, _ = tile_sql(c, z, 0, 0)
+    with psycopg.connect(dsn) as conn:
+        text = stmt.as_string(conn)
+    for var in ("z", "x", "y", "z", "x", "y"):
+        text = text.replace("%s", f":{var}", 1)
+    script = f"\\set x random({min(xs)}, {max(xs)})\n\\set y random({min(ys)}, {max(ys)})\n"
+    script += f"\\set z {z}\n{text};\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    argv = ["pgbench", "-n", "-f", f.name, "-c", str(clients), "-j", str(clients)]
+    argv += ["-T", str(seconds), dsn]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    os.unlink(f.name)
+    match = re.search(r"tps = ([0-9.]+)", done.stdout)
+    assert match, done.stdout + done.stderr
+    return float(match.group(1))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests per measurement")
+    parser.add_argument("--requests", type=int, default=100, help="requests per figure")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--tipg-venv", type=Path, default=ROOT / "var" / "bench-venv")
     args = parser.parse_args()
 
     settings = Settings()
     dsn = settings.libpq_url
+    district, everything, count = extents(dsn)
+    x0, y0, x1, y1 = district
+    small = (x0, y0, round((x0 + x1) / 2, 6), round((y0 + y1) / 2, 6))
+    deep = min(150_000, count * 9 // 10)
     cases = [
-        Case("limit=1000", Query(limit=LIMIT)),
-        Case("limit=1000 + bbox", Query(limit=LIMIT, bbox=part_of_district(dsn))),
+        Case("small bbox, limit 1000", Query(limit=LIMIT, bbox=small)),
+        Case(f"offset={deep}, limit 100", Query(limit=100, offset=deep)),
+        Case("whole bbox, limit 1000", Query(limit=LIMIT, bbox=everything)),
     ]
+    buildings = CATALOGUE["buildings"]
     tipg_uvicorn = ensure_tipg(args.tipg_venv)
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     # tipg reads DATABASE_URL through asyncpg, which wants the plain libpq scheme.
@@ -211,39 +292,64 @@ def main() -> int:
     ours_argv = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", *uv]
     tipg_argv = [str(tipg_uvicorn), "tipg.main:app", *uv]
 
-    rows = []
+    rows: list[tuple[str, int, dict[str, float], str]] = []
     with (
         server([*ours_argv, "--port", str(ours_port)], ours_port, "/ogc/conformance", env) as ours,
         server([*tipg_argv, "--port", str(tipg_port)], tipg_port, "/conformance", tipg_env) as tipg,
     ):
+        measures: list[tuple[str, dict[str, Callable[[], None]], str]] = []
         for case in cases:
             ours_path = f"/ogc/collections/buildings/items?{case.qs()}"
             tipg_path = f"/collections/public.building/items?{case.qs()}"
+            sizes = "/".join(
+                str(len(get(base, p)[1])) for base, p in ((ours, ours_path), (tipg, tipg_path))
+            )
             works = {
                 "ours": http_work(ours, ours_path),
-                "raw": sql_work(dsn, case.query),
+                "raw": sql_work(dsn, [items_sql(buildings, case.query)]),
                 "tipg": http_work(tipg, tipg_path),
             }
-            sizes = {
-                name: len(get(base, p)[1])
-                for name, base, p in (("ours", ours, ours_path), ("tipg", tipg, tipg_path))
+            measures.append((case.name, works, sizes))
+        for z in (14, 15, 16):
+            tl = tiles_over(district, z)
+            # OGC API - Tiles: tileMatrix/tileRow/tileCol (z/y/x); tipg takes z/x/y.
+            ours_paths = [
+                f"/ogc/collections/buildings/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tl
+            ]
+            tipg_paths = [
+                f"/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tl
+            ]
+            works = {
+                "ours": cycle_http(ours, ours_paths, (200, 204)),
+                "raw": sql_work(dsn, [tile_sql(buildings, *t) for t in tl]),
+                "tipg": cycle_http(tipg, tipg_paths, (200, 204)),
             }
+            measures.append((f"tiles z{z} ({len(tl)} tiles)", works, "-"))
+        for name, works, sizes in measures:
             rates(works, 20, 1, rounds=1)  # warm pools, caches and plans
             for clients in (1, args.clients):
-                rows.append((case.name, clients, rates(works, args.requests, clients), sizes))
+                figures = rates(works, args.requests, clients, args.rounds)
+                if name.startswith("tiles"):
+                    z = int(name.split()[1][1:])
+                    figures["pgbench"] = pgbench_tps(dsn, buildings, z, district, clients, 5)
+                rows.append((name, clients, figures, sizes))
 
-    print(f"\nbuildings items: {args.requests} requests per figure in 10 rounds, best round shown")
-    head = f"{'case':20} {'clients':>7} {'ours req/s':>11} {'raw SQL q/s':>12} "
-    head += f"{'ours/raw time':>14} {'tipg req/s':>11} {'ours/tipg':>10} {'bytes ours/tipg':>17}"
+    print(
+        f"\nbuildings: {count} rows; {args.requests} requests per figure, best of "
+        f"{args.rounds} rounds"
+    )
+    head = f"{'case':28} {'clients':>7} {'ours/s':>8} {'raw SQL/s':>10} {'ours/raw':>9} "
+    head += f"{'tipg/s':>8} {'ours/tipg':>10} {'pgbench/s':>10} {'bytes ours/tipg':>17}"
     print(head)
     print("-" * len(head))
     for name, clients, f, sizes in rows:
+        pg = f"{f['pgbench']:>10.1f}" if "pgbench" in f else f"{'-':>10}"
         print(
-            f"{name:20} {clients:>7} {f['ours']:>11.1f} {f['raw']:>12.1f} "
-            f"{f['raw'] / f['ours']:>14.2f} {f['tipg']:>11.1f} {f['ours'] / f['tipg']:>10.2f} "
-            f"{sizes['ours']:>8}/{sizes['tipg']:<8}"
+            f"{name:28} {clients:>7} {f['ours']:>8.1f} {f['raw']:>10.1f} "
+            f"{f['ours'] / f['raw']:>9.2f} {f['tipg']:>8.1f} {f['ours'] / f['tipg']:>10.2f} "
+            f"{pg} {sizes:>17}"
         )
-    print("\ntargets: ours/raw time <= 1.3, ours/tipg throughput >= 1.0")
+    print("\ntargets: items ours/tipg >= 1.0; tiles ours/tipg >= 2.0 and ours >= 0.6 x pgbench")
     return 0
 
 

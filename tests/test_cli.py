@@ -99,3 +99,22 @@ def test_load_demo_if_empty_keeps_what_was_made_since(fresh_settings: Settings) 
         conn.execute("TRUNCATE hall CASCADE")
         conn.commit()
     assert not demo_loaded(fresh_settings)
+
+
+def test_load_demo_at_scale_copies_the_buildings_apart(scratch_url: str) -> None:
+    run(scratch_url, "migrate")
+    run(scratch_url, "load-demo", "--quiet")
+    with psycopg.connect(Settings(DATABASE_URL=scratch_url).libpq_url) as conn:
+        one = conn.execute("SELECT count(*), ST_Extent(geom)::text FROM building").fetchone()
+    run(scratch_url, "load-demo", "--quiet", "--scale", "5")
+    with psycopg.connect(Settings(DATABASE_URL=scratch_url).libpq_url) as conn:
+        n, distinct, overlaps = conn.execute(
+            "SELECT count(*), count(DISTINCT id), (SELECT count(*) FROM building a "
+            "JOIN building b ON a.id < b.id AND ST_Overlaps(a.geom, b.geom)) FROM building"
+        ).fetchone()
+        copies = conn.execute(
+            "SELECT count(*) FROM building WHERE NOT geom && %s::box2d", (one[1],)
+        ).fetchone()[0]
+    assert n == distinct == 5 * one[0] and overlaps == 0
+    assert copies == 4 * one[0]  # every copy lies outside the original's extent
+    assert run(scratch_url, "load-demo", "--quiet", "--scale", "0", ok=False).returncode == 2

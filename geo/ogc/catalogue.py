@@ -97,6 +97,7 @@ _DISTRICT = (
             "floors": "floors",
             "area_m2": _AREA,
         },
+        tile_properties=("name", "floors", "compound_id"),
     ),
     Collection(
         id="illegal_structures",
@@ -183,6 +184,14 @@ _DISTRICT = (
             "occupancy": OCCUPANCY,
             "danger_grade": ("A", "B", "C", "D"),
         },
+        tile_properties=(
+            "address",
+            "protection_level",
+            "occupancy",
+            "programme_batch",
+            "danger_grade",
+            "condition",
+        ),
     ),
     Collection(
         id="relics",
@@ -282,6 +291,7 @@ _WORK = (
             "level": LEVELS,
         },
         temporal=("created_at", "created_at"),
+        tile_properties=("category", "category_name", "step", "status", "level", "supporters"),
     ),
     # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
     Collection(
@@ -322,6 +332,7 @@ _WORK = (
         },
         enums={"phase": ALL_PHASES},
         temporal=_PLANNED,
+        tile_properties=("name", "project", "batch", "phase", "percent_done", "late"),
     ),
 )
 

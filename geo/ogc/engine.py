@@ -81,17 +81,23 @@ class Collection:
     # The feature's time as (start, end) timestamptz expressions, for `datetime`; None when the
     # layer has no time (the parameter is then ignored, as OGC API - Features Core says).
     temporal: tuple[Expr, Expr] | None = None
+    # The properties a vector tile carries (geo/ogc/tiles.py): what maps colour and label by.
+    # None: all of `properties`.
+    tile_properties: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.enums) - set(self.filters)
         if unknown:
             raise ValueError(f"{self.id}: enums for properties that are not filters: {unknown}")
+        untiled = set(self.tile_properties or ()) - set(self.properties)
+        if untiled:
+            raise ValueError(f"{self.id}: tile_properties that are not properties: {untiled}")
 
 
 # --- SQL building ------------------------------------------------------------------------
 
 
-def _expr(value: Expr) -> sql.Composable:
+def expr(value: Expr) -> sql.Composable:
     """A property or filter expression: quoted column reference, or a developer's SQL."""
     if isinstance(value, sql.Composable):
         return value
@@ -99,7 +105,7 @@ def _expr(value: Expr) -> sql.Composable:
     return sql.Identifier("t", *parts) if len(parts) == 1 else sql.Identifier(*parts)
 
 
-def _from(c: Collection) -> sql.Composable:
+def from_clause(c: Collection) -> sql.Composable:
     parts: list[sql.Composable] = [sql.SQL("{} AS t").format(sql.Identifier(c.table))]
     for j in c.joins:
         parts.append(
@@ -134,7 +140,7 @@ def _feature(c: Collection, shape: "Shape | None" = None) -> sql.Composable:
     shape = shape or Shape()
     names = shape.properties if shape.properties is not None else tuple(c.properties)
     props = sql.SQL(", ").join(
-        sql.SQL("{}, {}").format(sql.Literal(name), _expr(c.properties[name])) for name in names
+        sql.SQL("{}, {}").format(sql.Literal(name), expr(c.properties[name])) for name in names
     )
     geometry = sql.SQL("NULL") if shape.skip_geometry else _geometry_json(c, shape.crs)
     return sql.SQL(
@@ -174,7 +180,7 @@ def _temporal(c: Collection, q: Query) -> tuple[list[sql.Composable], list[Any]]
     """Features whose time overlaps the asked interval (closed at both ends)."""
     if q.when is None or c.temporal is None:
         return [], []
-    start, end = (_expr(e) for e in c.temporal)
+    start, end = (expr(e) for e in c.temporal)
     conds: list[sql.Composable] = []
     params: list[Any] = []
     lo, hi = q.when
@@ -221,7 +227,7 @@ def _where(
         conds.append(cond)
         params += bparams
     for name, value in q.filters.items():
-        conds.append(sql.SQL("{} = %s").format(_expr(c.filters[name])))
+        conds.append(sql.SQL("{} = %s").format(expr(c.filters[name])))
         params.append(value)
     tconds, tparams = _temporal(c, q)
     conds += tconds
@@ -241,7 +247,7 @@ def _where(
 
 def _order(c: Collection, q: Query) -> sql.Composable:
     keys: list[sql.Composable] = [
-        sql.SQL("{} {}").format(_expr(c.filters[name]), sql.SQL("DESC" if desc else "ASC"))
+        sql.SQL("{} {}").format(expr(c.filters[name]), sql.SQL("DESC" if desc else "ASC"))
         for name, desc in q.sortby
     ]
     keys.append(sql.Identifier("t", c.key))  # ties broken by key: pages never overlap
@@ -287,7 +293,7 @@ def items_sql(
     ).format(
         key=sql.Identifier("t", c.key),
         feature=_feature(c, q.shape),
-        src=_from(c),
+        src=from_clause(c),
         table=sql.Identifier(c.table),
         joins=_joined(c),
         where=where,
@@ -306,7 +312,7 @@ def feature_sql(c: Collection, feature_id: str, shape: Shape) -> tuple[sql.Compo
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     stmt = sql.SQL("SELECT {feature}::text FROM {src} WHERE {cond}").format(
-        feature=_feature(c, shape), src=_from(c), cond=cond
+        feature=_feature(c, shape), src=from_clause(c), cond=cond
     )
     return stmt, [feature_id]
 
@@ -386,7 +392,7 @@ def target(conn: psycopg.Connection, c: Collection, crs: Crs) -> cql.Target:
     kinds = {}
     for name, schema in queryables(conn, c).items():
         date_like = schema.get("format") in ("date", "date-time")
-        kinds[name] = (_expr(c.filters[name]), "date" if date_like else schema["type"])
+        kinds[name] = (expr(c.filters[name]), "date" if date_like else schema["type"])
     return cql.Target(kinds, sql.Identifier("t", c.geometry), crs)
 
 
@@ -471,7 +477,7 @@ def extents(
             ).format(
                 id=sql.Literal(c.id),
                 geom=sql.Identifier("t", c.geometry),
-                src=_from(c),
+                src=from_clause(c),
                 where=where,
             )
         )
@@ -509,8 +515,8 @@ def queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, A
 def _queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, Any]]:
     if not c.filters:
         return {}
-    cols = sql.SQL(", ").join(_expr(e) for e in c.filters.values())
-    cur = conn.execute(sql.SQL("SELECT {} FROM {} LIMIT 0").format(cols, _from(c)))
+    cols = sql.SQL(", ").join(expr(e) for e in c.filters.values())
+    cur = conn.execute(sql.SQL("SELECT {} FROM {} LIMIT 0").format(cols, from_clause(c)))
     schema: dict[str, dict[str, Any]] = {}
     for name, desc in zip(c.filters, cur.description or [], strict=True):
         info = conn.adapters.types.get(desc.type_code)

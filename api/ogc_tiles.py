@@ -1,0 +1,171 @@
+"""OGC API - Tiles over the OGC layers: vector tiles in WebMercatorQuad, the tileset metadata and
+a TileJSON document for map libraries. Tiles are built by PostGIS (geo/ogc/tiles.py)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import ConnDep
+from geo.errors import NotFound
+from geo.ogc import catalogue, tiles
+from geo.ogc import engine as features
+from geo.ogc.crs import CRS84
+from geo.ogc.engine import Collection
+
+router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
+
+JSON = "application/json"
+TILE_PATH = "{tileMatrix}/{tileRow}/{tileCol}"
+# Tiles change only when the layer is edited; a minute keeps maps fresh and caches useful.
+CACHE_CONTROL = "public, max-age=60"
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + router.prefix
+
+
+def _tileset_url(request: Request, c: Collection) -> str:
+    return f"{_base(request)}/collections/{c.id}/tiles/{tiles.TILE_MATRIX_SET}"
+
+
+def _matrix_set(tile_matrix_set_id: str) -> None:
+    if tile_matrix_set_id != tiles.TILE_MATRIX_SET:
+        raise NotFound(f"Tiles come in {tiles.TILE_MATRIX_SET} only.", where="tileMatrixSetId")
+
+
+def _fields(conn: Any, c: Collection) -> dict[str, str]:
+    types = features.queryables(conn, c)
+    return {name: types.get(name, {}).get("type", "string") for name in tiles.tile_names(c)}
+
+
+@router.get("/collections/{collectionId}/tiles", summary="The tilesets of a collection")
+def tilesets(request: Request, collectionId: str) -> JSONResponse:
+    c = catalogue.get_collection(collectionId)
+    url = _tileset_url(request, c)
+    doc = {
+        "tilesets": [
+            {
+                "title": f"{c.title_en} ({tiles.TILE_MATRIX_SET})",
+                "dataType": "vector",
+                "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+                "tileMatrixSetURI": tiles.TILE_MATRIX_SET_URI,
+                "links": [
+                    {"rel": "self", "href": url, "type": JSON},
+                    {
+                        "rel": "item",
+                        "href": f"{url}/{TILE_PATH}",
+                        "type": tiles.MVT,
+                        "templated": True,
+                    },
+                ],
+            }
+        ],
+        "links": [{"rel": "self", "href": f"{_base(request)}/collections/{c.id}/tiles"}],
+    }
+    return JSONResponse(doc)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="A tileset's metadata")
+def tileset(
+    request: Request, collectionId: str, tileMatrixSetId: str, conn: ConnDep
+) -> JSONResponse:
+    c = catalogue.get_collection(collectionId)
+    _matrix_set(tileMatrixSetId)
+    url = _tileset_url(request, c)
+    bbox = features.extents(conn, [c]).get(c.id)
+    doc: dict[str, Any] = {
+        "title": f"{c.title} {c.title_en}",
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": tiles.TILE_MATRIX_SET_URI,
+        "links": [
+            {"rel": "self", "href": url, "type": JSON},
+            {"rel": "item", "href": f"{url}/{TILE_PATH}", "type": tiles.MVT, "templated": True},
+            {
+                "rel": "describedby",
+                "href": f"{url}/tilejson.json",
+                "type": JSON,
+                "title": "TileJSON",
+            },
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                "href": tiles.TILE_MATRIX_SET_URI,
+                "type": JSON,
+            },
+        ],
+        "layers": [
+            {
+                "id": c.id,
+                "title": c.title_en,
+                "dataType": "vector",
+                "minTileMatrix": "0",
+                "maxTileMatrix": str(tiles.MAX_ZOOM),
+                "propertiesSchema": {
+                    "type": "object",
+                    "properties": {n: {"type": t} for n, t in _fields(conn, c).items()},
+                },
+            }
+        ],
+    }
+    if bbox is not None:
+        doc["boundingBox"] = {"lowerLeft": bbox[:2], "upperRight": bbox[2:], "crs": CRS84}
+    return JSONResponse(doc)
+
+
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json",
+    summary="TileJSON 3.0 of a tileset",
+)
+def tilejson(
+    request: Request, collectionId: str, tileMatrixSetId: str, conn: ConnDep
+) -> JSONResponse:
+    c = catalogue.get_collection(collectionId)
+    _matrix_set(tileMatrixSetId)
+    bbox = features.extents(conn, [c]).get(c.id)
+    doc: dict[str, Any] = {
+        "tilejson": "3.0.0",
+        "name": c.id,
+        "description": c.description,
+        "scheme": "xyz",
+        # OGC API - Tiles orders a tile's path tileMatrix/tileRow/tileCol, that is z/y/x.
+        "tiles": [f"{_tileset_url(request, c)}/{{z}}/{{y}}/{{x}}"],
+        "minzoom": 0,
+        "maxzoom": tiles.MAX_ZOOM,
+        "vector_layers": [
+            {"id": c.id, "fields": _fields(conn, c), "minzoom": 0, "maxzoom": tiles.MAX_ZOOM}
+        ],
+    }
+    if bbox is not None:
+        doc["bounds"] = bbox
+    return JSONResponse(doc)
+
+
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    summary="A vector tile (Mapbox Vector Tile); 204 when no feature touches it",
+    response_class=Response,
+    responses={200: {"content": {tiles.MVT: {}}}, 204: {"description": "An empty tile"}},
+)
+def tile(
+    request: Request,
+    collectionId: str,
+    tileMatrixSetId: str,
+    tileMatrix: str,
+    tileRow: str,
+    tileCol: str,
+    conn: ConnDep,
+) -> Response:
+    c = catalogue.get_collection(collectionId)
+    _matrix_set(tileMatrixSetId)
+    z, y, x = tiles.check_tile(tileMatrix, tileRow, tileCol)
+    found = tiles.tile(conn, c, z, x, y)
+    headers = {"ETag": found.etag, "Cache-Control": CACHE_CONTROL}
+    asked = {
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    }
+    if found.etag in asked or "*" in asked:
+        return Response(status_code=304, headers=headers)
+    if not found.data:
+        return Response(status_code=204, headers=headers)
+    return Response(found.data, media_type=tiles.MVT, headers=headers)
