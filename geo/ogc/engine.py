@@ -418,8 +418,8 @@ def rows_sql(
     The exports (geo/io/exports.py) read this, so a filter or bbox selects the same features
     in a file as on /items."""
     props = sql.SQL(", ").join(
-        sql.SQL("{} AS {}").format(_expr(expr), sql.Identifier(name))
-        for name, expr in c.properties.items()
+        sql.SQL("{} AS {}").format(expr(e), sql.Identifier(name))
+        for name, e in c.properties.items()
     )
     where, params = _where(c, q, target)
     stmt = sql.SQL(
@@ -430,7 +430,7 @@ def rows_sql(
         props=props,
         geom=sql.Identifier("t", c.geometry),
         srid=sql.Literal(srid),
-        src=_from(c),
+        src=from_clause(c),
         where=where,
     )
     return stmt, params
