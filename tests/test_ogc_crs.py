@@ -110,6 +110,6 @@ def test_bad_crs_parameters_are_400(client: TestClient, params: dict[str, str], 
     r = client.get(ITEMS.format("buildings"), params=params)
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["where"] == where
+    assert r.json()["where"] == f"query.{where}"
     r = client.get(f"{ITEMS.format('buildings')}/1", params={"crs": "urn:bad"})
-    assert r.status_code == 400 and r.json()["where"] == "crs"
+    assert r.status_code == 400 and r.json()["where"] == "query.crs"

@@ -214,7 +214,7 @@ def test_bad_filters_are_400_naming_the_parameter_and_token(
     assert r.status_code == 400, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
-    assert body["where"] == where
+    assert body["where"] == f"query.{where}"
     if token is not None:
         assert token in body["detail"]
 

@@ -126,14 +126,14 @@ def test_tiles_outside_the_matrix_are_404(client: TestClient, path: str, where: 
     r = client.get(f"{TILES.format('buildings')}/{path}")
     assert r.status_code == 404, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["where"] == where
+    assert r.json()["where"] == f"path.{where}"
 
 
 def test_unknown_tile_matrix_set_or_collection_is_404(client: TestClient) -> None:
     r = client.get("/ogc/collections/buildings/tiles/WorldCRS84Quad/1/0/0")
-    assert r.status_code == 404 and r.json()["where"] == "tileMatrixSetId"
+    assert r.status_code == 404 and r.json()["where"] == "path.tileMatrixSetId"
     r = client.get("/ogc/collections/parks/tiles/WebMercatorQuad/1/0/0")
-    assert r.status_code == 404 and r.json()["where"] == "collectionId"
+    assert r.status_code == 404 and r.json()["where"] == "path.collectionId"
 
 
 def test_tileset_metadata_and_tilejson(client: TestClient, conn: psycopg.Connection) -> None:
