@@ -47,6 +47,7 @@ from geo.settings import Settings  # noqa: E402
 
 LIMIT = 1000
 Box = tuple[float, float, float, float]
+SERIAL = "-c max_parallel_workers_per_gather=0"
 
 
 def free_port() -> int:
@@ -166,7 +167,8 @@ def sql_work(dsn: str, stmts: list[tuple[Any, list[Any]]]) -> Callable[[], None]
 
     def work() -> None:
         if not hasattr(local, "conn"):
-            local.conn = psycopg.connect(dsn, autocommit=True)
+            # As the service runs them (geo.ogc.engine.serial): no parallel workers.
+            local.conn = psycopg.connect(dsn, autocommit=True, options=SERIAL)
             local.i = 0
         stmt, params = stmts[local.i % len(stmts)]
         local.i += 1
@@ -256,7 +258,8 @@ def pgbench_tps(dsn: str, c: Any, z: int, box: Box, clients: int, seconds: int) 
         f.write(script)
     argv = ["pgbench", "-n", "-f", f.name, "-c", str(clients), "-j", str(clients)]
     argv += ["-T", str(seconds), dsn]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PGOPTIONS": SERIAL}
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, env=env)
     os.unlink(f.name)
     match = re.search(r"tps = ([0-9.]+)", done.stdout)
     assert match, done.stdout + done.stderr
