@@ -1,6 +1,7 @@
 """`yishiting import`: survey files read, checked in PostGIS, stored all or nothing."""
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -515,3 +516,42 @@ def test_imports_inside_a_callers_transaction(
     assert rows(fresh_settings, "SELECT count(*) FROM compound WHERE source IN ('a', 'b')") == [
         (2,)
     ]
+
+
+def test_geopackage_layer_is_chosen(tmp_path: Path, settings: Settings, one_compound) -> None:
+    geoms, fields = one_compound
+    path = tmp_path / "survey.gpkg"
+    for layer in ("小区", "楼栋"):
+        write(
+            path,
+            shapely.to_wkb(np.array(geoms)),
+            [np.array(fields["名称"], dtype=object)],
+            ["名称"],
+            driver="GPKG",
+            layer=layer,
+            crs="EPSG:4326",
+            geometry_type="Polygon",
+            append=path.exists(),
+        )
+    with pytest.raises(Unprocessable, match="holds 2 layers .*--file-layer") as err:
+        run_import(settings, path, "compounds", dry_run=True)
+    assert err.value.where == "file_layer"
+    report = run_import(settings, path, "compounds", dry_run=True, file_layer="小区")
+    assert report["file_layer"] == "小区" and report["features"] == 1
+
+
+def test_measured_layer_is_reported_as_flattened(
+    tmp_path: Path, settings: Settings, one_compound
+) -> None:
+    geoms, fields = one_compound
+    flat = survey(
+        tmp_path / "flat.gpkg", geoms, fields, crs="EPSG:4326", driver="GPKG", encoding=None
+    )
+    measured = tmp_path / "m.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", "-dim", "XYM", str(measured), str(flat)], check=True)
+    report = run_import(settings, measured, "compounds", dry_run=True)
+    assert report["dimensions_dropped"] == {"z": 0, "m": 1}
+    assert run_import(settings, flat, "compounds", dry_run=True)["dimensions_dropped"] == {
+        "z": 0,
+        "m": 0,
+    }

@@ -208,7 +208,7 @@ def _title(name: str) -> str:
 def _flatten(table: Table) -> dict[str, int]:
     """3D and measured geometries are stored flat; the report says how many were."""
     z = int(shapely.has_z(table.geoms).sum())
-    m = int(shapely.has_m(table.geoms).sum())
+    m = len(table.geoms) if table.measured else int(shapely.has_m(table.geoms).sum())
     if z or m:
         table.geoms = shapely.force_2d(table.geoms)
     return {"z": z, "m": m}

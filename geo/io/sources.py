@@ -16,6 +16,7 @@ UTF-8 replacement characters become in GBK) is refused with what it would have r
 import codecs
 import csv
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,7 @@ class Table:
     geoms: np.ndarray
     crs: str | None  # as the file declares it (.prj, GeoPackage); None when it declares none
     encoding: str  # what the report says about the text encoding
+    measured: bool = False  # the layer had M values (dropped by the reader)
 
 
 def _fail(detail: str, where: str = "file") -> Unprocessable:
@@ -173,15 +175,17 @@ def read_table(
         layer = _layer(path, fmt, file_layer)
         raw_text = fmt in BYTE_FORMATS
         opts = {"AUTODETECT_TYPE": "YES"} if fmt == "CSV" else {}
-        meta, fids, wkb, columns = read(
-            path,
-            layer=layer,
-            encoding="latin1" if raw_text else None,
-            return_fids=True,
-            datetime_as_string=True,
-            read_geometry=fmt not in ("CSV", "XLSX"),
-            **opts,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            meta, fids, wkb, columns = read(
+                path,
+                layer=layer,
+                encoding="latin1" if raw_text else None,
+                return_fids=True,
+                datetime_as_string=True,
+                read_geometry=fmt not in ("CSV", "XLSX"),
+                **opts,
+            )
     except DataSourceError as exc:
         raise _fail(f"GDAL cannot read {path.name}: {exc}") from None
     fields = [str(f) for f in meta["fields"]]
@@ -203,6 +207,8 @@ def read_table(
         geoms=shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object),
         crs=meta.get("crs"),
         encoding=used,
+        # pyogrio reads measured (M) layers as 2D and says so in a warning
+        measured=any("Measured (M)" in str(w.message) for w in caught),
     )
     if fmt in ("CSV", "XLSX"):
         _geometry_from_columns(table)
