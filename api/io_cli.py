@@ -59,6 +59,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoding", default="UTF-8", help="Shapefile text: UTF-8 (default) or GBK")
     p.add_argument("--bbox", help="minx,miny,maxx,maxy in lon/lat")
     p.add_argument("--datetime", help="an RFC 3339 instant or interval a/b, as on /items")
+    p.add_argument("--cql", help="a CQL2-text filter, as filter= on /items (e.g. floors > 10)")
     p.add_argument(
         "--filter",
         action="append",
@@ -201,7 +202,9 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from api.ogc import parse_filter
     from api.ogc_params import parse_bbox, parse_datetime
+    from geo.ogc.engine import Query
 
     try:
         filters = dict(f.split("=", 1) for f in args.filter if "=" in f)
@@ -212,9 +215,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                 fmt=args.format,
                 srid=args.crs,
                 encoding=args.encoding,
-                bbox=parse_bbox(args.bbox),
-                filters=filters,
-                when=parse_datetime(args.datetime),
+                query=Query(
+                    bbox=parse_bbox(args.bbox),
+                    filters=filters,
+                    when=parse_datetime(args.datetime),
+                    cql=parse_filter(args.cql, None),
+                ),
             )
     except YishitingError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """GET /api/exports/{collectionId}: a whole OGC collection as a file, for QGIS, ArcGIS, Excel.
 
-The same bbox, datetime and equality filters as /ogc/collections/{id}/items (parsed by the same
-functions, run by the same SQL builder), every matching feature, no paging.
+The same bbox, datetime, CQL2 filter and equality filters as /ogc/collections/{id}/items
+(parsed by the same functions, run by the same SQL builder), every matching feature, no paging.
 """
 
 from typing import Annotated
@@ -10,14 +10,20 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import CurrentUser
 from api.deps import ConnDep, SessionDep
+from api.ogc import parse_filter
 from api.ogc_params import parse_bbox, parse_datetime
 from geo.access import require
 from geo.errors import InvalidParameter
 from geo.io import exports
 from geo.ogc import catalogue
+from geo.ogc import crs as ogc_crs
+from geo.ogc.engine import Query as ItemsQuery
 
 router = APIRouter(prefix="/api", tags=["import and export"])
-EXPORT_PARAMS = {"format", "crs", "encoding", "bbox", "datetime"}
+EXPORT_PARAMS = {
+    "format", "crs", "encoding", "bbox", "bbox-crs", "datetime", "filter", "filter-lang",
+    "filter-crs",
+}  # fmt: skip
 
 
 @router.get(
@@ -36,7 +42,11 @@ def get_export(
     crs: Annotated[int, Query(description="EPSG code: 4326, 4490, 4547 or 3857")] = 4326,
     encoding: Annotated[str, Query(description="Shapefile text: UTF-8 or GBK")] = "UTF-8",
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="as on /items")] = None,
     datetime: Annotated[str | None, Query(description="as on /items: an instant or a/b")] = None,
+    filter_: Annotated[str | None, Query(alias="filter", description="CQL2, as on /items")] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
 ) -> Response:
     """Other query parameters are equality filters on the collection's queryables."""
     require(db, user, None, "export_layer")
@@ -49,15 +59,17 @@ def get_export(
                 f"{', '.join(collection.filters) or 'none'}.",
                 where=name,
             )
-    result = exports.export(
-        conn,
-        collection.id,
-        fmt=format,
-        srid=crs,
-        encoding=encoding,
-        bbox=parse_bbox(bbox),
+    box_crs = ogc_crs.get(bbox_crs, "bbox-crs")
+    query = ItemsQuery(
+        bbox=parse_bbox(bbox, box_crs),
+        bbox_crs=box_crs,
         filters=filters,
         when=parse_datetime(datetime),
+        cql=parse_filter(filter_, filter_lang),
+        filter_crs=ogc_crs.get(filter_crs, "filter-crs"),
+    )
+    result = exports.export(
+        conn, collection.id, fmt=format, srid=crs, encoding=encoding, query=query
     )
     disposition = f'attachment; filename="{result.filename}"'
     return Response(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pyogrio.raw import read
 
 from geo.io import exports
+from geo.ogc.engine import Query
 from geo.settings import Settings
 from tests.io_helpers import rows, run_import
 from tests.issue_helpers import make_account
@@ -37,7 +38,7 @@ def test_each_format_out_and_back_in(
 ) -> None:
     compound_id = rows(settings, "SELECT compound_id FROM building GROUP BY 1 ORDER BY 1 LIMIT 1")
     cid = compound_id[0][0]
-    result = export(settings, "buildings", fmt, filters={"compound_id": str(cid)})
+    result = export(settings, "buildings", fmt, query=Query(filters={"compound_id": str(cid)}))
     items = client.get(f"/ogc/collections/buildings/items?compound_id={cid}&limit=1000").json()
     assert result.count == items["numberMatched"] > 0
     names = sorted(f["properties"]["name"] for f in items["features"])
@@ -59,14 +60,18 @@ def test_each_format_out_and_back_in(
 
 def test_same_bbox_as_items(settings: Settings, client: TestClient) -> None:
     bbox = "114.875,40.815,114.885,40.825"
-    result = export(settings, "compounds", "geojson", bbox=(114.875, 40.815, 114.885, 40.825))
+    result = export(
+        settings, "compounds", "geojson", query=Query(bbox=(114.875, 40.815, 114.885, 40.825))
+    )
     items = client.get(f"/ogc/collections/compounds/items?bbox={bbox}&limit=1000").json()
     assert result.count == items["numberMatched"] > 0
 
 
 @pytest.mark.parametrize("srid", exports.SRIDS)
 def test_crs_of_the_file(srid: int, settings: Settings, tmp_path: Path) -> None:
-    result = export(settings, "compounds", "gpkg", srid=srid, filters={"name": "秀水怡园"})
+    result = export(
+        settings, "compounds", "gpkg", srid=srid, query=Query(filters={"name": "秀水怡园"})
+    )
     meta, _, wkb, _ = read(saved(tmp_path, result))
     assert meta["crs"] == f"EPSG:{srid}"
     x = shapely.from_wkb(wkb[0]).centroid.x
@@ -76,7 +81,11 @@ def test_crs_of_the_file(srid: int, settings: Settings, tmp_path: Path) -> None:
 
 def test_shapefile_field_names_are_mapped(settings: Settings, tmp_path: Path) -> None:
     result = export(
-        settings, "illegal_structures", "shp", encoding="GBK", filters={"status": "reused"}
+        settings,
+        "illegal_structures",
+        "shp",
+        encoding="GBK",
+        query=Query(filters={"status": "reused"}),
     )
     with zipfile.ZipFile(io.BytesIO(result.content)) as zf:
         names = sorted(zf.namelist())
@@ -95,10 +104,12 @@ def test_formulas_are_neutralised(fresh_settings: Settings, tmp_path: Path) -> N
         cid = conn.execute(
             "UPDATE compound SET name = '=HYPERLINK(\"http://x\")' WHERE id = 1 RETURNING id"
         ).fetchone()[0]
-    csv_file = export(fresh_settings, "compounds", "csv", filters={"community_id": "1"})
+    csv_file = export(
+        fresh_settings, "compounds", "csv", query=Query(filters={"community_id": "1"})
+    )
     text = csv_file.content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
-    xlsx = export(fresh_settings, "compounds", "xlsx", filters={"community_id": "1"})
+    xlsx = export(fresh_settings, "compounds", "xlsx", query=Query(filters={"community_id": "1"}))
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     values = [c.value for row in sheet.iter_rows() for c in row]
     assert '\'=HYPERLINK("http://x")' in values
@@ -176,5 +187,18 @@ def test_same_datetime_as_items(settings: Settings, client: TestClient) -> None:
     assert r.status_code == 200, r.text
     items = client.get(f"/ogc/collections/renovation_items/items?datetime={when}").json()
     everything = client.get("/ogc/collections/renovation_items/items").json()
+    assert int(r.headers["x-feature-count"]) == items["numberMatched"]
+    assert 0 < items["numberMatched"] < everything["numberMatched"]
+
+
+def test_same_cql2_filter_as_items(settings: Settings, client: TestClient) -> None:
+    _, planner = make_account(settings, "planner")
+    cql = "floors > 10"
+    r = client.get(
+        "/api/exports/buildings", params={"format": "gpkg", "filter": cql}, headers=planner
+    )
+    assert r.status_code == 200, r.text
+    items = client.get("/ogc/collections/buildings/items", params={"filter": cql}).json()
+    everything = client.get("/ogc/collections/buildings/items").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
     assert 0 < items["numberMatched"] < everything["numberMatched"]

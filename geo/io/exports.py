@@ -19,7 +19,6 @@ import io
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,17 +102,15 @@ def export(
     fmt: str,
     srid: int = 4326,
     encoding: str = "UTF-8",
-    bbox: tuple[float, float, float, float] | None = None,
-    filters: dict[str, str] | None = None,
-    when: tuple[datetime | None, datetime | None] | None = None,
+    query: ogc.Query | None = None,
 ) -> ExportFile:
-    """The collection's features matching bbox and filters, as a file in `fmt` and `srid`."""
+    """The collection's features matching `query` (bbox, filters, datetime, CQL2 as on /items;
+    paging ignored), as a file in `fmt` and `srid`."""
     collection = catalogue.get_collection(collection_id)
     spec = parse_format(fmt)
     check_srid(srid, fmt.lower())
     text_encoding = shapefile_encoding(encoding) if spec.driver == "ESRI Shapefile" else "UTF-8"
-    query = ogc.Query(bbox=bbox, filters=filters or {}, when=when)
-    cur = ogc.rows(conn, collection, query, srid)
+    cur = ogc.rows(conn, collection, query or ogc.Query(), srid)
     names = [d.name for d in cur.description or []]
     types = [
         getattr(conn.adapters.types.get(d.type_code), "name", "") for d in cur.description or []
