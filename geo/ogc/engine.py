@@ -563,8 +563,8 @@ class _RawText(Loader):
 @contextmanager
 def serial(conn: psycopg.Connection) -> Iterator[None]:
     """A transaction without parallel workers: starting them costs more than they save on a
-    page or a tile (scale 100, 2 cores: a whole-extent page took 294 ms with them, 97 ms
-    without), and they take cores from the other requests."""
+    page (scale 100, 2 cores: a whole-extent page took 294 ms with them, 97 ms without), and
+    they take cores from the other requests."""
     with conn.transaction():
         conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         yield
