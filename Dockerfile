@@ -11,4 +11,5 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
  && pip install --no-cache-dir --no-deps .
 ENV DATABASE_URL=postgresql+psycopg://postgres:postgres@db:5432/yishiting
 EXPOSE 8000
-CMD ["sh", "-c", "yishiting migrate && yishiting load-demo --quiet && yishiting serve --host 0.0.0.0 --port 8000"]
+# Start-up never deletes: the demo loads only into an empty database (`load-demo --if-empty`).
+CMD ["sh", "-c", "yishiting migrate && yishiting load-demo --if-empty --quiet && yishiting serve --host 0.0.0.0 --port 8000"]

@@ -20,12 +20,27 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(args: argparse.Namespace) -> int:
-    from fixtures.load import demo_loaded, load_demo
+    from fixtures.load import DemoRefused, demo_loaded, load_demo
 
-    if args.if_empty and demo_loaded(get_settings()):
+    settings = get_settings()
+    if args.if_empty and demo_loaded(settings):
         print("demo data already loaded; `yishiting load-demo` reloads it")
         return 0
-    counts = load_demo(get_settings(), progress=not args.quiet, copies=args.scale)
+    try:
+        counts = load_demo(
+            settings, progress=not args.quiet, copies=args.scale, replace=args.replace
+        )
+    except DemoRefused as refused:
+        lines = "\n".join(f"{table:24} {n:>7}" for table, n in refused.at_stake.items())
+        if args.if_empty:  # a start-up step: keep the data and let the service start
+            print(f"the database holds data beyond the demo; not loading the demo:\n{lines}")
+            return 0
+        print(
+            "error: the database holds rows beyond the demo; loading it would delete them"
+            f" (rows per table):\n{lines}\nrun `yishiting load-demo --replace` to delete them",
+            file=sys.stderr,
+        )
+        return 1
     for table, n in counts.items():
         print(f"{table:24} {n:>7}")
     return 0
@@ -56,12 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
     p.set_defaults(handler=cmd_migrate)
 
-    p = sub.add_parser("load-demo", help="load the demo district (idempotent)")
+    p = sub.add_parser(
+        "load-demo", help="load the demo district; refuses to delete anything made since"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--if-empty",
         action="store_true",
-        help="load only when the demo is not loaded yet (keeps accounts and issues made since)",
+        help="load only when the demo is not loaded and nothing else is there (start-up use)",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete accounts, issues, photos and progress made since the demo (or any data)",
     )
     p.add_argument(
         "--scale",

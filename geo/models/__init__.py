@@ -22,6 +22,7 @@ from geo.models.district import (
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
+from geo.models.operations import DemoLoad
 from geo.models.renovation import (
     Assessment,
     ProgressEvent,
@@ -40,6 +41,7 @@ __all__ = [
     "SigninLink",
     "SigninThrottle",
     "Category",
+    "DemoLoad",
     "Hall",
     "HallDecision",
     "HallSession",
