@@ -53,15 +53,18 @@ def optional_user(
 ) -> Account | None:
     """The account behind the bearer token or the session cookie; None with neither.
 
-    A bad bearer token is a 401; an ended session is anonymous (current_user then says it
-    ended); a live session with a missing or wrong CSRF token on an unsafe method is a 403.
+    A bad bearer token is a 401 saying why (unknown, expired, revoked); an ended session is
+    anonymous (current_user then says it ended); a live session with a missing or wrong CSRF
+    token on an unsafe method is a 403.
     """
     if credentials is not None:
-        account = authenticate(session, credentials.credentials)
+        try:
+            account = authenticate(session, credentials.credentials)
+        except Unauthorized as refused:
+            raise Unauthorized(refused.detail, where="header.Authorization") from None
         if account is None:
-            raise Unauthorized(
-                "The bearer token is unknown or revoked.", where="header.Authorization"
-            )
+            raise Unauthorized("The bearer token is unknown.", where="header.Authorization")
+        session.commit()  # the token's last use, noted even when the route only reads
         return account
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:

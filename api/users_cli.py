@@ -1,12 +1,20 @@
-"""`yishiting users add|reset ...` and `yishiting escalate`: accounts and escalation from the
-shell."""
+"""`yishiting users add|reset|list|revoke|rotate` and `yishiting escalate`: accounts, their
+sign-in and tokens, and escalation from the shell."""
 
 import argparse
 import getpass
 import sys
+from datetime import datetime
 
 from geo import clock
-from geo.accounts import create_account, find_by_username, parse_area
+from geo.accounts import (
+    create_account,
+    find_by_username,
+    list_accounts,
+    parse_area,
+    revoke_token,
+    rotate_token,
+)
 from geo.db import make_engine, make_sessionmaker, transaction
 from geo.errors import NotFound, YishitingError
 from geo.models.accounts import ROLES
@@ -39,6 +47,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("name", help="username")
     p.set_defaults(handler=cmd_users_reset)
+    p = users_sub.add_parser("list", help="accounts with their token's expiry, last use, state")
+    p.set_defaults(handler=cmd_users_list)
+    p = users_sub.add_parser("revoke", help="refuse an account's token from now on")
+    p.add_argument("account_id", type=int)
+    p.set_defaults(handler=cmd_users_revoke)
+    p = users_sub.add_parser("rotate", help="replace an account's token; print the new one once")
+    p.add_argument("account_id", type=int)
+    p.set_defaults(handler=cmd_users_rotate)
 
     p = sub.add_parser("escalate", help="move overdue issues one level up")
     p.set_defaults(handler=cmd_escalate)
@@ -73,6 +89,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 department_id=args.department,
                 username=args.name,
                 password=password,
+                token_days=settings.token_days,
             )
             ident = account.id
             link = None
@@ -110,6 +127,48 @@ def cmd_users_reset(args: argparse.Namespace) -> int:
         return 2
     print(f"password of {args.name} forgotten and its sessions ended.")
     print_link(token, settings.public_url, settings.signin_link_ttl_s)
+    return 0
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    with transaction(_sessions()) as session:
+        rows = list_accounts(session)
+    print(f"{'id':>6}  {'name':20} {'role':10} {'area':18} {'token':8} "
+          f"{'expires':16}  {'last used':16}")  # fmt: skip
+    for r in rows:
+        print(
+            f"{r['id']:>6}  {r['name']:20} {r['role']:10} {r['area']:18} {r['token_state']:8} "
+            f"{_when(r['token_expires_at']):16}  {_when(r['token_last_used_at']):16}"
+        )
+    return 0
+
+
+def cmd_users_revoke(args: argparse.Namespace) -> int:
+    try:
+        with transaction(_sessions()) as session:
+            account = revoke_token(session, args.account_id)
+            name = account.name
+    except YishitingError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"account {args.account_id} ({name}): token revoked; `users rotate` issues a new one")
+    return 0
+
+
+def cmd_users_rotate(args: argparse.Namespace) -> int:
+    days = get_settings().token_days
+    try:
+        with transaction(_sessions()) as session:
+            token = rotate_token(session, args.account_id, token_days=days)
+    except YishitingError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"account {args.account_id}: new token, valid {days} days, shown only this once:")
+    print(token)
     return 0
 
 

@@ -1,14 +1,16 @@
 """Accounts and bearer tokens: create one (the token is shown once), authenticate a token,
-find one by username, describe one (who am I)."""
+find one by username, describe one (who am I); tokens expire, and an admin lists, revokes and
+rotates them."""
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from geo.errors import Conflict, InvalidParameter, NotFound
+from geo.errors import Conflict, InvalidParameter, NotFound, Unauthorized
 from geo.models import Account, Community, Compound, Department, Subdistrict
 from geo.models.accounts import AREA_KINDS, ROLE_ZH, ROLES
 from geo.passwords import hash_password
@@ -48,8 +50,10 @@ def create_account(
     department_id: int | None = None,
     username: str | None = None,
     password: str | None = None,
+    token_days: int = 180,
 ) -> tuple[Account, str]:
-    """Create an account and return it with its token (stored only as a hash).
+    """Create an account and return it with its token (stored only as a hash), which works
+    for `token_days` (the YISHITING_TOKEN_DAYS setting).
 
     With a username it can sign in to the workspace: with `password`, or with a one-time link
     (geo.signin.issue_link).
@@ -60,8 +64,7 @@ def create_account(
         account.username = check_username(session, username)
     if password is not None:
         account.password_hash = hash_password(password)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    account.token_hash = hash_token(token)
+    token = _issue_token(session, account, token_days)  # before add: it asks the clock
     session.add(account)
     session.flush()
     return account, token
@@ -97,12 +100,103 @@ def bind(
     account.department_id = department_id
 
 
+def _db_now(session: Session) -> datetime:
+    """The database's clock: the one every token date is compared with."""
+    now: datetime = session.execute(select(func.now())).scalar_one()
+    return now
+
+
+def _issue_token(session: Session, account: Account, days: int) -> str:
+    """A fresh token for the account, working for `days` from now (the database's clock)."""
+    now = _db_now(session)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    account.token_hash = hash_token(token)
+    account.token_expires_at = now + timedelta(days=days)
+    account.token_revoked_at = None
+    return token
+
+
+# Noting each use would make every read a write; to the minute is enough to see who is active.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
 def authenticate(session: Session, token: str) -> Account | None:
-    """The active account holding this token, or None."""
+    """The account holding this token, its use noted; None when no account holds it.
+
+    Raises Unauthorized, saying why, for a token that is revoked or expired or whose account
+    is deactivated: checked on every request, so a revocation holds at once.
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
-    stmt = select(Account).where(Account.token_hash == hash_token(token), Account.active)
-    return session.scalars(stmt).first()
+    account = session.scalars(
+        select(Account).where(Account.token_hash == hash_token(token))
+    ).first()
+    if account is None:
+        return None
+    now = _db_now(session)
+    if not account.active:
+        raise Unauthorized("This account is deactivated.", where="Authorization")
+    if account.token_revoked_at is not None:
+        raise Unauthorized(
+            f"This token was revoked on {account.token_revoked_at:%Y-%m-%d %H:%M %Z}; "
+            "ask an admin for a new one (`yishiting users rotate`).",
+            where="Authorization",
+        )
+    if account.token_expires_at <= now:
+        raise Unauthorized(
+            f"This token expired on {account.token_expires_at:%Y-%m-%d}; "
+            "ask an admin for a new one (`yishiting users rotate`).",
+            where="Authorization",
+        )
+    last = account.token_last_used_at
+    if last is None or now - last >= TOUCH_EVERY:
+        account.token_last_used_at = now
+        session.flush()
+    return account
+
+
+def _account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}", where="account")
+    return account
+
+
+def revoke_token(session: Session, account_id: int) -> Account:
+    """Refuse the account's token from now on (until it is rotated)."""
+    account = _account(session, account_id)
+    if account.token_revoked_at is None:
+        account.token_revoked_at = _db_now(session)
+    session.flush()
+    return account
+
+
+def rotate_token(session: Session, account_id: int, *, token_days: int = 180) -> str:
+    """Replace the account's token with a new one (the old one is refused at once)."""
+    account = _account(session, account_id)
+    token = _issue_token(session, account, token_days)
+    session.flush()
+    return token
+
+
+LIST = text(
+    """
+    SELECT id, name, role,
+           coalesce('subdistrict:' || subdistrict_id, 'community:' || community_id,
+                    'compound:' || compound_id, 'department:' || department_id, '-') AS area,
+           created_at, token_expires_at, token_last_used_at, token_revoked_at,
+           CASE WHEN NOT active THEN 'inactive'
+                WHEN token_revoked_at IS NOT NULL THEN 'revoked'
+                WHEN token_expires_at <= now() THEN 'expired'
+                ELSE 'live' END AS token_state
+    FROM account ORDER BY id
+    """
+)
+
+
+def list_accounts(session: Session) -> list[dict[str, Any]]:
+    """Every account with its token's state (live, expired, revoked; inactive accounts)."""
+    return [dict(r) for r in session.execute(LIST).mappings()]
 
 
 def check_username(session: Session, username: str) -> str:

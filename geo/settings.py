@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     signin_link_ttl_s: int = Field(86400, alias="YISHITING_SIGNIN_LINK_TTL")
     # Largest survey file the upload accepts (MB); larger ones go through `yishiting import`.
     import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
+    # Days a bearer token works after it is issued (users add, users rotate).
+    token_days: int = Field(180, ge=1, alias="YISHITING_TOKEN_DAYS")
 
     @property
     def libpq_url(self) -> str:

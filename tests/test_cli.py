@@ -28,10 +28,12 @@ def scratch_url(template_url: str) -> Iterator[str]:
     drop_database(url)
 
 
-def run(url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"DATABASE_URL": url}
+def run(
+    url: str, *args: str, ok: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = os.environ | {"DATABASE_URL": url} | (env or {})
     done = subprocess.run(
-        [str(YISHITING), *args], env=env, capture_output=True, text=True, timeout=300
+        [str(YISHITING), *args], env=environ, capture_output=True, text=True, timeout=300
     )
     assert (done.returncode == 0) is ok, done.stderr
     return done

@@ -1,9 +1,10 @@
 """People who use the service: an account with a role, bound to a place or a department.
 
 Tokens are random and high-entropy, so the table keeps only their SHA-256 hash; the token
-itself is shown once when the account is created. People sign in to the browser workspace with
-a username and a password (an argon2 hash, geo/passwords.py); accounts made by the demo or for
-machines have no username and cannot sign in that way.
+itself is shown once when the account is created or its token rotated. A token works until it
+expires (YISHITING_TOKEN_DAYS after issue) or is revoked, whichever comes first. People sign in
+to the browser workspace with a username and a password (an argon2 hash, geo/passwords.py);
+accounts made by the demo or for machines have no username and cannot sign in that way.
 """
 
 from datetime import datetime
@@ -49,6 +50,9 @@ class Account(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     last_signin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    token_last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def area(self) -> tuple[str, int] | None:
