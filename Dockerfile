@@ -1,6 +1,11 @@
 # The service image; the database comes from docker-compose.yml's PostGIS image.
 FROM python:3.11-slim
 WORKDIR /app
+# pg_dump and pg_restore for `yishiting backup` / `restore` (Debian's client is at least as new
+# as the compose file's PostgreSQL 15, and a newer pg_dump reads an older server).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md requirements.lock ./
 COPY geo geo
 COPY api api

@@ -6,7 +6,9 @@ purpose=${1:-run}
 
 pg_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1 || true)
 pg_version=${pg_version:-15}
-packages=("postgresql-${pg_version}-postgis-3" "postgresql-${pg_version}-pgrouting")
+# postgresql-client-N: pg_dump and pg_restore of the server's version (yishiting backup/restore).
+packages=("postgresql-${pg_version}-postgis-3" "postgresql-${pg_version}-pgrouting"
+          "postgresql-client-${pg_version}")
 if [ "$purpose" = test ]; then
   # gdal-bin: GDAL's OAPIF client in the tests; chromium: the map pages' browser tests;
   # fonts-noto-cjk: Chinese labels in their screenshots.

@@ -31,7 +31,6 @@ from api import (
     streets,
     work,
 )
-from api.ratelimit import TokenBucket
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -59,7 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = make_pool(settings)
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
-    app.state.anonymous_limiter = TokenBucket()
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ogc.router)

@@ -37,7 +37,8 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
             return 0
         print(
             "error: the database holds rows beyond the demo; loading it would delete them"
-            f" (rows per table):\n{lines}\nrun `yishiting load-demo --replace` to delete them",
+            f" (rows per table):\n{lines}\nrun `yishiting load-demo --replace` to delete them"
+            " (after a `yishiting backup FILE`)",
             file=sys.stderr,
         )
         return 1
@@ -49,8 +50,15 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 by
+    # itself; which proxies to believe is the app's YISHITING_TRUSTED_PROXIES (api/ratelimit).
     uvicorn.run(
-        "api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
     )
     return 0
 
@@ -99,11 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(handler=cmd_serve)
+    from api.backup_cli import add_parsers as add_backup_parsers
     from api.io_cli import add_parsers as add_io_parsers
     from api.users_cli import add_parsers as add_user_parsers
 
     add_user_parsers(sub)
     add_io_parsers(sub)
+    add_backup_parsers(sub)
     return parser
 
 

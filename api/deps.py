@@ -4,6 +4,7 @@ request headers with a meaning of their own, and the JSON answer for rows from t
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from ipaddress import ip_address
 from typing import Annotated, Any
 
 import psycopg
@@ -30,9 +31,32 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def _trusted(address: str, settings: Settings) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.proxy_networks)
+
+
 def client_address(request: Request) -> str:
-    """The client's address as the server sees it (uvicorn's --proxy-headers decides)."""
-    return request.client.host if request.client else "unknown"
+    """Who is asking, as an address (rate limits, sign-in lockouts, one +1 per client).
+
+    The socket's peer, unless that peer is one of the configured proxies
+    (YISHITING_TRUSTED_PROXIES): then the right-most X-Forwarded-For address that is not itself
+    a trusted proxy. From anyone else the header is the client's own claim and is ignored, so a
+    script cannot invent a fresh address per request (uvicorn's own proxy-header handling is
+    off in `yishiting serve`, so this setting alone decides).
+    """
+    settings: Settings = request.app.state.settings
+    peer = request.client.host if request.client else "unknown"
+    if not _trusted(peer, settings):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _trusted(hop, settings):
+            return hop
+    return peer
 
 
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
-from api.deps import IdempotencyKey, IfMatch, SessionDep, SettingsDep
+from api.deps import IdempotencyKey, IfMatch, SessionDep, SettingsDep, client_address
 from api.issue_schemas import (
     CalendarYear,
     CategoryPublic,
@@ -30,10 +30,6 @@ from geo.issues import photos, steps
 from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _etag(response: Response, version: int) -> None:
@@ -213,7 +209,7 @@ def transition(
 def support(issue_id: int, request: Request, session: SessionDep, user: OptionalUser) -> dict:
     """+1 an open issue instead of pinning a duplicate (once per account or client)."""
     limit_anonymous(request, user, "supports")
-    result = issues.support_issue(session, issue_id, account=user, client=_client(request))
+    result = issues.support_issue(session, issue_id, account=user, client=client_address(request))
     session.commit()
     return result
 

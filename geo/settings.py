@@ -1,8 +1,9 @@
 """Typed settings read from the environment."""
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yishiting"
@@ -41,11 +42,38 @@ class Settings(BaseSettings):
     import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
     # Days a bearer token works after it is issued (users add, users rotate).
     token_days: int = Field(180, ge=1, alias="YISHITING_TOKEN_DAYS")
+    # Reverse proxies whose X-Forwarded-For is believed: comma-separated CIDRs or addresses.
+    trusted_proxies: str = Field("", alias="YISHITING_TRUSTED_PROXIES")
+    # Anonymous pins, supports and photo uploads per client: a burst, then so many a minute.
+    anon_burst: float = Field(20, gt=0, alias="YISHITING_ANON_BURST")
+    anon_per_minute: float = Field(20, gt=0, alias="YISHITING_ANON_PER_MINUTE")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @property
+    def proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        return _parse_networks(self.trusted_proxies)
 
     @property
     def libpq_url(self) -> str:
         """The same URL in the form psycopg itself accepts."""
         return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _parse_networks(text: str) -> list[IPv4Network | IPv6Network]:
+    networks = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"YISHITING_TRUSTED_PROXIES: {part!r} is not an IP address or network (CIDR)"
+            ) from None
+    return networks
 
 
 @lru_cache

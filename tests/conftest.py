@@ -130,7 +130,10 @@ def _free_port() -> int:
 
 def serve(settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    # As `yishiting serve`: X-Forwarded-For is the app's to judge (YISHITING_TRUSTED_PROXIES).
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -151,9 +151,10 @@ def test_non_finite_numbers_are_refused(fresh_client, fresh_settings, literal):
 
 
 def test_anonymous_pinning_is_rate_limited(fresh_client, fresh_settings, building_point):
-    from api.ratelimit import TokenBucket
-
-    fresh_client.app.state.anonymous_limiter = TokenBucket(capacity=3, per_minute=1)
+    app = fresh_client.app
+    app.state.settings = app.state.settings.model_copy(
+        update={"anon_burst": 3, "anon_per_minute": 1}
+    )
     before = count_issues(fresh_settings)
     for _ in range(3):
         pin(fresh_client, building_point, "other")

@@ -22,7 +22,7 @@ from geo.models.district import (
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
-from geo.models.operations import DemoLoad
+from geo.models.operations import DemoLoad, RateBucket, RateCharge
 from geo.models.renovation import (
     Assessment,
     ProgressEvent,
@@ -42,6 +42,8 @@ __all__ = [
     "SigninThrottle",
     "Category",
     "DemoLoad",
+    "RateBucket",
+    "RateCharge",
     "Hall",
     "HallDecision",
     "HallSession",

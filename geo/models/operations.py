@@ -1,9 +1,10 @@
-"""Tables that keep the service safe to run rather than district data: the demo marker."""
+"""Tables that keep the service safe to run rather than district data: the demo marker and the
+anonymous rate limits."""
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import Boolean, DateTime, Float, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,3 +21,22 @@ class DemoLoad(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class RateBucket(Base):
+    """An anonymous client's token bucket (geo/ratelimit.py); `client` is a hash, not an IP."""
+
+    __tablename__ = "rate_bucket"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    allowed: Mapped[bool] = mapped_column(Boolean)  # the last take's answer
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RateCharge(Base):
+    """An Idempotency-Key a client was charged for: sending it again costs nothing."""
+
+    __tablename__ = "rate_charge"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
