@@ -2,11 +2,24 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Database reachable and PostGIS version")
+class Health(BaseModel):
+    status: str = Field(description="ok or unavailable")
+    database: str = Field(description="the PostgreSQL version, or unreachable")
+    postgis: str | None = None
+    error: str | None = Field(None, description="why the database could not be reached")
+
+
+@router.get(
+    "/health",
+    summary="Database reachable and PostGIS version",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database cannot be reached"}},
+)
 def health(request: Request) -> JSONResponse:
     try:
         with request.app.state.pool.connection(timeout=2) as conn:

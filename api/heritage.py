@@ -5,14 +5,14 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
 from api.deps import ConnDep, SessionDep, json_response
-from api.renovation_schemas import AsOf, AssessmentIn
+from api.renovation_schemas import AsOf, AssessmentIn, AssessmentOut, CourtyardStatusOut
 from geo import clock
 from geo.renovation import assessments
 
 router = APIRouter(prefix="/api", tags=["renovation"])
 
 
-@router.post("/assessments", status_code=201)
+@router.post("/assessments", status_code=201, response_model=AssessmentOut)
 def add_assessment(body: AssessmentIn, user: CurrentUser, session: SessionDep) -> JSONResponse:
     """Record a dated assessment; earlier ones stay, so any date's state can be rebuilt."""
     record = assessments.record_assessment(session, account=user, **body.model_dump())
@@ -20,7 +20,7 @@ def add_assessment(body: AssessmentIn, user: CurrentUser, session: SessionDep) -
     return json_response(record, status_code=201)
 
 
-@router.get("/heritage/courtyards/{courtyard_id}")
+@router.get("/heritage/courtyards/{courtyard_id}", response_model=CourtyardStatusOut)
 def get_courtyard_status(courtyard_id: int, conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
     """A courtyard's danger grade, protection level, condition and occupancy on a date."""
     status = assessments.courtyard_status(conn, courtyard_id, as_of or clock.today())

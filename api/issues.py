@@ -270,7 +270,11 @@ def upload_photo(
     }
 
 
-@router.get("/photos/{photo_id}", response_class=FileResponse)
+@router.get(
+    "/photos/{photo_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {m: {} for m in ("image/jpeg", "image/png", "image/webp")}}},
+)
 def photo(photo_id: int, session: SessionDep, settings: SettingsDep) -> FileResponse:
     path, content_type = photos.photo_file(session, photo_id, settings.media_dir)
     # Content-addressed: the bytes behind this URL never change.

@@ -20,6 +20,14 @@ from api.ogc_params import (
     parse_names,
     parse_sortby,
 )
+from api.ogc_schemas import (
+    CollectionInfo,
+    Collections,
+    Conformance,
+    LandingPage,
+    OpenAPI30Response,
+    SchemaJSONResponse,
+)
 from geo.errors import InvalidParameter
 from geo.ogc import catalogue, cql, crs
 from geo.ogc import engine as features
@@ -193,7 +201,7 @@ def parse_filter(text: str | None, lang: str | None) -> Any:
 
 
 @router.get("", summary="Landing page", include_in_schema=False)
-@router.get("/", summary="Landing page")
+@router.get("/", summary="Landing page", response_model=LandingPage)
 def landing(request: Request, _: FormatDep) -> JSONResponse:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
@@ -213,7 +221,7 @@ def landing(request: Request, _: FormatDep) -> JSONResponse:
     )
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", response_model=Conformance)
 def conformance(_: FormatDep) -> JSONResponse:
     return _json({"conformsTo": CONFORMANCE})
 
@@ -243,7 +251,7 @@ def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[
     return doc
 
 
-@router.get("/collections", summary="The feature collections")
+@router.get("/collections", summary="The feature collections", response_model=Collections)
 def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
     base = _base(request)
     every = list(catalogue.CATALOGUE.values())
@@ -256,14 +264,20 @@ def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
     )
 
 
-@router.get("/collections/{collectionId}", summary="One feature collection")
+@router.get(
+    "/collections/{collectionId}", summary="One feature collection", response_model=CollectionInfo
+)
 def collection(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     bbox = features.extents(conn, [c]).get(c.id)
     return _json(_collection_doc(_base(request), c, bbox))
 
 
-@router.get("/collections/{collectionId}/queryables", summary="Properties to filter on")
+@router.get(
+    "/collections/{collectionId}/queryables",
+    summary="Properties to filter on",
+    response_class=SchemaJSONResponse,
+)
 def queryables(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     href = f"{_base(request)}/collections/{c.id}/queryables"
@@ -437,7 +451,9 @@ def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, An
     return _op(f"Features of {title}", params, GEOJSON)
 
 
-@router.get("/api", summary="The OGC API definition (OpenAPI 3.0)")
+@router.get(
+    "/api", summary="The OGC API definition (OpenAPI 3.0)", response_class=OpenAPI30Response
+)
 def api_definition(request: Request, conn: ConnDep) -> JSONResponse:
     cid, fid = _ref("collectionId"), _ref("featureId")
     paths: dict[str, Any] = {

@@ -101,6 +101,8 @@ class Open311Route(APIRoute):
         return route
 
 
+# Each route answers in the format its extension names; the spec's documents, JSON or XML.
+ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {m: {} for m in FORMATS.values()}}}
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 
 
@@ -155,23 +157,23 @@ NewRequestDep = Annotated[NewRequest, Depends(new_request)]
 Filters = Annotated[RequestFilters, Depends(request_filters)]
 
 
-@router.get("/discovery.{fmt}")
+@router.get("/discovery.{fmt}", response_class=Response, responses=ANSWER)
 def discovery(fmt: str, request: Request) -> Response:
     return render(_fmt(fmt), "discovery", open311.discovery(_base(request)))
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", response_class=Response, responses=ANSWER)
 def services(fmt: str, session: SessionDep) -> Response:
     """Our issue categories as services (metadata false, type realtime)."""
     return render(_fmt(fmt), "services", open311.services(session))
 
 
-@router.get("/services/{code}.{fmt}")
+@router.get("/services/{code}.{fmt}", response_class=Response, responses=ANSWER)
 def service_definition(code: str, fmt: str, session: SessionDep) -> Response:
     return render(_fmt(fmt), "service_definition", open311.service_definition(session, code))
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", response_class=Response, responses=ANSWER)
 def list_requests(fmt: str, request: Request, session: SessionDep, filters: Filters) -> Response:
     """Requests newest first (at most 1000), filtered as the spec describes."""
     fmt = _fmt(fmt)
@@ -191,7 +193,13 @@ FORM_BODY = {
 }
 
 
-@router.post("/requests.{fmt}", openapi_extra=FORM_BODY)
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    response_class=Response,
+    responses={201: ANSWER[200]},
+    openapi_extra=FORM_BODY,
+)
 def create_request(
     fmt: str,
     request: Request,
@@ -224,14 +232,14 @@ def create_request(
     return response
 
 
-@router.get("/requests/{request_id}.{fmt}")
+@router.get("/requests/{request_id}.{fmt}", response_class=Response, responses=ANSWER)
 def get_request(request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
     fmt = _fmt(fmt)
     found = open311.get_request(session, request_id, base_url=_base(request))
     return render(fmt, "service_requests", found)
 
 
-@router.get("/tokens/{token}.{fmt}")
+@router.get("/tokens/{token}.{fmt}", response_class=Response, responses=ANSWER)
 def token(token: str, fmt: str, session: SessionDep) -> Response:
     """The service_request_id filed with a token (the Idempotency-Key sent with the POST)."""
     return render(_fmt(fmt), "service_requests", open311.request_for_token(session, token))

@@ -15,26 +15,33 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api import exports
 from api.auth import OptionalUser
 from api.deps import ConnDep, json_response
-from api.renovation_schemas import AsOf, ProjectCode
+from api.renovation_schemas import AsOf, DailyOut, LateItemOut, ProjectCode, RollupOut, SeriesOut
 from geo import clock
 from geo.renovation import progress
 
 router = APIRouter(prefix="/api", tags=["renovation"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}}}
+# format=csv and format=xlsx answer files instead of the JSON report.
+SPREADSHEETS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, XLSX: {}}, "description": "JSON, CSV or XLSX"}
+}
 
 
-@router.get("/progress")
+@router.get("/progress", response_model=list[RollupOut])
 def get_progress(
     conn: ConnDep,
     by: Literal["project", "batch", "subdistrict", "community"] = "project",
     as_of: AsOf = None,
     project: ProjectCode = None,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """Percent done and late items per group on a date: [{key, name, percent_done, late_items}]."""
-    return progress.rollup(conn, by=by, as_of=as_of or clock.today(), project=project)
+    return json_response(
+        progress.rollup(conn, by=by, as_of=as_of or clock.today(), project=project)
+    )
 
 
-@router.get("/progress/map")
+@router.get("/progress/map", response_class=Response, responses=GEOJSON_RESPONSE)
 def get_progress_map(
     conn: ConnDep,
     level: Literal["courtyard", "compound", "community"] = "community",
@@ -46,27 +53,30 @@ def get_progress_map(
     return JSONResponse(data, media_type="application/geo+json")
 
 
-@router.get("/progress/late")
+@router.get("/progress/late", response_model=list[LateItemOut])
 def get_late(conn: ConnDep, as_of: AsOf = None, project: ProjectCode = None) -> JSONResponse:
     """Items past their planned end and not complete on the date."""
     return json_response(progress.late_items(conn, as_of=as_of or clock.today(), project=project))
 
 
-@router.get("/progress/series")
+@router.get("/progress/series", response_model=list[SeriesOut])
 def get_series(
     conn: ConnDep,
     start: Annotated[date | None, Query()] = None,
     end: Annotated[date | None, Query()] = None,
     points: Annotated[int, Query(ge=2, le=60)] = 24,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """Percent done per project over time (default: the campaigns' planned span)."""
     span = progress.campaign_span(conn)
     if span is None:
-        return []
-    return progress.progress_series(conn, start=start or span[0], end=end or span[1], points=points)
+        return json_response([])
+    series = progress.progress_series(
+        conn, start=start or span[0], end=end or span[1], points=points
+    )
+    return json_response(series)
 
 
-@router.get("/progress/daily")
+@router.get("/progress/daily", response_model=DailyOut, responses=SPREADSHEETS)
 def get_daily(
     conn: ConnDep,
     user: OptionalUser,

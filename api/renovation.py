@@ -5,14 +5,22 @@ Dates are calendar days in the district (Asia/Shanghai); a date's state is every
 reported up to the end of that day.
 """
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
 from api.deps import ConnDep, IdempotencyKey, SessionDep, json_response
-from api.renovation_schemas import AsOf, ItemIn, ProgressIn, ReviewIn
+from api.renovation_schemas import (
+    AsOf,
+    CampaignOut,
+    ItemIn,
+    ItemOut,
+    ProgressEventOut,
+    ProgressIn,
+    ProjectOut,
+    ReviewIn,
+    TotalsOut,
+)
 from geo import clock
 from geo.errors import NotFound
 from geo.renovation import campaigns, progress
@@ -21,7 +29,9 @@ from geo.renovation import items as renovation
 router = APIRouter(prefix="/api", tags=["renovation"])
 
 
-@router.post("/renovation-items/{item_id}/progress", status_code=201)
+@router.post(
+    "/renovation-items/{item_id}/progress", status_code=201, response_model=ProgressEventOut
+)
 def report_progress(
     item_id: int,
     body: ProgressIn,
@@ -53,7 +63,7 @@ def report_progress(
     return json_response(event, status_code=201 if created else 200, headers=headers)
 
 
-@router.post("/renovation-items", status_code=201)
+@router.post("/renovation-items", status_code=201, response_model=ItemOut)
 def add_item(body: ItemIn, user: CurrentUser, session: SessionDep, conn: ConnDep) -> JSONResponse:
     """A planner pins a new work item to its place (lengths and areas from PostGIS)."""
     item_id = renovation.add_item(
@@ -77,7 +87,7 @@ def add_item(body: ItemIn, user: CurrentUser, session: SessionDep, conn: ConnDep
     return json_response(item, status_code=201, headers=headers)
 
 
-@router.post("/progress-events/{event_id}/review")
+@router.post("/progress-events/{event_id}/review", response_model=ProgressEventOut)
 def review_progress(
     event_id: int, body: ReviewIn, user: CurrentUser, session: SessionDep
 ) -> JSONResponse:
@@ -89,12 +99,12 @@ def review_progress(
     return json_response(event)
 
 
-@router.get("/progress-events/{event_id}")
+@router.get("/progress-events/{event_id}", response_model=ProgressEventOut)
 def get_event(event_id: int, session: SessionDep) -> JSONResponse:
     return json_response(renovation.event_detail(session, event_id))
 
 
-@router.get("/renovation-items/{item_id}")
+@router.get("/renovation-items/{item_id}", response_model=ItemOut)
 def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
     """One work item today: phase, percent done, late, milestones and its event log."""
     item = progress.item_detail(conn, item_id)
@@ -103,18 +113,22 @@ def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
     return json_response(item)
 
 
-@router.get("/renovation/totals")
-def get_totals(conn: ConnDep, as_of: AsOf = None) -> dict[str, Any]:
+@router.get("/renovation/totals", response_model=TotalsOut)
+def get_totals(conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
     """The campaign figures (885 sites, 25,000 m2, 13,570 t, 23 of 31, 222, 580 m) from records."""
-    return progress.campaign_totals(conn, as_of=as_of or clock.today())
+    return json_response(progress.campaign_totals(conn, as_of=as_of or clock.today()))
 
 
-@router.get("/campaigns", summary="Campaigns and the counters they reported")
-def get_campaigns(conn: ConnDep) -> list[dict[str, Any]]:
+@router.get(
+    "/campaigns",
+    summary="Campaigns and the counters they reported",
+    response_model=list[CampaignOut],
+)
+def get_campaigns(conn: ConnDep) -> JSONResponse:
     """The 2021 clean-up's counters (2,960+ road-occupying businesses ... 972 cadres) as data."""
-    return campaigns.campaigns(conn)
+    return json_response(campaigns.campaigns(conn))
 
 
-@router.get("/renovation/projects")
+@router.get("/renovation/projects", response_model=list[ProjectOut])
 def get_projects(conn: ConnDep) -> JSONResponse:
     return json_response(progress.projects(conn))

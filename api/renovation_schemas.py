@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES, TARGET_KINDS
 
@@ -74,3 +74,247 @@ class ReviewIn(BaseModel):
 
 AsOf = Annotated[date | None, Query(description="YYYY-MM-DD; default today")]
 ProjectCode = Annotated[str | None, Query(max_length=32, description="project code")]
+
+
+# --- answers -----------------------------------------------------------------------------
+# The routes answer rows built by PostGIS as they are (json_response); these models say what
+# the rows hold, for /openapi.json, and tests/test_openapi.py checks real answers against them
+# with extra keys refused, so a column added to the SQL without its field here fails a test.
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhotoOut(Public):
+    kind: str
+    url: str
+
+
+class ProgressEventOut(Public):
+    """A field report with its review."""
+
+    id: int
+    item_id: int
+    occurred_at: datetime
+    recorded_at: datetime
+    account_id: int | None
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    distance_m: float | None
+    qty_done: float | None
+    phase: str | None
+    note: str | None
+    reason: str | None
+    review_state: str = Field(description="reported, approved or rejected")
+    reviewed_by: int | None
+    reviewed_at: datetime | None
+    photos: list[PhotoOut]
+
+
+class MilestoneOut(Public):
+    phase: str
+    planned_on: date
+
+
+class ItemEventOut(Public):
+    id: int
+    occurred_at: datetime
+    account_id: int | None
+    phase: str | None
+    qty_done: float | None
+    distance_m: float | None
+    note: str | None
+    review_state: str
+
+
+class ItemOut(Public):
+    """A work item as it stands today, with its milestones and every report."""
+
+    id: int
+    project_code: str
+    project: str
+    batch_code: str | None
+    batch: str | None
+    name: str
+    target_kind: str
+    unit: str
+    planned_qty: float | None
+    qty_done: float | None
+    phase: str
+    percent_done: float | None
+    planned_start: date
+    planned_end: date
+    actual_start: date | None
+    actual_end: date | None
+    late: bool
+    community_id: int | None
+    compound_id: int | None
+    courtyard_id: int | None
+    length_m: float | None
+    area_m2: float | None
+    geometry: dict[str, Any] = Field(description="GeoJSON geometry, WGS84")
+    milestones: list[MilestoneOut]
+    events: list[ItemEventOut]
+
+
+class TotalsOut(Public):
+    """The campaign figures on a date; counts are integers, quantities have one decimal."""
+
+    as_of: date
+    demolished_sites: int | None
+    demolished_area_m2: float | None
+    waste_cleared_t: float | None
+    fort_courtyards: int | None
+    fort_courtyards_complete: int | None
+    dangerous_households_reinforced: float | None
+    dangerous_households_planned: float | None
+    paving_length_m: float | None
+    paving_done_m: float | None
+    sewer_length_m: float | None
+    sewer_done_m: float | None
+    station_spaces_built: float | None
+    protected_courtyards: int | None
+    vacated: int | None
+
+
+class CounterOut(Public):
+    code: str
+    label: str
+    label_en: str | None
+    value: float
+    at_least: bool
+    unit: str | None
+
+
+class CampaignOut(Public):
+    code: str
+    name: str
+    name_en: str | None
+    started_on: date
+    ended_on: date | None
+    source: str | None
+    counters: list[CounterOut]
+
+
+class BatchOut(Public):
+    code: str
+    number: int
+    name: str
+    planned_start: date
+    planned_end: date
+
+
+class ProjectOut(Public):
+    id: int
+    code: str
+    name: str
+    unit: str
+    department: str | None
+    description: str | None
+    planned_start: date
+    planned_end: date
+    batches: list[BatchOut]
+
+
+class RollupOut(Public):
+    """One group (project, batch, sub-district or community) on a date."""
+
+    key: str | int
+    name: str
+    percent_done: float | None
+    late_items: int
+    items: int
+    complete_items: int
+
+
+class LateItemOut(Public):
+    id: int
+    project_code: str
+    project: str
+    batch: str | None
+    name: str
+    phase: str
+    percent_done: float
+    planned_end: date
+    days_late: int
+    community: str | None
+    lon: float
+    lat: float
+
+
+class SeriesOut(Public):
+    """A project's percent done at evenly spaced dates: [[YYYY-MM-DD, percent], ...]."""
+
+    key: str
+    name: str
+    points: list[tuple[date, float | None]]
+
+
+class DailySummaryOut(Public):
+    events: int
+    items_moved: int
+    late_items: int
+
+
+class MovedOut(Public):
+    event_id: int
+    occurred_at: datetime
+    project: str
+    batch: str | None
+    item_id: int
+    item: str
+    reporter: str | None = Field(description="for signed-in users only")
+    reporter_role: str | None
+    phase: str | None
+    qty_done: float | None
+    qty_change: float | None
+    unit: str
+    review_state: str
+    note: str | None
+
+
+class DailyOut(Public):
+    date: date
+    summary: DailySummaryOut
+    moved: list[MovedOut]
+    late: list[LateItemOut]
+
+
+class AssessmentOut(Public):
+    id: int
+    courtyard_id: int | None
+    building_id: int | None
+    kind: str
+    value: str
+    assessed_on: date
+    basis: str | None
+    assessor: str | None
+    note: str | None
+
+
+class AssessmentRecordOut(Public):
+    kind: str
+    value: str
+    assessed_on: date
+    basis: str | None
+    assessor: str | None
+    note: str | None
+
+
+class CourtyardStatusOut(Public):
+    """A courtyard's state on a date, rebuilt from its dated records."""
+
+    courtyard_id: int
+    address: str
+    danger_grade: str | None
+    graded_on: date | None
+    dangerous: bool | None
+    protection_level: str | None
+    protected: bool | None
+    condition: str | None
+    occupancy: str | None
+    occupancy_on: date | None
+    vacated: bool | None
+    history: list[AssessmentRecordOut]

@@ -85,7 +85,7 @@ def account_row(session: Session, account_id: int, *, now: datetime) -> dict[str
 def get_account(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        raise NotFound(f"no account with id {account_id}", where="path.account_id")
+        raise NotFound(f"no account with id {account_id}", where="account_id")
     return account
 
 
@@ -103,7 +103,7 @@ def update_account(
     if "active" in changes and not changes["active"]:
         if account.id == by.id:
             raise Conflict(
-                "不能停用自己的账号 (you cannot deactivate your own account).", where="body.active"
+                "不能停用自己的账号 (you cannot deactivate your own account).", where="active"
             )
         account.active = False
         close_sessions_of(session, account.id)
