@@ -39,7 +39,7 @@ UNITS = {
 MAX_DAYS = 3 * 366
 
 FACTS = """
-WITH upto AS (
+WITH upto AS MATERIALIZED (
     SELECT * FROM issue_event WHERE at < :until
 ), steps AS (
     SELECT DISTINCT ON (issue_id) issue_id, to_step
@@ -48,23 +48,26 @@ WITH upto AS (
     SELECT DISTINCT ON (issue_id) issue_id, (data ->> 'owner_department_id')::int AS owner
     FROM upto WHERE to_step = 'dispatched' AND data ? 'owner_department_id'
     ORDER BY issue_id, at DESC, id DESC
+), times AS (
+    SELECT issue_id,
+           min(at) FILTER (WHERE from_step = 'collected') AS responded_at,
+           min(at) FILTER (WHERE to_step = 'resolved') AS resolved_at,
+           bool_or(coalesce((data ->> 'rework')::boolean, false)) AS rework
+    FROM upto GROUP BY issue_id
+), rated AS (
+    SELECT DISTINCT ON (issue_id) issue_id, (data ->> 'rating')::int AS rating
+    FROM upto WHERE to_step = 'reviewed' AND data ? 'rating'
+    ORDER BY issue_id, at DESC, id DESC
 )
 SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
-       coalesce(s.to_step, 'collected') AS step,
-       (SELECT min(at) FROM upto e WHERE e.issue_id = i.id AND e.from_step = 'collected')
-           AS responded_at,
-       (SELECT min(at) FROM upto e WHERE e.issue_id = i.id AND e.to_step = 'resolved')
-           AS resolved_at,
-       EXISTS (SELECT 1 FROM upto e WHERE e.issue_id = i.id AND (e.data ->> 'rework')::boolean)
-           AS rework,
-       (SELECT (e.data ->> 'rating')::int FROM upto e
-         WHERE e.issue_id = i.id AND e.to_step = 'reviewed' AND e.data ? 'rating'
-         ORDER BY e.at DESC, e.id DESC LIMIT 1) AS rating,
-       t.respond_days, t.complete_days
+       coalesce(s.to_step, 'collected') AS step, tm.responded_at, tm.resolved_at,
+       coalesce(tm.rework, false) AS rework, r.rating, t.respond_days, t.complete_days
 FROM issue i
 JOIN community m ON m.id = i.community_id
 LEFT JOIN steps s ON s.issue_id = i.id
 LEFT JOIN d ON d.issue_id = i.id
+LEFT JOIN times tm ON tm.issue_id = i.id
+LEFT JOIN rated r ON r.issue_id = i.id
 LEFT JOIN time_limit t ON t.category_code = i.category_code
 WHERE i.created_at >= :start AND i.created_at < :end AND i.created_at < :until
 """

@@ -14,6 +14,7 @@ working day or less is left, red when overdue.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
@@ -39,19 +40,13 @@ class WorkCalendar:
     def source(self, day: date) -> str:
         if any(d.year == day.year for d in self.loaded):
             return LOADED
-        try:
-            chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return WEEKDAYS
-        return OFFICIAL
+        return WEEKDAYS if _official(day) is None else OFFICIAL
 
     def is_working(self, day: date) -> bool:
         if day in self.loaded:
             return self.loaded[day]
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return day.weekday() < 5
+        official = _official(day)
+        return day.weekday() < 5 if official is None else official
 
     def add(self, start: date, days: int) -> date:
         """The `days`-th working day after `start`."""
@@ -68,6 +63,16 @@ class WorkCalendar:
         return sum(
             self.is_working(start + timedelta(days=k + 1)) for k in range((end - start).days)
         )
+
+
+@lru_cache(maxsize=8192)
+def _official(day: date) -> bool | None:
+    """chinese-calendar's answer, None for a year it does not cover. Cached: the package
+    validates every date against its whole table (about 0.1 ms a call)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
 
 
 def work_calendar(db: Session) -> WorkCalendar:
