@@ -92,9 +92,19 @@ def test_planners_set_limits_and_issues_show_their_light(
 
 
 def test_due_dates_in_an_uncovered_year_say_so_until_an_admin_loads_it(
-    fresh_client: TestClient, fresh_settings: Settings, db: Session, admin: dict[str, str]
+    fresh_client: TestClient,
+    fresh_settings: Settings,
+    db: Session,
+    admin: dict[str, str],
+    planner: dict[str, str],
 ) -> None:
     point = h.point_in_building(db)[0]
+    r = fresh_client.put(
+        "/api/categories/street_order/time-limits",
+        json={"respond_days": 1, "complete_days": 5},
+        headers=planner,
+    )
+    assert r.status_code == 200, r.text
     issue = pinned_on(fresh_client, fresh_settings, point, "2026-12-28 10:00+08")
     with clock.pinned(datetime(2026, 12, 28, 10, 0)):
         body = fresh_client.get(f"/api/issues/{issue['id']}").json()["deadline"]
