@@ -61,6 +61,7 @@ bench: system-test venv db
 	$(BIN)/python bench/bench_pin.py
 	$(BIN)/python bench/bench_progress.py
 	$(BIN)/python bench/bench_maps.py
+	$(BIN)/python bench/bench_signin.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

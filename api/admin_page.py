@@ -6,6 +6,7 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import CSRF_COOKIE, PageUser
 from api.deps import SessionDep
+from api.signin_pages import NO_STORE
 from geo.access import can
 from geo.account_admin import binding_choices
 from geo.accounts import describe
@@ -18,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def html(page: PageResult) -> HTMLResponse:
-    return HTMLResponse(page.html, status_code=page.status)
+    return HTMLResponse(page.html, status_code=page.status, headers=NO_STORE)
 
 
 @router.get("/work/admin")

@@ -144,7 +144,9 @@ def start_session(
         account,
         now=clock.now(),
         max_s=settings.session_max_s,
+        idle_s=settings.session_idle_s,
         client=client_address(request),
+        replaces=request.cookies.get(SESSION_COOKIE),
     )
     me = describe(session, account)
     session.commit()
@@ -155,6 +157,7 @@ def start_session(
         "samesite": "lax",
         "secure": secure,
     }
+    response.headers["Cache-Control"] = "no-store"
     response.set_cookie(SESSION_COOKIE, opened.session_id, httponly=True, **common)
     response.set_cookie(CSRF_COOKIE, opened.csrf_token, httponly=False, **common)
     return SignedIn(account=Me(**me), csrf_token=opened.csrf_token, expires_at=opened.expires_at)
@@ -223,7 +226,8 @@ def logout(
 
 
 @router.get("/api/me", summary="Who is signed in: role, area and department")
-def me(session: SessionDep, user: CurrentUser) -> Me:
+def me(response: Response, session: SessionDep, user: CurrentUser) -> Me:
+    response.headers["Cache-Control"] = "no-store"
     return Me(**describe(session, user))
 
 

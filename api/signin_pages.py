@@ -37,8 +37,12 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+# Pages that carry a CSRF token or a sign-in link are never kept by a cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def html(page: PageResult, headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(page.html, status_code=page.status, headers=headers)
+    return HTMLResponse(page.html, status_code=page.status, headers=NO_STORE | (headers or {}))
 
 
 def redirect(location: str, signed_in: Response | None = None) -> RedirectResponse:

@@ -32,8 +32,26 @@ class Opened:
 
 
 def open_session(
-    session: Session, account: Account, *, now: datetime, max_s: int, client: str | None
+    session: Session,
+    account: Account,
+    *,
+    now: datetime,
+    max_s: int,
+    idle_s: int,
+    client: str | None,
+    replaces: str | None = None,
 ) -> Opened:
+    """A new session (never the id the browser came with: no session fixation).
+
+    `replaces`, the browser's previous session id, ends; so does every session already past
+    its idle or absolute limit, which nobody will present again.
+    """
+    ended = (BrowserSession.expires_at <= now) | (
+        BrowserSession.last_seen_at <= now - timedelta(seconds=idle_s)
+    )
+    if replaces:
+        ended = ended | (BrowserSession.id_hash == hash_token(replaces))
+    session.execute(delete(BrowserSession).where(ended))
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=max_s)
     session.add(

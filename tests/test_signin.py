@@ -372,3 +372,22 @@ def test_sign_in_from_another_site_is_refused(fresh_client: TestClient, fresh_se
         headers={"Origin": "http://testserver"},
     )
     assert same.status_code == 200
+
+
+def test_a_new_sign_in_replaces_the_old_session(fresh_settings, clock: MovingClock) -> None:
+    make_person(fresh_settings, "ding")
+    make_person(fresh_settings, "lu")
+    with (
+        TestClient(create_app(fresh_settings)) as client,
+        TestClient(create_app(fresh_settings)) as other,
+    ):
+        sign_in(other, "lu")
+        sign_in(client, "ding")
+        first = client.cookies.get("yst_session")
+        assert client.get("/api/me").headers["cache-control"] == "no-store"
+        clock.advance(seconds=fresh_settings.session_idle_s + 1)  # lu's session is now idle
+        sign_in(client, "ding")
+        assert client.cookies.get("yst_session") != first
+        assert h.scalar(fresh_settings, "SELECT count(*) FROM browser_session") == 1
+        client.cookies.set("yst_session", first)  # the id from before sign-in is gone
+        assert client.get("/api/me").status_code == 401
