@@ -9,6 +9,7 @@ functions, so a plain HTML form and a script sign in the same way.
 
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -122,9 +123,11 @@ def refuse_cross_site(request: Request) -> None:
 
     Browsers send Origin with every POST; "null" (an opaque origin, or a page whose referrer
     policy is no-referrer) is refused too, which is why our pages use same-origin instead.
+    The proxy in front must pass the Host header on (nginx: proxy_set_header Host $host).
     """
     origin = request.headers.get("origin")
-    if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+    # Hosts only: behind a TLS-terminating proxy the page is https while we are asked over http.
+    if origin and urlsplit(origin).netloc != request.url.netloc:
         raise Forbidden(
             "登录请求来自其他网站 (a sign-in from another site is refused).", where="header.Origin"
         )

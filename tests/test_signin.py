@@ -369,9 +369,15 @@ def test_sign_in_from_another_site_is_refused(fresh_client: TestClient, fresh_se
     same = fresh_client.post(
         "/api/auth/login",
         json={"username": "kong", "password": PASSWORD},
-        headers={"Origin": "http://testserver"},
+        headers={"Origin": "https://testserver"},  # https at the proxy, http to us
     )
     assert same.status_code == 200
+    null = fresh_client.post(
+        "/api/auth/login",
+        json={"username": "kong", "password": PASSWORD},
+        headers={"Origin": "null"},
+    )
+    assert null.status_code == 403
 
 
 def test_a_new_sign_in_replaces_the_old_session(fresh_settings, clock: MovingClock) -> None:
