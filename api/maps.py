@@ -24,7 +24,7 @@ from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
 from geo.renovation import campaigns
 from geo.renovation import progress as renovation
-from maps import charging, field_round, heritage, issues, overview, pin, progress
+from maps import charging, field_round, heritage, issues, overview, pin, progress, scorecards
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
 
 PageData = Callable[[psycopg.Connection, Request], dict[str, Any]]
@@ -103,6 +103,14 @@ PAGES = (
         "charging_page",
         "Charging stations, coverage and flying-wire complaints",
         charging.build_charging,
+    ),
+    MapPage(
+        "/scorecards",
+        "scorecards_page",
+        "Scorecards: communities coloured by response, on-time, closure, resolution, rework "
+        "or satisfaction",
+        scorecards.build_scorecards,
+        data=lambda conn, request: {"today": clock.today()},
     ),
     MapPage(
         "/round",

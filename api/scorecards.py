@@ -9,13 +9,11 @@ from openpyxl import Workbook
 
 from api.deps import SessionDep
 from api.exports import to_csv
-from geo.scorecards import scorecards
+from geo.scorecards import RATES, scorecard_map, scorecards
 from geo.spreadsheets import cell
 
 router = APIRouter(prefix="/api", tags=["accountability"])
 
-RATES = ("response_rate", "on_time_rate", "closure_rate", "resolution_rate", "rework_rate",
-         "satisfaction")  # fmt: skip
 COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "completed_on_time",
           "closed", "solved", "ever_resolved", "rework", "ratings")  # fmt: skip
 
@@ -71,3 +69,18 @@ def get_scorecards(
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
     return body
+
+
+@router.get(
+    "/scorecards/map",
+    response_model=dict[str, Any],
+    summary="Communities coloured by one scorecard rate (GeoJSON with a band per community)",
+)
+def get_scorecard_map(
+    session: SessionDep,
+    start: date,
+    end: date,
+    rate: Annotated[str, Query(description=", ".join(RATES))] = "on_time_rate",
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    return scorecard_map(session, rate=rate, start=start, end=end, as_of=as_of)

@@ -167,3 +167,47 @@ def _card(unit: int, name: str | None, c: dict[str, int], ratings: list[int]) ->
         }
         | {"ratings": len(ratings)},
     }  # fmt: skip
+
+
+RATES = {
+    "response_rate": "按时响应率 answered within limit",
+    "on_time_rate": "按期办结率 resolved on time",
+    "closure_rate": "办结率 closed",
+    "resolution_rate": "实际解决率 really solved",
+    "rework_rate": "返工率 rework",
+    "satisfaction": "满意度 satisfaction (1-5)",
+}
+# Bands a map colours by: rates as fractions, satisfaction on its 1-5 scale; rework is better
+# low, so its bands read the other way.
+BANDS = (("poor", 0.5), ("fair", 0.7), ("good", 0.85), ("best", 1.01))
+SATISFACTION_BANDS = (("poor", 3.0), ("fair", 3.6), ("good", 4.2), ("best", 5.01))
+REWORK_BANDS = (("best", 0.05), ("good", 0.1), ("fair", 0.2), ("poor", 1.01))
+
+
+def band(rate: str, value: float | None) -> str:
+    if value is None:
+        return "none"
+    bands = {"satisfaction": SATISFACTION_BANDS, "rework_rate": REWORK_BANDS}.get(rate, BANDS)
+    return next(name for name, upper in bands if value < upper)
+
+
+def scorecard_map(
+    db: Session, *, rate: str, start: date, end: date, as_of: date | None = None
+) -> dict[str, Any]:
+    """Communities as GeoJSON with their scorecard and the band of `rate` to colour by."""
+    if rate not in RATES:
+        raise InvalidParameter(f"rate must be one of {', '.join(RATES)}.", where="rate")
+    cards = {c["id"]: c for c in scorecards(db, by="community", start=start, end=end,
+                                            as_of=as_of)["units"]}  # fmt: skip
+    shapes = db.execute(
+        text("SELECT id, name, ST_AsGeoJSON(geom, 6)::json FROM community ORDER BY id")
+    ).all()
+    features = []
+    for ident, name, geometry in shapes:
+        card = cards.get(ident)
+        value = card[rate] if card else None
+        props = {"name": name, "rate": rate, "value": value, "band": band(rate, value)}
+        if card:
+            props |= {k: card[k] for k in RATES} | card["counts"]
+        features.append({"type": "Feature", "id": ident, "geometry": geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features}

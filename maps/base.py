@@ -36,6 +36,7 @@ NAV = (
     ("heritage", "/maps/heritage", "堡子里", "Heritage"),
     ("charging", "/maps/charging", "充电设施", "Charging"),
     ("progress", "/maps/progress", "整治进度", "Progress"),
+    ("scorecards", "/maps/scorecards", "考评", "Scorecards"),
 )
 
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -362,6 +362,15 @@ def test_charging_page_coverage(browser, live_url: str) -> None:
     assert_clean(watch, "charging")
 
 
+def test_scorecard_page_colours_the_communities(browser, live_url: str) -> None:
+    page, watch = open_page(browser, f"{live_url}/maps/scorecards?rate=on_time_rate")
+    state = wait_drawn(page)
+    assert state["drawn"]["scorecards"] == 44
+    assert "指标定义" in page.locator(".yst-progress-panel").inner_text()
+    shoot(page, "scorecards")
+    assert_clean(watch, "scorecards")
+
+
 def test_round_page_draws_the_stops_in_order(browser, live_url: str, db: Session) -> None:
     ids = (
         db.execute(

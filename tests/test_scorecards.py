@@ -154,3 +154,34 @@ def test_a_range_ending_before_it_starts_is_refused(client: TestClient) -> None:
     assert r.status_code == 400 and r.json()["where"] == "query.end"
     r = client.get("/api/scorecards", params={**RANGE, "by": "planet"})
     assert r.status_code in (400, 422)
+
+
+def test_the_scorecard_map_colours_every_community(client: TestClient) -> None:
+    params = {"start": "2025-12-01", "end": "2026-11-30", "rate": "on_time_rate"}
+    r = client.get("/api/scorecards/map", params=params)
+    assert r.status_code == 200, r.text
+    features = r.json()["features"]
+    assert len(features) == 44
+    bands = {f["properties"]["band"] for f in features}
+    assert len(bands - {"none"}) >= 2  # the demo has good and poor units
+    cards = {
+        u["id"]: u
+        for u in client.get(
+            "/api/scorecards", params={"by": "community", **params, "rate": None}
+        ).json()["units"]
+    }
+    for f in features:
+        value = f["properties"]["value"]
+        assert value == (cards[f["id"]]["on_time_rate"] if f["id"] in cards else None)
+    bad = client.get("/api/scorecards/map", params={**params, "rate": "speed"})
+    assert bad.status_code == 400 and bad.json()["where"] == "query.rate"
+
+
+def test_the_scorecard_page_states_each_definition(client: TestClient) -> None:
+    r = client.get("/maps/scorecards", params={"rate": "rework_rate"})
+    assert r.status_code == 200
+    for term in ("按时响应率", "按期办结率", "办结率", "实际解决率", "返工率", "满意度"):
+        assert term in r.text
+    assert "/api/scorecards/map?rate=rework_rate" in r.text
+    bad = client.get("/maps/scorecards", params={"start": "2026-03-01", "end": "2026-01-01"})
+    assert bad.status_code == 400 and "早于" in bad.text
