@@ -6,13 +6,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from openpyxl import Workbook
+from pydantic import BaseModel
 
 from api.deps import SessionDep
 from api.exports import to_csv
+from api.geojson_schemas import FeatureCollection
 from geo.scorecards import RATES, scorecard_map, scorecards
 from geo.spreadsheets import cell
 
 router = APIRouter(prefix="/api", tags=["accountability"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "completed_on_time",
           "closed", "solved", "ever_resolved", "rework", "ratings")  # fmt: skip
@@ -41,9 +44,20 @@ def _xlsx(body: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
+class ScorecardReport(BaseModel):
+    """Per unit: the rates (null when nothing was due) and the counts behind each."""
+
+    by: str
+    start: date
+    end: date
+    as_of: date
+    units: list[dict[str, Any]]
+
+
 @router.get(
     "/scorecards",
-    response_model=dict[str, Any],
+    response_model=ScorecardReport,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
     summary="Response, on-time, closure, resolution and rework rates and satisfaction per unit",
 )
 def get_scorecards(
@@ -65,7 +79,7 @@ def get_scorecards(
     if format == "xlsx":
         return Response(
             _xlsx(body),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
     return body
@@ -73,7 +87,7 @@ def get_scorecards(
 
 @router.get(
     "/scorecards/map",
-    response_model=dict[str, Any],
+    response_model=FeatureCollection,
     summary="Communities coloured by one scorecard rate (GeoJSON with a band per community)",
 )
 def get_scorecard_map(

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep
+from api.geojson_schemas import FeatureCollection
 from geo.district import charging, search
 
 router = APIRouter(tags=["maps"])
@@ -35,6 +36,7 @@ def charging_coverage(
 
 @router.get(
     "/api/charging/candidates",
+    response_model=FeatureCollection,
     summary="Where to put the next charging station: freed land ranked by what it would reach",
 )
 def charging_candidates(

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep
+from api.geojson_schemas import Feature, FeatureCollection
 from geo.coords import CRS_NAMES, query_point
 from geo.errors import Unprocessable
 from geo.streets import network, rounds
@@ -31,7 +32,11 @@ def _ids(text: str | None, where: str) -> list[int]:
     return ids
 
 
-@router.get("/route", summary="The shortest route on the streets between two points")
+@router.get(
+    "/route",
+    response_model=Feature,
+    summary="The shortest route on the streets between two points",
+)
 def get_route(
     conn: ConnDep,
     from_: Annotated[str, Query(alias="from", description="start as lon,lat (or x,y)")],
@@ -48,7 +53,9 @@ def get_route(
 
 
 @router.get(
-    "/rounds", summary="The visiting order of issues and work items that keeps the walk short"
+    "/rounds",
+    response_model=FeatureCollection,
+    summary="The visiting order of issues and work items that keeps the walk short",
 )
 def get_round(
     conn: ConnDep,
