@@ -20,6 +20,8 @@ ISSUE_STEPS: dict[str, tuple[str, str]] = {
     "reviewed": ("#1b7837", "监督评审 reviewed"),
     "rejected": ("#969696", "不予受理 rejected"),
     "merged": ("#d9d9d9", "已合并 merged"),
+    "closed": ("#737373", "办结未解决 closed unsolved"),
+    "referred": ("#bcbddc", "已转办 referred"),
 }
 
 STRUCTURE_STATUS: dict[str, tuple[str, str]] = {

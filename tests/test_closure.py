@@ -142,3 +142,10 @@ def test_after_30_days_a_returning_problem_is_a_new_issue(
         r = move(fresh_client, issue["id"], admin, "dispatched", note="又出现了")
     refused(r, 409, "body.to")
     assert "new issue" in r.json()["detail"]
+
+
+def test_every_step_has_a_colour_and_a_label_on_the_maps() -> None:
+    from geo.models.issues import STEPS
+    from maps.styles import ISSUE_STEPS
+
+    assert set(ISSUE_STEPS) == set(STEPS)
