@@ -62,6 +62,7 @@ bench: system-test venv db
 	$(BIN)/python bench/bench_progress.py
 	$(BIN)/python bench/bench_maps.py
 	$(BIN)/python bench/bench_signin.py
+	$(BIN)/python bench/bench_work.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -30,6 +30,7 @@ from api import (
     stats,
     streets,
     work,
+    work_pages,
 )
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
@@ -81,4 +82,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layer_exports.router)
     app.include_router(accounts_admin.router)
     app.include_router(admin_page.router)
+    app.include_router(work_pages.router)
     return app

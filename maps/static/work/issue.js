@@ -1,0 +1,231 @@
+/* /work/issues/{id}: the five steps, routing, photos, history, and buttons for exactly the
+ * moves the API lists in `allowed_actions`. Every move goes through the outbox, so a move made
+ * without a connection waits on the phone and is sent once when the connection is back. */
+import {
+  $, api, esc, explain, GeoError, locate, message, newKey, onSent, painted, start, state, submit,
+} from "./app.js";
+import { ACTION, CLOSURE, EVENT, FIVE, LEVEL, STEP } from "./labels.js";
+import { smallMap } from "./smallmap.js";
+
+const id = Number(location.pathname.split("/").filter(Boolean).pop());
+const drafts = {}; // what was typed, by action: kept across reloads and refusals
+let issue = null;
+let open = null; // the action whose form is open
+let map = null;
+let here = null; // where I stand, once known: the API gives the distance to it
+
+function chainHtml(i) {
+  const at = i.step === "resolved" ? FIVE.indexOf("dispatched") + 0.5 : FIVE.indexOf(i.step);
+  return FIVE.map((s, n) => '<li class="' + (n < at ? "done" : n === at ? "now" : "") + '">' +
+    esc(STEP[s]) + "</li>").join("") +
+    (["rejected", "merged", "resolved", "closed", "referred"].includes(i.step) ? '<li class="now extra">' + esc(STEP[i.step]) + "</li>" : "");
+}
+
+function routingHtml(i) {
+  const r = i.routing || {};
+  const rows = [
+    ["街道", r.subdistrict && r.subdistrict.name], ["社区", r.community && r.community.name],
+    ["小区", r.compound && r.compound.name], ["楼栋", r.building && r.building.name],
+    ["层级", LEVEL[i.level] || i.level], ["责任部门", (i.owner_department || r.department || {}).name],
+    ["截止", i.due_on], ["协商结果", i.decision], ["附议", i.supporters],
+    ["距您", i.distance_m === null ? null : Math.round(i.distance_m) + " 米"],
+  ];
+  return rows.filter((x) => x[1] !== null && x[1] !== undefined && x[1] !== "")
+    .map((x) => "<dt>" + x[0] + "</dt><dd>" + esc(x[1]) + "</dd>").join("");
+}
+
+function historyHtml(events) {
+  return events.map((e) => "<li><time>" + esc(new Date(e.at).toLocaleString("zh-CN", { hour12: false })) +
+    "</time> <b>" + esc(e.kind === "transition" ? STEP[e.to] || e.to : EVENT[e.kind] || e.kind) + "</b>" +
+    (e.actor ? " <small>" + esc(e.actor.role) + " #" + e.actor.id + "</small>" : "") +
+    (e.note ? "<p>" + esc(e.note) + "</p>" : "") + "</li>").join("");
+}
+
+const FIELDS = {
+  topic: () => textarea("note", "说明 (可选) Note", false),
+  rejected: () => textarea("note", "不予受理的理由 Reason", true),
+  deliberated: () => textarea("note", "协商结果 The hall's decision", true),
+  dispatched: () => '<label>责任部门 Department<select name="owner_department_id" id="w-dept"></select></label>' +
+    '<label>完成期限 Due<input type="date" name="due_on"></label>' + textarea("note", "说明 Note", false),
+  resolved: () => '<p class="w-hint" id="w-pos">提交时会记录您的位置 (需在现场 100 米内)</p>' +
+    '<label class="w-file">现场照片 Photo<input type="file" name="photo" accept="image/*" capture="environment"></label>' +
+    textarea("note", "办理情况 What was done", false),
+  reviewed: () => '<fieldset class="w-rating"><legend>满意度 Rating</legend>' + [1, 2, 3, 4, 5].map((n) =>
+    '<label><input type="radio" name="rating" value="' + n + '"' + (n === 5 ? " checked" : "") + ">" + "★".repeat(n) + "</label>").join("") +
+    "</fieldset>" + textarea("note", "评审意见 Note", false),
+  closed: () => '<label>原因 Reason<select name="reason">' + Object.entries(CLOSURE).map(([k, v]) =>
+    '<option value="' + k + '">' + esc(v) + "</option>").join("") + "</select></label>" +
+    textarea("note", "说明 Note", true),
+  referred: () => '<label>转办单位 Referred to<input type="text" name="referred_to" required ' +
+    'placeholder="例如 供电公司"></label>' + textarea("note", "说明 Note", false),
+  photo: () => '<label class="w-file">照片 Photo<input type="file" name="photo" accept="image/*" capture="environment" required></label>',
+};
+
+function textarea(name, label, required) {
+  return "<label>" + label + '<textarea name="' + name + '" rows="3"' + (required ? " required" : "") + "></textarea></label>";
+}
+
+function actionsHtml(i) {
+  const moves = i.allowed_actions || [];
+  if (!moves.length) return '<p class="w-hint">您现在没有可进行的操作 (nothing for your account to do now)。</p>';
+  return '<div class="w-buttons">' + moves.map((a) =>
+    '<button type="button" class="w-act' + (a === open ? " on" : "") + (["rejected", "closed", "referred"].includes(a) ? " w-quiet" : "") +
+    '" data-action="' + a + '">' + esc(ACTION[a] || a) + "</button>").join("") + "</div>" +
+    (open && moves.includes(open) ? '<form class="w-form" id="w-form" novalidate>' + (FIELDS[open] || FIELDS.topic)() +
+      '<button type="submit" class="w-primary">提交 ' + esc(ACTION[open]) + "</button></form>" : "");
+}
+
+function keepDraft() {
+  const form = $("#w-form");
+  if (!form || !open) return;
+  const d = (drafts[open] = drafts[open] || {});
+  Array.from(form.elements).forEach((el) => {
+    if (!el.name) return;
+    if (el.type === "file") d[el.name] = el.files[0] || d[el.name];
+    else if (el.type === "radio") { if (el.checked) d[el.name] = el.value; }
+    else d[el.name] = el.value;
+  });
+}
+
+async function restoreDraft() {
+  const form = $("#w-form");
+  if (!form) return;
+  if (open === "dispatched") {
+    const depts = await api("/api/departments").catch(() => []);
+    const deflt = (issue.routing.department || {}).id;
+    $("#w-dept").innerHTML = depts.map((d) => '<option value="' + d.id + '"' + (d.id === deflt ? " selected" : "") +
+      ">" + esc(d.name) + "</option>").join("");
+  }
+  const d = drafts[open] || {};
+  Array.from(form.elements).forEach((el) => {
+    if (!el.name || d[el.name] === undefined) return;
+    if (el.type === "file") {
+      const dt = new DataTransfer();
+      dt.items.add(d[el.name]);
+      el.files = dt.files;
+    } else if (el.type === "radio") el.checked = el.value === d[el.name];
+    else el.value = d[el.name];
+  });
+}
+
+function render() {
+  const i = issue;
+  document.title = "#" + i.id + " " + (i.category_name || i.category) + " · 议事厅工作台";
+  $("#w-title").innerHTML = "#" + i.id + " " + esc(i.category_name || i.category) +
+    ' <span class="w-step s-' + esc(i.step) + '">' + esc(STEP[i.step]) + "</span>";
+  $("#w-chain").innerHTML = chainHtml(i);
+  $("#w-desc").textContent = i.description;
+  $("#w-routing").innerHTML = routingHtml(i);
+  $("#w-photos").innerHTML = i.photos.map((p) => '<a href="' + esc(p.url) + '"><img src="' + esc(p.url) +
+    '" alt="照片 ' + p.id + '" loading="lazy" width="96" height="96"></a>').join("") || '<p class="w-hint">还没有照片</p>';
+  $("#w-history").innerHTML = historyHtml(i.events);
+  keepDraft();
+  $("#w-actions").innerHTML = actionsHtml(i);
+  restoreDraft();
+  $("#w-issue").removeAttribute("aria-busy");
+  map.show([i], { link: false });
+  map.fit();
+  state.issue = { id: i.id, step: i.step, version: i.version, allowed: i.allowed_actions };
+}
+
+async function load() {
+  const q = here ? "?lon=" + here.lon.toFixed(7) + "&lat=" + here.lat.toFixed(7) : "";
+  issue = await api("/api/work/issues/" + id + q);
+  render();
+  painted();
+}
+
+function photoStep(file) {
+  return { url: "/api/issues/" + id + "/photos", key: newKey(), form: { file: { blob: file, filename: file.name || "photo.jpg" } } };
+}
+
+/* The requests an action makes, or a message saying what is missing. */
+async function requestsFor(action, form) {
+  const data = new FormData(form);
+  const note = (data.get("note") || "").trim();
+  const photo = form.elements.photo && form.elements.photo.files[0];
+  if (action === "photo") {
+    if (!photo) throw new GeoError("请拍一张照片 Take a photo.");
+    return [photoStep(photo)];
+  }
+  if (["rejected", "deliberated", "closed"].includes(action) && !note) throw new GeoError("请填写" + (action === "deliberated" ? "协商结果" : "理由") + "。");
+  const body = { to: action, version: issue.version };
+  if (note) body.note = note;
+  const steps = [];
+  if (action === "dispatched") {
+    body.owner_department_id = Number(data.get("owner_department_id")) || undefined;
+    if (data.get("due_on")) body.due_on = data.get("due_on");
+  }
+  if (action === "reviewed") body.rating = Number(data.get("rating"));
+  if (action === "closed") body.reason = data.get("reason");
+  if (action === "referred") {
+    body.referred_to = (data.get("referred_to") || "").trim();
+    if (!body.referred_to) throw new GeoError("请填写转办单位。");
+  }
+  if (action === "resolved") {
+    if (!photo && !issue.resolve.photo_since_dispatch) throw new GeoError("现场办结需要一张现场照片: 请拍照 (a photo is needed)。");
+    $("#w-pos").textContent = "正在定位… locating";
+    const pos = (here = await locate({ maximumAge: 0 }));
+    $("#w-pos").textContent = "您的位置 ±" + Math.round(pos.accuracy) + " 米";
+    body.lon = pos.lon;
+    body.lat = pos.lat;
+    body.note = (note ? note + " " : "") + "(定位精度 ±" + Math.round(pos.accuracy) + " 米)";
+    if (photo) steps.push(photoStep(photo));
+  }
+  steps.push({ url: "/api/issues/" + id + "/transitions", key: newKey(), json: body });
+  return steps;
+}
+
+async function act(action, form) {
+  const button = form.querySelector("button[type=submit]");
+  let steps;
+  try {
+    steps = await requestsFor(action, form);
+  } catch (err) {
+    message(err.message);
+    return;
+  }
+  button.disabled = true;
+  keepDraft();
+  const label = "#" + id + " " + ACTION[action] + (steps.at(-1).json && steps.at(-1).json.note ? ": " + steps.at(-1).json.note.slice(0, 40) : "");
+  const outcome = await submit(label, steps);
+  button.disabled = false;
+  if (outcome.state === "sent") {
+    delete drafts[action];
+    open = null;
+    message("已提交 " + ACTION[action] + " (sent)。", "ok");
+    await load().catch(() => null);
+  } else if (outcome.state === "offline") {
+    delete drafts[action];
+    open = null;
+    message("网络不通: 已保存在手机上, 联网后自动发送一次 (queued; see 待发送 below)。", "queued");
+    render();
+  } else {
+    const err = outcome.job.error;
+    const text = explain({ status: err.status, body: err.body });
+    await load().catch(() => null); // the new state, with what I typed kept
+    const still = issue.allowed_actions.includes(action);
+    const typed = (drafts[action] || {}).note;
+    message(text + " 当前状态: " + STEP[issue.step] + "。" +
+      (!still && typed ? " 您填写的内容: " + typed : ""));
+  }
+}
+
+start(async () => {
+  map = smallMap($("#w-map"));
+  onSent(() => load().catch(() => null));
+  $("#w-actions").addEventListener("click", (ev) => {
+    const b = ev.target.closest("[data-action]");
+    if (!b) return;
+    keepDraft();
+    open = open === b.dataset.action ? null : b.dataset.action;
+    message("");
+    render();
+  });
+  $("#w-actions").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    act(open, ev.target);
+  });
+  await load();
+  locate().then((pos) => { here = pos; map.me(pos); return load(); }).catch(() => null);
+});

@@ -1,0 +1,43 @@
+/* A small Leaflet map (the vendored copy, global L): the base map if configured, points on
+ * it, and where I stand. Without tiles (offline, or no base map) the points still show. */
+const COLORS = {
+  collected: "#d9822b", topic: "#b8860b", deliberated: "#7a5195", dispatched: "#1f77b4",
+  resolved: "#2ca02c", reviewed: "#555", rejected: "#999", merged: "#999",
+};
+
+export function smallMap(el) {
+  const map = L.map(el, { zoomControl: true, attributionControl: Boolean(window.WORK.tiles) });
+  const tiles = window.WORK.tiles;
+  if (tiles) L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19, subdomains: tiles.subdomains || "abc" }).addTo(map);
+  else el.classList.add("w-no-basemap");
+  map.setView([40.825, 114.885], 14);
+  const points = L.layerGroup().addTo(map);
+  let me = null;
+  return {
+    map,
+    show(items, { link = true } = {}) {
+      points.clearLayers();
+      items.forEach((i) => {
+        const m = L.circleMarker([i.lat, i.lon], {
+          radius: 9, weight: i.overdue ? 3 : 1, color: i.overdue ? "#c00" : "#333",
+          fillColor: COLORS[i.step] || "#d9822b", fillOpacity: 0.9,
+        });
+        if (link) m.bindPopup('<a href="/work/issues/' + i.id + '">#' + i.id + " " + (i.category_name || "") + "</a>");
+        m.addTo(points);
+      });
+    },
+    me(pos) {
+      if (!pos) return;
+      if (!me) me = L.circleMarker([pos.lat, pos.lon], { radius: 7, color: "#fff", weight: 2, fillColor: "#0a66c2", fillOpacity: 1 }).addTo(map);
+      me.setLatLng([pos.lat, pos.lon]);
+    },
+    fit(extra = []) {
+      const lls = [];
+      points.eachLayer((l) => lls.push(l.getLatLng()));
+      if (me) lls.push(me.getLatLng());
+      extra.forEach((p) => lls.push(L.latLng(p.lat, p.lon)));
+      if (lls.length === 1) map.setView(lls[0], 17);
+      else if (lls.length) map.fitBounds(L.latLngBounds(lls), { padding: [20, 20], maxZoom: 17 });
+    },
+  };
+}

@@ -1,0 +1,101 @@
+"""The four workspace pages: my work, an issue, a council hall, renovation on site."""
+
+from geo.settings import Settings
+from maps.work import WorkPage, render
+
+FILTERS = """
+<details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
+  <label>步骤 Step<select name="step"><option value="">全部</option></select></label>
+  <label>类别 Category<select name="category"><option value="">全部</option></select></label>
+  <label>小区 Compound<select name="compound"><option value="">全部</option></select></label>
+</details>
+"""
+
+MY_WORK = WorkPage(
+    key="mywork",
+    title="我的工作 My work",
+    module="work/mywork.js",
+    map=True,
+    body=f"""
+<p class="w-where" id="w-where" role="status">正在定位… <small>locating</small></p>
+<div class="w-halls" id="w-halls"></div>
+{FILTERS}
+<div class="w-split">
+  <div class="w-map" id="w-map" role="img" aria-label="待办问题地图"></div>
+  <section class="w-list" aria-label="待办列表">
+    <h1>待我处理 <small>Waiting for me</small> <span id="w-count"></span></h1>
+    <ol class="w-items" id="w-items"><li class="w-empty">加载中… loading</li></ol>
+  </section>
+</div>
+""",
+)
+
+ISSUE = WorkPage(
+    key="issue",
+    title="问题 Issue",
+    module="work/issue.js",
+    map=True,
+    body="""
+<article class="w-issue" id="w-issue" aria-busy="true">
+  <h1 id="w-title">问题 <small>Issue</small></h1>
+  <ol class="w-chain" id="w-chain" aria-label="五步议事"></ol>
+  <div class="w-message" id="w-message" role="alert" hidden></div>
+  <section class="w-actions" id="w-actions" aria-label="可以进行的操作"></section>
+  <p class="w-desc" id="w-desc"></p>
+  <div class="w-map w-map-small" id="w-map" role="img" aria-label="问题位置"></div>
+  <dl class="w-routing" id="w-routing"></dl>
+  <section><h2>照片 <small>Photos</small></h2><div class="w-photos" id="w-photos"></div></section>
+  <section><h2>经过 <small>History</small></h2><ol class="w-history" id="w-history"></ol></section>
+</article>
+""",
+)
+
+HALL = WorkPage(
+    key="hall",
+    title="议事厅 Council hall",
+    module="work/hall.js",
+    body="""
+<article class="w-hall" id="w-hall" aria-busy="true">
+  <h1 id="w-title">议事厅 <small>Council hall</small></h1>
+  <p id="w-week"></p>
+  <div class="w-message" id="w-message" role="alert" hidden></div>
+  <form id="w-session" class="w-form" novalidate>
+    <fieldset><legend>本周会议 <small>This week's session</small></legend>
+      <label>日期 Date<input type="date" name="held_on" required></label>
+      <label>到会人数 Head count<input type="number" name="attendees" min="0" max="10000"
+        inputmode="numeric"></label>
+      <div class="w-bodies" id="w-bodies" role="group" aria-label="参会单位"></div>
+      <label>成员单位 Member units <small>(如 派出所、学校, 用顿号或逗号分隔)</small>
+        <input type="text" name="members" placeholder="新华街派出所、新华小学"></label>
+      <label>备注 Note<textarea name="note" rows="2"></textarea></label>
+    </fieldset>
+    <h2>本周议程 <small>Agenda</small></h2>
+    <ol class="w-agenda" id="w-agenda"></ol>
+    <button type="submit" class="w-primary" id="w-record">记录本次议事 Record the session</button>
+  </form>
+  <section id="w-recorded" hidden><h2>已记录 <small>Recorded</small></h2><div></div></section>
+</article>
+""",
+)
+
+PROGRESS = WorkPage(
+    key="progress",
+    title="整治现场 Renovation on site",
+    module="work/progress.js",
+    body="""
+<p class="w-where" id="w-where" role="status">正在定位… <small>locating</small></p>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<section><h1>附近的工程 <small>Work items near me</small></h1>
+  <label class="w-inline">工程 Project<select id="w-project"><option value="">全部</option></select>
+  </label>
+  <ol class="w-items" id="w-items"><li class="w-empty">加载中… loading</li></ol></section>
+<section id="w-review" hidden><h2>待审核的上报 <small>Reports to review</small></h2>
+  <ol class="w-items" id="w-reviews"></ol></section>
+""",
+)
+
+PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS)}
+
+
+def page_html(key: str, settings: Settings) -> str:
+    return render(PAGES[key], settings)

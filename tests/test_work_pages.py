@@ -1,0 +1,418 @@
+"""The staff workspace pages (/work): without a browser, then driven in headless Chromium at a
+phone viewport (390 x 844) with geolocation emulated, against a real server and a private copy
+of the demo database: sign in, set a topic, record the hall's session that dispatches it,
+resolve on site with a photo (also with the network cut), review, report renovation progress."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page
+from sqlalchemy import create_engine, text
+
+from geo.settings import Settings
+from tests.browser import chromium, open_page
+from tests.conftest import serve
+from tests.issue_helpers import make_account, scalar
+from tests.signin_helpers import PASSWORD, make_person
+
+PHONE = {"width": 390, "height": 844}
+# Screenshots go to var/screenshots unless YISHITING_SCREENSHOTS names another folder
+# (docs/screenshots to refresh the README's).
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / os.environ.get("YISHITING_SCREENSHOTS", "var/screenshots")
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
+)
+PHOTO = [{"name": "site.png", "mimeType": "image/png", "buffer": PNG_1PX}]
+
+
+# --- without a browser ---------------------------------------------------------------------
+
+
+def test_workspace_pages_are_small_chinese_and_local(client: TestClient) -> None:
+    for path in ("/work", "/work/issues/12", "/work/halls/3", "/work/progress"):
+        r = client.get(path)
+        assert r.status_code == 200 and '<html lang="zh-CN">' in r.text
+        assert len(r.content) < 8 * 1024
+        assert "//" not in r.text.replace("http://127.0.0.1", "")  # no CDN, no foreign host
+    sw = client.get("/work/sw.js")
+    assert sw.status_code == 200 and sw.headers["content-type"].startswith("text/javascript")
+    assert "__PRECACHE__" not in sw.text and '"/work/issues/0"' in sw.text
+    for url in sw.text.split("const PRECACHE = ")[1].split(";")[0].strip("[]").split(","):
+        assert client.get(url.strip().strip('"')).status_code == 200, url
+    assert client.get("/work/issues/x").status_code == 400
+
+
+# --- in the browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def _place(settings: Settings) -> dict[str, Any]:
+    """A yard point of a compound whose community hall takes its community-level issues."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    """
+                    SELECT c.id AS compound, c.community_id AS community, h.id AS hall,
+                           ST_X(p) AS lon, ST_Y(p) AS lat
+                      FROM compound c JOIN hall h ON h.community_id = c.community_id
+                                                  AND h.kind = 'community',
+                           LATERAL ST_PointOnSurface(c.geom) p
+                     WHERE NOT EXISTS (SELECT 1 FROM building b WHERE ST_Covers(b.geom, p))
+                     ORDER BY c.id LIMIT 1
+                    """
+                )
+            ).one()
+            return dict(row._mapping)
+    finally:
+        engine.dispose()
+
+
+def _phone(browser: Browser, base: str, path: str, where: dict[str, float]) -> Page:
+    page, watch = open_page(
+        browser,
+        f"{base}{path}",
+        viewport=PHONE,
+        geolocation={"latitude": where["lat"], "longitude": where["lon"], "accuracy": 12},
+        permissions=["geolocation"],
+        is_mobile=True,
+        has_touch=True,
+    )
+    page.watch = watch  # type: ignore[attr-defined]
+    return page
+
+
+def _sign_in(page: Page, username: str) -> None:
+    """The workspace sends a signed-out visitor to /work/login?next=...; sign in there."""
+    page.wait_for_url("**/work/login**")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_function("window.__work && window.__work.ready", timeout=20_000)
+
+
+def _ready(page: Page) -> None:
+    page.wait_for_function("window.__work && window.__work.ready", timeout=20_000)
+    page.wait_for_function("window.__work.pending === 0", timeout=20_000)
+
+
+def _shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _clean(page: Page, refused: str = "") -> None:
+    """No console errors but the expected: the 401 that sends a signed-out visitor to sign
+    in, a cut network, and the refusal a test provokes (`refused`, e.g. "412")."""
+    watch = page.watch  # type: ignore[attr-defined]
+    errors = [
+        e
+        for e in watch.console_errors
+        if "ERR_INTERNET_DISCONNECTED" not in e
+        and not ("401" in e and "/api/me" in e)
+        and not (refused and f"status of {refused}" in e)
+    ]
+    assert errors == [], errors
+    assert watch.external == []
+
+
+def _act(page: Page, action: str) -> None:
+    page.click(f"[data-action={action}]")
+    page.locator("#w-form").wait_for()
+
+
+def _submit(page: Page) -> None:
+    page.click("#w-form button[type=submit]")
+
+
+def _events(base: str, issue: int) -> list[dict]:
+    return httpx.get(f"{base}/api/issues/{issue}/events").json()
+
+
+def _flow_until_dispatched(
+    browser: Browser, base: str, settings: Settings
+) -> tuple[dict[str, Any], int, int]:
+    """A resident pins; the grid worker sets it as a topic and records the hall's session that
+    dispatches it. Returns (place, issue id, owner department)."""
+    place = _place(settings)
+    _, resident = make_account(settings, "resident")
+    pinned = httpx.post(
+        f"{base}/api/issues",
+        json={
+            "lon": place["lon"],
+            "lat": place["lat"],
+            "category": "traffic_parking",
+            "description": "小区门口车辆乱停, 消防通道被占 (一分钟前)",
+            "severity": 3,
+        },
+        headers=resident,
+    )
+    assert pinned.status_code == 201, pinned.text
+    issue = pinned.json()["id"]
+    make_person(settings, "grid1", "grid", area=("community", place["community"]))
+
+    page = _phone(browser, base, "/work", place)
+    _sign_in(page, "grid1")
+    _ready(page)
+    page.locator(f".w-item[data-id='{issue}']").wait_for()
+    item = page.locator(f".w-item[data-id='{issue}']")
+    assert "米" in item.inner_text()  # metres from where I stand, from the API
+    _shoot(page, "work-mywork")
+    item.locator("a").click()
+    page.wait_for_url(f"**/work/issues/{issue}")
+    _ready(page)
+    buttons = page.locator("[data-action]").evaluate_all("bs => bs.map(b => b.dataset.action)")
+    staff = httpx.get(f"{base}/api/work/issues/{issue}").json()  # anonymous: photo at most
+    assert buttons == ["topic", "rejected", "closed", "referred", "photo"]
+    assert staff["allowed_actions"] == ["photo"]
+    _act(page, "topic")
+    page.fill("#w-form textarea[name=note]", "本周议事厅议题")
+    _submit(page)
+    page.wait_for_function("window.__work.issue && window.__work.issue.step === 'topic'")
+
+    page.goto(f"{base}/work/halls/{place['hall']}")
+    _ready(page)
+    row = page.locator(f"#w-agenda > li[data-id='{issue}']")
+    row.wait_for()
+    page.check("input[name=body-residents_committee]")
+    page.check("input[name=body-property_company]")
+    page.fill("input[name=members]", "新华街派出所、新华小学")
+    page.fill("input[name=attendees]", "21")
+    row.locator(f"select[name=outcome-{issue}]").select_option("dispatched")
+    row.locator(f"textarea[name=text-{issue}]").fill("议定: 设置禁停标志, 物业每日巡查")
+    _shoot(page, "work-hall")
+    page.click("#w-record")
+    page.wait_for_function("window.__work.recorded !== undefined")
+    recorded = page.evaluate("window.__work.recorded")
+    assert recorded["attendees"] == 21
+    assert {"kind": "member_unit", "name": "新华小学"} in recorded["bodies"]
+    dispatched = httpx.get(f"{base}/api/issues/{issue}").json()
+    assert dispatched["step"] == "dispatched"
+    _clean(page)
+    page.context.close()
+    return place, issue, dispatched["owner_department"]["id"]
+
+
+def _review(browser: Browser, base: str, settings: Settings, place: dict, issue: int) -> None:
+    make_person(settings, "grid2", "grid", area=("community", place["community"]))
+    page = _phone(browser, base, f"/work/issues/{issue}", place)
+    _sign_in(page, "grid2")
+    _ready(page)
+    _act(page, "reviewed")
+    page.check("#w-form input[name=rating][value='4']")
+    _submit(page)
+    page.wait_for_function("window.__work.issue.step === 'reviewed'")
+    _clean(page)
+    page.context.close()
+
+
+@pytest.fixture
+def live(fresh_settings: Settings) -> Iterator[str]:
+    base, server, thread = serve(fresh_settings)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_an_issue_from_pin_to_review_on_a_phone(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    place, issue, dept = _flow_until_dispatched(browser, live, fresh_settings)
+    make_person(fresh_settings, "dept1", "department", area=None, department_id=dept)
+    page = _phone(browser, live, "/work", place)
+    _sign_in(page, "dept1")
+    _ready(page)
+    page.locator(f".w-item[data-id='{issue}'] a").click()
+    _ready(page)
+    page.wait_for_function("window.__work.issue.allowed.includes('resolved')")
+    _act(page, "resolved")
+    page.set_input_files("#w-form input[name=photo]", files=PHOTO)
+    page.fill("#w-form textarea[name=note]", "已设置禁停标志")
+    _shoot(page, "work-issue")
+    _submit(page)
+    page.wait_for_function("window.__work.issue.step === 'resolved'")
+    resolved = [e for e in _events(live, issue) if e["to"] == "resolved"]
+    assert len(resolved) == 1
+    assert resolved[0]["lon"] == pytest.approx(place["lon"], abs=1e-6)
+    assert "±12" in resolved[0]["note"]  # the accuracy the phone gave
+    _clean(page)
+    page.context.close()
+    _review(browser, live, fresh_settings, place, issue)
+    assert httpx.get(f"{live}/api/issues/{issue}").json()["rating"] == 4
+
+
+def test_a_resolve_made_offline_waits_and_is_sent_once(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    place, issue, dept = _flow_until_dispatched(browser, live, fresh_settings)
+    make_person(fresh_settings, "dept1", "department", area=None, department_id=dept)
+    page = _phone(browser, live, "/work", place)
+    _sign_in(page, "dept1")
+    _ready(page)
+    page.wait_for_function(  # the service worker controls the page and has kept the issue
+        "navigator.serviceWorker.controller !== null", timeout=20_000
+    )
+    page.goto(f"{live}/work/issues/{issue}")
+    _ready(page)
+    _act(page, "resolved")
+    page.set_input_files("#w-form input[name=photo]", files=PHOTO)
+    page.fill("#w-form textarea[name=note]", "断网时办结")
+    page.context.set_offline(True)
+    _submit(page)
+    queued = "document.querySelector('#w-message').innerText.includes('网络不通')"
+    page.wait_for_function(queued)
+    page.wait_for_function("window.__work.outbox && window.__work.outbox.length === 1")
+    assert page.locator("#w-outbox").is_visible()
+    # A second submission waits too; discarded, it is never sent.
+    _act(page, "photo")
+    page.set_input_files("#w-form input[name=photo]", files=PHOTO)
+    page.evaluate("document.querySelector('#w-message').textContent = ''")
+    _submit(page)
+    page.wait_for_function(queued)
+    page.wait_for_function("window.__work.outbox.length === 2")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#w-outbox li", has_text="添加照片").locator("[data-discard]").click()
+    page.wait_for_function("window.__work.outbox.length === 1")
+    assert "现场办结" in page.locator("#w-outbox").inner_text()
+    # Still readable offline: my work, from the service worker's copy.
+    page.goto(f"{live}/work")
+    _ready(page)
+    page.locator(f".w-item[data-id='{issue}']").wait_for()
+    assert "离线" in page.locator("#w-offline").inner_text()
+    _shoot(page, "work-offline")
+    assert [e["to"] for e in _events(live, issue)].count("resolved") == 0
+    page.context.set_offline(False)
+    page.wait_for_function("window.__work.sent === 1", timeout=30_000)
+    page.wait_for_function("window.__work.outbox.length === 0")
+    page.wait_for_timeout(1000)  # a second send, if there were one, would land by now
+    events = _events(live, issue)
+    assert [e["to"] for e in events].count("resolved") == 1
+    assert [e["kind"] for e in events].count("photo") == 1
+    _clean(page)
+    page.context.close()
+
+
+def test_a_stale_action_says_why_and_keeps_what_was_typed(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    place = _place(fresh_settings)
+    _, admin = make_account(fresh_settings, "admin")
+    pinned = httpx.post(
+        f"{live}/api/issues",
+        json={"lon": place["lon"], "lat": place["lat"], "category": "traffic_parking",
+              "description": "被别人先处理的问题"},
+        headers=admin,
+    ).json()  # fmt: skip
+    make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
+    page = _phone(browser, live, f"/work/issues/{pinned['id']}", place)
+    _sign_in(page, "grid1")
+    _ready(page)
+    _act(page, "rejected")
+    page.fill("#w-form textarea[name=note]", "我写的理由")
+    etag = httpx.get(f"{live}/api/issues/{pinned['id']}").headers["ETag"]
+    moved = httpx.post(
+        f"{live}/api/issues/{pinned['id']}/transitions",
+        json={"to": "topic", "note": "别人先列为议题"},
+        headers={**admin, "If-Match": etag},
+    )
+    assert moved.status_code == 200
+    _submit(page)
+    page.wait_for_function("document.querySelector('#w-message').innerText.includes('当前状态')")
+    assert page.evaluate("window.__work.issue.step") == "topic"
+    said = page.locator("#w-message").inner_text()
+    assert "别人刚刚更新" in said and "确定议题" in said
+    assert page.input_value("#w-form textarea[name=note]") == "我写的理由"
+    _clean(page, refused="412")
+    page.context.close()
+
+
+def test_geolocation_refused_is_said_and_distances_are_left_out(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    place = _place(fresh_settings)
+    make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
+    page, watch = open_page(browser, f"{live}/work", viewport=PHONE, is_mobile=True)
+    page.watch = watch  # type: ignore[attr-defined]
+    _sign_in(page, "grid1")
+    _ready(page)
+    page.wait_for_function("document.querySelector('#w-where').innerText.includes('定位')")
+    assert "没有允许" in page.locator("#w-where").inner_text()
+    assert "米" not in page.locator(".w-items").inner_text().split("截止")[0]
+    _clean(page)
+    page.context.close()
+
+
+def _fort_item(settings: Settings) -> dict[str, Any]:
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    """
+                    SELECT i.id, i.community_id, ST_X(p) AS lon, ST_Y(p) AS lat
+                      FROM renovation_item i JOIN renovation_project pr ON pr.id = i.project_id,
+                           LATERAL ST_PointOnSurface(i.geom) p
+                     WHERE pr.code = 'fort_environment'
+                       AND (SELECT e.phase FROM progress_event e
+                             WHERE e.item_id = i.id AND e.phase IS NOT NULL
+                             ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) = 'construction'
+                     ORDER BY i.id LIMIT 1
+                    """
+                )
+            ).one()
+            return dict(row._mapping)
+    finally:
+        engine.dispose()
+
+
+def _fort_row(page: Page) -> str:
+    return page.locator("tr", has_text="堡子里环境整治").first.inner_text()
+
+
+def test_a_renovation_report_from_the_phone_shows_on_the_progress_map(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    item = _fort_item(fresh_settings)
+    make_person(fresh_settings, "site1", "field", area=("community", item["community_id"]))
+    before_page, _ = open_page(browser, f"{live}/maps/progress", viewport=PHONE)
+    before = _fort_row(before_page)
+    before_page.context.close()
+
+    page = _phone(browser, live, "/work/progress", item)
+    _sign_in(page, "site1")
+    _ready(page)
+    page.wait_for_function("window.__work.progress && window.__work.progress.items > 0")
+    page.click(f"[data-open='{item['id']}']")
+    form = page.locator(f"form[data-item='{item['id']}']")
+    form.locator("select[name=phase]").select_option("complete")
+    form.locator("input[name=photo]").set_input_files(files=PHOTO)
+    _shoot(page, "work-progress")
+    form.locator("button[type=submit]").click()
+    page.wait_for_function("window.__work.reported !== undefined")
+    _clean(page)
+    page.context.close()
+
+    detail = httpx.get(f"{live}/api/renovation-items/{item['id']}").json()
+    assert detail["phase"] == "complete"
+    projects = httpx.get(f"{live}/api/progress", params={"by": "project"}).json()
+    fort = next(p for p in projects if p["key"] == "fort_environment")
+    after_page, _ = open_page(browser, f"{live}/maps/progress", viewport=PHONE)
+    after = _fort_row(after_page)
+    after_page.context.close()
+    assert after != before and f"{fort['percent_done']:.1f}%" in after
+    reviewer = scalar(fresh_settings, "SELECT count(*) FROM progress_photo p JOIN progress_event e"
+                      " ON e.id = p.event_id WHERE e.item_id = :i", i=item["id"])  # fmt: skip
+    assert reviewer >= 1
