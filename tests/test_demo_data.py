@@ -329,17 +329,20 @@ def test_structures_stand_in_yards(conn: psycopg.Connection) -> None:
 def test_fort_courtyards(conn: psycopg.Connection) -> None:
     n, protected, vacated, unique, batches = one(
         conn,
-        """SELECT count(*), count(*) FILTER (WHERE protection_level <> 'none'),
-                  count(*) FILTER (WHERE protection_level <> 'none' AND occupancy = 'vacated'
-                                   AND occupancy_on IS NOT NULL),
+        """SELECT count(*), count(*) FILTER (WHERE s.protected),
+                  count(*) FILTER (WHERE s.protected AND s.vacated
+                                   AND s.occupancy_on IS NOT NULL),
                   count(DISTINCT address), array_agg(DISTINCT programme_batch)
-           FROM courtyard""",
+           FROM courtyard c JOIN courtyard_status s ON s.courtyard_id = c.id""",
     )
     assert (n, protected, vacated, unique) == (584, 31, 23, 584)
     assert sorted(batches) == [1, 2, 3, 4]
-    levels = set(column(conn, "SELECT DISTINCT protection_level FROM courtyard"))
+    levels = set(column(conn, "SELECT DISTINCT protection_level FROM courtyard_status"))
     assert {"national", "provincial", "city", "county", "registered", "none"} <= levels
-    assert one(conn, "SELECT count(*) FROM courtyard WHERE occupancy = 'vacated'") == 23
+    assert one(conn, "SELECT count(*) FROM courtyard_status WHERE vacated") == 23
+    # Every courtyard has a designation and an occupancy on record.
+    missing = "SELECT count(*) FROM courtyard_status WHERE protection_level IS NULL"
+    assert one(conn, missing + " OR occupancy IS NULL") == 0
 
 
 def test_report_courtyards(conn: psycopg.Connection) -> None:

@@ -67,7 +67,11 @@ def test_stats_follow_the_data(fresh_settings: Settings) -> None:
             "SELECT id FROM illegal_structure WHERE status = 'cleared' ORDER BY id LIMIT 1"
         ).fetchone()
         conn.execute("UPDATE illegal_structure SET status = 'identified' WHERE id = %s", site)
-        conn.execute("UPDATE courtyard SET occupancy = 'occupied' WHERE occupancy = 'vacated'")
+        conn.execute(
+            "INSERT INTO assessment (courtyard_id, kind, value, assessed_on)"
+            " SELECT courtyard_id, 'occupancy', 'occupied', current_date - 1"
+            " FROM courtyard_status WHERE vacated"
+        )
         after = district_stats(conn)
     assert after["campaign"]["demolished_sites"] == before["campaign"]["demolished_sites"] - 1
     assert after["campaign"]["demolished_area_m2"] < before["campaign"]["demolished_area_m2"]

@@ -7,6 +7,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from geo.models.district import DEMOLISHED_STATUSES, GRID_ROLES
+from geo.renovation.assessments import heritage_counts
 
 LEVELS = ("districts", "subdistricts", "communities", "compounds", "buildings", "units")
 HIERARCHY_SQL = """
@@ -56,11 +57,9 @@ ORDER BY cs.id
 LIMIT 1
 """
 
+# Protected and vacated courtyards come from their assessments (heritage_counts).
 HERITAGE_SQL = """
 SELECT (SELECT count(*) FROM courtyard) AS courtyards,
-       (SELECT count(*) FROM courtyard WHERE protection_level <> 'none') AS protected,
-       (SELECT count(*) FROM courtyard
-         WHERE protection_level <> 'none' AND occupancy = 'vacated') AS vacated,
        (SELECT count(DISTINCT programme_batch) FROM courtyard) AS programme_batches,
        (SELECT count(*) FROM relic) AS relics,
        (SELECT coalesce(sum(ST_Length(geom::geography)), 0) FROM road
@@ -102,6 +101,8 @@ def district_stats(conn: psycopg.Connection) -> dict[str, Any]:
     charging = _one(conn, CHARGING_SQL)
     xiushui = _one(conn, XIUSHUI_SQL)
     heritage = _one(conn, HERITAGE_SQL)
+    counts = heritage_counts(conn)
+    heritage |= {"protected": counts["protected_courtyards"], "vacated": counts["vacated"]}
     return {
         "hierarchy": {k: h[k] for k in LEVELS},
         "property_management": {

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from geo.clock import ZONE
 from geo.io.layers import Layer, Parent
 
 STAGE = sql.Identifier("import_stage")
@@ -377,6 +378,34 @@ def store(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str
             " WHERE t.id = d.target_id AND cardinality(d.fields) > 0"
         ).format(table=table, cols=cols, from_r=from_r, record=_record(layer))
     )
+
+
+# A courtyard file's protection level and occupancy become dated assessments (the courtyard
+# keeps no copy); a value already in force is not recorded again, so re-importing adds nothing.
+ASSESS_COURTYARDS = f"""
+INSERT INTO assessment (courtyard_id, kind, value, assessed_on, basis, note)
+SELECT t.id, v.kind, v.value, v.day, 'import', %(source)s
+FROM import_stage s
+JOIN courtyard t ON t.source = %(source)s AND t.source_id = s.source_id
+LEFT JOIN courtyard_status cs ON cs.courtyard_id = t.id
+CROSS JOIN LATERAL (SELECT coalesce(%(today)s::date, (now() AT TIME ZONE '{ZONE}')::date) AS d) x
+CROSS JOIN LATERAL (VALUES
+    ('protection_level', s.record->>'protection_level', x.d, cs.protection_level),
+    ('occupancy', s.record->>'occupancy',
+     coalesce((s.record->>'occupancy_on')::date, x.d), cs.occupancy)
+) AS v(kind, value, day, current)
+WHERE v.value IS NOT NULL AND v.value IS DISTINCT FROM v.current
+ORDER BY t.id, v.kind
+"""
+
+
+def store_assessments(
+    conn: psycopg.Connection, layer: Layer, source: str, today: str | None
+) -> None:
+    """The layer's assessed fields as dated assessments (only courtyards have any)."""
+    if layer.table != "courtyard":
+        raise ValueError(f"no assessments for {layer.table}")
+    conn.execute(ASSESS_COURTYARDS, {"source": source, "today": today})
 
 
 def remove(conn: psycopg.Connection, layer: Layer, ids: list[int]) -> None:

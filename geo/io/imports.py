@@ -144,6 +144,8 @@ def import_file(
             )
         bar.phase("store")
         checks.store(conn, layer, source, columns)
+        if layer.assessed:
+            checks.store_assessments(conn, layer, source, opts.today)
         removed = 0
         if opts.remove_missing and missing_ids:
             _remove(conn, layer, missing_ids)
@@ -246,7 +248,7 @@ def _write_columns(layer: Layer, maps: mapping.Mapping) -> list[str]:
     """The columns an import writes: those the file fills, the defaults, the parents."""
     given = set(maps.columns.values()) | set(layer.defaults) | {p.column for p in layer.parents}
     order = [*layer.fields, *(p.column for p in layer.parents)]
-    return [c for c in order if c in given]
+    return [c for c in order if c in given and c not in layer.assessed]
 
 
 # --- In the database ------------------------------------------------------------------------

@@ -37,6 +37,9 @@ class Layer:
     multi: bool = False  # stored as MULTI* (single parts are promoted)
     unique_label: bool = False  # the label is unique in the table
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fixed vocabularies
+    # Fields kept as dated assessments rather than columns (a courtyard's heritage state has
+    # one source, its latest assessments): geo/io/checks.store_assessments writes them.
+    assessed: tuple[str, ...] = ()
 
 
 # A default that stands for the district's date on the day of the import.
@@ -138,6 +141,7 @@ LAYERS: dict[str, Layer] = {
             label="address",
             unique_label=True,
             choices={"protection_level": PROTECTION_LEVELS, "occupancy": OCCUPANCY},
+            assessed=("protection_level", "occupancy", "occupancy_on"),
         ),
         Layer(
             "relics",

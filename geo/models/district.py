@@ -186,17 +186,16 @@ class IllegalStructure(Surveyed, Base):
 
 
 class Courtyard(Surveyed, Base):
-    """A courtyard (院落) of the Ming-Qing fort 张家口堡 (堡子里)."""
+    """A courtyard (院落) of the Ming-Qing fort 张家口堡 (堡子里).
+
+    Its protection level, occupancy, danger grade and condition are not kept here: they are
+    dated assessments, and the state on a day is the latest one (courtyard_status_as_of).
+    """
 
     __tablename__ = "courtyard"
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     address: Mapped[str] = mapped_column(String(64), unique=True)
-    protection_level: Mapped[str] = mapped_column(
-        choice(*PROTECTION_LEVELS, name="protection_level")
-    )
-    occupancy: Mapped[str] = mapped_column(choice(*OCCUPANCY, name="occupancy"))
-    occupancy_on: Mapped[date | None] = mapped_column(Date)
     programme_batch: Mapped[int | None] = mapped_column(Integer)  # 环境整治 batch
     geom = geom_column("POLYGON")
     area_m2: Mapped[float] = area_column()

@@ -155,7 +155,8 @@ _DISTRICT = (
         title_en="Fort courtyards",
         description="Courtyards of Zhangjiakou Fort (堡子里): protection level and occupancy.",
         table="courtyard",
-        # courtyard_status (migration 0003): the latest dated assessments as of today.
+        # Every state comes from courtyard_status (migration 0003): the latest dated assessments
+        # as of today; the courtyard table keeps none of it (0005_heritage_state).
         joins=(
             Join("community", "c", "community_id"),
             Join("courtyard_status", "cs", "id", key="courtyard_id"),
@@ -164,9 +165,9 @@ _DISTRICT = (
             "address": "address",
             "community_id": "community_id",
             "community": "c.name",
-            "protection_level": "protection_level",
-            "occupancy": "occupancy",
-            "occupancy_on": "occupancy_on",
+            "protection_level": "cs.protection_level",
+            "occupancy": "cs.occupancy",
+            "occupancy_on": "cs.occupancy_on",
             "programme_batch": "programme_batch",
             "danger_grade": "cs.danger_grade",
             "graded_on": "cs.graded_on",
@@ -174,8 +175,8 @@ _DISTRICT = (
             "area_m2": _AREA,
         },
         filters={
-            "protection_level": "protection_level",
-            "occupancy": "occupancy",
+            "protection_level": "cs.protection_level",
+            "occupancy": "cs.occupancy",
             "community_id": "community_id",
             "danger_grade": "cs.danger_grade",
         },

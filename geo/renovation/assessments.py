@@ -97,3 +97,19 @@ def courtyard_status(conn: psycopg.Connection, courtyard_id: int, day: date) -> 
     if row is None:
         raise NotFound(f"no courtyard {courtyard_id}", where="courtyard_id")
     return row
+
+
+# The one count of protected and vacated courtyards, for /api/stats and the campaign totals.
+# Without a day: today in the district, as the courtyard_status view has it.
+HERITAGE_COUNTS = """
+SELECT count(*) FILTER (WHERE protected)::int AS protected_courtyards,
+    count(*) FILTER (WHERE protected AND vacated)::int AS vacated
+FROM courtyard_status_as_of(coalesce(%(day)s::date, (now() AT TIME ZONE 'Asia/Shanghai')::date))
+"""
+
+
+def heritage_counts(conn: psycopg.Connection, day: date | None = None) -> dict[str, int]:
+    """Protected courtyards and how many of them are vacated, from the latest assessments."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(HERITAGE_COUNTS, {"day": day}).fetchone()
+    return row or {"protected_courtyards": 0, "vacated": 0}

@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 
 from geo.clock import ZONE as TZ
 from geo.errors import InvalidParameter
+from geo.renovation.assessments import heritage_counts
 
 CUTOFF = f"((CAST(%(as_of)s AS date) + 1)::timestamp AT TIME ZONE '{TZ}')"
 
@@ -222,12 +223,6 @@ SELECT
 FROM y
 """
 
-VACATING = """
-SELECT count(*) FILTER (WHERE protected)::int AS protected_courtyards,
-    count(*) FILTER (WHERE protected AND vacated)::int AS vacated
-FROM courtyard_status_as_of(%(as_of)s)
-"""
-
 
 def campaign_totals(conn: psycopg.Connection, *, as_of: date) -> dict[str, Any]:
     """The FACTS.md campaign figures, computed from the records (areas, lengths from PostGIS)."""
@@ -243,9 +238,8 @@ def campaign_totals(conn: psycopg.Connection, *, as_of: date) -> dict[str, Any]:
     }
     with conn.cursor(row_factory=dict_row) as cur:
         totals = cur.execute(TOTALS, params).fetchone() or {}
-        vacating = cur.execute(VACATING, params).fetchone() or {}
     rounded = {k: _round(v) for k, v in totals.items()}
-    return {"as_of": as_of.isoformat(), **rounded, **vacating}
+    return {"as_of": as_of.isoformat(), **rounded, **heritage_counts(conn, as_of)}
 
 
 def _round(value: Any) -> Any:
