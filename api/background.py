@@ -22,7 +22,9 @@ log = logging.getLogger("yishiting.background")
 
 def escalate_once(app: FastAPI) -> int:
     with transaction(app.state.sessions) as session:
-        moved = escalate_overdue(session, clock.now())
+        moved = escalate_overdue(
+            session, clock.now(), hall_grace_days=app.state.settings.hall_grace_days
+        )
     if moved:
         log.info("escalated %d overdue issue(s)", len(moved))
     return len(moved)

@@ -59,6 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=False,
+        access_log=not args.no_access_log,
     )
     return 0
 
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--no-access-log", action="store_true", help="no line per request")
     p.set_defaults(handler=cmd_serve)
     from api.backup_cli import add_parsers as add_backup_parsers
     from api.io_cli import add_parsers as add_io_parsers

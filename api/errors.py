@@ -127,6 +127,9 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    # One line, no traceback: an outage answers every request with this until it is over.
+    log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                type(exc).__name__)  # fmt: skip
     err = DatabaseUnavailable("The database cannot be reached; try again shortly.")
     return await on_domain_error(request, err)
 

@@ -283,9 +283,9 @@ def photo(photo_id: int, session: SessionDep, settings: SettingsDep) -> FileResp
 
 
 @router.post("/issues/escalate")
-def escalate(session: SessionDep, user: CurrentUser) -> list[dict]:
+def escalate(session: SessionDep, settings: SettingsDep, user: CurrentUser) -> list[dict]:
     """Admin: escalate overdue issues now (also `yishiting escalate`)."""
     require(session, user, None, "escalate")
-    moved = steps.escalate_overdue(session, clock.now())
+    moved = steps.escalate_overdue(session, clock.now(), hall_grace_days=settings.hall_grace_days)
     session.commit()
     return moved

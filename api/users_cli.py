@@ -176,7 +176,9 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     from geo.issues.steps import escalate_overdue
 
     with transaction(_sessions()) as session:
-        moved = escalate_overdue(session, clock.now())
+        moved = escalate_overdue(
+            session, clock.now(), hall_grace_days=get_settings().hall_grace_days
+        )
     for m in moved:
         print(f"issue {m['id']}: {m['from_level']} -> {m['to_level']}")
     print(f"{len(moved)} issue(s) escalated")

@@ -29,6 +29,9 @@ def make_pool(settings: Settings) -> ConnectionPool:
         kwargs={"autocommit": True},
         open=False,
         timeout=5,
+        # A connection is checked as it leaves the pool: after a server restart every pooled
+        # connection is dead, and without this each would fail one request before going.
+        check=ConnectionPool.check_connection,
     )
 
 

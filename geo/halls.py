@@ -5,8 +5,10 @@ sub-district"): a compound hall takes the open issues of its compound whose leve
 `compound`; a sub-district hall takes the open issues of its sub-district whose level is
 `subdistrict` or `district` (escalated or big by category); a community hall takes the open
 issues of its community except those two kinds (compound-level ones whose compound has a hall
-of its own, and the sub-district's). Open here means still awaiting a decision: step
-`collected` or `topic`, pinned before the week ended.
+of its own, and the sub-district's). The rule is the SQL function owning_hall (migration
+0005_hall_wait), which escalation uses too: an issue waits for its hall's next session before
+it escalates. Open here means still awaiting a decision: step `collected` or `topic`, pinned
+before the week ended.
 
 Agenda score (higher first; ties: older first, then lower id), all three parts in points:
 
@@ -75,16 +77,8 @@ _AGENDA = text(
       SELECT i.*, extract(epoch FROM (:week_end - i.created_at)) / 86400.0 AS age_days
         FROM issue i, h
        WHERE i.step = ANY(:steps) AND i.created_at < :week_end
-         AND CASE WHEN h.kind = 'compound'
-                  THEN i.compound_id = h.compound_id AND i.level = 'compound'
-                  WHEN h.kind = 'subdistrict'
-                  THEN i.subdistrict_id = h.subdistrict_id
-                       AND i.level IN ('subdistrict', 'district')
-                  ELSE i.community_id = h.community_id
-                       AND i.level NOT IN ('subdistrict', 'district')
-                       AND NOT (i.level = 'compound' AND EXISTS (
-                             SELECT 1 FROM hall ch WHERE ch.compound_id = i.compound_id))
-             END
+         AND (i.community_id = h.community_id OR i.subdistrict_id = h.subdistrict_id)
+         AND owning_hall(i.level::text, i.compound_id, i.community_id, i.subdistrict_id) = h.id
     ), scored AS (
       SELECT s.*, 3 * ln(1 + s.supporters) + least(s.age_days, 56) / 7.0 + 2 * s.severity
                   AS score

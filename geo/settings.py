@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
     # Days a bearer token works after it is issued (users add, users rotate).
     token_days: int = Field(180, ge=1, alias="YISHITING_TOKEN_DAYS")
+    # Escalation waits for the owning hall's next session plus this many days (to record it).
+    hall_grace_days: float = Field(1, ge=0, alias="YISHITING_HALL_GRACE_DAYS")
     # Reverse proxies whose X-Forwarded-For is believed: comma-separated CIDRs or addresses.
     trusted_proxies: str = Field("", alias="YISHITING_TRUSTED_PROXIES")
     # Anonymous pins, supports and photo uploads per client: a burst, then so many a minute.

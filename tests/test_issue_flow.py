@@ -398,10 +398,12 @@ def test_escalation_moves_overdue_issues_one_level(
             def escalate(at: datetime) -> list[dict]:
                 # Demo issues may escalate too; only ours are checked.
                 ours = (low["id"], done["id"])
-                return [m for m in escalate_overdue(session, at) if m["id"] in ours]
+                moved = escalate_overdue(session, at, hall_grace_days=0)
+                return [m for m in moved if m["id"] in ours]
 
             assert escalate(start + timedelta(days=LEVEL_DEADLINE_DAYS["compound"] - 1)) == []
-            later = start + timedelta(days=LEVEL_DEADLINE_DAYS["compound"] + 1)
+            # Past the deadline and past the hall's next session (weekly; tests/test_escalation).
+            later = start + timedelta(days=8)
             up = {"id": low["id"], "from_level": "compound", "to_level": "community"}
             assert escalate(later) == [up]
             # The community clock starts at the escalation.
@@ -510,7 +512,7 @@ def test_escalation_endpoint_and_cli(
     try:
         with engine.begin() as conn:
             conn.execute(
-                text("UPDATE issue SET level_since = now() - interval '4 days' WHERE id = :id"),
+                text("UPDATE issue SET level_since = now() - interval '10 days' WHERE id = :id"),
                 {"id": mine["id"]},
             )
     finally:

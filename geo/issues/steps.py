@@ -341,43 +341,77 @@ def merge(
     return issue_public(session, source_id)
 
 
-def escalate_overdue(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Move open issues past their level's deadline one level up, each with an event."""
+def escalate_overdue(
+    session: Session, now: datetime, *, hall_grace_days: float
+) -> list[dict[str, Any]]:
+    """Move open issues past their level's deadline one level up, each with an event.
+
+    An issue first waits for the next session of the hall that owns it (owning_hall, the
+    agenda rule) after it reached its level, plus `hall_grace_days` (YISHITING_HALL_GRACE_DAYS)
+    to record the session: compound halls meet weekly, and a 3-day deadline would otherwise
+    move most small matters out of the compound before its hall could take them up.
+    """
     rows = session.execute(
         text(
-            """
+            f"""
             UPDATE issue i
                SET level = s.next_level, level_since = :now, version = i.version + 1,
                    updated_at = :now
-              FROM (SELECT id, level AS old_level,
+              FROM (SELECT o.id, o.level AS old_level, w.hall, w.session_on,
                            (ARRAY['community', 'subdistrict', 'district'])[
                                array_position(ARRAY['compound', 'community', 'subdistrict'],
-                                              level::text)] AS next_level
-                      FROM issue
-                     WHERE step = ANY(:open) AND level <> 'district'
-                       AND level_since + make_interval(
-                             days => (CAST(:deadlines AS jsonb) ->> level::text)::int) < :now
-                     ORDER BY id
-                       FOR UPDATE) s
+                                              o.level::text)] AS next_level
+                      FROM issue o
+                      LEFT JOIN LATERAL (
+                          SELECT h.hall, next_hall_session(h.hall, o.level_since) AS session_on
+                            FROM (SELECT owning_hall(o.level::text, o.compound_id,
+                                                     o.community_id, o.subdistrict_id) AS hall) h
+                      ) w ON true
+                     WHERE o.step = ANY(:open) AND o.level <> 'district'
+                       AND o.level_since + make_interval(
+                             days => (CAST(:deadlines AS jsonb) ->> o.level::text)::int) < :now
+                       AND (w.session_on IS NULL
+                            OR ((w.session_on + 1)::timestamp AT TIME ZONE '{clock.ZONE}')
+                               + make_interval(secs => :grace * 86400) <= :now)
+                     ORDER BY o.id
+                       FOR UPDATE OF o) s
              WHERE i.id = s.id
-            RETURNING i.id, s.old_level, s.next_level
+            RETURNING i.id, s.old_level, s.next_level, s.hall, s.session_on
             """
         ),
-        {"now": now, "open": list(OPEN_STEPS), "deadlines": _deadlines_json()},
+        {
+            "now": now,
+            "open": list(OPEN_STEPS),
+            "deadlines": _deadlines_json(),
+            "grace": hall_grace_days,
+        },
     ).all()
     moved = []
-    for issue_id, old, new in rows:
-        days = LEVEL_DEADLINE_DAYS[old]
+    for issue_id, old, new, hall, session_on in rows:
         add_event(
             session,
             issue_id,
             "escalated",
-            note=f"超过{old}层级期限 {days} 天未解决, 上移至 {new} / "
-            f"unresolved past the {old} deadline of {days} days: escalated to {new}",
-            data={"from_level": old, "to_level": new},
-        )
+            note=_escalation_note(old, new, hall, session_on, hall_grace_days),
+            data={"from_level": old, "to_level": new, "hall_id": hall,
+                  "hall_session_on": session_on.isoformat() if session_on else None,
+                  "hall_grace_days": hall_grace_days},
+        )  # fmt: skip
         moved.append({"id": issue_id, "from_level": old, "to_level": new})
     return moved
+
+
+def _escalation_note(
+    old: str, new: str, hall: int | None, session_on: date | None, grace: float
+) -> str:
+    """Why it moved, in Chinese then English: the deadline, and the hall session it waited for."""
+    days = LEVEL_DEADLINE_DAYS[old]
+    zh = f"超过{old}层级期限 {days} 天未解决"
+    en = f"unresolved past the {old} deadline of {days} days"
+    if hall is not None and session_on is not None:
+        zh += f", 议事厅 {hall} 已于 {session_on.isoformat()} 开会 (另宽限 {grace:g} 天)"
+        en += f", after hall {hall}'s session on {session_on.isoformat()} plus {grace:g} day(s)"
+    return f"{zh}, 上移至 {new} / {en}: escalated to {new}"
 
 
 def _deadlines_json() -> str:
