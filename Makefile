@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test system-run system-test venv db lint bench clean lock
+.PHONY: run test system-run system-test venv db lint bench clean lock screenshots
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -52,6 +52,12 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy geo api maps fixtures
+
+# The browser tests write their screenshots under var/screenshots; this refreshes the ones the
+# README shows, in docs/screenshots (commit them when a page changed on purpose).
+screenshots: system-test venv
+	YISHITING_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_maps.py \
+	  tests/test_progress.py::test_progress_page_in_chromium
 
 # Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
 bench: system-test venv db

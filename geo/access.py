@@ -142,9 +142,20 @@ def require(session: Session, account: Account | None, obj: Obj, action: str) ->
 
 
 def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
-    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons)."""
-    kind = kind_of(obj)
-    return [a for a, rule in TABLE.items() if rule.on == kind and can(session, account, obj, a)]
+    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons).
+    Each scope is checked once, however many actions share it."""
+    kind, role = kind_of(obj), account.role if account else ANONYMOUS
+    scopes: dict[Scope, bool] = {}
+    out = []
+    for action, rule in TABLE.items():
+        scope = rule.roles.get(role)
+        if rule.on != kind or scope is None:
+            continue
+        if scope not in scopes:
+            scopes[scope] = _in_scope(session, account, obj, scope)
+        if scopes[scope]:
+            out.append(action)
+    return out
 
 
 def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:

@@ -1,9 +1,11 @@
 """Headless Chromium for the map pages: Debian's /usr/bin/chromium driven by playwright's
 driver (no browser download), with every request outside 127.0.0.1 recorded and refused."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
@@ -21,6 +23,15 @@ ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 780}
 LOCAL_HOSTS = {"127.0.0.1"}
+# Screenshots go under var/ (ignored by git) so that `make test` leaves the tree as it was;
+# `make screenshots` points YISHITING_SCREENSHOTS at docs/screenshots to refresh those.
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / os.environ.get("YISHITING_SCREENSHOTS", "var/screenshots")
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 @contextmanager

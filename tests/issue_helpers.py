@@ -157,3 +157,26 @@ def offset_point(session: Session, point: Point, east_m: float) -> Point:
         {"lon": point[0], "lat": point[1], "dx": east_m},
     ).one()
     return row[0], row[1]
+
+
+def walk_to_nearest_compound(
+    session: Session, point: Point, step_m: float, beyond_m: float
+) -> list[Point]:
+    """Points every `step_m` metres (geodesic) from `point` straight towards the nearest
+    compound, ending `beyond_m` past its edge."""
+    rows = session.execute(
+        text(
+            """
+            WITH s AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g),
+            t AS (SELECT ST_ClosestPoint(c.geom, s.g::geometry)::geography AS g
+                    FROM compound c, s ORDER BY ST_Distance(c.geom::geography, s.g) LIMIT 1)
+            SELECT ST_X(q::geometry), ST_Y(q::geometry)
+              FROM s, t, generate_series(0, ceil(ST_Distance(s.g, t.g) + :beyond)::int,
+                                         :step) AS d,
+                   LATERAL ST_Project(s.g, d, ST_Azimuth(s.g, t.g)) AS q
+             ORDER BY d
+            """
+        ),
+        {"lon": point[0], "lat": point[1], "step": int(step_m), "beyond": beyond_m},
+    ).all()
+    return [(r[0], r[1]) for r in rows]

@@ -204,7 +204,10 @@ def _asked_actions() -> set[str]:
             elif ast.unparse(action) == "move.to" and path.name == "steps.py":
                 found.update(step for steps in TRANSITIONS.values() for step in steps)
             else:
-                raise AssertionError(f"{path}:{node.lineno}: name the action as a string literal")
+                where = f"{path}:{node.lineno}"
+                raise AssertionError(
+                    f"{where}: name the action as a string literal, or use allowed()"
+                )
     return found
 
 

@@ -328,8 +328,8 @@ def browser() -> Iterator[object]:
 def test_progress_page_in_chromium(browser: object, live_url: str) -> None:
     """Draws the choropleth and the late items as the API has them, offline, then moves the
     date with the form."""
-    from tests.browser import open_page, wait_drawn
-    from tests.test_maps import assert_clean, shoot
+    from tests.browser import open_page, shoot, wait_drawn
+    from tests.test_maps import assert_clean
 
     as_of = "2021-11-01"
     page, watch = open_page(browser, f"{live_url}/maps/progress?as_of={as_of}")  # type: ignore[arg-type]
@@ -390,14 +390,14 @@ def test_vacating_a_courtyard_is_a_dated_record(fresh_client: TestClient, fresh_
     assert status["history"][-1]["note"] == "签订腾退协议"
     earlier = fresh_client.get(f"/api/heritage/courtyards/{cid}", params={"as_of": "2024-05-05"})
     assert earlier.json()["vacated"] is False
-    for bad, where in (
-        ({"value": "demolished"}, "body.value"),
-        ({"kind": "danger_grade", "value": "E"}, "body.value"),
-        ({"assessed_on": "2099-01-01"}, "body.assessed_on"),
-        ({"courtyard_id": 999999}, "body.courtyard_id"),
-        ({"building_id": 1}, "body.courtyard_id"),
+    for bad, status, where in (
+        ({"value": "demolished"}, 422, "body.value"),
+        ({"kind": "danger_grade", "value": "E"}, 422, "body.value"),
+        ({"assessed_on": "2099-01-01"}, 422, "body.assessed_on"),
+        ({"courtyard_id": 999999}, 404, "body.courtyard_id"),
+        ({"building_id": 1}, 422, "body.courtyard_id"),
     ):
         r = fresh_client.post("/api/assessments", json={**body, **bad}, headers=auth)
-        assert r.status_code in (404, 422) and r.json()["where"] == where, (bad, r.text)
+        assert (r.status_code, r.json()["where"]) == (status, where), (bad, r.text)
     assert fresh_client.get("/api/renovation/totals").json()["vacated"] == 24
     assert fresh_client.get("/api/heritage/courtyards/999999").status_code == 404

@@ -98,10 +98,10 @@ def test_open_land_beyond_50_m_keeps_community_and_subdistrict(db: Session) -> N
 
 
 def test_point_just_beyond_50_m_is_not_routed_to_a_compound(db: Session) -> None:
-    """Walk east from a far point until a compound lies within 50 m: the switch happens there."""
+    """Walk from a far point into the nearest compound: the switch happens at 50 m."""
     point, _ = h.point_far_from_compounds(db, metres=120.0)
-    for step in range(0, 200, 5):
-        p = h.offset_point(db, point, step)
+    routed = []
+    for step, p in enumerate(h.walk_to_nearest_compound(db, point, step_m=5, beyond_m=10)):
         near = db.execute(
             text(
                 "SELECT min(ST_Distance(ST_Transform(geom, 4547), "
@@ -120,6 +120,9 @@ def test_point_just_beyond_50_m_is_not_routed_to_a_compound(db: Session) -> None
             {"x": p[0], "y": p[1]},
         ).scalar()
         assert (r.compound is not None) == (inside or near < NEAR_COMPOUND_M), (step, near)
+        routed.append(r.compound is not None)
+    # the walk was called on both sides of the line: no compound first, then one
+    assert routed[0] is False and True in routed, routed
 
 
 def test_shared_community_boundary_picks_the_lowest_id(db: Session) -> None:
