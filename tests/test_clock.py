@@ -16,6 +16,7 @@ from geo.accounts import create_account
 from geo.errors import Unprocessable
 from geo.issues.steps import LEVEL_DEADLINE_DAYS
 from geo.renovation.items import create_item, record_progress
+from geo.renovation.onsite import on_site
 from geo.settings import Settings
 from tests.issue_flow_helpers import drive, move, pin
 from tests.issue_helpers import make_account, point_in_building
@@ -128,6 +129,14 @@ def test_progress_reports_up_to_now_are_not_in_the_future(
             record_progress(
                 s, **report, occurred_at=AT_ONE + timedelta(minutes=2), qty_done=Decimal(2)
             )
+        # an item due on the UTC date is late on the Beijing date
+        due = create_item(
+            s, project_id=project, name="clock test, due", target_kind="own",
+            geojson={"type": "Point", "coordinates": [lon, lat]}, planned_qty=10,
+            planned_start=date(2026, 11, 1), planned_end=UTC_DATE,
+        )  # fmt: skip
+        near = {i["id"]: i for i in on_site(s, account, lon=lon, lat=lat)["items"]}
+        assert near[due]["late"] is True and near[item]["late"] is False
         s.rollback()
     engine.dispose()
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo import clock
 from geo.access import ANY, AREA, DEPARTMENT, TABLE, can
 from geo.errors import InvalidParameter
 from geo.models import Account, RenovationItem
@@ -25,7 +26,7 @@ SELECT i.id, json_build_object(
   'project', json_build_object('code', p.code, 'name', p.name),
   'community', c.name,
   'phase', coalesce(st.phase, 'planned'), 'qty_done', coalesce(st.qty_done, 0),
-  'late', i.planned_end < (now() AT TIME ZONE 'Asia/Shanghai')::date
+  'late', i.planned_end < CAST(:today AS date)
           AND coalesce(st.phase, 'planned') NOT IN ('complete', 'cancelled'),
   'lon', round(ST_X(pt)::numeric, 7), 'lat', round(ST_Y(pt)::numeric, 7),
   'distance_m', round(ST_Distance(i.geom::geography, me.g)::numeric, 1))
@@ -97,7 +98,14 @@ def on_site(
     scope, params = _scope_sql(account, TABLE["report_progress"].roles.get(account.role))
     rows = session.execute(
         text(_ITEMS.format(scope=scope)),
-        {**params, "lon": lon, "lat": lat, "project": project, "limit": NEAR_LIMIT},
+        {
+            **params,
+            "lon": lon,
+            "lat": lat,
+            "project": project,
+            "limit": NEAR_LIMIT,
+            "today": clock.today(),
+        },
     ).all()
     items = [b for i, b in rows if can(session, account, _item(session, i), "report_progress")]
     scope, params = _scope_sql(account, TABLE["review_progress"].roles.get(account.role))
