@@ -53,35 +53,40 @@ def test_upload_dry_run_then_import(
 
 
 def test_upload_refused_is_problem_json_with_report(
-    settings: Settings, client: TestClient, tmp_path: Path
+    fresh_settings: Settings, fresh_client: TestClient, tmp_path: Path
 ) -> None:
-    _, admin = make_account(settings, "admin")
-    path = _file(settings, tmp_path)
+    _, admin = make_account(fresh_settings, "admin")
+    path = _file(fresh_settings, tmp_path)
     files = {"file": (path.name, path.read_bytes(), "application/zip")}
-    r = client.post("/api/imports", data={"layer": "buildings"}, files=files, headers=admin)
+    r = fresh_client.post("/api/imports", data={"layer": "buildings"}, files=files, headers=admin)
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert "buildings need floors" in r.json()["detail"] and r.json()["where"] == "body.map"
-    r = client.post("/api/imports", data={"layer": "parks"}, files=files, headers=admin)
+    r = fresh_client.post("/api/imports", data={"layer": "parks"}, files=files, headers=admin)
     assert r.status_code == 400 and r.json()["where"] == "body.layer"
 
 
 def test_upload_is_for_planners_and_admins(
-    settings: Settings, client: TestClient, tmp_path: Path
+    fresh_settings: Settings, fresh_client: TestClient, tmp_path: Path
 ) -> None:
-    path = _file(settings, tmp_path)
+    path = _file(fresh_settings, tmp_path)
     files = {"file": (path.name, path.read_bytes(), "application/zip")}
-    assert client.post("/api/imports", data={"layer": "compounds"}, files=files).status_code == 401
+    assert (
+        fresh_client.post("/api/imports", data={"layer": "compounds"}, files=files).status_code
+        == 401
+    )
     for role, area in (("resident", None), ("grid", ("community", 1))):
-        _, headers = make_account(settings, role, area)
-        r = client.post("/api/imports", data={"layer": "compounds"}, files=files, headers=headers)
+        _, headers = make_account(fresh_settings, role, area)
+        r = fresh_client.post(
+            "/api/imports", data={"layer": "compounds"}, files=files, headers=headers
+        )
         assert r.status_code == 403
         assert f"A {role} account" in r.json()["detail"] and "import_layer" in r.json()["detail"]
 
 
-def test_upload_over_the_size_limit(settings: Settings, tmp_path: Path) -> None:
-    small = settings.model_copy(update={"import_max_mb": 0.001})
-    _, planner = make_account(settings, "planner")
+def test_upload_over_the_size_limit(fresh_settings: Settings, tmp_path: Path) -> None:
+    small = fresh_settings.model_copy(update={"import_max_mb": 0.001})
+    _, planner = make_account(fresh_settings, "planner")
     path = tmp_path / "big.geojson"
     path.write_text('{"type": "FeatureCollection", "features": []}' + " " * 5000)
     with TestClient(create_app(small)) as c:
@@ -96,9 +101,9 @@ def test_upload_over_the_size_limit(settings: Settings, tmp_path: Path) -> None:
     assert "larger than 0.001 MB" in r.json()["detail"]
 
 
-def test_cli_import_and_export(settings: Settings, tmp_path: Path) -> None:
-    env = os.environ | {"DATABASE_URL": settings.database_url}
-    path = _file(settings, tmp_path)
+def test_cli_import_and_export(fresh_settings: Settings, tmp_path: Path) -> None:
+    env = os.environ | {"DATABASE_URL": fresh_settings.database_url}
+    path = _file(fresh_settings, tmp_path)
     done = subprocess.run(
         [str(YISHITING), "import", str(path), "--layer", "compounds", "--dry-run", "--quiet"],
         env=env,
@@ -138,5 +143,5 @@ def test_cli_import_and_export(settings: Settings, tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    n = rows(settings, "SELECT count(*) FROM compound WHERE community_id = 1")[0][0]
+    n = rows(fresh_settings, "SELECT count(*) FROM compound WHERE community_id = 1")[0][0]
     assert f"{n} features" in done.stdout and out.stat().st_size > 0

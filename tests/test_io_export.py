@@ -34,15 +34,21 @@ def saved(tmp: Path, result: exports.ExportFile) -> Path:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_each_format_out_and_back_in(
-    fmt: str, settings: Settings, client: TestClient, tmp_path: Path
+    fmt: str, fresh_settings: Settings, fresh_client: TestClient, tmp_path: Path
 ) -> None:
-    compound_id = rows(settings, "SELECT compound_id FROM building GROUP BY 1 ORDER BY 1 LIMIT 1")
+    compound_id = rows(
+        fresh_settings, "SELECT compound_id FROM building GROUP BY 1 ORDER BY 1 LIMIT 1"
+    )
     cid = compound_id[0][0]
-    result = export(settings, "buildings", fmt, query=Query(filters={"compound_id": str(cid)}))
-    items = client.get(f"/ogc/collections/buildings/items?compound_id={cid}&limit=1000").json()
+    result = export(
+        fresh_settings, "buildings", fmt, query=Query(filters={"compound_id": str(cid)})
+    )
+    items = fresh_client.get(
+        f"/ogc/collections/buildings/items?compound_id={cid}&limit=1000"
+    ).json()
     assert result.count == items["numberMatched"] > 0
     names = sorted(f["properties"]["name"] for f in items["features"])
-    report = run_import(settings, saved(tmp_path, result), "buildings", dry_run=True)
+    report = run_import(fresh_settings, saved(tmp_path, result), "buildings", dry_run=True)
     assert report["features"] == result.count and report["problems"] == []
     assert {"name", "floors", "source_id"} <= set(report["mapping"]["fields"].values())
     # read back: Chinese names intact, the same features
@@ -133,16 +139,16 @@ def test_xlsx_points_have_lon_lat(settings: Settings) -> None:
 # --- API ---------------------------------------------------------------------------------
 
 
-def test_export_endpoint(settings: Settings, client: TestClient) -> None:
-    _, planner = make_account(settings, "planner")
-    r = client.get(
+def test_export_endpoint(fresh_settings: Settings, fresh_client: TestClient) -> None:
+    _, planner = make_account(fresh_settings, "planner")
+    r = fresh_client.get(
         "/api/exports/compounds?format=shp&crs=4547&encoding=GBK&model_compound=true",
         headers=planner,
     )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/zip"
     assert 'filename="compounds_4547.zip"' in r.headers["content-disposition"]
-    items = client.get("/ogc/collections/compounds/items?model_compound=true").json()
+    items = fresh_client.get("/ogc/collections/compounds/items?model_compound=true").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
 
 
@@ -157,36 +163,38 @@ def test_export_endpoint(settings: Settings, client: TestClient) -> None:
     ],
 )
 def test_export_bad_parameters(
-    query: str, status: int, where: str, settings: Settings, client: TestClient
+    query: str, status: int, where: str, fresh_settings: Settings, fresh_client: TestClient
 ) -> None:
-    _, planner = make_account(settings, "planner")
-    r = client.get(f"/api/exports/compounds?{query}", headers=planner)
+    _, planner = make_account(fresh_settings, "planner")
+    r = fresh_client.get(f"/api/exports/compounds?{query}", headers=planner)
     assert r.status_code == status
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["where"] == where
 
 
-def test_export_needs_staff(settings: Settings, client: TestClient) -> None:
-    assert client.get("/api/exports/compounds?format=csv").status_code == 401
-    _, resident = make_account(settings, "resident")
-    r = client.get("/api/exports/compounds?format=csv", headers=resident)
+def test_export_needs_staff(fresh_settings: Settings, fresh_client: TestClient) -> None:
+    assert fresh_client.get("/api/exports/compounds?format=csv").status_code == 401
+    _, resident = make_account(fresh_settings, "resident")
+    r = fresh_client.get("/api/exports/compounds?format=csv", headers=resident)
     assert r.status_code == 403
     assert (
-        client.get(
+        fresh_client.get(
             "/api/exports/nothing?format=csv",
-            headers=make_account(settings, "grid", ("community", 1))[1],
+            headers=make_account(fresh_settings, "grid", ("community", 1))[1],
         ).status_code
         == 404
     )
 
 
-def test_same_datetime_as_items(settings: Settings, client: TestClient) -> None:
-    _, planner = make_account(settings, "planner")
+def test_same_datetime_as_items(fresh_settings: Settings, fresh_client: TestClient) -> None:
+    _, planner = make_account(fresh_settings, "planner")
     when = "2021-05-01T00:00:00Z/2021-06-30T00:00:00Z"
-    r = client.get(f"/api/exports/renovation_items?format=csv&datetime={when}", headers=planner)
+    r = fresh_client.get(
+        f"/api/exports/renovation_items?format=csv&datetime={when}", headers=planner
+    )
     assert r.status_code == 200, r.text
-    items = client.get(f"/ogc/collections/renovation_items/items?datetime={when}").json()
-    everything = client.get("/ogc/collections/renovation_items/items").json()
+    items = fresh_client.get(f"/ogc/collections/renovation_items/items?datetime={when}").json()
+    everything = fresh_client.get("/ogc/collections/renovation_items/items").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
     assert 0 < items["numberMatched"] < everything["numberMatched"]
 

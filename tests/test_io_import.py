@@ -85,8 +85,8 @@ def test_round_trip_gbk_shapefile_in_4547_into_an_empty_database(
     assert dict(pairs) == demo
 
 
-def test_dry_run_report_on_a_broken_file(settings: Settings, tmp_path: Path) -> None:
-    demo = compounds(settings)
+def test_dry_run_report_on_a_broken_file(fresh_settings: Settings, tmp_path: Path) -> None:
+    demo = compounds(fresh_settings)
     cid, cname, _, cgeom = demo[10]
     inside = shapely.Point(demo[20][3].representative_point())
     bowtie = shapely.Polygon(
@@ -108,7 +108,7 @@ def test_dry_run_report_on_a_broken_file(settings: Settings, tmp_path: Path) -> 
         driver="GPKG",
         encoding=None,
     )
-    report = run_import(settings, path, "compounds", dry_run=True)
+    report = run_import(fresh_settings, path, "compounds", dry_run=True)
     assert report["features"] == 4 and report["stored"] is False
     assert report["dimensions_dropped"] == {"z": 4, "m": 0}
     assert report["mapping"]["fields"] == {"编号": "source_id", "名称": "name"}
@@ -124,12 +124,12 @@ def test_dry_run_report_on_a_broken_file(settings: Settings, tmp_path: Path) -> 
     assert report["parents"]["community_id"]["outside_count"] == 1  # Beijing
     assert any("outside the district" in p for p in report["problems"])
     assert any("more than once" in p for p in report["problems"])
-    assert rows(settings, "SELECT count(*) FROM compound")[0][0] == len(demo)
+    assert rows(fresh_settings, "SELECT count(*) FROM compound")[0][0] == len(demo)
     json.dumps(report)  # the API sends it as it is
 
 
-def test_measures_are_postgis_figures(settings: Settings, tmp_path: Path) -> None:
-    demo = compounds(settings)
+def test_measures_are_postgis_figures(fresh_settings: Settings, tmp_path: Path) -> None:
+    demo = compounds(fresh_settings)
     path = survey(
         tmp_path / "c.geojson",
         [demo[0][3]],
@@ -138,8 +138,8 @@ def test_measures_are_postgis_figures(settings: Settings, tmp_path: Path) -> Non
         driver="GeoJSON",
         encoding=None,
     )
-    report = run_import(settings, path, "compounds", dry_run=True)
-    stored = rows(settings, "SELECT area_m2 FROM compound WHERE id = %s", (demo[0][0],))[0][0]
+    report = run_import(fresh_settings, path, "compounds", dry_run=True)
+    stored = rows(fresh_settings, "SELECT area_m2 FROM compound WHERE id = %s", (demo[0][0],))[0][0]
     assert report["measures"]["area_m2"]["total"] == pytest.approx(stored, abs=0.1)
 
 
@@ -302,13 +302,13 @@ def test_zip_without_shp(tmp_path: Path, settings: Settings, one_compound) -> No
         run_import(settings, path, "compounds", dry_run=True)
 
 
-def test_shp_without_prj_needs_crs(tmp_path: Path, settings: Settings, one_compound) -> None:
+def test_shp_without_prj_needs_crs(tmp_path: Path, fresh_settings: Settings, one_compound) -> None:
     shp = survey(tmp_path / "c.shp", *one_compound)
     path = zipped(shp, leave_out=(".prj",))
     with pytest.raises(Unprocessable, match="has no .prj.*--crs") as err:
-        run_import(settings, path, "compounds", dry_run=True)
+        run_import(fresh_settings, path, "compounds", dry_run=True)
     assert err.value.where == "crs"
-    report = run_import(settings, path, "compounds", dry_run=True, crs="EPSG:4547")
+    report = run_import(fresh_settings, path, "compounds", dry_run=True, crs="EPSG:4547")
     assert report["crs"] == {"used": report["crs"]["used"], "from": "--crs"}
     assert report["outside_district"]["count"] == 0
 
@@ -327,12 +327,12 @@ def test_wrong_prj_lands_outside_and_names_the_right_crs(
     assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(0,)]
 
 
-def test_zone_prefixed_eastings(tmp_path: Path, settings: Settings, one_compound) -> None:
+def test_zone_prefixed_eastings(tmp_path: Path, fresh_settings: Settings, one_compound) -> None:
     geoms, fields = one_compound
     path = survey(tmp_path / "z.shp", geoms, fields, crs="EPSG:4526")
     minx = shapely.total_bounds(shapely.from_wkb(read(path)[2]))[0]
     assert 38_000_000 < minx < 39_000_000
-    report = run_import(settings, path, "compounds", dry_run=True)
+    report = run_import(fresh_settings, path, "compounds", dry_run=True)
     assert report["outside_district"]["count"] == 0 and report["problems"] == []
 
 
@@ -386,22 +386,26 @@ def test_empty_geometries(tmp_path: Path, settings: Settings, one_compound) -> N
         run_import(settings, path, "compounds", dry_run=True)
 
 
-def test_gbk_read_as_utf8_is_refused(tmp_path: Path, settings: Settings, one_compound) -> None:
+def test_gbk_read_as_utf8_is_refused(
+    tmp_path: Path, fresh_settings: Settings, one_compound
+) -> None:
     shp = survey(tmp_path / "g.shp", *one_compound, encoding="GBK")
     (tmp_path / "g.cpg").write_text("UTF-8")
     with pytest.raises(
         Unprocessable, match=r"not UTF-8 as UTF-8 \(from the .cpg\).*'名称'.*--encoding GBK"
     ) as err:
-        run_import(settings, shp, "compounds", dry_run=True)
+        run_import(fresh_settings, shp, "compounds", dry_run=True)
     assert err.value.where == "encoding"
-    report = run_import(settings, shp, "compounds", dry_run=True, encoding="GBK")
+    report = run_import(fresh_settings, shp, "compounds", dry_run=True, encoding="GBK")
     assert report["encoding"].startswith("GBK (--encoding)")
 
 
-def test_gbk_without_cpg_is_detected(tmp_path: Path, settings: Settings, one_compound) -> None:
+def test_gbk_without_cpg_is_detected(
+    tmp_path: Path, fresh_settings: Settings, one_compound
+) -> None:
     shp = survey(tmp_path / "g.shp", *one_compound, encoding="GBK")
     (tmp_path / "g.cpg").unlink()
-    report = run_import(settings, shp, "compounds", dry_run=True)
+    report = run_import(fresh_settings, shp, "compounds", dry_run=True)
     assert report["encoding"] == "GBK/GB18030 (detected)"
     assert report["mapping"]["fields"] == {"名称": "name"}
 
@@ -435,11 +439,11 @@ def test_unknown_layer_and_map_fields(tmp_path: Path, settings: Settings, one_co
         run_import(settings, path, "buildings", dry_run=True)
 
 
-def test_bad_values_are_reported(tmp_path: Path, settings: Settings) -> None:
-    g = compounds(settings)[7][3]
+def test_bad_values_are_reported(tmp_path: Path, fresh_settings: Settings) -> None:
+    g = compounds(fresh_settings)[7][3]
     houses = [square(g.representative_point().x, g.representative_point().y, 5)] * 2
     path = survey(tmp_path / "b.shp", houses, {"名称": ["1号楼", "2号楼"], "层数": ["六", "6"]})
-    report = run_import(settings, path, "buildings", dry_run=True)
+    report = run_import(fresh_settings, path, "buildings", dry_run=True)
     assert report["bad_value_count"] == 1
     assert report["bad_values"][0] | {"reason": ""} == {
         "row": 1,
@@ -450,14 +454,14 @@ def test_bad_values_are_reported(tmp_path: Path, settings: Settings) -> None:
     }
 
 
-def test_csv_and_xlsx_with_lon_lat(tmp_path: Path, settings: Settings) -> None:
-    points = rows(settings, "SELECT ST_X(geom), ST_Y(geom) FROM relic ORDER BY id LIMIT 3")
+def test_csv_and_xlsx_with_lon_lat(tmp_path: Path, fresh_settings: Settings) -> None:
+    points = rows(fresh_settings, "SELECT ST_X(geom), ST_Y(geom) FROM relic ORDER BY id LIMIT 3")
     csv_path = tmp_path / "relics.csv"
     csv_path.write_bytes(
         "名称,类别,经度,纬度\n".encode("gbk")
         + "".join(f"古井{i},井,{x},{y}\n" for i, (x, y) in enumerate(points)).encode("gbk")
     )
-    report = run_import(settings, csv_path, "relics", dry_run=True)
+    report = run_import(fresh_settings, csv_path, "relics", dry_run=True)
     assert report["encoding"] == "GBK/GB18030 (detected)" and report["features"] == 3
     assert report["mapping"]["fields"] == {"名称": "name", "类别": "category"}
     assert report["outside_district"]["count"] == 0
@@ -474,7 +478,7 @@ def test_csv_and_xlsx_with_lon_lat(tmp_path: Path, settings: Settings) -> None:
         ["名称", "类别", "lon", "lat"],
         driver="XLSX",
     )
-    report = run_import(settings, xlsx, "relics", dry_run=True)
+    report = run_import(fresh_settings, xlsx, "relics", dry_run=True)
     assert report["features"] == 2 and report["problems"] == []
 
 
