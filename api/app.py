@@ -32,6 +32,7 @@ from api import (
     work,
     work_pages,
 )
+from api.guards import RequestGuards
 from geo.db import make_engine, make_pool, make_sessionmaker
 from geo.settings import Settings, get_settings
 
@@ -60,6 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
     errors.install(app)
+    app.add_middleware(
+        RequestGuards,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(ogc_tiles.router)

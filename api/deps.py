@@ -8,7 +8,8 @@ from ipaddress import ip_address
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import Depends, Header, Request
+from annotated_types import Ge, Le
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -85,3 +86,10 @@ def json_response(
 ) -> JSONResponse:
     """Database rows as a JSON answer, with the status and headers the route chose."""
     return JSONResponse(jsonable(value), status_code=status_code, headers=headers)
+
+
+# Row ids and offsets fit PostgreSQL's `integer`: a larger or negative number is the client's
+# mistake, answered 400/422 naming the parameter, instead of a DataError from the database.
+INT4_MAX = 2**31 - 1
+RowId = Annotated[int, Ge(1), Le(INT4_MAX)]
+Offset = Annotated[int, Query(ge=0, le=INT4_MAX)]

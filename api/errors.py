@@ -25,6 +25,7 @@ from api.auth import SigninRequired
 from geo.errors import DatabaseUnavailable, YishitingError
 
 PROBLEM = "application/problem+json"
+BODY_LIMIT_KEY = "yishiting.max_body_bytes"  # set on the scope by api/guards.py
 log = logging.getLogger("yishiting")
 
 
@@ -117,11 +118,25 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else str(value)
     if isinstance(value, dict | list):
-        return value if len(str(value)) < 500 else None
+        if len(str(value)) >= 500:
+            return None
+        if isinstance(value, dict):  # NaN or Infinity may hide inside (`{"lon": 1e999}`)
+            return {str(k): _jsonable(v) for k, v in value.items()}
+        return [_jsonable(v) for v in value]
     return str(value)[:200]
 
 
+def too_large(request: Request) -> JSONResponse:
+    """413 naming the body limit that applied (the route's or the app's)."""
+    limit = request.scope.get(BODY_LIMIT_KEY)
+    size = f"{limit:,} bytes" if isinstance(limit, int) else "the limit"
+    detail = f"The request body is larger than {size}; send less."
+    return problem(request, 413, "Payload too large", detail, where="body")
+
+
 async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 413:
+        return too_large(request)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
     return problem(request, exc.status_code, title, str(exc.detail))
 

@@ -1,7 +1,14 @@
-"""The daily progress report as one table, and that table as CSV or XLSX (no database here)."""
+"""The daily progress report as one table, and that table as CSV or XLSX (no database here).
+
+Every cell written goes through `cell`: a spreadsheet program reads a text cell starting with
+=, +, -, @ (or a tab or carriage return) as a formula, so a note such as `=HYPERLINK(...)` would
+run on a planner's machine. Such text gets a leading apostrophe (OWASP's advice) and shows as
+typed; numbers and dates stay what they are.
+"""
 
 import csv
 import io
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -35,11 +42,25 @@ def daily_rows(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]
     return COLUMNS, rows
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """The value as safe to put in a spreadsheet cell."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    return [cell(v) for v in values]
+
+
 def to_csv(headers: tuple[str, ...], rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow(safe_row(headers))
+    writer.writerows(safe_row(row) for row in rows)
     return buf.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese
 
 
@@ -49,15 +70,15 @@ def to_xlsx(report: dict[str, Any], headers: tuple[str, ...], rows: list[list[An
     summary = book.active
     assert summary is not None
     summary.title = "汇总"
-    summary.append(["date", report["date"]])
+    summary.append(safe_row(["date", report["date"]]))
     for key, value in report["summary"].items():
-        summary.append([key, value])
+        summary.append(safe_row([key, value]))
     for title, section in (("进展", "moved"), ("滞后", "late")):
         sheet = book.create_sheet(title)
-        sheet.append(list(headers))
+        sheet.append(safe_row(headers))
         for row in rows:
             if row[0] == section:
-                sheet.append(row)
+                sheet.append(safe_row(row))
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser
-from api.deps import SessionDep
+from api.deps import RowId, SessionDep
 from geo import halls
 from geo.models.halls import BODY_KINDS
 
@@ -17,11 +17,11 @@ router = APIRouter(prefix="/api", tags=["halls"])
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    issue_id: int
+    issue_id: RowId
     outcome: Literal["topic", "deliberated", "dispatched", "rejected"]
     text: str = Field(min_length=1, max_length=4000, description="the decision or the reason")
     version: int | None = Field(None, description="the issue version you last saw (checked)")
-    owner_department_id: int | None = Field(
+    owner_department_id: RowId | None = Field(
         None, description="dispatched: the owner department (default: the routed one)"
     )
     due_on: date | None = Field(None, description="dispatched: due date (default: level deadline)")
@@ -51,8 +51,8 @@ class SessionIn(BaseModel):
 def list_halls(
     db: SessionDep,
     kind: Annotated[str | None, Query(description="subdistrict, community or compound")] = None,
-    community_id: Annotated[int | None, Query()] = None,
-    subdistrict_id: Annotated[int | None, Query()] = None,
+    community_id: Annotated[RowId | None, Query()] = None,
+    subdistrict_id: Annotated[RowId | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """The 7 sub-district halls, 44 community halls and the compound-level halls."""
     return halls.list_halls(db, kind=kind, community=community_id, subdistrict=subdistrict_id)
@@ -60,7 +60,7 @@ def list_halls(
 
 @router.get("/halls/{hall_id}/agenda")
 def agenda(
-    hall_id: int,
+    hall_id: RowId,
     db: SessionDep,
     week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = halls.AGENDA_LIMIT,
@@ -72,7 +72,7 @@ def agenda(
 
 @router.get("/halls/{hall_id}/sessions")
 def list_sessions(
-    hall_id: int,
+    hall_id: RowId,
     db: SessionDep,
     week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W47")] = None,
 ) -> list[dict[str, Any]]:
@@ -83,7 +83,7 @@ def list_sessions(
 
 @router.post("/halls/{hall_id}/sessions", status_code=201)
 def record_session(
-    hall_id: int, body: SessionIn, db: SessionDep, user: CurrentUser
+    hall_id: RowId, body: SessionIn, db: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
     """Staff: record the week's session; each decision carries its issue on, with events."""
     week = halls.parse_week(body.week)

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
-from api.deps import ConnDep, SessionDep, json_response
+from api.deps import ConnDep, RowId, SessionDep, json_response
 from api.renovation_schemas import AsOf, AssessmentIn, AssessmentOut, CourtyardStatusOut
 from geo import clock
 from geo.renovation import assessments
@@ -21,7 +21,7 @@ def add_assessment(body: AssessmentIn, user: CurrentUser, session: SessionDep) -
 
 
 @router.get("/heritage/courtyards/{courtyard_id}", response_model=CourtyardStatusOut)
-def get_courtyard_status(courtyard_id: int, conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
+def get_courtyard_status(courtyard_id: RowId, conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
     """A courtyard's danger grade, protection level, condition and occupancy on a date."""
     status = assessments.courtyard_status(conn, courtyard_id, as_of or clock.today())
     return json_response(status)

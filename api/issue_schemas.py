@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deps import RowId
 from geo.coords import CRS_NAMES
 from geo.models.issues import LEVELS, STEPS
 
@@ -44,8 +45,8 @@ class Transition(Strict):
     lon: Number | None = None
     lat: Number | None = None
     crs: Crs = "wgs84"
-    owner_department_id: int | None = None
-    owner_account_id: int | None = None
+    owner_department_id: RowId | None = None
+    owner_account_id: RowId | None = None
     due_on: date | None = None
     rating: int | None = Field(None, ge=1, le=5, strict=True)
     reason: str | None = Field(
@@ -56,7 +57,7 @@ class Transition(Strict):
 
 
 class MergeRequest(Strict):
-    into: int
+    into: RowId
     note: str | None = Field(None, max_length=4000)
     version: int | None = None
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
-from api.deps import IdempotencyKey, IfMatch, SessionDep, SettingsDep, client_address
+from api.deps import IdempotencyKey, IfMatch, Offset, RowId, SessionDep, SettingsDep, client_address
 from api.issue_schemas import (
     CalendarYear,
     CategoryPublic,
@@ -98,13 +98,13 @@ def list_issues(
     step: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict]:
     return issues.list_issues(session, step=step, category=category, limit=limit, offset=offset)
 
 
 @router.get("/issues/{issue_id}", response_model=IssuePublic)
-def get_issue(issue_id: int, session: SessionDep, response: Response) -> dict:
+def get_issue(issue_id: RowId, session: SessionDep, response: Response) -> dict:
     body = issues.issue_public(session, issue_id)
     _etag(response, body["version"])
     return body | {"deadline": worktime.deadline(session, body)}
@@ -145,13 +145,13 @@ def load_calendar(
 
 
 @router.get("/issues/{issue_id}/events", response_model=list[EventPublic])
-def events(issue_id: int, session: SessionDep) -> list[dict]:
+def events(issue_id: RowId, session: SessionDep) -> list[dict]:
     """The append-only history: who, when, from, to, note, where the actor stood."""
     return issues.list_events(session, issue_id)
 
 
 @router.get("/issues/{issue_id}/reporter", response_model=ReporterContact)
-def reporter(issue_id: int, session: SessionDep, user: CurrentUser) -> dict:
+def reporter(issue_id: RowId, session: SessionDep, user: CurrentUser) -> dict:
     """The reporter's private contact, for staff who act on the issue."""
     issue = issues.get_issue(session, issue_id)
     require(session, user, issue, "read_private")
@@ -160,7 +160,7 @@ def reporter(issue_id: int, session: SessionDep, user: CurrentUser) -> dict:
 
 @router.post("/issues/{issue_id}/transitions", response_model=IssuePublic)
 def transition(
-    issue_id: int,
+    issue_id: RowId,
     body: Transition,
     response: Response,
     session: SessionDep,
@@ -206,7 +206,7 @@ def transition(
 
 
 @router.post("/issues/{issue_id}/support", response_model=SupportResult)
-def support(issue_id: int, request: Request, session: SessionDep, user: OptionalUser) -> dict:
+def support(issue_id: RowId, request: Request, session: SessionDep, user: OptionalUser) -> dict:
     """+1 an open issue instead of pinning a duplicate (once per account or client)."""
     limit_anonymous(request, user, "supports")
     result = issues.support_issue(session, issue_id, account=user, client=client_address(request))
@@ -216,7 +216,7 @@ def support(issue_id: int, request: Request, session: SessionDep, user: Optional
 
 @router.post("/issues/{issue_id}/merge", response_model=IssuePublic)
 def merge(
-    issue_id: int,
+    issue_id: RowId,
     body: MergeRequest,
     response: Response,
     session: SessionDep,
@@ -237,7 +237,7 @@ def merge(
 
 @router.post("/issues/{issue_id}/photos", status_code=201, response_model=PhotoPublic)
 def upload_photo(
-    issue_id: int,
+    issue_id: RowId,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -275,7 +275,7 @@ def upload_photo(
     response_class=FileResponse,
     responses={200: {"content": {m: {} for m in ("image/jpeg", "image/png", "image/webp")}}},
 )
-def photo(photo_id: int, session: SessionDep, settings: SettingsDep) -> FileResponse:
+def photo(photo_id: RowId, session: SessionDep, settings: SettingsDep) -> FileResponse:
     path, content_type = photos.photo_file(session, photo_id, settings.media_dir)
     # Content-addressed: the bytes behind this URL never change.
     headers = {"Cache-Control": "public, max-age=31536000, immutable"}

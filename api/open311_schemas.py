@@ -9,12 +9,12 @@ service codes, geocoding, filing). Messages name the field and the value sent.
 import math
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
-from urllib.parse import urlparse
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from geo.errors import InvalidParameter
+from geo.errors import InvalidParameter, Unprocessable
+from geo.media import check_photo_link
 
 MAX_DESCRIPTION = 4000
 STATUSES = ("open", "closed")
@@ -82,13 +82,14 @@ def _number(low: float, high: float) -> BeforeValidator:
 
 
 def _media_url(value: Any) -> str | None:
+    """A photo link by the one rule for them (geo/media.check_photo_link)."""
     value = _text(value)
     if value is None:
         return None
-    parsed = urlparse(str(value))
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(str(value)) > 1000:
-        raise ValueError("media_url must be an http(s) URL.")
-    return str(value)
+    try:
+        return check_photo_link(str(value), where="media_url")
+    except Unprocessable as exc:
+        raise ValueError(exc.detail) from None
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]

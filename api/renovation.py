@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
-from api.deps import ConnDep, IdempotencyKey, SessionDep, json_response
+from api.deps import ConnDep, IdempotencyKey, RowId, SessionDep, json_response
 from api.renovation_schemas import (
     AsOf,
     CampaignOut,
@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api", tags=["renovation"])
     "/renovation-items/{item_id}/progress", status_code=201, response_model=ProgressEventOut
 )
 def report_progress(
-    item_id: int,
+    item_id: RowId,
     body: ProgressIn,
     user: CurrentUser,
     session: SessionDep,
@@ -89,7 +89,7 @@ def add_item(body: ItemIn, user: CurrentUser, session: SessionDep, conn: ConnDep
 
 @router.post("/progress-events/{event_id}/review", response_model=ProgressEventOut)
 def review_progress(
-    event_id: int, body: ReviewIn, user: CurrentUser, session: SessionDep
+    event_id: RowId, body: ReviewIn, user: CurrentUser, session: SessionDep
 ) -> JSONResponse:
     """A supervisor approves or rejects a report (once); rejected reports stop counting."""
     event = renovation.review_event(
@@ -100,12 +100,12 @@ def review_progress(
 
 
 @router.get("/progress-events/{event_id}", response_model=ProgressEventOut)
-def get_event(event_id: int, session: SessionDep) -> JSONResponse:
+def get_event(event_id: RowId, session: SessionDep) -> JSONResponse:
     return json_response(renovation.event_detail(session, event_id))
 
 
 @router.get("/renovation-items/{item_id}", response_model=ItemOut)
-def get_item(item_id: int, conn: ConnDep) -> JSONResponse:
+def get_item(item_id: RowId, conn: ConnDep) -> JSONResponse:
     """One work item today: phase, percent done, late, milestones and its event log."""
     item = progress.item_detail(conn, item_id)
     if item is None:

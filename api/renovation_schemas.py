@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deps import RowId
 from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES, TARGET_KINDS
 
 Phase = Literal[ALL_PHASES]  # type: ignore[valid-type]
@@ -14,8 +15,8 @@ Phase = Literal[ALL_PHASES]  # type: ignore[valid-type]
 
 class PhotoIn(BaseModel):
     kind: Literal[PHOTO_KINDS]  # type: ignore[valid-type]
-    # A stored upload (/media/...) or a web address; never javascript: or data: links.
-    url: str = Field(min_length=1, max_length=512, pattern=r"^(/|https?://)[^\s<>\"']+$")
+    # Checked by geo.media.check_photo_link: own media paths and http(s) addresses only.
+    url: str = Field(min_length=1, max_length=512)
 
 
 class ProgressIn(BaseModel):
@@ -37,7 +38,7 @@ class TargetIn(BaseModel):
     with the fractions of its length to cut), or `own` with the item's `geometry`."""
 
     kind: Literal[TARGET_KINDS]  # type: ignore[valid-type]
-    id: int | None = None
+    id: RowId | None = None
     seg_from: float | None = Field(None, ge=0, le=1)
     seg_to: float | None = Field(None, ge=0, le=1)
 
@@ -58,8 +59,8 @@ class ItemIn(BaseModel):
 class AssessmentIn(BaseModel):
     """A dated finding: danger grade (A-D, JGJ 125), protection level, condition, occupancy."""
 
-    courtyard_id: int | None = None
-    building_id: int | None = None
+    courtyard_id: RowId | None = None
+    building_id: RowId | None = None
     kind: Literal["danger_grade", "protection_level", "condition", "occupancy"]
     value: str = Field(max_length=32)
     assessed_on: date

@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
-from api.deps import SessionDep, SettingsDep
+from api.deps import RowId, SessionDep, SettingsDep
 from geo import work
 from geo.access import require
 from geo.issues import photos
@@ -26,7 +26,7 @@ def my_work(
     lat: Lat = None,
     step: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
-    compound: Annotated[int | None, Query(ge=1)] = None,
+    compound: Annotated[RowId | None, Query()] = None,
 ) -> dict[str, Any]:
     """Issues waiting for me, overdue first then by due date, with metres from lon/lat."""
     return work.my_work(
@@ -36,7 +36,7 @@ def my_work(
 
 @router.get("/work/issues/{issue_id}")
 def staff_issue(
-    issue_id: int, session: SessionDep, user: OptionalUser, lon: Lon = None, lat: Lat = None
+    issue_id: RowId, session: SessionDep, user: OptionalUser, lon: Lon = None, lat: Lat = None
 ) -> dict[str, Any]:
     """The issue with its history and `allowed_actions`: the moves my account may make now."""
     return work.staff_view(session, user, issue_id, lon=lon, lat=lat)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     def proxy_networks(self) -> list[IPv4Network | IPv6Network]:
         return _parse_networks(self.trusted_proxies)
 
+    # Largest request body in bytes: JSON and forms, and multipart uploads (a photo of at
+    # most 5 MB with its envelope). Larger bodies are refused (413) before they are read.
+    max_body_bytes: int = Field(1024 * 1024, alias="YISHITING_MAX_BODY_BYTES", ge=1024)
+    max_upload_bytes: int = Field(6 * 1024 * 1024, alias="YISHITING_MAX_UPLOAD_BYTES", ge=1024)
+
     @property
     def libpq_url(self) -> str:
         """The same URL in the form psycopg itself accepts."""

@@ -1,14 +1,18 @@
 """Field progress reports: the 100 m rule, idempotent retries, phases, quantities, reviews and
 every bad input (a clear 4xx, nothing stored). Each test writes to its own copy of the demo."""
 
+import csv
+import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from pyproj import Geod
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -387,3 +391,61 @@ def test_only_planners_add_items(world: World) -> None:
     target = {"kind": "road_segment", "id": 1, "seg_from": 0, "seg_to": 1}
     assert add(world, headers=world.field, target=target).status_code == 403
     assert add(world, headers={}, target=target).status_code == 401
+
+
+# --- photo links and exported cells (issue 9) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "//evil.example/x.jpg",
+        "/\\evil.example/x.jpg",
+        "javascript:alert(1)",
+        "data:image/png;base64,AAAA",
+        "https:evil.example/x.jpg",
+        "http:///x.jpg",
+        "/media/../../etc/passwd",
+        "/maps/issues",
+        "ftp://example.org/x.jpg",
+    ],
+)
+def test_photo_links_other_than_own_media_or_http_are_refused(world: World, url: str) -> None:
+    r = world.report(qty_done=1, photos=[{"kind": "after", "url": "/media/a.jpg"},
+                                         {"kind": "after", "url": url}])  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert r.json()["where"] == "body.photos.1.url"
+    assert world.events() == 0
+
+
+def test_own_media_and_web_photo_links_are_kept(world: World) -> None:
+    urls = ["/media/a.jpg", "/api/photos/3", "https://example.org/p/a.jpg?x=1"]
+    r = world.report(qty_done=1, photos=[{"kind": "after", "url": u} for u in urls])
+    assert r.status_code == 201, r.text
+    assert [p["url"] for p in r.json()["photos"]] == urls
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def test_exported_cells_never_become_formulas(world: World) -> None:
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    for i, note in enumerate(FORMULAS):
+        r = world.report(
+            qty_done=i + 1, note=note, occurred_at=(at + timedelta(seconds=i)).isoformat()
+        )
+        assert r.status_code == 201, r.text
+    day = at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    r = world.client.get("/api/progress/daily", params={"date": day, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    notes = [
+        r["note"] for r in rows if r["item_id"] == str(world.item_id) and r["section"] == "moved"
+    ]
+    assert notes == ["'" + n for n in FORMULAS]
+    r = world.client.get("/api/progress/daily", params={"date": day, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(r.content))["进展"]
+    cells = [row[15] for row in sheet.iter_rows(min_row=2) if row[4].value == world.item_id]
+    assert [c.value for c in cells] == ["'" + n for n in FORMULAS]
+    assert {c.data_type for c in cells} == {"s"}
+    numbers = [row[8].value for row in sheet.iter_rows(min_row=2) if row[4].value == world.item_id]
+    assert numbers == [float(i + 1) for i in range(len(FORMULAS))]  # numbers stay numbers

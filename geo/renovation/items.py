@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from geo import clock
 from geo.access import require
 from geo.errors import Conflict, Forbidden, NotFound, Unprocessable
+from geo.media import check_photo_link
 from geo.models.accounts import Account
 from geo.models.renovation import HALTS, PHASES, TARGET_KINDS, RenovationItem
 
@@ -255,6 +256,8 @@ def record_progress(
     if locked is None:
         raise NotFound(f"no renovation item {item_id}", where="item_id")
     require(session, account, session.get(RenovationItem, item_id), "report_progress")
+    for i, photo in enumerate(photos or []):
+        check_photo_link(photo["url"], where=f"body.photos.{i}.url")
     if idempotency_key:
         previous = _replay(session, idempotency_key, item_id)
         if previous is not None:

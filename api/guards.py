@@ -1,0 +1,150 @@
+"""What every request passes before a route sees it: a body size limit and no NUL characters.
+
+Size: multipart uploads (photos) may be YISHITING_MAX_UPLOAD_BYTES, every other body
+YISHITING_MAX_BODY_BYTES. A declared Content-Length above the limit is refused before a byte is
+read; a body without one is counted as it streams in and refused (413) the moment it passes
+the limit, so no body is ever read whole beyond it.
+
+NUL: PostgreSQL text cannot hold U+0000 and no honest client sends one. A path, query string,
+JSON or form body carrying one is refused here, naming where, instead of failing in the
+database as a 500. JSON and form bodies are small (within the limit), so they are read here,
+checked and handed on unchanged.
+"""
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import BODY_LIMIT_KEY, problem, too_large
+
+_BUFFERED = ("application/json", "application/x-www-form-urlencoded", "application/geo+json")
+
+
+class RequestGuards:
+    """ASGI middleware: 413 past the body limit, 400/422 for a NUL character."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type", "").lower()
+        multipart = content_type.startswith("multipart/")
+        limit = scope[BODY_LIMIT_KEY] = self.max_upload_bytes if multipart else self.max_body_bytes
+        if _content_length(headers) > limit:
+            await too_large(Request(scope))(scope, _no_body, send)
+            return
+        where = "path" if "\0" in unquote(scope["path"]) else None
+        where = where or _nul_in_pairs(scope.get("query_string", b""), "query")
+        if where:
+            await _refuse_nul(scope, send, 400, where)
+            return
+        receive = _counting(receive, limit)
+        if content_type.startswith(_BUFFERED):
+            try:
+                messages = await _read_body(receive)
+            except HTTPException:  # past the limit while streaming
+                await too_large(Request(scope))(scope, _no_body, send)
+                return
+            where = nul_in_body(b"".join(m.get("body", b"") for m in messages), content_type)
+            if where:
+                await _refuse_nul(scope, send, 422, where)
+                return
+            receive = _replay(messages, receive)
+        await self.app(scope, receive, send)
+
+
+def _content_length(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises 413 (an HTTPException FastAPI passes on) past `limit` bytes."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise HTTPException(413, "body too large")
+        return message
+
+    return counted
+
+
+def _nul_in_json(value: Any, where: str) -> str | None:
+    """The path of the first string (or key) holding a NUL, e.g. body.decisions.0.text."""
+    if isinstance(value, str):
+        return where if "\0" in value else None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+        for key in value:
+            if "\0" in key:
+                return where
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _nul_in_json(item, f"{where}.{key}")
+        if found:
+            return found
+    return None
+
+
+def _nul_in_pairs(raw: bytes, prefix: str) -> str | None:
+    for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if "\0" in key or "\0" in value:
+            return f"{prefix}.{key.replace(chr(0), '')}"
+    return None
+
+
+def nul_in_body(body: bytes, content_type: str) -> str | None:
+    """Where a JSON or form body holds a NUL character, or None."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return _nul_in_pairs(body, "body")
+    try:
+        return _nul_in_json(json.loads(body), "body")
+    except ValueError:  # not JSON at all: the route's own parsing answers 422
+        return None
+
+
+async def _refuse_nul(scope: Scope, send: Send, status: int, where: str) -> None:
+    detail = f"{where} holds a NUL character (U+0000), which no text may contain."
+    response = problem(Request(scope), status, "Invalid request", detail, where=where)
+    await response(scope, _no_body, send)
+
+
+async def _read_body(receive: Receive) -> list[Message]:
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -1,0 +1,107 @@
+"""Generated requests from the service's own /openapi.json (schemathesis): every operation,
+signed in as an admin and anonymous, and not one answer may be a 5xx.
+
+Bounded so the run stays short: a fixed number of examples per operation, derandomized (the
+same requests every run, so a failure is reproducible), on a private copy of the demo database
+that the admin's writes may change at will.
+"""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from hypothesis.strategies import SearchStrategy
+from schemathesis import GenerationMode
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from api.ratelimit import TokenBucket
+from geo.admin import drop_database, ensure_database
+from tests import issue_helpers as h
+from tests.conftest import _url_for, make_settings
+
+EXAMPLES = 12  # per operation and identity
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(template_url: str, media_dir: str) -> Iterator[tuple[FastAPI, dict[str, str]]]:
+    url = _url_for(f"yishiting_fuzz_{uuid.uuid4().hex[:12]}")
+    ensure_database(url, template=make_url(template_url).database)
+    app_settings = make_settings(url, media_dir)
+    _, admin = h.make_account(app_settings, "admin")
+    app = create_app(app_settings)
+    # The fuzzer is one client sending hundreds of anonymous writes: no budget for it.
+    app.state.anonymous_limiter = TokenBucket(capacity=10**9, per_minute=10**9)
+    with TestClient(app):
+        yield app, admin
+    drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_app: tuple[FastAPI, dict[str, str]]) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app[0])
+
+
+def _strategies(operation: schemathesis.APIOperation) -> list[SearchStrategy]:
+    """Valid requests, and requests that break the schema where it can be broken."""
+    found = []
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        try:
+            found.append(operation.as_strategy(generation_mode=mode))
+        except Exception:  # noqa: BLE001  # an operation with nothing to break has no negative
+            continue
+    return found
+
+
+@pytest.mark.timeout(600)
+def test_no_server_error(
+    api_schema: schemathesis.BaseSchema, fuzz_app: tuple[FastAPI, dict[str, str]]
+) -> None:
+    """Every generated request is sent signed in as the admin and anonymous; no 5xx."""
+    identities = {"admin": fuzz_app[1], "anonymous": {}}
+    errors: list[str] = []
+    sent = 0
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    for operation in operations:
+        for strategy in _strategies(operation):
+
+            @given(case=strategy)
+            @settings(
+                max_examples=EXAMPLES,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: schemathesis.Case) -> None:
+                nonlocal sent
+                for who, headers in identities.items():
+                    sent += 1
+                    try:
+                        response = case.call(headers=dict(headers))
+                        failure = (
+                            f"{response.status_code}: {response.text[:200]}"
+                            if response.status_code >= 500
+                            else None
+                        )
+                    except Exception as exc:  # noqa: BLE001  # the app answered 500 and re-raised
+                        failure = f"500: {type(exc).__name__}: {str(exc)[:200]}"
+                    if failure:
+                        errors.append(
+                            f"as {who}: {case.method} {case.formatted_path} -> {failure}\n"
+                            f"  {case.as_curl_command()}"
+                        )
+
+            try:
+                run()
+            except Unsatisfiable:  # no request of this mode exists (nothing to break)
+                continue
+    print(f"fuzzed {len(operations)} operations with {sent} requests")
+    assert len(operations) > 40
+    assert not errors, f"{len(errors)} server errors:\n" + "\n".join(errors[:40])
