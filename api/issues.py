@@ -145,9 +145,10 @@ def load_calendar(
 
 
 @router.get("/issues/{issue_id}/events", response_model=list[EventPublic])
-def events(issue_id: RowId, session: SessionDep) -> list[dict]:
-    """The append-only history: who, when, from, to, note, where the actor stood."""
-    return issues.list_events(session, issue_id)
+def events(issue_id: RowId, session: SessionDep, user: OptionalUser) -> list[dict]:
+    """The append-only history: when, from, to, note; who (a role in public, the account for
+    staff of the issue's area) and where staff stood (residents' positions for those staff)."""
+    return issues.list_events(session, issue_id, viewer=user)
 
 
 @router.get("/issues/{issue_id}/reporter", response_model=ReporterContact)

@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import exports
 from api.auth import OptionalUser
-from api.deps import ConnDep, json_response
+from api.deps import ConnDep, SessionDep, json_response
 from api.renovation_schemas import AsOf, DailyOut, LateItemOut, ProjectCode, RollupOut, SeriesOut
 from geo import clock
+from geo.access import can
 from geo.renovation import progress
 
 router = APIRouter(prefix="/api", tags=["renovation"])
@@ -79,13 +80,15 @@ def get_series(
 @router.get("/progress/daily", response_model=DailyOut, responses=SPREADSHEETS)
 def get_daily(
     conn: ConnDep,
+    session: SessionDep,
     user: OptionalUser,
     day: Annotated[date | None, Query(alias="date")] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Response:
     """What moved on the day, by whom, and what is late; as JSON, CSV or XLSX.
-    Reporters' names are shown to signed-in users only."""
-    report = progress.daily_report(conn, day=day or clock.today(), names=user is not None)
+    Reporters' names are shown to signed-in staff only (access "read_staff_names")."""
+    names = can(session, user, None, "read_staff_names")
+    report = progress.daily_report(conn, day=day or clock.today(), names=names)
     if format == "json":
         return json_response(report)
     headers, rows = exports.daily_rows(report)

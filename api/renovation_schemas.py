@@ -92,14 +92,21 @@ class PhotoOut(Public):
     url: str
 
 
+class ActorOut(Public):
+    """A person as the public sees them: a role, and a department account's department."""
+
+    role: str
+    department: str | None = None
+
+
 class ProgressEventOut(Public):
-    """A field report with its review."""
+    """A field report with its review (reporter and reviewer by role: geo/public.py)."""
 
     id: int
     item_id: int
     occurred_at: datetime
     recorded_at: datetime
-    account_id: int | None
+    reporter: ActorOut | None
     lon: float
     lat: float
     accuracy_m: float | None
@@ -109,7 +116,7 @@ class ProgressEventOut(Public):
     note: str | None
     reason: str | None
     review_state: str = Field(description="reported, approved or rejected")
-    reviewed_by: int | None
+    reviewer: ActorOut | None
     reviewed_at: datetime | None
     photos: list[PhotoOut]
 
@@ -122,7 +129,7 @@ class MilestoneOut(Public):
 class ItemEventOut(Public):
     id: int
     occurred_at: datetime
-    account_id: int | None
+    reporter: ActorOut | None
     phase: str | None
     qty_done: float | None
     distance_m: float | None

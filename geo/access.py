@@ -14,6 +14,9 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
 - REPORTER: the account reported the issue.
 - COLLECTED: (anonymous) the issue is still `collected`.
 
+An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
+whoever resolved an issue does not review it.
+
 The issue actions are named after the step they move the issue to, plus merge, photo and
 read_private (the reporter's contact). Planners read everything and act only on renovation.
 
@@ -53,10 +56,12 @@ Obj = Issue | Hall | RenovationItem | None
 
 @dataclass(frozen=True)
 class Action:
-    """What an action acts on, and each allowed role's scope."""
+    """What an action acts on, each allowed role's scope, and whose it may never be: the
+    account that moved the issue to the step `not_after` (a review must be independent)."""
 
     on: Kind
     roles: dict[str, Scope]
+    not_after: str | None = None
 
 
 STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
@@ -67,7 +72,9 @@ TABLE: dict[str, Action] = {
     "deliberated": Action("issue", STAFF),
     "dispatched": Action("issue", STAFF),
     "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
-    "reviewed": Action("issue", {**STAFF, "resident": REPORTER}),
+    # satisfaction comes from the reporter (or staff recording the hall's verdict), never from
+    # whoever resolved the issue
+    "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
     "rejected": Action("issue", STAFF),
     "closed": Action("issue", STAFF),
     "referred": Action("issue", STAFF),
@@ -76,7 +83,12 @@ TABLE: dict[str, Action] = {
         "issue",
         {**STAFF, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
     ),
+    # the reporter's contact; and who did what (account ids, names, where residents stood)
     "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    # staff names in the daily progress report (the public sees roles only)
+    "read_staff_names": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
     "escalate": Action("none", {"admin": ANY}),
     # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
     "manage_accounts": Action("none", {"admin": ANY}),
@@ -124,7 +136,7 @@ def can(session: Session, account: Account | None, obj: Obj, action: str) -> boo
     if rule.on != kind_of(obj):
         raise TypeError(f"{action} acts on a {rule.on}, not on {type(obj).__name__}")
     scope = rule.roles.get(account.role if account else ANONYMOUS)
-    if scope is None:
+    if scope is None or _did_step(session, account, obj, rule.not_after):
         return False
     return _in_scope(session, account, obj, scope)
 
@@ -134,6 +146,13 @@ def require(session: Session, account: Account | None, obj: Obj, action: str) ->
     if can(session, account, obj, action):
         return
     what = f"{action} {_name(obj)}".strip()
+    step = TABLE[action].not_after
+    if _did_step(session, account, obj, step):
+        raise Forbidden(
+            f"This account moved {_name(obj)} to {step}, so it may not also do {action}: "
+            "that must come from someone else (for a review, the reporter or the council hall).",
+            where="header.Authorization",
+        )
     if account is None:
         raise Unauthorized(f"Only signed-in staff may {what}.", where="Authorization")
     raise Forbidden(
@@ -156,6 +175,18 @@ def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
         if scopes[scope]:
             out.append(action)
     return out
+
+
+def _did_step(session: Session, account: Account | None, obj: Obj, step: str | None) -> bool:
+    """Whether `account` ever moved the issue `obj` to `step` (by its events)."""
+    if step is None or account is None or not isinstance(obj, Issue):
+        return False
+    sql = text(
+        "SELECT EXISTS (SELECT 1 FROM issue_event WHERE issue_id = :issue"
+        " AND to_step = :step AND actor_account_id = :account)"
+    )
+    params = {"issue": obj.id, "step": step, "account": account.id}
+    return bool(session.execute(sql, params).scalar())
 
 
 def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:

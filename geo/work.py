@@ -235,7 +235,7 @@ def staff_view(
     return {
         **body,
         "category_name": session.execute(_CATEGORY_NAME, {"code": issue.category_code}).scalar(),
-        "events": list_events(session, issue_id),
+        "events": list_events(session, issue_id, viewer=account),
         "allowed_actions": allowed_actions(session, account, issue),
         "distance_m": float(distance) if distance is not None else None,
         "resolve": {

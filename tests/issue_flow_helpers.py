@@ -68,8 +68,10 @@ def drive(
     issue: dict[str, Any],
     headers: dict[str, str],
     target: str,
+    reviewer: dict[str, str] | None = None,
 ) -> None:
-    """Carry an issue from collected to `target` along the five steps (admin headers)."""
+    """Carry an issue from collected to `target` along the five steps (admin headers; the
+    review, which whoever resolved may not give, by `reviewer`)."""
     point = (issue["lon"], issue["lat"])
     if target == "rejected":
         assert move(
@@ -89,7 +91,8 @@ def drive(
         assert nxt in TRANSITIONS[current]
         if nxt == "resolved":
             attach(client, issue["id"], headers)
-        r = move(client, issue["id"], headers, nxt, **step_body(nxt, point))
+        who = reviewer if nxt == "reviewed" and reviewer else headers
+        r = move(client, issue["id"], who, nxt, **step_body(nxt, point))
         assert r.status_code == 200, r.text
 
 

@@ -248,7 +248,7 @@ def test_recording_a_session_moves_issues_with_events(
     steps = {i: fresh_client.get(f"/api/issues/{i}").json() for i in (a, b, c)}
     assert steps[a]["step"] == "deliberated" and steps[a]["decision"] == "物业三日内清理"
     assert steps[b]["step"] == "rejected" and steps[c]["step"] == "topic"
-    events = fresh_client.get(f"/api/issues/{a}/events").json()
+    events = fresh_client.get(f"/api/issues/{a}/events", headers=grid).json()
     moves = [(e["from"], e["to"]) for e in events if e["kind"] == "transition"]
     assert moves == [("collected", "topic"), ("topic", "deliberated")]
     assert all(e["actor"]["id"] == grid_id for e in events if e["kind"] == "transition")

@@ -38,6 +38,12 @@ def admin(fresh_settings: Settings) -> dict[str, str]:
     return h.make_account(fresh_settings, "admin")[1]
 
 
+@pytest.fixture
+def reviewer(fresh_settings: Settings) -> dict[str, str]:
+    """A second admin: whoever resolved an issue may not review it."""
+    return h.make_account(fresh_settings, "admin")[1]
+
+
 def count_issues(settings: Settings) -> int:
     return h.scalar(settings, "SELECT count(*) FROM issue")
 
@@ -270,10 +276,10 @@ STATES = (
 
 @pytest.mark.parametrize("state", STATES)
 def test_every_refused_transition_is_409_naming_the_allowed(
-    fresh_client, building_point, admin, state
+    fresh_client, building_point, admin, reviewer, state
 ):
     issue = pin(fresh_client, building_point)
-    drive(fresh_client, issue, admin, state)
+    drive(fresh_client, issue, admin, state, reviewer)
     for target in STATES:
         if target in TRANSITIONS[state]:
             continue
@@ -291,12 +297,13 @@ ALLOWED = [(s, t) for s in STATES for t in TRANSITIONS[s]]
 
 
 @pytest.mark.parametrize(("state", "target"), ALLOWED)
-def test_every_allowed_transition(fresh_client, building_point, admin, state, target):
+def test_every_allowed_transition(fresh_client, building_point, admin, reviewer, state, target):
     issue = pin(fresh_client, building_point)
     drive(fresh_client, issue, admin, state)
     if target == "resolved":
         attach(fresh_client, issue["id"], admin)
-    r = move(fresh_client, issue["id"], admin, target, **step_body(target, building_point))
+    who = reviewer if target == "reviewed" else admin
+    r = move(fresh_client, issue["id"], who, target, **step_body(target, building_point))
     assert r.status_code == 200, r.text
     assert r.json()["step"] == target
     last = fresh_client.get(f"/api/issues/{issue['id']}/events").json()[-1]
@@ -556,3 +563,18 @@ def test_jpeg_metadata_is_removed_before_storing(fresh_client, building_point):
         f"/api/issues/{issue['id']}/photos", files={"file": ("d.jpg", damaged, "image/jpeg")}
     )
     assert bad.status_code == 415
+
+
+def test_whoever_resolved_an_issue_may_not_review_it(
+    fresh_client: TestClient, fresh_settings: Settings, building_point, admin
+) -> None:
+    issue = pin(fresh_client, building_point)
+    drive(fresh_client, issue, admin, "resolved")
+    r = move(fresh_client, issue["id"], admin, "reviewed", rating=5)
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    assert "resolved" in r.json()["detail"] and "reporter" in r.json()["detail"]
+    assert fresh_client.get(f"/api/issues/{issue['id']}").json()["step"] == "resolved"
+    other = h.make_account(fresh_settings, "admin")[1]
+    r = move(fresh_client, issue["id"], other, "reviewed", rating=4)
+    assert r.status_code == 200, r.text

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from geo.access import can
 from geo.coords import input_point
 from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.issues.routing import route_point
@@ -69,15 +70,26 @@ _DUPLICATES = text(
     """
 )
 
+# The history. In public (:full false) an actor is a role, and a department account its
+# department's name: never an account id or name, which would let anyone link every issue one
+# resident filed; and only staff positions are shown, never where a resident stood. Staff who
+# may read the reporter's contact (access "read_private") see the account and every position.
 _EVENTS = text(
     """
     SELECT json_build_object(
       'id', e.id, 'at', e.at, 'kind', e.kind, 'from', e.from_step, 'to', e.to_step,
       'note', e.note, 'data', e.data,
-      'actor', (SELECT json_build_object('id', a.id, 'role', a.role)
-                  FROM account a WHERE a.id = e.actor_account_id),
-      'lon', ST_X(e.geom), 'lat', ST_Y(e.geom))
-    FROM issue_event e WHERE e.issue_id = :id ORDER BY e.at, e.id
+      'actor', CASE WHEN a.id IS NULL THEN NULL
+                    WHEN :full THEN json_build_object('id', a.id, 'role', a.role,
+                                                      'name', a.name, 'department', d.name)
+                    ELSE json_strip_nulls(json_build_object('role', a.role,
+                                                            'department', d.name)) END,
+      'lon', CASE WHEN :full OR a.role <> 'resident' THEN ST_X(e.geom) END,
+      'lat', CASE WHEN :full OR a.role <> 'resident' THEN ST_Y(e.geom) END)
+    FROM issue_event e
+    LEFT JOIN account a ON a.id = e.actor_account_id
+    LEFT JOIN department d ON d.id = a.department_id
+    WHERE e.issue_id = :id ORDER BY e.at, e.id
     """
 )
 
@@ -279,9 +291,10 @@ def find_duplicates(
     return list(session.execute(_DUPLICATES, params).scalars())
 
 
-def list_events(session: Session, issue_id: int) -> list[dict[str, Any]]:
-    issue_public(session, issue_id)  # 404 for an unknown issue
-    return list(session.execute(_EVENTS, {"id": issue_id}).scalars())
+def list_events(session: Session, issue_id: int, *, viewer: Account | None) -> list[dict[str, Any]]:
+    """The issue's history as `viewer` may see it (see _EVENTS); 404 for an unknown issue."""
+    full = can(session, viewer, get_issue(session, issue_id), "read_private")
+    return list(session.execute(_EVENTS, {"id": issue_id, "full": full}).scalars())
 
 
 def get_issue(session: Session, issue_id: int, *, lock: bool = False) -> Issue:

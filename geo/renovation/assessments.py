@@ -59,7 +59,9 @@ def record_assessment(
     row = session.execute(
         text(
             "INSERT INTO assessment (courtyard_id, building_id, kind, value, assessed_on, basis,"
-            " assessor, note) VALUES (:c, :b, :kind, :value, :on, :basis, :assessor, :note)"
+            " assessor, note) VALUES (:c, :b, :kind, :value, :on, :basis,"
+            # the assessing body as the public sees it: a department's name, else a role
+            " COALESCE((SELECT name FROM department WHERE id = :department), :role), :note)"
             " RETURNING id, courtyard_id, building_id, kind, value, assessed_on, basis, assessor,"
             " note"
         ),
@@ -70,7 +72,8 @@ def record_assessment(
             "value": value,
             "on": assessed_on,
             "basis": basis,
-            "assessor": account.name,
+            "department": account.department_id,
+            "role": account.role,
             "note": note,
         },
     ).mappings()

@@ -28,6 +28,7 @@ from geo.errors import Conflict, Forbidden, NotFound, Unprocessable
 from geo.media import check_photo_link
 from geo.models.accounts import Account
 from geo.models.renovation import HALTS, PHASES, TARGET_KINDS, RenovationItem
+from geo.public import actor_sql
 
 MAX_DISTANCE_M = 100.0
 CLOCK_SKEW = timedelta(seconds=60)
@@ -341,11 +342,12 @@ def _check_distance(distance_m: float) -> None:
         )
 
 
-EVENT_DETAIL = """
-SELECT e.id, e.item_id, e.occurred_at, e.recorded_at, e.account_id,
+# Public: the reporter and reviewer by role (geo/public.py), staff positions kept.
+EVENT_DETAIL = f"""
+SELECT e.id, e.item_id, e.occurred_at, e.recorded_at, {actor_sql("e.account_id")} AS reporter,
     ST_X(e.position) AS lon, ST_Y(e.position) AS lat, e.accuracy_m, e.distance_m,
-    e.qty_done, e.phase, e.note, e.reason,
-    coalesce(r.state, 'reported') AS review_state, r.account_id AS reviewed_by, r.reviewed_at,
+    e.qty_done, e.phase, e.note, e.reason, coalesce(r.state, 'reported') AS review_state,
+    {actor_sql("r.account_id")} AS reviewer, r.reviewed_at,
     coalesce((SELECT json_agg(json_build_object('kind', p.kind, 'url', p.url) ORDER BY p.id)
               FROM progress_photo p WHERE p.event_id = e.id), '[]'::json) AS photos
 FROM progress_event e LEFT JOIN progress_review r ON r.event_id = e.id
@@ -366,7 +368,10 @@ def review_event(
     """A supervisor approves or rejects an event, once; a second verdict is a 409."""
     event = event_detail(session, event_id)
     require(session, account, session.get(RenovationItem, event["item_id"]), "review_progress")
-    if event["account_id"] == account.id:
+    author = session.execute(
+        text("SELECT account_id FROM progress_event WHERE id = :id"), {"id": event_id}
+    ).scalar()
+    if author == account.id:
         raise Forbidden("a report cannot be reviewed by the person who made it", where="event_id")
     stored = session.execute(
         text(

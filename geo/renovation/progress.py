@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 
 from geo.clock import ZONE as TZ
 from geo.errors import InvalidParameter
+from geo.public import actor_sql
 from geo.renovation.assessments import heritage_counts
 
 CUTOFF = f"((CAST(%(as_of)s AS date) + 1)::timestamp AT TIME ZONE '{TZ}')"
@@ -339,7 +340,7 @@ def projects(conn: psycopg.Connection) -> list[dict[str, Any]]:
         return cur.execute(PROJECTS).fetchall()
 
 
-ITEM = """
+ITEM = f"""
 SELECT s.id, s.project_code, s.project, s.batch_code, s.batch, s.name, s.target_kind, s.unit,
     s.planned_qty, s.qty_done, s.phase, s.percent_done, s.planned_start, s.planned_end,
     s.actual_start, s.actual_end, s.late, s.community_id, s.compound_id, s.courtyard_id,
@@ -350,7 +351,7 @@ SELECT s.id, s.project_code, s.project, s.batch_code, s.batch, s.name, s.target_
               ORDER BY m.planned_on) FROM renovation_milestone m WHERE m.item_id = s.id),
              '[]'::json) AS milestones,
     coalesce((SELECT json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at,
-                'account_id', e.account_id, 'phase', e.phase, 'qty_done', e.qty_done,
+                'reporter', {actor_sql("e.account_id")}, 'phase', e.phase, 'qty_done', e.qty_done,
                 'distance_m', e.distance_m, 'note', e.note,
                 'review_state', coalesce(r.state, 'reported')) ORDER BY e.occurred_at, e.id)
               FROM progress_event e LEFT JOIN progress_review r ON r.event_id = e.id
