@@ -1,5 +1,7 @@
 """Generated requests from the service's own /openapi.json (schemathesis): every operation,
-signed in as an admin and anonymous, and not one answer may be a 5xx.
+signed in as an admin and anonymous, and not one answer may be a 5xx. The one exception is a
+deliberate 503 with Retry-After (a street-network query past its time limit on a busy machine):
+capacity, not a fault.
 
 Bounded so the run stays short: a fixed number of examples per operation, derandomized (the
 same requests every run, so a failure is reproducible), on a private copy of the demo database
@@ -85,9 +87,12 @@ def test_no_server_error(
                     sent += 1
                     try:
                         response = case.call(headers=dict(headers))
+                        deliberate = (
+                            response.status_code == 503 and "Retry-After" in response.headers
+                        )
                         failure = (
                             f"{response.status_code}: {response.text[:200]}"
-                            if response.status_code >= 500
+                            if response.status_code >= 500 and not deliberate
                             else None
                         )
                     except Exception as exc:  # noqa: BLE001  # the app answered 500 and re-raised
