@@ -11,6 +11,7 @@ from api import (
     background,
     errors,
     halls,
+    headers,
     health,
     heritage,
     hotspots,
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="桥西区居民议事厅: district layers, issues routed by location, renovation.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served from vendored files by api/headers.py
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.pool = make_pool(settings)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    headers.install(app, settings)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(ogc_tiles.router)

@@ -22,7 +22,7 @@ from api.issue_schemas import (
     Transition,
 )
 from api.ratelimit import limit_anonymous
-from geo import clock, worktime
+from geo import clock, media, worktime
 from geo.access import require
 from geo.coords import input_point
 from geo.errors import InvalidParameter, PreconditionRequired
@@ -244,12 +244,15 @@ def upload_photo(
     settings: SettingsDep,
     response: Response,
     user: OptionalUser,
-    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MB")],
+    file: Annotated[
+        UploadFile,
+        File(description="JPEG, PNG, WebP or HEIC, at most 5 MB"),
+    ],
     idempotency_key: IdempotencyKey = None,
 ) -> dict:
     """Attach a photo; a retry with the same Idempotency-Key answers the first one (200)."""
     limit_anonymous(request, user, "photos")
-    data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
+    data = file.file.read(media.MAX_PHOTO_BYTES + 1)
     photo, created = photos.attach_photo(
         session,
         issue_id,

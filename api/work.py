@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser
 from api.deps import RowId, SessionDep, SettingsDep
-from geo import work
+from geo import media, work
 from geo.access import require
 from geo.issues import photos
 from geo.renovation import onsite
@@ -69,7 +69,7 @@ def upload_media(
 ) -> dict[str, Any]:
     """A photo for a progress report: stored by content; its `url` goes in the report."""
     require(session, user, None, "upload_media")
-    data = file.file.read(photos.MAX_PHOTO_BYTES + 1)
+    data = file.file.read(media.MAX_PHOTO_BYTES + 1)
     sha, content_type, path, _ = photos.store_file(data, settings.media_dir)
     return {
         "url": f"/api/media/photos/{path.name}",

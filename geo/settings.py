@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yishiting"
 
@@ -63,7 +64,16 @@ class Settings(BaseSettings):
     # Largest request body in bytes: JSON and forms, and multipart uploads (a photo of at
     # most 5 MB with its envelope). Larger bodies are refused (413) before they are read.
     max_body_bytes: int = Field(1024 * 1024, alias="YISHITING_MAX_BODY_BYTES", ge=1024)
+    # Origins allowed to call the API from a browser (CORS), comma-separated; none by default.
+    cors_origins: Annotated[list[str], NoDecode] = Field([], alias="YISHITING_CORS_ORIGINS")
     max_upload_bytes: int = Field(6 * 1024 * 1024, alias="YISHITING_MAX_UPLOAD_BYTES", ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def libpq_url(self) -> str:

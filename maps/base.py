@@ -190,6 +190,15 @@ class View:
     bounds: list[list[float]] | None = None
 
 
+def tile_hosts(settings: Settings) -> list[str]:
+    """Where the configured base map loads its tiles from (the pages' CSP allows these)."""
+    if settings.basemap == "tianditu" and settings.tianditu_key:
+        return ["https://*.tianditu.gov.cn"]
+    if settings.basemap in ("osm", "tianditu"):
+        return ["https://tile.openstreetmap.org"]
+    return []
+
+
 def base_layers(m: folium.Map, settings: Settings) -> list[dict[str, str]]:
     """Adds the configured base map to `m`; returns [{name, var}] for the layer switcher."""
     choice = settings.basemap

@@ -1,7 +1,5 @@
-"""Issue photos: checked by size and magic bytes, stored content-addressed outside the database.
-
-JPEG metadata (EXIF with its GPS position, XMP, IPTC, comments) is removed before storing;
-PNG and WebP are stored as sent.
+"""Issue photos: re-encoded without metadata (geo/media.clean_photo), stored content-addressed
+outside the database.
 
 Files live under <media_dir>/photos/<sha[:2]>/<sha>.<ext>; the row in issue_photo is the
 metadata. A file is written to a temporary name and renamed into place (atomic), and the row is
@@ -18,48 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.access import require
-from geo.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from geo.errors import NotFound, Unprocessable
 from geo.issues.pinning import add_event, get_issue
+from geo.media import clean_photo
 from geo.models import Account, IssuePhoto
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-
-
-def sniff(data: bytes) -> str | None:
-    """The image type from the file's first bytes (the client's Content-Type is not trusted)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-# JPEG segments that carry camera metadata, GPS position included: dropped before storing,
-# since photos are public and a phone's EXIF would tell where the reporter lives.
-_JPEG_METADATA = {0xE1, 0xED, 0xFE}  # APP1 (EXIF, XMP), APP13 (IPTC), COM
-
-
-def strip_jpeg_metadata(data: bytes) -> bytes:
-    """The JPEG without EXIF/XMP/IPTC/comment segments; 415 when the segments do not parse."""
-    out = bytearray(data[:2])
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            break
-        marker = data[i + 1]
-        if marker == 0xDA:  # start of scan: the image data follows, copied as is
-            out += data[i:]
-            return bytes(out)
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if length < 2 or i + 2 + length > len(data):
-            break
-        if marker not in _JPEG_METADATA:
-            out += data[i : i + 2 + length]
-        i += 2 + length
-    raise UnsupportedMediaType("The JPEG is damaged (its segments do not parse).", where="file")
 
 
 def photo_path(media_dir: str, sha256: str, content_type: str) -> Path:
@@ -82,26 +44,11 @@ def _write_once(path: Path, data: bytes) -> bool:
     return True
 
 
-def check_photo(data: bytes) -> str:
-    """Its content type, or 413/415."""
-    if len(data) > MAX_PHOTO_BYTES:
-        raise PayloadTooLarge(
-            f"Photos may be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB.", where="file"
-        )
-    content_type = sniff(data)
-    if content_type is None:
-        raise UnsupportedMediaType("Photos must be JPEG, PNG or WebP images.", where="file")
-    return content_type
-
-
 def store_file(data: bytes, media_dir: str) -> tuple[str, str, Path, bool]:
-    """Check and store an image (JPEG without its metadata) under its SHA-256.
-
-    Returns (sha256, content type, path, created): storing the same bytes twice is one file.
+    """Re-encode an image without metadata (geo/media.clean_photo) and store it under its
+    SHA-256. Returns (sha256, content type, path, created): the same picture twice is one file.
     """
-    content_type = check_photo(data)
-    if content_type == "image/jpeg":
-        data = strip_jpeg_metadata(data)
+    data, content_type = clean_photo(data)
     sha = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, sha, content_type)
     return sha, content_type, path, _write_once(path, data)

@@ -258,7 +258,7 @@ def record_progress(
         raise NotFound(f"no renovation item {item_id}", where="item_id")
     require(session, account, session.get(RenovationItem, item_id), "report_progress")
     for i, photo in enumerate(photos or []):
-        check_photo_link(photo["url"], where=f"body.photos.{i}.url")
+        check_photo_link(photo["url"], where=f"photos.{i}.url")
     if idempotency_key:
         previous = _replay(session, idempotency_key, item_id)
         if previous is not None:
