@@ -71,7 +71,12 @@ class Watch:
 def open_page(
     browser: Browser, url: str, *, viewport: dict[str, int] = DESKTOP, **context: object
 ) -> tuple[Page, Watch]:
-    """A new page on `url` with its watch attached before the first request."""
+    """A new page on `url` with its watch attached before the first request.
+
+    Playwright's wait_for_function and evaluate run strings in the page, which the pages'
+    Content-Security-Policy forbids (no eval); so contexts bypass it unless told
+    `bypass_csp=False` (tests/test_headers.py checks the pages under the policy)."""
+    context.setdefault("bypass_csp", True)
     ctx = browser.new_context(viewport=viewport, locale="zh-CN", **context)  # type: ignore[arg-type]
     page = ctx.new_page()
     watch = Watch()

@@ -392,9 +392,9 @@ def test_round_page_draws_the_stops_in_order(browser, live_url: str, db: Session
     assert_clean(watch, "round")
 
 
-PNG_1PX = bytes.fromhex(
+PNG_1PX = bytes.fromhex(  # one green pixel, a PNG that decodes (photos are re-encoded)
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
+    "1f15c4890000000d49444154789c63606860f80f0002840180fa05561d0000000049454e44ae426082"
 )
 
 
