@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestGuards,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        # survey files are checked by api/imports.py as they stream in (and refused past it)
+        larger={"/api/imports": int(settings.import_max_mb * 1e6) + 1024 * 1024},
     )
     headers.install(app, settings)
     app.include_router(health.router)

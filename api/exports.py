@@ -1,9 +1,7 @@
 """The daily progress report as one table, and that table as CSV or XLSX (no database here).
 
-Every cell written goes through `cell`: a spreadsheet program reads a text cell starting with
-=, +, -, @ (or a tab or carriage return) as a formula, so a note such as `=HYPERLINK(...)` would
-run on a planner's machine. Such text gets a leading apostrophe (OWASP's advice) and shows as
-typed; numbers and dates stay what they are.
+Every cell written goes through geo.spreadsheets.cell, so a note such as `=HYPERLINK(...)`
+never becomes a live formula on a planner's machine.
 """
 
 import csv
@@ -15,6 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from geo import clock
+from geo.spreadsheets import cell
 
 COLUMNS = (
     "section", "time", "project", "batch", "item_id", "item", "reporter", "phase",
@@ -40,16 +39,6 @@ def daily_rows(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]
              late["planned_end"].isoformat(), late["days_late"], None]
         )  # fmt: skip
     return COLUMNS, rows
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: Any) -> Any:
-    """The value as safe to put in a spreadsheet cell."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def safe_row(values: Iterable[Any]) -> list[Any]:

@@ -1,9 +1,10 @@
 """What every request passes before a route sees it: a body size limit and no NUL characters.
 
 Size: multipart uploads (photos) may be YISHITING_MAX_UPLOAD_BYTES, every other body
-YISHITING_MAX_BODY_BYTES. A declared Content-Length above the limit is refused before a byte is
-read; a body without one is counted as it streams in and refused (413) the moment it passes
-the limit, so no body is ever read whole beyond it.
+YISHITING_MAX_BODY_BYTES; paths given their own limit (survey-file imports: up to
+YISHITING_IMPORT_MAX_MB) have that. A declared Content-Length above the limit is refused
+before a byte is read; a body without one is counted as it streams in and refused (413) the
+moment it passes the limit, so no body is ever read whole beyond it.
 
 NUL: PostgreSQL text cannot hold U+0000 and no honest client sends one. A path, query string,
 JSON or form body carrying one is refused here, naming where, instead of failing in the
@@ -28,10 +29,18 @@ _BUFFERED = ("application/json", "application/x-www-form-urlencoded", "applicati
 class RequestGuards:
     """ASGI middleware: 413 past the body limit, 400/422 for a NUL character."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        larger: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.larger = larger or {}  # path -> its own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,7 +49,10 @@ class RequestGuards:
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").lower()
         multipart = content_type.startswith("multipart/")
-        limit = scope[BODY_LIMIT_KEY] = self.max_upload_bytes if multipart else self.max_body_bytes
+        limit = self.larger.get(scope["path"]) or (
+            self.max_upload_bytes if multipart else self.max_body_bytes
+        )
+        scope[BODY_LIMIT_KEY] = limit
         if _content_length(headers) > limit:
             await too_large(Request(scope))(scope, _no_body, send)
             return
