@@ -14,11 +14,12 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import IdempotencyKey, SessionDep, SettingsDep, client_address
 from geo import clock
 from geo.accounts import authenticate
 from geo.browser_sessions import csrf_matches, resume_session
 from geo.errors import Forbidden, Unauthorized
+from geo.idempotency import scoped_key
 from geo.models import Account
 
 SESSION_COOKIE = "yst_session"
@@ -132,3 +133,16 @@ def page_user(request: Request, user: Annotated[Account | None, Depends(optional
 CurrentUser = Annotated[Account, Depends(current_user)]
 OptionalUser = Annotated[Account | None, Depends(optional_user)]
 PageUser = Annotated[Account, Depends(page_user)]
+
+
+def scoped_idempotency_key(
+    request: Request,
+    user: Annotated[Account | None, Depends(optional_user)],
+    key: IdempotencyKey = None,
+) -> str | None:
+    """The Idempotency-Key as stored for this sender: scoped to the account or the anonymous
+    client (geo/idempotency.py), so one client's key never meets another's."""
+    return scoped_key(key, account=user, client=client_address(request))
+
+
+ScopedIdempotencyKey = Annotated[str | None, Depends(scoped_idempotency_key)]

@@ -5,8 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.auth import CurrentUser, OptionalUser
-from api.deps import IdempotencyKey, IfMatch, Offset, RowId, SessionDep, SettingsDep, client_address
+from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
+from api.deps import IfMatch, Offset, RowId, SessionDep, SettingsDep, client_address
 from api.issue_schemas import (
     CalendarYear,
     CategoryPublic,
@@ -72,7 +72,7 @@ def pin(
     response: Response,
     session: SessionDep,
     user: OptionalUser,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: ScopedIdempotencyKey,
 ) -> dict:
     """Pin an issue; routed on creation. The same Idempotency-Key gives the same issue."""
     limit_anonymous(request, user, "pins")
@@ -166,8 +166,8 @@ def transition(
     response: Response,
     session: SessionDep,
     user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
     if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> dict:
     """Carry the issue one step on (If-Match or `version` required; 409 names allowed steps).
 
@@ -248,7 +248,7 @@ def upload_photo(
         UploadFile,
         File(description="JPEG, PNG, WebP or HEIC, at most 5 MB"),
     ],
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: ScopedIdempotencyKey,
 ) -> dict:
     """Attach a photo; a retry with the same Idempotency-Key answers the first one (200)."""
     limit_anonymous(request, user, "photos")

@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from api.auth import OptionalUser
-from api.deps import IdempotencyKey, SessionDep
+from api.auth import OptionalUser, ScopedIdempotencyKey
+from api.deps import IdempotencyKey, SessionDep, client_address
 from api.errors import qualify
 from api.open311_schemas import NewRequest, RequestFilters, parse
 from api.ratelimit import limit_anonymous
 from geo.errors import InvalidParameter, NotFound, YishitingError
+from geo.idempotency import scoped_key
 from geo.issues import open311
 
 JSON_MEDIA = "application/json"
@@ -206,7 +207,8 @@ def create_request(
     session: SessionDep,
     user: OptionalUser,
     form: NewRequestDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: ScopedIdempotencyKey,
+    token: IdempotencyKey = None,
 ) -> Response:
     """File a request (lat/long or address_string); the same Idempotency-Key gives one."""
     fmt = _fmt(fmt)
@@ -225,6 +227,8 @@ def create_request(
         reporter=user,
     )
     session.commit()
+    if token:  # the client's own key, by which GET tokens/{token} finds the request again
+        answer[0]["token"] = token
     response = render(fmt, "service_requests", answer, status=201)
     response.headers["Location"] = f"/open311/v2/requests/{answer[0]['service_request_id']}.{fmt}"
     if replayed:
@@ -240,6 +244,12 @@ def get_request(request_id: str, fmt: str, request: Request, session: SessionDep
 
 
 @router.get("/tokens/{token}.{fmt}", response_class=Response, responses=ANSWER)
-def token(token: str, fmt: str, session: SessionDep) -> Response:
-    """The service_request_id filed with a token (the Idempotency-Key sent with the POST)."""
-    return render(_fmt(fmt), "service_requests", open311.request_for_token(session, token))
+def token(
+    token: str, fmt: str, request: Request, session: SessionDep, user: OptionalUser
+) -> Response:
+    """The service_request_id filed with a token (the Idempotency-Key sent with the POST),
+    among the requests this account (or anonymous client) filed."""
+    client = client_address(request)
+    stored = scoped_key(token, account=user, client=client) or ""
+    found = open311.request_for_token(session, token, stored=stored)
+    return render(_fmt(fmt), "service_requests", found)

@@ -8,8 +8,8 @@ reported up to the end of that day.
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.auth import CurrentUser
-from api.deps import ConnDep, IdempotencyKey, RowId, SessionDep, json_response
+from api.auth import CurrentUser, ScopedIdempotencyKey
+from api.deps import ConnDep, RowId, SessionDep, json_response
 from api.renovation_schemas import (
     AsOf,
     CampaignOut,
@@ -37,7 +37,7 @@ def report_progress(
     body: ProgressIn,
     user: CurrentUser,
     session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: ScopedIdempotencyKey,
 ) -> JSONResponse:
     """Append a progress report, made within 100 m of the item; retries are safe with a key."""
     occurred_at = clock.local(body.occurred_at)

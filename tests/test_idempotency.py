@@ -112,3 +112,33 @@ def test_concurrent_transitions_with_one_etag_apply_once(fresh_settings: Setting
         id=issue["id"],
     )
     assert transitions == 1
+
+
+def test_keys_belong_to_whoever_sent_them(fresh_client: TestClient, fresh_settings, db) -> None:
+    """Two accounts (or an account and an anonymous client) choosing the same key each get
+    their own record, and neither answer names the other's; on every route that takes keys."""
+    body = _body(db)
+    _, alice = h.make_account(fresh_settings, "resident")
+    _, bob = h.make_account(fresh_settings, "resident")
+    key = {"Idempotency-Key": "same-key-1"}
+    a = fresh_client.post("/api/issues", json=body, headers={**alice, **key})
+    b = fresh_client.post(
+        "/api/issues", json={**body, "description": "bob's own"}, headers={**bob, **key}
+    )
+    anon = fresh_client.post("/api/issues", json=body, headers=key)
+    assert (a.status_code, b.status_code, anon.status_code) == (201, 201, 201), b.text
+    assert len({a.json()["id"], b.json()["id"], anon.json()["id"]}) == 3
+    assert b.json()["description"] == "bob's own" and "Idempotent-Replayed" not in b.headers
+    # Open311 too, and its token is looked up within the sender's own keys
+    form = {"service_code": "street_order", "lat": body["lat"], "long": body["lon"]}
+    token = {"Idempotency-Key": "open311-token-1"}
+    o1 = fresh_client.post("/open311/v2/requests.json", data=form, headers={**alice, **token})
+    o2 = fresh_client.post("/open311/v2/requests.json", data=form, headers={**bob, **token})
+    assert o1.json()[0]["service_request_id"] != o2.json()[0]["service_request_id"]
+    mine = fresh_client.get("/open311/v2/tokens/open311-token-1.json", headers=bob)
+    assert mine.json()[0]["service_request_id"] == o2.json()[0]["service_request_id"]
+    # a replay with a changed body under the same key is 422 naming the header
+    again = fresh_client.post(
+        "/api/issues", json={**body, "description": "changed"}, headers={**alice, **key}
+    )
+    assert again.status_code == 422 and again.json()["where"] == "header.Idempotency-Key"

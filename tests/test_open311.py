@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
+from geo.idempotency import scoped_key
 from geo.settings import Settings
 from tests.issue_helpers import make_account, scalar
 
@@ -273,8 +274,9 @@ def test_same_idempotency_key_files_one_request(
             )
         )
     assert {c.json()[0]["service_request_id"] for c in copies} == {ident}
+    stored = scoped_key("open311-test-1", account=None, client="testclient")  # TestClient's
     count = scalar(
-        fresh_settings, "SELECT count(*) FROM issue WHERE idempotency_key = 'open311-test-1'"
+        fresh_settings, "SELECT count(*) FROM issue WHERE idempotency_key = :k", k=stored
     )
     assert count == 1
     token = fresh_client.get(f"{V2}/tokens/open311-test-1.json").json()

@@ -172,10 +172,11 @@ def get_request(session: Session, request_id: str, *, base_url: str) -> list[dic
     return found
 
 
-def request_for_token(session: Session, token: str) -> list[dict[str, Any]]:
-    """The request filed with this token (the Idempotency-Key the client sent)."""
+def request_for_token(session: Session, token: str, *, stored: str) -> list[dict[str, Any]]:
+    """The request filed with this token (the Idempotency-Key the client sent), found by its
+    `stored` form (scoped to the asking client: geo/idempotency.py)."""
     found = session.execute(
-        text("SELECT id FROM issue WHERE idempotency_key = :t"), {"t": token}
+        text("SELECT id FROM issue WHERE idempotency_key = :t"), {"t": stored}
     ).scalar()
     if found is None:
         raise NotFound(f"token {token!r} not found.", where="token")
@@ -246,8 +247,6 @@ def file_request(
         "service_notice": notice,
         "account_id": None,
     }
-    if idempotency_key:
-        answer["token"] = idempotency_key
     return [answer], replayed
 
 

@@ -5,7 +5,6 @@ Functions here write through the session without committing: the caller commits 
 issue, its routing and its first event land together or not at all.
 """
 
-import hashlib
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from geo.access import can
 from geo.coords import input_point
 from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
+from geo.idempotency import client_scope
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.models.issues import OPEN_STEPS, STEPS
@@ -307,13 +307,6 @@ def get_issue(session: Session, issue_id: int, *, lock: bool = False) -> Issue:
     return issue
 
 
-def supporter_key(account: Account | None, client: str) -> str:
-    """One +1 per account, else per client (hashed: no raw IP is stored)."""
-    if account is not None:
-        return f"account:{account.id}"
-    return "client:" + hashlib.sha256(client.encode()).hexdigest()
-
-
 def support_issue(
     session: Session, issue_id: int, *, account: Account | None, client: str
 ) -> dict[str, Any]:
@@ -326,7 +319,7 @@ def support_issue(
             f"Issue {issue.id} is {issue.step}; only open issues take support.",
             where="issue_id",
         )
-    key = supporter_key(account, client)
+    key = client_scope(account, client)  # one +1 per account, else per client
     stmt = (
         insert(IssueSupport)
         .values(issue_id=issue.id, supporter_key=key)
