@@ -164,7 +164,7 @@ def test_concurrent_copies_store_one_event(world: World) -> None:
     assert world.events() == 1
 
 
-def test_a_key_reused_on_another_item_is_a_conflict(world: World) -> None:
+def test_a_key_reused_on_another_item_is_422_naming_the_header(world: World) -> None:
     second = create_item(
         world.session,
         project_id=world.session.execute(
@@ -181,7 +181,7 @@ def test_a_key_reused_on_another_item_is_a_conflict(world: World) -> None:
     headers = {**world.field, "Idempotency-Key": "shared"}
     assert world.report(headers=headers, qty_done=1).status_code == 201
     r = world.report(headers=headers, item_id=second, qty_done=1)
-    assert r.status_code == 409
+    assert r.status_code == 422 and r.json()["where"] == "header.Idempotency-Key"
     assert world.events() == 1
 
 

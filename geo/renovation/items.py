@@ -312,8 +312,9 @@ def _replay(session: Session, key: str, item_id: int) -> dict[str, Any] | None:
     if found is None:
         return None
     if found.item_id != item_id:
-        raise Conflict(
-            "this Idempotency-Key was already used for another item", where="Idempotency-Key"
+        raise Unprocessable(
+            "this Idempotency-Key was already used for a report on another item",
+            where="Idempotency-Key",
         )
     return event_detail(session, found.id)
 
