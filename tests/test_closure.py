@@ -26,6 +26,12 @@ def admin(fresh_settings: Settings) -> dict[str, str]:
     return h.make_account(fresh_settings, "admin")[1]
 
 
+@pytest.fixture
+def reviewer(fresh_settings: Settings) -> dict[str, str]:
+    """A second admin: whoever resolved an issue may not review it."""
+    return h.make_account(fresh_settings, "admin")[1]
+
+
 def refused(r, status: int, where: str) -> None:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
@@ -85,14 +91,14 @@ def test_referral_names_the_body(
 
 
 def test_outcomes_count_solved_and_closed_apart(
-    fresh_client: TestClient, fresh_settings: Settings, building_point, admin
+    fresh_client: TestClient, fresh_settings: Settings, building_point, admin, reviewer
 ) -> None:
     ends = {"reviewed": "solved", "closed": "closed_unsolved", "referred": "referred"}
     ids = {}
     for end in ends:
         issue = pin(fresh_client, building_point, description=f"outcome {end}")
         if end == "reviewed":
-            drive(fresh_client, issue, admin, "reviewed")
+            drive(fresh_client, issue, admin, "reviewed", reviewer)
         else:
             extra = {"reason": "no_conditions", "note": "暂缓"} if end == "closed" else {}
             extra |= {"referred_to": "市住建局"} if end == "referred" else {}
@@ -117,10 +123,10 @@ def test_outcomes_count_solved_and_closed_apart(
 
 
 def test_a_problem_back_within_30_days_reopens_as_rework(
-    fresh_client: TestClient, fresh_settings: Settings, building_point, admin
+    fresh_client: TestClient, fresh_settings: Settings, building_point, admin, reviewer
 ) -> None:
     issue = pin(fresh_client, building_point)
-    drive(fresh_client, issue, admin, "reviewed")
+    drive(fresh_client, issue, admin, "reviewed", reviewer)
     with clock.pinned(clock.now() + timedelta(days=REWORK_DAYS - 1)):
         r = move(fresh_client, issue["id"], admin, "dispatched", note="又出现了 it is back")
     assert r.status_code == 200, r.text
@@ -134,10 +140,10 @@ def test_a_problem_back_within_30_days_reopens_as_rework(
 
 
 def test_after_30_days_a_returning_problem_is_a_new_issue(
-    fresh_client: TestClient, building_point, admin
+    fresh_client: TestClient, building_point, admin, reviewer
 ) -> None:
     issue = pin(fresh_client, building_point)
-    drive(fresh_client, issue, admin, "reviewed")
+    drive(fresh_client, issue, admin, "reviewed", reviewer)
     with clock.pinned(clock.now() + timedelta(days=REWORK_DAYS + 1)):
         r = move(fresh_client, issue["id"], admin, "dispatched", note="又出现了")
     refused(r, 409, "body.to")
