@@ -87,9 +87,8 @@ def test_no_server_error(
                     sent += 1
                     try:
                         response = case.call(headers=dict(headers))
-                        deliberate = (
-                            response.status_code == 503 and "Retry-After" in response.headers
-                        )
+                        headers = {k.lower() for k in response.headers}
+                        deliberate = response.status_code == 503 and "retry-after" in headers
                         failure = (
                             f"{response.status_code}: {response.text[:200]}"
                             if response.status_code >= 500 and not deliberate

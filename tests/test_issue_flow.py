@@ -302,7 +302,7 @@ ALLOWED = [(s, t) for s in STATES for t in TRANSITIONS[s]]
 @pytest.mark.parametrize(("state", "target"), ALLOWED)
 def test_every_allowed_transition(fresh_client, building_point, admin, reviewer, state, target):
     issue = pin(fresh_client, building_point)
-    drive(fresh_client, issue, admin, state)
+    drive(fresh_client, issue, admin, state, reviewer)
     if target == "resolved":
         attach(fresh_client, issue["id"], admin)
     who = reviewer if target == "reviewed" else admin
