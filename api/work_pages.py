@@ -48,7 +48,12 @@ def progress(settings: SettingsDep) -> HTMLResponse:
     return _page("progress", settings)
 
 
-@router.get("/sw.js", response_class=Response, summary="The workspace's service worker")
+@router.get(
+    "/sw.js",
+    response_class=Response,
+    responses={200: {"content": {"text/javascript": {}}}},
+    summary="The workspace's service worker",
+)
 def service_worker() -> Response:
     urls = precache_urls()
     source = (STATIC_DIR / "work" / "sw.js").read_text(encoding="utf-8")
