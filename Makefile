@@ -57,7 +57,8 @@ lint: venv
 # README shows, in docs/screenshots (commit them when a page changed on purpose).
 screenshots: system-test venv
 	YISHITING_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_maps.py \
-	  tests/test_progress.py::test_progress_page_in_chromium
+	  tests/test_progress.py::test_progress_page_in_chromium tests/test_work_pages.py \
+	  tests/test_signin_browser.py
 
 # Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
 bench: system-test venv db
@@ -69,6 +70,8 @@ bench: system-test venv db
 	$(BIN)/python bench/bench_maps.py
 	$(BIN)/python bench/bench_signin.py
 	$(BIN)/python bench/bench_work.py
+	$(BIN)/python bench/bench_scorecards.py
+	$(BIN)/python bench/bench_network.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
