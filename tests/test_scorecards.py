@@ -38,6 +38,7 @@ PLAN = {
 @pytest.fixture
 def planted(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict[str, Any]:
     admin = h.make_account(fresh_settings, "admin")[1]
+    reviewer = h.make_account(fresh_settings, "admin")[1]  # whoever resolved may not review
     planner = h.make_account(fresh_settings, "planner")[1]
     r = fresh_client.put(
         "/api/categories/street_order/time-limits",
@@ -47,9 +48,9 @@ def planted(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> 
     assert r.status_code == 200, r.text
     point, ids = h.point_in_building(db)
     issues = {name: pin(fresh_client, point, "street_order", description=name) for name in PLAN}
-    drive(fresh_client, issues["A"], admin, "reviewed")
+    drive(fresh_client, issues["A"], admin, "reviewed", reviewer=reviewer)
     drive(fresh_client, issues["B"], admin, "resolved")
-    assert move(fresh_client, issues["B"]["id"], admin, "reviewed", rating=4).is_success
+    assert move(fresh_client, issues["B"]["id"], reviewer, "reviewed", rating=4).is_success
     assert move(fresh_client, issues["B"]["id"], admin, "dispatched", note="又出现").is_success
     drive(fresh_client, issues["C"], admin, "topic")
     r = move(fresh_client, issues["C"]["id"], admin, "closed", reason="no_conditions", note="暂缓")
