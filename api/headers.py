@@ -79,7 +79,9 @@ class SecurityHeaders:
                 for name, value in COMMON.items():
                     headers[name] = value
                 if not headers.get("content-type", "").startswith("text/html"):
-                    headers["Content-Security-Policy"] = NOT_A_PAGE
+                    # a route may set its own (the service worker must fetch what it keeps)
+                    if "content-security-policy" not in headers:
+                        headers["Content-Security-Policy"] = NOT_A_PAGE
                     await send(message)
                     return
                 start = message  # held until the whole page is here

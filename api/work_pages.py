@@ -62,5 +62,10 @@ def service_worker() -> Response:
     return Response(
         body,
         media_type="text/javascript",
-        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/work"},
+        headers={
+            "Cache-Control": "no-cache",
+            "Service-Worker-Allowed": "/work",
+            # A worker runs under its script's policy: it fetches (and keeps) our own files.
+            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+        },
     )

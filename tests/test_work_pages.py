@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from geo.settings import Settings
 from tests.browser import chromium, open_page
 from tests.conftest import serve
+from tests.issue_flow_helpers import png_bytes
 from tests.issue_helpers import make_account, scalar
 from tests.signin_helpers import PASSWORD, make_person
 
@@ -25,10 +26,7 @@ PHONE = {"width": 390, "height": 844}
 # (docs/screenshots to refresh the README's).
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / os.environ.get("YISHITING_SCREENSHOTS", "var/screenshots")
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
-)
+PNG_1PX = png_bytes()  # a PNG that decodes: every photo is re-encoded
 PHOTO = [{"name": "site.png", "mimeType": "image/png", "buffer": PNG_1PX}]
 
 
