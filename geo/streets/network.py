@@ -106,10 +106,13 @@ def snap(conn: psycopg.Connection, lon: float, lat: float, *, where: str) -> Sna
             f"(at most {MAX_SNAP_M:.0f} m)",
             where=where,
         )
-    # pgRouting takes a point at fraction 0 or 1 for the vertex itself and then never names
-    # the point in its answer; a tenth of a millimetre inside the edge keeps it a point.
-    fraction = min(max(fraction, FRACTION_MARGIN), 1 - FRACTION_MARGIN)
-    return Snap(lon, lat, edge_id, fraction, distance_m)
+    return Snap(lon, lat, edge_id, inside_edge(fraction), distance_m)
+
+
+def inside_edge(fraction: float) -> float:
+    """pgRouting takes a point at fraction 0 or 1 for the vertex itself and then never names
+    the point in its answer; a tenth of a millimetre inside the edge keeps it a point."""
+    return min(max(fraction, FRACTION_MARGIN), 1 - FRACTION_MARGIN)
 
 
 def edges_sql(profile: str) -> str:

@@ -16,7 +16,14 @@ from typing import Any
 
 import psycopg
 
-from geo.streets.network import MAX_SNAP_M, Snap, bounded, edges_sql, points_sql
+from geo.streets.network import (
+    MAX_SNAP_M,
+    Snap,
+    bounded,
+    edges_sql,
+    inside_edge,
+    points_sql,
+)
 
 # Planar prefilter in degrees for a geodesic reach in metres: one degree of longitude at the
 # district's latitude (40.8 N) is 84 km, of latitude 111 km, so R / 80 km never cuts too much.
@@ -58,9 +65,7 @@ def snap_many(conn: psycopg.Connection, places: list[tuple[int, float, float]]) 
     best: dict[int, Root] = {}
     for key, lon, lat, edge_id, fraction, distance_m in rows:
         if key not in best and distance_m <= MAX_SNAP_M:
-            margin = 1e-6  # as in network.snap: a point, not a vertex, for pgRouting
-            fraction = min(max(fraction, margin), 1 - margin)
-            best[key] = Root(key, Snap(lon, lat, edge_id, fraction, distance_m))
+            best[key] = Root(key, Snap(lon, lat, edge_id, inside_edge(fraction), distance_m))
     return list(best.values())
 
 
