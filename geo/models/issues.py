@@ -58,7 +58,18 @@ CLOSURE_REASONS = {
 # A reviewed issue that comes back this soon is reopened and counted as rework.
 REWORK_DAYS = 30
 INPUT_CRS = ("wgs84", "cgcs2000", "cgcs2000_gk", "gcj02", "bd09")
-EVENT_KINDS = ("created", "transition", "escalated", "support", "merge", "photo")
+EVENT_KINDS = (
+    "created",
+    "transition",
+    "escalated",
+    "support",
+    "merge",
+    "photo",
+    "rerouted",  # category or location changed, routed again
+    "disputed",  # 退单: the unit sent it back with a reason
+    "arbitrated",  # the sub-district decided a dispute; its decision sticks
+    "rated",  # satisfaction from the reporter or the council hall
+)
 
 
 class Category(Base):
