@@ -1,13 +1,15 @@
 """Council halls API: the halls, a week's ranked agenda, and recording a weekly session."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser
-from api.deps import RowId, SessionDep
+from api.deps import RowId, SessionDep, json_response
+from api.hall_schemas import Agenda, HallOut, SessionOut
 from geo import halls
 from geo.models.halls import BODY_KINDS
 
@@ -47,44 +49,46 @@ class SessionIn(BaseModel):
     decisions: list[DecisionIn] = Field(default_factory=list, max_length=200)
 
 
-@router.get("/halls")
+@router.get("/halls", response_model=list[HallOut])
 def list_halls(
     db: SessionDep,
     kind: Annotated[str | None, Query(description="subdistrict, community or compound")] = None,
     community_id: Annotated[RowId | None, Query()] = None,
     subdistrict_id: Annotated[RowId | None, Query()] = None,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """The 7 sub-district halls, 44 community halls and the compound-level halls."""
-    return halls.list_halls(db, kind=kind, community=community_id, subdistrict=subdistrict_id)
+    return json_response(
+        halls.list_halls(db, kind=kind, community=community_id, subdistrict=subdistrict_id)
+    )
 
 
-@router.get("/halls/{hall_id}/agenda")
+@router.get("/halls/{hall_id}/agenda", response_model=Agenda)
 def agenda(
     hall_id: RowId,
     db: SessionDep,
     week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = halls.AGENDA_LIMIT,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Open issues in the hall's area ranked by supporters, age and severity (see `score`)."""
     parsed = halls.parse_week(week) if week is not None else halls.this_week()
-    return halls.agenda(db, hall_id, week=parsed, limit=limit)
+    return json_response(halls.agenda(db, hall_id, week=parsed, limit=limit))
 
 
-@router.get("/halls/{hall_id}/sessions")
+@router.get("/halls/{hall_id}/sessions", response_model=list[SessionOut])
 def list_sessions(
     hall_id: RowId,
     db: SessionDep,
     week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W47")] = None,
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """The hall's recorded sessions, newest first, with what each decided."""
     parsed = halls.parse_week(week) if week is not None else None
-    return halls.sessions(db, hall_id, week=parsed)
+    return json_response(halls.sessions(db, hall_id, week=parsed))
 
 
-@router.post("/halls/{hall_id}/sessions", status_code=201)
+@router.post("/halls/{hall_id}/sessions", status_code=201, response_model=SessionOut)
 def record_session(
     hall_id: RowId, body: SessionIn, db: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Staff: record the week's session; each decision carries its issue on, with events."""
     week = halls.parse_week(body.week)
     decisions = [halls.Decision(**d.model_dump()) for d in body.decisions]
@@ -100,4 +104,4 @@ def record_session(
         decisions=decisions,
     )
     db.commit()
-    return result
+    return json_response(result, status_code=201)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser
 from api.deps import ConnDep, SessionDep, SettingsDep
+from api.io_schemas import ImportReport
 from geo import clock
 from geo.access import require
 from geo.errors import PayloadTooLarge, Unprocessable
@@ -47,7 +48,13 @@ async def _save(upload: UploadFile, folder: Path, limit_mb: float) -> Path:
     return path
 
 
-@router.post("/imports", status_code=201, summary="Import (or check) a survey file")
+@router.post(
+    "/imports",
+    status_code=201,
+    summary="Import (or check) a survey file",
+    response_model=ImportReport,
+    responses={200: {"model": ImportReport, "description": "dry_run: the report, nothing stored"}},
+)
 async def post_import(
     request: Request,
     user: CurrentUser,

@@ -200,3 +200,25 @@ class ReporterContact(BaseModel):
     account_id: int | None
     name: str | None
     phone: str | None
+
+
+class TimeLimitsSet(BaseModel):
+    """A category's time limits as now stored."""
+
+    category: str
+    respond_days: int
+    complete_days: int
+
+
+class CalendarLoaded(BaseModel):
+    year: int
+    days: int = Field(description="holidays and adjusted working days stored")
+    calendar: str = Field(description="`loaded`: the year now follows the stored schedule")
+
+
+class Escalated(BaseModel):
+    """An issue moved one level up."""
+
+    id: int
+    from_level: str
+    to_level: str

@@ -1,6 +1,6 @@
 """Issues API: categories, pinning, reading, the five steps, support, merge and photos."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -8,8 +8,10 @@ from fastapi.responses import FileResponse
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import IfMatch, Offset, RowId, SessionDep, SettingsDep, client_address
 from api.issue_schemas import (
+    CalendarLoaded,
     CalendarYear,
     CategoryPublic,
+    Escalated,
     EventPublic,
     IssueCreate,
     IssueCreated,
@@ -19,6 +21,7 @@ from api.issue_schemas import (
     ReporterContact,
     SupportResult,
     TimeLimits,
+    TimeLimitsSet,
     Transition,
 )
 from api.ratelimit import limit_anonymous
@@ -112,7 +115,7 @@ def get_issue(issue_id: RowId, session: SessionDep, response: Response) -> dict:
 
 @router.put(
     "/categories/{code}/time-limits",
-    response_model=dict[str, Any],
+    response_model=TimeLimitsSet,
     summary="Set a category's time limits in working days (planners)",
 )
 def set_time_limits(code: str, body: TimeLimits, session: SessionDep, user: CurrentUser) -> dict:
@@ -129,7 +132,7 @@ def set_time_limits(code: str, body: TimeLimits, session: SessionDep, user: Curr
 
 @router.put(
     "/calendar/{year}",
-    response_model=dict[str, Any],
+    response_model=CalendarLoaded,
     summary="Load a year's official holiday schedule that chinese-calendar does not cover (admin)",
 )
 def load_calendar(
@@ -286,7 +289,7 @@ def photo(photo_id: RowId, session: SessionDep, settings: SettingsDep) -> FileRe
     return FileResponse(path, media_type=content_type, headers=headers)
 
 
-@router.post("/issues/escalate")
+@router.post("/issues/escalate", response_model=list[Escalated])
 def escalate(session: SessionDep, settings: SettingsDep, user: CurrentUser) -> list[dict]:
     """Admin: escalate overdue issues now (also `yishiting escalate`)."""
     require(session, user, None, "escalate")

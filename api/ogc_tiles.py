@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep
+from api.ogc_schemas import TileJSON, TileSet, TileSets
 from geo.errors import NotFound
 from geo.ogc import catalogue, tiles
 from geo.ogc import engine as features
@@ -39,7 +40,11 @@ def _fields(conn: Any, c: Collection) -> dict[str, str]:
     return {name: types.get(name, {}).get("type", "string") for name in tiles.tile_names(c)}
 
 
-@router.get("/collections/{collectionId}/tiles", summary="The tilesets of a collection")
+@router.get(
+    "/collections/{collectionId}/tiles",
+    summary="The tilesets of a collection",
+    response_model=TileSets,
+)
 def tilesets(request: Request, collectionId: str) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     url = _tileset_url(request, c)
@@ -66,7 +71,11 @@ def tilesets(request: Request, collectionId: str) -> JSONResponse:
     return JSONResponse(doc)
 
 
-@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="A tileset's metadata")
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+    summary="A tileset's metadata",
+    response_model=TileSet,
+)
 def tileset(
     request: Request, collectionId: str, tileMatrixSetId: str, conn: ConnDep
 ) -> JSONResponse:
@@ -116,6 +125,7 @@ def tileset(
 @router.get(
     "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json",
     summary="TileJSON 3.0 of a tileset",
+    response_model=TileJSON,
 )
 def tilejson(
     request: Request, collectionId: str, tileMatrixSetId: str, conn: ConnDep

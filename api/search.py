@@ -3,26 +3,33 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
-from api.deps import ConnDep
+from api.deps import ConnDep, json_response
+from api.district_schemas import Coverage, PlaceHit
 from api.geojson_schemas import FeatureCollection
 from geo.district import charging, search
 
 router = APIRouter(tags=["maps"])
 
 
-@router.get("/api/search", summary="Find compounds, streets and courtyards by name")
+@router.get(
+    "/api/search",
+    summary="Find compounds, streets and courtyards by name",
+    response_model=list[PlaceHit],
+)
 def search_places(
     conn: ConnDep,
     q: Annotated[str, Query(description="part of a name or courtyard address")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> list[dict[str, Any]]:
-    return search.search_places(conn, q=q, limit=limit)
+) -> JSONResponse:
+    return json_response(search.search_places(conn, q=q, limit=limit))
 
 
 @router.get(
     "/api/charging/coverage",
     summary="Charging stations, their walking coverage and the compounds left uncovered",
+    response_model=Coverage,
 )
 def charging_coverage(
     conn: ConnDep,
@@ -30,8 +37,8 @@ def charging_coverage(
     mode: Annotated[
         str, Query(description="walk: on the street network; air: straight-line buffer")
     ] = "walk",
-) -> dict[str, Any]:
-    return charging.coverage(conn, radius_m=radius, mode=mode)
+) -> JSONResponse:
+    return json_response(charging.coverage(conn, radius_m=radius, mode=mode))
 
 
 @router.get(

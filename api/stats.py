@@ -1,15 +1,17 @@
 """GET /api/stats: the district in figures, computed from the data."""
 
-from typing import Any
-
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
-from api.deps import ConnDep
+from api.deps import ConnDep, json_response
+from api.district_schemas import DistrictStats
 from geo.district.stats import district_stats
 
 router = APIRouter(prefix="/api", tags=["stats"])
 
 
-@router.get("/stats", summary="The FACTS.md figures recomputed from the data")
-def stats(conn: ConnDep) -> dict[str, Any]:
-    return district_stats(conn)
+@router.get(
+    "/stats", summary="The FACTS.md figures recomputed from the data", response_model=DistrictStats
+)
+def stats(conn: ConnDep) -> JSONResponse:
+    return json_response(district_stats(conn))
