@@ -20,6 +20,7 @@ from api import (
     layer_exports,
     maps,
     ogc,
+    ogc_edits,
     ogc_tiles,
     open311,
     progress,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     headers.install(app, settings)
     app.include_router(health.router)
     app.include_router(ogc.router)
+    app.include_router(ogc_edits.router)
     app.include_router(ogc_tiles.router)
     maps.install(app)
     app.include_router(search.router)

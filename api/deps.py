@@ -66,6 +66,27 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # A retried POST with the same key answers with the first record instead of making a second.
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match")]
+
+
+def entity_tags(header: str, where: str) -> list[str] | None:
+    """An If-Match / If-None-Match list (RFC 9110): None for `*`, else each tag's value with
+    its weakness marked (`W/"3"` -> `W/3`); a value that is no list of quoted tags is a 400."""
+    from geo.errors import InvalidParameter
+
+    if header.strip() == "*":
+        return None
+    tags = []
+    for part in header.split(","):
+        part = part.strip()
+        weak = part.startswith("W/")
+        quoted = part.removeprefix("W/")
+        if len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"' or '"' in quoted[1:-1]:
+            raise InvalidParameter(
+                f'{where} {header!r} is not a list of entity tags such as "3".', where=where
+            )
+        tags.append(("W/" if weak else "") + quoted[1:-1])
+    return tags
 
 
 def jsonable(value: Any) -> Any:

@@ -42,6 +42,8 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
     headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
     if status == 401:  # RFC 9110: a 401 names the scheme the client should use
         headers = {"WWW-Authenticate": 'Bearer realm="yishiting"'}
+    if status == 405 and extra.get("allow"):  # and a 405 the methods there are
+        headers = {"Allow": str(extra["allow"])}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import ConnDep
+from api.deps import ConnDep, IfNoneMatch, entity_tags
 from api.ogc_params import (
     integer,
     parse_bbox,
@@ -21,6 +21,10 @@ from api.ogc_params import (
     parse_sortby,
 )
 from api.ogc_schemas import (
+    FEATURE_SCHEMA,
+    FEATURE_TYPES,
+    PATCH_SCHEMA,
+    PATCH_TYPES,
     CollectionInfo,
     Collections,
     Conformance,
@@ -65,6 +69,12 @@ CONFORMANCE = [
             "property-property",
             "arithmetic",
         )
+    ),
+    # Part 4 (api/ogc_edits.py): POST, PUT, DELETE, PATCH as a JSON merge patch, ETags with
+    # If-Match on the surveyed layers; the features of POST and PUT are GeoJSON Features.
+    *(
+        f"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/{c}"
+        for c in ("create-replace-delete", "update", "optimistic-locking-etags", "features")
     ),
     # OGC API - Tiles (api/ogc_tiles.py): vector tilesets of each collection in WebMercatorQuad.
     *(
@@ -342,16 +352,33 @@ def item(
     conn: ConnDep,
     _: FormatDep,
     crs_: Annotated[OptStr, _q("CRS URI of the response geometry", "crs")] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
+    """One feature; its ETag (strong) is its version, and If-None-Match with it is a 304."""
     c = catalogue.get_collection(collectionId)
     out = crs.get(crs_, "crs")
-    body = features.feature(conn, c, featureId, features.Shape(crs=out))
+    body, version = features.tagged_feature(conn, c, featureId, features.Shape(crs=out))
+    headers = _content_crs(out)
+    if version is not None:
+        headers["ETag"] = f'"{version}"'
+        if if_none_match is not None:
+            tags = entity_tags(if_none_match, "If-None-Match")  # compared weakly (RFC 9110)
+            if tags is None or version in {t.removeprefix("W/") for t in tags}:
+                return Response(status_code=304, headers=headers)
+    return Response(
+        features.with_links(body, item_links(request, c, featureId)),
+        media_type=GEOJSON,
+        headers=headers,
+    )
+
+
+def item_links(request: Request, c: Collection, feature_id: str) -> list[dict[str, str]]:
+    """The links of one feature's answer (also after an edit, api/ogc_edits.py)."""
     href = f"{_base(request)}/collections/{c.id}"
-    links = [
-        _link(f"{href}/items/{quote(featureId, safe='')}", "self", GEOJSON, "This feature"),
+    return [
+        _link(f"{href}/items/{quote(feature_id, safe='')}", "self", GEOJSON, "This feature"),
         _link(href, "collection", JSON, c.title_en),
     ]
-    return Response(features.with_links(body, links), media_type=GEOJSON, headers=_content_crs(out))
 
 
 # --- The API definition ------------------------------------------------------------------
@@ -417,6 +444,15 @@ PARAMETERS = {
     )
     | {"style": "form", "explode": False},
     "f": _param("f", "query", {"type": "string", "enum": ["json"]}, "Response format"),
+    "If-Match": _param(
+        "If-Match", "header", {"type": "string"}, "The feature's ETag as last read (required)"
+    ),
+    "Content-Crs": _param(
+        "Content-Crs", "header", {"type": "string"}, "CRS URI of the body's geometry, in <>"
+    ),
+    "Idempotency-Key": _param(
+        "Idempotency-Key", "header", {"type": "string"}, "A retry with it creates nothing new"
+    ),
 }
 
 
@@ -437,6 +473,57 @@ def _op(summary: str, params: list[dict[str, Any]], media: str) -> dict[str, Any
             },
         }
     }
+
+
+def _edit_op(
+    summary: str, params: list[dict[str, Any]], body: dict[str, Any] | None, ok: str
+) -> dict[str, Any]:
+    """A Part 4 operation (api/ogc_edits.py): planners and admins, a GeoJSON answer."""
+    problem = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
+    answer = {"description": "Deleted"} if ok == "204" else {
+        "description": "The feature as stored; its ETag in the ETag header",
+        "content": {GEOJSON: {"schema": {"type": "object"}}},
+    }  # fmt: skip
+    op: dict[str, Any] = {
+        "summary": summary,
+        "parameters": params,
+        "responses": {
+            ok: answer,
+            "400": {"description": "A header or the body is malformed"} | problem,
+            "401": {"description": "Not signed in"} | problem,
+            "403": {"description": "Not a planner or an admin"} | problem,
+            "404": {"description": "No such collection or feature"} | problem,
+            "405": {"description": "The collection is not edited here"} | problem,
+            "412": {"description": "If-Match names an older ETag"} | problem,
+            "422": {"description": "Invalid geometry or properties"} | problem,
+            "428": {"description": "If-Match is missing"} | problem,
+        },
+    }
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+def _edit_paths(paths: dict[str, Any], editable: list[Collection]) -> None:
+    """POST on the items paths, PUT/PATCH/DELETE and the audit trail on one item's."""
+    cid, fid, crs_ = _ref("collectionId"), _ref("featureId"), _ref("Content-Crs")
+    feature = {"required": True, "content": {t: {"schema": FEATURE_SCHEMA} for t in FEATURE_TYPES}}
+    patch = {"required": True, "content": {t: {"schema": PATCH_SCHEMA} for t in PATCH_TYPES}}
+    create = _edit_op("Create a feature", [crs_, _ref("Idempotency-Key")], feature, "201")
+    paths["/collections/{collectionId}/items"]["post"] = create | {
+        "parameters": [cid, *create["parameters"]]
+    }
+    for c in editable:
+        paths[f"/collections/{c.id}/items"]["post"] = create
+    one = [cid, fid, _ref("If-Match")]
+    paths["/collections/{collectionId}/items/{featureId}"] |= {
+        "put": _edit_op("Replace a feature", [*one, crs_], feature, "200"),
+        "patch": _edit_op("Update a feature (JSON merge patch)", [*one, crs_], patch, "200"),
+        "delete": _edit_op("Delete a feature", one, None, "204"),
+    }
+    paths["/collections/{collectionId}/items/{featureId}/history"] = _op(
+        "A feature's audit trail (staff)", [cid, fid], JSON
+    )
 
 
 def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -472,6 +559,7 @@ def api_definition(request: Request, conn: ConnDep) -> JSONResponse:
     paths["/collections/{collectionId}/items"]["get"]["parameters"].insert(0, cid)
     for c in catalogue.CATALOGUE.values():
         paths[f"/collections/{c.id}/items"] = _items_op(c.title_en, features.queryables(conn, c))
+    _edit_paths(paths, [c for c in catalogue.CATALOGUE.values() if c.editable])
     doc = {
         "openapi": "3.0.3",
         "info": {"title": request.app.title, "version": request.app.version},

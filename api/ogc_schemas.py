@@ -1,9 +1,12 @@
-"""The OGC API documents this service answers with (Features Part 1: Core, and Tiles), for
+"""The OGC API documents this service answers with (Features Parts 1 and 4, and Tiles), for
 /openapi.json.
 
 The routes build these documents as dicts and answer them as they are; the models say what
 they hold, and tests/test_openapi.py checks real answers against them (extra keys refused).
 """
+
+from datetime import datetime
+from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,3 +142,79 @@ class TileJSON(Document):
     maxzoom: int
     vector_layers: list[VectorLayer]
     bounds: list[float] | None = Field(None, description="absent for an empty layer")
+
+
+# --- OGC API - Features Part 4 (edits, api/ogc_edits.py) ----------------------------------
+
+FEATURE_TYPES = ("application/geo+json", "application/json")
+PATCH_TYPES = ("application/merge-patch+json", *FEATURE_TYPES)
+_GEOMETRY = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "enum": [
+                "Point",
+                "MultiPoint",
+                "LineString",
+                "MultiLineString",
+                "Polygon",
+                "MultiPolygon",
+            ],
+        },
+        "coordinates": {"type": "array"},
+    },
+}
+# The request bodies, as JSON Schema (OpenAPI 3.0 and 3.1 alike).
+FEATURE_SCHEMA = {
+    "type": "object",
+    "description": "A GeoJSON Feature in CRS84, or in the CRS the Content-Crs header names "
+    "(in that CRS's axis order). Properties: the layer's writable ones (see docs/ogc.md); "
+    "areas, lengths and parents' names are computed, never taken from the body.",
+    "required": ["type", "geometry"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "geometry": _GEOMETRY,
+        "properties": {"type": "object", "additionalProperties": True},
+    },
+}
+PATCH_SCHEMA = {
+    "type": "object",
+    "description": "A JSON merge patch (RFC 7396) of the feature: the properties given replace "
+    "theirs (null empties one); a geometry given replaces the geometry.",
+    "properties": {
+        "properties": {"type": "object", "additionalProperties": True},
+        "geometry": _GEOMETRY,
+    },
+}
+
+
+def request_body(schema: dict, types: tuple[str, ...]) -> dict:
+    """An OpenAPI requestBody taking `schema` in each media type."""
+    return {"required": True, "content": {t: {"schema": schema} for t in types}}
+
+
+class EditAccount(Document):
+    id: int
+    name: str
+    role: str
+
+
+class FeatureEditOut(Document):
+    id: int
+    action: str = Field(description="create, replace, update or delete")
+    at: datetime
+    etag: str | None = Field(description="the feature's ETag after the edit (none: deleted)")
+    account: EditAccount = Field(description="who edited")
+    before: dict[str, Any] | None = Field(description="the feature as GeoJSON (CRS84) before")
+    after: dict[str, Any] | None = Field(description="the feature as GeoJSON (CRS84) after")
+
+
+class FeatureHistory(Document):
+    """Every edit of one feature through OGC API - Features Part 4, oldest first."""
+
+    collection: str
+    featureId: str
+    edits: list[FeatureEditOut]
+    links: list[Link]

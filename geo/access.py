@@ -115,6 +115,12 @@ TABLE: dict[str, Action] = {
     "export_layer": Action(
         "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
     ),
+    # one feature of a surveyed layer at a time (OGC API - Features Part 4): planners and admins
+    # edit; all staff read a feature's audit trail (it names who edited, so not the public)
+    "edit_features": Action("none", {"admin": ANY, "planner": ANY}),
+    "read_feature_history": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
 }
 
 _AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}

@@ -38,6 +38,11 @@ class NotFound(YishitingError):
     title = "Not found"
 
 
+class MethodNotAllowed(YishitingError):
+    status = 405
+    title = "Method not allowed"
+
+
 class Conflict(YishitingError):
     status = 409
     title = "Conflict"

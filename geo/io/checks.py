@@ -380,6 +380,30 @@ def store(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str
     )
 
 
+def write_staged(
+    conn: psycopg.Connection, layer: Layer, columns: list[str], target: int | None
+) -> int:
+    """Write the one staged feature (an OGC API edit, geo/ogc/edits.py): a new row when
+    `target` is None, else over row `target`; returns its id. Rows made so carry no source."""
+    table = sql.Identifier(layer.table)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    from_r = sql.SQL(", ").join(sql.Identifier("r", c) for c in columns)
+    if target is None:
+        stmt = sql.SQL(
+            "INSERT INTO {table} ({cols}, geom) SELECT {from_r}, s.geom FROM import_stage s"
+            " CROSS JOIN LATERAL {record} r RETURNING id"
+        )
+    else:
+        stmt = sql.SQL(
+            "UPDATE {table} t SET ({cols}, geom) = ({from_r}, s.geom) FROM import_stage s"
+            " CROSS JOIN LATERAL {record} r WHERE t.id = %s RETURNING t.id"
+        )
+    query = stmt.format(table=table, cols=cols, from_r=from_r, record=_record(layer))
+    row = conn.execute(query, () if target is None else (target,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 # A courtyard file's protection level and occupancy become dated assessments (the courtyard
 # keeps no copy); a value already in force is not recorded again, so re-importing adds nothing.
 ASSESS_COURTYARDS = f"""

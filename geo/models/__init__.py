@@ -19,6 +19,7 @@ from geo.models.district import (
     Subdistrict,
     Unit,
 )
+from geo.models.edits import FeatureEdit
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
@@ -44,6 +45,7 @@ __all__ = [
     "DemoLoad",
     "RateBucket",
     "RateCharge",
+    "FeatureEdit",
     "Hall",
     "HallDecision",
     "HallSession",

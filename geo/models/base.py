@@ -1,7 +1,7 @@
 """Declarative base and the column helpers every spatial table shares."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Computed, Enum, Index, MetaData, String
+from sqlalchemy import Computed, Enum, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Stable constraint names so that migrations can refer to them.
@@ -43,10 +43,14 @@ def choice(*values: str, name: str) -> Enum:
 class Surveyed:
     """A layer that survey files can fill (`yishiting import`): each row remembers the file's
     source name and its id there, so a re-import of an updated survey matches rows again.
-    Rows made here (the demo, the API) have neither."""
+    Rows made here (the demo, the API) have neither.
+
+    `version` is the row's version: a trigger adds one on every UPDATE (migration
+    0018_feature_edits), so the OGC layers' ETags change whenever the row does."""
 
     source: Mapped[str | None] = mapped_column(String(128))
     source_id: Mapped[str | None] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Index, ...]:

@@ -19,6 +19,15 @@ from geo.models.renovation import ALL_PHASES
 from geo.ogc.engine import Collection, Join
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
+
+
+def _version(*parents: str) -> sql.Composable:
+    """The ETag of a feature: its row's version, then each shown parent's (by alias)."""
+    return sql.SQL("concat_ws('.', {})").format(
+        sql.SQL(", ").join(sql.Identifier(a, "version") for a in ("t", *parents))
+    )
+
+
 _LENGTH = sql.SQL("round(t.length_m::numeric, 2)")
 # A planned window of dates is the time from the first day's start to the last day's end in
 # the district's time zone, so `datetime` instants compare with it as clients expect.
@@ -39,6 +48,8 @@ _DISTRICT = (
         table="subdistrict",
         properties={"name": "name", "area_m2": _AREA},
         filters={"name": "name"},
+        version=_version(),
+        editable=True,
     ),
     Collection(
         id="communities",
@@ -54,6 +65,8 @@ _DISTRICT = (
             "area_m2": _AREA,
         },
         filters={"name": "name", "subdistrict_id": "subdistrict_id"},
+        version=_version("s"),
+        editable=True,
     ),
     Collection(
         id="compounds",
@@ -76,6 +89,8 @@ _DISTRICT = (
             "community_id": "community_id",
             "model_compound": "model_compound",
         },
+        version=_version("c"),
+        editable=True,
     ),
     Collection(
         id="buildings",
@@ -98,6 +113,8 @@ _DISTRICT = (
             "area_m2": _AREA,
         },
         tile_properties=("name", "floors", "compound_id"),
+        version=_version("p"),
+        editable=True,
     ),
     Collection(
         id="illegal_structures",
@@ -130,6 +147,8 @@ _DISTRICT = (
             "demolished_on": "demolished_on",
         },
         enums={"status": STRUCTURE_STATUSES},
+        version=_version("c"),
+        editable=True,
     ),
     Collection(
         id="charging_stations",
@@ -148,6 +167,8 @@ _DISTRICT = (
             "area_m2": sql.SQL("round(t.footprint_m2::numeric, 2)"),
         },
         filters={"compound_id": "compound_id"},
+        version=_version("p"),
+        editable=True,
     ),
     Collection(
         id="courtyards",
@@ -193,6 +214,8 @@ _DISTRICT = (
             "danger_grade",
             "condition",
         ),
+        version=_version("c"),
+        editable=True,
     ),
     Collection(
         id="relics",
@@ -208,6 +231,8 @@ _DISTRICT = (
             "area_m2": sql.SQL("round(ST_Area(t.geom::geography)::numeric, 2)"),
         },
         filters={"category": "category", "courtyard_id": "courtyard_id"},
+        version=_version(),
+        editable=True,
     ),
     Collection(
         id="roads",
@@ -225,6 +250,8 @@ _DISTRICT = (
         },
         filters={"name": "name", "kind": "kind", "oneway": "oneway", "surface": "surface"},
         enums={"oneway": ONEWAY},
+        version=_version(),
+        editable=True,
     ),
 )
 
@@ -293,6 +320,7 @@ _WORK = (
         },
         temporal=("created_at", "created_at"),
         tile_properties=("category", "category_name", "step", "status", "level", "supporters"),
+        version=_version("m", "p"),
     ),
     # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
     Collection(

@@ -86,6 +86,12 @@ class Collection:
     # The properties a vector tile carries (geo/ogc/tiles.py): what maps colour and label by.
     # None: all of `properties`.
     tile_properties: tuple[str, ...] | None = None
+    # The feature's version as text, the ETag of /items/{id}: the row's version and those of
+    # the joined rows whose names it shows, so renaming a parent changes it too. None: no ETag.
+    version: Expr | None = None
+    # Planners may create, replace, update and delete its features (geo/ogc/edits.py); the
+    # import layer of the same name (geo/io/layers.py) says its fields and parents.
+    editable: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.enums) - set(self.filters)
@@ -316,12 +322,14 @@ def items_sql(
 
 
 def feature_sql(c: Collection, feature_id: str, shape: Shape) -> tuple[sql.Composed, list[Any]]:
-    """One feature as GeoJSON text, honouring the collection's fixed condition."""
+    """One feature as GeoJSON text and its version (NULL when the layer has none), honouring
+    the collection's fixed condition."""
     cond = sql.SQL("{} = %s").format(sql.Identifier("t", c.key))
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
-    stmt = sql.SQL("SELECT {feature}::text FROM {src} WHERE {cond}").format(
-        feature=_feature(c, shape), src=from_clause(c), cond=cond
+    version = sql.SQL("NULL") if c.version is None else expr(c.version)
+    stmt = sql.SQL("SELECT {feature}::text, {version}::text FROM {src} WHERE {cond}").format(
+        feature=_feature(c, shape), version=version, src=from_clause(c), cond=cond
     )
     return stmt, [feature_id]
 
@@ -460,6 +468,14 @@ def feature(
     conn: psycopg.Connection, c: Collection, feature_id: str, shape: Shape | None = None
 ) -> bytes:
     """One feature as GeoJSON (UTF-8); NotFound for an unknown or malformed id."""
+    return tagged_feature(conn, c, feature_id, shape)[0]
+
+
+def tagged_feature(
+    conn: psycopg.Connection, c: Collection, feature_id: str, shape: Shape | None = None
+) -> tuple[bytes, str | None]:
+    """One feature as GeoJSON (UTF-8) and its version (None when the layer has none);
+    NotFound for an unknown or malformed id."""
     stmt, params = feature_sql(c, feature_id, shape or Shape())
     try:
         row = _fetch_raw(conn, stmt, params)
@@ -467,7 +483,7 @@ def feature(
         row = None  # an id the key column cannot even read is simply not there
     if row is None:
         raise NotFound(f"{c.id} has no feature {feature_id!r}.", where="featureId")
-    return row[0]
+    return row[0], None if row[1] is None else row[1].decode()
 
 
 def extents(
