@@ -66,6 +66,14 @@ async def patch_body(request: Request) -> Any:
     return await _json(request, PATCH_TYPES)
 
 
+def _editable(collection_id: str) -> Collection:
+    """The collection, 404 when there is none and 405 when it is not edited here (before the
+    headers are judged)."""
+    c = catalogue.get_collection(collection_id)
+    edits.layer_of(c)
+    return c
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + router.prefix
 
@@ -117,7 +125,7 @@ def create_item(
 ) -> Response:
     """A new feature: geometry checked by PostGIS, areas computed, parents found by location.
     The same Idempotency-Key answers the first feature again."""
-    c = catalogue.get_collection(collectionId)
+    c = _editable(collectionId)
     body = edits.Body(value, crss.get(content_crs, "Content-Crs"))
     done = edits.create(session, c, body, account=user, idempotency_key=idempotency_key)
     session.commit()
@@ -141,7 +149,7 @@ def replace_item(
     if_match: IfMatch = None,
     content_crs: ContentCrs = None,
 ) -> Response:
-    c = catalogue.get_collection(collectionId)
+    c = _editable(collectionId)
     body = edits.Body(value, crss.get(content_crs, "Content-Crs"))
     done = edits.replace(session, c, featureId, body, account=user, if_match=_if_match(if_match))
     session.commit()
@@ -165,7 +173,7 @@ def update_item(
     if_match: IfMatch = None,
     content_crs: ContentCrs = None,
 ) -> Response:
-    c = catalogue.get_collection(collectionId)
+    c = _editable(collectionId)
     body = edits.Body(value, crss.get(content_crs, "Content-Crs"))
     done = edits.update(session, c, featureId, body, account=user, if_match=_if_match(if_match))
     session.commit()
@@ -186,7 +194,7 @@ def delete_item(
     user: Editor,
     if_match: IfMatch = None,
 ) -> Response:
-    c = catalogue.get_collection(collectionId)
+    c = _editable(collectionId)
     edits.delete(session, c, featureId, account=user, if_match=_if_match(if_match))
     session.commit()
     return Response(status_code=204)

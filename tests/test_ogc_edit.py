@@ -368,6 +368,13 @@ def _bad_bodies(lon: float, lat: float) -> list[tuple[str, Any, dict[str, str], 
             [[lon, lat], [lon + 1e-4, lat + 1e-4], [lon + 1e-4, lat], [lon, lat + 1e-4], [lon, lat]]
         ],
     }
+    far = square(lon + 0.001, lat, 1.0)
+    two = {"type": "MultiPolygon", "coordinates": [ok["coordinates"], far["coordinates"]]}
+    flat = {"type": "Polygon", "coordinates": [[[lon, lat]] * 4]}
+    nan = (
+        b'{"type": "Feature", "properties": {"name": "x", "floors": 1}, "geometry":'
+        b' {"type": "Polygon", "coordinates": [[[NaN, 40.8], [1, 2], [3, 4], [NaN, 40.8]]]}}'
+    )
     return [
         ("malformed JSON", b'{"type": "Feature",', {}, 400, "body"),
         ("not an object", [1, 2], {}, 422, "body"),
@@ -403,6 +410,9 @@ def _bad_bodies(lon: float, lat: float) -> list[tuple[str, Any, dict[str, str], 
             "body.geometry.coordinates",
         ),
         ("self-intersection", feature(bow, name="x", floors=1), {}, 422, "body.geometry"),
+        ("two parts", feature(two, name="x", floors=1), {}, 422, "body.geometry"),
+        ("degenerate ring", feature(flat, name="x", floors=1), {}, 422, "body.geometry"),
+        ("NaN", nan, {}, 422, "body.geometry.coordinates"),
         (
             "outside the district",
             feature(square(116.39, 39.91, 5), name="x", floors=1),

@@ -459,7 +459,7 @@ def _record(
             action,
             clock.now(),
             account.id,
-            f"\"{after[1]}\"" if after else None,
+            f'"{after[1]}"' if after else None,
             None if before is None else Jsonb(before),
             None if after is None else Jsonb(after[0]),
             idempotency_key,
@@ -470,7 +470,7 @@ def _record(
 
 def feature_id(text_id: str) -> int:
     """A path's feature id as a row id; NotFound for anything no row can have."""
-    if not text_id.isdigit() or not 1 <= int(text_id) <= INT4_MAX:
+    if not (text_id.isascii() and text_id.isdigit()) or not 1 <= int(text_id) <= INT4_MAX:
         raise NotFound(f"There is no feature {text_id!r}.", where="featureId")
     return int(text_id)
 
