@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api.ogc_schemas import FeatureHistory
 from geo.settings import Settings
 from tests import issue_helpers as h
 from tests.issue_flow_helpers import pin
@@ -174,6 +175,7 @@ def test_building_lifecycle_with_etags_and_audit(
 
     history = fresh_client.get(f"{url}/history", headers=planner)
     assert history.status_code == 200, history.text
+    FeatureHistory.model_validate(history.json())  # every key documented, extra ones refused
     edits = history.json()["edits"]
     assert [e["action"] for e in edits] == ["create", "replace", "update", "delete"]
     assert edits[0]["before"] is None and edits[-1]["after"] is None
