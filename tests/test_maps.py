@@ -415,6 +415,7 @@ def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -
         page.wait_for_function("window.__yst.categories > 0")
         page.click("#yst-locate")
         page.wait_for_function("window.__yst.pin !== undefined")
+        page.wait_for_function("window.__yst.located === true")
         pin = page.evaluate("window.__yst.pin")
         assert pin == {"lon": pytest.approx(114.8838), "lat": pytest.approx(40.8262)}
         # tapping the map moves the pin (a tap during the locate animation may be dropped by

@@ -78,6 +78,8 @@
       navigator.geolocation.getCurrentPosition(function (pos) {
         var ll = L.latLng(pos.coords.latitude, pos.coords.longitude);
         place(ll);
+        // Leaflet drops taps during the zoom animation: tests (and nothing else) wait for this.
+        map.once("moveend", function () { window.__yst.located = true; });
         map.setView(ll, Math.max(map.getZoom(), 17));
       }, function (err) {
         YST.notice("定位失败 could not locate: " + err.message, "error");
