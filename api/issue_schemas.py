@@ -56,6 +56,37 @@ class Transition(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class RerouteRequest(Strict):
+    """A new category, a corrected location, or both; the issue is routed again."""
+
+    category: str | None = Field(None, min_length=1, max_length=32, examples=["street_order"])
+    lon: Number | None = None
+    lat: Number | None = None
+    crs: Crs = "wgs84"
+    note: str | None = Field(None, max_length=4000, description="why (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
+class DisputeRequest(Strict):
+    """退单: the unit that answers for the issue sends it back, saying why."""
+
+    reason: str | None = Field(None, max_length=2000, description="why it is not ours (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
+class UnitRef(Strict):
+    kind: Literal["compound", "community", "subdistrict", "department"]
+    id: RowId
+
+
+class ArbitrationRequest(Strict):
+    """The sub-district names the unit that must act; that unit may not dispute it again."""
+
+    unit: UnitRef
+    note: str | None = Field(None, max_length=4000, description="the decision (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class MergeRequest(Strict):
     into: RowId
     note: str | None = Field(None, max_length=4000)
@@ -128,6 +159,9 @@ class IssuePublic(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    clock_since: datetime | None = Field(
+        None, description="when a re-route to another owner restarted the time limits"
+    )
     photos: list[PhotoPublic]
     deadline: dict[str, Any] | None = Field(
         None, description="limits in working days, due dates, light green/yellow/red"

@@ -8,9 +8,11 @@ from fastapi.responses import FileResponse
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import IfMatch, Offset, RowId, SessionDep, SettingsDep, client_address
 from api.issue_schemas import (
+    ArbitrationRequest,
     CalendarLoaded,
     CalendarYear,
     CategoryPublic,
+    DisputeRequest,
     Escalated,
     EventPublic,
     IssueCreate,
@@ -19,6 +21,7 @@ from api.issue_schemas import (
     MergeRequest,
     PhotoPublic,
     ReporterContact,
+    RerouteRequest,
     SupportResult,
     TimeLimits,
     TimeLimitsSet,
@@ -29,7 +32,7 @@ from geo import clock, media, worktime
 from geo.access import require
 from geo.coords import input_point
 from geo.errors import InvalidParameter, PreconditionRequired
-from geo.issues import photos, steps
+from geo.issues import photos, rerouting, steps
 from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
@@ -207,6 +210,97 @@ def transition(
     if result.pop("replayed", False):
         response.headers["Idempotent-Replayed"] = "true"
     return result
+
+
+def _answer(session: SessionDep, response: Response, result: dict) -> dict:
+    session.commit()
+    _etag(response, result["version"])
+    if result.pop("replayed", False):
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
+
+
+@router.post("/issues/{issue_id}/reroute", response_model=IssuePublic)
+def reroute(
+    issue_id: RowId,
+    body: RerouteRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """Staff: a new category and/or a corrected location; the issue is routed again and the
+    `rerouted` event names the old and new owners (If-Match or `version` required)."""
+    expected = _expected_version(if_match, body.version)
+    point = sent = None
+    if body.lon is not None or body.lat is not None:
+        raw, point = input_point(body.crs, body.lon, body.lat, None, None)
+        sent = (body.crs, raw[0], raw[1])
+    result = rerouting.reroute(
+        session,
+        issue_id,
+        actor=user,
+        category=body.category,
+        point=point,
+        sent=sent,
+        note=body.note,
+        expected_version=expected,
+        idempotency_key=idempotency_key,
+    )
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/dispute", response_model=IssuePublic)
+def dispute(
+    issue_id: RowId,
+    body: DisputeRequest,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """退单: the unit that answers for the issue sends it back with a reason; repeated
+    disputes go to the sub-district (If-Match or `version` required)."""
+    expected = _expected_version(if_match, body.version)
+    result = rerouting.dispute(
+        session,
+        issue_id,
+        actor=user,
+        reason=body.reason,
+        expected_version=expected,
+        to_arbitration_after=settings.disputes_to_arbitration,
+        idempotency_key=idempotency_key,
+    )
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/arbitrate", response_model=IssuePublic)
+def arbitrate(
+    issue_id: RowId,
+    body: ArbitrationRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """The sub-district decides a disputed issue: the unit named must act, and may not
+    dispute it again (If-Match or `version` required)."""
+    expected = _expected_version(if_match, body.version)
+    result = rerouting.arbitrate(
+        session,
+        issue_id,
+        actor=user,
+        kind=body.unit.kind,
+        ident=body.unit.id,
+        note=body.note,
+        expected_version=expected,
+        idempotency_key=idempotency_key,
+    )
+    return _answer(session, response, result)
 
 
 @router.post("/issues/{issue_id}/support", response_model=SupportResult)

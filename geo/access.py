@@ -13,6 +13,11 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
   it, a work item of one of its projects).
 - REPORTER: the account reported the issue.
 - COLLECTED: (anonymous) the issue is still `collected`.
+- OWNER: the account's unit answers for the issue now: a department account of the department
+  it was dispatched to (before dispatch, the category's department it was routed to), or an
+  account bound to the very place at the issue's level (its compound for a compound-level
+  issue, its community for a community-level one...). Only an owner may send it back (退单).
+- SUBDISTRICT: the account is bound to the issue's sub-district (which arbitrates disputes).
 
 An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
 whoever resolved an issue does not review it.
@@ -42,12 +47,14 @@ from geo.errors import Forbidden, Unauthorized
 from geo.models import Account, Hall, Issue
 from geo.models.renovation import RenovationItem
 
-Scope = Literal["any", "area", "department", "reporter", "collected"]
+Scope = Literal["any", "area", "department", "reporter", "collected", "owner", "subdistrict"]
 ANY: Scope = "any"
 AREA: Scope = "area"
 DEPARTMENT: Scope = "department"
 REPORTER: Scope = "reporter"
 COLLECTED: Scope = "collected"
+OWNER: Scope = "owner"
+SUBDISTRICT: Scope = "subdistrict"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
 Kind = Literal["issue", "hall", "item", "none"]
@@ -79,6 +86,12 @@ TABLE: dict[str, Action] = {
     "closed": Action("issue", STAFF),
     "referred": Action("issue", STAFF),
     "merge": Action("issue", STAFF),
+    # re-categorise or correct the location, then route again (geo/issues/rerouting.py); a
+    # unit that answers for the issue may send it back with a reason (退单), and the
+    # sub-district decides repeated disputes (arbitration)
+    "reroute": Action("issue", STAFF),
+    "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
+    "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
     "photo": Action(
         "issue",
         {**STAFF, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
@@ -206,6 +219,10 @@ def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope)
         return isinstance(obj, Issue) and obj.reporter_account_id == account.id
     if scope == DEPARTMENT:
         return _of_department(session, account, obj)
+    if scope == OWNER:
+        return isinstance(obj, Issue) and is_owner(account, obj)
+    if scope == SUBDISTRICT:
+        return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
     if isinstance(obj, Issue):
         return issue_in_area(session, account, obj)
     if isinstance(obj, Hall) and obj.kind == "subdistrict":
@@ -213,6 +230,15 @@ def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope)
     if isinstance(obj, Hall | RenovationItem):
         return _place_in_area(session, account, obj.community_id, obj.compound_id)
     return False
+
+
+def is_owner(account: Account, issue: Issue) -> bool:
+    """Whether the account's unit answers for the issue now (see OWNER above)."""
+    if account.department_id is not None:
+        return account.department_id == (issue.owner_department_id or issue.department_id)
+    if issue.level == "district" or account.area is None:
+        return False
+    return account.area == (issue.level, getattr(issue, f"{issue.level}_id"))
 
 
 def area_contains_point(session: Session, account: Account, lon: float, lat: float) -> bool:

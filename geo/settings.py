@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     token_days: int = Field(180, ge=1, alias="YISHITING_TOKEN_DAYS")
     # Escalation waits for the owning hall's next session plus this many days (to record it).
     hall_grace_days: float = Field(1, ge=0, alias="YISHITING_HALL_GRACE_DAYS")
+    # The dispute (退单) of an issue, counted since its last arbitration, that sends it to the
+    # sub-district for arbitration instead of back to the level above.
+    disputes_to_arbitration: int = Field(2, ge=1, le=20, alias="YISHITING_DISPUTES_TO_ARBITRATION")
     # Reverse proxies whose X-Forwarded-For is believed: comma-separated CIDRs or addresses.
     trusted_proxies: str = Field("", alias="YISHITING_TRUSTED_PROXIES")
     # Anonymous pins, supports and photo uploads per client: a burst, then so many a minute.

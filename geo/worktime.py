@@ -80,19 +80,38 @@ def work_calendar(db: Session) -> WorkCalendar:
     return WorkCalendar(dict(tuple(r) for r in rows))
 
 
+def _limits(db: Session, category: str) -> Any:
+    return db.execute(
+        text("SELECT respond_days, complete_days FROM time_limit WHERE category_code = :c"),
+        {"c": category},
+    ).one_or_none()
+
+
+def limit_dates(
+    db: Session, category: str, start: date, cal: WorkCalendar | None = None
+) -> tuple[date, date] | None:
+    """(respond_by, complete_by) of a clock started on `start`; None without limits."""
+    limits = _limits(db, category)
+    if limits is None:
+        return None
+    cal = cal or work_calendar(db)
+    return cal.add(start, limits.respond_days), cal.add(start, limits.complete_days)
+
+
+def clock_start(issue: dict[str, Any]) -> date:
+    """The district day an issue's limits count from: its pinning, or the re-route that gave
+    it to another owner (`clock_since`). JSON built in SQL gives ISO strings."""
+    start = issue.get("clock_since") or issue["created_at"]
+    return clock.local(datetime.fromisoformat(start) if isinstance(start, str) else start).date()
+
+
 def deadline(db: Session, issue: dict[str, Any], cal: WorkCalendar | None = None) -> dict[str, Any]:
     """An issue's limits, due dates and light, from its category's limits and the calendar."""
-    limits = db.execute(
-        text("SELECT respond_days, complete_days FROM time_limit WHERE category_code = :c"),
-        {"c": issue["category"]},
-    ).one_or_none()
+    limits = _limits(db, issue["category"])
     if limits is None:
         return {"limits": None}
     cal = cal or work_calendar(db)
-    created = issue["created_at"]  # the public view is JSON built in SQL: an ISO string
-    pinned_on = clock.local(
-        datetime.fromisoformat(created) if isinstance(created, str) else created
-    ).date()
+    pinned_on = clock_start(issue)
     respond_by = cal.add(pinned_on, limits.respond_days)
     complete_by = cal.add(pinned_on, limits.complete_days)
     today = clock.today()

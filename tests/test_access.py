@@ -13,7 +13,17 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from geo import access
-from geo.access import ANONYMOUS, ANY, AREA, COLLECTED, DEPARTMENT, REPORTER, TABLE
+from geo.access import (
+    ANONYMOUS,
+    ANY,
+    AREA,
+    COLLECTED,
+    DEPARTMENT,
+    OWNER,
+    REPORTER,
+    SUBDISTRICT,
+    TABLE,
+)
 from geo.issues.steps import TRANSITIONS
 from geo.models import Account, Hall, Issue
 from geo.models.accounts import ROLES
@@ -26,17 +36,19 @@ from tests.issue_flow_helpers import move, pin
 ROOT = Path(__file__).resolve().parents[1]
 # Each account of the world and the scopes it stands in towards the world's objects (all in one
 # compound that has its own hall; the issues are routed to `department_own`'s department, whose
-# project the work item belongs to, and reported by `resident_own`).
+# project the work item belongs to, and reported by `resident_own`). The issues are
+# compound-level, so the compound's accounts and that department answer for them (OWNER).
 RELATIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(),
     "planner": frozenset(),
-    "grid_compound_in": frozenset({AREA}),
+    "grid_compound_in": frozenset({AREA, OWNER}),
     "grid_compound_out": frozenset(),
+    "field_compound_in": frozenset({AREA, OWNER}),
     "field_community_in": frozenset({AREA}),
     "field_community_out": frozenset(),
-    "field_subdistrict_in": frozenset({AREA}),
+    "field_subdistrict_in": frozenset({AREA, SUBDISTRICT}),
     "field_subdistrict_out": frozenset(),
-    "department_own": frozenset({DEPARTMENT}),
+    "department_own": frozenset({DEPARTMENT, OWNER}),
     "department_other": frozenset(),
     "resident_own": frozenset({REPORTER}),
     "resident_other": frozenset(),
@@ -99,6 +111,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "planner": ("planner", None, None),
         "grid_compound_in": ("grid", ("compound", place.compound), None),
         "grid_compound_out": ("grid", ("compound", other[0]), None),
+        "field_compound_in": ("field", ("compound", place.compound), None),
         "field_community_in": ("field", ("community", place.community), None),
         "field_community_out": ("field", ("community", other[1]), None),
         "field_subdistrict_in": ("field", ("subdistrict", place.subdistrict), None),

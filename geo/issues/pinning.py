@@ -36,7 +36,7 @@ _PUBLIC_JSON = """
                              FROM department d WHERE d.id = i.owner_department_id),
       'due_on', i.due_on, 'decision', i.decision, 'rating', i.rating,
       'merged_into', i.merged_into_id, 'version', i.version,
-      'created_at', i.created_at, 'updated_at', i.updated_at,
+      'created_at', i.created_at, 'updated_at', i.updated_at, 'clock_since', i.clock_since,
       'photos', COALESCE((SELECT json_agg(json_build_object(
                             'id', p.id, 'url', '/api/photos/' || p.id,
                             'content_type', p.content_type, 'size_bytes', p.size_bytes,

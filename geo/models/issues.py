@@ -106,6 +106,9 @@ class Issue(Base):
     level_since: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # When the working-day limits start counting: NULL is the pinning; a re-route that gives
+    # the issue to another owner restarts them (geo/issues/rerouting.py).
+    clock_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # Routing, worked out from the point when the issue was pinned.
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"), index=True)
