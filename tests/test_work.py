@@ -78,7 +78,7 @@ def test_department_sees_what_is_dispatched_to_it_and_grid_no_longer(
     dept = fresh_client.get(f"/api/issues/{issue['id']}").json()["owner_department"]["id"]
     _, worker = make_account(fresh_settings, "department", department_id=dept)
     item = next(i for i in _work(fresh_client, worker)["items"] if i["id"] == issue["id"])
-    assert item["actions"] == ["resolved", "photo"]
+    assert item["actions"] == ["resolved", "dispute", "photo"]
     assert item["dispatched_due_on"] == item["due"]
     assert issue["id"] not in [i["id"] for i in _work(fresh_client, grid)["items"]]
 
@@ -104,7 +104,7 @@ def test_half_a_position_is_a_400_naming_it(
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
-        ("grid", ["topic", "rejected", "closed", "referred", "photo"]),
+        ("grid", ["topic", "rejected", "closed", "referred", "reroute", "dispute", "photo"]),
         ("department_other", []),
         ("anonymous", ["photo"]),
         ("planner", []),

@@ -174,7 +174,7 @@ def _flow_until_dispatched(
     _ready(page)
     buttons = page.locator("[data-action]").evaluate_all("bs => bs.map(b => b.dataset.action)")
     staff = httpx.get(f"{base}/api/work/issues/{issue}").json()  # anonymous: photo at most
-    assert buttons == ["topic", "rejected", "closed", "referred", "photo"]
+    assert buttons == ["topic", "rejected", "closed", "referred", "reroute", "dispute", "photo"]
     assert staff["allowed_actions"] == ["photo"]
     _act(page, "topic")
     page.fill("#w-form textarea[name=note]", "本周议事厅议题")

@@ -1,0 +1,190 @@
+"""Disputes (退单) and arbitration: an owner sends an issue back with a reason (a place one
+level up, a department back to the hall that dispatched it), the nth dispute goes to the
+sub-district, whose arbitration names the unit that must act and sticks."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from geo.settings import Settings
+from tests import owner_helpers as o
+from tests.issue_flow_helpers import drive, pin
+
+
+@pytest.fixture
+def place(fresh_client: TestClient, fresh_settings: Settings) -> o.Place:
+    return o.with_accounts(fresh_settings, o.place(fresh_settings))
+
+
+def state(client: TestClient, issue_id: int) -> tuple[int, str, str, int]:
+    body = client.get(f"/api/issues/{issue_id}").json()
+    return body["version"], body["step"], body["level"], len(o.events(client, issue_id, "disputed"))
+
+
+def actions(client: TestClient, issue_id: int, who: dict[str, str]) -> list[str]:
+    return client.get(f"/api/work/issues/{issue_id}", headers=who).json()["allowed_actions"]
+
+
+def test_disputes_climb_then_go_to_arbitration_which_sticks(
+    fresh_client: TestClient, place: o.Place
+) -> None:
+    c, p = fresh_client, place
+    issue = pin(c, p.points[0], "ebike_charging")
+    i = issue["id"]
+    # The compound sends it back: it goes one level up, to its community.
+    r = o.post(c, i, "dispute", o.headers(p, "grid_compound"), reason="不是本小区的车棚")
+    assert r.status_code == 200, r.text
+    assert r.json()["level"] == "community"
+    [first] = o.events(c, i, "disputed")
+    assert first["note"] == "不是本小区的车棚"
+    d = first["data"]
+    assert d["unit"] == {"kind": "compound", "id": p.compound, "name": d["unit"]["name"]}
+    assert d["from_owner"]["kind"] == "compound" and d["to_owner"]["kind"] == "community"
+    assert d["to_owner"]["id"] == p.community and d["arbitration"] is False
+    assert d["disputes"] == 1 and d["owner_changed"] is True
+    # The compound no longer answers for it: a second dispute by it is refused.
+    again = o.post(c, i, "dispute", o.headers(p, "grid_compound"), reason="再退")
+    assert again.status_code == 403, again.text
+    # The community disputes too: the second dispute goes to the sub-district.
+    assert "dispute" in actions(c, i, o.headers(p, "field_community"))
+    r = o.post(c, i, "dispute", o.headers(p, "field_community"), reason="应由隔壁社区负责")
+    assert r.status_code == 200, r.text
+    assert r.json()["level"] == "subdistrict"
+    second = o.events(c, i, "disputed")[-1]["data"]
+    assert second["arbitration"] is True and second["disputes"] == 2
+    assert second["to_owner"] == {**second["to_owner"], "kind": "subdistrict", "id": p.subdistrict}
+    # While it waits for arbitration nobody disputes it.
+    before = state(c, i)
+    waiting = o.post(c, i, "dispute", o.headers(p, "emergency"), reason="不是我们的")
+    assert waiting.status_code == 409 and "arbitration" in waiting.json()["detail"]
+    assert state(c, i) == before
+    assert "arbitrate" in actions(c, i, o.headers(p, "field_subdistrict"))
+    assert "arbitrate" not in actions(c, i, o.headers(p, "grid_compound"))
+    # Arbitration: who may, and what it may name.
+    unit = {"kind": "compound", "id": p.near_compound}
+    for who, status in (("grid_compound", 403), ("field_community", 403), ("emergency", 403),
+                        ("planner", 403), ("anonymous", 401)):  # fmt: skip
+        refused = o.post(c, i, "arbitrate", o.headers(p, who), unit=unit, note="由隔壁小区办")
+        assert refused.status_code == status, (who, refused.text)
+    far = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"),
+                 unit={"kind": "compound", "id": p.far_compound}, note="x")  # fmt: skip
+    assert far.status_code == 422 and far.json()["where"] == "body.unit.id"
+    nobody = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"),
+                    unit={"kind": "department", "id": 999999}, note="x")  # fmt: skip
+    assert nobody.status_code == 422 and nobody.json()["where"] == "body.unit.id"
+    silent = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"), unit=unit)
+    assert silent.status_code == 422 and silent.json()["where"] == "body.note"
+    kind = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"),
+                  unit={"kind": "building", "id": 1}, note="x")  # fmt: skip
+    assert kind.status_code == 422 and kind.json()["where"] == "body.unit.kind"
+    assert state(c, i) == before and not o.events(c, i, "arbitrated")
+    r = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"), unit=unit,
+               note="经现场核实, 车棚属隔壁小区")  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["level"] == "compound"
+    assert r.json()["clock_since"] is not None
+    [decided] = o.events(c, i, "arbitrated")
+    assert decided["data"]["must_act"]["id"] == p.near_compound
+    assert decided["data"]["to_owner"]["id"] == p.near_compound
+    assert decided["data"]["decided_by"]["kind"] == "subdistrict"
+    # The decision sticks: the unit named may not dispute, nor may its area re-route it.
+    assert "dispute" not in actions(c, i, o.headers(p, "grid_near"))
+    stuck = o.post(c, i, "dispute", o.headers(p, "grid_near"), reason="还是不是我们的")
+    assert stuck.status_code == 409, stuck.text
+    assert "仲裁" in stuck.json()["detail"] and "sticks" in stuck.json()["detail"]
+    moved = o.post(c, i, "reroute", o.headers(p, "grid_near"), category="other", note="x")
+    assert moved.status_code == 409, moved.text
+    again = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"), unit=unit, note="x")
+    assert again.status_code == 409  # nothing waits for arbitration any more
+    # The sub-district itself may still re-route it.
+    ok = o.post(c, i, "reroute", o.headers(p, "field_subdistrict"),
+                category="environment_sanitation", note="改为环境卫生")  # fmt: skip
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_department_sends_a_dispatched_issue_back_to_the_hall(
+    fresh_client: TestClient, place: o.Place, fresh_settings: Settings
+) -> None:
+    c, p = fresh_client, place
+    issue = pin(c, p.points[0], "ebike_charging")
+    drive(c, issue, o.headers(p, "admin"), "dispatched")
+    i = issue["id"]
+    assert "dispute" in actions(c, i, o.headers(p, "emergency"))
+    assert "dispute" not in actions(c, i, o.headers(p, "urban"))
+    r = o.post(c, i, "dispute", o.headers(p, "emergency"), reason="属于物业管理, 不归应急局")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["step"] == "deliberated" and body["level"] == "compound"
+    assert body["owner_department"] is None and body["due_on"] is None
+    [event] = o.events(c, i, "disputed")
+    assert (event["from"], event["to"]) == ("dispatched", "deliberated")
+    assert event["data"]["from_owner"]["department"]["name"] == "区应急管理局"
+    # The hall dispatches it again, to another department.
+    r = o.post(c, i, "transitions", o.headers(p, "admin"), to="dispatched",
+               owner_department_id=o.department(fresh_settings, "urban_management"))  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status", "where"),
+    [
+        ("grid_compound", {}, 422, "body.reason"),
+        ("grid_compound", {"reason": "   "}, 422, "body.reason"),
+        ("grid_compound", {"reason": "x" * 2001}, 422, "body.reason"),
+        ("grid_near", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("field_community", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("field_subdistrict", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("urban", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("admin", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("planner", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("resident", {"reason": "不是我们的"}, 403, "header.Authorization"),
+        ("anonymous", {"reason": "不是我们的"}, 401, "header.Authorization"),
+    ],
+)
+def test_refused_disputes_store_nothing(
+    fresh_client: TestClient, place: o.Place, who: str, body: dict, status: int, where: str
+) -> None:
+    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    before = state(fresh_client, issue["id"])
+    r = o.post(fresh_client, issue["id"], "dispute", o.headers(place, who), **body)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["where"] == where
+    assert state(fresh_client, issue["id"]) == before
+
+
+def test_disputes_of_closed_issues_versions_and_retries(
+    fresh_client: TestClient, place: o.Place
+) -> None:
+    c, p = fresh_client, place
+    issue = pin(c, p.points[0], "ebike_charging")
+    url = f"/api/issues/{issue['id']}/dispute"
+    grid = o.headers(p, "grid_compound")
+    assert c.post(url, json={"reason": "x"}, headers=grid).status_code == 428
+    stale = c.post(url, json={"reason": "x", "version": 99}, headers=grid)
+    assert stale.status_code == 412
+    keyed = {**grid, "Idempotency-Key": "dispute-1"}
+    body = {"reason": "不是本小区", "version": issue["version"]}
+    first, again = (c.post(url, json=body, headers=keyed) for _ in range(2))
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(o.events(c, issue["id"], "disputed")) == 1
+    closed = pin(c, p.points[0], "ebike_charging")
+    drive(c, closed, o.headers(p, "admin"), "rejected")
+    r = o.post(c, closed["id"], "dispute", grid, reason="x")
+    assert r.status_code == 409 and r.json()["where"] == "path.issue_id"
+    nothing = o.post(c, closed["id"], "arbitrate", o.headers(p, "admin"),
+                     unit={"kind": "compound", "id": p.compound}, note="x")  # fmt: skip
+    assert nothing.status_code == 409
+
+
+def test_the_number_of_disputes_before_arbitration_is_configurable(
+    fresh_settings: Settings, place: o.Place
+) -> None:
+    settings = fresh_settings.model_copy(update={"disputes_to_arbitration": 1})
+    with TestClient(create_app(settings)) as c:
+        issue = pin(c, place.points[0], "ebike_charging")
+        r = o.post(c, issue["id"], "dispute", o.headers(place, "emergency"), reason="不归我们")
+        assert r.status_code == 200, r.text
+        assert r.json()["level"] == "subdistrict"
+        assert o.events(c, issue["id"], "disputed")[0]["data"]["arbitration"] is True
