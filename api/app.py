@@ -19,6 +19,7 @@ from api import (
     issues,
     layer_exports,
     maps,
+    notices,
     ogc,
     ogc_edits,
     ogc_tiles,
@@ -97,4 +98,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_admin.router)
     app.include_router(admin_page.router)
     app.include_router(work_pages.router)
+    app.include_router(notices.router)
     return app

@@ -1,8 +1,12 @@
-"""Work the service does by itself while it runs: escalating overdue issues.
+"""Work the service does by itself while it runs: escalating overdue issues, raising near-due
+and overdue notices, and delivering webhooks.
 
 Escalation must happen whether or not anyone calls `yishiting escalate`, so the app checks every
 `YISHITING_ESCALATE_EVERY` seconds. Several workers may each run it: the UPDATE locks the rows it
-moves and re-checks the deadline, so an issue is escalated once.
+moves and re-checks the deadline, so an issue is escalated once; an alert is unique per (issue,
+kind, due date), so it is raised once. Webhook deliveries are sent every
+`YISHITING_NOTIFY_EVERY` seconds (0: leave them to `yishiting notify-worker`); each worker
+process claims rows under a lease (geo/notices/delivery.py), so several never send one twice.
 """
 
 import asyncio
@@ -16,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from geo import clock
 from geo.db import transaction
 from geo.issues.steps import escalate_overdue
+from geo.notices.delivery import Worker
+from geo.notices.due import check_due
 
 log = logging.getLogger("yishiting.background")
 
@@ -27,6 +33,10 @@ def escalate_once(app: FastAPI) -> int:
         )
     if moved:
         log.info("escalated %d overdue issue(s)", len(moved))
+    with transaction(app.state.sessions) as session:
+        alerts = check_due(session)
+    if any(alerts.values()):
+        log.info("near-due / overdue alerts: %s", alerts)
     return len(moved)
 
 
@@ -39,13 +49,33 @@ async def _escalate_forever(app: FastAPI, every: float) -> None:
         await asyncio.sleep(every)
 
 
+async def _deliver_forever(worker: Worker, every: float) -> None:
+    while True:
+        try:
+            busy = await run_in_threadpool(worker.run_once) is not None
+        except Exception:  # a database hiccup must not end the loop
+            log.exception("webhook delivery failed; retrying later")
+            busy = False
+        if not busy:
+            await asyncio.sleep(every)
+
+
 @contextmanager
 def running(app: FastAPI) -> Iterator[None]:
     """Runs the periodic work for the lifetime of the app (nothing when the period is 0)."""
-    every = app.state.settings.escalate_every_s
-    task = asyncio.get_running_loop().create_task(_escalate_forever(app, every)) if every else None
+    settings = app.state.settings
+    loop = asyncio.get_running_loop()
+    tasks = []
+    worker = None
+    if settings.escalate_every_s:
+        tasks.append(loop.create_task(_escalate_forever(app, settings.escalate_every_s)))
+    if settings.notify_every_s:
+        worker = Worker(app.state.sessions, settings)
+        tasks.append(loop.create_task(_deliver_forever(worker, settings.notify_every_s)))
     try:
         yield
     finally:
-        if task:
+        for task in tasks:
             task.cancel()
+        if worker is not None:
+            worker.close()

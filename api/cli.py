@@ -111,11 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_serve)
     from api.backup_cli import add_parsers as add_backup_parsers
     from api.io_cli import add_parsers as add_io_parsers
+    from api.notices_cli import add_parsers as add_notice_parsers
     from api.users_cli import add_parsers as add_user_parsers
 
     add_user_parsers(sub)
     add_io_parsers(sub)
     add_backup_parsers(sub)
+    add_notice_parsers(sub)
     return parser
 
 

@@ -56,7 +56,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("account_id", type=int)
     p.set_defaults(handler=cmd_users_rotate)
 
-    p = sub.add_parser("escalate", help="move overdue issues one level up")
+    p = sub.add_parser(
+        "escalate", help="move overdue issues one level up; raise near-due and overdue notices"
+    )
     p.set_defaults(handler=cmd_escalate)
 
 
@@ -182,4 +184,9 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     for m in moved:
         print(f"issue {m['id']}: {m['from_level']} -> {m['to_level']}")
     print(f"{len(moved)} issue(s) escalated")
+    from geo.notices.due import check_due
+
+    with transaction(_sessions()) as session:
+        alerts = check_due(session)
+    print(f"{alerts['near_due']} near-due and {alerts['overdue']} overdue alert(s) raised")
     return 0

@@ -103,6 +103,8 @@ TABLE: dict[str, Action] = {
         "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
     ),
     "escalate": Action("none", {"admin": ANY}),
+    # webhooks to department and community group chats (notices are each account's own)
+    "manage_webhooks": Action("none", {"admin": ANY}),
     # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
     "manage_accounts": Action("none", {"admin": ANY}),
     # time limits per category are the planners'; the official calendar of a year, an admin's

@@ -4,7 +4,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yishiting"
@@ -53,6 +53,26 @@ class Settings(BaseSettings):
     # Anonymous pins, supports and photo uploads per client: a burst, then so many a minute.
     anon_burst: float = Field(20, gt=0, alias="YISHITING_ANON_BURST")
     anon_per_minute: float = Field(20, gt=0, alias="YISHITING_ANON_PER_MINUTE")
+
+    # Webhook deliveries (geo/notices/delivery.py): how often the worker inside `serve` looks
+    # for due rows (0: none inside serve; run `yishiting notify-worker`), the HTTP timeout, the
+    # lease a claimed row is held for (longer than the timeout), attempts before giving up, and
+    # the backoff: base seconds, doubling per failed attempt, capped.
+    notify_every_s: float = Field(2, ge=0, alias="YISHITING_NOTIFY_EVERY")
+    notify_timeout_s: float = Field(10, gt=0, alias="YISHITING_NOTIFY_TIMEOUT")
+    notify_lease_s: float = Field(60, gt=0, alias="YISHITING_NOTIFY_LEASE")
+    notify_max_attempts: int = Field(12, ge=1, alias="YISHITING_NOTIFY_MAX_ATTEMPTS")
+    notify_backoff_s: float = Field(30, ge=0, alias="YISHITING_NOTIFY_BACKOFF")
+    notify_backoff_max_s: float = Field(3600, ge=0, alias="YISHITING_NOTIFY_BACKOFF_MAX")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> "Settings":
+        if self.notify_lease_s <= self.notify_timeout_s:
+            raise ValueError(
+                "YISHITING_NOTIFY_LEASE must be longer than YISHITING_NOTIFY_TIMEOUT: a send "
+                "still in flight when its lease ends could be sent again by another worker"
+            )
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -31,12 +31,13 @@ def _url_for(name: str) -> str:
 
 
 def make_settings(url: str, tmp_media: str) -> Settings:
-    # No periodic escalation: tests that need it run it themselves.
+    # No periodic escalation and no webhook worker: tests that need them run them themselves.
     return Settings(
         DATABASE_URL=url,
         YISHITING_MEDIA_DIR=tmp_media,
         YISHITING_BASEMAP="none",
         YISHITING_ESCALATE_EVERY=0,
+        YISHITING_NOTIFY_EVERY=0,
     )
 
 

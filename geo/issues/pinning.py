@@ -18,6 +18,7 @@ from geo.idempotency import client_scope
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.models.issues import OPEN_STEPS, STEPS
+from geo.notices.notify import notify_event
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20
@@ -127,22 +128,23 @@ def add_event(
     point: tuple[float, float] | None = None,
     idempotency_key: str | None = None,
 ) -> None:
-    """Append one event; `point` is where the actor stood (WGS84)."""
+    """Append one event; `point` is where the actor stood (WGS84). Its notices and webhook
+    deliveries (geo/notices) are written with it, in the same transaction."""
     geom = func.ST_SetSRID(func.ST_MakePoint(*point), 4326) if point else None
-    session.add(
-        IssueEvent(
-            issue_id=issue_id,
-            kind=kind,
-            actor_account_id=actor.id if actor else None,
-            from_step=from_step,
-            to_step=to_step,
-            note=note,
-            data=data,
-            geom=geom,
-            idempotency_key=idempotency_key,
-        )
+    event = IssueEvent(
+        issue_id=issue_id,
+        kind=kind,
+        actor_account_id=actor.id if actor else None,
+        from_step=from_step,
+        to_step=to_step,
+        note=note,
+        data=data,
+        geom=geom,
+        idempotency_key=idempotency_key,
     )
+    session.add(event)
     session.flush()
+    notify_event(session, event)
 
 
 def pin_issue(

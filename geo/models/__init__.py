@@ -23,6 +23,7 @@ from geo.models.edits import FeatureEdit
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
+from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, RateBucket, RateCharge
 from geo.models.renovation import (
     Assessment,
@@ -54,6 +55,11 @@ __all__ = [
     "IssueEvent",
     "IssuePhoto",
     "IssueSupport",
+    "IssueAlert",
+    "Notice",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "Base",
     "Building",
     "ChargingStation",

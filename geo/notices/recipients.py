@@ -1,0 +1,239 @@
+"""Who is told about what: one table from a notice kind to the units concerned, and the
+accounts and webhooks of those units.
+
+A notice kind comes from an issue event (EVENT_NOTICES: created -> routed, a transition to
+dispatched -> dispatched, escalated, rerouted, disputed, arbitrated) or from an alert the
+periodic check raises (near_due, overdue; geo/notices/due.py). RECIPIENTS names, per kind, the
+units concerned; a unit is an area (compound, community, sub-district, or the district), a
+department, or one account:
+
+- area: the issue's area at its current level (a compound-level issue: its compound).
+- area_before: the area at the level it escalated from (`from_level` in the event's data).
+- department: the department the issue was routed to.
+- owner: the department (and account) it is dispatched to; the routed department before that.
+- responsible: the owner once dispatched, the area before.
+- from_owner, to_owner: the owners named in the event's data (re-routes, disputes, decisions).
+- arbiter: the issue's sub-district, which decides disputes.
+
+An area's accounts are its grid and field staff; an area with none passes the notice up to the
+next (compound -> community -> sub-district -> the district's admins), so an issue is never
+routed to nobody. A department's accounts are its department accounts. Whoever caused the
+event is not told about it. A new kind needs one row in RECIPIENTS (and a text in texts.py).
+
+An owner in event data is a dict (or "kind:id" text) with any of department_id, account_id,
+level and compound_id / community_id / subdistrict_id (with a level, that level's area only;
+without, the most specific area given).
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+Unit = tuple[
+    str, int | None
+]  # ("community", 12), ("department", 3), ("account", 7), ("district", None)
+AREA_LEVELS = ("compound", "community", "subdistrict", "district")
+STAFF_ROLES = ("grid", "field")
+
+# (event kind, step it moved to) -> notice kind; (kind, None) matches any step.
+EVENT_NOTICES: dict[tuple[str, str | None], str] = {
+    ("created", None): "routed",
+    ("transition", "dispatched"): "dispatched",
+    ("escalated", None): "escalated",
+    ("rerouted", None): "rerouted",
+    ("disputed", None): "disputed",
+    ("arbitrated", None): "arbitrated",
+}
+
+RECIPIENTS: dict[str, tuple[str, ...]] = {
+    "routed": ("area", "department"),
+    "dispatched": ("owner",),
+    "escalated": ("area", "area_before"),
+    "near_due": ("responsible",),
+    "overdue": ("responsible", "area"),
+    "rerouted": ("from_owner", "to_owner"),
+    "disputed": ("from_owner", "to_owner", "arbiter"),
+    "arbitrated": ("from_owner", "to_owner", "arbiter"),
+}
+
+
+@dataclass
+class Signal:
+    """Something to tell: a notice kind about an issue, from an event or an alert."""
+
+    kind: str
+    issue_id: int
+    event_id: int | None = None
+    alert_id: int | None = None
+    actor_id: int | None = None
+    note: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def notice_kind(kind: str, to_step: str | None) -> str | None:
+    """The notice kind of an issue event, or None when nobody is told about it."""
+    return EVENT_NOTICES.get((kind, to_step)) or EVENT_NOTICES.get((kind, None))
+
+
+_ISSUE = text(
+    """
+    SELECT id, step, level::text AS level, compound_id, community_id, subdistrict_id,
+           department_id, owner_department_id, owner_account_id
+      FROM issue WHERE id = :id
+    """
+)
+
+
+def issue_row(session: Session, issue_id: int) -> dict[str, Any]:
+    return dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
+
+
+def _area(issue: dict[str, Any], level: str | None) -> list[Unit]:
+    if level not in AREA_LEVELS:
+        return []
+    if level == "district":
+        return [("district", None)]
+    return [(level, issue[f"{level}_id"])]
+
+
+def _owner(issue: dict[str, Any]) -> list[Unit]:
+    units: list[Unit] = [("department", issue["owner_department_id"] or issue["department_id"])]
+    if issue["owner_account_id"]:
+        units.append(("account", issue["owner_account_id"]))
+    return units
+
+
+def owner_units(value: Any, issue: dict[str, Any]) -> list[Unit]:
+    """The units an owner in event data names (see the module's docstring)."""
+    if isinstance(value, str):
+        named, _, number = value.partition(":")
+        value = {f"{named}_id": int(number)} if number.isdigit() else {"level": named}
+    if not isinstance(value, dict):
+        return []
+    units: list[Unit] = []
+    for key, kind in (("department_id", "department"), ("owner_department_id", "department"),
+                      ("account_id", "account"), ("owner_account_id", "account")):  # fmt: skip
+        if isinstance(value.get(key), int):
+            units.append((kind, value[key]))
+    department = value.get("department")
+    if isinstance(department, dict) and isinstance(department.get("id"), int):
+        units.append(("department", department["id"]))
+    level = str(value.get("level"))
+    if level in AREA_LEVELS:
+        area = value.get(f"{level}_id", issue.get(f"{level}_id"))
+        units.append((level, None if level == "district" else area))
+    else:
+        for kind in AREA_LEVELS[:3]:  # the most specific area given
+            if isinstance(value.get(f"{kind}_id"), int):
+                units.append((kind, value[f"{kind}_id"]))
+                break
+    return units
+
+
+RULES: dict[str, Callable[[dict[str, Any], Signal], list[Unit]]] = {
+    "area": lambda issue, s: _area(issue, issue["level"]),
+    "area_before": lambda issue, s: _area(issue, s.data.get("from_level")),
+    "department": lambda issue, s: [("department", issue["department_id"])],
+    "owner": lambda issue, s: _owner(issue),
+    "responsible": lambda issue, s: (
+        _owner(issue) if issue["step"] == "dispatched" else _area(issue, issue["level"])
+    ),
+    "from_owner": lambda issue, s: owner_units(s.data.get("from_owner"), issue),
+    "to_owner": lambda issue, s: owner_units(s.data.get("to_owner"), issue),
+    "arbiter": lambda issue, s: [("subdistrict", issue["subdistrict_id"])],
+}
+
+
+def units(session: Session, signal: Signal, issue: dict[str, Any]) -> list[Unit]:
+    """The units concerned, in the order of the kind's row, without repeats."""
+    found: list[Unit] = []
+    for rule in RECIPIENTS[signal.kind]:
+        for unit in RULES[rule](issue, signal):
+            if unit not in found and (unit[1] is not None or unit[0] == "district"):
+                found.append(unit)
+    return found
+
+
+# one statement per area kind: the column name comes from this fixed list, never from input
+_STAFF = {
+    kind: text(
+        f"SELECT id FROM account WHERE active AND role = ANY(:roles) AND {kind}_id = :id"
+        " ORDER BY id"
+    )
+    for kind in AREA_LEVELS[:3]
+}
+_UP = {"compound": "community", "community": "subdistrict", "subdistrict": "district"}
+_PARENT = {
+    "compound": text("SELECT community_id FROM compound WHERE id = :id"),
+    "community": text("SELECT subdistrict_id FROM community WHERE id = :id"),
+}
+
+
+def _area_accounts(session: Session, kind: str, ident: int | None) -> list[int]:
+    """The staff of an area; an area without any passes up to the next (admins at the top)."""
+    while True:
+        if kind == "district":
+            rows = session.execute(
+                text("SELECT id FROM account WHERE active AND role = 'admin' ORDER BY id")
+            )
+            return list(rows.scalars())
+        params = {"roles": list(STAFF_ROLES), "id": ident}
+        found = list(session.execute(_STAFF[kind], params).scalars())
+        if found:
+            return found
+        parent = _PARENT.get(kind)
+        ident = session.execute(parent, {"id": ident}).scalar() if parent is not None else None
+        kind = _UP[kind]
+        if ident is None:
+            kind = "district"
+
+
+def accounts(session: Session, found: Iterable[Unit], *, exclude: int | None) -> list[int]:
+    """The active accounts of the units, without repeats and without `exclude` (the actor)."""
+    out: list[int] = []
+    for kind, ident in found:
+        if kind == "department":
+            ids = list(
+                session.execute(
+                    text(
+                        "SELECT id FROM account WHERE active AND role = 'department'"
+                        " AND department_id = :id ORDER BY id"
+                    ),
+                    {"id": ident},
+                ).scalars()
+            )
+        elif kind == "account":
+            ids = list(
+                session.execute(
+                    text("SELECT id FROM account WHERE active AND id = :id"), {"id": ident}
+                ).scalars()
+            )
+        else:
+            ids = _area_accounts(session, kind, ident)
+        out += [i for i in ids if i not in out and i != exclude]
+    return out
+
+
+def webhooks(
+    session: Session, signal: Signal, issue: dict[str, Any], found: list[Unit]
+) -> list[int]:
+    """Live webhooks listening for this kind: of a department concerned, or of the community
+    the issue lies in (a community's group hears about every issue in it)."""
+    departments = [ident for kind, ident in found if kind == "department"]
+    return list(
+        session.execute(
+            text(
+                """
+                SELECT id FROM webhook
+                 WHERE removed_at IS NULL
+                   AND (kinds IS NULL OR :kind = ANY(kinds))
+                   AND (department_id = ANY(:departments) OR community_id = :community)
+                 ORDER BY id
+                """
+            ),
+            {"kind": signal.kind, "departments": departments, "community": issue["community_id"]},
+        ).scalars()
+    )

@@ -1,0 +1,314 @@
+"""Notices: each kind reaches the accounts concerned and no others, in the transaction of its
+event, once per (event, account); near-due and overdue once per due date; my notices in the
+workspace, read one, read all."""
+
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from geo import clock
+from geo.issues.pinning import add_event
+from geo.issues.steps import escalate_overdue
+from geo.notices.due import check_due
+from geo.settings import Settings
+from tests import issue_helpers as h
+from tests.issue_flow_helpers import move, pin, step_body
+
+WHO = ("grid_compound_in", "grid_compound_out", "field_community_in", "field_subdistrict_in",
+       "department_own", "department_other", "admin", "planner", "resident")  # fmt: skip
+
+
+@pytest.fixture
+def sessions(fresh_settings: Settings) -> Iterator[Any]:
+    engine = create_engine(fresh_settings.database_url)
+    yield lambda: Session(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def world(fresh_client: TestClient, fresh_settings: Settings, sessions: Any) -> dict[str, Any]:
+    """A compound with staff of its own, its community's and sub-district's staff, the routed
+    department and another, and staff elsewhere; one issue pinned there by a resident."""
+    with sessions() as db:
+        point, place = h.point_in_building(db)
+        other = db.execute(
+            text("SELECT id FROM compound WHERE community_id <> :c ORDER BY id LIMIT 1"),
+            {"c": place["community"]},
+        ).scalar_one()
+        department = db.execute(
+            text("SELECT id FROM department WHERE code = 'emergency'")
+        ).scalar_one()
+        other_department = db.execute(
+            text("SELECT id FROM department WHERE id <> :d ORDER BY id LIMIT 1"), {"d": department}
+        ).scalar_one()
+    specs = {
+        "grid_compound_in": ("grid", ("compound", place["compound"]), None),
+        "grid_compound_out": ("grid", ("compound", other), None),
+        "field_community_in": ("field", ("community", place["community"]), None),
+        "field_subdistrict_in": ("field", ("subdistrict", place["subdistrict"]), None),
+        "department_own": ("department", None, department),
+        "department_other": ("department", None, other_department),
+        "admin": ("admin", None, None),
+        "planner": ("planner", None, None),
+        "resident": ("resident", None, None),
+    }
+    accounts = {who: h.make_account(fresh_settings, *spec) for who, spec in specs.items()}
+    issue = pin(fresh_client, point, "ebike_charging", headers=accounts["resident"][1])
+    assert issue["level"] == "compound"
+    assert issue["routing"]["department"]["id"] == department
+    return {"point": point, "place": place, "issue": issue, "accounts": accounts,
+            "department": department, "other_department": other_department}  # fmt: skip
+
+
+def told(settings: Settings, world: dict[str, Any], kind: str, issue: int) -> set[str]:
+    """Which of the world's accounts hold a notice of this kind about this issue."""
+    ids = {acc[0]: who for who, acc in world["accounts"].items()}
+    rows = h.scalar(
+        settings,
+        "SELECT coalesce(array_agg(account_id), '{}') FROM notice"
+        " WHERE kind = :k AND issue_id = :i",
+        k=kind,
+        i=issue,
+    )
+    return {ids[a] for a in rows if a in ids}
+
+
+def test_routing_tells_the_compounds_staff_and_the_department(fresh_settings, world) -> None:
+    got = told(fresh_settings, world, "routed", world["issue"]["id"])
+    assert got == {"grid_compound_in", "department_own"}
+
+
+def test_an_area_without_staff_passes_the_notice_up(fresh_client, fresh_settings, world) -> None:
+    # a second compound of the same community, with no staff of its own
+    with Session(create_engine(fresh_settings.database_url)) as db:
+        row = db.execute(
+            text(
+                """
+                SELECT ST_X(p), ST_Y(p) FROM building b JOIN compound c ON c.id = b.compound_id,
+                       LATERAL ST_PointOnSurface(b.geom) p
+                 WHERE c.community_id = :m AND c.id <> :c ORDER BY b.id LIMIT 1
+                """
+            ),
+            {"m": world["place"]["community"], "c": world["place"]["compound"]},
+        ).one()
+    issue = pin(fresh_client, (row[0], row[1]), "ebike_charging")
+    assert issue["level"] == "compound"
+    got = told(fresh_settings, world, "routed", issue["id"])
+    assert got == {"field_community_in", "department_own"}
+
+
+def test_dispatch_tells_the_owner_department_and_account_not_the_actor(
+    fresh_client, fresh_settings, world
+) -> None:
+    issue, acc = world["issue"]["id"], world["accounts"]
+    for step in ("topic", "deliberated"):
+        r = move(fresh_client, issue, acc["admin"][1], step, **step_body(step, world["point"]))
+        assert r.status_code == 200, r.text
+    r = move(
+        fresh_client, issue, acc["admin"][1], "dispatched", note="派单",
+        owner_department_id=world["other_department"],
+        owner_account_id=acc["field_community_in"][0],
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    got = told(fresh_settings, world, "dispatched", issue)
+    assert got == {"department_other", "field_community_in"}
+    # moves to topic and deliberated tell nobody
+    kinds = h.scalar(
+        fresh_settings, "SELECT array_agg(DISTINCT kind) FROM notice WHERE issue_id = :i", i=issue
+    )
+    assert sorted(kinds) == ["dispatched", "routed"]
+
+
+def test_escalation_tells_the_new_level_and_the_old(fresh_settings, world, sessions) -> None:
+    issue = world["issue"]["id"]
+    with sessions() as db, db.begin():
+        db.execute(
+            text("UPDATE issue SET level_since = now() - interval '60 days' WHERE id = :i"),
+            {"i": issue},
+        )
+        moved = escalate_overdue(db, clock.now(), hall_grace_days=1)
+        assert {"id": issue, "from_level": "compound", "to_level": "community"} in moved
+    got = told(fresh_settings, world, "escalated", issue)
+    assert got == {"field_community_in", "grid_compound_in"}
+
+
+def _complete_by(db: Session, issue: int) -> date:
+    from geo.worktime import deadline
+
+    row = db.execute(
+        text("SELECT category_code AS category, step, created_at FROM issue WHERE id = :i"),
+        {"i": issue},
+    ).mappings().one()  # fmt: skip
+    return date.fromisoformat(deadline(db, dict(row))["complete_by"])
+
+
+def test_near_due_and_overdue_once_per_due_date(fresh_settings, world, sessions) -> None:
+    issue = world["issue"]["id"]
+    with sessions() as db:
+        due = _complete_by(db, issue)
+
+    def check(day: date) -> dict[str, int]:
+        with clock.pinned(datetime.combine(day, time(10))), sessions() as db, db.begin():
+            return check_due(db)
+
+    assert check(due)["near_due"] >= 1
+    assert told(fresh_settings, world, "near_due", issue) == {"grid_compound_in"}
+    assert told(fresh_settings, world, "overdue", issue) == set()
+    check(due)  # again: nothing new for this issue
+    count = "SELECT count(*) FROM notice WHERE issue_id = :i AND kind = :k"
+    assert h.scalar(fresh_settings, count, i=issue, k="near_due") == 1
+    check(due + timedelta(days=5))
+    check(due + timedelta(days=6))
+    assert told(fresh_settings, world, "overdue", issue) == {"grid_compound_in"}
+    assert h.scalar(fresh_settings, count, i=issue, k="overdue") == 1
+    alerts = h.scalar(
+        fresh_settings,
+        "SELECT array_agg(due_on::text ORDER BY kind) FROM issue_alert WHERE issue_id = :i",
+        i=issue,
+    )
+    assert alerts == [due.isoformat(), due.isoformat()]
+
+
+def test_overdue_after_dispatch_tells_the_owner_and_the_area(
+    fresh_client, fresh_settings, world, sessions
+) -> None:
+    issue, acc = world["issue"]["id"], world["accounts"]
+    for step in ("topic", "deliberated", "dispatched"):
+        r = move(fresh_client, issue, acc["admin"][1], step, **step_body(step, world["point"]))
+        assert r.status_code == 200, r.text
+    with sessions() as db:
+        due = _complete_by(db, issue)
+    with clock.pinned(datetime.combine(due + timedelta(days=10), time(10))):
+        with sessions() as db, db.begin():
+            check_due(db)
+    assert told(fresh_settings, world, "overdue", issue) == {"department_own", "grid_compound_in"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "expected"),
+    [
+        (
+            "rerouted",
+            {"from_owner": {"department_id": "OWN"},
+             "to_owner": {"department_id": "OTHER", "level": "community"}},
+            {"department_own", "department_other", "field_community_in"},
+        ),
+        (
+            "disputed",
+            {"from_owner": {"department_id": "OTHER"}, "to_owner": {"level": "compound"}},
+            {"department_other", "grid_compound_in", "field_subdistrict_in"},
+        ),
+        (
+            "arbitrated",
+            {"from_owner": "department:OTHER", "to_owner": "department:OWN"},
+            {"department_other", "department_own", "field_subdistrict_in"},
+        ),
+    ],
+)  # fmt: skip
+def test_reroutes_disputes_and_decisions_tell_both_owners(
+    fresh_settings, world, sessions, kind, data, expected
+) -> None:
+    ids = {"OWN": world["department"], "OTHER": world["other_department"]}
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, str) and value.split(":")[-1] in ids:
+            head, _, key = value.rpartition(":")
+            return f"{head}:{ids[key]}" if head else ids[key]
+        return value
+
+    issue = world["issue"]["id"]
+    with sessions() as db, db.begin():
+        add_event(db, issue, kind, note="不属于本单位 not ours", data=fill(data))
+    assert told(fresh_settings, world, kind, issue) == expected
+
+
+def test_a_rolled_back_event_leaves_no_notice_and_one_event_one_notice_each(
+    fresh_settings, world, sessions
+) -> None:
+    from geo.models import IssueEvent
+    from geo.notices.notify import notify_event
+
+    issue = world["issue"]["id"]
+    with sessions() as db:
+        db.begin()
+        add_event(db, issue, "rerouted", data={"to_owner": {"department_id": world["department"]}})
+        db.rollback()
+    assert told(fresh_settings, world, "rerouted", issue) == set()
+    with sessions() as db, db.begin():
+        event = db.execute(
+            text("SELECT id FROM issue_event WHERE issue_id = :i AND kind = 'created'"),
+            {"i": issue},
+        ).scalar_one()
+        again = notify_event(db, db.get(IssueEvent, event))  # a second time: nothing new
+        assert set(again["accounts"]) == {world["accounts"]["grid_compound_in"][0],
+                                          world["accounts"]["department_own"][0]}  # fmt: skip
+    count = h.scalar(
+        fresh_settings,
+        "SELECT count(*) FROM notice WHERE issue_id = :i AND kind = 'routed'",
+        i=issue,
+    )
+    assert count == 2
+
+
+def test_webhooks_of_the_community_and_of_the_departments_concerned(
+    fresh_client, fresh_settings, world
+) -> None:
+    admin = world["accounts"]["admin"][1]
+    hooks = {}
+    elsewhere = 1 if world["place"]["community"] != 1 else 2
+    for name, owner in (("community", {"community_id": world["place"]["community"]}),
+                        ("own", {"department_id": world["department"]}),
+                        ("other", {"department_id": world["other_department"]}),
+                        ("elsewhere", {"community_id": elsewhere})):  # fmt: skip
+        r = fresh_client.post(
+            "/api/webhooks", json={"name": name, "url": "https://example.org/hook", **owner},
+            headers=admin,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        hooks[r.json()["id"]] = name
+    issue = pin(fresh_client, world["point"], "ebike_charging")["id"]
+    rows = h.scalar(
+        fresh_settings,
+        "SELECT array_agg(webhook_id ORDER BY webhook_id) FROM webhook_delivery"
+        " WHERE issue_id = :i",
+        i=issue,
+    )
+    assert sorted(hooks[w] for w in rows) == ["community", "own"]
+
+
+# ---- the workspace ----------------------------------------------------------------------
+
+
+def test_my_notices_unread_first_read_one_and_all(fresh_client, fresh_settings, world) -> None:
+    grid = world["accounts"]["grid_compound_in"][1]
+    for _ in range(2):
+        pin(fresh_client, world["point"], "ebike_charging")
+    page = fresh_client.get("/api/notices", headers=grid).json()
+    assert page["unread"] == page["total"] == 3
+    assert [n["kind"] for n in page["items"]] == ["routed"] * 3
+    assert page["items"][0]["id"] > page["items"][1]["id"]  # newest first
+    assert page["items"][0]["title"].startswith("新问题待处理")
+    oldest = page["items"][-1]["id"]
+    # someone else's notice is not mine to read
+    other = world["accounts"]["department_other"][1]
+    assert fresh_client.post(f"/api/notices/{oldest}/read", headers=other).status_code == 404
+    r = fresh_client.post(f"/api/notices/{oldest}/read", headers=grid)
+    assert r.status_code == 200 and r.json()["read_at"]
+    page = fresh_client.get("/api/notices", params={"limit": 2}, headers=grid).json()
+    assert page["unread"] == 2 and len(page["items"]) == 2
+    assert all(n["read_at"] is None for n in page["items"])  # unread first
+    page2 = fresh_client.get("/api/notices", params={"limit": 2, "offset": 2}, headers=grid).json()
+    assert [n["id"] for n in page2["items"]] == [oldest]
+    unread = fresh_client.get("/api/notices", params={"unread": True}, headers=grid).json()
+    assert unread["total"] == 2
+    r = fresh_client.post("/api/notices/read-all", headers=grid)
+    assert r.json() == {"marked": 2, "unread": 0}
+    assert fresh_client.get("/api/notices", headers=grid).json()["unread"] == 0
+    assert fresh_client.get("/api/notices").status_code == 401
