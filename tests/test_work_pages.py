@@ -414,3 +414,33 @@ def test_a_renovation_report_from_the_phone_shows_on_the_progress_map(
     reviewer = scalar(fresh_settings, "SELECT count(*) FROM progress_photo p JOIN progress_event e"
                       " ON e.id = p.event_id WHERE e.item_id = :i", i=item["id"])  # fmt: skip
     assert reviewer >= 1
+
+
+def test_notices_show_unread_on_my_work_and_a_tap_reads_one(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    place = _place(fresh_settings)
+    make_person(fresh_settings, "grid3", "grid", area=("community", place["community"]))
+    body = {"lon": place["lon"], "lat": place["lat"], "category": "traffic_parking",
+            "description": "消防通道被占 fire lane blocked"}  # fmt: skip
+    issues = [httpx.post(f"{live}/api/issues", json=body).json()["id"] for _ in range(2)]
+    page = _phone(browser, live, "/work", place)
+    _sign_in(page, "grid3")
+    _ready(page)
+    page.wait_for_function("document.querySelector('#w-notices').dataset.unread === '2'")
+    assert page.locator("#w-unread").inner_text() == "2"
+    assert page.locator("#w-notices").get_attribute("open") is not None  # unread: opened
+    first = page.locator(f".w-notice.unread a[href='/work/issues/{issues[0]}']")
+    assert "新问题待处理" in first.inner_text()
+    _shoot(page, "work-notices")
+    first.click()
+    page.wait_for_url(f"**/work/issues/{issues[0]}")
+    _ready(page)
+    page.goto(f"{live}/work")
+    _ready(page)
+    page.wait_for_function("document.querySelector('#w-notices').dataset.unread === '1'")
+    page.click("#w-read-all")
+    page.wait_for_function("document.querySelector('#w-notices').dataset.unread === '0'")
+    assert page.locator("#w-unread").is_hidden()
+    _clean(page)
+    page.context.close()

@@ -34,6 +34,7 @@ MODULES = (
     "work/labels.js",
     "work/smallmap.js",
     "work/mywork.js",
+    "work/notices.js",
     "work/issue.js",
     "work/hall.js",
     "work/progress.js",

@@ -11,6 +11,18 @@ FILTERS = """
 </details>
 """
 
+NOTICES = """
+<details class="w-notices" id="w-notices">
+  <summary>通知 <small>Notices</small> <span class="w-badge" id="w-unread" hidden
+    aria-label="未读"></span></summary>
+  <button type="button" class="w-quiet-button" id="w-read-all">全部已读 <small>All read</small>
+  </button>
+  <ol class="w-items" id="w-notice-list" aria-live="polite"></ol>
+  <button type="button" class="w-quiet-button" id="w-notice-more" hidden>更多 <small>More</small>
+  </button>
+</details>
+"""
+
 MY_WORK = WorkPage(
     key="mywork",
     title="我的工作 My work",
@@ -18,6 +30,7 @@ MY_WORK = WorkPage(
     map=True,
     body=f"""
 <p class="w-where" id="w-where" role="status">正在定位… <small>locating</small></p>
+{NOTICES}
 <div class="w-halls" id="w-halls"></div>
 {FILTERS}
 <div class="w-split">

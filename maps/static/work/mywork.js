@@ -2,6 +2,7 @@
  * API), as a list and a map; filters by step, category and compound kept in the address. */
 import { $, api, esc, explain, locate, message, painted, start, state } from "./app.js";
 import { STEP } from "./labels.js";
+import { showNotices } from "./notices.js";
 import { smallMap } from "./smallmap.js";
 
 const FIELDS = ["step", "category", "compound"];
@@ -89,6 +90,7 @@ start(async () => {
   });
 
   const loaded = load();
+  showNotices();
   const where = $("#w-where");
   try {
     pos = await locate();

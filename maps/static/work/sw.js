@@ -2,7 +2,7 @@
  *
  * - Page shells and scripts are kept at install, so /work opens without a connection; any
  *   /work/issues/{id} or /work/halls/{id} is the same shell (the script reads the id).
- * - Reads of the API the workspace shows (my work, issues, halls, departments, who I am) go to
+ * - Reads of the API the workspace shows (my work, notices, issues, halls, departments, who I am) go to
  *   the network first and fall back to the last answer kept, marked X-Work-Cached with when it
  *   was fetched; photos are immutable (content-addressed), so they come from the cache first.
  * - Writes are never touched here: the pages keep them in the outbox (IndexedDB) and send them.
@@ -12,7 +12,7 @@ const PRECACHE = __PRECACHE__;
 const SHELLS = "work-shell-" + VERSION;
 const DATA = "work-data";
 const API_READS = [/^\/api\/work(\/|$)/, /^\/api\/issues\/\d+(\/events)?$/, /^\/api\/halls\//,
-  /^\/api\/me$/, /^\/api\/departments$/, /^\/api\/categories$/];
+  /^\/api\/me$/, /^\/api\/departments$/, /^\/api\/categories$/, /^\/api\/notices$/];
 const NEVER = [/^\/work\/login/, /^\/work\/admin/, /^\/work\/sw\.js$/];
 
 self.addEventListener("install", (event) => {
