@@ -17,18 +17,6 @@ from geo.models import IssueEvent
 from geo.notices import texts
 from geo.notices.recipients import Signal, accounts, issue_row, notice_kind, units, webhooks
 
-_INFO = text(
-    """
-    SELECT i.id, i.category_code AS category, c.name AS category_name, i.step,
-           i.level::text AS level, i.description, sd.name AS subdistrict, cm.name AS community,
-           cp.name AS compound
-      FROM issue i JOIN category c ON c.code = i.category_code
-      LEFT JOIN subdistrict sd ON sd.id = i.subdistrict_id
-      LEFT JOIN community cm ON cm.id = i.community_id
-      LEFT JOIN compound cp ON cp.id = i.compound_id
-     WHERE i.id = :id
-    """
-)
 _NOTICES = text(
     """
     INSERT INTO notice (account_id, issue_id, kind, event_id, alert_id, title, body, data)
@@ -67,7 +55,7 @@ def notify(session: Session, signal: Signal) -> dict[str, list[int]]:
     issue = issue_row(session, signal.issue_id)
     found = units(session, signal, issue)
     told = accounts(session, found, exclude=signal.actor_id)
-    info = dict(session.execute(_INFO, {"id": signal.issue_id}).mappings().one())
+    info = issue
     title = texts.title(signal.kind, info)
     body = texts.body(signal.kind, info, signal.data, signal.note)
     data = {"step": info["step"], "level": info["level"], **_brief(signal.data)}

@@ -80,15 +80,33 @@ def notice_kind(kind: str, to_step: str | None) -> str | None:
 
 _ISSUE = text(
     """
-    SELECT id, step, level::text AS level, compound_id, community_id, subdistrict_id,
-           department_id, owner_department_id, owner_account_id
-      FROM issue WHERE id = :id
+    SELECT i.id, i.step, i.level::text AS level, i.compound_id, i.community_id,
+           i.subdistrict_id, i.department_id, i.owner_department_id, i.owner_account_id,
+           i.category_code AS category, c.name AS category_name, i.description,
+           sd.name AS subdistrict, cm.name AS community, cp.name AS compound
+      FROM issue i JOIN category c ON c.code = i.category_code
+      LEFT JOIN subdistrict sd ON sd.id = i.subdistrict_id
+      LEFT JOIN community cm ON cm.id = i.community_id
+      LEFT JOIN compound cp ON cp.id = i.compound_id
+     WHERE i.id = :id
     """
 )
 
 
 def issue_row(session: Session, issue_id: int) -> dict[str, Any]:
+    """What the rules and the texts need of an issue: its place, level, owners and names."""
     return dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
+
+
+def _cache(session: Session) -> dict[Any, Any]:
+    """Lookups kept for the current transaction only: an escalation pass tells hundreds of
+    issues in a few dozen areas, and asks for each area's staff once."""
+    transaction = session.get_transaction()
+    kept = session.info.get("notices.cache")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["notices.cache"] = (transaction, {})
+    cache: dict[Any, Any] = kept[1]
+    return cache
 
 
 def _area(issue: dict[str, Any], level: str | None) -> list[Unit]:
@@ -194,8 +212,11 @@ def _area_accounts(session: Session, kind: str, ident: int | None) -> list[int]:
 def accounts(session: Session, found: Iterable[Unit], *, exclude: int | None) -> list[int]:
     """The active accounts of the units, without repeats and without `exclude` (the actor)."""
     out: list[int] = []
+    cache = _cache(session)
     for kind, ident in found:
-        if kind == "department":
+        if (kind, ident) in cache:
+            ids = cache[(kind, ident)]
+        elif kind == "department":
             ids = list(
                 session.execute(
                     text(
@@ -213,6 +234,7 @@ def accounts(session: Session, found: Iterable[Unit], *, exclude: int | None) ->
             )
         else:
             ids = _area_accounts(session, kind, ident)
+        cache[(kind, ident)] = ids
         out += [i for i in ids if i not in out and i != exclude]
     return out
 
@@ -222,6 +244,13 @@ def webhooks(
 ) -> list[int]:
     """Live webhooks listening for this kind: of a department concerned, or of the community
     the issue lies in (a community's group hears about every issue in it)."""
+    cache = _cache(session)
+    if "webhooks" not in cache:  # most districts have few; none at all is common
+        cache["webhooks"] = session.execute(
+            text("SELECT EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL)")
+        ).scalar()
+    if not cache["webhooks"]:
+        return []
     departments = [ident for kind, ident in found if kind == "department"]
     return list(
         session.execute(
