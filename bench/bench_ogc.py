@@ -250,8 +250,8 @@ def pgbench_tps(dsn: str, c: Any, z: int, box: Box, clients: int, seconds: int) 
     stmt, _ = tile_sql(c, z, 0, 0)
     with psycopg.connect(dsn) as conn:
         text = stmt.as_string(conn)
-    for var in ("z", "x", "y", "z", "x", "y"):
-        text = text.replace("%s", f":{var}", 1)
+    for var in ("z", "x", "y"):
+        text = text.replace(f"%({var})s", f":{var}")
     script = f"\\set x random({min(xs)}, {max(xs)})\n\\set y random({min(ys)}, {max(ys)})\n"
     script += f"\\set z {z}\n{text};\n"
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
@@ -272,6 +272,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--tipg-venv", type=Path, default=ROOT / "var" / "bench-venv")
+    parser.add_argument(
+        "--only", choices=("items", "tiles"), help="measure only the items or the tile cases"
+    )
     args = parser.parse_args()
 
     settings = Settings()
@@ -301,7 +304,7 @@ def main() -> int:
         server([*tipg_argv, "--port", str(tipg_port)], tipg_port, "/conformance", tipg_env) as tipg,
     ):
         measures: list[tuple[str, dict[str, Callable[[], None]], str]] = []
-        for case in cases:
+        for case in cases if args.only != "tiles" else []:
             ours_path = f"/ogc/collections/buildings/items?{case.qs()}"
             tipg_path = f"/collections/public.building/items?{case.qs()}"
             sizes = "/".join(
@@ -313,7 +316,7 @@ def main() -> int:
                 "tipg": http_work(tipg, tipg_path),
             }
             measures.append((case.name, works, sizes))
-        for z in (14, 15, 16):
+        for z in (14, 15, 16) if args.only != "items" else ():
             tl = tiles_over(district, z)
             # OGC API - Tiles: tileMatrix/tileRow/tileCol (z/y/x); tipg takes z/x/y.
             ours_paths = [

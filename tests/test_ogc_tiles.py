@@ -9,7 +9,10 @@ import mapbox_vector_tile
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg.sql import SQL
 
+from geo.ogc.catalogue import CATALOGUE
+from geo.ogc.tiles import tile_sql
 from geo.settings import Settings
 
 TILES = "/ogc/collections/{}/tiles/WebMercatorQuad"
@@ -92,6 +95,30 @@ def test_tiles_carry_the_attributes_maps_colour_by(
     assert r.status_code == 200, r.text
     features = decode(r.content)[cid]["features"]
     assert features and all(attrs <= set(f["properties"]) for f in features)
+
+
+@pytest.mark.parametrize("cid", ["buildings", "courtyards", "issues"])
+def test_big_layers_tile_in_web_mercator_and_clip_each_row_once(
+    conn: psycopg.Connection, cid: str
+) -> None:
+    """The tile statement finds rows by the GiST index of the stored EPSG:3857 geometry (no
+    ST_Transform on either side) and runs ST_AsMVTGeom once per row, not again in a filter."""
+    c = CATALOGUE[cid]
+    x, y = tile_of(*centre_of(conn, c.table), 16)
+    stmt, params = tile_sql(c, 16, x, y)
+    text = stmt.as_string(conn)
+    assert "ST_Transform" not in text
+    row = conn.execute(SQL("EXPLAIN (VERBOSE, FORMAT JSON) ") + stmt, params).fetchone()
+    assert row is not None
+    nodes = list(plan_nodes(row[0][0]["Plan"]))
+    assert any(f"idx_{c.table}_geom_3857" == n.get("Index Name") for n in nodes), nodes
+    assert not any("st_asmvtgeom" in n.get("Filter", "").lower() for n in nodes)
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
 
 
 def test_etag_304_and_cache_control(client: TestClient, conn: psycopg.Connection) -> None:

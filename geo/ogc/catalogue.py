@@ -115,6 +115,7 @@ _DISTRICT = (
         tile_properties=("name", "floors", "compound_id"),
         version=_version("p"),
         editable=True,
+        tile_geometry="geom_3857",
     ),
     Collection(
         id="illegal_structures",
@@ -216,6 +217,7 @@ _DISTRICT = (
         ),
         version=_version("c"),
         editable=True,
+        tile_geometry="geom_3857",
     ),
     Collection(
         id="relics",
@@ -321,6 +323,7 @@ _WORK = (
         temporal=("created_at", "created_at"),
         tile_properties=("category", "category_name", "step", "status", "level", "supporters"),
         version=_version("m", "p"),
+        tile_geometry="geom_3857",
     ),
     # Work items as an OGC API - Features layer, coloured by phase or percent done by any client.
     Collection(

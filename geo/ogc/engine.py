@@ -92,6 +92,9 @@ class Collection:
     # Planners may create, replace, update and delete its features (geo/ogc/edits.py); the
     # import layer of the same name (geo/io/layers.py) says its fields and parents.
     editable: bool = False
+    # A stored EPSG:3857 copy of `geometry` with its own GiST index (migration 0021), which
+    # tiles filter and clip with no ST_Transform; None: tiles transform the 4326 geometry.
+    tile_geometry: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.enums) - set(self.filters)

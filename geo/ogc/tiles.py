@@ -1,8 +1,9 @@
 """Mapbox vector tiles of the OGC layers in the WebMercatorQuad tile matrix set (OGC API - Tiles).
 
-A tile is one statement: ST_TileEnvelope gives the tile's square in EPSG:3857, its EPSG:4326
-bounding box finds the rows through the GiST index on the stored geometry, and ST_AsMVTGeom /
-ST_AsMVT clip, quantise and encode them. Each feature carries the collection's
+A tile is one statement: ST_TileEnvelope gives the tile's square in EPSG:3857, which finds the
+rows through the GiST index of their stored EPSG:3857 geometry (or, for the small layers, of
+their EPSG:4326 geometry with the square transformed), and ST_AsMVTGeom / ST_AsMVT clip,
+quantise and encode them. Each feature carries the collection's
 `tile_properties` (the attributes maps colour by) and its id as the MVT feature id. The layer
 inside the tile is named after the collection.
 """
@@ -59,25 +60,41 @@ def check_tile(z: str, row: str, col: str) -> tuple[int, int, int]:
     return zoom, out[0], out[1]
 
 
-def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, list[int]]:
-    """The statement that encodes tile z/x/y of `c` (bytea; empty when no feature touches it)."""
+def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[str, int]]:
+    """The statement that encodes tile z/x/y of `c` (bytea; empty when no feature touches it).
+
+    The rows are found by the tile's envelope widened by the buffer, in the SRID of an index:
+    the stored EPSG:3857 geometry when the collection has one (no transform at all), else the
+    envelope transformed once to EPSG:4326 and each row found transformed to 3857. ST_AsMVT
+    skips the rows ST_AsMVTGeom clips away (NULL), so no `WHERE geom IS NOT NULL` is needed:
+    PostgreSQL would push it down and clip every row twice.
+    """
     props = [
         sql.SQL("{} AS {}").format(expr(c.properties[name]), sql.Identifier(name))
         for name in tile_names(c)
     ]
-    cond = sql.SQL("{} && b.b4326").format(sql.Identifier("t", c.geometry))
+    envelope = sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s)")
+    margin = sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {})").format(
+        sql.Literal(BUFFER / EXTENT)
+    )
+    if c.tile_geometry:
+        geom: sql.Composable = sql.Identifier("t", c.tile_geometry)
+        cond = sql.SQL("{} && {}").format(geom, margin)
+    else:
+        geom = sql.SQL("ST_Transform({}, 3857)").format(sql.Identifier("t", c.geometry))
+        cond = sql.SQL("{} && ST_Transform({}, 4326)").format(
+            sql.Identifier("t", c.geometry), margin
+        )
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     stmt = sql.SQL(
-        "WITH b AS (SELECT e AS b3857, ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {m}),"
-        " 4326) AS b4326 FROM ST_TileEnvelope(%s, %s, %s) AS e),"
-        " f AS (SELECT {key} AS id, ST_AsMVTGeom(ST_Transform({geom}, 3857), b.b3857, {ext},"
-        " {buf}, true) AS geom{props} FROM b, {src} WHERE {cond}) "
-        "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id') FROM f WHERE geom IS NOT NULL"
+        "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id') FROM (SELECT {key} AS id,"
+        " ST_AsMVTGeom({geom}, {envelope}, {ext}, {buf}, true) AS geom{props}"
+        " FROM {src} WHERE {cond}) AS f"
     ).format(
-        m=sql.Literal(BUFFER / EXTENT),
         key=sql.Identifier("t", c.key),
-        geom=sql.Identifier("t", c.geometry),
+        geom=geom,
+        envelope=envelope,
         ext=sql.Literal(EXTENT),
         buf=sql.Literal(BUFFER),
         props=sql.SQL("").join(sql.SQL(", ") + p for p in props),
@@ -85,7 +102,7 @@ def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, list[
         cond=cond,
         layer=sql.Literal(c.id),
     )
-    return stmt, [z, x, y, z, x, y]
+    return stmt, {"z": z, "x": x, "y": y}
 
 
 def tile(conn: psycopg.Connection, c: Collection, z: int, x: int, y: int) -> Tile:
