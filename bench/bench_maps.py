@@ -1,9 +1,18 @@
-"""Map pages: HTML size and time to first features drawn, in headless Chromium.
+"""Map pages: HTML size, page weight and time to first features drawn, in headless Chromium.
 
 Time to first features runs from navigation start to the moment the first feature layer is
-drawn (yst.js sets window.__firstFeaturesAt = performance.now()). Each run uses a new browser
-context, so nothing is cached between runs. Needs a database with the demo district loaded,
-named by DATABASE_URL (default: the one `make run` uses):
+drawn (yst.js sets window.__firstFeaturesAt = performance.now()). Page weight is every byte the
+page fetched (HTML, scripts, styles, GeoJSON, tiles: the transfer sizes the browser reports)
+until nothing is in flight, and `done ms` when that was (for a row that moves the view, from
+the move). Each run uses a new browser context,
+so nothing is cached between runs.
+
+Two rows show the big layers: `overview z17` turns on buildings and courtyards on the overview
+and zooms into the district; `heritage` opens on the courtyards. To compare two versions of
+the pages, serve each (say the older one from a `git archive` of main) and give both as --url:
+their runs alternate.
+Needs a database with the demo district loaded, named by DATABASE_URL (default: the one
+`make run` uses):
 
     .venv/bin/python bench/bench_maps.py --runs 5
     .venv/bin/python bench/bench_maps.py --url http://127.0.0.1:8000   # a server already up
@@ -27,13 +36,25 @@ from api.app import create_app  # noqa: E402
 from geo.settings import Settings  # noqa: E402
 from tests.browser import PHONE, chromium, open_page  # noqa: E402
 
+# (name, path, viewport, script run once the page has drawn: a view the reader moves to)
+BIG_LAYERS = (
+    "YST.map.addLayer(YST.layers.buildings); YST.map.addLayer(YST.layers.courtyards);"
+    " YST.map.setView([40.8262, 114.8838], 17, {animate: false});"
+)
 PAGES = [
-    ("overview", "/maps/", None),
-    ("issues", "/maps/issues", None),
-    ("pin", "/maps/pin", PHONE),
-    ("heritage", "/maps/heritage", None),
-    ("charging", "/maps/charging", None),
+    ("overview", "/maps/", None, None),
+    ("overview z17", "/maps/", None, BIG_LAYERS),
+    ("issues", "/maps/issues", None, None),
+    ("pin", "/maps/pin", PHONE, None),
+    ("heritage", "/maps/heritage", None, None),
+    ("charging", "/maps/charging", None, None),
 ]
+IDLE = "window.__yst && window.__yst.ready && window.__yst.pending === 0 && window.__yst.loads > 0"
+# Bytes the page fetched, as the browser counts them on the wire (all same-origin).
+WEIGHT = (
+    "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+    ".reduce((n, e) => n + (e.transferSize || 0), 0)"
+)
 
 
 @contextmanager
@@ -53,50 +74,88 @@ def server(port: int) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def measure(base: str, runs: int) -> list[dict]:
-    rows = []
+def settle(page) -> float:
+    """Waits until nothing is in flight (twice, as a fitBounds may start a fetch late); the
+    time it happened, from navigation start."""
+    page.wait_for_function(IDLE, timeout=60_000)
+    page.wait_for_timeout(150)
+    page.wait_for_function(IDLE, timeout=60_000)
+    return page.evaluate("performance.now()")
+
+
+def run_once(browser, base: str, path: str, viewport, script: str | None) -> dict:
+    """One visit in a new browser context: first features, done, weight, features drawn."""
+    kwargs = {"viewport": viewport} if viewport else {}
+    page, _watch = open_page(browser, base + path, **kwargs)
+    page.wait_for_function("window.__firstFeaturesAt !== undefined", timeout=30_000)
+    first = page.evaluate("window.__firstFeaturesAt")
+    page.evaluate("performance.setResourceTimingBufferSize(10000)")
+    start = 0.0
+    if script:
+        settle(page)
+        start = page.evaluate(
+            f"(() => {{ const t = performance.now(); window.__yst.pending++; {script}"
+            " window.__yst.pending--; return t; })()"
+        )
+    done = settle(page) - start
+    page.wait_for_timeout(300)  # transfer sizes land after the responses
+    weight = page.evaluate(WEIGHT)
+    drawn = sum(page.evaluate("window.__yst.drawn").values())
+    page.context.close()
+    return {"first": first, "done": done, "weight": weight, "drawn": drawn}
+
+
+def measure(bases: list[str], runs: int) -> dict[str, list[dict]]:
+    """Rows per base URL; with several, their runs alternate so load elsewhere hits all alike."""
+    rows: dict[str, list[dict]] = {b: [] for b in bases}
     with chromium() as browser:
-        for name, path, viewport in PAGES:
-            size = len(httpx.get(base + path).content)
-            times, drawn = [], 0
+        for name, path, viewport, script in PAGES:
+            visits: dict[str, list[dict]] = {b: [] for b in bases}
             for _ in range(runs):
-                kwargs = {"viewport": viewport} if viewport else {}
-                page, _watch = open_page(browser, base + path, **kwargs)
-                page.wait_for_function("window.__firstFeaturesAt !== undefined", timeout=30_000)
-                times.append(page.evaluate("window.__firstFeaturesAt"))
-                page.wait_for_function("window.__yst.pending === 0", timeout=30_000)
-                drawn = sum(page.evaluate("window.__yst.drawn").values())
-                page.context.close()
-            rows.append(
-                {
-                    "page": name,
-                    "path": path,
-                    "html_kb": size / 1024,
-                    "median_ms": statistics.median(times),
-                    "max_ms": max(times),
-                    "drawn": drawn,
-                }
-            )
+                for base in bases:
+                    visits[base].append(run_once(browser, base, path, viewport, script))
+            for base in bases:
+                v = visits[base]
+                rows[base].append(
+                    {
+                        "page": name,
+                        "path": path,
+                        "html_kb": len(httpx.get(base + path).content) / 1024,
+                        "median_ms": statistics.median(x["first"] for x in v),
+                        "max_ms": max(x["first"] for x in v),
+                        "done_ms": statistics.median(x["done"] for x in v),
+                        "weight_kb": statistics.median(x["weight"] for x in v) / 1024,
+                        "drawn": v[-1]["drawn"],
+                    }
+                )
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a running server (default: start one on DATABASE_URL)")
+    parser.add_argument(
+        "--url",
+        action="append",
+        help="a running server (default: start one on DATABASE_URL); give two to compare",
+    )
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     if args.url:
-        rows = measure(args.url.rstrip("/"), args.runs)
+        results = measure([u.rstrip("/") for u in args.url], args.runs)
     else:
         with server(args.port) as base:
-            rows = measure(base, args.runs)
-    print(f"{'page':10} {'path':16} {'HTML KB':>8} {'first ms p50':>13} {'max':>7} {'drawn':>6}")
-    for r in rows:
-        print(
-            f"{r['page']:10} {r['path']:16} {r['html_kb']:8.1f} {r['median_ms']:13.0f} "
-            f"{r['max_ms']:7.0f} {r['drawn']:6d}"
-        )
+            results = measure([base], args.runs)
+    for base, rows in results.items():
+        print(f"\n{base}")
+        head = f"{'page':13} {'path':16} {'HTML KB':>8} {'first ms p50':>13} {'max':>7} "
+        head += f"{'done ms p50':>12} {'weight KB':>10} {'drawn':>6}"
+        print(head)
+        for r in rows:
+            print(
+                f"{r['page']:13} {r['path']:16} {r['html_kb']:8.1f} {r['median_ms']:13.0f} "
+                f"{r['max_ms']:7.0f} {r['done_ms']:12.0f} {r['weight_kb']:10.1f} {r['drawn']:6d}"
+            )
     print(f"({args.runs} runs per page, new browser context each run, headless Chromium)")
     return 0
 

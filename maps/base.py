@@ -1,10 +1,10 @@
 """What every map page shares: offline assets, base maps, the page shell with navigation,
 viewport-loaded layers, the error page.
 
-Leaflet and its plugins are vendored under maps/static/vendor (npm packages leaflet 1.9.4 and
-leaflet.markercluster 1.5.3, dist files and licences only), so a fresh clone serves them with no
-network at all. folium's CDN defaults (jQuery, Bootstrap, Font Awesome, awesome-markers) are
-dropped: these pages use none of them.
+Leaflet and its plugins are vendored under maps/static/vendor (npm packages leaflet 1.9.4,
+leaflet.markercluster 1.5.3 and protomaps-leaflet 5.1.0, dist files and licences only), so a
+fresh clone serves them with no network at all. folium's CDN defaults (jQuery, Bootstrap, Font
+Awesome, awesome-markers) are dropped: these pages use none of them.
 """
 
 import hashlib
@@ -25,6 +25,8 @@ from maps import styles
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/maps/static"
+# Draws the tile layers (Layer.tiles) in Leaflet on canvas; docs/maps.md says why this one.
+TILE_RENDERER = "vendor/protomaps-leaflet/protomaps-leaflet.js"
 # Qiaoxi district, Zhangjiakou: the view a page opens on when it has nothing better.
 DISTRICT_CENTER = (40.825, 114.885)
 DISTRICT_ZOOM = 14
@@ -160,6 +162,10 @@ class Layer:
     filter: dict[str, str] = field(default_factory=dict)  # client-side property filter
     legend_shape: str = "box"
     optional: bool = False  # a collection that may not exist yet: hide it quietly
+    # Drawn from the collection's vector tiles (maps/static/yst/tiles.js) instead of GeoJSON
+    # pages: for the big layers, whose GeoJSON by viewport would be heavy or cut off at `limit`.
+    tiles: bool = False
+    geometry: str = "polygon"  # polygon, line or point: how tiles.js paints the features
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -177,6 +183,8 @@ class Layer:
             "params": self.params,
             "filter": self.filter,
             "optional": self.optional,
+            "tiles": self.tiles,
+            "geometry": self.geometry,
             "legend": styles.legend(self.title, self.style, self.legend_shape),
         }
 
@@ -283,6 +291,9 @@ def build_page(
         prefer_canvas=False,
     )
     # folium links these in order when it renders the map: Leaflet first, then plugins.
+    tiled = any(lay.tiles for lay in served)
+    if tiled:  # yst/tiles.js fetches the renderer itself when a tile layer is first shown
+        scripts = ("yst/tiles.js", *scripts)
     vendor = tuple(r for r in scripts if r.startswith("vendor/"))
     own = tuple(r for r in scripts if not r.startswith("vendor/"))
     m.default_js = [*OfflineMap.default_js, *_js(*vendor, "yst/yst.js", *own)]
@@ -299,6 +310,7 @@ def build_page(
         "search": search,
         "fieldLabels": styles.FIELD_LABELS,
         "valueLabels": styles.VALUE_LABELS,
+        "tileRenderer": static_url(TILE_RENDERER) if tiled else None,
         **(extra or {}),
     }
     m.add_child(PageScript(config))

@@ -40,7 +40,7 @@ def build_heritage(
             "courtyards",
             MODES[mode or "protection"][1],
             min_zoom=15,
-            limit=3000,
+            tiles=True,
         ),
         Layer(
             "stone_road",

@@ -12,7 +12,15 @@ LAYERS = (
     Layer("communities", "社区 Communities", "communities", styles.COMMUNITY, min_zoom=12),
     Layer("compounds", "小区 Compounds", "compounds", styles.COMPOUND, min_zoom=13),
     Layer("roads", "道路 Roads", "roads", styles.ROAD, min_zoom=13, legend_shape="line"),
-    Layer("buildings", "楼栋 Buildings", "buildings", styles.BUILDING, min_zoom=16, visible=False),
+    Layer(
+        "buildings",
+        "楼栋 Buildings",
+        "buildings",
+        styles.BUILDING,
+        min_zoom=16,
+        visible=False,
+        tiles=True,
+    ),
     Layer(
         "illegal_structures",
         "违建临建 Illegal structures",
@@ -36,6 +44,7 @@ LAYERS = (
         styles.COURTYARD,
         min_zoom=15,
         visible=False,
+        tiles=True,
     ),
     Layer(
         "relics",

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
+from maps import styles
 from maps.base import OfflineMap, build_page
 from maps.overview import LAYERS
 from tests.browser import PHONE, chromium, open_page, shoot, wait_drawn
@@ -196,6 +197,46 @@ def api_count(base: str, collection: str, bbox: str, **params: str) -> int:
     return r.json()["numberMatched"]
 
 
+# Pixels the tile layer painted on its canvases, by colour (#rrggbb -> count); fully
+# transparent pixels are left out.
+CANVAS_COLOURS = """(id) => {
+  const out = {};
+  for (const c of YST.layers[id].inner.getContainer().querySelectorAll("canvas")) {
+    if (!c.width) continue;
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] === 0) continue;
+      const hex = "#" + [d[i], d[i + 1], d[i + 2]]
+        .map(v => v.toString(16).padStart(2, "0")).join("");
+      out[hex] = (out[hex] || 0) + 1;
+    }
+  }
+  return out;
+}"""
+
+
+def tile_answers(page) -> list[tuple[str, int]]:
+    """(url, status) of every vector tile the page fetches from now on."""
+    seen: list[tuple[str, int]] = []
+
+    def on_response(response) -> None:
+        if "/tiles/WebMercatorQuad/" in response.url:
+            seen.append((response.url, response.status))
+
+    page.on("response", on_response)
+    return seen
+
+
+def near(hex_colour: str, palette: set[str], tolerance: int = 6) -> bool:
+    """Whether a painted colour is one of the style's (canvas rounding allows a little)."""
+    rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+    for c in palette:
+        want = [int(c[i : i + 2], 16) for i in (1, 3, 5)]
+        if all(abs(a - b) <= tolerance for a, b in zip(rgb, want, strict=True)):
+            return True
+    return False
+
+
 def assert_clean(watch, name: str) -> None:
     assert watch.console_errors == [], f"{name}: console errors {watch.console_errors}"
     assert watch.external == [], f"{name}: requests left 127.0.0.1: {watch.external}"
@@ -242,6 +283,53 @@ def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
     wait_drawn(page)
     assert page.locator(".leaflet-tooltip.yst-hit").inner_text() == "秀水怡园"
     assert_clean(watch, "overview")
+
+
+def test_overview_draws_buildings_and_courtyards_from_vector_tiles(browser, live_url: str) -> None:
+    page, watch = open_page(browser, f"{live_url}/maps/")
+    wait_drawn(page)
+    tiles = tile_answers(page)
+    items: list[str] = []
+    page.on("request", lambda r: items.append(r.url) if "/items?" in r.url else None)
+    page.evaluate(
+        "(() => { YST.map.addLayer(YST.layers.buildings); YST.map.addLayer(YST.layers.courtyards);"
+        " YST.map.setView([40.8262, 114.8838], 17, {animate: false}); })()"
+    )
+    state = wait_drawn(page)
+    # the big layers come as tiles, answered 200 (or 204 where nothing is), never as GeoJSON
+    assert tiles and {status for _, status in tiles} <= {200, 204}
+    assert any(s == 200 and "/buildings/tiles/" in u for u, s in tiles)
+    assert not [u for u in items if "/collections/buildings/" in u or "/courtyards/" in u]
+    bbox = state["bbox"]["buildings"]
+    assert state["drawn"]["buildings"] >= api_count(live_url, "buildings", bbox) > 0
+    # and they are painted: the canvases hold the building style's colours
+    colours = page.evaluate(f"({CANVAS_COLOURS})('buildings')")
+    assert sum(colours.values()) > 1000
+    top = max(colours, key=colours.get)
+    assert near(top, {styles.BUILDING["fillColor"], styles.BUILDING["color"]}), top
+    # a click on a building asks the tiles which one and fetches it whole for the popup
+    # (the tile carries name, floors and compound only; the popup has the area too)
+    feature = httpx.get(
+        f"{live_url}/ogc/collections/buildings/items", params={"bbox": bbox, "limit": 1}
+    ).json()["features"][0]
+    lon, lat = centroid(feature["geometry"])
+    page.evaluate(f"YST.map.fire('click', {{latlng: L.latLng({lat}, {lon})}})")
+    page.wait_for_function("(window.__yst.popupFor || '').startsWith('buildings:')")
+    popup = page.locator(".yst-popup")
+    assert "面积" in popup.inner_text()
+    href = popup.locator("a.yst-api-link").get_attribute("href")
+    assert href and re.match(r"/ogc/collections/buildings/items/\d+$", href)
+    shoot(page, "overview-tiles")
+    assert_clean(watch, "overview tiles")
+
+
+def centroid(geometry: dict) -> tuple[float, float]:
+    """A point inside a small convex polygon: the mean of its outer ring's vertices."""
+    ring = geometry["coordinates"][0]
+    if geometry["type"] == "MultiPolygon":
+        ring = ring[0]
+    ring = ring[:-1]
+    return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
 
 
 def test_issues_page_clusters_and_shows_routing(browser, live_url: str) -> None:
@@ -312,8 +400,14 @@ def test_issues_page_bad_filter_in_browser(browser, live_url: str) -> None:
 def test_heritage_page_courtyards_relics_and_colour_modes(browser, live_url: str) -> None:
     page, watch = open_page(browser, f"{live_url}/maps/heritage")
     state = wait_drawn(page)
-    for layer, collection in (("courtyards", "courtyards"), ("relics", "relics")):
-        assert state["drawn"][layer] == api_count(live_url, collection, state["bbox"][layer]) > 0
+    # courtyards come from vector tiles: every courtyard in view is painted
+    court = api_count(live_url, "courtyards", state["bbox"]["courtyards"])
+    assert state["drawn"]["courtyards"] >= court > 0
+    tiles = [r for r in watch.requests if "/courtyards/tiles/WebMercatorQuad/" in r]
+    assert tiles and not [r for r in watch.requests if "/courtyards/items?" in r]
+    for url in tiles[:4]:
+        assert httpx.get(url).status_code in (200, 204)
+    assert state["drawn"]["relics"] == api_count(live_url, "relics", state["bbox"]["relics"]) > 0
     assert "renovation_items" not in state["unavailable"]
     sewer = api_count(
         live_url, "renovation_items", state["bbox"]["sewer"], project_code="madaodi_sewer"
@@ -326,15 +420,23 @@ def test_heritage_page_courtyards_relics_and_colour_modes(browser, live_url: str
     assert stone >= 1
     # the demo's courtyards are graded by the renovation records, so they open coloured by grade
     graded = page.evaluate(
-        "YST.layers.courtyards.inner.getLayers().some(l => l.feature.properties.danger_grade)"
+        "Object.values(YST.layers.courtyards.features()).some(p => p.danger_grade)"
     )
     assert graded
     legend = page.locator(".yst-legend")
     assert "危房等级" in legend.inner_text()
     assert page.input_value("#yst-mode") == "danger"
+    # painted in the danger grades' colours, then repainted in occupancy's from the same tiles
+    danger = {c for c, _ in styles.DANGER_GRADE.values()}
+    occupancy = {c for c, _ in styles.OCCUPANCY.values()}
+    colours = page.evaluate(f"({CANVAS_COLOURS})('courtyards')")
+    assert sum(n for c, n in colours.items() if near(c, danger)) > 1000
     page.select_option("#yst-mode", "occupancy")
     wait_drawn(page)
     assert "已腾退" in legend.inner_text()
+    colours = page.evaluate(f"({CANVAS_COLOURS})('courtyards')")
+    assert sum(n for c, n in colours.items() if near(c, occupancy)) > 1000
+    assert sum(n for c, n in colours.items() if near(c, danger - occupancy)) < 100
     page.select_option("#yst-mode", "danger")
     wait_drawn(page)
     shoot(page, "heritage")

@@ -32,9 +32,8 @@
     court.legendBlock = cfg.modes[mode].legend;
     court.on("yst:loaded", function () {
       if (chosenByUser || mode === "danger") return;
-      var graded = court.inner.getLayers().some(function (l) {
-        return l.feature && l.feature.properties.danger_grade;
-      });
+      var drawn = court.features();
+      var graded = Object.keys(drawn).some(function (id) { return drawn[id].danger_grade; });
       if (graded) apply("danger");
     });
   };

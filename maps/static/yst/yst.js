@@ -281,6 +281,14 @@
       else added.forEach(function (l) { this.inner.addLayer(l); }, this);
       this._byId = next;
     },
+    /* Features drawn now, as {id: properties} (the tile layers answer the same). */
+    features: function () {
+      var out = {};
+      this.inner.getLayers().forEach(function (l) {
+        if (l.feature) out[YST.featureId(l.feature)] = l.feature.properties || {};
+      });
+      return out;
+    },
     _clear: function () {
       this.inner.clearLayers();
       this._byId = {};
@@ -396,7 +404,7 @@
     YST.refreshLegend = refreshLegend;
 
     (cfg.layers || []).forEach(function (spec) {
-      var layer = new YST.ViewportLayer(spec);
+      var layer = spec.tiles ? new YST.TileLayer(spec) : new YST.ViewportLayer(spec);
       layers[spec.id] = layer;
       var label = esc(spec.title) + (spec.minZoom ? ' <small class="yst-minzoom">≥' + spec.minZoom + "级</small>" : "");
       overlays[label] = layer;

@@ -1,0 +1,215 @@
+/* Yishiting map pages: big layers drawn from the service's vector tiles.
+ *
+ * A layer whose spec says `tiles` is drawn by protomaps-leaflet (vendored; see docs/maps.md)
+ * from /ogc/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x} on canvas, coloured by the
+ * attributes the tiles carry with the same style dicts as the GeoJSON layers (maps/styles.py).
+ * A click asks the tiles which feature is under it and fetches that feature by id for the
+ * popup, since a tile carries only the attributes maps colour by.
+ *
+ * For the tests and the benchmark it keeps window.__yst as yst.js does: `pending` while tiles
+ * load, `drawn[id]` = distinct features painted in the tiles on screen.
+ */
+(function () {
+  "use strict";
+  var state = window.__yst;
+
+  /* Data tiles are 512 px (one zoom below the display tile, as MapLibre does), and past
+   * MAX_DATA_ZOOM the last level is overzoomed instead of fetched. */
+  var MAX_DATA_ZOOM = 16;
+  var PANE = "yst-tiles";
+
+  function matches(filter, props) {
+    for (var k in filter) {
+      var want = filter[k];
+      if (want === "" || want === null || props[k] === undefined) continue;
+      if (String(props[k]) !== String(want)) return false;
+    }
+    return true;
+  }
+
+  /* protomaps-leaflet calls a style function per feature only when it takes (z, f). */
+  function paintRules(spec, seen) {
+    var style = spec.style, layer = spec.collection, P = window.protomapsL;
+    var filter = spec.filter || {};
+    var fillOpacity = style.fillOpacity === undefined ? 0.4 : style.fillOpacity;
+    var weight = style.weight === undefined ? 1.5 : style.weight;
+    function keep(z, f) {
+      if (!matches(filter, f.props)) return false;
+      seen[f.id] = f.props;
+      return true;
+    }
+    function colour(z, f) { return YST.colorOf(style, f.props); }
+    function fill(z, f) { return style.fillColor || YST.colorOf(style, f.props); }
+    function stroke(z, f) { return style.stroke || YST.colorOf(style, f.props); }
+    if (spec.geometry === "point") {
+      var r = (style.radius || {}).min || 5;
+      return [{
+        dataLayer: layer, filter: keep,
+        symbolizer: new P.CircleSymbolizer({
+          radius: r, fill: colour, stroke: style.stroke || "#333", width: 1,
+          opacity: style.fillOpacity === undefined ? 0.8 : style.fillOpacity,
+        }),
+      }];
+    }
+    var rules = [];
+    if (spec.geometry !== "line") {
+      rules.push({
+        dataLayer: layer, filter: keep,
+        symbolizer: new P.PolygonSymbolizer({ fill: fill, opacity: fillOpacity }),
+      });
+    }
+    // The outline as its own rule: canvas has one alpha per draw, Leaflet strokes at 0.9.
+    rules.push({
+      dataLayer: layer, filter: keep,
+      symbolizer: new P.LineSymbolizer({ color: stroke, width: weight, opacity: 0.9 }),
+    });
+    return rules;
+  }
+
+  /* protomaps-leaflet (128 KB) is fetched when a tile layer is first shown, not with the
+   * page: the overview keeps its big layers off until asked. */
+  var loadingRenderer = null;
+  function renderer() {
+    if (window.protomapsL) return Promise.resolve();
+    if (!loadingRenderer) {
+      loadingRenderer = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = YST.cfg.tileRenderer;
+        script.onload = resolve;
+        script.onerror = function () { reject(new Error("protomaps-leaflet")); };
+        document.head.appendChild(script);
+      });
+    }
+    return loadingRenderer;
+  }
+
+  YST.TileLayer = L.Layer.extend({
+    initialize: function (spec) {
+      this.spec = spec;
+      this.count = 0;
+      this._seen = {};
+      this._busy = false;
+    },
+    url: function () {
+      // OGC API - Tiles orders the path tileMatrix/tileRow/tileCol: z/y/x.
+      return "/ogc/collections/" + this.spec.collection + "/tiles/WebMercatorQuad/{z}/{y}/{x}";
+    },
+    onAdd: function (map) {
+      var self = this, spec = this.spec;
+      // Above the GeoJSON layers' SVG (overlayPane, 400) as they were drawn before; clicks go
+      // through the canvases to the map, which asks the tiles (_click).
+      if (!map.getPane(PANE)) {
+        var pane = map.createPane(PANE);
+        pane.style.zIndex = 450;
+        pane.style.pointerEvents = "none";
+      }
+      map.on("click", this._click, this);
+      map.on("zoomstart", this._recount, this);
+      map.on("zoomend", this._zoomed, this);
+      this._zoomed();
+      state.pending++;
+      renderer().then(function () {
+        state.pending--;
+        if (self._map !== map) return; // removed meanwhile
+        if (!self.inner) {
+          self.inner = protomapsL.leafletLayer({
+            url: self.url(), paintRules: paintRules(spec, self._seen), labelRules: [],
+            maxDataZoom: MAX_DATA_ZOOM, minZoom: spec.minZoom || 0, attribution: "", pane: PANE,
+          });
+          self.inner.on("loading", self._loading, self);
+          self.inner.on("load", self._loaded, self);
+        }
+        map.addLayer(self.inner);
+      }).catch(function (err) {
+        state.pending--;
+        state.errors.push(spec.id + ": " + err.message);
+        YST.notice(spec.title + " 加载失败: " + err.message, "error", "error-" + spec.id);
+      });
+    },
+    onRemove: function (map) {
+      map.off("click", this._click, this);
+      map.off("zoomstart", this._recount, this);
+      map.off("zoomend", this._zoomed, this);
+      if (this.inner) map.removeLayer(this.inner);
+      this._idle();
+      this._record(0);
+    },
+    /* New colours: repaint the tiles already fetched (the attributes are in them; a redraw
+     * takes them from protomaps-leaflet's tile cache, not the network). */
+    setStyleSpec: function (style) {
+      this.spec.style = style;
+      if (!this.inner) return;
+      this._recount();
+      this.inner.paintRules = paintRules(this.spec, this._seen);
+      this.inner.redraw();
+    },
+    /* Features painted on screen now, as {id: properties}. */
+    features: function () { return this._seen; },
+    _zoomed: function () {
+      var map = this._map;
+      if (!map) return;
+      state.bbox[this.spec.id] = map.getBounds().toBBoxString();
+      if (map.getZoom() < (this.spec.minZoom || 0)) {
+        this._recount();
+        this._idle();
+        this._record(0);
+      }
+    },
+    /* Counting starts afresh at a new zoom level (a pan adds to what was counted). */
+    _recount: function () {
+      for (var id in this._seen) delete this._seen[id];
+    },
+    _loading: function () {
+      if (this._busy) return;
+      this._busy = true;
+      state.pending++;
+    },
+    _idle: function () {
+      if (!this._busy) return;
+      this._busy = false;
+      state.pending--;
+    },
+    _loaded: function () {
+      var n = Object.keys(this._seen).length;
+      this._record(n);
+      this._idle();
+      this.fire("yst:loaded", { count: n });
+    },
+    _record: function (n) {
+      this.count = n;
+      state.drawn[this.spec.id] = n;
+      state.loads++;
+      if (n > 0 && state.firstFeaturesAt === null) {
+        state.firstFeaturesAt = window.__firstFeaturesAt = performance.now();
+      }
+    },
+    /* The feature under a click: the tiles say which (id), the items API says all about it. */
+    _click: function (e) {
+      var spec = this.spec, map = this._map;
+      if (!map || map.getZoom() < (spec.minZoom || 0)) return;
+      var hits = [];
+      this.inner.queryTileFeaturesDebug(e.latlng.lng, e.latlng.lat, 8).forEach(function (list) {
+        list.forEach(function (h) {
+          if (h.layerName === spec.collection && matches(spec.filter || {}, h.feature.props)) hits.push(h);
+        });
+      });
+      if (!hits.length) return;
+      var f = hits[hits.length - 1].feature; // painted last, so on top
+      var feature = { type: "Feature", id: f.id, properties: f.props };
+      if (spec.onTileFeature) {
+        spec.onTileFeature(feature, e.latlng);
+        return;
+      }
+      var popup = L.popup({ maxWidth: 360 }).setLatLng(e.latlng)
+        .setContent('<div class="yst-popup">加载中 loading…</div>').openOn(map);
+      var url = "/ogc/collections/" + spec.collection + "/items/" + encodeURIComponent(f.id);
+      YST.fetchJSON(url).then(function (full) {
+        popup.setContent(YST.popupHtml(spec, full));
+        state.popupFor = spec.id + ":" + f.id;
+      }).catch(function (err) {
+        popup.setContent(YST.popupHtml(spec, feature) + '<p class="error">' + YST.esc(err.message) + "</p>");
+      });
+    },
+  });
+
+})();
