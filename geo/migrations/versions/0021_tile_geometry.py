@@ -9,7 +9,7 @@ draw from tiles get one (buildings, courtyards, issues); geo/ogc/catalogue.py na
 collection (`tile_geometry`). The ORM never maps it, so nothing loads or writes it.
 
 Revision ID: 0021_tile_geometry
-Revises: 0015_event_kinds
+Revises: 0018_feature_edits
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0021_tile_geometry"
-down_revision: str | Sequence[str] | None = "0015_event_kinds"
+down_revision: str | Sequence[str] | None = "0018_feature_edits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
