@@ -229,6 +229,50 @@ def test_reroutes_disputes_and_decisions_tell_both_owners(
     assert told(fresh_settings, world, kind, issue) == expected
 
 
+def test_a_reroute_through_the_api_tells_the_old_and_the_new_department(
+    fresh_client, fresh_settings, world, sessions
+) -> None:
+    with sessions() as db:
+        urban = db.execute(
+            text("SELECT id FROM department WHERE code = 'urban_management'")
+        ).scalar_one()
+    urban_id, _ = h.make_account(fresh_settings, "department", None, urban)
+    issue, grid = world["issue"], world["accounts"]["grid_compound_in"]
+    r = fresh_client.post(
+        f"/api/issues/{issue['id']}/reroute",
+        json={"category": "environment_sanitation", "note": "是垃圾堆放"},
+        headers={**grid[1], "If-Match": f'"{issue["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    ids = {acc[0]: who for who, acc in world["accounts"].items()} | {urban_id: "urban"}
+    rows = h.scalar(
+        fresh_settings,
+        "SELECT array_agg(account_id) FROM notice WHERE kind = 'rerouted' AND issue_id = :i",
+        i=issue["id"],
+    )
+    # the compound's staff made the move and are not told; both departments are
+    assert {ids[a] for a in rows if a in ids} == {"department_own", "urban"}
+
+
+def test_a_dispute_through_the_api_tells_the_place_and_the_sub_district(
+    fresh_client, fresh_settings, world
+) -> None:
+    issue, acc = world["issue"]["id"], world["accounts"]
+    for step in ("topic", "deliberated", "dispatched"):
+        r = move(fresh_client, issue, acc["admin"][1], step, **step_body(step, world["point"]))
+        assert r.status_code == 200, r.text
+    version = fresh_client.get(f"/api/issues/{issue}").json()["version"]
+    r = fresh_client.post(
+        f"/api/issues/{issue}/dispute",
+        json={"reason": "属于物业管理, 不归应急局"},
+        headers={**acc["department_own"][1], "If-Match": f'"{version}"'},
+    )
+    assert r.status_code == 200, r.text
+    # the department that sent it back is not told of its own move
+    got = told(fresh_settings, world, "disputed", issue)
+    assert got == {"grid_compound_in", "field_subdistrict_in"}
+
+
 def test_a_rolled_back_event_leaves_no_notice_and_one_event_one_notice_each(
     fresh_settings, world, sessions
 ) -> None:

@@ -22,7 +22,7 @@ LIGHT_KINDS = {"yellow": "near_due", "red": "overdue"}
 
 _OPEN = text(
     """
-    SELECT i.id, i.category_code AS category, i.step, i.created_at
+    SELECT i.id, i.category_code AS category, i.step, i.created_at, i.clock_since
       FROM issue i JOIN time_limit t ON t.category_code = i.category_code
      WHERE i.step = ANY(:open) ORDER BY i.id
     """

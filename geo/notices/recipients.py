@@ -20,9 +20,10 @@ next (compound -> community -> sub-district -> the district's admins), so an iss
 routed to nobody. A department's accounts are its department accounts. Whoever caused the
 event is not told about it. A new kind needs one row in RECIPIENTS (and a text in texts.py).
 
-An owner in event data is a dict (or "kind:id" text) with any of department_id, account_id,
-level and compound_id / community_id / subdistrict_id (with a level, that level's area only;
-without, the most specific area given).
+An owner in event data is what geo/issues/rerouting writes, {kind, id, name, department:
+{id, ...}} (the place or department that answers for the issue, and its department), or a dict
+with any of department_id, account_id, level and compound_id / community_id / subdistrict_id
+(with a level, that level's area only; without, the most specific area given), or "kind:id".
 """
 
 from collections.abc import Callable, Iterable
@@ -132,6 +133,13 @@ def owner_units(value: Any, issue: dict[str, Any]) -> list[Unit]:
     if not isinstance(value, dict):
         return []
     units: list[Unit] = []
+    kind_of = str(value.get("kind"))  # geo/issues/rerouting's owners: {kind, id, name, ...}
+    if kind_of == "district":
+        units.append(("district", None))
+    elif kind_of in (*AREA_LEVELS[:3], "department", "account") and isinstance(
+        value.get("id"), int
+    ):
+        units.append((kind_of, value["id"]))
     for key, kind in (("department_id", "department"), ("owner_department_id", "department"),
                       ("account_id", "account"), ("owner_account_id", "account")):  # fmt: skip
         if isinstance(value.get(key), int):
