@@ -66,13 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
     errors.install(app)
-    app.add_middleware(
-        RequestGuards,
-        max_body_bytes=settings.max_body_bytes,
-        max_upload_bytes=settings.max_upload_bytes,
-        # survey files are checked by api/imports.py as they stream in (and refused past it)
-        larger={"/api/imports": int(settings.import_max_mb * 1e6) + 1024 * 1024},
-    )
+    app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
     app.include_router(health.router)
     app.include_router(ogc.router)

@@ -14,12 +14,18 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import IdempotencyKey, SessionDep, SettingsDep, client_address
+from api.deps import (
+    IdempotencyKey,
+    SessionDep,
+    SettingsDep,
+    client_address,
+    keyed_fingerprint,
+)
 from geo import clock
 from geo.accounts import authenticate
 from geo.browser_sessions import csrf_matches, resume_session
 from geo.errors import Forbidden, Unauthorized
-from geo.idempotency import scoped_key
+from geo.idempotency import claim, scoped_key
 from geo.models import Account
 
 SESSION_COOKIE = "yst_session"
@@ -138,11 +144,17 @@ PageUser = Annotated[Account, Depends(page_user)]
 def scoped_idempotency_key(
     request: Request,
     user: Annotated[Account | None, Depends(optional_user)],
+    db: SessionDep,
+    fingerprint: Annotated[str | None, Depends(keyed_fingerprint)],
     key: IdempotencyKey = None,
 ) -> str | None:
     """The Idempotency-Key as stored for this sender: scoped to the account or the anonymous
-    client (geo/idempotency.py), so one client's key never meets another's."""
-    return scoped_key(key, account=user, client=client_address(request))
+    client (geo/idempotency.py), so one client's key never meets another's; claimed for this
+    request's fingerprint in the route's own transaction (another body under it is a 422)."""
+    scoped = scoped_key(key, account=user, client=client_address(request))
+    if scoped is not None and fingerprint is not None:
+        claim(db, scoped, fingerprint)
+    return scoped
 
 
 ScopedIdempotencyKey = Annotated[str | None, Depends(scoped_idempotency_key)]

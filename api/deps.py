@@ -1,6 +1,9 @@
 """What the routers share: a pooled psycopg connection, an ORM session, the settings, the
 request headers with a meaning of their own, and the JSON answer for rows from the database."""
 
+import hashlib
+import json
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +15,7 @@ from annotated_types import Ge, Le
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from geo.settings import Settings
 
@@ -87,6 +91,57 @@ def entity_tags(header: str, where: str) -> list[str] | None:
             )
         tags.append(("W/" if weak else "") + quoted[1:-1])
     return tags
+
+
+_HASH_CHUNK = 1 << 20
+_FORMAT_SUFFIX = re.compile(r"\.(json|xml)$")
+
+
+async def _file_digest(upload: UploadFile) -> dict[str, str | None]:
+    digest = hashlib.sha256()
+    await upload.seek(0)
+    while chunk := await upload.read(_HASH_CHUNK):
+        digest.update(chunk)
+    await upload.seek(0)
+    return {"filename": upload.filename, "sha256": digest.hexdigest()}
+
+
+async def _body_content(request: Request) -> Any:
+    """The body as what it says, not how it was framed: JSON parsed (key order and spacing do
+    not matter), form fields in order per name, files by name and SHA-256 (a browser retrying a
+    FormData picks a new multipart boundary)."""
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form()
+        pairs = []
+        for name, value in form.multi_items():
+            item = await _file_digest(value) if isinstance(value, UploadFile) else value
+            pairs.append([name, item])
+        return sorted(pairs, key=lambda pair: pair[0])  # stable: order within a name stays
+    raw = await request.body()
+    try:
+        return {"json": json.loads(raw)}
+    except ValueError:
+        return {"sha256": hashlib.sha256(raw).hexdigest()}
+
+
+async def request_fingerprint(request: Request) -> str:
+    """SHA-256 of what a request asks for: method, path, query and body content. Two sends of
+    one request give one fingerprint (geo/idempotency.py keeps it with the Idempotency-Key).
+    The answer's format is not part of it (Open311's requests.json and requests.xml)."""
+    whole = {
+        "method": request.method,
+        "path": _FORMAT_SUFFIX.sub("", request.url.path),
+        "query": sorted(request.query_params.multi_items()),
+        "body": await _body_content(request),
+    }
+    canonical = json.dumps(whole, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def keyed_fingerprint(request: Request, key: IdempotencyKey = None) -> str | None:
+    """The request's fingerprint when it carries an Idempotency-Key (else None: not computed)."""
+    return await request_fingerprint(request) if key is not None else None
 
 
 def jsonable(value: Any) -> Any:

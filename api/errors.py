@@ -26,6 +26,7 @@ from geo.errors import DatabaseUnavailable, YishitingError
 
 PROBLEM = "application/problem+json"
 BODY_LIMIT_KEY = "yishiting.max_body_bytes"  # set on the scope by api/guards.py
+BODY_HINT_KEY = "yishiting.body_hint"  # what to do with a larger body (api/guards.py)
 log = logging.getLogger("yishiting")
 
 
@@ -132,7 +133,8 @@ def too_large(request: Request) -> JSONResponse:
     """413 naming the body limit that applied (the route's or the app's)."""
     limit = request.scope.get(BODY_LIMIT_KEY)
     size = f"{limit:,} bytes" if isinstance(limit, int) else "the limit"
-    detail = f"The request body is larger than {size}; send less."
+    hint = request.scope.get(BODY_HINT_KEY) or "send less."
+    detail = f"The request body is larger than {size}; {hint}"
     return problem(request, 413, "Payload too large", detail, where="body")
 
 

@@ -1,10 +1,11 @@
 """What every request passes before a route sees it: a body size limit and no NUL characters.
 
-Size: multipart uploads (photos) may be YISHITING_MAX_UPLOAD_BYTES, every other body
-YISHITING_MAX_BODY_BYTES; paths given their own limit (survey-file imports: up to
-YISHITING_IMPORT_MAX_MB) have that. A declared Content-Length above the limit is refused
-before a byte is read; a body without one is counted as it streams in and refused (413) the
-moment it passes the limit, so no body is ever read whole beyond it.
+Size, the one rule for every body (`body_limit`): multipart uploads (photos) may be
+YISHITING_MAX_UPLOAD_BYTES, every other body YISHITING_MAX_BODY_BYTES, and the paths in
+`UPLOADS` their own limit (survey files: YISHITING_IMPORT_MAX_MB, plus room for the form
+fields). A declared Content-Length above the limit is refused before a byte is read; a body
+without one (chunked) is counted as it streams in and refused (413) the moment it passes the
+limit, so no body is ever read whole beyond it. The routes check no size themselves.
 
 NUL: PostgreSQL text cannot hold U+0000 and no honest client sends one. A path, query string,
 JSON or form body carrying one is refused here, naming where, instead of failing in the
@@ -13,6 +14,7 @@ checked and handed on unchanged.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -21,26 +23,36 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BODY_LIMIT_KEY, problem, too_large
+from api.errors import BODY_HINT_KEY, BODY_LIMIT_KEY, problem, too_large
+from geo.settings import Settings
 
 _BUFFERED = ("application/json", "application/x-www-form-urlencoded", "application/geo+json")
+_FORM_ROOM = 64 * 1024  # an upload's other form fields and multipart framing
+
+# Paths taking larger uploads than photos: their limit in bytes, and what to do instead.
+UPLOADS: dict[str, tuple[Callable[[Settings], int], str]] = {
+    "/api/imports": (
+        lambda s: int(s.import_max_mb * 1e6) + _FORM_ROOM,
+        "Survey files over YISHITING_IMPORT_MAX_MB: import them with `yishiting import` on "
+        "the server, or split them.",
+    ),
+}
+
+
+def body_limit(settings: Settings, path: str, multipart: bool) -> tuple[int, str | None]:
+    """The largest body a request to `path` may send, and a hint for a larger one."""
+    if path in UPLOADS:
+        limit, hint = UPLOADS[path]
+        return limit(settings), hint
+    return (settings.max_upload_bytes if multipart else settings.max_body_bytes), None
 
 
 class RequestGuards:
     """ASGI middleware: 413 past the body limit, 400/422 for a NUL character."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        max_body_bytes: int,
-        max_upload_bytes: int,
-        larger: dict[str, int] | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.max_upload_bytes = max_upload_bytes
-        self.larger = larger or {}  # path -> its own limit
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,10 +61,9 @@ class RequestGuards:
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").lower()
         multipart = content_type.startswith("multipart/")
-        limit = self.larger.get(scope["path"]) or (
-            self.max_upload_bytes if multipart else self.max_body_bytes
-        )
+        limit, hint = body_limit(self.settings, scope["path"], multipart)
         scope[BODY_LIMIT_KEY] = limit
+        scope[BODY_HINT_KEY] = hint
         if _content_length(headers) > limit:
             await too_large(Request(scope))(scope, _no_body, send)
             return

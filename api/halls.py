@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import CurrentUser
+from api.auth import CurrentUser, ScopedIdempotencyKey
 from api.deps import RowId, SessionDep, json_response
 from api.hall_schemas import Agenda, HallOut, SessionOut
 from geo import halls
@@ -87,12 +87,20 @@ def list_sessions(
 
 @router.post("/halls/{hall_id}/sessions", status_code=201, response_model=SessionOut)
 def record_session(
-    hall_id: RowId, body: SessionIn, db: SessionDep, user: CurrentUser
+    hall_id: RowId,
+    body: SessionIn,
+    db: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
 ) -> JSONResponse:
-    """Staff: record the week's session; each decision carries its issue on, with events."""
+    """Staff: record the week's session; each decision carries its issue on, with events.
+
+    With an Idempotency-Key a retry answers the session it recorded (200, Idempotent-Replayed)
+    instead of a second one or a 409; the same key with another body is a 422.
+    """
     week = halls.parse_week(body.week)
     decisions = [halls.Decision(**d.model_dump()) for d in body.decisions]
-    result = halls.record_session(
+    result, created = halls.record_session(
         db,
         hall_id,
         actor=user,
@@ -102,6 +110,9 @@ def record_session(
         bodies=[b.model_dump(exclude_none=True) for b in body.bodies],
         note=body.note,
         decisions=decisions,
+        idempotency_key=idempotency_key,
     )
     db.commit()
+    if not created:
+        return json_response(result, status_code=200, headers={"Idempotent-Replayed": "true"})
     return json_response(result, status_code=201)

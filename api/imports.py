@@ -2,22 +2,23 @@
 
 The same import as `yishiting import` (geo/io/imports.py): one file (a Shapefile as a .zip,
 GeoPackage, GeoJSON, KML, CSV or XLSX) as multipart/form-data, at most
-YISHITING_IMPORT_MAX_MB. A refused import answers 422 problem+json with the whole report.
+YISHITING_IMPORT_MAX_MB (refused with 413 before it is read whole: api/guards.py). A refused
+import answers 422 problem+json with the whole report.
 """
 
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
-from api.auth import CurrentUser
-from api.deps import ConnDep, SessionDep, SettingsDep
+from api.auth import CurrentUser, ScopedIdempotencyKey
+from api.deps import ConnDep, SessionDep, request_fingerprint
 from api.io_schemas import ImportReport
 from geo import clock
 from geo.access import require
-from geo.errors import PayloadTooLarge, Unprocessable
+from geo.errors import Unprocessable
 from geo.io import imports
 from geo.io.mapping import parse_maps
 
@@ -25,23 +26,14 @@ router = APIRouter(prefix="/api", tags=["import and export"])
 _CHUNK = 1 << 20
 
 
-def _too_large(limit_mb: float) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The file is larger than {limit_mb:g} MB; import it with `yishiting import` on the "
-        "server, or split it.",
-        where="body.file",
-    )
-
-
-async def _save(upload: UploadFile, folder: Path, limit_mb: float) -> Path:
+async def _save(upload: UploadFile, folder: Path) -> Path:
+    """The upload as a file of its own name (its size was limited as it arrived: api/guards)."""
     name = Path(upload.filename or "upload").name
     path = folder / name
     size = 0
     with path.open("wb") as out:
         while chunk := await upload.read(_CHUNK):
             size += len(chunk)
-            if size > limit_mb * 1e6:
-                raise _too_large(limit_mb)
             out.write(chunk)
     if size == 0:
         raise Unprocessable("The uploaded file is empty.", where="body.file")
@@ -56,11 +48,11 @@ async def _save(upload: UploadFile, folder: Path, limit_mb: float) -> Path:
     responses={200: {"model": ImportReport, "description": "dry_run: the report, nothing stored"}},
 )
 async def post_import(
-    request: Request,
     user: CurrentUser,
     db: SessionDep,
     conn: ConnDep,
-    settings: SettingsDep,
+    idempotency_key: ScopedIdempotencyKey,
+    fingerprint: Annotated[str, Depends(request_fingerprint)],
     file: Annotated[
         UploadFile, File(description=".zip (Shapefile), .gpkg, .geojson, .kml, .csv or .xlsx")
     ],
@@ -73,11 +65,13 @@ async def post_import(
     dry_run: Annotated[bool, Form()] = False,
     remove_missing: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
-    """Check the file in PostGIS and store it in one transaction (or, dry_run, only report)."""
+    """Check the file in PostGIS and store it in one transaction (or, dry_run, only report).
+
+    A retry (the same Idempotency-Key, or without one the same file and form from the same
+    account within 10 minutes) answers the first import's report with Idempotent-Replayed
+    instead of importing and logging it twice; a key sent with another request is a 422.
+    """
     require(db, user, None, "import_layer")
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.import_max_mb * 1e6 + _CHUNK:
-        raise _too_large(settings.import_max_mb)
     opts = imports.Options(
         layer=layer,
         crs=crs,
@@ -91,11 +85,15 @@ async def post_import(
         account_id=user.id,
         filename=Path(file.filename or "upload").name,
         today=clock.today().isoformat(),
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
     )
     with tempfile.TemporaryDirectory(prefix="yst-upload-") as tmp:
-        path = await _save(file, Path(tmp), settings.import_max_mb)
+        path = await _save(file, Path(tmp))
         report = await _run(conn, path, opts)
-    return JSONResponse(report, status_code=200 if dry_run else 201)
+    db.commit()  # the Idempotency-Key's claim, once the import stands
+    headers = {"Idempotent-Replayed": "true"} if report.pop("replayed", False) else None
+    return JSONResponse(report, status_code=200 if dry_run else 201, headers=headers)
 
 
 async def _run(conn: Any, path: Path, opts: imports.Options) -> dict[str, Any]:

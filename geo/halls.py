@@ -316,10 +316,29 @@ def record_session(
     note: str | None,
     decisions: list[Decision],
     bodies: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
-    """Record one weekly session and carry each decided issue on; nothing is committed here."""
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Record one weekly session and carry each decided issue on; nothing is committed here.
+
+    Returns (session, created); with the (scoped) key of a session already recorded, that
+    session as it is, so a retried record is never a second one nor a 409.
+    """
     hall = get_hall(db, hall_id)
     require(db, actor, hall, "record_session")
+    if idempotency_key is not None:
+        done = db.execute(
+            select(HallSession.hall_id, HallSession.week).where(
+                HallSession.idempotency_key == idempotency_key
+            )
+        ).one_or_none()
+        if done is not None:
+            if done.hall_id != hall.id:
+                raise Unprocessable(
+                    f"This Idempotency-Key was already used for a session of hall {done.hall_id}.",
+                    where="Idempotency-Key",
+                )
+            replayed = db.execute(_SESSIONS, {"hall": hall.id, "week": done.week})
+            return replayed.scalars().one(), False
     held = held_on or week.day(hall.weekday)
     if week_of(held) != week:
         raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="held_on")
@@ -344,6 +363,7 @@ def record_session(
         bodies=_check_bodies(bodies or []),
         note=note,
         recorded_by_id=actor.id,
+        idempotency_key=idempotency_key,
     )
     db.add(row)
     db.flush()
@@ -361,7 +381,7 @@ def record_session(
             )
         )
     db.flush()
-    return db.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one()
+    return db.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one(), True
 
 
 def _check_bodies(bodies: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -1,6 +1,8 @@
 """POST /api/imports (planners and admins) and the `yishiting import` / `export` commands."""
 
 import os
+import select
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.settings import Settings
+from tests.conftest import serve
 from tests.io_helpers import compounds, rows, square, survey, zipped
 from tests.issue_helpers import make_account
 
@@ -44,12 +47,14 @@ def test_upload_dry_run_then_import(
         fresh_settings, "SELECT actor, account_id, filename, counts->>'added' FROM import_log"
     )
     assert log == [(f"account:{account} test planner", account, path.name, "1")]
-    # a retried upload stores no second record: the feature comes back unchanged
+    # a retried upload stores nothing twice: it answers the first import (and logs no row)
     again = fresh_client.post(
         "/api/imports", data={"layer": "compounds"}, files=files, headers=planner
-    ).json()
-    assert again["changes"]["unchanged"] == 1 and again["changes"]["added"] == 0
+    )
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["import_log_id"] == r.json()["import_log_id"]
     assert rows(fresh_settings, "SELECT count(*) FROM compound WHERE source IS NOT NULL") == [(1,)]
+    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(1,)]
 
 
 def test_upload_refused_is_problem_json_with_report(
@@ -88,7 +93,7 @@ def test_upload_over_the_size_limit(fresh_settings: Settings, tmp_path: Path) ->
     small = fresh_settings.model_copy(update={"import_max_mb": 0.001})
     _, planner = make_account(fresh_settings, "planner")
     path = tmp_path / "big.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": []}' + " " * 5000)
+    path.write_text('{"type": "FeatureCollection", "features": []}' + " " * 100_000)
     with TestClient(create_app(small)) as c:
         r = c.post(
             "/api/imports",
@@ -98,7 +103,8 @@ def test_upload_over_the_size_limit(fresh_settings: Settings, tmp_path: Path) ->
         )
     assert r.status_code == 413
     assert r.headers["content-type"] == "application/problem+json"
-    assert "larger than 0.001 MB" in r.json()["detail"]
+    assert "larger than 66,536 bytes" in r.json()["detail"]  # 1,000 + room for the form
+    assert "yishiting import" in r.json()["detail"]
 
 
 def test_cli_import_and_export(fresh_settings: Settings, tmp_path: Path) -> None:
@@ -145,3 +151,58 @@ def test_cli_import_and_export(fresh_settings: Settings, tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     n = rows(fresh_settings, "SELECT count(*) FROM compound WHERE community_id = 1")[0][0]
     assert f"{n} features" in done.stdout and out.stat().st_size > 0
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(
+    fresh_settings: Settings,
+) -> None:
+    """413 from the declared Content-Length before a byte of the body is sent, and a chunked
+    upload cut off as soon as it passes the limit (the rest of the file is never read)."""
+    small = fresh_settings.model_copy(update={"import_max_mb": 0.05})  # 50,000 bytes
+    _, planner = make_account(fresh_settings, "planner")
+    url, server, thread = serve(small)
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            head = (
+                "POST /api/imports HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: {planner['Authorization']}\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\n"
+                "Content-Length: 900000000\r\n\r\n"
+            )
+            sock.sendall(head.encode())  # no body at all: the answer must not wait for it
+            answer = sock.recv(65536).decode("utf-8", "replace")
+        assert answer.startswith("HTTP/1.1 413"), answer
+        assert "application/problem+json" in answer and "yishiting import" in answer
+
+        # chunked, no Content-Length: the server answers once it has counted past the limit,
+        # while the client is still sending (a raw socket sees the answer arrive mid-upload)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            head = (
+                "POST /api/imports HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: {planner['Authorization']}\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n"
+            )
+            sock.sendall(head.encode())
+            part = (
+                b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.geojson"\r\n\r\n'
+            )
+            sock.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            sent, answer = 0, b""
+            block = b" " * 16384
+            while sent < 2000 and not answer:  # 2000 x 16 KiB = 33 MB, far past the limit
+                try:
+                    sock.sendall(b"%x\r\n%s\r\n" % (len(block), block))
+                except OSError:  # closed by the server after its answer
+                    break
+                sent += 1
+                if select.select([sock], [], [], 0.01)[0]:
+                    answer = sock.recv(65536)
+            answer = answer or sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer
+        assert sent < 1000, sent  # cut off near 50 kB (plus socket buffers), not at 33 MB
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(0,)]

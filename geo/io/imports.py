@@ -68,6 +68,42 @@ class Options:
     account_id: int | None = None
     filename: str | None = None  # the name to report and log (an upload's own name)
     today: str | None = None  # the district's date, for layers that default to it
+    # An upload's scoped Idempotency-Key and its request's fingerprint (api/imports.py): a
+    # retry answers the first import's report instead of importing (and logging) twice.
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+
+
+# Without an Idempotency-Key, the same request (file, layer and choices) from the same account
+# within this window is taken for a retry of a dropped answer and answered with the first
+# import's report: re-importing an unchanged file changes nothing but would log a second row.
+RETRY_WINDOW_SECONDS = 600
+
+_PREVIOUS = """
+SELECT id, report FROM import_log
+ WHERE report IS NOT NULL
+   AND CASE WHEN %(key)s::text IS NOT NULL THEN idempotency_key = %(key)s
+            ELSE account_id = %(account)s AND fingerprint = %(fp)s
+                 AND at > now() - make_interval(secs => %(window)s) END
+ ORDER BY id DESC LIMIT 1
+"""
+
+
+def previous_import(conn: psycopg.Connection, opts: Options) -> dict[str, Any] | None:
+    """The report of the import this request repeats (its key, or the same request by the
+    same account within RETRY_WINDOW_SECONDS), marked `replayed`; None for a new import."""
+    if opts.dry_run or (opts.idempotency_key is None and opts.fingerprint is None):
+        return None
+    params = {
+        "key": opts.idempotency_key,
+        "account": opts.account_id,
+        "fp": opts.fingerprint,
+        "window": RETRY_WINDOW_SECONDS,
+    }
+    row = conn.execute(_PREVIOUS, params).fetchone()
+    if row is None:
+        return None
+    return dict(row[1]) | {"import_log_id": row[0], "replayed": True}
 
 
 def sha256(path: Path) -> str:
@@ -84,6 +120,9 @@ def import_file(
     """Import (or with opts.dry_run, only check) `path` into opts.layer; returns the report."""
     bar = progress or _Quiet()
     layer = get_layer(opts.layer)
+    earlier = previous_import(conn, opts)
+    if earlier is not None:
+        return earlier
     given_crs = crs.parse(opts.crs) if opts.crs else None
     bar.phase("read")
     with sources.opened(path) as data_path:
@@ -124,6 +163,12 @@ def import_file(
     report["bad_value_count"] = len(bad)
     _defaults(layer, records, opts.today)
     with conn.transaction(force_rollback=opts.dry_run):
+        if not opts.dry_run and opts.fingerprint:
+            # two copies of one upload arriving together: the second waits, then replays
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (opts.fingerprint,))
+            earlier = previous_import(conn, opts)
+            if earlier is not None:
+                return earlier
         _stage(conn, table, layer, records, bar)
         bar.phase("check")
         report |= _check(conn, layer, source, raw_geoms)
@@ -411,7 +456,8 @@ def _log(
     }
     row = conn.execute(
         "INSERT INTO import_log (actor, account_id, layer, source, filename, sha256, crs,"
-        " encoding, counts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        " encoding, counts, idempotency_key, fingerprint, report)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (
             opts.actor,
             opts.account_id,
@@ -422,6 +468,9 @@ def _log(
             report["crs"]["used"],
             report["encoding"],
             Jsonb(counts),
+            opts.idempotency_key,
+            opts.fingerprint,
+            Jsonb(report) if opts.fingerprint else None,
         ),
     ).fetchone()
     report["import_log_id"] = row[0] if row else None

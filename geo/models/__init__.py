@@ -24,7 +24,7 @@ from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
-from geo.models.operations import DemoLoad, RateBucket, RateCharge
+from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
 from geo.models.renovation import (
     Assessment,
     ProgressEvent,
@@ -44,6 +44,7 @@ __all__ = [
     "SigninThrottle",
     "Category",
     "DemoLoad",
+    "IdempotencyRequest",
     "RateBucket",
     "RateCharge",
     "FeatureEdit",

@@ -101,6 +101,8 @@ class HallSession(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # The client's Idempotency-Key (scoped, geo/idempotency.py): a retry answers this session.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
 
 
 class HallDecision(Base):

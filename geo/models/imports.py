@@ -12,7 +12,10 @@ from geo.models.base import Base
 
 class ImportLog(Base):
     __tablename__ = "import_log"
-    __table_args__ = (Index("ix_import_log_source", "layer", "source"),)
+    __table_args__ = (
+        Index("ix_import_log_source", "layer", "source"),
+        Index("ix_import_log_fingerprint", "account_id", "fingerprint"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -25,3 +28,8 @@ class ImportLog(Base):
     crs: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(Text)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # An upload's scoped Idempotency-Key, its request's fingerprint and the report it answered:
+    # a retried upload answers this report again instead of importing twice (api/imports.py).
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -1,5 +1,5 @@
-"""Tables that keep the service safe to run rather than district data: the demo marker and the
-anonymous rate limits."""
+"""Tables that keep the service safe to run rather than district data: the demo marker, the
+anonymous rate limits and the requests Idempotency-Keys named."""
 
 from datetime import datetime
 from typing import Any
@@ -40,3 +40,13 @@ class RateCharge(Base):
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class IdempotencyRequest(Base):
+    """The request a (scoped) Idempotency-Key first came with, as a SHA-256 fingerprint: the key
+    sent again with another request is refused (geo/idempotency.py)."""
+
+    __tablename__ = "idempotency_request"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
