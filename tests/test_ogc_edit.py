@@ -540,3 +540,55 @@ def test_bad_edits_are_refused(
     assert_problem(fresh_client.patch(url, json=far, headers=good), 422, "body.geometry")
     assert fresh_client.get(url).headers["ETag"] == etag  # nothing changed
     assert count(fresh_settings, "feature_edit") == 0
+
+
+def _bodies(lon: float, lat: float) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """A feature of each editable layer near the point, and a merge patch of one property."""
+    poly, point = square(lon, lat, 1.0), {"type": "Point", "coordinates": [lon, lat]}
+    dx = 5 / (111_320 * math.cos(math.radians(lat)))
+    line = {"type": "LineString", "coordinates": [[lon - dx, lat], [lon + dx, lat]]}
+    return {
+        "subdistricts": (feature(poly, name="测试街道"), {"name": "测试街道二"}),
+        "communities": (feature(poly, name="测试社区"), {"name": "测试社区二"}),
+        "compounds": (feature(poly, name="测试小区", built_year=1998), {"built_year": 1999}),
+        "buildings": (feature(poly, name="测试楼", floors=4), {"floors": 5}),
+        "illegal_structures": (
+            feature(poly, kind="shed", status="demolished", demolished_on="2026-11-01"),
+            {"waste_t": 1.5},
+        ),
+        "charging_stations": (
+            feature(point, name="测试站", spaces=10, chargers=4),
+            {"opened_on": "2026-11-20"},
+        ),
+        "courtyards": (feature(poly, address="测试院1号"), {"programme_batch": 2}),
+        "relics": (feature(point, name="测试碑", category="stele"), {"category": "well"}),
+        "roads": (feature(line, name="测试巷", kind="lane"), {"oneway": "forward"}),
+    }
+
+
+def test_every_editable_layer_round_trips(
+    fresh_client: TestClient, fresh_settings: Settings, planner: dict[str, str], yard
+) -> None:
+    from geo.ogc.catalogue import CATALOGUE
+
+    (lon, lat), _ = yard
+    bodies = _bodies(lon, lat)
+    assert set(bodies) == {c.id for c in CATALOGUE.values() if c.editable}
+    for collection, (body, patch) in bodies.items():
+        r = post(fresh_client, collection, body, planner)
+        assert r.status_code == 201, (collection, r.text)
+        created = r.json()
+        for name, value in body["properties"].items():
+            assert created["properties"][name] == value, (collection, name)
+        url = item_url(collection, created["id"])
+        r = fresh_client.patch(
+            url, json={"properties": patch}, headers={**planner, "If-Match": r.headers["ETag"]}
+        )
+        assert r.status_code == 200, (collection, r.text)
+        for name, value in patch.items():
+            assert r.json()["properties"][name] == value, (collection, name)
+        r = fresh_client.delete(url, headers={**planner, "If-Match": r.headers["ETag"]})
+        assert r.status_code == 204, (collection, r.text)
+    actions = h.scalar(fresh_settings, "SELECT string_agg(DISTINCT action, ',') FROM feature_edit")
+    assert actions == "create,delete,update"
+    assert count(fresh_settings, "feature_edit") == 3 * len(bodies)
