@@ -271,6 +271,10 @@ def test_idempotency_key_makes_one_feature(
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
     assert count(fresh_settings, "feature_edit") == 1
+    other = post(
+        fresh_client, "buildings", {**body, "properties": {"name": "y", "floors": 2}}, headers
+    )
+    assert_problem(other, 422, "header.Idempotency-Key")  # another body under the key
     elsewhere = post(fresh_client, "compounds", feature(square(lon, lat, 9), name="x"), headers)
     assert_problem(elsewhere, 422, "header.Idempotency-Key")
     assert count(fresh_settings, "feature_edit") == 1
