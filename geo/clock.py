@@ -6,6 +6,10 @@ Every date rule of the service asks this module, never `date.today()` (the serve
 
 SQL that needs the zone uses ZONE (a constant, never input), e.g. the end of a date in SQL:
     ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE '{ZONE}')
+SQL that needs "now" or "today" itself (the views renovation_item_status and courtyard_status)
+calls district_now() / district_today() (migration 0020): they read the pinned instant that
+each pooled connection carries (SQL_SETTING, set by geo/db.py as the connection leaves the
+pool), else the database's now(), the same instant.
 
 Tests pin the clock (`with clock.pinned(datetime(...))`); the pin is process-wide, so the
 app under a TestClient (which runs routes in other threads) sees it too.
@@ -19,6 +23,8 @@ from zoneinfo import ZoneInfo
 ZONE = "Asia/Shanghai"
 DISTRICT_TZ = ZoneInfo(ZONE)
 
+SQL_SETTING = "yishiting.now"
+
 _pinned: datetime | None = None
 
 
@@ -27,6 +33,11 @@ def now() -> datetime:
     if _pinned is not None:
         return _pinned
     return datetime.now(DISTRICT_TZ)
+
+
+def pinned_at() -> datetime | None:
+    """The instant the clock is stopped at, or None when it runs."""
+    return _pinned
 
 
 def today() -> date:

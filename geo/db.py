@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from geo import clock
 from geo.settings import Settings
 
 
@@ -32,13 +33,24 @@ class IdleCheck:
     connection is dead, none fails a request before going. One back within the second was
     working a moment ago and is lent as it is: checking every loan cost a round trip per read,
     a third of a vector tile's time under load. (A connection that breaks while in use is
-    discarded as it returns to the pool.)"""
+    discarded as it returns to the pool.)
+
+    It also lends the district clock: SQL's district_now() (migration 0020) reads the setting
+    clock.SQL_SETTING, the pinned instant, or '' (unset) for the database's now() when the
+    clock runs. A connection is told only when that changes (tests pinning the clock), so a
+    running clock costs no round trip; telling it is a check too."""
 
     def __init__(self) -> None:
         self.returned: WeakKeyDictionary[psycopg.Connection, float] = WeakKeyDictionary()
+        self.clocks: WeakKeyDictionary[psycopg.Connection, str] = WeakKeyDictionary()
 
     def check(self, conn: psycopg.Connection) -> None:
-        if monotonic() - self.returned.get(conn, 0.0) > CHECK_IDLE_S:
+        pinned = clock.pinned_at()
+        wanted = pinned.isoformat() if pinned else ""
+        if self.clocks.get(conn, "") != wanted:
+            conn.execute("SELECT set_config(%s, %s, false)", (clock.SQL_SETTING, wanted))
+            self.clocks[conn] = wanted
+        elif monotonic() - self.returned.get(conn, 0.0) > CHECK_IDLE_S:
             ConnectionPool.check_connection(conn)
 
     def returning(self, conn: psycopg.Connection) -> None:

@@ -146,3 +146,48 @@ def test_default_report_dates_are_the_beijing_date(one_am: datetime, client: Tes
     assert client.get("/api/renovation/totals").json()["as_of"] == "2026-11-30"
     page = client.get("/maps/progress")
     assert page.status_code == 200 and 'value="2026-11-30"' in page.text
+
+
+def test_the_views_take_the_district_date(
+    one_am: datetime, fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    """renovation_item_status and courtyard_status (read by the OGC layers and the item page)
+    say "late" and "latest assessment" on the clock's Beijing date, not the database's."""
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as s:
+        lon, lat = s.execute(
+            text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
+                 " FROM community ORDER BY id LIMIT 1")
+        ).one()  # fmt: skip
+        project = s.execute(text("SELECT min(id) FROM renovation_project")).scalar_one()
+        due = {
+            end: create_item(
+                s,
+                project_id=project,
+                name=f"due {end}",
+                target_kind="own",
+                geojson={"type": "Point", "coordinates": [lon, lat]},
+                planned_qty=10,
+                planned_start=date(2026, 11, 1),
+                planned_end=end,
+            )  # fmt: skip
+            for end in (UTC_DATE, TODAY)
+        }
+        courtyard = s.execute(text("SELECT min(id) FROM courtyard")).scalar_one()
+        s.execute(
+            text("INSERT INTO assessment (courtyard_id, kind, value, assessed_on)"
+                 " VALUES (:c, 'condition', 'ruined', :today), (:c, 'condition', 'good', :next)"),
+            {"c": courtyard, "today": TODAY, "next": TODAY + timedelta(days=1)},
+        )  # fmt: skip
+        s.commit()
+    engine.dispose()
+
+    def late(item: int) -> tuple[bool, bool]:
+        page = fresh_client.get(f"/api/renovation-items/{item}").json()
+        layer = fresh_client.get(f"/ogc/collections/renovation_items/items/{item}").json()
+        return page["late"], layer["properties"]["late"]
+
+    assert late(due[UTC_DATE]) == (True, True)  # due yesterday in Beijing
+    assert late(due[TODAY]) == (False, False)  # due today
+    yard = fresh_client.get(f"/ogc/collections/courtyards/items/{courtyard}").json()
+    assert yard["properties"]["condition"] == "ruined"  # today's finding, not tomorrow's

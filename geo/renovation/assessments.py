@@ -107,7 +107,7 @@ def courtyard_status(conn: psycopg.Connection, courtyard_id: int, day: date) -> 
 HERITAGE_COUNTS = """
 SELECT count(*) FILTER (WHERE protected)::int AS protected_courtyards,
     count(*) FILTER (WHERE protected AND vacated)::int AS vacated
-FROM courtyard_status_as_of(coalesce(%(day)s::date, (now() AT TIME ZONE 'Asia/Shanghai')::date))
+FROM courtyard_status_as_of(coalesce(%(day)s::date, district_today()))
 """
 
 
