@@ -202,8 +202,7 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from api.ogc import parse_filter
-    from api.ogc_params import parse_bbox, parse_datetime
+    from api.ogc_params import parse_bbox, parse_datetime, parse_filter
     from geo.ogc.engine import Query
 
     try:

@@ -1,7 +1,8 @@
 """GET /api/exports/{collectionId}: a whole OGC collection as a file, for QGIS, ArcGIS, Excel.
 
 The same bbox, datetime, CQL2 filter and equality filters as /ogc/collections/{id}/items
-(parsed by the same functions, run by the same SQL builder), every matching feature, no paging.
+(parsed by the same `selection`, api/ogc_params.py; run by the same SQL builder), every matching
+feature, no paging.
 """
 
 from typing import Annotated
@@ -10,14 +11,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import CurrentUser
 from api.deps import ConnDep, SessionDep
-from api.ogc import parse_filter
-from api.ogc_params import parse_bbox, parse_datetime
+from api.ogc_params import selection
 from geo.access import require
-from geo.errors import InvalidParameter
 from geo.io import exports
 from geo.ogc import catalogue
-from geo.ogc import crs as ogc_crs
-from geo.ogc.engine import Query as ItemsQuery
 
 router = APIRouter(prefix="/api", tags=["import and export"])
 EXPORT_PARAMS = {
@@ -51,22 +48,16 @@ def get_export(
     """Other query parameters are equality filters on the collection's queryables."""
     require(db, user, None, "export_layer")
     collection = catalogue.get_collection(collectionId)
-    filters = {k: v for k, v in request.query_params.items() if k not in EXPORT_PARAMS}
-    for name in filters:
-        if name not in collection.filters:
-            raise InvalidParameter(
-                f"Unknown parameter {name!r}; queryables of {collection.id}: "
-                f"{', '.join(collection.filters) or 'none'}.",
-                where=name,
-            )
-    box_crs = ogc_crs.get(bbox_crs, "bbox-crs")
-    query = ItemsQuery(
-        bbox=parse_bbox(bbox, box_crs),
-        bbox_crs=box_crs,
-        filters=filters,
-        when=parse_datetime(datetime),
-        cql=parse_filter(filter_, filter_lang),
-        filter_crs=ogc_crs.get(filter_crs, "filter-crs"),
+    query = selection(
+        collection,
+        request.query_params,
+        reserved=EXPORT_PARAMS,
+        bbox=bbox,
+        bbox_crs=bbox_crs,
+        datetime=datetime,
+        filter_=filter_,
+        filter_lang=filter_lang,
+        filter_crs=filter_crs,
     )
     result = exports.export(
         conn, collection.id, fmt=format, srid=crs, encoding=encoding, query=query

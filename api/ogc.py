@@ -4,7 +4,7 @@ Feature bodies come from PostGIS as text; this router validates parameters, pick
 collection and adds the links.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,14 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, IfNoneMatch, entity_tags
-from api.ogc_params import (
-    integer,
-    parse_bbox,
-    parse_bool,
-    parse_datetime,
-    parse_names,
-    parse_sortby,
-)
+from api.ogc_params import integer, parse_bool, parse_names, parse_sortby, selection
 from api.ogc_schemas import (
     FEATURE_SCHEMA,
     FEATURE_TYPES,
@@ -168,25 +161,22 @@ async def items_request(
 ) -> ItemsRequest:
     """Validate an items request; other query parameters are equality filters on queryables."""
     collection = catalogue.get_collection(collectionId)
-    filters = {k: v for k, v in request.query_params.items() if k not in ITEMS_PARAMS}
-    for name in filters:
-        if name not in collection.filters:
-            raise InvalidParameter(
-                f"Unknown parameter {name!r}; queryables of {collection.id}: "
-                f"{', '.join(collection.filters) or 'none'}.",
-                where=name,
-            )
-    box_crs = crs.get(bbox_crs, "bbox-crs")
-    query = features.Query(
-        bbox=parse_bbox(bbox, box_crs),
-        bbox_crs=box_crs,
+    chosen = selection(
+        collection,
+        request.query_params,
+        reserved=ITEMS_PARAMS,
+        bbox=bbox,
+        bbox_crs=bbox_crs,
+        datetime=datetime,
+        filter_=filter_,
+        filter_lang=filter_lang,
+        filter_crs=filter_crs,
+    )
+    query = replace(
+        chosen,
         limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
         offset=integer(offset, "offset", 0, 0),
         after=after,
-        filters=filters,
-        when=parse_datetime(datetime),
-        cql=parse_filter(filter_, filter_lang),
-        filter_crs=crs.get(filter_crs, "filter-crs"),
         sortby=parse_sortby(sortby),
         shape=features.Shape(
             properties=parse_names(properties, "properties"),
@@ -195,16 +185,6 @@ async def items_request(
         ),
     )
     return ItemsRequest(collection, query)
-
-
-def parse_filter(text: str | None, lang: str | None) -> Any:
-    if lang is not None and lang not in cql.LANGS:
-        raise InvalidParameter(
-            f"filter-lang must be one of {', '.join(cql.LANGS)}.", where="filter-lang"
-        )
-    if text is None:
-        return None
-    return cql.parse(text, lang or "cql2-text")
 
 
 # --- Routes ------------------------------------------------------------------------------

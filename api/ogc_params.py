@@ -1,11 +1,67 @@
 """Parsing and checking the query parameters of OGC API requests (no SQL): each bad value is
-an InvalidParameter naming the parameter."""
+an InvalidParameter naming the parameter. `selection` is what an items page
+(/ogc/collections/{id}/items) and an export (/api/exports/{id}) both select, parsed once."""
 
 import math
+from collections.abc import Container, Mapping
 from datetime import datetime
+from typing import Any
 
 from geo.errors import InvalidParameter
-from geo.ogc import crs
+from geo.ogc import cql, crs
+from geo.ogc.engine import Collection, Query
+
+
+def equality_filters(
+    params: Mapping[str, str], collection: Collection, reserved: Container[str]
+) -> dict[str, str]:
+    """The parameters not in `reserved`, each of which must name a queryable of the collection."""
+    filters = {k: v for k, v in params.items() if k not in reserved}
+    for name in filters:
+        if name not in collection.filters:
+            raise InvalidParameter(
+                f"Unknown parameter {name!r}; queryables of {collection.id}: "
+                f"{', '.join(collection.filters) or 'none'}.",
+                where=name,
+            )
+    return filters
+
+
+def parse_filter(text: str | None, lang: str | None) -> Any:
+    """A CQL2 filter in cql2-text (the default) or cql2-json, parsed; None when not given."""
+    if lang is not None and lang not in cql.LANGS:
+        raise InvalidParameter(
+            f"filter-lang must be one of {', '.join(cql.LANGS)}.", where="filter-lang"
+        )
+    if text is None:
+        return None
+    return cql.parse(text, lang or "cql2-text")
+
+
+def selection(
+    collection: Collection,
+    params: Mapping[str, str],
+    *,
+    reserved: Container[str],
+    bbox: str | None = None,
+    bbox_crs: str | None = None,
+    datetime: str | None = None,
+    filter_: str | None = None,
+    filter_lang: str | None = None,
+    filter_crs: str | None = None,
+) -> Query:
+    """Which features: bbox (in bbox-crs), datetime, a CQL2 filter (its geometries in
+    filter-crs) and equality filters (the query parameters not `reserved`); paging, order and
+    shape stay at their defaults for the caller to set."""
+    box_crs = crs.get(bbox_crs, "bbox-crs")
+    return Query(
+        bbox=parse_bbox(bbox, box_crs),
+        bbox_crs=box_crs,
+        filters=equality_filters(params, collection, reserved),
+        when=parse_datetime(datetime),
+        cql=parse_filter(filter_, filter_lang),
+        filter_crs=crs.get(filter_crs, "filter-crs"),
+    )
 
 
 def parse_bbox(

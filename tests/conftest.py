@@ -20,6 +20,7 @@ from api.app import create_app
 from geo.admin import drop_database, ensure_database
 from geo.migrate import upgrade
 from geo.settings import DEFAULT_DATABASE_URL, Settings
+from tests.issue_helpers import make_account, point_in_building
 
 BASE_URL = (
     os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -121,6 +122,27 @@ def db(settings: Settings) -> Iterator[Session]:
             yield session
         trans.rollback()
     engine.dispose()
+
+
+# --- builders the issue tests share (tests/issue_helpers.py has the functions behind them) ---
+
+
+@pytest.fixture
+def building_point(db: Session) -> tuple[float, float]:
+    """A point inside the first building of the demo (and so in its compound)."""
+    return point_in_building(db)[0]
+
+
+@pytest.fixture
+def admin(fresh_settings: Settings) -> dict[str, str]:
+    """An admin's Authorization header on the test's private copy of the demo."""
+    return make_account(fresh_settings, "admin")[1]
+
+
+@pytest.fixture
+def reviewer(fresh_settings: Settings) -> dict[str, str]:
+    """A second admin: whoever resolved an issue may not review it."""
+    return make_account(fresh_settings, "admin")[1]
 
 
 def _free_port() -> int:

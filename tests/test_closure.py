@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
 from geo import clock
 from geo.models.issues import CLOSURE_REASONS, OPEN_STEPS, REWORK_DAYS
@@ -14,22 +13,6 @@ from tests import issue_helpers as h
 from tests.issue_flow_helpers import drive, move, pin
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def building_point(db: Session) -> tuple[float, float]:
-    return h.point_in_building(db)[0]
-
-
-@pytest.fixture
-def admin(fresh_settings: Settings) -> dict[str, str]:
-    return h.make_account(fresh_settings, "admin")[1]
-
-
-@pytest.fixture
-def reviewer(fresh_settings: Settings) -> dict[str, str]:
-    """A second admin: whoever resolved an issue may not review it."""
-    return h.make_account(fresh_settings, "admin")[1]
 
 
 def refused(r, status: int, where: str) -> None:

@@ -31,22 +31,6 @@ def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return GEOD.inv(a[0], a[1], b[0], b[1])[2]
 
 
-@pytest.fixture
-def building_point(db: Session) -> tuple[float, float]:
-    return h.point_in_building(db)[0]
-
-
-@pytest.fixture
-def admin(fresh_settings: Settings) -> dict[str, str]:
-    return h.make_account(fresh_settings, "admin")[1]
-
-
-@pytest.fixture
-def reviewer(fresh_settings: Settings) -> dict[str, str]:
-    """A second admin: whoever resolved an issue may not review it."""
-    return h.make_account(fresh_settings, "admin")[1]
-
-
 def count_issues(settings: Settings) -> int:
     return h.scalar(settings, "SELECT count(*) FROM issue")
 

@@ -45,11 +45,6 @@ def planner(fresh_settings: Settings) -> dict[str, str]:
     return h.make_account(fresh_settings, "planner")[1]
 
 
-@pytest.fixture
-def admin(fresh_settings: Settings) -> dict[str, str]:
-    return h.make_account(fresh_settings, "admin")[1]
-
-
 def pinned_on(
     client: TestClient, settings: Settings, point: tuple[float, float], at: str
 ) -> dict[str, Any]:
