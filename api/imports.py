@@ -10,16 +10,17 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser, ScopedIdempotencyKey
-from api.deps import ConnDep, SessionDep, request_fingerprint
-from api.io_schemas import ImportReport
+from api.deps import ConnDep, SessionDep, json_response, request_fingerprint
+from api.io_schemas import ImportLog, ImportReport
 from geo import clock
 from geo.access import require
 from geo.errors import Unprocessable
 from geo.io import imports
+from geo.io.layers import LAYERS
 from geo.io.mapping import parse_maps
 
 router = APIRouter(prefix="/api", tags=["import and export"])
@@ -94,6 +95,18 @@ async def post_import(
     db.commit()  # the Idempotency-Key's claim, once the import stands
     headers = {"Idempotent-Replayed": "true"} if report.pop("replayed", False) else None
     return JSONResponse(report, status_code=200 if dry_run else 201, headers=headers)
+
+
+@router.get("/imports", response_model=ImportLog, summary="The layers and the latest imports")
+def get_imports(
+    user: CurrentUser,
+    db: SessionDep,
+    conn: ConnDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JSONResponse:
+    """For the upload page: the layers a file may go into, and the import log, newest first."""
+    require(db, user, None, "import_layer")
+    return json_response({"layers": list(LAYERS), "log": imports.import_log(conn, limit=limit)})
 
 
 async def _run(conn: Any, path: Path, opts: imports.Options) -> dict[str, Any]:

@@ -5,6 +5,7 @@ The parts whose members depend on the layer (its measures, parents, findings) ar
 described here in words; tests/test_openapi.py checks a real report against the model.
 """
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,3 +83,23 @@ class ImportReport(Public):
     changes: Changes
     problems: list[str] = Field(description="why a real import would be refused")
     stored: bool
+
+
+class ImportLogEntry(Public):
+    id: int
+    at: datetime
+    layer: str
+    source: str
+    filename: str
+    sha256: str
+    crs: str
+    encoding: str
+    counts: dict[str, Any] = Field(description="features, added, changed, unchanged, ...")
+    account: str | None = Field(description="who uploaded it (none: the command line)")
+
+
+class ImportLog(Public):
+    """What the upload page offers and shows: the layers and the latest imports."""
+
+    layers: list[str]
+    log: list[ImportLogEntry]

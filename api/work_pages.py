@@ -48,6 +48,11 @@ def progress(settings: SettingsDep) -> HTMLResponse:
     return _page("progress", settings)
 
 
+@router.get("/imports", summary="Import survey files: a dry run's report, then the import")
+def imports(settings: SettingsDep) -> HTMLResponse:
+    return _page("imports", settings)
+
+
 @router.get(
     "/sw.js",
     response_class=Response,

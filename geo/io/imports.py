@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import psycopg
 import shapely
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from geo.errors import Unprocessable
@@ -474,3 +475,18 @@ def _log(
         ),
     ).fetchone()
     report["import_log_id"] = row[0] if row else None
+
+
+_LOG = """
+SELECT l.id, l.at, l.layer, l.source, l.filename, l.sha256, l.crs, l.encoding, l.counts,
+       a.name AS account
+  FROM import_log l LEFT JOIN account a ON a.id = l.account_id
+ ORDER BY l.id DESC LIMIT %s
+"""
+
+
+def import_log(conn: psycopg.Connection, *, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest imports, newest first: when, who (the account's name, or none for the CLI),
+    which file (name and SHA-256), the layer, source, CRS and encoding used, and the counts."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return list(cur.execute(_LOG, (limit,)).fetchall())

@@ -24,6 +24,7 @@ from maps.base import (
 NAV = (
     ("mywork", "/work", "我的工作", "My work"),
     ("progress", "/work/progress", "整治现场", "On site"),
+    ("imports", "/work/imports", "导入", "Import"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -38,6 +39,7 @@ MODULES = (
     "work/issue.js",
     "work/hall.js",
     "work/progress.js",
+    "work/imports.js",
 )
 
 
@@ -110,6 +112,7 @@ def precache_urls() -> list[str]:
         "/work/issues/0",
         "/work/halls/0",
         "/work/progress",
+        "/work/imports",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -1,4 +1,4 @@
-"""The four workspace pages: my work, an issue, a council hall, renovation on site."""
+"""The workspace pages: my work, an issue, a council hall, renovation on site, imports."""
 
 from geo.settings import Settings
 from maps.work import WorkPage, render
@@ -107,7 +107,50 @@ PROGRESS = WorkPage(
 """,
 )
 
-PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS)}
+IMPORTS = WorkPage(
+    key="imports",
+    title="导入测绘数据 Import survey files",
+    module="work/imports.js",
+    body="""
+<h1>导入测绘数据 <small>Import survey files</small></h1>
+<p class="w-hint">先"试导入"看报告 (什么都不保存), 没有问题再正式导入。Shapefile 请打包成 .zip。
+  <small>Check first (nothing is stored), then import.</small></p>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<form id="w-import" class="w-form w-wide" novalidate>
+  <label>文件 File <small>.zip (Shapefile) .gpkg .geojson .kml .csv .xlsx</small>
+    <input type="file" name="file" required
+      accept=".zip,.gpkg,.geojson,.json,.kml,.csv,.xlsx"></label>
+  <label>图层 Layer<select name="layer" required></select></label>
+  <details><summary>更多选项 <small>CRS, encoding, field map, source</small></summary>
+    <label>坐标系 CRS <small>留空则读文件 (.prj); EPSG:4547, EPSG:4490, gcj02, bd09…</small>
+      <input type="text" name="crs" list="w-crs" placeholder="EPSG:4547"></label>
+    <datalist id="w-crs"><option value="EPSG:4326"><option value="EPSG:4490">
+      <option value="EPSG:4547"><option value="EPSG:4526"><option value="EPSG:3857">
+      <option value="gcj02"><option value="bd09"></datalist>
+    <label>编码 Encoding<select name="encoding"><option value="">自动识别 detect</option>
+      <option>UTF-8</option><option>GBK</option><option>GB18030</option></select></label>
+    <label>字段对应 Field map <small>每行一个: 文件字段=列, 如 楼名=name</small>
+      <textarea name="map" rows="3" placeholder="名称=name"></textarea></label>
+    <label>数据来源 Source <small>默认为文件名; 复测时用同一来源</small>
+      <input type="text" name="source" placeholder="测绘院2026"></label>
+    <label>文件内图层 Layer in the file <small>GeoPackage / KML / XLSX 有多个时</small>
+      <input type="text" name="file_layer"></label>
+    <label class="w-inline"><input type="checkbox" name="remove_missing">
+      删除本来源中文件里没有的要素 <small>remove missing</small></label>
+  </details>
+  <div class="w-buttons">
+    <button type="button" class="w-primary" id="w-dry-run">试导入 (只检查) Dry run</button>
+    <button type="button" class="w-primary w-danger" id="w-do-import" disabled>
+      正式导入 Import</button>
+  </div>
+</form>
+<section id="w-report" class="w-report" aria-live="polite" hidden></section>
+<section><h2>导入记录 <small>Import log</small></h2>
+  <ol class="w-items" id="w-log"><li class="w-empty">加载中… loading</li></ol></section>
+""",
+)
+
+PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS)}
 
 
 def page_html(key: str, settings: Settings) -> str:

@@ -35,9 +35,9 @@ export function signIn() {
 
 /* The API with the session cookie; unsafe methods echo the CSRF cookie. Answers served by the
  * service worker from its cache while offline carry X-Work-Cached (when they were fetched). */
-export async function api(url, { method = "GET", json, headers = {}, redirect = true } = {}) {
+export async function api(url, { method = "GET", json, form, headers = {}, redirect = true } = {}) {
   const h = { ...headers };
-  let body;
+  let body = form;  // a FormData (uploads): the browser writes its multipart header
   if (method !== "GET") {
     const csrf = cookie("yst_csrf");
     if (csrf) h["X-CSRF-Token"] = csrf;
