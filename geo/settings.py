@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(12, ge=1, alias="YISHITING_NOTIFY_MAX_ATTEMPTS")
     notify_backoff_s: float = Field(30, ge=0, alias="YISHITING_NOTIFY_BACKOFF")
     notify_backoff_max_s: float = Field(3600, ge=0, alias="YISHITING_NOTIFY_BACKOFF_MAX")
+    # WeCom and DingTalk robots take 20 messages a minute: one every 3 seconds per robot.
+    notify_robot_interval_s: float = Field(3, ge=0, alias="YISHITING_NOTIFY_ROBOT_INTERVAL")
 
     @model_validator(mode="after")
     def _lease_outlasts_timeout(self) -> "Settings":

@@ -289,8 +289,10 @@ def test_robot_formats_reach_the_receiver(
         return 200, b'{"errcode":0,"errmsg":"ok"}'
 
     receiver.answer = answer
-    pins(fresh_client, fresh_settings, 1)
-    settings = fresh_settings.model_copy(update={"notify_backoff_s": 0.2})
+    pins(fresh_client, fresh_settings, 3)
+    settings = fresh_settings.model_copy(
+        update={"notify_backoff_s": 0.2, "notify_robot_interval_s": 0.5}
+    )
     worker = Worker(make_sessionmaker(make_engine(settings)), settings)
     try:
         wait_for(
@@ -304,10 +306,14 @@ def test_robot_formats_reach_the_receiver(
     finally:
         worker.close()
     wecom = [r for r in receiver.got if r.path.startswith("/cgi-bin")]
-    assert len(wecom) == 1
+    assert len(wecom) == 3
     assert json.loads(wecom[0].body)["msgtype"] == "markdown"
     ding = [r for r in receiver.got if r.path.startswith("/robot")]
-    assert len(ding) == 2  # the errcode answer was retried
+    assert len(ding) == 6  # each first try answered an errcode, and was retried
+    # robots are paced: a robot's messages at least the interval apart, never a burst
+    for robot in (wecom, ding):
+        gaps = [b.at - a.at for a, b in zip(robot, robot[1:], strict=False)]
+        assert min(gaps) >= 0.45, gaps
     for r in ding:
         query = parse_qs(urlsplit(r.path).query)
         stamp = query["timestamp"][0]

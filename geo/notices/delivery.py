@@ -19,7 +19,12 @@ accepted drops the repeat. Everything else (two workers, a restart, a retry afte
 sends once per (event, webhook). The lease must outlast the HTTP timeout, or a slow send
 could be taken up by another worker while it is still in flight: settings check it.
 
-Times (due, lease) are the database's clock, shared by every worker process.
+Robots are paced: WeCom and DingTalk take at most 20 messages a minute per robot, so a robot
+webhook's next message waits YISHITING_NOTIFY_ROBOT_INTERVAL seconds (3: twenty a minute) after
+the last was claimed; a burst (the first overdue sweep) drains at that pace instead of being
+refused and retried. Generic webhooks are not paced.
+
+Times (due, lease, pace) are the database's clock, shared by every worker process.
 """
 
 import logging
@@ -40,13 +45,22 @@ from geo.settings import Settings
 
 log = logging.getLogger("yishiting.notify")
 
+# The webhook's row is locked with the delivery's: while one worker claims for a robot, the
+# others skip that robot's rows, and once it commits next_send_at holds them back.
 _CLAIM = text(
     """
     WITH due AS (
-        SELECT id FROM webhook_delivery
-         WHERE state IN ('pending', 'sending') AND next_attempt_at <= now()
-         ORDER BY next_attempt_at, created_at
-         LIMIT 1 FOR UPDATE SKIP LOCKED)
+        SELECT d.id, w.id AS webhook_id
+          FROM webhook_delivery d JOIN webhook w ON w.id = d.webhook_id
+         WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= now()
+           AND (w.next_send_at IS NULL OR w.next_send_at <= now())
+         ORDER BY d.next_attempt_at, d.created_at
+         LIMIT 1 FOR UPDATE OF d, w SKIP LOCKED),
+    paced AS (
+        UPDATE webhook w
+           SET next_send_at = CASE WHEN w.format IN ('wecom', 'dingtalk')
+                                   THEN now() + make_interval(secs => :robot_interval) END
+          FROM due WHERE w.id = due.webhook_id)
     UPDATE webhook_delivery d
        SET state = 'sending', attempts = d.attempts + 1, lease_token = :token,
            lease_until = now() + make_interval(secs => :lease),
@@ -124,9 +138,9 @@ class Worker:
     def _claim(self) -> tuple[uuid.UUID, dict[str, Any]] | None:
         token = uuid.uuid4()
         with transaction(self.sessions) as session:
-            row = session.execute(
-                _CLAIM, {"token": token, "lease": self.settings.notify_lease_s}
-            ).mappings().first()  # fmt: skip
+            params = {"token": token, "lease": self.settings.notify_lease_s,
+                      "robot_interval": self.settings.notify_robot_interval_s}  # fmt: skip
+            row = session.execute(_CLAIM, params).mappings().first()
         return (token, dict(row)) if row else None
 
     def run_once(self) -> Result | None:
