@@ -321,3 +321,15 @@ def test_robot_formats_reach_the_receiver(
         assert query["sign"][0] == base64.b64encode(digest).decode()
         assert abs(time.time() * 1000 - int(stamp)) < 3600 * 1000
         assert json.loads(r.body)["markdown"]["title"].startswith("议事厅")
+
+
+def test_the_service_delivers_by_itself(fresh_settings: Settings, receiver: Receiver) -> None:
+    """Inside `serve` (YISHITING_NOTIFY_EVERY > 0) the app runs the worker itself."""
+    from api.app import create_app
+
+    webhook(fresh_settings, receiver.url + "/yst")
+    every = fresh_settings.model_copy(update={"notify_every_s": 0.1})
+    with TestClient(create_app(every)) as client:
+        [issue] = pins(client, every, 1)
+        wait_for(lambda: len(receiver.got) == 1, 30, "delivered by the service")
+    assert verified(receiver.got[0])["issue"]["id"] == issue
