@@ -307,14 +307,20 @@ def test_overview_draws_buildings_and_courtyards_from_vector_tiles(browser, live
     assert sum(colours.values()) > 1000
     top = max(colours, key=colours.get)
     assert near(top, {styles.BUILDING["fillColor"], styles.BUILDING["color"]}), top
-    # a click on a building asks the tiles which one and fetches it whole for the popup
-    # (the tile carries name, floors and compound only; the popup has the area too)
+    # a tap on a building (inside a compound, whose GeoJSON lies over the tiles) asks the tiles
+    # which one and fetches it whole for the popup (the tile carries name, floors and compound
+    # only; the popup has the area too)
     feature = httpx.get(
         f"{live_url}/ogc/collections/buildings/items", params={"bbox": bbox, "limit": 1}
     ).json()["features"][0]
     lon, lat = centroid(feature["geometry"])
-    page.evaluate(f"YST.map.fire('click', {{latlng: L.latLng({lat}, {lon})}})")
-    page.wait_for_function("(window.__yst.popupFor || '').startsWith('buildings:')")
+    page.evaluate(f"YST.map.setView([{lat}, {lon}], 17, {{animate: false}})")
+    wait_drawn(page)
+    box = page.locator("#" + page.evaluate("YST.map.getContainer().id")).bounding_box()
+    assert box is not None
+    point = page.evaluate(f"YST.map.latLngToContainerPoint([{lat}, {lon}])")
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_function(f"window.__yst.popupFor === 'buildings:{feature['id']}'")
     popup = page.locator(".yst-popup")
     assert "面积" in popup.inner_text()
     href = popup.locator("a.yst-api-link").get_attribute("href")

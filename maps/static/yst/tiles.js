@@ -83,6 +83,50 @@
     return loadingRenderer;
   }
 
+  /* Clicks, in the order the page lists its layers (as the GeoJSON layers were stacked): a
+   * tile feature under the click answers it unless a GeoJSON feature of a later layer is
+   * there. The GeoJSON layers' SVG lies over the tiles' canvases and would take every click
+   * on a building inside a compound, so the map's container looks first (capture phase). */
+  function tileHit(map, latlng, above) {
+    var best = null;
+    Object.keys(YST.layers || {}).forEach(function (id, i) {
+      var l = YST.layers[id];
+      if (i <= above || !(l instanceof YST.TileLayer) || !map.hasLayer(l)) return;
+      var f = l.hitAt(latlng);
+      if (f) best = { layer: l, feature: f };
+    });
+    return best;
+  }
+
+  function ownerRank(map, target) {
+    var found = -1;
+    Object.keys(YST.layers || {}).forEach(function (id, i) {
+      var l = YST.layers[id];
+      if (l.inner && l.inner.hasLayer && !(l instanceof YST.TileLayer) && map.hasLayer(l) &&
+          l.inner.hasLayer(target)) found = i;
+    });
+    return found;
+  }
+
+  function clicksFor(map) {
+    if (map._ystTileClicks) return;
+    map._ystTileClicks = true;
+    map.on("click", function (e) { // on the map itself: no GeoJSON feature took it
+      var hit = tileHit(map, e.latlng, -1);
+      if (hit) hit.layer.openAt(e.latlng, hit.feature);
+    });
+    map.getContainer().addEventListener("click", function (ev) {
+      var target = map._targets && ev.target && ev.target._leaflet_id !== undefined
+        ? map._targets[ev.target._leaflet_id] : null;
+      if (!target || target === map) return; // the map's own click handler above answers
+      var latlng = map.mouseEventToLatLng(ev);
+      var hit = tileHit(map, latlng, ownerRank(map, target));
+      if (!hit) return;
+      ev.stopPropagation(); // the GeoJSON feature below the tile feature does not answer
+      hit.layer.openAt(latlng, hit.feature);
+    }, true);
+  }
+
   YST.TileLayer = L.Layer.extend({
     initialize: function (spec) {
       this.spec = spec;
@@ -96,14 +140,15 @@
     },
     onAdd: function (map) {
       var self = this, spec = this.spec;
-      // Above the GeoJSON layers' SVG (overlayPane, 400) as they were drawn before; clicks go
-      // through the canvases to the map, which asks the tiles (_click).
+      // Over the base map (tilePane, 200) and under the GeoJSON layers' SVG (overlayPane, 400):
+      // relics, roads and stations stay on top of the courtyards and take their own clicks
+      // (a popup's click stops there); other clicks reach the map, which asks the tiles.
       if (!map.getPane(PANE)) {
         var pane = map.createPane(PANE);
-        pane.style.zIndex = 450;
+        pane.style.zIndex = 350;
         pane.style.pointerEvents = "none";
       }
-      map.on("click", this._click, this);
+      clicksFor(map);
       map.on("zoomstart", this._recount, this);
       map.on("zoomend", this._zoomed, this);
       this._zoomed();
@@ -127,7 +172,6 @@
       });
     },
     onRemove: function (map) {
-      map.off("click", this._click, this);
       map.off("zoomstart", this._recount, this);
       map.off("zoomend", this._zoomed, this);
       if (this.inner) map.removeLayer(this.inner);
@@ -183,29 +227,33 @@
         state.firstFeaturesAt = window.__firstFeaturesAt = performance.now();
       }
     },
-    /* The feature under a click: the tiles say which (id), the items API says all about it. */
-    _click: function (e) {
+    /* The feature of this layer under a point (the one painted last, so on top), or null. */
+    hitAt: function (latlng) {
       var spec = this.spec, map = this._map;
-      if (!map || map.getZoom() < (spec.minZoom || 0)) return;
+      if (!map || !this.inner || map.getZoom() < (spec.minZoom || 0)) return null;
       var hits = [];
-      this.inner.queryTileFeaturesDebug(e.latlng.lng, e.latlng.lat, 8).forEach(function (list) {
+      this.inner.queryTileFeaturesDebug(latlng.lng, latlng.lat, 8).forEach(function (list) {
         list.forEach(function (h) {
           if (h.layerName === spec.collection && matches(spec.filter || {}, h.feature.props)) hits.push(h);
         });
       });
-      if (!hits.length) return;
-      var f = hits[hits.length - 1].feature; // painted last, so on top
-      var feature = { type: "Feature", id: f.id, properties: f.props };
+      if (!hits.length) return null;
+      var f = hits[hits.length - 1].feature;
+      return { type: "Feature", id: f.id, properties: f.props };
+    },
+    /* The popup of a feature: the tiles said which, the items API says all about it. */
+    openAt: function (latlng, feature) {
+      var spec = this.spec, map = this._map;
       if (spec.onTileFeature) {
-        spec.onTileFeature(feature, e.latlng);
+        spec.onTileFeature(feature, latlng);
         return;
       }
-      var popup = L.popup({ maxWidth: 360 }).setLatLng(e.latlng)
+      var popup = L.popup({ maxWidth: 360 }).setLatLng(latlng)
         .setContent('<div class="yst-popup">加载中 loading…</div>').openOn(map);
-      var url = "/ogc/collections/" + spec.collection + "/items/" + encodeURIComponent(f.id);
+      var url = "/ogc/collections/" + spec.collection + "/items/" + encodeURIComponent(feature.id);
       YST.fetchJSON(url).then(function (full) {
         popup.setContent(YST.popupHtml(spec, full));
-        state.popupFor = spec.id + ":" + f.id;
+        state.popupFor = spec.id + ":" + feature.id;
       }).catch(function (err) {
         popup.setContent(YST.popupHtml(spec, feature) + '<p class="error">' + YST.esc(err.message) + "</p>");
       });
