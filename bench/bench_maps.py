@@ -140,7 +140,12 @@ def main() -> int:
     )
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--page", action="append", choices=[p[0] for p in PAGES], help="only these rows"
+    )
     args = parser.parse_args()
+    if args.page:
+        PAGES[:] = [p for p in PAGES if p[0] in args.page]
     if args.url:
         results = measure([u.rstrip("/") for u in args.url], args.runs)
     else:

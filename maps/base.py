@@ -292,8 +292,11 @@ def build_page(
     )
     # folium links these in order when it renders the map: Leaflet first, then plugins.
     tiled = any(lay.tiles for lay in served)
-    if tiled:  # yst/tiles.js fetches the renderer itself when a tile layer is first shown
-        scripts = ("yst/tiles.js", *scripts)
+    if tiled:
+        # The renderer comes with the page when a tile layer shows from the start (堡子里);
+        # otherwise yst/tiles.js fetches it when one is first turned on (the overview).
+        shown = any(lay.tiles and lay.visible for lay in served)
+        scripts = (*((TILE_RENDERER,) if shown else ()), "yst/tiles.js", *scripts)
     vendor = tuple(r for r in scripts if r.startswith("vendor/"))
     own = tuple(r for r in scripts if not r.startswith("vendor/"))
     m.default_js = [*OfflineMap.default_js, *_js(*vendor, "yst/yst.js", *own)]

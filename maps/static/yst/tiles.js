@@ -66,8 +66,9 @@
     return rules;
   }
 
-  /* protomaps-leaflet (128 KB) is fetched when a tile layer is first shown, not with the
-   * page: the overview keeps its big layers off until asked. */
+  /* protomaps-leaflet (128 KB) comes with the page when a tile layer shows from the start;
+   * otherwise it is fetched when one is first turned on (the overview keeps its big layers off
+   * until asked). */
   var loadingRenderer = null;
   function renderer() {
     if (window.protomapsL) return Promise.resolve();
