@@ -51,6 +51,10 @@ BAD_URLS = [
     "http://127.0.0.1:8000/api/notices",  # YISHITING_PUBLIC_URL
     "http://localhost:8000/",  # the same, by another loopback name
     "http://[::1]:8000/",
+    # loopback as the resolver also reads it: shortened, one number, IPv4-mapped IPv6
+    "http://127.1:8000/",
+    "http://2130706433:8000/",
+    "http://[::ffff:127.0.0.1]:8000/",
 ]
 BAD_CONFIGURATIONS = [
     ({"format": "wecom", "secret": "x"}, "body.secret"),

@@ -11,8 +11,9 @@ access_token live there). Removing a webhook keeps its history and cancels what 
 """
 
 import secrets
+import socket
 from collections.abc import Iterable
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,12 +32,27 @@ def _endpoint(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    ip = _address(host)
+    if ip is None:
+        loopback = host in ("localhost", "localhost.localdomain", "ip6-localhost")
+    else:
+        loopback = ip.is_loopback or ip.is_unspecified
+    return ("loopback" if loopback else host), port
+
+
+def _address(host: str) -> IPv4Address | IPv6Address | None:
+    """The IP address a host names as the sender's resolver reads it, None for a name: the
+    shortened and one-number IPv4 forms (127.1, 2130706433) too, and IPv4-mapped IPv6 as IPv4."""
     try:
         ip = ip_address(host)
-        loopback = ip.is_loopback or ip.is_unspecified
     except ValueError:
-        loopback = host in ("localhost", "localhost.localdomain", "ip6-localhost")
-    return ("loopback" if loopback else host), port
+        try:
+            ip = IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
 def check_url(url: str, *, service_urls: Iterable[str]) -> str:
