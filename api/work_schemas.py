@@ -35,8 +35,9 @@ class WorkItem(Public):
     severity: int
     supporters: int
     version: int
-    due: date | None
+    due: date | None = Field(description="geo/worktime.due_on: working days, as escalation")
     overdue: bool | None
+    light: str | None = Field(None, description="green, yellow (near due) or red (overdue)")
     dispatched_due_on: date | None
     lon: float
     lat: float

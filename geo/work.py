@@ -13,23 +13,22 @@ Who may do what stays in geo/access.py: a candidate is listed only when `can()` 
 least one move on it, and the moves shown are exactly the ones `can()` allows, so the page
 never repeats an access rule. The SQL scope below is only a prefilter.
 
-Due date: the dispatch's `due_on` once dispatched, else the day the issue escalates from its
-level (level_since + the level's deadline), both as calendar days in the district.
+Due date: geo/worktime.due_on, the same rule as GET /api/issues/{id} and escalation (the
+dispatch's date once dispatched, else the complete-by day in working days), with its light.
 """
 
-import json
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import clock
+from geo import clock, worktime
 from geo.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, allowed
 from geo.errors import InvalidParameter
 from geo.halls import halls_to_record
 from geo.issues import rerouting
 from geo.issues.pinning import get_issue, issue_public, list_events
-from geo.issues.steps import LEVEL_DEADLINE_DAYS, RESOLVE_WITHIN_M, TRANSITIONS
+from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
 from geo.models import Account, Issue
 from geo.models.issues import OPEN_STEPS, STEPS
 
@@ -44,22 +43,16 @@ WAITS_FOR: dict[str, tuple[str, frozenset[str]]] = {
 WORK_LIMIT = 300
 _AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
 
-# Candidates by role; the area test is a prefilter, geo/access decides.
+# Candidates by role; the area test is a prefilter, geo/access decides. Their due dates are
+# worked out in Python (geo/worktime.due_on: working days), then sorted and cut to WORK_LIMIT.
 _CANDIDATES = """
 WITH me AS (SELECT CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
-                        ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography END AS g),
-c AS (
-  SELECT i.*,
-         COALESCE(i.due_on, ((i.level_since AT TIME ZONE '{tz}')::date
-                  + (CAST(:deadlines AS jsonb) ->> i.level::text)::int)) AS due
-    FROM issue i
-   WHERE {scope}
-)
-SELECT c.id, json_build_object(
+                        ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography END AS g)
+SELECT c.id, c.category_code AS category, c.created_at, c.clock_since, c.due_on,
+       c.level::text AS level, c.level_since, json_build_object(
   'id', c.id, 'step', c.step, 'level', c.level, 'category', c.category_code,
   'category_name', cat.name, 'description', left(c.description, 140),
   'severity', c.severity, 'supporters', c.supporters, 'version', c.version,
-  'due', c.due, 'overdue', c.due < CAST(:today AS date),
   'dispatched_due_on', c.due_on,
   'lon', round(ST_X(c.geom)::numeric, 7), 'lat', round(ST_Y(c.geom)::numeric, 7),
   'distance_m', round(ST_Distance(c.geom::geography, me.g)::numeric, 1),
@@ -70,10 +63,9 @@ SELECT c.id, json_build_object(
   'owner_department', (SELECT json_build_object('id', d.id, 'name', d.name)
                          FROM department d WHERE d.id = c.owner_department_id),
   'photos', (SELECT count(*) FROM issue_photo ph WHERE ph.issue_id = c.id),
-  'created_at', c.created_at)
-FROM c JOIN category cat ON cat.code = c.category_code, me
-ORDER BY (c.due < CAST(:today AS date)) DESC, c.due, c.created_at, c.id
-LIMIT :limit
+  'created_at', c.created_at) AS item
+FROM issue c JOIN category cat ON cat.code = c.category_code, me
+WHERE {scope}
 """
 
 
@@ -92,17 +84,17 @@ def _scope_sql(account: Account, scope: str) -> tuple[str, dict[str, Any]]:
     if scope == ANY:
         return "true", {}
     if scope == DEPARTMENT:
-        return ":dept IN (i.department_id, i.owner_department_id)", {"dept": account.department_id}
+        return ":dept IN (c.department_id, c.owner_department_id)", {"dept": account.department_id}
     if scope == REPORTER:
-        return "i.reporter_account_id = :me", {"me": account.id}
+        return "c.reporter_account_id = :me", {"me": account.id}
     area = account.area
     if area is None:
         return "false", {}
     kind, ident = area
     # The table and column names come from a fixed mapping, never from input.
     return (
-        f"(i.{kind}_id = :area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} a "
-        "WHERE a.id = :area AND ST_Covers(a.geom, i.geom)))",
+        f"(c.{kind}_id = :area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} a "
+        "WHERE a.id = :area AND ST_Covers(a.geom, c.geom)))",
         {"area": ident},
     )
 
@@ -113,7 +105,7 @@ def _scope(account: Account, steps: dict[str, str]) -> tuple[str, dict[str, Any]
     params: dict[str, Any] = {}
     for n, (step, scope) in enumerate(steps.items()):
         sql, p = _scope_sql(account, scope)
-        parts.append(f"(i.step = :step{n} AND {sql})")
+        parts.append(f"(c.step = :step{n} AND {sql})")
         params |= p | {f"step{n}": step}
     return " OR ".join(parts) or "false", params
 
@@ -146,18 +138,22 @@ def my_work(
         raise InvalidParameter(f"Unknown step {step!r}.", where="step")
     scope, params = _scope(account, steps)
     rows = session.execute(
-        text(_CANDIDATES.format(tz=clock.ZONE, scope=scope)),
-        {
-            **params,
-            "today": clock.today(),
-            "lon": lon,
-            "lat": lat,
-            "deadlines": json.dumps(LEVEL_DEADLINE_DAYS),
-            "limit": WORK_LIMIT,
-        },
-    ).all()
+        text(_CANDIDATES.format(scope=scope)), {**params, "lon": lon, "lat": lat}
+    ).mappings()
+    cal, limits, today = (
+        worktime.work_calendar(session),
+        worktime.all_limits(session),
+        clock.today(),
+    )
+    due = []
+    for row in rows:
+        day = worktime.due_on(dict(row), cal, limits)
+        item = row["item"] | {"due": day.isoformat(), "overdue": day < today,
+                              "light": worktime.light_of(cal, day)}  # fmt: skip
+        due.append((not item["overdue"], day, row["created_at"], row["id"], item))
     items = []
-    for issue_id, item in rows:
+    for *_, item in sorted(due)[:WORK_LIMIT]:
+        issue_id = item["id"]
         actions = allowed_actions(session, account, get_issue(session, issue_id))
         if any(a != "photo" for a in actions):
             items.append({**item, "actions": actions})
@@ -248,5 +244,6 @@ def staff_view(
                 session.execute(_PHOTO_SINCE_DISPATCH, {"id": issue_id}).scalar()
             ),
         },
-        "level_deadline_days": LEVEL_DEADLINE_DAYS[issue.level],
+        "level_deadline_days": worktime.LEVEL_DEADLINE_DAYS[issue.level],
+        "deadline": worktime.deadline(session, body),
     }

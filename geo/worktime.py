@@ -8,8 +8,13 @@ covered by neither falls back to Monday to Friday, and every answer that counts 
 
 Limits are per category (`time_limit`, set by planners): respond (leave `collected`) within
 `respond_days` working days of pinning, complete (reach `resolved`) within `complete_days`.
-A limit ends at the close of its last working day. An open issue is green, yellow when one
-working day or less is left, red when overdue.
+The clock starts at pinning, or again when a re-route gives the issue to another owner
+(`clock_since`, geo/issues/rerouting.py). A limit ends at the close of its last working day.
+
+An open issue's due date (`due`, one rule for GET /api/issues/{id}, "my work" and escalation):
+the date its dispatch set, once dispatched; else its complete-by day; for a category without
+limits, its level's days (LEVEL_DEADLINE_DAYS) in working days after it reached its level. It
+is green, yellow when one working day or less is left, red when overdue.
 """
 
 from dataclasses import dataclass
@@ -28,6 +33,8 @@ from geo.models import Account
 from geo.models.issues import OPEN_STEPS
 
 NEAR_DUE_DAYS = 1
+# Working days an issue of a category without limits has at its level.
+LEVEL_DEADLINE_DAYS = {"compound": 3, "community": 7, "subdistrict": 15, "district": 30}
 OFFICIAL, LOADED, WEEKDAYS = "official", "loaded", "weekdays"
 
 
@@ -114,25 +121,64 @@ def deadline(db: Session, issue: dict[str, Any], cal: WorkCalendar | None = None
     pinned_on = clock_start(issue)
     respond_by = cal.add(pinned_on, limits.respond_days)
     complete_by = cal.add(pinned_on, limits.complete_days)
-    today = clock.today()
-    light = None
-    if issue["step"] in OPEN_STEPS:
-        left = cal.between(today, complete_by)
-        light = "red" if today > complete_by else "yellow" if left <= NEAR_DUE_DAYS else "green"
-    sources = {cal.source(pinned_on), cal.source(complete_by)}
+    due = _date(issue.get("due_on")) or complete_by
+    light = light_of(cal, due) if issue["step"] in OPEN_STEPS else None
+    sources = {cal.source(pinned_on), cal.source(due)}
     return {
         "limits": {"respond_days": limits.respond_days, "complete_days": limits.complete_days},
         "respond_by": respond_by.isoformat(),
         "complete_by": complete_by.isoformat(),
+        "due": due.isoformat(),
         "light": light,
         "calendar": WEEKDAYS if WEEKDAYS in sources else LOADED if LOADED in sources else OFFICIAL,
         "calendar_note": (
-            f"{complete_by.year} 年法定节假日安排尚未载入, 暂按周一至周五计算 "
+            f"{due.year} 年法定节假日安排尚未载入, 暂按周一至周五计算 "
             "(the official schedule of that year is not loaded: Monday to Friday assumed)"
             if WEEKDAYS in sources
             else None
         ),
     }
+
+
+def light_of(cal: WorkCalendar, due: date) -> str:
+    """green, yellow (one working day or less left) or red (overdue) today."""
+    today = clock.today()
+    left = cal.between(today, due)
+    return "red" if today > due else "yellow" if left <= NEAR_DUE_DAYS else "green"
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def all_limits(db: Session) -> dict[str, tuple[int, int]]:
+    """category -> (respond_days, complete_days), for answers about many issues at once."""
+    rows = db.execute(text("SELECT category_code, respond_days, complete_days FROM time_limit"))
+    return {code: (r, c) for code, r, c in rows}
+
+
+def due_on(issue: dict[str, Any], cal: WorkCalendar, limits: dict[str, tuple[int, int]]) -> date:
+    """An open issue's due date (see the module's docstring); `issue` needs category,
+    created_at, clock_since, due_on, level and level_since."""
+    dispatched = _date(issue.get("due_on"))
+    if dispatched is not None:
+        return dispatched
+    limit = limits.get(issue["category"])
+    if limit is not None:
+        return cal.add(clock_start(issue), limit[1])
+    since = issue["level_since"]
+    since = datetime.fromisoformat(since) if isinstance(since, str) else since
+    return cal.add(clock.local(since).date(), LEVEL_DEADLINE_DAYS[issue["level"]])
+
+
+def fresh_due(db: Session, category: str, level: str, start: date) -> date:
+    """The due date of a clock started on `start`: the category's complete limit, or for a
+    category without limits the level's days, in working days."""
+    limit = all_limits(db).get(category)
+    days = limit[1] if limit is not None else LEVEL_DEADLINE_DAYS[level]
+    return work_calendar(db).add(start, days)
 
 
 def set_limits(

@@ -4,7 +4,7 @@ escalation, photos and events."""
 
 import hashlib
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,9 @@ from pyproj import Geod
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo import coords
+from geo import clock, coords
 from geo.issues.photos import attach_photo
-from geo.issues.steps import LEVEL_DEADLINE_DAYS, TRANSITIONS, escalate_overdue
+from geo.issues.steps import TRANSITIONS, escalate_overdue
 from geo.media import MAX_PHOTO_BYTES, clean_photo
 from geo.models import Account
 from geo.settings import Settings
@@ -385,7 +385,8 @@ def test_escalation_moves_overdue_issues_one_level(
     done = pin(fresh_client, building_point, "ebike_charging")
     drive(fresh_client, done, admin, "resolved")
     engine = create_engine(fresh_settings.database_url)
-    start = datetime.fromisoformat(low["created_at"])
+    # The due date GET shows (the category's limit in working days) is the one escalation uses.
+    due = date.fromisoformat(fresh_client.get(f"/api/issues/{low['id']}").json()["deadline"]["due"])
     try:
         with Session(engine) as session, session.begin():
 
@@ -395,13 +396,13 @@ def test_escalation_moves_overdue_issues_one_level(
                 moved = escalate_overdue(session, at, hall_grace_days=0)
                 return [m for m in moved if m["id"] in ours]
 
-            assert escalate(start + timedelta(days=LEVEL_DEADLINE_DAYS["compound"] - 1)) == []
-            # Past the deadline and past the hall's next session (weekly; tests/test_escalation).
-            later = start + timedelta(days=8)
+            assert escalate(clock.day_start(due) + timedelta(hours=23)) == []
+            # Past the due date and past the hall's next session (weekly; tests/test_escalation).
+            later = clock.day_end(due) + timedelta(days=8)
             up = {"id": low["id"], "from_level": "compound", "to_level": "community"}
             assert escalate(later) == [up]
-            # The community clock starts at the escalation.
-            assert escalate(later + timedelta(days=6)) == []
+            # At the community it waits for the community hall's next session.
+            assert escalate(later + timedelta(minutes=1)) == []
             up2 = {"id": low["id"], "from_level": "community", "to_level": "subdistrict"}
             assert escalate(later + timedelta(days=8)) == [up2]
     finally:
@@ -508,7 +509,10 @@ def test_escalation_endpoint_and_cli(
     try:
         with engine.begin() as conn:
             conn.execute(
-                text("UPDATE issue SET level_since = now() - interval '10 days' WHERE id = :id"),
+                text(
+                    "UPDATE issue SET level_since = now() - interval '10 days',"
+                    " created_at = now() - interval '60 days' WHERE id = :id"
+                ),
                 {"id": mine["id"]},
             )
     finally:
@@ -517,7 +521,7 @@ def test_escalation_endpoint_and_cli(
     assert r.status_code == 200
     up = {"id": mine["id"], "from_level": "compound", "to_level": "community"}
     assert up in r.json()
-    # Once more from the shell: nothing is overdue any more (the clocks restarted).
+    # Once more from the shell: still overdue, but the community hall has not met since.
     monkeypatch.setenv("DATABASE_URL", fresh_settings.database_url)
     get_settings.cache_clear()
     try:

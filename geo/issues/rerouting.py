@@ -48,7 +48,7 @@ from geo.access import can, require
 from geo.errors import Conflict, Unprocessable
 from geo.issues.pinning import add_event, check_category, get_issue, issue_public
 from geo.issues.routing import LEVEL_ORDER, LEVEL_ZH, Routing, route_point
-from geo.issues.steps import LEVEL_DEADLINE_DAYS, check_version
+from geo.issues.steps import check_version
 from geo.models import Account, Issue, IssueEvent
 from geo.models.issues import OPEN_STEPS
 
@@ -171,18 +171,8 @@ def _restart(session: Session, issue: Issue) -> dict[str, Any]:
     issue.level_since = now
     issue.clock_since = now
     if issue.step == "dispatched":
-        issue.due_on = complete_by(session, issue.category_code, issue.level)
+        issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, now.date())
     return {"clock_restarted": True, "clock_since": now.isoformat()}
-
-
-def complete_by(session: Session, category: str, level: str) -> Any:
-    """The complete-by day of a clock starting today: the category's limit in working days,
-    or, for a category without limits, the level's days counted as working days."""
-    today = clock.today()
-    dates = worktime.limit_dates(session, category, today)
-    if dates is not None:
-        return dates[1]
-    return worktime.work_calendar(session).add(today, LEVEL_DEADLINE_DAYS[level])
 
 
 def _finish(

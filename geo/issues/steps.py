@@ -20,12 +20,15 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo import clock
+from geo import clock, worktime
 from geo.access import require
 from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Department, Issue, IssueEvent
-from geo.models.issues import CLOSURE_REASONS, LEVELS, OPEN_STEPS, REWORK_DAYS
+from geo.models.issues import CLOSURE_REASONS, OPEN_STEPS, REWORK_DAYS
+from geo.worktime import LEVEL_DEADLINE_DAYS
+
+__all__ = ["LEVEL_DEADLINE_DAYS", "TRANSITIONS", "Move", "escalate_overdue", "merge", "transition"]
 
 # Any open step may end without a fix: rejected (not a matter for the halls), closed (with a
 # reason from CLOSURE_REASONS) or referred to a body outside the district's system. A reviewed
@@ -45,8 +48,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 RESOLVE_WITHIN_M = 100.0
 UNSATISFIED_RATING = 2  # this rating or lower reopens the issue
-# Days an issue may stay open at a level before it escalates one level up.
-LEVEL_DEADLINE_DAYS = {"compound": 3, "community": 7, "subdistrict": 15, "district": 30}
 
 
 @dataclass
@@ -216,13 +217,25 @@ def _dispatch(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
     if move.owner_account_id is not None and session.get(Account, move.owner_account_id) is None:
         raise Unprocessable(f"No account {move.owner_account_id}.", where="owner_account_id")
     today = clock.today()
-    due = move.due_on or today + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
+    due = move.due_on or _default_due(session, issue, today)
     if due < today:
         raise Unprocessable(f"The due date {due} is in the past.", where="due_on")
     issue.owner_department_id = department
     issue.owner_account_id = move.owner_account_id
     issue.due_on = due
     return {"owner_department_id": department, "due_on": due.isoformat()}
+
+
+def _default_due(session: Session, issue: Issue, today: date) -> date:
+    """The issue's complete-by day while it is ahead; for an issue already past it, the
+    category's limit again from today (the event records the date given)."""
+    cal = worktime.work_calendar(session)
+    row = {"category": issue.category_code, "created_at": issue.created_at,
+           "clock_since": issue.clock_since, "due_on": None, "level": issue.level,
+           "level_since": issue.level_since}  # fmt: skip
+    due = worktime.due_on(row, cal, worktime.all_limits(session))
+    return due if due >= today else worktime.fresh_due(session, issue.category_code, issue.level,
+                                                       today)  # fmt: skip
 
 
 def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
@@ -269,7 +282,7 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
 
 def _reopen(session: Session, issue: Issue, actor: Account) -> None:
     issue.step = "dispatched"
-    issue.due_on = clock.today() + timedelta(days=LEVEL_DEADLINE_DAYS[issue.level])
+    issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, clock.today())
     _bump(issue)
     add_event(
         session,
@@ -344,56 +357,69 @@ def merge(
 def escalate_overdue(
     session: Session, now: datetime, *, hall_grace_days: float
 ) -> list[dict[str, Any]]:
-    """Move open issues past their level's deadline one level up, each with an event.
+    """Move each open issue past its due date one level up, with an event.
 
-    An issue first waits for the next session of the hall that owns it (owning_hall, the
-    agenda rule) after it reached its level, plus `hall_grace_days` (YISHITING_HALL_GRACE_DAYS)
-    to record the session: compound halls meet weekly, and a 3-day deadline would otherwise
-    move most small matters out of the compound before its hall could take them up.
+    The due date is the one GET /api/issues/{id} and "my work" show (geo/worktime.due_on:
+    working days, the category's limits). An overdue issue first waits for the next session of
+    the hall that owns it (owning_hall, the agenda rule) after it reached its level, plus
+    `hall_grace_days` (YISHITING_HALL_GRACE_DAYS) to record the session: compound halls meet
+    weekly, and small matters get their hall's session before they leave the compound. So an
+    overdue issue climbs one level per session of the hall that holds it.
+
+    The candidates are read without locks and moved by one UPDATE that checks each still
+    stands where it was read (level and level_since), so a transition made meanwhile wins.
     """
-    rows = session.execute(
+    rows = session.execute(_OVERDUE_CANDIDATES, {"open": list(OPEN_STEPS)}).mappings().all()
+    cal = worktime.work_calendar(session)
+    limits = worktime.all_limits(session)
+    today = clock.local(now).date()
+    due: dict[int, tuple[date, dict[str, Any]]] = {}
+    for row in rows:
+        day = worktime.due_on(dict(row), cal, limits)
+        session_on = row["session_on"]
+        waited = session_on is None or now >= clock.day_end(session_on) + timedelta(
+            days=hall_grace_days
+        )
+        if today > day and waited:
+            due[row["id"]] = (day, dict(row))
+    if not due:
+        return []
+    moved_rows = session.execute(
         text(
-            f"""
+            """
             UPDATE issue i
-               SET level = s.next_level, level_since = :now, version = i.version + 1,
-                   updated_at = :now
-              FROM (SELECT o.id, o.level AS old_level, w.hall, w.session_on,
-                           (ARRAY['community', 'subdistrict', 'district'])[
+               SET level = (ARRAY['community', 'subdistrict', 'district'])[
                                array_position(ARRAY['compound', 'community', 'subdistrict'],
-                                              o.level::text)] AS next_level
-                      FROM issue o
-                      LEFT JOIN LATERAL (
-                          SELECT h.hall, next_hall_session(h.hall, o.level_since) AS session_on
-                            FROM (SELECT owning_hall(o.level::text, o.compound_id,
-                                                     o.community_id, o.subdistrict_id) AS hall) h
-                      ) w ON true
-                     WHERE o.step = ANY(:open) AND o.level <> 'district'
-                       AND o.level_since + make_interval(
-                             days => (CAST(:deadlines AS jsonb) ->> o.level::text)::int) < :now
-                       AND (w.session_on IS NULL
-                            OR ((w.session_on + 1)::timestamp AT TIME ZONE '{clock.ZONE}')
-                               + make_interval(secs => :grace * 86400) <= :now)
-                     ORDER BY o.id
-                       FOR UPDATE OF o) s
-             WHERE i.id = s.id
-            RETURNING i.id, s.old_level, s.next_level, s.hall, s.session_on
+                                              i.level::text)],
+                   level_since = :now, version = i.version + 1, updated_at = :now
+              FROM jsonb_to_recordset(CAST(:seen AS jsonb)) AS s(id int, level text,
+                                                                  level_since timestamptz)
+             WHERE i.id = s.id AND i.level = s.level AND i.level_since = s.level_since
+               AND i.step = ANY(:open)
+            RETURNING i.id, s.level AS old_level, i.level AS new_level
             """
         ),
         {
             "now": now,
             "open": list(OPEN_STEPS),
-            "deadlines": _deadlines_json(),
-            "grace": hall_grace_days,
+            "seen": json.dumps(
+                [
+                    {"id": i, "level": r["level"], "level_since": r["level_since"].isoformat()}
+                    for i, (_, r) in due.items()
+                ]
+            ),
         },
     ).all()
     moved = []
-    for issue_id, old, new, hall, session_on in rows:
+    for issue_id, old, new in sorted(moved_rows):
+        day, seen = due[issue_id]
+        hall, session_on = seen["hall"], seen["session_on"]
         add_event(
             session,
             issue_id,
             "escalated",
-            note=_escalation_note(old, new, hall, session_on, hall_grace_days),
-            data={"from_level": old, "to_level": new, "hall_id": hall,
+            note=_escalation_note(old, new, day, hall, session_on, hall_grace_days),
+            data={"from_level": old, "to_level": new, "due": day.isoformat(), "hall_id": hall,
                   "hall_session_on": session_on.isoformat() if session_on else None,
                   "hall_grace_days": hall_grace_days},
         )  # fmt: skip
@@ -401,18 +427,29 @@ def escalate_overdue(
     return moved
 
 
+_OVERDUE_CANDIDATES = text(
+    """
+    SELECT o.id, o.level::text AS level, o.level_since, o.step, o.category_code AS category,
+           o.created_at, o.clock_since, o.due_on, w.hall, w.session_on
+      FROM issue o
+      LEFT JOIN LATERAL (
+          SELECT h.hall, next_hall_session(h.hall, o.level_since) AS session_on
+            FROM (SELECT owning_hall(o.level::text, o.compound_id, o.community_id,
+                                     o.subdistrict_id) AS hall) h
+      ) w ON true
+     WHERE o.step = ANY(:open) AND o.level <> 'district'
+     ORDER BY o.id
+    """
+)
+
+
 def _escalation_note(
-    old: str, new: str, hall: int | None, session_on: date | None, grace: float
+    old: str, new: str, due: date, hall: int | None, session_on: date | None, grace: float
 ) -> str:
-    """Why it moved, in Chinese then English: the deadline, and the hall session it waited for."""
-    days = LEVEL_DEADLINE_DAYS[old]
-    zh = f"超过{old}层级期限 {days} 天未解决"
-    en = f"unresolved past the {old} deadline of {days} days"
+    """Why it moved, in Chinese then English: the due date, and the hall session it waited for."""
+    zh = f"超过期限 {due.isoformat()} (工作日) 未解决"
+    en = f"unresolved past its due date {due.isoformat()} (working days) at the {old} level"
     if hall is not None and session_on is not None:
         zh += f", 议事厅 {hall} 已于 {session_on.isoformat()} 开会 (另宽限 {grace:g} 天)"
         en += f", after hall {hall}'s session on {session_on.isoformat()} plus {grace:g} day(s)"
     return f"{zh}, 上移至 {new} / {en}: escalated to {new}"
-
-
-def _deadlines_json() -> str:
-    return json.dumps({level: LEVEL_DEADLINE_DAYS[level] for level in LEVELS})

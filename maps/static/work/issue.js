@@ -27,7 +27,7 @@ function routingHtml(i) {
     ["街道", r.subdistrict && r.subdistrict.name], ["社区", r.community && r.community.name],
     ["小区", r.compound && r.compound.name], ["楼栋", r.building && r.building.name],
     ["层级", LEVEL[i.level] || i.level], ["责任部门", (i.owner_department || r.department || {}).name],
-    ["截止", i.due_on], ["协商结果", i.decision], ["附议", i.supporters],
+    ["截止", (i.deadline && i.deadline.due) || i.due_on], ["协商结果", i.decision], ["附议", i.supporters],
     ["距您", i.distance_m === null ? null : Math.round(i.distance_m) + " 米"],
   ];
   return rows.filter((x) => x[1] !== null && x[1] !== undefined && x[1] !== "")
@@ -38,7 +38,14 @@ function historyHtml(events) {
   return events.map((e) => "<li><time>" + esc(new Date(e.at).toLocaleString("zh-CN", { hour12: false })) +
     "</time> <b>" + esc(e.kind === "transition" ? STEP[e.to] || e.to : EVENT[e.kind] || e.kind) + "</b>" +
     (e.actor ? " <small>" + esc(e.actor.role) + " #" + e.actor.id + "</small>" : "") +
-    (e.note ? "<p>" + esc(e.note) + "</p>" : "") + "</li>").join("");
+    (e.note ? "<p>" + esc(e.note) + "</p>" : "") + ownersHtml(e.data) + "</li>").join("");
+}
+
+/* A re-route, dispute or arbitration names both owners in its data: show who to whom. */
+function ownersHtml(d) {
+  if (!d || !d.from_owner || !d.to_owner || !d.owner_changed) return "";
+  const name = (o) => (o.name || LEVEL[o.kind] || o.kind) + (o.department ? " · " + o.department.name : "");
+  return "<p><small>" + esc(name(d.from_owner)) + " → " + esc(name(d.to_owner)) + "</small></p>";
 }
 
 const FIELDS = {
@@ -59,6 +66,13 @@ const FIELDS = {
   referred: () => '<label>转办单位 Referred to<input type="text" name="referred_to" required ' +
     'placeholder="例如 供电公司"></label>' + textarea("note", "说明 Note", false),
   photo: () => '<label class="w-file">照片 Photo<input type="file" name="photo" accept="image/*" capture="environment" required></label>',
+  reroute: () => '<label>问题类别 Category<select name="category" id="w-cat"></select></label>' +
+    '<label class="w-check"><input type="checkbox" name="here" value="1"> 以我现在的位置更正问题位置 (correct the location to where I stand)</label>' +
+    textarea("note", "改派理由 Why", true),
+  dispute: () => '<p class="w-hint">退回后问题交上一级 (部门退单交回派单的议事厅); 多次退单由街道仲裁。</p>' +
+    textarea("reason", "退单理由 Why it is not ours", true),
+  arbitrate: () => '<label>由谁办理 Unit that must act<select name="unit" id="w-unit"></select></label>' +
+    textarea("note", "仲裁意见 The decision", true),
 };
 
 function textarea(name, label, required) {
@@ -69,7 +83,7 @@ function actionsHtml(i) {
   const moves = i.allowed_actions || [];
   if (!moves.length) return '<p class="w-hint">您现在没有可进行的操作 (nothing for your account to do now)。</p>';
   return '<div class="w-buttons">' + moves.map((a) =>
-    '<button type="button" class="w-act' + (a === open ? " on" : "") + (["rejected", "closed", "referred"].includes(a) ? " w-quiet" : "") +
+    '<button type="button" class="w-act' + (a === open ? " on" : "") + (["rejected", "closed", "referred", "reroute", "dispute"].includes(a) ? " w-quiet" : "") +
     '" data-action="' + a + '">' + esc(ACTION[a] || a) + "</button>").join("") + "</div>" +
     (open && moves.includes(open) ? '<form class="w-form" id="w-form" novalidate>' + (FIELDS[open] || FIELDS.topic)() +
       '<button type="submit" class="w-primary">提交 ' + esc(ACTION[open]) + "</button></form>" : "");
@@ -95,6 +109,19 @@ async function restoreDraft() {
     const deflt = (issue.routing.department || {}).id;
     $("#w-dept").innerHTML = depts.map((d) => '<option value="' + d.id + '"' + (d.id === deflt ? " selected" : "") +
       ">" + esc(d.name) + "</option>").join("");
+  }
+  if (open === "reroute") {
+    const cats = await api("/api/categories").catch(() => []);
+    $("#w-cat").innerHTML = cats.map((c) => '<option value="' + esc(c.code) + '"' + (c.code === issue.category ? " selected" : "") +
+      ">" + esc(c.name) + "</option>").join("");
+  }
+  if (open === "arbitrate") {
+    const r = issue.routing || {};
+    const places = [["compound", r.compound], ["community", r.community], ["subdistrict", r.subdistrict]]
+      .filter((p) => p[1]).map((p) => '<option value="' + p[0] + ":" + p[1].id + '">' + esc(LEVEL[p[0]] + " " + p[1].name) + "</option>");
+    const depts = await api("/api/departments").catch(() => []);
+    $("#w-unit").innerHTML = places.concat(depts.map((d) => '<option value="department:' + d.id + '">' +
+      esc(d.name) + "</option>")).join("");
   }
   const d = drafts[open] || {};
   Array.from(form.elements).forEach((el) => {
@@ -148,7 +175,25 @@ async function requestsFor(action, form) {
     if (!photo) throw new GeoError("请拍一张照片 Take a photo.");
     return [photoStep(photo)];
   }
-  if (["rejected", "deliberated", "closed"].includes(action) && !note) throw new GeoError("请填写" + (action === "deliberated" ? "协商结果" : "理由") + "。");
+  if (["rejected", "deliberated", "closed", "reroute", "arbitrate"].includes(action) && !note) throw new GeoError("请填写" + (action === "deliberated" ? "协商结果" : action === "arbitrate" ? "仲裁意见" : "理由") + "。");
+  if (action === "reroute") {
+    const body = { category: data.get("category"), note, version: issue.version };
+    if (data.get("here")) {
+      const pos = (here = await locate({ maximumAge: 0 }));
+      body.lon = pos.lon;
+      body.lat = pos.lat;
+    }
+    return [{ url: "/api/issues/" + id + "/reroute", key: newKey(), json: body }];
+  }
+  if (action === "dispute") {
+    const reason = (data.get("reason") || "").trim();
+    if (!reason) throw new GeoError("请填写退单理由。");
+    return [{ url: "/api/issues/" + id + "/dispute", key: newKey(), json: { reason, version: issue.version } }];
+  }
+  if (action === "arbitrate") {
+    const [kind, unit] = String(data.get("unit") || "").split(":");
+    return [{ url: "/api/issues/" + id + "/arbitrate", key: newKey(), json: { unit: { kind, id: Number(unit) }, note, version: issue.version } }];
+  }
   const body = { to: action, version: issue.version };
   if (note) body.note = note;
   const steps = [];

@@ -8,7 +8,7 @@ export const FIVE = ["collected", "topic", "deliberated", "dispatched", "reviewe
 export const ACTION = {
   topic: "列为议题", deliberated: "记录协商结果", dispatched: "分流派单", resolved: "现场办结",
   reviewed: "评审", rejected: "不予受理", closed: "办结 (未能解决)", referred: "转办",
-  photo: "添加照片",
+  reroute: "改类别/改派", dispute: "退单", arbitrate: "仲裁", photo: "添加照片",
 };
 export const CLOSURE = {
   no_conditions: "暂不具备解决条件", against_rules: "诉求不符合政策法规", withdrawn: "居民撤回",
@@ -16,7 +16,7 @@ export const CLOSURE = {
 export const LEVEL = { compound: "小区", community: "社区", subdistrict: "街道", district: "区" };
 export const EVENT = {
   created: "上报", transition: "流转", escalated: "逾期上移", support: "附议", merge: "合并",
-  photo: "照片",
+  photo: "照片", rerouted: "改派", disputed: "退单", arbitrated: "街道仲裁", rated: "评价",
 };
 export const PHASE = {
   planned: "计划", design: "设计", pre_construction: "施工准备", construction: "施工中",
