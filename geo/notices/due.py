@@ -22,7 +22,7 @@ LIGHT_KINDS = {"yellow": "near_due", "red": "overdue"}
 
 _OPEN = text(
     """
-    SELECT i.id, i.category_code AS category, i.step, i.created_at, i.clock_since
+    SELECT i.id, i.category_code AS category, i.step, i.created_at, i.clock_since, i.due_on
       FROM issue i JOIN time_limit t ON t.category_code = i.category_code
      WHERE i.step = ANY(:open) ORDER BY i.id
     """
@@ -46,11 +46,12 @@ def check_due(session: Session) -> dict[str, int]:
         kind = LIGHT_KINDS.get(due.get("light") or "")
         if kind is None:
             continue
-        data = {"due_on": due["complete_by"], "respond_by": due["respond_by"],
+        # the one due date (geo/worktime): the dispatch's, else the complete-by day
+        data = {"due_on": due["due"], "respond_by": due["respond_by"],
                 "calendar": due["calendar"]}  # fmt: skip
         alert = session.execute(
             _ALERT,
-            {"issue": issue["id"], "kind": kind, "due": due["complete_by"],
+            {"issue": issue["id"], "kind": kind, "due": due["due"],
              "data": json.dumps(data)},
         ).scalar()  # fmt: skip
         if alert is None:
