@@ -128,7 +128,11 @@ def test_escalation_tells_the_new_level_and_the_old(fresh_settings, world, sessi
     issue = world["issue"]["id"]
     with sessions() as db, db.begin():
         db.execute(
-            text("UPDATE issue SET level_since = now() - interval '60 days' WHERE id = :i"),
+            # overdue by its working-day due date, and at its level long enough for its hall
+            text(
+                "UPDATE issue SET level_since = now() - interval '60 days',"
+                " created_at = now() - interval '60 days' WHERE id = :i"
+            ),
             {"i": issue},
         )
         moved = escalate_overdue(db, clock.now(), hall_grace_days=1)
