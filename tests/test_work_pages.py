@@ -337,6 +337,43 @@ def test_a_stale_action_says_why_and_keeps_what_was_typed(
     page.context.close()
 
 
+def test_reroute_and_dispute_from_the_issue_page(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    """The community's grid worker re-categorises a parking issue (a road surface, so the
+    housing bureau's), then sends it back (退单): both through the page's forms."""
+    place = _place(fresh_settings)
+    _, admin = make_account(fresh_settings, "admin")
+    pinned = httpx.post(
+        f"{live}/api/issues",
+        json={"lon": place["lon"], "lat": place["lat"], "category": "traffic_parking",
+              "description": "路面塌了一个坑"},
+        headers=admin,
+    ).json()  # fmt: skip
+    make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
+    page = _phone(browser, live, f"/work/issues/{pinned['id']}", place)
+    _sign_in(page, "grid1")
+    _ready(page)
+    _act(page, "reroute")
+    page.locator("#w-cat option[value=infrastructure]").wait_for(state="attached")
+    page.select_option("#w-cat", "infrastructure")
+    page.fill("#w-form textarea[name=note]", "路面塌陷, 不是停车问题")
+    _submit(page)
+    page.wait_for_function(f"window.__work.issue.version === {pinned['version'] + 1}")
+    got = httpx.get(f"{live}/api/issues/{pinned['id']}").json()
+    assert got["category"] == "infrastructure"
+    assert got["routing"]["department"]["code"] == "housing"
+    assert "改派" in page.locator("#w-history").inner_text()
+    _act(page, "dispute")
+    page.fill("#w-form textarea[name=reason]", "应由街道统一维修")
+    _submit(page)
+    page.wait_for_function(f"window.__work.issue.version === {pinned['version'] + 2}")
+    assert httpx.get(f"{live}/api/issues/{pinned['id']}").json()["level"] == "subdistrict"
+    assert "退单" in page.locator("#w-history").inner_text()
+    _clean(page)
+    page.context.close()
+
+
 def test_geolocation_refused_is_said_and_distances_are_left_out(
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
