@@ -385,7 +385,7 @@ def test_geolocation_refused_is_said_and_distances_are_left_out(
     _ready(page)
     page.wait_for_function("document.querySelector('#w-where').innerText.includes('定位')")
     assert "没有允许" in page.locator("#w-where").inner_text()
-    assert "米" not in page.locator(".w-items").inner_text().split("截止")[0]
+    assert "米" not in page.locator("#w-items").inner_text().split("截止")[0]
     _clean(page)
     page.context.close()
 
