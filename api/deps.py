@@ -121,7 +121,7 @@ async def _body_content(request: Request) -> Any:
     raw = await request.body()
     try:
         return {"json": json.loads(raw)}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than it can be read
         return {"sha256": hashlib.sha256(raw).hexdigest()}
 
 

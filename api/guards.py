@@ -141,7 +141,7 @@ def nul_in_body(body: bytes, content_type: str) -> str | None:
         return _nul_in_pairs(body, "body")
     try:
         return _nul_in_json(json.loads(body), "body")
-    except ValueError:  # not JSON at all: the route's own parsing answers 422
+    except (ValueError, RecursionError):  # not JSON (or nested too deep): the route answers
         return None
 
 

@@ -54,7 +54,7 @@ async def _json(request: Request, accepted: tuple[str, ...]) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidParameter(f"The body is not JSON: {exc}.", where="body") from None
 
 

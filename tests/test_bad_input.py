@@ -109,6 +109,29 @@ def test_odd_bodies_are_4xx(client: TestClient, content: bytes, content_type: st
     assert 400 <= r.status_code < 500, r.text
 
 
+DEEP = b"[" * 100_000  # within the body limit, nested past what json.loads can recurse
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "role"),
+    [
+        ("/api/issues", "application/json", None),  # the NUL guard parses JSON bodies
+        ("/api/issues", "text/plain", None),  # an Idempotency-Key's fingerprint parses any body
+        ("/ogc/collections/buildings/items", "application/geo+json", "planner"),
+        ("/ogc/collections/buildings/items", "text/plain", "planner"),  # 415, not parsed
+    ],
+)
+def test_json_nested_too_deep_is_4xx(
+    client: TestClient, settings: Settings, path: str, content_type: str, role: str | None
+) -> None:
+    headers = {"Content-Type": content_type, "Idempotency-Key": "deep-1"}
+    if role is not None:
+        headers |= h.make_account(settings, role)[1]
+    r = client.post(path, content=DEEP, headers=headers)
+    assert 400 <= r.status_code < 500, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+
+
 def test_bodies_beyond_the_limit_are_413_before_they_are_read(
     client: TestClient, settings: Settings
 ) -> None:
