@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from api.auth import CurrentUser, OptionalUser
 from api.deps import RowId, SessionDep, SettingsDep, json_response
+from api.geojson_schemas import FeatureCollection
 from api.work_schemas import DepartmentOut, MediaPhoto, OnSite, StaffIssue, WorkList
 from geo import media, work
 from geo.access import require
@@ -61,6 +62,14 @@ def on_site(
 ) -> JSONResponse:
     """Work items I may report on, nearest first, and reports waiting for my review."""
     return json_response(onsite.on_site(session, user, lon=lon, lat=lat, project=project))
+
+
+@router.get("/outline", response_model=FeatureCollection)
+def outline(session: SessionDep) -> JSONResponse:
+    """The district's communities and compounds, simplified (kind, id, name): what the
+    workspace's small maps draw, and keep for offline use, when they have no tiles."""
+    headers = {"Cache-Control": "public, max-age=3600"}
+    return JSONResponse(work.district_outline(session), headers=headers)
 
 
 @router.post("/media/photos", status_code=201, response_model=MediaPhoto)

@@ -247,3 +247,24 @@ def staff_view(
         "level_deadline_days": worktime.LEVEL_DEADLINE_DAYS[issue.level],
         "deadline": worktime.deadline(session, body),
     }
+
+
+# Outlines drawn on a phone's small map, offline too: simplified to about 2 m and written with
+# 5 decimals (1 m), so the whole district's communities and compounds stay a light answer.
+_OUTLINE = text(
+    """
+    SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+             json_build_object('type', 'Feature',
+               'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.00002), 5)::json,
+               'properties', json_build_object('kind', kind, 'id', id, 'name', name))
+             ORDER BY kind, id), '[]'))
+      FROM (SELECT 'community' AS kind, id, name, geom FROM community
+            UNION ALL SELECT 'compound', id, name, geom FROM compound) o
+    """
+)
+
+
+def district_outline(session: Session) -> dict[str, Any]:
+    """The communities and compounds as light GeoJSON (kind, id, name): the small maps' base
+    when there are no tiles (offline, or no base map configured)."""
+    return session.execute(_OUTLINE).scalar_one()

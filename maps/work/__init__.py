@@ -32,6 +32,7 @@ LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/lea
 MODULES = (
     "work/app.js",
     "work/outbox.js",
+    "work/outbox-core.js",
     "work/labels.js",
     "work/smallmap.js",
     "work/mywork.js",

@@ -204,6 +204,14 @@ export async function start(run) {
   });
   showOutbox();
   window.addEventListener("online", () => outbox.flush());
+  if ("serviceWorker" in navigator) {  // the worker sent what waited (Background Sync)
+    navigator.serviceWorker.addEventListener("message", (ev) => {
+      if (!ev.data || ev.data.type !== "outbox") return;
+      state.sent += ev.data.sent || 0;
+      showOutbox();
+      if (ev.data.sent) window.dispatchEvent(new CustomEvent("work:outbox-sent"));
+    });
+  }
   setInterval(() => { if (state.outbox && state.outbox.length) outbox.flush(); }, 15000);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(window.WORK.sw, { scope: "/work" })

@@ -1,7 +1,9 @@
 /* /work/halls/{id}: this week's agenda and the session record: date, attending bodies, head
  * count, and per topic a decision (with owner department and due date when it dispatches),
- * sent as one POST /api/halls/{id}/sessions. */
-import { $, api, esc, explain, message, painted, start, state } from "./app.js";
+ * sent as one POST /api/halls/{id}/sessions through the outbox with an Idempotency-Key: with
+ * no connection it waits on the phone and is sent once when the connection is back (by the
+ * service worker's Background Sync even with no page open, or when a workspace page opens). */
+import { $, api, esc, explain, message, newKey, onSent, painted, start, state, submit } from "./app.js";
 import { BODIES, OUTCOME, STEP } from "./labels.js";
 
 const id = Number(location.pathname.split("/").filter(Boolean).pop());
@@ -67,6 +69,7 @@ start(async () => {
     document.title = a.hall.name + " · 议事厅工作台";
     $("#w-week").textContent = a.week + " · 例会日 " + a.session_day + " · 议程 " + a.items.length + " 项 (按附议、等待时间和紧急程度排序)";
     if (a.session) {
+      state.recorded = a.session;
       form.hidden = true;
       $("#w-recorded").hidden = false;
       $("#w-recorded div").innerHTML = recordedHtml(a.session);
@@ -79,6 +82,16 @@ start(async () => {
     painted();
   }
   show(agenda);
+  // A session queued offline and sent later (by this page or the service worker): show it.
+  const reload = async () => {
+    const fresh = await api("/api/halls/" + id + "/agenda").catch(() => null);
+    if (fresh && fresh.session) {
+      state.recorded = fresh.session;
+      show(fresh);
+    }
+  };
+  onSent(reload);
+  window.addEventListener("work:outbox-sent", reload);
 
   form.addEventListener("change", (ev) => {
     const sel = ev.target;
@@ -98,16 +111,21 @@ start(async () => {
     }
     const button = $("#w-record");
     button.disabled = true;
-    try {
-      const session = await api("/api/halls/" + id + "/sessions", { method: "POST", json: body });
+    const steps = [{ url: "/api/halls/" + id + "/sessions", json: body, key: newKey() }];
+    const outcome = await submit("议事厅会议 " + agenda.week + " · " + $("#w-title").textContent.split(" ")[0], steps);
+    button.disabled = false;
+    if (outcome.state === "sent") {
+      const session = outcome.job.results[0];
       message("已记录本次议事 (recorded): " + session.decisions.length + " 项决定。", "ok");
       show({ ...agenda, session });
       state.recorded = session;
-    } catch (err) {
+    } else if (outcome.state === "offline") {
+      message("网络不通: 会议记录已保存在本机, 联网后自动发送一次 (queued; see 待发送 below)。", "queued");
+      state.queued = true;
+    } else {
       // Nothing was stored (one transaction): say why, keep the form as typed.
-      message(explain(err));
-    } finally {
-      button.disabled = false;
+      const err = outcome.job.error;
+      message(explain({ status: err.status, body: err.body }));
     }
   });
 });

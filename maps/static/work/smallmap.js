@@ -1,5 +1,6 @@
-/* A small Leaflet map (the vendored copy, global L): the base map if configured, points on
- * it, and where I stand. Without tiles (offline, or no base map) the points still show. */
+/* A small Leaflet map (the vendored copy, global L): the base map if configured, the
+ * district's outline (communities and compounds), points on it, and where I stand. Without
+ * tiles (offline, or no base map) the outline and the points still show where things are. */
 const COLORS = {
   collected: "#d9822b", topic: "#b8860b", deliberated: "#7a5195", dispatched: "#1f77b4",
   resolved: "#2ca02c", reviewed: "#555", rejected: "#999", merged: "#999",
@@ -11,6 +12,23 @@ export function smallMap(el) {
   if (tiles) L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19, subdomains: tiles.subdomains || "abc" }).addTo(map);
   else el.classList.add("w-no-basemap");
   map.setView([40.825, 114.885], 14);
+  // The district's outline under the points: readable offline, where tiles cannot load (the
+  // service worker keeps the last copy of /api/outline).
+  const outline = L.geoJSON(null, {
+    style: (f) => ({
+      className: "w-outline w-outline-" + f.properties.kind, interactive: false,
+      color: f.properties.kind === "community" ? "#8b1a1a" : "#7a6a55",
+      weight: f.properties.kind === "community" ? 2 : 1, fill: f.properties.kind === "compound",
+      fillColor: "#d9c7a7", fillOpacity: 0.25, opacity: 0.8,
+    }),
+  }).addTo(map);
+  outline.bringToBack();
+  // After the first screen (about 100 kB): the list and the points come first.
+  const later = window.requestIdleCallback || ((fn) => setTimeout(fn, 300));
+  later(() => fetch("/api/outline", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((data) => { if (data) { outline.addData(data); outline.bringToBack(); } })
+    .catch(() => null));
   const points = L.layerGroup().addTo(map);
   let me = null;
   return {

@@ -5,14 +5,21 @@
  * - Reads of the API the workspace shows (my work, notices, issues, halls, departments, who I am) go to
  *   the network first and fall back to the last answer kept, marked X-Work-Cached with when it
  *   was fetched; photos are immutable (content-addressed), so they come from the cache first.
- * - Writes are never touched here: the pages keep them in the outbox (IndexedDB) and send them.
+ * - Writes are never answered from here: the pages keep them in the outbox (IndexedDB). When
+ *   the connection is back the browser fires `sync` (Background Sync, Chromium) and this worker
+ *   sends what waits with the same outbox code (outbox-core.js) and Idempotency-Keys, even with
+ *   no workspace page open; the CSRF token comes from the Cookie Store. Browsers without
+ *   Background Sync send from the pages (on open, when online, every 15 s while something waits).
+ * - The district's outline (communities and compounds, light GeoJSON) is kept too, so the small
+ *   maps show where things are offline, without tiles.
  */
+importScripts("/maps/static/work/outbox-core.js");
 const VERSION = "__VERSION__";
 const PRECACHE = __PRECACHE__;
 const SHELLS = "work-shell-" + VERSION;
 const DATA = "work-data";
 const API_READS = [/^\/api\/work(\/|$)/, /^\/api\/issues\/\d+(\/events)?$/, /^\/api\/halls\//,
-  /^\/api\/me$/, /^\/api\/departments$/, /^\/api\/categories$/, /^\/api\/notices$/];
+  /^\/api\/me$/, /^\/api\/departments$/, /^\/api\/categories$/, /^\/api\/notices$/, /^\/api\/outline$/];
 const NEVER = [/^\/work\/login/, /^\/work\/admin/, /^\/work\/sw\.js$/];
 
 self.addEventListener("install", (event) => {
@@ -72,4 +79,16 @@ self.addEventListener("fetch", (event) => {
   } else if (API_READS.some((re) => re.test(path))) {
     event.respondWith(networkFirst(request, DATA));
   }
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "yst-outbox") return;
+  event.waitUntil(self.YstOutbox.flush().then(async (outcome) => {
+    const states = Object.values(outcome).map((o) => o.state);
+    const sent = states.filter((s) => s === "sent").length;
+    const pages = await self.clients.matchAll({ includeUncontrolled: true });
+    pages.forEach((page) => page.postMessage({ type: "outbox", sent }));
+    // still offline: fail, so that the browser fires sync again later
+    if (states.includes("offline")) throw new Error("outbox: still waiting");
+  }));
 });

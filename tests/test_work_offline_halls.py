@@ -1,0 +1,162 @@
+"""A council hall's session recorded on a phone with no connection: kept in the outbox with its
+Idempotency-Key, sent once when the connection is back, by the service worker's Background
+Sync with no workspace page open (Chromium); and the small map still shows where things are
+offline, from the district outline the worker keeps."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page
+from sqlalchemy import create_engine, text
+
+from geo.settings import Settings
+from tests.browser import chromium, open_page
+from tests.conftest import serve
+from tests.issue_helpers import scalar
+from tests.signin_helpers import PASSWORD, make_person
+
+PHONE = {"width": 390, "height": 844}
+WEEK_SESSIONS = "SELECT count(*) FROM hall_session WHERE hall_id = :h AND recorded_by_id = :a"
+
+
+def _hall(settings: Settings) -> dict[str, Any]:
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT h.id AS hall, h.community_id AS community, ST_X(p) AS lon,"
+                    " ST_Y(p) AS lat FROM hall h JOIN compound c ON c.community_id ="
+                    " h.community_id, LATERAL ST_PointOnSurface(c.geom) p"
+                    " WHERE h.kind = 'community' ORDER BY h.id, c.id LIMIT 1"
+                )
+            ).one()
+            return dict(row._mapping)
+    finally:
+        engine.dispose()
+
+
+def test_the_outline_is_light_geojson(client: TestClient) -> None:
+    r = client.get("/api/outline")
+    assert r.status_code == 200
+    body = r.json()
+    kinds = {f["properties"]["kind"] for f in body["features"]}
+    assert kinds == {"community", "compound"}
+    assert len(body["features"]) == 44 + 394
+    assert len(r.content) < 150_000, len(r.content)  # 106 kB on the demo (2026-11-28)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def live(fresh_settings: Settings) -> Iterator[str]:
+    base, server, thread = serve(fresh_settings)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _ready(page: Page) -> None:
+    page.wait_for_function("window.__work && window.__work.ready", timeout=20_000)
+    page.wait_for_function("window.__work.pending === 0", timeout=20_000)
+
+
+def test_a_session_recorded_offline_is_sent_once_by_background_sync(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    place = _hall(fresh_settings)
+    account = make_person(fresh_settings, "grid9", "grid", area=("community", place["community"]))
+    page, watch = open_page(
+        browser,
+        f"{live}/work",
+        viewport=PHONE,
+        geolocation={"latitude": place["lat"], "longitude": place["lon"], "accuracy": 12},
+        permissions=["geolocation"],
+        is_mobile=True,
+        has_touch=True,
+    )
+    page.wait_for_url("**/work/login**")
+    page.fill("#username", "grid9")
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    _ready(page)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.goto(f"{live}/work/halls/{place['hall']}")
+    _ready(page)
+    # the small map on my work keeps the outline for offline use
+    page.goto(f"{live}/work")
+    _ready(page)
+    page.wait_for_function("document.querySelectorAll('#w-map path.w-outline').length > 0")
+    page.goto(f"{live}/work/halls/{place['hall']}")
+    _ready(page)
+
+    ctx = page.context
+    ctx.set_offline(True)
+    page.fill("input[name=attendees]", "19")
+    page.check("input[name=body-residents_committee]")
+    page.click("#w-record")
+    page.wait_for_function("window.__work.queued === true")
+    page.wait_for_function("window.__work.outbox && window.__work.outbox.length === 1")
+    assert "网络不通" in page.locator("#w-message").inner_text()
+    assert scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 0
+    # offline, my work still shows the map's outline (no tiles: they are not reachable)
+    page.goto(f"{live}/work")
+    _ready(page)
+    page.wait_for_function("document.querySelectorAll('#w-map path.w-outline').length > 0")
+
+    # No workspace page open: the browser's Background Sync has the worker send it.
+    blank = ctx.new_page()
+    page.close()
+    ctx.set_offline(False)
+    cdp = ctx.new_cdp_session(blank)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    blank.wait_for_timeout(500)
+    ours = [r for r in registrations if r["scopeURL"].startswith(live) and not r["isDeleted"]]
+    assert ours, registrations
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live,
+            "registrationId": ours[0]["registrationId"],
+            "tag": "yst-outbox",
+            "lastChance": False,
+        },
+    )
+    for _ in range(100):
+        if scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1:
+            break
+        blank.wait_for_timeout(200)
+    # sent by the worker alone: no workspace page is open
+    assert scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1
+    assert [p.url for p in ctx.pages] == ["about:blank"]
+    # sent again (a second sync, a page opening): still one session
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live,
+            "registrationId": ours[0]["registrationId"],
+            "tag": "yst-outbox",
+            "lastChance": False,
+        },
+    )
+    again = ctx.new_page()
+    again.goto(f"{live}/work/halls/{place['hall']}")
+    _ready(again)
+    again.wait_for_function("window.__work.outbox && window.__work.outbox.length === 0")
+    again.wait_for_function("window.__work.recorded !== undefined")
+    assert again.evaluate("window.__work.recorded.attendees") == 19
+    again.wait_for_timeout(1000)
+    assert scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1
+    assert not watch.external
+    ctx.close()
