@@ -105,7 +105,7 @@ def test_a_planner_checks_then_imports_a_geojson(
     page.click("#w-do-import")
     page.wait_for_function("window.__work.report && window.__work.report.stored === true")
     assert "已导入" in page.locator("#w-report").inner_text()
-    page.wait_for_function("document.querySelectorAll('#w-log li').length === 1")
+    page.wait_for_function("document.querySelectorAll('#w-log li.w-item').length === 1")
     assert "测绘院2026" in page.locator("#w-log").inner_text()
     assert scalar(fresh_settings, "SELECT count(*) FROM import_log") == 1
     assert scalar(fresh_settings, "SELECT count(*) FROM compound WHERE source = '测绘院2026'") == 1
