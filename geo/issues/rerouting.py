@@ -149,11 +149,14 @@ def _replayed(session: Session, issue: Issue, kind: str, key: str) -> bool:
     return True
 
 
+_DONE_TO = {"改派": "re-routed", "退单": "disputed", "仲裁": "arbitrated"}
+
+
 def _open(issue: Issue, what: str) -> None:
     if issue.step not in OPEN_STEPS:
         raise Conflict(
             f"问题 {issue.id} 已{issue.step}, 不能再{what} / issue {issue.id} is {issue.step}: "
-            f"only open issues can be {'re-routed' if what == '改派' else what}.",
+            f"only open issues can be {_DONE_TO[what]}.",
             where="issue_id",
         )
 
