@@ -120,6 +120,18 @@ def test_add_list_and_remove(fresh_client, admin) -> None:
     assert fresh_client.delete(f"/api/webhooks/{wecom['id']}", headers=admin).status_code == 404
 
 
+def test_credentials_in_the_url_are_never_answered(fresh_client, admin) -> None:
+    """A receiver's basic-auth password in the URL is a secret like a robot's key."""
+    url = "https://yst:p4ss-w0rd@hooks.example.org:8443/in?token=T1"
+    body = {"name": "带口令的接收端", "url": url, "department_id": 1}
+    created = fresh_client.post("/api/webhooks", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    listed = fresh_client.get("/api/webhooks", headers=admin).json()
+    for answer in (created.json()["url"], listed[0]["url"]):
+        assert "p4ss-w0rd" not in answer and "T1" not in answer, answer
+        assert answer.startswith("https://yst:***@hooks.example.org:8443/in?token="), answer
+
+
 def test_cli_add_list_remove(fresh_settings, monkeypatch, capsys) -> None:
     from api.cli import main
     from geo.settings import get_settings

@@ -6,8 +6,9 @@ host and must not point at this service itself (the public URL or the address th
 to): a loop would post notices to our own API. Anything wrong is 422 and nothing is stored.
 
 Secrets are kept as given (signing needs them) and never shown again: a generic webhook
-without one gets a random one, answered once. Listings mask the URL's query (the robots' key or
-access_token live there). Removing a webhook keeps its history and cancels what is unsent.
+without one gets a random one, answered once. Listings mask the URL's password and query (the
+robots' key or access_token live there). Removing a webhook keeps its history and cancels what
+is unsent.
 """
 
 import secrets
@@ -83,10 +84,15 @@ def check_url(url: str, *, service_urls: Iterable[str]) -> str:
 
 
 def mask(url: str) -> str:
-    """The URL with its query values hidden (robot keys and tokens live there)."""
+    """The URL with its password and query values hidden (a receiver's basic auth, robot keys
+    and tokens live there)."""
     parts = urlsplit(url)
     query = urlencode([(k, "***") for k, _ in parse_qsl(parts.query, keep_blank_values=True)])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def add_webhook(
