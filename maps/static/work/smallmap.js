@@ -23,12 +23,14 @@ export function smallMap(el) {
     }),
   }).addTo(map);
   outline.bringToBack();
-  // After the first screen (about 100 kB): the list and the points come first.
-  const later = window.requestIdleCallback || ((fn) => setTimeout(fn, 300));
-  later(() => fetch("/api/outline", { credentials: "same-origin" })
+  // After the first screen (the outline is about 100 kB): once the page is ready with its
+  // list and points (window.__work.ready, set by app.js), never before.
+  const load = () => fetch("/api/outline", { credentials: "same-origin" })
     .then((r) => (r.ok ? r.json() : null))
     .then((data) => { if (data) { outline.addData(data); outline.bringToBack(); } })
-    .catch(() => null));
+    .catch(() => null);
+  const whenReady = () => (window.__work && window.__work.ready ? load() : setTimeout(whenReady, 250));
+  whenReady();
   const points = L.layerGroup().addTo(map);
   let me = null;
   return {
