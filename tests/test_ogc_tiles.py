@@ -14,6 +14,7 @@ from psycopg.sql import SQL
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.tiles import tile_sql
 from geo.settings import Settings
+from tests.issue_helpers import make_account
 
 TILES = "/ogc/collections/{}/tiles/WebMercatorQuad"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -180,3 +181,79 @@ def test_tileset_metadata_and_tilejson(client: TestClient, conn: psycopg.Connect
     x, y = tile_of(*centre_of(conn, "courtyard"), 16)
     path = tj["tiles"][0].format(z=16, x=x, y=y).split("testserver")[-1]
     assert client.get(path).content == get_tile(client, "courtyards", 16, x, y).content
+
+
+def test_courtyard_tiles_read_the_kept_state_not_the_assessments(
+    conn: psycopg.Connection,
+) -> None:
+    """Today's heritage state is kept per courtyard (courtyard_state, 0022): a courtyard tile
+    reads it and never searches `assessment` row by row."""
+    c = CATALOGUE["courtyards"]
+    x, y = tile_of(*centre_of(conn, c.table), 15)
+    stmt, params = tile_sql(c, 15, x, y)
+    row = conn.execute(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + stmt, params).fetchone()
+    assert row is not None
+    read = {n.get("Relation Name") for n in plan_nodes(row[0][0]["Plan"]) if n["Actual Loops"]}
+    assert "courtyard_state" in read and "assessment" not in read, row[0][0]["Plan"]
+
+
+def test_kept_state_is_the_latest_dated_assessment(fresh_settings: Settings) -> None:
+    """One source: the view equals courtyard_status_as_of(today) for every courtyard, also for a
+    courtyard with a record dated after today (it falls back to the dated history)."""
+    with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as c:
+        cid = c.execute("SELECT min(courtyard_id) FROM courtyard_state").fetchone()[0]
+        c.execute(
+            "INSERT INTO assessment (courtyard_id, kind, value, assessed_on)"
+            " VALUES (%s, 'occupancy', 'vacated', district_today() + 30)",
+            (cid,),
+        )
+        differ = c.execute(
+            "(SELECT * FROM courtyard_status EXCEPT"
+            " SELECT * FROM courtyard_status_as_of(district_today()))"
+            " UNION ALL (SELECT * FROM courtyard_status_as_of(district_today()) EXCEPT"
+            " SELECT * FROM courtyard_status)"
+        ).fetchall()
+        assert differ == []
+        later = c.execute(
+            "SELECT occupancy FROM courtyard_status_as_of(district_today() + 30)"
+            " WHERE courtyard_id = %s",
+            (cid,),
+        ).fetchone()
+        assert later == ("vacated",)
+        total = c.execute("SELECT count(*) FROM courtyard_status").fetchone()
+        assert total == c.execute("SELECT count(*) FROM courtyard").fetchone()
+
+
+def test_a_new_assessment_changes_the_tile_and_the_layer_at_once(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as c:
+        cid, lon, lat = c.execute(
+            "SELECT s.courtyard_id, ST_X(p), ST_Y(p) FROM courtyard_status s"
+            " JOIN courtyard y ON y.id = s.courtyard_id,"
+            " LATERAL ST_PointOnSurface(y.geom) AS p"
+            " WHERE s.danger_grade IS DISTINCT FROM 'D' ORDER BY s.courtyard_id LIMIT 1"
+        ).fetchone()
+    z = 16
+    x, y = tile_of(lon, lat, z)
+
+    def in_tile() -> dict[str, Any]:
+        r = get_tile(fresh_client, "courtyards", z, x, y)
+        assert r.status_code == 200, r.text
+        return {f["id"]: f["properties"] for f in decode(r.content)["courtyards"]["features"]}[cid]
+
+    before = get_tile(fresh_client, "courtyards", z, x, y)
+    assert in_tile()["danger_grade"] != "D"
+    _, planner = make_account(fresh_settings, "planner")
+    body = {"courtyard_id": cid, "kind": "danger_grade", "value": "D", "assessed_on": "2025-03-01"}
+    r = fresh_client.post("/api/assessments", json=body, headers=planner)
+    assert r.status_code == 201, r.text
+    assert in_tile()["danger_grade"] == "D"
+    after = get_tile(fresh_client, "courtyards", z, x, y)
+    assert after.headers["etag"] != before.headers["etag"]
+    item = fresh_client.get(f"/ogc/collections/courtyards/items/{cid}").json()
+    assert item["properties"]["danger_grade"] == "D"
+    layer = fresh_client.get(
+        "/ogc/collections/courtyards/items", params={"danger_grade": "D", "limit": 1000}
+    ).json()
+    assert cid in {f["id"] for f in layer["features"]}

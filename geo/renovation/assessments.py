@@ -103,16 +103,18 @@ def courtyard_status(conn: psycopg.Connection, courtyard_id: int, day: date) -> 
 
 
 # The one count of protected and vacated courtyards, for /api/stats and the campaign totals.
-# Without a day: today in the district, as the courtyard_status view has it.
+# Without a day: today in the district, from the courtyard_status view (the state kept per
+# courtyard by migration 0022); with one, from the dated history.
 HERITAGE_COUNTS = """
 SELECT count(*) FILTER (WHERE protected)::int AS protected_courtyards,
     count(*) FILTER (WHERE protected AND vacated)::int AS vacated
-FROM courtyard_status_as_of(coalesce(%(day)s::date, district_today()))
+FROM {source}
 """
 
 
 def heritage_counts(conn: psycopg.Connection, day: date | None = None) -> dict[str, int]:
     """Protected courtyards and how many of them are vacated, from the latest assessments."""
+    source = "courtyard_status" if day is None else "courtyard_status_as_of(%(day)s::date)"
     with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(HERITAGE_COUNTS, {"day": day}).fetchone()
+        row = cur.execute(HERITAGE_COUNTS.format(source=source), {"day": day}).fetchone()
     return row or {"protected_courtyards": 0, "vacated": 0}
