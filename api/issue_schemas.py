@@ -87,6 +87,35 @@ class ArbitrationRequest(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class RatingCreate(Strict):
+    """The reporter's (or the hall's record of a resident's) rating of a solved issue."""
+
+    rating: int = Field(
+        ge=1, le=5, strict=True, description="1 very unsatisfied .. 5 very satisfied"
+    )
+    comment: str | None = Field(None, max_length=1000)
+    token: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="anonymous reporters: the Open311 token (the Idempotency-Key the request "
+        "was filed with, from the same client)",
+    )
+
+
+class RatingPublic(BaseModel):
+    issue_id: int
+    rating: int
+    comment: str | None
+    source: Literal["reporter", "hall"]
+    round: int = Field(
+        description="which resolution of the issue it rates (1, then 2 after a rework)"
+    )
+    step: str = Field(description="the issue's step after the rating")
+    reopened: bool = Field(description="an unsatisfied rating sent it back to dispatched as rework")
+    at: datetime
+
+
 class MergeRequest(Strict):
     into: RowId
     note: str | None = Field(None, max_length=4000)

@@ -20,6 +20,8 @@ from api.issue_schemas import (
     IssuePublic,
     MergeRequest,
     PhotoPublic,
+    RatingCreate,
+    RatingPublic,
     ReporterContact,
     RerouteRequest,
     SupportResult,
@@ -32,7 +34,8 @@ from geo import clock, media, worktime
 from geo.access import require
 from geo.coords import input_point
 from geo.errors import InvalidParameter, PreconditionRequired
-from geo.issues import photos, rerouting, steps
+from geo.idempotency import scoped_key
+from geo.issues import photos, ratings, rerouting, steps
 from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
@@ -330,6 +333,38 @@ def merge(
     )
     session.commit()
     _etag(response, result["version"])
+    return result
+
+
+@router.post("/issues/{issue_id}/rating", status_code=201, response_model=RatingPublic)
+def rate(
+    issue_id: RowId,
+    body: RatingCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: OptionalUser,
+    idempotency_key: ScopedIdempotencyKey,
+) -> dict:
+    """Rate a solved issue 1-5, once per resolution: the reporter (signed in, or with the
+    Open311 token of the request), or the council hall's staff recording a resident's rating.
+    A rating of 2 or less reopens the issue as rework (within 30 days of its review). A retry
+    with the same Idempotency-Key answers the first rating (200)."""
+    limit_anonymous(request, user, "ratings")
+    token_key = scoped_key(body.token, account=user, client=client_address(request))
+    result = ratings.rate(
+        session,
+        issue_id,
+        actor=user,
+        rating=body.rating,
+        comment=body.comment,
+        token_key=token_key,
+        idempotency_key=idempotency_key,
+    )
+    session.commit()
+    if result.pop("replayed", False):
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
     return result
 
 

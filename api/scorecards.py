@@ -8,17 +8,17 @@ from fastapi import APIRouter, Query, Response
 from openpyxl import Workbook
 from pydantic import BaseModel
 
-from api.deps import SessionDep
+from api.deps import RowId, SessionDep
 from api.exports import to_csv
 from api.geojson_schemas import FeatureCollection
-from geo.scorecards import RATES, scorecard_map, scorecards
+from geo.scorecards import RATES, scorecard_map, scorecards, trend
 from geo.spreadsheets import cell
 
 router = APIRouter(prefix="/api", tags=["accountability"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "completed_on_time",
-          "closed", "solved", "ever_resolved", "rework", "ratings")  # fmt: skip
+          "closed", "solved", "ever_resolved", "rework", "ratings", "reporter_ratings")  # fmt: skip
 
 
 def _table(body: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
@@ -83,6 +83,34 @@ def get_scorecards(
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
     return body
+
+
+class ScorecardTrend(BaseModel):
+    """One unit's rates and counts per month (issues pinned that month), for the trend chart."""
+
+    by: str
+    unit: int
+    name: str
+    start: date
+    end: date
+    as_of: date
+    months: list[dict[str, Any]]
+
+
+@router.get(
+    "/scorecards/trend",
+    response_model=ScorecardTrend,
+    summary="One unit's scorecard month by month over the range",
+)
+def get_scorecard_trend(
+    session: SessionDep,
+    unit: RowId,
+    start: date,
+    end: date,
+    by: Literal["compound", "community", "subdistrict", "department"] = "community",
+    as_of: Annotated[date | None, Query(description="rebuild as the events stood then")] = None,
+) -> dict[str, Any]:
+    return trend(session, by=by, unit=unit, start=start, end=end, as_of=as_of)
 
 
 @router.get(

@@ -79,9 +79,14 @@ TABLE: dict[str, Action] = {
     "deliberated": Action("issue", STAFF),
     "dispatched": Action("issue", STAFF),
     "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
-    # satisfaction comes from the reporter (or staff recording the hall's verdict), never from
-    # whoever resolved the issue
+    # the hall's review: its staff (or the reporter), never whoever resolved the issue
     "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
+    # satisfaction (geo/issues/ratings.py) comes from the reporter or the hall, not from staff:
+    # the reporter rates (signed in; anonymously, holding the Open311 token of the request,
+    # which the ratings module checks since it proves who is asking); the hall's staff record
+    # a resident's rating, never the account that resolved the issue
+    "rate": Action("issue", {"resident": REPORTER}),
+    "rate_for_hall": Action("issue", STAFF, not_after="resolved"),
     "rejected": Action("issue", STAFF),
     "closed": Action("issue", STAFF),
     "referred": Action("issue", STAFF),

@@ -12,7 +12,9 @@ compound, community, sub-district, or the department it was dispatched to), as o
 - resolution_rate: solved (resolved or reviewed), over those no longer open, so an issue
   closed without a fix, referred or merged lowers it;
 - rework_rate: reopened as rework, over those ever resolved;
-- satisfaction: the mean review rating (1-5), with how many ratings.
+- satisfaction: the mean of the residents' ratings (1-5; geo/issues/ratings.py), every
+  rating counted (one per resolution round), from the reporter or recorded by the council
+  hall, with how many ratings and how many came from the reporters themselves.
 
 Everything comes from issue_event rows up to the end of the as-of day (the issue row's
 current step is never read), so a past date rebuilds the figures as they stood then.
@@ -26,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import clock
-from geo.errors import InvalidParameter
+from geo.errors import InvalidParameter, NotFound
 from geo.models.issues import OPEN_STEPS, OUTCOMES
 from geo.worktime import work_calendar
 
@@ -55,13 +57,15 @@ WITH upto AS MATERIALIZED (
            bool_or(coalesce((data ->> 'rework')::boolean, false)) AS rework
     FROM upto GROUP BY issue_id
 ), rated AS (
-    SELECT DISTINCT ON (issue_id) issue_id, (data ->> 'rating')::int AS rating
-    FROM upto WHERE to_step = 'reviewed' AND data ? 'rating'
-    ORDER BY issue_id, at DESC, id DESC
+    SELECT issue_id, sum((data ->> 'rating')::int) AS rating_sum, count(*) AS ratings,
+           count(*) FILTER (WHERE data ->> 'source' = 'reporter') AS reporter_ratings
+    FROM upto WHERE kind = 'rated' GROUP BY issue_id
 )
 SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
        coalesce(s.to_step, 'collected') AS step, tm.responded_at, tm.resolved_at,
-       coalesce(tm.rework, false) AS rework, r.rating, t.respond_days, t.complete_days
+       coalesce(tm.rework, false) AS rework, coalesce(r.rating_sum, 0) AS rating_sum,
+       coalesce(r.ratings, 0) AS ratings, coalesce(r.reporter_ratings, 0) AS reporter_ratings,
+       t.respond_days, t.complete_days
 FROM issue i
 JOIN community m ON m.id = i.community_id
 LEFT JOIN steps s ON s.issue_id = i.id
@@ -69,7 +73,7 @@ LEFT JOIN d ON d.issue_id = i.id
 LEFT JOIN times tm ON tm.issue_id = i.id
 LEFT JOIN rated r ON r.issue_id = i.id
 LEFT JOIN time_limit t ON t.category_code = i.category_code
-WHERE i.created_at >= :start AND i.created_at < :end AND i.created_at < :until
+WHERE i.created_at >= :start AND i.created_at < :end AND i.created_at < :until {only}
 """
 
 NAMES = {
@@ -91,25 +95,16 @@ def scorecards(
     db: Session, *, by: str, start: date, end: date, as_of: date | None = None
 ) -> dict[str, Any]:
     """One row per unit with its rates and the counts behind them."""
-    if by not in UNITS:
-        raise InvalidParameter(f"by must be one of {', '.join(UNITS)}.", where="by")
-    check_range(start, end)
     as_of = as_of or clock.today()
-    rows = db.execute(
-        text(FACTS.format(unit=UNITS[by][0])),
-        {"start": clock.day_start(start), "end": clock.day_end(end), "until": clock.day_end(as_of)},
-    ).mappings()
+    rows = _facts(db, by=by, start=start, end=end, as_of=as_of)
     cal = work_calendar(db)
     units: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    ratings: dict[int, list[int]] = defaultdict(list)
     for r in rows:
         if r["unit"] is None:
             continue
         _count(units[r["unit"]], r, cal, as_of)
-        if r["rating"] is not None:
-            ratings[r["unit"]].append(r["rating"])
     names: dict[int, str] = dict(tuple(row) for row in db.execute(text(NAMES[by])))
-    cards = [_card(u, names.get(u), c, ratings[u]) for u, c in units.items()]
+    cards = [_card(u, names.get(u), c) for u, c in units.items()]
     cards.sort(key=lambda c: (-c["counts"]["received"], c["id"]))
     return {
         "by": by,
@@ -118,6 +113,62 @@ def scorecards(
         "as_of": as_of.isoformat(),
         "units": cards,
     }
+
+
+def trend(
+    db: Session, *, by: str, unit: int, start: date, end: date, as_of: date | None = None
+) -> dict[str, Any]:
+    """One unit's rates month by month: the issues pinned in each month of the range, counted
+    exactly as `scorecards` counts them (a month with no issue has null rates)."""
+    as_of = as_of or clock.today()
+    _check_by(by)
+    found = db.execute(text(f"{NAMES[by]} WHERE id = :id"), {"id": unit}).one_or_none()
+    if found is None:
+        raise NotFound(f"No {by} {unit}.", where="unit")
+    name = found[1]
+    rows = _facts(db, by=by, start=start, end=end, as_of=as_of, unit=unit)
+    cal = work_calendar(db)
+    months: dict[str, dict[str, int]] = {m: defaultdict(int) for m in _months(start, end)}
+    for r in rows:
+        _count(months[clock.local(r["created_at"]).strftime("%Y-%m")], r, cal, as_of)
+    return {
+        "by": by,
+        "unit": unit,
+        "name": name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "as_of": as_of.isoformat(),
+        "months": [{"month": m} | _rates(_card(unit, name, c)) for m, c in months.items()],
+    }
+
+
+def _rates(card: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in card.items() if k not in ("id", "name")}
+
+
+def _months(start: date, end: date) -> list[str]:
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _facts(
+    db: Session, *, by: str, start: date, end: date, as_of: date, unit: int | None = None
+) -> Any:
+    _check_by(by)
+    check_range(start, end)
+    expr = UNITS[by][0]
+    sql = FACTS.format(unit=expr, only="" if unit is None else f"AND {expr} = :unit")
+    params = {"start": clock.day_start(start), "end": clock.day_end(end),
+              "until": clock.day_end(as_of), "unit": unit}  # fmt: skip
+    return db.execute(text(sql), params).mappings()
+
+
+def _check_by(by: str) -> None:
+    if by not in UNITS:
+        raise InvalidParameter(f"by must be one of {', '.join(UNITS)}.", where="by")
 
 
 def _closed_by(moment: datetime | None, day: date) -> bool:
@@ -131,6 +182,9 @@ def _count(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
     c["solved"] += step in OUTCOMES["solved"]
     c["ever_resolved"] += r["resolved_at"] is not None
     c["rework"] += bool(r["rework"])
+    c["rating_sum"] += r["rating_sum"]
+    c["ratings"] += r["ratings"]
+    c["reporter_ratings"] += r["reporter_ratings"]
     if r["respond_days"] is None:
         return
     pinned = clock.local(r["created_at"]).date()
@@ -148,7 +202,7 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def _card(unit: int, name: str | None, c: dict[str, int], ratings: list[int]) -> dict[str, Any]:
+def _card(unit: int, name: str | None, c: dict[str, int]) -> dict[str, Any]:
     return {
         "id": unit,
         "name": name,
@@ -157,15 +211,15 @@ def _card(unit: int, name: str | None, c: dict[str, int], ratings: list[int]) ->
         "closure_rate": _rate(c["closed"], c["received"]),
         "resolution_rate": _rate(c["solved"], c["closed"]),
         "rework_rate": _rate(c["rework"], c["ever_resolved"]),
-        "satisfaction": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "satisfaction": round(c["rating_sum"] / c["ratings"], 2) if c["ratings"] else None,
         "counts": {
             key: c[key]
             for key in (
                 "received", "respond_due", "responded_in_limit", "complete_due",
-                "completed_on_time", "closed", "solved", "ever_resolved", "rework",
+                "completed_on_time", "closed", "solved", "ever_resolved", "rework", "ratings",
+                "reporter_ratings",
             )
-        }
-        | {"ratings": len(ratings)},
+        },
     }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """/maps/scorecards: communities coloured by one scorecard rate over a date range, each rate's
-definition written on the page, the figures behind it in each community's popup."""
+definition written on the page, the figures behind it in each community's popup, and its
+trend month by month (yst/scorecards.js draws it when a community is clicked)."""
 
 import html
 from collections.abc import Mapping
@@ -28,7 +29,7 @@ DEFINITIONS = {
     "closure_rate": "已不在办理中(解决、办结未解决、转办、重复)的议题 / 收到的议题",
     "resolution_rate": "实际解决(落实完成、已评议)的议题 / 已不在办理中的议题",
     "rework_rate": "评议后 30 天内复发、重新分流的议题 / 曾落实完成的议题",
-    "satisfaction": "居民评议的平均分 (1-5)",
+    "satisfaction": "报事居民本人或议事厅代居民对办结结果的评分 (1-5) 的平均值, 每次办结评一次",
 }
 ACCEPTED = {"rate": list(RATES), "start": ["YYYY-MM-DD"], "end": ["YYYY-MM-DD"]}
 
@@ -74,6 +75,8 @@ def build_scorecards(
         layers=layers,
         collections=collections,
         view=View(bounds=bounds),
+        extra={"scorecards": params},
+        scripts=("yst/scorecards.js",),
         panel_html=_panel(rate, start, end),
     )
     return PageResult(html_page)
@@ -96,6 +99,8 @@ def _panel(rate: str, start: date, end: date) -> str:
         '<button type="submit">查看 Show</button></form>'
         f'<p><a href="/api/scorecards?by=community&start={start}&end={end}&format=xlsx">'
         "下载 Excel (各社区)</a></p>"
+        '<div id="yst-trend" aria-live="polite"><p>点击地图上的社区, 查看其各项指标的月度趋势'
+        " (click a community for its trend month by month)。</p></div>"
         f'<details open><summary>指标定义 Definitions</summary><dl class="yst-terms">{terms}</dl>'
         "<p>时限按国家法定工作日计算; 数据全部由议题事件重建。</p></details></section>"
     )

@@ -293,7 +293,8 @@ def test_every_allowed_transition(fresh_client, building_point, admin, reviewer,
     r = move(fresh_client, issue["id"], who, target, **step_body(target, building_point))
     assert r.status_code == 200, r.text
     assert r.json()["step"] == target
-    last = fresh_client.get(f"/api/issues/{issue['id']}/events").json()[-1]
+    events = fresh_client.get(f"/api/issues/{issue['id']}/events").json()
+    last = [e for e in events if e["kind"] == "transition"][-1]  # a review's rating follows it
     assert (last["from"], last["to"]) == (state, target)
     assert last["actor"]["role"] == "admin"
 
@@ -349,11 +350,13 @@ def test_unsatisfied_review_reopens_to_dispatched(fresh_client, fresh_settings, 
     r = move(fresh_client, issue["id"], resident, "reviewed", rating=2, note="还在飞线")
     assert r.status_code == 200
     assert r.json()["step"] == "dispatched" and r.json()["rating"] == 2
-    tail = fresh_client.get(f"/api/issues/{issue['id']}/events").json()[-2:]
-    assert [(e["from"], e["to"]) for e in tail] == [
-        ("resolved", "reviewed"),
-        ("reviewed", "dispatched"),
+    tail = fresh_client.get(f"/api/issues/{issue['id']}/events").json()[-3:]
+    assert [(e["kind"], e["from"], e["to"]) for e in tail] == [
+        ("transition", "resolved", "reviewed"),
+        ("rated", None, None),  # the reporter's rating, as POST /rating records it
+        ("transition", "reviewed", "dispatched"),
     ]
+    assert tail[1]["data"]["source"] == "reporter" and tail[2]["data"]["rework"] is True
     # The reopened work needs a new photo: the one from the first round no longer counts.
     again = step_body("resolved", building_point)
     assert move(fresh_client, issue["id"], admin, "resolved", **again).status_code == 409

@@ -470,6 +470,23 @@ def test_scorecard_page_colours_the_communities(browser, live_url: str) -> None:
     state = wait_drawn(page)
     assert state["drawn"]["scorecards"] == 44
     assert "指标定义" in page.locator(".yst-progress-panel").inner_text()
+    # a click on the busiest community draws its trend month by month in the panel
+    clicked = page.evaluate(
+        """() => {
+          const all = YST.layers.scorecards.inner.getLayers();
+          const busiest = all.reduce((a, b) =>
+            (b.feature.properties.received || 0) > (a.feature.properties.received || 0) ? b : a);
+          busiest.fire("click");
+          return busiest.feature.id;
+        }"""
+    )
+    page.wait_for_function("window.__yst.trend !== undefined")
+    trend = page.evaluate("window.__yst.trend")
+    assert trend["unit"] == clicked and len(trend["months"]) >= 12
+    assert sum(m["counts"]["received"] for m in trend["months"]) > 0
+    panel = page.locator("#yst-trend")
+    assert "月度趋势" in panel.inner_text() and "满意度" in panel.inner_text()
+    assert panel.locator("svg").count() == 2 and panel.locator("polyline").count() >= 1
     shoot(page, "scorecards")
     assert_clean(watch, "scorecards")
 

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
@@ -47,8 +48,18 @@ def planted(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> 
     )
     assert r.status_code == 200, r.text
     point, ids = h.point_in_building(db)
-    issues = {name: pin(fresh_client, point, "street_order", description=name) for name in PLAN}
-    drive(fresh_client, issues["A"], admin, "reviewed", reviewer=reviewer)
+    reporter = h.make_account(fresh_settings, "resident")[1]
+    issues = {
+        name: pin(fresh_client, point, "street_order", headers=reporter, description=name)
+        for name in PLAN
+    }
+    # A: the hall reviews without a rating, the reporter rates it 5; B: the hall's review
+    # records a resident's 4, then the problem comes back (rework)
+    drive(fresh_client, issues["A"], admin, "resolved")
+    assert move(fresh_client, issues["A"]["id"], reviewer, "reviewed").is_success
+    r = fresh_client.post(f"/api/issues/{issues['A']['id']}/rating", json={"rating": 5},
+                          headers=reporter)  # fmt: skip
+    assert r.status_code == 201, r.text
     drive(fresh_client, issues["B"], admin, "resolved")
     assert move(fresh_client, issues["B"]["id"], reviewer, "reviewed", rating=4).is_success
     assert move(fresh_client, issues["B"]["id"], admin, "dispatched", note="又出现").is_success
@@ -105,7 +116,8 @@ def test_scorecard_matches_the_hand_count(fresh_client: TestClient, planted: dic
         "solved": 1,  # A
         "ever_resolved": 2,  # A, B
         "rework": 1,  # B
-        "ratings": 2,  # A 5, B 4
+        "ratings": 2,  # A 5 (reporter), B 4 (the hall's record)
+        "reporter_ratings": 1,
     }
     assert unit["response_rate"] == 0.5
     assert unit["on_time_rate"] == 0.25
@@ -131,8 +143,30 @@ def test_an_as_of_date_rebuilds_the_figures_from_the_events(
         "ever_resolved": 1,
         "rework": 0,
         "ratings": 1,
+        "reporter_ratings": 1,
     }
     assert unit["resolution_rate"] == 1.0 and unit["satisfaction"] == 5.0
+
+
+def test_the_trend_counts_each_month_like_the_scorecard(
+    fresh_client: TestClient, planted: dict
+) -> None:
+    params = {"by": "compound", "unit": planted["compound"], "start": "2010-02-01",
+              "end": "2010-04-30"}  # fmt: skip
+    r = fresh_client.get("/api/scorecards/trend", params=params)
+    assert r.status_code == 200, r.text
+    feb, mar, apr = r.json()["months"]
+    assert [m["month"] for m in (feb, mar, apr)] == ["2010-02", "2010-03", "2010-04"]
+    assert feb["counts"]["received"] == apr["counts"]["received"] == 0
+    assert feb["on_time_rate"] is None and feb["satisfaction"] is None
+    assert mar["counts"] == card(fresh_client, planted["compound"])["counts"]
+    assert (mar["on_time_rate"], mar["satisfaction"]) == (0.25, 4.5)
+    then = fresh_client.get("/api/scorecards/trend", params={**params, "as_of": "2010-03-04"})
+    assert then.json()["months"][1]["satisfaction"] == 5.0
+    missing = fresh_client.get("/api/scorecards/trend", params={**params, "unit": 999999})
+    assert missing.status_code == 404
+    backwards = fresh_client.get("/api/scorecards/trend", params={**params, "end": "2010-01-01"})
+    assert backwards.status_code == 400
 
 
 def test_scorecards_as_csv_and_xlsx(fresh_client: TestClient, planted: dict) -> None:
@@ -186,3 +220,57 @@ def test_the_scorecard_page_states_each_definition(client: TestClient) -> None:
     assert "/api/scorecards/map?rate=rework_rate" in r.text
     bad = client.get("/maps/scorecards", params={"start": "2026-03-01", "end": "2026-01-01"})
     assert bad.status_code == 400 and "早于" in bad.text
+
+
+YEAR = {"start": "2025-12-01", "end": "2026-11-30"}
+RATE_KEYS = ("response_rate", "on_time_rate", "closure_rate", "resolution_rate", "rework_rate",
+             "satisfaction")  # fmt: skip
+
+
+@pytest.mark.parametrize("by", ["community", "subdistrict", "department"])
+def test_the_demo_gives_every_rate_a_spread(client: TestClient, by: str) -> None:
+    """Some units good and some poor: each rate defined for every community and sub-district,
+    and never the same value everywhere."""
+    units = client.get("/api/scorecards", params={**YEAR, "by": by}).json()["units"]
+    assert len(units) >= (44 if by == "community" else 7 if by == "subdistrict" else 5)
+    for key in RATE_KEYS:
+        values = [u[key] for u in units if u[key] is not None]
+        if by != "department":  # a department with few issues may have nothing due yet
+            assert len(values) == len(units), (by, key)
+        assert len(set(values)) > 1, (by, key)
+        if by == "community":
+            assert max(values) - min(values) >= (1.5 if key == "satisfaction" else 0.3), key
+    sat = sorted(u["satisfaction"] for u in units if u["satisfaction"] is not None)
+    assert sat[0] < 3.6 and sat[-1] > 4.2  # poor and best bands both present
+
+
+def test_the_demo_has_ratings_rework_and_honest_closures(db: Session) -> None:
+    rows = dict(
+        db.execute(
+            text(
+                """
+                SELECT 'rated', count(*) FROM issue_event WHERE kind = 'rated'
+                UNION ALL SELECT 'rated_low', count(*) FROM issue_event
+                 WHERE kind = 'rated' AND (data ->> 'rating')::int <= 2
+                UNION ALL SELECT 'rework', count(*) FROM issue_event
+                 WHERE (data ->> 'rework')::boolean
+                UNION ALL SELECT 'rework_after_review', count(*) FROM issue_event
+                 WHERE (data ->> 'rework')::boolean AND from_step = 'reviewed'
+                UNION ALL SELECT step::text, count(*) FROM issue
+                 WHERE step IN ('closed', 'referred', 'rejected', 'merged') GROUP BY step
+                """
+            )
+        ).all()
+    )
+    assert rows["rated"] > 100 and rows["rated_low"] > 5
+    assert rows["rework"] >= rows["rated_low"] and rows["rework_after_review"] > 0
+    for step in ("closed", "referred", "rejected", "merged"):
+        assert rows.get(step, 0) > 0, step
+    # every rating is a reporter's through the request's token, whose issue keeps that token
+    orphan = db.execute(
+        text(
+            "SELECT count(*) FROM issue_event e JOIN issue i ON i.id = e.issue_id"
+            " WHERE e.kind = 'rated' AND i.idempotency_key IS NULL"
+        )
+    ).scalar()
+    assert orphan == 0

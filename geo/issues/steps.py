@@ -1,10 +1,11 @@
 """The council hall's five steps as a state machine, plus merge and escalation.
 
 collected -> topic -> deliberated -> dispatched -> resolved -> reviewed; any open step may be
-rejected; merging (POST /merge) ends an issue as `merged`. An unsatisfied review (rating 1 or
-2) reopens the issue to `dispatched` with the same owner and a fresh due date: the work was
-agreed and assigned already, it was done badly, so it goes back to whoever must redo it
-(the events record both the review and the reopening).
+rejected; merging (POST /merge) ends an issue as `merged`. A review is the hall's sign-off; a
+rating sent with it is recorded as a rating (geo/issues/ratings.py: the reporter's or the
+hall's), and an unsatisfied one reopens the issue to `dispatched` with the same owner and a
+fresh due date: the work was agreed and assigned already, it was done badly, so it goes back
+to whoever must redo it (the events record the review, the rating and the reopening).
 
 Concurrency: each change locks the row (SELECT ... FOR UPDATE), checks the version the client
 last saw (412 on mismatch) and bumps it. A transition sent with an Idempotency-Key keeps the key
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from geo import clock, worktime
 from geo.access import require
 from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from geo.issues import ratings
 from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Department, Issue, IssueEvent
 from geo.models.issues import CLOSURE_REASONS, OPEN_STEPS, REWORK_DAYS
@@ -47,7 +49,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "referred": (),
 }
 RESOLVE_WITHIN_M = 100.0
-UNSATISFIED_RATING = 2  # this rating or lower reopens the issue
 
 
 @dataclass
@@ -116,8 +117,10 @@ def transition(
         point=move.point,
         idempotency_key=idempotency_key,
     )
-    if move.to == "reviewed" and move.rating is not None and move.rating <= UNSATISFIED_RATING:
-        _reopen(session, issue, actor)
+    if move.to == "reviewed" and move.rating is not None:
+        source = ratings.rater(session, issue, actor, None)
+        ratings.record(session, issue, actor=actor, source=source, rating=move.rating,
+                       comment=None, via="review")  # fmt: skip
     session.flush()
     return issue_public(session, issue.id)
 
@@ -159,11 +162,6 @@ def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
         return _dispatch(session, issue, move)
     if move.to == "resolved":
         return _resolve(session, issue, move)
-    if move.to == "reviewed":
-        if move.rating is None:
-            raise Unprocessable("A review needs a rating from 1 to 5.", where="rating")
-        issue.rating = move.rating
-        return {"rating": move.rating}
     return {}
 
 
@@ -278,22 +276,6 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
             where="photos",
         )
     return {"distance_m": round(distance, 1), "photos_since_dispatch": photos}
-
-
-def _reopen(session: Session, issue: Issue, actor: Account) -> None:
-    issue.step = "dispatched"
-    issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, clock.today())
-    _bump(issue)
-    add_event(
-        session,
-        issue.id,
-        "transition",
-        actor=actor,
-        from_step="reviewed",
-        to_step="dispatched",
-        note=f"评价不满意 (rating {issue.rating}), 重新分流 / unsatisfied review reopens it",
-        data={"due_on": issue.due_on.isoformat(), "rework": True},
-    )
 
 
 def merge(
