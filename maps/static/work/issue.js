@@ -57,8 +57,11 @@ const FIELDS = {
   resolved: () => '<p class="w-hint" id="w-pos">提交时会记录您的位置 (需在现场 100 米内)</p>' +
     '<label class="w-file">现场照片 Photo<input type="file" name="photo" accept="image/*" capture="environment"></label>' +
     textarea("note", "办理情况 What was done", false),
-  reviewed: () => '<fieldset class="w-rating"><legend>满意度 Rating</legend>' + [1, 2, 3, 4, 5].map((n) =>
-    '<label><input type="radio" name="rating" value="' + n + '"' + (n === 5 ? " checked" : "") + ">" + "★".repeat(n) + "</label>").join("") +
+  // The review is the hall's sign-off; a rating here records a resident's verdict for them
+  // (the reporter may have rated already: then leave it at 不评分).
+  reviewed: () => '<fieldset class="w-rating"><legend>代居民评分 Resident\'s rating (optional)</legend>' +
+    '<label><input type="radio" name="rating" value="" checked>不评分</label>' + [1, 2, 3, 4, 5].map((n) =>
+    '<label><input type="radio" name="rating" value="' + n + '">' + "★".repeat(n) + "</label>").join("") +
     "</fieldset>" + textarea("note", "评审意见 Note", false),
   closed: () => '<label>原因 Reason<select name="reason">' + Object.entries(CLOSURE).map(([k, v]) =>
     '<option value="' + k + '">' + esc(v) + "</option>").join("") + "</select></label>" +
@@ -201,7 +204,7 @@ async function requestsFor(action, form) {
     body.owner_department_id = Number(data.get("owner_department_id")) || undefined;
     if (data.get("due_on")) body.due_on = data.get("due_on");
   }
-  if (action === "reviewed") body.rating = Number(data.get("rating"));
+  if (action === "reviewed" && data.get("rating")) body.rating = Number(data.get("rating"));
   if (action === "closed") body.reason = data.get("reason");
   if (action === "referred") {
     body.referred_to = (data.get("referred_to") || "").trim();

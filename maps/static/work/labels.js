@@ -16,7 +16,7 @@ export const CLOSURE = {
 export const LEVEL = { compound: "小区", community: "社区", subdistrict: "街道", district: "区" };
 export const EVENT = {
   created: "上报", transition: "流转", escalated: "逾期上移", support: "附议", merge: "合并",
-  photo: "照片", rerouted: "改派", disputed: "退单", arbitrated: "街道仲裁", rated: "评价",
+  photo: "照片", rerouted: "改派", disputed: "退单", arbitrated: "街道仲裁", rated: "居民评价",
 };
 export const PHASE = {
   planned: "计划", design: "设计", pre_construction: "施工准备", construction: "施工中",

@@ -96,7 +96,7 @@
     }
     areas.spec.onFeature = function (f, layer) {
       layer.bindPopup(function () {
-        return YST.popupHtml(areas.spec, f) + '<p class="yst-hint">月度趋势见左侧面板 (trend in the panel)</p>';
+        return YST.popupHtml(areas.spec, f) + '<p class="yst-hint"><small>月度趋势见左侧面板 (trend in the panel)</small></p>';
       }, { maxWidth: 360 });
       layer.on("click", function () { show(f); });
     };
