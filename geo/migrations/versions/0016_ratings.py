@@ -6,7 +6,7 @@ events when it came). This unique index makes "a rating twice" impossible even f
 requests racing past the row lock's check; a rework and a new resolution open a new round.
 
 Revision ID: 0016_ratings
-Revises: 0019_request_fingerprints
+Revises: 0020_district_clock
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016_ratings"
-down_revision: str | Sequence[str] | None = "0019_request_fingerprints"
+down_revision: str | Sequence[str] | None = "0020_district_clock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
