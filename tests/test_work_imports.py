@@ -101,6 +101,7 @@ def test_a_planner_checks_then_imports_a_geojson(
     assert "名称" in report and "name" in report  # the field mapping
     assert scalar(fresh_settings, "SELECT count(*) FROM import_log") == 0
     assert page.locator("#w-do-import").is_enabled()
+    page.click("#w-import summary")  # fold the options: the report beside the form
     shoot(page, "work-imports")
     page.click("#w-do-import")
     page.wait_for_function("window.__work.report && window.__work.report.stored === true")

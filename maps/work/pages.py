@@ -116,6 +116,7 @@ IMPORTS = WorkPage(
 <p class="w-hint">先"试导入"看报告 (什么都不保存), 没有问题再正式导入。Shapefile 请打包成 .zip。
   <small>Check first (nothing is stored), then import.</small></p>
 <div class="w-message" id="w-message" role="alert" hidden></div>
+<div class="w-import-split">
 <form id="w-import" class="w-form w-wide" novalidate>
   <label>文件 File <small>.zip (Shapefile) .gpkg .geojson .kml .csv .xlsx</small>
     <input type="file" name="file" required
@@ -145,6 +146,7 @@ IMPORTS = WorkPage(
   </div>
 </form>
 <section id="w-report" class="w-report" aria-live="polite" hidden></section>
+</div>
 <section><h2>导入记录 <small>Import log</small></h2>
   <ol class="w-items" id="w-log"><li class="w-empty">加载中… loading</li></ol></section>
 """,

@@ -47,7 +47,7 @@ function reportHtml(r) {
   const unmapped = (r.mapping || {}).unmapped || [];
   const mapped = Object.entries((r.mapping || {}).fields || {}).map(([f, col]) => esc(f) + "=" + esc(col)).join(", ");
   const parents = Object.entries(r.parents || {}).map(([col, p]) =>
-    esc(col) + ": " + esc(p.found_by_location ?? p.from_file ?? "") + " 按位置 by location, " +
+    esc(col) + ": " + esc(p.found ?? 0) + (p.from === "file" ? " 由文件 from the file, " : " 按位置 by location, ") +
     esc(p.straddling_count ?? 0) + " 跨界, " + esc(p.outside_count ?? 0) + " 不在任何" + esc(p.table)).join("<br>");
   const measures = Object.entries(r.measures || {}).map(([k, v]) =>
     esc(k) + " " + (typeof v === "object" && v ? Object.entries(v).map(([a, b]) => esc(a) + " " + esc(b)).join(", ") : esc(v))).join("<br>");
