@@ -600,3 +600,13 @@ def test_every_editable_layer_round_trips(
     actions = h.scalar(fresh_settings, "SELECT string_agg(DISTINCT action, ',') FROM feature_edit")
     assert actions == "create,delete,update"
     assert count(fresh_settings, "feature_edit") == 3 * len(bodies)
+
+
+def test_a_layer_edited_elsewhere_has_no_audit_trail_here(
+    client: TestClient, settings: Settings
+) -> None:
+    """Issues change through their own steps: their history here is a 404, not a 405 that
+    refuses a GET while saying GET is allowed."""
+    _, admin = h.make_account(settings, "admin")
+    r = client.get(f"{item_url('issues', 1)}/history", headers=admin)
+    assert_problem(r, 404, "path.collectionId")

@@ -696,7 +696,11 @@ _HISTORY = text(
 
 def history(session: Session, c: Collection, text_id: str) -> list[dict[str, Any]]:
     """Every edit of the feature, oldest first (also of a deleted one); NotFound for a feature
-    that neither exists nor was ever edited."""
+    that neither exists nor was ever edited, and for a layer not edited here (no trail)."""
+    if not c.editable:
+        raise NotFound(
+            f"{c.id} is not edited here, so it keeps no audit trail.", where="collectionId"
+        )
     layer = layer_of(c)
     fid = feature_id(text_id)
     rows = [
