@@ -487,6 +487,7 @@ def test_scorecard_page_colours_the_communities(browser, live_url: str) -> None:
     panel = page.locator("#yst-trend")
     assert "月度趋势" in panel.inner_text() and "满意度" in panel.inner_text()
     assert panel.locator("svg").count() == 2 and panel.locator("polyline").count() >= 1
+    page.evaluate("YST.map.closePopup()")  # the screenshot shows the map and the trend
     shoot(page, "scorecards")
     assert_clean(watch, "scorecards")
 
