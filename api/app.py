@@ -68,10 +68,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
+    # Routes are matched in order: the tiles, the most requested path by far (a map asks for
+    # 6-18 at once), come first.
+    app.include_router(ogc_tiles.router)
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(ogc_edits.router)
-    app.include_router(ogc_tiles.router)
     maps.install(app)
     app.include_router(search.router)
     app.include_router(stats.router)
