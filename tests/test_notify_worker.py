@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -333,3 +334,41 @@ def test_the_service_delivers_by_itself(fresh_settings: Settings, receiver: Rece
         [issue] = pins(client, every, 1)
         wait_for(lambda: len(receiver.got) == 1, 30, "delivered by the service")
     assert verified(receiver.got[0])["issue"]["id"] == issue
+
+
+def test_an_answer_that_drips_or_floods_ends_within_the_timeout(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    """A receiver answering slowly but steadily (each chunk within the read timeout) or
+    without end must not hold a send past the lease (another worker would send it again), nor
+    be read whole into memory."""
+    webhook(fresh_settings, "http://drip.example.org/in")
+    pins(fresh_client, fresh_settings, 2)
+    settings = fresh_settings.model_copy(update={"notify_timeout_s": 1, "notify_lease_s": 3})
+    served = Counter[str]()
+
+    def drip() -> Iterator[bytes]:
+        for _ in range(40):  # 8 s in all, a chunk every 0.2 s
+            served["drip"] += 1
+            time.sleep(0.2)
+            yield b"."
+
+    def flood() -> Iterator[bytes]:
+        for _ in range(1000):  # 64 MB
+            served["flood"] += 1
+            yield b"x" * 65536
+
+    bodies = iter((drip, flood))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, content=next(bodies)())
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    worker = Worker(make_sessionmaker(make_engine(settings)), settings, client=client)
+    for what in ("drip", "flood"):
+        started = time.monotonic()
+        result = worker.run_once()
+        took = time.monotonic() - started
+        assert result is not None and result.state == "pending", what
+        assert took < settings.notify_lease_s, (what, took)
+        assert served[what] < 40 if what == "drip" else served[what] <= 2, (what, served)

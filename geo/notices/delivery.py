@@ -17,7 +17,9 @@ the network drops the answer) before it records success. The row is then sent ag
 the lease, with the same X-Yishiting-Delivery id; a receiver that remembers the ids it has
 accepted drops the repeat. Everything else (two workers, a restart, a retry after a 500)
 sends once per (event, webhook). The lease must outlast the HTTP timeout, or a slow send
-could be taken up by another worker while it is still in flight: settings check it.
+could be taken up by another worker while it is still in flight: settings check it, and the
+answer's body is read within that timeout as a whole (httpx times each read only). The wait
+for the status line and headers is still timed per read.
 
 Robots are paced: WeCom and DingTalk take at most 20 messages a minute per robot, so a robot
 webhook's next message waits YISHITING_NOTIFY_ROBOT_INTERVAL seconds (3: twenty a minute) after
@@ -100,6 +102,26 @@ _ATTEMPT = text(
 )
 
 
+MAX_ANSWER = 64 * 1024  # of an answer's body, all we read: a robot's JSON is far smaller
+
+
+def _answer_body(answer: httpx.Response, deadline: float) -> bytes:
+    """At most MAX_ANSWER bytes of the answer's body, read by `deadline` (time.monotonic()):
+    httpx times each read, not the whole answer, so a receiver dripping its answer could hold
+    the send past the lease (and another worker would send it again), and one answering
+    without end would be read whole into memory."""
+    body = bytearray()
+    for chunk in answer.iter_bytes():
+        body += chunk
+        if len(body) >= MAX_ANSWER:
+            break
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout(
+                "the answer took longer than YISHITING_NOTIFY_TIMEOUT", request=answer.request
+            )
+    return bytes(body[:MAX_ANSWER])
+
+
 def backoff(settings: Settings, attempts: int) -> float:
     """Seconds before the next try after `attempts` failed ones: doubling, capped."""
     return float(
@@ -161,9 +183,10 @@ class Worker:
         out = render(row, row["message"], public_url=self.settings.public_url, now=clock.now())
         started = time.monotonic()
         try:
-            answer = self.client.post(out.url, content=out.body, headers=out.headers)
-            status: int | None = answer.status_code
-            error = failure(row["format"], answer.status_code, answer.content)
+            with self.client.stream("POST", out.url, content=out.body, headers=out.headers) as r:
+                content = _answer_body(r, started + self.settings.notify_timeout_s)
+            status: int | None = r.status_code
+            error = failure(row["format"], r.status_code, content)
         except httpx.HTTPError as exc:
             status, error = None, f"{type(exc).__name__}: {exc}"[:500]
         return status, error, int((time.monotonic() - started) * 1000)
