@@ -98,8 +98,8 @@ class RatingCreate(Strict):
         None,
         min_length=1,
         max_length=128,
-        description="anonymous reporters: the Open311 token (the Idempotency-Key the request "
-        "was filed with, from the same client)",
+        description="anonymous reporters: the token the filing was answered with (from any "
+        "network), or the Idempotency-Key it was filed with (only from the same client)",
     )
 
 

@@ -358,6 +358,7 @@ def rate(
         actor=user,
         rating=body.rating,
         comment=body.comment,
+        token=body.token,
         token_key=token_key,
         idempotency_key=idempotency_key,
     )

@@ -16,13 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from api.auth import OptionalUser, ScopedIdempotencyKey
-from api.deps import IdempotencyKey, SessionDep, client_address
+from api.deps import SessionDep, client_address
 from api.errors import qualify
 from api.open311_schemas import NewRequest, RequestFilters, parse
 from api.ratelimit import limit_anonymous
 from geo.errors import InvalidParameter, NotFound, YishitingError
 from geo.idempotency import scoped_key
-from geo.issues import open311
+from geo.issues import open311, request_tokens
 
 JSON_MEDIA = "application/json"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -208,7 +208,6 @@ def create_request(
     user: OptionalUser,
     form: NewRequestDep,
     idempotency_key: ScopedIdempotencyKey,
-    token: IdempotencyKey = None,
 ) -> Response:
     """File a request (lat/long or address_string); the same Idempotency-Key gives one."""
     fmt = _fmt(fmt)
@@ -226,9 +225,10 @@ def create_request(
         idempotency_key=idempotency_key,
         reporter=user,
     )
+    # The service's own token: its holder looks the request up and rates the outcome from any
+    # network (the client's Idempotency-Key works too, but only from that client).
+    answer[0]["token"] = request_tokens.make(session, int(answer[0]["service_request_id"]))
     session.commit()
-    if token:  # the client's own key, by which GET tokens/{token} finds the request again
-        answer[0]["token"] = token
     response = render(fmt, "service_requests", answer, status=201)
     response.headers["Location"] = f"/open311/v2/requests/{answer[0]['service_request_id']}.{fmt}"
     if replayed:

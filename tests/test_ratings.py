@@ -89,6 +89,30 @@ def test_the_open311_token_holder_rates_anonymously(fresh_client, fresh_settings
     assert ratings(fresh_settings, ident) == 1
 
 
+def test_the_answered_token_rates_from_another_network(fresh_client, fresh_settings, point):
+    """A phone files without a key of its own, changes network, and rates with the token the
+    filing was answered with; a token made for another issue, or forged, is refused."""
+    form = {"service_code": "street_order", "lat": point[1], "long": point[0],
+            "description": "门店占道经营, 换了网络再评价"}  # fmt: skip
+    filed = fresh_client.post("/open311/v2/requests.json", data=form)
+    assert filed.status_code == 201, filed.text
+    ident = int(filed.json()[0]["service_request_id"])
+    token = filed.json()[0]["token"]
+    admin = h.make_account(fresh_settings, "admin")[1]
+    drive(fresh_client, fresh_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
+    with TestClient(fresh_client.app, client=("203.0.113.7", 40000)) as elsewhere:
+        found = elsewhere.get(f"/open311/v2/tokens/{token}.json")
+        assert found.json() == [{"service_request_id": str(ident), "token": token}]
+        forged = f"{ident}.{'A' * 24}"
+        assert rate(elsewhere, ident, rating=4, token=forged).status_code == 403
+        other = fresh_client.post("/open311/v2/requests.json", data=form).json()[0]["token"]
+        assert rate(elsewhere, ident, rating=4, token=other).status_code == 403
+        ok = rate(elsewhere, ident, rating=4, token=token)
+        assert ok.status_code == 201, ok.text
+        assert ok.json()["source"] == "reporter"
+    assert ratings(fresh_settings, ident) == 1
+
+
 def test_strangers_are_refused_and_the_hall_may_record(fresh_client, fresh_settings, point, people):
     issue = solved(fresh_client, point, people)
     for who in ("stranger", "grid_out", "admin"):  # the admin resolved it

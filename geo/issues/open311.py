@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from geo.clock import ZONE
 from geo.errors import InvalidParameter, NotFound
+from geo.issues import request_tokens
 from geo.issues.pinning import add_event, pin_issue
 from geo.models.issues import OPEN_STEPS, STEPS
 
@@ -173,10 +174,12 @@ def get_request(session: Session, request_id: str, *, base_url: str) -> list[dic
 
 
 def request_for_token(session: Session, token: str, *, stored: str) -> list[dict[str, Any]]:
-    """The request filed with this token (the Idempotency-Key the client sent), found by its
-    `stored` form (scoped to the asking client: geo/idempotency.py)."""
+    """The request filed with this token: one the service answered the filing with (from any
+    client), or the Idempotency-Key the client sent, found by its `stored` form (scoped to
+    the asking client: geo/idempotency.py)."""
     found = session.execute(
-        text("SELECT id FROM issue WHERE idempotency_key = :t"), {"t": stored}
+        text("SELECT id FROM issue WHERE id = :id OR idempotency_key = :t"),
+        {"id": request_tokens.issue_of(session, token), "t": stored},
     ).scalar()
     if found is None:
         raise NotFound(f"token {token!r} not found.", where="token")

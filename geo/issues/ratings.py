@@ -2,8 +2,9 @@
 resident's rating; the scorecards' satisfaction is the mean of these and nothing else.
 
 Who: the reporter, signed in as the account that pinned the issue (`rate` in geo/access.py) or
-anonymously holding the Open311 token of the request (the Idempotency-Key its POST carried,
-scoped as geo/idempotency.py stores it: the same client that filed it); or the hall's staff
+anonymously holding the token of the request: the one the service answered the filing with
+(geo/issues/request_tokens.py, good from any network), or the Idempotency-Key its POST carried
+(scoped as geo/idempotency.py stores it: only from the client that filed it); or the hall's staff
 recording a resident's verdict (`rate_for_hall`: staff of the area, never whoever resolved it).
 A staff review (`reviewed`) is the hall's sign-off and carries no satisfaction of its own; a
 rating sent with it is recorded here, as the hall's (or the reporter's, if they review).
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 from geo import clock, worktime
 from geo.access import can, require
 from geo.errors import Conflict, Forbidden, Unprocessable
+from geo.issues import request_tokens
 from geo.issues.pinning import add_event, get_issue
 from geo.models import Account, Issue, IssueEvent
 from geo.models.issues import OUTCOMES, REWORK_DAYS
@@ -42,31 +44,45 @@ def rate(
     actor: Account | None,
     rating: int,
     comment: str | None = None,
+    token: str | None = None,
     token_key: str | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """Record one rating of issue `issue_id`; `token_key` is the Open311 token as stored for
-    this sender (geo/idempotency.scoped_key), None when none was sent. No commit here."""
+    """Record one rating of issue `issue_id`; `token` is the request token sent (None when
+    none was), `token_key` the same as a client's own key stored for this sender
+    (geo/idempotency.scoped_key). No commit here."""
     issue = get_issue(session, issue_id, lock=True)
     if idempotency_key is not None:
         replayed = _replayed(session, issue, rating, comment, idempotency_key)
         if replayed is not None:
             return replayed | {"replayed": True}
-    source = rater(session, issue, actor, token_key)
+    source = rater(session, issue, actor, token, token_key)
     return record(
         session, issue, actor=actor, source=source, rating=rating, comment=comment,
-        via="token" if token_key is not None else "account", idempotency_key=idempotency_key,
+        via="token" if token is not None else "account", idempotency_key=idempotency_key,
     )  # fmt: skip
 
 
-def rater(session: Session, issue: Issue, actor: Account | None, token_key: str | None) -> str:
+def rater(
+    session: Session,
+    issue: Issue,
+    actor: Account | None,
+    token: str | None = None,
+    token_key: str | None = None,
+) -> str:
     """Whose rating this is, `reporter` or `hall`; Unauthorized or Forbidden for anyone else."""
-    if token_key is not None:
-        if issue.idempotency_key and hmac.compare_digest(issue.idempotency_key, token_key):
+    if token is not None:
+        if request_tokens.issue_of(session, token) == issue.id:
+            return "reporter"
+        if (
+            token_key is not None
+            and issue.idempotency_key
+            and hmac.compare_digest(issue.idempotency_key, token_key)
+        ):
             return "reporter"
         raise Forbidden(
-            "This token is not the one the issue's Open311 request was filed with (by this "
-            "account or client).",
+            "This token is not the one the issue's request was answered with (nor the "
+            "Idempotency-Key it was filed with by this account or client).",
             where="token",
         )
     if can(session, actor, issue, "rate"):

@@ -118,7 +118,7 @@ def transition(
         idempotency_key=idempotency_key,
     )
     if move.to == "reviewed" and move.rating is not None:
-        source = ratings.rater(session, issue, actor, None)
+        source = ratings.rater(session, issue, actor)
         ratings.record(session, issue, actor=actor, source=source, rating=move.rating,
                        comment=None, via="review")  # fmt: skip
     session.flush()
