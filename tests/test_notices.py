@@ -178,6 +178,41 @@ def test_near_due_and_overdue_once_per_due_date(fresh_settings, world, sessions)
     assert alerts == [due.isoformat(), due.isoformat()]
 
 
+def test_a_category_without_limits_is_told_by_the_same_due_date_as_escalation(
+    fresh_settings, world, sessions
+) -> None:
+    """One rule for "due": worktime.due_on (the level's days for a category without limits)
+    decides both escalation and the near-due/overdue alerts."""
+    from geo import worktime
+
+    issue = world["issue"]["id"]
+    with sessions() as db, db.begin():
+        db.execute(text("DELETE FROM time_limit WHERE category_code = 'ebike_charging'"))
+    with sessions() as db:
+        row = db.execute(
+            text("SELECT category_code AS category, created_at, clock_since, due_on, level,"
+                 " level_since FROM issue WHERE id = :i"),
+            {"i": issue},
+        ).mappings().one()  # fmt: skip
+        cal = worktime.work_calendar(db)
+        due = worktime.due_on(dict(row), cal, worktime.all_limits(db))
+
+    def check(day: date) -> dict[str, int]:
+        with clock.pinned(datetime.combine(day, time(10))), sessions() as db, db.begin():
+            return check_due(db)
+
+    assert check(due)["near_due"] >= 1
+    assert told(fresh_settings, world, "near_due", issue) == {"grid_compound_in"}
+    check(due + timedelta(days=6))
+    assert told(fresh_settings, world, "overdue", issue) == {"grid_compound_in"}
+    alerts = h.scalar(
+        fresh_settings,
+        "SELECT array_agg(due_on::text ORDER BY kind) FROM issue_alert WHERE issue_id = :i",
+        i=issue,
+    )
+    assert alerts == [due.isoformat(), due.isoformat()]
+
+
 def test_overdue_after_dispatch_tells_the_owner_and_the_area(
     fresh_client, fresh_settings, world, sessions
 ) -> None:

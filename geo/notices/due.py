@@ -1,5 +1,6 @@
 """Near-due and overdue alerts: the periodic check (api/background.py, `yishiting escalate`)
-raises one per (issue, kind, due date) from the working-day deadlines of geo/worktime.py.
+raises one per (issue, kind, due date) from the one due date of geo/worktime.due_on (the
+same escalation uses), so a category without limits is told by its level's days.
 
 An open issue whose light is yellow gets a `near_due` alert, red an `overdue` one; the unique
 (issue, kind, due date) makes the alert (and so its notices and webhook deliveries) happen once,
@@ -16,14 +17,24 @@ from sqlalchemy.orm import Session
 from geo.models.issues import OPEN_STEPS
 from geo.notices.notify import notify
 from geo.notices.recipients import Signal
-from geo.worktime import deadline, work_calendar
+from geo.worktime import (
+    LOADED,
+    OFFICIAL,
+    WEEKDAYS,
+    all_limits,
+    clock_start,
+    due_on,
+    light_of,
+    work_calendar,
+)
 
 LIGHT_KINDS = {"yellow": "near_due", "red": "overdue"}
 
 _OPEN = text(
     """
-    SELECT i.id, i.category_code AS category, i.step, i.created_at, i.clock_since, i.due_on
-      FROM issue i JOIN time_limit t ON t.category_code = i.category_code
+    SELECT i.id, i.category_code AS category, i.step, i.created_at, i.clock_since, i.due_on,
+           i.level, i.level_since
+      FROM issue i
      WHERE i.step = ANY(:open) ORDER BY i.id
     """
 )
@@ -39,20 +50,26 @@ _ALERT = text(
 def check_due(session: Session) -> dict[str, int]:
     """Raise the alerts not raised yet; returns how many of each kind were new."""
     cal = work_calendar(session)
+    limits = all_limits(session)
     new = {"near_due": 0, "overdue": 0}
     for row in session.execute(_OPEN, {"open": list(OPEN_STEPS)}).mappings().all():
         issue: dict[str, Any] = dict(row)
-        due = deadline(session, issue, cal)
-        kind = LIGHT_KINDS.get(due.get("light") or "")
+        # the one due date (geo/worktime.due_on, as escalation): the dispatch's, else the
+        # category's complete limit, else the level's days
+        due = due_on(issue, cal, limits)
+        kind = LIGHT_KINDS.get(light_of(cal, due))
         if kind is None:
             continue
-        # the one due date (geo/worktime): the dispatch's, else the complete-by day
-        data = {"due_on": due["due"], "respond_by": due["respond_by"],
-                "calendar": due["calendar"]}  # fmt: skip
+        limit = limits.get(issue["category"])
+        respond_by = cal.add(clock_start(issue), limit[0]) if limit is not None else None
+        sources = {cal.source(clock_start(issue)), cal.source(due)}
+        calendar = next((s for s in (WEEKDAYS, LOADED) if s in sources), OFFICIAL)
+        data = {"due_on": due.isoformat(),
+                "respond_by": respond_by.isoformat() if respond_by else None,
+                "calendar": calendar}  # fmt: skip
         alert = session.execute(
             _ALERT,
-            {"issue": issue["id"], "kind": kind, "due": due["due"],
-             "data": json.dumps(data)},
+            {"issue": issue["id"], "kind": kind, "due": due, "data": json.dumps(data)},
         ).scalar()  # fmt: skip
         if alert is None:
             continue  # told before
