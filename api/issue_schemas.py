@@ -23,14 +23,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class IssueCreate(Strict):
-    """A pinned issue. lon/lat in degrees; for crs cgcs2000_gk send x/y metres (EPSG:4547)."""
+class Located(Strict):
+    """A point as sent: lon/lat in degrees; for crs cgcs2000_gk x/y metres (EPSG:4547).
+    Checked and converted by geo.coords.input_point, the same for pinning and re-routing."""
 
     lon: Number | None = Field(None, examples=[114.8838])
     lat: Number | None = Field(None, examples=[40.8262])
     x: Number | None = Field(None, description="EPSG:4547 easting (crs cgcs2000_gk)")
     y: Number | None = Field(None, description="EPSG:4547 northing (crs cgcs2000_gk)")
     crs: Crs = "wgs84"
+
+    def sends_point(self) -> bool:
+        return any(v is not None for v in (self.lon, self.lat, self.x, self.y))
+
+
+class IssueCreate(Located):
+    """A pinned issue. lon/lat in degrees; for crs cgcs2000_gk send x/y metres (EPSG:4547)."""
+
     category: str = Field(min_length=1, max_length=32, examples=["ebike_charging"])
     description: str = Field(min_length=1, max_length=2000)
     severity: int = Field(2, ge=1, le=3, strict=True, description="1 minor .. 3 urgent")
@@ -56,13 +65,11 @@ class Transition(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
-class RerouteRequest(Strict):
-    """A new category, a corrected location, or both; the issue is routed again."""
+class RerouteRequest(Located):
+    """A new category, a corrected location (lon/lat, or x/y for crs cgcs2000_gk, as when
+    pinning), or both; the issue is routed again."""
 
     category: str | None = Field(None, min_length=1, max_length=32, examples=["street_order"])
-    lon: Number | None = None
-    lat: Number | None = None
-    crs: Crs = "wgs84"
     note: str | None = Field(None, max_length=4000, description="why (required)")
     version: int | None = Field(None, description="instead of an If-Match header")
 

@@ -237,8 +237,8 @@ def reroute(
     `rerouted` event names the old and new owners (If-Match or `version` required)."""
     expected = _expected_version(if_match, body.version)
     point = sent = None
-    if body.lon is not None or body.lat is not None:
-        raw, point = input_point(body.crs, body.lon, body.lat, None, None)
+    if body.sends_point():
+        raw, point = input_point(body.crs, body.lon, body.lat, body.x, body.y)
         sent = (body.crs, raw[0], raw[1])
     result = rerouting.reroute(
         session,

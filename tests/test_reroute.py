@@ -91,6 +91,28 @@ def test_a_location_correction_within_the_owner_keeps_the_clock(
     assert event["data"]["from_route"]["lon"] == pytest.approx(place.points[0][0])
 
 
+def test_a_location_correction_in_projected_coordinates_as_pinning_takes_them(
+    fresh_client: TestClient, place: o.Place
+) -> None:
+    """crs cgcs2000_gk takes x/y metres (EPSG:4547), on re-route as on pinning."""
+    from geo.coords import from_wgs84
+
+    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    lon, lat = place.points[1]
+    x, y = from_wgs84("cgcs2000_gk", lon, lat)
+    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"),
+               crs="cgcs2000_gk", x=x, y=y, note="测绘坐标")  # fmt: skip
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["lon"], got["lat"]) == pytest.approx((lon, lat), abs=1e-6)
+    assert got["input"]["crs"] == "cgcs2000_gk"
+    assert (got["input"]["x"], got["input"]["y"]) == pytest.approx((x, y))
+    # lon/lat do not belong to a projected system, as on pinning
+    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"),
+               crs="cgcs2000_gk", lon=lon, lat=lat, note="错的")  # fmt: skip
+    assert r.status_code == 422, r.text
+
+
 def test_a_location_correction_to_another_compound_changes_the_owner(
     fresh_client: TestClient, place: o.Place
 ) -> None:
