@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -65,11 +67,25 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("media"))
 
 
+def read_only(url: str) -> None:
+    """New connections to the database start read-only: a write fails loudly (SQLSTATE 25006)
+    instead of leaking into the tests that run after it."""
+    name = make_url(url).database
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET default_transaction_read_only = on").format(
+                sql.Identifier(name)
+            )
+        )
+
+
 @pytest.fixture(scope="session")
 def shared_url(template_url: str) -> Iterator[str]:
-    """A copy of the template shared by the tests that only read."""
+    """A copy of the template shared by the tests that only read; read-only in fact."""
     url = _url_for(f"{make_url(template_url).database}_shared")
     ensure_database(url, template=make_url(template_url).database)
+    read_only(url)
     yield url
     drop_database(url)
 
@@ -96,6 +112,26 @@ def fresh_settings(
     ensure_database(url, template=make_url(template_url).database)
     yield make_settings(url, media_dir)
     dropper.submit(drop_database, url)
+
+
+@pytest.fixture(scope="module")
+def module_settings(
+    template_url: str, media_dir: str, dropper: ThreadPoolExecutor
+) -> Iterator[Settings]:
+    """A private copy of the demo shared by one module's tests, for tests whose writes the
+    others never read (their own accounts and token uses, refused requests): one copy instead
+    of one per test."""
+    url = _url_for(f"yishiting_m_{uuid.uuid4().hex[:12]}")
+    ensure_database(url, template=make_url(template_url).database)
+    yield make_settings(url, media_dir)
+    dropper.submit(drop_database, url)
+
+
+@pytest.fixture(scope="module")
+def module_client(module_settings: Settings) -> Iterator[TestClient]:
+    """A client on the module's private copy of the demo database."""
+    with TestClient(create_app(module_settings)) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,12 @@ def assert_problem(r, status: int | tuple[int, ...], where: str | None = None) -
     return body
 
 
+@pytest.fixture(scope="module")
+def module_staff(module_settings: Settings) -> dict[str, str]:
+    """An admin on the module's copy: an account, and each request notes its token's use."""
+    return h.make_account(module_settings, "admin")[1]
+
+
 @pytest.mark.parametrize(
     ("path", "where"),
     [
@@ -42,10 +48,9 @@ def assert_problem(r, status: int | tuple[int, ...], where: str | None = None) -
     ],
 )
 def test_ids_beyond_the_integer_range_are_400(
-    client: TestClient, settings: Settings, path: str, where: str
+    module_client: TestClient, module_staff: dict[str, str], path: str, where: str
 ) -> None:
-    _, admin = h.make_account(settings, "admin")
-    assert_problem(client.get(path, headers=admin), 400, where)
+    assert_problem(module_client.get(path, headers=module_staff), 400, where)
 
 
 def test_posts_with_ids_beyond_the_range(fresh_client: TestClient, fresh_settings, db: Session):
@@ -122,12 +127,16 @@ DEEP = b"[" * 100_000  # within the body limit, nested past what json.loads can 
     ],
 )
 def test_json_nested_too_deep_is_4xx(
-    client: TestClient, settings: Settings, path: str, content_type: str, role: str | None
+    module_client: TestClient,
+    module_settings: Settings,
+    path: str,
+    content_type: str,
+    role: str | None,
 ) -> None:
     headers = {"Content-Type": content_type, "Idempotency-Key": "deep-1"}
     if role is not None:
-        headers |= h.make_account(settings, role)[1]
-    r = client.post(path, content=DEEP, headers=headers)
+        headers |= h.make_account(module_settings, role)[1]
+    r = module_client.post(path, content=DEEP, headers=headers)
     assert 400 <= r.status_code < 500, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
 

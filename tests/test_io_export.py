@@ -199,14 +199,14 @@ def test_same_datetime_as_items(fresh_settings: Settings, fresh_client: TestClie
     assert 0 < items["numberMatched"] < everything["numberMatched"]
 
 
-def test_same_cql2_filter_as_items(settings: Settings, client: TestClient) -> None:
-    _, planner = make_account(settings, "planner")
+def test_same_cql2_filter_as_items(fresh_settings: Settings, fresh_client: TestClient) -> None:
+    _, planner = make_account(fresh_settings, "planner")
     cql = "floors > 10"
-    r = client.get(
+    r = fresh_client.get(
         "/api/exports/buildings", params={"format": "gpkg", "filter": cql}, headers=planner
     )
     assert r.status_code == 200, r.text
-    items = client.get("/ogc/collections/buildings/items", params={"filter": cql}).json()
-    everything = client.get("/ogc/collections/buildings/items").json()
+    items = fresh_client.get("/ogc/collections/buildings/items", params={"filter": cql}).json()
+    everything = fresh_client.get("/ogc/collections/buildings/items").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
     assert 0 < items["numberMatched"] < everything["numberMatched"]

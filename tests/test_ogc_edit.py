@@ -603,10 +603,9 @@ def test_every_editable_layer_round_trips(
 
 
 def test_a_layer_edited_elsewhere_has_no_audit_trail_here(
-    client: TestClient, settings: Settings
+    fresh_client: TestClient, admin: dict[str, str]
 ) -> None:
     """Issues change through their own steps: their history here is a 404, not a 405 that
     refuses a GET while saying GET is allowed."""
-    _, admin = h.make_account(settings, "admin")
-    r = client.get(f"{item_url('issues', 1)}/history", headers=admin)
+    r = fresh_client.get(f"{item_url('issues', 1)}/history", headers=admin)
     assert_problem(r, 404, "path.collectionId")
