@@ -99,3 +99,19 @@ def test_an_imported_courtyard_states_its_heritage_as_assessments(
             "SELECT count(*) FROM assessment WHERE courtyard_id = %s", (cid,)
         ).fetchone()[0]
     assert n == 2  # nothing recorded twice
+
+
+def test_a_demo_loaded_before_the_kept_state_still_reloads(fresh_settings: Settings) -> None:
+    """0022 fills courtyard_state from the assessments already there; those rows are derived,
+    not rows beyond the demo, so `load-demo` must not refuse to replace them."""
+    from fixtures.load import at_stake
+    from geo.migrate import downgrade, upgrade
+
+    downgrade(fresh_settings, "0020_district_clock")
+    with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE demo_load SET counts = counts - 'courtyard_state'"
+            " WHERE id = (SELECT max(id) FROM demo_load)"
+        )
+    upgrade(fresh_settings)
+    assert at_stake(fresh_settings) == {}
