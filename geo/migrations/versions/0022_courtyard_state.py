@@ -17,7 +17,7 @@ courtyard whose records are all on or before today reads its row; one with no re
 NULLs, as before; one with a record dated after today (loaded by an import, or a clock pinned in
 the past) falls back to the dated history for that courtyard alone (courtyard_status_on, PL/pgSQL
 so that a tile's plan does not carry four searches of `assessment`). Measured on the demo, the
-courtyard tile statement with the state read instead of searched: 1.2-2x the tiles per second
+courtyard tile statement with the state read instead of searched: 1.9-2x the tiles per second
 (docs/ogc.md).
 """
 
