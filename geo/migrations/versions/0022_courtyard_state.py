@@ -107,19 +107,6 @@ SELECT courtyard_state_refresh(c.id) FROM courtyard c
 WHERE EXISTS (SELECT 1 FROM assessment a WHERE a.courtyard_id = c.id)
 """
 
-# The rows just filled are derived from assessments the last demo load may have left: counted
-# with that load, so `load-demo` does not take them for rows it would destroy (demo_load, of
-# another branch of revisions, may come later).
-DEMO_COUNTS = """
-DO $$ BEGIN
-    IF to_regclass('demo_load') IS NOT NULL THEN
-        UPDATE demo_load SET counts = counts || jsonb_build_object('courtyard_state',
-            (SELECT count(*) FROM courtyard_state))
-        WHERE id = (SELECT max(id) FROM demo_load);
-    END IF;
-END $$
-"""
-
 VIEW = """
 CREATE OR REPLACE VIEW courtyard_status AS
 SELECT c.id AS courtyard_id, v.danger_grade, v.graded_on,
@@ -146,7 +133,6 @@ def upgrade() -> None:
     op.execute(FUNCTIONS)
     op.execute(TRIGGERS)
     op.execute(FILL)
-    op.execute(DEMO_COUNTS)
     op.execute(VIEW)
 
 
