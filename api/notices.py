@@ -68,6 +68,7 @@ def add_webhook(
         **body.model_dump(),
         created_by=user.id,
         service_urls=(settings.public_url, str(request.base_url)),
+        allow_private=settings.webhook_allow_private,
     )
     session.commit()
     return WebhookCreated(**created)

@@ -76,6 +76,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 community_id=args.community,
                 kinds=args.kind,
                 service_urls=(settings.public_url,),
+                allow_private=settings.webhook_allow_private,
             )
     except YishitingError as exc:
         return _fail(exc)

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     notify_backoff_max_s: float = Field(3600, ge=0, alias="YISHITING_NOTIFY_BACKOFF_MAX")
     # WeCom and DingTalk robots take 20 messages a minute: one every 3 seconds per robot.
     notify_robot_interval_s: float = Field(3, ge=0, alias="YISHITING_NOTIFY_ROBOT_INTERVAL")
+    # Non-public webhook destinations allowed anyway (an intranet WeCom): comma-separated CIDRs,
+    # addresses or host names. Empty: private, loopback and link-local addresses are refused.
+    webhook_allow_private: str = Field("", alias="YISHITING_WEBHOOK_ALLOW_PRIVATE")
+
+    @field_validator("webhook_allow_private")
+    @classmethod
+    def _allow_private(cls, value: str) -> str:
+        from geo.notices.webhooks import Allowed
+
+        Allowed.parse(value)
+        return value
 
     @model_validator(mode="after")
     def _lease_outlasts_timeout(self) -> "Settings":

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from geo.db import make_engine, make_sessionmaker
+from geo.notices import webhooks
 from geo.notices.delivery import Worker
 from geo.notices.webhooks import add_webhook
 from geo.settings import Settings
@@ -36,6 +38,12 @@ from tests.issue_flow_helpers import pin
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_test-secret"
+ALLOW = "127.0.0.1"  # the receivers here live on loopback: allowed explicitly
+
+
+@pytest.fixture
+def fresh_settings(fresh_settings: Settings) -> Settings:
+    return fresh_settings.model_copy(update={"webhook_allow_private": ALLOW})
 
 
 @dataclass
@@ -111,7 +119,8 @@ def webhook(
         with Session(engine) as db, db.begin():
             _, place = h.point_in_building(db)
             hook = add_webhook(db, name=f"test {fmt}", url=url, format=fmt, secret=secret,
-                               community_id=place["community"])  # fmt: skip
+                               community_id=place["community"],
+                               allow_private=settings.webhook_allow_private)  # fmt: skip
     finally:
         engine.dispose()
     return hook["id"], place["community"]
@@ -160,6 +169,7 @@ def verified(r: Received) -> dict[str, Any]:
 
 def worker_process(settings: Settings) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "YISHITING_NOTIFY_EVERY": "0.2",
+           "YISHITING_WEBHOOK_ALLOW_PRIVATE": ALLOW,
            "YISHITING_NOTIFY_TIMEOUT": "2", "YISHITING_NOTIFY_LEASE": "3"}  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "notify-worker"], cwd=ROOT, env=env,
@@ -274,7 +284,7 @@ def test_retries_back_off_on_500_and_give_up_after_the_last(
         thread.join(10)
         worker.close()
     dead = next(r for r in outbox(settings).values() if r["state"] == "dead")
-    assert dead["attempts"] == 5 and dead["last_error"] == "HTTP 500: down"
+    assert dead["attempts"] == 5 and dead["last_error"] == "HTTP 500"
     assert len(receiver.tries(dead["id"])) == 5
 
 
@@ -337,11 +347,12 @@ def test_the_service_delivers_by_itself(fresh_settings: Settings, receiver: Rece
 
 
 def test_an_answer_that_drips_or_floods_ends_within_the_timeout(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A receiver answering slowly but steadily (each chunk within the read timeout) or
     without end must not hold a send past the lease (another worker would send it again), nor
     be read whole into memory."""
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: [ip_address(PUBLIC)])
     webhook(fresh_settings, "http://drip.example.org/in")
     pins(fresh_client, fresh_settings, 2)
     settings = fresh_settings.model_copy(update={"notify_timeout_s": 1, "notify_lease_s": 3})
@@ -372,3 +383,43 @@ def test_an_answer_that_drips_or_floods_ends_within_the_timeout(
         assert result is not None and result.state == "pending", what
         assert took < settings.notify_lease_s, (what, took)
         assert served[what] < 40 if what == "drip" else served[what] <= 2, (what, served)
+
+
+PUBLIC = "93.184.215.14"
+
+
+def test_a_name_now_resolving_to_a_private_address_is_refused_at_send_time(
+    fresh_client: TestClient, fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name was public when the webhook was added, and resolves to the
+    metadata address when the notice is sent. The worker resolves once, refuses, sends
+    nothing; while it is public, the POST goes to the address it checked (Host: the name)."""
+    answers = {"hooks.example.org": PUBLIC}
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: [ip_address(answers[host])])
+    webhook(fresh_settings, "http://hooks.example.org:8080/in")
+    pins(fresh_client, fresh_settings, 2)
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=b"secret internal answer")
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    worker = Worker(make_sessionmaker(make_engine(fresh_settings)), fresh_settings, client=client)
+    first = worker.run_once()
+    assert first is not None and first.state == "delivered"
+    assert [(r.url.host, r.url.port, r.headers["host"]) for r in sent] == [
+        (PUBLIC, 8080, "hooks.example.org:8080")
+    ]
+    answers["hooks.example.org"] = "169.254.169.254"
+    second = worker.run_once()
+    assert second is not None and second.state == "pending" and second.status is None
+    assert len(sent) == 1  # nothing sent to the private address
+    assert "169.254.169.254" in (second.error or "") and "not public" in (second.error or "")
+    row = outbox(fresh_settings)[str(second.delivery)]
+    assert row["last_error"] == second.error
+    # and nothing of an answer's body is kept anywhere
+    kept = h.scalar(
+        fresh_settings, "SELECT count(*) FROM webhook_attempt WHERE error LIKE '%secret%'"
+    )
+    assert kept == 0

@@ -79,9 +79,65 @@ def test_a_bad_or_self_pointing_url_or_configuration_is_422_and_nothing_stored(
         assert r.status_code == 422, (change, r.text)
         assert r.json()["where"] == where
     assert stored(fresh_settings) == 0
-    # loopback on another port is somebody else (the tests' receivers live there)
-    ok = {"name": "本机接收", "url": "http://127.0.0.1:8999/in", "community_id": 1}
-    assert fresh_client.post("/api/webhooks", json=ok, headers=admin).status_code == 201
+
+
+PRIVATE_URLS = [
+    "http://10.0.0.1/hook",
+    "http://172.16.5.4/hook",
+    "http://192.168.1.1/hook",
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "http://[::1]:9/",
+    "http://127.1:9/",  # loopback, shortened, another port than the service's
+    "http://127.0.0.1:8999/in",
+    "http://[fd00::1]/hook",
+    "http://[fe80::1]/hook",
+    "http://[::ffff:10.0.0.1]/hook",
+    "http://0.0.0.0:9/",
+    "http://localhost:9/",  # a name resolving to 127.0.0.1
+]
+
+
+def test_a_private_address_is_refused_unless_allowed(
+    fresh_client: TestClient, fresh_settings: Settings, admin: dict[str, str]
+) -> None:
+    """Private, loopback, link-local and metadata addresses (and names resolving to them) are
+    422 with nothing stored: the worker would post into the internal network."""
+    for url in PRIVATE_URLS:
+        body = {"name": "内网地址", "url": url, "community_id": 1}
+        r = fresh_client.post("/api/webhooks", json=body, headers=admin)
+        assert r.status_code == 422, (url, r.text)
+        assert r.json()["where"] == "body.url", url
+        assert "YISHITING_WEBHOOK_ALLOW_PRIVATE" in r.json()["detail"], url
+    assert stored(fresh_settings) == 0
+
+
+def test_the_allow_setting_lets_intranet_receivers_in(fresh_settings: Settings) -> None:
+    """An intranet WeCom deployment lists its networks or hosts; the rest stays refused, and
+    the service itself stays refused even when its network is allowed."""
+    from api.app import create_app
+
+    allow = fresh_settings.model_copy(
+        update={"webhook_allow_private": "10.0.0.0/8, 127.0.0.1, localhost"}
+    )
+    admin = h.make_account(allow, "admin")[1]
+    with TestClient(create_app(allow)) as client:
+        for url, status in [
+            ("http://10.1.2.3/cgi-bin/webhook/send?key=K", 201),
+            ("http://127.0.0.1:8999/in", 201),  # loopback on another port: not the service
+            ("http://localhost:9/", 201),
+            ("http://192.168.1.1/hook", 422),
+            ("http://169.254.169.254/", 422),
+            ("http://127.0.0.1:8000/api/notices", 422),  # YISHITING_PUBLIC_URL
+        ]:
+            body = {"name": "内网", "url": url, "community_id": 1}
+            r = client.post("/api/webhooks", json=body, headers=admin)
+            assert r.status_code == status, (url, r.text)
+    assert stored(fresh_settings) == 3
+
+
+def test_the_allow_setting_is_checked() -> None:
+    with pytest.raises(ValueError, match="YISHITING_WEBHOOK_ALLOW_PRIVATE"):
+        Settings(YISHITING_WEBHOOK_ALLOW_PRIVATE="10.0.0.0/33")
 
 
 def test_only_admins_manage_webhooks(fresh_client, fresh_settings) -> None:
@@ -224,9 +280,12 @@ def test_dingtalk_markdown_with_its_timestamp_and_sign() -> None:
 
 def test_what_counts_as_received() -> None:
     assert failure("generic", 204, b"") is None
-    assert failure("generic", 500, b"boom") == "HTTP 500: boom"
+    assert failure("generic", 500, b"boom") == "HTTP 500"  # the body is never kept
     assert failure("generic", 302, b"") is not None  # redirects are not followed
     assert failure("wecom", 200, b'{"errcode":0,"errmsg":"ok"}') is None
     assert "45009" in (failure("wecom", 200, b'{"errcode":45009,"errmsg":"freq"}') or "")
     assert "310000" in (failure("dingtalk", 200, b'{"errcode":310000,"errmsg":"sign"}') or "")
-    assert failure("dingtalk", 200, b"<html>") is not None
+    assert failure("dingtalk", 200, b"<html>") == "dingtalk answered HTTP 200 with no JSON"
+    assert failure("wecom", 200, b'{"errcode":1,"errmsg":"' + b"x" * 500 + b'"}') == (
+        "wecom errcode 1: " + "x" * 200
+    )

@@ -21,6 +21,12 @@ could be taken up by another worker while it is still in flight: settings check 
 answer's body is read within that timeout as a whole (httpx times each read only). The wait
 for the status line and headers is still timed per read.
 
+Every send resolves the webhook's host once, refuses (nothing sent, the delivery failed with
+the reason) when an address is not public and not in YISHITING_WEBHOOK_ALLOW_PRIVATE, and
+connects to the address it checked (geo/notices/webhooks.py): a name accepted when the webhook
+was added may resolve to an internal address later. Of the answer only the status and a robot's
+errcode/errmsg are kept, never its body.
+
 Robots are paced: WeCom and DingTalk take at most 20 messages a minute per robot, so a robot
 webhook's next message waits YISHITING_NOTIFY_ROBOT_INTERVAL seconds (3: twenty a minute) after
 the last was claimed; a burst (the first overdue sweep) drains at that pace instead of being
@@ -42,6 +48,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from geo import clock
 from geo.db import transaction
+from geo.notices import webhooks
 from geo.notices.formats import failure, render
 from geo.settings import Settings
 
@@ -149,6 +156,7 @@ class Worker:
     ) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.allowed = webhooks.Allowed.parse(settings.webhook_allow_private)
         # No redirects: a 3xx could lead past the URL check to anywhere.
         self.client = client or httpx.Client(
             timeout=settings.notify_timeout_s, follow_redirects=False
@@ -183,13 +191,41 @@ class Worker:
         out = render(row, row["message"], public_url=self.settings.public_url, now=clock.now())
         started = time.monotonic()
         try:
-            with self.client.stream("POST", out.url, content=out.body, headers=out.headers) as r:
+            url, headers, extensions = self._pinned(out.url, out.headers)
+        except webhooks.Refused as exc:
+            return None, f"refused, nothing sent: {exc}"[:500], 0
+        except (OSError, UnicodeError) as exc:
+            return None, f"cannot resolve the host: {exc}"[:500], 0
+        try:
+            with self.client.stream(
+                "POST", url, content=out.body, headers=headers, extensions=extensions
+            ) as r:
                 content = _answer_body(r, started + self.settings.notify_timeout_s)
             status: int | None = r.status_code
             error = failure(row["format"], r.status_code, content)
         except httpx.HTTPError as exc:
             status, error = None, f"{type(exc).__name__}: {exc}"[:500]
         return status, error, int((time.monotonic() - started) * 1000)
+
+    def _pinned(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
+        """The URL with its host replaced by the one address it resolves to now, if that is
+        public or allowed (webhooks.Refused if not): connecting there, not resolving again,
+        closes the window in which a name could be pointed at an internal address between
+        the check and the connection. The Host header and TLS (SNI, certificate) keep the
+        name."""
+        ip = webhooks.destination(url, self.allowed)
+        target = httpx.URL(url)
+        pinned = target.copy_with(host=str(ip))
+        extensions: dict[str, Any] = {}
+        if target.host != str(ip):
+            default = 443 if target.scheme == "https" else 80
+            port = f":{target.port}" if target.port not in (None, default) else ""
+            headers = {**headers, "Host": f"{target.host}{port}"}
+            if target.scheme == "https":
+                extensions["sni_hostname"] = target.host
+        return pinned, headers, extensions
 
     def _record(
         self, ident: uuid.UUID, token: uuid.UUID, attempts: int, status: int | None,

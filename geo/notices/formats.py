@@ -128,15 +128,19 @@ def render(
 
 
 def failure(fmt: str, status: int, body: bytes) -> str | None:
-    """Why an answer is not a receipt, or None when it is one (2xx; robots: errcode 0)."""
+    """Why an answer is not a receipt, or None when it is one (2xx; robots: errcode 0).
+
+    Only the status and a robot's errcode/errmsg are kept, never the body: admins read the
+    errors back, and a receiver's body is whatever that address answers."""
     if not 200 <= status < 300:
-        return f"HTTP {status}: {body[:200].decode(errors='replace')}"
+        return f"HTTP {status}"
     if fmt in ("wecom", "dingtalk"):
         try:
             answer = json.loads(body or b"{}")
         except ValueError:
-            return f"{fmt} answered HTTP {status} with no JSON: {body[:200]!r}"
+            return f"{fmt} answered HTTP {status} with no JSON"
         code = answer.get("errcode", 0) if isinstance(answer, dict) else 0
         if code != 0:
-            return f"{fmt} errcode {code}: {answer.get('errmsg', '')}"
+            msg = answer.get("errmsg", "")
+            return f"{fmt} errcode {str(code)[:20]}: {msg[:200] if isinstance(msg, str) else ''}"
     return None

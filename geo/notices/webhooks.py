@@ -3,7 +3,13 @@
 A webhook is a URL in one of three formats (geo/notices/formats.py): `generic` signed JSON,
 `wecom` (企业微信 group robot) or `dingtalk` (钉钉 group robot). The URL must be http(s) with a
 host and must not point at this service itself (the public URL or the address the request came
-to): a loop would post notices to our own API. Anything wrong is 422 and nothing is stored.
+to): a loop would post notices to our own API. Nor may it reach a non-public address (private,
+loopback, link-local such as the cloud metadata 169.254.169.254, unique-local IPv6), given as
+an address or as a name resolving to one, unless YISHITING_WEBHOOK_ALLOW_PRIVATE lists it (an
+intranet WeCom deployment): the worker would post into the internal network for whoever may add
+a webhook. Anything wrong is 422 and nothing is stored. A name that does not resolve now is
+accepted; the worker checks the address again at every send (`destination`), since a name can
+be pointed elsewhere later (DNS rebinding), and connects to the address it checked.
 
 Secrets are kept as given (signing needs them) and never shown again: a generic webhook
 without one gets a random one, answered once. Listings mask the URL's password and query (the
@@ -14,7 +20,8 @@ is unsent.
 import secrets
 import socket
 from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -56,8 +63,71 @@ def _address(host: str) -> IPv4Address | IPv6Address | None:
     return ip
 
 
-def check_url(url: str, *, service_urls: Iterable[str]) -> str:
-    """The URL stripped, when it is http(s) with a host and is not this service; else 422."""
+IP = IPv4Address | IPv6Address
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """Non-public destinations allowed anyway (YISHITING_WEBHOOK_ALLOW_PRIVATE): networks, and
+    host names whatever they resolve to."""
+
+    networks: tuple[IPv4Network | IPv6Network, ...] = ()
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, text: str) -> "Allowed":
+        networks, names = [], set()
+        for part in filter(None, (p.strip().lower().rstrip(".") for p in text.split(","))):
+            try:
+                networks.append(ip_network(part, strict=False))
+            except ValueError:
+                if "/" in part or not all(c.isalnum() or c in "-._" for c in part):
+                    raise ValueError(
+                        f"YISHITING_WEBHOOK_ALLOW_PRIVATE: {part!r} is not an address, network"
+                        " (CIDR) or host name"
+                    ) from None
+                names.add(part)
+        return cls(tuple(networks), frozenset(names))
+
+    def admits(self, host: str, ip: IP) -> bool:
+        if ip.is_global and not ip.is_multicast:
+            return True
+        return host in self.names or any(ip in n for n in self.networks)
+
+
+def resolve(host: str, port: int) -> list[IP]:
+    """The addresses a host name resolves to (the seam tests replace); OSError when none."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found = [_address(str(info[4][0]).partition("%")[0]) for info in infos]
+    return list(dict.fromkeys(ip for ip in found if ip is not None))
+
+
+class Refused(Exception):
+    """The destination is not a public address and is not allowed."""
+
+
+def destination(url: str, allowed: Allowed) -> IP:
+    """The one address to connect to for a URL: its host resolved once, every address it
+    resolves to checked (OSError when it does not resolve, Refused when one is not allowed)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    literal = _address(host)
+    ips = [literal] if literal is not None else resolve(host, parts.port or 0)
+    if not ips:
+        raise OSError(f"{host} resolves to no address")
+    for ip in ips:
+        if not allowed.admits(host, ip):
+            shown = host if literal is not None else f"{host} resolves to {ip}, which"
+            raise Refused(
+                f"{shown} is not public (private, loopback, link-local or reserved); list it in"
+                " YISHITING_WEBHOOK_ALLOW_PRIVATE to allow it"
+            )
+    return ips[0]
+
+
+def check_url(url: str, *, service_urls: Iterable[str], allow_private: str = "") -> str:
+    """The URL stripped, when it is http(s) with a host, is not this service and does not
+    reach a non-public address that is not allowed; else 422."""
     clean = url.strip()
     if not clean or len(clean) > MAX_URL or any(c.isspace() or ord(c) < 32 for c in clean):
         raise Unprocessable(f"A webhook URL has 1 to {MAX_URL} characters, no spaces.", where="url")
@@ -80,6 +150,14 @@ def check_url(url: str, *, service_urls: Iterable[str]) -> str:
             "notices would be posted back to our own API.",
             where="url",
         )
+    try:
+        destination(clean, Allowed.parse(allow_private))
+    except Refused as exc:
+        raise Unprocessable(
+            f"不接受内网地址 (the webhook URL reaches a non-public address): {exc}.", where="url"
+        ) from None
+    except (OSError, UnicodeError):
+        pass  # not resolvable now: the worker checks again at each send
     return clean
 
 
@@ -108,6 +186,7 @@ def add_webhook(
     kinds: list[str] | None = None,
     created_by: int | None = None,
     service_urls: Iterable[str] = (),
+    allow_private: str = "",
 ) -> dict[str, Any]:
     """Store a webhook; the answer carries its secret once (a generic webhook's is made here)."""
     clean_name = name.strip()
@@ -117,7 +196,7 @@ def add_webhook(
         raise Unprocessable(f"format is one of {', '.join(WEBHOOK_FORMATS)}.", where="format")
     if msgtype not in MSGTYPES:
         raise Unprocessable(f"msgtype is one of {', '.join(MSGTYPES)}.", where="msgtype")
-    clean_url = check_url(url, service_urls=service_urls)
+    clean_url = check_url(url, service_urls=service_urls, allow_private=allow_private)
     if (department_id is None) == (community_id is None):
         raise Unprocessable(
             "A webhook belongs to one department or one community (not both, not neither).",
