@@ -125,6 +125,25 @@ def test_a_department_sends_a_dispatched_issue_back_to_the_hall(
     assert r.status_code == 200, r.text
 
 
+def test_a_department_cannot_dispute_before_dispatch(
+    fresh_client: TestClient, place: o.Place
+) -> None:
+    """Before dispatch the routed department is not acting yet: nothing to send back, and
+    nothing stored (no event, no count toward arbitration)."""
+    c, p = fresh_client, place
+    issue = pin(c, p.points[0], "ebike_charging")
+    assert issue["routing"]["department"]["code"] == "emergency"
+    assert "dispute" not in actions(c, issue["id"], o.headers(p, "emergency"))
+    before = state(c, issue["id"])
+    r = o.post(c, issue["id"], "dispute", o.headers(p, "emergency"), reason="不归应急局")
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "尚未分派给本部门，无需退单" in r.json()["detail"]
+    assert "not dispatched to this department yet" in r.json()["detail"]
+    assert r.json()["where"] == "path.issue_id"
+    assert state(c, issue["id"]) == before
+
+
 @pytest.mark.parametrize(
     ("who", "body", "status", "where"),
     [
@@ -184,7 +203,7 @@ def test_the_number_of_disputes_before_arbitration_is_configurable(
     settings = fresh_settings.model_copy(update={"disputes_to_arbitration": 1})
     with TestClient(create_app(settings)) as c:
         issue = pin(c, place.points[0], "ebike_charging")
-        r = o.post(c, issue["id"], "dispute", o.headers(place, "emergency"), reason="不归我们")
+        r = o.post(c, issue["id"], "dispute", o.headers(place, "grid_compound"), reason="不归我们")
         assert r.status_code == 200, r.text
         assert r.json()["level"] == "subdistrict"
         assert o.events(c, issue["id"], "disputed")[0]["data"]["arbitration"] is True

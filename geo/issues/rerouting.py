@@ -23,7 +23,8 @@ YISHITING_DISPUTES_TO_ARBITRATION, default 2, goes to the sub-district):
   staff re-route it or take it on;
 - a department sends it back to the hall that dispatched it: a dispatched issue returns to
   `deliberated` without owner department or due date; the hall dispatches it again or staff
-  re-route it;
+  re-route it; before dispatch the routed department is not acting yet, so its dispute is
+  refused (409, nothing stored);
 - the nth dispute also undoes a dispatch and lifts the issue to its sub-district, where it
   waits for arbitration: no more disputes until the sub-district decides.
 
@@ -357,11 +358,17 @@ def possible(
         out.append("reroute")
     me = _actor_unit(session, account)
     if "dispute" in permitted and not state.pending and me is not None:
-        if state.bound != (me["kind"], me["id"]):
+        if state.bound != (me["kind"], me["id"]) and not _not_acting_yet(me, issue):
             out.append("dispute")
     if "arbitrate" in permitted and state.pending:
         out.append("arbitrate")
     return out
+
+
+def _not_acting_yet(me: dict[str, Any], issue: Issue) -> bool:
+    """Before dispatch the routed department is not acting yet: its dispute would change
+    nothing and only count toward arbitration, so it has none."""
+    return me["kind"] == "department" and issue.step != "dispatched"
 
 
 def _actor_unit(session: Session, actor: Account) -> dict[str, Any] | None:
@@ -403,6 +410,12 @@ def dispute(
         raise Conflict(
             f"街道已仲裁由{me['name']}办理, 不能再退单 / the sub-district's arbitration named "
             f"{me['name']} to act on issue {issue.id}: its decision sticks, no dispute.",
+            where="issue_id",
+        )
+    if _not_acting_yet(me, issue):
+        raise Conflict(
+            f"问题 {issue.id} 尚未分派给本部门，无需退单 / issue {issue.id} is not "
+            "dispatched to this department yet: nothing to send back.",
             where="issue_id",
         )
     before = owner(session, issue)
