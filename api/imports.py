@@ -68,9 +68,10 @@ async def post_import(
 ) -> JSONResponse:
     """Check the file in PostGIS and store it in one transaction (or, dry_run, only report).
 
-    A retry (the same Idempotency-Key, or without one the same file and form from the same
-    account within 10 minutes) answers the first import's report with Idempotent-Replayed
-    instead of importing and logging it twice; a key sent with another request is a 422.
+    A retry with the same Idempotency-Key (the upload page sends one) answers the first
+    import's report with Idempotent-Replayed instead of importing and logging it twice; a key
+    sent with another request is a 422. Without a key every upload is an import of its own
+    (the same file again reports what changed, e.g. all unchanged).
     """
     require(db, user, None, "import_layer")
     opts = imports.Options(

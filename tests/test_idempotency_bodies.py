@@ -179,29 +179,43 @@ def test_every_keyed_route_fingerprints_its_body(
     _check(s, imports, "SELECT count(*) FROM import_log", "imports")
 
 
-def test_a_retried_upload_without_a_key_adds_no_second_log_row(
+def test_an_upload_without_a_key_is_a_real_import_each_time(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
-    """The same file with the same choices from the same account within the retry window
-    answers the first import again; another account, or other choices, import anew."""
+    """Only an Idempotency-Key makes a repeat a replay: the same file and form by the same
+    account without one imports again (a planner restoring features edited meanwhile), and its
+    report says what changed; with a key the repeat answers the first import."""
     c, s = fresh_client, fresh_settings
     w = _world(s)
     _, planner = h.make_account(s, "planner")
-    _, other = h.make_account(s, "planner")
     data = _geojson("重试小区", w["hall"][2], w["hall"][3])
     files = {"file": ("重试.geojson", data, "application/geo+json")}
     form = {"layer": "compounds", "source": "测绘院R"}
     first = c.post("/api/imports", data=form, files=files, headers=planner)
     assert first.status_code == 201, first.text
+    # an edit meanwhile (as through OGC API Features Part 4), then the survey again
+    engine = create_engine(s.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE compound SET name = '改过的名字' WHERE source = '测绘院R'"))
+    engine.dispose()
     again = c.post("/api/imports", data=form, files=files, headers=planner)
     assert again.status_code == 201, again.text
-    assert again.headers.get("Idempotent-Replayed") == "true"
-    assert again.json()["import_log_id"] == first.json()["import_log_id"]
-    assert h.scalar(s, "SELECT count(*) FROM import_log") == 1
-    theirs = c.post("/api/imports", data=form, files=files, headers=other)
-    assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
-    assert h.scalar(s, "SELECT count(*) FROM import_log") == 2
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.json()["import_log_id"] != first.json()["import_log_id"]
+    assert again.json()["changes"]["changed"] == 1
+    assert h.scalar(s, "SELECT name FROM compound WHERE source = '测绘院R'") == "重试小区"
+    same = c.post("/api/imports", data=form, files=files, headers=planner)
+    assert same.status_code == 201 and "Idempotent-Replayed" not in same.headers
+    assert same.json()["changes"]["unchanged"] == 1 and same.json()["changes"]["changed"] == 0
+    assert h.scalar(s, "SELECT count(*) FROM import_log") == 3
+    # with a key the repeat is a retry: the first answer again, no new row
+    keyed = {**planner, "Idempotency-Key": "survey-R-1"}
+    once = c.post("/api/imports", data=form, files=files, headers=keyed)
+    retry = c.post("/api/imports", data=form, files=files, headers=keyed)
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert retry.json()["import_log_id"] == once.json()["import_log_id"]
+    assert h.scalar(s, "SELECT count(*) FROM import_log") == 4
     # a dry run is never a replay of an import, and stores nothing
     dry = c.post("/api/imports", data={**form, "dry_run": "true"}, files=files, headers=planner)
     assert dry.status_code == 200 and dry.json()["dry_run"] is True
-    assert h.scalar(s, "SELECT count(*) FROM import_log") == 2
+    assert h.scalar(s, "SELECT count(*) FROM import_log") == 4

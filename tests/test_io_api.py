@@ -47,14 +47,25 @@ def test_upload_dry_run_then_import(
         fresh_settings, "SELECT actor, account_id, filename, counts->>'added' FROM import_log"
     )
     assert log == [(f"account:{account} test planner", account, path.name, "1")]
-    # a retried upload stores nothing twice: it answers the first import (and logs no row)
+    # without a key the same upload is a second import: nothing changed, a second log row
     again = fresh_client.post(
         "/api/imports", data={"layer": "compounds"}, files=files, headers=planner
     )
-    assert again.headers["Idempotent-Replayed"] == "true"
-    assert again.json()["import_log_id"] == r.json()["import_log_id"]
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert again.json()["changes"]["unchanged"] == 1 and again.json()["changes"]["added"] == 0
     assert rows(fresh_settings, "SELECT count(*) FROM compound WHERE source IS NOT NULL") == [(1,)]
-    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(1,)]
+    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(2,)]
+    # a retry with the upload's Idempotency-Key stores nothing twice: it answers the first
+    keyed = {**planner, "Idempotency-Key": "upload-1"}
+    once = fresh_client.post(
+        "/api/imports", data={"layer": "compounds"}, files=files, headers=keyed
+    )
+    retry = fresh_client.post(
+        "/api/imports", data={"layer": "compounds"}, files=files, headers=keyed
+    )
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json()["import_log_id"] == once.json()["import_log_id"]
+    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(3,)]
 
 
 def test_upload_refused_is_problem_json_with_report(

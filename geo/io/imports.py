@@ -70,38 +70,28 @@ class Options:
     filename: str | None = None  # the name to report and log (an upload's own name)
     today: str | None = None  # the district's date, for layers that default to it
     # An upload's scoped Idempotency-Key and its request's fingerprint (api/imports.py): a
-    # retry answers the first import's report instead of importing (and logging) twice.
+    # retry with the key answers the first import's report instead of importing (and
+    # logging) twice; the fingerprint only makes two copies arriving together wait in turn.
     idempotency_key: str | None = None
     fingerprint: str | None = None
 
 
-# Without an Idempotency-Key, the same request (file, layer and choices) from the same account
-# within this window is taken for a retry of a dropped answer and answered with the first
-# import's report: re-importing an unchanged file changes nothing but would log a second row.
-RETRY_WINDOW_SECONDS = 600
-
+# Only an Idempotency-Key makes a repeat a retry: without one, the same file and form is a real
+# import each time (a planner re-imports a survey to restore features edited meanwhile, and the
+# report says what changed, all `unchanged` when nothing did).
 _PREVIOUS = """
 SELECT id, report FROM import_log
- WHERE report IS NOT NULL
-   AND CASE WHEN %(key)s::text IS NOT NULL THEN idempotency_key = %(key)s
-            ELSE account_id = %(account)s AND fingerprint = %(fp)s
-                 AND at > now() - make_interval(secs => %(window)s) END
+ WHERE report IS NOT NULL AND idempotency_key = %(key)s
  ORDER BY id DESC LIMIT 1
 """
 
 
 def previous_import(conn: psycopg.Connection, opts: Options) -> dict[str, Any] | None:
-    """The report of the import this request repeats (its key, or the same request by the
-    same account within RETRY_WINDOW_SECONDS), marked `replayed`; None for a new import."""
-    if opts.dry_run or (opts.idempotency_key is None and opts.fingerprint is None):
+    """The report of the import this request repeats (the same Idempotency-Key), marked
+    `replayed`; None for a new import (always without a key)."""
+    if opts.dry_run or opts.idempotency_key is None:
         return None
-    params = {
-        "key": opts.idempotency_key,
-        "account": opts.account_id,
-        "fp": opts.fingerprint,
-        "window": RETRY_WINDOW_SECONDS,
-    }
-    row = conn.execute(_PREVIOUS, params).fetchone()
+    row = conn.execute(_PREVIOUS, {"key": opts.idempotency_key}).fetchone()
     if row is None:
         return None
     return dict(row[1]) | {"import_log_id": row[0], "replayed": True}
@@ -165,7 +155,8 @@ def import_file(
     _defaults(layer, records, opts.today)
     with conn.transaction(force_rollback=opts.dry_run):
         if not opts.dry_run and opts.fingerprint:
-            # two copies of one upload arriving together: the second waits, then replays
+            # two copies of one upload arriving together: the second waits, then replays the
+            # first (with the same key) or imports after it (without a key)
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (opts.fingerprint,))
             earlier = previous_import(conn, opts)
             if earlier is not None:
