@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from geo.errors import Forbidden, Unauthorized
 from geo.models import Account, Hall, Issue
+from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
 
 Scope = Literal["any", "area", "department", "reporter", "collected", "owner", "subdistrict"]
@@ -242,7 +243,7 @@ def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope)
 def is_owner(account: Account, issue: Issue) -> bool:
     """Whether the account's unit answers for the issue now (see OWNER above)."""
     if account.department_id is not None:
-        return account.department_id == (issue.owner_department_id or issue.department_id)
+        return account.department_id == answering_department(issue)
     if issue.level == "district" or account.area is None:
         return False
     return account.area == (issue.level, getattr(issue, f"{issue.level}_id"))

@@ -51,7 +51,7 @@ from geo.issues.pinning import add_event, check_category, get_issue, issue_publi
 from geo.issues.routing import LEVEL_ORDER, LEVEL_ZH, Routing, route_point
 from geo.issues.steps import check_version
 from geo.models import Account, Issue, IssueEvent
-from geo.models.issues import OPEN_STEPS
+from geo.models.issues import OPEN_STEPS, answering_department
 
 PLACE_KINDS = ("compound", "community", "subdistrict")
 UNIT_KINDS = (*PLACE_KINDS, "department")
@@ -109,7 +109,7 @@ def owner(session: Session, issue: Issue) -> dict[str, Any]:
     """The place at the issue's level and the department that answer for it now."""
     level = issue.level
     place = unit(session, level, None if level == "district" else getattr(issue, f"{level}_id"))
-    department = issue.owner_department_id or issue.department_id
+    department = answering_department(issue)
     return {**(place or {"kind": level, "id": None, "name": None}),
             "department": unit(session, "department", department)}  # fmt: skip
 

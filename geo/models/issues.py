@@ -7,6 +7,7 @@ issue_support: one +1 per account or per anonymous client.
 issue_photo: metadata of photos stored (content-addressed) under settings.media_dir.
 """
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -182,3 +183,12 @@ class IssuePhoto(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+def answering_department(issue: "Issue | Mapping[str, Any]") -> int | None:
+    """The owner rule for departments, written once: the department an issue was dispatched
+    to (owner_department_id), else the category's department it was routed to. Takes an
+    Issue or a row (access, re-routing and notices use it alike)."""
+    if isinstance(issue, Issue):
+        return issue.owner_department_id or issue.department_id
+    return issue.get("owner_department_id") or issue.get("department_id")

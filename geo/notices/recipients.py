@@ -33,6 +33,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.models.issues import answering_department
+
 Unit = tuple[
     str, int | None
 ]  # ("community", 12), ("department", 3), ("account", 7), ("district", None)
@@ -119,7 +121,7 @@ def _area(issue: dict[str, Any], level: str | None) -> list[Unit]:
 
 
 def _owner(issue: dict[str, Any]) -> list[Unit]:
-    units: list[Unit] = [("department", issue["owner_department_id"] or issue["department_id"])]
+    units: list[Unit] = [("department", answering_department(issue))]
     if issue["owner_account_id"]:
         units.append(("account", issue["owner_account_id"]))
     return units
