@@ -233,39 +233,59 @@ def test_overdue_after_dispatch_tells_the_owner_and_the_area(
     [
         (
             "rerouted",
-            {"from_owner": {"department_id": "OWN"},
-             "to_owner": {"department_id": "OTHER", "level": "community"}},
-            {"department_own", "department_other", "field_community_in"},
+            {"from_owner": {"kind": "compound", "id": "COMPOUND", "department": {"id": "OWN"}},
+             "to_owner": {"kind": "community", "id": "COMMUNITY",
+                          "department": {"id": "OTHER"}}},
+            {"department_own", "grid_compound_in", "department_other", "field_community_in"},
         ),
         (
             "disputed",
-            {"from_owner": {"department_id": "OTHER"}, "to_owner": {"level": "compound"}},
-            {"department_other", "grid_compound_in", "field_subdistrict_in"},
+            {"from_owner": {"kind": "compound", "id": "COMPOUND", "department": {"id": "OTHER"}},
+             "to_owner": {"kind": "community", "id": "COMMUNITY",
+                          "department": {"id": "OTHER"}}},
+            {"department_other", "grid_compound_in", "field_community_in",
+             "field_subdistrict_in"},
         ),
         (
             "arbitrated",
-            {"from_owner": "department:OTHER", "to_owner": "department:OWN"},
-            {"department_other", "department_own", "field_subdistrict_in"},
+            {"from_owner": {"kind": "subdistrict", "id": "SUBDISTRICT",
+                            "department": {"id": "OTHER"}},
+             "to_owner": {"kind": "compound", "id": "COMPOUND", "department": {"id": "OWN"}}},
+            {"department_other", "field_subdistrict_in", "department_own", "grid_compound_in"},
         ),
     ],
 )  # fmt: skip
 def test_reroutes_disputes_and_decisions_tell_both_owners(
     fresh_settings, world, sessions, kind, data, expected
 ) -> None:
-    ids = {"OWN": world["department"], "OTHER": world["other_department"]}
+    """Owners in event data as geo/issues/rerouting writes them: {kind, id, name, department}."""
+    place = world["place"]
+    ids = {"OWN": world["department"], "OTHER": world["other_department"],
+           "COMPOUND": place["compound"], "COMMUNITY": place["community"],
+           "SUBDISTRICT": place["subdistrict"]}  # fmt: skip
 
     def fill(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, str) and value.split(":")[-1] in ids:
-            head, _, key = value.rpartition(":")
-            return f"{head}:{ids[key]}" if head else ids[key]
-        return value
+        return ids.get(value, value) if isinstance(value, str) else value
 
     issue = world["issue"]["id"]
     with sessions() as db, db.begin():
         add_event(db, issue, kind, note="不属于本单位 not ours", data=fill(data))
     assert told(fresh_settings, world, kind, issue) == expected
+
+
+def test_owners_in_forms_nobody_writes_name_nobody() -> None:
+    """Only rerouting's form is read; the older guesses (ids by key, levels, "kind:id") are gone."""
+    from geo.notices.recipients import owner_units
+
+    assert owner_units("department:3") == []
+    assert owner_units({"department_id": 3, "account_id": 4}) == []
+    assert owner_units({"level": "community"}) == []
+    assert owner_units({"kind": "compound", "id": 1, "department": {"id": 5}}) == [
+        ("compound", 1), ("department", 5)]  # fmt: skip
+    assert owner_units({"kind": "district", "id": None, "department": None}) == [
+        ("district", None)]  # fmt: skip
 
 
 def test_a_reroute_through_the_api_tells_the_old_and_the_new_department(

@@ -21,9 +21,8 @@ routed to nobody. A department's accounts are its department accounts. Whoever c
 event is not told about it. A new kind needs one row in RECIPIENTS (and a text in texts.py).
 
 An owner in event data is what geo/issues/rerouting writes, {kind, id, name, department:
-{id, ...}} (the place or department that answers for the issue, and its department), or a dict
-with any of department_id, account_id, level and compound_id / community_id / subdistrict_id
-(with a level, that level's area only; without, the most specific area given), or "kind:id".
+{id, ...}} (the place or department that answers for the issue, and its department); no other
+form is read.
 """
 
 from collections.abc import Callable, Iterable
@@ -127,37 +126,20 @@ def _owner(issue: dict[str, Any]) -> list[Unit]:
     return units
 
 
-def owner_units(value: Any, issue: dict[str, Any]) -> list[Unit]:
-    """The units an owner in event data names (see the module's docstring)."""
-    if isinstance(value, str):
-        named, _, number = value.partition(":")
-        value = {f"{named}_id": int(number)} if number.isdigit() else {"level": named}
+def owner_units(value: Any) -> list[Unit]:
+    """The units an owner in event data names: geo/issues/rerouting's {kind, id, name,
+    department: {id, ...}} (the place or department that answers, and its department)."""
     if not isinstance(value, dict):
         return []
     units: list[Unit] = []
-    kind_of = str(value.get("kind"))  # geo/issues/rerouting's owners: {kind, id, name, ...}
-    if kind_of == "district":
+    kind = str(value.get("kind"))
+    if kind == "district":
         units.append(("district", None))
-    elif kind_of in (*AREA_LEVELS[:3], "department", "account") and isinstance(
-        value.get("id"), int
-    ):
-        units.append((kind_of, value["id"]))
-    for key, kind in (("department_id", "department"), ("owner_department_id", "department"),
-                      ("account_id", "account"), ("owner_account_id", "account")):  # fmt: skip
-        if isinstance(value.get(key), int):
-            units.append((kind, value[key]))
+    elif kind in (*AREA_LEVELS[:3], "department") and isinstance(value.get("id"), int):
+        units.append((kind, value["id"]))
     department = value.get("department")
     if isinstance(department, dict) and isinstance(department.get("id"), int):
         units.append(("department", department["id"]))
-    level = str(value.get("level"))
-    if level in AREA_LEVELS:
-        area = value.get(f"{level}_id", issue.get(f"{level}_id"))
-        units.append((level, None if level == "district" else area))
-    else:
-        for kind in AREA_LEVELS[:3]:  # the most specific area given
-            if isinstance(value.get(f"{kind}_id"), int):
-                units.append((kind, value[f"{kind}_id"]))
-                break
     return units
 
 
@@ -169,8 +151,8 @@ RULES: dict[str, Callable[[dict[str, Any], Signal], list[Unit]]] = {
     "responsible": lambda issue, s: (
         _owner(issue) if issue["step"] == "dispatched" else _area(issue, issue["level"])
     ),
-    "from_owner": lambda issue, s: owner_units(s.data.get("from_owner"), issue),
-    "to_owner": lambda issue, s: owner_units(s.data.get("to_owner"), issue),
+    "from_owner": lambda issue, s: owner_units(s.data.get("from_owner")),
+    "to_owner": lambda issue, s: owner_units(s.data.get("to_owner")),
     "arbiter": lambda issue, s: [("subdistrict", issue["subdistrict_id"])],
 }
 
