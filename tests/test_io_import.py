@@ -522,7 +522,7 @@ def test_imports_inside_a_callers_transaction(
     ]
 
 
-def test_geopackage_layer_is_chosen(tmp_path: Path, settings: Settings, one_compound) -> None:
+def test_geopackage_layer_is_chosen(tmp_path: Path, fresh_settings: Settings, one_compound) -> None:
     geoms, fields = one_compound
     path = tmp_path / "survey.gpkg"
     for layer in ("小区", "楼栋"):
@@ -538,14 +538,14 @@ def test_geopackage_layer_is_chosen(tmp_path: Path, settings: Settings, one_comp
             append=path.exists(),
         )
     with pytest.raises(Unprocessable, match="holds 2 layers .*--file-layer") as err:
-        run_import(settings, path, "compounds", dry_run=True)
+        run_import(fresh_settings, path, "compounds", dry_run=True)
     assert err.value.where == "file_layer"
-    report = run_import(settings, path, "compounds", dry_run=True, file_layer="小区")
+    report = run_import(fresh_settings, path, "compounds", dry_run=True, file_layer="小区")
     assert report["file_layer"] == "小区" and report["features"] == 1
 
 
 def test_measured_layer_is_reported_as_flattened(
-    tmp_path: Path, settings: Settings, one_compound
+    tmp_path: Path, fresh_settings: Settings, one_compound
 ) -> None:
     geoms, fields = one_compound
     flat = survey(
@@ -553,9 +553,9 @@ def test_measured_layer_is_reported_as_flattened(
     )
     measured = tmp_path / "m.gpkg"
     subprocess.run(["ogr2ogr", "-f", "GPKG", "-dim", "XYM", str(measured), str(flat)], check=True)
-    report = run_import(settings, measured, "compounds", dry_run=True)
+    report = run_import(fresh_settings, measured, "compounds", dry_run=True)
     assert report["dimensions_dropped"] == {"z": 0, "m": 1}
-    assert run_import(settings, flat, "compounds", dry_run=True)["dimensions_dropped"] == {
+    assert run_import(fresh_settings, flat, "compounds", dry_run=True)["dimensions_dropped"] == {
         "z": 0,
         "m": 0,
     }
