@@ -48,12 +48,12 @@ class IssueCreate(Located):
     reporter_phone: str | None = Field(None, max_length=32, description="private")
 
 
-class Transition(Strict):
+class Transition(Located):
+    """One step on; where it was done (a resolve on site) as lon/lat, or x/y for crs
+    cgcs2000_gk, as when pinning."""
+
     to: Step
     note: str | None = Field(None, max_length=4000)
-    lon: Number | None = None
-    lat: Number | None = None
-    crs: Crs = "wgs84"
     owner_department_id: RowId | None = None
     owner_account_id: RowId | None = None
     due_on: date | None = None

@@ -185,8 +185,8 @@ def transition(
     """
     expected = _expected_version(if_match, body.version)
     point = None
-    if body.lon is not None or body.lat is not None:
-        _, point = input_point(body.crs, body.lon, body.lat, None, None)
+    if body.sends_point():
+        _, point = input_point(body.crs, body.lon, body.lat, body.x, body.y)
     move = steps.Move(
         to=body.to,
         note=body.note,

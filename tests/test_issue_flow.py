@@ -334,6 +334,27 @@ def test_the_five_steps_record_who_what_where(fresh_client, fresh_settings, db, 
     assert steps_seen == ["collected", "topic", "deliberated", "dispatched", "resolved"]
 
 
+def test_a_resolve_located_in_surveyed_metres(fresh_client, fresh_settings, db, building_point):
+    """A transition offers crs cgcs2000_gk, so it takes x/y metres (EPSG:4547) as pinning and
+    re-routing do; lon/lat with that CRS are refused, naming the field."""
+    _, expected = h.point_in_building(db)
+    _, grid = h.make_account(fresh_settings, "grid", ("compound", expected["compound"]))
+    issue = pin(fresh_client, building_point)
+    iid = issue["id"]
+    for to in ("topic", "deliberated", "dispatched"):
+        assert move(fresh_client, iid, grid, to, **step_body(to, building_point)).status_code == 200
+    attach(fresh_client, iid, grid)
+    near = h.offset_point(db, building_point, 40.0)
+    x, y = coords.from_wgs84("cgcs2000_gk", *near)
+    degrees = move(fresh_client, iid, grid, "resolved", crs="cgcs2000_gk", lon=near[0], lat=near[1])
+    assert degrees.status_code == 422, degrees.text
+    done = move(fresh_client, iid, grid, "resolved", crs="cgcs2000_gk", x=x, y=y)
+    assert done.status_code == 200, done.text
+    resolved = fresh_client.get(f"/api/issues/{iid}/events").json()[-1]
+    assert (resolved["lon"], resolved["lat"]) == pytest.approx(near, abs=1e-6)
+    assert resolved["data"]["distance_m"] == pytest.approx(40, abs=0.5)
+
+
 def test_photo_before_dispatch_does_not_count_for_resolution(fresh_client, building_point, admin):
     issue = pin(fresh_client, building_point)
     attach(fresh_client, issue["id"], admin)  # while collected
