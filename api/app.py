@@ -47,8 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool.open(wait=False)
         try:
-            with background.running(app):
-                yield
+            async with ogc_tiles.listening(app):
+                with background.running(app):
+                    yield
         finally:
             app.state.pool.close()
             app.state.engine.dispose()
@@ -68,9 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
-    # Routes are matched in order: the tiles, the most requested path by far (a map asks for
-    # 6-18 at once), come first.
-    app.include_router(ogc_tiles.router)
+    ogc_tiles.install(app, settings)  # first: routes are matched in order
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(ogc_edits.router)

@@ -1,12 +1,17 @@
 """OGC API - Tiles over the OGC layers: vector tiles in WebMercatorQuad, the tileset metadata and
-a TileJSON document for map libraries. Tiles are built by PostGIS (geo/ogc/tiles.py)."""
+a TileJSON document for map libraries. Tiles are built by PostGIS (geo/ogc/tiles.py) and kept
+by the process until their rows change (geo/ogc/tile_cache.py)."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ConnDep
 from api.ogc_schemas import TileJSON, TileSet, TileSets
@@ -15,6 +20,8 @@ from geo.ogc import catalogue, tiles
 from geo.ogc import engine as features
 from geo.ogc.crs import CRS84
 from geo.ogc.engine import Collection
+from geo.ogc.tile_cache import TileCache, listen
+from geo.settings import Settings
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
 
@@ -173,7 +180,13 @@ async def tile(
     # The pooled connection is taken, used and given back in one worker-thread call: as a
     # ConnDep and a sync route it took three hops between the event loop and the threads,
     # which cost more than PostGIS takes for a z16 tile.
-    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y)
+    cache: TileCache = request.app.state.tile_cache
+    key = cache.key(c, z, x, y)
+    found = cache.get(key)
+    if found is None:
+        ticket = cache.ticket(key)
+        found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y)
+        cache.put(key, found, ticket)
     headers = {"ETag": found.etag, "Cache-Control": CACHE_CONTROL}
     asked = {
         t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
@@ -188,3 +201,51 @@ async def tile(
 def _tile(pool: ConnectionPool, c: Collection, z: int, x: int, y: int) -> tiles.Tile:
     with pool.connection() as conn:
         return tiles.tile(conn, c, z, x, y)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """The tile routes, matched before all others (a map asks for 6-18 tiles at once), and the
+    process's tile cache, emptied by every request that may write."""
+    app.state.tile_cache = TileCache(
+        catalogue.CATALOGUE.values(), int(settings.tile_cache_mb * 1024 * 1024)
+    )
+    app.add_middleware(DropTilesOnWrite, cache=app.state.tile_cache)
+    app.include_router(router)
+
+
+@contextlib.asynccontextmanager
+async def listening(app: FastAPI) -> AsyncIterator[None]:
+    """Hears the tile notices while the app runs; without them no tile is kept."""
+    cache: TileCache = app.state.tile_cache
+    if not cache.max_bytes:
+        yield
+        return
+    task = asyncio.get_running_loop().create_task(listen(app.state.settings.libpq_url, cache))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class DropTilesOnWrite:
+    """ASGI middleware: a request that may write (any method but GET, HEAD and OPTIONS) drops
+    this process's tiles before its answer starts, after its transaction committed. Its client's
+    next tile is then fresh even before PostgreSQL's notice of the change arrives."""
+
+    def __init__(self, app: ASGIApp, *, cache: TileCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.cache.clear()
+            await send(message)
+
+        await self.app(scope, receive, sending)

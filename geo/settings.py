@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     anon_burst: float = Field(20, gt=0, alias="YISHITING_ANON_BURST")
     anon_per_minute: float = Field(20, gt=0, alias="YISHITING_ANON_PER_MINUTE")
 
+    # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
+    tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
+
     # Webhook deliveries (geo/notices/delivery.py): how often the worker inside `serve` looks
     # for due rows (0: none inside serve; run `yishiting notify-worker`), the HTTP timeout, the
     # lease a claimed row is held for (longer than the timeout), attempts before giving up, and

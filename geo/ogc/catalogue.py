@@ -218,6 +218,8 @@ _DISTRICT = (
         version=_version("c"),
         editable=True,
         tile_geometry="geom_3857",
+        tile_clock="day",
+        sources=("courtyard", "community", "courtyard_state", "assessment"),
     ),
     Collection(
         id="relics",
@@ -365,6 +367,7 @@ _WORK = (
         enums={"phase": ALL_PHASES},
         temporal=_PLANNED,
         tile_properties=("name", "project", "batch", "phase", "percent_done", "late"),
+        tile_clock="time",
     ),
 )
 

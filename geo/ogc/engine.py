@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
@@ -95,6 +95,13 @@ class Collection:
     # A stored EPSG:3857 copy of `geometry` with its own GiST index (migration 0021), which
     # tiles filter and clip with no ST_Transform; None: tiles transform the 4326 geometry.
     tile_geometry: str | None = None
+    # What its tiles depend on besides its rows, for the tile cache (geo/ogc/tile_cache.py):
+    # "rows" (kept until a source table changes), "day" (also the district date: a state "as
+    # of today"), "time" (never kept: a state at this instant).
+    tile_clock: Literal["rows", "day", "time"] = "rows"
+    # The tables its rows come from when `table` and the joins do not say it all (a view or a
+    # function is among them): every one must send the tile notice (migration 0024).
+    sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.enums) - set(self.filters)

@@ -1,0 +1,255 @@
+"""The tile cache keeps encoded tiles and never answers one older than its rows: a write from
+anywhere drops them (PostgreSQL's notice at commit), a write through this process drops them
+before it answers, a tile encoded across a change is not kept, and with the notices lost
+nothing is kept at all."""
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from psycopg.sql import SQL
+
+from geo import clock
+from geo.ogc.catalogue import CATALOGUE
+from geo.ogc.tile_cache import APPLICATION_NAME, TileCache, tile_sources
+from geo.ogc.tiles import Tile, tile_sql
+from geo.settings import Settings
+
+Z = 16
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def wait_for(what: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not what():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def cache_of(client: TestClient) -> TileCache:
+    cache: TileCache = client.app.state.tile_cache  # type: ignore[attr-defined]
+    assert wait_for(lambda: cache.live), "the tile notices were never heard"
+    return cache
+
+
+@pytest.fixture
+def building(fresh_settings: Settings) -> Iterator[tuple[int, int, int, psycopg.Connection]]:
+    """A building's id and its z16 tile, with a connection of its own (not the app's)."""
+    with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT b.id, ST_X(p), ST_Y(p) FROM building b, LATERAL ST_PointOnSurface(b.geom) p"
+            " ORDER BY b.id LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        yield row[0], *tile_of(row[1], row[2], Z), conn
+
+
+def floors_in_tile(client: TestClient, bid: int, x: int, y: int) -> Any:
+    r = client.get(f"/ogc/collections/buildings/tiles/WebMercatorQuad/{Z}/{y}/{x}")
+    assert r.status_code == 200, r.text
+    features = mapbox_vector_tile.decode(r.content)["buildings"]["features"]
+    return {f["id"]: f["properties"]["floors"] for f in features}[bid]
+
+
+def plan_relations(plan: dict[str, Any]) -> set[str]:
+    found = {plan["Relation Name"]} if "Relation Name" in plan else set()
+    for child in plan.get("Plans", ()):
+        found |= plan_relations(child)
+    return found
+
+
+# --- What sends the notices -----------------------------------------------------------------
+
+
+def test_every_table_a_kept_tile_reads_sends_a_notice(settings: Settings) -> None:
+    """Each layer whose tiles are kept names the tables it reads (a test of the names: every
+    table in its tile statement's plan), each of them has the trigger of migration 0024, and
+    that migration triggers no table no layer reads."""
+    with psycopg.connect(settings.libpq_url) as conn:
+        triggered = {
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'tile_source_changed'"
+            )
+        }
+        kept = [c for c in CATALOGUE.values() if c.tile_clock != "time"]
+        assert len(kept) == len(CATALOGUE) - 1  # all but the work items
+        for c in kept:
+            stmt, params = tile_sql(c, 14, 13_480, 6_190)
+            plan = conn.execute(SQL("EXPLAIN (FORMAT JSON) ") + stmt, params).fetchone()
+            assert plan is not None
+            read = plan_relations(plan[0][0]["Plan"])
+            assert read and read <= set(tile_sources(c)), (c.id, read)
+            assert set(tile_sources(c)) <= triggered, c.id
+    assert triggered == {t for c in kept for t in tile_sources(c)}
+
+
+# --- Kept, and dropped when the rows change -------------------------------------------------
+
+
+def test_a_write_elsewhere_drops_the_kept_tile(fresh_client: TestClient, building) -> None:
+    """A kept tile is answered again without PostGIS; an UPDATE on another connection (as
+    `yishiting import` or psql would) replaces it as soon as PostgreSQL's notice arrives."""
+    bid, x, y, conn = building
+    cache = cache_of(fresh_client)
+    floors = floors_in_tile(fresh_client, bid, x, y)
+    hits = cache.hits
+    assert floors_in_tile(fresh_client, bid, x, y) == floors
+    assert cache.hits == hits + 1 and cache.size > 0
+    conn.execute("UPDATE building SET floors = %s WHERE id = %s", (floors + 10, bid))
+    assert wait_for(lambda: floors_in_tile(fresh_client, bid, x, y) == floors + 10, 2.0)
+    # and the fresh one is kept in turn
+    hits = cache.hits
+    assert floors_in_tile(fresh_client, bid, x, y) == floors + 10
+    assert cache.hits == hits + 1
+
+
+def test_a_rolled_back_write_drops_nothing(fresh_client: TestClient, building) -> None:
+    bid, x, y, conn = building
+    cache = cache_of(fresh_client)
+    floors = floors_in_tile(fresh_client, bid, x, y)
+    with pytest.raises(psycopg.errors.RaiseException), conn.transaction():
+        conn.execute("UPDATE building SET floors = floors + 1 WHERE id = %s", (bid,))
+        conn.execute("DO $$ BEGIN RAISE EXCEPTION 'undo'; END $$")
+    # A notice for a commit always follows it; wait for one to be sure none came before.
+    conn.execute("NOTIFY yst_tiles, 'road'")
+    time.sleep(0.2)
+    hits = cache.hits
+    assert floors_in_tile(fresh_client, bid, x, y) == floors
+    assert cache.hits == hits + 1
+
+
+def test_a_change_to_one_layer_keeps_the_others(fresh_client: TestClient, building) -> None:
+    bid, x, y, conn = building
+    cache = cache_of(fresh_client)
+    floors_in_tile(fresh_client, bid, x, y)
+    conn.execute("UPDATE issue SET supporters = supporters + 1 WHERE id = 1")
+    time.sleep(0.2)
+    hits = cache.hits
+    floors_in_tile(fresh_client, bid, x, y)
+    assert cache.hits == hits + 1
+
+
+def test_a_write_through_the_service_drops_tiles_before_it_answers(
+    fresh_client: TestClient, building
+) -> None:
+    """Any request that may write empties this process's cache before its answer goes out,
+    whatever it wrote and even when it was refused."""
+    bid, x, y, _ = building
+    cache = cache_of(fresh_client)
+    floors_in_tile(fresh_client, bid, x, y)
+    assert cache.size > 0
+    r = fresh_client.post("/api/issues", json={})
+    assert r.status_code == 422
+    assert cache.size == 0
+    floors_in_tile(fresh_client, bid, x, y)
+    assert cache.size > 0
+    assert fresh_client.get("/ogc/conformance").status_code == 200
+    assert cache.size > 0
+
+
+def test_no_tile_is_kept_while_the_notices_are_lost(
+    fresh_client: TestClient, fresh_settings: Settings, building
+) -> None:
+    """With the listener's connection gone, every tile is encoded afresh (a write then must
+    show at once); once it is back, tiles are kept again."""
+    bid, x, y, conn = building
+    cache = cache_of(fresh_client)
+    floors = floors_in_tile(fresh_client, bid, x, y)
+    killed = conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE application_name = %s AND datname = current_database()",
+        (APPLICATION_NAME,),
+    ).fetchall()
+    assert killed == [(True,)]
+    assert wait_for(lambda: not cache.live, 2.0)
+    assert cache.size == 0
+    conn.execute("UPDATE building SET floors = %s WHERE id = %s", (floors + 3, bid))
+    assert floors_in_tile(fresh_client, bid, x, y) == floors + 3
+    assert cache.size == 0
+    assert wait_for(lambda: cache.live, 5.0)
+    floors_in_tile(fresh_client, bid, x, y)
+    hits = cache.hits
+    assert floors_in_tile(fresh_client, bid, x, y) == floors + 3
+    assert cache.hits == hits + 1
+
+
+def test_a_cache_of_zero_bytes_keeps_nothing(fresh_settings: Settings, building) -> None:
+    from api.app import create_app
+
+    bid, x, y, _ = building
+    settings = fresh_settings.model_copy(update={"tile_cache_mb": 0})
+    with TestClient(create_app(settings)) as client:
+        cache: TileCache = client.app.state.tile_cache  # type: ignore[attr-defined]
+        floors_in_tile(client, bid, x, y)
+        floors_in_tile(client, bid, x, y)
+        assert not cache.live and cache.size == 0 and cache.hits == 0
+
+
+# --- The cache's own rules -----------------------------------------------------------------
+
+
+def tile(n: int) -> Tile:
+    return Tile(b"x" * n, f'"{n}"')
+
+
+def live_cache(max_bytes: int = 10**6) -> TileCache:
+    cache = TileCache(CATALOGUE.values(), max_bytes)
+    cache.resume()
+    return cache
+
+
+def test_a_tile_encoded_across_a_change_is_not_kept() -> None:
+    cache = live_cache()
+    key = cache.key(CATALOGUE["buildings"], Z, 1, 2)
+    ticket = cache.ticket(key)
+    cache.changed("compound")  # buildings read their compound's table
+    cache.put(key, tile(10), ticket)
+    assert cache.get(key) is None
+    ticket = cache.ticket(key)
+    cache.changed("issue")  # buildings do not read issues
+    cache.put(key, tile(10), ticket)
+    assert cache.get(key) == tile(10)
+    ticket = cache.ticket(key)
+    cache.clear()
+    cache.put(key, tile(10), ticket)
+    assert cache.get(key) is None
+
+
+def test_courtyards_are_kept_per_day_and_work_items_never() -> None:
+    cache = live_cache()
+    yards = CATALOGUE["courtyards"]
+    with clock.pinned(datetime(2026, 3, 1, 23, 0, tzinfo=clock.DISTRICT_TZ)):
+        key = cache.key(yards, Z, 1, 2)
+        cache.put(key, tile(5), cache.ticket(key))
+        assert cache.get(cache.key(yards, Z, 1, 2)) == tile(5)
+    with clock.pinned(datetime(2026, 3, 2, 0, 30, tzinfo=clock.DISTRICT_TZ)):
+        assert cache.get(cache.key(yards, Z, 1, 2)) is None
+    assert cache.key(CATALOGUE["renovation_items"], Z, 1, 2) is None
+
+
+def test_the_least_recently_used_go_first_past_the_limit() -> None:
+    cache = live_cache(max_bytes=3 * 1200)
+    keys = [cache.key(CATALOGUE["buildings"], Z, i, 0) for i in range(4)]
+    for k in keys[:3]:
+        cache.put(k, tile(1000), cache.ticket(k))
+    assert cache.get(keys[0]) is not None  # now the most recently used
+    cache.put(keys[3], tile(1000), cache.ticket(keys[3]))
+    assert cache.size <= 3 * 1200
+    assert cache.get(keys[1]) is None
+    assert all(cache.get(k) is not None for k in (keys[0], keys[2], keys[3]))
