@@ -67,9 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
     errors.install(app)
+    # First: its routes are matched first, and its middleware (the tile cache) is innermost.
+    ogc_tiles.install(app, settings)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
-    ogc_tiles.install(app, settings)  # first: routes are matched in order
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(ogc_edits.router)

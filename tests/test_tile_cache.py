@@ -253,3 +253,29 @@ def test_the_least_recently_used_go_first_past_the_limit() -> None:
     assert cache.size <= 3 * 1200
     assert cache.get(keys[1]) is None
     assert all(cache.get(k) is not None for k in (keys[0], keys[2], keys[3]))
+
+
+def test_a_kept_tile_is_answered_as_the_route_answers(client: TestClient) -> None:
+    """The kept tile comes from the cache's middleware before routing: same status, bytes and
+    headers (security headers included), and a 304 for its ETag."""
+    cache = cache_of(client)
+    c = CATALOGUE["buildings"]
+    with psycopg.connect(client.app.state.settings.libpq_url) as conn:  # type: ignore[attr-defined]
+        row = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM building, LATERAL ST_PointOnSurface(geom) p LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    x, y = tile_of(row[0], row[1], 15)
+    path = f"/ogc/collections/{c.id}/tiles/WebMercatorQuad/15/{y}/{x}"
+    cache.clear()
+    first, hits = client.get(path), cache.hits
+    second = client.get(path)
+    assert cache.hits == hits + 1
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    same = {k: v for k, v in first.headers.items() if k != "date"}
+    assert same == {k: v for k, v in second.headers.items() if k != "date"}
+    assert same["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert same["x-content-type-options"] == "nosniff"
+    r = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert r.status_code == 304 and cache.hits == hits + 2
