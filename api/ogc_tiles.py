@@ -182,13 +182,12 @@ async def tile(
     # The pooled connection is taken, used and given back in one worker-thread call: as a
     # ConnDep and a sync route it took three hops between the event loop and the threads,
     # which cost more than PostGIS takes for a z16 tile.
+    # A kept tile was answered before routing (TileCacheGate); this one is encoded, and kept
+    # under the key read before its statement started.
     cache: TileCache = request.app.state.tile_cache
     key = cache.key(c, z, x, y)
-    found = cache.get(key)
-    if found is None:
-        ticket = cache.ticket(key)
-        found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y)
-        cache.put(key, found, ticket)
+    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y)
+    cache.put(key, found)
     return _answer(found, request.headers.get("if-none-match", ""))
 
 
@@ -225,7 +224,9 @@ async def listening(app: FastAPI) -> AsyncIterator[None]:
     if not cache.max_bytes:
         yield
         return
-    task = asyncio.get_running_loop().create_task(listen(app.state.settings.libpq_url, cache))
+    settings = app.state.settings
+    heard = listen(settings.libpq_url, cache, beat_s=settings.tile_notice_beat_s)
+    task = asyncio.get_running_loop().create_task(heard)
     try:
         yield
     finally:
@@ -246,9 +247,10 @@ class TileCacheGate:
     handling cost about seven times what answering the kept bytes does. Only tiles the route
     has encoded are kept, so whatever would be refused still reaches the route.
 
-    A request that may write (any method but GET, HEAD and OPTIONS) empties the cache before
-    its answer starts, after its transaction committed: its client's next tile is then fresh
-    even before PostgreSQL's notice of the change arrives.
+    A request that may have written (any method but GET, HEAD and OPTIONS, answered below 400)
+    empties the cache before its answer starts, after its transaction committed: its client's
+    next tile is then fresh even before PostgreSQL's notice of the change arrives. A refused
+    request wrote nothing and drops nothing.
     """
 
     def __init__(self, app: ASGIApp, *, cache: TileCache) -> None:
@@ -270,7 +272,7 @@ class TileCacheGate:
         else:
 
             async def sending(message: Message) -> None:
-                if message["type"] == "http.response.start":
+                if message["type"] == "http.response.start" and message["status"] < 400:
                     self.cache.clear()
                 await send(message)
 

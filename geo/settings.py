@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
     tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
+    # How often its listener checks that it still hears PostgreSQL's notices (seconds).
+    tile_notice_beat_s: float = Field(15, gt=0, alias="YISHITING_TILE_NOTICE_BEAT")
 
     # Webhook deliveries (geo/notices/delivery.py): how often the worker inside `serve` looks
     # for due rows (0: none inside serve; run `yishiting notify-worker`), the HTTP timeout, the

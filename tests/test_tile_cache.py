@@ -4,9 +4,11 @@ before it answers, a tile encoded across a change is not kept, and with the noti
 nothing is kept at all."""
 
 import math
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import mapbox_vector_tile
@@ -15,11 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
+from api.app import create_app
 from geo import clock
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.tile_cache import APPLICATION_NAME, TileCache, tile_sources
 from geo.ogc.tiles import Tile, tile_sql
 from geo.settings import Settings
+from tests.issue_helpers import make_account
 
 Z = 16
 
@@ -146,21 +150,25 @@ def test_a_change_to_one_layer_keeps_the_others(fresh_client: TestClient, buildi
 
 
 def test_a_write_through_the_service_drops_tiles_before_it_answers(
-    fresh_client: TestClient, building
+    fresh_client: TestClient, fresh_settings: Settings, building
 ) -> None:
-    """Any request that may write empties this process's cache before its answer goes out,
-    whatever it wrote and even when it was refused."""
+    """A request that wrote empties this process's cache before its answer goes out, so the
+    next tile shows the write whenever the notice comes; a refused one drops nothing."""
     bid, x, y, _ = building
     cache = cache_of(fresh_client)
-    floors_in_tile(fresh_client, bid, x, y)
+    floors = floors_in_tile(fresh_client, bid, x, y)
     assert cache.size > 0
-    r = fresh_client.post("/api/issues", json={})
-    assert r.status_code == 422
+    assert fresh_client.post("/api/issues", json={}).status_code == 422
+    assert cache.size > 0
+    _, planner = make_account(fresh_settings, "planner")
+    url = f"/ogc/collections/buildings/items/{bid}"
+    etag = fresh_client.get(url).headers["ETag"]
+    patch = {"properties": {"floors": floors + 4}}
+    headers = {**planner, "If-Match": etag, "Content-Type": "application/merge-patch+json"}
+    r = fresh_client.patch(url, json=patch, headers=headers)
+    assert r.status_code == 200, r.text
     assert cache.size == 0
-    floors_in_tile(fresh_client, bid, x, y)
-    assert cache.size > 0
-    assert fresh_client.get("/ogc/conformance").status_code == 200
-    assert cache.size > 0
+    assert floors_in_tile(fresh_client, bid, x, y) == floors + 4
 
 
 def test_no_tile_is_kept_while_the_notices_are_lost(
@@ -190,8 +198,6 @@ def test_no_tile_is_kept_while_the_notices_are_lost(
 
 
 def test_a_cache_of_zero_bytes_keeps_nothing(fresh_settings: Settings, building) -> None:
-    from api.app import create_app
-
     bid, x, y, _ = building
     settings = fresh_settings.model_copy(update={"tile_cache_mb": 0})
     with TestClient(create_app(settings)) as client:
@@ -204,78 +210,115 @@ def test_a_cache_of_zero_bytes_keeps_nothing(fresh_settings: Settings, building)
 # --- The cache's own rules -----------------------------------------------------------------
 
 
-def tile(n: int) -> Tile:
-    return Tile(b"x" * n, f'"{n}"')
+def tile(n: int, day: date | None = None) -> Tile:
+    return Tile(b"x" * n, f'"{n}"', day)
 
 
 def live_cache(max_bytes: int = 10**6) -> TileCache:
     cache = TileCache(CATALOGUE.values(), max_bytes)
-    cache.resume()
+    cache.heard(3600)
     return cache
 
 
-def test_a_tile_encoded_across_a_change_is_not_kept() -> None:
+def test_a_tile_encoded_across_a_change_is_not_found() -> None:
     cache = live_cache()
-    key = cache.key(CATALOGUE["buildings"], Z, 1, 2)
-    ticket = cache.ticket(key)
+    buildings = CATALOGUE["buildings"]
+    key = cache.key(buildings, Z, 1, 2)
     cache.changed("compound")  # buildings read their compound's table
-    cache.put(key, tile(10), ticket)
-    assert cache.get(key) is None
-    ticket = cache.ticket(key)
+    cache.put(key, tile(10))
+    assert cache.get(cache.key(buildings, Z, 1, 2)) is None
+    key = cache.key(buildings, Z, 1, 2)
     cache.changed("issue")  # buildings do not read issues
-    cache.put(key, tile(10), ticket)
-    assert cache.get(key) == tile(10)
-    ticket = cache.ticket(key)
+    cache.put(key, tile(10))
+    assert cache.get(cache.key(buildings, Z, 1, 2)) == tile(10)
+    key = cache.key(buildings, Z, 1, 2)
     cache.clear()
-    cache.put(key, tile(10), ticket)
-    assert cache.get(key) is None
+    cache.put(key, tile(10))
+    assert cache.get(cache.key(buildings, Z, 1, 2)) is None and cache.size == 0
 
 
 def test_courtyards_are_kept_per_day_and_work_items_never() -> None:
     cache = live_cache()
     yards = CATALOGUE["courtyards"]
+    first, second = date(2026, 3, 1), date(2026, 3, 2)
     with clock.pinned(datetime(2026, 3, 1, 23, 0, tzinfo=clock.DISTRICT_TZ)):
         key = cache.key(yards, Z, 1, 2)
-        cache.put(key, tile(5), cache.ticket(key))
-        assert cache.get(cache.key(yards, Z, 1, 2)) == tile(5)
+        cache.put(key, tile(5, second))  # the database was past midnight already
+        assert cache.get(cache.key(yards, Z, 1, 2)) is None
+        cache.put(key, tile(5, first))
+        assert cache.get(cache.key(yards, Z, 1, 2)) == tile(5, first)
     with clock.pinned(datetime(2026, 3, 2, 0, 30, tzinfo=clock.DISTRICT_TZ)):
         assert cache.get(cache.key(yards, Z, 1, 2)) is None
     assert cache.key(CATALOGUE["renovation_items"], Z, 1, 2) is None
 
 
 def test_the_least_recently_used_go_first_past_the_limit() -> None:
-    cache = live_cache(max_bytes=3 * 1200)
+    probe = live_cache()
+    probe.put(probe.key(CATALOGUE["buildings"], Z, 0, 0), tile(1000))
+    entry = probe.size  # a tile of 1000 bytes and what keeping it costs
+    cache = live_cache(max_bytes=3 * entry)
     keys = [cache.key(CATALOGUE["buildings"], Z, i, 0) for i in range(4)]
     for k in keys[:3]:
-        cache.put(k, tile(1000), cache.ticket(k))
+        cache.put(k, tile(1000))
     assert cache.get(keys[0]) is not None  # now the most recently used
-    cache.put(keys[3], tile(1000), cache.ticket(keys[3]))
-    assert cache.size <= 3 * 1200
+    cache.put(keys[3], tile(1000))
+    assert cache.size == 3 * entry
     assert cache.get(keys[1]) is None
     assert all(cache.get(k) is not None for k in (keys[0], keys[2], keys[3]))
 
 
 def test_a_kept_tile_is_answered_as_the_route_answers(client: TestClient) -> None:
-    """The kept tile comes from the cache's middleware before routing: same status, bytes and
-    headers (security headers included), and a 304 for its ETag."""
+    """Kept tiles are answered by the cache's middleware before routing (the route itself
+    never looks in the cache, so each hit counted is one): same status, bytes and headers,
+    security headers included, for a tile with features and an empty one; a 304 for the
+    ETag; a path with leading zeros is the same tile."""
     cache = cache_of(client)
-    c = CATALOGUE["buildings"]
     with psycopg.connect(client.app.state.settings.libpq_url) as conn:  # type: ignore[attr-defined]
         row = conn.execute(
             "SELECT ST_X(p), ST_Y(p) FROM building, LATERAL ST_PointOnSurface(geom) p LIMIT 1"
         ).fetchone()
     assert row is not None
     x, y = tile_of(row[0], row[1], 15)
-    path = f"/ogc/collections/{c.id}/tiles/WebMercatorQuad/15/{y}/{x}"
+    base = "/ogc/collections/buildings/tiles/WebMercatorQuad"
     cache.clear()
-    first, hits = client.get(path), cache.hits
-    second = client.get(path)
-    assert cache.hits == hits + 1
-    assert first.status_code == second.status_code == 200
-    assert first.content == second.content
-    same = {k: v for k, v in first.headers.items() if k != "date"}
-    assert same == {k: v for k, v in second.headers.items() if k != "date"}
-    assert same["content-type"] == "application/vnd.mapbox-vector-tile"
-    assert same["x-content-type-options"] == "nosniff"
-    r = client.get(path, headers={"If-None-Match": first.headers["etag"]})
-    assert r.status_code == 304 and cache.hits == hits + 2
+    for path, status in ((f"{base}/15/0/0", 204), (f"{base}/15/{y}/{x}", 200)):
+        first, hits = client.get(path), cache.hits
+        second = client.get(path)
+        assert cache.hits == hits + 1
+        assert first.status_code == second.status_code == status
+        assert first.content == second.content
+        same = {k: v for k, v in first.headers.items() if k != "date"}
+        assert same == {k: v for k, v in second.headers.items() if k != "date"}
+        assert same["x-content-type-options"] == "nosniff" and same["etag"]
+        r = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+        assert r.status_code == 304 and cache.hits == hits + 2
+    assert client.get(f"{base}/015/0{y}/00{x}").content == first.content
+    assert cache.hits == hits + 3
+
+
+def test_a_listener_that_stops_hearing_is_replaced(fresh_settings: Settings, building) -> None:
+    """A listener whose notices stop coming (its server process stopped, as a half-open
+    connection would look) no longer hears itself within a beat: nothing is kept until a new
+    connection hears again."""
+    _, _, _, conn = building
+    settings = fresh_settings.model_copy(update={"tile_notice_beat_s": 0.5})
+
+    def listener() -> int | None:
+        row = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
+            " AND datname = current_database() AND state IS NOT NULL",
+            (APPLICATION_NAME,),
+        ).fetchone()
+        return row[0] if row else None
+
+    with TestClient(create_app(settings)) as client:
+        cache = cache_of(client)
+        stopped = listener()
+        assert stopped is not None
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            assert wait_for(lambda: not cache.live, 3.0)
+        finally:
+            os.kill(stopped, signal.SIGCONT)
+        assert wait_for(lambda: cache.live, 15.0)
+        assert listener() not in (None, stopped)

@@ -9,6 +9,7 @@ inside the tile is named after the collection.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from hashlib import blake2b
 
 import psycopg
@@ -25,12 +26,14 @@ BUFFER = 64  # units drawn past the edge so strokes join across tiles
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tile:
-    """An encoded tile and its ETag (a hash of the bytes, so equal tiles match)."""
+    """An encoded tile and its ETag (a hash of the bytes, so equal tiles match); for a layer
+    showing a state as of today (`tile_clock` "day"), the district date it was encoded on."""
 
     data: bytes
     etag: str
+    day: date | None = None
 
 
 def tile_names(c: Collection) -> tuple[str, ...]:
@@ -67,7 +70,8 @@ def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[
     the stored EPSG:3857 geometry when the collection has one (no transform at all), else the
     envelope transformed once to EPSG:4326 and each row found transformed to 3857. ST_AsMVT
     skips the rows ST_AsMVTGeom clips away (NULL), so no `WHERE geom IS NOT NULL` is needed:
-    PostgreSQL would push it down and clip every row twice.
+    PostgreSQL would push it down and clip every row twice. A layer showing a state as of today
+    also answers the database's district_today(), the day its tile shows.
     """
     props = [
         sql.SQL("{} AS {}").format(expr(c.properties[name]), sql.Identifier(name))
@@ -88,7 +92,7 @@ def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     stmt = sql.SQL(
-        "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id') FROM (SELECT {key} AS id,"
+        "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id'){day} FROM (SELECT {key} AS id,"
         " ST_AsMVTGeom({geom}, {envelope}, {ext}, {buf}, true) AS geom{props}"
         " FROM {src} WHERE {cond}) AS f"
     ).format(
@@ -101,6 +105,7 @@ def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[
         src=from_clause(c),
         cond=cond,
         layer=sql.Literal(c.id),
+        day=sql.SQL(", district_today()" if c.tile_clock == "day" else ""),
     )
     return stmt, {"z": z, "x": x, "y": y}
 
@@ -112,4 +117,5 @@ def tile(conn: psycopg.Connection, c: Collection, z: int, x: int, y: int) -> Til
     # off, and BEGIN/SET/COMMIT would cost three round trips on a query of a few milliseconds.
     row = conn.execute(stmt, params).fetchone()
     data = bytes(row[0]) if row and row[0] is not None else b""
-    return Tile(data, '"' + blake2b(data, digest_size=12).hexdigest() + '"')
+    day = row[1] if row and len(row) > 1 else None
+    return Tile(data, '"' + blake2b(data, digest_size=12).hexdigest() + '"', day)
