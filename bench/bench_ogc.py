@@ -9,7 +9,7 @@ DATABASE_URL; for the city-sized case a scratch one at scale 100 (169,400 buildi
     export DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/yishiting_bench100
     createdb -h 127.0.0.1 -U postgres yishiting_bench100
     .venv/bin/yishiting migrate && .venv/bin/yishiting load-demo --quiet --scale 100
-    .venv/bin/python bench/bench_ogc.py --requests 100 --clients 4
+    .venv/bin/python bench/bench_ogc.py --seconds 1 --rounds 5 --clients 4
     dropdb -h 127.0.0.1 -U postgres yishiting_bench100
 
 It starts our app with uvicorn (one worker) and tipg (`uvicorn tipg.main:app`, one worker) on
@@ -111,32 +111,41 @@ def get(base: str, path: str, conn: http.client.HTTPConnection | None = None) ->
     return resp.status, body
 
 
-def timed(work: Callable[[], None], n: int, clients: int) -> tuple[int, float]:
-    """Calls made and seconds taken for about n calls of `work` over `clients` threads."""
-    per = max(n // clients, 1)
-    errors: list[BaseException] = []
+def timed(work: Callable[[], None], seconds: float, clients: int) -> tuple[int, float]:
+    """Calls made and seconds taken by `clients` threads calling `work` for `seconds` each.
 
-    def run() -> None:
+    By time, not by a count: a fixed count of fast calls (a kept tile takes 0.1 ms) ends
+    before the threads have all started, and measures the starting. The threads start
+    together at a barrier; the time runs until the last one's last call ends."""
+    counts = [0] * clients
+    errors: list[BaseException] = []
+    start = threading.Barrier(clients + 1)
+
+    def run(i: int) -> None:
         try:
-            for _ in range(per):
+            start.wait()
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
                 work()
+                counts[i] += 1
         except BaseException as exc:  # report after joining
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    start = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    start.wait()
+    began = time.perf_counter()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - began
     if errors:
         raise errors[0]
-    return per * clients, elapsed
+    return sum(counts), elapsed
 
 
 def rates(
-    works: dict[str, Callable[[], None]], n: int, clients: int, rounds: int = 10
+    works: dict[str, Callable[[], None]], seconds: float, clients: int, rounds: int = 10
 ) -> dict[str, float]:
     """Calls per second of each work, from its best round (as timeit does: load from elsewhere
     on the machine only ever slows a round down). Rounds interleave the works so that a busy
@@ -144,7 +153,7 @@ def rates(
     best = dict.fromkeys(works, 0.0)
     for _ in range(rounds):
         for name, work in works.items():
-            calls, secs = timed(work, max(n // rounds, clients), clients)
+            calls, secs = timed(work, seconds, clients)
             best[name] = max(best[name], calls / secs)
     return best
 
@@ -271,7 +280,7 @@ def pgbench_tps(dsn: str, c: Any, z: int, box: Box, clients: int, seconds: int) 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100, help="requests per figure")
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of a round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--tipg-venv", type=Path, default=ROOT / "var" / "bench-venv")
@@ -344,17 +353,17 @@ def main() -> int:
             }
             measures.append((f"tiles z{z} ({len(tl)} tiles)", works, "-"))
         for name, works, sizes in measures:
-            rates(works, 20, 1, rounds=1)  # warm pools, caches and plans
+            rates(works, 0.2, 1, rounds=1)  # warm pools, caches and plans
             for clients in (1, args.clients):
-                figures = rates(works, args.requests, clients, args.rounds)
+                figures = rates(works, args.seconds, clients, args.rounds)
                 if name.startswith("tiles"):
                     z = int(name.split()[1][1:])
                     figures["pgbench"] = pgbench_tps(dsn, buildings, z, district, clients, 5)
                 rows.append((name, clients, figures, sizes))
 
     print(
-        f"\nbuildings: {count} rows; {args.requests} requests per figure, best of "
-        f"{args.rounds} rounds"
+        f"\nbuildings: {count} rows; each figure the best of {args.rounds} rounds of "
+        f"{args.seconds} s"
     )
     head = f"{'case':28} {'clients':>7} {'ours/s':>8} {'raw SQL/s':>10} {'ours/raw':>9} "
     head += f"{'tipg/s':>8} {'ours/tipg':>10} {'pgbench/s':>10} {'ours/pgb':>9} "
