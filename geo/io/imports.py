@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from geo.errors import Unprocessable
 from geo.io import checks, crs, mapping, sources
-from geo.io.layers import DISTRICT, SOURCE_ID, TODAY, Layer, get_layer
+from geo.io.layers import DISTRICT, KIND_ZH, SOURCE_ID, TODAY, Layer, get_layer
 from geo.io.sources import Table
 
 SHOWN = checks.SHOWN
@@ -38,7 +38,6 @@ _FAMILIES = {
     "Polygon": "polygon",
     "MultiPolygon": "polygon",
 }
-_KIND_ZH = {"point": "points (点)", "line": "lines (线)", "polygon": "polygons (面)"}
 _COPY_CHUNK = 5000
 
 
@@ -221,13 +220,13 @@ def _check_geometries(table: Table, layer: Layer) -> None:
         raise Unprocessable(
             f"Mixed geometry types: {', '.join(f'{v} {k}' for k, v in counts.items())}. A layer "
             "holds one kind; split the file by geometry type (e.g. in QGIS) and import the "
-            f"{_KIND_ZH[layer.kind]} into {layer.name}.",
+            f"{KIND_ZH[layer.kind]} into {layer.name}.",
             where="file",
         )
     family = families.pop()
     if family != layer.kind:
         raise Unprocessable(
-            f"{layer.name} takes {_KIND_ZH[layer.kind]}, but this file holds {_KIND_ZH[family]}; "
+            f"{layer.name} takes {KIND_ZH[layer.kind]}, but this file holds {KIND_ZH[family]}; "
             "choose the layer that matches (--layer).",
             where="layer",
         )

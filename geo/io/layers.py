@@ -24,6 +24,10 @@ class Parent:
     required: bool = True
 
 
+# A layer's geometry kind as messages name it.
+KIND_ZH = {"point": "points (点)", "line": "lines (线)", "polygon": "polygons (面)"}
+
+
 @dataclass(frozen=True)
 class Layer:
     name: str  # as on the command line and in the OGC catalogue

@@ -48,10 +48,10 @@ from geo import clock, worktime
 from geo.access import can, require
 from geo.errors import Conflict, Unprocessable
 from geo.issues.pinning import add_event, check_category, get_issue, issue_public
-from geo.issues.routing import LEVEL_ORDER, LEVEL_ZH, Routing, route_point
+from geo.issues.routing import Routing, route_point
 from geo.issues.steps import check_version
 from geo.models import Account, Issue, IssueEvent
-from geo.models.issues import OPEN_STEPS, answering_department
+from geo.models.issues import LEVEL_ZH, LEVELS, OPEN_STEPS, answering_department
 
 PLACE_KINDS = ("compound", "community", "subdistrict")
 UNIT_KINDS = (*PLACE_KINDS, "department")
@@ -254,7 +254,7 @@ def reroute(
         session, issue) if not moved else None)  # fmt: skip
     before = owner(session, issue)
     level = routing.level
-    if not recategorised and LEVEL_ORDER.index(issue.level) > LEVEL_ORDER.index(level):
+    if not recategorised and LEVELS.index(issue.level) > LEVELS.index(level):
         level = issue.level  # a location correction keeps the escalated level
     planned = _planned_owner(session, issue, routing, level, recategorised)
     if recategorised and _key(planned) == _key(before):
@@ -427,7 +427,7 @@ def dispute(
     if arbitration:
         _lift(issue, "subdistrict")
     elif me["kind"] != "department" and issue.level != "district":
-        _lift(issue, LEVEL_ORDER[LEVEL_ORDER.index(issue.level) + 1])
+        _lift(issue, LEVELS[LEVELS.index(issue.level) + 1])
     data = {
         "reason": why,
         "unit": me,
@@ -453,7 +453,7 @@ def _undo_dispatch(issue: Issue) -> None:
 
 
 def _lift(issue: Issue, level: str) -> None:
-    if LEVEL_ORDER.index(level) > LEVEL_ORDER.index(issue.level):
+    if LEVELS.index(level) > LEVELS.index(issue.level):
         issue.level = level
         issue.level_since = clock.now()
 

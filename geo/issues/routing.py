@@ -15,16 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import Unprocessable
+from geo.models.issues import LEVEL_ZH, LEVELS
 
 NEAR_COMPOUND_M = 50.0
-LEVEL_ORDER = ("compound", "community", "subdistrict", "district")
-LEVEL_ZH = {
-    "building": "楼栋",
-    "compound": "小区",
-    "community": "社区",
-    "subdistrict": "街道",
-    "district": "区",
-}
 
 _CANDIDATES = text(
     """
@@ -216,7 +209,7 @@ def _level(default: str, r: "Routing", reasons: list[str]) -> str:
     places = {"compound": r.compound, "community": r.community, "subdistrict": r.subdistrict}
     level = default
     while level in places and places[level] is None:
-        higher = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1]
+        higher = LEVELS[LEVELS.index(level) + 1]
         reasons.append(
             f"无{LEVEL_ZH[level]}可归属, 升至{LEVEL_ZH[higher]} / no {level} here: "
             f"raised to {higher}"

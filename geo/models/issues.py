@@ -28,7 +28,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice, geom_column
 
-LEVELS = ("compound", "community", "subdistrict", "district")
+LEVELS = ("compound", "community", "subdistrict", "district")  # lowest first
+LEVEL_ZH = {
+    "building": "楼栋",  # not a level, but routing names it when a point falls on one
+    "compound": "小区",
+    "community": "社区",
+    "subdistrict": "街道",
+    "district": "区",
+}
 # The five steps (五步议事) plus the ways an issue leaves the flow without being solved.
 STEPS = (
     "collected",  # 收集问题

@@ -6,6 +6,8 @@ same words go to the workspace and to group chats (webhooks).
 
 from typing import Any
 
+from geo.models.issues import LEVEL_ZH
+
 # kind -> (Chinese, English) of the title
 TITLES: dict[str, tuple[str, str]] = {
     "routed": ("新问题待处理", "new issue routed to you"),
@@ -17,7 +19,6 @@ TITLES: dict[str, tuple[str, str]] = {
     "disputed": ("问题被退单", "sent back (disputed)"),
     "arbitrated": ("退单争议已裁定", "dispute decided"),
 }
-LEVEL_ZH = {"compound": "小区", "community": "社区", "subdistrict": "街道", "district": "区"}
 
 
 def title(kind: str, info: dict[str, Any]) -> str:

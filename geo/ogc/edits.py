@@ -34,7 +34,7 @@ from geo import clock
 from geo.db import driver_connection
 from geo.errors import Conflict, MethodNotAllowed, NotFound, PreconditionFailed, Unprocessable
 from geo.io import checks
-from geo.io.layers import TODAY, Layer, get_layer
+from geo.io.layers import KIND_ZH, TODAY, Layer, get_layer
 from geo.models import Account, Base
 from geo.ogc import crs as crss
 from geo.ogc import engine
@@ -51,7 +51,6 @@ _TYPES = {
     "Polygon": ("polygon", 2),
     "MultiPolygon": ("polygon", 3),
 }
-_KIND_ZH = {"point": "points (点)", "line": "lines (线)", "polygon": "polygons (面)"}
 _JSON_TYPES = {
     "text": "a string",
     "integer": "a whole number",
@@ -285,7 +284,7 @@ def _geometry(layer: Layer, geometry: Any, crs: crss.Crs) -> str:
     kind, depth = _TYPES[gtype]
     if kind != layer.kind:
         raise Unprocessable(
-            f"{layer.name} are {_KIND_ZH[layer.kind]}; a {gtype} is not one.",
+            f"{layer.name} are {KIND_ZH[layer.kind]}; a {gtype} is not one.",
             where="body.geometry.type",
         )
     coords = geometry.get("coordinates")
