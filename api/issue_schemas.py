@@ -214,6 +214,12 @@ class Duplicate(BaseModel):
 
 class IssueCreated(IssuePublic):
     possible_duplicates: list[Duplicate]
+    token: str | None = Field(
+        None,
+        description="anonymous filers only: the request's token, to follow the issue "
+        "(GET /open311/v2/tokens/{token}.json, /maps/track?token=) and rate its outcome from "
+        "any network; null for a signed-in filer, who rates signed in",
+    )
 
 
 class EventPublic(BaseModel):

@@ -35,7 +35,7 @@ from geo.access import require
 from geo.coords import input_point
 from geo.errors import InvalidParameter, PreconditionRequired
 from geo.idempotency import scoped_key
-from geo.issues import photos, ratings, rerouting, steps
+from geo.issues import photos, ratings, request_tokens, rerouting, steps
 from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
@@ -93,6 +93,9 @@ def pin(
         reporter_phone=body.reporter_phone,
         idempotency_key=idempotency_key,
     )
+    # Without an account the token is the filer's only way back to rate the outcome; made
+    # from the id, so a replay answers the same one.
+    created["token"] = request_tokens.make(session, created["id"]) if user is None else None
     session.commit()
     response.headers["Location"] = f"/api/issues/{created['id']}"
     _etag(response, created["version"])
