@@ -24,7 +24,17 @@ from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
 from geo.renovation import campaigns
 from geo.renovation import progress as renovation
-from maps import charging, field_round, heritage, issues, overview, pin, progress, scorecards
+from maps import (
+    charging,
+    field_round,
+    heritage,
+    issues,
+    overview,
+    pin,
+    progress,
+    scorecards,
+    track,
+)
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
 
 PageData = Callable[[psycopg.Connection, Request], dict[str, Any]]
@@ -91,6 +101,12 @@ PAGES = (
         data=issues_data,
     ),
     MapPage("/pin", "pin_page", "Phone page to pin an issue", pin.build_pin),
+    MapPage(
+        "/track",
+        "track_page",
+        "Phone page for an anonymous filer's link: follow the issue, rate it once resolved",
+        track.build_track,
+    ),
     MapPage(
         "/heritage",
         "heritage_page",

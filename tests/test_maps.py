@@ -73,6 +73,8 @@ def test_folium_cdn_defaults_are_replaced() -> None:
         ("/maps/round?issues=1,x", "issues"),
         ("/maps/round?from=114.88", "from"),
         ("/maps/pin?lat=1", "lat"),
+        ("/maps/track", "token"),
+        ("/maps/track?token=1.a&lat=1", "lat"),
     ],
 )
 def test_bad_page_parameter_is_a_400_page_saying_why(

@@ -33,6 +33,16 @@
       (r.reason ? '<p class="yst-reason">' + esc(r.reason) + "</p>" : "") + dupHtml + "</div>";
   }
 
+  /* Filed without an account: the token is the resident's only way back to the issue, so the
+   * page gives it as a link to keep (signed-in filers get none and rate signed in). */
+  function trackHtml(issue) {
+    if (!issue.token) return "";
+    var href = "/maps/track?token=" + encodeURIComponent(issue.token);
+    return '<p class="yst-track-link">保存此链接: 查看进展, 办结后评价<br>' +
+      "<small>Keep this link to follow the issue and rate it once resolved</small><br>" +
+      '<a href="' + esc(href) + '">' + esc(location.origin + href) + "</a></p>";
+  }
+
   YST.pages.pin = function (map, cfg) {
     var form = document.getElementById("yst-pin-form");
     var where = document.getElementById("yst-pin-where");
@@ -116,7 +126,7 @@
           description: description }),
       }).then(function (issue) {
         filingKey = null;
-        result.innerHTML = routingHtml(issue);
+        result.innerHTML = trackHtml(issue) + routingHtml(issue);
         window.__yst.filed = issue;
         var file = form.elements.photo.files[0];
         if (!file) return;
