@@ -350,9 +350,10 @@ def rate(
     idempotency_key: ScopedIdempotencyKey,
 ) -> dict:
     """Rate a solved issue 1-5, once per resolution: the reporter (signed in, or with the
-    Open311 token of the request), or the council hall's staff recording a resident's rating.
-    A rating of 2 or less reopens the issue as rework (within 30 days of its review). A retry
-    with the same Idempotency-Key answers the first rating (200)."""
+    request's token, answered by Open311 or an anonymous POST /api/issues), or the council
+    hall's staff recording a resident's rating. A rating of 2 or less reopens the issue as
+    rework (within 30 days of its review). A retry with the same Idempotency-Key answers the
+    first rating (200)."""
     limit_anonymous(request, user, "ratings")
     token_key = scoped_key(body.token, account=user, client=client_address(request))
     result = ratings.rate(
