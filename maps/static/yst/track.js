@@ -116,6 +116,9 @@
     ratingKey = ratingKey || newKey();
     fetchJSON("/api/issues/" + encodeURIComponent(state.issue.id) + "/rating", {
       method: "POST",
+      // The token is the credential: a staff session cookie in the same browser would ask for
+      // a CSRF header this page does not have.
+      credentials: "omit",
       headers: { "Content-Type": "application/json", "Idempotency-Key": ratingKey },
       body: JSON.stringify({ rating: Number(chosen.value), comment: comment || null, token: token }),
     }).then(function (answer) {
