@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -22,6 +23,7 @@ from api.app import create_app
 from geo.admin import drop_database, ensure_database
 from geo.migrate import upgrade
 from geo.settings import DEFAULT_DATABASE_URL, Settings
+from tests.browser import chromium
 from tests.issue_helpers import make_account, point_in_building
 
 BASE_URL = (
@@ -208,6 +210,25 @@ def serve(settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
 def live_url(settings: Settings) -> Iterator[str]:
     """The app served over real HTTP on the demo database (for GDAL, OWSLib, the browser)."""
     url, server, thread = serve(settings)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+# --- browser tests ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one per module of browser tests."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def live(fresh_settings: Settings) -> Iterator[str]:
+    """The app served over real HTTP on the test's private copy of the demo, for a browser."""
+    url, server, thread = serve(fresh_settings)
     yield url
     server.should_exit = True
     thread.join(timeout=10)

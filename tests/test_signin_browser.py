@@ -2,33 +2,15 @@
 password says so, the right one lands on `next`, the admin adds an account and deactivates one
 through the page, sign-out returns to the sign-in page. Screenshots go to docs/screenshots."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, expect
 
-from geo.settings import Settings
-from tests.browser import chromium, open_page
-from tests.conftest import serve
+from tests.browser import open_page
 from tests.signin_helpers import PASSWORD, make_person
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def live(fresh_settings: Settings) -> Iterator[str]:
-    url, server, thread = serve(fresh_settings)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_sign_in_and_administer_from_a_phone(browser: Browser, live: str, fresh_settings) -> None:

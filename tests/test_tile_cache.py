@@ -3,7 +3,6 @@ anywhere drops them (PostgreSQL's notice at commit), a write through this proces
 before it answers, a tile encoded across a change is not kept, and with the notices lost
 nothing is kept at all."""
 
-import math
 import os
 import signal
 import time
@@ -24,15 +23,9 @@ from geo.ogc.tile_cache import APPLICATION_NAME, TileCache, tile_sources
 from geo.ogc.tiles import Tile, tile_sql
 from geo.settings import Settings
 from tests.issue_helpers import make_account
+from tests.test_ogc_tiles import tile_of
 
 Z = 16
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def wait_for(what: Callable[[], bool], seconds: float = 5.0) -> bool:

@@ -3,18 +3,15 @@ its report, then import for real; the import log shows it. In headless Chromium 
 server and a private copy of the demo, through the same POST /api/imports as every client."""
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 from sqlalchemy import create_engine, text
 
 from geo.settings import Settings
-from tests.browser import chromium, open_page, shoot
-from tests.conftest import serve
+from tests.browser import open_page, shoot
 from tests.issue_helpers import make_account, scalar
 from tests.signin_helpers import PASSWORD, make_person
 
@@ -58,20 +55,6 @@ def test_the_import_log_is_for_planners(fresh_client: TestClient, fresh_settings
     page = fresh_client.get("/work/imports")
     assert page.status_code == 200 and '<html lang="zh-CN">' in page.text
     assert "导入" in page.text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def live(fresh_settings: Settings) -> Iterator[str]:
-    base, server, thread = serve(fresh_settings)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_a_planner_checks_then_imports_a_geojson(

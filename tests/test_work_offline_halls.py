@@ -3,17 +3,14 @@ Idempotency-Key, sent once when the connection is back, by the service worker's 
 Sync with no workspace page open (Chromium); and the small map still shows where things are
 offline, from the district outline the worker keeps."""
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 from sqlalchemy import create_engine, text
 
 from geo.settings import Settings
-from tests.browser import chromium, open_page
-from tests.conftest import serve
+from tests.browser import open_page
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
 
@@ -46,20 +43,6 @@ def test_the_outline_is_light_geojson(client: TestClient) -> None:
     assert kinds == {"community", "compound"}
     assert len(body["features"]) == 44 + 394
     assert len(r.content) < 150_000, len(r.content)  # 106 kB on the demo (2026-11-28)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def live(fresh_settings: Settings) -> Iterator[str]:
-    base, server, thread = serve(fresh_settings)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _ready(page: Page) -> None:

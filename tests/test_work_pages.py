@@ -4,7 +4,6 @@ of the demo database: sign in, set a topic, record the hall's session that dispa
 resolve on site with a photo (also with the network cut), review, report renovation progress."""
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import create_engine, text
 
 from geo.settings import Settings
-from tests.browser import chromium, open_page
-from tests.conftest import serve
+from tests.browser import open_page
 from tests.issue_flow_helpers import png_bytes
 from tests.issue_helpers import make_account, scalar
 from tests.signin_helpers import PASSWORD, make_person
@@ -48,12 +46,6 @@ def test_workspace_pages_are_small_chinese_and_local(client: TestClient) -> None
 
 
 # --- in the browser ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _place(settings: Settings) -> dict[str, Any]:
@@ -218,14 +210,6 @@ def _review(browser: Browser, base: str, settings: Settings, place: dict, issue:
     page.wait_for_function("window.__work.issue.step === 'reviewed'")
     _clean(page)
     page.context.close()
-
-
-@pytest.fixture
-def live(fresh_settings: Settings) -> Iterator[str]:
-    base, server, thread = serve(fresh_settings)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_an_issue_from_pin_to_review_on_a_phone(
