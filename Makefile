@@ -40,10 +40,11 @@ $(VENV)/.installed: requirements-dev.lock pyproject.toml
 LOCK := $(VENV)/lock-tools
 lock:
 	test -x $(LOCK)/bin/uv || ($(PYTHON) -m venv $(LOCK) && $(LOCK)/bin/pip install -q uv)
-	$(LOCK)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
-	  --python-platform x86_64-manylinux_2_28 -q -o requirements.lock
 	$(LOCK)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 -q -o requirements-dev.lock
+	# The runtime lock takes the dev lock's versions, so the image runs what the tests ran.
+	$(LOCK)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -q -c requirements-dev.lock -o requirements.lock
 
 db: venv
 	$(BIN)/python -m geo.admin
