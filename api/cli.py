@@ -10,12 +10,16 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from geo.migrate import downgrade, upgrade
+    from geo.migrate import MigrationRefused, downgrade, upgrade
 
-    if args.downgrade:
-        downgrade(get_settings(), args.downgrade)
-    else:
-        upgrade(get_settings(), args.revision)
+    try:
+        if args.downgrade:
+            downgrade(get_settings(), args.downgrade)
+        else:
+            upgrade(get_settings(), args.revision)
+    except MigrationRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -76,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
-    p.add_argument("--revision", default="heads", help="target revision (default: heads)")
+    p.add_argument("--revision", default="head", help="target revision (default: head)")
     p.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
     p.set_defaults(handler=cmd_migrate)
 

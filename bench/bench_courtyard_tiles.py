@@ -1,4 +1,4 @@
-"""The courtyard tile statement with the kept state (courtyard_status, 0022_courtyard_state)
+"""The courtyard tile statement with the kept state (courtyard_status, 0026_courtyard_state)
 against the same statement searching each courtyard's assessments (courtyard_status_as_of of
 today, what the view did before), in one run, over the tiles that cover the fort.
 

@@ -7,7 +7,7 @@ Every date rule of the service asks this module, never `date.today()` (the serve
 SQL that needs the zone uses ZONE (a constant, never input), e.g. the end of a date in SQL:
     ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE '{ZONE}')
 SQL that needs "now" or "today" itself (the views renovation_item_status and courtyard_status)
-calls district_now() / district_today() (migration 0020): they read the pinned instant that
+calls district_now() / district_today() (0025_district_clock): they read the pinned instant that
 each pooled connection carries (SQL_SETTING, set by geo/db.py as the connection leaves the
 pool), else the database's now(), the same instant.
 

@@ -35,7 +35,7 @@ class IdleCheck:
     a third of a vector tile's time under load. (A connection that breaks while in use is
     discarded as it returns to the pool.)
 
-    It also lends the district clock: SQL's district_now() (migration 0020) reads the setting
+    It also lends the district clock: SQL's district_now() (0025_district_clock) reads the setting
     clock.SQL_SETTING, the pinned instant, or '' (unset) for the database's now() when the
     clock runs. A connection is told only when that changes (tests pinning the clock), so a
     running clock costs no round trip; telling it is a check too."""

@@ -6,7 +6,7 @@ sub-district"): a compound hall takes the open issues of its compound whose leve
 `subdistrict` or `district` (escalated or big by category); a community hall takes the open
 issues of its community except those two kinds (compound-level ones whose compound has a hall
 of its own, and the sub-district's). The rule is the SQL function owning_hall (migration
-0005_hall_wait), which escalation uses too: an issue waits for its hall's next session before
+0031_hall_wait), which escalation uses too: an issue waits for its hall's next session before
 it escalates. Open here means still awaiting a decision: step `collected` or `topic`, pinned
 before the week ended.
 

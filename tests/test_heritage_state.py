@@ -107,7 +107,7 @@ def test_a_demo_loaded_before_the_kept_state_still_reloads(fresh_settings: Setti
     from fixtures.load import at_stake
     from geo.migrate import downgrade, upgrade
 
-    downgrade(fresh_settings, "0020_district_clock")
+    downgrade(fresh_settings, "0025_district_clock")
     with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as conn:
         conn.execute(
             "UPDATE demo_load SET counts = counts - 'courtyard_state'"

@@ -86,7 +86,7 @@ def plan_relations(plan: dict[str, Any]) -> set[str]:
 
 def test_every_table_a_kept_tile_reads_sends_a_notice(settings: Settings) -> None:
     """Each layer whose tiles are kept names the tables it reads (a test of the names: every
-    table in its tile statement's plan), each of them has the trigger of migration 0024, and
+    table in its tile statement's plan), each of them has the trigger of 0028_tile_notices, and
     that migration triggers no table no layer reads."""
     with psycopg.connect(settings.libpq_url) as conn:
         triggered = {

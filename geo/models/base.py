@@ -46,7 +46,7 @@ class Surveyed:
     Rows made here (the demo, the API) have neither.
 
     `version` is the row's version: a trigger adds one on every UPDATE (migration
-    0018_feature_edits), so the OGC layers' ETags change whenever the row does."""
+    0022_feature_edits), so the OGC layers' ETags change whenever the row does."""
 
     source: Mapped[str | None] = mapped_column(String(128))
     source_id: Mapped[str | None] = mapped_column(String(128))

@@ -1,5 +1,5 @@
 """Edits of the surveyed layers through OGC API - Features Part 4: who, when, what, before and
-after. Append-only: a trigger refuses UPDATE and DELETE (migration 0018_feature_edits)."""
+after. Append-only: a trigger refuses UPDATE and DELETE (migration 0022_feature_edits)."""
 
 from datetime import datetime
 from typing import Any

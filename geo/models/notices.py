@@ -1,4 +1,4 @@
-"""Notices to staff and webhooks to group chats (issue 13), as migration 0017 creates them.
+"""Notices to staff and webhooks to group chats (issue 13), as migration 0012_notices creates them.
 
 issue_alert: an issue came near its due date or passed it, once per (issue, kind, due date).
 notice: what one account is told about one event or alert; read or not.
@@ -78,7 +78,7 @@ class Webhook(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # robots are paced: nothing is sent to this webhook before then (0017_webhook_pace)
+    # robots are paced: nothing is sent to this webhook before then (0013_webhook_pace)
     next_send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

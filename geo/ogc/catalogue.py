@@ -178,7 +178,7 @@ _DISTRICT = (
         description="Courtyards of Zhangjiakou Fort (堡子里): protection level and occupancy.",
         table="courtyard",
         # Every state comes from courtyard_status (migration 0003): the latest dated assessments
-        # as of today; the courtyard table keeps none of it (0005_heritage_state).
+        # as of today; the courtyard table keeps none of it (0015_heritage_state).
         joins=(
             Join("community", "c", "community_id"),
             Join("courtyard_status", "cs", "id", key="courtyard_id"),

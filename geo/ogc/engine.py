@@ -92,7 +92,7 @@ class Collection:
     # Planners may create, replace, update and delete its features (geo/ogc/edits.py); the
     # import layer of the same name (geo/io/layers.py) says its fields and parents.
     editable: bool = False
-    # A stored EPSG:3857 copy of `geometry` with its own GiST index (migration 0021), which
+    # A stored EPSG:3857 copy of `geometry` with its own GiST index (0023_tile_geometry), which
     # tiles filter and clip with no ST_Transform; None: tiles transform the 4326 geometry.
     tile_geometry: str | None = None
     # What its tiles depend on besides its rows, for the tile cache (geo/ogc/tile_cache.py):
@@ -100,7 +100,7 @@ class Collection:
     # of today"), "time" (never kept: a state at this instant).
     tile_clock: Literal["rows", "day", "time"] = "rows"
     # The tables its rows come from when `table` and the joins do not say it all (a view or a
-    # function is among them): every one must send the tile notice (migration 0024).
+    # function is among them): every one must send the tile notice (migration 0028_tile_notices).
     sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

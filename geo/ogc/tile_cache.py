@@ -5,7 +5,7 @@ and encoding one costs PostGIS milliseconds that a kept one does not. A kept til
 outlive its rows, whoever changes them:
 
 - Every table a tiled layer reads sends NOTIFY yst_tiles with its name when a transaction that
-  changed it commits (migration 0024_tile_notices). `listen` hears the notices on a connection
+  changed it commits (migration 0028_tile_notices). `listen` hears the notices on a connection
   of its own, and no tile kept of a layer that reads the table is found again: writes by
   this process, another worker process, `yishiting import` or psql alike.
 - A tile encoded while a change commits must not be kept where it would be found. Its key
@@ -47,7 +47,7 @@ from geo.ogc.tiles import Tile
 
 log = logging.getLogger("yishiting.tiles")
 
-CHANNEL = "yst_tiles"  # as migration 0024_tile_notices sends it
+CHANNEL = "yst_tiles"  # as migration 0028_tile_notices sends it
 APPLICATION_NAME = "yishiting tile notices"
 ECHO = "echo:"  # the listener's notices to itself: no table has such a name
 # (epoch, layer, generation, z, x, y, district date or None)

@@ -104,7 +104,7 @@ def courtyard_status(conn: psycopg.Connection, courtyard_id: int, day: date) -> 
 
 # The one count of protected and vacated courtyards, for /api/stats and the campaign totals.
 # Without a day: today in the district, from the courtyard_status view (the state kept per
-# courtyard by migration 0022); with one, from the dated history.
+# courtyard by migration 0026_courtyard_state); with one, from the dated history.
 HERITAGE_COUNTS = """
 SELECT count(*) FILTER (WHERE protected)::int AS protected_courtyards,
     count(*) FILTER (WHERE protected AND vacated)::int AS vacated

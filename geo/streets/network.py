@@ -1,6 +1,6 @@
 """Routes on the street network: points snapped to streets, pgRouting for every path.
 
-The graph lives in `road_edge` / `road_node` (migration 0011), rebuilt by the database on any
+The graph lives in `road_edge` / `road_node` (0020_road_network), rebuilt by the database on any
 change to `road`, so a new or edited street is routable in the same transaction. Costs are
 metres on the ground (geography). Walking may use a one-way street both ways; driving may not.
 

@@ -8,16 +8,16 @@ tiles per second of PostGIS alone on 169,400 buildings (docs/ogc.md). Only the l
 draw from tiles get one (buildings, courtyards, issues); geo/ogc/catalogue.py names it per
 collection (`tile_geometry`). The ORM never maps it, so nothing loads or writes it.
 
-Revision ID: 0021_tile_geometry
-Revises: 0018_feature_edits
+Revision ID: 0023_tile_geometry
+Revises: 0022_feature_edits
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021_tile_geometry"
-down_revision: str | Sequence[str] | None = "0018_feature_edits"
+revision: str = "0023_tile_geometry"
+down_revision: str | Sequence[str] | None = "0022_feature_edits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

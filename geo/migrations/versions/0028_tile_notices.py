@@ -1,7 +1,7 @@
 """A notice on channel yst_tiles whenever a table that vector tiles read from changes
 
-Revision ID: 0024_tile_notices
-Revises: 0022_courtyard_state_demo
+Revision ID: 0028_tile_notices
+Revises: 0027_courtyard_state_demo
 
 The tile cache (geo/ogc/tile_cache.py) keeps encoded tiles in each server process and must
 drop them when their rows change, whoever changes them: the service, `yishiting import`, a
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0024_tile_notices"
-down_revision: str | Sequence[str] | None = "0022_courtyard_state_demo"
+revision: str = "0028_tile_notices"
+down_revision: str | Sequence[str] | None = "0027_courtyard_state_demo"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

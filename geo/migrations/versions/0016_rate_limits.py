@@ -1,8 +1,8 @@
 """rate limits in the database: anonymous clients' token buckets, seen by every worker, and the
 Idempotency-Keys already charged (a replay is free)
 
-Revision ID: 0005_rate_limits
-Revises: 0004
+Revision ID: 0016_rate_limits
+Revises: 0015_heritage_state
 Create Date: 2026-11-28 05:15:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_rate_limits"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0016_rate_limits"
+down_revision: str | Sequence[str] | None = "0015_heritage_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

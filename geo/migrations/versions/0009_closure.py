@@ -1,15 +1,15 @@
 """Honest closure: issues may end closed without a fix (with a reason) or referred elsewhere.
 
-Revision ID: 0014_closure
-Revises: 0014_campaigns
+Revision ID: 0009_closure
+Revises: 0008_campaigns
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014_closure"
-down_revision: str | Sequence[str] | None = "0014_campaigns"
+revision: str = "0009_closure"
+down_revision: str | Sequence[str] | None = "0008_campaigns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

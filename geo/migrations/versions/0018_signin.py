@@ -1,8 +1,8 @@
 """signin: usernames and passwords on accounts, browser sessions, one-time sign-in links,
 and the failure counters behind the sign-in lockout
 
-Revision ID: 0007_signin
-Revises: 0004
+Revision ID: 0018_signin
+Revises: 0017_tokens
 Create Date: 2026-11-28 04:40:00
 
 Written by hand (see geo/models/signin.py).
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_signin"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0018_signin"
+down_revision: str | Sequence[str] | None = "0017_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

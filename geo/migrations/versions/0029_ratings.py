@@ -5,16 +5,16 @@ A rating is an issue_event of kind `rated` whose data holds the rating (1-5), wh
 events when it came). This unique index makes "a rating twice" impossible even for two
 requests racing past the row lock's check; a rework and a new resolution open a new round.
 
-Revision ID: 0016_ratings
-Revises: 0020_district_clock
+Revision ID: 0029_ratings
+Revises: 0028_tile_notices
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016_ratings"
-down_revision: str | Sequence[str] | None = "0020_district_clock"
+revision: str = "0029_ratings"
+down_revision: str | Sequence[str] | None = "0028_tile_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

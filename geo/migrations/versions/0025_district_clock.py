@@ -1,7 +1,7 @@
 """The district clock in SQL: district_now() and district_today(), and the views of 0003 on them
 
-Revision ID: 0020_district_clock
-Revises: 0019_request_fingerprints
+Revision ID: 0025_district_clock
+Revises: 0024_request_fingerprints
 
 renovation_item_status (phase and late "today") and courtyard_status (the latest assessments
 "today") read the database's now(). District time comes from geo/clock.py: a pinned clock
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0020_district_clock"
-down_revision: str | Sequence[str] | None = "0019_request_fingerprints"
+revision: str = "0025_district_clock"
+down_revision: str | Sequence[str] | None = "0024_request_fingerprints"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,15 +1,15 @@
 """A key for the request tokens the service makes (geo/issues/request_tokens.py).
 
-Revision ID: 0023_request_tokens
-Revises: 0016_ratings
+Revision ID: 0030_request_tokens
+Revises: 0029_ratings
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0023_request_tokens"
-down_revision: str | Sequence[str] | None = "0016_ratings"
+revision: str = "0030_request_tokens"
+down_revision: str | Sequence[str] | None = "0029_ratings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,15 +1,15 @@
 """Campaigns as data: the 2021 clean-up's counters are records, not text.
 
-Revision ID: 0014_campaigns
-Revises: 0004
+Revision ID: 0008_campaigns
+Revises: 0007_append_only
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014_campaigns"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0008_campaigns"
+down_revision: str | Sequence[str] | None = "0007_append_only"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """tokens end: expiry, last use and revocation of each account's bearer token
 
-Revision ID: 0005_tokens
-Revises: 0004
+Revision ID: 0017_tokens
+Revises: 0016_rate_limits
 Create Date: 2026-11-28 05:00:00
 
 Tokens issued before expiry existed get a full term (180 days) from the migration, so no one
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_tokens"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0017_tokens"
+down_revision: str | Sequence[str] | None = "0016_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,16 +3,16 @@
 Added in one revision so that the features building on them (issue 13) do not each rewrite
 the same CHECK constraint.
 
-Revision ID: 0015_event_kinds
-Revises: 0014_time_limits
+Revision ID: 0011_event_kinds
+Revises: 0010_time_limits
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015_event_kinds"
-down_revision: str | Sequence[str] | None = "0014_time_limits"
+revision: str = "0011_event_kinds"
+down_revision: str | Sequence[str] | None = "0010_time_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

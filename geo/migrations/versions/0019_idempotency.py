@@ -1,7 +1,7 @@
 """idempotency: an Idempotency-Key on issue transitions and photos
 
-Revision ID: 0008_idempotency
-Revises: 0004
+Revision ID: 0019_idempotency
+Revises: 0018_signin
 Create Date: 2026-11-28 04:40:00
 
 A phone that loses its connection after sending a resolve (or a photo) retries it with the
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_idempotency"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0019_idempotency"
+down_revision: str | Sequence[str] | None = "0018_signin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """imports: each surveyed feature keeps its source and source id; an import_log
 
-Revision ID: 0009_imports
-Revises: 0004
+Revision ID: 0006_imports
+Revises: 0005_demo_marker
 Create Date: 2026-11-28 04:45:00
 
 Written by hand (see geo/models/base.py `Surveyed` and geo/models/imports.py).
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0009_imports"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0006_imports"
+down_revision: str | Sequence[str] | None = "0005_demo_marker"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

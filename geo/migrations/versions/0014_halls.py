@@ -1,7 +1,7 @@
 """halls: sub-district halls, who attended a session, and decisions that dispatch
 
-Revision ID: 0008_halls
-Revises: 0004
+Revision ID: 0014_halls
+Revises: 0013_webhook_pace
 Create Date: 2026-11-28 05:00:00
 
 - hall.kind gains `subdistrict` (the report: all 7 sub-districts set up halls), with
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0008_halls"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0014_halls"
+down_revision: str | Sequence[str] | None = "0013_webhook_pace"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,15 +1,15 @@
 """The street network as a pgRouting graph, rebuilt by the database whenever roads change.
 
-Revision ID: 0011_road_network
-Revises: 0004
+Revision ID: 0020_road_network
+Revises: 0019_idempotency
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_road_network"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0020_road_network"
+down_revision: str | Sequence[str] | None = "0019_idempotency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,19 +1,19 @@
-"""The courtyard_state rows 0022_courtyard_state filled count with the last demo load
+"""The courtyard_state rows 0026_courtyard_state filled count with the last demo load
 
-Revision ID: 0022_courtyard_state_demo
-Revises: 0022_courtyard_state
+Revision ID: 0027_courtyard_state_demo
+Revises: 0026_courtyard_state
 
 Those rows are derived from the assessments the last demo load may have left; counted with that
 load, `load-demo` does not take them for rows it would destroy and refuse to reload. A revision
-of its own because 0022_courtyard_state had already landed without it.
+of its own because 0026_courtyard_state had already landed without it.
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_courtyard_state_demo"
-down_revision: str | Sequence[str] | None = "0022_courtyard_state"
+revision: str = "0027_courtyard_state_demo"
+down_revision: str | Sequence[str] | None = "0026_courtyard_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Each courtyard's latest assessments kept in a table by a trigger, so "today's" state is read,
 not searched for per courtyard (tiles, the OGC courtyard layer, /api/stats)
 
-Revision ID: 0022_courtyard_state
-Revises: 0020_district_clock
+Revision ID: 0026_courtyard_state
+Revises: 0025_district_clock
 
 courtyard_status (0003, 0020) ran four ordered LIMIT 1 searches of `assessment` per courtyard,
 about 0.2 ms each: a z15 tile over the fort took ~150 ms. The state still has one source, the
@@ -10,7 +10,7 @@ latest dated assessment of each kind: `courtyard_state` holds, per courtyard wit
 assessment, the value and date of the latest record of each kind by (assessed_on, id) and the
 date of its latest record of any kind (`latest_on`). A row trigger on `assessment` rebuilds the
 courtyard's row from its assessments after every insert (COPY included); assessments refuse
-UPDATE and DELETE (0005_append_only), and a TRUNCATE empties the table. Nothing else writes it.
+UPDATE and DELETE (0007_append_only), and a TRUNCATE empties the table. Nothing else writes it.
 
 The view courtyard_status keeps its columns and meaning (the state on district_today()): a
 courtyard whose records are all on or before today reads its row; one with no record reads
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_courtyard_state"
-down_revision: str | Sequence[str] | None = "0020_district_clock"
+revision: str = "0026_courtyard_state"
+down_revision: str | Sequence[str] | None = "0025_district_clock"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,16 +6,16 @@ community's group chat listens; webhook_delivery: the outbox, one row per (event
 webhook), written in the transaction of the event and delivered by the worker;
 webhook_attempt: each try, with the answer or the error.
 
-Revision ID: 0017_notices
-Revises: 0015_event_kinds
+Revision ID: 0012_notices
+Revises: 0011_event_kinds
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0017_notices"
-down_revision: str | Sequence[str] | None = "0015_event_kinds"
+revision: str = "0012_notices"
+down_revision: str | Sequence[str] | None = "0011_event_kinds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """append-only history: progress events, their reviews and photos, and assessments refuse
 UPDATE and DELETE, as issue events already do (0002)
 
-Revision ID: 0005_append_only
-Revises: 0004
+Revision ID: 0007_append_only
+Revises: 0006_imports
 Create Date: 2026-11-28 04:50:00
 
 TRUNCATE stays possible: the demo loader replaces whole tables.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005_append_only"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0007_append_only"
+down_revision: str | Sequence[str] | None = "0006_imports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """feature edits (OGC API - Features Part 4): a row version on every surveyed layer, and the
 append-only audit trail of each edit
 
-Revision ID: 0018_feature_edits
-Revises: 0015_event_kinds
+Revision ID: 0022_feature_edits
+Revises: 0021_reroute
 Create Date: 2026-11-28 07:30:00
 
 `version` starts at 1 and a trigger adds one on every UPDATE, whoever makes it (an API edit, a
@@ -10,7 +10,7 @@ re-import, a script), so an ETag built from it changes whenever the row does. A 
 heritage state is served from its assessments, so a new assessment bumps the courtyard too.
 
 `feature_edit` keeps who changed which feature, when, how, and the feature before and after as
-GeoJSON; like the other histories it refuses UPDATE and DELETE (0005_append_only's function).
+GeoJSON; like the other histories it refuses UPDATE and DELETE (0007_append_only's function).
 """
 
 from collections.abc import Sequence
@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0018_feature_edits"
-down_revision: str | Sequence[str] | None = "0015_event_kinds"
+revision: str = "0022_feature_edits"
+down_revision: str | Sequence[str] | None = "0021_reroute"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("0005_append_only", "0009_imports")
+depends_on: str | Sequence[str] | None = None
 
 TABLES = (
     "subdistrict",

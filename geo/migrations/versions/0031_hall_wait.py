@@ -1,8 +1,8 @@
 """hall wait: which hall owns an issue (its agenda), and the hall's next session after a moment,
 so that escalation waits for the hall (geo/issues/steps.escalate_overdue)
 
-Revision ID: 0005_hall_wait
-Revises: 0008_halls (sub-district halls)
+Revision ID: 0031_hall_wait
+Revises: 0030_request_tokens
 Create Date: 2026-11-28 05:30:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005_hall_wait"
-down_revision: str | Sequence[str] | None = "0008_halls"
+revision: str = "0031_hall_wait"
+down_revision: str | Sequence[str] | None = "0030_request_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

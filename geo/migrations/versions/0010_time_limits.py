@@ -1,16 +1,16 @@
 """Time limits in working days per category, set by planners; the official calendar of years
 the chinese-calendar package does not cover yet, loaded by an admin as data.
 
-Revision ID: 0014_time_limits
-Revises: 0014_closure
+Revision ID: 0010_time_limits
+Revises: 0009_closure
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014_time_limits"
-down_revision: str | Sequence[str] | None = "0014_closure"
+revision: str = "0010_time_limits"
+down_revision: str | Sequence[str] | None = "0009_closure"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

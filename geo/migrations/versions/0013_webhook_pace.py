@@ -4,16 +4,16 @@ WeCom and DingTalk group robots take at most 20 messages a minute (more are refu
 DingTalk then blocks the robot for ten minutes), so the worker spaces a robot's messages
 (YISHITING_NOTIFY_ROBOT_INTERVAL) instead of burning retries on a burst.
 
-Revision ID: 0017_webhook_pace
-Revises: 0017_notices
+Revision ID: 0013_webhook_pace
+Revises: 0012_notices
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0017_webhook_pace"
-down_revision: str | Sequence[str] | None = "0017_notices"
+revision: str = "0013_webhook_pace"
+down_revision: str | Sequence[str] | None = "0012_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """request fingerprints: an Idempotency-Key remembers the request it named
 
-Revision ID: 0019_request_fingerprints
-Revises: 0021_tile_geometry
+Revision ID: 0024_request_fingerprints
+Revises: 0023_tile_geometry
 
 `idempotency_request` keeps, per scoped key (geo/idempotency.py), the SHA-256 of the request it
 first came with, so a key sent again with another body is refused on every route. Hall sessions
@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0019_request_fingerprints"
-down_revision: str | Sequence[str] | None = "0021_tile_geometry"
+revision: str = "0024_request_fingerprints"
+down_revision: str | Sequence[str] | None = "0023_tile_geometry"
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("0008_halls", "0009_imports")  # the tables it alters
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,8 @@
 """heritage state has one source: the courtyard table loses its copies of protection level and
 occupancy; the latest dated assessment (courtyard_status_as_of, 0003) is the state
 
-Revision ID: 0005_heritage_state
-Revises: 0004
+Revision ID: 0015_heritage_state
+Revises: 0014_halls
 Create Date: 2026-11-28 04:45:00
 
 A courtyard whose column held a value no assessment records gets that value as an assessment
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_heritage_state"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0015_heritage_state"
+down_revision: str | Sequence[str] | None = "0014_halls"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
