@@ -11,7 +11,9 @@ COPY geo geo
 COPY api api
 COPY maps maps
 COPY fixtures fixtures
-# Exactly the pinned, hash-checked dependencies; then the project itself without resolving again.
+# Exactly the pinned, hash-checked dependencies of the runtime lock; then the project itself,
+# not editable, without resolving again. .ci/runtime.sh (CI, `make runtime-check`) takes the same
+# two steps into a clean virtualenv and runs the service from it: change both together.
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
  && pip install --no-cache-dir --no-deps .
 ENV DATABASE_URL=postgresql+psycopg://postgres:postgres@db:5432/yishiting

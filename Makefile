@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test system-run system-test venv db lint bench clean lock screenshots
+.PHONY: run test system-run system-test venv db lint bench clean lock screenshots runtime-check
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -45,6 +45,12 @@ lock:
 	# The runtime lock takes the dev lock's versions, so the image runs what the tests ran.
 	$(LOCK)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 -q -c requirements-dev.lock -o requirements.lock
+
+# The service as shipped (.ci/runtime.sh, also run by CI): a clean virtualenv in var/ from
+# requirements.lock alone with the package installed as the Dockerfile does, then every command's
+# --help, migrate on an empty database, load-demo, serve until /health answers, and a pin.
+runtime-check: system-run
+	bash .ci/runtime.sh
 
 db: venv
 	$(BIN)/python -m geo.admin
