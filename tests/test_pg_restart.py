@@ -7,9 +7,11 @@ The shared server is never touched: each test starts a throwaway cluster of its 
 would) before starting it again.
 """
 
+import asyncio
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +21,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geo.db import make_pool
 from geo.migrate import upgrade
+from geo.ogc.tile_cache import TileCache, listen
 from geo.settings import Settings
 from tests.conftest import make_settings, serve
 from tests.pg_cluster import (
@@ -150,3 +153,38 @@ def test_restart_under_a_stream_of_pins_loses_nothing_and_is_back_within_a_secon
     with httpx.Client(base_url=base, timeout=30) as client:
         assert client.get("/health").status_code == 200
         assert client.get("/api/stats").status_code == 200
+
+
+def test_tile_notices_are_heard_again_at_once_after_a_restart(cluster: Cluster) -> None:
+    """The tile cache steps aside while its listener hears nothing; after a restart it is back
+    as soon as the server is, not on the listener's next try seconds later."""
+    cache = TileCache([], max_bytes=10**6)
+    loop = asyncio.new_event_loop()
+    dsn = f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres"
+    task = loop.create_task(listen(dsn, cache))
+    thread = threading.Thread(target=loop.run_until_complete, args=(task,), daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: cache.live, 10)
+        cluster.crash()
+        assert wait_until(lambda: not cache.live, 5)
+        time.sleep(2.5)  # down long enough for the listener to have tried and failed
+        cluster.start(wait=False)
+        while not cluster.accepts():
+            time.sleep(0.005)
+        up = time.monotonic()
+        assert wait_until(lambda: cache.live, 10)
+        back = time.monotonic() - up
+        assert back < 0.5, back
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(timeout=10)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
