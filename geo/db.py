@@ -25,9 +25,12 @@ def make_engine(settings: Settings) -> Engine:
 
 # A pooled connection back within this many seconds is lent again unchecked (see IdleCheck).
 CHECK_IDLE_S = 1.0
-# A request still waiting for a connection asks the pool again this often: each time the pool
-# is empty, that starts a connection attempt unless one is under way (see Pool).
+# While the server is lost (an attempt failed, a connection broke), a request waiting for a
+# connection asks the pool again every ASK_AGAIN_S: each time the pool is empty, that starts a
+# connection attempt unless one is under way. Asking again puts it last in the queue, so while
+# all is well it waits its turn, asking again only after ASK_AGAIN_WHEN_FINE_S.
 ASK_AGAIN_S = 0.1
+ASK_AGAIN_WHEN_FINE_S = 1.0
 # A failed connection attempt is tried once more after this long, then given up (its slot freed).
 RECONNECT_TIMEOUT_S = 0.1
 
@@ -70,31 +73,48 @@ class Pool(ConnectionPool):
     a failed connection attempt held its slot, retrying on that backoff for minutes. After a
     server restart the first pin waited 5-11 s, answered 503 meanwhile (bench/bench_restart.py).
     Here a dead connection is closed and the next one tried at once, a failed attempt is given
-    up within RECONNECT_TIMEOUT_S, and a waiting request asks again every ASK_AGAIN_S, which
-    starts a new attempt: the first request after the server is back connects."""
+    up within RECONNECT_TIMEOUT_S, and while the server is lost a waiting request asks again
+    every ASK_AGAIN_S, which starts a new attempt: the first request after the server is back
+    connects."""
 
     def __init__(self, conninfo: str, **kwargs: Any) -> None:
         self.idle = IdleCheck()
+        self.lost = False  # a connection broke or an attempt failed, and none was lent since
         super().__init__(
-            conninfo, reset=self.idle.returning, reconnect_timeout=RECONNECT_TIMEOUT_S, **kwargs
+            conninfo,
+            reset=self.idle.returning,
+            reconnect_timeout=RECONNECT_TIMEOUT_S,
+            reconnect_failed=self._attempt_failed,
+            **kwargs,
         )
+
+    def _attempt_failed(self, _: ConnectionPool) -> None:
+        self.lost = True
 
     def getconn(self, timeout: float | None = None) -> psycopg.Connection:
         wait = self.timeout if timeout is None else timeout
         deadline = monotonic() + wait
         while (left := deadline - monotonic()) > 0:
+            again = ASK_AGAIN_S if self.lost else ASK_AGAIN_WHEN_FINE_S
             try:
-                conn = super().getconn(min(left, ASK_AGAIN_S))
+                conn = super().getconn(min(left, again))
             except PoolTimeout:
                 continue
             try:
                 self.idle.check(conn)
             except psycopg.Error:
+                self.lost = True
                 conn.close()  # returned closed: the pool replaces it
                 self.putconn(conn)
                 continue
+            self.lost = False
             return conn
         raise PoolTimeout(f"couldn't get a connection after {wait:.2f} sec")
+
+    def putconn(self, conn: psycopg.Connection) -> None:
+        if conn.broken:  # the server went away while it was in use
+            self.lost = True
+        super().putconn(conn)
 
 
 def make_pool(settings: Settings) -> ConnectionPool:
