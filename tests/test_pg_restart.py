@@ -43,8 +43,8 @@ pytestmark = [
     ),
 ]
 # What the service may take, once the server accepts connections, to acknowledge a pin. It took
-# 0.07-0.25 s here with the fix, 1-11 s without it (the pool slept 1, 2, 4 s between the dead
-# connections it still held, and its reconnection attempts backed off the same way).
+# 0.10-0.25 s here with geo.db.Pool, 5.1 s before it (psycopg_pool slept 1, 2, 4 s between the
+# dead connections it still held, and its reconnection attempts backed off the same way).
 BACK_WITHIN_S = 1.0
 POOL_SIZE = 4
 
