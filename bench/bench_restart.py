@@ -15,6 +15,7 @@ exactly once. --log prints the pool's log lines (psycopg_pool) to see what waite
 
 import argparse
 import logging
+import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +31,6 @@ from tests.pg_cluster import (  # noqa: E402
     Stream,
     can_run,
     create_database,
-    median,
     private_cluster,
     read_at_once,
     restart,
@@ -86,9 +86,10 @@ def main() -> int:
         print(
             f"recovery after {args.restarts} restart(s), {args.down:g} s down, {args.writers}"
             f" {'signed-in' if args.signed_in else 'anonymous'} writer(s): median"
-            f" {median(seconds):.3f} s, max {max(seconds):.3f} s; {len(stream.acknowledged)}"
-            f" pins acknowledged, {len(lost)} lost, {rows - len(stored)} stored twice,"
-            f" {created} created events; refusals {len(stream.errors)}"
+            f" {statistics.median(seconds):.3f} s, max {max(seconds):.3f} s;"
+            f" {len(stream.acknowledged)} pins acknowledged, {len(lost)} lost,"
+            f" {rows - len(stored)} stored twice, {created} created events;"
+            f" refusals {len(stream.errors)}"
         )
         return 1 if lost or rows != len(stored) or created != rows else 0
 

@@ -10,7 +10,6 @@ page does.
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -115,7 +114,6 @@ class Stream:
     # (monotonic time sent, time answered, status or exception name), every attempt
     trace: list[tuple[float, float, str]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
-    count: int = 0
 
     def __post_init__(self) -> None:
         with psycopg.connect(self.settings.libpq_url) as conn:
@@ -221,7 +219,3 @@ def read_at_once(base: str, clients: int) -> None:
 
     with ThreadPoolExecutor(clients) as ex:
         list(ex.map(read, range(clients)))
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)

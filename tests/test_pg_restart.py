@@ -8,6 +8,7 @@ would) before starting it again.
 """
 
 import asyncio
+import statistics
 import tempfile
 import threading
 import time
@@ -30,7 +31,6 @@ from tests.pg_cluster import (
     Stream,
     can_run,
     create_database,
-    median,
     private_cluster,
     read_at_once,
     restart,
@@ -149,7 +149,7 @@ def test_restart_under_a_stream_of_pins_loses_nothing_and_is_back_within_a_secon
     assert rows == len(stored)  # no pin stored twice (retries kept their key)
     assert stored == stream.acknowledged  # every acknowledged pin is there, nothing else
     assert created == rows
-    assert median(seconds) < BACK_WITHIN_S, (seconds, stream.errors[-20:])
+    assert statistics.median(seconds) < BACK_WITHIN_S, (seconds, stream.errors[-20:])
     with httpx.Client(base_url=base, timeout=30) as client:
         assert client.get("/health").status_code == 200
         assert client.get("/api/stats").status_code == 200
