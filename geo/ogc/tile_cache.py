@@ -140,15 +140,18 @@ class TileCache:
         self.clear()
 
 
-async def listen(dsn: str, cache: TileCache, beat_s: float = 15.0, retry_s: float = 2.0) -> None:
+async def listen(dsn: str, cache: TileCache, beat_s: float = 15.0, retry_s: float = 0.25) -> None:
     """Hears the tile notices until cancelled. Every `beat_s` seconds the listener sends a
     notice to itself; the cache is used from the first that comes back, and when one does not
-    come back within `beat_s` the connection is given up and made again.
+    come back within `beat_s` the connection is given up and made again, every `retry_s` until
+    it connects: tried often, so that the cache is back within moments of a restarted server
+    (a refused connection costs nothing), and the loss logged once until heard again.
 
     Each `notifies` generator runs to its timeout: one left early would drop the rest of the
     notices that arrived with the one it stopped at.
     """
     beats = itertools.count()
+    logged = False  # the loss was logged and not heard again since
     while True:
         conn = None
         try:
@@ -164,12 +167,15 @@ async def listen(dsn: str, cache: TileCache, beat_s: float = 15.0, retry_s: floa
                     if notice.payload == echo:
                         echo = None
                         cache.heard(2 * beat_s)  # until the echo after next is overdue
+                        logged = False
                     else:
                         cache.changed(notice.payload)
                 if echo is not None:
                     raise TimeoutError(f"no notice came back within {beat_s} s")
         except Exception as exc:  # whatever it was, tiles are not kept until heard again
-            log.warning("tile notices lost (%r); no tile is kept until they are back", exc)
+            if not logged:
+                log.warning("tile notices lost (%r); no tile is kept until they are back", exc)
+                logged = True
         finally:
             cache.suspend()
             if conn is not None:

@@ -1,0 +1,221 @@
+"""A private PostgreSQL cluster to crash and restart under a stream of pins, for
+tests/test_pg_restart.py and bench/bench_restart.py.
+
+The shared server is never touched: the cluster lives in a temporary directory (initdb as the
+postgres OS user, a free port) and is crashed with `pg_ctl stop -m immediate`, as a power cut or
+a kill would. Clients retry with the same Idempotency-Key until they get an answer, as the pin
+page does.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from geo.settings import Settings
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+DEADLINE_S = 240
+
+
+def can_run() -> bool:
+    """initdb is there and we are root (to run it as the postgres user)."""
+    return (PG_BIN / "initdb").exists() and shutil.which("runuser") is not None and os.getuid() == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    """A PostgreSQL cluster in a temporary directory, run as the postgres OS user."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.data, self.port, self.log = root / "data", port, root / "server.log"
+
+    def pg(self, tool: str, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / tool), *args],
+                       check=True, capture_output=True, timeout=120)  # fmt: skip
+
+    def init(self) -> None:
+        self.pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def start(self, wait: bool = True) -> None:
+        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}"
+        self.pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", opts,
+                "-w" if wait else "-W", "start")  # fmt: skip
+
+    def crash(self) -> None:
+        self.pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
+        self.pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def accepts(self) -> bool:
+        try:
+            psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres",
+                            connect_timeout=1).close()  # fmt: skip
+        except psycopg.OperationalError:
+            return False
+        return True
+
+
+@contextmanager
+def private_cluster() -> Iterator[Cluster]:
+    root = Path(tempfile.mkdtemp(prefix="yst_pg_"))
+    shutil.chown(root, "postgres", "postgres")
+    c = Cluster(root, _free_port())
+    c.init()
+    c.start()
+    try:
+        yield c
+    finally:
+        try:
+            c.stop()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(cluster: Cluster, name: str = "yishiting") -> str:
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres",
+                         autocommit=True) as conn:  # fmt: skip
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return cluster.url(name)
+
+
+@dataclass
+class Stream:
+    """Pins sent by `writers` threads, each retrying one pin with its key until it is stored."""
+
+    base: str
+    settings: Settings
+    headers: dict[str, str]
+    writers: int = 2
+    marker: str = field(default_factory=lambda: f"restart-{uuid.uuid4().hex[:8]}")
+    acknowledged: dict[str, int] = field(default_factory=dict)  # description -> issue id
+    errors: list[str] = field(default_factory=list)
+    # (monotonic time sent, time answered, status or exception name), every attempt
+    trace: list[tuple[float, float, str]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        with psycopg.connect(self.settings.libpq_url) as conn:
+            row = conn.execute(
+                "SELECT ST_X(p), ST_Y(p) FROM building b, ST_PointOnSurface(b.geom) p"
+                " ORDER BY b.id LIMIT 1"
+            ).fetchone()
+        assert row is not None
+        self.lon, self.lat = row
+        self.threads = [
+            threading.Thread(target=self._write, args=(k,)) for k in range(self.writers)
+        ]
+        self.started = time.monotonic()
+        for t in self.threads:
+            t.start()
+
+    def _send(self, n: int, client: httpx.Client) -> None:
+        key = f"{self.marker}-{n}"
+        description = f"{self.marker} #{n}"
+        body = {"lon": self.lon, "lat": self.lat, "category": "other", "description": description}
+        while time.monotonic() - self.started < DEADLINE_S:
+            sent = time.monotonic()
+            try:
+                r = client.post("/api/issues", json=body,
+                                headers=self.headers | {"Idempotency-Key": key})  # fmt: skip
+            except httpx.TransportError as exc:
+                self.trace.append((sent, time.monotonic(), type(exc).__name__))
+                self.errors.append(type(exc).__name__)
+            else:
+                self.trace.append((sent, time.monotonic(), str(r.status_code)))
+                if r.status_code == 201:
+                    self.acknowledged[description] = r.json()["id"]
+                    return
+                assert r.status_code >= 500, r.text  # only the outage may refuse a pin
+                self.errors.append(str(r.status_code))
+            time.sleep(0.05)
+        raise AssertionError(f"pin {n} never acknowledged")
+
+    def _write(self, k: int) -> None:
+        with httpx.Client(base_url=self.base, timeout=30) as client:
+            n = k * 1_000_000
+            while not self.stop.is_set():
+                self._send(n, client)
+                n += 1
+
+    def wait_for(self, count: int) -> None:
+        while len(self.acknowledged) < count:
+            assert time.monotonic() - self.started < DEADLINE_S, "the stream stalled"
+            assert any(t.is_alive() for t in self.threads), "every writer ended"
+            time.sleep(0.01)
+
+    def first_2xx_after(self, at: float) -> float | None:
+        """When the first pin answered after `at` was acknowledged."""
+        done = [end for _, end, status in self.trace if end >= at and status == "201"]
+        return min(done) if done else None
+
+    def finish(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=DEADLINE_S)
+            assert not t.is_alive()
+
+    def stored(self) -> tuple[dict[str, int], int, int]:
+        """The marked pins in the database: by description, rows, and 'created' events."""
+        with psycopg.connect(self.settings.libpq_url) as conn:
+            rows = conn.execute(
+                "SELECT description, id FROM issue WHERE description LIKE %s",
+                (f"{self.marker}%",),
+            ).fetchall()
+            events = conn.execute(
+                "SELECT count(*) FROM issue_event e JOIN issue i ON i.id = e.issue_id"
+                " WHERE i.description LIKE %s AND e.kind = 'created'",
+                (f"{self.marker}%",),
+            ).fetchone()
+        assert events is not None
+        return dict(rows), len(rows), int(events[0])
+
+
+def restart(cluster: Cluster, stream: Stream, down_s: float = 1.0) -> float:
+    """Crashes the cluster under the stream, starts it again after `down_s`, and returns the
+    seconds from the moment it accepts connections again to the first pin acknowledged after
+    that moment."""
+    cluster.crash()
+    time.sleep(down_s)  # pins keep coming while the server is down
+    cluster.start(wait=False)
+    while not cluster.accepts():  # as a client would see it, sooner than pg_ctl -w polls
+        time.sleep(0.005)
+    up = time.monotonic()
+    while (back := stream.first_2xx_after(up)) is None:
+        assert time.monotonic() - up < DEADLINE_S / 2, "no pin acknowledged after the restart"
+        time.sleep(0.01)
+    return back - up
+
+
+def read_at_once(base: str, clients: int) -> None:
+    """Pooled reads (/health) from several clients at once, as a map loading makes them, so the
+    service's pool grows to hold that many connections."""
+
+    def read(_: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for _ in range(5):
+                client.get("/health").raise_for_status()
+
+    with ThreadPoolExecutor(clients) as ex:
+        list(ex.map(read, range(clients)))
