@@ -162,10 +162,7 @@ def can(session: Session, account: Account | None, obj: Obj, action: str) -> boo
     rule = TABLE[action]  # an action without a row is a programming error: KeyError
     if rule.on != kind_of(obj):
         raise TypeError(f"{action} acts on a {rule.on}, not on {type(obj).__name__}")
-    scope = rule.roles.get(account.role if account else ANONYMOUS)
-    if scope is None or _did_step(session, account, obj, rule.not_after):
-        return False
-    return _in_scope(session, account, obj, scope)
+    return _permits(session, account, obj, rule, {})
 
 
 def require(session: Session, account: Account | None, obj: Obj, action: str) -> None:
@@ -188,20 +185,30 @@ def require(session: Session, account: Account | None, obj: Obj, action: str) ->
 
 
 def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
-    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons).
-    Each scope is checked once, however many actions share it."""
-    kind, role = kind_of(obj), account.role if account else ANONYMOUS
+    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons):
+    exactly those `can()` allows, since both ask `_permits`."""
+    kind = kind_of(obj)
     scopes: dict[Scope, bool] = {}
-    out = []
-    for action, rule in TABLE.items():
-        scope = rule.roles.get(role)
-        if rule.on != kind or scope is None:
-            continue
-        if scope not in scopes:
-            scopes[scope] = _in_scope(session, account, obj, scope)
-        if scopes[scope]:
-            out.append(action)
-    return out
+    return [
+        action
+        for action, rule in TABLE.items()
+        if rule.on == kind and _permits(session, account, obj, rule, scopes)
+    ]
+
+
+def _permits(
+    session: Session, account: Account | None, obj: Obj, rule: Action, scopes: dict[Scope, bool]
+) -> bool:
+    """The one rule behind can() and allowed(): the account's role has a scope in the row, the
+    object is in it, and the account did not take the step the row names (`not_after`).
+    `scopes` keeps each scope's answer for this account and object: allowed() asks once per
+    scope however many actions share it."""
+    scope = rule.roles.get(account.role if account else ANONYMOUS)
+    if scope is None:
+        return False
+    if scope not in scopes:
+        scopes[scope] = _in_scope(session, account, obj, scope)
+    return scopes[scope] and not _did_step(session, account, obj, rule.not_after)
 
 
 def _did_step(session: Session, account: Account | None, obj: Obj, step: str | None) -> bool:
