@@ -188,27 +188,35 @@ def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
     """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons):
     exactly those `can()` allows, since both ask `_permits`."""
     kind = kind_of(obj)
-    scopes: dict[Scope, bool] = {}
+    known: dict[tuple[str, str], bool] = {}
     return [
         action
         for action, rule in TABLE.items()
-        if rule.on == kind and _permits(session, account, obj, rule, scopes)
+        if rule.on == kind and _permits(session, account, obj, rule, known)
     ]
 
 
 def _permits(
-    session: Session, account: Account | None, obj: Obj, rule: Action, scopes: dict[Scope, bool]
+    session: Session,
+    account: Account | None,
+    obj: Obj,
+    rule: Action,
+    known: dict[tuple[str, str], bool],
 ) -> bool:
     """The one rule behind can() and allowed(): the account's role has a scope in the row, the
     object is in it, and the account did not take the step the row names (`not_after`).
-    `scopes` keeps each scope's answer for this account and object: allowed() asks once per
-    scope however many actions share it."""
+    `known` keeps each scope's and step's answer for this account and object, so allowed()
+    asks the database once per scope and step however many actions share them."""
     scope = rule.roles.get(account.role if account else ANONYMOUS)
     if scope is None:
         return False
-    if scope not in scopes:
-        scopes[scope] = _in_scope(session, account, obj, scope)
-    return scopes[scope] and not _did_step(session, account, obj, rule.not_after)
+    if ("scope", scope) not in known:
+        known["scope", scope] = _in_scope(session, account, obj, scope)
+    if not known["scope", scope] or rule.not_after is None:
+        return known["scope", scope]
+    if ("step", rule.not_after) not in known:
+        known["step", rule.not_after] = _did_step(session, account, obj, rule.not_after)
+    return not known["step", rule.not_after]
 
 
 def _did_step(session: Session, account: Account | None, obj: Obj, step: str | None) -> bool:

@@ -88,6 +88,12 @@ def test_every_offered_action_is_accepted_and_every_other_move_refused(
         for action in sorted(moves - set(actions)):
             r = attempt(fresh_client, issue, headers, action)
             assert r.status_code in (401, 403), (step, who, action, r.status_code, r.text)
+        # re-route and dispute are refused by access or by the issue's disputes (409)
+        for action in sorted(OTHER_BODIES.keys() - set(actions)):
+            r = attempt(fresh_client, issue, headers, action)
+            assert r.status_code in (401, 403, 409), (step, who, action, r.status_code, r.text)
+        unchanged = fresh_client.get(f"/api/issues/{issue['id']}").json()["version"]
+        assert unchanged == issue["version"], (step, who)
         for action in actions:
             fresh = at_step(fresh_client, people, step)
             r = attempt(fresh_client, fresh, headers, action)
