@@ -226,8 +226,10 @@ def resolve(
     settings: SettingsDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="the site photo: JPEG, PNG, WebP or HEIC")],
-    lon: Annotated[float, Form(description="where you stand, WGS84 (within 100 m)")],
-    lat: Annotated[float, Form()],
+    lon: Annotated[
+        float, Form(allow_inf_nan=False, description="where you stand, WGS84 (within 100 m)")
+    ],
+    lat: Annotated[float, Form(allow_inf_nan=False)],
     idempotency_key: ScopedIdempotencyKey,
     note: Annotated[str | None, Form(max_length=4000)] = None,
     version: Annotated[int | None, Form(description="instead of an If-Match header")] = None,

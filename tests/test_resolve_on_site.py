@@ -124,6 +124,24 @@ def test_a_resolve_with_its_photo_is_one_request_and_a_retry_makes_no_second(
     assert stored(fresh_settings, issue["id"]) == after
 
 
+@pytest.mark.parametrize(
+    ("lon", "lat", "where"),
+    [("nan", "40.8", "body.lon"), ("114.9", "inf", "body.lat"), ("40.8", "114.9", "body.lat")],
+)
+def test_a_bad_position_is_a_422_naming_it(
+    fresh_client: TestClient, dispatched: dict[str, Any], lon: str, lat: str, where: str
+) -> None:
+    issue = dispatched["issue"]
+    r = fresh_client.post(
+        f"/api/issues/{issue['id']}/resolve",
+        data={"lon": lon, "lat": lat, "version": str(issue["version"])},
+        files={"file": ("site.png", unique_photo(), "image/png")},
+        headers=dispatched["admin"],
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["where"] == where
+
+
 def test_what_is_not_a_photo_is_refused_before_the_resolve(
     fresh_client: TestClient, fresh_settings: Settings, dispatched: dict[str, Any]
 ) -> None:
