@@ -14,6 +14,7 @@ from api import (
     headers,
     health,
     heritage,
+    home,
     hotspots,
     imports,
     issues,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
     app.include_router(health.router)
+    app.include_router(home.router)
     app.include_router(ogc.router)
     app.include_router(ogc_edits.router)
     maps.install(app)

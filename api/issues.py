@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
@@ -216,6 +216,44 @@ def transition(
     if result.pop("replayed", False):
         response.headers["Idempotent-Replayed"] = "true"
     return result
+
+
+@router.post("/issues/{issue_id}/resolve", response_model=IssuePublic)
+def resolve(
+    issue_id: RowId,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="the site photo: JPEG, PNG, WebP or HEIC")],
+    lon: Annotated[
+        float, Form(allow_inf_nan=False, description="where you stand, WGS84 (within 100 m)")
+    ],
+    lat: Annotated[float, Form(allow_inf_nan=False)],
+    idempotency_key: ScopedIdempotencyKey,
+    note: Annotated[str | None, Form(max_length=4000)] = None,
+    version: Annotated[int | None, Form(description="instead of an If-Match header")] = None,
+    if_match: IfMatch = None,
+) -> dict:
+    """Resolve on site with the photo in the same request (multipart), as the workspace's
+    phone page does: the photo is stored only if the resolve is accepted, so one refused (too
+    far from the site, stale, not yours) leaves nothing behind. A retry with the same
+    Idempotency-Key answers the issue (Idempotent-Replayed: true) and stores no second photo."""
+    expected = _expected_version(if_match, version)
+    _, point = input_point("wgs84", lon, lat, None, None)
+    if expected is None:
+        expected = issues.get_issue(session, issue_id).version
+    result = photos.resolve_with_photo(
+        session,
+        issue_id,
+        actor=user,
+        move=steps.Move(to="resolved", note=note, point=point),
+        data=file.file.read(media.MAX_PHOTO_BYTES + 1),
+        media_dir=settings.media_dir,
+        expected_version=expected,
+        idempotency_key=idempotency_key,
+    )
+    return _answer(session, response, result)
 
 
 def _answer(session: SessionDep, response: Response, result: dict) -> dict:

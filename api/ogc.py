@@ -194,11 +194,11 @@ async def items_request(
 @router.get("/", summary="Landing page", response_model=LandingPage)
 def landing(request: Request, _: FormatDep) -> JSONResponse:
     base = _base(request)
-    root = str(request.base_url).rstrip("/")
     links = [
         _link(f"{base}/", "self", title="This document"),
         _link(f"{base}/api", "service-desc", OPENAPI_30, "The API definition (OpenAPI 3.0)"),
-        _link(f"{root}{request.app.docs_url}", "service-doc", "text/html", "API documentation"),
+        # the vendored Swagger UI (api/headers.py), not app.docs_url, which is None
+        _link(str(request.url_for("swagger_ui")), "service-doc", "text/html", "API documentation"),
         _link(f"{base}/conformance", "conformance", title="Conformance classes"),
         _link(f"{base}/collections", "data", title="Feature collections"),
     ]

@@ -162,10 +162,7 @@ def can(session: Session, account: Account | None, obj: Obj, action: str) -> boo
     rule = TABLE[action]  # an action without a row is a programming error: KeyError
     if rule.on != kind_of(obj):
         raise TypeError(f"{action} acts on a {rule.on}, not on {type(obj).__name__}")
-    scope = rule.roles.get(account.role if account else ANONYMOUS)
-    if scope is None or _did_step(session, account, obj, rule.not_after):
-        return False
-    return _in_scope(session, account, obj, scope)
+    return _permits(session, account, obj, rule, {})
 
 
 def require(session: Session, account: Account | None, obj: Obj, action: str) -> None:
@@ -188,20 +185,38 @@ def require(session: Session, account: Account | None, obj: Obj, action: str) ->
 
 
 def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
-    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons).
-    Each scope is checked once, however many actions share it."""
-    kind, role = kind_of(obj), account.role if account else ANONYMOUS
-    scopes: dict[Scope, bool] = {}
-    out = []
-    for action, rule in TABLE.items():
-        scope = rule.roles.get(role)
-        if rule.on != kind or scope is None:
-            continue
-        if scope not in scopes:
-            scopes[scope] = _in_scope(session, account, obj, scope)
-        if scopes[scope]:
-            out.append(action)
-    return out
+    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons):
+    exactly those `can()` allows, since both ask `_permits`."""
+    kind = kind_of(obj)
+    known: dict[tuple[str, str], bool] = {}
+    return [
+        action
+        for action, rule in TABLE.items()
+        if rule.on == kind and _permits(session, account, obj, rule, known)
+    ]
+
+
+def _permits(
+    session: Session,
+    account: Account | None,
+    obj: Obj,
+    rule: Action,
+    known: dict[tuple[str, str], bool],
+) -> bool:
+    """The one rule behind can() and allowed(): the account's role has a scope in the row, the
+    object is in it, and the account did not take the step the row names (`not_after`).
+    `known` keeps each scope's and step's answer for this account and object, so allowed()
+    asks the database once per scope and step however many actions share them."""
+    scope = rule.roles.get(account.role if account else ANONYMOUS)
+    if scope is None:
+        return False
+    if ("scope", scope) not in known:
+        known["scope", scope] = _in_scope(session, account, obj, scope)
+    if not known["scope", scope] or rule.not_after is None:
+        return known["scope", scope]
+    if ("step", rule.not_after) not in known:
+        known["step", rule.not_after] = _did_step(session, account, obj, rule.not_after)
+    return not known["step", rule.not_after]
 
 
 def _did_step(session: Session, account: Account | None, obj: Obj, step: str | None) -> bool:

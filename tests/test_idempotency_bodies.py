@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from geo.settings import Settings
 from tests import issue_helpers as h
-from tests.issue_flow_helpers import pin, png_bytes
+from tests.issue_flow_helpers import drive, pin, png_bytes
 
 Send = Callable[[str, str], httpx.Response]
 
@@ -128,6 +128,20 @@ def test_every_keyed_route_fingerprints_its_body(
         )
 
     _check(s, photos, "SELECT count(*) FROM issue_photo", "photos")
+
+    dispatched = pin(c, point, headers=admin)
+    drive(c, dispatched, admin, "dispatched")
+
+    def resolves(key: str, variant: str) -> httpx.Response:
+        data = _png((0, 128, 0)) if variant == "a" else _png((128, 0, 0))
+        return c.post(
+            f"/api/issues/{dispatched['id']}/resolve",
+            data={"lon": str(point[0]), "lat": str(point[1])},
+            files={"file": ("site.png", data, "image/png")},
+            headers={**admin, "If-Match": "*", "Idempotency-Key": key},
+        )
+
+    _check(s, resolves, "SELECT count(*) FROM issue_photo", "resolve")
 
     item_id, _, lon, lat, phase = w["item"]
     at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -75,6 +76,36 @@ def test_landing_page_links_to_api_conformance_and_data(client: TestClient) -> N
         assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
         assert links["data"]["href"].endswith("/ogc/collections")
         assert client.get(links["conformance"]["href"]).status_code == 200
+
+
+def absolute(href: str) -> bool:
+    """An absolute http(s) URL whose port, if any, is a number (not `portNone`)."""
+    parts = urlsplit(href)
+    try:
+        port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
+
+
+@pytest.mark.parametrize("host", [None, "ogc.example.org", "ogc.example.org:8080"])
+def test_every_link_of_the_landing_and_conformance_pages_is_absolute_and_answers(
+    client: TestClient, host: str | None
+) -> None:
+    """Found by ogctests and GDAL: the service-doc link read http://host:portNone."""
+    headers = {"Host": host} if host else {}
+    landing = client.get("/ogc/", headers=headers).json()
+    conformance = client.get("/ogc/conformance", headers=headers).json()
+    hrefs = [link["href"] for doc in (landing, conformance) for link in doc.get("links", [])]
+    assert {link["rel"] for link in landing["links"]} >= {"self", "service-desc", "service-doc"}
+    for href in hrefs:
+        assert absolute(href) and "None" not in href, href
+        parts = urlsplit(href)
+        assert parts.netloc == (host or "testserver"), href  # no port added or lost
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        assert client.get(path, headers=headers).status_code == 200, href
+    for uri in conformance["conformsTo"]:
+        assert absolute(uri), uri
 
 
 def test_conformance_declares_core_geojson_and_oas30(client: TestClient) -> None:

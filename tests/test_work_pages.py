@@ -12,11 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from geo.settings import Settings
 from tests.browser import open_page
-from tests.issue_flow_helpers import png_bytes
-from tests.issue_helpers import make_account, scalar
+from tests.issue_flow_helpers import drive, png_bytes
+from tests.issue_helpers import make_account, offset_point, scalar
 from tests.signin_helpers import PASSWORD, make_person
 
 PHONE = {"width": 390, "height": 844}
@@ -287,6 +288,44 @@ def test_a_resolve_made_offline_waits_and_is_sent_once(
     assert [e["to"] for e in events].count("resolved") == 1
     assert [e["kind"] for e in events].count("photo") == 1
     _clean(page)
+    page.context.close()
+
+
+def test_a_resolve_refused_far_from_the_site_leaves_no_photo(
+    browser: Browser, live: str, fresh_settings: Settings
+) -> None:
+    """Found in a field test: a resolve refused 595 m from the site still stored its photo
+    (the page sent the photo, then the resolve). Now it is one request, stored only if the
+    resolve is accepted."""
+    place = _place(fresh_settings)
+    _, admin = make_account(fresh_settings, "admin")
+    with httpx.Client(base_url=live) as api:
+        pinned = api.post(
+            "/api/issues",
+            json={"lon": place["lon"], "lat": place["lat"], "category": "traffic_parking",
+                  "description": "远处办结的问题"},
+            headers=admin,
+        ).json()  # fmt: skip
+        drive(api, pinned, admin, "dispatched")  # type: ignore[arg-type]
+    engine = create_engine(fresh_settings.database_url)
+    try:
+        with Session(engine) as session:
+            lon, lat = offset_point(session, (place["lon"], place["lat"]), 595.0)
+    finally:
+        engine.dispose()
+    make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
+    page = _phone(browser, live, f"/work/issues/{pinned['id']}", {"lon": lon, "lat": lat})
+    _sign_in(page, "grid1")
+    _ready(page)
+    _act(page, "resolved")
+    page.set_input_files("#w-form input[name=photo]", files=PHOTO)
+    _submit(page)
+    page.wait_for_function("document.querySelector('#w-message').innerText.includes('当前状态')")
+    assert page.evaluate("window.__work.issue.step") == "dispatched"
+    kinds = [e["kind"] for e in _events(live, pinned["id"])]
+    assert "photo" not in kinds
+    assert httpx.get(f"{live}/api/issues/{pinned['id']}").json()["photos"] == []
+    _clean(page, refused="422")
     page.context.close()
 
 

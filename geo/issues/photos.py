@@ -5,21 +5,28 @@ Files live under <media_dir>/photos/<sha[:2]>/<sha>.<ext>; the row in issue_phot
 metadata. A file is written to a temporary name and renamed into place (atomic), and the row is
 committed after it: if the commit fails, a file this call created is removed again, so nothing
 is left half-stored.
+
+A resolve may carry its site photo (resolve_with_photo): the photo is then stored only after
+every check that may refuse the resolve, and in the resolve's transaction, so a refused resolve
+(595 m from the site, say) leaves neither a row nor a file.
 """
 
 import hashlib
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.access import require
 from geo.errors import NotFound, Unprocessable
+from geo.issues import steps
 from geo.issues.pinning import add_event, get_issue
 from geo.media import clean_photo
-from geo.models import Account, IssuePhoto
+from geo.models import Account, Issue, IssuePhoto
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -48,7 +55,10 @@ def store_file(data: bytes, media_dir: str) -> tuple[str, str, Path, bool]:
     """Re-encode an image without metadata (geo/media.clean_photo) and store it under its
     SHA-256. Returns (sha256, content type, path, created): the same picture twice is one file.
     """
-    data, content_type = clean_photo(data)
+    return _store_clean(*clean_photo(data), media_dir)
+
+
+def _store_clean(data: bytes, content_type: str, media_dir: str) -> tuple[str, str, Path, bool]:
     sha = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, sha, content_type)
     return sha, content_type, path, _write_once(path, data)
@@ -94,20 +104,8 @@ def attach_photo(
                 )
             return stored, False
     sha, content_type, path, created = store_file(data, media_dir)
-    size = path.stat().st_size
     try:
-        photo = IssuePhoto(
-            issue_id=issue.id,
-            sha256=sha,
-            content_type=content_type,
-            size_bytes=size,
-            step_at_upload=issue.step,
-            account_id=account.id if account else None,
-            idempotency_key=idempotency_key,
-        )
-        session.add(photo)
-        session.flush()
-        add_event(session, issue.id, "photo", actor=account, data={"photo_id": photo.id})
+        photo = _record(session, issue, sha, content_type, path, account, idempotency_key)
         session.commit()
     except BaseException:
         session.rollback()
@@ -115,6 +113,76 @@ def attach_photo(
             path.unlink(missing_ok=True)
         raise
     return photo, True
+
+
+def _record(
+    session: Session,
+    issue: Issue,
+    sha: str,
+    content_type: str,
+    path: Path,
+    account: Account | None,
+    idempotency_key: str | None,
+) -> IssuePhoto:
+    """The photo's row and its event on the issue (not committed)."""
+    photo = IssuePhoto(
+        issue_id=issue.id,
+        sha256=sha,
+        content_type=content_type,
+        size_bytes=path.stat().st_size,
+        step_at_upload=issue.step,
+        account_id=account.id if account else None,
+        idempotency_key=idempotency_key,
+    )
+    session.add(photo)
+    session.flush()
+    add_event(session, issue.id, "photo", actor=account, data={"photo_id": photo.id})
+    return photo
+
+
+def resolve_with_photo(
+    session: Session,
+    issue_id: int,
+    *,
+    actor: Account,
+    move: steps.Move,
+    data: bytes,
+    media_dir: str,
+    expected_version: int,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Resolve on site with the photo in the same request, and commit.
+
+    The image is checked first, then the resolve (version, step, access, distance); only then
+    are the photo's file and row written, in the resolve's transaction. A refused resolve stores
+    nothing; a retry with the resolve's Idempotency-Key answers the issue and stores no second
+    photo (the key is the resolve's, on its event)."""
+    clean, content_type = clean_photo(data)
+    written: list[Path] = []
+
+    def store(issue: Issue) -> None:
+        require(session, actor, issue, "photo")
+        sha, _, path, created = _store_clean(clean, content_type, media_dir)
+        if created:
+            written.append(path)
+        _record(session, issue, sha, content_type, path, actor, None)
+
+    try:
+        result = steps.transition(
+            session,
+            issue_id,
+            actor=actor,
+            move=replace(move, to="resolved", store_photo=store),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return result
 
 
 def photo_file(session: Session, photo_id: int, media_dir: str) -> tuple[Path, str]:

@@ -14,6 +14,7 @@ the issue back instead of a 412, so a resolve sent twice makes one event.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -64,6 +65,9 @@ class Move:
     rating: int | None = None
     reason: str | None = None  # why an issue is closed without a fix (CLOSURE_REASONS)
     referred_to: str | None = None  # the outside body an issue is referred to
+    # a photo sent with a resolve (geo/issues/photos.resolve_with_photo): stored by this call,
+    # made only once every check that may refuse the resolve has passed
+    store_photo: Callable[[Issue], None] | None = None
 
 
 def check_version(issue: Issue, expected: int) -> None:
@@ -257,6 +261,8 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
             where="lon",
             distance_m=round(distance, 1),
         )
+    if move.store_photo is not None:
+        move.store_photo(issue)
     # Photos taken after the latest dispatch (a reopened issue needs a new one).
     photos = session.execute(
         text(

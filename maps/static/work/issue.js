@@ -169,6 +169,13 @@ function photoStep(file) {
   return { url: "/api/issues/" + id + "/photos", key: newKey(), form: { file: { blob: file, filename: file.name || "photo.jpg" } } };
 }
 
+/* A resolve and its site photo as one multipart request (POST /api/issues/{id}/resolve). */
+function resolveStep(file, body) {
+  const form = { file: { blob: file, filename: file.name || "photo.jpg" } };
+  ["lon", "lat", "note", "version"].forEach((k) => { form[k] = String(body[k]); });
+  return { url: "/api/issues/" + id + "/resolve", key: newKey(), form };
+}
+
 /* The requests an action makes, or a message saying what is missing. */
 async function requestsFor(action, form) {
   const data = new FormData(form);
@@ -218,7 +225,8 @@ async function requestsFor(action, form) {
     body.lon = pos.lon;
     body.lat = pos.lat;
     body.note = (note ? note + " " : "") + "(定位精度 ±" + Math.round(pos.accuracy) + " 米)";
-    if (photo) steps.push(photoStep(photo));
+    // With a new photo, one request: the API stores it only if the resolve is accepted.
+    if (photo) return [resolveStep(photo, body)];
   }
   steps.push({ url: "/api/issues/" + id + "/transitions", key: newKey(), json: body });
   return steps;
@@ -235,7 +243,8 @@ async function act(action, form) {
   }
   button.disabled = true;
   keepDraft();
-  const label = "#" + id + " " + ACTION[action] + (steps.at(-1).json && steps.at(-1).json.note ? ": " + steps.at(-1).json.note.slice(0, 40) : "");
+  const last = steps.at(-1).json || steps.at(-1).form;
+  const label = "#" + id + " " + ACTION[action] + (typeof last.note === "string" ? ": " + last.note.slice(0, 40) : "");
   const outcome = await submit(label, steps);
   button.disabled = false;
   if (outcome.state === "sent") {

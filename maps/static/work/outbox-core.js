@@ -67,7 +67,8 @@
   }
 
   /* A request of a job: {url, method, json | form, key, photosFrom}. `form` maps field names to
-   * {blob, filename}; `photosFrom` names an earlier request whose answer's url is the photo. */
+   * {blob, filename} or to a string; `photosFrom` names an earlier request whose answer's url
+   * is the photo. */
   async function build(step, results) {
     const headers = { "Idempotency-Key": step.key };
     const csrf = await csrfToken();
@@ -76,7 +77,8 @@
     let body;
     if (step.form) {
       body = new FormData();
-      Object.entries(step.form).forEach(([k, v]) => body.append(k, v.blob, v.filename));
+      Object.entries(step.form).forEach(([k, v]) =>
+        typeof v === "string" ? body.append(k, v) : body.append(k, v.blob, v.filename));
     } else {
       const json = { ...step.json };
       if (step.photosFrom !== undefined) {
