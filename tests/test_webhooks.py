@@ -306,7 +306,9 @@ def test_user_text_in_robot_markdown_is_inert(fmt: str) -> None:
         "title": f"问题已逾期 #12 {HOSTILE} (overdue)",
         "text": f"描述 Description: {HOSTILE}\n说明 Note: {HOSTILE}",
     }
-    body = json.loads(render(hook(fmt), hostile, public_url="https://yst.example.org", now=NOW).body)
+    body = json.loads(
+        render(hook(fmt), hostile, public_url="https://yst.example.org", now=NOW).body
+    )
     shown = body["markdown"]["content"] if fmt == "wecom" else body["markdown"]["text"]
     own_link = "\n[打开 Open](https://yst.example.org/work/issues/12)"
     assert shown.endswith(own_link)
