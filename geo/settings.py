@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     signin_link_ttl_s: int = Field(86400, alias="YISHITING_SIGNIN_LINK_TTL")
     # Largest survey file the upload accepts (MB); larger ones go through `yishiting import`.
     import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
+    # Zipped survey files (geo/io/archives.py), checked before and while they are unpacked:
+    # most MB unpacked in all, most members, and the largest compression ratio of a member.
+    zip_max_mb: float = Field(2000, gt=0, alias="YISHITING_ZIP_MAX_MB")
+    zip_max_members: int = Field(200, ge=1, alias="YISHITING_ZIP_MAX_MEMBERS")
+    zip_max_ratio: float = Field(200, gt=1, alias="YISHITING_ZIP_MAX_RATIO")
     # Days a bearer token works after it is issued (users add, users rotate).
     token_days: int = Field(180, ge=1, alias="YISHITING_TOKEN_DAYS")
     # Escalation waits for the owning hall's next session plus this many days (to record it).
