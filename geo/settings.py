@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
     tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
+    # Most features one vector tile is encoded from (geo/ogc/tiles.py): a tile over more rows
+    # than this carries this many of them.
+    tile_max_features: int = Field(10000, ge=1, alias="YISHITING_TILE_MAX_FEATURES")
     # How often its listener checks that it still hears PostgreSQL's notices (seconds).
     tile_notice_beat_s: float = Field(15, gt=0, alias="YISHITING_TILE_NOTICE_BEAT")
 
