@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     signin_link_ttl_s: int = Field(86400, alias="YISHITING_SIGNIN_LINK_TTL")
     # Largest survey file the upload accepts (MB); larger ones go through `yishiting import`.
     import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
+    # The key backup archives are signed with and restores check (geo/backup.py); keep it
+    # apart from the archives. Empty: backups are unsigned and restore needs --trust-unsigned.
+    backup_key: str = Field("", alias="YISHITING_BACKUP_KEY")
     # Zipped survey files (geo/io/archives.py), checked before and while they are unpacked:
     # most MB unpacked in all, most members, and the largest compression ratio of a member.
     zip_max_mb: float = Field(2000, gt=0, alias="YISHITING_ZIP_MAX_MB")
