@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -36,20 +37,22 @@ from api.errors import BODY_HINT_KEY, BODY_LIMIT_KEY, on_database_down, problem,
 from geo import clock
 from geo.access import can
 from geo.browser_sessions import signed_in
+from geo.models import Account
 from geo.settings import Settings
 
 _BUFFERED = ("application/json", "application/x-www-form-urlencoded", "application/geo+json")
 _FORM_ROOM = 64 * 1024  # an upload's other form fields and multipart framing
+_BODIES = ("POST", "PUT", "PATCH")  # the methods an upload comes with
 
 
 @dataclass(frozen=True)
 class Upload:
     """A path taking larger uploads than photos: its limit in bytes, what to do instead, and
-    the action (geo/access.py) a caller must be allowed to get that limit."""
+    who is allowed that limit (an action of geo/access.py, on no object)."""
 
     limit: Callable[[Settings], int]
     hint: str
-    action: str
+    allowed: Callable[[Session, Account], bool]
     refused: str  # the hint for anyone else
 
 
@@ -58,7 +61,7 @@ UPLOADS: dict[str, Upload] = {
         lambda s: int(s.import_max_mb * 1e6) + _FORM_ROOM,
         "Survey files over YISHITING_IMPORT_MAX_MB: import them with `yishiting import` on "
         "the server, or split them.",
-        "import_layer",
+        lambda session, account: can(session, account, None, "import_layer"),
         "survey files larger than this are taken only from a signed-in planner or admin.",
     ),
 }
@@ -76,9 +79,9 @@ def body_limit(
     return ordinary, upload.refused if upload is not None else None
 
 
-def may(scope: Scope, action: str) -> bool:
-    """Whether the request's bearer token or session cookie signs in an account allowed to do
-    `action` (on no object). Read only: the session is closed without a commit."""
+def may(scope: Scope, upload: Upload, settings: Settings) -> bool:
+    """Whether the request's bearer token or session cookie signs in an account allowed the
+    upload's limit. Read only: the session is closed without a commit."""
     request = Request(scope)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     with request.app.state.sessions() as session:
@@ -87,9 +90,9 @@ def may(scope: Scope, action: str) -> bool:
             token=token.strip() if scheme.lower() == "bearer" else None,
             session_id=request.cookies.get(SESSION_COOKIE),
             now=clock.now(),
-            idle_s=request.app.state.settings.session_idle_s,
+            idle_s=settings.session_idle_s,
         )
-        return account is not None and can(session, account, None, action)
+        return account is not None and upload.allowed(session, account)
 
 
 class RequestGuards:
@@ -106,9 +109,11 @@ class RequestGuards:
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").lower()
         multipart = content_type.startswith("multipart/")
-        upload = UPLOADS.get(scope["path"])
+        upload = UPLOADS.get(scope["path"]) if scope["method"] in _BODIES else None
         try:
-            entitled = upload is not None and await run_in_threadpool(may, scope, upload.action)
+            entitled = upload is not None and await run_in_threadpool(
+                may, scope, upload, self.settings
+            )
         except OperationalError as exc:  # outside the app's handlers: answer its 503 here
             await (await on_database_down(Request(scope), exc))(scope, _no_body, send)
             return
