@@ -157,6 +157,15 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path, settings: S
     _refused(settings, large, r"^large\.zip: unpacks to 4,200,000 bytes, more than 4,000,000")
 
 
+def test_a_workbook_is_held_to_the_same_limits(tmp_path: Path, settings: Settings) -> None:
+    """An XLSX is a zip GDAL unpacks as it reads it, alone or inside a zip."""
+    sheet = {"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": bytes(3_000_000)}
+    bomb = _zip(tmp_path / "表.xlsx", sheet)
+    _refused(settings, bomb, r"^表\.xlsx: xl/worksheets/sheet1\.xml unpacks to 3,000,000 bytes")
+    inside = _zip(tmp_path / "outer.zip", {"表.xlsx": bomb.read_bytes()})
+    _refused(settings, inside, r"^表\.xlsx: xl/worksheets/sheet1\.xml unpacks to 3,000,000")
+
+
 def test_a_member_named_outside_the_folder_is_refused(tmp_path: Path, settings: Settings) -> None:
     for member in ("../escape.shp", "/etc/escape.shp", "a/../../escape.shp"):
         slip = _zip(tmp_path / "slip.zip", {member: b"x"})

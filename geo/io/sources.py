@@ -81,6 +81,7 @@ def opened(path: Path, limits: ZipLimits) -> Iterator[Path]:
     suffix says."""
     path = check_local(path)
     if path.suffix.lower() != ".zip":
+        _check_workbook(path, limits)
         yield path
         return
     check_content(path, "zip")
@@ -102,12 +103,25 @@ def opened(path: Path, limits: ZipLimits) -> Iterator[Path]:
         if shps:
             yield shps[0]
         elif len(others) == 1:
+            _check_workbook(others[0], limits)
             yield others[0]
         else:
             raise _fail(
                 f"{path.name} holds no .shp (found: {found}). Zip the .shp together with its "
                 ".shx, .dbf, .prj and .cpg files."
             )
+
+
+def _check_workbook(path: Path, limits: ZipLimits) -> None:
+    """An XLSX is a zip that GDAL unpacks as it reads: the same limits as a zipped survey."""
+    if path.suffix.lower() != ".xlsx":
+        return
+    check_content(path, "XLSX")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            archives.check(zf, path.name, limits)
+    except zipfile.BadZipFile:
+        raise _fail(f"{path.name}: not a readable .xlsx workbook.") from None
 
 
 def format_of(path: Path) -> str:
