@@ -1,4 +1,5 @@
-"""`yishiting backup FILE` and `yishiting restore FILE [--force]` (geo/backup.py)."""
+"""`yishiting backup FILE` and `yishiting restore FILE [--force] [--trust-unsigned]`
+(geo/backup.py)."""
 
 import argparse
 import sys
@@ -20,6 +21,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--force", action="store_true", help="drop a non-empty database and restore over it"
     )
+    p.add_argument(
+        "--trust-unsigned",
+        action="store_true",
+        help="restore an archive whose signature cannot be checked (unsigned, or no "
+        "YISHITING_BACKUP_KEY set): only one you made and kept yourself",
+    )
     p.set_defaults(handler=cmd_restore)
 
 
@@ -36,12 +43,20 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _report("backed up to", result.path, result.tables, result.media_files)
+    if not result.signed:
+        print(
+            "warning: YISHITING_BACKUP_KEY is not set, so the archive is not signed; restoring "
+            "it will need --trust-unsigned",
+            file=sys.stderr,
+        )
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     try:
-        result = restore(get_settings(), args.file, force=args.force)
+        result = restore(
+            get_settings(), args.file, force=args.force, trust_unsigned=args.trust_unsigned
+        )
     except (BackupError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -3,9 +3,14 @@
 Size, the one rule for every body (`body_limit`): multipart uploads (photos) may be
 YISHITING_MAX_UPLOAD_BYTES, every other body YISHITING_MAX_BODY_BYTES, and the paths in
 `UPLOADS` their own limit (survey files: YISHITING_IMPORT_MAX_MB, plus room for the form
-fields). A declared Content-Length above the limit is refused before a byte is read; a body
-without one (chunked) is counted as it streams in and refused (413) the moment it passes the
-limit, so no body is ever read whole beyond it. The routes check no size themselves.
+fields), but only for a caller whose bearer token or session cookie signs in an account that
+may do the path's action (geo/access.py: planners and admins import); anyone else gets the
+ordinary limit, so nobody anonymous can make the server take in a survey-sized body. The
+caller is judged from the headers, before the body is read (the route still checks
+everything, CSRF included). A declared Content-Length above the limit is refused before a
+byte is read; a body without one (chunked) is counted as it streams in and refused (413) the
+moment it passes the limit, so no body is ever read whole beyond it. The routes check no size
+themselves.
 
 NUL: PostgreSQL text cannot hold U+0000 and no honest client sends one. A path, query string,
 JSON or form body carrying one is refused here, naming where, instead of failing in the
@@ -15,36 +20,79 @@ checked and handed on unchanged.
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BODY_HINT_KEY, BODY_LIMIT_KEY, problem, too_large
+from api.auth import SESSION_COOKIE
+from api.errors import BODY_HINT_KEY, BODY_LIMIT_KEY, on_database_down, problem, too_large
+from geo import clock
+from geo.access import can
+from geo.browser_sessions import signed_in
+from geo.models import Account
 from geo.settings import Settings
 
 _BUFFERED = ("application/json", "application/x-www-form-urlencoded", "application/geo+json")
 _FORM_ROOM = 64 * 1024  # an upload's other form fields and multipart framing
+_BODIES = ("POST", "PUT", "PATCH")  # the methods an upload comes with
 
-# Paths taking larger uploads than photos: their limit in bytes, and what to do instead.
-UPLOADS: dict[str, tuple[Callable[[Settings], int], str]] = {
-    "/api/imports": (
+
+@dataclass(frozen=True)
+class Upload:
+    """A path taking larger uploads than photos: its limit in bytes, what to do instead, and
+    who is allowed that limit (an action of geo/access.py, on no object)."""
+
+    limit: Callable[[Settings], int]
+    hint: str
+    allowed: Callable[[Session, Account], bool]
+    refused: str  # the hint for anyone else
+
+
+UPLOADS: dict[str, Upload] = {
+    "/api/imports": Upload(
         lambda s: int(s.import_max_mb * 1e6) + _FORM_ROOM,
         "Survey files over YISHITING_IMPORT_MAX_MB: import them with `yishiting import` on "
         "the server, or split them.",
+        lambda session, account: can(session, account, None, "import_layer"),
+        "survey files larger than this are taken only from a signed-in planner or admin.",
     ),
 }
 
 
-def body_limit(settings: Settings, path: str, multipart: bool) -> tuple[int, str | None]:
-    """The largest body a request to `path` may send, and a hint for a larger one."""
-    if path in UPLOADS:
-        limit, hint = UPLOADS[path]
-        return limit(settings), hint
-    return (settings.max_upload_bytes if multipart else settings.max_body_bytes), None
+def body_limit(
+    settings: Settings, path: str, multipart: bool, *, entitled: bool = False
+) -> tuple[int, str | None]:
+    """The largest body a request to `path` may send, and a hint for a larger one; a path's
+    own limit only when the caller is `entitled` to it (may do its action)."""
+    upload = UPLOADS.get(path)
+    if upload is not None and entitled:
+        return upload.limit(settings), upload.hint
+    ordinary = settings.max_upload_bytes if multipart else settings.max_body_bytes
+    return ordinary, upload.refused if upload is not None else None
+
+
+def may(scope: Scope, upload: Upload, settings: Settings) -> bool:
+    """Whether the request's bearer token or session cookie signs in an account allowed the
+    upload's limit. Read only: the session is closed without a commit."""
+    request = Request(scope)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    with request.app.state.sessions() as session:
+        account = signed_in(
+            session,
+            token=token.strip() if scheme.lower() == "bearer" else None,
+            session_id=request.cookies.get(SESSION_COOKIE),
+            now=clock.now(),
+            idle_s=settings.session_idle_s,
+        )
+        return account is not None and upload.allowed(session, account)
 
 
 class RequestGuards:
@@ -61,7 +109,15 @@ class RequestGuards:
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").lower()
         multipart = content_type.startswith("multipart/")
-        limit, hint = body_limit(self.settings, scope["path"], multipart)
+        upload = UPLOADS.get(scope["path"]) if scope["method"] in _BODIES else None
+        try:
+            entitled = upload is not None and await run_in_threadpool(
+                may, scope, upload, self.settings
+            )
+        except OperationalError as exc:  # outside the app's handlers: answer its 503 here
+            await (await on_database_down(Request(scope), exc))(scope, _no_body, send)
+            return
+        limit, hint = body_limit(self.settings, scope["path"], multipart, entitled=entitled)
         scope[BODY_LIMIT_KEY] = limit
         scope[BODY_HINT_KEY] = hint
         if _content_length(headers) > limit:

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser, ScopedIdempotencyKey
-from api.deps import ConnDep, SessionDep, json_response, request_fingerprint
+from api.deps import ConnDep, SessionDep, SettingsDep, json_response, request_fingerprint
 from api.io_schemas import ImportLog, ImportReport
 from geo import clock
 from geo.access import require
 from geo.errors import Unprocessable
 from geo.io import imports
+from geo.io.archives import ZipLimits
 from geo.io.layers import LAYERS
 from geo.io.mapping import parse_maps
 
@@ -52,6 +53,7 @@ async def post_import(
     user: CurrentUser,
     db: SessionDep,
     conn: ConnDep,
+    settings: SettingsDep,
     idempotency_key: ScopedIdempotencyKey,
     fingerprint: Annotated[str, Depends(request_fingerprint)],
     file: Annotated[
@@ -89,6 +91,7 @@ async def post_import(
         today=clock.today().isoformat(),
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
+        zip_limits=ZipLimits.of(settings),
     )
     with tempfile.TemporaryDirectory(prefix="yst-upload-") as tmp:
         path = await _save(file, Path(tmp))

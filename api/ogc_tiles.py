@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import ConnDep
 from api.ogc_schemas import TileJSON, TileSet, TileSets
@@ -119,7 +119,7 @@ def tileset(
                 "id": c.id,
                 "title": c.title_en,
                 "dataType": "vector",
-                "minTileMatrix": "0",
+                "minTileMatrix": str(c.tile_min_zoom),
                 "maxTileMatrix": str(tiles.MAX_ZOOM),
                 "propertiesSchema": {
                     "type": "object",
@@ -151,10 +151,15 @@ def tilejson(
         "scheme": "xyz",
         # OGC API - Tiles orders a tile's path tileMatrix/tileRow/tileCol, that is z/y/x.
         "tiles": [f"{_tileset_url(request, c)}/{{z}}/{{y}}/{{x}}"],
-        "minzoom": 0,
+        "minzoom": c.tile_min_zoom,
         "maxzoom": tiles.MAX_ZOOM,
         "vector_layers": [
-            {"id": c.id, "fields": _fields(conn, c), "minzoom": 0, "maxzoom": tiles.MAX_ZOOM}
+            {
+                "id": c.id,
+                "fields": _fields(conn, c),
+                "minzoom": c.tile_min_zoom,
+                "maxzoom": tiles.MAX_ZOOM,
+            }
         ],
     }
     if bbox is not None:
@@ -178,14 +183,15 @@ async def tile(
 ) -> Response:
     c = catalogue.get_collection(collectionId)
     _matrix_set(tileMatrixSetId)
-    z, y, x = tiles.check_tile(tileMatrix, tileRow, tileCol)
+    z, y, x = tiles.check_tile(c, tileMatrix, tileRow, tileCol)
     # A kept tile was answered before routing (TileCacheGate); this one is encoded, and kept
     # under the key read before its statement started. The pooled connection is taken, used
     # and given back in one worker-thread call: as a ConnDep and a sync route it took three
     # hops between the event loop and the threads, more than PostGIS takes for a z16 tile.
     cache: TileCache = request.app.state.tile_cache
     key = cache.key(c, z, x, y)
-    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y)
+    cap = request.app.state.settings.tile_max_features
+    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y, cap)
     cache.put(key, found)
     return _answer(found, request.headers.get("if-none-match", ""))
 
@@ -200,9 +206,9 @@ def _answer(found: tiles.Tile, if_none_match: str) -> Response:
     return Response(found.data, media_type=tiles.MVT, headers=headers)
 
 
-def _tile(pool: ConnectionPool, c: Collection, z: int, x: int, y: int) -> tiles.Tile:
+def _tile(pool: ConnectionPool, c: Collection, z: int, x: int, y: int, cap: int) -> tiles.Tile:
     with pool.connection() as conn:
-        return tiles.tile(conn, c, z, x, y)
+        return tiles.tile(conn, c, z, x, y, max_features=cap)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -247,10 +253,9 @@ class TileCacheGate:
     second in-process against 2,800 through the route). Only tiles the route has encoded are
     kept, so whatever would be refused still reaches the route.
 
-    A request that may have written (any method but GET, HEAD and OPTIONS, answered below 400)
-    empties the cache before its answer starts, after its transaction committed: its client's
-    next tile is then fresh even before PostgreSQL's notice of the change arrives. A refused
-    request wrote nothing and drops nothing.
+    Nothing but PostgreSQL's notice drops kept tiles (geo/ogc/tile_cache.py): it covers every
+    write, and a rule such as "any request answered below 400 empties the cache" would let
+    anyone (a sign-in, a pin) empty every process's cache at will.
     """
 
     def __init__(self, app: ASGIApp, *, cache: TileCache) -> None:
@@ -258,25 +263,14 @@ class TileCacheGate:
         self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-        elif scope["method"] == "GET":
+        kept = None
+        if scope["type"] == "http" and scope["method"] == "GET":
             kept = self._kept(scope["path"])
-            if kept is None:
-                await self.app(scope, receive, send)
-            else:
-                inm = Headers(scope=scope).get("if-none-match", "")
-                await _answer(kept, inm)(scope, receive, send)
-        elif scope["method"] in ("HEAD", "OPTIONS"):
+        if kept is None:
             await self.app(scope, receive, send)
         else:
-
-            async def sending(message: Message) -> None:
-                if message["type"] == "http.response.start" and message["status"] < 400:
-                    self.cache.clear()
-                await send(message)
-
-            await self.app(scope, receive, sending)
+            inm = Headers(scope=scope).get("if-none-match", "")
+            await _answer(kept, inm)(scope, receive, send)
 
     def _kept(self, path: str) -> tiles.Tile | None:
         if not self.cache.live:

@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=8, help="times each tile is run")
     args = parser.parse_args()
     courtyards = CATALOGUE["courtyards"]
+    cap = Settings().tile_max_features
     with psycopg.connect(Settings().libpq_url, autocommit=True) as conn:
         row = conn.execute(EXTENT).fetchone()
         assert row is not None
@@ -42,7 +43,7 @@ def main() -> int:
             for name in ("searched", "kept", "searched", "kept"):
                 stmts = []
                 for t in tl:
-                    stmt, params = tile_sql(courtyards, *t)
+                    stmt, params = tile_sql(courtyards, *t, max_features=cap)
                     text = stmt.as_string(conn)
                     if name == "searched":
                         old = "courtyard_status_as_of(district_today())"

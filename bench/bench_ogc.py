@@ -259,11 +259,12 @@ def pgbench_tps(dsn: str, c: Any, z: int, box: Box, clients: int, seconds: int) 
     tiles_ = tiles_over(box, z, most=10**6)
     xs = [t[1] for t in tiles_]
     ys = [t[2] for t in tiles_]
-    stmt, _ = tile_sql(c, z, 0, 0)
+    stmt, params = tile_sql(c, z, 0, 0, max_features=Settings().tile_max_features)
     with psycopg.connect(dsn) as conn:
         text = stmt.as_string(conn)
     for var in ("z", "x", "y"):
         text = text.replace(f"%({var})s", f":{var}")
+    text = text.replace("%(cap)s", str(params["cap"]))
     script = f"\\set x random({min(xs)}, {max(xs)})\n\\set y random({min(ys)}, {max(ys)})\n"
     script += f"\\set z {z}\n{text};\n"
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
@@ -301,6 +302,7 @@ def main() -> int:
         Case("whole bbox, limit 1000", Query(limit=LIMIT, bbox=everything)),
     ]
     buildings = CATALOGUE["buildings"]
+    cap = Settings().tile_max_features
     tipg_uvicorn = ensure_tipg(args.tipg_venv)
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     # tipg reads DATABASE_URL through asyncpg, which wants the plain libpq scheme.
@@ -348,7 +350,7 @@ def main() -> int:
             works = {
                 "ours": cycle_http(ours, ours_paths, (200, 204)),
                 "no cache": cycle_http(uncached, ours_paths, (200, 204)),
-                "raw": sql_work(dsn, [tile_sql(buildings, *t) for t in tl]),
+                "raw": sql_work(dsn, [tile_sql(buildings, *t, max_features=cap) for t in tl]),
                 "tipg": cycle_http(tipg, tipg_paths, (200, 204)),
             }
             measures.append((f"tiles z{z} ({len(tl)} tiles)", works, "-"))

@@ -3,21 +3,32 @@ manifest of row counts and SHA-256 checksums; and the restore that checks it all
 
 Archive layout:
     manifest.json     format, when, server version, Alembic heads, rows per table, checksums
+    manifest.hmac     hex HMAC-SHA256 of manifest.json's bytes with YISHITING_BACKUP_KEY
     database.dump     pg_dump --format=custom
     media/<path>      every file under the media folder (photos are content-addressed)
+
+Trust: a restore writes a whole database and files under the media folder, so it takes only
+what the operator made. The manifest holds every file's checksum, and its HMAC, made with a
+key the operator keeps apart from the archives (YISHITING_BACKUP_KEY), covers them all. A
+restore refuses an archive whose signature does not verify, always; an unsigned archive, or
+any archive when no key is configured, only with `trust_unsigned` (--trust-unsigned). A backup
+without a key is still written (a missing backup is worse), unsigned, and the CLI says so.
+Whatever the signature, a manifest path that is absolute or climbs out of the media folder is
+refused before anything is written.
 
 Consistency: the row counts are taken in a REPEATABLE READ transaction whose snapshot is
 exported and handed to pg_dump (--snapshot), so the dump holds exactly the counted rows while
 the service keeps running. A photo file is written before its row commits (geo/issues/photos),
 so every photo row in the dump has its file in the media folder copied afterwards.
 
-Restore: every checksum is verified before anything is written; the database must not exist
-or be empty (no tables), unless `force`, which drops and recreates it; pg_restore runs in one
-transaction (--single-transaction --exit-on-error), so a failed restore leaves nothing
-half-loaded; then the row counts are compared with the manifest.
+Restore: the paths, the signature and every checksum are verified before anything is
+written; the database must not exist or be empty (no tables), unless `force`, which drops and
+recreates it; pg_restore runs in one transaction (--single-transaction --exit-on-error), so a
+failed restore leaves nothing half-loaded; then the row counts are compared with the manifest.
 """
 
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -28,7 +39,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import psycopg
@@ -40,6 +51,7 @@ from geo.settings import Settings
 FORMAT = 1
 DUMP = "database.dump"
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.hmac"
 MEDIA = "media"
 # PostGIS's own table: filled by CREATE EXTENSION, not data of ours.
 EXTENSION_TABLES = ("spatial_ref_sys",)
@@ -54,6 +66,12 @@ class Result:
     path: Path
     tables: dict[str, int]
     media_files: int
+    signed: bool = True
+
+
+def sign(key: str, manifest: bytes) -> str:
+    """The archive's signature: hex HMAC-SHA256 of the manifest's bytes."""
+    return hmac.new(key.encode(), manifest, hashlib.sha256).hexdigest()
 
 
 def _sha256(stream: IO[bytes]) -> str:
@@ -150,24 +168,75 @@ def backup(settings: Settings, target: Path) -> Result:
         partial = target.with_name(target.name + ".partial")
         with tarfile.open(partial, "w") as tar:
             data = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime = len(data), int(datetime.now(UTC).timestamp())
-            tar.addfile(info, io.BytesIO(data))
+            _add_bytes(tar, MANIFEST, data)
+            if settings.backup_key:
+                _add_bytes(tar, SIGNATURE, sign(settings.backup_key, data).encode())
             tar.add(dump, DUMP)
             for rel in media:
                 tar.add(media_dir / rel, f"{MEDIA}/{rel}")
         os.replace(partial, target)
-    return Result(target, counts, len(media))
+    return Result(target, counts, len(media), signed=bool(settings.backup_key))
 
 
-def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
-    member = tar.extractfile(MANIFEST)
-    if member is None:
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime = len(data), int(datetime.now(UTC).timestamp())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _member(tar: tarfile.TarFile, name: str) -> bytes | None:
+    try:
+        stream = tar.extractfile(name)
+    except KeyError:
+        return None
+    return stream.read() if stream is not None else None
+
+
+def read_manifest(tar: tarfile.TarFile) -> tuple[dict[str, Any], bytes]:
+    """The manifest, parsed and as its bytes (what the signature covers)."""
+    raw = _member(tar, MANIFEST)
+    if raw is None:
         raise BackupError("not a Yishiting backup: no manifest.json")
-    manifest: dict[str, Any] = json.load(member)
+    manifest: dict[str, Any] = json.loads(raw)
     if manifest.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
-    return manifest
+    return manifest, raw
+
+
+def _check_signature(tar: tarfile.TarFile, raw: bytes, key: str, trust_unsigned: bool) -> None:
+    """Refuse an archive not signed with `key`: a wrong signature always, an unsigned archive
+    (or any, with no key) unless `trust_unsigned`."""
+    signature = _member(tar, SIGNATURE)
+    if signature is not None and key:
+        if not hmac.compare_digest(signature.strip(), sign(key, raw).encode()):
+            raise BackupError(
+                "the archive's signature does not match YISHITING_BACKUP_KEY: it was made with "
+                "another key, or changed since; set the key it was made with"
+            )
+        return
+    if trust_unsigned:
+        return
+    if not key:
+        raise BackupError(
+            "no YISHITING_BACKUP_KEY is set, so the archive's signature cannot be checked: set "
+            "the key the backups are made with, or give --trust-unsigned for an archive you "
+            "made and kept yourself"
+        )
+    raise BackupError(
+        "the archive is not signed (made without YISHITING_BACKUP_KEY): give "
+        "--trust-unsigned only for an archive you made and kept yourself"
+    )
+
+
+def _check_paths(manifest: dict[str, Any]) -> None:
+    """Every media path is relative and stays inside the media folder."""
+    for rel in manifest["media"]:
+        parts = PurePosixPath(rel).parts
+        if rel.startswith("/") or "\\" in rel or ":" in rel or not parts or ".." in parts:
+            raise BackupError(
+                f"the manifest names a media file outside the media folder: {rel!r}; "
+                "refused (nothing was written)"
+            )
 
 
 def _verify(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:
@@ -197,10 +266,14 @@ def _holds_tables(settings: Settings) -> dict[str, int] | None:
         raise
 
 
-def restore(settings: Settings, source: Path, *, force: bool = False) -> Result:
+def restore(
+    settings: Settings, source: Path, *, force: bool = False, trust_unsigned: bool = False
+) -> Result:
     """Restore the archive into the settings' database and media folder."""
     with tarfile.open(source) as tar:
-        manifest = read_manifest(tar)
+        manifest, raw = read_manifest(tar)
+        _check_paths(manifest)
+        _check_signature(tar, raw, settings.backup_key, trust_unsigned)
         _verify(tar, manifest)
         present = _holds_tables(settings)
         if present and not force:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from geo.accounts import hash_token
+from geo.accounts import authenticate, hash_token
+from geo.errors import Unauthorized
 from geo.models import Account, BrowserSession
 
 # Writing last_seen_at on every request would make every read a write; a minute is precise
@@ -88,6 +89,21 @@ def resume_session(
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
     return account, row
+
+
+def signed_in(
+    session: Session, *, token: str | None, session_id: str | None, now: datetime, idle_s: int
+) -> Account | None:
+    """The account a bearer token or a session cookie signs in, None when neither does (unknown,
+    revoked, expired, ended). What the checks write (a token's last use, an ended session's
+    deletion) is the caller's to keep or roll back: a size guard judging headers rolls back."""
+    if token:
+        try:
+            return authenticate(session, token)
+        except Unauthorized:
+            return None
+    resumed = resume_session(session, session_id, now=now, idle_s=idle_s) if session_id else None
+    return resumed[0] if resumed else None
 
 
 def csrf_matches(row: BrowserSession, sent: str | None) -> bool:

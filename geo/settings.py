@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     signin_link_ttl_s: int = Field(86400, alias="YISHITING_SIGNIN_LINK_TTL")
     # Largest survey file the upload accepts (MB); larger ones go through `yishiting import`.
     import_max_mb: float = Field(200, alias="YISHITING_IMPORT_MAX_MB")
+    # The key backup archives are signed with and restores check (geo/backup.py); keep it
+    # apart from the archives. Empty: backups are unsigned and restore needs --trust-unsigned.
+    backup_key: str = Field("", alias="YISHITING_BACKUP_KEY")
+    # Zipped survey files (geo/io/archives.py), checked before and while they are unpacked:
+    # most MB unpacked in all, most members, and the largest compression ratio of a member.
+    zip_max_mb: float = Field(2000, gt=0, alias="YISHITING_ZIP_MAX_MB")
+    zip_max_members: int = Field(200, ge=1, alias="YISHITING_ZIP_MAX_MEMBERS")
+    zip_max_ratio: float = Field(200, gt=1, alias="YISHITING_ZIP_MAX_RATIO")
     # Days a bearer token works after it is issued (users add, users rotate).
     token_days: int = Field(180, ge=1, alias="YISHITING_TOKEN_DAYS")
     # Escalation waits for the owning hall's next session plus this many days (to record it).
@@ -56,6 +64,9 @@ class Settings(BaseSettings):
 
     # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
     tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
+    # Most features one vector tile is encoded from (geo/ogc/tiles.py): a tile over more rows
+    # than this carries this many of them.
+    tile_max_features: int = Field(10000, ge=1, alias="YISHITING_TILE_MAX_FEATURES")
     # How often its listener checks that it still hears PostgreSQL's notices (seconds).
     tile_notice_beat_s: float = Field(15, gt=0, alias="YISHITING_TILE_NOTICE_BEAT")
 

@@ -20,6 +20,7 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from geo.ogc.catalogue import CATALOGUE
 from geo.settings import Settings
 from maps import styles
 
@@ -166,6 +167,17 @@ class Layer:
     # pages: for the big layers, whose GeoJSON by viewport would be heavy or cut off at `limit`.
     tiles: bool = False
     geometry: str = "polygon"  # polygon, line or point: how tiles.js paints the features
+
+    def __post_init__(self) -> None:
+        # tiles.js fetches 512 px data tiles, one zoom below the screen's: none may lie below
+        # the zoom the layer's tileset starts at (those are 404s).
+        if self.tiles and self.collection:
+            lowest = CATALOGUE[self.collection].tile_min_zoom
+            if self.min_zoom - 1 < lowest:
+                raise ValueError(
+                    f"{self.id}: a tiled layer shows from zoom {lowest + 1} at the lowest "
+                    f"(the {self.collection} tileset starts at {lowest}), not {self.min_zoom}"
+                )
 
     def spec(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ from geo.settings import Settings
 from tests.conftest import serve
 from tests.io_helpers import compounds, rows, square, survey, zipped
 from tests.issue_helpers import make_account
+from tests.signin_helpers import make_person, sign_in
 
 YISHITING = Path(sys.executable).with_name("yishiting")
 
@@ -217,3 +218,53 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(
         server.should_exit = True
         thread.join(timeout=10)
     assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(0,)]
+
+
+def test_the_survey_upload_size_is_only_for_planners_and_admins(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """An upload to /api/imports past the ordinary upload limit is 413 unless a signed-in
+    planner or admin sends it (token or session cookie): anyone else may not make the server
+    take in a survey-sized body (finding 2)."""
+    ordinary = fresh_settings.model_copy(update={"max_upload_bytes": 4096})
+    path = tmp_path / "a.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}' + " " * 8000)
+    files = {"file": (path.name, path.read_bytes())}
+    _, planner = make_account(fresh_settings, "planner")
+    _, admin = make_account(fresh_settings, "admin")
+    _, grid = make_account(fresh_settings, "grid", ("community", 1))
+    make_person(fresh_settings, "planner-cookie", "planner", area=None)
+    form = {"layer": "compounds", "dry_run": "true"}
+    with TestClient(create_app(ordinary)) as c:
+        for who in ({}, grid, {"Authorization": "Bearer yst_not-a-token"}):
+            r = c.post("/api/imports", data=form, files=files, headers=who)
+            assert r.status_code == 413, (who, r.text)
+            assert "4,096 bytes" in r.json()["detail"] and "planner" in r.json()["detail"]
+        for who in (planner, admin):
+            r = c.post("/api/imports", data=form, files=files, headers=who)
+            assert r.status_code == 422 and "no features" in r.text.lower(), r.text  # read
+        csrf = sign_in(c, "planner-cookie")
+        r = c.post("/api/imports", data=form, files=files, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 422 and "no features" in r.text.lower(), r.text
+
+
+def test_an_anonymous_survey_sized_upload_is_refused_before_its_body(
+    fresh_settings: Settings,
+) -> None:
+    """The caller is judged from the headers: an anonymous 7 MB upload is answered 413 without
+    the server waiting for a byte of it."""
+    url, server, thread = serve(fresh_settings)
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            head = (
+                "POST /api/imports HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\n"
+                f"Content-Length: {fresh_settings.max_upload_bytes + 1_000_000}\r\n\r\n"
+            )
+            sock.sendall(head.encode())
+            answer = sock.recv(65536).decode("utf-8", "replace")
+        assert answer.startswith("HTTP/1.1 413"), answer
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

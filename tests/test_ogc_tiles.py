@@ -11,9 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
+from api.app import create_app
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.tiles import tile_sql
 from geo.settings import Settings
+from maps import styles
+from maps.base import Layer
 from tests.issue_helpers import make_account
 
 TILES = "/ogc/collections/{}/tiles/WebMercatorQuad"
@@ -106,7 +109,7 @@ def test_big_layers_tile_in_web_mercator_and_clip_each_row_once(
     ST_Transform on either side) and runs ST_AsMVTGeom once per row, not again in a filter."""
     c = CATALOGUE[cid]
     x, y = tile_of(*centre_of(conn, c.table), 16)
-    stmt, params = tile_sql(c, 16, x, y)
+    stmt, params = tile_sql(c, 16, x, y, max_features=10_000)
     text = stmt.as_string(conn)
     assert "ST_Transform" not in text
     row = conn.execute(SQL("EXPLAIN (VERBOSE, FORMAT JSON) ") + stmt, params).fetchone()
@@ -147,7 +150,8 @@ def test_an_empty_tile_is_204(client: TestClient) -> None:
         ("14/16384/0", "tileRow"),
         ("14/0/16384", "tileCol"),
         ("14/-1/0", "tileRow"),
-        ("3/1/a", "tileCol"),
+        ("13/1/a", "tileCol"),
+        ("11/0/0", "tileMatrix"),  # below the layer's minimum zoom
     ],
 )
 def test_tiles_outside_the_matrix_are_404(client: TestClient, path: str, where: str) -> None:
@@ -190,7 +194,7 @@ def test_courtyard_tiles_read_the_kept_state_not_the_assessments(
     reads it and never searches `assessment` row by row."""
     c = CATALOGUE["courtyards"]
     x, y = tile_of(*centre_of(conn, c.table), 15)
-    stmt, params = tile_sql(c, 15, x, y)
+    stmt, params = tile_sql(c, 15, x, y, max_features=10_000)
     row = conn.execute(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + stmt, params).fetchone()
     assert row is not None
     read = {n.get("Relation Name") for n in plan_nodes(row[0][0]["Plan"]) if n["Actual Loops"]}
@@ -257,3 +261,49 @@ def test_a_new_assessment_changes_the_tile_and_the_layer_at_once(
         "/ogc/collections/courtyards/items", params={"danger_grade": "D", "limit": 1000}
     ).json()
     assert cid in {f["id"] for f in layer["features"]}
+
+
+def test_a_tile_below_the_layers_minimum_zoom_is_outside_its_tileset(
+    client: TestClient, conn: psycopg.Connection
+) -> None:
+    """Each layer declares the lowest zoom it is tiled at (the catalogue's tile_min_zoom): the
+    tileset metadata and TileJSON say it, and a tile below it is a 404 as any tile outside the
+    tileset (OGC API - Tiles), so nobody makes PostGIS encode a big layer's every row."""
+    assert CATALOGUE["buildings"].tile_min_zoom == 12
+    x, y = tile_of(*centre_of(conn, "building"), 11)
+    r = get_tile(client, "buildings", 11, x, y)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["where"] == "path.tileMatrix" and "12..22" in r.json()["detail"]
+    assert get_tile(client, "buildings", 0, 0, 0).status_code == 404
+    x, y = tile_of(*centre_of(conn, "building"), 12)
+    assert get_tile(client, "buildings", 12, x, y).status_code == 200
+    for c in CATALOGUE.values():
+        meta = client.get(TILES.format(c.id)).json()
+        assert meta["layers"][0]["minTileMatrix"] == str(c.tile_min_zoom)
+        tj = client.get(f"{TILES.format(c.id)}/tilejson.json").json()
+        assert tj["minzoom"] == tj["vector_layers"][0]["minzoom"] == c.tile_min_zoom
+
+
+def test_a_tile_never_carries_more_than_the_feature_cap(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    """YISHITING_TILE_MAX_FEATURES bounds the rows one tile is encoded from."""
+    x, y = tile_of(*centre_of(conn, "building"), 12)
+    path = f"{TILES.format('buildings')}/12/{y}/{x}"
+    counts = {}
+    for cap in (10_000, 7):
+        capped = settings.model_copy(update={"tile_max_features": cap})
+        with TestClient(create_app(capped)) as c:
+            r = c.get(path)
+        assert r.status_code == 200, r.text
+        counts[cap] = len(decode(r.content)["buildings"]["features"])
+    assert counts[10_000] > 7  # the tile has more to carry
+    assert counts[7] == 7
+
+
+def test_a_tiled_map_layer_never_asks_below_its_tileset() -> None:
+    """Map pages fetch data tiles one zoom below the screen's: a tiled layer shown lower than
+    its tileset's minimum zoom + 1 would ask for 404s, so it cannot be declared."""
+    Layer("b", "楼栋", "buildings", styles.BUILDING, min_zoom=13, tiles=True)
+    with pytest.raises(ValueError, match="tileset starts at 12"):
+        Layer("b", "楼栋", "buildings", styles.BUILDING, min_zoom=12, tiles=True)

@@ -289,3 +289,34 @@ def test_what_counts_as_received() -> None:
     assert failure("wecom", 200, b'{"errcode":1,"errmsg":"' + b"x" * 500 + b'"}') == (
         "wecom errcode 1: " + "x" * 200
     )
+
+
+HOSTILE = (
+    "[点我](http://evil.example/phish) ![i](http://evil.example/i.png) "
+    '<font color="info">已办结</font> <a href="http://evil.example">x</a> &#91;y&#93;(http://evil.example)'
+)
+
+
+@pytest.mark.parametrize("fmt", ["wecom", "dingtalk"])
+def test_user_text_in_robot_markdown_is_inert(fmt: str) -> None:
+    """An anonymous pin's description (and a note, a name) cannot put a link, an image or a
+    tag into a staff group chat: the robots render markdown and a few HTML tags."""
+    hostile = {
+        **MESSAGE,
+        "title": f"问题已逾期 #12 {HOSTILE} (overdue)",
+        "text": f"描述 Description: {HOSTILE}\n说明 Note: {HOSTILE}",
+    }
+    body = json.loads(
+        render(hook(fmt), hostile, public_url="https://yst.example.org", now=NOW).body
+    )
+    shown = body["markdown"]["content"] if fmt == "wecom" else body["markdown"]["text"]
+    own_link = "\n[打开 Open](https://yst.example.org/work/issues/12)"
+    assert shown.endswith(own_link)
+    theirs = shown.removesuffix(own_link)
+    for inert in ("[", "](", "![", "<a", '<font color="info"', "&#", "http://evil"):
+        assert inert not in theirs, (inert, shown)
+    ours = 1 if fmt == "wecom" else 0  # the warning colour of an overdue title
+    assert theirs.count("<font") == ours and theirs.count("</font>") == ours
+    assert "evil.example" in theirs and "点我" in theirs  # shown, as text
+    if fmt == "dingtalk":
+        assert "](" not in body["markdown"]["title"] and "<" not in body["markdown"]["title"]

@@ -26,8 +26,10 @@ from psycopg.types.json import Jsonb
 
 from geo.errors import Unprocessable
 from geo.io import checks, crs, mapping, sources
+from geo.io.archives import ZipLimits
 from geo.io.layers import DISTRICT, KIND_ZH, SOURCE_ID, TODAY, Layer, get_layer
 from geo.io.sources import Table
+from geo.settings import get_settings
 
 SHOWN = checks.SHOWN
 _FAMILIES = {
@@ -73,6 +75,7 @@ class Options:
     # logging) twice; the fingerprint only makes two copies arriving together wait in turn.
     idempotency_key: str | None = None
     fingerprint: str | None = None
+    zip_limits: ZipLimits | None = None  # None: the environment's settings
 
 
 # Only an Idempotency-Key makes a repeat a retry: without one, the same file and form is a real
@@ -115,7 +118,8 @@ def import_file(
         return earlier
     given_crs = crs.parse(opts.crs) if opts.crs else None
     bar.phase("read")
-    with sources.opened(path) as data_path:
+    limits = opts.zip_limits or ZipLimits.of(get_settings())
+    with sources.opened(path, limits) as data_path:
         table = sources.read_table(
             data_path,
             file_layer=opts.file_layer,

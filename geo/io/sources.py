@@ -3,7 +3,8 @@
 Formats: Shapefile (a .zip or the files side by side), GeoPackage, GeoJSON, KML, CSV (lon/lat
 or WKT columns) and XLSX (lon/lat or WKT columns). GDAL reads every one of them; for CSV and
 XLSX, which have no geometry of their own, shapely builds points from the lon/lat columns or
-parses the WKT column.
+parses the WKT column. GDAL opens nothing else (geo/io/gdal.py), and a file only when its
+first bytes are what its suffix names (geo/io/signatures.py).
 
 Text encoding matters for the two byte formats, Shapefile (.dbf) and CSV: Chinese survey files
 are usually GBK, newer ones UTF-8. They are read as Latin-1, which keeps every byte, and decoded
@@ -30,6 +31,11 @@ from pyogrio.errors import DataSourceError
 from pyogrio.raw import read
 
 from geo.errors import Unprocessable
+from geo.io import archives, gdal
+from geo.io.archives import ZipLimits
+from geo.io.signatures import check_content, check_local
+
+gdal.configure()  # before any survey file is opened: only the import formats, no network
 
 BYTE_FORMATS = {"ESRI Shapefile", "CSV"}
 SUFFIX_FORMATS = {
@@ -69,18 +75,22 @@ def _fail(detail: str, where: str = "file") -> Unprocessable:
 
 
 @contextmanager
-def opened(path: Path) -> Iterator[Path]:
-    """The file to read: a .zip is unpacked to a temporary folder and its .shp (or other
-    single data file) returned."""
+def opened(path: Path, limits: ZipLimits) -> Iterator[Path]:
+    """The file to read: a .zip is unpacked (within `limits`) to a temporary folder and its
+    .shp (or other single data file) returned. Only a regular file on this server, as its
+    suffix says."""
+    path = check_local(path)
     if path.suffix.lower() != ".zip":
+        _check_workbook(path, limits)
         yield path
         return
+    check_content(path, "zip")
     with tempfile.TemporaryDirectory(prefix="yst-import-") as tmp:
         try:
             with zipfile.ZipFile(path) as zf:
-                zf.extractall(tmp)
-        except zipfile.BadZipFile:
-            raise _fail(f"{path.name} is not a readable .zip file.") from None
+                archives.extract(zf, Path(tmp), path.name, limits)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
+            raise _fail(f"{path.name}: not a readable .zip file.") from None
         files = [p for p in Path(tmp).rglob("*") if p.is_file() and "__MACOSX" not in p.parts]
         shps = [p for p in files if p.suffix.lower() == ".shp"]
         others = [p for p in files if p.suffix.lower() in SUFFIX_FORMATS and p.suffix != ".shp"]
@@ -93,12 +103,25 @@ def opened(path: Path) -> Iterator[Path]:
         if shps:
             yield shps[0]
         elif len(others) == 1:
+            _check_workbook(others[0], limits)
             yield others[0]
         else:
             raise _fail(
                 f"{path.name} holds no .shp (found: {found}). Zip the .shp together with its "
                 ".shx, .dbf, .prj and .cpg files."
             )
+
+
+def _check_workbook(path: Path, limits: ZipLimits) -> None:
+    """An XLSX is a zip that GDAL unpacks as it reads: the same limits as a zipped survey."""
+    if path.suffix.lower() != ".xlsx":
+        return
+    check_content(path, "XLSX")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            archives.check(zf, path.name, limits)
+    except zipfile.BadZipFile:
+        raise _fail(f"{path.name}: not a readable .xlsx workbook.") from None
 
 
 def format_of(path: Path) -> str:
@@ -169,6 +192,7 @@ def read_table(
 ) -> Table:
     """Read and decode `path` (already unpacked); every problem is an Unprocessable."""
     fmt = format_of(path)
+    check_content(path, fmt)
     if fmt == "ESRI Shapefile":
         _check_shapefile(path, crs_given)
     try:

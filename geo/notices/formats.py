@@ -18,6 +18,8 @@ dingtalk (钉钉自定义机器人): POST to .../robot/send?access_token=TOKEN w
   DingTalk accepts for an hour. Answers like WeCom's: errcode 0 or a failure (130101: too
   fast; 310000: bad sign or keyword). Messages say 议事厅, so a robot guarded by a keyword
   can use that one.
+In both robots' markdown, user text (descriptions, notes, names) is made inert (`inert`): an
+anonymous pin cannot put a link, an image or a tag into a staff group chat.
 """
 
 import base64
@@ -66,11 +68,24 @@ def sign_dingtalk(secret: str, timestamp_ms: str) -> str:
     return quote_plus(base64.b64encode(digest.digest()))
 
 
+# Markdown and HTML that the robots act on, swapped for full-width lookalikes a reader reads
+# the same: without brackets no link or image forms, without angle brackets no tag (<font>,
+# <a>), without & no entity that a renderer could turn back into one, and a URL's "://" is
+# broken so no autolink makes it clickable. Backslash escapes are not used: neither robot
+# documents them.
+_INERT = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "&": "＆", "`": "｀"})
+
+
+def inert(text: str) -> str:
+    """User text (descriptions, notes, names) made safe to put into robot markdown."""
+    return text.translate(_INERT).replace("://", "：//")
+
+
 def _markdown(message: dict[str, Any], link: str, *, wecom: bool) -> str:
-    title = message["title"]
+    title = inert(" ".join(message["title"].split()))
     if wecom and message["kind"] in LOUD:
         title = f'<font color="warning">{title}</font>'
-    quoted = [f"> {line}" for line in message["text"].splitlines()]
+    quoted = [f"> {inert(line)}" for line in message["text"].splitlines()]
     sep = "\n" if wecom else "\n\n"  # DingTalk's markdown needs a blank line between lines
     return sep.join([f"**议事厅 · {title}**", *quoted, f"[打开 Open]({link})"])
 
@@ -110,7 +125,7 @@ def render(
             payload: dict[str, Any] = {
                 "msgtype": "markdown",
                 "markdown": {
-                    "title": _cut(f"议事厅 {message['title']}", 200),
+                    "title": _cut(f"议事厅 {inert(message['title'])}", 200),
                     "text": _cut(_markdown(message, link, wecom=False), DINGTALK_LIMIT),
                 },
             }

@@ -46,6 +46,7 @@ _DISTRICT = (
         title_en="Sub-districts",
         description="The seven sub-districts (街道) of Qiaoxi District.",
         table="subdistrict",
+        tile_min_zoom=0,
         properties={"name": "name", "area_m2": _AREA},
         filters={"name": "name"},
         version=_version(),
@@ -57,6 +58,7 @@ _DISTRICT = (
         title_en="Communities",
         description="The 44 communities (社区), each with its council hall.",
         table="community",
+        tile_min_zoom=8,
         joins=(Join("subdistrict", "s", "subdistrict_id"),),
         properties={
             "name": "name",
@@ -74,6 +76,7 @@ _DISTRICT = (
         title_en="Compounds",
         description="The 394 residential compounds and courtyard blocks (小区/楼院).",
         table="compound",
+        tile_min_zoom=10,
         joins=(Join("community", "c", "community_id"),),
         properties={
             "name": "name",
@@ -98,6 +101,7 @@ _DISTRICT = (
         title_en="Buildings",
         description="Residential buildings (楼栋) with their floors and footprint area.",
         table="building",
+        tile_min_zoom=12,
         joins=(Join("compound", "p", "compound_id"),),
         properties={
             "name": "name",
@@ -123,6 +127,7 @@ _DISTRICT = (
         title_en="Illegal structures",
         description="Illegal and temporary structures and their stage in the demolition campaign.",
         table="illegal_structure",
+        tile_min_zoom=12,
         joins=(Join("community", "c", "community_id"),),
         properties={
             "kind": "kind",
@@ -157,6 +162,7 @@ _DISTRICT = (
         title_en="Charging stations",
         description="Non-motor-vehicle parking and charging stations (point; footprint area).",
         table="charging_station",
+        tile_min_zoom=10,
         joins=(Join("compound", "p", "compound_id"),),
         properties={
             "name": "name",
@@ -177,6 +183,7 @@ _DISTRICT = (
         title_en="Fort courtyards",
         description="Courtyards of Zhangjiakou Fort (堡子里): protection level and occupancy.",
         table="courtyard",
+        tile_min_zoom=12,
         # Every state comes from courtyard_status (migration 0003): the latest dated assessments
         # as of today; the courtyard table keeps none of it (0015_heritage_state).
         joins=(
@@ -227,6 +234,7 @@ _DISTRICT = (
         title_en="Heritage relics",
         description="Heritage relics (文物古迹) in the fort: gate towers, temples, steles, wells.",
         table="relic",
+        tile_min_zoom=8,
         properties={
             "name": "name",
             "category": "category",
@@ -244,6 +252,7 @@ _DISTRICT = (
         title_en="Roads",
         description="Streets and lanes with their one-way direction and surface.",
         table="road",
+        tile_min_zoom=10,
         properties={
             "name": "name",
             "kind": "kind",
@@ -285,6 +294,7 @@ _WORK = (
         "hall's five steps, `status` open or closed, `outcome` how it ended (solved, "
         "closed_unsolved, referred, duplicate).",
         table="issue",
+        tile_min_zoom=10,
         joins=(
             Join("category", "c", "category_code", key="code"),
             Join("community", "m", "community_id"),
@@ -335,6 +345,7 @@ _WORK = (
         description="Work items of the renovation campaigns with phase and percent done today "
         "(rebuilt from the progress events); late means past planned end and not complete.",
         table="renovation_item_status",
+        tile_min_zoom=12,
         properties={
             "name": "name",
             "project": "project",

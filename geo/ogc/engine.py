@@ -95,6 +95,10 @@ class Collection:
     # A stored EPSG:3857 copy of `geometry` with its own GiST index (0023_tile_geometry), which
     # tiles filter and clip with no ST_Transform; None: tiles transform the 4326 geometry.
     tile_geometry: str | None = None
+    # The lowest zoom its tiles are served at (OGC API - Tiles: the tileset's minTileMatrix; a
+    # tile below it is outside the tileset, 404): below it the whole district is a few pixels
+    # and a tile would hold every row of a big layer.
+    tile_min_zoom: int = 0
     # What its tiles depend on besides its rows, for the tile cache (geo/ogc/tile_cache.py):
     # "rows" (kept until a source table changes), "day" (also the district date: a state "as
     # of today"), "time" (never kept: a state at this instant).

@@ -22,9 +22,10 @@ outlive its rows, whoever changes them:
   and only when the database's date agrees with the service's; those of a state at this
   instant (work items' percent done) are never kept.
 
-Another process sees a change when its notice arrives, within milliseconds of the commit; the
-process that answered a write drops all it keeps before the answer goes out (api/ogc_tiles.py),
-so that client's next tile is fresh in any case.
+Every process, the one that answered a write included, sees a change when its notice
+arrives, within milliseconds of the commit. Nothing else drops tiles: not the answer to a
+request (anyone could send one to empty every cache), since the notice already covers every
+write.
 
 The cache lives in the event loop: the tile route, the listener and the write hook all run
 there, so it takes no lock. The tables are those a layer's plan shows; a table read only inside

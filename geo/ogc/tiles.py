@@ -41,15 +41,20 @@ def tile_names(c: Collection) -> tuple[str, ...]:
     return c.tile_properties if c.tile_properties is not None else tuple(c.properties)
 
 
-def check_tile(z: str, row: str, col: str) -> tuple[int, int, int]:
-    """tileMatrix (zoom), tileRow (y), tileCol (x) as integers inside WebMercatorQuad; a 404
-    naming the path parameter otherwise (OGC API - Tiles: a tile outside the set is not there)."""
+def check_tile(c: Collection, z: str, row: str, col: str) -> tuple[int, int, int]:
+    """tileMatrix (zoom), tileRow (y), tileCol (x) as integers inside the tileset of `c` (from
+    its tile_min_zoom to MAX_ZOOM); a 404 naming the path parameter otherwise (OGC API -
+    Tiles: a tile outside the tileset's limits is not there)."""
     try:
         zoom = int(z)
     except ValueError:
         zoom = -1
-    if not 0 <= zoom <= MAX_ZOOM:
-        raise NotFound(f"tileMatrix must be a zoom level 0..{MAX_ZOOM}.", where="tileMatrix")
+    if not c.tile_min_zoom <= zoom <= MAX_ZOOM:
+        raise NotFound(
+            f"tileMatrix must be a zoom level {c.tile_min_zoom}..{MAX_ZOOM} for {c.id} "
+            "(its tileset's minTileMatrix..maxTileMatrix).",
+            where="tileMatrix",
+        )
     size = 2**zoom
     out: list[int] = []
     for name, text in (("tileRow", row), ("tileCol", col)):
@@ -63,8 +68,12 @@ def check_tile(z: str, row: str, col: str) -> tuple[int, int, int]:
     return zoom, out[0], out[1]
 
 
-def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[str, int]]:
-    """The statement that encodes tile z/x/y of `c` (bytea; empty when no feature touches it).
+def tile_sql(
+    c: Collection, z: int, x: int, y: int, *, max_features: int
+) -> tuple[sql.Composed, dict[str, int]]:
+    """The statement that encodes tile z/x/y of `c` (bytea; empty when no feature touches it)
+    from at most `max_features` of the rows found (YISHITING_TILE_MAX_FEATURES): the cap bounds
+    what one request costs PostGIS and the client, whatever lies under the tile.
 
     The rows are found by the tile's envelope widened by the buffer, in the SRID of an index:
     the stored EPSG:3857 geometry when the collection has one (no transform at all), else the
@@ -94,7 +103,7 @@ def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[
     stmt = sql.SQL(
         "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id'){day} FROM (SELECT {key} AS id,"
         " ST_AsMVTGeom({geom}, {envelope}, {ext}, {buf}, true) AS geom{props}"
-        " FROM {src} WHERE {cond}) AS f"
+        " FROM {src} WHERE {cond} LIMIT %(cap)s) AS f"
     ).format(
         key=sql.Identifier("t", c.key),
         geom=geom,
@@ -107,12 +116,15 @@ def tile_sql(c: Collection, z: int, x: int, y: int) -> tuple[sql.Composed, dict[
         layer=sql.Literal(c.id),
         day=sql.SQL(", district_today()" if c.tile_clock == "day" else ""),
     )
-    return stmt, {"z": z, "x": x, "y": y}
+    return stmt, {"z": z, "x": x, "y": y, "cap": max_features}
 
 
-def tile(conn: psycopg.Connection, c: Collection, z: int, x: int, y: int) -> Tile:
-    """Tile z/x/y (zoom, column, row) of `c`, already checked by check_tile."""
-    stmt, params = tile_sql(c, z, x, y)
+def tile(
+    conn: psycopg.Connection, c: Collection, z: int, x: int, y: int, *, max_features: int
+) -> Tile:
+    """Tile z/x/y (zoom, column, row) of `c`, already checked by check_tile, of at most
+    `max_features` features."""
+    stmt, params = tile_sql(c, z, x, y, max_features=max_features)
     # One statement, no transaction around it: a tile's plan has no parallel workers to turn
     # off, and BEGIN/SET/COMMIT would cost three round trips on a query of a few milliseconds.
     row = conn.execute(stmt, params).fetchone()
