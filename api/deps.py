@@ -17,13 +17,29 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from geo.db import statement_timeout
 from geo.settings import Settings
+
+
+def _pooled(request: Request, seconds: float) -> Iterator[psycopg.Connection]:
+    with request.app.state.pool.connection() as conn:
+        statement_timeout(conn, seconds)
+        yield conn
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
     """An autocommit connection from the psycopg pool, for single-statement reads."""
-    with request.app.state.pool.connection() as conn:
-        yield conn
+    yield from _pooled(request, request.app.state.settings.statement_timeout_s)
+
+
+def get_ogc_conn(request: Request) -> Iterator[psycopg.Connection]:
+    """A pooled connection for the OGC reads, whose statements get the shorter timeout."""
+    yield from _pooled(request, request.app.state.settings.ogc_statement_timeout_s)
+
+
+def get_long_conn(request: Request) -> Iterator[psycopg.Connection]:
+    """A pooled connection for long work (the survey upload, the exports): the long timeout."""
+    yield from _pooled(request, request.app.state.settings.long_statement_timeout_s)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -65,6 +81,8 @@ def client_address(request: Request) -> str:
 
 
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]
+OgcConnDep = Annotated[psycopg.Connection, Depends(get_ogc_conn)]
+LongConnDep = Annotated[psycopg.Connection, Depends(get_long_conn)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # A retried POST with the same key answers with the first record instead of making a second.

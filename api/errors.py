@@ -16,13 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.security.http import HTTPBase
+from psycopg.errors import QueryCanceled
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import SigninRequired
-from geo.errors import DatabaseUnavailable, YishitingError
+from geo.errors import DatabaseUnavailable, TooSlow, YishitingError
 
 PROBLEM = "application/problem+json"
 BODY_LIMIT_KEY = "yishiting.max_body_bytes"  # set on the scope by api/guards.py
@@ -145,7 +146,20 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONRe
     return problem(request, exc.status_code, title, str(exc.detail))
 
 
+async def on_statement_timeout(request: Request, exc: Exception) -> JSONResponse:
+    """A statement cancelled by statement_timeout (geo/db.py): the database is up, the request
+    asked for more than its time allows; a 503 the client may retry, never a 500."""
+    log.warning("statement timed out on %s %s", request.method, request.url.path)
+    err = TooSlow(
+        "The database took longer than this request is allowed and the query was stopped; "
+        "try again shortly, or ask for less (a smaller bbox, limit or filter)."
+    )
+    return await on_domain_error(request, err)
+
+
 async def on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(getattr(exc, "orig", None), QueryCanceled):  # the ORM's wrapping of one
+        return await on_statement_timeout(request, exc)
     # One line, no traceback: an outage answers every request with this until it is over.
     log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
                 type(exc).__name__)  # fmt: skip
@@ -170,5 +184,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(SigninRequired, on_signin_required)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, on_database_down)
+    app.add_exception_handler(QueryCanceled, on_statement_timeout)
     app.add_exception_handler(OperationalError, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)

@@ -14,7 +14,14 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.auth import CurrentUser, ScopedIdempotencyKey
-from api.deps import ConnDep, SessionDep, SettingsDep, json_response, request_fingerprint
+from api.deps import (
+    ConnDep,
+    LongConnDep,
+    SessionDep,
+    SettingsDep,
+    json_response,
+    request_fingerprint,
+)
 from api.io_schemas import ImportLog, ImportReport
 from geo import clock
 from geo.access import require
@@ -52,7 +59,7 @@ async def _save(upload: UploadFile, folder: Path) -> Path:
 async def post_import(
     user: CurrentUser,
     db: SessionDep,
-    conn: ConnDep,
+    conn: LongConnDep,
     settings: SettingsDep,
     idempotency_key: ScopedIdempotencyKey,
     fingerprint: Annotated[str, Depends(request_fingerprint)],

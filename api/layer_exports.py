@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import CurrentUser
-from api.deps import ConnDep, SessionDep
+from api.deps import LongConnDep, SessionDep
 from api.ogc_params import selection
 from geo.access import require
 from geo.io import exports
@@ -32,7 +32,7 @@ EXPORT_PARAMS = {
 def get_export(
     request: Request,
     collectionId: str,
-    conn: ConnDep,
+    conn: LongConnDep,
     db: SessionDep,
     user: CurrentUser,
     format: Annotated[str, Query(description=", ".join(exports.FORMATS))],

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import ConnDep, IfNoneMatch, entity_tags
+from api.deps import IfNoneMatch, OgcConnDep, entity_tags
 from api.ogc_params import integer, parse_bool, parse_names, parse_sortby, selection
 from api.ogc_schemas import (
     FEATURE_SCHEMA,
@@ -242,7 +242,7 @@ def _collection_doc(base: str, c: Collection, bbox: list[float] | None) -> dict[
 
 
 @router.get("/collections", summary="The feature collections", response_model=Collections)
-def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
+def collections(request: Request, conn: OgcConnDep, _: FormatDep) -> JSONResponse:
     base = _base(request)
     every = list(catalogue.CATALOGUE.values())
     boxes = features.extents(conn, every)
@@ -257,7 +257,7 @@ def collections(request: Request, conn: ConnDep, _: FormatDep) -> JSONResponse:
 @router.get(
     "/collections/{collectionId}", summary="One feature collection", response_model=CollectionInfo
 )
-def collection(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
+def collection(request: Request, collectionId: str, conn: OgcConnDep, _: FormatDep) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     bbox = features.extents(conn, [c]).get(c.id)
     return _json(_collection_doc(_base(request), c, bbox))
@@ -268,7 +268,7 @@ def collection(request: Request, collectionId: str, conn: ConnDep, _: FormatDep)
     summary="Properties to filter on",
     response_class=SchemaJSONResponse,
 )
-def queryables(request: Request, collectionId: str, conn: ConnDep, _: FormatDep) -> JSONResponse:
+def queryables(request: Request, collectionId: str, conn: OgcConnDep, _: FormatDep) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     href = f"{_base(request)}/collections/{c.id}/queryables"
     schema = {
@@ -292,7 +292,7 @@ def queryables(request: Request, collectionId: str, conn: ConnDep, _: FormatDep)
     responses=GEOJSON_RESPONSE,
 )
 def items(
-    request: Request, conn: ConnDep, req: Annotated[ItemsRequest, Depends(items_request)]
+    request: Request, conn: OgcConnDep, req: Annotated[ItemsRequest, Depends(items_request)]
 ) -> Response:
     c, q = req.collection, req.query
     page = features.items(conn, c, q)
@@ -329,7 +329,7 @@ def item(
     request: Request,
     collectionId: str,
     featureId: str,
-    conn: ConnDep,
+    conn: OgcConnDep,
     _: FormatDep,
     crs_: Annotated[OptStr, _q("CRS URI of the response geometry", "crs")] = None,
     if_none_match: IfNoneMatch = None,
@@ -521,7 +521,7 @@ def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, An
 @router.get(
     "/api", summary="The OGC API definition (OpenAPI 3.0)", response_class=OpenAPI30Response
 )
-def api_definition(request: Request, conn: ConnDep) -> JSONResponse:
+def api_definition(request: Request, conn: OgcConnDep) -> JSONResponse:
     cid, fid = _ref("collectionId"), _ref("featureId")
     paths: dict[str, Any] = {
         "/": _op("Landing page", [], JSON),

@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import ConnDep
+from api.deps import OgcConnDep
 from api.ogc_schemas import TileJSON, TileSet, TileSets
+from geo.db import statement_timeout
 from geo.errors import NotFound
 from geo.ogc import catalogue, tiles
 from geo.ogc import engine as features
@@ -88,7 +89,7 @@ def tilesets(request: Request, collectionId: str) -> JSONResponse:
     response_model=TileSet,
 )
 def tileset(
-    request: Request, collectionId: str, tileMatrixSetId: str, conn: ConnDep
+    request: Request, collectionId: str, tileMatrixSetId: str, conn: OgcConnDep
 ) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     _matrix_set(tileMatrixSetId)
@@ -139,7 +140,7 @@ def tileset(
     response_model=TileJSON,
 )
 def tilejson(
-    request: Request, collectionId: str, tileMatrixSetId: str, conn: ConnDep
+    request: Request, collectionId: str, tileMatrixSetId: str, conn: OgcConnDep
 ) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
     _matrix_set(tileMatrixSetId)
@@ -191,7 +192,8 @@ async def tile(
     cache: TileCache = request.app.state.tile_cache
     key = cache.key(c, z, x, y)
     cap = request.app.state.settings.tile_max_features
-    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y, cap)
+    seconds = request.app.state.settings.ogc_statement_timeout_s
+    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y, cap, seconds)
     cache.put(key, found)
     return _answer(found, request.headers.get("if-none-match", ""))
 
@@ -206,8 +208,11 @@ def _answer(found: tiles.Tile, if_none_match: str) -> Response:
     return Response(found.data, media_type=tiles.MVT, headers=headers)
 
 
-def _tile(pool: ConnectionPool, c: Collection, z: int, x: int, y: int, cap: int) -> tiles.Tile:
+def _tile(
+    pool: ConnectionPool, c: Collection, z: int, x: int, y: int, cap: int, seconds: float
+) -> tiles.Tile:
     with pool.connection() as conn:
+        statement_timeout(conn, seconds)
         return tiles.tile(conn, c, z, x, y, max_features=cap)
 
 

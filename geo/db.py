@@ -2,6 +2,11 @@
 
 The ORM (with GeoAlchemy2) handles writes and anything with relationships; the pool serves
 the SQL that builds GeoJSON inside PostGIS, where an ORM round-trip would only add cost.
+
+Every connection of both starts with YISHITING_STATEMENT_TIMEOUT as its statement_timeout
+(set when it connects, so it costs no round trip), and a pool borrower may ask for another for
+its loan (`statement_timeout`): the OGC reads a shorter one, the survey upload and the exports
+a longer one. A longer one is taken back when the connection returns to the pool.
 """
 
 from collections.abc import Iterator
@@ -11,6 +16,7 @@ from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +24,46 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo import clock
 from geo.settings import Settings
 
+# The ORM's connections: kept open, and opened beyond them under load.
+ENGINE_POOL_SIZE = 5
+ENGINE_MAX_OVERFLOW = 10
+
 
 def make_engine(settings: Settings) -> Engine:
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(
+        settings.database_url,
+        pool_pre_ping=True,
+        pool_size=ENGINE_POOL_SIZE,
+        max_overflow=ENGINE_MAX_OVERFLOW,
+        connect_args={"options": _timeout_option(settings)},
+    )
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _timeout_option(settings: Settings) -> str:
+    """libpq `options` setting the general statement_timeout, after any the URL carries."""
+    given = conninfo_to_dict(settings.libpq_url).get("options") or ""
+    return f"{given} -c statement_timeout={_ms(settings.statement_timeout_s)}".strip()
+
+
+# Each pooled connection's statement_timeout (ms) as last set: a loan asking for the one the
+# connection has already costs no round trip (the OGC reads, most of the traffic, keep theirs).
+_timeouts: WeakKeyDictionary[psycopg.Connection, int] = WeakKeyDictionary()
+
+
+def statement_timeout(conn: psycopg.Connection, seconds: float) -> None:
+    """Gives a pooled connection this statement_timeout for the loan. Call it right after
+    taking the connection, outside any transaction (a rollback would undo it)."""
+    _set_timeout(conn, _ms(seconds))
+
+
+def _set_timeout(conn: psycopg.Connection, ms: int) -> None:
+    if _timeouts.get(conn) != ms:
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{ms}ms",))
+        _timeouts[conn] = ms
 
 
 # A pooled connection back within this many seconds is lent again unchecked (see IdleCheck).
@@ -77,16 +120,27 @@ class Pool(ConnectionPool):
     every ASK_AGAIN_S, which starts a new attempt: the first request after the server is back
     connects."""
 
-    def __init__(self, conninfo: str, **kwargs: Any) -> None:
+    def __init__(self, conninfo: str, *, timeout_ms: int, **kwargs: Any) -> None:
         self.idle = IdleCheck()
         self.lost = False  # a connection broke or an attempt failed, and none was lent since
+        self.timeout_ms = timeout_ms  # the statement_timeout its connections start with
         super().__init__(
             conninfo,
-            reset=self.idle.returning,
+            configure=self._connected,
+            reset=self._returning,
             reconnect_timeout=RECONNECT_TIMEOUT_S,
             reconnect_failed=self._attempt_failed,
             **kwargs,
         )
+
+    def _connected(self, conn: psycopg.Connection) -> None:
+        _timeouts[conn] = self.timeout_ms  # as the connection's `options` set it
+
+    def _returning(self, conn: psycopg.Connection) -> None:
+        self.idle.returning(conn)
+        # A long loan's timeout never outlives it (the pool's worker resets, not the request).
+        if _timeouts.get(conn, self.timeout_ms) > self.timeout_ms:
+            _set_timeout(conn, self.timeout_ms)
 
     def _attempt_failed(self, _: ConnectionPool) -> None:
         self.lost = True
@@ -121,9 +175,10 @@ def make_pool(settings: Settings) -> ConnectionPool:
     """A psycopg pool in autocommit mode: each read is one statement."""
     return Pool(
         settings.libpq_url,
+        timeout_ms=_ms(settings.statement_timeout_s),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "options": _timeout_option(settings)},
         open=False,
         timeout=5,
     )

@@ -2,12 +2,13 @@
 
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yishiting"
+METRICS_TOKEN_MIN = 16
 
 
 class Settings(BaseSettings):
@@ -62,6 +63,21 @@ class Settings(BaseSettings):
     anon_burst: float = Field(20, gt=0, alias="YISHITING_ANON_BURST")
     anon_per_minute: float = Field(20, gt=0, alias="YISHITING_ANON_PER_MINUTE")
 
+    # statement_timeout (seconds) of every database connection the service holds (the ORM's
+    # and the pool's): a statement running longer is cancelled and answered 503, so no request
+    # holds a connection for minutes. The OGC feature and tile reads get the shorter one, the
+    # survey upload and the layer exports the longer one (geo/db.py).
+    statement_timeout_s: float = Field(30, gt=0, alias="YISHITING_STATEMENT_TIMEOUT")
+    ogc_statement_timeout_s: float = Field(10, gt=0, alias="YISHITING_OGC_STATEMENT_TIMEOUT")
+    long_statement_timeout_s: float = Field(300, gt=0, alias="YISHITING_LONG_STATEMENT_TIMEOUT")
+
+    # Prometheus metrics at /metrics (api/metrics.py): off unless "on", and then answered only
+    # to a request carrying `Authorization: Bearer <YISHITING_METRICS_TOKEN>`.
+    metrics: bool = Field(False, alias="YISHITING_METRICS")
+    metrics_token: str = Field("", alias="YISHITING_METRICS_TOKEN")
+    # "text" (uvicorn's lines) or "json": one JSON object a line, access lines included.
+    log_format: Literal["text", "json"] = Field("text", alias="YISHITING_LOG_FORMAT")
+
     # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
     tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
     # Most features one vector tile is encoded from (geo/ogc/tiles.py): a tile over more rows
@@ -100,6 +116,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "YISHITING_NOTIFY_LEASE must be longer than YISHITING_NOTIFY_TIMEOUT: a send "
                 "still in flight when its lease ends could be sent again by another worker"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_need_a_token(self) -> "Settings":
+        if self.metrics and len(self.metrics_token) < METRICS_TOKEN_MIN:
+            raise ValueError(
+                f"YISHITING_METRICS=on needs YISHITING_METRICS_TOKEN of at least "
+                f"{METRICS_TOKEN_MIN} characters: /metrics is never open to anyone"
             )
         return self
 

@@ -1,0 +1,121 @@
+"""statement_timeout on every connection the service holds: the general one on the pool's and
+the ORM's, the shorter one on the OGC reads, the longer one only for the loan that asked; a
+statement that runs out answers 503 problem+json with Retry-After, never a 500.
+
+A slow statement is made by holding a lock on the table the request reads: it waits, as a
+slow plan would, until its timeout cancels it."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from api.app import create_app
+from geo.db import make_engine, make_pool, make_sessionmaker, statement_timeout
+from geo.settings import Settings
+
+SHORT = 0.3  # seconds: the timeouts the slow requests below run out of
+
+
+def _show(conn: psycopg.Connection) -> str:
+    row = conn.execute("SHOW statement_timeout").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+@contextmanager
+def locked(settings: Settings, table: str) -> Iterator[None]:
+    """Another session holds `table` so that no one reads it until the block ends."""
+    with psycopg.connect(settings.libpq_url) as conn:
+        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+@pytest.fixture(scope="module")
+def slow_client(module_settings: Settings) -> Iterator[TestClient]:
+    """A client whose OGC reads and other statements may take SHORT seconds at most."""
+    short = module_settings.model_copy(
+        update={"statement_timeout_s": SHORT, "ogc_statement_timeout_s": SHORT}
+    )
+    with TestClient(create_app(short)) as c:
+        yield c
+
+
+def _assert_timed_out(r: object, started: float) -> None:
+    assert r.status_code == 503, r.text  # type: ignore[attr-defined]
+    assert r.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    assert int(r.headers["retry-after"]) > 0  # type: ignore[attr-defined]
+    assert r.json()["title"] == "Query took too long"  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 5  # cancelled at its timeout, not at the lock's end
+
+
+def test_ogc_items_past_their_timeout_answer_503(
+    slow_client: TestClient, module_settings: Settings
+) -> None:
+    with locked(module_settings, "building"):
+        started = time.monotonic()
+        r = slow_client.get("/ogc/collections/buildings/items?limit=5")
+    _assert_timed_out(r, started)
+    assert slow_client.get("/ogc/collections/buildings/items?limit=5").status_code == 200
+
+
+def test_a_tile_past_its_timeout_answers_503(
+    slow_client: TestClient, module_settings: Settings
+) -> None:
+    with locked(module_settings, "building"):
+        started = time.monotonic()
+        r = slow_client.get("/ogc/collections/buildings/tiles/WebMercatorQuad/14/6126/13474")
+    _assert_timed_out(r, started)
+
+
+def test_an_orm_read_past_its_timeout_answers_503(
+    slow_client: TestClient, module_settings: Settings
+) -> None:
+    with locked(module_settings, "category"):
+        started = time.monotonic()
+        r = slow_client.get("/api/categories")
+    _assert_timed_out(r, started)
+    assert slow_client.get("/api/categories").status_code == 200
+
+
+def test_sessions_start_with_the_general_timeout(settings: Settings) -> None:
+    engine = make_engine(settings.model_copy(update={"statement_timeout_s": SHORT}))
+    try:
+        with make_sessionmaker(engine)() as session:
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "300ms"
+            with pytest.raises(OperationalError) as raised:
+                session.execute(text("SELECT pg_sleep(2)"))
+        assert isinstance(raised.value.orig, psycopg.errors.QueryCanceled)
+    finally:
+        engine.dispose()
+
+
+def test_a_loan_keeps_its_timeout_and_a_longer_one_ends_with_it(settings: Settings) -> None:
+    one = settings.model_copy(
+        update={"pool_min_size": 1, "pool_max_size": 1, "statement_timeout_s": 7}
+    )
+    pool = make_pool(one)
+    pool.open(wait=True)
+    try:
+        with pool.connection() as conn:
+            assert _show(conn) == "7s"  # as it connected
+            statement_timeout(conn, SHORT)
+            assert _show(conn) == "300ms"
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute("SELECT pg_sleep(2)")
+        with pool.connection() as conn:
+            assert _show(conn) == "300ms"  # a shorter one stays until a loan asks another
+            statement_timeout(conn, 300)
+            assert _show(conn) == "5min"
+        with pool.connection() as conn:  # the one connection, back from its long loan
+            assert _show(conn) == "7s"
+    finally:
+        pool.close()
