@@ -7,12 +7,14 @@ line first (LEGACY below), so an operator's `yishiting migrate` goes on from whe
 """
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 
 from geo.settings import Settings
 
@@ -141,3 +143,32 @@ def restamp_legacy(settings: Settings) -> None:
         position = legacy_position(rows, order)
         conn.execute("DELETE FROM alembic_version")
         conn.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", (position,))
+
+
+@lru_cache(maxsize=1)
+def scripts() -> ScriptDirectory:
+    """The migration scripts (read once: they do not change while the service runs)."""
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+def database_heads(conn: psycopg.Connection) -> frozenset[str]:
+    """The revisions the database is at (alembic_version); empty if it was never migrated.
+    `conn` is in autocommit (a pooled one): the missing table's error ends nothing else."""
+    try:
+        rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except psycopg.errors.UndefinedTable:
+        return frozenset()
+    return frozenset(row[0] for row in rows)
+
+
+def missing_heads(have: frozenset[str]) -> frozenset[str]:
+    """The scripts' heads that a database at `have` has not applied: all of them when it holds
+    a revision the scripts do not know (a newer release's, or a branched release's until
+    `upgrade` re-stamps it). Compared with all that `have` applied, not with `have` itself, so
+    it holds for one head or several, and for revisions one `depends_on`."""
+    heads = frozenset(scripts().get_heads())
+    try:
+        applied = {r.revision for r in scripts().iterate_revisions(tuple(have), "base")}
+    except RevisionError:
+        return heads
+    return heads - applied
