@@ -20,6 +20,7 @@ from api import (
     issues,
     layer_exports,
     maps,
+    metrics,
     notices,
     ogc,
     ogc_edits,
@@ -97,4 +98,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_page.router)
     app.include_router(work_pages.router)
     app.include_router(notices.router)
+    metrics.install(app, settings)  # last: its middleware times everything above
     return app

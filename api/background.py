@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.metrics import count_escalation
 from geo import clock
 from geo.db import transaction
 from geo.issues.steps import escalate_overdue
@@ -43,9 +44,12 @@ def escalate_once(app: FastAPI) -> int:
 async def _escalate_forever(app: FastAPI, every: float) -> None:
     while True:
         try:
-            await run_in_threadpool(escalate_once, app)
+            moved = await run_in_threadpool(escalate_once, app)
         except Exception:  # a database hiccup must not end the loop
             log.exception("escalation failed; retrying later")
+            count_escalation(app, "failed", 0)
+        else:
+            count_escalation(app, "ok", moved)
         await asyncio.sleep(every)
 
 

@@ -67,6 +67,7 @@ class TileCache:
     def __init__(self, collections: Iterable[Collection], max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.hits = 0
+        self.misses = 0  # looked up while in use, not found (the route encodes those)
         self._heard = False
         self._heard_until = 0.0  # monotonic time the last echo vouches for
         self._tiles: OrderedDict[Key, Tile] = OrderedDict()
@@ -109,6 +110,8 @@ class TileCache:
         if found is not None:
             self._tiles.move_to_end(key)  # type: ignore[arg-type]
             self.hits += 1
+        else:
+            self.misses += 1
         return found
 
     def put(self, key: Key | None, tile: Tile) -> None:
