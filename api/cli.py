@@ -54,6 +54,10 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.logs import log_config
+
+    settings = get_settings()
+    access = not args.no_access_log
     # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 by
     # itself; which proxies to believe is the app's YISHITING_TRUSTED_PROXIES (api/ratelimit).
     uvicorn.run(
@@ -63,7 +67,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=False,
-        access_log=not args.no_access_log,
+        log_config=log_config(settings, access=access),
+        # JSON access lines are the app's own (api/metrics.py)
+        access_log=access and settings.log_format == "text",
     )
     return 0
 
@@ -127,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "serve" and get_settings().log_format == "json":
+        import logging.config
+
+        from api.logs import log_config
+
+        logging.config.dictConfig(log_config(get_settings()))
     handler: Handler = args.handler
     return handler(args)
 
