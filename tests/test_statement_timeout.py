@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -49,11 +50,11 @@ def slow_client(module_settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def _assert_timed_out(r: object, started: float) -> None:
-    assert r.status_code == 503, r.text  # type: ignore[attr-defined]
-    assert r.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
-    assert int(r.headers["retry-after"]) > 0  # type: ignore[attr-defined]
-    assert r.json()["title"] == "Query took too long"  # type: ignore[attr-defined]
+def _assert_timed_out(r: Response, started: float) -> None:
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert int(r.headers["retry-after"]) > 0
+    assert r.json()["title"] == "Query took too long"
     assert time.monotonic() - started < 5  # cancelled at its timeout, not at the lock's end
 
 
@@ -119,3 +120,22 @@ def test_a_loan_keeps_its_timeout_and_a_longer_one_ends_with_it(settings: Settin
             assert _show(conn) == "7s"
     finally:
         pool.close()
+
+
+def test_options_in_the_url_are_kept_beside_the_timeout(settings: Settings) -> None:
+    url = f"{settings.database_url}?options=-c%20work_mem%3D7MB"
+    given = settings.model_copy(update={"database_url": url, "statement_timeout_s": 7})
+    engine = make_engine(given)
+    pool = make_pool(given)
+    pool.open(wait=True)
+    try:
+        with engine.connect() as orm:
+            shown = orm.execute(text("SELECT current_setting('work_mem'), "
+                                     "current_setting('statement_timeout')")).one()  # fmt: skip
+        assert tuple(shown) == ("7MB", "7s")
+        with pool.connection() as conn:
+            assert conn.execute("SHOW work_mem").fetchone() == ("7MB",)
+            assert _show(conn) == "7s"
+    finally:
+        pool.close()
+        engine.dispose()
