@@ -15,17 +15,18 @@ the outbox are read when scraped.
 
 import hmac
 import logging
+import re
 from collections.abc import Iterator
 from time import perf_counter
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Engine
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import client_address
@@ -164,16 +165,14 @@ def metrics_page(request: Request) -> Response:
     )
 
 
-def route_template(scope: Scope) -> str:
-    """The template of the route that answered, or would have (a kept tile is answered
-    before routing); UNMATCHED when none matches the path."""
-    route = scope.get("route")
-    if route is None:
-        for candidate in scope["app"].router.routes:
-            if candidate.matches(scope)[0] != Match.NONE:
-                route = candidate
-                break
-    return getattr(route, "path", UNMATCHED)
+def _templates(app: FastAPI) -> list[tuple[re.Pattern[str], str]]:
+    """Each route's path pattern and template, in the order they are matched."""
+    found = []
+    for context in iter_route_contexts(app.router.routes):
+        pattern = getattr(context, "path_regex", None)
+        if pattern is not None and context.path is not None:
+            found.append((pattern, context.path))
+    return found
 
 
 class RequestMetrics:
@@ -184,6 +183,18 @@ class RequestMetrics:
         self.app = app
         self.metrics = metrics
         self.access = access
+        self.templates: list[tuple[re.Pattern[str], str]] | None = None  # read when first needed
+
+    def route_template(self, scope: Scope) -> str:
+        """The template of the route that answered, or of the one that would have (a kept
+        tile is answered before routing); UNMATCHED when no route's path matches."""
+        route = scope.get("route")
+        if route is not None:
+            return str(getattr(route, "path", UNMATCHED))
+        if self.templates is None:
+            self.templates = _templates(scope["app"])
+        path = scope["path"]
+        return next((tpl for pattern, tpl in self.templates if pattern.match(path)), UNMATCHED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,7 +216,7 @@ class RequestMetrics:
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"] if scope["method"] in METHODS else "other"
-        route = route_template(scope)
+        route = self.route_template(scope)
         if self.metrics is not None:
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(seconds)
