@@ -45,7 +45,7 @@ def log_config(settings: Settings, *, access: bool = True) -> dict[str, Any]:
         return {
             "version": 1,
             "disable_existing_loggers": False,
-            "formatters": {"json": {"()": JsonFormatter}},
+            "formatters": {"json": {"()": "api.logs.JsonFormatter"}},
             "handlers": {
                 "stderr": {
                     "class": "logging.StreamHandler",
