@@ -120,14 +120,18 @@ def password_page(request: Request, user: PageUser, next: str | None = None) -> 
 def password_form(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: PageUser,
     new_password: Annotated[str, Form(max_length=1024)] = "",
     current_password: Annotated[str | None, Form(max_length=1024)] = None,
+    end_token: Annotated[bool, Form()] = False,
     next: Annotated[str, Form(max_length=2000)] = HOME,
 ) -> Response:
     try:
-        body = NewPassword(new_password=new_password, current_password=current_password)
-        change_password(session, user, body, keep_session=request.cookies.get("yst_session"))
+        body = NewPassword(
+            new_password=new_password, current_password=current_password, end_token=end_token
+        )
+        change_password(request, session, user, body, settings=settings)
     except YishitingError as exc:
         page = build_set_password(
             csrf_token=request.cookies.get(CSRF_COOKIE, ""),

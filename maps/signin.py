@@ -130,6 +130,9 @@ def build_set_password(
   <label for="new">新密码 <small>New password</small></label>
   <input id="new" name="new_password" type="password" required minlength="8" maxlength="256"
     autocomplete="new-password">
+  <label><input type="checkbox" name="end_token" value="on" style="width:auto;min-height:0">
+    同时停用本账号的接口令牌 <small>Also end this account's API token (scripts using it stop
+    working until an administrator issues a new one)</small></label>
   <button type="submit">保存 Save</button>
 </form>
 """

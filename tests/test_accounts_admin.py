@@ -2,9 +2,11 @@
 accounts, and see who did what last; nobody else may."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from geo.accounts import rotate_token
 from geo.settings import Settings
 from tests import issue_helpers as h
 from tests.signin_helpers import PASSWORD, make_person, sign_in
@@ -163,5 +165,21 @@ def test_admin_page(fresh_settings) -> None:
         assert 'list="areas"' in page.text and "community:1 " in page.text
         script = admin.get("/maps/static/yst/admin.js")
         assert script.status_code == 200 and "X-CSRF-Token" in script.text
+    finally:
+        admin.__exit__(None, None, None)
+
+
+def test_a_reset_ends_the_bearer_token_when_asked(fresh_settings) -> None:
+    admin, csrf = admin_client(fresh_settings)
+    kept, ended = make_person(fresh_settings, "ren"), make_person(fresh_settings, "fu")
+    try:
+        with Session(create_engine(fresh_settings.database_url)) as db, db.begin():
+            bearers = {i: {"Authorization": f"Bearer {rotate_token(db, i)}"} for i in (kept, ended)}
+        assert admin.post(f"{ACCOUNTS}/{kept}/reset", headers=csrf).status_code == 200
+        r = admin.post(f"{ACCOUNTS}/{ended}/reset", json={"end_token": True}, headers=csrf)
+        assert r.status_code == 200
+        with TestClient(create_app(fresh_settings)) as script:
+            assert script.get("/api/me", headers=bearers[kept]).status_code == 200
+            assert script.get("/api/me", headers=bearers[ended]).status_code == 401
     finally:
         admin.__exit__(None, None, None)
