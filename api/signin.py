@@ -124,15 +124,22 @@ def limits(settings: Settings) -> Limits:
 
 
 def refuse_cross_site(request: Request) -> None:
-    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker).
+    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker),
+    by password or by a one-time link.
 
     Browsers send Origin with every POST; "null" (an opaque origin, or a page whose referrer
     policy is no-referrer) is refused too, which is why our pages use same-origin instead.
+    Sec-Fetch-Site, where sent, must say same-origin (or none: typed or bookmarked); same-site
+    is refused as well, since a sibling host may be someone else's.
     The proxy in front must pass the Host header on (nginx: proxy_set_header Host $host).
     """
     origin = request.headers.get("origin")
+    fetch_site = request.headers.get("sec-fetch-site", "same-origin")
     # Hosts only: behind a TLS-terminating proxy the page is https while we are asked over http.
-    if origin and urlsplit(origin).netloc != request.url.netloc:
+    if (origin and urlsplit(origin).netloc != request.url.netloc) or fetch_site not in (
+        "same-origin",
+        "none",
+    ):
         raise Forbidden(
             "登录请求来自其他网站 (a sign-in from another site is refused).", where="header.Origin"
         )

@@ -18,6 +18,7 @@ from api.signin import (
     change_password,
     end_session,
     password_sign_in,
+    refuse_cross_site,
     start_session,
 )
 from geo import clock
@@ -61,12 +62,14 @@ def refused(exc: YishitingError, **page: str) -> HTMLResponse:
 
 
 @router.get("/work/login")
-def login_page(
-    next: str | None = None, reason: str | None = None, link: str | None = None
-) -> HTMLResponse:
-    if link:
-        return html(build_link_confirm(link=link, next_path=safe_next(next)))
+def login_page(next: str | None = None, reason: str | None = None) -> HTMLResponse:
     return html(build_login(next_path=safe_next(next), reason=reason))
+
+
+@router.get("/work/login/link")
+def link_page(next: str | None = None) -> HTMLResponse:
+    """Where a one-time link opens (geo.signin.link_url): its token is in the fragment."""
+    return html(build_link_confirm(next_path=safe_next(next)))
 
 
 @router.post("/work/login")
@@ -82,6 +85,7 @@ def login_form(
     target = safe_next(next)
     cookies = Response()
     try:
+        refuse_cross_site(request)
         if link:
             account = sign_in_with_link(session, token=link, now=clock.now())
             start_session(request, cookies, session, account, settings=settings)

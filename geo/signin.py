@@ -192,8 +192,10 @@ def issue_link(session: Session, account: Account, *, now: datetime, ttl_s: int)
 
 
 def link_url(public_url: str, token: str) -> str:
-    """The address a person opens to use a sign-in link."""
-    return f"{public_url.rstrip('/')}/work/login?link={token}"
+    """The address a person opens to use a sign-in link. The token is its fragment, which
+    browsers never send: it reaches no access log, proxy log or Referer, only the page's
+    script, which puts it in the form that redeems it (a POST body)."""
+    return f"{public_url.rstrip('/')}/work/login/link#{token}"
 
 
 def reset_password(

@@ -50,12 +50,12 @@ def test_add_an_account_and_its_link_signs_in(fresh_settings) -> None:
         created = r.json()
         assert created["account"]["area"]["id"] == 4 and created["account"]["name"] == "张伟"
         assert created["account"]["has_password"] is False
-        assert "/work/login?link=" in created["signin_link"]
+        assert "/work/login/link#" in created["signin_link"]
         again = admin.post(ACCOUNTS, json=body, headers=csrf)
         assert again.status_code == 409 and again.json()["where"] == "body.username"
         no_area = admin.post(ACCOUNTS, json={"username": "g2", "role": "grid"}, headers=csrf)
         assert no_area.status_code == 400 and no_area.json()["where"] == "body.area"
-        token = created["signin_link"].split("link=")[1]
+        token = created["signin_link"].split("#")[1]
         with TestClient(create_app(fresh_settings)) as person:
             assert person.post("/work/login", data={"link": token}).status_code == 200
             assert person.get("/api/me").json()["username"] == "zhang.wei"
@@ -118,7 +118,7 @@ def test_reset_prints_a_link_and_ends_the_old_password(fresh_settings) -> None:
         with TestClient(create_app(fresh_settings)) as person:
             sign_in(person, "gao")
             r = admin.post(f"{ACCOUNTS}/{ident}/reset", headers=csrf)
-            assert r.status_code == 200 and "link=" in r.json()["signin_link"]
+            assert r.status_code == 200 and "/work/login/link#" in r.json()["signin_link"]
             assert person.get("/api/me").status_code == 401
             old = person.post("/api/auth/login", json={"username": "gao", "password": PASSWORD})
             assert old.status_code == 401

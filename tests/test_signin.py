@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from api.app import create_app
 from geo import clock as geo_clock
 from geo.accounts import rotate_token
 from geo.settings import Settings
-from geo.signin import issue_link
+from geo.signin import issue_link, link_url
 from tests import issue_helpers as h
 from tests.signin_helpers import PASSWORD, MovingClock, make_person, moving_clock, sign_in
 
@@ -322,14 +323,41 @@ def make_link(settings: Settings, ident: int, ttl_s: int = 3600) -> str:
 def test_one_time_link(link_client: TestClient, fresh_settings) -> None:
     ident = make_person(fresh_settings, "xu", password=None)
     token = make_link(fresh_settings, ident)
-    shown = link_client.get(f"/work/login?link={token}")
-    assert shown.status_code == 200 and token in shown.text  # a GET uses nothing up
+    # The token rides in the fragment, which browsers never send: no access log, proxy or
+    # Referer sees it. The page the link opens holds a form the page's script fills from it.
+    url = urlsplit(link_url("https://yst.example.cn", token))
+    assert (url.path, url.query, url.fragment) == ("/work/login/link", "", token)
+    shown = link_client.get(url.path)  # what the server is asked: no token, nothing used up
+    assert shown.status_code == 200 and 'name="link"' in shown.text
+    assert '<script src="/maps/static/work/signin-link.js"' in shown.text
     r = link_client.post("/work/login", data={"link": token}, follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/work/password?next=/work"
     assert link_client.get("/api/me").json()["id"] == ident
     again = link_client.post("/work/login", data={"link": token}, follow_redirects=False)
     assert again.status_code == 401 and "已使用" in again.text
+
+
+@pytest.mark.parametrize(
+    "cross_site",
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+)
+def test_a_link_redeemed_from_another_site_is_refused(
+    link_client: TestClient, fresh_settings, cross_site: dict[str, str]
+) -> None:
+    # Else another site could sign a victim's browser in as the attacker (login CSRF) with a
+    # link of the attacker's own account, and read what the victim then records.
+    ident = make_person(fresh_settings, "wei", password=None)
+    token = make_link(fresh_settings, ident)
+    r = link_client.post(
+        "/work/login", data={"link": token}, headers=cross_site, follow_redirects=False
+    )
+    assert r.status_code == 403 and "其他网站" in r.text
+    assert "yst_session" not in r.headers.get("set-cookie", "")
+    assert link_client.get("/api/me").status_code == 401
+    same = {"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"}
+    ok = link_client.post("/work/login", data={"link": token}, headers=same, follow_redirects=False)
+    assert ok.status_code == 303  # the refusal used nothing up
 
 
 def test_expired_link_is_refused(

@@ -3,7 +3,7 @@ forgets the password, ends the sessions and prints a new link."""
 
 import os
 import subprocess
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
@@ -23,8 +23,8 @@ def yishiting(settings: Settings, *args: str, stdin: str = "") -> subprocess.Com
 
 def printed_link(out: str) -> str:
     (line,) = [x for x in out.splitlines() if x.startswith(PUBLIC)]
-    assert line.startswith(f"{PUBLIC}/work/login?link=")
-    return parse_qs(urlsplit(line).query)["link"][0]
+    assert line.startswith(f"{PUBLIC}/work/login/link#")
+    return urlsplit(line).fragment
 
 
 def test_add_prints_a_link_and_reset_replaces_the_password(fresh_settings: Settings) -> None:
