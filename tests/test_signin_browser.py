@@ -12,6 +12,7 @@ from geo import clock
 from geo.models import Account
 from geo.signin import issue_link, link_url
 from tests.browser import open_page
+from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -50,6 +51,12 @@ def test_sign_in_and_administer_from_a_phone(browser: Browser, live: str, fresh_
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "work-admin.png"))
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    # A reset asks whether the API token ends too (every dialog is accepted here: it does).
+    planner = page.locator("li.acct", has_text="new.planner")
+    planner.locator("text=重置密码").click()
+    expect(planner.locator(".link")).to_contain_text("/work/login/link#")
+    ended = "SELECT token_revoked_at IS NOT NULL FROM account WHERE username = 'new.planner'"
+    assert scalar(fresh_settings, ended) is True
 
     page.click("text=退出 Sign out")
     page.wait_for_url(f"{live}/work/login?**")
