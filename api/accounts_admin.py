@@ -66,6 +66,14 @@ class SigninLinkOut(BaseModel):
     expires_at: datetime
 
 
+class ResetOptions(BaseModel):
+    end_token: bool = Field(
+        False,
+        description="Also end the account's bearer token (kept by default: its scripts and "
+        "integrations go on working; rotate or revoke it separately).",
+    )
+
+
 class Created(SigninLinkOut):
     account: AccountOut
 
@@ -128,10 +136,14 @@ def reset(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
+    options: ResetOptions | None = None,
 ) -> SigninLinkOut:
     require(session, user, None, "manage_accounts")
     now = clock.now()
     account = get_account(session, account_id)
-    token = reset_password(session, account, now=now, ttl_s=settings.signin_link_ttl_s)
+    end_token = options is not None and options.end_token
+    token = reset_password(
+        session, account, now=now, ttl_s=settings.signin_link_ttl_s, end_token=end_token
+    )
     session.commit()
     return SigninLinkOut(**_link(settings, token, now))

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import CSRF_COOKIE, PageUser
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
+from api.headers import page_response
 from api.signin_pages import NO_STORE
 from geo.access import can
 from geo.account_admin import binding_choices
@@ -18,12 +19,13 @@ from maps.signin import build_notice
 router = APIRouter(include_in_schema=False)
 
 
-def html(page: PageResult) -> HTMLResponse:
-    return HTMLResponse(page.html, status_code=page.status, headers=NO_STORE)
-
-
 @router.get("/work/admin")
-def admin_page(request: Request, session: SessionDep, user: PageUser) -> HTMLResponse:
+def admin_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> HTMLResponse:
+    def html(page: PageResult) -> HTMLResponse:
+        return page_response(page, settings, NO_STORE)
+
     if not can(session, user, None, "manage_accounts"):
         return html(
             build_notice(

@@ -84,7 +84,7 @@ def pin(
     idempotency_key: ScopedIdempotencyKey,
 ) -> dict:
     """Pin an issue; routed on creation. The same Idempotency-Key gives the same issue."""
-    limit_anonymous(request, user, "pins")
+    limit_anonymous(request, user, "pins", claimed_key=idempotency_key)
     created, replayed = issues.pin_issue(
         session,
         **body.model_dump(exclude={"reporter_name", "reporter_phone"}),
@@ -350,7 +350,7 @@ def arbitrate(
 @router.post("/issues/{issue_id}/support", response_model=SupportResult)
 def support(issue_id: RowId, request: Request, session: SessionDep, user: OptionalUser) -> dict:
     """+1 an open issue instead of pinning a duplicate (once per account or client)."""
-    limit_anonymous(request, user, "supports")
+    limit_anonymous(request, user, "supports", scope=f"support:{issue_id}")
     result = issues.support_issue(session, issue_id, account=user, client=client_address(request))
     session.commit()
     return result
@@ -392,7 +392,7 @@ def rate(
     hall's staff recording a resident's rating. A rating of 2 or less reopens the issue as
     rework (within 30 days of its review). A retry with the same Idempotency-Key answers the
     first rating (200)."""
-    limit_anonymous(request, user, "ratings")
+    limit_anonymous(request, user, "ratings", claimed_key=idempotency_key)
     token_key = scoped_key(body.token, account=user, client=client_address(request))
     result = ratings.rate(
         session,
@@ -426,7 +426,7 @@ def upload_photo(
     idempotency_key: ScopedIdempotencyKey,
 ) -> dict:
     """Attach a photo; a retry with the same Idempotency-Key answers the first one (200)."""
-    limit_anonymous(request, user, "photos")
+    limit_anonymous(request, user, "photos", claimed_key=idempotency_key)
     data = file.file.read(media.MAX_PHOTO_BYTES + 1)
     photo, created = photos.attach_photo(
         session,

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import NoMatchFound
 
 from api.deps import ConnDep, SettingsDep
+from api.headers import page_response
 from geo import clock
 from geo.district import search
 from geo.ogc.catalogue import CATALOGUE
@@ -155,7 +156,7 @@ def serve(page: MapPage) -> Callable[[Request, ConnDep, SettingsDep], HTMLRespon
             bounds=search.extent(conn, page.extent),
             **(page.data(conn, request) if page.data else {}),
         )
-        return HTMLResponse(result.html, status_code=result.status)
+        return page_response(result, settings)
 
     return route
 

@@ -211,7 +211,7 @@ def create_request(
 ) -> Response:
     """File a request (lat/long or address_string); the same Idempotency-Key gives one."""
     fmt = _fmt(fmt)
-    limit_anonymous(request, user, "pins")
+    limit_anonymous(request, user, "pins", claimed_key=idempotency_key)
     answer, replayed = open311.file_request(
         session,
         service_code=form.service_code,

@@ -10,22 +10,28 @@ from geo.errors import RateLimited
 from geo.models.accounts import Account
 from geo.settings import Settings
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
-
-def limit_anonymous(request: Request, user: Account | None, what: str) -> None:
-    """429 when an anonymous client has spent its budget; a replayed Idempotency-Key is free."""
+def limit_anonymous(
+    request: Request,
+    user: Account | None,
+    what: str,
+    *,
+    claimed_key: str | None = None,
+    scope: str | None = None,
+) -> None:
+    """429 when an anonymous client has spent its budget (the client's, or the one it has for
+    `scope`); a retry under `claimed_key`, the route's ScopedIdempotencyKey, is free."""
     if user is not None:
         return
     settings: Settings = request.app.state.settings
-    key = request.headers.get(IDEMPOTENCY_HEADER)
     with request.app.state.pool.connection() as conn:
         allowed = ratelimit.take(
             conn,
             client_address(request),
             capacity=settings.anon_burst,
             per_minute=settings.anon_per_minute,
-            idempotency_key=key[:128] if key else None,
+            scope=scope,
+            claimed_key=claimed_key,
         )
     if not allowed:
         raise RateLimited(

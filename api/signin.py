@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, OptionalUser
 from api.deps import SessionDep, SettingsDep, client_address
-from geo import clock
+from geo import clock, signin
 from geo.accounts import describe
-from geo.browser_sessions import close_session, close_sessions_of, open_session
-from geo.errors import Forbidden, Unauthorized
+from geo.browser_sessions import close_session, open_session
+from geo.errors import Forbidden
 from geo.models import Account
-from geo.passwords import hash_password, verify_password
+from geo.passwords import hash_password
 from geo.settings import Settings
 from geo.signin import Limits, sign_in_with_password
 
@@ -38,6 +38,11 @@ class Credentials(BaseModel):
 class NewPassword(BaseModel):
     new_password: str = Field(max_length=1024)
     current_password: str | None = Field(None, max_length=1024)
+    end_token: bool = Field(
+        False,
+        description="Also end the account's bearer token (its scripts stop working until an "
+        "admin rotates it); by default the token is kept.",
+    )
 
 
 class Area(BaseModel):
@@ -119,15 +124,22 @@ def limits(settings: Settings) -> Limits:
 
 
 def refuse_cross_site(request: Request) -> None:
-    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker).
+    """Refuse a sign-in posted by another site (login CSRF: being signed in as the attacker),
+    by password or by a one-time link.
 
     Browsers send Origin with every POST; "null" (an opaque origin, or a page whose referrer
     policy is no-referrer) is refused too, which is why our pages use same-origin instead.
+    Sec-Fetch-Site, where sent, must say same-origin (or none: typed or bookmarked); same-site
+    is refused as well, since a sibling host may be someone else's.
     The proxy in front must pass the Host header on (nginx: proxy_set_header Host $host).
     """
     origin = request.headers.get("origin")
+    fetch_site = request.headers.get("sec-fetch-site", "same-origin")
     # Hosts only: behind a TLS-terminating proxy the page is https while we are asked over http.
-    if origin and urlsplit(origin).netloc != request.url.netloc:
+    if (origin and urlsplit(origin).netloc != request.url.netloc) or fetch_site not in (
+        "same-origin",
+        "none",
+    ):
         raise Forbidden(
             "登录请求来自其他网站 (a sign-in from another site is refused).", where="header.Origin"
         )
@@ -235,22 +247,34 @@ def me(response: Response, session: SessionDep, user: CurrentUser) -> Me:
 
 
 def change_password(
-    session: Session, user: Account, body: NewPassword, *, keep_session: str | None
+    request: Request,
+    session: Session,
+    user: Account,
+    body: NewPassword,
+    *,
+    settings: Settings,
 ) -> None:
     """Set a new password; the current one is needed when there is one. Other sessions end."""
-    if user.password_hash is not None:
-        ok, _ = verify_password(user.password_hash, body.current_password or "")
-        if not ok:
-            raise Unauthorized(
-                "当前密码错误 (the current password is wrong).", where="body.current_password"
-            )
-    user.password_hash = hash_password(body.new_password)
-    close_sessions_of(session, user.id, keep=keep_session)
+    signin.change_password(
+        session,
+        user,
+        current=body.current_password,
+        new_hash=hash_password(body.new_password),
+        client=client_address(request),
+        now=clock.now(),
+        limits=limits(settings),
+        keep_session=request.cookies.get(SESSION_COOKIE),
+        end_token=body.end_token,
+    )
     session.commit()
 
 
 @router.post("/api/auth/password", status_code=204, summary="Set my password")
 def set_password(
-    request: Request, session: SessionDep, user: CurrentUser, body: NewPasswordBody
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    body: NewPasswordBody,
 ) -> None:
-    change_password(session, user, body, keep_session=request.cookies.get(SESSION_COOKIE))
+    change_password(request, session, user, body, settings=settings)

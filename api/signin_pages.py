@@ -18,6 +18,7 @@ from api.signin import (
     change_password,
     end_session,
     password_sign_in,
+    refuse_cross_site,
     start_session,
 )
 from geo import clock
@@ -61,12 +62,14 @@ def refused(exc: YishitingError, **page: str) -> HTMLResponse:
 
 
 @router.get("/work/login")
-def login_page(
-    next: str | None = None, reason: str | None = None, link: str | None = None
-) -> HTMLResponse:
-    if link:
-        return html(build_link_confirm(link=link, next_path=safe_next(next)))
+def login_page(next: str | None = None, reason: str | None = None) -> HTMLResponse:
     return html(build_login(next_path=safe_next(next), reason=reason))
+
+
+@router.get("/work/login/link")
+def link_page(next: str | None = None) -> HTMLResponse:
+    """Where a one-time link opens (geo.signin.link_url): its token is in the fragment."""
+    return html(build_link_confirm(next_path=safe_next(next)))
 
 
 @router.post("/work/login")
@@ -82,6 +85,7 @@ def login_form(
     target = safe_next(next)
     cookies = Response()
     try:
+        refuse_cross_site(request)
         if link:
             account = sign_in_with_link(session, token=link, now=clock.now())
             start_session(request, cookies, session, account, settings=settings)
@@ -120,14 +124,18 @@ def password_page(request: Request, user: PageUser, next: str | None = None) -> 
 def password_form(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: PageUser,
     new_password: Annotated[str, Form(max_length=1024)] = "",
     current_password: Annotated[str | None, Form(max_length=1024)] = None,
+    end_token: Annotated[bool, Form()] = False,
     next: Annotated[str, Form(max_length=2000)] = HOME,
 ) -> Response:
     try:
-        body = NewPassword(new_password=new_password, current_password=current_password)
-        change_password(session, user, body, keep_session=request.cookies.get("yst_session"))
+        body = NewPassword(
+            new_password=new_password, current_password=current_password, end_token=end_token
+        )
+        change_password(request, session, user, body, settings=settings)
     except YishitingError as exc:
         page = build_set_password(
             csrf_token=request.cookies.get(CSRF_COOKIE, ""),

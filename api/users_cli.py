@@ -46,6 +46,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "reset", help="forget an account's password, end its sessions, print a sign-in link"
     )
     p.add_argument("name", help="username")
+    p.add_argument(
+        "--end-token",
+        action="store_true",
+        help="also end the account's bearer token (kept by default: its scripts go on working)",
+    )
     p.set_defaults(handler=cmd_users_reset)
     p = users_sub.add_parser("list", help="accounts with their token's expiry, last use, state")
     p.set_defaults(handler=cmd_users_list)
@@ -122,12 +127,17 @@ def cmd_users_reset(args: argparse.Namespace) -> int:
             if account is None:
                 raise NotFound(f"no account with username {args.name!r}", where="name")
             token = reset_password(
-                session, account, now=clock.now(), ttl_s=settings.signin_link_ttl_s
+                session,
+                account,
+                now=clock.now(),
+                ttl_s=settings.signin_link_ttl_s,
+                end_token=args.end_token,
             )
     except YishitingError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
-    print(f"password of {args.name} forgotten and its sessions ended.")
+    ended = " and its token" if args.end_token else ""
+    print(f"password of {args.name} forgotten, its sessions{ended} ended.")
     print_link(token, settings.public_url, settings.signin_link_ttl_s)
     return 0
 

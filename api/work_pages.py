@@ -14,10 +14,11 @@ from fastapi import APIRouter, Path
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SettingsDep
+from api.headers import page_response
 from geo.settings import Settings
 from maps.base import STATIC_DIR
 from maps.work import precache_urls
-from maps.work.pages import page_html
+from maps.work.pages import build_work_page
 
 router = APIRouter(prefix="/work", tags=["workspace pages"], default_response_class=HTMLResponse)
 MAX_ID = 2**31 - 1
@@ -25,7 +26,7 @@ MAX_ID = 2**31 - 1
 
 def _page(key: str, settings: Settings) -> HTMLResponse:
     # The shells change only with a release; the worker revalidates them anyway.
-    return HTMLResponse(page_html(key, settings), headers={"Cache-Control": "no-cache"})
+    return page_response(build_work_page(key, settings), settings, {"Cache-Control": "no-cache"})
 
 
 @router.get("", summary="My work: what waits for me, list and map")

@@ -2,10 +2,14 @@
 the same budget.
 
 A bucket holds up to `capacity` tokens and refills at `per_minute`; each new request takes one.
-A request carrying an Idempotency-Key the client was already charged for is free: it is a retry
-of something already counted (and creates nothing). Both happen in one transaction, with the
+A client has one bucket, and one more per `scope` a route names (a +1 is charged to the issue
+and the client: supporting one issue spends nothing of another's or of the client's pins).
+A request under a claimed Idempotency-Key the client was already charged for is free: it is a
+retry of something already counted (and creates nothing). Only routes that claim their keys
+pass one (geo/idempotency.claim: the same key with another request is refused before this), so
+a key sent to any other route is no free pass. Both happen in one transaction, with the
 bucket's row locked by the upsert, so concurrent requests on different workers cannot overdraw.
-Clients are stored as a SHA-256 of their address, never the address itself.
+Clients are stored as a SHA-256 of their address (and scope), never the address itself.
 """
 
 import hashlib
@@ -37,8 +41,9 @@ FORGET = (
 )
 
 
-def client_key(address: str) -> str:
-    return hashlib.sha256(address.encode()).hexdigest()
+def client_key(address: str, scope: str | None = None) -> str:
+    named = address if scope is None else f"{address}\n{scope}"
+    return hashlib.sha256(named.encode()).hexdigest()
 
 
 def take(
@@ -47,10 +52,15 @@ def take(
     *,
     capacity: float,
     per_minute: float,
-    idempotency_key: str | None = None,
+    scope: str | None = None,
+    claimed_key: str | None = None,
 ) -> bool:
-    """True when the client may go ahead (a token taken, or a replay of a charged key)."""
-    client = client_key(address)
+    """True when the client may go ahead (a token taken, or a replay of a charged key).
+
+    `claimed_key`: the request's Idempotency-Key, only from a route that claimed it.
+    """
+    client = client_key(address, scope)
+    idempotency_key = claimed_key
     with conn.transaction():
         if idempotency_key:
             fresh = conn.execute(CHARGE_KEY, (client, idempotency_key)).fetchone()

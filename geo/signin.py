@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from geo.accounts import find_by_username, hash_token
+from geo.accounts import find_by_username, hash_token, revoke_token
 from geo.browser_sessions import close_sessions_of
 from geo.errors import Forbidden, RateLimited, Unauthorized
 from geo.models import Account, SigninLink, SigninThrottle
@@ -37,23 +37,14 @@ class Limits:
 def sign_in_with_password(
     session: Session, *, username: str, password: str, client: str, now: datetime, limits: Limits
 ) -> Account:
-    """The account whose password this is; raises RateLimited, Unauthorized or Forbidden.
-
-    A failure is committed before the error is raised: it must count although the request fails.
-    """
-    keys = {
-        f"account:{username.strip().lower()[:64]}": limits.max_failures,
-        f"client:{client}": limits.client_max_failures,
-    }
+    """The account whose password this is; raises RateLimited, Unauthorized or Forbidden."""
+    keys = _keys(username, client, limits)
     _refuse_if_locked(session, keys, now)
     account = find_by_username(session, username) if username.strip() else None
-    ok, rehashed = verify_password(account.password_hash if account else None, password)
-    if account is None or not ok:
-        locked = [_count_failure(session, k, n, now, limits) for k, n in keys.items()]
-        session.commit()
-        if any(locked):
-            raise _locked(limits.lockout_s)
-        raise Unauthorized(WRONG, where="password")
+    rehashed = _verify_counted(
+        session, account, password, keys, now, limits, wrong=Unauthorized(WRONG, where="password")
+    )
+    assert account is not None  # _verify_counted raised otherwise
     if not account.active:
         raise Forbidden(DEACTIVATED, where="username")
     if rehashed:
@@ -61,6 +52,71 @@ def sign_in_with_password(
     session.execute(delete(SigninThrottle).where(SigninThrottle.key == next(iter(keys))))
     account.last_signin_at = now
     return account
+
+
+WRONG_CURRENT = "当前密码错误 (the current password is wrong)."
+
+
+def change_password(
+    session: Session,
+    account: Account,
+    *,
+    current: str | None,
+    new_hash: str,
+    client: str,
+    now: datetime,
+    limits: Limits,
+    keep_session: str | None,
+    end_token: bool = False,
+) -> None:
+    """Set a new password (the current one is needed when there is one); other sessions end,
+    and the bearer token too when `end_token` (kept by default: scripts and integrations use
+    it, and it is no secret the password protects).
+
+    A wrong current password counts toward the lockout like a failed sign-in (and a locked
+    username cannot change its password either): else a stolen session could guess the
+    password without limit.
+    """
+    if account.password_hash is not None:
+        keys = _keys(account.username or f"#{account.id}", client, limits)
+        _refuse_if_locked(session, keys, now)
+        wrong = Unauthorized(WRONG_CURRENT, where="body.current_password")
+        _verify_counted(session, account, current or "", keys, now, limits, wrong=wrong)
+    account.password_hash = new_hash
+    close_sessions_of(session, account.id, keep=keep_session)
+    if end_token:
+        revoke_token(session, account.id)
+
+
+def _keys(username: str, client: str, limits: Limits) -> dict[str, int]:
+    """The lockout's counters for a try: the username's (checked first) and the address's."""
+    return {
+        f"account:{username.strip().lower()[:64]}": limits.max_failures,
+        f"client:{client}": limits.client_max_failures,
+    }
+
+
+def _verify_counted(
+    session: Session,
+    account: Account | None,
+    password: str,
+    keys: dict[str, int],
+    now: datetime,
+    limits: Limits,
+    *,
+    wrong: Unauthorized,
+) -> str | None:
+    """The new hash when `password` is the account's and its hash is outdated (else None);
+    a wrong one counts a failure on each key, is committed (it must count although the request
+    fails), and raises `wrong`, or RateLimited when a key reaches its limit."""
+    ok, rehashed = verify_password(account.password_hash if account else None, password)
+    if account is None or not ok:
+        locked = [_count_failure(session, k, n, now, limits) for k, n in keys.items()]
+        session.commit()
+        if any(locked):
+            raise _locked(limits.lockout_s)
+        raise wrong
+    return rehashed
 
 
 def _locked(seconds: int) -> RateLimited:
@@ -136,14 +192,21 @@ def issue_link(session: Session, account: Account, *, now: datetime, ttl_s: int)
 
 
 def link_url(public_url: str, token: str) -> str:
-    """The address a person opens to use a sign-in link."""
-    return f"{public_url.rstrip('/')}/work/login?link={token}"
+    """The address a person opens to use a sign-in link. The token is its fragment, which
+    browsers never send: it reaches no access log, proxy log or Referer, only the page's
+    script, which puts it in the form that redeems it (a POST body)."""
+    return f"{public_url.rstrip('/')}/work/login/link#{token}"
 
 
-def reset_password(session: Session, account: Account, *, now: datetime, ttl_s: int) -> str:
-    """Forget the password, end every session and earlier link; a new one-time link's token."""
+def reset_password(
+    session: Session, account: Account, *, now: datetime, ttl_s: int, end_token: bool = False
+) -> str:
+    """Forget the password, end every session and earlier link (and the bearer token when
+    `end_token`); a new one-time link's token."""
     account.password_hash = None
     close_sessions_of(session, account.id)
+    if end_token:
+        revoke_token(session, account.id)
     session.execute(
         update(SigninLink)
         .where(SigninLink.account_id == account.id, SigninLink.used_at.is_(None))

@@ -54,6 +54,7 @@ def build_admin(
         f'<option value="{escape(a["value"])}">{escape(a["label"])}</option>' for a in areas
     )
     config = {"me": me, "roles": roles, "csrf_cookie": "yst_csrf"}
+    boot = f"window.YST_ADMIN = {to_script_json(config)};"
     html = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="same-origin">
@@ -83,7 +84,7 @@ value="{escape(csrf_token)}"><button type="submit">退出 Sign out</button></for
 <input id="filter" type="search" placeholder="用户名、姓名或区域 name, username or area">
 <ul id="list" aria-live="polite"><li class="sub">加载中… Loading…</li></ul>
 </main>
-<script>window.YST_ADMIN = {to_script_json(config)};</script>
+<script>{boot}</script>
 <script src="{static_url("yst/admin.js")}" defer></script>
 </body></html>"""
-    return PageResult(html)
+    return PageResult(html, scripts=(boot,))

@@ -10,6 +10,7 @@ Awesome, awesome-markers) are dropped: these pages use none of them.
 import hashlib
 import html
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,6 +60,18 @@ class PageResult:
 
     html: str
     status: int = 200
+    # The inline scripts the builder wrote: the only ones the page's Content-Security-Policy
+    # allows (by hash, api/headers.py), so a script that reached the HTML any other way (text
+    # a check missed) does not run.
+    scripts: tuple[str, ...] = ()
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def inline_scripts(html_text: str) -> tuple[str, ...]:
+    """The inline scripts in HTML that only a builder wrote (never with request data in it)."""
+    return tuple(dict.fromkeys(_INLINE_SCRIPT.findall(html_text)))
 
 
 def unknown_params(query: Mapping[str, str], accepted: Iterable[str]) -> str | None:
@@ -109,18 +122,29 @@ class PageFigure(Figure):
         "<head>\n"
         '<meta charset="utf-8">\n'
         "{% if this.title %}<title>{{ this.title }}</title>{% endif %}\n"
-        "{{ this.header.render(**kwargs) }}\n"
+        "{{ this.rendered_header }}\n"
         "</head>\n"
         '<body class="yst yst-{{ this.page }}">\n'
         "{{ this.html.render(**kwargs) }}\n"
         "</body>\n"
-        "<script>\n{{ this.script.render(**kwargs) }}\n</script>\n"
+        "<script>{{ this.rendered_script }}</script>\n"
         "</html>\n"
     )
 
     def __init__(self, page: str, title: str) -> None:
         super().__init__(title=title)
         self.page = page
+        self.scripts: tuple[str, ...] = ()
+
+    def render(self, **kwargs: Any) -> str:
+        """The page, noting its inline scripts: the map's set-up, and the one folium's header
+        writes (Leaflet's global switches); the header holds no request data."""
+        for child in self._children.values():
+            child.render(**kwargs)
+        self.rendered_header = self.header.render(**kwargs)
+        self.rendered_script = "\n" + self.script.render(**kwargs) + "\n"
+        self.scripts = (*inline_scripts(self.rendered_header), self.rendered_script)
+        return str(self._template.render(this=self, kwargs=kwargs))
 
 
 class PageScript(MacroElement):
@@ -282,7 +306,8 @@ def build_page(
     styles_css: tuple[str, ...] = (),
     panel_html: str = "",
     search: bool = True,
-) -> str:
+    status: int = 200,
+) -> PageResult:
     """Renders one map page: shell, folium map, base map and the config for yst.js.
 
     `collections` maps each OGC collection the service serves to its filter names; a layer
@@ -329,7 +354,8 @@ def build_page(
         **(extra or {}),
     }
     m.add_child(PageScript(config))
-    return fig.render()
+    html_text = fig.render()
+    return PageResult(html_text, status, scripts=fig.scripts)
 
 
 def error_page(*, page: str, title: str, message: str, allowed: dict[str, list[str]]) -> str:

@@ -84,7 +84,7 @@ def build_charging(
             legend_shape="circle",
         ),
     ]
-    html = build_page(
+    return build_page(
         settings,
         page="charging",
         title=TITLE,
@@ -94,4 +94,3 @@ def build_charging(
         scripts=("yst/charging.js",),
         panel_html='<div class="yst-panel yst-summary" id="yst-summary" aria-live="polite"></div>',
     )
-    return PageResult(html)

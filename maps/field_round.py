@@ -46,7 +46,7 @@ def build_round(
             legend_shape="circle",
         ),
     ]
-    html = build_page(
+    return build_page(
         settings,
         page="round",
         title=TITLE,
@@ -56,7 +56,6 @@ def build_round(
         scripts=("yst/round.js",),
         panel_html='<div class="yst-panel yst-summary" id="yst-summary" aria-live="polite"></div>',
     )
-    return PageResult(html)
 
 
 def _bad_value(query: Mapping[str, str]) -> str | None:

@@ -73,7 +73,7 @@ def build_heritage(
             optional=True,
         ),
     ]
-    html = build_page(
+    return build_page(
         settings,
         page="heritage",
         title=TITLE,
@@ -89,7 +89,6 @@ def build_heritage(
             "mode": mode,
         },
     )
-    return PageResult(html)
 
 
 def _error(message: str) -> PageResult:

@@ -119,7 +119,7 @@ def build_issues(
             )
         )
     community = filters.get("community")
-    html = build_page(
+    return build_page(
         settings,
         page="issues",
         title=TITLE,
@@ -144,4 +144,3 @@ def build_issues(
             },
         },
     )
-    return PageResult(html)

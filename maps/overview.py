@@ -69,7 +69,7 @@ def build_overview(
     refused = refuse_any_params(query, page="overview", title=TITLE)
     if refused:
         return refused
-    html = build_page(
+    return build_page(
         settings,
         page="overview",
         title=TITLE,
@@ -77,4 +77,3 @@ def build_overview(
         collections=collections,
         view=View(bounds=bounds),
     )
-    return PageResult(html)

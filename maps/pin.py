@@ -71,7 +71,7 @@ def build_pin(
             optional=True,
         ),
     ]
-    html = build_page(
+    return build_page(
         settings,
         page="pin",
         title=TITLE,
@@ -82,7 +82,6 @@ def build_pin(
         panel_html=FORM,
         search=False,
     )
-    return PageResult(html)
 
 
 def _street_view(bounds: list[list[float]] | None) -> View:

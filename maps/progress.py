@@ -129,7 +129,7 @@ def _page(
             legend_shape="circle",
         ),
     ]
-    page = build_page(
+    return build_page(
         settings,
         page="progress",
         title=TITLE,
@@ -140,7 +140,6 @@ def _page(
         scripts=("yst/progress.js",),
         extra={"asOf": data.as_of.isoformat(), "level": level, "project": project},
     )
-    return PageResult(page)
 
 
 def error(message: str, projects: list[str]) -> PageResult:

@@ -68,7 +68,7 @@ def build_scorecards(
             url=f"/api/scorecards/map?{urlencode(params)}",
         )
     ]
-    html_page = build_page(
+    return build_page(
         settings,
         page="scorecards",
         title=TITLE,
@@ -79,7 +79,6 @@ def build_scorecards(
         scripts=("yst/scorecards.js",),
         panel_html=_panel(rate, start, end),
     )
-    return PageResult(html_page)
 
 
 def _panel(rate: str, start: date, end: date) -> str:

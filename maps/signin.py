@@ -1,7 +1,8 @@
 """The sign-in pages of the workspace: sign in, confirm a one-time link, set a password.
 
-Plain HTML forms with a little inline CSS: no script, no framework, no external file, so the
-page is a few kilobytes and works on any phone browser. Chinese first, English beside it.
+Plain HTML forms with a little inline CSS: no framework, no script but the one-time link's
+(it reads the token from the address's fragment), so the page is a few kilobytes and works on
+any phone browser. Chinese first, English beside it.
 Every value put in the page goes through html.escape.
 """
 
@@ -86,18 +87,25 @@ def build_login(
     return _page("登录", body, status=status)
 
 
-def build_link_confirm(*, link: str, next_path: str) -> PageResult:
+def build_link_confirm(*, next_path: str) -> PageResult:
     """A one-time link asks for a tap before it is used: chat apps and mail scanners open links
-    by themselves, and a GET that signed in would burn the link before its owner saw it."""
+    by themselves, and a GET that signed in would burn the link before its owner saw it. The
+    token is the address's fragment, which the server never sees: signin-link.js moves it into
+    the form (and out of the address bar), so it travels only in the POST's body."""
     body = f"""
 <h1>议事厅 · 一次性登录</h1>
 <p class="sub">One-time sign-in link</p>
 <p>点击下方按钮登录。此链接只能使用一次。<br><small>Tap to sign in; the link works once.</small></p>
-<form method="post" action="/work/login">
-  <input type="hidden" name="link" value="{escape(link)}">
+<p id="no-link" class="msg error" role="alert" hidden>链接不完整，请完整复制管理员发来的链接。
+<small>The link is incomplete: open the whole link you were sent.</small></p>
+<noscript><p class="msg error">请在浏览器中打开此链接（需要启用脚本）。
+<small>Open the link in a browser with scripts on.</small></p></noscript>
+<form id="link-form" method="post" action="/work/login">
+  <input type="hidden" name="link" value="">
   <input type="hidden" name="next" value="{escape(next_path)}">
-  <button type="submit">登录 Sign in</button>
+  <button type="submit" disabled>登录 Sign in</button>
 </form>
+<script src="/maps/static/work/signin-link.js" defer></script>
 """
     return _page("一次性登录", body)
 
@@ -130,6 +138,9 @@ def build_set_password(
   <label for="new">新密码 <small>New password</small></label>
   <input id="new" name="new_password" type="password" required minlength="8" maxlength="256"
     autocomplete="new-password">
+  <label><input type="checkbox" name="end_token" value="on" style="width:auto;min-height:0">
+    同时停用本账号的接口令牌 <small>Also end this account's API token (scripts using it stop
+    working until an administrator issues a new one)</small></label>
   <button type="submit">保存 Save</button>
 </form>
 """

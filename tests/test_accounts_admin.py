@@ -2,9 +2,11 @@
 accounts, and see who did what last; nobody else may."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from geo.accounts import rotate_token
 from geo.settings import Settings
 from tests import issue_helpers as h
 from tests.signin_helpers import PASSWORD, make_person, sign_in
@@ -48,12 +50,12 @@ def test_add_an_account_and_its_link_signs_in(fresh_settings) -> None:
         created = r.json()
         assert created["account"]["area"]["id"] == 4 and created["account"]["name"] == "张伟"
         assert created["account"]["has_password"] is False
-        assert "/work/login?link=" in created["signin_link"]
+        assert "/work/login/link#" in created["signin_link"]
         again = admin.post(ACCOUNTS, json=body, headers=csrf)
         assert again.status_code == 409 and again.json()["where"] == "body.username"
         no_area = admin.post(ACCOUNTS, json={"username": "g2", "role": "grid"}, headers=csrf)
         assert no_area.status_code == 400 and no_area.json()["where"] == "body.area"
-        token = created["signin_link"].split("link=")[1]
+        token = created["signin_link"].split("#")[1]
         with TestClient(create_app(fresh_settings)) as person:
             assert person.post("/work/login", data={"link": token}).status_code == 200
             assert person.get("/api/me").json()["username"] == "zhang.wei"
@@ -116,7 +118,7 @@ def test_reset_prints_a_link_and_ends_the_old_password(fresh_settings) -> None:
         with TestClient(create_app(fresh_settings)) as person:
             sign_in(person, "gao")
             r = admin.post(f"{ACCOUNTS}/{ident}/reset", headers=csrf)
-            assert r.status_code == 200 and "link=" in r.json()["signin_link"]
+            assert r.status_code == 200 and "/work/login/link#" in r.json()["signin_link"]
             assert person.get("/api/me").status_code == 401
             old = person.post("/api/auth/login", json={"username": "gao", "password": PASSWORD})
             assert old.status_code == 401
@@ -163,5 +165,21 @@ def test_admin_page(fresh_settings) -> None:
         assert 'list="areas"' in page.text and "community:1 " in page.text
         script = admin.get("/maps/static/yst/admin.js")
         assert script.status_code == 200 and "X-CSRF-Token" in script.text
+    finally:
+        admin.__exit__(None, None, None)
+
+
+def test_a_reset_ends_the_bearer_token_when_asked(fresh_settings) -> None:
+    admin, csrf = admin_client(fresh_settings)
+    kept, ended = make_person(fresh_settings, "ren"), make_person(fresh_settings, "fu")
+    try:
+        with Session(create_engine(fresh_settings.database_url)) as db, db.begin():
+            bearers = {i: {"Authorization": f"Bearer {rotate_token(db, i)}"} for i in (kept, ended)}
+        assert admin.post(f"{ACCOUNTS}/{kept}/reset", headers=csrf).status_code == 200
+        r = admin.post(f"{ACCOUNTS}/{ended}/reset", json={"end_token": True}, headers=csrf)
+        assert r.status_code == 200
+        with TestClient(create_app(fresh_settings)) as script:
+            assert script.get("/api/me", headers=bearers[kept]).status_code == 200
+            assert script.get("/api/me", headers=bearers[ended]).status_code == 401
     finally:
         admin.__exit__(None, None, None)

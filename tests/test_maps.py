@@ -120,7 +120,9 @@ def test_base_map_follows_settings(
     basemap: str, key: str, expect: list[str], refuse: list[str]
 ) -> None:
     settings = Settings(YISHITING_BASEMAP=basemap, YISHITING_TIANDITU_KEY=key)
-    html = build_page(settings, page="overview", title="t", layers=list(LAYERS), collections={})
+    html = build_page(
+        settings, page="overview", title="t", layers=list(LAYERS), collections={}
+    ).html
     for needle in expect:
         assert needle in html
     for needle in refuse:

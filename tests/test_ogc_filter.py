@@ -264,3 +264,30 @@ def test_conformance_declares_filtering(client: TestClient) -> None:
     for c in ("cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators"):
         assert f"http://www.opengis.net/spec/cql2/1.0/conf/{c}" in classes
     assert "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions" not in classes
+
+
+DEEP = 500  # honest filters nest a few levels; a deep one must not reach Python's stack limit
+
+
+@pytest.mark.parametrize(
+    ("lang", "cql"),
+    [
+        ("cql2-text", "floors = 3 AND (" * DEEP + "floors = 3" + ")" * DEEP),
+        ("cql2-text", " OR ".join(["floors = 3"] * DEEP)),
+        ("cql2-text", "(" * DEEP + "floors = 3" + ")" * DEEP),
+        ("cql2-text", "floors = " + "(" * DEEP + "3" + ")" * DEEP),
+        ("cql2-text", "floors = " + "1 + (" * DEEP + "3" + ")" * DEEP),
+        (
+            "cql2-json",
+            '{"op": "not", "args": [' * DEEP + '{"op": "=", "args": '
+            '[{"property": "floors"}, 3]}' + "]}" * DEEP,
+        ),
+        ("cql2-json", "[" * 5000 + "]" * 5000),
+    ],
+)
+def test_deep_nesting_is_a_400_not_a_500(client: TestClient, lang: str, cql: str) -> None:
+    r = client.get(ITEMS.format("buildings"), params={"filter": cql, "filter-lang": lang})
+    assert r.status_code == 400, r.text[:300]
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["where"] == "query.filter"
+    assert "nest" in r.json()["detail"]

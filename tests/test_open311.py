@@ -228,6 +228,16 @@ def test_bad_filters_are_400_in_both_formats(client: TestClient, params: dict, w
 def test_unknown_request_is_404(client: TestClient) -> None:
     _json_error(client.get(f"{V2}/requests/999999.json"), 404)
     _xml_error(client.get(f"{V2}/requests/abc.xml"), 404)
+    # str.isdigit() holds for "²", which int() refuses: a 500 before.
+    _json_error(client.get(f"{V2}/requests/².json"), 404)
+    _json_error(client.get(f"{V2}/requests/١٢.json"), 404)
+
+
+@pytest.mark.parametrize("token", ["1.é", "1.令牌", "令牌", "١٢.abc", "².abc", "1.%FF"])
+def test_tokens_of_any_characters_are_404_in_both_formats(client: TestClient, token: str) -> None:
+    # hmac.compare_digest refuses non-ASCII strings with a TypeError: a 500 the fuzzer found.
+    assert "token" in _json_error(client.get(f"{V2}/tokens/{token}.json"), 404)
+    assert "token" in _xml_error(client.get(f"{V2}/tokens/{token}.xml"), 404)
 
 
 @pytest.mark.parametrize(

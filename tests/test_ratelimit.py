@@ -7,7 +7,10 @@ from collections.abc import Iterator
 import httpx
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
+from geo.models.issues import OPEN_STEPS
 from geo.settings import Settings
 from tests.conftest import serve
 
@@ -93,3 +96,48 @@ def test_trusted_proxies_setting_is_checked() -> None:
         Settings(YISHITING_TRUSTED_PROXIES="10.0.0.0/8, not-a-network")
     parsed = Settings(YISHITING_TRUSTED_PROXIES="10.0.0.0/8, 127.0.0.1")
     assert [str(n) for n in parsed.proxy_networks] == ["10.0.0.0/8", "127.0.0.1/32"]
+
+
+@pytest.fixture
+def anonymous(fresh_settings: Settings) -> Iterator[TestClient]:
+    """An anonymous client with a small burst and no refill to speak of."""
+    settings = fresh_settings.model_copy(update={"anon_burst": BURST, "anon_per_minute": 0.001})
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def open_issues(settings: Settings, n: int) -> list[int]:
+    with psycopg.connect(settings.libpq_url) as conn:
+        rows = conn.execute(
+            "SELECT id FROM issue WHERE step = ANY(%s) ORDER BY id LIMIT %s",
+            (list(OPEN_STEPS), n),
+        ).fetchall()
+    assert len(rows) == n
+    return [r[0] for r in rows]
+
+
+def test_supports_are_charged_per_issue_and_client(
+    anonymous: TestClient, fresh_settings: Settings
+) -> None:
+    first, second = open_issues(fresh_settings, 2)
+    codes = [anonymous.post(f"/api/issues/{first}/support").status_code for _ in range(BURST + 1)]
+    assert codes == [200] * BURST + [429]
+    # +1s on one issue spend neither another issue's budget nor the client's pins.
+    assert anonymous.post(f"/api/issues/{second}/support").status_code == 200
+    assert anonymous.post("/api/issues", json=a_point(fresh_settings)).status_code == 201
+
+
+def test_a_key_on_a_route_that_does_not_claim_keys_is_no_free_pass(
+    anonymous: TestClient, fresh_settings: Settings
+) -> None:
+    (issue,) = open_issues(fresh_settings, 1)
+    key = {"Idempotency-Key": "same-every-time"}
+    # Charged first on a route that claims keys: its retries are free there, and only there.
+    assert (
+        anonymous.post("/api/issues", json=a_point(fresh_settings), headers=key).status_code == 201
+    )
+    codes = [
+        anonymous.post(f"/api/issues/{issue}/support", headers=key).status_code
+        for _ in range(BURST + 1)
+    ]
+    assert codes == [200] * BURST + [429]

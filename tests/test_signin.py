@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from geo import clock as geo_clock
+from geo.accounts import rotate_token
 from geo.settings import Settings
-from geo.signin import issue_link
+from geo.signin import issue_link, link_url
 from tests import issue_helpers as h
 from tests.signin_helpers import PASSWORD, MovingClock, make_person, moving_clock, sign_in
 
@@ -321,14 +323,41 @@ def make_link(settings: Settings, ident: int, ttl_s: int = 3600) -> str:
 def test_one_time_link(link_client: TestClient, fresh_settings) -> None:
     ident = make_person(fresh_settings, "xu", password=None)
     token = make_link(fresh_settings, ident)
-    shown = link_client.get(f"/work/login?link={token}")
-    assert shown.status_code == 200 and token in shown.text  # a GET uses nothing up
+    # The token rides in the fragment, which browsers never send: no access log, proxy or
+    # Referer sees it. The page the link opens holds a form the page's script fills from it.
+    url = urlsplit(link_url("https://yst.example.cn", token))
+    assert (url.path, url.query, url.fragment) == ("/work/login/link", "", token)
+    shown = link_client.get(url.path)  # what the server is asked: no token, nothing used up
+    assert shown.status_code == 200 and 'name="link"' in shown.text
+    assert '<script src="/maps/static/work/signin-link.js"' in shown.text
     r = link_client.post("/work/login", data={"link": token}, follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/work/password?next=/work"
     assert link_client.get("/api/me").json()["id"] == ident
     again = link_client.post("/work/login", data={"link": token}, follow_redirects=False)
     assert again.status_code == 401 and "已使用" in again.text
+
+
+@pytest.mark.parametrize(
+    "cross_site",
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+)
+def test_a_link_redeemed_from_another_site_is_refused(
+    link_client: TestClient, fresh_settings, cross_site: dict[str, str]
+) -> None:
+    # Else another site could sign a victim's browser in as the attacker (login CSRF) with a
+    # link of the attacker's own account, and read what the victim then records.
+    ident = make_person(fresh_settings, "wei", password=None)
+    token = make_link(fresh_settings, ident)
+    r = link_client.post(
+        "/work/login", data={"link": token}, headers=cross_site, follow_redirects=False
+    )
+    assert r.status_code == 403 and "其他网站" in r.text
+    assert "yst_session" not in r.headers.get("set-cookie", "")
+    assert link_client.get("/api/me").status_code == 401
+    same = {"Origin": "https://testserver", "Sec-Fetch-Site": "same-origin"}
+    ok = link_client.post("/work/login", data={"link": token}, headers=same, follow_redirects=False)
+    assert ok.status_code == 303  # the refusal used nothing up
 
 
 def test_expired_link_is_refused(
@@ -397,3 +426,81 @@ def test_a_new_sign_in_replaces_the_old_session(fresh_settings, clock: MovingClo
         assert h.scalar(fresh_settings, "SELECT count(*) FROM browser_session") == 1
         client.cookies.set("yst_session", first)  # the id from before sign-in is gone
         assert client.get("/api/me").status_code == 401
+
+
+def change(client: TestClient, csrf: str, current: str, new: str = "a new long one", **extra):
+    body = {"current_password": current, "new_password": new, **extra}
+    return client.post("/api/auth/password", json=body, headers={"X-CSRF-Token": csrf})
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(
+    fresh_settings, clock: MovingClock
+) -> None:
+    # A stolen session must not be a way to guess the password without limit.
+    make_person(fresh_settings, "qin")
+    with TestClient(create_app(fresh_settings)) as client:
+        csrf = sign_in(client, "qin")
+        answers = [change(client, csrf, f"guess {n}").status_code for n in range(5)]
+        assert answers == [401, 401, 401, 401, 429]
+        assert "分钟后再试" in change(client, csrf, PASSWORD).json()["detail"]  # even the right one
+        assert login(client, "qin", PASSWORD).status_code == 429  # the username is locked
+        clock.advance(seconds=fresh_settings.signin_lockout_s + 1)
+        assert login(client, "qin", PASSWORD).status_code == 200
+
+
+def test_wrong_current_passwords_and_sign_ins_add_up(fresh_settings, clock: MovingClock) -> None:
+    make_person(fresh_settings, "yan")
+    with (
+        TestClient(create_app(fresh_settings)) as client,
+        TestClient(create_app(fresh_settings)) as other,
+    ):
+        csrf = sign_in(client, "yan")
+        for n in range(3):
+            assert login(other, "yan", f"guess {n}").status_code == 401
+        assert change(client, csrf, "guess 3").status_code == 401
+        assert change(client, csrf, "guess 4").status_code == 429
+        # The form at /work/password counts the same way and says so on the page.
+        form = client.post(
+            "/work/password",
+            data={"csrf_token": csrf, "current_password": PASSWORD, "new_password": "x" * 9},
+        )
+        assert form.status_code == 429 and "分钟后再试" in form.text
+
+
+def bearer_of(settings: Settings, ident: int) -> str:
+    """A fresh bearer token for the account (the one it had is replaced)."""
+    engine = create_engine(settings.database_url)
+    with Session(engine) as session, session.begin():
+        token = rotate_token(session, ident)
+    engine.dispose()
+    return token
+
+
+@pytest.mark.parametrize(("end_token", "after"), [(None, 200), (False, 200), (True, 401)])
+def test_a_password_change_ends_the_bearer_token_when_asked(
+    fresh_settings, end_token: bool | None, after: int
+) -> None:
+    # The default keeps the token: it is what the account's scripts and integrations use.
+    ident = make_person(fresh_settings, "shi")
+    bearer = {"Authorization": f"Bearer {bearer_of(fresh_settings, ident)}"}
+    with TestClient(create_app(fresh_settings)) as client:
+        csrf = sign_in(client, "shi")
+        assert client.get("/api/me", headers=bearer).status_code == 200
+        extra = {} if end_token is None else {"end_token": end_token}
+        assert change(client, csrf, PASSWORD, **extra).status_code == 204
+        assert client.get("/api/me").status_code == 200  # this session goes on
+        with TestClient(create_app(fresh_settings)) as script:
+            assert script.get("/api/me", headers=bearer).status_code == after
+
+
+def test_the_password_form_offers_to_end_the_token(fresh_settings) -> None:
+    ident = make_person(fresh_settings, "tang")
+    bearer = {"Authorization": f"Bearer {bearer_of(fresh_settings, ident)}"}
+    with TestClient(create_app(fresh_settings)) as client:
+        csrf = sign_in(client, "tang")
+        assert 'name="end_token"' in client.get("/work/password").text
+        form = {"csrf_token": csrf, "current_password": PASSWORD, "new_password": "x" * 9}
+        done = client.post("/work/password", data=form | {"end_token": "on"})
+        assert done.status_code == 200, done.text
+        with TestClient(create_app(fresh_settings)) as script:
+            assert script.get("/api/me", headers=bearer).status_code == 401

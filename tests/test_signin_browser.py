@@ -5,8 +5,14 @@ through the page, sign-out returns to the sign-in page. Screenshots go to docs/s
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from geo import clock
+from geo.models import Account
+from geo.signin import issue_link, link_url
 from tests.browser import open_page
+from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -36,7 +42,7 @@ def test_sign_in_and_administer_from_a_phone(browser: Browser, live: str, fresh_
     page.fill("#a-name", "新规划员")
     page.select_option("#a-role", "planner")
     page.click("#add-form button[type=submit]")
-    expect(page.locator(".link")).to_contain_text("/work/login?link=")
+    expect(page.locator(".link")).to_contain_text("/work/login/link#")
     expect(page.locator("#status")).to_contain_text("已添加 新规划员")
 
     page.on("dialog", lambda dialog: dialog.accept())
@@ -45,6 +51,12 @@ def test_sign_in_and_administer_from_a_phone(browser: Browser, live: str, fresh_
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "work-admin.png"))
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    # A reset asks whether the API token ends too (every dialog is accepted here: it does).
+    planner = page.locator("li.acct", has_text="new.planner")
+    planner.locator("text=重置密码").click()
+    expect(planner.locator(".link")).to_contain_text("/work/login/link#")
+    ended = "SELECT token_revoked_at IS NOT NULL FROM account WHERE username = 'new.planner'"
+    assert scalar(fresh_settings, ended) is True
 
     page.click("text=退出 Sign out")
     page.wait_for_url(f"{live}/work/login?**")
@@ -53,3 +65,21 @@ def test_sign_in_and_administer_from_a_phone(browser: Browser, live: str, fresh_
     refused = [e for e in watch.console_errors if "status of 401" in e and "/work/login" in e]
     assert len(refused) == 1 and len(watch.console_errors) == 1
     assert watch.external == []
+
+
+def test_a_one_time_link_signs_in_and_never_reaches_the_server(
+    browser: Browser, live: str, fresh_settings
+) -> None:
+    ident = make_person(fresh_settings, "new.li", password=None)
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as session, session.begin():
+        token = issue_link(session, session.get(Account, ident), now=clock.now(), ttl_s=3600)
+    engine.dispose()
+    page, watch = open_page(browser, link_url(live, token), viewport=PHONE, bypass_csp=False)
+    assert page.url == f"{live}/work/login/link"  # out of the address bar and history
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live}/work/password?next=/work")
+    expect(page.locator("h1")).to_contain_text("设置密码")
+    # Every address the browser asked for: the token was in none (so in no access log).
+    assert watch.requests and not [u for u in watch.requests if token in u]
+    assert watch.console_errors == [] and watch.external == []

@@ -3,7 +3,7 @@ forgets the password, ends the sessions and prints a new link."""
 
 import os
 import subprocess
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
@@ -23,8 +23,8 @@ def yishiting(settings: Settings, *args: str, stdin: str = "") -> subprocess.Com
 
 def printed_link(out: str) -> str:
     (line,) = [x for x in out.splitlines() if x.startswith(PUBLIC)]
-    assert line.startswith(f"{PUBLIC}/work/login?link=")
-    return parse_qs(urlsplit(line).query)["link"][0]
+    assert line.startswith(f"{PUBLIC}/work/login/link#")
+    return urlsplit(line).fragment
 
 
 def test_add_prints_a_link_and_reset_replaces_the_password(fresh_settings: Settings) -> None:
@@ -92,3 +92,17 @@ def test_add_with_a_password_and_refusals(fresh_settings: Settings) -> None:
             "/api/auth/login", json={"username": "planner1", "password": "a fine password"}
         )
         assert r.status_code == 200
+
+
+def test_reset_ends_the_token_only_when_asked(fresh_settings: Settings) -> None:
+    tokens = {}
+    for name in ("kept", "ended"):
+        done = yishiting(fresh_settings, "users", "add", name, "--role", "planner")
+        assert done.returncode == 0, done.stderr
+        tokens[name] = {"Authorization": f"Bearer {done.stdout.splitlines()[-1]}"}
+    assert yishiting(fresh_settings, "users", "reset", "kept").returncode == 0
+    ended = yishiting(fresh_settings, "users", "reset", "ended", "--end-token")
+    assert ended.returncode == 0 and "token" in ended.stdout
+    with TestClient(create_app(fresh_settings)) as client:
+        assert client.get("/api/me", headers=tokens["kept"]).status_code == 200
+        assert client.get("/api/me", headers=tokens["ended"]).status_code == 401

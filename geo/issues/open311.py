@@ -163,7 +163,7 @@ def find_requests(session: Session, q: RequestQuery, *, base_url: str) -> list[d
 
 def get_request(session: Session, request_id: str, *, base_url: str) -> list[dict[str, Any]]:
     """One request, as a one-element list (the spec's shape); NotFound otherwise."""
-    if not request_id.isdigit() or len(request_id) >= 10:
+    if not (request_id.isascii() and request_id.isdigit()) or len(request_id) >= 10:
         raise NotFound(f"service_request_id {request_id!r} not found.", where="service_request_id")
     found = find_requests(
         session, RequestQuery(service_request_id=[int(request_id)]), base_url=base_url

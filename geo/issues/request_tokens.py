@@ -33,7 +33,9 @@ def make(session: Session, issue_id: int) -> str:
 def issue_of(session: Session, token: str) -> int | None:
     """The issue id a token of ours names, or None for anything else (a client's key, a guess)."""
     ident, dot, mac = token.partition(".")
-    if not dot or not ident.isdigit() or len(ident) > MAX_ID_DIGITS:
+    # Ours are ASCII: str.isdigit() also holds for "²" and "١", and compare_digest refuses
+    # non-ASCII text (a TypeError, a 500 the fuzzer found).
+    if not token.isascii() or not dot or not ident.isdigit() or len(ident) > MAX_ID_DIGITS:
         return None
     issue_id = int(ident)
     return issue_id if hmac.compare_digest(mac, _mac(session, issue_id)) else None

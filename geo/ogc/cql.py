@@ -13,6 +13,7 @@ TIMESTAMP('2026-01-01T00:00:00Z'))`).
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,6 +95,49 @@ def _json_dwithin(node: Any) -> Any:
     return node
 
 
+# How deep a filter may nest (parentheses, operators, JSON arrays and objects). Honest filters
+# nest a few levels; the parser and the translator recurse, and a filter of 500 nested NOTs
+# would otherwise reach Python's stack limit (a RecursionError, a 500).
+MAX_NESTING = 40
+
+
+def _children(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, ast.Node):
+        return list(vars(value).values())
+    return []
+
+
+def _refuse_deep(value: Any) -> None:
+    """A 400 when a parsed filter (JSON document or AST) nests deeper than MAX_NESTING; walked
+    with a stack of its own, so that the check cannot itself overflow."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise _too_deep()
+        stack.extend((child, depth + 1) for child in _children(node))
+
+
+def _refuse_deep_text(text: str) -> None:
+    """A 400 when parentheses (outside text literals) nest deeper than MAX_NESTING."""
+    depth = 0
+    for char in _QUOTED.sub("''", text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth > MAX_NESTING:
+            raise _too_deep()
+
+
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+
+
+def _too_deep() -> InvalidParameter:
+    return _bad(f"nested more than {MAX_NESTING} levels deep; write it flatter")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -108,16 +152,20 @@ def parse(text: str, lang: str) -> ast.Node:
     if lang == "cql2-json":
         try:
             doc = json.loads(text)
+        except RecursionError:  # the decoder's own limit, far past ours
+            raise _too_deep() from None
         except ValueError as exc:
             raise _bad(f"not JSON ({exc})") from None
+        _refuse_deep(doc)
         try:
             return parse_json(_json_dwithin(doc))
         except InvalidParameter:
             raise
         except Exception as exc:  # pygeofilter raises bare ValueError/KeyError/IndexError
             raise _bad(f"not CQL2 JSON ({exc})") from None
+    _refuse_deep_text(text)
     try:
-        return _TEXT.parse(text)
+        node = _TEXT.parse(text)
     except lark.exceptions.UnexpectedToken as exc:
         token = exc.token.value or "end of text"
         raise _bad(f"unexpected {token!r} at column {exc.column}", token) from None
@@ -129,6 +177,8 @@ def parse(text: str, lang: str) -> ast.Node:
         raise _bad("the filter ends too early", "end of text") from None
     except lark.exceptions.VisitError as exc:
         raise _bad(f"cannot read {exc.obj} ({exc.orig_exc})") from None
+    _refuse_deep(node)  # AND and OR chain without parentheses
+    return node
 
 
 # --- Translation -------------------------------------------------------------------------

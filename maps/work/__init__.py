@@ -17,6 +17,7 @@ from maps.base import (
     STATIC_URL,
     TIANDITU_ATTR,
     TIANDITU_URL,
+    PageResult,
     static_url,
     to_script_json,
 )
@@ -83,8 +84,8 @@ def tiles(settings: Settings) -> dict[str, Any] | None:
     return None
 
 
-def render(page: WorkPage, settings: Settings) -> str:
-    """The full HTML of a workspace page."""
+def render(page: WorkPage, settings: Settings) -> PageResult:
+    """The full HTML of a workspace page, and its one inline script (the page's config)."""
     css = [static_url("work/work.css")]
     scripts = []
     if page.map:
@@ -93,17 +94,19 @@ def render(page: WorkPage, settings: Settings) -> str:
     links = "".join(f'<link rel="stylesheet" href="{href}">' for href in css)
     classic = "".join(f'<script src="{src}"></script>' for src in scripts)
     config = to_script_json({"page": page.key, "sw": "/work/sw.js", "tiles": tiles(settings)})
-    return (
+    boot = f"window.WORK = {config};"
+    html_text = (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="theme-color" content="#8b1a1a">'
         f"<title>{html.escape(page.title)} · 议事厅工作台</title>{links}{classic}</head>"
         f'<body class="w w-{page.key}">{nav_html(page.key)}'
         f'<main class="w-main" id="w-main">{page.body}</main>{OUTBOX}'
-        f"<script>window.WORK = {config};</script>"
+        f"<script>{boot}</script>"
         f'<script type="module" src="{static_url(page.module)}"></script>'
         "</body></html>\n"
     )
+    return PageResult(html_text, scripts=(boot,))
 
 
 def precache_urls() -> list[str]:

@@ -1,6 +1,7 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports."""
 
 from geo.settings import Settings
+from maps.base import PageResult
 from maps.work import WorkPage, render
 
 FILTERS = """
@@ -155,5 +156,5 @@ IMPORTS = WorkPage(
 PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS)}
 
 
-def page_html(key: str, settings: Settings) -> str:
+def build_work_page(key: str, settings: Settings) -> PageResult:
     return render(PAGES[key], settings)

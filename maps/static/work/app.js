@@ -140,15 +140,47 @@ export function message(text, kind = "error") {
 
 /* Who is signed in: from the API, or the copy kept for offline use. */
 async function whoAmI() {
+  const kept = JSON.parse(localStorage.getItem("work.me") || "null");
+  let me;
   try {
-    const me = await api("/api/me");
-    localStorage.setItem("work.me", JSON.stringify(me));
-    return me;
+    me = await api("/api/me");
   } catch (err) {
-    const kept = localStorage.getItem("work.me");
-    if (err.status === 0 && kept) return JSON.parse(kept);
+    if (err.status === 0 && kept) return kept;
     throw err;
   }
+  await outbox.claimUnowned(kept ? kept.id : me.id);
+  if (kept && kept.id !== me.id) await forgetAccount(kept, me);
+  localStorage.setItem("work.me", JSON.stringify(me));
+  return me;
+}
+
+/* What this browser kept belongs to one account. Another signed in: the answers kept for the
+ * one before go, and its unsent jobs (which only it may send) too once the new one agrees;
+ * kept, they wait, unseen, until it signs in here again. */
+async function forgetAccount(before, me) {
+  if (window.caches) await caches.delete("work-data");
+  const theirs = (await outbox.list()).filter((j) => j.account !== me.id);
+  if (!theirs.length) return;
+  const name = before.name || "上一位用户";
+  const ask = name + " 在本机还有 " + theirs.length + " 条提交未发送, 只有其本人登录后才能发送。" +
+    "丢弃这些提交吗? (取消则保留, 等其本人登录后发送)\n" +
+    "Discard " + theirs.length + " unsent submission(s) left by " + name + "? Only they can send them.";
+  if (confirm(ask)) {
+    for (const job of theirs) await outbox.discard(job.id);
+  }
+}
+
+/* Signing out empties what this browser kept (asking first when something is still unsent):
+ * the next person to sign in here sees none of it and sends none of it. */
+async function signOut() {
+  const waiting = (await outbox.list()).length;
+  if (waiting && !confirm("还有 " + waiting + " 条提交未发送, 退出将丢弃它们。确定退出吗?\n" +
+      waiting + " submission(s) not sent yet will be discarded. Sign out anyway?")) return;
+  await outbox.discardAll();
+  try { await api("/api/auth/logout", { method: "POST", redirect: false }); } catch (e) { /* gone anyway */ }
+  localStorage.removeItem("work.me");
+  if (window.caches) await caches.delete("work-data");
+  location.href = "/work/login";
 }
 
 function showMe(me) {
@@ -156,17 +188,12 @@ function showMe(me) {
   const dept = me.department ? " · " + esc(me.department.name || me.department) : "";
   $("#w-who").innerHTML = "<span>" + esc(me.name) + " · " + esc(me.role_zh || me.role) + area + dept +
     '</span><button type="button" id="w-logout">退出 <small>Sign out</small></button>';
-  $("#w-logout").addEventListener("click", async () => {
-    try { await api("/api/auth/logout", { method: "POST", redirect: false }); } catch (e) { /* gone anyway */ }
-    localStorage.removeItem("work.me");
-    if (window.caches) await caches.delete("work-data");
-    location.href = "/work/login";
-  });
+  $("#w-logout").addEventListener("click", signOut);
 }
 
 async function showOutbox() {
   const box = $("#w-outbox");
-  const jobs = await outbox.list();
+  const jobs = (await outbox.list()).filter((j) => state.me && j.account === state.me.id);
   state.outbox = jobs.map((j) => ({ id: j.id, label: j.label, status: j.status }));
   box.hidden = jobs.length === 0;
   box.querySelector("ul").innerHTML = jobs.map((j) => {
@@ -219,7 +246,10 @@ export async function start(run) {
   }
   try {
     const me = await whoAmI();
+    state.me = { id: me.id };
+    outbox.setAccount(me.id);
     showMe(me);
+    showOutbox();
     outbox.flush();
     await run(me);
   } catch (err) {

@@ -8,6 +8,11 @@
  * job at once. The CSRF token is read when sending (the cookie may have been renewed), never
  * stored.
  *
+ * A job belongs to the account that made it (`account`, set by the page that knows who is
+ * signed in). Before sending, the sender asks the server who the session cookie it will send
+ * with belongs to, and sends only that account's jobs: a phone passed to a colleague, or a
+ * session that ended and another that began, never files one person's work as another's.
+ *
  * A plain script, so that both the pages (through outbox.js) and the service worker
  * (importScripts, for Background Sync) run this one copy; it defines self.YstOutbox.
  */
@@ -43,6 +48,22 @@
   const list = () => run("readonly", (s) => s.getAll());
   const save = (job) => run("readwrite", (s) => s.put(job));
   const remove = (id) => run("readwrite", (s) => s.delete(id));
+  const removeAll = () => run("readwrite", (s) => s.clear());
+
+  let account = null;  // who the page says is signed in: new jobs are theirs
+  function setAccount(id) { account = id; }
+
+  /* The account the session cookie belongs to now, from the server (never a kept copy), or
+   * null: offline, signed out or a copy the service worker kept (X-Work-Cached). */
+  async function sessionAccount() {
+    try {
+      const r = await fetch("/api/me", { credentials: "same-origin", cache: "no-store" });
+      if (!r.ok || r.headers.get("X-Work-Cached")) return null;
+      return (await r.json()).id;
+    } catch (e) {
+      return null;
+    }
+  }
 
   function onChange(fn) { listeners.add(fn); }
   function changed(detail) { listeners.forEach((fn) => fn(detail)); }
@@ -132,10 +153,13 @@
     return running;
   }
 
-  /* Send what waits, oldest first; stops at the first network failure. */
+  /* Send what waits of the signed-in account, oldest first; stops at the first network
+   * failure. Another account's jobs wait for it. */
   function flush() {
     return exclusive(async () => {
-      const jobs = (await list()).filter((j) => j.status !== "failed");
+      const me = await sessionAccount();
+      if (me === null) return {};
+      const jobs = (await list()).filter((j) => j.status !== "failed" && j.account === me);
       const outcome = {};
       for (const job of jobs) {
         const state = await sendJob(job);
@@ -150,7 +174,7 @@
   /* Keep a job, then try to send it now. Resolves with {state: sent|offline|failed, job}; a job
    * refused at once is taken out again (the page shows why and keeps what was typed). */
   async function submit(label, steps) {
-    const job = { label, steps, done: 0, status: "waiting", created: new Date().toISOString() };
+    const job = { label, steps, account, done: 0, status: "waiting", created: new Date().toISOString() };
     job.id = await save(job);
     changed({});
     const outcome = (await flush())[job.id] || { state: "offline", job };
@@ -165,6 +189,21 @@
   async function discard(id) {
     await exclusive(() => remove(id));
     changed({});
+  }
+
+  /* Empty the outbox (signing out). */
+  async function discardAll() {
+    await exclusive(removeAll);
+    changed({});
+  }
+
+  /* Jobs kept before jobs named their account were made by whoever was signed in here then. */
+  async function claimUnowned(id) {
+    await exclusive(async () => {
+      for (const job of await list()) {
+        if (job.account === undefined) await save({ ...job, account: id });
+      }
+    });
   }
 
   /* Ask the service worker to send what waits once the connection is back, even with no
@@ -182,5 +221,7 @@
     }
   }
 
-  self.YstOutbox = { list, flush, submit, discard, onChange, newKey, askForSync };
+  self.YstOutbox = {
+    list, flush, submit, discard, discardAll, claimUnowned, setAccount, onChange, newKey, askForSync,
+  };
 })();

@@ -2,4 +2,6 @@
  * worker, which sends what waits when the connection is back: Background Sync). */
 import "./outbox-core.js";
 
-export const { list, flush, submit, discard, onChange, newKey, askForSync } = self.YstOutbox;
+export const {
+  list, flush, submit, discard, discardAll, claimUnowned, setAccount, onChange, newKey, askForSync,
+} = self.YstOutbox;

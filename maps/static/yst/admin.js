@@ -106,7 +106,10 @@
         type: "button", text: "重置密码 Reset password",
         onclick: function () {
           if (!confirm("重置 " + a.name + " 的密码？旧密码和会话将失效。")) return;
-          call("POST", "/api/admin/accounts/" + a.id + "/reset")
+          // The token is kept unless asked: the account's scripts and integrations use it.
+          var endToken = confirm("同时停用其接口令牌吗？(确定 = 停用，取消 = 保留)\n" +
+            "Also end its API token? (OK = end it, Cancel = keep it)");
+          call("POST", "/api/admin/accounts/" + a.id + "/reset", { end_token: endToken })
             .then(function (data) { say("已重置 " + a.name + " 的密码。"); showLink(li, data); })
             .catch(function (e) { say(e.message, "error"); });
         }
