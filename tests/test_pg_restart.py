@@ -188,3 +188,33 @@ def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+@pytest.fixture
+def bare_service(cluster: Cluster) -> Iterator[str]:
+    """The app served on the throwaway cluster, migrated (no demo: /ready needs none)."""
+    with tempfile.TemporaryDirectory() as media:
+        settings = make_settings(create_database(cluster), str(Path(media) / "media"))
+        upgrade(settings)
+        base, server, thread = serve(settings)
+        yield base
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_ready_is_503_while_postgresql_is_down_and_200_again_after(
+    cluster: Cluster, bare_service: str
+) -> None:
+    """What a load balancer sees: ready, then 503 naming the database while the server is
+    stopped, then ready again within a second or two of it accepting connections."""
+    with httpx.Client(base_url=bare_service, timeout=30) as client:
+        assert wait_until(lambda: client.get("/ready").status_code == 200, 10)
+        cluster.crash()
+        down = client.get("/ready")
+        assert down.status_code == 503
+        assert "database" in down.json()["failing"]
+        assert down.headers["Retry-After"]
+        cluster.start()
+        assert wait_until(lambda: client.get("/ready").status_code == 200, 3)
+        body = client.get("/ready").json()
+        assert body["status"] == "ready" and body["failing"] == []
