@@ -12,7 +12,9 @@ each pooled connection carries (SQL_SETTING, set by geo/db.py as the connection 
 pool), else the database's now(), the same instant.
 
 Tests pin the clock (`with clock.pinned(datetime(...))`); the pin is process-wide, so the
-app under a TestClient (which runs routes in other threads) sees it too.
+app under a TestClient (which runs routes in other threads) sees it too. A test session can
+also run the clock from another instant (`clock.running_from`, `make test-dates`): it ticks
+on from there, so steps taken one after another still come one after another.
 """
 
 from collections.abc import Iterator
@@ -26,18 +28,27 @@ DISTRICT_TZ = ZoneInfo(ZONE)
 SQL_SETTING = "yishiting.now"
 
 _pinned: datetime | None = None
+_shift = timedelta(0)  # how far running_from moved a running clock from the wall's
 
 
 def now() -> datetime:
     """The current instant, as an aware datetime in the district's zone."""
     if _pinned is not None:
         return _pinned
-    return datetime.now(DISTRICT_TZ)
+    return datetime.now(DISTRICT_TZ) + _shift
 
 
 def pinned_at() -> datetime | None:
     """The instant the clock is stopped at, or None when it runs."""
     return _pinned
+
+
+def sql_now() -> datetime | None:
+    """The instant SQL's district_now() must take, or None when it is the database's now()
+    (the clock runs with the wall)."""
+    if _pinned is None and not _shift:
+        return None
+    return now()
 
 
 def today() -> date:
@@ -60,6 +71,20 @@ def day_start(day: date) -> datetime:
 def day_end(day: date) -> datetime:
     """The first instant after a district day (the next day's 00:00), exclusive."""
     return day_start(day + timedelta(days=1))
+
+
+@contextmanager
+def running_from(at: datetime) -> Iterator[datetime]:
+    """Run the clock from `at` (aware; naive is Beijing time) for the duration of the block;
+    a pin inside the block still stops it."""
+    global _shift
+    before = _shift
+    start = local(at)
+    _shift = start - datetime.now(DISTRICT_TZ)
+    try:
+        yield start
+    finally:
+        _shift = before
 
 
 @contextmanager

@@ -89,15 +89,16 @@ class IdleCheck:
     It also lends the district clock: SQL's district_now() (0025_district_clock) reads the setting
     clock.SQL_SETTING, the pinned instant, or '' (unset) for the database's now() when the
     clock runs. A connection is told only when that changes (tests pinning the clock), so a
-    running clock costs no round trip; telling it is a check too."""
+    running clock costs no round trip; telling it is a check too. (A clock running from
+    another instant, clock.running_from, changes at every loan: tests only.)"""
 
     def __init__(self) -> None:
         self.returned: WeakKeyDictionary[psycopg.Connection, float] = WeakKeyDictionary()
         self.clocks: WeakKeyDictionary[psycopg.Connection, str] = WeakKeyDictionary()
 
     def check(self, conn: psycopg.Connection) -> None:
-        pinned = clock.pinned_at()
-        wanted = pinned.isoformat() if pinned else ""
+        at = clock.sql_now()
+        wanted = at.isoformat() if at else ""
         if self.clocks.get(conn, "") != wanted:
             conn.execute("SELECT set_config(%s, %s, false)", (clock.SQL_SETTING, wanted))
             self.clocks[conn] = wanted

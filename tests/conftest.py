@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import psycopg
 import pytest
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from geo import clock
 from geo.admin import drop_database, ensure_database
 from geo.migrate import upgrade
 from geo.settings import DEFAULT_DATABASE_URL, Settings
@@ -29,6 +31,24 @@ from tests.issue_helpers import make_account, point_in_building
 BASE_URL = (
     os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 )
+
+
+# `make test-dates` runs the tests that touch time with the district clock pinned elsewhere
+# (a Spring Festival week, a year's last half hour): an ISO instant, naive read as Beijing time.
+# Only the tests read it; the service knows nothing of it.
+TEST_NOW = os.environ.get("YISHITING_TEST_NOW")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_clock() -> Iterator[None]:
+    """With YISHITING_TEST_NOW the district clock runs from that instant for the whole session
+    (process-wide, so the app and district_now() in SQL see it too); a test's own
+    `clock.pinned` still wins in its block."""
+    if not TEST_NOW:
+        yield
+        return
+    with clock.running_from(datetime.fromisoformat(TEST_NOW)):
+        yield
 
 
 def _url_for(name: str) -> str:

@@ -13,7 +13,7 @@ from pyproj import Transformer
 from geo.io import imports
 from geo.settings import Settings
 
-TODAY = "2026-11-28"
+TODAY = "2026-11-28"  # the date an import says it was made (a fixed input, not the clock)
 
 
 def project(geoms: list[Any], crs: str) -> np.ndarray:

@@ -2,6 +2,7 @@
 the Beijing date. The pinned instant is Monday 2026-11-30 01:00 +08:00, so UTC still reads
 Sunday 2026-11-29 of ISO week 48."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -40,10 +41,46 @@ def test_the_pin_reads_beijing_time(one_am: datetime) -> None:
     assert clock.local(datetime(2026, 11, 30, 1, 0)) == AT_ONE  # naive is Beijing time
 
 
-def test_unpinned_after_the_block() -> None:
+def test_a_pin_ends_with_its_block() -> None:
+    """The clock goes back to what it was: the one before (a pin in a pin, or the session's
+    under `make test-dates`), else running."""
+    before = clock.pinned_at()
     with clock.pinned(AT_ONE):
-        pass
+        with clock.pinned(AT_ONE + timedelta(days=1)):
+            pass
+        assert clock.now() == AT_ONE
+    assert clock.pinned_at() == before
+
+
+def test_the_clock_runs_with_the_wall_when_nothing_moves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # not even the session's clock of `make test-dates`
+    monkeypatch.setattr(clock, "_pinned", None)
+    monkeypatch.setattr(clock, "_shift", timedelta(0))
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
+    assert clock.sql_now() is None  # SQL's district_now() is the database's now()
+
+
+def test_a_clock_running_from_another_instant_ticks_on_and_a_pin_inside_wins() -> None:
+    with clock.running_from(AT_ONE) as start:
+        first = clock.now()
+        time.sleep(0.01)
+        second = clock.now()
+        assert start == AT_ONE and timedelta(0) <= first - AT_ONE < timedelta(seconds=5)
+        assert second > first and clock.sql_now() is not None
+        with clock.pinned(AT_ONE + timedelta(days=2)):
+            assert clock.now() == AT_ONE + timedelta(days=2)
+        assert clock.now() - AT_ONE < timedelta(seconds=5)
+
+
+def test_sql_reads_a_clock_running_from_another_instant(client: TestClient) -> None:
+    """The app's pooled connections carry the moved clock to district_today() in SQL."""
+    pool = client.app.state.pool  # type: ignore[attr-defined]
+    with clock.running_from(AT_ONE), pool.connection() as conn:
+        assert conn.execute("SELECT district_today()").fetchone()[0] == TODAY
+    with pool.connection() as conn:
+        assert conn.execute("SELECT district_today()").fetchone()[0] == clock.today()
 
 
 def test_an_assessment_dated_today_is_accepted(

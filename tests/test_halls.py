@@ -2,6 +2,7 @@
 a session's decisions through the step machine (real PostGIS; writes on private clones)."""
 
 import math
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,26 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo.halls import DELIBERATED_MATTERS, parse_week
+from fixtures.issues import DEMO_NOW
+from geo import clock
+from geo.halls import DELIBERATED_MATTERS, parse_week, this_week, week_of
 from geo.settings import Settings
 from tests.issue_helpers import make_account, scalar
 
-WEEK = "2026-W48"
+# The demo's sessions run to 2026-W47; its "now" is the Monday of 2026-W48 (data).
+DEMO_WEEK = week_of(DEMO_NOW.date()).label
+
+
+@pytest.fixture
+def week() -> Iterator[str]:
+    """This week on the district clock, for issues pinned now; the clock stays at this instant
+    for the test, so a test running over Sunday midnight still reads the week it pinned in."""
+    with clock.pinned(clock.now()):
+        yield this_week().label
+
+
+def weeks_after(label: str, n: int) -> str:
+    return week_of(parse_week(label).monday + timedelta(weeks=n)).label
 
 
 def _run(settings: Settings, sql: str, **params) -> None:
@@ -150,13 +166,13 @@ def test_weeks_are_iso_weeks(client: TestClient) -> None:
         r = client.get("/api/halls/1/agenda", params={"week": bad})
         assert r.status_code == 400, bad
         assert r.json()["where"] == "query.week"
-    assert client.get("/api/halls/99999/agenda", params={"week": WEEK}).status_code == 404
+    assert client.get("/api/halls/99999/agenda", params={"week": DEMO_WEEK}).status_code == 404
 
 
 def test_demo_agenda_is_ranked_by_score(client: TestClient) -> None:
     halls = client.get("/api/halls", params={"kind": "community"}).json()
-    body = client.get(f"/api/halls/{halls[0]['id']}/agenda", params={"week": WEEK}).json()
-    assert body["week"] == WEEK and body["items"]
+    body = client.get(f"/api/halls/{halls[0]['id']}/agenda", params={"week": DEMO_WEEK}).json()
+    assert body["week"] == DEMO_WEEK and body["items"]
     scores = [item["score"] for item in body["items"]]
     assert scores == sorted(scores, reverse=True)
     assert [item["rank"] for item in body["items"]] == list(range(1, len(scores) + 1))
@@ -167,12 +183,12 @@ def test_demo_agenda_is_ranked_by_score(client: TestClient) -> None:
 
 
 def test_agenda_ranks_supporters_age_and_severity(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     hall = _hall(fresh_settings)
     _clear_agenda(fresh_settings, hall["community_id"])
     _, admin = make_account(fresh_settings, "admin")
-    week_end = parse_week(WEEK).end
+    week_end = parse_week(week).end
     # (supporters, age in days at the week's end, severity)
     cases = {"a": (0, 2, 3), "b": (8, 2, 1), "c": (0, 40, 1), "d": (3, 10, 2), "e": (0, 200, 1)}
     ids = {}
@@ -192,20 +208,20 @@ def test_agenda_ranks_supporters_age_and_severity(
         return 3 * math.log(1 + s) + min(age, 56) / 7 + 2 * sev
 
     expected = sorted(cases, key=lambda n: -score(*cases[n]))
-    body = fresh_client.get(f"/api/halls/{hall['id']}/agenda", params={"week": WEEK}).json()
+    body = fresh_client.get(f"/api/halls/{hall['id']}/agenda", params={"week": week}).json()
     got = [ids[i["id"]] for i in body["items"]]
     assert got == expected == ["e", "d", "b", "c", "a"]  # age caps at 8 weeks
     for item in body["items"]:
         assert item["score"] == round(score(*cases[ids[item["id"]]]), 3)
     # A week that ended before some were pinned leaves those out.
     earlier = fresh_client.get(
-        f"/api/halls/{hall['id']}/agenda", params={"week": "2026-W45"}
+        f"/api/halls/{hall['id']}/agenda", params={"week": weeks_after(week, -3)}
     ).json()
     assert {ids[i["id"]] for i in earlier["items"]} == {"c", "e"}
 
 
 def test_compound_level_issues_go_to_the_compound_hall(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     hall = _hall(fresh_settings, "compound")
     _, admin = make_account(fresh_settings, "admin")
@@ -218,7 +234,7 @@ def test_compound_level_issues_go_to_the_compound_hall(
     )
 
     def agenda(hall_id: int) -> set[int]:
-        params = {"week": WEEK, "limit": 200}
+        params = {"week": week, "limit": 200}
         body = fresh_client.get(f"/api/halls/{hall_id}/agenda", params=params).json()
         return {i["id"] for i in body["items"]}
 
@@ -227,7 +243,7 @@ def test_compound_level_issues_go_to_the_compound_hall(
 
 
 def test_recording_a_session_moves_issues_with_events(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     hall = _hall(fresh_settings)
     grid_id, grid = make_account(fresh_settings, "grid", ("community", hall["community_id"]))
@@ -235,7 +251,7 @@ def test_recording_a_session_moves_issues_with_events(
     b = _pin(fresh_client, hall, "other", 2, grid)
     c = _pin(fresh_client, hall, "other", 2, grid)
     body = {
-        "week": WEEK,
+        "week": week,
         "attendees": 17,
         "decisions": [
             {"issue_id": a, "outcome": "deliberated", "text": "物业三日内清理"},
@@ -246,7 +262,7 @@ def test_recording_a_session_moves_issues_with_events(
     r = fresh_client.post(f"/api/halls/{hall['id']}/sessions", json=body, headers=grid)
     assert r.status_code == 201, r.text
     session = r.json()
-    assert session["week"] == WEEK and len(session["decisions"]) == 3
+    assert session["week"] == week and len(session["decisions"]) == 3
     steps = {i: fresh_client.get(f"/api/issues/{i}").json() for i in (a, b, c)}
     assert steps[a]["step"] == "deliberated" and steps[a]["decision"] == "物业三日内清理"
     assert steps[b]["step"] == "rejected" and steps[c]["step"] == "topic"
@@ -259,28 +275,28 @@ def test_recording_a_session_moves_issues_with_events(
         "SELECT count(*) FROM hall_decision d JOIN hall_session s ON s.id = d.session_id"
         " WHERE s.hall_id = :h AND s.week = :w",
         h=hall["id"],
-        w=WEEK,
+        w=week,
     )
     assert decided == 3
     listed = fresh_client.get(f"/api/halls/{hall['id']}/sessions").json()
-    assert listed[0] == session and len(listed) == 26 + 1  # the demo's W22-W47, then W48
+    assert listed[0] == session and len(listed) == 26 + 1  # the demo's 2026-W22-W47, then this
     weekly = fresh_client.get(f"/api/halls/{hall['id']}/sessions", params={"week": "2026-W30"})
-    assert [s["week"] for s in weekly.json()] == ["2026-W30"]
+    assert [s["week"] for s in weekly.json()] == ["2026-W30"]  # one of the demo's
     # One session per hall and week.
     again = fresh_client.post(
-        f"/api/halls/{hall['id']}/sessions", json={"week": WEEK}, headers=grid
+        f"/api/halls/{hall['id']}/sessions", json={"week": week}, headers=grid
     )
     assert again.status_code == 409
     # The topic decided last week is deliberated the next.
     decision = {"issue_id": c, "outcome": "deliberated", "text": "同意"}
-    nxt = {"week": "2026-W49", "decisions": [decision]}
+    nxt = {"week": weeks_after(week, 1), "decisions": [decision]}
     r = fresh_client.post(f"/api/halls/{hall['id']}/sessions", json=nxt, headers=grid)
     assert r.status_code == 201, r.text
     assert fresh_client.get(f"/api/issues/{c}").json()["step"] == "deliberated"
 
 
 def test_recording_is_refused_and_leaves_nothing(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     hall = _hall(fresh_settings)
     _, grid = make_account(fresh_settings, "grid", ("community", hall["community_id"]))
@@ -302,9 +318,9 @@ def test_recording_is_refused_and_leaves_nothing(
     )
     url = f"/api/halls/{hall['id']}/sessions"
     ok = {"issue_id": a, "outcome": "deliberated", "text": "同意"}
-    assert fresh_client.post(url, json={"week": WEEK}).status_code == 401
-    assert fresh_client.post(url, json={"week": WEEK}, headers=stranger).status_code == 403
-    assert fresh_client.post(url, json={"week": WEEK}, headers=planner).status_code == 403
+    assert fresh_client.post(url, json={"week": week}).status_code == 401
+    assert fresh_client.post(url, json={"week": week}, headers=stranger).status_code == 403
+    assert fresh_client.post(url, json={"week": week}, headers=planner).status_code == 403
     bad_week = fresh_client.post(url, json={"week": "2026-48"}, headers=grid)
     assert bad_week.status_code == 400 and bad_week.json()["where"] == "body.week"
     cases = [
@@ -316,13 +332,13 @@ def test_recording_is_refused_and_leaves_nothing(
         ([{**ok, "version": 99}], 412),
     ]
     for decisions, status in cases:
-        r = fresh_client.post(url, json={"week": WEEK, "decisions": decisions}, headers=grid)
+        r = fresh_client.post(url, json={"week": week, "decisions": decisions}, headers=grid)
         assert r.status_code == status, (decisions, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
     # Nothing half-stored: no session for the week, the good issue still collected.
     assert scalar(
         fresh_settings, "SELECT count(*) FROM hall_session WHERE hall_id = :h AND week = :w",
-        h=hall["id"], w=WEEK,
+        h=hall["id"], w=week,
     ) == 0  # fmt: skip
     assert fresh_client.get(f"/api/issues/{a}").json()["step"] == "collected"
     assert fresh_client.get(f"/api/issues/{a}/events").json()[-1]["kind"] == "created"
@@ -332,7 +348,7 @@ def test_recording_is_refused_and_leaves_nothing(
 
 
 def test_every_subdistrict_has_a_hall_taking_its_big_matters(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     halls = fresh_client.get("/api/halls", params={"kind": "subdistrict"}).json()
     assert len(halls) == 7
@@ -349,13 +365,13 @@ def test_every_subdistrict_has_a_hall_taking_its_big_matters(
     agenda = {
         i["id"]
         for i in fresh_client.get(
-            f"/api/halls/{sub_hall['id']}/agenda", params={"week": WEEK, "limit": 200}
+            f"/api/halls/{sub_hall['id']}/agenda", params={"week": week, "limit": 200}
         ).json()["items"]
     }
     community_agenda = {
         i["id"]
         for i in fresh_client.get(
-            f"/api/halls/{hall['id']}/agenda", params={"week": WEEK, "limit": 200}
+            f"/api/halls/{hall['id']}/agenda", params={"week": week, "limit": 200}
         ).json()["items"]
     }
     assert big in agenda and small not in agenda
@@ -363,12 +379,13 @@ def test_every_subdistrict_has_a_hall_taking_its_big_matters(
 
 
 def test_a_session_with_its_bodies_dispatches_a_decided_issue(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     hall = _hall(fresh_settings)
     _, grid = make_account(fresh_settings, "grid", ("community", hall["community_id"]))
     a = _pin(fresh_client, hall, "traffic_parking", 2, grid)
     dept = scalar(fresh_settings, "SELECT max(id) FROM department")
+    due_on = (clock.today() + timedelta(days=28)).isoformat()
     bodies = [
         {"kind": "residents_committee"},
         {"kind": "property_company"},
@@ -376,7 +393,7 @@ def test_a_session_with_its_bodies_dispatches_a_decided_issue(
         {"kind": "member_unit", "name": "新华小学"},
     ]
     body = {
-        "week": WEEK,
+        "week": week,
         "attendees": 23,
         "bodies": bodies,
         "decisions": [
@@ -385,7 +402,7 @@ def test_a_session_with_its_bodies_dispatches_a_decided_issue(
                 "outcome": "dispatched",
                 "text": "改为由南向北单行",
                 "owner_department_id": dept,
-                "due_on": "2026-12-31",
+                "due_on": due_on,
             }
         ],
     }
@@ -397,7 +414,7 @@ def test_a_session_with_its_bodies_dispatches_a_decided_issue(
     assert session["decisions"][0]["owner_department_id"] == dept
     issue = fresh_client.get(f"/api/issues/{a}").json()
     assert issue["step"] == "dispatched" and issue["decision"] == "改为由南向北单行"
-    assert issue["owner_department"]["id"] == dept and issue["due_on"] == "2026-12-31"
+    assert issue["owner_department"]["id"] == dept and issue["due_on"] == due_on
     events = fresh_client.get(f"/api/issues/{a}/events").json()
     moves = [(e["from"], e["to"]) for e in events if e["kind"] == "transition"]
     assert moves == [
@@ -416,12 +433,12 @@ def test_a_session_with_its_bodies_dispatches_a_decided_issue(
     ],
 )
 def test_bad_attending_bodies_are_refused_and_nothing_is_stored(
-    fresh_client: TestClient, fresh_settings: Settings, bodies: list, where: str
+    fresh_client: TestClient, fresh_settings: Settings, week: str, bodies: list, where: str
 ) -> None:
     hall = _hall(fresh_settings)
     _, grid = make_account(fresh_settings, "grid", ("community", hall["community_id"]))
     r = fresh_client.post(
-        f"/api/halls/{hall['id']}/sessions", json={"week": WEEK, "bodies": bodies}, headers=grid
+        f"/api/halls/{hall['id']}/sessions", json={"week": week, "bodies": bodies}, headers=grid
     )
     assert r.status_code in (400, 422), r.text
     assert where in r.json()["where"]
@@ -429,13 +446,13 @@ def test_bad_attending_bodies_are_refused_and_nothing_is_stored(
         fresh_settings,
         "SELECT count(*) FROM hall_session WHERE hall_id = :h AND week = :w",
         h=hall["id"],
-        w=WEEK,
+        w=week,
     )
     assert stored == 0
 
 
 def test_subdistrict_staff_record_their_subdistrict_hall_only(
-    fresh_client: TestClient, fresh_settings: Settings
+    fresh_client: TestClient, fresh_settings: Settings, week: str
 ) -> None:
     halls = fresh_client.get("/api/halls", params={"kind": "subdistrict"}).json()
     mine, other = halls[0], halls[1]
@@ -445,7 +462,7 @@ def test_subdistrict_staff_record_their_subdistrict_hall_only(
         fresh_settings, "SELECT min(id) FROM community WHERE subdistrict_id = :s", s=sub
     )
     _, cadre = make_account(fresh_settings, "grid", ("community", community))
-    body = {"week": WEEK, "attendees": 12, "bodies": [{"kind": "party_branch"}]}
+    body = {"week": week, "attendees": 12, "bodies": [{"kind": "party_branch"}]}
     assert (
         fresh_client.post(
             f"/api/halls/{other['id']}/sessions", json=body, headers=staff

@@ -9,7 +9,7 @@ Account ids are moved to 9000000xx first, so any of them in any answer is found 
 import io
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
+from geo import clock
 from geo.settings import Settings
 from tests import issue_helpers as h
 from tests.issue_flow_helpers import attach, drive, move, pin
@@ -77,7 +78,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> dict[str, Any]:
               "email": "leak@example.org", "description": "占道"},
     )  # fmt: skip
     assert r.status_code in (200, 201), r.text
-    at = datetime.now(UTC) - timedelta(minutes=1)
+    at = clock.now() - timedelta(minutes=1)
     r = c.post(
         f"/api/renovation-items/{item[0]}/progress",
         json={"lon": item[2], "lat": item[3], "occurred_at": at.isoformat(), "phase": item[4],
@@ -91,7 +92,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> dict[str, Any]:
     r = c.post(
         "/api/assessments",
         json={"courtyard_id": courtyard, "kind": "condition", "value": "poor",
-              "assessed_on": datetime.now(UTC).date().isoformat()},
+              "assessed_on": clock.today().isoformat()},
         headers=planner,
     )  # fmt: skip
     assert r.status_code == 201, r.text
@@ -122,7 +123,7 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
         for name in re.findall(r"{(\w+)}", path):
             urls = [u.replace(f"{{{name}}}", str(v)) for u in urls for v in values.get(name, [1])]
         out += urls
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.today().isoformat()
     out += [f"/api/progress/daily?date={today}&format={f}" for f in ("json", "csv", "xlsx")]
     out += [f"/open311/v2/requests.json?service_request_id={w['issue']}"]
     return out

@@ -1,13 +1,13 @@
 """The workspace API: what waits for whom (GET /api/work), an issue's allowed actions from
 geo/access, and retried transitions and photos with an Idempotency-Key (real PostGIS)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from geo import clock
 from geo.media import clean_photo
 from geo.settings import Settings
 from tests.issue_flow_helpers import attach, drive, move, pin, png_bytes, step_body
@@ -238,7 +238,7 @@ def test_on_site_lists_my_items_nearest_first_and_reports_go_to_review(
     report = {
         **here,
         "accuracy_m": 8,
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": clock.now().isoformat(),
         "phase": "post_construction",
         "photos": [{"kind": "during", "url": up.json()["url"]}],
     }

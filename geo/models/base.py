@@ -1,8 +1,10 @@
 """Declarative base and the column helpers every spatial table shares."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Computed, Enum, Index, Integer, MetaData, String
+from sqlalchemy import Computed, DateTime, Enum, Index, Integer, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from geo import clock
 
 # Stable constraint names so that migrations can refer to them.
 NAMING = {
@@ -33,6 +35,14 @@ def area_column():
 def length_column():
     """Length in metres, computed by PostGIS on the spheroid, never typed in."""
     return mapped_column(Computed("ST_Length(geom::geography)", persisted=True))
+
+
+def stamp_column():
+    """When a row was written, by the district clock (geo/clock.py): the rules that later read
+    the stamp (rework within 30 days, working-day limits, the agenda's age) compare it with
+    clock.now(), so both must be one clock, also when it is pinned (a test, a replay).
+    Rows written in plain SQL take the database's now(), the same instant when nothing pins."""
+    return mapped_column(DateTime(timezone=True), default=clock.now, server_default=func.now())
 
 
 def choice(*values: str, name: str) -> Enum:

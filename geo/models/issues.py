@@ -21,12 +21,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.models.base import Base, choice, geom_column
+from geo.models.base import Base, choice, geom_column, stamp_column
 
 LEVELS = ("compound", "community", "subdistrict", "district")  # lowest first
 LEVEL_ZH = {
@@ -111,9 +110,7 @@ class Issue(Base):
 
     step: Mapped[str] = mapped_column(choice(*STEPS, name="issue_step"), index=True)
     level: Mapped[str] = mapped_column(choice(*LEVELS, name="issue_level"))
-    level_since: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    level_since: Mapped[datetime] = stamp_column()
     # When the working-day limits start counting: NULL is the pinning; a re-route that gives
     # the issue to another owner restarts them (geo/issues/rerouting.py).
     clock_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -145,8 +142,8 @@ class Issue(Base):
 
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamp_column()
+    updated_at: Mapped[datetime] = stamp_column()
 
 
 class IssueEvent(Base):
@@ -155,7 +152,7 @@ class IssueEvent(Base):
     __tablename__ = "issue_event"
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = stamp_column()
     kind: Mapped[str] = mapped_column(choice(*EVENT_KINDS, name="event_kind"))
     actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     from_step: Mapped[str | None] = mapped_column(String(32))
@@ -173,7 +170,7 @@ class IssueSupport(Base):
     __tablename__ = "issue_support"
     issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"), primary_key=True)
     supporter_key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = stamp_column()
 
 
 class IssuePhoto(Base):
@@ -187,9 +184,7 @@ class IssuePhoto(Base):
     step_at_upload: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
-    uploaded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    uploaded_at: Mapped[datetime] = stamp_column()
 
 
 def answering_department(issue: "Issue | Mapping[str, Any]") -> int | None:

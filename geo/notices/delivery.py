@@ -40,13 +40,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo import clock
 from geo.db import transaction
 from geo.notices import webhooks
 from geo.notices.formats import failure, render
@@ -188,7 +188,11 @@ class Worker:
         return self._record(ident, token, row["attempts"], status, error, ms)
 
     def _send(self, row: dict[str, Any]) -> tuple[int | None, str | None, int]:
-        out = render(row, row["message"], public_url=self.settings.public_url, now=clock.now())
+        # The signature's timestamp is checked against the receiver's own clock (DingTalk
+        # refuses one an hour off), so it is the wall time: a pinned district clock (a test,
+        # a replay) must not date it.
+        sent_at = datetime.now(UTC)
+        out = render(row, row["message"], public_url=self.settings.public_url, now=sent_at)
         started = time.monotonic()
         try:
             url, headers, extensions = self._pinned(out.url, out.headers)
