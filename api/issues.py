@@ -29,7 +29,7 @@ from api.issue_schemas import (
     TimeLimitsSet,
     Transition,
 )
-from api.ratelimit import limit_anonymous
+from api.ratelimit import SUPPORTS_ACROSS_ISSUES, limit_anonymous
 from geo import clock, media, worktime
 from geo.access import require
 from geo.coords import input_point
@@ -350,6 +350,7 @@ def arbitrate(
 @router.post("/issues/{issue_id}/support", response_model=SupportResult)
 def support(issue_id: RowId, request: Request, session: SessionDep, user: OptionalUser) -> dict:
     """+1 an open issue instead of pinning a duplicate (once per account or client)."""
+    limit_anonymous(request, user, "supports", scope="supports", scale=SUPPORTS_ACROSS_ISSUES)
     limit_anonymous(request, user, "supports", scope=f"support:{issue_id}")
     result = issues.support_issue(session, issue_id, account=user, client=client_address(request))
     session.commit()

@@ -10,6 +10,11 @@ from geo.errors import RateLimited
 from geo.models.accounts import Account
 from geo.settings import Settings
 
+# +1s are charged per issue, so that +1s on one issue leave a client's others alone; across
+# all issues a client may give this many times the anonymous burst and rate, so walking the
+# issue ids is no unlimited write.
+SUPPORTS_ACROSS_ISSUES = 5
+
 
 def limit_anonymous(
     request: Request,
@@ -18,9 +23,11 @@ def limit_anonymous(
     *,
     claimed_key: str | None = None,
     scope: str | None = None,
+    scale: float = 1,
 ) -> None:
     """429 when an anonymous client has spent its budget (the client's, or the one it has for
-    `scope`); a retry under `claimed_key`, the route's ScopedIdempotencyKey, is free."""
+    `scope`, `scale` times the anonymous burst and rate); a retry under `claimed_key`, the
+    route's ScopedIdempotencyKey, is free."""
     if user is not None:
         return
     settings: Settings = request.app.state.settings
@@ -28,8 +35,8 @@ def limit_anonymous(
         allowed = ratelimit.take(
             conn,
             client_address(request),
-            capacity=settings.anon_burst,
-            per_minute=settings.anon_per_minute,
+            capacity=settings.anon_burst * scale,
+            per_minute=settings.anon_per_minute * scale,
             scope=scope,
             claimed_key=claimed_key,
         )

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.ratelimit import SUPPORTS_ACROSS_ISSUES
 from geo.models.issues import OPEN_STEPS
 from geo.settings import Settings
 from tests.conftest import serve
@@ -125,6 +126,16 @@ def test_supports_are_charged_per_issue_and_client(
     # +1s on one issue spend neither another issue's budget nor the client's pins.
     assert anonymous.post(f"/api/issues/{second}/support").status_code == 200
     assert anonymous.post("/api/issues", json=a_point(fresh_settings)).status_code == 201
+
+
+def test_supports_across_issues_are_capped_per_client(anonymous: TestClient) -> None:
+    """A bucket per issue must not make +1s free across issues: a client walking the issue
+    ids (each answered 404) meets the client-wide cap for +1s."""
+    cap = int(BURST * SUPPORTS_ACROSS_ISSUES)
+    codes = [
+        anonymous.post(f"/api/issues/{1_000_000 + n}/support").status_code for n in range(cap + 1)
+    ]
+    assert codes == [404] * cap + [429]
 
 
 def test_a_key_on_a_route_that_does_not_claim_keys_is_no_free_pass(
