@@ -232,6 +232,27 @@ def test_merge_moves_supporters_and_closes_the_source(fresh_client, db, building
     assert any(e["kind"] == "merge" and e["data"] == {"merged_from": source["id"]} for e in events)
 
 
+def test_a_merge_stamps_the_sources_support_by_the_district_clock(
+    fresh_client, fresh_settings, db, building_point, admin
+):
+    """The +1 a merged issue gives its target is dated like every other +1: by geo/clock."""
+    target = pin(fresh_client, building_point)
+    source = pin(fresh_client, h.offset_point(db, building_point, 8.0))
+    with clock.pinned(clock.now() + timedelta(days=3)) as at:
+        r = fresh_client.post(
+            f"/api/issues/{source['id']}/merge", json={"into": target["id"]}, headers=admin
+        )
+        assert r.status_code == 200, r.text
+    engine = create_engine(fresh_settings.database_url)
+    with engine.connect() as conn:
+        stamped = conn.execute(
+            text("SELECT at FROM issue_support WHERE issue_id = :t AND supporter_key = :k"),
+            {"t": target["id"], "k": f"issue:{source['id']}"},
+        ).scalar_one()
+    engine.dispose()
+    assert stamped == at
+
+
 def test_merge_refusals(fresh_client, fresh_settings, building_point, admin):
     a = pin(fresh_client, building_point)
     b = pin(fresh_client, building_point)

@@ -316,11 +316,11 @@ def merge(
             """
             INSERT INTO issue_support (issue_id, supporter_key, at)
             SELECT :into, supporter_key, at FROM issue_support WHERE issue_id = :source
-            UNION ALL SELECT :into, 'issue:' || :source, now()
+            UNION ALL SELECT :into, 'issue:' || :source, :at
             ON CONFLICT DO NOTHING
             """
         ),
-        {"into": into, "source": source_id},
+        {"into": into, "source": source_id, "at": clock.now()},
     ).rowcount
     before = source.step
     source.step, source.merged_into_id = "merged", into
