@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 
 import psycopg
 import pytest
@@ -80,8 +80,38 @@ def template_url() -> Iterator[str]:
     settings = Settings(DATABASE_URL=url)
     upgrade(settings)
     load_demo(settings, progress=False)
+    if TEST_NOW:
+        load_test_calendars(settings, datetime.fromisoformat(TEST_NOW).year)
     yield url
     drop_database(url)
+
+
+# A year chinese-calendar does not cover yet is loaded by an admin from the State Council's
+# notice (PUT /api/calendar/{year}). A session on such a year (YISHITING_TEST_NOW, `make
+# test-dates`) loads this stand-in of the notice's shape, so "today" can be a holiday there:
+# the eve to the sixth day of the Spring Festival off, two weekend days made working (调休).
+# Test data, not the official 2027 schedule.
+TEST_CALENDARS = {
+    2027: [
+        (date(2027, 1, 1), False, "元旦"),
+        *((date(2027, 2, d), False, "春节") for d in (5, 8, 9, 10, 11)),
+        (date(2027, 1, 31), True, "春节调休"),
+        (date(2027, 2, 20), True, "春节调休"),
+    ]
+}
+
+
+def load_test_calendars(settings: Settings, year: int) -> None:
+    """The stand-in calendars of the session's year and the next, where the package has none."""
+    from geo.worktime import WEEKDAYS, WorkCalendar
+
+    with psycopg.connect(settings.libpq_url) as conn:
+        for y in (year, year + 1):
+            if y in TEST_CALENDARS and WorkCalendar({}).source(date(y, 6, 1)) == WEEKDAYS:
+                conn.cursor().executemany(
+                    "INSERT INTO calendar_day (day, working, note) VALUES (%s, %s, %s)",
+                    TEST_CALENDARS[y],
+                )
 
 
 @pytest.fixture(scope="session")
