@@ -20,6 +20,7 @@ from psycopg.errors import QueryCanceled
 from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as EnginePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import SigninRequired
@@ -184,6 +185,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(SigninRequired, on_signin_required)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, on_database_down)
+    app.add_exception_handler(EnginePoolTimeout, on_database_down)
     app.add_exception_handler(QueryCanceled, on_statement_timeout)
     app.add_exception_handler(OperationalError, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as EnginePoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -114,7 +115,7 @@ class RequestGuards:
             entitled = upload is not None and await run_in_threadpool(
                 may, scope, upload, self.settings
             )
-        except OperationalError as exc:  # outside the app's handlers: answer its 503 here
+        except (OperationalError, EnginePoolTimeout) as exc:  # outside the app's handlers: its 503
             await (await on_database_down(Request(scope), exc))(scope, _no_body, send)
             return
         limit, hint = body_limit(self.settings, scope["path"], multipart, entitled=entitled)

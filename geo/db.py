@@ -27,6 +27,8 @@ from geo.settings import Settings
 # The ORM's connections: kept open, and opened beyond them under load.
 ENGINE_POOL_SIZE = 5
 ENGINE_MAX_OVERFLOW = 10
+# Seconds a request waits for one when all are lent, then answers 503 (as the psycopg pool's).
+ENGINE_POOL_TIMEOUT = 5
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -35,6 +37,7 @@ def make_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         pool_size=ENGINE_POOL_SIZE,
         max_overflow=ENGINE_MAX_OVERFLOW,
+        pool_timeout=ENGINE_POOL_TIMEOUT,
         connect_args={"options": _timeout_option(settings)},
     )
 

@@ -139,3 +139,23 @@ def test_options_in_the_url_are_kept_beside_the_timeout(settings: Settings) -> N
     finally:
         pool.close()
         engine.dispose()
+
+
+def test_an_orm_pool_with_every_connection_lent_answers_503(settings: Settings) -> None:
+    """A request that finds every ORM connection lent waits the pool's timeout, then answers
+    the database's 503 problem+json (as the psycopg pool's wait does), never a 500."""
+    from geo.db import ENGINE_MAX_OVERFLOW, ENGINE_POOL_SIZE, ENGINE_POOL_TIMEOUT
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+        held = [engine.connect() for _ in range(ENGINE_POOL_SIZE + ENGINE_MAX_OVERFLOW)]
+        try:
+            started = time.monotonic()
+            r = client.get("/api/categories")
+        finally:
+            for conn in held:
+                conn.close()
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert time.monotonic() - started < ENGINE_POOL_TIMEOUT + 2
+        assert client.get("/api/categories").status_code == 200
