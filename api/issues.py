@@ -61,7 +61,7 @@ def _expected_version(if_match: str | None, body_version: int | None) -> int | N
     if value == "*":
         return None
     value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # isdigit() alone takes '²', int() not
         raise InvalidParameter(
             f"If-Match {if_match!r} is not an ETag of this API.", where="If-Match"
         )

@@ -36,7 +36,7 @@ def _csv(value: Any) -> list[str] | None:
 
 def _ids(value: Any) -> list[int] | None:
     texts = _csv(value)
-    if texts is not None and not all(t.isdigit() and len(t) < 10 for t in texts):
+    if texts is not None and not all(t.isascii() and t.isdigit() and len(t) < 10 for t in texts):
         raise ValueError("service_request_id must be a comma-separated list of request ids.")
     return None if texts is None else [int(t) for t in texts]
 

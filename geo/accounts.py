@@ -33,7 +33,7 @@ def hash_token(token: str) -> str:
 def parse_area(text: str) -> tuple[str, int]:
     """'community:12' -> ('community', 12)."""
     kind, _, ident = text.partition(":")
-    if kind not in AREA_KINDS or not ident.isdigit():
+    if kind not in AREA_KINDS or not (ident.isascii() and ident.isdigit()):
         raise InvalidParameter(
             f"area must look like subdistrict:ID, community:ID or compound:ID, not {text!r}",
             where="area",

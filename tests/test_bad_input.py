@@ -2,12 +2,14 @@
 characters, odd JSON and multipart bodies. Each is a 4xx problem naming where, never a 500,
 and nothing is stored."""
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
 from tests import issue_helpers as h
+from tests.conftest import serve
 from tests.issue_flow_helpers import pin
 
 PROBLEM = "application/problem+json"
@@ -181,3 +183,24 @@ def test_odd_photo_bodies_are_4xx(
         headers={"Content-Type": content_type},
     )
     assert 400 <= r.status_code < 500, r.text
+
+
+def test_digits_of_other_scripts_are_4xx_not_500(fresh_settings, db: Session) -> None:
+    """str.isdigit() holds for '²' and '١' (a header is read as latin-1, so b'\xb2' is '²'),
+    which int() refuses: every place that reads a number from text asks for ASCII digits."""
+    _, admin = h.make_account(fresh_settings, "admin")
+    base, server, thread = serve(fresh_settings)
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            issue = pin(client, h.point_in_building(db)[0])  # type: ignore[arg-type]
+            r = client.post(
+                f"/api/issues/{issue['id']}/transitions",
+                json={"to": "topic", "note": "x"},
+                headers={**admin, "If-Match": b'"\xb2"'},  # type: ignore[dict-item]
+            )
+            assert_problem(r, 400, "header.If-Match")
+            r = client.get("/open311/v2/requests.json", params={"service_request_id": "١٢"})
+            assert r.status_code == 400, r.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
