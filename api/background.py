@@ -23,6 +23,7 @@ from geo.db import transaction
 from geo.issues.steps import escalate_overdue
 from geo.notices.delivery import Worker
 from geo.notices.due import check_due
+from geo.worktime import uncovered_years
 
 log = logging.getLogger("yishiting.background")
 
@@ -36,9 +37,24 @@ def escalate_once(app: FastAPI) -> int:
         log.info("escalated %d overdue issue(s)", len(moved))
     with transaction(app.state.sessions) as session:
         alerts = check_due(session)
+        _name_uncovered_years(app, uncovered_years(session, clock.today()))
     if any(alerts.values()):
         log.info("near-due / overdue alerts: %s", alerts)
     return len(moved)
+
+
+def _name_uncovered_years(app: FastAPI, years: list[int]) -> None:
+    """Once a year per process: the operator learns that due dates of a year nobody loaded
+    count Monday to Friday (chinese-calendar lags the State Council's November notice)."""
+    named: set[int] = app.state.__dict__.setdefault("calendar_years_named", set())
+    for year in sorted(set(years) - named):
+        log.warning(
+            "no working-day calendar for %d: its due dates count Monday to Friday until an admin"
+            " loads the State Council's holiday notice (PUT /api/calendar/%d)",
+            year,
+            year,
+        )
+        named.add(year)
 
 
 async def _escalate_forever(app: FastAPI, every: float) -> None:

@@ -82,6 +82,19 @@ def _official(day: date) -> bool | None:
         return None
 
 
+def uncovered_years(db: Session, today: date) -> list[int]:
+    """This year, and in December the next, where neither chinese-calendar nor an admin's
+    loaded notice says which days are worked: due dates there count Monday to Friday."""
+    years = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    loaded = {
+        r[0]
+        for r in db.execute(
+            text("SELECT DISTINCT extract(year FROM day)::int FROM calendar_day")
+        ).all()
+    }
+    return [y for y in years if y not in loaded and _official(date(y, 6, 1)) is None]
+
+
 def work_calendar(db: Session) -> WorkCalendar:
     rows = db.execute(text("SELECT day, working FROM calendar_day")).all()
     return WorkCalendar(dict(tuple(r) for r in rows))

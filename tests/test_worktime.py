@@ -7,6 +7,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import clock
@@ -148,3 +149,27 @@ def test_bad_limits_and_calendars_are_refused(
         headers=planner,
     )
     assert r.status_code == 403
+
+
+def test_a_year_with_no_calendar_is_named_for_the_operator(fresh_settings: Settings) -> None:
+    """In December the coming year is due from the State Council's notice: a year neither
+    chinese-calendar nor an admin covers is named (the service logs it at each escalation
+    pass, once a year), and loading it ends that."""
+    from sqlalchemy import create_engine
+
+    from geo.worktime import uncovered_years
+
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as db:
+        db.execute(text("DELETE FROM calendar_day"))  # the demo as nobody has loaded a year
+        assert uncovered_years(db, date(2026, 6, 1)) == []  # the package covers 2026
+        assert uncovered_years(db, date(2026, 12, 3)) == [2027]  # December: next year too
+        assert uncovered_years(db, date(2027, 3, 1)) == [2027]
+        db.execute(
+            text(
+                "INSERT INTO calendar_day (day, working, note) VALUES ('2027-01-01', false, '元旦')"
+            )
+        )
+        assert uncovered_years(db, date(2026, 12, 3)) == []
+        db.rollback()
+    engine.dispose()
