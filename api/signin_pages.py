@@ -61,8 +61,19 @@ def refused(exc: YishitingError, **page: str) -> HTMLResponse:
     return html(build_login(**page, error=exc.detail, status=exc.status), headers)
 
 
+# Links made before their token moved to the fragment (/work/login?link=...) sign no one in.
+OLD_LINK = (
+    "这是旧格式的登录链接，已不能使用；请管理员重新发送。"
+    "This sign-in link is of an old form and no longer works; ask an admin for a new one."
+)
+
+
 @router.get("/work/login")
-def login_page(next: str | None = None, reason: str | None = None) -> HTMLResponse:
+def login_page(
+    next: str | None = None, reason: str | None = None, link: str | None = None
+) -> HTMLResponse:
+    if link is not None:
+        return html(build_login(next_path=safe_next(next), error=OLD_LINK, status=410))
     return html(build_login(next_path=safe_next(next), reason=reason))
 
 

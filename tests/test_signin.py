@@ -504,3 +504,12 @@ def test_the_password_form_offers_to_end_the_token(fresh_settings) -> None:
         assert done.status_code == 200, done.text
         with TestClient(create_app(fresh_settings)) as script:
             assert script.get("/api/me", headers=bearer).status_code == 401
+
+
+def test_a_link_of_the_old_form_says_it_ended(client: TestClient) -> None:
+    """Links made before the token moved to the fragment (/work/login?link=...) no longer sign
+    in; the page says so instead of showing a plain sign-in form."""
+    r = client.get("/work/login", params={"link": "x" * 43})
+    assert r.status_code == 410
+    assert "旧" in r.text and "new one" in r.text
+    assert client.get("/work/login").status_code == 200
