@@ -67,8 +67,7 @@ def _check(ok: bool, detail: str) -> dict[str, Any]:
 
 
 def _database_checks(request: Request) -> dict[str, dict[str, Any]]:
-    """The database reached, and every head of the migration scripts applied (one head or
-    several: the set of them)."""
+    """The database reached, and at the head of the migration line."""
     try:
         with request.app.state.pool.connection(timeout=2) as conn:
             have = database_heads(conn)

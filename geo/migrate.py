@@ -14,7 +14,6 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
 
 from geo.settings import Settings
 
@@ -75,13 +74,15 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def script_directory(settings: Settings) -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config(settings))
+@lru_cache(maxsize=1)
+def scripts() -> ScriptDirectory:
+    """The migration scripts (read once: they do not change while the service runs)."""
+    return ScriptDirectory(str(MIGRATIONS))
 
 
-def line(settings: Settings) -> list[str]:
+def line() -> list[str]:
     """The revisions in the order they apply, oldest first."""
-    return [s.revision for s in reversed(list(script_directory(settings).walk_revisions()))]
+    return [s.revision for s in reversed(list(scripts().walk_revisions()))]
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
@@ -132,7 +133,7 @@ def restamp_legacy(settings: Settings) -> None:
         if not exists or not exists[0]:
             return
         rows = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version FOR UPDATE")]
-        order = line(settings)
+        order = line()
         if not rows or all(rev in order for rev in rows):
             return
         unknown = [rev for rev in rows if rev not in LEGACY]
@@ -143,12 +144,6 @@ def restamp_legacy(settings: Settings) -> None:
         position = legacy_position(rows, order)
         conn.execute("DELETE FROM alembic_version")
         conn.execute("INSERT INTO alembic_version (version_num) VALUES (%s)", (position,))
-
-
-@lru_cache(maxsize=1)
-def scripts() -> ScriptDirectory:
-    """The migration scripts (read once: they do not change while the service runs)."""
-    return ScriptDirectory(str(MIGRATIONS))
 
 
 def database_heads(conn: psycopg.Connection) -> frozenset[str]:
@@ -162,13 +157,6 @@ def database_heads(conn: psycopg.Connection) -> frozenset[str]:
 
 
 def missing_heads(have: frozenset[str]) -> frozenset[str]:
-    """The scripts' heads that a database at `have` has not applied: all of them when it holds
-    a revision the scripts do not know (a newer release's, or a branched release's until
-    `upgrade` re-stamps it). Compared with all that `have` applied, not with `have` itself, so
-    it holds for one head or several, and for revisions one `depends_on`."""
-    heads = frozenset(scripts().get_heads())
-    try:
-        applied = {r.revision for r in scripts().iterate_revisions(tuple(have), "base")}
-    except RevisionError:
-        return heads
-    return heads - applied
+    """The head of the line when a database at `have` is not at it (an older revision, a newer
+    release's, or a branched release's until `upgrade` re-stamps it); empty when it is."""
+    return frozenset(scripts().get_heads()) - have

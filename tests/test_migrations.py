@@ -15,7 +15,7 @@ from geo.migrate import (
     MigrationRefused,
     legacy_position,
     line,
-    script_directory,
+    scripts,
     upgrade,
 )
 from geo.settings import Settings
@@ -40,23 +40,22 @@ OLD_HEADS = [
 
 
 def test_one_head_and_one_parent_each() -> None:
-    scripts = script_directory(Settings())
-    assert len(scripts.get_heads()) == 1, scripts.get_heads()
-    for script in scripts.walk_revisions():
+    assert len(scripts().get_heads()) == 1, scripts().get_heads()
+    for script in scripts().walk_revisions():
         assert isinstance(script.down_revision, str | None), script.revision
         assert not script.dependencies, script.revision
         assert not script.branch_labels, script.revision
 
 
 def test_numbers_sort_in_the_order_revisions_apply() -> None:
-    order = line(Settings())
+    order = line()
     numbers = [int(re.match(r"\d{4}", rev).group()) for rev in order]  # type: ignore[union-attr]
     assert numbers == list(range(1, len(order) + 1))
     assert order == sorted(order)
 
 
 def test_every_old_revision_has_a_place_on_the_line() -> None:
-    order = line(Settings())
+    order = line()
     assert sorted(new for _, new in LEGACY.values()) == sorted(order)
     # An old parent always comes before its child on the line.
     position = {old: order.index(new) for old, (_, new) in LEGACY.items()}
@@ -65,13 +64,13 @@ def test_every_old_revision_has_a_place_on_the_line() -> None:
 
 
 def test_old_heads_of_the_last_release_are_the_line_head() -> None:
-    assert legacy_position(OLD_HEADS, line(Settings())) == line(Settings())[-1]
+    assert legacy_position(OLD_HEADS, line()) == line()[-1]
 
 
 def test_an_old_branch_applied_out_of_the_lines_order_is_refused() -> None:
     # 0008_halls (now 0014_halls) alone: 0005_demo_marker..0013 were never applied.
     with pytest.raises(MigrationRefused, match="0005_demo_marker, 0006_imports"):
-        legacy_position(["0008_halls"], line(Settings()))
+        legacy_position(["0008_halls"], line())
 
 
 @pytest.fixture
@@ -101,8 +100,8 @@ def test_a_database_of_the_branched_release_migrates_on(empty_settings: Settings
     upgrade(empty_settings, "0007_append_only")
     stamp(empty_settings, ["0005_demo_marker", "0009_imports", "0005_append_only"])
     upgrade(empty_settings)
-    assert stamped(empty_settings) == [line(empty_settings)[-1]]
+    assert stamped(empty_settings) == [line()[-1]]
     # ...and a database at the old release's 14 heads is at the head already.
     stamp(empty_settings, OLD_HEADS)
     upgrade(empty_settings)
-    assert stamped(empty_settings) == [line(empty_settings)[-1]]
+    assert stamped(empty_settings) == [line()[-1]]

@@ -12,7 +12,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -35,6 +35,7 @@ from tests.pg_cluster import (
     read_at_once,
     restart,
 )
+from tests.test_tile_cache import wait_for
 
 pytestmark = [
     pytest.mark.timeout(DEADLINE_S + 60),
@@ -165,29 +166,20 @@ def test_tile_notices_are_heard_again_at_once_after_a_restart(cluster: Cluster) 
     thread = threading.Thread(target=loop.run_until_complete, args=(task,), daemon=True)
     thread.start()
     try:
-        assert wait_until(lambda: cache.live, 10)
+        assert wait_for(lambda: cache.live, 10)
         cluster.crash()
-        assert wait_until(lambda: not cache.live, 5)
+        assert wait_for(lambda: not cache.live, 5)
         time.sleep(2.5)  # down long enough for the listener to have tried and failed
         cluster.start(wait=False)
         while not cluster.accepts():
             time.sleep(0.005)
         up = time.monotonic()
-        assert wait_until(lambda: cache.live, 10)
+        assert wait_for(lambda: cache.live, 10)
         back = time.monotonic() - up
         assert back < 0.5, back
     finally:
         loop.call_soon_threadsafe(task.cancel)
         thread.join(timeout=10)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 @pytest.fixture
@@ -208,13 +200,13 @@ def test_ready_is_503_while_postgresql_is_down_and_200_again_after(
     """What a load balancer sees: ready, then 503 naming the database while the server is
     stopped, then ready again within a second or two of it accepting connections."""
     with httpx.Client(base_url=bare_service, timeout=30) as client:
-        assert wait_until(lambda: client.get("/ready").status_code == 200, 10)
+        assert wait_for(lambda: client.get("/ready").status_code == 200, 10)
         cluster.crash()
         down = client.get("/ready")
         assert down.status_code == 503
         assert "database" in down.json()["failing"]
         assert down.headers["Retry-After"]
         cluster.start()
-        assert wait_until(lambda: client.get("/ready").status_code == 200, 3)
+        assert wait_for(lambda: client.get("/ready").status_code == 200, 3)
         body = client.get("/ready").json()
         assert body["status"] == "ready" and body["failing"] == []

@@ -3,15 +3,13 @@ a session A recorded offline is never sent under B's session when B signs in on 
 (B is asked, and agreeing discards it); signing out asks first when something is unsent, then
 empties the outbox and the kept answers."""
 
-from typing import Any
-
 from playwright.sync_api import Browser, Dialog, Page
 
 from geo.settings import Settings
-from tests.browser import open_page
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
-from tests.test_work_offline_halls import PHONE, _hall, _ready
+from tests.test_work_offline_halls import _hall, _ready
+from tests.test_work_pages import _phone
 
 SESSIONS = "SELECT count(*) FROM hall_session WHERE hall_id = :h AND recorded_by_id IN (:a, :b)"
 KEPT = """async () => {
@@ -50,19 +48,6 @@ def _record_offline(page: Page, live: str, hall: int) -> None:
     page.wait_for_function("window.__work.outbox && window.__work.outbox.length === 1")
 
 
-def _phone(browser: Browser, live: str, place: dict[str, Any]) -> Page:
-    page, _ = open_page(
-        browser,
-        f"{live}/work",
-        viewport=PHONE,
-        geolocation={"latitude": place["lat"], "longitude": place["lon"], "accuracy": 12},
-        permissions=["geolocation"],
-        is_mobile=True,
-        has_touch=True,
-    )
-    return page
-
-
 def test_a_job_is_sent_only_by_the_account_that_made_it(
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
@@ -71,7 +56,7 @@ def test_a_job_is_sent_only_by_the_account_that_made_it(
     a = make_person(fresh_settings, "grid.a", "grid", area=area)
     b = make_person(fresh_settings, "grid.b", "grid", area=area)
     counted = {"h": place["hall"], "a": a, "b": b}
-    page = _phone(browser, live, place)
+    page = _phone(browser, live, "/work", place)
     _sign_in(page, "grid.a")
     _record_offline(page, live, place["hall"])
     assert "/api/halls/" in " ".join(page.evaluate(KEPT)["data"])
@@ -103,7 +88,7 @@ def test_signing_out_asks_then_empties_the_outbox_and_the_kept_answers(
     place = _hall(fresh_settings)
     a = make_person(fresh_settings, "grid.c", "grid", area=("community", place["community"]))
     counted = {"h": place["hall"], "a": a, "b": a}
-    page = _phone(browser, live, place)
+    page = _phone(browser, live, "/work", place)
     _sign_in(page, "grid.c")
     _record_offline(page, live, place["hall"])
     asked: list[str] = []
