@@ -11,6 +11,7 @@ process claims rows under a lease (geo/notices/delivery.py), so several never se
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,18 +44,25 @@ def escalate_once(app: FastAPI) -> int:
     return len(moved)
 
 
+_naming = threading.Lock()
+
+
 def _name_uncovered_years(app: FastAPI, years: list[int]) -> None:
     """Once a year per process: the operator learns that due dates of a year nobody loaded
-    count Monday to Friday (chinese-calendar lags the State Council's November notice)."""
-    named: set[int] = app.state.__dict__.setdefault("calendar_years_named", set())
-    for year in sorted(set(years) - named):
+    count Monday to Friday (chinese-calendar lags the State Council's November notice).
+    The escalation loop and a request may find the same year at once: the years are claimed
+    under a lock, so only one of them names it."""
+    with _naming:
+        named: set[int] = app.state.__dict__.setdefault("calendar_years_named", set())
+        new = sorted(set(years) - named)
+        named.update(new)
+    for year in new:
         log.warning(
             "no working-day calendar for %d: its due dates count Monday to Friday until an admin"
             " loads the State Council's holiday notice (PUT /api/calendar/%d)",
             year,
             year,
         )
-        named.add(year)
 
 
 async def _escalate_forever(app: FastAPI, every: float) -> None:

@@ -7,10 +7,11 @@ import time
 from datetime import datetime
 
 import psycopg
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.background import escalate_once
+from api.background import _name_uncovered_years, escalate_once
 from geo import clock
 from geo.settings import Settings
 
@@ -34,16 +35,14 @@ def test_service_escalates_overdue_issues_by_itself(fresh_settings: Settings) ->
 
 
 class Kept(logging.Handler):
-    """The warnings logged from this thread (an earlier test's app may still be finishing an
-    escalation pass in a worker thread, logging for its own app)."""
+    """The warnings logged while it is attached."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == threading.get_ident():
-            self.messages.append(record.getMessage())
+        self.messages.append(record.getMessage())
 
 
 def test_a_year_without_a_calendar_is_logged_once(fresh_settings: Settings) -> None:
@@ -52,6 +51,8 @@ def test_a_year_without_a_calendar_is_logged_once(fresh_settings: Settings) -> N
     kept, logger = Kept(), logging.getLogger("yishiting.background")
     logger.addHandler(kept)
     try:
+        # The app's own escalation loop runs its first pass in a worker thread while this
+        # thread runs two more: the year is still named once.
         with TestClient(create_app(fresh_settings)) as client:
             with clock.pinned(datetime(2026, 12, 3, 9)):
                 escalate_once(client.app)  # type: ignore[arg-type]
@@ -60,3 +61,29 @@ def test_a_year_without_a_calendar_is_logged_once(fresh_settings: Settings) -> N
         logger.removeHandler(kept)
     named = [m for m in kept.messages if "calendar" in m]
     assert len(named) == 1 and "2027" in named[0], named
+
+
+def test_threads_naming_a_year_at_once_name_it_once() -> None:
+    """The escalation loop and a request can find the same uncovered year at the same moment.
+    Twenty rounds of eight threads released together, each round with a new app."""
+    kept, logger = Kept(), logging.getLogger("yishiting.background")
+    logger.addHandler(kept)
+    try:
+        for _ in range(20):
+            app, start = FastAPI(), threading.Barrier(8)
+
+            def name(app: FastAPI = app, start: threading.Barrier = start) -> None:
+                start.wait()
+                _name_uncovered_years(app, [2027, 2028])
+
+            threads = [threading.Thread(target=name) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        logger.removeHandler(kept)
+    named = [m[:32] for m in kept.messages]
+    assert sorted(named) == sorted(
+        ["no working-day calendar for 2027", "no working-day calendar for 2028"] * 20
+    )
