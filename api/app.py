@@ -23,6 +23,8 @@ from api import (
     metrics,
     notices,
     ogc,
+    ogc_collection_routes,
+    ogc_definition,
     ogc_edits,
     ogc_tiles,
     open311,
@@ -75,7 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     headers.install(app, settings)
     app.include_router(health.router)
     app.include_router(home.router)
+    app.include_router(ogc_collection_routes.router)  # before the templated paths
     app.include_router(ogc.router)
+    app.include_router(ogc_definition.router)
     app.include_router(ogc_edits.router)
     maps.install(app)
     app.include_router(search.router)

@@ -2,7 +2,17 @@
 
 from typing import Any, Literal
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+
+GEOJSON = "application/geo+json"
+
+
+class GeoJSONResponse(JSONResponse):
+    """Names GeoJSON as an answer's media type in the API definition (for routes that answer
+    bytes written by PostGIS, and keep their own Response)."""
+
+    media_type = GEOJSON
 
 
 class Feature(BaseModel):

@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ConnDep
+from api.geojson_schemas import FeatureCollection, GeoJSONResponse
 from geo.issues import hotspots
 
 router = APIRouter(prefix="/api", tags=["hotspots"])
 GEOJSON = "application/geo+json"
 
 
-@router.get("/hotspots", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@router.get("/hotspots", response_class=GeoJSONResponse, response_model=FeatureCollection)
 def get_hotspots(
     conn: ConnDep,
     category: Annotated[str | None, Query(max_length=32)] = None,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import CurrentUser
 from api.deps import LongConnDep, SessionDep
+from api.geojson_schemas import FeatureCollection, GeoJSONResponse
 from api.ogc_params import selection
 from geo.access import require
 from geo.io import exports
@@ -26,8 +27,13 @@ EXPORT_PARAMS = {
 @router.get(
     "/exports/{collectionId}",
     summary="A collection as GeoJSON, GeoPackage, Shapefile (.zip), CSV, XLSX or KML",
-    response_class=Response,
-    responses={200: {"content": {f.media_type: {} for f in exports.FORMATS.values()}}},
+    response_class=GeoJSONResponse,  # format=geojson; the other formats are files
+    responses={
+        200: {
+            "model": FeatureCollection,
+            "content": {f.media_type: {} for f in exports.FORMATS.values()},
+        }
+    },
 )
 def get_export(
     request: Request,

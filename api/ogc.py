@@ -4,25 +4,25 @@ Feature bodies come from PostGIS as text; this router validates parameters, pick
 collection and adds the links.
 """
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import psycopg
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import IfNoneMatch, OgcConnDep, entity_tags
+from api.geojson_schemas import GeoJSONResponse
+from api.ogc_feature_schemas import OgcFeature, OgcFeatureCollection
 from api.ogc_params import integer, parse_bool, parse_names, parse_sortby, selection
 from api.ogc_schemas import (
-    FEATURE_SCHEMA,
-    FEATURE_TYPES,
-    PATCH_SCHEMA,
-    PATCH_TYPES,
     CollectionInfo,
     Collections,
     Conformance,
     LandingPage,
-    OpenAPI30Response,
+    Queryables,
     SchemaJSONResponse,
 )
 from geo.errors import InvalidParameter
@@ -92,7 +92,6 @@ ITEMS_PARAMS = {
     "crs",
     "f",
 }
-GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {GEOJSON: {}}}}
 
 
 def _link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict[str, str]:
@@ -124,12 +123,6 @@ async def check_format(
 FormatDep = Annotated[None, Depends(check_format)]
 
 
-@dataclass(frozen=True)
-class ItemsRequest:
-    collection: Collection
-    query: features.Query
-
-
 def _q(description: str, alias: str | None = None) -> Any:
     return Query(description=description, alias=alias)
 
@@ -137,9 +130,8 @@ def _q(description: str, alias: str | None = None) -> Any:
 OptStr = str | None
 
 
-async def items_request(
+async def items_query(
     request: Request,
-    collectionId: str,
     _: FormatDep,
     bbox: Annotated[OptStr, _q("minx,miny,maxx,maxy in bbox-crs (CRS84 by default)")] = None,
     bbox_crs: Annotated[
@@ -158,33 +150,40 @@ async def items_request(
     properties: Annotated[OptStr, _q("the properties to include, comma separated")] = None,
     skip_geometry: Annotated[OptStr, _q("true: features without geometry", "skipGeometry")] = None,
     crs_: Annotated[OptStr, _q("CRS URI of the response geometries", "crs")] = None,
-) -> ItemsRequest:
-    """Validate an items request; other query parameters are equality filters on queryables."""
-    collection = catalogue.get_collection(collectionId)
-    chosen = selection(
-        collection,
-        request.query_params,
-        reserved=ITEMS_PARAMS,
-        bbox=bbox,
-        bbox_crs=bbox_crs,
-        datetime=datetime,
-        filter_=filter_,
-        filter_lang=filter_lang,
-        filter_crs=filter_crs,
-    )
-    query = replace(
-        chosen,
-        limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
-        offset=integer(offset, "offset", 0, 0),
-        after=after,
-        sortby=parse_sortby(sortby),
-        shape=features.Shape(
-            properties=parse_names(properties, "properties"),
-            skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
-            crs=crs.get(crs_, "crs"),
-        ),
-    )
-    return ItemsRequest(collection, query)
+) -> Callable[[Collection], features.Query]:
+    """The items request's parameters, checked against a collection once the route knows
+    it. Other query parameters are equality filters on the collection's queryables."""
+
+    def query(collection: Collection) -> features.Query:
+        chosen = selection(
+            collection,
+            request.query_params,
+            reserved=ITEMS_PARAMS,
+            bbox=bbox,
+            bbox_crs=bbox_crs,
+            datetime=datetime,
+            filter_=filter_,
+            filter_lang=filter_lang,
+            filter_crs=filter_crs,
+        )
+        return replace(
+            chosen,
+            limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
+            offset=integer(offset, "offset", 0, 0),
+            after=after,
+            sortby=parse_sortby(sortby),
+            shape=features.Shape(
+                properties=parse_names(properties, "properties"),
+                skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
+                crs=crs.get(crs_, "crs"),
+            ),
+        )
+
+    return query
+
+
+ItemsQuery = Annotated[Callable[[Collection], features.Query], Depends(items_query)]
+CrsParam = Annotated[OptStr, _q("CRS URI of the response geometry", "crs")]
 
 
 # --- Routes ------------------------------------------------------------------------------
@@ -267,6 +266,7 @@ def collection(request: Request, collectionId: str, conn: OgcConnDep, _: FormatD
     "/collections/{collectionId}/queryables",
     summary="Properties to filter on",
     response_class=SchemaJSONResponse,
+    response_model=Queryables,
 )
 def queryables(request: Request, collectionId: str, conn: OgcConnDep, _: FormatDep) -> JSONResponse:
     c = catalogue.get_collection(collectionId)
@@ -288,13 +288,18 @@ def queryables(request: Request, collectionId: str, conn: OgcConnDep, _: FormatD
 @router.get(
     "/collections/{collectionId}/items",
     summary="Features of a collection (bbox, limit, offset, equality filters on queryables)",
-    response_class=Response,
-    responses=GEOJSON_RESPONSE,
+    response_class=GeoJSONResponse,
+    response_model=OgcFeatureCollection,
 )
-def items(
-    request: Request, conn: OgcConnDep, req: Annotated[ItemsRequest, Depends(items_request)]
+def items(request: Request, collectionId: str, conn: OgcConnDep, query: ItemsQuery) -> Response:
+    c = catalogue.get_collection(collectionId)
+    return items_answer(request, conn, c, query(c))
+
+
+def items_answer(
+    request: Request, conn: psycopg.Connection, c: Collection, q: features.Query
 ) -> Response:
-    c, q = req.collection, req.query
+    """A page of `c`'s features with its self, collection, next and prev links."""
     page = features.items(conn, c, q)
     url = request.url
     links = [
@@ -322,8 +327,8 @@ def _content_crs(c: crs.Crs) -> dict[str, str]:
 @router.get(
     "/collections/{collectionId}/items/{featureId}",
     summary="One feature",
-    response_class=Response,
-    responses=GEOJSON_RESPONSE,
+    response_class=GeoJSONResponse,
+    response_model=OgcFeature,
 )
 def item(
     request: Request,
@@ -331,13 +336,24 @@ def item(
     featureId: str,
     conn: OgcConnDep,
     _: FormatDep,
-    crs_: Annotated[OptStr, _q("CRS URI of the response geometry", "crs")] = None,
+    crs_: CrsParam = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """One feature; its ETag (strong) is its version, and If-None-Match with it is a 304."""
     c = catalogue.get_collection(collectionId)
+    return item_answer(request, conn, c, featureId, crs_, if_none_match)
+
+
+def item_answer(
+    request: Request,
+    conn: psycopg.Connection,
+    c: Collection,
+    feature_id: str,
+    crs_: str | None,
+    if_none_match: str | None,
+) -> Response:
+    """One feature; its ETag (strong) is its version, and If-None-Match with it is a 304."""
     out = crs.get(crs_, "crs")
-    body, version = features.tagged_feature(conn, c, featureId, features.Shape(crs=out))
+    body, version = features.tagged_feature(conn, c, feature_id, features.Shape(crs=out))
     headers = _content_crs(out)
     if version is not None:
         headers["ETag"] = f'"{version}"'
@@ -346,7 +362,7 @@ def item(
             if tags is None or version in {t.removeprefix("W/") for t in tags}:
                 return Response(status_code=304, headers=headers)
     return Response(
-        features.with_links(body, item_links(request, c, featureId)),
+        features.with_links(body, item_links(request, c, feature_id)),
         media_type=GEOJSON,
         headers=headers,
     )
@@ -359,192 +375,3 @@ def item_links(request: Request, c: Collection, feature_id: str) -> list[dict[st
         _link(f"{href}/items/{quote(feature_id, safe='')}", "self", GEOJSON, "This feature"),
         _link(href, "collection", JSON, c.title_en),
     ]
-
-
-# --- The API definition ------------------------------------------------------------------
-# FastAPI's own /openapi.json is OpenAPI 3.1 and names the templated items path only. OGC
-# clients want 3.0, and GDAL pushes an attribute filter to the server only when the items path
-# of that very collection lists the property as a query parameter; so the OGC part is
-# described here, per collection.
-
-
-def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    required = where == "path"
-    p = {"name": name, "in": where, "required": required, "schema": schema}
-    return p | {"description": description}
-
-
-PARAMETERS = {
-    "collectionId": _param("collectionId", "path", {"type": "string"}, "A collection's id"),
-    "featureId": _param("featureId", "path", {"type": "string"}, "A feature's id"),
-    "bbox": _param(
-        "bbox",
-        "query",
-        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-        "minx,miny,maxx,maxy (or 6 numbers with heights) in CRS84 (lon/lat)",
-    )
-    | {"style": "form", "explode": False},
-    "limit": _param(
-        "limit",
-        "query",
-        {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
-        f"Features per page; a larger value is clamped to {LIMIT_MAX}",
-    )
-    | {"style": "form", "explode": False},
-    "offset": _param(
-        "offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip"
-    ),
-    "datetime": _param(
-        "datetime",
-        "query",
-        {"type": "string"},
-        "RFC 3339 instant or interval (start/end, ../end, start/..): features whose time "
-        "overlaps it (issues: when filed; renovation items: planned window); ignored by "
-        "layers without a time",
-    )
-    | {"style": "form", "explode": False},
-    **{
-        name: _param(name, "query", schema, description)
-        for name, schema, description in (
-            ("bbox-crs", {"type": "string", "format": "uri"}, "CRS of bbox (default CRS84)"),
-            ("crs", {"type": "string", "format": "uri"}, "CRS of the response geometries"),
-            ("filter", {"type": "string"}, "CQL2 filter on the queryables"),
-            ("filter-lang", {"type": "string", "enum": list(cql.LANGS)}, "Filter language"),
-            ("filter-crs", {"type": "string", "format": "uri"}, "CRS of the filter geometries"),
-            ("properties", {"type": "array", "items": {"type": "string"}}, "Properties to keep"),
-            ("skipGeometry", {"type": "boolean", "default": False}, "Leave geometries out"),
-            ("after", {"type": "string"}, "Keyset paging: features after this id"),
-        )
-    },
-    "sortby": _param(
-        "sortby",
-        "query",
-        {"type": "array", "items": {"type": "string", "pattern": "[+-]?[A-Za-z_][A-Za-z0-9_]*"}},
-        "Queryables to sort by, each +name or -name",
-    )
-    | {"style": "form", "explode": False},
-    "f": _param("f", "query", {"type": "string", "enum": ["json"]}, "Response format"),
-    "If-Match": _param(
-        "If-Match", "header", {"type": "string"}, "The feature's ETag as last read (required)"
-    ),
-    "Content-Crs": _param(
-        "Content-Crs", "header", {"type": "string"}, "CRS URI of the body's geometry, in <>"
-    ),
-    "Idempotency-Key": _param(
-        "Idempotency-Key", "header", {"type": "string"}, "A retry with it creates nothing new"
-    ),
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/parameters/{name}"}
-
-
-def _op(summary: str, params: list[dict[str, Any]], media: str) -> dict[str, Any]:
-    problem = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
-    return {
-        "get": {
-            "summary": summary,
-            "parameters": [*params, _ref("f")],
-            "responses": {
-                "200": {"description": "OK", "content": {media: {"schema": {"type": "object"}}}},
-                "400": {"description": "A parameter is invalid"} | problem,
-                "404": {"description": "No such collection or feature"} | problem,
-            },
-        }
-    }
-
-
-def _edit_op(
-    summary: str, params: list[dict[str, Any]], body: dict[str, Any] | None, ok: str
-) -> dict[str, Any]:
-    """A Part 4 operation (api/ogc_edits.py): planners and admins, a GeoJSON answer."""
-    problem = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
-    answer = {"description": "Deleted"} if ok == "204" else {
-        "description": "The feature as stored; its ETag in the ETag header",
-        "content": {GEOJSON: {"schema": {"type": "object"}}},
-    }  # fmt: skip
-    op: dict[str, Any] = {
-        "summary": summary,
-        "parameters": params,
-        "responses": {
-            ok: answer,
-            "400": {"description": "A header or the body is malformed"} | problem,
-            "401": {"description": "Not signed in"} | problem,
-            "403": {"description": "Not a planner or an admin"} | problem,
-            "404": {"description": "No such collection or feature"} | problem,
-            "405": {"description": "The collection is not edited here"} | problem,
-            "412": {"description": "If-Match names an older ETag"} | problem,
-            "422": {"description": "Invalid geometry or properties"} | problem,
-            "428": {"description": "If-Match is missing"} | problem,
-        },
-    }
-    if body is not None:
-        op["requestBody"] = body
-    return op
-
-
-def _edit_paths(paths: dict[str, Any], editable: list[Collection]) -> None:
-    """POST on the items paths, PUT/PATCH/DELETE and the audit trail on one item's."""
-    cid, fid, crs_ = _ref("collectionId"), _ref("featureId"), _ref("Content-Crs")
-    feature = {"required": True, "content": {t: {"schema": FEATURE_SCHEMA} for t in FEATURE_TYPES}}
-    patch = {"required": True, "content": {t: {"schema": PATCH_SCHEMA} for t in PATCH_TYPES}}
-    create = _edit_op("Create a feature", [crs_, _ref("Idempotency-Key")], feature, "201")
-    paths["/collections/{collectionId}/items"]["post"] = create | {
-        "parameters": [cid, *create["parameters"]]
-    }
-    for c in editable:
-        paths[f"/collections/{c.id}/items"]["post"] = create
-    one = [cid, fid, _ref("If-Match")]
-    paths["/collections/{collectionId}/items/{featureId}"] |= {
-        "put": _edit_op("Replace a feature", [*one, crs_], feature, "200"),
-        "patch": _edit_op("Update a feature (JSON merge patch)", [*one, crs_], patch, "200"),
-        "delete": _edit_op("Delete a feature", one, None, "204"),
-    }
-    paths["/collections/{collectionId}/items/{featureId}/history"] = _op(
-        "A feature's audit trail (staff)", [cid, fid], JSON
-    )
-
-
-def _items_op(title: str, queryables: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    filters = [
-        _param(name, "query", {k: v for k, v in s.items() if k != "title"}, f"{name} equals")
-        for name, s in queryables.items()
-    ]
-    names = ["bbox", "bbox-crs", "datetime", "limit", "offset", "after", "filter"]
-    names += ["filter-crs", "sortby", "properties", "skipGeometry", "crs"]
-    # filter-lang inline, not by $ref: GDAL looks for its enum on the path itself.
-    params = [*(_ref(n) for n in names), PARAMETERS["filter-lang"], *filters]
-    return _op(f"Features of {title}", params, GEOJSON)
-
-
-@router.get(
-    "/api", summary="The OGC API definition (OpenAPI 3.0)", response_class=OpenAPI30Response
-)
-def api_definition(request: Request, conn: OgcConnDep) -> JSONResponse:
-    cid, fid = _ref("collectionId"), _ref("featureId")
-    paths: dict[str, Any] = {
-        "/": _op("Landing page", [], JSON),
-        "/conformance": _op("Conformance classes", [], JSON),
-        "/collections": _op("The feature collections", [], JSON),
-        "/collections/{collectionId}": _op("One feature collection", [cid], JSON),
-        "/collections/{collectionId}/queryables": _op(
-            "Properties to filter on", [cid], "application/schema+json"
-        ),
-        "/collections/{collectionId}/items": _items_op("a collection", {}),
-        "/collections/{collectionId}/items/{featureId}": _op(
-            "One feature", [cid, fid, _ref("crs")], GEOJSON
-        ),
-    }
-    paths["/collections/{collectionId}/items"]["get"]["parameters"].insert(0, cid)
-    for c in catalogue.CATALOGUE.values():
-        paths[f"/collections/{c.id}/items"] = _items_op(c.title_en, features.queryables(conn, c))
-    _edit_paths(paths, [c for c in catalogue.CATALOGUE.values() if c.editable])
-    doc = {
-        "openapi": "3.0.3",
-        "info": {"title": request.app.title, "version": request.app.version},
-        "servers": [{"url": _base(request)}],
-        "paths": paths,
-        "components": {"parameters": PARAMETERS},
-    }
-    return _json(doc, OPENAPI_30)

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from api.auth import OptionalUser, ScopedIdempotencyKey
 from api.deps import IfMatch, SessionDep, entity_tags
+from api.geojson_schemas import GeoJSONResponse
 from api.ogc import GEOJSON, item_links
+from api.ogc_feature_schemas import OgcFeature
 from api.ogc_schemas import (
     FEATURE_SCHEMA,
     FEATURE_TYPES,
@@ -103,14 +105,15 @@ def _answer(
 
 
 def _geojson(status: int, description: str) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": description, "content": {GEOJSON: {}}}}
+    return {status: {"description": description}}
 
 
 @router.post(
     "/collections/{collectionId}/items",
     status_code=201,
     summary="Create a feature (planners, admins)",
-    response_class=Response,
+    response_class=GeoJSONResponse,
+    response_model=OgcFeature,
     responses=_geojson(201, "The feature as stored, with its ETag and Location"),
     openapi_extra={"requestBody": request_body(FEATURE_SCHEMA, FEATURE_TYPES)},
 )
@@ -135,7 +138,8 @@ def create_item(
 @router.put(
     ONE,
     summary="Replace a feature (planners, admins; If-Match)",
-    response_class=Response,
+    response_class=GeoJSONResponse,
+    response_model=OgcFeature,
     responses=_geojson(200, "The feature as stored, with its new ETag"),
     openapi_extra={"requestBody": request_body(FEATURE_SCHEMA, FEATURE_TYPES)},
 )
@@ -159,7 +163,8 @@ def replace_item(
 @router.patch(
     ONE,
     summary="Update a feature with a JSON merge patch (planners, admins; If-Match)",
-    response_class=Response,
+    response_class=GeoJSONResponse,
+    response_model=OgcFeature,
     responses=_geojson(200, "The feature as stored, with its new ETag"),
     openapi_extra={"requestBody": request_body(PATCH_SCHEMA, PATCH_TYPES)},
 )

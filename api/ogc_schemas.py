@@ -58,6 +58,27 @@ class Collections(Document):
     links: list[Link]
 
 
+class Queryables(Document):
+    """A collection's queryables as a JSON Schema (OGC API - Features Part 3)."""
+
+    schema_: str = Field(alias="$schema")
+    id_: str = Field(alias="$id")
+    type: str
+    title: str
+    properties: dict[str, dict[str, Any]] = Field(description="JSON Schema of each queryable")
+    additionalProperties: bool
+
+
+class OpenAPI30Document(Document):
+    """An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3)."""
+
+    openapi: str
+    info: dict[str, Any]
+    servers: list[dict[str, Any]]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
 class SchemaJSONResponse(JSONResponse):
     """A JSON Schema document (queryables)."""
 

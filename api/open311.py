@@ -13,12 +13,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from api.auth import OptionalUser, ScopedIdempotencyKey
 from api.deps import SessionDep, client_address
 from api.errors import qualify
-from api.open311_schemas import NewRequest, RequestFilters, parse
+from api.open311_schemas import (
+    Discovery,
+    FiledRequest,
+    NewRequest,
+    RequestFilters,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    TokenRequest,
+    parse,
+)
 from api.ratelimit import limit_anonymous
 from geo.errors import InvalidParameter, NotFound, YishitingError
 from geo.idempotency import scoped_key
@@ -102,9 +113,21 @@ class Open311Route(APIRoute):
         return route
 
 
-# Each route answers in the format its extension names; the spec's documents, JSON or XML.
-ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {m: {} for m in FORMATS.values()}}}
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+class Open311JSON(JSONResponse):
+    """Names the JSON answer's media type in the API definition; XML is listed beside it."""
+
+    media_type = FORMATS["json"]
+
+
+# Each route answers in the format its extension names: the model's fields as JSON or XML.
+XML = {"content": {FORMATS["xml"]: {}}}
+ANSWER: dict[int | str, dict[str, Any]] = {200: XML}
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    route_class=Open311Route,
+    default_response_class=Open311JSON,
+)
 
 
 def _fmt(fmt: str) -> str:
@@ -158,23 +181,23 @@ NewRequestDep = Annotated[NewRequest, Depends(new_request)]
 Filters = Annotated[RequestFilters, Depends(request_filters)]
 
 
-@router.get("/discovery.{fmt}", response_class=Response, responses=ANSWER)
+@router.get("/discovery.{fmt}", response_model=Discovery, responses=ANSWER)
 def discovery(fmt: str, request: Request) -> Response:
     return render(_fmt(fmt), "discovery", open311.discovery(_base(request)))
 
 
-@router.get("/services.{fmt}", response_class=Response, responses=ANSWER)
+@router.get("/services.{fmt}", response_model=list[Service], responses=ANSWER)
 def services(fmt: str, session: SessionDep) -> Response:
     """Our issue categories as services (metadata false, type realtime)."""
     return render(_fmt(fmt), "services", open311.services(session))
 
 
-@router.get("/services/{code}.{fmt}", response_class=Response, responses=ANSWER)
+@router.get("/services/{code}.{fmt}", response_model=ServiceDefinition, responses=ANSWER)
 def service_definition(code: str, fmt: str, session: SessionDep) -> Response:
     return render(_fmt(fmt), "service_definition", open311.service_definition(session, code))
 
 
-@router.get("/requests.{fmt}", response_class=Response, responses=ANSWER)
+@router.get("/requests.{fmt}", response_model=list[ServiceRequest], responses=ANSWER)
 def list_requests(fmt: str, request: Request, session: SessionDep, filters: Filters) -> Response:
     """Requests newest first (at most 1000), filtered as the spec describes."""
     fmt = _fmt(fmt)
@@ -197,8 +220,8 @@ FORM_BODY = {
 @router.post(
     "/requests.{fmt}",
     status_code=201,
-    response_class=Response,
-    responses={201: ANSWER[200]},
+    response_model=list[FiledRequest],
+    responses={201: XML},
     openapi_extra=FORM_BODY,
 )
 def create_request(
@@ -236,14 +259,14 @@ def create_request(
     return response
 
 
-@router.get("/requests/{request_id}.{fmt}", response_class=Response, responses=ANSWER)
+@router.get("/requests/{request_id}.{fmt}", response_model=list[ServiceRequest], responses=ANSWER)
 def get_request(request_id: str, fmt: str, request: Request, session: SessionDep) -> Response:
     fmt = _fmt(fmt)
     found = open311.get_request(session, request_id, base_url=_base(request))
     return render(fmt, "service_requests", found)
 
 
-@router.get("/tokens/{token}.{fmt}", response_class=Response, responses=ANSWER)
+@router.get("/tokens/{token}.{fmt}", response_model=list[TokenRequest], responses=ANSWER)
 def token(
     token: str, fmt: str, request: Request, session: SessionDep, user: OptionalUser
 ) -> Response:

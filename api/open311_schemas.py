@@ -166,3 +166,82 @@ def parse(model: type[Model], data: dict[str, Any], part: str) -> Model:
     except ValidationError as exc:
         errors = [{**e, "loc": (part, *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
+
+
+# --- The answers, as /openapi.json describes their JSON (XML holds the same fields) ----------
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Endpoint(Answer):
+    specification: str
+    url: str
+    changeset: str
+    type: str
+    formats: list[str]
+
+
+class Discovery(Answer):
+    """Where the service is and which specification it follows."""
+
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[Endpoint]
+
+
+class Service(Answer):
+    """An issue category as an Open311 service."""
+
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: str
+    keywords: str
+    group: str
+
+
+class ServiceDefinition(Answer):
+    service_code: str
+    attributes: list[dict[str, Any]] = Field(description="none: services carry no metadata")
+
+
+class ServiceRequest(Answer):
+    """A request (an issue) as the spec names its fields; public fields only."""
+
+    service_request_id: str
+    status: str = Field(description="open or closed")
+    status_notes: str | None
+    service_name: str
+    service_code: str
+    description: str | None
+    agency_responsible: str | None
+    service_notice: str
+    requested_datetime: str
+    updated_datetime: str | None
+    expected_datetime: str | None
+    address: str
+    address_id: None
+    zipcode: None
+    lat: float
+    long: float
+    media_url: str | None
+
+
+class FiledRequest(Answer):
+    """The answer to POST requests: the new request's id and the token to look it up."""
+
+    service_request_id: str
+    service_notice: str | None
+    account_id: None
+    token: str
+
+
+class TokenRequest(Answer):
+    """The request filed with a token."""
+
+    service_request_id: str
+    token: str

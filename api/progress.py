@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from api import exports
 from api.auth import OptionalUser
 from api.deps import ConnDep, SessionDep, json_response
+from api.geojson_schemas import FeatureCollection, GeoJSONResponse
 from api.renovation_schemas import AsOf, DailyOut, LateItemOut, ProjectCode, RollupOut, SeriesOut
 from geo import clock
 from geo.access import can
@@ -22,7 +23,6 @@ from geo.renovation import progress
 
 router = APIRouter(prefix="/api", tags=["renovation"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}}}
 # format=csv and format=xlsx answer files instead of the JSON report.
 SPREADSHEETS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}, XLSX: {}}, "description": "JSON, CSV or XLSX"}
@@ -42,7 +42,7 @@ def get_progress(
     )
 
 
-@router.get("/progress/map", response_class=Response, responses=GEOJSON_RESPONSE)
+@router.get("/progress/map", response_class=GeoJSONResponse, response_model=FeatureCollection)
 def get_progress_map(
     conn: ConnDep,
     level: Literal["courtyard", "compound", "community"] = "community",

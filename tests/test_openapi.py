@@ -10,10 +10,14 @@ from api import district_schemas as district
 from api import hall_schemas as hall
 from api import issue_schemas as issue
 from api import ogc_schemas as ogc
+from api import open311_schemas
 from api import renovation_schemas as out
 from api import work_schemas as work
 from api.health import Health
 from api.io_schemas import ImportReport
+from api.ogc_feature_schemas import feature_models
+from geo.ogc.catalogue import CATALOGUE
+from geo.ogc.engine import Collection
 from geo.settings import Settings
 from tests.io_helpers import compounds, square, survey, zipped
 from tests.issue_flow_helpers import png_bytes
@@ -43,6 +47,67 @@ def test_every_route_documents_its_answer(client: TestClient) -> None:
         if code < "300" and not _documented(code, response)
     }
     assert not undocumented, "declare a response model (or responses= for files, pages, tiles)"
+
+
+def _json_media(media: str) -> bool:
+    """JSON or a JSON-based type (geo+json, schema+json...); problem+json is an error body."""
+    kind = media.split(";")[0].strip()
+    return (kind == JSON or kind.endswith("+json")) and kind != "application/problem+json"
+
+
+def test_every_json_answer_declares_its_schema(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    answers = [
+        (f"{method.upper()} {path} {code} {media}", body)
+        for path, operations in spec["paths"].items()
+        for method, op in operations.items()
+        for code, response in op["responses"].items()
+        if code.startswith("2")
+        for media, body in response.get("content", {}).items()
+        if _json_media(media)
+    ]
+    assert len(answers) > 90, "the document lists the JSON answers"
+    untyped = sorted(name for name, body in answers if not body.get("schema"))
+    assert not untyped, f"JSON answers without a schema: {untyped}"
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _feature_properties(spec: dict[str, Any], path: str, collection: bool) -> set[str]:
+    content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+    schema = _resolve(spec, content["application/geo+json"]["schema"])
+    if collection:
+        schema = _resolve(spec, schema["properties"]["features"]["items"])
+    return set(_resolve(spec, schema["properties"]["properties"])["properties"])
+
+
+def test_each_collection_documents_its_features_properties(client: TestClient) -> None:
+    """Items and one feature of each collection: a GeoJSON schema with the catalogue's
+    properties, on the collection's own path."""
+    spec = client.get("/openapi.json").json()
+    assert CATALOGUE
+    for c in CATALOGUE.values():
+        items = f"/ogc/collections/{c.id}/items"
+        assert _feature_properties(spec, items, True) == set(c.properties), c.id
+        assert _feature_properties(spec, items + "/{featureId}", False) == set(c.properties)
+
+
+@pytest.mark.parametrize("collection", list(CATALOGUE.values()), ids=lambda c: c.id)
+def test_each_collections_features_hold_what_its_models_say(
+    client: TestClient, collection: Collection
+) -> None:
+    feature, page = feature_models(collection)
+    items = f"/ogc/collections/{collection.id}/items"
+    body = client.get(items, params={"limit": 2}).json()
+    assert body["features"], "an empty page proves nothing"
+    page.model_validate(body)  # extra keys refused, in the features' properties too
+    one = client.get(f"{items}/{body['features'][0]['id']}")
+    assert one.status_code == 200, one.text
+    feature.model_validate(one.json())
 
 
 def _late(client: TestClient) -> dict[str, Any]:
@@ -113,6 +178,17 @@ ANSWERS: list[tuple[Any, type[BaseModel], bool]] = [
     (_hall_sessions, hall.SessionOut, True),
     (lambda c: "/api/departments", work.DepartmentOut, True),
     (lambda c: "/api/work/issues/1", work.StaffIssue, False),
+    (lambda c: "/ogc/collections/buildings/queryables", ogc.Queryables, False),
+    (lambda c: "/ogc/api", ogc.OpenAPI30Document, False),
+    (lambda c: "/open311/v2/discovery.json", open311_schemas.Discovery, False),
+    (lambda c: "/open311/v2/services.json", open311_schemas.Service, True),
+    (
+        lambda c: "/open311/v2/services/ebike_charging.json",
+        open311_schemas.ServiceDefinition,
+        False,
+    ),
+    (lambda c: "/open311/v2/requests.json", open311_schemas.ServiceRequest, True),
+    (lambda c: "/open311/v2/requests/1.json", open311_schemas.ServiceRequest, True),
 ]
 
 
@@ -171,3 +247,8 @@ def test_staff_answers_hold_what_their_model_says(
     files = {"file": (path.name, path.read_bytes(), "application/zip")}
     form = {"layer": "compounds", "dry_run": "true", "map": ["名称=name"]}
     _report(ImportReport, c.post("/api/imports", data=form, files=files, headers=admin))
+    pin = {"service_code": "street_order", "lat": "40.8262", "long": "114.8838"}
+    key = {"Idempotency-Key": "openapi-test-1"}
+    filed = c.post("/open311/v2/requests.json", data=pin, headers=key)
+    _report(open311_schemas.FiledRequest, filed, 201)
+    _report(open311_schemas.TokenRequest, c.get("/open311/v2/tokens/openapi-test-1.json"))

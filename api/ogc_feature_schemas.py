@@ -1,0 +1,54 @@
+"""The GeoJSON an OGC items or feature answer holds, as schemas: one generic pair for the
+templated paths and one pair per collection, with the properties its catalogue entry lists.
+
+The answers themselves are written by PostGIS (geo/ogc/engine.py) and never pass through these
+models; they exist for /openapi.json and for tests/test_openapi.py, which checks real answers
+against them (extra properties refused).
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from api.ogc_schemas import Link
+from geo.ogc.engine import Collection
+
+
+class OgcFeature(BaseModel):
+    """A GeoJSON Feature of an OGC collection; `links` on the answer for one feature."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Feature"]
+    id: int | str
+    geometry: dict[str, Any] | None = Field(description="null with skipGeometry=true")
+    properties: dict[str, Any]
+    links: list[Link] | None = None
+
+
+class OgcFeatureCollection(BaseModel):
+    """A page of features (OGC API - Features Core); numberMatched is left out past 10,000."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["FeatureCollection"]
+    features: list[OgcFeature]
+    numberReturned: int
+    numberMatched: int | None = None
+    timeStamp: str
+    links: list[Link]
+
+
+def _model_name(c: Collection) -> str:
+    return "".join(part.title() for part in c.id.split("_"))
+
+
+def feature_models(c: Collection) -> tuple[type[OgcFeature], type[OgcFeatureCollection]]:
+    """The Feature and FeatureCollection of `c`: its catalogue properties, each optional
+    because `properties=` may leave it out."""
+    name = _model_name(c)
+    fields: dict[str, Any] = dict.fromkeys(c.properties, (Any, None))
+    properties = create_model(f"{name}Properties", __config__=ConfigDict(extra="forbid"), **fields)
+    feature = create_model(f"{name}Feature", __base__=OgcFeature, properties=(properties, ...))
+    page = create_model(
+        f"{name}FeatureCollection", __base__=OgcFeatureCollection, features=(list[feature], ...)
+    )
+    return feature, page
