@@ -1,27 +1,166 @@
-"""Each collection's own items and feature routes, made from the catalogue by one factory (as
-tipg and titiler make theirs), so the API definition says per layer which properties its
-features carry and which it may be filtered on.
+"""The items and feature routes of OGC API - Features, made by one factory (as tipg and titiler
+make theirs): once per catalogue collection, with the collection bound and its properties in
+the response schemas, and once on the templated /collections/{collectionId} paths.
 
-The routes answer exactly as the templated /collections/{collectionId}/items routes of
-api/ogc.py (the same functions build the answers); the collection is bound when the routes are
-made, so a request does no lookup. An id not in the catalogue falls through to the templated
-routes, which answer 404.
+The per-collection routes come first, so a request for a listed layer does no lookup and the
+API definition says per layer what its features carry and which filters it takes; the
+templated routes answer the same for the same ids, and 404 for ids not in the catalogue.
 """
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+import psycopg
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.deps import IfNoneMatch, OgcConnDep
-from api.geojson_schemas import GeoJSONResponse
-from api.ogc import CrsParam, FormatDep, ItemsQuery, item_answer, items_answer
-from api.ogc_feature_schemas import feature_models
-from geo.ogc import catalogue
-from geo.ogc.engine import Collection
+from api.deps import IfNoneMatch, OgcConnDep, entity_tags
+from api.geojson_schemas import GEOJSON, GeoJSONResponse
+from api.ogc import JSON, FormatDep, base_url, item_links, link
+from api.ogc_feature_schemas import OgcFeature, OgcFeatureCollection, feature_models
+from api.ogc_params import integer, parse_bool, parse_names, parse_sortby, selection
+from geo.ogc import catalogue, crs
+from geo.ogc import engine as features
+from geo.ogc.collection import Collection
+from geo.ogc.engine import LIMIT_DEFAULT, LIMIT_MAX
+
+# Query parameters every items request may carry; any other must name a queryable.
+ITEMS_PARAMS = {
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "limit",
+    "offset",
+    "after",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+    "skipGeometry",
+    "crs",
+    "f",
+}
+
+
+def _q(description: str, alias: str | None = None) -> Any:
+    return Query(description=description, alias=alias)
+
+
+OptStr = str | None
+
+
+async def items_query(
+    request: Request,
+    _: FormatDep,
+    bbox: Annotated[OptStr, _q("minx,miny,maxx,maxy in bbox-crs (CRS84 by default)")] = None,
+    bbox_crs: Annotated[
+        OptStr, _q("CRS URI of bbox (axis order as it defines)", "bbox-crs")
+    ] = None,
+    limit: Annotated[
+        OptStr, _q(f"1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped")
+    ] = None,
+    offset: Annotated[OptStr, _q("integer >= 0, default 0")] = None,
+    after: Annotated[OptStr, _q("keyset: features after this id (the next links use it)")] = None,
+    datetime: Annotated[OptStr, _q("RFC 3339 instant or interval (a/b, ../b, a/..)")] = None,
+    filter_: Annotated[OptStr, _q("CQL2 filter (text or JSON, see filter-lang)", "filter")] = None,
+    filter_lang: Annotated[OptStr, _q("cql2-text (default) or cql2-json", "filter-lang")] = None,
+    filter_crs: Annotated[OptStr, _q("CRS URI of the filter's geometries", "filter-crs")] = None,
+    sortby: Annotated[OptStr, _q("queryables, each +name or -name, comma separated")] = None,
+    properties: Annotated[OptStr, _q("the properties to include, comma separated")] = None,
+    skip_geometry: Annotated[OptStr, _q("true: features without geometry", "skipGeometry")] = None,
+    crs_: Annotated[OptStr, _q("CRS URI of the response geometries", "crs")] = None,
+) -> Callable[[Collection], features.Query]:
+    """The items request's parameters, checked against a collection once the route knows
+    it. Other query parameters are equality filters on the collection's queryables."""
+
+    def query(collection: Collection) -> features.Query:
+        chosen = selection(
+            collection,
+            request.query_params,
+            reserved=ITEMS_PARAMS,
+            bbox=bbox,
+            bbox_crs=bbox_crs,
+            datetime=datetime,
+            filter_=filter_,
+            filter_lang=filter_lang,
+            filter_crs=filter_crs,
+        )
+        return replace(
+            chosen,
+            limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
+            offset=integer(offset, "offset", 0, 0),
+            after=after,
+            sortby=parse_sortby(sortby),
+            shape=features.Shape(
+                properties=parse_names(properties, "properties"),
+                skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
+                crs=crs.get(crs_, "crs"),
+            ),
+        )
+
+    return query
+
+
+ItemsQuery = Annotated[Callable[[Collection], features.Query], Depends(items_query)]
+CrsParam = Annotated[OptStr, _q("CRS URI of the response geometry", "crs")]
+
+
+def items_answer(
+    request: Request, conn: psycopg.Connection, c: Collection, q: features.Query
+) -> Response:
+    """A page of `c`'s features with its self, collection, next and prev links."""
+    page = features.items(conn, c, q)
+    url = request.url
+    links = [
+        link(str(url), "self", GEOJSON, "This page"),
+        link(f"{base_url(request)}/collections/{c.id}", "collection", JSON, c.title_en),
+    ]
+    if page.more and page.last_key is not None:
+        if q.sortby:
+            nxt = url.include_query_params(offset=q.offset + q.limit, limit=q.limit)
+        else:  # key order: the next page starts after this one's last key (no OFFSET scan)
+            nxt = url.remove_query_params("offset").include_query_params(
+                after=page.last_key, limit=q.limit
+            )
+        links.append(link(str(nxt), "next", GEOJSON, "Next page"))
+    if q.offset > 0:
+        prev = url.include_query_params(offset=max(q.offset - q.limit, 0), limit=q.limit)
+        links.append(link(str(prev), "prev", GEOJSON, "Previous page"))
+    return Response(page.body(links), media_type=GEOJSON, headers=_content_crs(q.shape.crs))
+
+
+def _content_crs(c: crs.Crs) -> dict[str, str]:
+    return {"Content-Crs": f"<{c.uri}>"}
+
+
+def item_answer(
+    request: Request,
+    conn: psycopg.Connection,
+    c: Collection,
+    feature_id: str,
+    crs_: str | None,
+    if_none_match: str | None,
+) -> Response:
+    """One feature; its ETag (strong) is its version, and If-None-Match with it is a 304."""
+    out = crs.get(crs_, "crs")
+    body, version = features.tagged_feature(conn, c, feature_id, features.Shape(crs=out))
+    headers = _content_crs(out)
+    if version is not None:
+        headers["ETag"] = f'"{version}"'
+        if if_none_match is not None:
+            tags = entity_tags(if_none_match, "If-None-Match")  # compared weakly (RFC 9110)
+            if tags is None or version in {t.removeprefix("W/") for t in tags}:
+                return Response(status_code=304, headers=headers)
+    return Response(
+        features.with_links(body, item_links(request, c, feature_id)),
+        media_type=GEOJSON,
+        headers=headers,
+    )
 
 
 def _filter_parameters(c: Collection) -> list[dict[str, Any]]:
-    """The equality filters a client may add to the items path (any other name is a 400)."""
+    """The equality filters a client may add to `c`'s items path (any other name is a 400)."""
     return [
         {
             "name": name,
@@ -37,24 +176,32 @@ def _filter_parameters(c: Collection) -> list[dict[str, Any]]:
     ]
 
 
-def collection_router(c: Collection) -> APIRouter:
-    """GET /collections/{c.id}/items and /items/{featureId}, typed with `c`'s properties."""
-    router = APIRouter(prefix=f"/ogc/collections/{c.id}", tags=["OGC API - Features"])
-    feature, page = feature_models(c)
+def feature_router(
+    prefix: str,
+    collection: Callable[..., Awaitable[Collection]],
+    models: tuple[type[OgcFeature], type[OgcFeatureCollection]],
+    summaries: tuple[str, str],
+    filters: list[dict[str, Any]],
+) -> APIRouter:
+    """GET {prefix}/items and {prefix}/items/{featureId} of the collection `collection`
+    resolves, answering GeoJSON the `models` describe."""
+    router = APIRouter(prefix=prefix, tags=["OGC API - Features"])
+    CollectionDep = Annotated[Collection, Depends(collection)]
+    feature, page = models
 
     @router.get(
         "/items",
-        summary=f"Features of {c.title_en} ({c.title})",
+        summary=summaries[0],
         response_class=GeoJSONResponse,
         response_model=page,
-        openapi_extra={"parameters": _filter_parameters(c)},
+        openapi_extra={"parameters": filters} if filters else None,
     )
-    def items(request: Request, conn: OgcConnDep, query: ItemsQuery) -> Response:
+    def items(request: Request, conn: OgcConnDep, query: ItemsQuery, c: CollectionDep) -> Response:
         return items_answer(request, conn, c, query(c))
 
     @router.get(
         "/items/{featureId}",
-        summary=f"One feature of {c.title_en} ({c.title})",
+        summary=summaries[1],
         response_class=GeoJSONResponse,
         response_model=feature,
     )
@@ -63,14 +210,45 @@ def collection_router(c: Collection) -> APIRouter:
         featureId: str,
         conn: OgcConnDep,
         _: FormatDep,
+        c: CollectionDep,
         crs_: CrsParam = None,
         if_none_match: IfNoneMatch = None,
     ) -> Response:
+        """One feature; its ETag (strong) is its version, and If-None-Match with it is a 304."""
         return item_answer(request, conn, c, featureId, crs_, if_none_match)
 
     return router
 
 
+def collection_router(c: Collection) -> APIRouter:
+    """The routes of one catalogue collection, typed with its properties."""
+
+    async def bound() -> Collection:
+        return c
+
+    title = f"{c.title_en} ({c.title})"
+    summaries = (f"Features of {title}", f"One feature of {title}")
+    prefix = f"/ogc/collections/{c.id}"
+    return feature_router(prefix, bound, feature_models(c), summaries, _filter_parameters(c))
+
+
+async def listed_collection(collectionId: str) -> Collection:
+    """The collection a templated path names (404 when the catalogue has none)."""
+    return catalogue.get_collection(collectionId)
+
+
 router = APIRouter()
 for _collection in catalogue.CATALOGUE.values():
     router.include_router(collection_router(_collection))
+router.include_router(
+    feature_router(
+        "/ogc/collections/{collectionId}",
+        listed_collection,
+        (OgcFeature, OgcFeatureCollection),
+        (
+            "Features of a collection (bbox, limit, offset, equality filters on queryables)",
+            "One feature",
+        ),
+        [],
+    )
+)

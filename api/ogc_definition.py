@@ -22,8 +22,9 @@ from api.ogc_schemas import (
     OpenAPI30Response,
 )
 from geo.ogc import catalogue, cql
-from geo.ogc import engine as features
-from geo.ogc.engine import LIMIT_DEFAULT, LIMIT_MAX, Collection
+from geo.ogc.collection import Collection
+from geo.ogc.engine import LIMIT_DEFAULT, LIMIT_MAX
+from geo.ogc.queryables import queryable_schemas
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -201,7 +202,7 @@ def api_definition(request: Request, conn: OgcConnDep) -> JSONResponse:
     }
     paths["/collections/{collectionId}/items"]["get"]["parameters"].insert(0, cid)
     for c in catalogue.CATALOGUE.values():
-        paths[f"/collections/{c.id}/items"] = _items_op(c.title_en, features.queryables(conn, c))
+        paths[f"/collections/{c.id}/items"] = _items_op(c.title_en, queryable_schemas(conn, c))
     _edit_paths(paths, [c for c in catalogue.CATALOGUE.values() if c.editable])
     doc = {
         "openapi": "3.0.3",

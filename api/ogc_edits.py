@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from api.auth import OptionalUser, ScopedIdempotencyKey
 from api.deps import IfMatch, SessionDep, entity_tags
 from api.geojson_schemas import GeoJSONResponse
-from api.ogc import GEOJSON, item_links
+from api.ogc import GEOJSON, base_url, item_links
 from api.ogc_feature_schemas import OgcFeature
 from api.ogc_schemas import (
     FEATURE_SCHEMA,
@@ -24,10 +24,10 @@ from api.ogc_schemas import (
 from geo.access import require
 from geo.errors import InvalidParameter, PreconditionRequired, UnsupportedMediaType
 from geo.models import Account
-from geo.ogc import catalogue, edits
+from geo.ogc import catalogue, edit_body, edit_trail, edits
 from geo.ogc import crs as crss
 from geo.ogc import engine as features
-from geo.ogc.engine import Collection
+from geo.ogc.collection import Collection
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 ONE = "/collections/{collectionId}/items/{featureId}"
@@ -72,12 +72,8 @@ def _editable(collection_id: str) -> Collection:
     """The collection, 404 when there is none and 405 when it is not edited here (before the
     headers are judged)."""
     c = catalogue.get_collection(collection_id)
-    edits.layer_of(c)
+    edit_body.layer_of(c)
     return c
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + router.prefix
 
 
 def _if_match(header: str | None) -> list[str] | None:
@@ -97,7 +93,7 @@ def _answer(
 ) -> Response:
     headers = {"ETag": f'"{done.etag}"', "Content-Crs": f"<{out.uri}>"}
     if status == 201:
-        headers["Location"] = f"{_base(request)}/collections/{c.id}/items/{done.feature_id}"
+        headers["Location"] = f"{base_url(request)}/collections/{c.id}/items/{done.feature_id}"
     if done.replayed:
         headers["Idempotent-Replayed"] = "true"
     body = features.with_links(done.feature, item_links(request, c, str(done.feature_id)))
@@ -219,8 +215,8 @@ def item_history(
 ) -> dict[str, Any]:
     require(session, user, None, "read_feature_history")
     c = catalogue.get_collection(collectionId)
-    rows = edits.history(session, c, featureId)
-    href = f"{_base(request)}/collections/{c.id}/items/{featureId}"
+    rows = edit_trail.history(session, c, featureId)
+    href = f"{base_url(request)}/collections/{c.id}/items/{featureId}"
     return {
         "collection": c.id,
         "featureId": featureId,

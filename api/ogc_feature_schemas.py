@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.ogc_schemas import Link
-from geo.ogc.engine import Collection
+from geo.ogc.collection import Collection
 
 
 class OgcFeature(BaseModel):

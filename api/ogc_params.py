@@ -9,7 +9,8 @@ from typing import Any
 
 from geo.errors import InvalidParameter
 from geo.ogc import cql, crs
-from geo.ogc.engine import Collection, Query
+from geo.ogc.collection import Collection
+from geo.ogc.engine import Query
 
 
 def equality_filters(

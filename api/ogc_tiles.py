@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
@@ -16,13 +17,15 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import OgcConnDep
+from api.ogc import base_url
 from api.ogc_schemas import TileJSON, TileSet, TileSets
 from geo.db import statement_timeout
 from geo.errors import NotFound
 from geo.ogc import catalogue, tiles
 from geo.ogc import engine as features
+from geo.ogc.collection import Collection
 from geo.ogc.crs import CRS84
-from geo.ogc.engine import Collection
+from geo.ogc.queryables import queryable_schemas
 from geo.ogc.tile_cache import TileCache, listen
 from geo.settings import Settings
 
@@ -34,12 +37,8 @@ TILE_PATH = "{tileMatrix}/{tileRow}/{tileCol}"
 CACHE_CONTROL = "public, max-age=60"
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + router.prefix
-
-
 def _tileset_url(request: Request, c: Collection) -> str:
-    return f"{_base(request)}/collections/{c.id}/tiles/{tiles.TILE_MATRIX_SET}"
+    return f"{base_url(request)}/collections/{c.id}/tiles/{tiles.TILE_MATRIX_SET}"
 
 
 def _matrix_set(tile_matrix_set_id: str) -> None:
@@ -47,8 +46,18 @@ def _matrix_set(tile_matrix_set_id: str) -> None:
         raise NotFound(f"Tiles come in {tiles.TILE_MATRIX_SET} only.", where="tileMatrixSetId")
 
 
+def _tileset(
+    collection_id: str, tile_matrix_set_id: str, conn: psycopg.Connection
+) -> tuple[Collection, list[float] | None]:
+    """The collection of a tileset path and its extent (None when empty); 404 for a path that
+    names no tileset."""
+    c = catalogue.get_collection(collection_id)
+    _matrix_set(tile_matrix_set_id)
+    return c, features.extents(conn, [c]).get(c.id)
+
+
 def _fields(conn: Any, c: Collection) -> dict[str, str]:
-    types = features.queryables(conn, c)
+    types = queryable_schemas(conn, c)
     return {name: types.get(name, {}).get("type", "string") for name in tiles.tile_names(c)}
 
 
@@ -78,7 +87,7 @@ def tilesets(request: Request, collectionId: str) -> JSONResponse:
                 ],
             }
         ],
-        "links": [{"rel": "self", "href": f"{_base(request)}/collections/{c.id}/tiles"}],
+        "links": [{"rel": "self", "href": f"{base_url(request)}/collections/{c.id}/tiles"}],
     }
     return JSONResponse(doc)
 
@@ -91,10 +100,8 @@ def tilesets(request: Request, collectionId: str) -> JSONResponse:
 def tileset(
     request: Request, collectionId: str, tileMatrixSetId: str, conn: OgcConnDep
 ) -> JSONResponse:
-    c = catalogue.get_collection(collectionId)
-    _matrix_set(tileMatrixSetId)
+    c, bbox = _tileset(collectionId, tileMatrixSetId, conn)
     url = _tileset_url(request, c)
-    bbox = features.extents(conn, [c]).get(c.id)
     doc: dict[str, Any] = {
         "title": f"{c.title} {c.title_en}",
         "dataType": "vector",
@@ -142,9 +149,7 @@ def tileset(
 def tilejson(
     request: Request, collectionId: str, tileMatrixSetId: str, conn: OgcConnDep
 ) -> JSONResponse:
-    c = catalogue.get_collection(collectionId)
-    _matrix_set(tileMatrixSetId)
-    bbox = features.extents(conn, [c]).get(c.id)
+    c, bbox = _tileset(collectionId, tileMatrixSetId, conn)
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": c.id,

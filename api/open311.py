@@ -120,7 +120,7 @@ class Open311JSON(JSONResponse):
 
 
 # Each route answers in the format its extension names: the model's fields as JSON or XML.
-XML = {"content": {FORMATS["xml"]: {}}}
+XML: dict[str, Any] = {"content": {FORMATS["xml"]: {}}}
 ANSWER: dict[int | str, dict[str, Any]] = {200: XML}
 router = APIRouter(
     prefix="/open311/v2",

@@ -13,7 +13,8 @@ from shapely.geometry import box, shape
 
 from geo.ogc import catalogue
 from geo.ogc.catalogue import CATALOGUE
-from geo.ogc.engine import LIMIT_MAX, Collection, Join
+from geo.ogc.collection import Collection, Join
+from geo.ogc.engine import LIMIT_MAX
 from geo.settings import Settings
 
 DISTRICT_LAYERS = {

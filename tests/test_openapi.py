@@ -17,7 +17,7 @@ from api.health import Health
 from api.io_schemas import ImportReport
 from api.ogc_feature_schemas import feature_models
 from geo.ogc.catalogue import CATALOGUE
-from geo.ogc.engine import Collection
+from geo.ogc.collection import Collection
 from geo.settings import Settings
 from tests.io_helpers import compounds, square, survey, zipped
 from tests.issue_flow_helpers import png_bytes

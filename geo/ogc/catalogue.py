@@ -16,7 +16,7 @@ from geo.errors import NotFound
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
 from geo.models.issues import LEVELS, OPEN_STEPS, OUTCOMES, STEPS
 from geo.models.renovation import ALL_PHASES
-from geo.ogc.engine import Collection, Join
+from geo.ogc.collection import Collection, Join
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 

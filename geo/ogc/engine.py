@@ -1,26 +1,6 @@
-"""The generic OGC API - Features engine: SQL that answers any layer described as a Collection.
-
-A `Collection` describes one layer as data: its table, geometry column, the properties each
-feature carries (SQL expressions over the table, aliased `t`, and any joined parent tables),
-the properties a client may filter on, and an optional condition always applied. The layers
-themselves are listed in geo/ogc/catalogue.py; this module knows none of them::
-
-    Collection(
-        id="issues", title="议事议题", title_en="Issues", description="...",
-        table="issue", geometry="location",
-        joins=(Join("community", "c", "community_id"),),
-        properties={"step": "step", "category": "category", "community": "c.name"},
-        filters={"step": "step", "category": "category"},
-        enums={"step": STEPS},               # other values are a 400, listed in queryables
-        where="t.public",                    # a fixed SQL condition (no request values in it)
-    )
-
-A property value is a column name (`"status"`, on the main table) or `"alias.column"` on a
-joined table; both are quoted as identifiers. A computed property is given as a
-`psycopg.sql.Composable` (e.g. `sql.SQL("round(t.area_m2::numeric, 1)")`). Filters map a
-queryable name to a column reference the same way; request values are always bound, and a
-value the column's type cannot read (floors=abc) is a 400 naming the filter. Only list public
-fields: whatever `properties` names is served to anyone.
+"""The generic OGC API - Features engine: SQL that answers any layer described as a
+`Collection` (geo/ogc/collection.py says how a layer is described; geo/ogc/catalogue.py lists
+them; this module knows none of them).
 
 Every response body is built by PostGIS (json_build_object, json_agg, ST_AsGeoJSON) and leaves
 the database as one UTF-8 value that goes out as it came; Python only splices in the links and
@@ -33,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -43,104 +23,14 @@ from pygeofilter import ast
 
 from geo.errors import InvalidParameter, NotFound
 from geo.ogc import cql
+from geo.ogc.collection import Collection, expr, from_clause, joined
 from geo.ogc.crs import CRS84, STORAGE_SRID, SUPPORTED, Crs
+from geo.ogc.queryables import target
 
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 10_000
 # 7 decimals of a degree is about 1 cm: finer than any survey the demo stands for.
 PRECISION = 7
-
-Expr = str | sql.Composable
-
-
-@dataclass(frozen=True)
-class Join:
-    """A parent table joined to the main table (`t`) for names such as the community's."""
-
-    table: str
-    alias: str
-    on: str  # the foreign-key column of `t` that holds the parent's id
-    key: str = "id"
-
-
-@dataclass(frozen=True)
-class Collection:
-    """One layer: where its rows live and what each feature carries."""
-
-    id: str
-    title: str  # Chinese, as residents and planners name it
-    title_en: str
-    description: str
-    table: str
-    properties: dict[str, Expr]
-    geometry: str = "geom"
-    key: str = "id"
-    joins: tuple[Join, ...] = ()
-    filters: dict[str, Expr] = field(default_factory=dict)
-    # Fixed vocabularies of filterable properties: a value outside them is a 400.
-    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    where: str | None = None  # a fixed condition, written by developers, never from a request
-    # The feature's time as (start, end) timestamptz expressions, for `datetime`; None when the
-    # layer has no time (the parameter is then ignored, as OGC API - Features Core says).
-    temporal: tuple[Expr, Expr] | None = None
-    # The properties a vector tile carries (geo/ogc/tiles.py): what maps colour and label by.
-    # None: all of `properties`.
-    tile_properties: tuple[str, ...] | None = None
-    # The feature's version as text, the ETag of /items/{id}: the row's version and those of
-    # the joined rows whose names it shows, so renaming a parent changes it too. None: no ETag.
-    version: Expr | None = None
-    # Planners may create, replace, update and delete its features (geo/ogc/edits.py); the
-    # import layer of the same name (geo/io/layers.py) says its fields and parents.
-    editable: bool = False
-    # A stored EPSG:3857 copy of `geometry` with its own GiST index (0023_tile_geometry), which
-    # tiles filter and clip with no ST_Transform; None: tiles transform the 4326 geometry.
-    tile_geometry: str | None = None
-    # The lowest zoom its tiles are served at (OGC API - Tiles: the tileset's minTileMatrix; a
-    # tile below it is outside the tileset, 404): below it the whole district is a few pixels
-    # and a tile would hold every row of a big layer.
-    tile_min_zoom: int = 0
-    # What its tiles depend on besides its rows, for the tile cache (geo/ogc/tile_cache.py):
-    # "rows" (kept until a source table changes), "day" (also the district date: a state "as
-    # of today"), "time" (never kept: a state at this instant).
-    tile_clock: Literal["rows", "day", "time"] = "rows"
-    # The tables its rows come from when `table` and the joins do not say it all (a view or a
-    # function is among them): every one must send the tile notice (migration 0028_tile_notices).
-    sources: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        unknown = set(self.enums) - set(self.filters)
-        if unknown:
-            raise ValueError(f"{self.id}: enums for properties that are not filters: {unknown}")
-        untiled = set(self.tile_properties or ()) - set(self.properties)
-        if untiled:
-            raise ValueError(f"{self.id}: tile_properties that are not properties: {untiled}")
-
-
-# --- SQL building ------------------------------------------------------------------------
-
-
-def expr(value: Expr) -> sql.Composable:
-    """A property or filter expression: quoted column reference, or a developer's SQL."""
-    if isinstance(value, sql.Composable):
-        return value
-    parts = value.split(".")
-    return sql.Identifier("t", *parts) if len(parts) == 1 else sql.Identifier(*parts)
-
-
-def from_clause(c: Collection) -> sql.Composable:
-    parts: list[sql.Composable] = [sql.SQL("{} AS t").format(sql.Identifier(c.table))]
-    for j in c.joins:
-        parts.append(
-            sql.SQL("LEFT JOIN {table} AS {alias} ON {alias_key} = {fk}").format(
-                table=sql.Identifier(j.table),
-                alias=sql.Identifier(j.alias),
-                alias_key=sql.Identifier(j.alias, j.key),
-                fk=sql.Identifier("t", j.on),
-            )
-        )
-    return sql.SQL(" ").join(parts)
-
-
 # Projected CRSs are in metres: 3 decimals is a millimetre.
 PRECISION_METRES = 3
 # numberMatched is counted exactly up to this many features; past it, it is left out (the
@@ -276,19 +166,6 @@ def _order(c: Collection, q: Query) -> sql.Composable:
     return sql.SQL(", ").join(keys)
 
 
-def _joined(c: Collection) -> sql.Composable:
-    """The joins of `_from`, after a FROM that already names `t`."""
-    return sql.SQL(" ").join(
-        sql.SQL("LEFT JOIN {table} AS {alias} ON {alias_key} = {fk}").format(
-            table=sql.Identifier(j.table),
-            alias=sql.Identifier(j.alias),
-            alias_key=sql.Identifier(j.alias, j.key),
-            fk=sql.Identifier("t", j.on),
-        )
-        for j in c.joins
-    )
-
-
 def items_sql(
     c: Collection, q: Query, target: cql.Target | None = None
 ) -> tuple[sql.Composed, list[Any]]:
@@ -323,7 +200,7 @@ def items_sql(
         feature=_feature(c, q.shape),
         src=from_clause(c),
         table=sql.Identifier(c.table),
-        joins=_joined(c),
+        joins=joined(c),
         where=where,
         order=_order(c, q),
         unpaged_where=unpaged_where,
@@ -416,15 +293,6 @@ def _unreadable(q: Query, exc: psycopg.Error) -> InvalidParameter:
     return InvalidParameter(
         f"{where}: the value does not fit the property ({exc.diag.message_primary}).", where=where
     )
-
-
-def target(conn: psycopg.Connection, c: Collection, crs: Crs) -> cql.Target:
-    """What a CQL2 filter on `c` may name, with the JSON Schema types of the queryables."""
-    kinds = {}
-    for name, schema in queryables(conn, c).items():
-        date_like = schema.get("format") in ("date", "date-time")
-        kinds[name] = (expr(c.filters[name]), "date" if date_like else schema["type"])
-    return cql.Target(kinds, sql.Identifier("t", c.geometry), crs)
 
 
 def items(conn: psycopg.Connection, c: Collection, q: Query) -> Page:
@@ -522,55 +390,6 @@ def extents(
         )
     rows = conn.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
     return {r[0]: None if r[1] is None else [float(v) for v in r[1:]] for r in rows}
-
-
-# JSON Schema types of PostgreSQL type names, for the queryables document.
-_JSON_TYPES = {
-    "int2": "integer",
-    "int4": "integer",
-    "int8": "integer",
-    "numeric": "number",
-    "float4": "number",
-    "float8": "number",
-    "bool": "boolean",
-    "date": "string",
-    "timestamptz": "string",
-    "timestamp": "string",
-}
-
-
-# Queryables' schemas by collection: column types only change with a migration and a restart.
-_SCHEMAS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-
-
-def queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, Any]]:
-    """JSON Schema of each filterable property, typed from the columns themselves."""
-    key = (c.id, repr(c.filters))
-    if key not in _SCHEMAS:
-        _SCHEMAS[key] = _queryables(conn, c)
-    return _SCHEMAS[key]
-
-
-def _queryables(conn: psycopg.Connection, c: Collection) -> dict[str, dict[str, Any]]:
-    if not c.filters:
-        return {}
-    cols = sql.SQL(", ").join(expr(e) for e in c.filters.values())
-    cur = conn.execute(sql.SQL("SELECT {} FROM {} LIMIT 0").format(cols, from_clause(c)))
-    schema: dict[str, dict[str, Any]] = {}
-    for name, desc in zip(c.filters, cur.description or [], strict=True):
-        info = conn.adapters.types.get(desc.type_code)
-        prop: dict[str, Any] = {
-            "title": name,
-            "type": _JSON_TYPES.get(getattr(info, "name", ""), "string"),
-        }
-        if getattr(info, "name", "") == "date":
-            prop["format"] = "date"
-        elif getattr(info, "name", "").startswith("timestamp"):
-            prop["format"] = "date-time"
-        if name in c.enums:
-            prop["enum"] = list(c.enums[name])
-        schema[name] = prop
-    return schema
 
 
 def with_links(body: bytes, links: list[dict[str, str]]) -> bytes:

@@ -43,7 +43,7 @@ from time import monotonic
 import psycopg
 
 from geo import clock
-from geo.ogc.engine import Collection
+from geo.ogc.collection import Collection
 from geo.ogc.tiles import Tile
 
 log = logging.getLogger("yishiting.tiles")

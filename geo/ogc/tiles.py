@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from geo.errors import NotFound
-from geo.ogc.engine import Collection, expr, from_clause
+from geo.ogc.collection import Collection, expr, from_clause
 
 TILE_MATRIX_SET = "WebMercatorQuad"
 TILE_MATRIX_SET_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
