@@ -1,18 +1,18 @@
 """GET /api/exports/{collectionId}: a whole OGC collection as a file, for QGIS, ArcGIS, Excel.
 
 The same bbox, datetime, CQL2 filter and equality filters as /ogc/collections/{id}/items
-(parsed by the same `selection`, api/ogc_params.py; run by the same SQL builder), every matching
-feature, no paging.
+(parsed by the same `selection_query`, api/ogc_params.py; run by the same SQL builder), every
+matching feature, no paging.
 """
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from api.auth import CurrentUser
 from api.deps import LongConnDep, SessionDep
 from api.geojson_schemas import FeatureCollection, GeoJSONResponse
-from api.ogc_params import selection
+from api.ogc_params import SelectionDep
 from geo.access import require
 from geo.io import exports
 from geo.ogc import catalogue
@@ -36,35 +36,19 @@ EXPORT_PARAMS = {
     },
 )
 def get_export(
-    request: Request,
     collectionId: str,
     conn: LongConnDep,
     db: SessionDep,
     user: CurrentUser,
     format: Annotated[str, Query(description=", ".join(exports.FORMATS))],
+    select: SelectionDep,
     crs: Annotated[int, Query(description="EPSG code: 4326, 4490, 4547 or 3857")] = 4326,
     encoding: Annotated[str, Query(description="Shapefile text: UTF-8 or GBK")] = "UTF-8",
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in lon/lat")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="as on /items")] = None,
-    datetime: Annotated[str | None, Query(description="as on /items: an instant or a/b")] = None,
-    filter_: Annotated[str | None, Query(alias="filter", description="CQL2, as on /items")] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
 ) -> Response:
     """Other query parameters are equality filters on the collection's queryables."""
     require(db, user, None, "export_layer")
     collection = catalogue.get_collection(collectionId)
-    query = selection(
-        collection,
-        request.query_params,
-        reserved=EXPORT_PARAMS,
-        bbox=bbox,
-        bbox_crs=bbox_crs,
-        datetime=datetime,
-        filter_=filter_,
-        filter_lang=filter_lang,
-        filter_crs=filter_crs,
-    )
+    query = select(collection, EXPORT_PARAMS)
     result = exports.export(
         conn, collection.id, fmt=format, srid=crs, encoding=encoding, query=query
     )

@@ -12,13 +12,21 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.deps import IfNoneMatch, OgcConnDep, entity_tags
 from api.geojson_schemas import GEOJSON, GeoJSONResponse
 from api.ogc import JSON, FormatDep, base_url, item_links, link
 from api.ogc_feature_schemas import OgcFeature, OgcFeatureCollection, feature_models
-from api.ogc_params import integer, parse_bool, parse_names, parse_sortby, selection
+from api.ogc_params import (
+    OptStr,
+    SelectionDep,
+    described,
+    integer,
+    parse_bool,
+    parse_names,
+    parse_sortby,
+)
 from geo.ogc import catalogue, crs
 from geo.ogc import engine as features
 from geo.ogc.collection import Collection
@@ -43,49 +51,29 @@ ITEMS_PARAMS = {
 }
 
 
-def _q(description: str, alias: str | None = None) -> Any:
-    return Query(description=description, alias=alias)
-
-
-OptStr = str | None
-
-
 async def items_query(
     request: Request,
     _: FormatDep,
-    bbox: Annotated[OptStr, _q("minx,miny,maxx,maxy in bbox-crs (CRS84 by default)")] = None,
-    bbox_crs: Annotated[
-        OptStr, _q("CRS URI of bbox (axis order as it defines)", "bbox-crs")
-    ] = None,
+    select: SelectionDep,
     limit: Annotated[
-        OptStr, _q(f"1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped")
+        OptStr, described(f"1..{LIMIT_MAX}, default {LIMIT_DEFAULT}; more is clamped")
     ] = None,
-    offset: Annotated[OptStr, _q("integer >= 0, default 0")] = None,
-    after: Annotated[OptStr, _q("keyset: features after this id (the next links use it)")] = None,
-    datetime: Annotated[OptStr, _q("RFC 3339 instant or interval (a/b, ../b, a/..)")] = None,
-    filter_: Annotated[OptStr, _q("CQL2 filter (text or JSON, see filter-lang)", "filter")] = None,
-    filter_lang: Annotated[OptStr, _q("cql2-text (default) or cql2-json", "filter-lang")] = None,
-    filter_crs: Annotated[OptStr, _q("CRS URI of the filter's geometries", "filter-crs")] = None,
-    sortby: Annotated[OptStr, _q("queryables, each +name or -name, comma separated")] = None,
-    properties: Annotated[OptStr, _q("the properties to include, comma separated")] = None,
-    skip_geometry: Annotated[OptStr, _q("true: features without geometry", "skipGeometry")] = None,
-    crs_: Annotated[OptStr, _q("CRS URI of the response geometries", "crs")] = None,
+    offset: Annotated[OptStr, described("integer >= 0, default 0")] = None,
+    after: Annotated[
+        OptStr, described("keyset: features after this id (the next links use it)")
+    ] = None,
+    sortby: Annotated[OptStr, described("queryables, each +name or -name, comma separated")] = None,
+    properties: Annotated[OptStr, described("the properties to include, comma separated")] = None,
+    skip_geometry: Annotated[
+        OptStr, described("true: features without geometry", "skipGeometry")
+    ] = None,
+    crs_: Annotated[OptStr, described("CRS URI of the response geometries", "crs")] = None,
 ) -> Callable[[Collection], features.Query]:
     """The items request's parameters, checked against a collection once the route knows
     it. Other query parameters are equality filters on the collection's queryables."""
 
     def query(collection: Collection) -> features.Query:
-        chosen = selection(
-            collection,
-            request.query_params,
-            reserved=ITEMS_PARAMS,
-            bbox=bbox,
-            bbox_crs=bbox_crs,
-            datetime=datetime,
-            filter_=filter_,
-            filter_lang=filter_lang,
-            filter_crs=filter_crs,
-        )
+        chosen = select(collection, ITEMS_PARAMS)
         return replace(
             chosen,
             limit=min(integer(limit, "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
@@ -103,7 +91,7 @@ async def items_query(
 
 
 ItemsQuery = Annotated[Callable[[Collection], features.Query], Depends(items_query)]
-CrsParam = Annotated[OptStr, _q("CRS URI of the response geometry", "crs")]
+CrsParam = Annotated[OptStr, described("CRS URI of the response geometry", "crs")]
 
 
 def items_answer(

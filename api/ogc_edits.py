@@ -4,6 +4,7 @@ feature's audit trail. The checks and the writes are geo/ogc/edits.py; this rout
 body and the headers, asks geo/access.py, commits, and answers GeoJSON."""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -131,54 +132,62 @@ def create_item(
     return _answer(request, c, done, body.crs, 201)
 
 
-@router.put(
-    ONE,
-    summary="Replace a feature (planners, admins; If-Match)",
-    response_class=GeoJSONResponse,
-    response_model=OgcFeature,
-    responses=_geojson(200, "The feature as stored, with its new ETag"),
-    openapi_extra={"requestBody": request_body(FEATURE_SCHEMA, FEATURE_TYPES)},
-)
-def replace_item(
-    request: Request,
-    collectionId: str,
-    featureId: str,
-    session: SessionDep,
-    user: Editor,
-    value: Annotated[Any, Depends(feature_body)],
-    if_match: IfMatch = None,
-    content_crs: ContentCrs = None,
-) -> Response:
-    c = _editable(collectionId)
-    body = edits.Body(value, crss.get(content_crs, "Content-Crs"))
-    done = edits.replace(session, c, featureId, body, account=user, if_match=_if_match(if_match))
-    session.commit()
-    return _answer(request, c, done, body.crs)
+def _add_change_route(
+    method: str,
+    name: str,
+    summary: str,
+    change: Callable[..., edits.Edited],
+    read_body: Callable[[Request], Awaitable[Any]],
+    body_schema: dict[str, Any],
+) -> None:
+    """PUT or PATCH of one feature: the same headers, checks and answer; `change` (replace or
+    update) says what the body does to the feature."""
+
+    def change_item(
+        request: Request,
+        collectionId: str,
+        featureId: str,
+        session: SessionDep,
+        user: Editor,
+        value: Annotated[Any, Depends(read_body)],
+        if_match: IfMatch = None,
+        content_crs: ContentCrs = None,
+    ) -> Response:
+        c = _editable(collectionId)
+        body = edits.Body(value, crss.get(content_crs, "Content-Crs"))
+        done = change(session, c, featureId, body, account=user, if_match=_if_match(if_match))
+        session.commit()
+        return _answer(request, c, done, body.crs)
+
+    router.add_api_route(
+        ONE,
+        change_item,
+        methods=[method],
+        name=name,
+        summary=summary,
+        response_class=GeoJSONResponse,
+        response_model=OgcFeature,
+        responses=_geojson(200, "The feature as stored, with its new ETag"),
+        openapi_extra={"requestBody": body_schema},
+    )
 
 
-@router.patch(
-    ONE,
-    summary="Update a feature with a JSON merge patch (planners, admins; If-Match)",
-    response_class=GeoJSONResponse,
-    response_model=OgcFeature,
-    responses=_geojson(200, "The feature as stored, with its new ETag"),
-    openapi_extra={"requestBody": request_body(PATCH_SCHEMA, PATCH_TYPES)},
+_add_change_route(
+    "PUT",
+    "replace_item",
+    "Replace a feature (planners, admins; If-Match)",
+    edits.replace,
+    feature_body,
+    request_body(FEATURE_SCHEMA, FEATURE_TYPES),
 )
-def update_item(
-    request: Request,
-    collectionId: str,
-    featureId: str,
-    session: SessionDep,
-    user: Editor,
-    value: Annotated[Any, Depends(patch_body)],
-    if_match: IfMatch = None,
-    content_crs: ContentCrs = None,
-) -> Response:
-    c = _editable(collectionId)
-    body = edits.Body(value, crss.get(content_crs, "Content-Crs"))
-    done = edits.update(session, c, featureId, body, account=user, if_match=_if_match(if_match))
-    session.commit()
-    return _answer(request, c, done, body.crs)
+_add_change_route(
+    "PATCH",
+    "update_item",
+    "Update a feature with a JSON merge patch (planners, admins; If-Match)",
+    edits.update,
+    patch_body,
+    request_body(PATCH_SCHEMA, PATCH_TYPES),
+)
 
 
 @router.delete(

@@ -3,14 +3,15 @@ an InvalidParameter naming the parameter. `selection` is what an items page
 (/ogc/collections/{id}/items) and an export (/api/exports/{id}) both select, parsed once."""
 
 import math
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
 
 from geo.errors import InvalidParameter
-from geo.ogc import cql, crs
+from geo.ogc import cql, crs, engine
 from geo.ogc.collection import Collection
-from geo.ogc.engine import Query
 
 
 def equality_filters(
@@ -50,12 +51,12 @@ def selection(
     filter_: str | None = None,
     filter_lang: str | None = None,
     filter_crs: str | None = None,
-) -> Query:
+) -> engine.Query:
     """Which features: bbox (in bbox-crs), datetime, a CQL2 filter (its geometries in
     filter-crs) and equality filters (the query parameters not `reserved`); paging, order and
     shape stay at their defaults for the caller to set."""
     box_crs = crs.get(bbox_crs, "bbox-crs")
-    return Query(
+    return engine.Query(
         bbox=parse_bbox(bbox, box_crs),
         bbox_crs=box_crs,
         filters=equality_filters(params, collection, reserved),
@@ -63,6 +64,54 @@ def selection(
         cql=parse_filter(filter_, filter_lang),
         filter_crs=crs.get(filter_crs, "filter-crs"),
     )
+
+
+def described(description: str, alias: str | None = None) -> Any:
+    """A query parameter's declaration: its description, and its name when not a Python one."""
+    return Query(description=description, alias=alias)
+
+
+OptStr = str | None
+Select = Callable[[Collection, Container[str]], engine.Query]
+
+
+async def selection_query(
+    request: Request,
+    bbox: Annotated[OptStr, described("minx,miny,maxx,maxy in bbox-crs (CRS84 by default)")] = None,
+    bbox_crs: Annotated[
+        OptStr, described("CRS URI of bbox (axis order as it defines)", "bbox-crs")
+    ] = None,
+    datetime: Annotated[OptStr, described("RFC 3339 instant or interval (a/b, ../b, a/..)")] = None,
+    filter_: Annotated[
+        OptStr, described("CQL2 filter (text or JSON, see filter-lang)", "filter")
+    ] = None,
+    filter_lang: Annotated[
+        OptStr, described("cql2-text (default) or cql2-json", "filter-lang")
+    ] = None,
+    filter_crs: Annotated[
+        OptStr, described("CRS URI of the filter's geometries", "filter-crs")
+    ] = None,
+) -> Select:
+    """The `selection` parameters as sent; parsed when the route knows the collection and
+    which other parameters it reserves (async: it only reads, no hop to the thread pool)."""
+
+    def select(collection: Collection, reserved: Container[str]) -> engine.Query:
+        return selection(
+            collection,
+            request.query_params,
+            reserved=reserved,
+            bbox=bbox,
+            bbox_crs=bbox_crs,
+            datetime=datetime,
+            filter_=filter_,
+            filter_lang=filter_lang,
+            filter_crs=filter_crs,
+        )
+
+    return select
+
+
+SelectionDep = Annotated[Select, Depends(selection_query)]
 
 
 def parse_bbox(
