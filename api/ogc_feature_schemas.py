@@ -6,12 +6,14 @@ models; they exist for /openapi.json and for tests/test_openapi.py, which checks
 against them (extra properties refused).
 """
 
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.ogc_schemas import Link
-from geo.ogc.collection import Collection
+from geo.models import Base
+from geo.ogc.collection import Collection, Expr
 
 
 class OgcFeature(BaseModel):
@@ -41,11 +43,34 @@ def _model_name(c: Collection) -> str:
     return "".join(part.title() for part in c.id.split("_"))
 
 
+def _column_type(c: Collection, expr: Expr) -> Any:
+    """The Python type of the column a property reads, from the table models; Any for a
+    computed property or a view the models do not hold."""
+    if not isinstance(expr, str):
+        return Any
+    *alias, column = expr.split(".")
+    tables = {j.alias: j.table for j in c.joins}
+    table = Base.metadata.tables.get(tables[alias[0]] if alias else c.table)
+    if table is None or column not in table.c:
+        return Any
+    kind = table.c[column].type.python_type
+    return float if kind is Decimal else kind
+
+
+def _property_type(c: Collection, name: str) -> Any:
+    """A property's type, its vocabulary when it is a filter with one; null allowed (a parent
+    joined to nothing, an empty column)."""
+    if name in c.enums and c.filters.get(name) == c.properties[name]:
+        return Literal[c.enums[name]] | None
+    kind = _column_type(c, c.properties[name])
+    return kind if kind is Any else kind | None
+
+
 def feature_models(c: Collection) -> tuple[type[OgcFeature], type[OgcFeatureCollection]]:
-    """The Feature and FeatureCollection of `c`: its catalogue properties, each optional
-    because `properties=` may leave it out."""
+    """The Feature and FeatureCollection of `c`: its catalogue properties, typed from the
+    table models, each optional because `properties=` may leave it out."""
     name = _model_name(c)
-    fields: dict[str, Any] = dict.fromkeys(c.properties, (Any, None))
+    fields: dict[str, Any] = {p: (_property_type(c, p), None) for p in c.properties}
     properties = create_model(f"{name}Properties", __config__=ConfigDict(extra="forbid"), **fields)
     feature = create_model(f"{name}Feature", __base__=OgcFeature, properties=(properties, ...))
     page = create_model(
