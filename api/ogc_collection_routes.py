@@ -27,8 +27,7 @@ from api.ogc_params import (
     parse_names,
     parse_sortby,
 )
-from geo.ogc import catalogue, crs
-from geo.ogc import engine as features
+from geo.ogc import catalogue, crs, engine
 from geo.ogc.collection import Collection
 from geo.ogc.engine import LIMIT_DEFAULT, LIMIT_MAX
 
@@ -68,11 +67,11 @@ async def items_query(
         OptStr, described("true: features without geometry", "skipGeometry")
     ] = None,
     crs_: Annotated[OptStr, described("CRS URI of the response geometries", "crs")] = None,
-) -> Callable[[Collection], features.Query]:
+) -> Callable[[Collection], engine.Query]:
     """The items request's parameters, checked against a collection once the route knows
     it. Other query parameters are equality filters on the collection's queryables."""
 
-    def query(collection: Collection) -> features.Query:
+    def query(collection: Collection) -> engine.Query:
         chosen = select(collection, ITEMS_PARAMS)
         return replace(
             chosen,
@@ -80,7 +79,7 @@ async def items_query(
             offset=integer(offset, "offset", 0, 0),
             after=after,
             sortby=parse_sortby(sortby),
-            shape=features.Shape(
+            shape=engine.Shape(
                 properties=parse_names(properties, "properties"),
                 skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
                 crs=crs.get(crs_, "crs"),
@@ -90,15 +89,15 @@ async def items_query(
     return query
 
 
-ItemsQuery = Annotated[Callable[[Collection], features.Query], Depends(items_query)]
+ItemsQuery = Annotated[Callable[[Collection], engine.Query], Depends(items_query)]
 CrsParam = Annotated[OptStr, described("CRS URI of the response geometry", "crs")]
 
 
 def items_answer(
-    request: Request, conn: psycopg.Connection, c: Collection, q: features.Query
+    request: Request, conn: psycopg.Connection, c: Collection, q: engine.Query
 ) -> Response:
     """A page of `c`'s features with its self, collection, next and prev links."""
-    page = features.items(conn, c, q)
+    page = engine.items(conn, c, q)
     url = request.url
     links = [
         link(str(url), "self", GEOJSON, "This page"),
@@ -132,7 +131,7 @@ def item_answer(
 ) -> Response:
     """One feature; its ETag (strong) is its version, and If-None-Match with it is a 304."""
     out = crs.get(crs_, "crs")
-    body, version = features.tagged_feature(conn, c, feature_id, features.Shape(crs=out))
+    body, version = engine.tagged_feature(conn, c, feature_id, engine.Shape(crs=out))
     headers = _content_crs(out)
     if version is not None:
         headers["ETag"] = f'"{version}"'
@@ -141,7 +140,7 @@ def item_answer(
             if tags is None or version in {t.removeprefix("W/") for t in tags}:
                 return Response(status_code=304, headers=headers)
     return Response(
-        features.with_links(body, item_links(request, c, feature_id)),
+        engine.with_links(body, item_links(request, c, feature_id)),
         media_type=GEOJSON,
         headers=headers,
     )
