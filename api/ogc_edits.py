@@ -1,7 +1,8 @@
 """OGC API - Features Part 4 over the surveyed layers: create (POST), replace (PUT), update
 (PATCH, JSON merge patch) and delete (DELETE) features, with ETags and If-Match, and read each
-feature's audit trail. The checks and the writes are geo/ogc/edits.py; this router reads the
-body and the headers, asks geo/access.py, commits, and answers GeoJSON."""
+feature's audit trail. The writes are geo/ogc/edits.py (the body's checks geo/ogc/edit_body.py,
+the trail geo/ogc/edit_trail.py); this router reads the body and the headers, asks
+geo/access.py, commits, and answers GeoJSON."""
 
 import json
 from collections.abc import Awaitable, Callable
@@ -101,7 +102,7 @@ def _answer(
     return Response(body, status_code=status, media_type=GEOJSON, headers=headers)
 
 
-def _geojson(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+def _described(status: int, description: str) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": description}}
 
 
@@ -111,7 +112,7 @@ def _geojson(status: int, description: str) -> dict[int | str, dict[str, Any]]:
     summary="Create a feature (planners, admins)",
     response_class=GeoJSONResponse,
     response_model=OgcFeature,
-    responses=_geojson(201, "The feature as stored, with its ETag and Location"),
+    responses=_described(201, "The feature as stored, with its ETag and Location"),
     openapi_extra={"requestBody": request_body(FEATURE_SCHEMA, FEATURE_TYPES)},
 )
 def create_item(
@@ -167,7 +168,7 @@ def _add_change_route(
         summary=summary,
         response_class=GeoJSONResponse,
         response_model=OgcFeature,
-        responses=_geojson(200, "The feature as stored, with its new ETag"),
+        responses=_described(200, "The feature as stored, with its new ETag"),
         openapi_extra={"requestBody": body_schema},
     )
 
