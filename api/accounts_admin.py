@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
 from api.deps import SessionDep, SettingsDep
-from api.signin import Area, DepartmentRef
+from api.signin import Me
 from geo import clock
 from geo.access import require
 from geo.account_admin import account_row, get_account, list_accounts, update_account
@@ -28,14 +28,9 @@ class LastAction(BaseModel):
     ref: int | None = Field(description="the issue, hall, work item or progress event")
 
 
-class AccountOut(BaseModel):
-    id: int
-    name: str
-    username: str | None
-    role: str
-    role_zh: str
-    area: Area | None
-    department: DepartmentRef | None
+# An account as its administrator sees it: what the account sees of itself (Me), and its use.
+# (No docstring: it would become the schema's description in /openapi.json.)
+class AccountOut(Me):
     active: bool
     created_at: datetime
     last_signin_at: datetime | None

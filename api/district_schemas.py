@@ -7,13 +7,10 @@ The routes answer rows built by PostGIS as they are; these models say what the r
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from api.answer_schemas import Public
 from api.geojson_schemas import Feature
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PlaceHit(Public):

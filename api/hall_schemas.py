@@ -6,11 +6,9 @@ The routes answer rows built by PostGIS as they are; these models say what the r
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from api.answer_schemas import Public
 
 
 class PlaceRef(Public):

@@ -7,15 +7,12 @@ The routes answer rows built by PostGIS as they are; these models say what the r
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.answer_schemas import Public
 from api.hall_schemas import HallRef
 from api.issue_schemas import DepartmentRef, EventPublic, IssuePublic
 from api.renovation_schemas import PhotoOut
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Ref(Public):
