@@ -12,8 +12,8 @@ from api.deps import SessionDep, SettingsDep
 from api.signin import Me
 from geo import clock
 from geo.access import require
-from geo.account_admin import account_row, get_account, list_accounts, update_account
-from geo.accounts import create_account, parse_area
+from geo.account_admin import account_row, list_accounts, update_account
+from geo.accounts import create_account, get_account, parse_area
 from geo.models.accounts import ROLES
 from geo.settings import Settings
 from geo.signin import issue_link, link_url, reset_password
