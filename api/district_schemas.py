@@ -1,8 +1,8 @@
 """Answers of the district look-ups behind the map pages: name search, charging coverage and
 the district in figures (api/search.py, api/stats.py).
 
-The routes answer rows built by PostGIS as they are; these models say what the rows hold, for
-/openapi.json, and tests/test_openapi.py checks real answers against them (extra keys refused).
+These models say what the rows the routes answer hold (api/answer_schemas.py says how they
+are checked).
 """
 
 from typing import Literal

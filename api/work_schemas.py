@@ -1,8 +1,8 @@
 """Answers of the staff workspace routes (api/work.py): what waits for me, an issue as staff see
 it, the departments, renovation on site, and an uploaded photo.
 
-The routes answer rows built by PostGIS as they are; these models say what the rows hold, for
-/openapi.json, and tests/test_openapi.py checks real answers against them (extra keys refused).
+These models say what the rows the routes answer hold (api/answer_schemas.py says how they
+are checked).
 """
 
 from datetime import date, datetime
