@@ -13,14 +13,15 @@
     return String(x);
   }
 
-  // The places' names are the vocabulary's (the page's valueLabels.level).
+  // The chain: the places (named by the vocabulary, the page's valueLabels.level), then who
+  // answers for the issue.
   var PLACES = ["building", "compound", "community", "subdistrict"];
-  var ROLES = [["grid_contact", "网格联系人"], ["department", "责任部门"], ["level", "处理层级"]];
+  var ANSWERING = [["grid_contact", "网格联系人"], ["department", "责任部门"], ["level", "处理层级"]];
 
   function routingHtml(routing) {
     routing = routing || {};
     var places = (YST.cfg.valueLabels || {}).level || {};
-    var chain = PLACES.map(function (k) { return [k, places[k]]; }).concat(ROLES);
+    var chain = PLACES.map(function (k) { return [k, places[k]]; }).concat(ANSWERING);
     var rows = chain.map(function (c) {
       return "<tr><th>" + c[1] + "</th><td>" + esc(name(routing[c[0]])) + "</td></tr>";
     }).join("");
