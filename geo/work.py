@@ -30,7 +30,7 @@ from geo.issues import rerouting
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
 from geo.models import Account, Issue
-from geo.models.issues import OPEN_STEPS, STEPS
+from geo.vocabulary import OPEN_STEPS, STEPS
 
 # The step an issue waits at, the move that carries it on, and the scopes it waits for.
 WAITS_FOR: dict[str, tuple[str, frozenset[str]]] = {
