@@ -15,12 +15,9 @@ from geo.models import Account, Hall, Issue
 from geo.models.renovation import RenovationItem
 from geo.settings import Settings
 
-MODELS: dict[Kind, Any] = {
-    "issue": Issue,
-    "hall": Hall,
-    "item": RenovationItem,
-}
+MODELS: dict[Kind, Any] = {"issue": Issue, "hall": Hall, "item": RenovationItem}
 TABLES: dict[Kind, str] = {"issue": "issue", "hall": "hall", "item": "renovation_item"}
+AREAS = ("subdistrict", "community", "compound")
 
 
 def scopes(role: str, kind: Kind) -> set[Scope]:
@@ -34,59 +31,78 @@ def scopes(role: str, kind: Kind) -> set[Scope]:
 
 def account_kinds(db: Session) -> list[Account | None]:
     """Anonymous, and one account of each role and binding (not stored: in_scope and
-    scope_sql read only the account's own fields), bound to places the demo has rows in."""
-    issue = db.execute(
+    scope_sql read only the account's own fields), bound to places the demo has rows in.
+
+    The demo has no issue dispatched away from the department it was routed to, and no
+    reporter with an account: one of each is made here (in this module's copy of the demo), so
+    that the owner and reporter scopes select some rows but not all."""
+    issue, routed, place = db.execute(
         text(
-            "SELECT i.subdistrict_id, i.community_id, i.compound_id, i.reporter_account_id"
-            " FROM issue i WHERE i.compound_id IS NOT NULL ORDER BY i.id LIMIT 1"
+            "SELECT id, department_id, json_build_array(subdistrict_id, community_id, compound_id)"
+            " FROM issue WHERE compound_id IS NOT NULL AND department_id IS NOT NULL"
+            " ORDER BY id LIMIT 1"
         )
     ).one()
-    department = db.execute(
-        text("SELECT department_id FROM renovation_project WHERE department_id IS NOT NULL")
-    ).scalar()
-    reporter = db.execute(
-        text("SELECT min(reporter_account_id) FROM issue WHERE reporter_account_id IS NOT NULL")
-    ).scalar()
-    places = {"subdistrict_id": issue[0], "community_id": issue[1], "compound_id": issue[2]}
+    other = db.execute(
+        text("SELECT min(id) FROM department WHERE id <> :d"), {"d": routed}
+    ).scalar_one()
+    reporter = db.execute(text("SELECT min(id) FROM account")).scalar_one()
+    db.execute(
+        text("UPDATE issue SET owner_department_id = :o, reporter_account_id = :r WHERE id = :i"),
+        {"o": other, "r": reporter, "i": issue},
+    )
+    projects = db.execute(text("SELECT min(department_id) FROM renovation_project")).scalar_one()
     kinds: list[Account | None] = [None]
     kinds += [Account(id=-1, role=role) for role in ("admin", "planner")]
     kinds += [
-        Account(id=-2, role=role, **{column: ident})
+        Account(id=-2, role=role, **{f"{area}_id": ident})
         for role in ("grid", "field")
-        for column, ident in places.items()
+        for area, ident in zip(AREAS, place, strict=True)
     ]
-    kinds.append(Account(id=-3, role="department", department_id=department))
-    kinds.append(Account(id=reporter or -4, role="resident"))
+    kinds += [
+        Account(id=-3, role="department", department_id=d)
+        for d in sorted({routed, other, projects})
+    ]
+    kinds.append(Account(id=reporter, role="resident"))
     return kinds
 
 
 @pytest.fixture(scope="module")
-def demo(settings: Settings) -> Iterator[Session]:
-    engine = create_engine(settings.database_url)
+def db(module_settings: Settings) -> Iterator[Session]:
+    """A session on this module's copy of the demo, its edge cases never committed."""
+    engine = create_engine(module_settings.database_url)
     with Session(engine) as session:
         yield session
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def accounts(db: Session) -> list[Account | None]:
+    return account_kinds(db)
+
+
 @pytest.mark.parametrize("kind", ["issue", "hall", "item"])
-def test_scope_sql_selects_what_in_scope_permits(demo: Session, kind: Kind) -> None:
-    objects: Sequence[Issue | Hall | RenovationItem] = demo.scalars(select(MODELS[kind])).all()
+def test_scope_sql_selects_what_in_scope_permits(
+    db: Session, accounts: list[Account | None], kind: Kind
+) -> None:
+    objects: Sequence[Issue | Hall | RenovationItem] = db.scalars(select(MODELS[kind])).all()
     assert objects, f"the demo has no {kind}"
-    compared: list[tuple[int, int]] = []  # (rows permitted, rows of the kind)
-    for account in account_kinds(demo):
+    compared: list[tuple[str, Scope, int]] = []  # (role, scope, rows permitted)
+    for account in accounts:
         role = account.role if account else ANONYMOUS
         for scope in sorted(scopes(role, kind)):
             sql, params = scope_sql(account, kind, scope, "x")
-            selected = set(
-                demo.scalars(text(f"SELECT x.id FROM {TABLES[kind]} x WHERE {sql}"), params)
-            )
-            permitted = {o.id for o in objects if in_scope(demo, account, o, scope)}
+            query = text(f"SELECT x.id FROM {TABLES[kind]} x WHERE {sql}")
+            selected = set(db.scalars(query, params))
+            permitted = {o.id for o in objects if in_scope(db, account, o, scope)}
             assert selected == permitted, (role, account and account.area, scope)
-            compared.append((len(permitted), len(objects)))
-    # some scope permits some rows but not all, or agreeing would prove little
-    assert any(0 < n < total for n, total in compared), compared
+            compared.append((role, scope, len(permitted)))
+    # every scope other than ANY permits some rows but not all, or agreeing would prove little
+    for scope in {s for _, s, _ in compared} - {"any"}:
+        counts = [n for _, s, n in compared if s == scope]
+        assert any(0 < n < len(objects) for n in counts), (kind, scope, counts)
 
 
-def test_a_role_without_a_scope_selects_nothing(demo: Session) -> None:
+def test_a_role_without_a_scope_selects_nothing() -> None:
     for kind in MODELS:
         assert scope_sql(None, kind, None, "x") == ("false", {})
