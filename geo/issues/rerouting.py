@@ -51,7 +51,8 @@ from geo.issues.pinning import add_event, check_category, get_issue, issue_publi
 from geo.issues.routing import Routing, route_point
 from geo.issues.steps import check_version
 from geo.models import Account, Issue, IssueEvent
-from geo.models.issues import LEVEL_ZH, LEVELS, OPEN_STEPS, answering_department
+from geo.models.issues import answering_department
+from geo.vocabulary import LEVELS, OPEN_STEPS, PLACES
 
 PLACE_KINDS = ("compound", "community", "subdistrict")
 UNIT_KINDS = (*PLACE_KINDS, "department")
@@ -512,7 +513,7 @@ def _check_unit(session: Session, issue: Issue, kind: str, ident: int) -> dict[s
     }[kind]
     if session.execute(text(sub), {"id": ident}).scalar() != issue.subdistrict_id:
         raise Unprocessable(
-            f"{LEVEL_ZH[kind]} {named['name']} 不在本街道 / {kind} {ident} is not in the "
+            f"{PLACES[kind].zh} {named['name']} 不在本街道 / {kind} {ident} is not in the "
             "issue's sub-district: the sub-district names one of its own units.",
             where="unit.id",
         )
