@@ -109,7 +109,9 @@ def test_api_docs_reference_no_other_host(client: TestClient) -> None:
         page = client.get(path).text
         hosts = re.findall(r"""(?:src|href)=["'](?:https?:)?//([^/"']+)""", page)
         assert hosts == [], (path, hosts)
-        for asset in re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", page):
+        assets = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", page)
+        assert assets, f"{path} loads nothing from here: the pattern no longer matches it"
+        for asset in assets:
             assert client.get(asset).status_code == 200, asset
 
 
