@@ -68,6 +68,13 @@ class Watch:
             route.abort()
 
 
+def assert_clean(watch: Watch, name: str) -> None:
+    """The page logged no error and asked nothing of another host."""
+    assert watch.console_errors == [], f"{name}: console errors {watch.console_errors}"
+    assert watch.external == [], f"{name}: requests left 127.0.0.1: {watch.external}"
+    assert all(u.startswith("http://127.0.0.1") or u.startswith("data:") for u in watch.requests)
+
+
 def open_page(
     browser: Browser, url: str, *, viewport: dict[str, int] = DESKTOP, **context: object
 ) -> tuple[Page, Watch]:

@@ -14,7 +14,7 @@ from geo.settings import Settings
 from maps import styles
 from maps.base import OfflineMap, build_page
 from maps.overview import LAYERS
-from tests.browser import PHONE, chromium, open_page, shoot, wait_drawn
+from tests.browser import PHONE, assert_clean, chromium, open_page, shoot, wait_drawn
 from tests.conftest import serve
 from tests.issue_helpers import scalar
 
@@ -239,12 +239,6 @@ def near(hex_colour: str, palette: set[str], tolerance: int = 6) -> bool:
         if all(abs(a - b) <= tolerance for a, b in zip(rgb, want, strict=True)):
             return True
     return False
-
-
-def assert_clean(watch, name: str) -> None:
-    assert watch.console_errors == [], f"{name}: console errors {watch.console_errors}"
-    assert watch.external == [], f"{name}: requests left 127.0.0.1: {watch.external}"
-    assert all(u.startswith("http://127.0.0.1") or u.startswith("data:") for u in watch.requests)
 
 
 def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
