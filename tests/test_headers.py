@@ -161,6 +161,6 @@ def test_map_pages_run_under_the_policy(browser: object, live_url: str, path: st
 
     page, watch = open_page(browser, f"{live_url}{path}", bypass_csp=False)  # type: ignore[arg-type]
     page.wait_for_selector(".leaflet-control-zoom", timeout=30_000)
-    page.wait_for_timeout(1500)  # the layers' first fetches
+    page.wait_for_load_state("networkidle", timeout=30_000)  # the layers' first fetches done
     assert watch.console_errors == [], watch.console_errors
     assert watch.external == [], watch.external

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -360,7 +361,9 @@ def test_issues_page_clusters_and_shows_routing(browser, live_url: str) -> None:
     issue_id = page.evaluate("window.__yst.detailShown")
     record = httpx.get(f"{live_url}/api/issues/{issue_id}").json()
     assert record["routing"]["community"]["name"] in popup.inner_text()
-    page.wait_for_timeout(400)  # the popup's fade-in
+    page.wait_for_function(  # the popup faded in
+        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     shoot(page, "issues-detail")
     assert_clean(watch, "issues")
 
@@ -547,9 +550,11 @@ def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -
         moved_js = f"window.__yst.pin && window.__yst.pin.lat !== {pin['lat']}"
         for _ in range(5):
             page.locator(".folium-map").click(position={"x": 200, "y": 150})
-            if page.evaluate(moved_js):
+            try:
+                page.wait_for_function(moved_js, timeout=500)
                 break
-            page.wait_for_timeout(500)
+            except PlaywrightTimeout:
+                continue
         moved = page.evaluate("window.__yst.pin")
         assert moved != pin
         page.select_option("#yst-category", "ebike_charging")

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 
 from geo.settings import Settings
-from tests.browser import open_page
+from tests.browser import open_page, wait_in
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
 from tests.work_phone import PHONE, community_hall, ready
@@ -81,22 +81,22 @@ def test_a_session_recorded_offline_is_sent_once_by_background_sync(
         lambda e: registrations.extend(e["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    blank.wait_for_timeout(500)
-    ours = [r for r in registrations if r["scopeURL"].startswith(live) and not r["isDeleted"]]
-    assert ours, registrations
+
+    def ours() -> list[dict[str, Any]]:
+        return [r for r in registrations if r["scopeURL"].startswith(live) and not r["isDeleted"]]
+
+    wait_in(blank, lambda: bool(ours()), 5_000)
     cdp.send(
         "ServiceWorker.dispatchSyncEvent",
         {
             "origin": live,
-            "registrationId": ours[0]["registrationId"],
+            "registrationId": ours()[0]["registrationId"],
             "tag": "yst-outbox",
             "lastChance": False,
         },
     )
-    for _ in range(100):
-        if scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1:
-            break
-        blank.wait_for_timeout(200)
+    wait_in(blank, lambda: scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1,
+            20_000)  # fmt: skip
     # sent by the worker alone: no workspace page is open
     assert scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1
     assert [p.url for p in ctx.pages] == ["about:blank"]
@@ -105,7 +105,7 @@ def test_a_session_recorded_offline_is_sent_once_by_background_sync(
         "ServiceWorker.dispatchSyncEvent",
         {
             "origin": live,
-            "registrationId": ours[0]["registrationId"],
+            "registrationId": ours()[0]["registrationId"],
             "tag": "yst-outbox",
             "lastChance": False,
         },

@@ -6,6 +6,7 @@ empties the outbox and the kept answers."""
 from playwright.sync_api import Browser, Dialog, Page
 
 from geo.settings import Settings
+from tests.browser import wait_in
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
 from tests.work_phone import community_hall, phone, ready
@@ -93,7 +94,7 @@ def test_signing_out_asks_then_empties_the_outbox_and_the_kept_answers(
     asked: list[str] = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     page.click("#w-logout")
-    page.wait_for_timeout(500)
+    wait_in(page, lambda: bool(asked), 5_000)
     assert len(asked) == 1 and "退出将丢弃" in asked[0]
     assert page.evaluate(KEPT)["jobs"] == 1  # not now: still signed in, still kept
     page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
