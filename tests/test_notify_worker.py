@@ -296,7 +296,7 @@ def test_robot_formats_reach_the_receiver(
     receiver.answer = answer
     pins(fresh_client, fresh_settings, 3)
     settings = fresh_settings.model_copy(
-        update={"notify_backoff_s": 0.2, "notify_robot_interval_s": 0.5}
+        update={"notify_backoff_s": 0.2, "notify_robot_interval_s": 1.0}
     )
     worker = Worker(make_sessionmaker(make_engine(settings)), settings)
     try:
@@ -315,10 +315,12 @@ def test_robot_formats_reach_the_receiver(
     assert json.loads(wecom[0].body)["msgtype"] == "markdown"
     ding = [r for r in receiver.got if r.path.startswith("/robot")]
     assert len(ding) == 6  # each first try answered an errcode, and was retried
-    # robots are paced: a robot's messages at least the interval apart, never a burst
+    # robots are paced: a robot's messages the interval apart, never a burst. Claims are the
+    # interval apart; arrivals less the difference of two sends' delays on a busy machine
+    # (0.1 s short of a 0.5 s interval once, with the suite on both cores)
     for robot in (wecom, ding):
         gaps = [b.at - a.at for a, b in zip(robot, robot[1:], strict=False)]
-        assert min(gaps) >= 0.45, gaps
+        assert min(gaps) >= 0.75, gaps
     for r in ding:
         query = parse_qs(urlsplit(r.path).query)
         stamp = query["timestamp"][0]
