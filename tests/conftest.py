@@ -227,10 +227,17 @@ def settings(shared_url: str, media_dir: str) -> Settings:
     return make_settings(shared_url, media_dir)
 
 
+DROPS_AT_ONCE = 8
+
+
 @pytest.fixture(scope="session")
 def dropper() -> Iterator[ThreadPoolExecutor]:
-    """Drops used copies in the background: a drop waits on the server, the next test need not."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    """Drops used copies in the background: a drop waits on the server, the next test need not.
+
+    Each DROP DATABASE waits for a checkpoint (PostgreSQL 15), a minute on a busy server; drops
+    waiting together share one. One at a time, they fell behind the tests and the session's end
+    waited minutes for the queue."""
+    with ThreadPoolExecutor(max_workers=DROPS_AT_ONCE) as pool:
         yield pool
 
 
