@@ -13,10 +13,15 @@ run: system-run venv db
 	$(BIN)/yishiting load-demo --if-empty
 	$(BIN)/yishiting serve --host $(HOST) --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process). Tests of
+# one xdist_group run on one worker, one after another (tests/conftest.py says which and why).
+TEST_WORKERS ?= auto
+PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+
 test: system-test venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy geo api maps fixtures
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PARALLEL)
 
 # The tests that touch time (due dates in working days, weeks and agendas, rework windows,
 # escalation, today's state and as-of dates, "not in the future"), run with the district clock
@@ -39,7 +44,7 @@ TEST_DATES := 2027-02-08T10:00:00+08:00 2026-12-31T23:30:00+08:00
 test-dates: system-test venv
 	set -e; for at in $(TEST_DATES); do \
 	  echo "== district clock from $$at"; \
-	  YISHITING_TEST_NOW=$$at $(BIN)/pytest -q $(TIME_TESTS) \
+	  YISHITING_TEST_NOW=$$at $(BIN)/pytest -q $(PARALLEL) $(TIME_TESTS) \
 	    --deselect tests/test_progress.py::test_progress_page_in_chromium; \
 	done
 

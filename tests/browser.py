@@ -2,7 +2,7 @@
 driver (no browser download), with every request outside 127.0.0.1 recorded and refused."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,13 @@ class Watch:
             route.abort()
 
 
+def assert_clean(watch: Watch, name: str) -> None:
+    """The page logged no error and asked nothing of another host."""
+    assert watch.console_errors == [], f"{name}: console errors {watch.console_errors}"
+    assert watch.external == [], f"{name}: requests left 127.0.0.1: {watch.external}"
+    assert all(u.startswith("http://127.0.0.1") or u.startswith("data:") for u in watch.requests)
+
+
 def open_page(
     browser: Browser, url: str, *, viewport: dict[str, int] = DESKTOP, **context: object
 ) -> tuple[Page, Watch]:
@@ -86,6 +93,16 @@ def open_page(
     page.route("**/*", watch.route)
     page.goto(url, wait_until="load")
     return page, watch
+
+
+def wait_in(page: Page, condition: Callable[[], bool], timeout_ms: int = 15_000) -> None:
+    """Waits until `condition` (read in Python: dialogs seen, DevTools events) holds. Playwright
+    hands events over only while one of its calls waits, hence the short page waits between."""
+    waited = 0
+    while not condition():
+        assert waited < timeout_ms, f"not within {timeout_ms} ms"
+        page.wait_for_timeout(50)
+        waited += 50
 
 
 def wait_drawn(page: Page, timeout_ms: int = 15_000) -> dict:

@@ -1,10 +1,16 @@
 """The test database and app: a throwaway PostGIS database per test run, migrated and loaded
-with the demo district once, then cloned (CREATE DATABASE ... TEMPLATE) for tests that write."""
+with the demo district once, then cloned (CREATE DATABASE ... TEMPLATE) for tests that write.
 
+Run in parallel (pytest-xdist, `make test`), the workers share one template: the first worker
+to need it builds it under a file lock, the others wait for it, and the controller drops it at
+the end. Every other database a test makes has a name of its own (a uuid, or the worker's pid).
+"""
+
+import fcntl
 import os
 import socket
+import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +25,7 @@ from psycopg import sql
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from xdist.workermanage import WorkerController
 
 from api.app import create_app
 from geo import clock
@@ -27,6 +34,7 @@ from geo.migrate import upgrade
 from geo.settings import DEFAULT_DATABASE_URL, Settings
 from tests.browser import chromium
 from tests.issue_helpers import make_account, point_in_building
+from tests.waiting import wait_for
 
 BASE_URL = (
     os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -66,15 +74,10 @@ def make_settings(url: str, tmp_media: str) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def template_url() -> Iterator[str]:
-    """A database migrated and loaded with the demo district, the template of all others.
-
-    Nothing stays connected to it: PostgreSQL copies a template only while it is unused.
-    """
+def build_template(url: str) -> None:
+    """The database at `url`, made anew: migrated and loaded with the demo district."""
     from fixtures.load import load_demo
 
-    url = _url_for(f"yishiting_test_{os.getpid()}")
     drop_database(url)
     ensure_database(url)
     settings = Settings(DATABASE_URL=url)
@@ -82,8 +85,75 @@ def template_url() -> Iterator[str]:
     load_demo(settings, progress=False)
     if TEST_NOW:
         load_test_calendars(settings, datetime.fromisoformat(TEST_NOW).year)
-    yield url
-    drop_database(url)
+
+
+# The xdist controller names the template its workers share (workerinput) and drops it after them.
+SHARED_TEMPLATE = "template_url"
+
+
+def _template_marks(url: str) -> tuple[str, str]:
+    """The lock the workers build the shared template under, and the mark that it is built."""
+    base = os.path.join(tempfile.gettempdir(), make_url(url).database or "")
+    return f"{base}.lock", f"{base}.built"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: WorkerController) -> None:  # xdist's hook, on the controller
+    config = node.config
+    if not hasattr(config, "yst_template"):
+        config.yst_template = _url_for(f"yishiting_test_{os.getpid()}")  # type: ignore[attr-defined]
+        _remove_marks(config.yst_template)  # type: ignore[attr-defined]  # a crashed run's
+    node.workerinput[SHARED_TEMPLATE] = config.yst_template  # type: ignore[attr-defined]
+
+
+def _remove_marks(url: str) -> None:
+    for path in _template_marks(url):
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    url = getattr(config, "yst_template", None)
+    if url is not None:  # the controller, once its workers are gone
+        drop_database(url)
+        _remove_marks(url)
+
+
+# A module's tests that share one of these module-wide fixtures (a database copy, a browser, an
+# app) run on one worker, which makes it once; others are spread test by test. Tests that need
+# something to themselves say so in their module (`pytest.mark.xdist_group`): the private
+# PostgreSQL cluster crashed and restarted (test_pg_restart), the tile listener stopped and
+# replaced within seconds (test_tile_cache).
+MODULE_WIDE = {"browser", "module_settings", "fuzz_app"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODULE_WIDE & set(item.fixturenames) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@pytest.fixture(scope="session")
+def template_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database migrated and loaded with the demo district, the template of all others.
+
+    Nothing stays connected to it: PostgreSQL copies a template only while it is unused.
+    """
+    shared = getattr(request.config, "workerinput", {}).get(SHARED_TEMPLATE)
+    if shared is None:  # one process: it builds its own and drops it
+        url = _url_for(f"yishiting_test_{os.getpid()}")
+        build_template(url)
+        yield url
+        drop_database(url)
+        return
+    lock, built = _template_marks(shared)
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # one worker builds; the others wait for it here
+        if not os.path.exists(built):
+            build_template(shared)
+            open(built, "w").close()
+    yield shared
 
 
 # A year chinese-calendar does not cover yet is loaded by an admin from the State Council's
@@ -114,6 +184,15 @@ def load_test_calendars(settings: Settings, year: int) -> None:
                 )
 
 
+@pytest.fixture
+def scratch_url() -> Iterator[str]:
+    """An empty database on the test server, for the command line to migrate; then dropped."""
+    url = _url_for(f"yishiting_cli_{uuid.uuid4().hex[:10]}")
+    ensure_database(url)
+    yield url
+    drop_database(url)
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("media"))
@@ -135,7 +214,7 @@ def read_only(url: str) -> None:
 @pytest.fixture(scope="session")
 def shared_url(template_url: str) -> Iterator[str]:
     """A copy of the template shared by the tests that only read; read-only in fact."""
-    url = _url_for(f"{make_url(template_url).database}_shared")
+    url = _url_for(f"{make_url(template_url).database}_shared_{os.getpid()}")  # one per worker
     ensure_database(url, template=make_url(template_url).database)
     read_only(url)
     yield url
@@ -148,10 +227,17 @@ def settings(shared_url: str, media_dir: str) -> Settings:
     return make_settings(shared_url, media_dir)
 
 
+DROPS_AT_ONCE = 8
+
+
 @pytest.fixture(scope="session")
 def dropper() -> Iterator[ThreadPoolExecutor]:
-    """Drops used copies in the background: a drop waits on the server, the next test need not."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    """Drops used copies in the background: a drop waits on the server, the next test need not.
+
+    Each DROP DATABASE waits for a checkpoint (PostgreSQL 15), a minute on a busy server; drops
+    waiting together share one. One at a time, they fell behind the tests and the session's end
+    waited minutes for the queue."""
+    with ThreadPoolExecutor(max_workers=DROPS_AT_ONCE) as pool:
         yield pool
 
 
@@ -248,11 +334,8 @@ def serve(settings: Settings) -> tuple[str, uvicorn.Server, threading.Thread]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
+    if not wait_for(lambda: server.started, 20):
+        raise RuntimeError("test server did not start")
     return f"http://127.0.0.1:{port}", server, thread
 
 

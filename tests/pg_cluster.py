@@ -25,6 +25,7 @@ import httpx
 import psycopg
 
 from geo.settings import Settings
+from tests.waiting import wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEADLINE_S = 240
@@ -170,6 +171,10 @@ class Stream:
         done = [end for _, end, status in self.trace if end >= at and status == "201"]
         return min(done) if done else None
 
+    def refused_since(self, at: float) -> bool:
+        """Whether a pin sent after `at` went unanswered or was refused."""
+        return any(sent >= at and status != "201" for sent, _, status in self.trace)
+
     def finish(self) -> None:
         self.stop.set()
         for t in self.threads:
@@ -196,16 +201,21 @@ def restart(cluster: Cluster, stream: Stream, down_s: float = 1.0) -> float:
     """Crashes the cluster under the stream, starts it again after `down_s`, and returns the
     seconds from the moment it accepts connections again to the first pin acknowledged after
     that moment."""
+    crashed = time.monotonic()
     cluster.crash()
-    time.sleep(down_s)  # pins keep coming while the server is down
+    # down for `down_s` at least, and pins keep coming meanwhile
+    met = wait_for(
+        lambda: time.monotonic() - crashed >= down_s and stream.refused_since(crashed),
+        DEADLINE_S / 2,
+    )
+    assert met, "no pin met the outage"
     cluster.start(wait=False)
-    while not cluster.accepts():  # as a client would see it, sooner than pg_ctl -w polls
-        time.sleep(0.005)
+    # as a client would see it, sooner than pg_ctl -w polls
+    assert wait_for(cluster.accepts, DEADLINE_S / 2, every=0.005), "the cluster never came back"
     up = time.monotonic()
-    while (back := stream.first_2xx_after(up)) is None:
-        assert time.monotonic() - up < DEADLINE_S / 2, "no pin acknowledged after the restart"
-        time.sleep(0.01)
-    return back - up
+    back = wait_for(lambda: stream.first_2xx_after(up) is not None, DEADLINE_S / 2)
+    assert back, "no pin acknowledged after the restart"
+    return stream.first_2xx_after(up) - up  # type: ignore[operator]
 
 
 def read_at_once(base: str, clients: int) -> None:

@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 from api.app import create_app
 from geo.admin import drop_database
 from geo.settings import Settings
+from tests.cli_helpers import run
 from tests.conftest import make_settings
 from tests.issue_helpers import make_account
-from tests.test_cli import run
 
 KEY = {"YISHITING_BACKUP_KEY": "the operator's backup key, kept apart"}
 

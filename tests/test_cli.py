@@ -1,42 +1,10 @@
 """The `yishiting` console script: migrate up and down, and load-demo twice gives the same data."""
 
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import psycopg
-import pytest
-from sqlalchemy.engine import make_url
 
 from fixtures.load import STEPS, demo_loaded
-from geo.admin import drop_database, ensure_database
 from geo.settings import Settings
-
-YISHITING = Path(sys.executable).with_name("yishiting")
-
-
-@pytest.fixture
-def scratch_url(template_url: str) -> Iterator[str]:
-    """An empty database on the test server, dropped afterwards."""
-    name = f"yishiting_cli_{uuid.uuid4().hex[:10]}"
-    url = make_url(template_url).set(database=name).render_as_string(hide_password=False)
-    ensure_database(url)
-    yield url
-    drop_database(url)
-
-
-def run(
-    url: str, *args: str, ok: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environ = os.environ | {"DATABASE_URL": url} | (env or {})
-    done = subprocess.run(
-        [str(YISHITING), *args], env=environ, capture_output=True, text=True, timeout=300
-    )
-    assert (done.returncode == 0) is ok, done.stderr
-    return done
+from tests.cli_helpers import run
 
 
 def exists(url: str, table: str) -> bool:

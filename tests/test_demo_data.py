@@ -36,8 +36,9 @@ DEMOLISHED = "status IN ('demolished', 'cleared', 'reused')"
 
 
 @pytest.fixture(scope="module")
-def conn(template_url: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(Settings(DATABASE_URL=template_url).libpq_url, autocommit=True) as c:
+def conn(settings: Settings) -> Iterator[psycopg.Connection]:
+    """On the shared copy: a connection to the template would stop it being copied meanwhile."""
+    with psycopg.connect(settings.libpq_url, autocommit=True) as c:
         yield c
 
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.settings import Settings
+from tests.cli_helpers import run
 from tests.conftest import make_settings
-from tests.test_cli import run, scratch_url  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).parent.parent
 
@@ -45,7 +45,7 @@ def pin_one(url: str, media: str) -> int:
     return r.json()["id"]
 
 
-def test_image_start_twice_keeps_what_was_made(scratch_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_image_start_twice_keeps_what_was_made(scratch_url: str, tmp_path: Path) -> None:
     start = image_start_commands()
     assert ["load-demo", "--if-empty", "--quiet"] in start
     for command in start:
@@ -76,7 +76,7 @@ def test_image_start_twice_keeps_what_was_made(scratch_url: str, tmp_path: Path)
     assert counts(scratch_url, "account", "issue", "issue_event") == demo
 
 
-def test_load_demo_refuses_data_without_a_demo(scratch_url: str) -> None:  # noqa: F811
+def test_load_demo_refuses_data_without_a_demo(scratch_url: str) -> None:
     """A database filled by hand (no demo ever loaded) is all at stake."""
     run(scratch_url, "migrate")
     with psycopg.connect(Settings(DATABASE_URL=scratch_url).libpq_url) as conn:

@@ -109,7 +109,9 @@ def test_api_docs_reference_no_other_host(client: TestClient) -> None:
         page = client.get(path).text
         hosts = re.findall(r"""(?:src|href)=["'](?:https?:)?//([^/"']+)""", page)
         assert hosts == [], (path, hosts)
-        for asset in re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", page):
+        assets = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", page)
+        assert assets, f"{path} loads nothing from here: the pattern no longer matches it"
+        for asset in assets:
             assert client.get(asset).status_code == 200, asset
 
 
@@ -159,6 +161,6 @@ def test_map_pages_run_under_the_policy(browser: object, live_url: str, path: st
 
     page, watch = open_page(browser, f"{live_url}{path}", bypass_csp=False)  # type: ignore[arg-type]
     page.wait_for_selector(".leaflet-control-zoom", timeout=30_000)
-    page.wait_for_timeout(1500)  # the layers' first fetches
+    page.wait_for_load_state("networkidle", timeout=30_000)  # the layers' first fetches done
     assert watch.console_errors == [], watch.console_errors
     assert watch.external == [], watch.external

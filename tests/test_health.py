@@ -1,8 +1,6 @@
 """GET /health: the database is really reached, and its absence is a 503. GET /ready: the
 database, its migrations and the tile listener, each named when it fails."""
 
-import time
-
 import psycopg
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -10,6 +8,7 @@ from httpx import Response
 from api.app import create_app
 from geo.migrate import scripts
 from geo.settings import Settings
+from tests.waiting import wait_for
 
 
 def test_health_reports_postgis(client: TestClient) -> None:
@@ -39,12 +38,8 @@ def test_unknown_route_is_problem_json(client: TestClient) -> None:
 
 def _ready(client: TestClient) -> Response:
     """/ready once the tile listener has heard its first notice (milliseconds after start)."""
-    deadline = time.monotonic() + 10
-    r = client.get("/ready")
-    while r.json()["checks"]["tiles"]["ok"] is False and time.monotonic() < deadline:
-        time.sleep(0.05)
-        r = client.get("/ready")
-    return r
+    wait_for(lambda: client.get("/ready").json()["checks"]["tiles"]["ok"] is not False, 10, 0.05)
+    return client.get("/ready")
 
 
 def test_ready_lists_each_check(client: TestClient) -> None:

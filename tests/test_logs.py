@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.logs import JsonFormatter
 from geo.settings import Settings
+from tests.waiting import wait_until
 
 SECRET = "tok-0123456789abcdef"  # a token in a query: must reach no log line
 
@@ -96,15 +96,15 @@ def test_serve_writes_every_line_as_json(settings: Settings) -> None:
     server = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
+
+        def healthy() -> bool:
+            assert server.poll() is None, "serve ended"
             try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
+                return httpx.get(f"{base}/health", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
-            time.sleep(0.2)
+                return False
+
+        wait_until(healthy, 60, "serve answers /health", every=0.2)
         assert httpx.get(f"{base}/ogc/collections?token={SECRET}").status_code == 200
     finally:
         server.terminate()

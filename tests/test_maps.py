@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from geo.settings import Settings
 from maps import styles
 from maps.base import OfflineMap, build_page
 from maps.overview import LAYERS
-from tests.browser import PHONE, chromium, open_page, shoot, wait_drawn
+from tests.browser import PHONE, assert_clean, chromium, open_page, shoot, wait_drawn
 from tests.conftest import serve
 from tests.issue_helpers import scalar
 
@@ -241,12 +242,6 @@ def near(hex_colour: str, palette: set[str], tolerance: int = 6) -> bool:
     return False
 
 
-def assert_clean(watch, name: str) -> None:
-    assert watch.console_errors == [], f"{name}: console errors {watch.console_errors}"
-    assert watch.external == [], f"{name}: requests left 127.0.0.1: {watch.external}"
-    assert all(u.startswith("http://127.0.0.1") or u.startswith("data:") for u in watch.requests)
-
-
 def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
     page, watch = open_page(browser, f"{live_url}/maps/")
     state = wait_drawn(page)
@@ -366,7 +361,9 @@ def test_issues_page_clusters_and_shows_routing(browser, live_url: str) -> None:
     issue_id = page.evaluate("window.__yst.detailShown")
     record = httpx.get(f"{live_url}/api/issues/{issue_id}").json()
     assert record["routing"]["community"]["name"] in popup.inner_text()
-    page.wait_for_timeout(400)  # the popup's fade-in
+    page.wait_for_function(  # the popup faded in
+        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     shoot(page, "issues-detail")
     assert_clean(watch, "issues")
 
@@ -553,9 +550,11 @@ def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -
         moved_js = f"window.__yst.pin && window.__yst.pin.lat !== {pin['lat']}"
         for _ in range(5):
             page.locator(".folium-map").click(position={"x": 200, "y": 150})
-            if page.evaluate(moved_js):
+            try:
+                page.wait_for_function(moved_js, timeout=500)
                 break
-            page.wait_for_timeout(500)
+            except PlaywrightTimeout:
+                continue
         moved = page.evaluate("window.__yst.pin")
         assert moved != pin
         page.select_option("#yst-category", "ebike_charging")

@@ -3,7 +3,6 @@ anyone else); requests by route template and status with their latency histogram
 tile cache hits and misses, the webhook outbox and the escalation runs."""
 
 import re
-import time
 from collections.abc import Iterator
 
 import psycopg
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from geo.settings import Settings
+from tests.waiting import wait_for
 
 TOKEN = "s3cret-metrics-token-0123"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -104,13 +104,14 @@ def test_outbox_depth_and_oldest_age(metered: TestClient, module_settings: Setti
     assert 3600 <= _value(text, "yishiting_outbox_oldest_age_seconds") < 3700
 
 
+# In the scrape once the tile listener heard its first notice and the escalation loop ran.
+ESCALATED_AND_LIVE = ("yishiting_escalation_runs_total{", "live 1.0")
+
+
 def test_pools_tile_cache_and_escalations(metered: TestClient) -> None:
-    deadline = time.monotonic() + 10  # the listener hears its first notice, escalation runs
-    while time.monotonic() < deadline:
-        text = _scrape(metered)
-        if "yishiting_escalation_runs_total{" in text and "live 1.0" in text:
-            break
-        time.sleep(0.05)
+    # the listener hears its first notice, escalation runs
+    wait_for(lambda: all(s in _scrape(metered) for s in ESCALATED_AND_LIVE), 10, 0.05)
+    text = _scrape(metered)
     misses = _value(text, "yishiting_tile_cache_misses_total")
     hits = _value(text, "yishiting_tile_cache_hits_total")
     status = metered.get(TILE).status_code  # encoded and kept

@@ -35,6 +35,7 @@ from geo.notices.webhooks import add_webhook
 from geo.settings import Settings
 from tests import issue_helpers as h
 from tests.issue_flow_helpers import pin
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "whsec_test-secret"
@@ -149,13 +150,6 @@ def outbox(settings: Settings) -> dict[str, dict[str, Any]]:
         engine.dispose()
 
 
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        time.sleep(0.1)
-
-
 def verified(r: Received) -> dict[str, Any]:
     """The body, after checking its signature as a receiver would."""
     stamp = r.headers["x-yishiting-timestamp"]
@@ -187,8 +181,8 @@ def test_each_event_received_once_across_a_killed_worker(
     receiver.delay = 1.0  # each answer takes a while: the kill lands mid-send
     first = worker_process(fresh_settings)
     try:
-        wait_for(lambda: len(receiver.got) >= 2 and receiver.in_flight(), 60,
-                 "two received and a third in flight")  # fmt: skip
+        wait_until(lambda: len(receiver.got) >= 2 and receiver.in_flight(), 60,
+                   "two received and a third in flight")  # fmt: skip
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -199,8 +193,8 @@ def test_each_event_received_once_across_a_killed_worker(
     receiver.delay = 0.0
     second = worker_process(fresh_settings)
     try:
-        wait_for(lambda: all(r["state"] == "delivered" for r in outbox(fresh_settings).values()),
-                 60, "everything delivered after the restart")  # fmt: skip
+        wait_until(lambda: all(r["state"] == "delivered" for r in outbox(fresh_settings).values()),
+                   60, "everything delivered after the restart")  # fmt: skip
     finally:
         second.send_signal(signal.SIGTERM)  # a clean stop: finishes the send in flight
         assert second.wait(15) == 0
@@ -234,8 +228,8 @@ def test_two_workers_never_send_one_delivery_twice(
     for t in threads:
         t.start()
     try:
-        wait_for(lambda: all(r["state"] == "delivered" for r in outbox(fresh_settings).values()),
-                 60, "all delivered")  # fmt: skip
+        wait_until(lambda: all(r["state"] == "delivered" for r in outbox(fresh_settings).values()),
+                   60, "all delivered")  # fmt: skip
     finally:
         stop.set()
         for t in threads:
@@ -261,8 +255,8 @@ def test_retries_back_off_on_500_and_give_up_after_the_last(
     thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"every": 0.05})
     thread.start()
     try:
-        wait_for(lambda: all(r["state"] == "delivered" for r in outbox(settings).values()), 30,
-                 "delivered after two 500s")  # fmt: skip
+        wait_until(lambda: all(r["state"] == "delivered" for r in outbox(settings).values()), 30,
+                   "delivered after two 500s")  # fmt: skip
         (row,) = outbox(settings).values()
         first, second, third = (t.at for t in receiver.tries(row["id"]))
         assert second - first >= 0.5  # backoff 0.5 s after the first failure
@@ -277,8 +271,8 @@ def test_retries_back_off_on_500_and_give_up_after_the_last(
         # a receiver that never recovers: dead after the last attempt, with the last error
         receiver.answer = lambda r, n: (500, b"down")
         pins(fresh_client, settings, 1)
-        wait_for(lambda: any(r["state"] == "dead" for r in outbox(settings).values()), 30,
-                 "given up")  # fmt: skip
+        wait_until(lambda: any(r["state"] == "dead" for r in outbox(settings).values()), 30,
+                   "given up")  # fmt: skip
     finally:
         stop.set()
         thread.join(10)
@@ -302,11 +296,11 @@ def test_robot_formats_reach_the_receiver(
     receiver.answer = answer
     pins(fresh_client, fresh_settings, 3)
     settings = fresh_settings.model_copy(
-        update={"notify_backoff_s": 0.2, "notify_robot_interval_s": 0.5}
+        update={"notify_backoff_s": 0.2, "notify_robot_interval_s": 1.0}
     )
     worker = Worker(make_sessionmaker(make_engine(settings)), settings)
     try:
-        wait_for(
+        wait_until(
             lambda: (
                 (worker.run_once() or True)
                 and all(r["state"] == "delivered" for r in outbox(settings).values())
@@ -321,10 +315,12 @@ def test_robot_formats_reach_the_receiver(
     assert json.loads(wecom[0].body)["msgtype"] == "markdown"
     ding = [r for r in receiver.got if r.path.startswith("/robot")]
     assert len(ding) == 6  # each first try answered an errcode, and was retried
-    # robots are paced: a robot's messages at least the interval apart, never a burst
+    # robots are paced: a robot's messages the interval apart, never a burst. Claims are the
+    # interval apart; arrivals less the difference of two sends' delays on a busy machine
+    # (0.1 s short of a 0.5 s interval once, with the suite on both cores)
     for robot in (wecom, ding):
         gaps = [b.at - a.at for a, b in zip(robot, robot[1:], strict=False)]
-        assert min(gaps) >= 0.45, gaps
+        assert min(gaps) >= 0.75, gaps
     for r in ding:
         query = parse_qs(urlsplit(r.path).query)
         stamp = query["timestamp"][0]
@@ -342,7 +338,7 @@ def test_the_service_delivers_by_itself(fresh_settings: Settings, receiver: Rece
     every = fresh_settings.model_copy(update={"notify_every_s": 0.1})
     with TestClient(create_app(every)) as client:
         [issue] = pins(client, every, 1)
-        wait_for(lambda: len(receiver.got) == 1, 30, "delivered by the service")
+        wait_until(lambda: len(receiver.got) == 1, 30, "delivered by the service")
     assert verified(receiver.got[0])["issue"]["id"] == issue
 
 

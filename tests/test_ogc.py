@@ -105,6 +105,7 @@ def test_every_link_of_the_landing_and_conformance_pages_is_absolute_and_answers
         assert parts.netloc == (host or "testserver"), href  # no port added or lost
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         assert client.get(path, headers=headers).status_code == 200, href
+    assert conformance["conformsTo"]
     for uri in conformance["conformsTo"]:
         assert absolute(uri), uri
 
@@ -297,7 +298,7 @@ def test_bbox_outside_the_district_matches_nothing(client: TestClient) -> None:
 def test_equality_filters(client: TestClient, conn: psycopg.Connection) -> None:
     doc = geojson(client, ITEMS.format("illegal_structures"), status="demolished", limit=3)
     want = scalar(conn, "SELECT count(*) FROM illegal_structure WHERE status = 'demolished'")
-    assert doc["numberMatched"] == want
+    assert doc["numberMatched"] == want > 0
     assert all(f["properties"]["status"] == "demolished" for f in doc["features"])
     floors = scalar(conn, "SELECT floors FROM building ORDER BY id LIMIT 1")
     doc = geojson(client, ITEMS.format("buildings"), floors=floors)

@@ -243,10 +243,12 @@ def test_sortby_orders_by_queryables_then_id(client: TestClient, conn: psycopg.C
 
 def test_properties_and_skip_geometry_shape_the_features(client: TestClient) -> None:
     doc = items(client, "buildings", properties="floors,name", skipGeometry="true", limit=5)
+    assert len(doc["features"]) == 5
     for f in doc["features"]:
         assert set(f["properties"]) == {"floors", "name"}
         assert f["geometry"] is None
     none = items(client, "buildings", properties="", limit=2)
+    assert len(none["features"]) == 2
     assert all(f["properties"] == {} and f["geometry"] for f in none["features"])
 
 

@@ -1,7 +1,6 @@
 """OGC API - Tiles: vector tiles decoded with mapbox-vector-tile hold exactly the features that
 touch the tile, with the attributes maps colour by; ETag, 304, Cache-Control, 204, bad tiles."""
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from geo.settings import Settings
 from maps import styles
 from maps.base import Layer
 from tests.issue_helpers import make_account
+from tests.tile_helpers import tile_of
 
 TILES = "/ogc/collections/{}/tiles/WebMercatorQuad"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -27,14 +27,6 @@ MVT = "application/vnd.mapbox-vector-tile"
 def conn(settings: Settings) -> Iterator[psycopg.Connection]:
     with psycopg.connect(settings.libpq_url, autocommit=True) as c:
         yield c
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """Column and row of the WebMercatorQuad tile holding a point."""
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def centre_of(conn: psycopg.Connection, table: str) -> tuple[float, float]:

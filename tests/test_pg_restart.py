@@ -14,13 +14,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geo.db import make_pool
+from geo.db import CHECK_IDLE_S, make_pool
 from geo.migrate import upgrade
 from geo.ogc.tile_cache import TileCache, listen
 from geo.settings import Settings
@@ -35,9 +36,10 @@ from tests.pg_cluster import (
     read_at_once,
     restart,
 )
-from tests.test_tile_cache import wait_for
+from tests.waiting import wait_for
 
 pytestmark = [
+    pytest.mark.xdist_group("pg_cluster"),  # one restart at a time, timed to the second
     pytest.mark.timeout(DEADLINE_S + 60),
     pytest.mark.skipif(
         not can_run(), reason="needs PostgreSQL 15's initdb and root (to run it as postgres)"
@@ -92,7 +94,12 @@ def test_pool_lends_a_working_connection_at_once_after_a_restart(
     dead connections, and put the new ones behind them)."""
     cluster.crash()
     cluster.start()
-    time.sleep(1.1)  # the held connections rested long enough to be checked
+    returned = pool.idle.returned  # type: ignore[attr-defined]  # geo.db.Pool's IdleCheck
+
+    def rested() -> bool:  # long enough for the pool to check them as they leave
+        return all(time.monotonic() - at > CHECK_IDLE_S for at in returned.values())
+
+    assert wait_for(rested, 10), "the held connections never rested long enough to be checked"
     assert time_to_connection(pool) < 0.5
 
 
@@ -156,9 +163,22 @@ def test_restart_under_a_stream_of_pins_loses_nothing_and_is_back_within_a_secon
         assert client.get("/api/stats").status_code == 200
 
 
-def test_tile_notices_are_heard_again_at_once_after_a_restart(cluster: Cluster) -> None:
+def test_tile_notices_are_heard_again_at_once_after_a_restart(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The tile cache steps aside while its listener hears nothing; after a restart it is back
     as soon as the server is, not on the listener's next try seconds later."""
+    refused: list[float] = []  # when the listener's connection attempts failed
+    connect = psycopg.AsyncConnection.connect
+
+    async def counted(*args: Any, **kwargs: Any) -> psycopg.AsyncConnection:
+        try:
+            return await connect(*args, **kwargs)
+        except psycopg.OperationalError:
+            refused.append(time.monotonic())
+            raise
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counted)
     cache = TileCache([], max_bytes=10**6)
     loop = asyncio.new_event_loop()
     dsn = f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres"
@@ -169,10 +189,11 @@ def test_tile_notices_are_heard_again_at_once_after_a_restart(cluster: Cluster) 
         assert wait_for(lambda: cache.live, 10)
         cluster.crash()
         assert wait_for(lambda: not cache.live, 5)
-        time.sleep(2.5)  # down long enough for the listener to have tried and failed
+        # down long enough for the listener to have tried and failed a few times (a backoff
+        # growing between tries would show after the restart)
+        assert wait_for(lambda: len(refused) >= 4, 20), refused
         cluster.start(wait=False)
-        while not cluster.accepts():
-            time.sleep(0.005)
+        assert wait_for(cluster.accepts, 60, every=0.005)
         up = time.monotonic()
         assert wait_for(lambda: cache.live, 10)
         back = time.monotonic() - up

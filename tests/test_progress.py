@@ -328,8 +328,7 @@ def browser() -> Iterator[object]:
 def test_progress_page_in_chromium(browser: object, live_url: str) -> None:
     """Draws the choropleth and the late items as the API has them, offline, then moves the
     date with the form."""
-    from tests.browser import open_page, shoot, wait_drawn
-    from tests.test_maps import assert_clean
+    from tests.browser import assert_clean, open_page, shoot, wait_drawn
 
     as_of = "2021-11-01"
     page, watch = open_page(browser, f"{live_url}/maps/progress?as_of={as_of}")  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.settings import Settings
-from tests.test_cli import YISHITING
+from tests.cli_helpers import YISHITING
 
 PUBLIC = "https://yst.example.cn"
 

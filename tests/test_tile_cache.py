@@ -4,8 +4,7 @@ a change is not kept, and with the notices lost nothing is kept at all."""
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -23,18 +22,12 @@ from geo.ogc.tiles import Tile, tile_sql
 from geo.settings import Settings
 from tests.issue_helpers import make_account
 from tests.signin_helpers import make_person, sign_in
-from tests.test_ogc_tiles import tile_of
+from tests.tile_helpers import tile_of
+from tests.waiting import wait_for
 
+# Its listener is stopped and replaced and must hear again within seconds: one at a time.
+pytestmark = pytest.mark.xdist_group("tile_notices")
 Z = 16
-
-
-def wait_for(what: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not what():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def cache_of(client: TestClient) -> TileCache:

@@ -9,7 +9,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from geo.settings import Settings
-from tests.test_cli import run
+from tests.cli_helpers import run
 
 ME = "/api/halls"  # any route; the token is checked on every request that sends one
 

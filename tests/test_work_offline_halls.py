@@ -6,33 +6,15 @@ offline, from the district outline the worker keeps."""
 from typing import Any
 
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page
-from sqlalchemy import create_engine, text
+from playwright.sync_api import Browser
 
 from geo.settings import Settings
-from tests.browser import open_page
+from tests.browser import open_page, wait_in
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
+from tests.work_phone import PHONE, community_hall, ready
 
-PHONE = {"width": 390, "height": 844}
 WEEK_SESSIONS = "SELECT count(*) FROM hall_session WHERE hall_id = :h AND recorded_by_id = :a"
-
-
-def _hall(settings: Settings) -> dict[str, Any]:
-    engine = create_engine(settings.database_url)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT h.id AS hall, h.community_id AS community, ST_X(p) AS lon,"
-                    " ST_Y(p) AS lat FROM hall h JOIN compound c ON c.community_id ="
-                    " h.community_id, LATERAL ST_PointOnSurface(c.geom) p"
-                    " WHERE h.kind = 'community' ORDER BY h.id, c.id LIMIT 1"
-                )
-            ).one()
-            return dict(row._mapping)
-    finally:
-        engine.dispose()
 
 
 def test_the_outline_is_light_geojson(client: TestClient) -> None:
@@ -45,15 +27,10 @@ def test_the_outline_is_light_geojson(client: TestClient) -> None:
     assert len(r.content) < 150_000, len(r.content)  # 106 kB on the demo (2026-11-28)
 
 
-def _ready(page: Page) -> None:
-    page.wait_for_function("window.__work && window.__work.ready", timeout=20_000)
-    page.wait_for_function("window.__work.pending === 0", timeout=20_000)
-
-
 def test_a_session_recorded_offline_is_sent_once_by_background_sync(
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
-    place = _hall(fresh_settings)
+    place = community_hall(fresh_settings)
     account = make_person(fresh_settings, "grid9", "grid", area=("community", place["community"]))
     page, watch = open_page(
         browser,
@@ -68,16 +45,16 @@ def test_a_session_recorded_offline_is_sent_once_by_background_sync(
     page.fill("#username", "grid9")
     page.fill("#password", PASSWORD)
     page.locator("form button[type=submit], form input[type=submit]").first.click()
-    _ready(page)
+    ready(page)
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
     page.goto(f"{live}/work/halls/{place['hall']}")
-    _ready(page)
+    ready(page)
     # the small map on my work keeps the outline for offline use
     page.goto(f"{live}/work")
-    _ready(page)
+    ready(page)
     page.wait_for_function("document.querySelectorAll('#w-map path.w-outline').length > 0")
     page.goto(f"{live}/work/halls/{place['hall']}")
-    _ready(page)
+    ready(page)
 
     ctx = page.context
     ctx.set_offline(True)
@@ -90,7 +67,7 @@ def test_a_session_recorded_offline_is_sent_once_by_background_sync(
     assert scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 0
     # offline, my work still shows the map's outline (no tiles: they are not reachable)
     page.goto(f"{live}/work")
-    _ready(page)
+    ready(page)
     page.wait_for_function("document.querySelectorAll('#w-map path.w-outline').length > 0")
 
     # No workspace page open: the browser's Background Sync has the worker send it.
@@ -104,22 +81,22 @@ def test_a_session_recorded_offline_is_sent_once_by_background_sync(
         lambda e: registrations.extend(e["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    blank.wait_for_timeout(500)
-    ours = [r for r in registrations if r["scopeURL"].startswith(live) and not r["isDeleted"]]
-    assert ours, registrations
+
+    def ours() -> list[dict[str, Any]]:
+        return [r for r in registrations if r["scopeURL"].startswith(live) and not r["isDeleted"]]
+
+    wait_in(blank, lambda: bool(ours()), 5_000)
     cdp.send(
         "ServiceWorker.dispatchSyncEvent",
         {
             "origin": live,
-            "registrationId": ours[0]["registrationId"],
+            "registrationId": ours()[0]["registrationId"],
             "tag": "yst-outbox",
             "lastChance": False,
         },
     )
-    for _ in range(100):
-        if scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1:
-            break
-        blank.wait_for_timeout(200)
+    wait_in(blank, lambda: scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1,
+            20_000)  # fmt: skip
     # sent by the worker alone: no workspace page is open
     assert scalar(fresh_settings, WEEK_SESSIONS, h=place["hall"], a=account) == 1
     assert [p.url for p in ctx.pages] == ["about:blank"]
@@ -128,14 +105,14 @@ def test_a_session_recorded_offline_is_sent_once_by_background_sync(
         "ServiceWorker.dispatchSyncEvent",
         {
             "origin": live,
-            "registrationId": ours[0]["registrationId"],
+            "registrationId": ours()[0]["registrationId"],
             "tag": "yst-outbox",
             "lastChance": False,
         },
     )
     again = ctx.new_page()
     again.goto(f"{live}/work/halls/{place['hall']}")
-    _ready(again)
+    ready(again)
     again.wait_for_function("window.__work.outbox && window.__work.outbox.length === 0")
     again.wait_for_function("window.__work.recorded !== undefined")
     assert again.evaluate("window.__work.recorded.attendees") == 19

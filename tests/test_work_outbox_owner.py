@@ -6,10 +6,10 @@ empties the outbox and the kept answers."""
 from playwright.sync_api import Browser, Dialog, Page
 
 from geo.settings import Settings
+from tests.browser import wait_in
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person
-from tests.test_work_offline_halls import _hall, _ready
-from tests.test_work_pages import _phone
+from tests.work_phone import community_hall, phone, ready
 
 SESSIONS = "SELECT count(*) FROM hall_session WHERE hall_id = :h AND recorded_by_id IN (:a, :b)"
 KEPT = """async () => {
@@ -33,14 +33,14 @@ def _sign_in(page: Page, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.locator("form button[type=submit]").first.click()
-    _ready(page)
+    ready(page)
 
 
 def _record_offline(page: Page, live: str, hall: int) -> None:
     """Open the hall page online (the worker keeps it), then record a session offline."""
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
     page.goto(f"{live}/work/halls/{hall}")
-    _ready(page)
+    ready(page)
     page.context.set_offline(True)
     page.fill("input[name=attendees]", "23")
     page.check("input[name=body-residents_committee]")
@@ -51,12 +51,12 @@ def _record_offline(page: Page, live: str, hall: int) -> None:
 def test_a_job_is_sent_only_by_the_account_that_made_it(
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
-    place = _hall(fresh_settings)
+    place = community_hall(fresh_settings)
     area = ("community", place["community"])
     a = make_person(fresh_settings, "grid.a", "grid", area=area)
     b = make_person(fresh_settings, "grid.b", "grid", area=area)
     counted = {"h": place["hall"], "a": a, "b": b}
-    page = _phone(browser, live, "/work", place)
+    page = phone(browser, live, "/work", place)
     _sign_in(page, "grid.a")
     _record_offline(page, live, place["hall"])
     assert "/api/halls/" in " ".join(page.evaluate(KEPT)["data"])
@@ -85,16 +85,16 @@ def test_a_job_is_sent_only_by_the_account_that_made_it(
 def test_signing_out_asks_then_empties_the_outbox_and_the_kept_answers(
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
-    place = _hall(fresh_settings)
+    place = community_hall(fresh_settings)
     a = make_person(fresh_settings, "grid.c", "grid", area=("community", place["community"]))
     counted = {"h": place["hall"], "a": a, "b": a}
-    page = _phone(browser, live, "/work", place)
+    page = phone(browser, live, "/work", place)
     _sign_in(page, "grid.c")
     _record_offline(page, live, place["hall"])
     asked: list[str] = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     page.click("#w-logout")
-    page.wait_for_timeout(500)
+    wait_in(page, lambda: bool(asked), 5_000)
     assert len(asked) == 1 and "退出将丢弃" in asked[0]
     assert page.evaluate(KEPT)["jobs"] == 1  # not now: still signed in, still kept
     page.once("dialog", lambda d: (asked.append(d.message), d.accept()))

@@ -3,8 +3,6 @@ phone viewport (390 x 844) with geolocation emulated, against a real server and 
 of the demo database: sign in, set a topic, record the hall's session that dispatches it,
 resolve on site with a photo (also with the network cut), review, report renovation progress."""
 
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,16 +13,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from geo.settings import Settings
-from tests.browser import open_page
+from tests.browser import open_page, shoot
 from tests.issue_flow_helpers import drive, png_bytes
 from tests.issue_helpers import make_account, offset_point, scalar
 from tests.signin_helpers import PASSWORD, make_person
+from tests.work_phone import PHONE, phone, ready
 
-PHONE = {"width": 390, "height": 844}
-# Screenshots go to var/screenshots unless YISHITING_SCREENSHOTS names another folder
-# (docs/screenshots to refresh the README's).
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / os.environ.get("YISHITING_SCREENSHOTS", "var/screenshots")
 PNG_1PX = png_bytes()  # a PNG that decodes: every photo is re-encoded
 PHOTO = [{"name": "site.png", "mimeType": "image/png", "buffer": PNG_1PX}]
 
@@ -72,20 +66,6 @@ def _place(settings: Settings) -> dict[str, Any]:
         engine.dispose()
 
 
-def _phone(browser: Browser, base: str, path: str, where: dict[str, float]) -> Page:
-    page, watch = open_page(
-        browser,
-        f"{base}{path}",
-        viewport=PHONE,
-        geolocation={"latitude": where["lat"], "longitude": where["lon"], "accuracy": 12},
-        permissions=["geolocation"],
-        is_mobile=True,
-        has_touch=True,
-    )
-    page.watch = watch  # type: ignore[attr-defined]
-    return page
-
-
 def _sign_in(page: Page, username: str) -> None:
     """The workspace sends a signed-out visitor to /work/login?next=...; sign in there."""
     page.wait_for_url("**/work/login**")
@@ -93,16 +73,6 @@ def _sign_in(page: Page, username: str) -> None:
     page.fill("#password", PASSWORD)
     page.locator("form button[type=submit], form input[type=submit]").first.click()
     page.wait_for_function("window.__work && window.__work.ready", timeout=20_000)
-
-
-def _ready(page: Page) -> None:
-    page.wait_for_function("window.__work && window.__work.ready", timeout=20_000)
-    page.wait_for_function("window.__work.pending === 0", timeout=20_000)
-
-
-def _shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def _clean(page: Page, refused: str = "") -> None:
@@ -158,16 +128,16 @@ def _flow_until_dispatched(
     issue = pinned.json()["id"]
     make_person(settings, "grid1", "grid", area=("community", place["community"]))
 
-    page = _phone(browser, base, "/work", place)
+    page = phone(browser, base, "/work", place)
     _sign_in(page, "grid1")
-    _ready(page)
+    ready(page)
     page.locator(f".w-item[data-id='{issue}']").wait_for()
     item = page.locator(f".w-item[data-id='{issue}']")
     assert "米" in item.inner_text()  # metres from where I stand, from the API
-    _shoot(page, "work-mywork")
+    shoot(page, "work-mywork")
     item.locator("a").click()
     page.wait_for_url(f"**/work/issues/{issue}")
-    _ready(page)
+    ready(page)
     buttons = page.locator("[data-action]").evaluate_all("bs => bs.map(b => b.dataset.action)")
     staff = httpx.get(f"{base}/api/work/issues/{issue}").json()  # anonymous: photo at most
     assert buttons == ["topic", "rejected", "closed", "referred", "reroute", "dispute", "photo"]
@@ -178,7 +148,7 @@ def _flow_until_dispatched(
     page.wait_for_function("window.__work.issue && window.__work.issue.step === 'topic'")
 
     page.goto(f"{base}/work/halls/{place['hall']}")
-    _ready(page)
+    ready(page)
     row = page.locator(f"#w-agenda > li[data-id='{issue}']")
     row.wait_for()
     page.check("input[name=body-residents_committee]")
@@ -187,7 +157,7 @@ def _flow_until_dispatched(
     page.fill("input[name=attendees]", "21")
     row.locator(f"select[name=outcome-{issue}]").select_option("dispatched")
     row.locator(f"textarea[name=text-{issue}]").fill("议定: 设置禁停标志, 物业每日巡查")
-    _shoot(page, "work-hall")
+    shoot(page, "work-hall")
     page.click("#w-record")
     page.wait_for_function("window.__work.recorded !== undefined")
     recorded = page.evaluate("window.__work.recorded")
@@ -202,9 +172,9 @@ def _flow_until_dispatched(
 
 def _review(browser: Browser, base: str, settings: Settings, place: dict, issue: int) -> None:
     make_person(settings, "grid2", "grid", area=("community", place["community"]))
-    page = _phone(browser, base, f"/work/issues/{issue}", place)
+    page = phone(browser, base, f"/work/issues/{issue}", place)
     _sign_in(page, "grid2")
-    _ready(page)
+    ready(page)
     _act(page, "reviewed")
     page.check("#w-form input[name=rating][value='4']")
     _submit(page)
@@ -218,16 +188,16 @@ def test_an_issue_from_pin_to_review_on_a_phone(
 ) -> None:
     place, issue, dept = _flow_until_dispatched(browser, live, fresh_settings)
     make_person(fresh_settings, "dept1", "department", area=None, department_id=dept)
-    page = _phone(browser, live, "/work", place)
+    page = phone(browser, live, "/work", place)
     _sign_in(page, "dept1")
-    _ready(page)
+    ready(page)
     page.locator(f".w-item[data-id='{issue}'] a").click()
-    _ready(page)
+    ready(page)
     page.wait_for_function("window.__work.issue.allowed.includes('resolved')")
     _act(page, "resolved")
     page.set_input_files("#w-form input[name=photo]", files=PHOTO)
     page.fill("#w-form textarea[name=note]", "已设置禁停标志")
-    _shoot(page, "work-issue")
+    shoot(page, "work-issue")
     _submit(page)
     page.wait_for_function("window.__work.issue.step === 'resolved'")
     resolved = [e for e in _events(live, issue) if e["to"] == "resolved"]
@@ -245,14 +215,14 @@ def test_a_resolve_made_offline_waits_and_is_sent_once(
 ) -> None:
     place, issue, dept = _flow_until_dispatched(browser, live, fresh_settings)
     make_person(fresh_settings, "dept1", "department", area=None, department_id=dept)
-    page = _phone(browser, live, "/work", place)
+    page = phone(browser, live, "/work", place)
     _sign_in(page, "dept1")
-    _ready(page)
+    ready(page)
     page.wait_for_function(  # the service worker controls the page and has kept the issue
         "navigator.serviceWorker.controller !== null", timeout=20_000
     )
     page.goto(f"{live}/work/issues/{issue}")
-    _ready(page)
+    ready(page)
     _act(page, "resolved")
     page.set_input_files("#w-form input[name=photo]", files=PHOTO)
     page.fill("#w-form textarea[name=note]", "断网时办结")
@@ -275,10 +245,10 @@ def test_a_resolve_made_offline_waits_and_is_sent_once(
     assert "现场办结" in page.locator("#w-outbox").inner_text()
     # Still readable offline: my work, from the service worker's copy.
     page.goto(f"{live}/work")
-    _ready(page)
+    ready(page)
     page.locator(f".w-item[data-id='{issue}']").wait_for()
     assert "离线" in page.locator("#w-offline").inner_text()
-    _shoot(page, "work-offline")
+    shoot(page, "work-offline")
     assert [e["to"] for e in _events(live, issue)].count("resolved") == 0
     page.context.set_offline(False)
     page.wait_for_function("window.__work.sent === 1", timeout=30_000)
@@ -314,9 +284,9 @@ def test_a_resolve_refused_far_from_the_site_leaves_no_photo(
     finally:
         engine.dispose()
     make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
-    page = _phone(browser, live, f"/work/issues/{pinned['id']}", {"lon": lon, "lat": lat})
+    page = phone(browser, live, f"/work/issues/{pinned['id']}", {"lon": lon, "lat": lat})
     _sign_in(page, "grid1")
-    _ready(page)
+    ready(page)
     _act(page, "resolved")
     page.set_input_files("#w-form input[name=photo]", files=PHOTO)
     _submit(page)
@@ -341,9 +311,9 @@ def test_a_stale_action_says_why_and_keeps_what_was_typed(
         headers=admin,
     ).json()  # fmt: skip
     make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
-    page = _phone(browser, live, f"/work/issues/{pinned['id']}", place)
+    page = phone(browser, live, f"/work/issues/{pinned['id']}", place)
     _sign_in(page, "grid1")
-    _ready(page)
+    ready(page)
     _act(page, "rejected")
     page.fill("#w-form textarea[name=note]", "我写的理由")
     etag = httpx.get(f"{live}/api/issues/{pinned['id']}").headers["ETag"]
@@ -377,9 +347,9 @@ def test_reroute_and_dispute_from_the_issue_page(
         headers=admin,
     ).json()  # fmt: skip
     make_person(fresh_settings, "grid1", "grid", area=("community", place["community"]))
-    page = _phone(browser, live, f"/work/issues/{pinned['id']}", place)
+    page = phone(browser, live, f"/work/issues/{pinned['id']}", place)
     _sign_in(page, "grid1")
-    _ready(page)
+    ready(page)
     _act(page, "reroute")
     page.locator("#w-cat option[value=infrastructure]").wait_for(state="attached")
     page.select_option("#w-cat", "infrastructure")
@@ -408,7 +378,7 @@ def test_geolocation_refused_is_said_and_distances_are_left_out(
     page, watch = open_page(browser, f"{live}/work", viewport=PHONE, is_mobile=True)
     page.watch = watch  # type: ignore[attr-defined]
     _sign_in(page, "grid1")
-    _ready(page)
+    ready(page)
     page.wait_for_function("document.querySelector('#w-where').innerText.includes('定位')")
     assert "没有允许" in page.locator("#w-where").inner_text()
     assert "米" not in page.locator("#w-items").inner_text().split("截止")[0]
@@ -452,15 +422,15 @@ def test_a_renovation_report_from_the_phone_shows_on_the_progress_map(
     before = _fort_row(before_page)
     before_page.context.close()
 
-    page = _phone(browser, live, "/work/progress", item)
+    page = phone(browser, live, "/work/progress", item)
     _sign_in(page, "site1")
-    _ready(page)
+    ready(page)
     page.wait_for_function("window.__work.progress && window.__work.progress.items > 0")
     page.click(f"[data-open='{item['id']}']")
     form = page.locator(f"form[data-item='{item['id']}']")
     form.locator("select[name=phase]").select_option("complete")
     form.locator("input[name=photo]").set_input_files(files=PHOTO)
-    _shoot(page, "work-progress")
+    shoot(page, "work-progress")
     form.locator("button[type=submit]").click()
     page.wait_for_function("window.__work.reported !== undefined")
     _clean(page)
@@ -487,20 +457,20 @@ def test_notices_show_unread_on_my_work_and_a_tap_reads_one(
     body = {"lon": place["lon"], "lat": place["lat"], "category": "traffic_parking",
             "description": "消防通道被占 fire lane blocked"}  # fmt: skip
     issues = [httpx.post(f"{live}/api/issues", json=body).json()["id"] for _ in range(2)]
-    page = _phone(browser, live, "/work", place)
+    page = phone(browser, live, "/work", place)
     _sign_in(page, "grid3")
-    _ready(page)
+    ready(page)
     page.wait_for_function("document.querySelector('#w-notices').dataset.unread === '2'")
     assert page.locator("#w-unread").inner_text() == "2"
     assert page.locator("#w-notices").get_attribute("open") is not None  # unread: opened
     first = page.locator(f".w-notice.unread a[href='/work/issues/{issues[0]}']")
     assert "新问题待处理" in first.inner_text()
-    _shoot(page, "work-notices")
+    shoot(page, "work-notices")
     first.click()
     page.wait_for_url(f"**/work/issues/{issues[0]}")
-    _ready(page)
+    ready(page)
     page.goto(f"{live}/work")
-    _ready(page)
+    ready(page)
     page.wait_for_function("document.querySelector('#w-notices').dataset.unread === '1'")
     page.click("#w-read-all")
     page.wait_for_function("document.querySelector('#w-notices').dataset.unread === '0'")
