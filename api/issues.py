@@ -35,7 +35,7 @@ from geo.access import require
 from geo.coords import input_point
 from geo.errors import InvalidParameter, PreconditionRequired
 from geo.idempotency import scoped_key
-from geo.issues import photos, ratings, request_tokens, rerouting, steps
+from geo.issues import disputes, photos, ratings, request_tokens, rerouting, steps
 from geo.issues import pinning as issues
 
 router = APIRouter(prefix="/api", tags=["issues"])
@@ -309,7 +309,7 @@ def dispute(
     """退单: the unit that answers for the issue sends it back with a reason; repeated
     disputes go to the sub-district (If-Match or `version` required)."""
     expected = _expected_version(if_match, body.version)
-    result = rerouting.dispute(
+    result = disputes.dispute(
         session,
         issue_id,
         actor=user,
@@ -334,7 +334,7 @@ def arbitrate(
     """The sub-district decides a disputed issue: the unit named must act, and may not
     dispute it again (If-Match or `version` required)."""
     expected = _expected_version(if_match, body.version)
-    result = rerouting.arbitrate(
+    result = disputes.arbitrate(
         session,
         issue_id,
         actor=user,

@@ -309,6 +309,18 @@ def get_issue(session: Session, issue_id: int, *, lock: bool = False) -> Issue:
     return issue
 
 
+_DISTANCE = text(
+    "SELECT ST_Distance(geom::geography, "
+    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM issue WHERE id = :id"
+)
+
+
+def distance_m(session: Session, issue_id: int, point: tuple[float, float]) -> float:
+    """Metres (geodesic) from the issue's point to `point` (WGS84 lon, lat)."""
+    values = {"lon": point[0], "lat": point[1], "id": issue_id}
+    return float(session.execute(_DISTANCE, values).scalar_one())
+
+
 def support_issue(
     session: Session, issue_id: int, *, account: Account | None, client: str
 ) -> dict[str, Any]:
