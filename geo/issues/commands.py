@@ -14,7 +14,8 @@ A transition, a re-route, a dispute, an arbitration and a rating each begin with
 4. asks geo/access for the action's permission (403, 401), when the action names one;
 5. refuses a closed issue (409), for the actions that change who answers for it.
 A transition checks its step itself between 3 and 4 (409 naming the allowed steps): its
-permission is the target step's, asked only of a step it may go to.
+permission is the target step's, asked only of a step it may go to. A rating has no version
+and asks geo/issues/ratings.rater whose it is (the reporter's or the hall's) instead of 4.
 """
 
 from dataclasses import dataclass
