@@ -16,6 +16,8 @@ A transition, a re-route, a dispute, an arbitration and a rating each begin with
 A transition checks its step itself between 3 and 4 (409 naming the allowed steps): its
 permission is the target step's, asked only of a step it may go to. A rating has no version
 and asks geo/issues/ratings.rater whose it is (the reporter's or the hall's) instead of 4.
+Attaching a photo takes 1 and 4 only: its retry is the photo its key stored
+(geo/issues/photos.py).
 """
 
 from dataclasses import dataclass
@@ -83,6 +85,7 @@ class IssueCommand:
 
 
 def check_version(issue: Issue, expected: int) -> None:
+    """412 unless the issue is at the version the client last saw."""
     if issue.version != expected:
         raise PreconditionFailed(
             f"Issue {issue.id} is at version {issue.version}, not {expected}: "
