@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from geo import clock
 from geo.access import require
 from geo.errors import Conflict, PreconditionFailed
-from geo.issues.pinning import get_issue, issue_public
+from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Issue, IssueEvent
 from geo.models.issues import OPEN_STEPS
 
@@ -99,6 +99,24 @@ def bump(issue: Issue) -> None:
     """The issue changed: a new version for If-Match, and the time it changed."""
     issue.version += 1
     issue.updated_at = clock.now()
+
+
+def change_step(
+    session: Session,
+    issue: Issue,
+    to: str,
+    *,
+    actor: Account | None,
+    note: str | None,
+    data: dict[str, Any] | None,
+    point: tuple[float, float] | None = None,
+    idempotency_key: str | None = None,
+) -> None:
+    """Move the issue to step `to`: a new version and one `transition` event from its step."""
+    before, issue.step = issue.step, to
+    bump(issue)
+    add_event(session, issue.id, "transition", actor=actor, from_step=before, to_step=to,
+              note=note, data=data, point=point, idempotency_key=idempotency_key)  # fmt: skip
 
 
 def _require_open(issue: Issue, what: OpenOnly) -> None:

@@ -30,7 +30,7 @@ from geo import clock, worktime
 from geo.access import can, require
 from geo.errors import Conflict, Forbidden, Unprocessable
 from geo.issues import request_tokens
-from geo.issues.commands import IssueCommand, bump
+from geo.issues.commands import IssueCommand, bump, change_step
 from geo.issues.pinning import add_event
 from geo.models import Account, Issue, IssueEvent
 from geo.models.issues import OUTCOMES, REWORK_DAYS
@@ -188,20 +188,9 @@ def _within_rework(session: Session, issue: Issue) -> bool:
 
 
 def _reopen(session: Session, issue: Issue, actor: Account | None, rating: int) -> None:
-    before = issue.step
-    issue.step = "dispatched"
     issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, clock.today())
-    bump(issue)
     data: dict[str, Any] = {"due_on": issue.due_on.isoformat(), "rework": True}
     if issue.owner_department_id is not None:
         data["owner_department_id"] = issue.owner_department_id
-    add_event(
-        session,
-        issue.id,
-        "transition",
-        actor=actor,
-        from_step=before,
-        to_step="dispatched",
-        note=f"评价不满意 (rating {rating}), 返工重新落实 / an unsatisfied rating reopens it",
-        data=data,
-    )
+    note = f"评价不满意 (rating {rating}), 返工重新落实 / an unsatisfied rating reopens it"
+    change_step(session, issue, "dispatched", actor=actor, note=note, data=data)

@@ -27,7 +27,7 @@ from geo import clock, worktime
 from geo.access import require
 from geo.errors import Conflict, NotFound, Unprocessable
 from geo.issues import ratings
-from geo.issues.commands import IssueCommand, bump, check_version
+from geo.issues.commands import IssueCommand, bump, change_step, check_version
 from geo.issues.pinning import add_event, distance_m, get_issue, issue_public
 from geo.models import Account, Department, Issue, IssueEvent
 from geo.models.issues import CLOSURE_REASONS, OPEN_STEPS, REWORK_DAYS
@@ -99,22 +99,9 @@ def transition(
             allowed=list(allowed),
         )
     require(session, actor, issue, move.to)
-    before = issue.step
     data = _apply(session, issue, move)
-    issue.step = move.to
-    bump(issue)
-    add_event(
-        session,
-        issue.id,
-        "transition",
-        actor=actor,
-        from_step=before,
-        to_step=move.to,
-        note=move.note,
-        data=data or None,
-        point=move.point,
-        idempotency_key=idempotency_key,
-    )
+    change_step(session, issue, move.to, actor=actor, note=move.note, data=data or None,
+                point=move.point, idempotency_key=idempotency_key)  # fmt: skip
     if move.to == "reviewed" and move.rating is not None:
         source = ratings.rater(session, issue, actor)
         ratings.record(session, issue, actor=actor, source=source, rating=move.rating,
