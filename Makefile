@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-dates system-run system-test venv db lint bench clean lock screenshots runtime-check
+.PHONY: run test test-dates system-run system-test venv db lint bench clean lock screenshots runtime-check vocabulary
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -42,6 +42,10 @@ test-dates: system-test venv
 	  YISHITING_TEST_NOW=$$at $(BIN)/pytest -q $(TIME_TESTS) \
 	    --deselect tests/test_progress.py::test_progress_page_in_chromium; \
 	done
+
+# The workspace pages' copy of geo/vocabulary.py (tests/test_vocabulary.py checks it is current).
+vocabulary: venv
+	$(BIN)/python -m maps.vocabulary_file
 
 system-run:
 	bash .ci/system.sh run

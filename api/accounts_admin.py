@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentUser
 from api.deps import SessionDep, SettingsDep
-from api.signin import Area, DepartmentRef
+from api.signin import Me
 from geo import clock
 from geo.access import require
-from geo.account_admin import account_row, get_account, list_accounts, update_account
-from geo.accounts import create_account, parse_area
+from geo.account_admin import account_row, list_accounts, update_account
+from geo.accounts import create_account, get_account, parse_area
 from geo.models.accounts import ROLES
 from geo.settings import Settings
 from geo.signin import issue_link, link_url, reset_password
@@ -28,14 +28,9 @@ class LastAction(BaseModel):
     ref: int | None = Field(description="the issue, hall, work item or progress event")
 
 
-class AccountOut(BaseModel):
-    id: int
-    name: str
-    username: str | None
-    role: str
-    role_zh: str
-    area: Area | None
-    department: DepartmentRef | None
+# An account as its administrator sees it: what the account sees of itself (Me), and its use.
+# (No docstring: it would become the schema's description in /openapi.json.)
+class AccountOut(Me):
     active: bool
     created_at: datetime
     last_signin_at: datetime | None

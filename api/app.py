@@ -17,6 +17,8 @@ from api import (
     home,
     hotspots,
     imports,
+    issue_actions,
+    issue_photos,
     issues,
     layer_exports,
     maps,
@@ -36,6 +38,7 @@ from api import (
     streets,
     work,
     work_pages,
+    worktime,
 )
 from api.guards import RequestGuards
 from geo.db import make_engine, make_pool, make_sessionmaker
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(stats.router)
     app.include_router(issues.router)
+    app.include_router(worktime.router)
+    app.include_router(issue_actions.router)
+    app.include_router(issue_photos.router)
     app.include_router(halls.router)
     app.include_router(hotspots.router)
     app.include_router(open311.router)

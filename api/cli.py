@@ -4,9 +4,24 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from geo.db import make_engine, make_sessionmaker
+from geo.errors import YishitingError
 from geo.settings import get_settings
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def sessions() -> sessionmaker[Session]:
+    """Sessions on the configured database, for a subcommand that works through geo/."""
+    return make_sessionmaker(make_engine(get_settings()))
+
+
+def refused(exc: YishitingError) -> int:
+    """A subcommand a domain rule refused: the reason on standard error, exit status 2."""
+    print(f"error: {exc.detail}", file=sys.stderr)
+    return 2
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -1,19 +1,16 @@
 """Answers of the district look-ups behind the map pages: name search, charging coverage and
 the district in figures (api/search.py, api/stats.py).
 
-The routes answer rows built by PostGIS as they are; these models say what the rows hold, for
-/openapi.json, and tests/test_openapi.py checks real answers against them (extra keys refused).
+These models say what the rows the routes answer hold (api/answer_schemas.py says how they
+are checked).
 """
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from api.answer_schemas import Public
 from api.geojson_schemas import Feature
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PlaceHit(Public):

@@ -1,16 +1,14 @@
 """Answers of the council-hall routes (api/halls.py): the halls, a week's agenda, sessions.
 
-The routes answer rows built by PostGIS as they are; these models say what the rows hold, for
-/openapi.json, and tests/test_openapi.py checks real answers against them (extra keys refused).
+These models say what the rows the routes answer hold (api/answer_schemas.py says how they
+are checked).
 """
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from api.answer_schemas import Public
 
 
 class PlaceRef(Public):

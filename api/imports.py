@@ -12,19 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from api.auth import CurrentUser, ScopedIdempotencyKey
-from api.deps import (
-    ConnDep,
-    LongConnDep,
-    SessionDep,
-    SettingsDep,
-    json_response,
-    request_fingerprint,
-)
+from api.deps import SessionDep, SettingsDep, json_response, request_fingerprint
 from api.io_schemas import ImportLog, ImportReport
 from geo import clock
 from geo.access import require
+from geo.db import driver_connection, transaction_timeout
 from geo.errors import Unprocessable
 from geo.io import imports
 from geo.io.archives import ZipLimits
@@ -59,7 +54,6 @@ async def _save(upload: UploadFile, folder: Path) -> Path:
 async def post_import(
     user: CurrentUser,
     db: SessionDep,
-    conn: LongConnDep,
     settings: SettingsDep,
     idempotency_key: ScopedIdempotencyKey,
     fingerprint: Annotated[str, Depends(request_fingerprint)],
@@ -75,7 +69,8 @@ async def post_import(
     dry_run: Annotated[bool, Form()] = False,
     remove_missing: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
-    """Check the file in PostGIS and store it in one transaction (or, dry_run, only report).
+    """Check the file in PostGIS and store it in the request's one transaction, with the
+    Idempotency-Key's claim (or, dry_run, only report).
 
     A retry with the same Idempotency-Key (the upload page sends one) answers the first
     import's report with Idempotent-Replayed instead of importing and logging it twice; a key
@@ -102,8 +97,8 @@ async def post_import(
     )
     with tempfile.TemporaryDirectory(prefix="yst-upload-") as tmp:
         path = await _save(file, Path(tmp))
-        report = await _run(conn, path, opts)
-    db.commit()  # the Idempotency-Key's claim, once the import stands
+        report = await _run(db, path, opts, settings.long_statement_timeout_s)
+    db.commit()  # the import and the Idempotency-Key's claim, at once
     headers = {"Idempotent-Replayed": "true"} if report.pop("replayed", False) else None
     return JSONResponse(report, status_code=200 if dry_run else 201, headers=headers)
 
@@ -112,15 +107,22 @@ async def post_import(
 def get_imports(
     user: CurrentUser,
     db: SessionDep,
-    conn: ConnDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
     """For the upload page: the layers a file may go into, and the import log, newest first."""
     require(db, user, None, "import_layer")
-    return json_response({"layers": list(LAYERS), "log": imports.import_log(conn, limit=limit)})
+    log = imports.import_log(driver_connection(db), limit=limit)
+    return json_response({"layers": list(LAYERS), "log": log})
 
 
-async def _run(conn: Any, path: Path, opts: imports.Options) -> dict[str, Any]:
+def _import(db: Session, path: Path, opts: imports.Options, seconds: float) -> dict[str, Any]:
+    """The import on the session's connection, with the long statement_timeout for the rest of
+    its transaction."""
+    transaction_timeout(db, seconds)
+    return imports.import_file(driver_connection(db), path, opts)
+
+
+async def _run(db: Session, path: Path, opts: imports.Options, seconds: float) -> dict[str, Any]:
     from starlette.concurrency import run_in_threadpool
 
-    return await run_in_threadpool(imports.import_file, conn, path, opts)
+    return await run_in_threadpool(_import, db, path, opts, seconds)

@@ -8,11 +8,9 @@ described here in words; tests/test_openapi.py checks a real report against the 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from api.answer_schemas import Public
 
 
 class Dimensions(Public):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import RowId
 from geo.coords import CRS_NAMES
-from geo.models.issues import LEVELS, STEPS
+from geo.vocabulary import LEVELS, STEPS
 
 # Numbers only (no "114.9" strings, no booleans) and finite (no NaN or Infinity).
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]

@@ -4,11 +4,11 @@ import argparse
 import json
 import logging
 import signal
-import sys
 import threading
 from typing import Any
 
-from geo.db import make_engine, make_sessionmaker, transaction
+from api.cli import refused, sessions
+from geo.db import transaction
 from geo.errors import YishitingError
 from geo.models.notices import NOTICE_KINDS
 from geo.notices import webhooks
@@ -52,19 +52,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_worker)
 
 
-def _sessions():
-    return make_sessionmaker(make_engine(get_settings()))
-
-
-def _fail(exc: YishitingError) -> int:
-    print(f"error: {exc.detail}", file=sys.stderr)
-    return 2
-
-
 def cmd_add(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             hook = webhooks.add_webhook(
                 session,
                 name=args.name,
@@ -79,7 +70,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 allow_private=settings.webhook_allow_private,
             )
     except YishitingError as exc:
-        return _fail(exc)
+        return refused(exc)
     print(f"webhook {hook['id']}: {hook['name']} -> {hook['url']} ({hook['format']})")
     if hook["secret"] and args.secret is None:
         print(f"secret (shown once): {hook['secret']}")
@@ -98,7 +89,7 @@ def _line(hook: dict[str, Any]) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with transaction(_sessions()) as session:
+    with transaction(sessions()) as session:
         hooks = webhooks.list_webhooks(session)
     for hook in hooks:
         print(_line(hook))
@@ -108,20 +99,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     try:
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             hook = webhooks.remove_webhook(session, args.webhook_id)
     except YishitingError as exc:
-        return _fail(exc)
+        return refused(exc)
     print(f"webhook {hook['id']} removed; unsent deliveries cancelled")
     return 0
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
     try:
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             rows = webhooks.deliveries(session, args.webhook_id, limit=args.limit)
     except YishitingError as exc:
-        return _fail(exc)
+        return refused(exc)
     for row in rows:
         print(json.dumps(row, ensure_ascii=False, default=str))
     return 0
@@ -130,7 +121,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
-    worker = Worker(_sessions(), settings)
+    worker = Worker(sessions(), settings)
     stop = threading.Event()
     try:
         if args.once:

@@ -1,11 +1,17 @@
 """Anonymous pinning, supporting and photo uploads are rate limited per client (geo/ratelimit:
 token buckets in PostgreSQL, shared by every worker); the client is api.deps.client_address,
-which believes X-Forwarded-For only from YISHITING_TRUSTED_PROXIES."""
+which believes X-Forwarded-For only from YISHITING_TRUSTED_PROXIES.
+
+The token is taken on a connection of the ORM's engine in a transaction of its own
+(geo.db.apart), committed before the route goes on: unlike the request's other writes, it must
+stand when the request fails, or a client walking issue ids (each a 404) would never be
+limited."""
 
 from fastapi import Request
 
 from api.deps import client_address
 from geo import ratelimit
+from geo.db import apart
 from geo.errors import RateLimited
 from geo.models.accounts import Account
 from geo.settings import Settings
@@ -31,7 +37,7 @@ def limit_anonymous(
     if user is not None:
         return
     settings: Settings = request.app.state.settings
-    with request.app.state.pool.connection() as conn:
+    with apart(request.app.state.engine) as conn:
         allowed = ratelimit.take(
             conn,
             client_address(request),

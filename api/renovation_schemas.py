@@ -5,8 +5,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.answer_schemas import Public
 from api.deps import RowId
 from geo.models.renovation import ALL_PHASES, PHOTO_KINDS, REVIEW_STATES, TARGET_KINDS
 
@@ -77,14 +78,7 @@ AsOf = Annotated[date | None, Query(description="YYYY-MM-DD; default today")]
 ProjectCode = Annotated[str | None, Query(max_length=32, description="project code")]
 
 
-# --- answers -----------------------------------------------------------------------------
-# The routes answer rows built by PostGIS as they are (json_response); these models say what
-# the rows hold, for /openapi.json, and tests/test_openapi.py checks real answers against them
-# with extra keys refused, so a column added to the SQL without its field here fails a test.
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# --- answers (what the rows built by PostGIS hold; api/answer_schemas.py) -----------------
 
 
 class PhotoOut(Public):

@@ -16,6 +16,8 @@ from geo.spreadsheets import cell
 
 router = APIRouter(prefix="/api", tags=["accountability"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a scorecard may be by: the keys of geo.scorecards.UNITS.
+Unit = Literal["compound", "community", "subdistrict", "department"]
 
 COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "completed_on_time",
           "closed", "solved", "ever_resolved", "rework", "ratings", "reporter_ratings")  # fmt: skip
@@ -64,7 +66,7 @@ def get_scorecards(
     session: SessionDep,
     start: date,
     end: date,
-    by: Literal["compound", "community", "subdistrict", "department"] = "community",
+    by: Unit = "community",
     as_of: Annotated[date | None, Query(description="rebuild as the events stood then")] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:
@@ -107,7 +109,7 @@ def get_scorecard_trend(
     unit: RowId,
     start: date,
     end: date,
-    by: Literal["compound", "community", "subdistrict", "department"] = "community",
+    by: Unit = "community",
     as_of: Annotated[date | None, Query(description="rebuild as the events stood then")] = None,
 ) -> dict[str, Any]:
     return trend(session, by=by, unit=unit, start=start, end=end, as_of=as_of)

@@ -6,6 +6,7 @@ import getpass
 import sys
 from datetime import datetime
 
+from api.cli import refused, sessions
 from geo import clock
 from geo.accounts import (
     create_account,
@@ -15,7 +16,7 @@ from geo.accounts import (
     revoke_token,
     rotate_token,
 )
-from geo.db import make_engine, make_sessionmaker, transaction
+from geo.db import transaction
 from geo.errors import NotFound, YishitingError
 from geo.models.accounts import ROLES
 from geo.settings import get_settings
@@ -67,10 +68,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_escalate)
 
 
-def _sessions():
-    return make_sessionmaker(make_engine(get_settings()))
-
-
 def read_password() -> str:
     """A new password: asked twice on a terminal, one line from a pipe otherwise."""
     if not sys.stdin.isatty():
@@ -87,7 +84,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     try:
         area = parse_area(args.area) if args.area else None
         password = read_password() if args.password_prompt else None
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             account, token = create_account(
                 session,
                 name=args.display_name or args.name,
@@ -103,8 +100,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
             if password is None:
                 link = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)
     except YishitingError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        return refused(exc)
     if link:
         print_link(link, settings.public_url, settings.signin_link_ttl_s)
     # The token stays the last line: scripts read it from there.
@@ -122,7 +118,7 @@ def print_link(token: str, public_url: str, ttl_s: int) -> None:
 def cmd_users_reset(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             account = find_by_username(session, args.name)
             if account is None:
                 raise NotFound(f"no account with username {args.name!r}", where="name")
@@ -134,8 +130,7 @@ def cmd_users_reset(args: argparse.Namespace) -> int:
                 end_token=args.end_token,
             )
     except YishitingError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        return refused(exc)
     ended = " and its token" if args.end_token else ""
     print(f"password of {args.name} forgotten, its sessions{ended} ended.")
     print_link(token, settings.public_url, settings.signin_link_ttl_s)
@@ -147,7 +142,7 @@ def _when(value: datetime | None) -> str:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
-    with transaction(_sessions()) as session:
+    with transaction(sessions()) as session:
         rows = list_accounts(session)
     print(f"{'id':>6}  {'name':20} {'role':10} {'area':18} {'token':8} "
           f"{'expires':16}  {'last used':16}")  # fmt: skip
@@ -161,12 +156,11 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 def cmd_users_revoke(args: argparse.Namespace) -> int:
     try:
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             account = revoke_token(session, args.account_id)
             name = account.name
     except YishitingError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        return refused(exc)
     print(f"account {args.account_id} ({name}): token revoked; `users rotate` issues a new one")
     return 0
 
@@ -174,11 +168,10 @@ def cmd_users_revoke(args: argparse.Namespace) -> int:
 def cmd_users_rotate(args: argparse.Namespace) -> int:
     days = get_settings().token_days
     try:
-        with transaction(_sessions()) as session:
+        with transaction(sessions()) as session:
             token = rotate_token(session, args.account_id, token_days=days)
     except YishitingError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        return refused(exc)
     print(f"account {args.account_id}: new token, valid {days} days, shown only this once:")
     print(token)
     return 0
@@ -187,7 +180,7 @@ def cmd_users_rotate(args: argparse.Namespace) -> int:
 def cmd_escalate(args: argparse.Namespace) -> int:
     from geo.issues.steps import escalate_overdue
 
-    with transaction(_sessions()) as session:
+    with transaction(sessions()) as session:
         moved = escalate_overdue(
             session, clock.now(), hall_grace_days=get_settings().hall_grace_days
         )
@@ -196,7 +189,7 @@ def cmd_escalate(args: argparse.Namespace) -> int:
     print(f"{len(moved)} issue(s) escalated")
     from geo.notices.due import check_due
 
-    with transaction(_sessions()) as session:
+    with transaction(sessions()) as session:
         alerts = check_due(session)
     print(f"{alerts['near_due']} near-due and {alerts['overdue']} overdue alert(s) raised")
     return 0

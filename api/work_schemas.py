@@ -1,21 +1,18 @@
 """Answers of the staff workspace routes (api/work.py): what waits for me, an issue as staff see
 it, the departments, renovation on site, and an uploaded photo.
 
-The routes answer rows built by PostGIS as they are; these models say what the rows hold, for
-/openapi.json, and tests/test_openapi.py checks real answers against them (extra keys refused).
+These models say what the rows the routes answer hold (api/answer_schemas.py says how they
+are checked).
 """
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.answer_schemas import Public
 from api.hall_schemas import HallRef
 from api.issue_schemas import DepartmentRef, EventPublic, IssuePublic
 from api.renovation_schemas import PhotoOut
-
-
-class Public(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Ref(Public):

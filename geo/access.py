@@ -29,7 +29,10 @@ The API, for geo/ and api/ alike:
     can(session, account, obj, action) -> bool      # account None is anonymous
     require(session, account, obj, action)          # raises Unauthorized / Forbidden
     allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
+    scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
 obj is an Issue, a Hall, a RenovationItem, or None for actions on no object (NOBODY's kind).
+A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
+list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
 
 To add an action: add its row to TABLE (the object kind and, per role, a scope), call
 `require(...)` where it happens, and name it as a string literal in that call (or, for a
@@ -38,7 +41,7 @@ fails for an action used in code without a row, or a row no case exercises.
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -211,7 +214,7 @@ def _permits(
     if scope is None:
         return False
     if ("scope", scope) not in known:
-        known["scope", scope] = _in_scope(session, account, obj, scope)
+        known["scope", scope] = in_scope(session, account, obj, scope)
     if not known["scope", scope] or rule.not_after is None:
         return known["scope", scope]
     if ("step", rule.not_after) not in known:
@@ -231,7 +234,8 @@ def _did_step(session: Session, account: Account | None, obj: Obj, step: str | N
     return bool(session.execute(sql, params).scalar())
 
 
-def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:
+def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:
+    """Whether `obj` is in the account's `scope` (see the module's docstring)."""
     if scope == ANY:
         return True
     if scope == COLLECTED:
@@ -253,6 +257,72 @@ def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope)
     if isinstance(obj, Hall | RenovationItem):
         return _place_in_area(session, account, obj.community_id, obj.compound_id)
     return False
+
+
+def scope_sql(
+    account: Account | None, kind: Kind, scope: Scope | None, alias: str
+) -> tuple[str, dict[str, Any]]:
+    """`in_scope` as a SQL condition on the row `alias` of an issue, hall or renovation_item
+    table, and its parameters (named scope_*): it holds for exactly the rows `in_scope` allows.
+    A scope of None (the role has none) holds for no row. Names come from fixed mappings."""
+    if scope == ANY:
+        return "true", {}
+    if scope == COLLECTED and kind == "issue":
+        return f"{alias}.step = 'collected'", {}
+    if scope is None or account is None or scope == COLLECTED:
+        return "false", {}
+    if kind == "issue":
+        return _issue_scope_sql(account, scope, alias)
+    if scope == DEPARTMENT and kind == "item" and account.department_id is not None:
+        return (
+            "EXISTS (SELECT 1 FROM renovation_project p"
+            f" WHERE p.id = {alias}.project_id AND p.department_id = :scope_dept)",
+            {"scope_dept": account.department_id},
+        )
+    if scope != AREA or account.area is None or kind not in ("hall", "item"):
+        return "false", {}
+    area_kind, ident = account.area
+    place = {
+        "compound": f"{alias}.compound_id = :scope_area",
+        "community": f"{alias}.community_id = :scope_area",
+        "subdistrict": "EXISTS (SELECT 1 FROM community c"
+        f" WHERE c.id = {alias}.community_id AND c.subdistrict_id = :scope_area)",
+    }[area_kind]
+    if kind == "hall":  # a sub-district's own hall: only that sub-district
+        own = f"{alias}.kind = 'subdistrict'"
+        hall = f"{alias}.subdistrict_id = :scope_area" if area_kind == "subdistrict" else "false"
+        place = f"CASE WHEN {own} THEN {hall} ELSE {place} END"
+    return place, {"scope_area": ident}
+
+
+def _issue_scope_sql(account: Account, scope: Scope, alias: str) -> tuple[str, dict[str, Any]]:
+    dept = account.department_id
+    area = account.area
+    if scope == REPORTER:
+        return f"{alias}.reporter_account_id = :scope_me", {"scope_me": account.id}
+    if scope == DEPARTMENT and dept is not None:
+        return f":scope_dept IN ({alias}.department_id, {alias}.owner_department_id)", {
+            "scope_dept": dept
+        }
+    if scope == OWNER and dept is not None:  # answering_department, in SQL
+        return f"coalesce({alias}.owner_department_id, {alias}.department_id) = :scope_dept", {
+            "scope_dept": dept
+        }
+    if area is None or scope == DEPARTMENT:
+        return "false", {}
+    kind, ident = area
+    params = {"scope_area": ident}
+    if scope == OWNER:
+        sql = f"({alias}.level = :scope_kind AND {alias}.{kind}_id = :scope_area)"
+        return sql, params | {"scope_kind": kind}
+    if scope == SUBDISTRICT:
+        held = kind == "subdistrict"
+        return (f"{alias}.subdistrict_id = :scope_area" if held else "false"), params
+    return (
+        f"({alias}.{kind}_id = :scope_area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} s"
+        f" WHERE s.id = :scope_area AND ST_Covers(s.geom, {alias}.geom)))",
+        params,
+    )
 
 
 def is_owner(account: Account, issue: Issue) -> bool:

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts import bind, describe
+from geo.accounts import bind, describe, get_account
 from geo.browser_sessions import close_sessions_of
-from geo.errors import Conflict, NotFound
+from geo.errors import Conflict
 from geo.models import Account, Community, Department, Subdistrict
 
 # The latest thing each account did, from every table that records an actor. Kinds are
@@ -80,13 +80,6 @@ def _row(session: Session, account: Account, last: Any, live: Any) -> dict[str, 
 def account_row(session: Session, account_id: int, *, now: datetime) -> dict[str, Any]:
     (row,) = list_accounts(session, now=now, only=get_account(session, account_id).id)
     return row
-
-
-def get_account(session: Session, account_id: int) -> Account:
-    account = session.get(Account, account_id)
-    if account is None:
-        raise NotFound(f"no account with id {account_id}", where="account_id")
-    return account
 
 
 def update_account(

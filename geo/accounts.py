@@ -155,16 +155,16 @@ def authenticate(session: Session, token: str) -> Account | None:
     return account
 
 
-def _account(session: Session, account_id: int) -> Account:
+def get_account(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        raise NotFound(f"no account {account_id}", where="account")
+        raise NotFound(f"no account with id {account_id}", where="account_id")
     return account
 
 
 def revoke_token(session: Session, account_id: int) -> Account:
     """Refuse the account's token from now on (until it is rotated)."""
-    account = _account(session, account_id)
+    account = get_account(session, account_id)
     if account.token_revoked_at is None:
         account.token_revoked_at = _db_now(session)
     session.flush()
@@ -173,7 +173,7 @@ def revoke_token(session: Session, account_id: int) -> Account:
 
 def rotate_token(session: Session, account_id: int, *, token_days: int = 180) -> str:
     """Replace the account's token with a new one (the old one is refused at once)."""
-    account = _account(session, account_id)
+    account = get_account(session, account_id)
     token = _issue_token(session, account, token_days)
     session.flush()
     return token

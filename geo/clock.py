@@ -8,8 +8,9 @@ SQL that needs the zone uses ZONE (a constant, never input), e.g. the end of a d
     ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE '{ZONE}')
 SQL that needs "now" or "today" itself (the views renovation_item_status and courtyard_status)
 calls district_now() / district_today() (0025_district_clock): they read the pinned instant that
-each pooled connection carries (SQL_SETTING, set by geo/db.py as the connection leaves the
-pool), else the database's now(), the same instant.
+every connection carries (SQL_SETTING, set by geo/db.py as a psycopg pool connection leaves
+its pool and as any SQLAlchemy engine's is checked out), else the database's now(), the same
+instant.
 
 Tests pin the clock (`with clock.pinned(datetime(...))`); the pin is process-wide, so the
 app under a TestClient (which runs routes in other threads) sees it too. A test session can

@@ -1,7 +1,14 @@
 """Database access: a SQLAlchemy engine for the ORM and a psycopg pool for hot read paths.
 
-The ORM (with GeoAlchemy2) handles writes and anything with relationships; the pool serves
-the SQL that builds GeoJSON inside PostGIS, where an ORM round-trip would only add cost.
+A request reaches the database through its Session (api/deps.get_session): every write of the
+request runs in the Session's one transaction, and the few statements the ORM cannot say (COPY,
+psycopg's own SQL) run on the Session's connection (`driver_connection`). The pool serves
+read-only SQL that builds GeoJSON inside PostGIS (autocommit, one statement each), where an
+ORM round-trip would only add cost; it does no writes.
+
+Both carry the district clock (geo/clock.py) on every connection: SQL's district_now() reads
+the setting clock.SQL_SETTING, which the pool's connections get as they leave the pool
+(IdleCheck), and every SQLAlchemy engine's as they are checked out (`_lend_clock`).
 
 Every connection of both starts with YISHITING_STATEMENT_TIMEOUT as its statement_timeout
 (set when it connects, so it costs no round trip), and a pool borrower may ask for another for
@@ -18,8 +25,10 @@ from weakref import WeakKeyDictionary
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import Pool as SqlPool
 
 from geo import clock
 from geo.settings import Settings
@@ -40,6 +49,26 @@ def make_engine(settings: Settings) -> Engine:
         pool_timeout=ENGINE_POOL_TIMEOUT,
         connect_args={"options": _timeout_option(settings)},
     )
+
+
+def clock_setting() -> str:
+    """The value of clock.SQL_SETTING a connection must carry now: the pinned (or moved)
+    instant, or '' for the database's now() when the clock runs with the wall."""
+    at = clock.sql_now()
+    return at.isoformat() if at else ""
+
+
+@event.listens_for(SqlPool, "checkout")
+def _lend_clock(conn: psycopg.Connection, entry: ConnectionPoolEntry, _: object) -> None:
+    """Any SQLAlchemy engine's connection (the app's, the CLIs', the tests', however made), as
+    it is checked out, is told the district clock when that changed since it was last told (so
+    a running clock costs no round trip). Committed at once: the setting is the connection's,
+    and a rollback of the transaction that follows would undo it."""
+    wanted = clock_setting()
+    if entry.info.get(clock.SQL_SETTING, "") != wanted:
+        conn.execute("SELECT set_config(%s, %s, false)", (clock.SQL_SETTING, wanted))
+        conn.commit()
+        entry.info[clock.SQL_SETTING] = wanted
 
 
 def _ms(seconds: float) -> int:
@@ -100,8 +129,7 @@ class IdleCheck:
         self.clocks: WeakKeyDictionary[psycopg.Connection, str] = WeakKeyDictionary()
 
     def check(self, conn: psycopg.Connection) -> None:
-        at = clock.sql_now()
-        wanted = at.isoformat() if at else ""
+        wanted = clock_setting()
         if self.clocks.get(conn, "") != wanted:
             conn.execute("SELECT set_config(%s, %s, false)", (clock.SQL_SETTING, wanted))
             self.clocks[conn] = wanted
@@ -193,8 +221,27 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def driver_connection(db: Session) -> psycopg.Connection:
-    """The psycopg connection under a session's transaction, for what the ORM cannot do (COPY)."""
+    """The psycopg connection under a session's transaction, for what the ORM cannot do (COPY).
+    What runs on it is part of the session's transaction (psycopg's `conn.transaction()` on it
+    is a savepoint), committed or rolled back with the session."""
     return cast(psycopg.Connection, db.connection().connection.driver_connection)
+
+
+def transaction_timeout(db: Session, seconds: float) -> None:
+    """Gives the rest of the session's transaction this statement_timeout (SET LOCAL: it ends
+    with the transaction, so the connection goes back to the engine's pool with its own)."""
+    driver_connection(db).execute(
+        "SELECT set_config('statement_timeout', %s, true)", (f"{_ms(seconds)}ms",)
+    )
+
+
+@contextmanager
+def apart(engine: Engine) -> Iterator[psycopg.Connection]:
+    """A psycopg connection of the engine in a transaction of its own, committed as the block
+    ends, for the one write a request keeps even when the request fails: the rate limiter's
+    charge (a refused or failed anonymous request still spends its token)."""
+    with engine.begin() as conn:
+        yield cast(psycopg.Connection, conn.connection.driver_connection)
 
 
 @contextmanager

@@ -8,7 +8,8 @@ A request under a claimed Idempotency-Key the client was already charged for is 
 retry of something already counted (and creates nothing). Only routes that claim their keys
 pass one (geo/idempotency.claim: the same key with another request is refused before this), so
 a key sent to any other route is no free pass. Both happen in one transaction, with the
-bucket's row locked by the upsert, so concurrent requests on different workers cannot overdraw.
+bucket's row locked by the upsert, so concurrent requests on different workers cannot overdraw;
+it is committed on its own, not with the request (api/ratelimit.py says why).
 Clients are stored as a SHA-256 of their address (and scope), never the address itself.
 """
 

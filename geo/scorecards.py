@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from geo import clock
 from geo.errors import InvalidParameter, NotFound
-from geo.models.issues import OPEN_STEPS, OUTCOMES
+from geo.vocabulary import OPEN_STEPS, OUTCOMES
 from geo.worktime import work_calendar
 
 UNITS = {

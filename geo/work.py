@@ -9,9 +9,10 @@ on, as geo/access's TABLE scopes the forward move out of it:
 - an account whose scope is ANY (an admin) has every step waiting.
 No role is named here: a role's scope comes from the table.
 
-Who may do what stays in geo/access.py: a candidate is listed only when `can()` allows at
-least one move on it, and the moves shown are exactly the ones `can()` allows, so the page
-never repeats an access rule. The SQL scope below is only a prefilter.
+Who may do what stays in geo/access.py: the candidates are the issues in the account's scope
+(access.scope_sql, the SQL form of access.in_scope), a candidate is listed only when `can()`
+allows at least one move on it, and the moves shown are exactly the ones `can()` allows, so the
+page never repeats an access rule.
 
 Due date: geo/worktime.due_on, the same rule as GET /api/issues/{id} and escalation (the
 dispatch's date once dispatched, else the complete-by day in working days), with its light.
@@ -23,14 +24,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import clock, worktime
-from geo.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, allowed
+from geo.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope, allowed, scope_sql
 from geo.errors import InvalidParameter
 from geo.halls import halls_to_record
 from geo.issues import disputes
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
 from geo.models import Account, Issue
-from geo.models.issues import OPEN_STEPS, STEPS
+from geo.vocabulary import OPEN_STEPS, STEPS
 
 # The step an issue waits at, the move that carries it on, and the scopes it waits for.
 WAITS_FOR: dict[str, tuple[str, frozenset[str]]] = {
@@ -41,9 +42,8 @@ WAITS_FOR: dict[str, tuple[str, frozenset[str]]] = {
     "resolved": ("reviewed", frozenset({ANY, AREA, REPORTER})),
 }
 WORK_LIMIT = 300
-_AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
 
-# Candidates by role; the area test is a prefilter, geo/access decides. Their due dates are
+# Candidates in the account's scope (geo/access.scope_sql). Their due dates are
 # worked out in Python (geo/worktime.due_on: working days), then sorted and cut to WORK_LIMIT.
 _CANDIDATES = """
 WITH me AS (SELECT CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
@@ -69,9 +69,9 @@ WHERE {scope}
 """
 
 
-def waiting(account: Account) -> dict[str, str]:
+def waiting(account: Account) -> dict[str, Scope]:
     """step -> the account's scope on the move out of it, for the steps that wait for it."""
-    out: dict[str, str] = {}
+    out: dict[str, Scope] = {}
     for step, (move, scopes) in WAITS_FOR.items():
         scope = TABLE[move].roles.get(account.role)
         if scope in scopes:
@@ -79,32 +79,12 @@ def waiting(account: Account) -> dict[str, str]:
     return out
 
 
-def _scope_sql(account: Account, scope: str) -> tuple[str, dict[str, Any]]:
-    """A prefilter for the issues in the account's scope, and its parameters."""
-    if scope == ANY:
-        return "true", {}
-    if scope == DEPARTMENT:
-        return ":dept IN (c.department_id, c.owner_department_id)", {"dept": account.department_id}
-    if scope == REPORTER:
-        return "c.reporter_account_id = :me", {"me": account.id}
-    area = account.area
-    if area is None:
-        return "false", {}
-    kind, ident = area
-    # The table and column names come from a fixed mapping, never from input.
-    return (
-        f"(c.{kind}_id = :area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} a "
-        "WHERE a.id = :area AND ST_Covers(a.geom, c.geom)))",
-        {"area": ident},
-    )
-
-
-def _scope(account: Account, steps: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def _scope(account: Account, steps: dict[str, Scope]) -> tuple[str, dict[str, Any]]:
     """(step = s AND <scope of s>) OR ... over the steps waiting for the account."""
     parts: list[str] = []
     params: dict[str, Any] = {}
     for n, (step, scope) in enumerate(steps.items()):
-        sql, p = _scope_sql(account, scope)
+        sql, p = scope_sql(account, "issue", scope, "c")
         parts.append(f"(c.step = :step{n} AND {sql})")
         params |= p | {f"step{n}": step}
     return " OR ".join(parts) or "false", params

@@ -30,7 +30,7 @@ from geo import clock
 from geo.access import require
 from geo.errors import NotFound, Unprocessable
 from geo.models import Account
-from geo.models.issues import OPEN_STEPS
+from geo.vocabulary import OPEN_STEPS
 
 NEAR_DUE_DAYS = 1
 # Working days an issue of a category without limits has at its level.

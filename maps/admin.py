@@ -8,6 +8,7 @@ through the same JSON API as any other client, sending the CSRF token in X-CSRF-
 from html import escape
 from typing import Any
 
+from geo.vocabulary import EVENT_TERMS, REVIEW_TERMS, STEP_TERMS
 from maps.base import PageResult, static_url, to_script_json
 from maps.signin import CSS
 
@@ -35,6 +36,19 @@ color:#134a7c;margin-left:4px}
 """
 
 
+def action_labels() -> dict[str, str]:
+    """What an account did last, by the code geo/account_admin.py gives it: an issue's event or
+    the step it moved the issue to (the vocabulary's words), or one of the few acts recorded
+    elsewhere."""
+    return {
+        **{f"issue_{kind}": term.zh for kind, term in EVENT_TERMS.items()},
+        **{f"issue_transition_{step}": term.zh for step, term in STEP_TERMS.items()},
+        "hall_session": "记录议事会",
+        "progress_report": "上报进度",
+        **{f"progress_{state}": f"进度{term.zh}" for state, term in REVIEW_TERMS.items()},
+    }
+
+
 def build_admin(
     *,
     me: dict[str, Any],
@@ -53,7 +67,7 @@ def build_admin(
     area_options = "".join(
         f'<option value="{escape(a["value"])}">{escape(a["label"])}</option>' for a in areas
     )
-    config = {"me": me, "roles": roles, "csrf_cookie": "yst_csrf"}
+    config = {"me": me, "roles": roles, "actions": action_labels(), "csrf_cookie": "yst_csrf"}
     boot = f"window.YST_ADMIN = {to_script_json(config)};"
     html = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">

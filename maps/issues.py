@@ -4,8 +4,8 @@ click the routing chain and the event history."""
 from collections.abc import Mapping
 from typing import Any
 
-from geo.models.issues import STEPS
 from geo.settings import Settings
+from geo.vocabulary import STEP_TERMS, STEPS
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 
@@ -139,7 +139,7 @@ def build_issues(
             },
             "options": {
                 "category": [[c["code"], c["name"]] for c in categories],
-                "step": [[s, styles.ISSUE_STEPS[s][1]] for s in STEPS],
+                "step": [[code, term.label] for code, term in STEP_TERMS.items()],
                 "community": [[str(c["id"]), c["name"]] for c in communities],
             },
         },

@@ -14,13 +14,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from geo.settings import Settings
+from geo.vocabulary import PLACES
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 
 TITLE = "整治进度 Renovation progress"
+# The levels progress rolls up to: two places of the vocabulary and the fort's courtyards.
 LEVELS = {
-    "community": "社区 community",
-    "compound": "小区 compound",
+    "community": PLACES["community"].label,
+    "compound": PLACES["compound"].label,
     "courtyard": "院落 courtyard",
 }
 # Percent-done classes (the band property of /api/progress/map), pale to deep green.

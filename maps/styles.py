@@ -1,4 +1,5 @@
-"""Colours, legends and labels of every map page, in one place.
+"""Colours, legends and labels of every map page, in one place (the words and colours of issue
+steps, levels and events are geo/vocabulary.py's, read from there).
 
 A style is a plain dict the page JavaScript understands (maps/static/yst/yst.js):
 `color` for a single colour, or `by` + `values` to colour by a property, with `labels` giving
@@ -8,20 +9,14 @@ sized by a number. Legends are derived from the same dicts, so a colour is never
 
 from typing import Any
 
+from geo.vocabulary import EVENT_TERMS, PLACES, STEP_TERMS, labels, zh
+
 Style = dict[str, Any]
 
-# The council hall's five steps plus the side exits; colours run warm (new) to green (done).
+# The issue steps' colours and labels are the vocabulary's (geo/vocabulary.py), as the
+# workspace pages see them.
 ISSUE_STEPS: dict[str, tuple[str, str]] = {
-    "collected": ("#e41a1c", "收集问题 collected"),
-    "topic": ("#ff7f00", "确定议题 topic"),
-    "deliberated": ("#984ea3", "协商议事 deliberated"),
-    "dispatched": ("#377eb8", "分流落实 dispatched"),
-    "resolved": ("#4daf4a", "已解决 resolved"),
-    "reviewed": ("#1b7837", "监督评审 reviewed"),
-    "rejected": ("#969696", "不予受理 rejected"),
-    "merged": ("#d9d9d9", "已合并 merged"),
-    "closed": ("#737373", "办结未解决 closed unsolved"),
-    "referred": ("#bcbddc", "已转办 referred"),
+    code: (term.colour or "#969696", term.label) for code, term in STEP_TERMS.items()
 }
 
 STRUCTURE_STATUS: dict[str, tuple[str, str]] = {
@@ -127,13 +122,10 @@ FIELD_LABELS: dict[str, str] = {
     "id": "编号",
     "name": "名称",
     "address": "地址",
-    "subdistrict": "街道",
+    **{place: PLACES[place].zh for place in ("subdistrict", "community", "compound", "building")},
     "subdistrict_id": "街道编号",
-    "community": "社区",
     "community_id": "社区编号",
-    "compound": "小区",
     "compound_id": "小区编号",
-    "building": "楼栋",
     "property_company": "物业公司",
     "model_compound": "示范小区",
     "built_year": "建成年份",
@@ -171,21 +163,14 @@ FIELD_LABELS: dict[str, str] = {
 # Value translations in popups, reusing the legend tables.
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "status": {k: label for k, (_, label) in STRUCTURE_STATUS.items()},
-    "step": {k: label for k, (_, label) in ISSUE_STEPS.items()},
+    "step": labels(STEP_TERMS),
     "protection_level": {k: label for k, (_, label) in PROTECTION.items()},
     "occupancy": {k: label for k, (_, label) in OCCUPANCY.items()},
     "surface": {k: label for k, (_, label) in ROAD_SURFACE.items()},
     "oneway": {"no": "否", "forward": "是 (顺画线方向)", "backward": "是 (逆画线方向)"},
     "model_compound": {"true": "是", "false": "否"},
-    "level": {"compound": "小区", "community": "社区", "subdistrict": "街道", "district": "区"},
-    "event_kind": {
-        "created": "上报",
-        "transition": "流转",
-        "escalated": "升级",
-        "support": "附议",
-        "merge": "合并",
-        "photo": "照片",
-    },
+    "level": zh(PLACES),
+    "event_kind": zh(EVENT_TERMS),
     "role": {
         "community_party_org": "社区党组织",
         "compound_party_branch": "小区党支部",

@@ -9,9 +9,8 @@ and a phone on a slow line should not fetch Leaflet to read one status.
 import html
 from collections.abc import Mapping
 
-from geo.models.issues import OUTCOMES
 from geo.settings import Settings
-from maps import styles
+from geo.vocabulary import OUTCOMES, PLACES, STEP_TERMS, labels, zh
 from maps.base import (
     PageResult,
     error_page,
@@ -62,8 +61,8 @@ def build_track(
     )
     body = BODY.format(token=html.escape(query["token"]), stars=stars)
     config = {
-        "steps": styles.VALUE_LABELS["step"],
-        "levels": styles.VALUE_LABELS["level"],
+        "steps": labels(STEP_TERMS),
+        "levels": zh(PLACES),
         # the steps geo/issues/ratings.py rates in, and those still under way
         "solved": list(OUTCOMES["solved"]),
         "open": list(OUTCOMES["open"]),

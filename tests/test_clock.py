@@ -83,6 +83,20 @@ def test_sql_reads_a_clock_running_from_another_instant(client: TestClient) -> N
         assert conn.execute("SELECT district_today()").fetchone()[0] == clock.today()
 
 
+def test_orm_sessions_read_the_pinned_clock(settings: Settings) -> None:
+    """district_now() in SQL is the clock's instant on an ORM Session's connection too (the
+    request's one way to the database), told again when the pin moves, on an engine made
+    anyhow (here without geo.db.make_engine)."""
+    engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        for at in (AT_ONE, AT_ONE + timedelta(hours=5)):
+            with clock.pinned(at), Session(engine) as s:
+                stamp = s.execute(text("SELECT district_now(), district_today()")).one()
+                assert tuple(stamp) == (at, at.date())
+    finally:
+        engine.dispose()
+
+
 def test_an_assessment_dated_today_is_accepted(
     one_am: datetime, fresh_client: TestClient, fresh_settings: Settings
 ) -> None:

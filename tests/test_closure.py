@@ -7,8 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo import clock
-from geo.models.issues import CLOSURE_REASONS, OPEN_STEPS, REWORK_DAYS
+from geo.models.issues import REWORK_DAYS
 from geo.settings import Settings
+from geo.vocabulary import CLOSURE_REASONS, OPEN_STEPS
 from tests import issue_helpers as h
 from tests.issue_flow_helpers import drive, move, pin
 
@@ -134,7 +135,7 @@ def test_after_30_days_a_returning_problem_is_a_new_issue(
 
 
 def test_every_step_has_a_colour_and_a_label_on_the_maps() -> None:
-    from geo.models.issues import STEPS
+    from geo.vocabulary import STEPS
     from maps.styles import ISSUE_STEPS
 
     assert set(ISSUE_STEPS) == set(STEPS)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from fixtures.issues import DEMO_NOW
+from fixtures.issue_specs import DEMO_NOW
 from geo import clock
 from geo.halls import DELIBERATED_MATTERS, parse_week, this_week, week_of
 from geo.settings import Settings

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.coords import gk114_to_wgs84, wgs84_to_gk114
-from geo.models.issues import OPEN_STEPS, STEPS
 from geo.settings import Settings
+from geo.vocabulary import OPEN_STEPS, STEPS
 from tests.issue_helpers import make_account, scalar
 
 

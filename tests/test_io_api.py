@@ -6,10 +6,14 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from api.app import create_app
+from geo.io import imports
 from geo.settings import Settings
 from tests.conftest import serve
 from tests.io_helpers import compounds, rows, square, survey, zipped
@@ -67,6 +71,47 @@ def test_upload_dry_run_then_import(
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json()["import_log_id"] == once.json()["import_log_id"]
     assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(3,)]
+
+
+def test_an_upload_whose_request_fails_after_the_import_stores_nothing(
+    fresh_settings: Settings,
+    fresh_client: TestClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The import and the Idempotency-Key's claim are the request's one transaction: when the
+    request fails after the import ran (here its commit), neither the features, the log nor
+    the claim stay, and a retry with the key imports once."""
+    _, planner = make_account(fresh_settings, "planner")
+    path = _file(fresh_settings, tmp_path)
+    imported: list[dict] = []
+    import_file, commit = imports.import_file, Session.commit
+
+    def import_then_note(*args: Any, **kwargs: Any) -> dict:
+        imported.append(import_file(*args, **kwargs))
+        return imported[-1]
+
+    def failing_commit(self: Session) -> None:
+        if imported:
+            raise RuntimeError("the request's commit failed")
+        commit(self)
+
+    monkeypatch.setattr(imports, "import_file", import_then_note)
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    files = {"file": (path.name, path.read_bytes(), "application/zip")}
+    keyed = {**planner, "Idempotency-Key": "upload-1"}
+    with pytest.raises(RuntimeError, match="commit failed"):
+        fresh_client.post("/api/imports", data={"layer": "compounds"}, files=files, headers=keyed)
+    assert imported and imported[0]["stored"]
+    assert rows(fresh_settings, "SELECT count(*) FROM compound WHERE source IS NOT NULL") == [(0,)]
+    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(0,)]
+    assert rows(fresh_settings, "SELECT count(*) FROM idempotency_request") == [(0,)]
+    monkeypatch.undo()
+    retry = fresh_client.post(
+        "/api/imports", data={"layer": "compounds"}, files=files, headers=keyed
+    )
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert rows(fresh_settings, "SELECT count(*) FROM import_log") == [(1,)]
 
 
 def test_upload_refused_is_problem_json_with_report(

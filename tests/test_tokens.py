@@ -98,4 +98,4 @@ def test_revoke_is_immediate_and_rotate_replaces(
     assert row(fresh_settings, ident)["token_revoked_at"] is None
 
     missing = run(url, "users", "revoke", "99999999", ok=False)
-    assert "no account 99999999" in missing.stderr
+    assert "no account with id 99999999" in missing.stderr

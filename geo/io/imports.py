@@ -1,12 +1,14 @@
 """Importing a survey file into a layer: read, map, convert, check in PostGIS, then store or not.
 
-`import_file` does everything in one transaction. A dry run rolls it back and returns the
-report; a real import refuses (Unprocessable, the report attached) when the report names a
-problem that would store something wrong, and otherwise commits everything at once: all or
-nothing. Each feature keeps the import's `source` and its id in the file (`source_id`), so a
-re-import of an updated survey under the same source reports what was added, changed,
-unchanged and missing, and removes the missing only when asked. `import_log` keeps who, when,
-the file's SHA-256 and the counts.
+`import_file` does everything in one transaction: the caller's when its connection is in one
+(POST /api/imports passes the request Session's connection, so the import is a savepoint in the
+request's transaction, committed with the Idempotency-Key's claim), else its own (the command
+line). A dry run rolls it back and returns the report; a real import refuses (Unprocessable,
+the report attached) when the report names a problem that would store something wrong, and
+otherwise stores everything at once: all or nothing. Each feature keeps the import's `source`
+and its id in the file (`source_id`), so a re-import of an updated survey under the same source
+reports what was added, changed, unchanged and missing, and removes the missing only when
+asked. `import_log` keeps who, when, the file's SHA-256 and the counts.
 
 Errors in the input itself (unreadable file, no .prj, mixed or empty geometries, garbled text,
 unknown --map fields) are raised before anything touches the database.
@@ -25,21 +27,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from geo.errors import Unprocessable
-from geo.io import checks, crs, mapping, sources
+from geo.io import checks, crs, file_checks, mapping, sources
 from geo.io.archives import ZipLimits
-from geo.io.layers import DISTRICT, KIND_ZH, SOURCE_ID, TODAY, Layer, get_layer
+from geo.io.layers import DISTRICT, SOURCE_ID, Layer, get_layer
 from geo.io.sources import Table
 from geo.settings import get_settings
 
 SHOWN = checks.SHOWN
-_FAMILIES = {
-    "Point": "point",
-    "MultiPoint": "point",
-    "LineString": "line",
-    "MultiLineString": "line",
-    "Polygon": "polygon",
-    "MultiPolygon": "polygon",
-}
 _COPY_CHUNK = 5000
 
 
@@ -138,9 +132,9 @@ def import_file(
         "features": len(table.geoms),
         "encoding": table.encoding,
     }
-    _check_geometries(table, layer)
-    report["dimensions_dropped"] = _flatten(table)
-    source_crs = _resolve_crs(table, given_crs)
+    file_checks.check_geometries(table, layer)
+    report["dimensions_dropped"] = file_checks.flatten(table)
+    source_crs = file_checks.resolve_crs(table, given_crs)
     report["crs"] = {"used": source_crs.label, "from": source_crs.origin}
     bar.phase("convert")
     raw_geoms = table.geoms
@@ -155,7 +149,7 @@ def import_file(
     }
     report["bad_values"] = [vars(b) | {"row": b.row + 1} for b in bad[:SHOWN]]
     report["bad_value_count"] = len(bad)
-    _defaults(layer, records, opts.today)
+    file_checks.fill_defaults(layer, records, opts.today)
     with conn.transaction(force_rollback=opts.dry_run):
         if not opts.dry_run and opts.fingerprint:
             # two copies of one upload arriving together: the second waits, then replays the
@@ -167,7 +161,7 @@ def import_file(
         _stage(conn, table, layer, records, bar)
         bar.phase("check")
         report |= _check(conn, layer, source, raw_geoms)
-        columns = _write_columns(layer, maps)
+        columns = file_checks.write_columns(layer, maps)
         checks.diff(conn, layer, source, columns)
         report["changes"] = checks.changes(conn, layer, source)
         missing_ids = report["changes"].pop("_missing_ids")
@@ -195,100 +189,6 @@ def import_file(
         _log(conn, opts, layer, source, report, removed)
         checks.drop_stage(conn)
     return report
-
-
-# --- Before the database --------------------------------------------------------------------
-
-
-def _ids(table: Table, rows: np.ndarray) -> str:
-    shown = ", ".join(str(int(table.fids[i])) for i in rows[:10])
-    return shown + (" ..." if len(rows) > 10 else "")
-
-
-def _check_geometries(table: Table, layer: Layer) -> None:
-    geoms = table.geoms
-    if len(geoms) == 0:
-        raise Unprocessable(f"{Path(table.path).name} holds no features.", where="file")
-    missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if len(missing):
-        raise Unprocessable(
-            f"{len(missing)} feature(s) have no or an empty geometry (features "
-            f"{_ids(table, missing)}); delete them or draw their shapes, then import again.",
-            where="file",
-        )
-    types = shapely.get_type_id(geoms)
-    names = [shapely.GeometryType(t).name for t in np.unique(types)]
-    families = {_FAMILIES.get(_title(n), "other") for n in names}
-    if len(families) > 1 or "other" in families:
-        counts = {_title(n): int((types == shapely.GeometryType[n]).sum()) for n in names}
-        raise Unprocessable(
-            f"Mixed geometry types: {', '.join(f'{v} {k}' for k, v in counts.items())}. A layer "
-            "holds one kind; split the file by geometry type (e.g. in QGIS) and import the "
-            f"{KIND_ZH[layer.kind]} into {layer.name}.",
-            where="file",
-        )
-    family = families.pop()
-    if family != layer.kind:
-        raise Unprocessable(
-            f"{layer.name} takes {KIND_ZH[layer.kind]}, but this file holds {KIND_ZH[family]}; "
-            "choose the layer that matches (--layer).",
-            where="layer",
-        )
-
-
-def _title(name: str) -> str:
-    return {
-        "POINT": "Point",
-        "MULTIPOINT": "MultiPoint",
-        "LINESTRING": "LineString",
-        "MULTILINESTRING": "MultiLineString",
-        "POLYGON": "Polygon",
-        "MULTIPOLYGON": "MultiPolygon",
-    }.get(name, name.title())
-
-
-def _flatten(table: Table) -> dict[str, int]:
-    """3D and measured geometries are stored flat; the report says how many were."""
-    z = int(shapely.has_z(table.geoms).sum())
-    m = len(table.geoms) if table.measured else int(shapely.has_m(table.geoms).sum())
-    if z or m:
-        table.geoms = shapely.force_2d(table.geoms)
-    return {"z": z, "m": m}
-
-
-def _resolve_crs(table: Table, given: crs.SourceCrs | None) -> crs.SourceCrs:
-    if given is not None:
-        return given
-    declared = crs.from_file(table.crs)
-    if declared is not None:
-        return declared
-    if table.format in ("CSV", "XLSX"):
-        return crs.SourceCrs(
-            "EPSG:4326 (WGS 84; assumed for lon/lat columns)", "EPSG:4326", "assumed"
-        )
-    raise Unprocessable(
-        f"{Path(table.path).name} does not say its coordinate system; pass --crs (e.g. "
-        "EPSG:4547, EPSG:4326, gcj02).",
-        where="crs",
-    )
-
-
-def _defaults(layer: Layer, records: list[dict[str, str | None]], today: str | None) -> None:
-    for column, value in layer.defaults.items():
-        if value == TODAY:
-            if today is None:
-                raise ValueError("this layer needs Options.today")
-            value = today
-        for record in records:
-            if record.get(column) is None:
-                record[column] = value
-
-
-def _write_columns(layer: Layer, maps: mapping.Mapping) -> list[str]:
-    """The columns an import writes: those the file fills, the defaults, the parents."""
-    given = set(maps.columns.values()) | set(layer.defaults) | {p.column for p in layer.parents}
-    order = [*layer.fields, *(p.column for p in layer.parents)]
-    return [c for c in order if c in given and c not in layer.assessed]
 
 
 # --- In the database ------------------------------------------------------------------------

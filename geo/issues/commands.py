@@ -31,7 +31,7 @@ from geo.access import require
 from geo.errors import Conflict, PreconditionFailed
 from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Issue, IssueEvent
-from geo.models.issues import OPEN_STEPS
+from geo.vocabulary import OPEN_STEPS
 
 
 @dataclass(frozen=True)

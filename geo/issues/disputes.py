@@ -39,7 +39,7 @@ from geo.issues.owners import (
     unit,
 )
 from geo.models import Account, Issue, IssueEvent
-from geo.models.issues import LEVEL_ZH, LEVELS
+from geo.vocabulary import LEVELS, PLACES
 
 
 @dataclass
@@ -271,7 +271,7 @@ def _check_unit(session: Session, issue: Issue, kind: str, ident: int) -> dict[s
     }[kind]
     if session.execute(text(sub), {"id": ident}).scalar() != issue.subdistrict_id:
         raise Unprocessable(
-            f"{LEVEL_ZH[kind]} {named['name']} 不在本街道 / {kind} {ident} is not in the "
+            f"{PLACES[kind].zh} {named['name']} 不在本街道 / {kind} {ident} is not in the "
             "issue's sub-district: the sub-district names one of its own units.",
             where="unit.id",
         )

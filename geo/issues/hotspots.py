@@ -14,16 +14,13 @@ from typing import Any
 import psycopg
 
 from geo.errors import InvalidParameter
-from geo.models.issues import OPEN_STEPS, STEPS
+from geo.vocabulary import STATUSES, STEPS
 
 EPS_M = 60.0
 MIN_POINTS = 5
 HULL_BUFFER_M = 10.0
-STATUSES: dict[str, tuple[str, ...]] = {
-    "open": OPEN_STEPS,
-    "closed": tuple(s for s in STEPS if s not in OPEN_STEPS),
-}
-STATUSES["all"] = STATUSES["open"] + STATUSES["closed"]
+# Which issues the clusters are made of: open, closed, or all.
+STATUS_FILTERS = {**STATUSES, "all": STEPS}
 
 _HOTSPOTS = """
 WITH pts AS (
@@ -95,8 +92,10 @@ def hotspots(
     status: str = "open",
 ) -> str:
     """The clusters as GeoJSON text (largest first), built by PostGIS."""
-    if status not in STATUSES:
-        raise InvalidParameter(f"status must be one of {', '.join(STATUSES)}.", where="status")
+    if status not in STATUS_FILTERS:
+        raise InvalidParameter(
+            f"status must be one of {', '.join(STATUS_FILTERS)}.", where="status"
+        )
     if category is not None:
         known = [r[0] for r in conn.execute("SELECT code FROM category ORDER BY sort, code")]
         if category not in known:
@@ -105,7 +104,7 @@ def hotspots(
                 where="category",
             )
     params: dict[str, Any] = {
-        "steps": list(STATUSES[status]),
+        "steps": list(STATUS_FILTERS[status]),
         "category": category,
         "eps": eps_m,
         "min_points": min_points,

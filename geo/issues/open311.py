@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 over our issues: services (categories), requests, geocoding, filing.
 
-Steps map onto Open311's two statuses: open = collected, topic, deliberated, dispatched;
-closed = resolved, reviewed, rejected, merged (status_notes names the step). Filing goes
+Steps map onto Open311's two statuses as geo/vocabulary.py STATUSES says: open = collected,
+topic, deliberated, dispatched; closed = every other step (status_notes names the step). Filing goes
 through geo.issues.pinning.pin_issue, so an Open311 request is validated, routed and made idempotent
 exactly as POST /api/issues. Only public fields leave: never the reporter's name, phone or
 e-mail (the e-mail is not even stored: the issue table has no place for it).
@@ -18,10 +18,8 @@ from geo.clock import ZONE
 from geo.errors import InvalidParameter, NotFound
 from geo.issues import request_tokens
 from geo.issues.pinning import add_event, pin_issue
-from geo.models.issues import OPEN_STEPS, STEPS
+from geo.vocabulary import OPEN_STEPS, STATUSES
 
-CLOSED_STEPS = tuple(s for s in STEPS if s not in OPEN_STEPS)
-STATUS_STEPS = {"open": OPEN_STEPS, "closed": CLOSED_STEPS}
 MAX_REQUESTS = 1000  # the spec's suggested cap per response
 CHANGESET = "2026-11-27T00:00:00Z"  # when this endpoint's behaviour last changed
 
@@ -157,7 +155,7 @@ def find_requests(session: Session, q: RequestQuery, *, base_url: str) -> list[d
         "limit": MAX_REQUESTS,
     }
     if q.status is not None and not by_id:
-        params["steps"] = [step for s in q.status for step in STATUS_STEPS[s]]
+        params["steps"] = [step for s in q.status for step in STATUSES[s]]
     return list(session.execute(_REQUESTS, params).scalar_one())
 
 

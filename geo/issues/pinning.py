@@ -17,8 +17,8 @@ from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.idempotency import client_scope
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
-from geo.models.issues import OPEN_STEPS, STEPS
 from geo.notices.notify import notify_event
+from geo.vocabulary import OPEN_STEPS, STEPS
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20

@@ -33,7 +33,8 @@ from geo.issues import request_tokens
 from geo.issues.commands import IssueCommand, bump, change_step
 from geo.issues.pinning import add_event
 from geo.models import Account, Issue, IssueEvent
-from geo.models.issues import OUTCOMES, REWORK_DAYS
+from geo.models.issues import REWORK_DAYS
+from geo.vocabulary import OUTCOMES
 
 UNSATISFIED_RATING = 2  # this rating or lower reopens the issue (see above)
 

@@ -35,7 +35,7 @@ from geo.issues.owners import (
 from geo.issues.pinning import check_category, distance_m
 from geo.issues.routing import Routing, route_point
 from geo.models import Account, Issue
-from geo.models.issues import LEVELS
+from geo.vocabulary import LEVELS
 
 MOVED_M = 0.01  # a corrected point closer than this to the old one is the same point
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.errors import Unprocessable
-from geo.models.issues import LEVEL_ZH, LEVELS
+from geo.vocabulary import LEVELS, PLACES
 
 NEAR_COMPOUND_M = 50.0
 
@@ -161,7 +161,7 @@ def _first(rows: list[dict[str, Any]] | None, what: str, reasons: list[str]) -> 
     if len(rows) > 1:
         ids = ", ".join(str(r["id"]) for r in rows)
         reasons.append(
-            f"点在{LEVEL_ZH[what]}共同边界上, 取最小编号 / on a boundary shared by {what} "
+            f"点在{PLACES[what].zh}共同边界上, 取最小编号 / on a boundary shared by {what} "
             f"{ids}: lowest id {rows[0]['id']} chosen"
         )
     return rows[0]
@@ -211,7 +211,7 @@ def _level(default: str, r: "Routing", reasons: list[str]) -> str:
     while level in places and places[level] is None:
         higher = LEVELS[LEVELS.index(level) + 1]
         reasons.append(
-            f"无{LEVEL_ZH[level]}可归属, 升至{LEVEL_ZH[higher]} / no {level} here: "
+            f"无{PLACES[level].zh}可归属, 升至{PLACES[higher].zh} / no {level} here: "
             f"raised to {higher}"
         )
         level = higher
@@ -262,7 +262,7 @@ def route_point(
 
 def _explain_places(r: Routing, community_geom: int | None, reasons: list[str]) -> None:
     chain = [
-        f"{LEVEL_ZH[kind]} {place['name']} #{place['id']}"
+        f"{PLACES[kind].zh} {place['name']} #{place['id']}"
         for kind, place in (
             ("building", r.building),
             ("compound", r.compound),

@@ -30,7 +30,8 @@ from geo.issues import ratings
 from geo.issues.commands import IssueCommand, bump, change_step, check_version
 from geo.issues.pinning import add_event, distance_m, get_issue, issue_public
 from geo.models import Account, Department, Issue, IssueEvent
-from geo.models.issues import CLOSURE_REASONS, OPEN_STEPS, REWORK_DAYS
+from geo.models.issues import REWORK_DAYS
+from geo.vocabulary import CLOSURE_REASONS, OPEN_STEPS
 from geo.worktime import LEVEL_DEADLINE_DAYS
 
 __all__ = ["LEVEL_DEADLINE_DAYS", "TRANSITIONS", "Move", "escalate_overdue", "merge", "transition"]
@@ -137,7 +138,7 @@ def _close(move: Move) -> dict[str, Any]:
             where="reason",
             allowed=list(CLOSURE_REASONS),
         )
-    return {"reason": move.reason, "reason_zh": CLOSURE_REASONS[move.reason]}
+    return {"reason": move.reason, "reason_zh": CLOSURE_REASONS[move.reason].label}
 
 
 def _refer(move: Move) -> dict[str, Any]:

@@ -26,57 +26,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice, geom_column, stamp_column
+from geo.vocabulary import EVENT_KINDS, LEVELS, STEPS
 
-LEVELS = ("compound", "community", "subdistrict", "district")  # lowest first
-LEVEL_ZH = {
-    "building": "楼栋",  # not a level, but routing names it when a point falls on one
-    "compound": "小区",
-    "community": "社区",
-    "subdistrict": "街道",
-    "district": "区",
-}
-# The five steps (五步议事) plus the ways an issue leaves the flow without being solved.
-STEPS = (
-    "collected",  # 收集问题
-    "topic",  # 确定议题
-    "deliberated",  # 协商议事
-    "dispatched",  # 分流落实
-    "resolved",  # (落实完成, awaiting review)
-    "reviewed",  # 监督评审
-    "rejected",  # 不予受理: not an issue for the halls (spam, not in the district)
-    "merged",  # 重复: a duplicate, merged into another issue
-    "closed",  # 办结未解决: closed without a fix, with a reason from CLOSURE_REASONS
-    "referred",  # 转办: handed to a body outside the district's system
-)
-OPEN_STEPS = ("collected", "topic", "deliberated", "dispatched")
-# How an issue that left the flow ended: solved and closed are never counted together.
-OUTCOMES: dict[str, tuple[str, ...]] = {
-    "open": OPEN_STEPS,
-    "solved": ("resolved", "reviewed"),
-    "closed_unsolved": ("closed", "rejected"),
-    "referred": ("referred",),
-    "duplicate": ("merged",),
-}
-CLOSURE_REASONS = {
-    "no_conditions": "暂不具备解决条件 no conditions to solve it yet",
-    "against_rules": "诉求不符合政策法规 the request is against the rules",
-    "withdrawn": "居民撤回 the resident withdrew it",
-}
 # A reviewed issue that comes back this soon is reopened and counted as rework.
 REWORK_DAYS = 30
 INPUT_CRS = ("wgs84", "cgcs2000", "cgcs2000_gk", "gcj02", "bd09")
-EVENT_KINDS = (
-    "created",
-    "transition",
-    "escalated",
-    "support",
-    "merge",
-    "photo",
-    "rerouted",  # category or location changed, routed again
-    "disputed",  # 退单: the unit sent it back with a reason
-    "arbitrated",  # the sub-district decided a dispute; its decision sticks
-    "rated",  # satisfaction from the reporter or the council hall
-)
 
 
 class Category(Base):

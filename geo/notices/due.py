@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.models.issues import OPEN_STEPS
 from geo.notices.notify import notify
 from geo.notices.recipients import Signal
+from geo.vocabulary import OPEN_STEPS
 from geo.worktime import (
     LOADED,
     OFFICIAL,

@@ -6,7 +6,7 @@ same words go to the workspace and to group chats (webhooks).
 
 from typing import Any
 
-from geo.models.issues import LEVEL_ZH
+from geo.vocabulary import PLACES, zh_of
 
 # kind -> (Chinese, English) of the title
 TITLES: dict[str, tuple[str, str]] = {
@@ -38,8 +38,7 @@ def body(kind: str, info: dict[str, Any], data: dict[str, Any], note: str | None
     if kind == "escalated":
         before, after = str(data.get("from_level")), str(data.get("to_level"))
         lines.append(
-            f"由{LEVEL_ZH.get(before, before)}上移至{LEVEL_ZH.get(after, after)}"
-            f" (from {before} to {after})"
+            f"由{zh_of(PLACES, before)}上移至{zh_of(PLACES, after)} (from {before} to {after})"
         )
     if note and kind in ("rerouted", "disputed", "arbitrated", "escalated"):
         lines.append(f"说明 Note: {note[:300]}")

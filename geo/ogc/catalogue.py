@@ -14,9 +14,9 @@ from psycopg import sql
 from geo.clock import ZONE
 from geo.errors import NotFound
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
-from geo.models.issues import LEVELS, OPEN_STEPS, OUTCOMES, STEPS
 from geo.models.renovation import ALL_PHASES
 from geo.ogc.engine import Collection, Join
+from geo.vocabulary import LEVELS, OUTCOMES, STATUSES, STEPS
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 
@@ -268,20 +268,26 @@ _DISTRICT = (
     ),
 )
 
-# What people do in the district: pinned issues and renovation work.
-ISSUE_STATUS = sql.SQL("CASE WHEN t.step IN ({}) THEN 'open' ELSE 'closed' END").format(
-    sql.SQL(", ").join(map(sql.Literal, OPEN_STEPS))
-)
+
+def _step_case(groups: dict[str, tuple[str, ...]]) -> sql.Composed:
+    """A CASE naming the group of steps an issue's step is in."""
+    return sql.SQL("CASE {} END").format(
+        sql.SQL(" ").join(
+            sql.SQL("WHEN t.step IN ({}) THEN {}").format(
+                sql.SQL(", ").join(map(sql.Literal, steps)), sql.Literal(group)
+            )
+            for group, steps in groups.items()
+        )
+    )
+
+
+# Open or closed (geo/vocabulary.py says which steps are which).
+ISSUE_STATUS = _step_case(STATUSES)
 # How an issue ended (solved, closed_unsolved, referred, duplicate) or open: solved and
 # closed are never counted together.
-ISSUE_OUTCOME = sql.SQL("CASE {} END").format(
-    sql.SQL(" ").join(
-        sql.SQL("WHEN t.step IN ({}) THEN {}").format(
-            sql.SQL(", ").join(map(sql.Literal, steps)), sql.Literal(outcome)
-        )
-        for outcome, steps in OUTCOMES.items()
-    )
-)
+ISSUE_OUTCOME = _step_case(OUTCOMES)
+
+# What people do in the district: pinned issues and renovation work.
 _WORK = (
     # Issues as an OGC API - Features layer beside their hotspots: public fields only (never the
     # reporter's name or phone, nor the free-text description). Each filter matches the property
@@ -327,7 +333,7 @@ _WORK = (
             "created_at": "created_at",
         },
         enums={
-            "status": ("open", "closed"),
+            "status": tuple(STATUSES),
             "outcome": tuple(OUTCOMES),
             "step": STEPS,
             "level": LEVELS,

@@ -1,7 +1,7 @@
 """Renovation on site: the work items near where I stand that I may report on, and the reports
 waiting for my review. Who may report and review is geo/access's (report_progress,
-review_progress): the SQL here only prefilters by the account's scope, and each row listed is
-one `can()` allows."""
+review_progress): the SQL selects the rows in the account's scope (access.scope_sql, the SQL
+form of access.in_scope), and each row listed is one `can()` allows."""
 
 from typing import Any
 
@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import clock
-from geo.access import ANY, AREA, DEPARTMENT, TABLE, can
+from geo.access import TABLE, can, scope_sql
 from geo.errors import InvalidParameter
 from geo.models import Account, RenovationItem
 
@@ -69,21 +69,6 @@ LIMIT :limit
 """
 
 
-def _scope_sql(account: Account, scope: str | None) -> tuple[str, dict[str, Any]]:
-    """A prefilter for the items in the account's scope (item i, project p, community c)."""
-    if scope == ANY:
-        return "true", {}
-    if scope == DEPARTMENT:
-        return "p.department_id = :dept", {"dept": account.department_id}
-    if scope == AREA and account.area is not None:
-        kind, ident = account.area
-        column = {"subdistrict": "c.subdistrict_id", "community": "i.community_id"}.get(
-            kind, "i.compound_id"
-        )
-        return f"{column} = :area", {"area": ident}
-    return "false", {}
-
-
 def on_site(
     session: Session,
     account: Account,
@@ -95,7 +80,7 @@ def on_site(
     """Items I may report on, nearest first; reports I may review, newest first."""
     if (lon is None) != (lat is None):
         raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
-    scope, params = _scope_sql(account, TABLE["report_progress"].roles.get(account.role))
+    scope, params = _scope(account, "report_progress")
     rows = session.execute(
         text(_ITEMS.format(scope=scope)),
         {
@@ -108,7 +93,7 @@ def on_site(
         },
     ).all()
     items = [b for i, b in rows if can(session, account, _item(session, i), "report_progress")]
-    scope, params = _scope_sql(account, TABLE["review_progress"].roles.get(account.role))
+    scope, params = _scope(account, "review_progress")
     rows = session.execute(
         text(_PENDING.format(scope=scope)), {**params, "me": account.id, "limit": REVIEW_LIMIT}
     ).all()
@@ -118,3 +103,8 @@ def on_site(
 
 def _item(session: Session, item_id: int) -> RenovationItem | None:
     return session.get(RenovationItem, item_id)
+
+
+def _scope(account: Account, action: str) -> tuple[str, dict[str, Any]]:
+    """The items (alias i) in the account's scope for `action`, as SQL."""
+    return scope_sql(account, "item", TABLE[action].roles.get(account.role), "i")

@@ -35,6 +35,7 @@ MODULES = (
     "work/outbox.js",
     "work/outbox-core.js",
     "work/labels.js",
+    "work/vocabulary.js",
     "work/smallmap.js",
     "work/mywork.js",
     "work/notices.js",

@@ -4,7 +4,7 @@
  * no connection it waits on the phone and is sent once when the connection is back (by the
  * service worker's Background Sync even with no page open, or when a workspace page opens). */
 import { $, api, esc, explain, message, newKey, onSent, painted, start, state, submit } from "./app.js";
-import { BODIES, OUTCOME, STEP } from "./labels.js";
+import { BODIES, BODY, OUTCOME, STEP } from "./labels.js";
 
 const id = Number(location.pathname.split("/").filter(Boolean).pop());
 
@@ -25,7 +25,7 @@ function itemHtml(item, depts) {
 }
 
 function recordedHtml(s) {
-  const bodies = (s.bodies || []).map((b) => b.name || (BODIES.find((x) => x[0] === b.kind) || [b.kind, b.kind])[1].split(" ")[0]);
+  const bodies = (s.bodies || []).map((b) => b.name || BODY[b.kind] || b.kind);
   return "<p>" + esc(s.held_on) + " · " + esc(s.attendees ?? "?") + " 人 · " + esc(bodies.join("、")) + "</p><ul>" +
     s.decisions.map((d) => '<li><a href="/work/issues/' + d.issue_id + '">#' + d.issue_id + "</a> " +
       esc(OUTCOME[d.outcome] || d.outcome) + ": " + esc(d.text) + (d.due_on ? " (截止 " + esc(d.due_on) + ")" : "") +
@@ -43,7 +43,7 @@ function sessionBody(form, week) {
     const outcome = data.get("outcome-" + n);
     if (!outcome) return;
     const d = { issue_id: Number(n), outcome, text: (data.get("text-" + n) || "").trim(), version: Number(li.dataset.version) };
-    if (!d.text) d.text = outcome === "topic" ? "列为议题" : "";
+    if (!d.text) d.text = outcome === "topic" ? OUTCOME.topic : "";
     if (outcome === "dispatched") {
       if (data.get("dept-" + n)) d.owner_department_id = Number(data.get("dept-" + n));
       if (data.get("due-" + n)) d.due_on = data.get("due-" + n);

@@ -18,7 +18,7 @@ function chainHtml(i) {
   const at = i.step === "resolved" ? FIVE.indexOf("dispatched") + 0.5 : FIVE.indexOf(i.step);
   return FIVE.map((s, n) => '<li class="' + (n < at ? "done" : n === at ? "now" : "") + '">' +
     esc(STEP[s]) + "</li>").join("") +
-    (["rejected", "merged", "resolved", "closed", "referred"].includes(i.step) ? '<li class="now extra">' + esc(STEP[i.step]) + "</li>" : "");
+    (!FIVE.includes(i.step) ? '<li class="now extra">' + esc(STEP[i.step]) + "</li>" : "");
 }
 
 function routingHtml(i) {

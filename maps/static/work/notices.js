@@ -1,12 +1,9 @@
 /* Notices on /work: the unread count on the panel's summary, the list (unread first), a tap
  * marks one read and opens its issue, "all read" clears them, "more" pages on. */
 import { $, api, esc } from "./app.js";
+import { NOTICE } from "./labels.js";
 
 const PAGE = 10;
-const KIND = {
-  routed: "新问题", dispatched: "派单", escalated: "上移", near_due: "将到期", overdue: "逾期",
-  rerouted: "改派", disputed: "退单", arbitrated: "裁定",
-};
 
 function when(iso) {
   return new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric",
@@ -16,7 +13,7 @@ function when(iso) {
 function itemHtml(n) {
   const unread = n.read_at ? "" : " unread";
   return '<li class="w-notice k-' + esc(n.kind) + unread + '" data-id="' + n.id + '">' +
-    '<a href="' + esc(n.path) + '"><div class="w-row"><span class="w-kind">' + esc(KIND[n.kind] || n.kind) +
+    '<a href="' + esc(n.path) + '"><div class="w-row"><span class="w-kind">' + esc(NOTICE[n.kind] || n.kind) +
     "</span><b>" + esc(n.title) + "</b></div><p>" + esc(n.body).replace(/\n/g, "<br>") +
     "</p><small>" + esc(when(n.created_at)) + "</small></a></li>";
 }

@@ -1,10 +1,7 @@
 /* A small Leaflet map (the vendored copy, global L): the base map if configured, the
  * district's outline (communities and compounds), points on it, and where I stand. Without
  * tiles (offline, or no base map) the outline and the points still show where things are. */
-const COLORS = {
-  collected: "#d9822b", topic: "#b8860b", deliberated: "#7a5195", dispatched: "#1f77b4",
-  resolved: "#2ca02c", reviewed: "#555", rejected: "#999", merged: "#999",
-};
+import { STEP_COLOUR } from "./labels.js";
 
 export function smallMap(el) {
   const map = L.map(el, { zoomControl: true, attributionControl: Boolean(window.WORK.tiles) });
@@ -40,7 +37,7 @@ export function smallMap(el) {
       items.forEach((i) => {
         const m = L.circleMarker([i.lat, i.lon], {
           radius: 9, weight: i.overdue ? 3 : 1, color: i.overdue ? "#c00" : "#333",
-          fillColor: COLORS[i.step] || "#d9822b", fillOpacity: 0.9,
+          fillColor: STEP_COLOUR[i.step], fillOpacity: 0.9,
         });
         if (link) m.bindPopup('<a href="/work/issues/' + i.id + '">#' + i.id + " " + (i.category_name || "") + "</a>");
         m.addTo(points);

@@ -7,14 +7,6 @@
   var status = document.getElementById("status");
   var filter = document.getElementById("filter");
   var accounts = [];
-  var WHAT = {
-    issue_created: "上报问题", issue_transition_topic: "确定议题",
-    issue_transition_deliberated: "协商议事", issue_transition_dispatched: "分流落实",
-    issue_transition_resolved: "办结", issue_transition_reviewed: "评审通过",
-    issue_transition_rejected: "退回", issue_support: "附议", issue_merge: "合并问题",
-    issue_photo: "上传照片", issue_escalated: "升级", hall_session: "记录议事会",
-    progress_report: "上报进度", progress_approved: "审核通过进度", progress_rejected: "驳回进度"
-  };
 
   function csrf() {
     var m = document.cookie.match(new RegExp("(?:^|; )" + cfg.csrf_cookie + "=([^;]*)"));
@@ -77,7 +69,7 @@
   function card(a) {
     var li = el("li", { "class": "acct" + (a.active ? "" : " off"), "data-id": String(a.id) });
     var last = a.last_action
-      ? (WHAT[a.last_action.what] || a.last_action.what) + (a.last_action.ref ? " #" + a.last_action.ref : "") +
+      ? (cfg.actions[a.last_action.what] || a.last_action.what) + (a.last_action.ref ? " #" + a.last_action.ref : "") +
         " · " + when(a.last_action.at)
       : "—";
     li.appendChild(el("h2", { text: a.name }, [

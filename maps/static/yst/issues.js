@@ -13,14 +13,16 @@
     return String(x);
   }
 
-  var CHAIN = [
-    ["building", "楼栋"], ["compound", "小区"], ["community", "社区"], ["subdistrict", "街道"],
-    ["grid_contact", "网格联系人"], ["department", "责任部门"], ["level", "处理层级"],
-  ];
+  // The chain: the places (named by the vocabulary, the page's valueLabels.level), then who
+  // answers for the issue.
+  var PLACES = ["building", "compound", "community", "subdistrict"];
+  var ANSWERING = [["grid_contact", "网格联系人"], ["department", "责任部门"], ["level", "处理层级"]];
 
   function routingHtml(routing) {
     routing = routing || {};
-    var rows = CHAIN.map(function (c) {
+    var places = (YST.cfg.valueLabels || {}).level || {};
+    var chain = PLACES.map(function (k) { return [k, places[k]]; }).concat(ANSWERING);
+    var rows = chain.map(function (c) {
       return "<tr><th>" + c[1] + "</th><td>" + esc(name(routing[c[0]])) + "</td></tr>";
     }).join("");
     return "<h5>派单链 Routing</h5><table>" + rows + "</table>" +
@@ -80,7 +82,8 @@
   function filterPanel(map, cfg) {
     var div = L.DomUtil.create("form", "yst-panel yst-filter-panel");
     div.setAttribute("aria-label", "筛选 filters");
-    var fields = [["category", "问题类别 category"], ["step", "议事步骤 step"], ["community", "社区 community"]];
+    var community = ((YST.cfg.valueLabels || {}).level || {}).community;
+    var fields = [["category", "问题类别 category"], ["step", "议事步骤 step"], ["community", community + " community"]];
     // Folded on a phone, where the map needs the room.
     div.innerHTML = "<details" + (window.innerWidth < 700 ? "" : " open") +
       "><summary><h3>筛选 Filters</h3></summary>" + fields.map(function (fd) {

@@ -15,9 +15,11 @@
 
   function routingHtml(issue) {
     var r = issue.routing || {};
-    var rows = [["subdistrict", "街道"], ["community", "社区"], ["compound", "小区"],
-      ["building", "楼栋"], ["grid_contact", "网格联系人"], ["department", "责任部门"],
-      ["level", "处理层级"]].map(function (c) {
+    var places = (YST.cfg.valueLabels || {}).level || {};
+    var rows = ["subdistrict", "community", "compound", "building"].map(function (k) {
+      return [k, places[k]];
+    }).concat([["grid_contact", "网格联系人"], ["department", "责任部门"],
+      ["level", "处理层级"]]).map(function (c) {
       return "<tr><th>" + c[1] + "</th><td>" + esc(name(r[c[0]])) + "</td></tr>";
     }).join("");
     var dups = issue.possible_duplicates || [];

@@ -1,0 +1,108 @@
+"""access.scope_sql (the lists: the work list, the on-site views) and access.in_scope (one
+object) are one rule: over the demo, for every kind of account and every scope the access
+table gives its role on issues, halls and renovation items, the SQL selects exactly the rows
+the Python check permits."""
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from geo.access import ANONYMOUS, TABLE, Kind, Scope, in_scope, scope_sql
+from geo.models import Account, Hall, Issue
+from geo.models.renovation import RenovationItem
+from geo.settings import Settings
+
+MODELS: dict[Kind, Any] = {"issue": Issue, "hall": Hall, "item": RenovationItem}
+TABLES: dict[Kind, str] = {"issue": "issue", "hall": "hall", "item": "renovation_item"}
+AREAS = ("subdistrict", "community", "compound")
+
+
+def scopes(role: str, kind: Kind) -> set[Scope]:
+    """The scopes the access table gives `role` on objects of `kind`."""
+    return {
+        scope
+        for rule in TABLE.values()
+        if rule.on == kind and (scope := rule.roles.get(role)) is not None
+    }
+
+
+def account_kinds(db: Session) -> list[Account | None]:
+    """Anonymous, and one account of each role and binding (not stored: in_scope and
+    scope_sql read only the account's own fields), bound to places the demo has rows in.
+
+    The demo has no issue dispatched away from the department it was routed to, and no
+    reporter with an account: one of each is made here (in this module's copy of the demo), so
+    that the owner and reporter scopes select some rows but not all."""
+    issue, routed, place = db.execute(
+        text(
+            "SELECT id, department_id, json_build_array(subdistrict_id, community_id, compound_id)"
+            " FROM issue WHERE compound_id IS NOT NULL AND department_id IS NOT NULL"
+            " ORDER BY id LIMIT 1"
+        )
+    ).one()
+    other = db.execute(
+        text("SELECT min(id) FROM department WHERE id <> :d"), {"d": routed}
+    ).scalar_one()
+    reporter = db.execute(text("SELECT min(id) FROM account")).scalar_one()
+    db.execute(
+        text("UPDATE issue SET owner_department_id = :o, reporter_account_id = :r WHERE id = :i"),
+        {"o": other, "r": reporter, "i": issue},
+    )
+    projects = db.execute(text("SELECT min(department_id) FROM renovation_project")).scalar_one()
+    kinds: list[Account | None] = [None]
+    kinds += [Account(id=-1, role=role) for role in ("admin", "planner")]
+    kinds += [
+        Account(id=-2, role=role, **{f"{area}_id": ident})
+        for role in ("grid", "field")
+        for area, ident in zip(AREAS, place, strict=True)
+    ]
+    kinds += [
+        Account(id=-3, role="department", department_id=d)
+        for d in sorted({routed, other, projects})
+    ]
+    kinds.append(Account(id=reporter, role="resident"))
+    return kinds
+
+
+@pytest.fixture(scope="module")
+def db(module_settings: Settings) -> Iterator[Session]:
+    """A session on this module's copy of the demo, its edge cases never committed."""
+    engine = create_engine(module_settings.database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def accounts(db: Session) -> list[Account | None]:
+    return account_kinds(db)
+
+
+@pytest.mark.parametrize("kind", ["issue", "hall", "item"])
+def test_scope_sql_selects_what_in_scope_permits(
+    db: Session, accounts: list[Account | None], kind: Kind
+) -> None:
+    objects: Sequence[Issue | Hall | RenovationItem] = db.scalars(select(MODELS[kind])).all()
+    assert objects, f"the demo has no {kind}"
+    compared: list[tuple[str, Scope, int]] = []  # (role, scope, rows permitted)
+    for account in accounts:
+        role = account.role if account else ANONYMOUS
+        for scope in sorted(scopes(role, kind)):
+            sql, params = scope_sql(account, kind, scope, "x")
+            query = text(f"SELECT x.id FROM {TABLES[kind]} x WHERE {sql}")
+            selected = set(db.scalars(query, params))
+            permitted = {o.id for o in objects if in_scope(db, account, o, scope)}
+            assert selected == permitted, (role, account and account.area, scope)
+            compared.append((role, scope, len(permitted)))
+    # every scope other than ANY permits some rows but not all, or agreeing would prove little
+    for scope in {s for _, s, _ in compared} - {"any"}:
+        counts = [n for _, s, n in compared if s == scope]
+        assert any(0 < n < len(objects) for n in counts), (kind, scope, counts)
+
+
+def test_a_role_without_a_scope_selects_nothing() -> None:
+    for kind in MODELS:
+        assert scope_sql(None, kind, None, "x") == ("false", {})
