@@ -28,7 +28,7 @@ from geo import clock, media
 from geo.access import require
 from geo.coords import input_point
 from geo.idempotency import scoped_key
-from geo.issues import photos, pinning, ratings, rerouting, steps
+from geo.issues import disputes, photos, pinning, ratings, rerouting, steps
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -168,7 +168,7 @@ def dispute(
     """退单: the unit that answers for the issue sends it back with a reason; repeated
     disputes go to the sub-district (If-Match or `version` required)."""
     expected = expected_version(if_match, body.version)
-    result = rerouting.dispute(
+    result = disputes.dispute(
         session,
         issue_id,
         actor=user,
@@ -193,7 +193,7 @@ def arbitrate(
     """The sub-district decides a disputed issue: the unit named must act, and may not
     dispute it again (If-Match or `version` required)."""
     expected = expected_version(if_match, body.version)
-    result = rerouting.arbitrate(
+    result = disputes.arbitrate(
         session,
         issue_id,
         actor=user,

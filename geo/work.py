@@ -27,7 +27,7 @@ from geo import clock, worktime
 from geo.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope, allowed, scope_sql
 from geo.errors import InvalidParameter
 from geo.halls import halls_to_record
-from geo.issues import rerouting
+from geo.issues import disputes
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
 from geo.models import Account, Issue
@@ -92,11 +92,11 @@ def _scope(account: Account, steps: dict[str, Scope]) -> tuple[str, dict[str, An
 
 def allowed_actions(session: Session, account: Account | None, issue: Issue) -> list[str]:
     """The moves (next steps), then re-route, dispute and arbitrate as the issue's disputes
-    stand (geo/issues/rerouting.py), then `photo`, that geo/access allows this account now."""
+    stand (geo/issues/disputes.py), then `photo`, that geo/access allows this account now."""
     permitted = set(allowed(session, account, issue))
     moves = [to for to in TRANSITIONS[issue.step] if to in permitted]
     if issue.step in OPEN_STEPS and permitted & {"reroute", "dispute", "arbitrate"}:
-        moves += rerouting.possible(session, account, issue, permitted)
+        moves += disputes.possible(session, account, issue, permitted)
     return moves + ["photo"] * ("photo" in permitted)
 
 

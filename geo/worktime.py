@@ -9,7 +9,7 @@ covered by neither falls back to Monday to Friday, and every answer that counts 
 Limits are per category (`time_limit`, set by planners): respond (leave `collected`) within
 `respond_days` working days of pinning, complete (reach `resolved`) within `complete_days`.
 The clock starts at pinning, or again when a re-route gives the issue to another owner
-(`clock_since`, geo/issues/rerouting.py). A limit ends at the close of its last working day.
+(`clock_since`, geo/issues/owners.py). A limit ends at the close of its last working day.
 
 An open issue's due date (`due`, one rule for GET /api/issues/{id}, "my work" and escalation):
 the date its dispatch set, once dispatched; else its complete-by day; for a category without

@@ -207,3 +207,33 @@ def test_the_number_of_disputes_before_arbitration_is_configurable(
         assert r.status_code == 200, r.text
         assert r.json()["level"] == "subdistrict"
         assert o.events(c, issue["id"], "disputed")[0]["data"]["arbitration"] is True
+
+
+def test_a_retried_arbitration_answers_the_first_and_its_key_names_one_action(
+    fresh_client: TestClient, place: o.Place
+) -> None:
+    """A retry sent with the version it saw first hears the first answer (no 412, one event);
+    the same key with another action on the same issue is refused and stores nothing."""
+    c, p = fresh_client, place
+    issue = pin(c, p.points[0], "ebike_charging")
+    i = issue["id"]
+    assert o.post(c, i, "dispute", o.headers(p, "grid_compound"), reason="不是本小区").is_success
+    assert o.post(c, i, "dispute", o.headers(p, "field_community"), reason="不是本社区").is_success
+    etag = c.get(f"/api/issues/{i}").headers["ETag"]
+    keyed = {**o.headers(p, "field_subdistrict"), "If-Match": etag, "Idempotency-Key": "arb-1"}
+    body = {"unit": {"kind": "compound", "id": p.near_compound}, "note": "由隔壁小区办"}
+    url = f"/api/issues/{i}/arbitrate"
+    first, again = (c.post(url, json=body, headers=keyed) for _ in range(2))
+    assert first.status_code == again.status_code == 200, again.text
+    assert (
+        again.headers["Idempotent-Replayed"] == "true"
+        and "Idempotent-Replayed" not in first.headers
+    )
+    assert again.json() == first.json()
+    assert len(o.events(c, i, "arbitrated")) == 1
+    before = state(c, i)
+    reroute = {"category": "environment_sanitation", "note": "改类别", "version": before[0]}
+    reused = c.post(f"/api/issues/{i}/reroute", json=reroute, headers=keyed)
+    assert reused.status_code == 422 and reused.json()["where"] == "header.Idempotency-Key"
+    assert reused.headers["content-type"] == "application/problem+json"
+    assert state(c, i) == before and not o.events(c, i, "rerouted")

@@ -258,7 +258,7 @@ def test_overdue_after_dispatch_tells_the_owner_and_the_area(
 def test_reroutes_disputes_and_decisions_tell_both_owners(
     fresh_settings, world, sessions, kind, data, expected
 ) -> None:
-    """Owners in event data as geo/issues/rerouting writes them: {kind, id, name, department}."""
+    """Owners in event data as geo/issues/owners writes them: {kind, id, name, department}."""
     place = world["place"]
     ids = {"OWN": world["department"], "OTHER": world["other_department"],
            "COMPOUND": place["compound"], "COMMUNITY": place["community"],
@@ -276,7 +276,8 @@ def test_reroutes_disputes_and_decisions_tell_both_owners(
 
 
 def test_owners_in_forms_nobody_writes_name_nobody() -> None:
-    """Only rerouting's form is read; the older guesses (ids by key, levels, "kind:id") are gone."""
+    """Only geo/issues/owners' form is read; the older guesses (ids by key, levels,
+    "kind:id") are gone."""
     from geo.notices.recipients import owner_units
 
     assert owner_units("department:3") == []

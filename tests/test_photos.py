@@ -122,3 +122,22 @@ def test_decompression_bombs_are_refused(fresh_client: TestClient, issue: int) -
     r = _upload(fresh_client, issue, _png_header(30_000, 30_000))
     assert r.status_code == 413, r.text
     assert r.json()["where"] == "body.file" and "pixels" in r.json()["detail"]
+
+
+def test_a_photo_key_names_one_issue(
+    fresh_client: TestClient, fresh_settings, db: Session, issue: int
+) -> None:
+    """The same Idempotency-Key and picture sent to another issue is another request: 422
+    naming the header, and no photo stored there."""
+    other = pin(fresh_client, h.point_in_building(db, nth=2)[0])["id"]
+    data = _image("PNG")
+    key = {"Idempotency-Key": "photo-once"}
+    files = {"file": ("p.png", data, "image/png")}
+    first = fresh_client.post(f"/api/issues/{issue}/photos", files=files, headers=key)
+    again = fresh_client.post(f"/api/issues/{issue}/photos", files=files, headers=key)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["id"] == first.json()["id"]
+    elsewhere = fresh_client.post(f"/api/issues/{other}/photos", files=files, headers=key)
+    assert elsewhere.status_code == 422 and elsewhere.json()["where"] == "header.Idempotency-Key"
+    count = "SELECT count(*) FROM issue_photo WHERE issue_id = :id"
+    assert h.scalar(fresh_settings, count, id=other) == 0

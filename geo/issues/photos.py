@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.access import require
-from geo.errors import NotFound, Unprocessable
+from geo.errors import NotFound
 from geo.issues import steps
-from geo.issues.pinning import add_event, get_issue
+from geo.issues.commands import IssueCommand
+from geo.issues.pinning import add_event
 from geo.media import clean_photo
 from geo.models import Account, Issue, IssuePhoto
 
@@ -89,19 +90,18 @@ def attach_photo(
 
     Returns (photo, created); a retry with the key of a stored photo returns that photo.
     """
-    issue = get_issue(session, issue_id, lock=True)
-    require(session, account, issue, "photo")
+    # A photo's retry is the photo its key stored (its event carries no key), so the opening
+    # locks and asks the permission only.
+    command = IssueCommand.open(
+        session, issue_id, idempotency_key=None, expected_version=None, actor=account,
+        action="photo",
+    )  # fmt: skip
+    issue = command.issue
     if idempotency_key is not None:
         stored = session.scalars(
             select(IssuePhoto).where(IssuePhoto.idempotency_key == idempotency_key)
         ).one_or_none()
-        if stored is not None:
-            if stored.issue_id != issue.id:
-                raise Unprocessable(
-                    f"This Idempotency-Key was already used for a photo of issue "
-                    f"{stored.issue_id}.",
-                    where="Idempotency-Key",
-                )
+        if stored is not None:  # a retry: claim() tied the key to this very request
             return stored, False
     sha, content_type, path, created = store_file(data, media_dir)
     try:

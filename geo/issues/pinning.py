@@ -200,7 +200,10 @@ def pin_issue(
     inserted: int | None = session.execute(stmt).scalar()
     replayed = inserted is None
     if inserted is None:
-        issue_id = _replayed_issue(session, idempotency_key, crs, sent, category, description)
+        # a retry: claim() tied the key to this very request, so its issue is the answer
+        issue_id = session.scalars(
+            select(Issue.id).where(Issue.idempotency_key == idempotency_key)
+        ).one()
     else:
         issue_id = inserted
         add_event(
@@ -217,31 +220,6 @@ def pin_issue(
         session, lon=body["lon"], lat=body["lat"], category=category, exclude=issue_id
     )
     return body, replayed
-
-
-def _replayed_issue(
-    session: Session,
-    key: str | None,
-    crs: str,
-    sent: tuple[float, float],
-    category: str,
-    description: str,
-) -> int:
-    """The issue an earlier request with this key created; 422 if that request differed."""
-    issue = session.scalars(select(Issue).where(Issue.idempotency_key == key)).one()
-    same = (issue.input_crs, issue.input_x, issue.input_y, issue.category_code) == (
-        crs,
-        sent[0],
-        sent[1],
-        category,
-    ) and issue.description == description
-    if not same:
-        raise Unprocessable(
-            "This Idempotency-Key was already used for a different issue.",
-            where="Idempotency-Key",
-            existing_issue=issue.id,
-        )
-    return issue.id
 
 
 def issue_public(session: Session, issue_id: int) -> dict[str, Any]:
@@ -307,6 +285,18 @@ def get_issue(session: Session, issue_id: int, *, lock: bool = False) -> Issue:
     if issue is None:
         raise NotFound(f"No issue {issue_id}.", where="issue_id")
     return issue
+
+
+_DISTANCE = text(
+    "SELECT ST_Distance(geom::geography, "
+    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM issue WHERE id = :id"
+)
+
+
+def distance_m(session: Session, issue_id: int, point: tuple[float, float]) -> float:
+    """Metres (geodesic) from the issue's point to `point` (WGS84 lon, lat)."""
+    values = {"lon": point[0], "lat": point[1], "id": issue_id}
+    return float(session.execute(_DISTANCE, values).scalar_one())
 
 
 def support_issue(

@@ -30,7 +30,8 @@ from geo import clock, worktime
 from geo.access import can, require
 from geo.errors import Conflict, Forbidden, Unprocessable
 from geo.issues import request_tokens
-from geo.issues.pinning import add_event, get_issue
+from geo.issues.commands import IssueCommand, bump, change_step
+from geo.issues.pinning import add_event
 from geo.models import Account, Issue, IssueEvent
 from geo.models.issues import REWORK_DAYS
 from geo.vocabulary import OUTCOMES
@@ -52,11 +53,14 @@ def rate(
     """Record one rating of issue `issue_id`; `token` is the request token sent (None when
     none was), `token_key` the same as a client's own key stored for this sender
     (geo/idempotency.scoped_key). No commit here."""
-    issue = get_issue(session, issue_id, lock=True)
-    if idempotency_key is not None:
-        replayed = _replayed(session, issue, rating, comment, idempotency_key)
-        if replayed is not None:
-            return replayed | {"replayed": True}
+    command = IssueCommand.open(
+        session, issue_id, idempotency_key=idempotency_key, expected_version=None
+    )
+    if command.first is not None:  # the first answer again, from its event
+        first = command.first
+        assert first.data is not None  # a `rated` event records its rating
+        return _answer(issue_id, first.data, first.note, first.at) | {"replayed": True}
+    issue = command.issue
     source = rater(session, issue, actor, token, token_key)
     return record(
         session, issue, actor=actor, source=source, rating=rating, comment=comment,
@@ -139,7 +143,7 @@ def record(
         idempotency_key=idempotency_key,
     )  # fmt: skip
     issue.rating = rating
-    _bump(issue)
+    bump(issue)
     if reopens:
         _reopen(session, issue, actor, rating)
     session.flush()
@@ -164,31 +168,6 @@ def _answer(issue_id: int, data: dict[str, Any], note: str | None, at: Any) -> d
     }
 
 
-def _replayed(
-    session: Session, issue: Issue, rating: int, comment: str | None, key: str
-) -> dict[str, Any] | None:
-    """The first answer when this key already rated this issue so; 422 when it did another."""
-    done = session.execute(
-        select(IssueEvent).where(IssueEvent.idempotency_key == key)
-    ).scalar_one_or_none()
-    if done is None:
-        return None
-    same = (
-        done.issue_id == issue.id
-        and done.kind == "rated"
-        and done.data is not None
-        and done.data.get("rating") == rating
-        and (done.note or None) == ((comment or "").strip() or None)
-    )
-    if not same:
-        raise Unprocessable(
-            "This Idempotency-Key was already used for another request.",
-            where="Idempotency-Key",
-        )
-    assert done.data is not None
-    return _answer(issue.id, done.data, done.note, done.at)
-
-
 def _resolutions(session: Session, issue_id: int) -> int:
     return session.execute(
         select(func.count()).where(
@@ -209,26 +188,10 @@ def _within_rework(session: Session, issue: Issue) -> bool:
     return reviewed_at is not None and clock.now() - reviewed_at <= timedelta(days=REWORK_DAYS)
 
 
-def _bump(issue: Issue) -> None:
-    issue.version += 1
-    issue.updated_at = clock.now()
-
-
 def _reopen(session: Session, issue: Issue, actor: Account | None, rating: int) -> None:
-    before = issue.step
-    issue.step = "dispatched"
     issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, clock.today())
-    _bump(issue)
     data: dict[str, Any] = {"due_on": issue.due_on.isoformat(), "rework": True}
     if issue.owner_department_id is not None:
         data["owner_department_id"] = issue.owner_department_id
-    add_event(
-        session,
-        issue.id,
-        "transition",
-        actor=actor,
-        from_step=before,
-        to_step="dispatched",
-        note=f"评价不满意 (rating {rating}), 返工重新落实 / an unsatisfied rating reopens it",
-        data=data,
-    )
+    note = f"评价不满意 (rating {rating}), 返工重新落实 / an unsatisfied rating reopens it"
+    change_step(session, issue, "dispatched", actor=actor, note=note, data=data)

@@ -7,10 +7,11 @@ hall's), and an unsatisfied one reopens the issue to `dispatched` with the same 
 fresh due date: the work was agreed and assigned already, it was done badly, so it goes back
 to whoever must redo it (the events record the review, the rating and the reopening).
 
-Concurrency: each change locks the row (SELECT ... FOR UPDATE), checks the version the client
-last saw (412 on mismatch) and bumps it. A transition sent with an Idempotency-Key keeps the key
-on its event: a retry (a phone that never heard the answer) finds it after the lock and gets
-the issue back instead of a 412, so a resolve sent twice makes one event.
+Concurrency: a transition opens as every issue action does (geo/issues/commands.py): it locks
+the row (SELECT ... FOR UPDATE), checks the version the client last saw (412 on mismatch) and
+bumps it. A transition sent with an Idempotency-Key keeps the key on its event: a retry (a phone
+that never heard the answer) finds it after the lock and gets the issue back instead of a 412,
+so a resolve sent twice makes one event.
 """
 
 import json
@@ -24,9 +25,10 @@ from sqlalchemy.orm import Session
 
 from geo import clock, worktime
 from geo.access import require
-from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from geo.errors import Conflict, NotFound, Unprocessable
 from geo.issues import ratings
-from geo.issues.pinning import add_event, get_issue, issue_public
+from geo.issues.commands import IssueCommand, bump, change_step, check_version
+from geo.issues.pinning import add_event, distance_m, get_issue, issue_public
 from geo.models import Account, Department, Issue, IssueEvent
 from geo.models.issues import REWORK_DAYS
 from geo.vocabulary import CLOSURE_REASONS, OPEN_STEPS
@@ -71,16 +73,6 @@ class Move:
     store_photo: Callable[[Issue], None] | None = None
 
 
-def check_version(issue: Issue, expected: int) -> None:
-    if issue.version != expected:
-        raise PreconditionFailed(
-            f"Issue {issue.id} is at version {issue.version}, not {expected}: "
-            "reload it and try again.",
-            where="If-Match",
-            current_version=issue.version,
-        )
-
-
 def transition(
     session: Session,
     issue_id: int,
@@ -91,11 +83,13 @@ def transition(
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Carry an issue one step on; returns its public view."""
-    issue = get_issue(session, issue_id, lock=True)
-    if idempotency_key is not None and _replayed(session, issue, move, idempotency_key):
-        return issue_public(session, issue.id) | {"replayed": True}
     # A stale client hears 412 first: what it believes about the step may be out of date.
-    check_version(issue, expected_version)
+    command = IssueCommand.open(
+        session, issue_id, idempotency_key=idempotency_key, expected_version=expected_version
+    )
+    if command.first is not None:
+        return command.issue_again()
+    issue = command.issue
     allowed = TRANSITIONS[issue.step]
     if move.to not in allowed:
         hint = " (merging is POST /api/issues/{id}/merge)" if move.to == "merged" else ""
@@ -106,48 +100,15 @@ def transition(
             allowed=list(allowed),
         )
     require(session, actor, issue, move.to)
-    before = issue.step
     data = _apply(session, issue, move)
-    issue.step = move.to
-    _bump(issue)
-    add_event(
-        session,
-        issue.id,
-        "transition",
-        actor=actor,
-        from_step=before,
-        to_step=move.to,
-        note=move.note,
-        data=data or None,
-        point=move.point,
-        idempotency_key=idempotency_key,
-    )
+    change_step(session, issue, move.to, actor=actor, note=move.note, data=data or None,
+                point=move.point, idempotency_key=idempotency_key)  # fmt: skip
     if move.to == "reviewed" and move.rating is not None:
         source = ratings.rater(session, issue, actor)
         ratings.record(session, issue, actor=actor, source=source, rating=move.rating,
                        comment=None, via="review")  # fmt: skip
     session.flush()
     return issue_public(session, issue.id)
-
-
-def _replayed(session: Session, issue: Issue, move: Move, key: str) -> bool:
-    """True when this key already made this move on this issue; 422 when it made another."""
-    done = session.execute(
-        select(IssueEvent.issue_id, IssueEvent.to_step).where(IssueEvent.idempotency_key == key)
-    ).one_or_none()
-    if done is None:
-        return False
-    if tuple(done) != (issue.id, move.to):
-        raise Unprocessable(
-            f"This Idempotency-Key was already used to move issue {done[0]} to {done[1]}.",
-            where="Idempotency-Key",
-        )
-    return True
-
-
-def _bump(issue: Issue) -> None:
-    issue.version += 1
-    issue.updated_at = clock.now()
 
 
 def _apply(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
@@ -248,13 +209,7 @@ def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
             "Resolving needs lon/lat of where you stand (within 100 m of the issue).",
             where="lon",
         )
-    distance = session.execute(
-        text(
-            "SELECT ST_Distance(geom::geography, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM issue WHERE id = :id"
-        ),
-        {"lon": move.point[0], "lat": move.point[1], "id": issue.id},
-    ).scalar_one()
+    distance = distance_m(session, issue.id, move.point)
     if distance > RESOLVE_WITHIN_M:
         raise Unprocessable(
             f"You stand {distance:.0f} m from the issue; resolving needs you within "
@@ -326,8 +281,8 @@ def merge(
     before = source.step
     source.step, source.merged_into_id = "merged", into
     target.supporters += moved
-    _bump(source)
-    _bump(target)
+    bump(source)
+    bump(target)
     add_event(
         session,
         source.id,

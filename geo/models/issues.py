@@ -66,7 +66,7 @@ class Issue(Base):
     level: Mapped[str] = mapped_column(choice(*LEVELS, name="issue_level"))
     level_since: Mapped[datetime] = stamp_column()
     # When the working-day limits start counting: NULL is the pinning; a re-route that gives
-    # the issue to another owner restarts them (geo/issues/rerouting.py).
+    # the issue to another owner restarts them (geo/issues/owners.py).
     clock_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # Routing, worked out from the point when the issue was pinned.

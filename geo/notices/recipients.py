@@ -20,7 +20,7 @@ next (compound -> community -> sub-district -> the district's admins), so an iss
 routed to nobody. A department's accounts are its department accounts. Whoever caused the
 event is not told about it. A new kind needs one row in RECIPIENTS (and a text in texts.py).
 
-An owner in event data is what geo/issues/rerouting writes, {kind, id, name, department:
+An owner in event data is what geo/issues/owners writes, {kind, id, name, department:
 {id, ...}} (the place or department that answers for the issue, and its department); no other
 form is read.
 """
@@ -127,7 +127,7 @@ def _owner(issue: dict[str, Any]) -> list[Unit]:
 
 
 def owner_units(value: Any) -> list[Unit]:
-    """The units an owner in event data names: geo/issues/rerouting's {kind, id, name,
+    """The units an owner in event data names: geo/issues/owners' {kind, id, name,
     department: {id, ...}} (the place or department that answers, and its department)."""
     if not isinstance(value, dict):
         return []
