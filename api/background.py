@@ -47,11 +47,11 @@ def escalate_once(app: FastAPI) -> int:
 _naming = threading.Lock()
 
 
-def _name_uncovered_years(app: FastAPI, years: list[int]) -> None:
+def _name_uncovered_years(app: FastAPI, years: list[int]) -> list[int]:
     """Once a year per process: the operator learns that due dates of a year nobody loaded
     count Monday to Friday (chinese-calendar lags the State Council's November notice).
     The escalation loop and a request may find the same year at once: the years are claimed
-    under a lock, so only one of them names it."""
+    under a lock, so only one of them names it. Returns the years this call named."""
     with _naming:
         named: set[int] = app.state.__dict__.setdefault("calendar_years_named", set())
         new = sorted(set(years) - named)
@@ -63,6 +63,7 @@ def _name_uncovered_years(app: FastAPI, years: list[int]) -> None:
             year,
             year,
         )
+    return new
 
 
 async def _escalate_forever(app: FastAPI, every: float) -> None:
