@@ -9,6 +9,7 @@ RUN apt-get update \
 COPY pyproject.toml README.md requirements.lock ./
 COPY geo geo
 COPY api api
+COPY cli cli
 COPY maps maps
 COPY fixtures fixtures
 # Exactly the pinned, hash-checked dependencies of the runtime lock; then the project itself,

@@ -20,7 +20,7 @@ PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
 test: system-test venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy geo api maps fixtures
+	$(BIN)/mypy geo api cli maps fixtures
 	$(BIN)/pytest -q $(PARALLEL)
 
 # The tests that touch time (due dates in working days, weeks and agendas, rework windows,
@@ -48,7 +48,7 @@ test-dates: system-test venv
 	    --deselect tests/test_progress.py::test_progress_page_in_chromium; \
 	done
 
-# The workspace pages' copy of geo/vocabulary.py (tests/test_vocabulary.py checks it is current).
+# The workspace pages' copy of geo/core/vocabulary.py (tests/test_vocabulary.py checks it is current).
 vocabulary: venv
 	$(BIN)/python -m maps.vocabulary_file
 
@@ -87,7 +87,7 @@ runtime-check: system-run
 	bash .ci/runtime.sh
 
 db: venv
-	$(BIN)/python -m geo.admin
+	$(BIN)/python -m geo.core.databases
 
 lint: venv
 	$(BIN)/ruff check .

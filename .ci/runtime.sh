@@ -67,12 +67,12 @@ quietly "$work/help.log" "$yishiting" --help
 export DATABASE_URL YISHITING_MEDIA_DIR=$work/media
 DATABASE_URL=$("${probe[@]}" database-url "yishiting_runtime_$$")
 drop_database() {
-  "$venv/bin/python" -c 'import sys; from geo.admin import drop_database as d; d(sys.argv[1])' \
+  "$venv/bin/python" -c 'import sys; from geo.core.databases import drop_database; drop_database(sys.argv[1])' \
     "$DATABASE_URL" || echo "runtime: could not drop ${DATABASE_URL##*/}" >&2
   step "dropped ${DATABASE_URL##*/}"
 }
 trap drop_database EXIT
-"$venv/bin/python" -m geo.admin >/dev/null
+"$venv/bin/python" -m geo.core.databases >/dev/null
 
 step "yishiting migrate on the empty database ${DATABASE_URL##*/}"
 quietly "$work/migrate.log" "$yishiting" migrate

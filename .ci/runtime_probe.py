@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-PACKAGES = ("geo", "api", "maps", "fixtures")
+PACKAGES = ("geo", "api", "cli", "maps", "fixtures")
 
 
 def fail(message: str) -> NoReturn:
@@ -68,7 +68,7 @@ def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ())
 def every_help() -> None:
     """`yishiting COMMAND --help` for every command, through the console script's own main (one
     process: the same imports, without paying the start-up twenty times)."""
-    from api.cli import build_parser, main
+    from cli.main import build_parser, main
 
     paths = list(command_paths(build_parser()))
     if not {"migrate", "load-demo", "serve"} <= set(paths):
@@ -90,7 +90,7 @@ def database_url(name: str) -> None:
     """The URL of database `name` on the server the tests use (as tests/conftest.py picks it)."""
     from sqlalchemy.engine import make_url
 
-    from geo.settings import DEFAULT_DATABASE_URL
+    from geo.core.settings import DEFAULT_DATABASE_URL
 
     base = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     url = make_url(base or DEFAULT_DATABASE_URL).set(database=name)

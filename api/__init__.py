@@ -1,1 +1,1 @@
-"""The HTTP app and the command line: routers, dependencies, schemas, error mapping. No SQL."""
+"""The HTTP app: routes, schemas, pages, middleware, dependencies, error mapping. No SQL."""

@@ -5,29 +5,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import (
+from api import background, errors
+from api.middleware import headers, metrics
+from api.middleware.guards import RequestGuards
+from api.pages import admin, home, maps, signin_forms, workspace
+from api.routes import (
     accounts_admin,
-    admin_page,
-    background,
-    errors,
     halls,
-    headers,
     health,
     heritage,
-    home,
     hotspots,
     imports,
     issue_actions,
     issue_photos,
     issues,
     layer_exports,
-    maps,
-    metrics,
     notices,
     ogc,
-    ogc_collection_routes,
     ogc_definition,
     ogc_edits,
+    ogc_items,
     ogc_tiles,
     open311,
     progress,
@@ -35,16 +32,13 @@ from api import (
     scorecards,
     search,
     signin,
-    signin_pages,
     stats,
     streets,
     work,
-    work_pages,
     worktime,
 )
-from api.guards import RequestGuards
-from geo.db import make_engine, make_pool, make_sessionmaker
-from geo.settings import Settings, get_settings
+from geo.core.db import make_engine, make_pool, make_sessionmaker
+from geo.core.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="桥西区居民议事厅: district layers, issues routed by location, renovation.",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None,  # /docs and /redoc are served from vendored files by api/headers.py
+        # /docs and /redoc are served from vendored files by api/middleware/headers.py
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -80,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     headers.install(app, settings)
     app.include_router(health.router)
     app.include_router(home.router)
-    app.include_router(ogc_collection_routes.router)  # before the templated paths
+    app.include_router(ogc_items.router)  # before the templated paths
     app.include_router(ogc.router)
     app.include_router(ogc_definition.router)
     app.include_router(ogc_edits.router)
@@ -101,12 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(streets.router)
     app.include_router(scorecards.router)
     app.include_router(signin.router)
-    app.include_router(signin_pages.router)
+    app.include_router(signin_forms.router)
     app.include_router(imports.router)
     app.include_router(layer_exports.router)
     app.include_router(accounts_admin.router)
-    app.include_router(admin_page.router)
-    app.include_router(work_pages.router)
+    app.include_router(admin.router)
+    app.include_router(workspace.router)
     app.include_router(notices.router)
     metrics.install(app, settings)  # last: its middleware times everything above
     return app

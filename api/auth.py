@@ -1,7 +1,7 @@
 """Who is asking, as dependencies: CurrentUser (required), OptionalUser, and PageUser (pages).
 
 Two ways in, one account: machines send `Authorization: Bearer <token>`; browsers carry the
-`yst_session` cookie set at sign-in (api/signin.py). A cookie travels with every request the
+`yst_session` cookie set at sign-in (api/routes/signin.py). A cookie travels with every request the
 browser makes, including ones forged by another site, so an unsafe method (POST, PUT, PATCH,
 DELETE) authenticated by the cookie must also echo the session's CSRF token, in the
 `X-CSRF-Token` header or, from a plain HTML form, the `csrf_token` field. A bearer token cannot
@@ -21,11 +21,11 @@ from api.deps import (
     client_address,
     keyed_fingerprint,
 )
-from geo import clock
-from geo.accounts import authenticate
-from geo.browser_sessions import csrf_matches, resume_session
-from geo.errors import Forbidden, Unauthorized
-from geo.idempotency import claim, scoped_key
+from geo.accounts.accounts import authenticate
+from geo.accounts.browser_sessions import csrf_matches, resume_session
+from geo.core import clock
+from geo.core.errors import Forbidden, Unauthorized
+from geo.core.idempotency import claim, scoped_key
 from geo.models import Account
 
 SESSION_COOKIE = "yst_session"
@@ -149,7 +149,7 @@ def scoped_idempotency_key(
     key: IdempotencyKey = None,
 ) -> str | None:
     """The Idempotency-Key as stored for this sender: scoped to the account or the anonymous
-    client (geo/idempotency.py), so one client's key never meets another's; claimed for this
+    client (geo/core/idempotency.py), so one client's key never meets another's; claimed for this
     request's fingerprint in the route's own transaction (another body under it is a 422)."""
     scoped = scoped_key(key, account=user, client=client_address(request))
     if scoped is not None and fingerprint is not None:

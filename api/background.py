@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api.metrics import count_escalation
-from geo import clock
-from geo.db import transaction
+from api.middleware.metrics import count_escalation
+from geo.core import clock
+from geo.core.db import transaction
 from geo.issues.steps import escalate_overdue
+from geo.issues.worktime import uncovered_years
 from geo.notices.delivery import Worker
 from geo.notices.due import check_due
-from geo.worktime import uncovered_years
 
 log = logging.getLogger("yishiting.background")
 

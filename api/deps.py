@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from geo.db import statement_timeout
-from geo.settings import Settings
+from geo.core.db import statement_timeout
+from geo.core.settings import Settings
 
 
 def _pooled(request: Request, seconds: float) -> Iterator[psycopg.Connection]:
@@ -94,7 +94,7 @@ IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match")]
 def entity_tags(header: str, where: str) -> list[str] | None:
     """An If-Match / If-None-Match list (RFC 9110): None for `*`, else each tag's value with
     its weakness marked (`W/"3"` -> `W/3`); a value that is no list of quoted tags is a 400."""
-    from geo.errors import InvalidParameter
+    from geo.core.errors import InvalidParameter
 
     if header.strip() == "*":
         return None
@@ -145,7 +145,7 @@ async def _body_content(request: Request) -> Any:
 
 async def request_fingerprint(request: Request) -> str:
     """SHA-256 of what a request asks for: method, path, query and body content. Two sends of
-    one request give one fingerprint (geo/idempotency.py keeps it with the Idempotency-Key).
+    one request give one fingerprint (geo/core/idempotency.py keeps it with the Idempotency-Key).
     The answer's format is not part of it (Open311's requests.json and requests.xml)."""
     whole = {
         "method": request.method,

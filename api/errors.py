@@ -24,11 +24,11 @@ from sqlalchemy.exc import TimeoutError as EnginePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import SigninRequired
-from geo.errors import DatabaseUnavailable, TooSlow, YishitingError
+from geo.core.errors import DatabaseUnavailable, TooSlow, YishitingError
 
 PROBLEM = "application/problem+json"
-BODY_LIMIT_KEY = "yishiting.max_body_bytes"  # set on the scope by api/guards.py
-BODY_HINT_KEY = "yishiting.body_hint"  # what to do with a larger body (api/guards.py)
+BODY_LIMIT_KEY = "yishiting.max_body_bytes"  # set on the scope by api/middleware/guards.py
+BODY_HINT_KEY = "yishiting.body_hint"  # what to do with a larger body (api/middleware/guards.py)
 log = logging.getLogger("yishiting")
 
 
@@ -148,7 +148,7 @@ async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 async def on_statement_timeout(request: Request, exc: Exception) -> JSONResponse:
-    """A statement cancelled by statement_timeout (geo/db.py): the database is up, the request
+    """A statement cancelled by statement_timeout (geo/core/db.py): the database is up, the request
     asked for more than its time allows; a 503 the client may retry, never a 500."""
     log.warning("statement timed out on %s %s", request.method, request.url.path)
     err = TooSlow(

@@ -1,20 +1,20 @@
-"""Anonymous pinning, supporting and photo uploads are rate limited per client (geo/ratelimit:
+"""Anonymous pinning, supporting and photo uploads are rate limited per client (geo/core/ratelimit:
 token buckets in PostgreSQL, shared by every worker); the client is api.deps.client_address,
 which believes X-Forwarded-For only from YISHITING_TRUSTED_PROXIES.
 
 The token is taken on a connection of the ORM's engine in a transaction of its own
-(geo.db.apart), committed before the route goes on: unlike the request's other writes, it must
+(geo.core.db.apart), committed before the route goes on: unlike the request's other writes, it must
 stand when the request fails, or a client walking issue ids (each a 404) would never be
 limited."""
 
 from fastapi import Request
 
 from api.deps import client_address
-from geo import ratelimit
-from geo.db import apart
-from geo.errors import RateLimited
+from geo.core import ratelimit
+from geo.core.db import apart
+from geo.core.errors import RateLimited
+from geo.core.settings import Settings
 from geo.models.accounts import Account
-from geo.settings import Settings
 
 # +1s are charged per issue, so that +1s on one issue leave a client's others alone; across
 # all issues a client may give this many times the anonymous burst and rate, so walking the

@@ -18,9 +18,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_ogc import tiles_over  # noqa: E402
 
+from geo.core.settings import Settings  # noqa: E402
 from geo.ogc.catalogue import CATALOGUE  # noqa: E402
 from geo.ogc.tiles import tile_sql  # noqa: E402
-from geo.settings import Settings  # noqa: E402
 
 EXTENT = (
     "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"

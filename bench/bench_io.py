@@ -35,8 +35,8 @@ from pyproj import Transformer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from geo.core.settings import get_settings  # noqa: E402
 from geo.io import exports, imports  # noqa: E402
-from geo.settings import get_settings  # noqa: E402
 
 SOURCE = "bench-io"
 SIDE_M = 6.0  # building footprint

@@ -33,7 +33,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app  # noqa: E402
-from geo.settings import Settings  # noqa: E402
+from geo.core.settings import Settings  # noqa: E402
 from tests.browser import PHONE, chromium, open_page  # noqa: E402
 
 # (name, path, viewport, script run once the page has drawn: a view the reader moves to)

@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fixtures.load import load_demo  # noqa: E402
-from geo.admin import drop_database, ensure_database  # noqa: E402
+from geo.core.databases import drop_database, ensure_database  # noqa: E402
+from geo.core.migrate import upgrade  # noqa: E402
+from geo.core.settings import Settings  # noqa: E402
 from geo.district import charging  # noqa: E402
-from geo.migrate import upgrade  # noqa: E402
-from geo.settings import Settings  # noqa: E402
 from geo.streets import network, rounds  # noqa: E402
 
 # Copies sit in a row of columns east of the district, one district width apart.

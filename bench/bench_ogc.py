@@ -43,10 +43,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from geo.core.settings import Settings  # noqa: E402
 from geo.ogc.catalogue import CATALOGUE  # noqa: E402
 from geo.ogc.engine import Query, items_sql  # noqa: E402
 from geo.ogc.tiles import tile_sql  # noqa: E402
-from geo.settings import Settings  # noqa: E402
 
 LIMIT = 1000
 Box = tuple[float, float, float, float]

@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from geo.admin import drop_database, ensure_database  # noqa: E402
+from geo.core.databases import drop_database, ensure_database  # noqa: E402
+from geo.core.migrate import upgrade  # noqa: E402
+from geo.core.settings import Settings, get_settings  # noqa: E402
 from geo.issues.routing import route_point  # noqa: E402
-from geo.migrate import upgrade  # noqa: E402
-from geo.settings import Settings, get_settings  # noqa: E402
 
 CATEGORIES = ("ebike_charging", "environment_sanitation", "traffic_parking", "street_order")
 
@@ -153,7 +153,7 @@ def measure(settings: Settings, points: list[tuple[float, float]]) -> dict[str, 
 
 
 def _bench_token(settings: Settings) -> dict[str, str]:
-    from geo.accounts import create_account
+    from geo.accounts.accounts import create_account
 
     engine = create_engine(settings.database_url)
     with Session(engine) as session, session.begin():

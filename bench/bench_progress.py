@@ -4,7 +4,8 @@ Needs a database with the demo loaded (migration 0003 and the renovation step), 
 DATABASE_URL, for example the one `make run` uses, or a scratch one:
 
     export DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/yishiting_bench
-    .venv/bin/python -m geo.admin && .venv/bin/yishiting migrate && .venv/bin/yishiting load-demo
+    .venv/bin/python -m geo.core.databases && .venv/bin/yishiting migrate && .venv/bin/yishiting
+load-demo
     .venv/bin/python bench/bench_progress.py --runs 30
 
 Each figure is the p50 (and p90) over --runs calls of the geo/progress.py function, on one
@@ -27,9 +28,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo import clock  # noqa: E402
+from geo.core import clock  # noqa: E402
+from geo.core.settings import Settings  # noqa: E402
 from geo.renovation import progress  # noqa: E402
-from geo.settings import Settings  # noqa: E402
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:

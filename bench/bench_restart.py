@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo.migrate import upgrade  # noqa: E402
+from geo.core.migrate import upgrade  # noqa: E402
 from tests.conftest import make_settings, serve  # noqa: E402
 from tests.issue_helpers import make_account  # noqa: E402
 from tests.pg_cluster import (  # noqa: E402

@@ -4,9 +4,9 @@ Needs a database with the demo loaded, named by DATABASE_URL (the `make run` one
 
     .venv/bin/python bench/bench_scorecards.py --runs 10 --start 2025-12-01 --end 2026-11-30
 
-Each figure is the p50 (and p90) over --runs calls of geo.scorecards.scorecards on one ORM
+Each figure is the p50 (and p90) over --runs calls of geo.issues.scorecards.scorecards on one ORM
 session after a warm-up: the events' SQL, the working-day arithmetic and the roll-up; the last
-line times the trend the map page draws for one community (geo.scorecards.trend).
+line times the trend the map page draws for one community (geo.issues.scorecards.trend).
 """
 
 import argparse
@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo.scorecards import UNITS, scorecards, trend  # noqa: E402
-from geo.settings import Settings  # noqa: E402
+from geo.core.settings import Settings  # noqa: E402
+from geo.issues.scorecards import UNITS, scorecards, trend  # noqa: E402
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ every request next to a bearer token; the sign-in and admin pages' sizes.
 It creates a scratch database (`<DATABASE_URL's name>_bench_signin`), migrates it and loads the
 demo district (the admin page lists its communities), then times through the ASGI app in
 process (as one client sees it, minus the socket):
-  - argon2: geo.passwords.hash_password and verify_password with argon2-cffi's parameters;
+  - argon2: geo.accounts.passwords.hash_password and verify_password with argon2-cffi's parameters;
   - login: POST /api/auth/login with the right password (argon2 verify, session insert);
   - me (cookie) and me (bearer): GET /api/me, to show the session lookup's cost per request;
 and prints the bytes of /work/login, /work/admin and admin.js, raw and gzipped (what a phone
@@ -32,11 +32,11 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from fixtures.load import load_demo  # noqa: E402
-from geo.accounts import create_account  # noqa: E402
-from geo.admin import drop_database, ensure_database  # noqa: E402
-from geo.migrate import upgrade  # noqa: E402
-from geo.passwords import hash_password, verify_password  # noqa: E402
-from geo.settings import Settings, get_settings  # noqa: E402
+from geo.accounts.accounts import create_account  # noqa: E402
+from geo.accounts.passwords import hash_password, verify_password  # noqa: E402
+from geo.core.databases import drop_database, ensure_database  # noqa: E402
+from geo.core.migrate import upgrade  # noqa: E402
+from geo.core.settings import Settings, get_settings  # noqa: E402
 
 PASSWORD = "a bench password"
 

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_maps import server  # noqa: E402
-from geo.accounts import create_account  # noqa: E402
+from geo.accounts.accounts import create_account  # noqa: E402
+from geo.core.settings import Settings  # noqa: E402
 from geo.models import Account  # noqa: E402
-from geo.settings import Settings  # noqa: E402
 from tests.browser import chromium  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}

@@ -8,7 +8,7 @@ through the same JSON API as any other client, sending the CSRF token in X-CSRF-
 from html import escape
 from typing import Any
 
-from geo.vocabulary import EVENT_TERMS, REVIEW_TERMS, STEP_TERMS
+from geo.core.vocabulary import EVENT_TERMS, REVIEW_TERMS, STEP_TERMS
 from maps.base import PageResult, static_url, to_script_json
 from maps.signin import CSS
 
@@ -37,9 +37,9 @@ color:#134a7c;margin-left:4px}
 
 
 def action_labels() -> dict[str, str]:
-    """What an account did last, by the code geo/account_admin.py gives it: an issue's event or
-    the step it moved the issue to (the vocabulary's words), or one of the few acts recorded
-    elsewhere."""
+    """What an account did last, by the code geo/accounts/account_admin.py gives it: an issue's
+    event or the step it moved the issue to (the vocabulary's words), or one of the few acts
+    recorded elsewhere."""
     return {
         **{f"issue_{kind}": term.zh for kind, term in EVENT_TERMS.items()},
         **{f"issue_transition_{step}": term.zh for step, term in STEP_TERMS.items()},

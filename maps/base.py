@@ -21,8 +21,8 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from geo.core.settings import Settings
 from geo.ogc.catalogue import CATALOGUE
-from geo.settings import Settings
 from maps import styles
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -61,8 +61,8 @@ class PageResult:
     html: str
     status: int = 200
     # The inline scripts the builder wrote: the only ones the page's Content-Security-Policy
-    # allows (by hash, api/headers.py), so a script that reached the HTML any other way (text
-    # a check missed) does not run.
+    # allows (by hash, api/middleware/headers.py), so a script that reached the HTML any other way
+    # (text a check missed) does not run.
     scripts: tuple[str, ...] = ()
 
 

@@ -4,7 +4,7 @@ ebike_charging) and the ranked candidate sites for the next station."""
 
 from collections.abc import Mapping
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, refuse_any_params
 

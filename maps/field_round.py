@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 

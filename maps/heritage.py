@@ -3,7 +3,7 @@ grade, the relics, the antique-stone road and the sewer works."""
 
 from collections.abc import Mapping
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 

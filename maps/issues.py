@@ -4,8 +4,8 @@ click the routing chain and the event history."""
 from collections.abc import Mapping
 from typing import Any
 
-from geo.settings import Settings
-from geo.vocabulary import STEP_TERMS, STEPS
+from geo.core.settings import Settings
+from geo.core.vocabulary import STEP_TERMS, STEPS
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 

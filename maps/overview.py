@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, refuse_any_params
 

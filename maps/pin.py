@@ -7,7 +7,7 @@ nearby that may be the same one.
 
 from collections.abc import Mapping
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps import styles
 from maps.base import (
     DISTRICT_CENTER,

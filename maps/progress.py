@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from geo.settings import Settings
-from geo.vocabulary import PLACES
+from geo.core.settings import Settings
+from geo.core.vocabulary import PLACES
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from geo.scorecards import RATES
-from geo.settings import Settings
+from geo.core.settings import Settings
+from geo.issues.scorecards import RATES
 from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 from maps.progress import PANEL_CSS
@@ -22,7 +22,7 @@ BANDS = {
     "none": ("#bdbdbd", "无数据 no issues"),
 }
 STYLE = styles.by("band", BANDS, weight=1, fillOpacity=0.7, stroke="#555")
-# What each rate means, as the page states it (geo/scorecards.py computes them so).
+# What each rate means, as the page states it (geo/issues/scorecards.py computes them so).
 DEFINITIONS = {
     "response_rate": "离开“收集问题”不晚于响应时限最后一个工作日的议题 / 响应时限已到的议题",
     "on_time_rate": "在办结时限最后一个工作日前到达“落实完成”的议题 / 办结时限已到的议题",

@@ -1,5 +1,5 @@
 """Colours, legends and labels of every map page, in one place (the words and colours of issue
-steps, levels and events are geo/vocabulary.py's, read from there).
+steps, levels and events are geo/core/vocabulary.py's, read from there).
 
 A style is a plain dict the page JavaScript understands (maps/static/yst/yst.js):
 `color` for a single colour, or `by` + `values` to colour by a property, with `labels` giving
@@ -9,11 +9,11 @@ sized by a number. Legends are derived from the same dicts, so a colour is never
 
 from typing import Any
 
-from geo.vocabulary import EVENT_TERMS, PLACES, STEP_TERMS, labels, zh
+from geo.core.vocabulary import EVENT_TERMS, PLACES, STEP_TERMS, labels, zh
 
 Style = dict[str, Any]
 
-# The issue steps' colours and labels are the vocabulary's (geo/vocabulary.py), as the
+# The issue steps' colours and labels are the vocabulary's (geo/core/vocabulary.py), as the
 # workspace pages see them.
 ISSUE_STEPS: dict[str, tuple[str, str]] = {
     code: (term.colour or "#969696", term.label) for code, term in STEP_TERMS.items()

@@ -9,8 +9,8 @@ and a phone on a slow line should not fetch Leaflet to read one status.
 import html
 from collections.abc import Mapping
 
-from geo.settings import Settings
-from geo.vocabulary import OUTCOMES, PLACES, STEP_TERMS, labels, zh
+from geo.core.settings import Settings
+from geo.core.vocabulary import OUTCOMES, PLACES, STEP_TERMS, labels, zh
 from maps.base import (
     PageResult,
     error_page,

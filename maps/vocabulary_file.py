@@ -1,4 +1,4 @@
-"""maps/static/work/vocabulary.js: geo/vocabulary.py as an ES module for the workspace pages.
+"""maps/static/work/vocabulary.js: geo/core/vocabulary.py as an ES module for the workspace pages.
 
 A static file rather than an API answer so that the service worker precaches it with the
 scripts (maps/work MODULES): the labels are on the phone offline, and come with no extra request
@@ -8,12 +8,12 @@ file and the Python module differ.
 
 import json
 
-from geo.vocabulary import as_json
+from geo.core.vocabulary import as_json
 from maps.base import STATIC_DIR
 
 PATH = STATIC_DIR / "work" / "vocabulary.js"
 HEADER = (
-    "/* Generated from geo/vocabulary.py by `make vocabulary` (maps/vocabulary_file.py):\n"
+    "/* Generated from geo/core/vocabulary.py by `make vocabulary` (maps/vocabulary_file.py):\n"
     " * change the words there, never here. */\n"
 )
 

@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from xdist.workermanage import WorkerController
 
 from api.app import create_app
-from geo import clock
-from geo.admin import drop_database, ensure_database
-from geo.migrate import upgrade
-from geo.settings import DEFAULT_DATABASE_URL, Settings
+from geo.core import clock
+from geo.core.databases import drop_database, ensure_database
+from geo.core.migrate import upgrade
+from geo.core.settings import DEFAULT_DATABASE_URL, Settings
 from tests.browser import chromium
 from tests.issue_helpers import make_account, point_in_building
 from tests.waiting import wait_for
@@ -173,7 +173,7 @@ TEST_CALENDARS = {
 
 def load_test_calendars(settings: Settings, year: int) -> None:
     """The stand-in calendars of the session's year and the next, where the package has none."""
-    from geo.worktime import WEEKDAYS, WorkCalendar
+    from geo.issues.worktime import WEEKDAYS, WorkCalendar
 
     with psycopg.connect(settings.libpq_url) as conn:
         for y in (year, year + 1):

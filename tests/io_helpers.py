@@ -10,8 +10,8 @@ import shapely
 from pyogrio.raw import write
 from pyproj import Transformer
 
+from geo.core.settings import Settings
 from geo.io import imports
-from geo.settings import Settings
 
 TODAY = "2026-11-28"  # the date an import says it was made (a fixed input, not the clock)
 

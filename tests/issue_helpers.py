@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo.accounts import create_account
-from geo.settings import Settings
+from geo.accounts.accounts import create_account
+from geo.core.settings import Settings
 
 Point = tuple[float, float]
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core.settings import Settings
+from tests import issue_helpers
 
 Point = tuple[float, float]
 
@@ -83,7 +83,7 @@ def place(settings: Settings) -> Place:
 
 
 def department(settings: Settings, code: str) -> int:
-    return h.scalar(settings, "SELECT id FROM department WHERE code = :c", c=code)
+    return issue_helpers.scalar(settings, "SELECT id FROM department WHERE code = :c", c=code)
 
 
 def with_accounts(settings: Settings, p: Place) -> Place:
@@ -103,7 +103,7 @@ def with_accounts(settings: Settings, p: Place) -> Place:
         "emergency": ("department", None, emergency),
         "urban": ("department", None, urban),
     }
-    p.accounts = {who: h.make_account(settings, *spec) for who, spec in specs.items()}
+    p.accounts = {who: issue_helpers.make_account(settings, *spec) for who, spec in specs.items()}
     return p
 
 

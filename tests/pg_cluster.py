@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.waiting import wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.accounts import create_account
-from geo.settings import Settings
+from geo.accounts.accounts import create_account
+from geo.core import clock
+from geo.core.settings import Settings
 
 PASSWORD = "correct horse battery"
 
@@ -51,7 +51,7 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
 
 
 class MovingClock:
-    """The district clock (geo.clock) pinned, moved on only when told."""
+    """The district clock (geo.core.clock) pinned, moved on only when told."""
 
     def __init__(self) -> None:
         self.now = clock.now()

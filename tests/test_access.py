@@ -1,5 +1,5 @@
-"""The access matrix, generated from geo/access.TABLE: every account of every role, in and out
-of each scope, against every action on real objects (an issue, a council hall, a work item);
+"""The access matrix, generated from geo/accounts/access.TABLE: every account of every role, in and
+out of each scope, against every action on real objects (an issue, a council hall, a work item);
 plus a check that every action the code asks about has a row, and the API's answers."""
 
 import ast
@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo import access
-from geo.access import (
+from geo.accounts import access
+from geo.accounts.access import (
     ANONYMOUS,
     ANY,
     AREA,
@@ -24,13 +24,13 @@ from geo.access import (
     SUBDISTRICT,
     TABLE,
 )
+from geo.core.settings import Settings
 from geo.issues.steps import TRANSITIONS
 from geo.models import Account, Hall, Issue
 from geo.models.accounts import ROLES
 from geo.models.renovation import RenovationItem
 from geo.renovation.items import create_item
-from geo.settings import Settings
-from tests import issue_helpers as h
+from tests import issue_helpers
 from tests.issue_flow_helpers import move, pin
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         ),
         {"sd": place.subdistrict},
     ).one()
-    resident_id, resident = h.make_account(fresh_settings, "resident")
+    resident_id, resident = issue_helpers.make_account(fresh_settings, "resident")
     issue = pin(fresh_client, point, "ebike_charging", headers=resident)
     topic = pin(fresh_client, point, "ebike_charging", headers=resident)
     department = issue["routing"]["department"]["id"]
@@ -120,7 +120,9 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "department_other": ("department", None, other_department),
         "resident_other": ("resident", None, None),
     }
-    accounts = {who: h.make_account(fresh_settings, *spec) for who, spec in specs.items()}
+    accounts = {
+        who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
+    }
     accounts["resident_own"] = (resident_id, resident)
     assert move(fresh_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
     engine = create_engine(fresh_settings.database_url)
@@ -203,7 +205,12 @@ def _asked_actions() -> set[str]:
     """Every action geo/ and api/ pass to can() or require() (or to IssueCommand.open, which
     requires it), read from the source."""
     found: set[str] = set()
-    for path in [*ROOT.glob("geo/**/*.py"), *ROOT.glob("api/**/*.py"), *ROOT.glob("maps/**/*.py")]:
+    for path in [
+        *ROOT.glob("geo/**/*.py"),
+        *ROOT.glob("api/**/*.py"),
+        *ROOT.glob("cli/**/*.py"),
+        *ROOT.glob("maps/**/*.py"),
+    ]:
         if path.name == "access.py" or "migrations" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -233,8 +240,10 @@ def _asked_actions() -> set[str]:
 
 def test_every_action_in_the_code_has_a_row_and_every_row_is_used() -> None:
     asked = _asked_actions()
-    assert asked - TABLE.keys() == set(), "actions asked about without a row in geo/access.TABLE"
-    assert TABLE.keys() - asked == set(), "rows of geo/access.TABLE no code asks about"
+    assert asked - TABLE.keys() == set(), (
+        "actions asked about without a row in geo/accounts/access.TABLE"
+    )
+    assert TABLE.keys() - asked == set(), "rows of geo/accounts/access.TABLE no code asks about"
 
 
 def test_an_action_without_a_row_or_on_the_wrong_object_is_an_error(db: Session) -> None:
@@ -310,7 +319,7 @@ def test_bad_or_revoked_tokens_are_401(fresh_client, world, fresh_settings):
     bad = fresh_client.get(url, headers={"Authorization": "Bearer yst_not-a-real-token"})
     assert bad.status_code == 401 and bad.headers["WWW-Authenticate"].startswith("Bearer")
     account_id, headers = world["accounts"]["admin"]
-    h.scalar(fresh_settings, "SELECT 1")  # the database is reachable
+    issue_helpers.scalar(fresh_settings, "SELECT 1")  # the database is reachable
     engine = create_engine(fresh_settings.database_url)
     try:
         with engine.begin() as conn:
@@ -325,13 +334,17 @@ def test_bad_or_revoked_tokens_are_401(fresh_client, world, fresh_settings):
 def test_tokens_are_stored_hashed(world, fresh_settings):
     _, headers = world["accounts"]["admin"]
     token = headers["Authorization"].removeprefix("Bearer ")
-    stored = h.scalar(fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=token)
+    stored = issue_helpers.scalar(
+        fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=token
+    )
     assert stored == 0
     import hashlib
 
     hashed = hashlib.sha256(token.encode()).hexdigest()
     assert (
-        h.scalar(fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed)
+        issue_helpers.scalar(
+            fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed
+        )
         == 1
     )
 
@@ -339,10 +352,10 @@ def test_tokens_are_stored_hashed(world, fresh_settings):
 def test_cli_users_add_prints_a_working_token_once(
     fresh_client: TestClient, fresh_settings: Settings, monkeypatch, capsys, db: Session
 ) -> None:
-    from api.cli import main
-    from geo.settings import get_settings
+    from cli.main import main
+    from geo.core.settings import get_settings
 
-    point, place = h.point_in_building(db)
+    point, place = issue_helpers.point_in_building(db)
     community = place["community"]
     monkeypatch.setenv("DATABASE_URL", fresh_settings.database_url)
     get_settings.cache_clear()
@@ -359,7 +372,7 @@ def test_cli_users_add_prints_a_working_token_once(
         assert main(["users", "add", "x", "--role", "department"]) == 2
     finally:
         get_settings.cache_clear()
-    row = h.scalar(
+    row = issue_helpers.scalar(
         fresh_settings,
         "SELECT community_id FROM account WHERE name = :n AND role = 'grid'",
         n="李网格",

@@ -6,9 +6,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from geo.accounts import rotate_token
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.accounts.accounts import rotate_token
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.signin_helpers import PASSWORD, make_person, sign_in
 
 ACCOUNTS = "/api/admin/accounts"
@@ -66,7 +66,7 @@ def test_add_an_account_and_its_link_signs_in(fresh_settings) -> None:
 def test_deactivate_ends_sessions_and_tokens(fresh_settings) -> None:
     admin, csrf = admin_client(fresh_settings)
     ident = make_person(fresh_settings, "li.na")
-    bearer_id, bearer = h.make_account(fresh_settings, "field", area=("community", 1))
+    bearer_id, bearer = issue_helpers.make_account(fresh_settings, "field", area=("community", 1))
     try:
         with TestClient(create_app(fresh_settings)) as person:
             sign_in(person, "li.na")
@@ -130,7 +130,7 @@ def test_reset_prints_a_link_and_ends_the_old_password(fresh_settings) -> None:
 def test_who_did_what_last(fresh_settings, db: Session) -> None:
     admin, csrf = admin_client(fresh_settings)
     ident = make_person(fresh_settings, "resident1", role="resident")
-    point, _ = h.point_in_building(db, nth=9)
+    point, _ = issue_helpers.point_in_building(db, nth=9)
     try:
         assert row(admin, ident)["last_action"] is None
         assert row(admin, ident)["last_signin_at"] is None

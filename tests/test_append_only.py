@@ -4,7 +4,7 @@ records of what happened (issue and progress events, reviews, photos of a report
 import psycopg
 import pytest
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 HISTORY = ("issue_event", "progress_event", "progress_review", "progress_photo", "assessment")
 

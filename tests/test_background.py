@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.background import _name_uncovered_years, escalate_once
-from geo import clock
-from geo.settings import Settings
+from geo.core import clock
+from geo.core.settings import Settings
 from tests.waiting import wait_until
 
 

@@ -18,8 +18,8 @@ from PIL import Image
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from geo.admin import drop_database
-from geo.settings import Settings
+from geo.core.databases import drop_database
+from geo.core.settings import Settings
 from tests.cli_helpers import run
 from tests.conftest import make_settings
 from tests.issue_helpers import make_account

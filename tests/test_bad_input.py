@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.conftest import serve
 from tests.issue_flow_helpers import pin
 
@@ -29,7 +29,7 @@ def assert_problem(r, status: int | tuple[int, ...], where: str | None = None) -
 @pytest.fixture(scope="module")
 def module_staff(module_settings: Settings) -> dict[str, str]:
     """An admin on the module's copy: an account, and each request notes its token's use."""
-    return h.make_account(module_settings, "admin")[1]
+    return issue_helpers.make_account(module_settings, "admin")[1]
 
 
 @pytest.mark.parametrize(
@@ -56,8 +56,8 @@ def test_ids_beyond_the_integer_range_are_400(
 
 
 def test_posts_with_ids_beyond_the_range(fresh_client: TestClient, fresh_settings, db: Session):
-    _, admin = h.make_account(fresh_settings, "admin")
-    issue = pin(fresh_client, h.point_in_building(db)[0])
+    _, admin = issue_helpers.make_account(fresh_settings, "admin")
+    issue = pin(fresh_client, issue_helpers.point_in_building(db)[0])
     r = fresh_client.post(f"/api/issues/{HUGE}/support")
     assert_problem(r, 400, "path.issue_id")
     r = fresh_client.post(
@@ -85,8 +85,8 @@ def test_posts_with_ids_beyond_the_range(fresh_client: TestClient, fresh_setting
 def test_nul_characters_are_refused_and_nothing_is_stored(
     fresh_client: TestClient, fresh_settings: Settings, db: Session
 ) -> None:
-    point = h.point_in_building(db)[0]
-    before = h.scalar(fresh_settings, "SELECT count(*) FROM issue")
+    point = issue_helpers.point_in_building(db)[0]
+    before = issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue")
     body = {"lon": point[0], "lat": point[1], "category": "ebike_charging", "description": "a\0b"}
     assert_problem(fresh_client.post("/api/issues", json=body), 422, "body.description")
     assert_problem(fresh_client.get("/api/issues?category=a%00b"), 400, "query.category")
@@ -96,7 +96,7 @@ def test_nul_characters_are_refused_and_nothing_is_stored(
               "description": "a\0b"},
     )  # fmt: skip
     assert r.status_code == 422, r.text
-    assert h.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
+    assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_json_nested_too_deep_is_4xx(
 ) -> None:
     headers = {"Content-Type": content_type, "Idempotency-Key": "deep-1"}
     if role is not None:
-        headers |= h.make_account(module_settings, role)[1]
+        headers |= issue_helpers.make_account(module_settings, role)[1]
     r = module_client.post(path, content=DEEP, headers=headers)
     assert 400 <= r.status_code < 500, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
@@ -176,7 +176,7 @@ def test_bodies_beyond_the_limit_are_413_before_they_are_read(
 def test_odd_photo_bodies_are_4xx(
     fresh_client: TestClient, db: Session, content: bytes, content_type: str
 ) -> None:
-    issue = pin(fresh_client, h.point_in_building(db)[0])
+    issue = pin(fresh_client, issue_helpers.point_in_building(db)[0])
     r = fresh_client.post(
         f"/api/issues/{issue['id']}/photos",
         content=content,
@@ -188,11 +188,11 @@ def test_odd_photo_bodies_are_4xx(
 def test_digits_of_other_scripts_are_4xx_not_500(fresh_settings, db: Session) -> None:
     """str.isdigit() holds for '²' and '١' (a header is read as latin-1, so b'\xb2' is '²'),
     which int() refuses: every place that reads a number from text asks for ASCII digits."""
-    _, admin = h.make_account(fresh_settings, "admin")
+    _, admin = issue_helpers.make_account(fresh_settings, "admin")
     base, server, thread = serve(fresh_settings)
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
-            issue = pin(client, h.point_in_building(db)[0])  # type: ignore[arg-type]
+            issue = pin(client, issue_helpers.point_in_building(db)[0])  # type: ignore[arg-type]
             r = client.post(
                 f"/api/issues/{issue['id']}/transitions",
                 json={"to": "topic", "note": "x"},

@@ -3,7 +3,7 @@
 import psycopg
 from fastapi.testclient import TestClient
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 FACTS = {
     "road_occupying_businesses": (2960, True),

@@ -3,7 +3,7 @@
 import psycopg
 
 from fixtures.load import STEPS, demo_loaded
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.cli_helpers import run
 
 

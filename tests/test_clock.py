@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.accounts import create_account
-from geo.errors import Unprocessable
+from geo.accounts.accounts import create_account
+from geo.core import clock
+from geo.core.errors import Unprocessable
+from geo.core.settings import Settings
 from geo.renovation.items import create_item, record_progress
 from geo.renovation.onsite import on_site
-from geo.settings import Settings
 from tests.issue_flow_helpers import drive, move, pin
 from tests.issue_helpers import make_account, point_in_building
 from tests.waiting import wait_for
@@ -86,7 +86,7 @@ def test_sql_reads_a_clock_running_from_another_instant(client: TestClient) -> N
 def test_orm_sessions_read_the_pinned_clock(settings: Settings) -> None:
     """district_now() in SQL is the clock's instant on an ORM Session's connection too (the
     request's one way to the database), told again when the pin moves, on an engine made
-    anyhow (here without geo.db.make_engine)."""
+    anyhow (here without geo.core.db.make_engine)."""
     engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
     try:
         for at in (AT_ONE, AT_ONE + timedelta(hours=5)):

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from geo import clock
+from geo.core import clock
+from geo.core.settings import Settings
+from geo.core.vocabulary import CLOSURE_REASONS, OPEN_STEPS
 from geo.models.issues import REWORK_DAYS
-from geo.settings import Settings
-from geo.vocabulary import CLOSURE_REASONS, OPEN_STEPS
-from tests import issue_helpers as h
+from tests import issue_helpers
 from tests.issue_flow_helpers import drive, move, pin
 
 PROBLEM = "application/problem+json"
@@ -50,7 +50,7 @@ def test_closing_needs_a_known_reason_and_a_note(
         "body.reason",
     )
     refused(move(fresh_client, issue["id"], admin, "closed", reason="withdrawn"), 422, "body.note")
-    events = h.scalar(
+    events = issue_helpers.scalar(
         fresh_settings, "SELECT count(*) FROM issue_event WHERE issue_id = :i", i=issue["id"]
     )
     assert events == 1  # only its creation: nothing half-stored
@@ -65,7 +65,7 @@ def test_referral_names_the_body(
     refused(move(fresh_client, issue["id"], admin, "referred", note="x"), 422, "body.referred_to")
     r = move(fresh_client, issue["id"], admin, "referred", referred_to="国网张家口供电公司")
     assert r.status_code == 200, r.text
-    data = h.scalar(
+    data = issue_helpers.scalar(
         fresh_settings,
         "SELECT data ->> 'referred_to' FROM issue_event "
         "WHERE issue_id = :i AND to_step = 'referred'",
@@ -100,7 +100,7 @@ def test_outcomes_count_solved_and_closed_apart(
         served = fresh_client.get(
             "/ogc/collections/issues/items", params={"outcome": outcome, "limit": 1}
         ).json()["numberMatched"]
-        stored = h.scalar(
+        stored = issue_helpers.scalar(
             fresh_settings, "SELECT count(*) FROM issue WHERE step = ANY(:s)", s=list(steps)
         )
         assert served == stored > 0
@@ -114,7 +114,7 @@ def test_a_problem_back_within_30_days_reopens_as_rework(
     with clock.pinned(clock.now() + timedelta(days=REWORK_DAYS - 1)):
         r = move(fresh_client, issue["id"], admin, "dispatched", note="又出现了 it is back")
     assert r.status_code == 200, r.text
-    rework = h.scalar(
+    rework = issue_helpers.scalar(
         fresh_settings,
         "SELECT (data ->> 'rework')::boolean FROM issue_event WHERE issue_id = :i "
         "AND from_step = 'reviewed' AND to_step = 'dispatched'",
@@ -135,7 +135,7 @@ def test_after_30_days_a_returning_problem_is_a_new_issue(
 
 
 def test_every_step_has_a_colour_and_a_label_on_the_maps() -> None:
-    from geo.vocabulary import STEPS
+    from geo.core.vocabulary import STEPS
     from maps.styles import ISSUE_STEPS
 
     assert set(ISSUE_STEPS) == set(STEPS)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geo import coords
-from geo.errors import Unprocessable
+from geo.core import coords
+from geo.core.errors import Unprocessable
 
 GEOD = Geod(ellps="WGS84")
 # Published reference pairs (wandergis/coordtransform README, the same in eviltransform):

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from geo.db import make_pool
-from geo.settings import Settings
+from geo.core.db import make_pool
+from geo.core.settings import Settings
 from tests.io_helpers import compounds, rows, square, survey, zipped
 from tests.issue_helpers import make_account
 

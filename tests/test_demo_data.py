@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from fixtures import district
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 LAYERS = {  # table -> geometry columns
     "district": ("geom",),

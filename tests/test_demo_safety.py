@@ -10,7 +10,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.cli_helpers import run
 from tests.conftest import make_settings
 

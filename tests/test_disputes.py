@@ -6,19 +6,24 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from geo.settings import Settings
-from tests import owner_helpers as o
+from geo.core.settings import Settings
+from tests import owner_helpers
 from tests.issue_flow_helpers import drive, pin
 
 
 @pytest.fixture
-def place(fresh_client: TestClient, fresh_settings: Settings) -> o.Place:
-    return o.with_accounts(fresh_settings, o.place(fresh_settings))
+def place(fresh_client: TestClient, fresh_settings: Settings) -> owner_helpers.Place:
+    return owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
 
 
 def state(client: TestClient, issue_id: int) -> tuple[int, str, str, int]:
     body = client.get(f"/api/issues/{issue_id}").json()
-    return body["version"], body["step"], body["level"], len(o.events(client, issue_id, "disputed"))
+    return (
+        body["version"],
+        body["step"],
+        body["level"],
+        len(owner_helpers.events(client, issue_id, "disputed")),
+    )
 
 
 def actions(client: TestClient, issue_id: int, who: dict[str, str]) -> list[str]:
@@ -26,16 +31,18 @@ def actions(client: TestClient, issue_id: int, who: dict[str, str]) -> list[str]
 
 
 def test_disputes_climb_then_go_to_arbitration_which_sticks(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     c, p = fresh_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     i = issue["id"]
     # The compound sends it back: it goes one level up, to its community.
-    r = o.post(c, i, "dispute", o.headers(p, "grid_compound"), reason="不是本小区的车棚")
+    r = owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "grid_compound"), reason="不是本小区的车棚"
+    )
     assert r.status_code == 200, r.text
     assert r.json()["level"] == "community"
-    [first] = o.events(c, i, "disputed")
+    [first] = owner_helpers.events(c, i, "disputed")
     assert first["note"] == "不是本小区的车棚"
     d = first["data"]
     assert d["unit"] == {"kind": "compound", "id": p.compound, "name": d["unit"]["name"]}
@@ -43,99 +50,131 @@ def test_disputes_climb_then_go_to_arbitration_which_sticks(
     assert d["to_owner"]["id"] == p.community and d["arbitration"] is False
     assert d["disputes"] == 1 and d["owner_changed"] is True
     # The compound no longer answers for it: a second dispute by it is refused.
-    again = o.post(c, i, "dispute", o.headers(p, "grid_compound"), reason="再退")
+    again = owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "grid_compound"), reason="再退"
+    )
     assert again.status_code == 403, again.text
     # The community disputes too: the second dispute goes to the sub-district.
-    assert "dispute" in actions(c, i, o.headers(p, "field_community"))
-    r = o.post(c, i, "dispute", o.headers(p, "field_community"), reason="应由隔壁社区负责")
+    assert "dispute" in actions(c, i, owner_helpers.headers(p, "field_community"))
+    r = owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "field_community"), reason="应由隔壁社区负责"
+    )
     assert r.status_code == 200, r.text
     assert r.json()["level"] == "subdistrict"
-    second = o.events(c, i, "disputed")[-1]["data"]
+    second = owner_helpers.events(c, i, "disputed")[-1]["data"]
     assert second["arbitration"] is True and second["disputes"] == 2
     assert second["to_owner"] == {**second["to_owner"], "kind": "subdistrict", "id": p.subdistrict}
     # While it waits for arbitration nobody disputes it.
     before = state(c, i)
-    waiting = o.post(c, i, "dispute", o.headers(p, "emergency"), reason="不是我们的")
+    waiting = owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "emergency"), reason="不是我们的"
+    )
     assert waiting.status_code == 409 and "arbitration" in waiting.json()["detail"]
     assert state(c, i) == before
-    assert "arbitrate" in actions(c, i, o.headers(p, "field_subdistrict"))
-    assert "arbitrate" not in actions(c, i, o.headers(p, "grid_compound"))
+    assert "arbitrate" in actions(c, i, owner_helpers.headers(p, "field_subdistrict"))
+    assert "arbitrate" not in actions(c, i, owner_helpers.headers(p, "grid_compound"))
     # Arbitration: who may, and what it may name.
     unit = {"kind": "compound", "id": p.near_compound}
     for who, status in (("grid_compound", 403), ("field_community", 403), ("emergency", 403),
                         ("planner", 403), ("anonymous", 401)):  # fmt: skip
-        refused = o.post(c, i, "arbitrate", o.headers(p, who), unit=unit, note="由隔壁小区办")
+        refused = owner_helpers.post(
+            c, i, "arbitrate", owner_helpers.headers(p, who), unit=unit, note="由隔壁小区办"
+        )
         assert refused.status_code == status, (who, refused.text)
-    far = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"),
+    far = owner_helpers.post(c, i, "arbitrate", owner_helpers.headers(p, "field_subdistrict"),
                  unit={"kind": "compound", "id": p.far_compound}, note="x")  # fmt: skip
     assert far.status_code == 422 and far.json()["where"] == "body.unit.id"
-    nobody = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"),
+    nobody = owner_helpers.post(c, i, "arbitrate", owner_helpers.headers(p, "field_subdistrict"),
                     unit={"kind": "department", "id": 999999}, note="x")  # fmt: skip
     assert nobody.status_code == 422 and nobody.json()["where"] == "body.unit.id"
-    silent = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"), unit=unit)
+    silent = owner_helpers.post(
+        c, i, "arbitrate", owner_helpers.headers(p, "field_subdistrict"), unit=unit
+    )
     assert silent.status_code == 422 and silent.json()["where"] == "body.note"
-    kind = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"),
+    kind = owner_helpers.post(c, i, "arbitrate", owner_helpers.headers(p, "field_subdistrict"),
                   unit={"kind": "building", "id": 1}, note="x")  # fmt: skip
     assert kind.status_code == 422 and kind.json()["where"] == "body.unit.kind"
-    assert state(c, i) == before and not o.events(c, i, "arbitrated")
-    r = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"), unit=unit,
-               note="经现场核实, 车棚属隔壁小区")  # fmt: skip
+    assert state(c, i) == before and not owner_helpers.events(c, i, "arbitrated")
+    r = owner_helpers.post(
+        c,
+        i,
+        "arbitrate",
+        owner_helpers.headers(p, "field_subdistrict"),
+        unit=unit,
+        note="经现场核实, 车棚属隔壁小区",
+    )
     assert r.status_code == 200, r.text
     assert r.json()["level"] == "compound"
     assert r.json()["clock_since"] is not None
-    [decided] = o.events(c, i, "arbitrated")
+    [decided] = owner_helpers.events(c, i, "arbitrated")
     assert decided["data"]["must_act"]["id"] == p.near_compound
     assert decided["data"]["to_owner"]["id"] == p.near_compound
     assert decided["data"]["decided_by"]["kind"] == "subdistrict"
     # The decision sticks: the unit named may not dispute, nor may its area re-route it.
-    assert "dispute" not in actions(c, i, o.headers(p, "grid_near"))
-    stuck = o.post(c, i, "dispute", o.headers(p, "grid_near"), reason="还是不是我们的")
+    assert "dispute" not in actions(c, i, owner_helpers.headers(p, "grid_near"))
+    stuck = owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "grid_near"), reason="还是不是我们的"
+    )
     assert stuck.status_code == 409, stuck.text
     assert "仲裁" in stuck.json()["detail"] and "sticks" in stuck.json()["detail"]
-    moved = o.post(c, i, "reroute", o.headers(p, "grid_near"), category="other", note="x")
+    moved = owner_helpers.post(
+        c, i, "reroute", owner_helpers.headers(p, "grid_near"), category="other", note="x"
+    )
     assert moved.status_code == 409, moved.text
-    again = o.post(c, i, "arbitrate", o.headers(p, "field_subdistrict"), unit=unit, note="x")
+    again = owner_helpers.post(
+        c, i, "arbitrate", owner_helpers.headers(p, "field_subdistrict"), unit=unit, note="x"
+    )
     assert again.status_code == 409  # nothing waits for arbitration any more
     # The sub-district itself may still re-route it.
-    ok = o.post(c, i, "reroute", o.headers(p, "field_subdistrict"),
+    ok = owner_helpers.post(c, i, "reroute", owner_helpers.headers(p, "field_subdistrict"),
                 category="environment_sanitation", note="改为环境卫生")  # fmt: skip
     assert ok.status_code == 200, ok.text
 
 
 def test_a_department_sends_a_dispatched_issue_back_to_the_hall(
-    fresh_client: TestClient, place: o.Place, fresh_settings: Settings
+    fresh_client: TestClient, place: owner_helpers.Place, fresh_settings: Settings
 ) -> None:
     c, p = fresh_client, place
     issue = pin(c, p.points[0], "ebike_charging")
-    drive(c, issue, o.headers(p, "admin"), "dispatched")
+    drive(c, issue, owner_helpers.headers(p, "admin"), "dispatched")
     i = issue["id"]
-    assert "dispute" in actions(c, i, o.headers(p, "emergency"))
-    assert "dispute" not in actions(c, i, o.headers(p, "urban"))
-    r = o.post(c, i, "dispute", o.headers(p, "emergency"), reason="属于物业管理, 不归应急局")
+    assert "dispute" in actions(c, i, owner_helpers.headers(p, "emergency"))
+    assert "dispute" not in actions(c, i, owner_helpers.headers(p, "urban"))
+    r = owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "emergency"), reason="属于物业管理, 不归应急局"
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["step"] == "deliberated" and body["level"] == "compound"
     assert body["owner_department"] is None and body["due_on"] is None
-    [event] = o.events(c, i, "disputed")
+    [event] = owner_helpers.events(c, i, "disputed")
     assert (event["from"], event["to"]) == ("dispatched", "deliberated")
     assert event["data"]["from_owner"]["department"]["name"] == "区应急管理局"
     # The hall dispatches it again, to another department.
-    r = o.post(c, i, "transitions", o.headers(p, "admin"), to="dispatched",
-               owner_department_id=o.department(fresh_settings, "urban_management"))  # fmt: skip
+    r = owner_helpers.post(
+        c,
+        i,
+        "transitions",
+        owner_helpers.headers(p, "admin"),
+        to="dispatched",
+        owner_department_id=owner_helpers.department(fresh_settings, "urban_management"),
+    )
     assert r.status_code == 200, r.text
 
 
 def test_a_department_cannot_dispute_before_dispatch(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """Before dispatch the routed department is not acting yet: nothing to send back, and
     nothing stored (no event, no count toward arbitration)."""
     c, p = fresh_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     assert issue["routing"]["department"]["code"] == "emergency"
-    assert "dispute" not in actions(c, issue["id"], o.headers(p, "emergency"))
+    assert "dispute" not in actions(c, issue["id"], owner_helpers.headers(p, "emergency"))
     before = state(c, issue["id"])
-    r = o.post(c, issue["id"], "dispute", o.headers(p, "emergency"), reason="不归应急局")
+    r = owner_helpers.post(
+        c, issue["id"], "dispute", owner_helpers.headers(p, "emergency"), reason="不归应急局"
+    )
     assert r.status_code == 409, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert "尚未分派给本部门，无需退单" in r.json()["detail"]
@@ -161,11 +200,18 @@ def test_a_department_cannot_dispute_before_dispatch(
     ],
 )
 def test_refused_disputes_store_nothing(
-    fresh_client: TestClient, place: o.Place, who: str, body: dict, status: int, where: str
+    fresh_client: TestClient,
+    place: owner_helpers.Place,
+    who: str,
+    body: dict,
+    status: int,
+    where: str,
 ) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     before = state(fresh_client, issue["id"])
-    r = o.post(fresh_client, issue["id"], "dispute", o.headers(place, who), **body)
+    r = owner_helpers.post(
+        fresh_client, issue["id"], "dispute", owner_helpers.headers(place, who), **body
+    )
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["where"] == where
@@ -173,12 +219,12 @@ def test_refused_disputes_store_nothing(
 
 
 def test_disputes_of_closed_issues_versions_and_retries(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     c, p = fresh_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     url = f"/api/issues/{issue['id']}/dispute"
-    grid = o.headers(p, "grid_compound")
+    grid = owner_helpers.headers(p, "grid_compound")
     assert c.post(url, json={"reason": "x"}, headers=grid).status_code == 428
     stale = c.post(url, json={"reason": "x", "version": 99}, headers=grid)
     assert stale.status_code == 412
@@ -187,40 +233,54 @@ def test_disputes_of_closed_issues_versions_and_retries(
     first, again = (c.post(url, json=body, headers=keyed) for _ in range(2))
     assert first.status_code == again.status_code == 200, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert len(o.events(c, issue["id"], "disputed")) == 1
+    assert len(owner_helpers.events(c, issue["id"], "disputed")) == 1
     closed = pin(c, p.points[0], "ebike_charging")
-    drive(c, closed, o.headers(p, "admin"), "rejected")
-    r = o.post(c, closed["id"], "dispute", grid, reason="x")
+    drive(c, closed, owner_helpers.headers(p, "admin"), "rejected")
+    r = owner_helpers.post(c, closed["id"], "dispute", grid, reason="x")
     assert r.status_code == 409 and r.json()["where"] == "path.issue_id"
-    nothing = o.post(c, closed["id"], "arbitrate", o.headers(p, "admin"),
+    nothing = owner_helpers.post(c, closed["id"], "arbitrate", owner_helpers.headers(p, "admin"),
                      unit={"kind": "compound", "id": p.compound}, note="x")  # fmt: skip
     assert nothing.status_code == 409
 
 
 def test_the_number_of_disputes_before_arbitration_is_configurable(
-    fresh_settings: Settings, place: o.Place
+    fresh_settings: Settings, place: owner_helpers.Place
 ) -> None:
     settings = fresh_settings.model_copy(update={"disputes_to_arbitration": 1})
     with TestClient(create_app(settings)) as c:
         issue = pin(c, place.points[0], "ebike_charging")
-        r = o.post(c, issue["id"], "dispute", o.headers(place, "grid_compound"), reason="不归我们")
+        r = owner_helpers.post(
+            c,
+            issue["id"],
+            "dispute",
+            owner_helpers.headers(place, "grid_compound"),
+            reason="不归我们",
+        )
         assert r.status_code == 200, r.text
         assert r.json()["level"] == "subdistrict"
-        assert o.events(c, issue["id"], "disputed")[0]["data"]["arbitration"] is True
+        assert owner_helpers.events(c, issue["id"], "disputed")[0]["data"]["arbitration"] is True
 
 
 def test_a_retried_arbitration_answers_the_first_and_its_key_names_one_action(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """A retry sent with the version it saw first hears the first answer (no 412, one event);
     the same key with another action on the same issue is refused and stores nothing."""
     c, p = fresh_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     i = issue["id"]
-    assert o.post(c, i, "dispute", o.headers(p, "grid_compound"), reason="不是本小区").is_success
-    assert o.post(c, i, "dispute", o.headers(p, "field_community"), reason="不是本社区").is_success
+    assert owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "grid_compound"), reason="不是本小区"
+    ).is_success
+    assert owner_helpers.post(
+        c, i, "dispute", owner_helpers.headers(p, "field_community"), reason="不是本社区"
+    ).is_success
     etag = c.get(f"/api/issues/{i}").headers["ETag"]
-    keyed = {**o.headers(p, "field_subdistrict"), "If-Match": etag, "Idempotency-Key": "arb-1"}
+    keyed = {
+        **owner_helpers.headers(p, "field_subdistrict"),
+        "If-Match": etag,
+        "Idempotency-Key": "arb-1",
+    }
     body = {"unit": {"kind": "compound", "id": p.near_compound}, "note": "由隔壁小区办"}
     url = f"/api/issues/{i}/arbitrate"
     first, again = (c.post(url, json=body, headers=keyed) for _ in range(2))
@@ -230,10 +290,10 @@ def test_a_retried_arbitration_answers_the_first_and_its_key_names_one_action(
         and "Idempotent-Replayed" not in first.headers
     )
     assert again.json() == first.json()
-    assert len(o.events(c, i, "arbitrated")) == 1
+    assert len(owner_helpers.events(c, i, "arbitrated")) == 1
     before = state(c, i)
     reroute = {"category": "environment_sanitation", "note": "改类别", "version": before[0]}
     reused = c.post(f"/api/issues/{i}/reroute", json=reroute, headers=keyed)
     assert reused.status_code == 422 and reused.json()["where"] == "header.Idempotency-Key"
     assert reused.headers["content-type"] == "application/problem+json"
-    assert state(c, i) == before and not o.events(c, i, "rerouted")
+    assert state(c, i) == before and not owner_helpers.events(c, i, "rerouted")

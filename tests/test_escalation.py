@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from geo import clock
+from geo.core import clock
+from geo.core.settings import Settings
 from geo.issues.steps import escalate_overdue
-from geo.settings import Settings
-from tests import issue_helpers as h
+from tests import issue_helpers
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 GRACE = 2
@@ -23,7 +23,7 @@ GRACE = 2
 
 def owner_hall(conn: psycopg.Connection, issue_id: int) -> int:
     """The compound's own hall for a compound-level issue, else its community's (the agenda
-    rule of geo/halls.py, written out here independently)."""
+    rule of geo/issues/halls.py, written out here independently)."""
     row = conn.execute(
         """SELECT coalesce(
                 (SELECT h.id FROM hall h WHERE i.level = 'compound'
@@ -119,7 +119,7 @@ def test_a_weekend_does_not_count_and_my_work_shows_the_same_due_date(
                             complete_days=1, order="DESC")  # fmt: skip
     meets_on(fresh_settings, hall, 6)  # Saturday 14 November
     compound = issue["routing"]["compound"]["id"]
-    _, grid = h.make_account(fresh_settings, "grid", ("compound", compound))
+    _, grid = issue_helpers.make_account(fresh_settings, "grid", ("compound", compound))
     with clock.pinned(at(date(2026, 11, 16), 9)):
         items = fresh_client.get("/api/work", headers=grid).json()["items"]
     mine = next(i for i in items if i["id"] == issue["id"])

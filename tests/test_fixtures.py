@@ -4,7 +4,7 @@ writes through it fails at once instead of changing what the tests after it read
 import psycopg
 import pytest
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 
 def test_the_shared_database_is_read_only(settings: Settings) -> None:

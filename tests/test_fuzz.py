@@ -22,8 +22,8 @@ from schemathesis import GenerationMode
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from geo.admin import drop_database, ensure_database
-from tests import issue_helpers as h
+from geo.core.databases import drop_database, ensure_database
+from tests import issue_helpers
 from tests.conftest import _url_for, make_settings
 
 EXAMPLES = 12  # per operation and identity
@@ -36,7 +36,7 @@ def fuzz_app(template_url: str, media_dir: str) -> Iterator[tuple[FastAPI, dict[
     # The fuzzer is one client sending hundreds of anonymous writes: no budget for it.
     unlimited = {"anon_burst": 1e9, "anon_per_minute": 1e9}
     app_settings = make_settings(url, media_dir).model_copy(update=unlimited)
-    _, admin = h.make_account(app_settings, "admin")
+    _, admin = issue_helpers.make_account(app_settings, "admin")
     app = create_app(app_settings)
     with TestClient(app):
         yield app, admin

@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from fixtures.issue_specs import DEMO_NOW
-from geo import clock
-from geo.halls import DELIBERATED_MATTERS, parse_week, this_week, week_of
-from geo.settings import Settings
+from geo.core import clock
+from geo.core.settings import Settings
+from geo.issues.halls import DELIBERATED_MATTERS, parse_week, this_week, week_of
 from tests.issue_helpers import make_account, scalar
 
 # The demo's sessions run to 2026-W47; its "now" is the Monday of 2026-W48 (data).

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.headers import page_response
-from geo.settings import Settings
+from api.middleware.headers import page_response
+from geo.core.settings import Settings
 from maps.base import PageResult
 from tests.signin_helpers import make_person, sign_in
 

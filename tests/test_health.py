@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from api.app import create_app
-from geo.migrate import scripts
-from geo.settings import Settings
+from geo.core.migrate import scripts
+from geo.core.settings import Settings
 from tests.waiting import wait_for
 
 

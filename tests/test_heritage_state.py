@@ -4,7 +4,7 @@ so the heritage map), /api/stats and /api/renovation/totals all follow a new ass
 import psycopg
 from fastapi.testclient import TestClient
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.issue_helpers import make_account
 
 
@@ -105,7 +105,7 @@ def test_a_demo_loaded_before_the_kept_state_still_reloads(fresh_settings: Setti
     """0022 fills courtyard_state from the assessments already there; those rows are derived,
     not rows beyond the demo, so `load-demo` must not refuse to replace them."""
     from fixtures.load import at_stake
-    from geo.migrate import downgrade, upgrade
+    from geo.core.migrate import downgrade, upgrade
 
     downgrade(fresh_settings, "0025_district_clock")
     with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as conn:

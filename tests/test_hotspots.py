@@ -7,9 +7,9 @@ from shapely.geometry import shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.coords import gk114_to_wgs84, wgs84_to_gk114
-from geo.settings import Settings
-from geo.vocabulary import OPEN_STEPS, STEPS
+from geo.core.coords import gk114_to_wgs84, wgs84_to_gk114
+from geo.core.settings import Settings
+from geo.core.vocabulary import OPEN_STEPS, STEPS
 from tests.issue_helpers import make_account, scalar
 
 

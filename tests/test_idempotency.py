@@ -6,15 +6,15 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.conftest import serve
 
 COPIES = 50
 
 
 def _body(db: Session) -> dict:
-    point, _ = h.point_in_building(db, nth=3)
+    point, _ = issue_helpers.point_in_building(db, nth=3)
     return {
         "lon": point[0],
         "lat": point[1],
@@ -25,9 +25,9 @@ def _body(db: Session) -> dict:
 
 
 def test_fifty_concurrent_copies_make_one_issue(fresh_settings: Settings, db: Session) -> None:
-    _, auth = h.make_account(fresh_settings, "resident")
+    _, auth = issue_helpers.make_account(fresh_settings, "resident")
     body = _body(db)
-    before = h.scalar(fresh_settings, "SELECT count(*) FROM issue")
+    before = issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue")
     url, server, thread = serve(fresh_settings)
     try:
         headers = {**auth, "Idempotency-Key": "retry-7c1f0e2a"}
@@ -46,9 +46,9 @@ def test_fifty_concurrent_copies_make_one_issue(fresh_settings: Settings, db: Se
     assert len(ids) == 1
     replayed = [r.headers.get("Idempotent-Replayed") for r in responses]
     assert replayed.count("true") == COPIES - 1
-    assert h.scalar(fresh_settings, "SELECT count(*) FROM issue") == before + 1
+    assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue") == before + 1
     (issue_id,) = ids
-    created_events = h.scalar(
+    created_events = issue_helpers.scalar(
         fresh_settings,
         "SELECT count(*) FROM issue_event WHERE issue_id = :id AND kind = 'created'",
         id=issue_id,
@@ -69,13 +69,13 @@ def test_sequential_replay_and_misuse(fresh_client: TestClient, fresh_settings, 
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["routing"] == first.json()["routing"]
     # The same key for a different issue is refused, and stores nothing.
-    before = h.scalar(fresh_settings, "SELECT count(*) FROM issue")
+    before = issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue")
     other = fresh_client.post(
         "/api/issues", json={**body, "description": "another thing"}, headers=key
     )
     assert other.status_code == 422
     assert other.json()["where"] == "header.Idempotency-Key"
-    assert h.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
+    assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
     # Without a key, two posts are two issues.
     a = fresh_client.post("/api/issues", json=body).json()["id"]
     b = fresh_client.post("/api/issues", json=body).json()["id"]
@@ -84,7 +84,7 @@ def test_sequential_replay_and_misuse(fresh_client: TestClient, fresh_settings, 
 
 def test_concurrent_transitions_with_one_etag_apply_once(fresh_settings: Settings, db) -> None:
     """Ten staff press "set as topic" at once with the same ETag: one wins, nine hear 412."""
-    _, admin = h.make_account(fresh_settings, "admin")
+    _, admin = issue_helpers.make_account(fresh_settings, "admin")
     body = _body(db)
     url, server, thread = serve(fresh_settings)
     try:
@@ -106,7 +106,7 @@ def test_concurrent_transitions_with_one_etag_apply_once(fresh_settings: Setting
         server.should_exit = True
         thread.join(timeout=10)
     assert statuses == [200] + [412] * 9
-    transitions = h.scalar(
+    transitions = issue_helpers.scalar(
         fresh_settings,
         "SELECT count(*) FROM issue_event WHERE issue_id = :id AND kind = 'transition'",
         id=issue["id"],
@@ -118,8 +118,8 @@ def test_keys_belong_to_whoever_sent_them(fresh_client: TestClient, fresh_settin
     """Two accounts (or an account and an anonymous client) choosing the same key each get
     their own record, and neither answer names the other's; on every route that takes keys."""
     body = _body(db)
-    _, alice = h.make_account(fresh_settings, "resident")
-    _, bob = h.make_account(fresh_settings, "resident")
+    _, alice = issue_helpers.make_account(fresh_settings, "resident")
+    _, bob = issue_helpers.make_account(fresh_settings, "resident")
     key = {"Idempotency-Key": "same-key-1"}
     a = fresh_client.post("/api/issues", json=body, headers={**alice, **key})
     b = fresh_client.post(

@@ -1,6 +1,6 @@
 """An Idempotency-Key names one request: the same key with the same body replays the first
 answer, the same key with another body is a 422 naming header.Idempotency-Key and stores
-nothing; on every route that takes a key (geo/idempotency.py)."""
+nothing; on every route that takes a key (geo/core/idempotency.py)."""
 
 import io
 import json
@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import create_engine, text
 
-from geo import clock
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core import clock
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.issue_flow_helpers import drive, pin, png_bytes
 
 Send = Callable[[str, str], httpx.Response]
@@ -29,15 +29,15 @@ def _png(colour: tuple[int, int, int]) -> bytes:
 
 def _check(settings: Settings, send: Send, count_sql: str, route: str) -> None:
     """First send stores, the same again replays, another body under the key is refused."""
-    before = h.scalar(settings, count_sql)
+    before = issue_helpers.scalar(settings, count_sql)
     first = send("key-" + route, "a")
     assert first.status_code in (200, 201), (route, first.text)
-    stored = h.scalar(settings, count_sql)
+    stored = issue_helpers.scalar(settings, count_sql)
     assert stored == before + 1, route
     again = send("key-" + route, "a")
     assert again.status_code in (200, 201), (route, again.text)
     assert again.headers.get("Idempotent-Replayed") == "true", route
-    assert h.scalar(settings, count_sql) == stored, route
+    assert issue_helpers.scalar(settings, count_sql) == stored, route
     other = send("key-" + route, "b")
     if route == "open311":  # GeoReport v2 answers its own error list, 400 for a bad request
         assert other.status_code == 400, (route, other.text)
@@ -46,7 +46,7 @@ def _check(settings: Settings, send: Send, count_sql: str, route: str) -> None:
         assert other.status_code == 422, (route, other.status_code, other.text)
         assert other.headers["content-type"] == "application/problem+json", route
         assert other.json()["where"] == "header.Idempotency-Key", route
-    assert h.scalar(settings, count_sql) == stored, route
+    assert issue_helpers.scalar(settings, count_sql) == stored, route
     # another key is another request
     fresh = send("key2-" + route, "b")
     assert fresh.status_code < 500, (route, fresh.text)
@@ -73,7 +73,7 @@ def _world(settings: Settings) -> dict[str, Any]:
                 " ORDER BY h.id, c.id LIMIT 1"
             )
         ).one()
-        point, _ = h.point_in_building(conn, nth=4)  # type: ignore[arg-type]
+        point, _ = issue_helpers.point_in_building(conn, nth=4)  # type: ignore[arg-type]
     engine.dispose()
     return {"item": item, "hall": hall, "point": point}
 
@@ -94,10 +94,10 @@ def test_every_keyed_route_fingerprints_its_body(
 ) -> None:
     c, s = fresh_client, fresh_settings
     w = _world(s)
-    _, admin = h.make_account(s, "admin")
-    _, field = h.make_account(s, "field", ("community", w["item"][1]))
-    _, grid = h.make_account(s, "grid", ("community", w["hall"][1]))
-    _, planner = h.make_account(s, "planner")
+    _, admin = issue_helpers.make_account(s, "admin")
+    _, field = issue_helpers.make_account(s, "field", ("community", w["item"][1]))
+    _, grid = issue_helpers.make_account(s, "grid", ("community", w["hall"][1]))
+    _, planner = issue_helpers.make_account(s, "planner")
     point = w["point"]
     body = {"lon": point[0], "lat": point[1], "crs": "wgs84", "category": "ebike_charging"}
 
@@ -203,7 +203,7 @@ def test_an_upload_without_a_key_is_a_real_import_each_time(
     report says what changed; with a key the repeat answers the first import."""
     c, s = fresh_client, fresh_settings
     w = _world(s)
-    _, planner = h.make_account(s, "planner")
+    _, planner = issue_helpers.make_account(s, "planner")
     data = _geojson("重试小区", w["hall"][2], w["hall"][3])
     files = {"file": ("重试.geojson", data, "application/geo+json")}
     form = {"layer": "compounds", "source": "测绘院R"}
@@ -219,19 +219,21 @@ def test_an_upload_without_a_key_is_a_real_import_each_time(
     assert "Idempotent-Replayed" not in again.headers
     assert again.json()["import_log_id"] != first.json()["import_log_id"]
     assert again.json()["changes"]["changed"] == 1
-    assert h.scalar(s, "SELECT name FROM compound WHERE source = '测绘院R'") == "重试小区"
+    assert (
+        issue_helpers.scalar(s, "SELECT name FROM compound WHERE source = '测绘院R'") == "重试小区"
+    )
     same = c.post("/api/imports", data=form, files=files, headers=planner)
     assert same.status_code == 201 and "Idempotent-Replayed" not in same.headers
     assert same.json()["changes"]["unchanged"] == 1 and same.json()["changes"]["changed"] == 0
-    assert h.scalar(s, "SELECT count(*) FROM import_log") == 3
+    assert issue_helpers.scalar(s, "SELECT count(*) FROM import_log") == 3
     # with a key the repeat is a retry: the first answer again, no new row
     keyed = {**planner, "Idempotency-Key": "survey-R-1"}
     once = c.post("/api/imports", data=form, files=files, headers=keyed)
     retry = c.post("/api/imports", data=form, files=files, headers=keyed)
     assert retry.headers.get("Idempotent-Replayed") == "true"
     assert retry.json()["import_log_id"] == once.json()["import_log_id"]
-    assert h.scalar(s, "SELECT count(*) FROM import_log") == 4
+    assert issue_helpers.scalar(s, "SELECT count(*) FROM import_log") == 4
     # a dry run is never a replay of an import, and stores nothing
     dry = c.post("/api/imports", data={**form, "dry_run": "true"}, files=files, headers=planner)
     assert dry.status_code == 200 and dry.json()["dry_run"] is True
-    assert h.scalar(s, "SELECT count(*) FROM import_log") == 4
+    assert issue_helpers.scalar(s, "SELECT count(*) FROM import_log") == 4

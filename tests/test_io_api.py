@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from geo.core.settings import Settings
 from geo.io import imports
-from geo.settings import Settings
 from tests.conftest import serve
 from tests.io_helpers import compounds, rows, square, survey, zipped
 from tests.issue_helpers import make_account

@@ -12,9 +12,9 @@ import shapely
 from fastapi.testclient import TestClient
 from pyogrio.raw import read
 
+from geo.core.settings import Settings
 from geo.io import exports
 from geo.ogc.engine import Query
-from geo.settings import Settings
 from tests.io_helpers import rows, run_import
 from tests.issue_helpers import make_account
 
@@ -123,7 +123,7 @@ def test_formulas_are_neutralised(fresh_settings: Settings, tmp_path: Path) -> N
 
 
 def test_kml_only_in_wgs84(settings: Settings) -> None:
-    from geo.errors import InvalidParameter
+    from geo.core.errors import InvalidParameter
 
     with pytest.raises(InvalidParameter, match="KML is always WGS84"):
         export(settings, "relics", "kml", srid=4547)

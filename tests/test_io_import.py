@@ -14,13 +14,13 @@ from pyogrio.raw import read, write
 from pyproj import CRS, Transformer
 from sqlalchemy.engine import make_url
 
-from geo.admin import drop_database, ensure_database
-from geo.db import make_engine, make_sessionmaker
-from geo.errors import InvalidParameter, Unprocessable
+from geo.core.databases import drop_database, ensure_database
+from geo.core.db import make_engine, make_sessionmaker
+from geo.core.errors import InvalidParameter, Unprocessable
+from geo.core.migrate import upgrade
+from geo.core.settings import Settings
 from geo.io import exports, imports
 from geo.issues.routing import route_point
-from geo.migrate import upgrade
-from geo.settings import Settings
 from tests.io_helpers import compounds, rows, run_import, square, survey, zipped
 
 
@@ -485,7 +485,7 @@ def test_csv_and_xlsx_with_lon_lat(tmp_path: Path, fresh_settings: Settings) -> 
 def test_gcj02_points_are_converted_to_within_a_centimetre(
     fresh_settings: Settings, tmp_path: Path
 ) -> None:
-    from geo.coords import wgs84_to_gcj02
+    from geo.core.coords import wgs84_to_gcj02
 
     truth = rows(fresh_settings, "SELECT ST_X(geom), ST_Y(geom) FROM relic ORDER BY id LIMIT 5")
     shifted = [wgs84_to_gcj02(x, y) for x, y in truth]

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from pyogrio.errors import DataSourceError
 from pyogrio.raw import read
 
-from geo.errors import Unprocessable
+from geo.core.errors import Unprocessable
+from geo.core.settings import Settings
 from geo.io import sources
 from geo.io.archives import ZipLimits
-from geo.settings import Settings
 from tests.io_helpers import run_import
 from tests.issue_helpers import make_account
 

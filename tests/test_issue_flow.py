@@ -14,13 +14,13 @@ from pyproj import Geod
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo import clock, coords
+from geo.core import clock, coords
+from geo.core.settings import Settings
+from geo.io.media import MAX_PHOTO_BYTES, clean_photo
 from geo.issues.photos import attach_photo
 from geo.issues.steps import TRANSITIONS, escalate_overdue
-from geo.media import MAX_PHOTO_BYTES, clean_photo
 from geo.models import Account
-from geo.settings import Settings
-from tests import issue_helpers as h
+from tests import issue_helpers
 from tests.issue_flow_helpers import attach, drive, move, pin, png_bytes, step_body
 
 PROBLEM = "application/problem+json"
@@ -32,7 +32,7 @@ def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def count_issues(settings: Settings) -> int:
-    return h.scalar(settings, "SELECT count(*) FROM issue")
+    return issue_helpers.scalar(settings, "SELECT count(*) FROM issue")
 
 
 def test_pin_answers_the_contract(fresh_client: TestClient, fresh_settings, building_point):
@@ -57,7 +57,7 @@ def test_pin_answers_the_contract(fresh_client: TestClient, fresh_settings, buil
     assert r.headers["Location"] == f"/api/issues/{created['id']}"
     assert r.headers["ETag"] == '"1"'
     # Private fields are stored but never shown.
-    phone = h.scalar(
+    phone = issue_helpers.scalar(
         fresh_settings, "SELECT reporter_phone FROM issue WHERE id = :id", id=created["id"]
     )
     assert phone == "13800001111"
@@ -73,7 +73,7 @@ def test_pin_answers_the_contract(fresh_client: TestClient, fresh_settings, buil
 
 @pytest.mark.parametrize("crs", ["gcj02", "bd09", "cgcs2000", "cgcs2000_gk"])
 def test_pin_in_other_crs_lands_on_the_same_spot(fresh_client, building_point, db, crs):
-    _, expected = h.point_in_building(db)
+    _, expected = issue_helpers.point_in_building(db)
     sent = coords.from_wgs84(crs, *building_point)
     fields = (
         {"x": sent[0], "y": sent[1]} if crs == "cgcs2000_gk" else {"lon": sent[0], "lat": sent[1]}
@@ -164,19 +164,19 @@ def test_anonymous_pinning_is_rate_limited(fresh_client, fresh_settings, buildin
     assert r.headers["content-type"] == PROBLEM and "Retry-After" in r.headers
     assert count_issues(fresh_settings) == before + 3
     # Signed-in users are not limited.
-    _, token = h.make_account(fresh_settings, "resident")
+    _, token = issue_helpers.make_account(fresh_settings, "resident")
     pin(fresh_client, building_point, "other", headers=token)
 
 
 def test_duplicates_within_30_m_not_beyond(fresh_client, db, building_point):
     a = pin(fresh_client, building_point, "ebike_charging")
-    near = h.offset_point(db, building_point, 10.0)
+    near = issue_helpers.offset_point(db, building_point, 10.0)
     b = pin(fresh_client, near, "ebike_charging")
     found = {d["id"]: d for d in b["possible_duplicates"]}
     assert a["id"] in found
     assert found[a["id"]]["distance_m"] == pytest.approx(10.0, abs=0.2)
     assert all(d["distance_m"] <= 30 for d in b["possible_duplicates"])
-    far = h.offset_point(db, building_point, 45.0)
+    far = issue_helpers.offset_point(db, building_point, 45.0)
     c = pin(fresh_client, far, "ebike_charging")
     # 45 m from a, 35 m from b: neither is a duplicate.
     assert not {a["id"], b["id"]} & {d["id"] for d in c["possible_duplicates"]}
@@ -187,7 +187,7 @@ def test_duplicates_within_30_m_not_beyond(fresh_client, db, building_point):
 def test_closed_issues_are_not_duplicates(fresh_client, db, building_point, admin):
     a = pin(fresh_client, building_point)
     drive(fresh_client, a, admin, "rejected")
-    b = pin(fresh_client, h.offset_point(db, building_point, 5.0))
+    b = pin(fresh_client, issue_helpers.offset_point(db, building_point, 5.0))
     assert a["id"] not in {d["id"] for d in b["possible_duplicates"]}
 
 
@@ -197,7 +197,7 @@ def test_support_counts_once_per_supporter(fresh_client, fresh_settings, buildin
     first = fresh_client.post(url).json()
     assert first == {"id": issue["id"], "supporters": 1, "counted": True}
     assert fresh_client.post(url).json()["counted"] is False
-    _, token = h.make_account(fresh_settings, "resident")
+    _, token = issue_helpers.make_account(fresh_settings, "resident")
     assert fresh_client.post(url, headers=token).json() == {
         "id": issue["id"],
         "supporters": 2,
@@ -216,7 +216,7 @@ def test_support_of_a_closed_issue_is_409(fresh_client, building_point, admin):
 
 def test_merge_moves_supporters_and_closes_the_source(fresh_client, db, building_point, admin):
     target = pin(fresh_client, building_point)
-    source = pin(fresh_client, h.offset_point(db, building_point, 8.0))
+    source = pin(fresh_client, issue_helpers.offset_point(db, building_point, 8.0))
     fresh_client.post(f"/api/issues/{source['id']}/support")
     r = fresh_client.post(
         f"/api/issues/{source['id']}/merge", json={"into": target["id"]}, headers=admin
@@ -235,9 +235,9 @@ def test_merge_moves_supporters_and_closes_the_source(fresh_client, db, building
 def test_a_merge_stamps_the_sources_support_by_the_district_clock(
     fresh_client, fresh_settings, db, building_point, admin
 ):
-    """The +1 a merged issue gives its target is dated like every other +1: by geo/clock."""
+    """The +1 a merged issue gives its target is dated like every other +1: by geo/core/clock."""
     target = pin(fresh_client, building_point)
-    source = pin(fresh_client, h.offset_point(db, building_point, 8.0))
+    source = pin(fresh_client, issue_helpers.offset_point(db, building_point, 8.0))
     with clock.pinned(clock.now() + timedelta(days=3)) as at:
         r = fresh_client.post(
             f"/api/issues/{source['id']}/merge", json={"into": target["id"]}, headers=admin
@@ -265,7 +265,7 @@ def test_merge_refusals(fresh_client, fresh_settings, building_point, admin):
     drive(fresh_client, b, admin, "rejected")
     closed = fresh_client.post(url, json={"into": b["id"]}, headers=admin)
     assert closed.status_code == 409
-    _, planner = h.make_account(fresh_settings, "planner")
+    _, planner = issue_helpers.make_account(fresh_settings, "planner")
     c = pin(fresh_client, building_point)
     assert fresh_client.post(url, json={"into": c["id"]}, headers=planner).status_code == 403
 
@@ -321,8 +321,8 @@ def test_every_allowed_transition(fresh_client, building_point, admin, reviewer,
 
 
 def test_the_five_steps_record_who_what_where(fresh_client, fresh_settings, db, building_point):
-    _, expected = h.point_in_building(db)
-    _, grid = h.make_account(fresh_settings, "grid", ("compound", expected["compound"]))
+    _, expected = issue_helpers.point_in_building(db)
+    _, grid = issue_helpers.make_account(fresh_settings, "grid", ("compound", expected["compound"]))
     issue = pin(fresh_client, building_point)
     iid = issue["id"]
     assert move(fresh_client, iid, grid, "topic").status_code == 200
@@ -335,11 +335,11 @@ def test_the_five_steps_record_who_what_where(fresh_client, fresh_settings, db, 
     d = move(fresh_client, iid, grid, "dispatched").json()
     assert d["owner_department"]["code"] == "emergency"  # the category's department
     assert d["due_on"] is not None
-    near = h.offset_point(db, building_point, 40.0)
+    near = issue_helpers.offset_point(db, building_point, 40.0)
     no_photo = move(fresh_client, iid, grid, "resolved", lon=near[0], lat=near[1])
     assert no_photo.status_code == 409 and "photo" in no_photo.json()["detail"]
     attach(fresh_client, iid, grid)
-    far = h.offset_point(db, building_point, 150.0)
+    far = issue_helpers.offset_point(db, building_point, 150.0)
     too_far = move(fresh_client, iid, grid, "resolved", lon=far[0], lat=far[1])
     assert too_far.status_code == 422 and too_far.json()["distance_m"] == pytest.approx(150, abs=1)
     no_point = move(fresh_client, iid, grid, "resolved")
@@ -358,14 +358,14 @@ def test_the_five_steps_record_who_what_where(fresh_client, fresh_settings, db, 
 def test_a_resolve_located_in_surveyed_metres(fresh_client, fresh_settings, db, building_point):
     """A transition offers crs cgcs2000_gk, so it takes x/y metres (EPSG:4547) as pinning and
     re-routing do; lon/lat with that CRS are refused, naming the field."""
-    _, expected = h.point_in_building(db)
-    _, grid = h.make_account(fresh_settings, "grid", ("compound", expected["compound"]))
+    _, expected = issue_helpers.point_in_building(db)
+    _, grid = issue_helpers.make_account(fresh_settings, "grid", ("compound", expected["compound"]))
     issue = pin(fresh_client, building_point)
     iid = issue["id"]
     for to in ("topic", "deliberated", "dispatched"):
         assert move(fresh_client, iid, grid, to, **step_body(to, building_point)).status_code == 200
     attach(fresh_client, iid, grid)
-    near = h.offset_point(db, building_point, 40.0)
+    near = issue_helpers.offset_point(db, building_point, 40.0)
     x, y = coords.from_wgs84("cgcs2000_gk", *near)
     degrees = move(fresh_client, iid, grid, "resolved", crs="cgcs2000_gk", lon=near[0], lat=near[1])
     assert degrees.status_code == 422, degrees.text
@@ -385,8 +385,8 @@ def test_photo_before_dispatch_does_not_count_for_resolution(fresh_client, build
 
 
 def test_unsatisfied_review_reopens_to_dispatched(fresh_client, fresh_settings, building_point):
-    _, resident = h.make_account(fresh_settings, "resident")
-    _, admin = h.make_account(fresh_settings, "admin")
+    _, resident = issue_helpers.make_account(fresh_settings, "resident")
+    _, admin = issue_helpers.make_account(fresh_settings, "admin")
     issue = pin(fresh_client, building_point, headers=resident)
     drive(fresh_client, issue, admin, "resolved")
     r = move(fresh_client, issue["id"], resident, "reviewed", rating=2, note="还在飞线")
@@ -476,7 +476,7 @@ def test_photo_checks_and_serving(fresh_client, fresh_settings, building_point):
     too_big = fresh_client.post(url, files={"file": ("b.png", big, "image/png")})
     assert too_big.status_code == 413
     photos = "SELECT count(*) FROM issue_photo WHERE issue_id = :id"
-    assert h.scalar(fresh_settings, photos, id=issue["id"]) == 1
+    assert issue_helpers.scalar(fresh_settings, photos, id=issue["id"]) == 1
     files = list((Path(fresh_settings.media_dir) / "photos").rglob("*.*"))
     assert all(f.stat().st_size < MAX_PHOTO_BYTES for f in files)
 
@@ -496,7 +496,7 @@ def test_failed_photo_write_leaves_no_file(fresh_client, fresh_settings, buildin
     finally:
         engine.dispose()
     photos = "SELECT count(*) FROM issue_photo WHERE issue_id = :id"
-    assert h.scalar(fresh_settings, photos, id=issue["id"]) == 0
+    assert issue_helpers.scalar(fresh_settings, photos, id=issue["id"]) == 0
     sha = hashlib.sha256(clean_photo(data)[0]).hexdigest()
     assert not list(Path(fresh_settings.media_dir).rglob(f"{sha}.*"))
 
@@ -544,11 +544,11 @@ def test_list_filters_by_step_and_category(fresh_client, building_point, admin):
 def test_escalation_endpoint_and_cli(
     fresh_client, fresh_settings, admin, building_point, monkeypatch, capsys
 ):
-    from api.cli import main
-    from geo.settings import get_settings
+    from cli.main import main
+    from geo.core.settings import get_settings
 
     mine = pin(fresh_client, building_point, "ebike_charging")  # compound level
-    _, planner = h.make_account(fresh_settings, "planner")
+    _, planner = issue_helpers.make_account(fresh_settings, "planner")
     assert fresh_client.post("/api/issues/escalate", headers=planner).status_code == 403
     engine = create_engine(fresh_settings.database_url)
     try:
@@ -587,6 +587,6 @@ def test_whoever_resolved_an_issue_may_not_review_it(
     assert r.headers["content-type"].startswith(PROBLEM)
     assert "resolved" in r.json()["detail"] and "reporter" in r.json()["detail"]
     assert fresh_client.get(f"/api/issues/{issue['id']}").json()["step"] == "resolved"
-    other = h.make_account(fresh_settings, "admin")[1]
+    other = issue_helpers.make_account(fresh_settings, "admin")[1]
     r = move(fresh_client, issue["id"], other, "reviewed", rating=4)
     assert r.status_code == 200, r.text

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.logs import JsonFormatter
-from geo.settings import Settings
+from cli.logs import JsonFormatter
+from geo.core.settings import Settings
 from tests.waiting import wait_until
 
 SECRET = "tok-0123456789abcdef"  # a token in a query: must reach no log line
@@ -92,7 +92,7 @@ def test_serve_writes_every_line_as_json(settings: Settings) -> None:
         "YISHITING_NOTIFY_EVERY": "0",
         "YISHITING_BASEMAP": "none",
     }
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
     server = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"

@@ -11,7 +11,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps import styles
 from maps.base import OfflineMap, build_page
 from maps.overview import LAYERS

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.app import create_app
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.waiting import wait_for
 
 TOKEN = "s3cret-metrics-token-0123"

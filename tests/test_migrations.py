@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from geo.admin import drop_database, ensure_database
-from geo.migrate import (
+from geo.core.databases import drop_database, ensure_database
+from geo.core.migrate import (
     LEGACY,
     MigrationRefused,
     legacy_position,
@@ -18,7 +18,7 @@ from geo.migrate import (
     scripts,
     upgrade,
 )
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 # What alembic_version held after `migrate` with the last branched release (its 14 heads).
 OLD_HEADS = [

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo import clock
+from geo.core import clock
+from geo.core.settings import Settings
 from geo.issues.pinning import add_event
 from geo.issues.steps import escalate_overdue
 from geo.notices.due import check_due
-from geo.settings import Settings
-from tests import issue_helpers as h
+from tests import issue_helpers
 from tests.issue_flow_helpers import move, pin, step_body
 
 WHO = ("grid_compound_in", "grid_compound_out", "field_community_in", "field_subdistrict_in",
@@ -35,7 +35,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, sessions: Any) -> 
     """A compound with staff of its own, its community's and sub-district's staff, the routed
     department and another, and staff elsewhere; one issue pinned there by a resident."""
     with sessions() as db:
-        point, place = h.point_in_building(db)
+        point, place = issue_helpers.point_in_building(db)
         other = db.execute(
             text("SELECT id FROM compound WHERE community_id <> :c ORDER BY id LIMIT 1"),
             {"c": place["community"]},
@@ -57,18 +57,26 @@ def world(fresh_client: TestClient, fresh_settings: Settings, sessions: Any) -> 
         "planner": ("planner", None, None),
         "resident": ("resident", None, None),
     }
-    accounts = {who: h.make_account(fresh_settings, *spec) for who, spec in specs.items()}
+    accounts = {
+        who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
+    }
     issue = pin(fresh_client, point, "ebike_charging", headers=accounts["resident"][1])
     assert issue["level"] == "compound"
     assert issue["routing"]["department"]["id"] == department
-    return {"point": point, "place": place, "issue": issue, "accounts": accounts,
-            "department": department, "other_department": other_department}  # fmt: skip
+    return {
+        "point": point,
+        "place": place,
+        "issue": issue,
+        "accounts": accounts,
+        "department": department,
+        "other_department": other_department,
+    }
 
 
 def told(settings: Settings, world: dict[str, Any], kind: str, issue: int) -> set[str]:
     """Which of the world's accounts hold a notice of this kind about this issue."""
     ids = {acc[0]: who for who, acc in world["accounts"].items()}
-    rows = h.scalar(
+    rows = issue_helpers.scalar(
         settings,
         "SELECT coalesce(array_agg(account_id), '{}') FROM notice"
         " WHERE kind = :k AND issue_id = :i",
@@ -118,7 +126,7 @@ def test_dispatch_tells_the_owner_department_and_account_not_the_actor(
     got = told(fresh_settings, world, "dispatched", issue)
     assert got == {"department_other", "field_community_in"}
     # moves to topic and deliberated tell nobody
-    kinds = h.scalar(
+    kinds = issue_helpers.scalar(
         fresh_settings, "SELECT array_agg(DISTINCT kind) FROM notice WHERE issue_id = :i", i=issue
     )
     assert sorted(kinds) == ["dispatched", "routed"]
@@ -142,7 +150,7 @@ def test_escalation_tells_the_new_level_and_the_old(fresh_settings, world, sessi
 
 
 def _complete_by(db: Session, issue: int) -> date:
-    from geo.worktime import deadline
+    from geo.issues.worktime import deadline
 
     row = db.execute(
         text("SELECT category_code AS category, step, created_at FROM issue WHERE id = :i"),
@@ -165,12 +173,12 @@ def test_near_due_and_overdue_once_per_due_date(fresh_settings, world, sessions)
     assert told(fresh_settings, world, "overdue", issue) == set()
     check(due)  # again: nothing new for this issue
     count = "SELECT count(*) FROM notice WHERE issue_id = :i AND kind = :k"
-    assert h.scalar(fresh_settings, count, i=issue, k="near_due") == 1
+    assert issue_helpers.scalar(fresh_settings, count, i=issue, k="near_due") == 1
     check(due + timedelta(days=5))
     check(due + timedelta(days=6))
     assert told(fresh_settings, world, "overdue", issue) == {"grid_compound_in"}
-    assert h.scalar(fresh_settings, count, i=issue, k="overdue") == 1
-    alerts = h.scalar(
+    assert issue_helpers.scalar(fresh_settings, count, i=issue, k="overdue") == 1
+    alerts = issue_helpers.scalar(
         fresh_settings,
         "SELECT array_agg(due_on::text ORDER BY kind) FROM issue_alert WHERE issue_id = :i",
         i=issue,
@@ -183,7 +191,7 @@ def test_a_category_without_limits_is_told_by_the_same_due_date_as_escalation(
 ) -> None:
     """One rule for "due": worktime.due_on (the level's days for a category without limits)
     decides both escalation and the near-due/overdue alerts."""
-    from geo import worktime
+    from geo.issues import worktime
 
     issue = world["issue"]["id"]
     with sessions() as db, db.begin():
@@ -205,7 +213,7 @@ def test_a_category_without_limits_is_told_by_the_same_due_date_as_escalation(
     assert told(fresh_settings, world, "near_due", issue) == {"grid_compound_in"}
     check(due + timedelta(days=6))
     assert told(fresh_settings, world, "overdue", issue) == {"grid_compound_in"}
-    alerts = h.scalar(
+    alerts = issue_helpers.scalar(
         fresh_settings,
         "SELECT array_agg(due_on::text ORDER BY kind) FROM issue_alert WHERE issue_id = :i",
         i=issue,
@@ -296,7 +304,7 @@ def test_a_reroute_through_the_api_tells_the_old_and_the_new_department(
         urban = db.execute(
             text("SELECT id FROM department WHERE code = 'urban_management'")
         ).scalar_one()
-    urban_id, _ = h.make_account(fresh_settings, "department", None, urban)
+    urban_id, _ = issue_helpers.make_account(fresh_settings, "department", None, urban)
     issue, grid = world["issue"], world["accounts"]["grid_compound_in"]
     r = fresh_client.post(
         f"/api/issues/{issue['id']}/reroute",
@@ -305,7 +313,7 @@ def test_a_reroute_through_the_api_tells_the_old_and_the_new_department(
     )
     assert r.status_code == 200, r.text
     ids = {acc[0]: who for who, acc in world["accounts"].items()} | {urban_id: "urban"}
-    rows = h.scalar(
+    rows = issue_helpers.scalar(
         fresh_settings,
         "SELECT array_agg(account_id) FROM notice WHERE kind = 'rerouted' AND issue_id = :i",
         i=issue["id"],
@@ -353,7 +361,7 @@ def test_a_rolled_back_event_leaves_no_notice_and_one_event_one_notice_each(
         again = notify_event(db, db.get(IssueEvent, event))  # a second time: nothing new
         assert set(again["accounts"]) == {world["accounts"]["grid_compound_in"][0],
                                           world["accounts"]["department_own"][0]}  # fmt: skip
-    count = h.scalar(
+    count = issue_helpers.scalar(
         fresh_settings,
         "SELECT count(*) FROM notice WHERE issue_id = :i AND kind = 'routed'",
         i=issue,
@@ -378,7 +386,7 @@ def test_webhooks_of_the_community_and_of_the_departments_concerned(
         assert r.status_code == 201, r.text
         hooks[r.json()["id"]] = name
     issue = pin(fresh_client, world["point"], "ebike_charging")["id"]
-    rows = h.scalar(
+    rows = issue_helpers.scalar(
         fresh_settings,
         "SELECT array_agg(webhook_id ORDER BY webhook_id) FROM webhook_delivery"
         " WHERE issue_id = :i",

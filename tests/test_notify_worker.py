@@ -28,12 +28,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo.db import make_engine, make_sessionmaker
+from geo.core.db import make_engine, make_sessionmaker
+from geo.core.settings import Settings
 from geo.notices import webhooks
 from geo.notices.delivery import Worker
 from geo.notices.webhooks import add_webhook
-from geo.settings import Settings
-from tests import issue_helpers as h
+from tests import issue_helpers
 from tests.issue_flow_helpers import pin
 from tests.waiting import wait_until
 
@@ -118,7 +118,7 @@ def webhook(
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as db, db.begin():
-            _, place = h.point_in_building(db)
+            _, place = issue_helpers.point_in_building(db)
             hook = add_webhook(db, name=f"test {fmt}", url=url, format=fmt, secret=secret,
                                community_id=place["community"],
                                allow_private=settings.webhook_allow_private)  # fmt: skip
@@ -131,7 +131,7 @@ def pins(client: TestClient, settings: Settings, n: int) -> list[int]:
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as db:
-            point, _ = h.point_in_building(db)
+            point, _ = issue_helpers.point_in_building(db)
     finally:
         engine.dispose()
     return [pin(client, point, description=f"第{k}件 item {k}")["id"] for k in range(n)]
@@ -166,7 +166,7 @@ def worker_process(settings: Settings) -> subprocess.Popen[bytes]:
            "YISHITING_WEBHOOK_ALLOW_PRIVATE": ALLOW,
            "YISHITING_NOTIFY_TIMEOUT": "2", "YISHITING_NOTIFY_LEASE": "3"}  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "notify-worker"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "cli.main", "notify-worker"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -262,7 +262,7 @@ def test_retries_back_off_on_500_and_give_up_after_the_last(
         assert second - first >= 0.5  # backoff 0.5 s after the first failure
         assert third - second >= 1.0  # doubled after the second
         assert row["attempts"] == 3 and row["last_status"] == 200 and row["last_error"] is None
-        attempts = h.scalar(
+        attempts = issue_helpers.scalar(
             settings,
             "SELECT array_agg(coalesce(status, 0) ORDER BY at) FROM webhook_attempt"
             " WHERE delivery_id = CAST(:d AS uuid)", d=row["id"],
@@ -415,7 +415,7 @@ def test_a_name_now_resolving_to_a_private_address_is_refused_at_send_time(
     row = outbox(fresh_settings)[str(second.delivery)]
     assert row["last_error"] == second.error
     # and nothing of an answer's body is kept anywhere
-    kept = h.scalar(
+    kept = issue_helpers.scalar(
         fresh_settings, "SELECT count(*) FROM webhook_attempt WHERE error LIKE '%secret%'"
     )
     assert kept == 0

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from geo.core.settings import Settings
 from geo.issues.steps import TRANSITIONS
-from geo.settings import Settings
 from tests.issue_flow_helpers import PATH, attach, drive, move, pin, png_bytes, step_body
 from tests.issue_helpers import make_account, point_in_building
 

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
 
+from geo.core.settings import Settings
 from geo.ogc import catalogue
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.collection import Collection, Join
 from geo.ogc.engine import LIMIT_MAX
-from geo.settings import Settings
 
 DISTRICT_LAYERS = {
     "subdistricts": "subdistrict",

@@ -15,7 +15,7 @@ import shapely
 from owslib.ogcapi.features import Features
 from shapely.geometry import box, shape
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 LAYERS = [
     "subdistricts",

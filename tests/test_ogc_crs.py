@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 ITEMS = "/ogc/collections/{}/items"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api.ogc_schemas import FeatureHistory
-from geo.settings import Settings
-from tests import issue_helpers as h
+from api.schemas.ogc import FeatureHistory
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.issue_flow_helpers import pin
 
 GEOJSON = "application/geo+json"
@@ -50,7 +50,7 @@ def item_url(collection: str, fid: Any) -> str:
 
 
 def count(settings: Settings, table: str) -> int:
-    return h.scalar(settings, f"SELECT count(*) FROM {table}")
+    return issue_helpers.scalar(settings, f"SELECT count(*) FROM {table}")
 
 
 def assert_problem(r: Any, status: int, where: str | None) -> dict[str, Any]:
@@ -63,13 +63,13 @@ def assert_problem(r: Any, status: int, where: str | None) -> dict[str, Any]:
 
 @pytest.fixture
 def planner(fresh_settings: Settings) -> dict[str, str]:
-    return h.make_account(fresh_settings, "planner")[1]
+    return issue_helpers.make_account(fresh_settings, "planner")[1]
 
 
 @pytest.fixture
 def yard(db: Session) -> tuple[tuple[float, float], int]:
     """A point inside a compound and in no building, with the compound's id."""
-    return h.point_in_yard(db)
+    return issue_helpers.point_in_yard(db)
 
 
 # --- Declared and documented -------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_building_lifecycle_with_etags_and_audit(
     assert r.headers["Location"].endswith(item_url("buildings", fid))
     etag = r.headers["ETag"]
     assert created["properties"]["compound_id"] == compound  # by location
-    area = h.scalar(fresh_settings, "SELECT area_m2 FROM building WHERE id = :i", i=fid)
+    area = issue_helpers.scalar(fresh_settings, "SELECT area_m2 FROM building WHERE id = :i", i=fid)
     assert created["properties"]["area_m2"] == pytest.approx(area, abs=0.01)
     assert 8.5 < area < 9.5  # 3 m x 3 m, on the spheroid
     got = fresh_client.get(item_url("buildings", fid))
@@ -194,7 +194,7 @@ def test_compound_found_by_routing_at_once(
 ) -> None:
     """A new compound takes the community it overlaps most; an issue pinned inside it is
     routed to it in the very next request."""
-    (lon, lat), community = h.point_far_from_compounds(db)
+    (lon, lat), community = issue_helpers.point_far_from_compounds(db)
     before = pin(fresh_client, (lon, lat))
     assert (before["routing"]["compound"] or {}).get("id") is None
     r = post(fresh_client, "compounds", feature(square(lon, lat, 20), name="新建小区"), planner)
@@ -218,7 +218,7 @@ def test_point_and_line_layers(
     r = post(fresh_client, "charging_stations", station, planner)
     assert r.status_code == 201, r.text
     assert r.json()["properties"]["compound_id"] == compound
-    (x, y), _ = h.point_far_from_compounds(db)
+    (x, y), _ = issue_helpers.point_far_from_compounds(db)
     dx = 100 / (111_320 * math.cos(math.radians(y)))
     road = feature({"type": "LineString", "coordinates": [[x - dx, y], [x + dx, y]]}, name="新路")
     r = post(fresh_client, "roads", road, planner)
@@ -319,7 +319,12 @@ def test_a_feature_others_refer_to_is_not_deleted(
     etag = fresh_client.get(url).headers["ETag"]
     r = fresh_client.delete(url, headers={**planner, "If-Match": etag})
     assert_problem(r, 409, "path.featureId")
-    assert h.scalar(fresh_settings, "SELECT count(*) FROM compound WHERE id = :i", i=compound) == 1
+    assert (
+        issue_helpers.scalar(
+            fresh_settings, "SELECT count(*) FROM compound WHERE id = :i", i=compound
+        )
+        == 1
+    )
 
 
 # --- Who may -------------------------------------------------------------------------------
@@ -337,16 +342,16 @@ def test_only_planners_and_admins_edit(
         ("grid", ("community", 1), None),
         ("department", None, 1),
     ):
-        _, headers = h.make_account(fresh_settings, role, area, department)
+        _, headers = issue_helpers.make_account(fresh_settings, role, area, department)
         assert_problem(post(fresh_client, "buildings", body, headers), 403, "header.Authorization")
-    _, admin = h.make_account(fresh_settings, "admin")
+    _, admin = issue_helpers.make_account(fresh_settings, "admin")
     assert post(fresh_client, "buildings", body, admin).status_code == 201
-    fid = h.scalar(fresh_settings, "SELECT max(feature_id) FROM feature_edit")
+    fid = issue_helpers.scalar(fresh_settings, "SELECT max(feature_id) FROM feature_edit")
     history = f"{item_url('buildings', fid)}/history"
     assert_problem(fresh_client.get(history), 401, "header.Authorization")
-    _, resident = h.make_account(fresh_settings, "resident")
+    _, resident = issue_helpers.make_account(fresh_settings, "resident")
     assert_problem(fresh_client.get(history, headers=resident), 403, "header.Authorization")
-    _, field = h.make_account(fresh_settings, "field", ("community", 1))
+    _, field = issue_helpers.make_account(fresh_settings, "field", ("community", 1))
     assert fresh_client.get(history, headers=field).status_code == 200
 
 
@@ -597,7 +602,9 @@ def test_every_editable_layer_round_trips(
             assert r.json()["properties"][name] == value, (collection, name)
         r = fresh_client.delete(url, headers={**planner, "If-Match": r.headers["ETag"]})
         assert r.status_code == 204, (collection, r.text)
-    actions = h.scalar(fresh_settings, "SELECT string_agg(DISTINCT action, ',') FROM feature_edit")
+    actions = issue_helpers.scalar(
+        fresh_settings, "SELECT string_agg(DISTINCT action, ',') FROM feature_edit"
+    )
     assert actions == "create,delete,update"
     assert count(fresh_settings, "feature_edit") == 3 * len(bodies)
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 
 ITEMS = "/ogc/collections/{}/items"
 

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from geo.core.settings import Settings
 from geo.ogc import engine
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.engine import Query, items_sql
-from geo.settings import Settings
 
 ITEMS = "/ogc/collections/{}/items"
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
 from api.app import create_app
+from geo.core.settings import Settings
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.tiles import tile_sql
-from geo.settings import Settings
 from maps import styles
 from maps.base import Layer
 from tests.issue_helpers import make_account

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.idempotency import scoped_key
-from geo.settings import Settings
+from geo.core.idempotency import scoped_key
+from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
 
 V2 = "/open311/v2"

@@ -6,19 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from api import district_schemas as district
-from api import hall_schemas as hall
-from api import issue_schemas as issue
-from api import ogc_schemas as ogc
-from api import open311_schemas
-from api import renovation_schemas as out
-from api import work_schemas as work
-from api.health import Health
-from api.io_schemas import ImportReport
-from api.ogc_feature_schemas import feature_models
+from api.routes.health import Health
+from api.schemas import district, halls, issues, ogc, open311, renovation, work
+from api.schemas.imports import ImportReport
+from api.schemas.ogc_features import feature_models
+from geo.core.settings import Settings
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.collection import Collection
-from geo.settings import Settings
 from tests.io_helpers import compounds, square, survey, zipped
 from tests.issue_flow_helpers import png_bytes
 from tests.issue_helpers import make_account
@@ -155,17 +149,17 @@ ANSWERS: list[tuple[Any, type[BaseModel], bool]] = [
     (lambda c: "/ogc/conformance", ogc.Conformance, False),
     (lambda c: "/ogc/collections", ogc.Collections, False),
     (lambda c: "/ogc/collections/courtyards", ogc.CollectionInfo, False),
-    (lambda c: "/api/renovation/totals", out.TotalsOut, False),
-    (lambda c: "/api/renovation/projects", out.ProjectOut, True),
-    (lambda c: "/api/campaigns", out.CampaignOut, True),
-    (lambda c: "/api/progress?by=community", out.RollupOut, True),
-    (lambda c: "/api/progress?by=batch", out.RollupOut, True),
-    (lambda c: "/api/progress/late?as_of=2021-09-01", out.LateItemOut, True),
-    (lambda c: "/api/progress/series?points=4", out.SeriesOut, True),
-    (lambda c: "/api/progress/daily?date=2021-06-15", out.DailyOut, False),
-    (_item, out.ItemOut, False),
-    (_event, out.ProgressEventOut, False),
-    (_courtyard, out.CourtyardStatusOut, False),
+    (lambda c: "/api/renovation/totals", renovation.TotalsOut, False),
+    (lambda c: "/api/renovation/projects", renovation.ProjectOut, True),
+    (lambda c: "/api/campaigns", renovation.CampaignOut, True),
+    (lambda c: "/api/progress?by=community", renovation.RollupOut, True),
+    (lambda c: "/api/progress?by=batch", renovation.RollupOut, True),
+    (lambda c: "/api/progress/late?as_of=2021-09-01", renovation.LateItemOut, True),
+    (lambda c: "/api/progress/series?points=4", renovation.SeriesOut, True),
+    (lambda c: "/api/progress/daily?date=2021-06-15", renovation.DailyOut, False),
+    (_item, renovation.ItemOut, False),
+    (_event, renovation.ProgressEventOut, False),
+    (_courtyard, renovation.CourtyardStatusOut, False),
     (lambda c: "/ogc/collections/buildings/tiles", ogc.TileSets, False),
     (lambda c: "/ogc/collections/buildings/tiles/WebMercatorQuad", ogc.TileSet, False),
     (lambda c: f"{TILESET}/tilejson.json", ogc.TileJSON, False),
@@ -173,22 +167,22 @@ ANSWERS: list[tuple[Any, type[BaseModel], bool]] = [
     (lambda c: "/api/charging/coverage", district.Coverage, False),
     (lambda c: "/api/charging/coverage?mode=air", district.Coverage, False),
     (lambda c: "/api/stats", district.DistrictStats, False),
-    (lambda c: "/api/halls", hall.HallOut, True),
-    (_busy_agenda, hall.Agenda, False),
-    (_hall_sessions, hall.SessionOut, True),
+    (lambda c: "/api/halls", halls.HallOut, True),
+    (_busy_agenda, halls.Agenda, False),
+    (_hall_sessions, halls.SessionOut, True),
     (lambda c: "/api/departments", work.DepartmentOut, True),
     (lambda c: "/api/work/issues/1", work.StaffIssue, False),
     (lambda c: "/ogc/collections/buildings/queryables", ogc.Queryables, False),
     (lambda c: "/ogc/api", ogc.OpenAPI30Document, False),
-    (lambda c: "/open311/v2/discovery.json", open311_schemas.Discovery, False),
-    (lambda c: "/open311/v2/services.json", open311_schemas.Service, True),
+    (lambda c: "/open311/v2/discovery.json", open311.Discovery, False),
+    (lambda c: "/open311/v2/services.json", open311.Service, True),
     (
         lambda c: "/open311/v2/services/ebike_charging.json",
-        open311_schemas.ServiceDefinition,
+        open311.ServiceDefinition,
         False,
     ),
-    (lambda c: "/open311/v2/requests.json", open311_schemas.ServiceRequest, True),
-    (lambda c: "/open311/v2/requests/1.json", open311_schemas.ServiceRequest, True),
+    (lambda c: "/open311/v2/requests.json", open311.ServiceRequest, True),
+    (lambda c: "/open311/v2/requests/1.json", open311.ServiceRequest, True),
 ]
 
 
@@ -227,10 +221,10 @@ def test_staff_answers_hold_what_their_model_says(
     _report(work.MediaPhoto, c.post("/api/media/photos", files=photo, headers=admin), 201)
     limits = {"respond_days": 2, "complete_days": 10}
     put = c.put("/api/categories/ebike_charging/time-limits", json=limits, headers=admin)
-    _report(issue.TimeLimitsSet, put)
+    _report(issues.TimeLimitsSet, put)
     days = {"days": [{"day": "2099-01-01", "working": False, "note": "元旦"}]}
-    _report(issue.CalendarLoaded, c.put("/api/calendar/2099", json=days, headers=admin))
-    _report(issue.Escalated, c.post("/api/issues/escalate", headers=admin))
+    _report(issues.CalendarLoaded, c.put("/api/calendar/2099", json=days, headers=admin))
+    _report(issues.Escalated, c.post("/api/issues/escalate", headers=admin))
     hall_id = c.get("/api/halls").json()[0]["id"]
     session = {
         "week": "2026-W01",
@@ -238,7 +232,7 @@ def test_staff_answers_hold_what_their_model_says(
         "bodies": [{"kind": "member_unit", "name": "派出所"}],
     }
     _report(
-        hall.SessionOut, c.post(f"/api/halls/{hall_id}/sessions", json=session, headers=admin), 201
+        halls.SessionOut, c.post(f"/api/halls/{hall_id}/sessions", json=session, headers=admin), 201
     )
     g = compounds(fresh_settings)[3][3]
     point = g.representative_point()
@@ -250,5 +244,5 @@ def test_staff_answers_hold_what_their_model_says(
     pin = {"service_code": "street_order", "lat": "40.8262", "long": "114.8838"}
     key = {"Idempotency-Key": "openapi-test-1"}
     filed = c.post("/open311/v2/requests.json", data=pin, headers=key)
-    _report(open311_schemas.FiledRequest, filed, 201)
-    _report(open311_schemas.TokenRequest, c.get("/open311/v2/tokens/openapi-test-1.json"))
+    _report(open311.FiledRequest, filed, 201)
+    _report(open311.TokenRequest, c.get("/open311/v2/tokens/openapi-test-1.json"))

@@ -19,7 +19,7 @@ def test_the_dispatched_department_else_the_routed_one() -> None:
 
 
 def test_the_rule_is_written_once() -> None:
-    for path in ("geo/access.py", "geo/issues/owners.py", "geo/notices/recipients.py"):
+    for path in ("geo/accounts/access.py", "geo/issues/owners.py", "geo/notices/recipients.py"):
         source = (ROOT / path).read_text()
         assert "owner_department_id or" not in source, path
         assert 'owner_department_id"] or' not in source, path

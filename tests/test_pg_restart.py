@@ -21,10 +21,10 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geo.db import CHECK_IDLE_S, make_pool
-from geo.migrate import upgrade
+from geo.core.db import CHECK_IDLE_S, make_pool
+from geo.core.migrate import upgrade
+from geo.core.settings import Settings
 from geo.ogc.tile_cache import TileCache, listen
-from geo.settings import Settings
 from tests.conftest import make_settings, serve
 from tests.pg_cluster import (
     DEADLINE_S,
@@ -46,7 +46,7 @@ pytestmark = [
     ),
 ]
 # What the service may take, once the server accepts connections, to acknowledge a pin. It took
-# 0.10-0.25 s here with geo.db.Pool, 5.1 s before it (psycopg_pool slept 1, 2, 4 s between the
+# 0.10-0.25 s here with geo.core.db.Pool, 5.1 s before it (psycopg_pool slept 1, 2, 4 s between the
 # dead connections it still held, and its reconnection attempts backed off the same way).
 BACK_WITHIN_S = 1.0
 POOL_SIZE = 4
@@ -60,7 +60,7 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture
 def pool(cluster: Cluster) -> Iterator[ConnectionPool]:
-    """The service's pool (geo.db.make_pool) on the throwaway cluster, holding POOL_SIZE
+    """The service's pool (geo.core.db.make_pool) on the throwaway cluster, holding POOL_SIZE
     connections, all used a moment ago."""
     settings = Settings(
         DATABASE_URL=create_database(cluster, "pool"),
@@ -94,7 +94,7 @@ def test_pool_lends_a_working_connection_at_once_after_a_restart(
     dead connections, and put the new ones behind them)."""
     cluster.crash()
     cluster.start()
-    returned = pool.idle.returned  # type: ignore[attr-defined]  # geo.db.Pool's IdleCheck
+    returned = pool.idle.returned  # type: ignore[attr-defined]  # geo.core.db.Pool's IdleCheck
 
     def rested() -> bool:  # long enough for the pool to check them as they leave
         return all(time.monotonic() - at > CHECK_IDLE_S for at in returned.values())

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image, PngImagePlugin
 from sqlalchemy.orm import Session
 
-from tests import issue_helpers as h
+from tests import issue_helpers
 from tests.issue_flow_helpers import pin
 
 pillow_heif.register_heif_opener()
@@ -50,7 +50,7 @@ def _upload(client: TestClient, issue: int, data: bytes, name: str = "p.jpg"):
 
 @pytest.fixture
 def issue(fresh_client: TestClient, db: Session) -> int:
-    return pin(fresh_client, h.point_in_building(db, nth=2)[0])["id"]
+    return pin(fresh_client, issue_helpers.point_in_building(db, nth=2)[0])["id"]
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_a_photo_key_names_one_issue(
 ) -> None:
     """The same Idempotency-Key and picture sent to another issue is another request: 422
     naming the header, and no photo stored there."""
-    other = pin(fresh_client, h.point_in_building(db, nth=2)[0])["id"]
+    other = pin(fresh_client, issue_helpers.point_in_building(db, nth=2)[0])["id"]
     data = _image("PNG")
     key = {"Idempotency-Key": "photo-once"}
     files = {"file": ("p.png", data, "image/png")}
@@ -140,4 +140,4 @@ def test_a_photo_key_names_one_issue(
     elsewhere = fresh_client.post(f"/api/issues/{other}/photos", files=files, headers=key)
     assert elsewhere.status_code == 422 and elsewhere.json()["where"] == "header.Idempotency-Key"
     count = "SELECT count(*) FROM issue_photo WHERE issue_id = :id"
-    assert h.scalar(fresh_settings, count, id=other) == 0
+    assert issue_helpers.scalar(fresh_settings, count, id=other) == 0

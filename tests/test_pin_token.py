@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from api import issue_schemas
-from geo.settings import Settings
-from tests import issue_helpers as h
+from api.schemas import issues
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.issue_flow_helpers import drive, pin
 
 RATED = "SELECT count(*) FROM issue_event WHERE kind = 'rated' AND issue_id = :i"
@@ -16,14 +16,14 @@ RATED = "SELECT count(*) FROM issue_event WHERE kind = 'rated' AND issue_id = :i
 
 @pytest.fixture
 def point(db: Session) -> tuple[float, float]:
-    return h.point_in_building(db)[0]
+    return issue_helpers.point_in_building(db)[0]
 
 
 def test_an_anonymous_pin_gets_a_token_that_rates_once_resolved(
     fresh_client: TestClient, fresh_settings: Settings, point, admin
 ) -> None:
     issue = pin(fresh_client, point)
-    issue_schemas.IssueCreated.model_validate(issue)  # the token is documented
+    issues.IssueCreated.model_validate(issue)  # the token is documented
     token = issue["token"]
     assert token and token.startswith(f"{issue['id']}.")
     found = fresh_client.get(f"/open311/v2/tokens/{token}.json").json()
@@ -37,11 +37,11 @@ def test_an_anonymous_pin_gets_a_token_that_rates_once_resolved(
         r = elsewhere.post(rating, json={"rating": 4, "token": token})
     assert r.status_code == 201, r.text
     assert r.json()["source"] == "reporter"
-    assert h.scalar(fresh_settings, RATED, i=issue["id"]) == 1
+    assert issue_helpers.scalar(fresh_settings, RATED, i=issue["id"]) == 1
 
 
 def test_a_signed_in_filer_gets_no_token(fresh_client: TestClient, fresh_settings, point) -> None:
-    _, resident = h.make_account(fresh_settings, "resident")
+    _, resident = issue_helpers.make_account(fresh_settings, "resident")
     issue = pin(fresh_client, point, headers=resident)
     assert issue["token"] is None
 

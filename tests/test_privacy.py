@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
-from geo import clock
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core import clock
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.issue_flow_helpers import attach, drive, move, pin
 
 ACCOUNT_IDS = re.compile(r"(?<![0-9.])9000000[0-9]{2}(?![0-9])")
@@ -29,7 +29,7 @@ KEY = "privacy-walk-key-1"
 
 
 def _account(settings: Settings, name: str, role: str, **kw: Any) -> tuple[int, dict[str, str]]:
-    ident, headers = h.make_account(settings, role, **kw)
+    ident, headers = issue_helpers.make_account(settings, role, **kw)
     engine = create_engine(settings.database_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE account SET name = :n WHERE id = :i"), {"n": name, "i": ident})
@@ -54,7 +54,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> dict[str, Any]:
         ).one()
         courtyard = conn.execute(text("SELECT min(id) FROM courtyard")).scalar()
         department = conn.execute(text("SELECT min(id) FROM department")).scalar()
-        point, place = h.point_in_building(conn, nth=5)  # type: ignore[arg-type]
+        point, place = issue_helpers.point_in_building(conn, nth=5)  # type: ignore[arg-type]
     engine.dispose()
     _, reporter = _account(s, NAMES[0], "resident")
     _, supporter = _account(s, NAMES[1], "resident")
@@ -130,7 +130,8 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
 
 
 def test_public_answers_name_no_one(fresh_client: TestClient, world: dict[str, Any]) -> None:
-    me, outsider = h.make_account(fresh_client.app.state.settings, "resident")  # type: ignore[attr-defined]
+    # type: ignore[attr-defined]
+    me, outsider = issue_helpers.make_account(fresh_client.app.state.settings, "resident")
     urls = _urls(fresh_client, world)
     assert len(urls) > 60
     checked = 0

@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo.accounts import create_account
-from geo.clock import DISTRICT_TZ
+from geo.accounts.accounts import create_account
+from geo.core.clock import DISTRICT_TZ
+from geo.core.settings import Settings
 from geo.renovation.items import create_item, record_progress
-from geo.settings import Settings
 
 RENOVATION = "renovation_project, renovation_batch, renovation_item, progress_event"
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import SUPPORTS_ACROSS_ISSUES
-from geo.settings import Settings
-from geo.vocabulary import OPEN_STEPS
+from geo.core.settings import Settings
+from geo.core.vocabulary import OPEN_STEPS
 from tests.conftest import serve
 
 BURST = 3

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.issue_flow_helpers import attach, drive, move, pin, step_body
 
 PROBLEM = "application/problem+json"
@@ -18,22 +18,26 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def point(db: Session) -> tuple[float, float]:
-    return h.point_in_building(db)[0]
+    return issue_helpers.point_in_building(db)[0]
 
 
 @pytest.fixture
 def people(fresh_settings: Settings, db: Session) -> dict[str, dict[str, str]]:
     """The reporter, another resident, two admins (one resolves, one reviews), grid staff of
     the issue's community and of another one."""
-    _, ids = h.point_in_building(db)
+    _, ids = issue_helpers.point_in_building(db)
     other = ids["community"] + 1 if ids["community"] > 1 else 2
     return {
-        "reporter": h.make_account(fresh_settings, "resident")[1],
-        "stranger": h.make_account(fresh_settings, "resident")[1],
-        "admin": h.make_account(fresh_settings, "admin")[1],
-        "reviewer": h.make_account(fresh_settings, "admin")[1],
-        "grid": h.make_account(fresh_settings, "grid", area=("community", ids["community"]))[1],
-        "grid_out": h.make_account(fresh_settings, "grid", area=("community", other))[1],
+        "reporter": issue_helpers.make_account(fresh_settings, "resident")[1],
+        "stranger": issue_helpers.make_account(fresh_settings, "resident")[1],
+        "admin": issue_helpers.make_account(fresh_settings, "admin")[1],
+        "reviewer": issue_helpers.make_account(fresh_settings, "admin")[1],
+        "grid": issue_helpers.make_account(
+            fresh_settings, "grid", area=("community", ids["community"])
+        )[1],
+        "grid_out": issue_helpers.make_account(fresh_settings, "grid", area=("community", other))[
+            1
+        ],
     }
 
 
@@ -43,7 +47,7 @@ def rate(client: TestClient, issue_id: int, headers: dict[str, str] | None = Non
 
 def ratings(settings: Settings, issue_id: int) -> int:
     sql = "SELECT count(*) FROM issue_event WHERE kind = 'rated' AND issue_id = :i"
-    return h.scalar(settings, sql, i=issue_id)
+    return issue_helpers.scalar(settings, sql, i=issue_id)
 
 
 def solved(client: TestClient, point, people, **pin_args: Any) -> dict[str, Any]:
@@ -76,7 +80,7 @@ def test_the_open311_token_holder_rates_anonymously(fresh_client, fresh_settings
     )
     assert r.status_code == 201, r.text
     ident = int(r.json()[0]["service_request_id"])
-    admin = h.make_account(fresh_settings, "admin")[1]
+    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
     drive(fresh_client, fresh_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
     wrong = rate(fresh_client, ident, rating=5, token="tok-guess")
     assert wrong.status_code == 403 and wrong.json()["where"] == "body.token"
@@ -98,7 +102,7 @@ def test_the_answered_token_rates_from_another_network(fresh_client, fresh_setti
     assert filed.status_code == 201, filed.text
     ident = int(filed.json()[0]["service_request_id"])
     token = filed.json()[0]["token"]
-    admin = h.make_account(fresh_settings, "admin")[1]
+    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
     drive(fresh_client, fresh_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
     with TestClient(fresh_client.app, client=("203.0.113.7", 40000)) as elsewhere:
         found = elsewhere.get(f"/open311/v2/tokens/{token}.json")

@@ -17,10 +17,10 @@ from pyproj import Geod
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.accounts import create_account
+from geo.accounts.accounts import create_account
+from geo.core import clock
+from geo.core.settings import Settings
 from geo.renovation.items import create_item
-from geo.settings import Settings
 
 GEOD = Geod(ellps="WGS84")
 T0 = datetime(2021, 5, 1, 9, 0, tzinfo=UTC)

@@ -8,16 +8,16 @@ import chinese_calendar
 import pytest
 from fastapi.testclient import TestClient
 
-from geo import clock
-from geo.settings import Settings
-from tests import owner_helpers as o
+from geo.core import clock
+from geo.core.settings import Settings
+from tests import owner_helpers
 from tests.issue_flow_helpers import drive, pin
 
 REROUTED_AT = datetime(2026, 12, 7, 10, 0, tzinfo=clock.DISTRICT_TZ)  # a Monday
 
 
 def nth_working_day(start: date, n: int) -> date:
-    """Independent of geo/worktime: chinese-calendar's own answer, day by day."""
+    """Independent of geo/issues/worktime: chinese-calendar's own answer, day by day."""
     day = start
     while n:
         day += timedelta(days=1)
@@ -26,23 +26,33 @@ def nth_working_day(start: date, n: int) -> date:
 
 
 @pytest.fixture
-def place(fresh_client: TestClient, fresh_settings: Settings) -> o.Place:
-    return o.with_accounts(fresh_settings, o.place(fresh_settings))
+def place(fresh_client: TestClient, fresh_settings: Settings) -> owner_helpers.Place:
+    return owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
 
 
 def snapshot(client: TestClient, issue_id: int) -> tuple[int, int, str]:
     body = client.get(f"/api/issues/{issue_id}").json()
-    return body["version"], len(o.events(client, issue_id, "rerouted")), body["category"]
+    return (
+        body["version"],
+        len(owner_helpers.events(client, issue_id, "rerouted")),
+        body["category"],
+    )
 
 
 def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     assert issue["routing"]["department"]["code"] == "emergency"
     with clock.pinned(REROUTED_AT):
-        r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"),
-                   category="environment_sanitation", note="是垃圾堆放, 不是充电")  # fmt: skip
+        r = owner_helpers.post(
+            fresh_client,
+            issue["id"],
+            "reroute",
+            owner_helpers.headers(place, "grid_compound"),
+            category="environment_sanitation",
+            note="是垃圾堆放, 不是充电",
+        )
         assert r.status_code == 200, r.text
         got = fresh_client.get(f"/api/issues/{issue['id']}").json()
     assert r.headers["ETag"] == f'"{issue["version"] + 1}"'
@@ -53,7 +63,7 @@ def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
     assert datetime.fromisoformat(got["clock_since"]) == REROUTED_AT
     assert got["deadline"]["respond_by"] == nth_working_day(REROUTED_AT.date(), 5).isoformat()
     assert got["deadline"]["complete_by"] == nth_working_day(REROUTED_AT.date(), 15).isoformat()
-    [event] = o.events(fresh_client, issue["id"], "rerouted")
+    [event] = owner_helpers.events(fresh_client, issue["id"], "rerouted")
     d = event["data"]
     assert event["note"] == "是垃圾堆放, 不是充电"
     assert d["owner_changed"] is True and d["clock_restarted"] is True
@@ -68,23 +78,32 @@ def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
 
 
 def test_a_location_correction_within_the_owner_keeps_the_clock(
-    fresh_client: TestClient, place: o.Place, fresh_settings: Settings
+    fresh_client: TestClient, place: owner_helpers.Place, fresh_settings: Settings
 ) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
-    since = o.h.scalar(fresh_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"])
+    since = owner_helpers.issue_helpers.scalar(
+        fresh_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"]
+    )
     lon, lat = place.points[1]
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"),
-               lon=lon, lat=lat, note="定位偏了, 在另一栋楼")  # fmt: skip
+    r = owner_helpers.post(
+        fresh_client,
+        issue["id"],
+        "reroute",
+        owner_helpers.headers(place, "grid_compound"),
+        lon=lon,
+        lat=lat,
+        note="定位偏了, 在另一栋楼",
+    )
     assert r.status_code == 200, r.text
     got = r.json()
     assert (got["lon"], got["lat"]) == pytest.approx((lon, lat))
     assert (got["input"]["x"], got["input"]["y"]) == pytest.approx((lon, lat))
     assert got["clock_since"] is None and got["category"] == "ebike_charging"
-    level_since = o.h.scalar(
+    level_since = owner_helpers.issue_helpers.scalar(
         fresh_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"]
     )
     assert level_since == since
-    [event] = o.events(fresh_client, issue["id"], "rerouted")
+    [event] = owner_helpers.events(fresh_client, issue["id"], "rerouted")
     assert event["data"]["owner_changed"] is False
     assert event["data"]["clock_restarted"] is False
     assert event["data"]["moved"] is True
@@ -92,57 +111,87 @@ def test_a_location_correction_within_the_owner_keeps_the_clock(
 
 
 def test_a_location_correction_in_projected_coordinates_as_pinning_takes_them(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """crs cgcs2000_gk takes x/y metres (EPSG:4547), on re-route as on pinning."""
-    from geo.coords import from_wgs84
+    from geo.core.coords import from_wgs84
 
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     lon, lat = place.points[1]
     x, y = from_wgs84("cgcs2000_gk", lon, lat)
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"),
-               crs="cgcs2000_gk", x=x, y=y, note="测绘坐标")  # fmt: skip
+    r = owner_helpers.post(
+        fresh_client,
+        issue["id"],
+        "reroute",
+        owner_helpers.headers(place, "grid_compound"),
+        crs="cgcs2000_gk",
+        x=x,
+        y=y,
+        note="测绘坐标",
+    )
     assert r.status_code == 200, r.text
     got = r.json()
     assert (got["lon"], got["lat"]) == pytest.approx((lon, lat), abs=1e-6)
     assert got["input"]["crs"] == "cgcs2000_gk"
     assert (got["input"]["x"], got["input"]["y"]) == pytest.approx((x, y))
     # lon/lat do not belong to a projected system, as on pinning
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"),
-               crs="cgcs2000_gk", lon=lon, lat=lat, note="错的")  # fmt: skip
+    r = owner_helpers.post(
+        fresh_client,
+        issue["id"],
+        "reroute",
+        owner_helpers.headers(place, "grid_compound"),
+        crs="cgcs2000_gk",
+        lon=lon,
+        lat=lat,
+        note="错的",
+    )
     assert r.status_code == 422, r.text
 
 
 def test_a_location_correction_to_another_compound_changes_the_owner(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     lon, lat = place.near_point
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "admin"),
-               lon=lon, lat=lat, note="其实在隔壁小区")  # fmt: skip
+    r = owner_helpers.post(
+        fresh_client,
+        issue["id"],
+        "reroute",
+        owner_helpers.headers(place, "admin"),
+        lon=lon,
+        lat=lat,
+        note="其实在隔壁小区",
+    )
     assert r.status_code == 200, r.text
     assert r.json()["routing"]["compound"]["id"] == place.near_compound
     assert r.json()["clock_since"] is not None
-    [event] = o.events(fresh_client, issue["id"], "rerouted")
+    [event] = owner_helpers.events(fresh_client, issue["id"], "rerouted")
     assert event["data"]["to_owner"]["id"] == place.near_compound
     assert event["data"]["from_owner"]["id"] == place.compound
     assert event["data"]["clock_restarted"] is True
     # The new compound's staff answer for it now; the old compound's no longer see it as theirs.
-    old = fresh_client.get(f"/api/work/issues/{issue['id']}",
-                           headers=o.headers(place, "grid_compound")).json()  # fmt: skip
+    old = fresh_client.get(
+        f"/api/work/issues/{issue['id']}", headers=owner_helpers.headers(place, "grid_compound")
+    ).json()
     new = fresh_client.get(f"/api/work/issues/{issue['id']}",
-                           headers=o.headers(place, "grid_near")).json()  # fmt: skip
+                           headers=owner_helpers.headers(place, "grid_near")).json()  # fmt: skip
     assert "dispute" in new["allowed_actions"] and "dispute" not in old["allowed_actions"]
 
 
 def test_a_dispatched_issue_given_a_new_category_gets_the_new_department_and_due_date(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
-    drive(fresh_client, issue, o.headers(place, "admin"), "dispatched")
+    drive(fresh_client, issue, owner_helpers.headers(place, "admin"), "dispatched")
     with clock.pinned(REROUTED_AT):
-        r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "admin"),
-                   category="environment_sanitation", note="改为环境卫生")  # fmt: skip
+        r = owner_helpers.post(
+            fresh_client,
+            issue["id"],
+            "reroute",
+            owner_helpers.headers(place, "admin"),
+            category="environment_sanitation",
+            note="改为环境卫生",
+        )
     assert r.status_code == 200, r.text
     assert r.json()["owner_department"]["code"] == "urban_management"
     assert r.json()["due_on"] == nth_working_day(REROUTED_AT.date(), 15).isoformat()
@@ -163,11 +212,13 @@ def test_a_dispatched_issue_given_a_new_category_gets_the_new_department_and_due
     ],
 )
 def test_bad_input_stores_nothing(
-    fresh_client: TestClient, place: o.Place, body: dict, status: int, where: str
+    fresh_client: TestClient, place: owner_helpers.Place, body: dict, status: int, where: str
 ) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     before = snapshot(fresh_client, issue["id"])
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "grid_compound"), **body)
+    r = owner_helpers.post(
+        fresh_client, issue["id"], "reroute", owner_helpers.headers(place, "grid_compound"), **body
+    )
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["where"] == where
@@ -175,14 +226,20 @@ def test_bad_input_stores_nothing(
 
 
 def test_a_new_category_of_the_same_owner_is_refused(
-    fresh_client: TestClient, place: o.Place
+    fresh_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """illegal_structure and street_order: both the urban management bureau's, both at the
     community: relabelling would only move the deadline."""
     issue = pin(fresh_client, place.points[0], "illegal_structure")
     before = snapshot(fresh_client, issue["id"])
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, "field_community"),
-               category="street_order", note="占道")  # fmt: skip
+    r = owner_helpers.post(
+        fresh_client,
+        issue["id"],
+        "reroute",
+        owner_helpers.headers(place, "field_community"),
+        category="street_order",
+        note="占道",
+    )
     assert r.status_code == 422, r.text
     assert r.json()["where"] == "body.category" and "same owner" in r.json()["detail"]
     assert snapshot(fresh_client, issue["id"]) == before
@@ -203,10 +260,12 @@ def test_a_new_category_of_the_same_owner_is_refused(
         ("anonymous", 401),
     ],
 )
-def test_who_may_reroute(fresh_client: TestClient, place: o.Place, who: str, status: int) -> None:
+def test_who_may_reroute(
+    fresh_client: TestClient, place: owner_helpers.Place, who: str, status: int
+) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     before = snapshot(fresh_client, issue["id"])
-    r = o.post(fresh_client, issue["id"], "reroute", o.headers(place, who),
+    r = owner_helpers.post(fresh_client, issue["id"], "reroute", owner_helpers.headers(place, who),
                category="environment_sanitation", note="改类别")  # fmt: skip
     assert r.status_code == status, r.text
     if status != 200:
@@ -214,10 +273,12 @@ def test_who_may_reroute(fresh_client: TestClient, place: o.Place, who: str, sta
         assert snapshot(fresh_client, issue["id"]) == before
 
 
-def test_versions_idempotency_and_closed_issues(fresh_client: TestClient, place: o.Place) -> None:
+def test_versions_idempotency_and_closed_issues(
+    fresh_client: TestClient, place: owner_helpers.Place
+) -> None:
     issue = pin(fresh_client, place.points[0], "ebike_charging")
     url = f"/api/issues/{issue['id']}/reroute"
-    admin = o.headers(place, "admin")
+    admin = owner_helpers.headers(place, "admin")
     body = {"category": "environment_sanitation", "note": "改类别"}
     assert fresh_client.post(url, json=body, headers=admin).status_code == 428
     stale = fresh_client.post(url, json=body, headers={**admin, "If-Match": '"99"'})
@@ -227,10 +288,10 @@ def test_versions_idempotency_and_closed_issues(fresh_client: TestClient, place:
     again = fresh_client.post(url, json={**body, "version": issue["version"]}, headers=keyed)
     assert first.status_code == again.status_code == 200, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert len(o.events(fresh_client, issue["id"], "rerouted")) == 1
+    assert len(owner_helpers.events(fresh_client, issue["id"], "rerouted")) == 1
     other = pin(fresh_client, place.points[0], "ebike_charging")
-    reused = o.post(fresh_client, other["id"], "reroute", keyed, **body)
+    reused = owner_helpers.post(fresh_client, other["id"], "reroute", keyed, **body)
     assert reused.status_code == 422 and reused.json()["where"] == "header.Idempotency-Key"
     drive(fresh_client, other, admin, "rejected")
-    closed = o.post(fresh_client, other["id"], "reroute", admin, **body)
+    closed = owner_helpers.post(fresh_client, other["id"], "reroute", admin, **body)
     assert closed.status_code == 409 and closed.json()["where"] == "path.issue_id"

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.issue_flow_helpers import drive, pin
 from tests.issue_helpers import make_account, offset_point, point_in_building, scalar
 

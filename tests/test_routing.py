@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import Unprocessable
+from geo.core.errors import Unprocessable
 from geo.issues.routing import NEAR_COMPOUND_M, route_point
-from tests import issue_helpers as h
+from tests import issue_helpers
 
 
 def test_point_inside_a_building(db: Session) -> None:
-    point, expected = h.point_in_building(db)
+    point, expected = issue_helpers.point_in_building(db)
     r = route_point(db, lon=point[0], lat=point[1], category="ebike_charging")
     assert r.building["id"] == expected["building"]
     assert r.compound["id"] == expected["compound"]
@@ -25,7 +25,7 @@ def test_point_inside_a_building(db: Session) -> None:
 
 def test_grid_contact_follows_the_chain(db: Session) -> None:
     """Building party group if the building has one, else compound branch, else community."""
-    point, expected = h.point_in_building(db)
+    point, expected = issue_helpers.point_in_building(db)
     r = route_point(db, lon=point[0], lat=point[1], category="other")
     roles = [g["role"] for g in r.grid_chain]
     order = ["unit_leader", "building_party_group", "compound_party_branch", "community_party_org"]
@@ -61,7 +61,7 @@ def test_unit_leader_when_the_unit_is_known(db: Session) -> None:
 
 
 def test_point_in_a_compound_yard(db: Session) -> None:
-    point, compound = h.point_in_yard(db)
+    point, compound = issue_helpers.point_in_yard(db)
     r = route_point(db, lon=point[0], lat=point[1], category="environment_sanitation")
     assert r.building is None
     assert r.compound["id"] == compound
@@ -70,7 +70,7 @@ def test_point_in_a_compound_yard(db: Session) -> None:
 
 
 def test_point_in_a_street_goes_to_the_nearest_compound(db: Session) -> None:
-    point, nearest, metres = h.point_in_street(db)
+    point, nearest, metres = issue_helpers.point_in_street(db)
     r = route_point(db, lon=point[0], lat=point[1], category="ebike_charging")
     assert r.building is None
     assert r.compound["id"] == nearest
@@ -86,7 +86,7 @@ def test_point_in_a_street_goes_to_the_nearest_compound(db: Session) -> None:
 
 
 def test_open_land_beyond_50_m_keeps_community_and_subdistrict(db: Session) -> None:
-    point, community = h.point_far_from_compounds(db)
+    point, community = issue_helpers.point_far_from_compounds(db)
     r = route_point(db, lon=point[0], lat=point[1], category="ebike_charging")
     assert r.compound is None and r.building is None
     assert r.community["id"] == community
@@ -99,9 +99,11 @@ def test_open_land_beyond_50_m_keeps_community_and_subdistrict(db: Session) -> N
 
 def test_point_just_beyond_50_m_is_not_routed_to_a_compound(db: Session) -> None:
     """Walk from a far point into the nearest compound: the switch happens at 50 m."""
-    point, _ = h.point_far_from_compounds(db, metres=120.0)
+    point, _ = issue_helpers.point_far_from_compounds(db, metres=120.0)
     routed = []
-    for step, p in enumerate(h.walk_to_nearest_compound(db, point, step_m=5, beyond_m=10)):
+    for step, p in enumerate(
+        issue_helpers.walk_to_nearest_compound(db, point, step_m=5, beyond_m=10)
+    ):
         near = db.execute(
             text(
                 "SELECT min(ST_Distance(ST_Transform(geom, 4547), "
@@ -126,7 +128,7 @@ def test_point_just_beyond_50_m_is_not_routed_to_a_compound(db: Session) -> None
 
 
 def test_shared_community_boundary_picks_the_lowest_id(db: Session) -> None:
-    point, ids = h.point_on_shared_community_boundary(db)
+    point, ids = issue_helpers.point_on_shared_community_boundary(db)
     assert len(ids) >= 2
     r = route_point(db, lon=point[0], lat=point[1], category="illegal_structure")
     assert r.community["id"] == min(ids)
@@ -144,7 +146,7 @@ def test_outside_the_district_is_refused(db: Session) -> None:
 
 
 def test_category_sets_department_and_level(db: Session) -> None:
-    point, _ = h.point_in_building(db)
+    point, _ = issue_helpers.point_in_building(db)
     expected = {
         "traffic_parking": ("traffic_police", "community"),
         "heritage": ("culture_tourism", "subdistrict"),

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME_LOCK = ROOT / "requirements.lock"
 # The project's own top-level packages: what the image ships (pyproject's packages.find).
-PACKAGES = ("geo", "api", "maps", "fixtures")
+PACKAGES = ("geo", "api", "cli", "maps", "fixtures")
 
 
 def normalise(name: str) -> str:

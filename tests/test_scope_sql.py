@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.access import ANONYMOUS, TABLE, Kind, Scope, in_scope, scope_sql
+from geo.accounts.access import ANONYMOUS, TABLE, Kind, Scope, in_scope, scope_sql
+from geo.core.settings import Settings
 from geo.models import Account, Hall, Issue
 from geo.models.renovation import RenovationItem
-from geo.settings import Settings
 
 MODELS: dict[Kind, Any] = {"issue": Issue, "hall": Hall, "item": RenovationItem}
 TABLES: dict[Kind, str] = {"issue": "issue", "hall": "hall", "item": "renovation_item"}

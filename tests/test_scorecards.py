@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.issue_flow_helpers import drive, move, pin
 
 RANGE = {"start": "2010-03-01", "end": "2010-03-31", "by": "compound"}
@@ -38,17 +38,18 @@ PLAN = {
 
 @pytest.fixture
 def planted(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict[str, Any]:
-    admin = h.make_account(fresh_settings, "admin")[1]
-    reviewer = h.make_account(fresh_settings, "admin")[1]  # whoever resolved may not review
-    planner = h.make_account(fresh_settings, "planner")[1]
+    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
+    # whoever resolved may not review
+    reviewer = issue_helpers.make_account(fresh_settings, "admin")[1]
+    planner = issue_helpers.make_account(fresh_settings, "planner")[1]
     r = fresh_client.put(
         "/api/categories/street_order/time-limits",
         json={"respond_days": 1, "complete_days": 3},
         headers=planner,
     )
     assert r.status_code == 200, r.text
-    point, ids = h.point_in_building(db)
-    reporter = h.make_account(fresh_settings, "resident")[1]
+    point, ids = issue_helpers.point_in_building(db)
+    reporter = issue_helpers.make_account(fresh_settings, "resident")[1]
     issues = {
         name: pin(fresh_client, point, "street_order", headers=reporter, description=name)
         for name in PLAN

@@ -9,12 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+import geo.core.clock
 from api.app import create_app
-from geo import clock as geo_clock
-from geo.accounts import rotate_token
-from geo.settings import Settings
-from geo.signin import issue_link, link_url
-from tests import issue_helpers as h
+from geo.accounts.accounts import rotate_token
+from geo.accounts.signin import issue_link, link_url
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.signin_helpers import PASSWORD, MovingClock, make_person, moving_clock, sign_in
 
 
@@ -30,7 +30,7 @@ def cookies_set(response) -> dict[str, SimpleCookie]:
 
 
 def pin_body(db: Session) -> dict:
-    point, _ = h.point_in_building(db, nth=5)
+    point, _ = issue_helpers.point_in_building(db, nth=5)
     return {
         "lon": point[0],
         "lat": point[1],
@@ -89,7 +89,7 @@ def test_me_when_signed_out_is_401_problem(fresh_client: TestClient) -> None:
 def test_csrf_missing_wrong_and_right(fresh_client: TestClient, fresh_settings, db) -> None:
     ident = make_person(fresh_settings, "sun", role="resident")
     csrf = sign_in(fresh_client, "sun")
-    before = h.scalar(fresh_settings, "SELECT count(*) FROM issue")
+    before = issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue")
     missing = fresh_client.post("/api/issues", json=pin_body(db))
     assert missing.status_code == 403
     assert missing.headers["content-type"] == "application/problem+json"
@@ -98,10 +98,10 @@ def test_csrf_missing_wrong_and_right(fresh_client: TestClient, fresh_settings, 
         "/api/issues", json=pin_body(db), headers={"X-CSRF-Token": csrf[:-2] + "xx"}
     )
     assert wrong.status_code == 403 and "wrong" in wrong.json()["detail"]
-    assert h.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
+    assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM issue") == before
     right = fresh_client.post("/api/issues", json=pin_body(db), headers={"X-CSRF-Token": csrf})
     assert right.status_code == 201, right.text
-    reporter = h.scalar(
+    reporter = issue_helpers.scalar(
         fresh_settings,
         "SELECT reporter_account_id FROM issue WHERE id = :id",
         id=right.json()["id"],
@@ -121,7 +121,7 @@ def test_csrf_from_a_form_field(fresh_client: TestClient, fresh_settings) -> Non
 
 
 def test_bearer_tokens_need_no_csrf(fresh_client: TestClient, fresh_settings, db) -> None:
-    _, auth = h.make_account(fresh_settings, "resident")
+    _, auth = issue_helpers.make_account(fresh_settings, "resident")
     r = fresh_client.post("/api/issues", json=pin_body(db), headers=auth)
     assert r.status_code == 201
 
@@ -130,7 +130,7 @@ def test_anonymous_stays_anonymous(fresh_client: TestClient, fresh_settings, db)
     r = fresh_client.post("/api/issues", json=pin_body(db))
     assert r.status_code == 201
     assert (
-        h.scalar(
+        issue_helpers.scalar(
             fresh_settings,
             "SELECT reporter_account_id FROM issue WHERE id = :id",
             id=r.json()["id"],
@@ -213,7 +213,7 @@ def test_idle_timeout(fresh_settings, clock: MovingClock) -> None:
         ended = client.get("/api/me")
         assert ended.status_code == 401
         assert "登录已过期" in ended.json()["detail"]
-        assert h.scalar(fresh_settings, "SELECT count(*) FROM browser_session") == 0
+        assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM browser_session") == 0
 
 
 def test_absolute_timeout(fresh_settings, clock: MovingClock) -> None:
@@ -315,7 +315,9 @@ def make_link(settings: Settings, ident: int, ttl_s: int = 3600) -> str:
     with Session(engine) as session, session.begin():
         from geo.models import Account
 
-        token = issue_link(session, session.get(Account, ident), now=geo_clock.now(), ttl_s=ttl_s)
+        token = issue_link(
+            session, session.get(Account, ident), now=geo.core.clock.now(), ttl_s=ttl_s
+        )
     engine.dispose()
     return token
 
@@ -423,7 +425,7 @@ def test_a_new_sign_in_replaces_the_old_session(fresh_settings, clock: MovingClo
         clock.advance(seconds=fresh_settings.session_idle_s + 1)  # lu's session is now idle
         sign_in(client, "ding")
         assert client.cookies.get("yst_session") != first
-        assert h.scalar(fresh_settings, "SELECT count(*) FROM browser_session") == 1
+        assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM browser_session") == 1
         client.cookies.set("yst_session", first)  # the id from before sign-in is gone
         assert client.get("/api/me").status_code == 401
 

@@ -8,9 +8,9 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from geo import clock
+from geo.accounts.signin import issue_link, link_url
+from geo.core import clock
 from geo.models import Account
-from geo.signin import issue_link, link_url
 from tests.browser import open_page
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person

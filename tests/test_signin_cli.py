@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.cli_helpers import YISHITING
 
 PUBLIC = "https://yst.example.cn"

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
-from geo.db import make_engine, make_pool, make_sessionmaker, statement_timeout
-from geo.settings import Settings
+from geo.core.db import make_engine, make_pool, make_sessionmaker, statement_timeout
+from geo.core.settings import Settings
 
 SHORT = 0.3  # seconds: the timeouts the slow requests below run out of
 
@@ -144,7 +144,7 @@ def test_options_in_the_url_are_kept_beside_the_timeout(settings: Settings) -> N
 def test_an_orm_pool_with_every_connection_lent_answers_503(settings: Settings) -> None:
     """A request that finds every ORM connection lent waits the pool's timeout, then answers
     the database's 503 problem+json (as the psycopg pool's wait does), never a 500."""
-    from geo.db import ENGINE_MAX_OVERFLOW, ENGINE_POOL_SIZE, ENGINE_POOL_TIMEOUT
+    from geo.core.db import ENGINE_MAX_OVERFLOW, ENGINE_POOL_SIZE, ENGINE_POOL_TIMEOUT
 
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         engine = client.app.state.engine  # type: ignore[attr-defined]

@@ -5,8 +5,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fixtures.load import STEPS
+from geo.core.settings import Settings
 from geo.district.stats import district_stats
-from geo.settings import Settings
 
 
 def test_stats_match_facts(client: TestClient) -> None:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from geo.streets import network
 
 PROBLEM = "application/problem+json"
@@ -164,7 +164,7 @@ def test_a_route_starts_where_the_point_meets_its_street(
     client: TestClient, one_way: dict[str, Any]
 ) -> None:
     # 20 m east of the one-way's middle, in GCJ-02 as a phone sends it
-    from geo.coords import wgs84_to_gcj02
+    from geo.core.coords import wgs84_to_gcj02
 
     mid = (
         (one_way["south"][0] + one_way["north"][0]) / 2 + 0.00024,

@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
 from api.app import create_app
-from geo import clock
+from geo.core import clock
+from geo.core.settings import Settings
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.tile_cache import APPLICATION_NAME, TileCache, tile_sources
 from geo.ogc.tiles import Tile, tile_sql
-from geo.settings import Settings
 from tests.issue_helpers import make_account
 from tests.signin_helpers import make_person, sign_in
 from tests.tile_helpers import tile_of

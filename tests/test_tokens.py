@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from fastapi.testclient import TestClient
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.cli_helpers import run
 
 ME = "/api/halls"  # any route; the token is checked on every request that sends one

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.settings import Settings
-from tests import issue_helpers as h
+from geo.core.settings import Settings
+from tests import issue_helpers
 from tests.browser import PHONE, chromium, open_page, shoot
 from tests.conftest import serve
 from tests.issue_flow_helpers import drive
@@ -76,7 +76,7 @@ def test_pin_keep_the_link_follow_and_rate(
         _shown(page, "已评价")
         _shown(page, "4 / 5")  # the state as the rating left it
         shoot(page, "track")
-        assert h.scalar(fresh_settings, RATED, i=filed["id"]) == 1
+        assert issue_helpers.scalar(fresh_settings, RATED, i=filed["id"]) == 1
         stored = fresh_client.get(f"/api/issues/{filed['id']}").json()
         assert stored["rating"] == 4
         assert watch.console_errors == [] and watch.external == []

@@ -1,4 +1,4 @@
-"""One vocabulary (geo/vocabulary.py): the workspace's generated copy is current and served,
+"""One vocabulary (geo/core/vocabulary.py): the workspace's generated copy is current and served,
 every page shows the vocabulary's labels, and no page or script keeps a label table of its own."""
 
 import json
@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.maps import PAGES
-from geo import vocabulary as v
+from api.pages.maps import PAGES
+from geo.core import vocabulary
 from geo.models.halls import BODY_KINDS, OUTCOMES
 from geo.models.renovation import ALL_PHASES, REVIEW_STATES, UNITS
 from geo.notices.texts import TITLES
@@ -28,10 +28,14 @@ PAIR = re.compile(
 )
 # Every code but the hall's bodies: a compound's `property_company` field shares its word.
 CODES = {
-    code for name, table in v.TABLES.items() if name != "hall_bodies" for code in table if code
+    code
+    for name, table in vocabulary.TABLES.items()
+    if name != "hall_bodies"
+    for code in table
+    if code
 }
 # Codes also matched as a key's last part (issue_transition_rejected): steps and events.
-SUFFIXES = tuple(f"_{code}" for code in (*v.STEP_TERMS, *v.EVENT_TERMS))
+SUFFIXES = tuple(f"_{code}" for code in (*vocabulary.STEP_TERMS, *vocabulary.EVENT_TERMS))
 
 
 def sources() -> list[Path]:
@@ -85,7 +89,7 @@ def test_the_workspace_copy_is_generated_from_the_vocabulary(client: TestClient)
     assert served.headers["content-type"].startswith("text/javascript")
     data = served.text.split("export const VOCABULARY = ", 1)[1].rstrip().removesuffix(";")
     # the module's object literal is JSON but for its trailing comma
-    assert json.loads(re.sub(r",\s*}$", "}", data)) == v.as_json()
+    assert json.loads(re.sub(r",\s*}$", "}", data)) == vocabulary.as_json()
 
 
 def test_the_workspace_keeps_the_vocabulary_offline() -> None:
@@ -107,42 +111,44 @@ def test_every_map_page_shows_the_vocabulary(client: TestClient) -> None:
         r = client.get(f"/maps{page.path}", params={"token": "x"} if page.path == "/track" else {})
         if page.path == "/track":
             cfg = json.loads(r.text.split('id="yst-track-cfg">', 1)[1].split("</script>")[0])
-            assert cfg["steps"] == v.labels(v.STEP_TERMS)
-            assert cfg["levels"] == v.zh(v.PLACES)
+            assert cfg["steps"] == vocabulary.labels(vocabulary.STEP_TERMS)
+            assert cfg["levels"] == vocabulary.zh(vocabulary.PLACES)
         elif "YST.start(" in r.text:
             labels = page_config(r.text)["valueLabels"]
-            assert labels["step"] == v.labels(v.STEP_TERMS), page.path
-            assert labels["level"] == v.zh(v.PLACES), page.path
-            assert labels["event_kind"] == v.zh(v.EVENT_TERMS), page.path
+            assert labels["step"] == vocabulary.labels(vocabulary.STEP_TERMS), page.path
+            assert labels["level"] == vocabulary.zh(vocabulary.PLACES), page.path
+            assert labels["event_kind"] == vocabulary.zh(vocabulary.EVENT_TERMS), page.path
         else:
             continue
         shown.append(page.path)
     assert {"/", "/issues", "/pin", "/track"} <= set(shown)
     issues = page_config(client.get("/maps/issues").text)
-    assert issues["options"]["step"] == [[c, t.label] for c, t in v.STEP_TERMS.items()]
+    assert issues["options"]["step"] == [[c, t.label] for c, t in vocabulary.STEP_TERMS.items()]
     legend = next(lay for lay in issues["layers"] if lay["id"] == "issues")["style"]
-    assert legend["values"] == {c: t.colour for c, t in v.STEP_TERMS.items()}
+    assert legend["values"] == {c: t.colour for c, t in vocabulary.STEP_TERMS.items()}
 
 
 def test_the_admin_page_names_last_actions_with_the_vocabulary() -> None:
     labels = action_labels()
-    for step, term in v.STEP_TERMS.items():
+    for step, term in vocabulary.STEP_TERMS.items():
         assert labels[f"issue_transition_{step}"] == term.zh
-    assert labels["issue_escalated"] == v.EVENT_TERMS["escalated"].zh
+    assert labels["issue_escalated"] == vocabulary.EVENT_TERMS["escalated"].zh
 
 
 def test_every_code_has_its_words_and_every_step_a_colour() -> None:
-    assert tuple(v.PHASE_TERMS) == ALL_PHASES
-    assert tuple(v.UNIT_TERMS) == UNITS
-    assert set(v.REVIEW_TERMS) == {"reported", *REVIEW_STATES}
-    assert tuple(v.HALL_BODY_TERMS) == BODY_KINDS
-    assert tuple(v.HALL_DECISION_TERMS) == ("", *OUTCOMES)
-    assert set(v.NOTICE_TERMS) == set(TITLES)
-    assert set(v.OUTCOME_TERMS) == set(v.OUTCOMES)
-    assert set(v.LEVELS) < set(v.PLACES)
-    assert set(v.FIVE_STEPS) | set(v.OPEN_STEPS) <= set(v.STEPS)
-    assert sorted(v.OPEN_STEPS + v.CLOSED_STEPS) == sorted(v.STEPS)
-    assert sorted(s for steps in v.OUTCOMES.values() for s in steps) == sorted(v.STEPS)
-    assert all(term.colour for term in v.STEP_TERMS.values())
-    for table in v.TABLES.values():
+    assert tuple(vocabulary.PHASE_TERMS) == ALL_PHASES
+    assert tuple(vocabulary.UNIT_TERMS) == UNITS
+    assert set(vocabulary.REVIEW_TERMS) == {"reported", *REVIEW_STATES}
+    assert tuple(vocabulary.HALL_BODY_TERMS) == BODY_KINDS
+    assert tuple(vocabulary.HALL_DECISION_TERMS) == ("", *OUTCOMES)
+    assert set(vocabulary.NOTICE_TERMS) == set(TITLES)
+    assert set(vocabulary.OUTCOME_TERMS) == set(vocabulary.OUTCOMES)
+    assert set(vocabulary.LEVELS) < set(vocabulary.PLACES)
+    assert set(vocabulary.FIVE_STEPS) | set(vocabulary.OPEN_STEPS) <= set(vocabulary.STEPS)
+    assert sorted(vocabulary.OPEN_STEPS + vocabulary.CLOSED_STEPS) == sorted(vocabulary.STEPS)
+    assert sorted(s for steps in vocabulary.OUTCOMES.values() for s in steps) == sorted(
+        vocabulary.STEPS
+    )
+    assert all(term.colour for term in vocabulary.STEP_TERMS.values())
+    for table in vocabulary.TABLES.values():
         assert all(term.zh and term.en for term in table.values())

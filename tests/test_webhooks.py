@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from geo.core.settings import Settings
 from geo.notices.formats import failure, render
-from geo.settings import Settings
-from tests import issue_helpers as h
+from tests import issue_helpers
 
 MESSAGE: dict[str, Any] = {
     "delivery_id": "0b5c1c1e-7f4e-4a55-9a43-0d6f3e6f2a10",
@@ -33,11 +33,11 @@ NOW = datetime.fromisoformat("2026-11-28T10:00:00+08:00")
 
 @pytest.fixture
 def admin(fresh_settings: Settings) -> dict[str, str]:
-    return h.make_account(fresh_settings, "admin")[1]
+    return issue_helpers.make_account(fresh_settings, "admin")[1]
 
 
 def stored(settings: Settings) -> int:
-    return h.scalar(settings, "SELECT count(*) FROM webhook")
+    return issue_helpers.scalar(settings, "SELECT count(*) FROM webhook")
 
 
 BAD_URLS = [
@@ -119,7 +119,7 @@ def test_the_allow_setting_lets_intranet_receivers_in(fresh_settings: Settings) 
     allow = fresh_settings.model_copy(
         update={"webhook_allow_private": "10.0.0.0/8, 127.0.0.1, localhost"}
     )
-    admin = h.make_account(allow, "admin")[1]
+    admin = issue_helpers.make_account(allow, "admin")[1]
     with TestClient(create_app(allow)) as client:
         for url, status in [
             ("http://10.1.2.3/cgi-bin/webhook/send?key=K", 201),
@@ -142,7 +142,7 @@ def test_the_allow_setting_is_checked() -> None:
 
 def test_only_admins_manage_webhooks(fresh_client, fresh_settings) -> None:
     body = {"name": "x", "url": "https://example.org/hook", "community_id": 1}
-    grid = h.make_account(fresh_settings, "grid", ("community", 1))[1]
+    grid = issue_helpers.make_account(fresh_settings, "grid", ("community", 1))[1]
     assert fresh_client.post("/api/webhooks", json=body, headers=grid).status_code == 403
     assert fresh_client.post("/api/webhooks", json=body).status_code == 401
     assert fresh_client.get("/api/webhooks", headers=grid).status_code == 403
@@ -189,8 +189,8 @@ def test_credentials_in_the_url_are_never_answered(fresh_client, admin) -> None:
 
 
 def test_cli_add_list_remove(fresh_settings, monkeypatch, capsys) -> None:
-    from api.cli import main
-    from geo.settings import get_settings
+    from cli.main import main
+    from geo.core.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", fresh_settings.database_url)
     get_settings.cache_clear()

@@ -1,5 +1,5 @@
 """The workspace API: what waits for whom (GET /api/work), an issue's allowed actions from
-geo/access, and retried transitions and photos with an Idempotency-Key (real PostGIS)."""
+geo/accounts/access, and retried transitions and photos with an Idempotency-Key (real PostGIS)."""
 
 from typing import Any
 
@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.media import clean_photo
-from geo.settings import Settings
+from geo.core import clock
+from geo.core.settings import Settings
+from geo.io.media import clean_photo
 from tests.issue_flow_helpers import attach, drive, move, pin, png_bytes, step_body
 from tests.issue_helpers import make_account, offset_point, point_in_building, scalar
 

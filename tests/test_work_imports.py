@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 from sqlalchemy import create_engine, text
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.browser import open_page, shoot
 from tests.issue_helpers import make_account, scalar
 from tests.signin_helpers import PASSWORD, make_person

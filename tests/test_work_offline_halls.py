@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.browser import open_page, wait_in
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person

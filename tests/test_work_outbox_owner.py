@@ -5,7 +5,7 @@ empties the outbox and the kept answers."""
 
 from playwright.sync_api import Browser, Dialog, Page
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.browser import wait_in
 from tests.issue_helpers import scalar
 from tests.signin_helpers import PASSWORD, make_person

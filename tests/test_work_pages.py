@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.browser import open_page, shoot
 from tests.issue_flow_helpers import drive, png_bytes
 from tests.issue_helpers import make_account, offset_point, scalar

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.settings import Settings
-from geo.worktime import LOADED, OFFICIAL, WEEKDAYS, WorkCalendar
-from tests import issue_helpers as h
+from geo.core import clock
+from geo.core.settings import Settings
+from geo.issues.worktime import LOADED, OFFICIAL, WEEKDAYS, WorkCalendar
+from tests import issue_helpers
 from tests.issue_flow_helpers import pin
 
 OFFICIAL_ONLY = WorkCalendar({})
@@ -43,7 +43,7 @@ def test_a_year_the_package_does_not_cover_falls_back_to_weekdays_and_says_so() 
 
 @pytest.fixture
 def planner(fresh_settings: Settings) -> dict[str, str]:
-    return h.make_account(fresh_settings, "planner")[1]
+    return issue_helpers.make_account(fresh_settings, "planner")[1]
 
 
 def pinned_on(
@@ -59,7 +59,7 @@ def pinned_on(
 def test_planners_set_limits_and_issues_show_their_light(
     fresh_client: TestClient, fresh_settings: Settings, db: Session, planner: dict[str, str]
 ) -> None:
-    point = h.point_in_building(db)[0]
+    point = issue_helpers.point_in_building(db)[0]
     r = fresh_client.put(
         "/api/categories/street_order/time-limits",
         json={"respond_days": 1, "complete_days": 3},
@@ -94,7 +94,7 @@ def test_due_dates_in_an_uncovered_year_say_so_until_an_admin_loads_it(
     admin: dict[str, str],
     planner: dict[str, str],
 ) -> None:
-    point = h.point_in_building(db)[0]
+    point = issue_helpers.point_in_building(db)[0]
     with psycopg.connect(fresh_settings.libpq_url) as conn:  # 2027 as nobody has loaded it yet
         conn.execute("DELETE FROM calendar_day WHERE extract(year FROM day) = 2027")
     r = fresh_client.put(
@@ -157,7 +157,7 @@ def test_a_year_with_no_calendar_is_named_for_the_operator(fresh_settings: Setti
     pass, once a year), and loading it ends that."""
     from sqlalchemy import create_engine
 
-    from geo.worktime import uncovered_years
+    from geo.issues.worktime import uncovered_years
 
     engine = create_engine(fresh_settings.database_url)
     with Session(engine) as db:

@@ -6,7 +6,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page
 from sqlalchemy import create_engine, text
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from tests.browser import open_page
 
 PHONE = {"width": 390, "height": 844}

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from geo.errors import InvalidParameter
+from geo.core.errors import InvalidParameter
 from geo.streets.reach import snap_many, walk_reach
 
 COVERAGE_M = 300  # the walk residents accept to park and charge

@@ -5,7 +5,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from geo.errors import InvalidParameter
+from geo.core.errors import InvalidParameter
 
 # kind -> (table, column searched, Chinese label). Identifiers are fixed here, never user input.
 SEARCHABLE: dict[str, tuple[str, str, str]] = {

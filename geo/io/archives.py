@@ -14,8 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from geo.errors import Unprocessable
-from geo.settings import Settings
+from geo.core.errors import Unprocessable
+from geo.core.settings import Settings
 
 RATIO_FLOOR = 1 << 20  # members smaller than this unpack to nothing worth a ratio
 _CHUNK = 1 << 20

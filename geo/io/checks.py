@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from geo.clock import ZONE
+from geo.core.clock import ZONE
 from geo.io.layers import Layer, Parent
 
 STAGE = sql.Identifier("import_stage")

@@ -1,7 +1,7 @@
 """Coordinate systems of survey files: naming them, converting to WGS84, guessing the right one.
 
 Everything with an EPSG code goes through pyproj. GCJ-02 (Gaode) and BD-09 (Baidu) have none:
-their vertices go through geo/coords.py's inverse transforms. CGCS2000 Gauss-Kruger comes in
+their vertices go through geo/core/coords.py's inverse transforms. CGCS2000 Gauss-Kruger comes in
 two spellings: zones "CM 114E" (EPSG:4534-4554 for 3-degree zones, 4502-4512 for 6-degree ones;
 eastings around 500,000 m) and zones with the zone number in front of the easting
 (EPSG:4513-4533 and 4491-4501; e.g. 38 500 000 m in 3-degree zone 38). A .prj that says one
@@ -17,10 +17,10 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from geo import coords
-from geo.errors import InvalidParameter, Unprocessable
+from geo.core import coords
+from geo.core.errors import InvalidParameter, Unprocessable
 
-# Not EPSG codes: the Chinese web-map offsets, converted by geo/coords.py.
+# Not EPSG codes: the Chinese web-map offsets, converted by geo/core/coords.py.
 OFFSET_SYSTEMS = {"gcj02": coords.gcj02_to_wgs84, "bd09": coords.bd09_to_wgs84}
 ALIASES = {"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490", "webmercator": "EPSG:3857"}
 # Systems the exports write.

@@ -10,7 +10,7 @@ filters
   `fields.csv` (short name, full name), which the importer reads back. Text is UTF-8 with a
   .cpg, or GBK for older Chinese tools (ArcGIS 10.x, older SuperMap and MapGIS).
 - CSV has the geometry as WKT; XLSX as WKT, or lon/lat (x/y) columns for points. Both have
-  their text cells neutralised against formulas (geo/spreadsheets.py).
+  their text cells neutralised against formulas (geo/io/spreadsheets.py).
 - KML is WGS84 by definition, so it is offered in EPSG:4326 only.
 """
 
@@ -26,10 +26,9 @@ import numpy as np
 import psycopg
 from pyogrio.raw import write
 
-from geo.errors import InvalidParameter, Unprocessable
-from geo.ogc import catalogue
-from geo.ogc import engine as ogc
-from geo.spreadsheets import cell
+from geo.core.errors import InvalidParameter, Unprocessable
+from geo.io.spreadsheets import cell
+from geo.ogc import catalogue, engine
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def export(
     fmt: str,
     srid: int = 4326,
     encoding: str = "UTF-8",
-    query: ogc.Query | None = None,
+    query: engine.Query | None = None,
 ) -> ExportFile:
     """The collection's features matching `query` (bbox, filters, datetime, CQL2 as on /items;
     paging ignored), as a file in `fmt` and `srid`."""
@@ -110,7 +109,7 @@ def export(
     spec = parse_format(fmt)
     check_srid(srid, fmt.lower())
     text_encoding = shapefile_encoding(encoding) if spec.driver == "ESRI Shapefile" else "UTF-8"
-    cur = ogc.rows(conn, collection, query or ogc.Query(), srid)
+    cur = engine.rows(conn, collection, query or engine.Query(), srid)
     names = [d.name for d in cur.description or []]
     types = [
         getattr(conn.adapters.types.get(d.type_code), "name", "") for d in cur.description or []
@@ -162,7 +161,7 @@ def export(
     return ExportFile(f"{stem}{spec.suffix}", spec.media_type, content, len(data))
 
 
-def _geometry_type(conn: psycopg.Connection, collection: ogc.Collection) -> str:
+def _geometry_type(conn: psycopg.Connection, collection: engine.Collection) -> str:
     row = conn.execute(
         "SELECT type FROM geometry_columns WHERE f_table_name = %s AND f_geometry_column = %s",
         (collection.table, collection.geometry),

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.errors import Unprocessable
+from geo.core.errors import Unprocessable
 from geo.io import crs, mapping
 from geo.io.layers import KIND_ZH, TODAY, Layer
 from geo.io.sources import Table

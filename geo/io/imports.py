@@ -26,12 +26,12 @@ import shapely
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from geo.errors import Unprocessable
+from geo.core.errors import Unprocessable
+from geo.core.settings import get_settings
 from geo.io import checks, crs, file_checks, mapping, sources
 from geo.io.archives import ZipLimits
 from geo.io.layers import DISTRICT, SOURCE_ID, Layer, get_layer
 from geo.io.sources import Table
-from geo.settings import get_settings
 
 SHOWN = checks.SHOWN
 _COPY_CHUNK = 5000
@@ -64,7 +64,7 @@ class Options:
     account_id: int | None = None
     filename: str | None = None  # the name to report and log (an upload's own name)
     today: str | None = None  # the district's date, for layers that default to it
-    # An upload's scoped Idempotency-Key and its request's fingerprint (api/imports.py): a
+    # An upload's scoped Idempotency-Key and its request's fingerprint (api/routes/imports.py): a
     # retry with the key answers the first import's report instead of importing (and
     # logging) twice; the fingerprint only makes two copies arriving together wait in turn.
     idempotency_key: str | None = None

@@ -11,7 +11,7 @@ land registries use, Chinese and English) and then through `--map 名称=name`.
 
 from dataclasses import dataclass, field
 
-from geo.errors import InvalidParameter
+from geo.core.errors import InvalidParameter
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
 
 

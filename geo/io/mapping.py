@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.errors import InvalidParameter, Unprocessable
+from geo.core.errors import InvalidParameter, Unprocessable
 from geo.io.layers import ALIASES, SOURCE_ID, Layer, targets
 
 TRUE = {"true", "t", "1", "yes", "y", "是", "对"}

@@ -9,7 +9,7 @@ virtual paths (/vsicurl/, /vsizip/, /vsimem/...) are refused, and a driver prefi
 
 from pathlib import Path
 
-from geo.errors import Unprocessable
+from geo.core.errors import Unprocessable
 
 _HEAD = 64 * 1024
 _BOM = b"\xef\xbb\xbf"

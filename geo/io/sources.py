@@ -30,7 +30,7 @@ import shapely
 from pyogrio.errors import DataSourceError
 from pyogrio.raw import read
 
-from geo.errors import Unprocessable
+from geo.core.errors import Unprocessable
 from geo.io import archives, gdal
 from geo.io.archives import ZipLimits
 from geo.io.signatures import check_content, check_local

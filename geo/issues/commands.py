@@ -5,13 +5,13 @@ A transition, a re-route, a dispute, an arbitration and a rating each begin with
 1. locks the issue's row for the request's transaction (SELECT ... FOR UPDATE; 404 when there
    is none), so two actions on one issue take turns;
 2. finds the event a first send of the request's Idempotency-Key made. Whether a send is a
-   retry is decided by geo/idempotency.claim() alone: the route claimed the key for this
+   retry is decided by geo/core/idempotency.claim() alone: the route claimed the key for this
    request's fingerprint before the action ran (the same key with another request is a 422
    there), so an event carrying the key can only be this very request's, sent before. A retry
    is answered from it before any other check: a retried transition hears the issue, not a 412
    for the version its first send moved on from;
 3. checks the version the client last saw (412; None is If-Match "*", any version);
-4. asks geo/access for the action's permission (403, 401), when the action names one;
+4. asks geo/accounts/access for the action's permission (403, 401), when the action names one;
 5. refuses a closed issue (409), for the actions that change who answers for it.
 A transition checks its step itself between 3 and 4 (409 naming the allowed steps): its
 permission is the target step's, asked only of a step it may go to. A rating has no version
@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.access import require
-from geo.errors import Conflict, PreconditionFailed
+from geo.accounts.access import require
+from geo.core import clock
+from geo.core.errors import Conflict, PreconditionFailed
+from geo.core.vocabulary import OPEN_STEPS
 from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Issue, IssueEvent
-from geo.vocabulary import OPEN_STEPS
 
 
 @dataclass(frozen=True)

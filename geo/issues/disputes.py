@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.errors import Conflict, Unprocessable
+from geo.core import clock
+from geo.core.errors import Conflict, Unprocessable
+from geo.core.vocabulary import LEVELS, PLACES
 from geo.issues.commands import IssueCommand, OpenOnly
 from geo.issues.owners import (
     actor_unit,
@@ -39,7 +40,6 @@ from geo.issues.owners import (
     unit,
 )
 from geo.models import Account, Issue, IssueEvent
-from geo.vocabulary import LEVELS, PLACES
 
 
 @dataclass

@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
-from geo.errors import InvalidParameter
-from geo.vocabulary import STATUSES, STEPS
+from geo.core.errors import InvalidParameter
+from geo.core.vocabulary import STATUSES, STEPS
 
 EPS_M = 60.0
 MIN_POINTS = 5

@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 over our issues: services (categories), requests, geocoding, filing.
 
-Steps map onto Open311's two statuses as geo/vocabulary.py STATUSES says: open = collected,
+Steps map onto Open311's two statuses as geo/core/vocabulary.py STATUSES says: open = collected,
 topic, deliberated, dispatched; closed = every other step (status_notes names the step). Filing goes
 through geo.issues.pinning.pin_issue, so an Open311 request is validated, routed and made idempotent
 exactly as POST /api/issues. Only public fields leave: never the reporter's name, phone or
@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.clock import ZONE
-from geo.errors import InvalidParameter, NotFound
+from geo.core.clock import ZONE
+from geo.core.errors import InvalidParameter, NotFound
+from geo.core.vocabulary import OPEN_STEPS, STATUSES
 from geo.issues import request_tokens
 from geo.issues.pinning import add_event, pin_issue
-from geo.vocabulary import OPEN_STEPS, STATUSES
 
 MAX_REQUESTS = 1000  # the spec's suggested cap per response
 CHANGESET = "2026-11-27T00:00:00Z"  # when this endpoint's behaviour last changed
@@ -131,7 +131,7 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RequestQuery:
-    """GET requests filters as the spec names them, parsed (api/open311_schemas.py)."""
+    """GET requests filters as the spec names them, parsed (api/schemas/open311.py)."""
 
     service_request_id: list[int] | None = None
     service_code: list[str] | None = None
@@ -174,7 +174,7 @@ def get_request(session: Session, request_id: str, *, base_url: str) -> list[dic
 def request_for_token(session: Session, token: str, *, stored: str) -> list[dict[str, Any]]:
     """The request filed with this token: one the service answered the filing with (from any
     client), or the Idempotency-Key the client sent, found by its `stored` form (scoped to
-    the asking client: geo/idempotency.py)."""
+    the asking client: geo/core/idempotency.py)."""
     found = session.execute(
         text("SELECT id FROM issue WHERE id = :id OR idempotency_key = :t"),
         {"id": request_tokens.issue_of(session, token), "t": stored},

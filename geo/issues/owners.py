@@ -3,7 +3,7 @@
 The owner of an open issue is a place and a department: the place at the issue's level (its
 compound for a compound-level issue, its community, its sub-district, or the district), and
 the department it was dispatched to (before dispatch, the category's department it was routed
-to). geo/access's OWNER scope is the same rule, seen from an account.
+to). geo/accounts/access's OWNER scope is the same rule, seen from an account.
 
 Re-routing (geo/issues/rerouting.py), disputes and arbitration (geo/issues/disputes.py) change
 it; each change is one issue event whose data names both owners (`from_owner`, `to_owner`:
@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import clock, worktime
-from geo.errors import Unprocessable
+from geo.core import clock
+from geo.core.errors import Unprocessable
+from geo.issues import worktime
 from geo.issues.commands import bump
 from geo.issues.pinning import add_event, issue_public
 from geo.models import Account, Issue

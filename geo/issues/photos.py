@@ -1,4 +1,4 @@
-"""Issue photos: re-encoded without metadata (geo/media.clean_photo), stored content-addressed
+"""Issue photos: re-encoded without metadata (geo/io/media.clean_photo), stored content-addressed
 outside the database.
 
 Files live under <media_dir>/photos/<sha[:2]>/<sha>.<ext>; the row in issue_photo is the
@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo.access import require
-from geo.errors import NotFound
+from geo.accounts.access import require
+from geo.core.errors import NotFound
+from geo.io.media import clean_photo
 from geo.issues import steps
 from geo.issues.commands import IssueCommand
 from geo.issues.pinning import add_event
-from geo.media import clean_photo
 from geo.models import Account, Issue, IssuePhoto
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -53,7 +53,7 @@ def _write_once(path: Path, data: bytes) -> bool:
 
 
 def store_file(data: bytes, media_dir: str) -> tuple[str, str, Path, bool]:
-    """Re-encode an image without metadata (geo/media.clean_photo) and store it under its
+    """Re-encode an image without metadata (geo/io/media.clean_photo) and store it under its
     SHA-256. Returns (sha256, content type, path, created): the same picture twice is one file.
     """
     return _store_clean(*clean_photo(data), media_dir)

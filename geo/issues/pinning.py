@@ -11,14 +11,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from geo.access import can
-from geo.coords import input_point
-from geo.errors import Conflict, InvalidParameter, NotFound, Unprocessable
-from geo.idempotency import client_scope
+from geo.accounts.access import can
+from geo.core.coords import input_point
+from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
+from geo.core.idempotency import client_scope
+from geo.core.vocabulary import OPEN_STEPS, STEPS
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.notices.notify import notify_event
-from geo.vocabulary import OPEN_STEPS, STEPS
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20

@@ -1,12 +1,12 @@
 """Satisfaction (满意度): the reporter rates a solved issue 1-5, or the council hall records a
 resident's rating; the scorecards' satisfaction is the mean of these and nothing else.
 
-Who: the reporter, signed in as the account that pinned the issue (`rate` in geo/access.py) or
-anonymously holding the token of the request: the one the service answered the filing with
+Who: the reporter, signed in as the account that pinned the issue (`rate` in geo/accounts/access.py)
+or anonymously holding the token of the request: the one the service answered the filing with
 (geo/issues/request_tokens.py, good from any network), or the Idempotency-Key its POST carried
-(scoped as geo/idempotency.py stores it: only from the client that filed it); or the hall's staff
-recording a resident's verdict (`rate_for_hall`: staff of the area, never whoever resolved it).
-A staff review (`reviewed`) is the hall's sign-off and carries no satisfaction of its own; a
+(scoped as geo/core/idempotency.py stores it: only from the client that filed it); or the hall's
+staff recording a resident's verdict (`rate_for_hall`: staff of the area, never whoever resolved
+it). A staff review (`reviewed`) is the hall's sign-off and carries no satisfaction of its own; a
 rating sent with it is recorded here, as the hall's (or the reporter's, if they review).
 
 When: once the issue is solved (resolved or reviewed), once per resolution round: the round is
@@ -26,15 +26,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo import clock, worktime
-from geo.access import can, require
-from geo.errors import Conflict, Forbidden, Unprocessable
-from geo.issues import request_tokens
+from geo.accounts.access import can, require
+from geo.core import clock
+from geo.core.errors import Conflict, Forbidden, Unprocessable
+from geo.core.vocabulary import OUTCOMES
+from geo.issues import request_tokens, worktime
 from geo.issues.commands import IssueCommand, bump, change_step
 from geo.issues.pinning import add_event
 from geo.models import Account, Issue, IssueEvent
 from geo.models.issues import REWORK_DAYS
-from geo.vocabulary import OUTCOMES
 
 UNSATISFIED_RATING = 2  # this rating or lower reopens the issue (see above)
 
@@ -52,7 +52,7 @@ def rate(
 ) -> dict[str, Any]:
     """Record one rating of issue `issue_id`; `token` is the request token sent (None when
     none was), `token_key` the same as a client's own key stored for this sender
-    (geo/idempotency.scoped_key). No commit here."""
+    (geo/core/idempotency.scoped_key). No commit here."""
     command = IssueCommand.open(
         session, issue_id, idempotency_key=idempotency_key, expected_version=None
     )

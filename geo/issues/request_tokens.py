@@ -4,7 +4,7 @@ outcome, from any network and without an account.
 A token is the issue's id and an HMAC of it under a key kept in the database (made once by
 0030_request_tokens from PostgreSQL's strong random source, so a backup carries it): nothing is
 stored per issue, and a retried filing answers the same token. A client's own Idempotency-Key
-still finds its request too, but only from that client (geo/idempotency.scoped_key), because
+still finds its request too, but only from that client (geo/core/idempotency.scoped_key), because
 a key the client chose may be easy to guess.
 """
 

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.access import can
-from geo.errors import Unprocessable
+from geo.accounts.access import can
+from geo.core.errors import Unprocessable
+from geo.core.vocabulary import LEVELS
 from geo.issues.commands import IssueCommand, OpenOnly
 from geo.issues.disputes import dispute_state, reroute_refusal
 from geo.issues.owners import (
@@ -35,7 +36,6 @@ from geo.issues.owners import (
 from geo.issues.pinning import check_category, distance_m
 from geo.issues.routing import Routing, route_point
 from geo.models import Account, Issue
-from geo.vocabulary import LEVELS
 
 MOVED_M = 0.01  # a corrected point closer than this to the old one is the same point
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import Unprocessable
-from geo.vocabulary import LEVELS, PLACES
+from geo.core.errors import Unprocessable
+from geo.core.vocabulary import LEVELS, PLACES
 
 NEAR_COMPOUND_M = 50.0
 

@@ -23,16 +23,16 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo import clock, worktime
-from geo.access import require
-from geo.errors import Conflict, NotFound, Unprocessable
-from geo.issues import ratings
+from geo.accounts.access import require
+from geo.core import clock
+from geo.core.errors import Conflict, NotFound, Unprocessable
+from geo.core.vocabulary import CLOSURE_REASONS, OPEN_STEPS
+from geo.issues import ratings, worktime
 from geo.issues.commands import IssueCommand, bump, change_step, check_version
 from geo.issues.pinning import add_event, distance_m, get_issue, issue_public
+from geo.issues.worktime import LEVEL_DEADLINE_DAYS
 from geo.models import Account, Department, Issue, IssueEvent
 from geo.models.issues import REWORK_DAYS
-from geo.vocabulary import CLOSURE_REASONS, OPEN_STEPS
-from geo.worktime import LEVEL_DEADLINE_DAYS
 
 __all__ = ["LEVEL_DEADLINE_DAYS", "TRANSITIONS", "Move", "escalate_overdue", "merge", "transition"]
 
@@ -303,7 +303,7 @@ def escalate_overdue(
 ) -> list[dict[str, Any]]:
     """Move each open issue past its due date one level up, with an event.
 
-    The due date is the one GET /api/issues/{id} and "my work" show (geo/worktime.due_on:
+    The due date is the one GET /api/issues/{id} and "my work" show (geo/issues/worktime.due_on:
     working days, the category's limits). An overdue issue first waits for the next session of
     the hall that owns it (owning_hall, the agenda rule) after it reached its level, plus
     `hall_grace_days` (YISHITING_HALL_GRACE_DAYS) to record the session: compound halls meet

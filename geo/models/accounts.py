@@ -3,7 +3,7 @@
 Tokens are random and high-entropy, so the table keeps only their SHA-256 hash; the token
 itself is shown once when the account is created or its token rotated. A token works until it
 expires (YISHITING_TOKEN_DAYS after issue) or is revoked, whichever comes first. People sign in
-to the browser workspace with a username and a password (an argon2 hash, geo/passwords.py);
+to the browser workspace with a username and a password (an argon2 hash, geo/accounts/passwords.py);
 accounts made by the demo or for machines have no username and cannot sign in that way.
 """
 

@@ -4,7 +4,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Computed, DateTime, Enum, Index, Integer, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from geo import clock
+from geo.core import clock
 
 # Stable constraint names so that migrations can refer to them.
 NAMING = {
@@ -38,7 +38,7 @@ def length_column():
 
 
 def stamp_column():
-    """When a row was written, by the district clock (geo/clock.py): the rules that later read
+    """When a row was written, by the district clock (geo/core/clock.py): the rules that later read
     the stamp (rework within 30 days, working-day limits, the agenda's age) compare it with
     clock.now(), so both must be one clock, also when it is pinned (a test, a replay).
     Rows written in plain SQL take the database's now(), the same instant when nothing pins."""

@@ -101,7 +101,7 @@ class HallSession(Base):
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    # The client's Idempotency-Key (scoped, geo/idempotency.py): a retry answers this session.
+    # The client's Idempotency-Key (scoped, geo/core/idempotency.py): a retry answers this session.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
 
 

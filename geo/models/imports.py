@@ -29,7 +29,7 @@ class ImportLog(Base):
     encoding: Mapped[str] = mapped_column(Text)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # An upload's scoped Idempotency-Key, its request's fingerprint and the report it answered:
-    # a retried upload answers this report again instead of importing twice (api/imports.py).
+    # a retried upload answers this report again instead of importing twice (api/routes/imports.py).
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

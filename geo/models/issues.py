@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from geo.core.vocabulary import EVENT_KINDS, LEVELS, STEPS
 from geo.models.base import Base, choice, geom_column, stamp_column
-from geo.vocabulary import EVENT_KINDS, LEVELS, STEPS
 
 # A reviewed issue that comes back this soon is reopened and counted as rework.
 REWORK_DAYS = 30

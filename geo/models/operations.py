@@ -24,7 +24,7 @@ class DemoLoad(Base):
 
 
 class RateBucket(Base):
-    """An anonymous client's token bucket (geo/ratelimit.py); `client` is a hash, not an IP."""
+    """An anonymous client's token bucket (geo/core/ratelimit.py); `client` is a hash, not an IP."""
 
     __tablename__ = "rate_bucket"
     client: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -44,7 +44,7 @@ class RateCharge(Base):
 
 class IdempotencyRequest(Base):
     """The request a (scoped) Idempotency-Key first came with, as a SHA-256 fingerprint: the key
-    sent again with another request is refused (geo/idempotency.py)."""
+    sent again with another request is refused (geo/core/idempotency.py)."""
 
     __tablename__ = "idempotency_request"
     key: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -47,10 +47,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo.db import transaction
+from geo.core.db import transaction
+from geo.core.settings import Settings
 from geo.notices import webhooks
 from geo.notices.formats import failure, render
-from geo.settings import Settings
 
 log = logging.getLogger("yishiting.notify")
 

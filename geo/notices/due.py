@@ -1,5 +1,5 @@
 """Near-due and overdue alerts: the periodic check (api/background.py, `yishiting escalate`)
-raises one per (issue, kind, due date) from the one due date of geo/worktime.due_on (the
+raises one per (issue, kind, due date) from the one due date of geo/issues/worktime.due_on (the
 same escalation uses), so a category without limits is told by its level's days.
 
 An open issue whose light is yellow gets a `near_due` alert, red an `overdue` one; the unique
@@ -14,10 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.notices.notify import notify
-from geo.notices.recipients import Signal
-from geo.vocabulary import OPEN_STEPS
-from geo.worktime import (
+from geo.core.vocabulary import OPEN_STEPS
+from geo.issues.worktime import (
     LOADED,
     OFFICIAL,
     WEEKDAYS,
@@ -27,6 +25,8 @@ from geo.worktime import (
     light_of,
     work_calendar,
 )
+from geo.notices.notify import notify
+from geo.notices.recipients import Signal
 
 LIGHT_KINDS = {"yellow": "near_due", "red": "overdue"}
 
@@ -54,7 +54,7 @@ def check_due(session: Session) -> dict[str, int]:
     new = {"near_due": 0, "overdue": 0}
     for row in session.execute(_OPEN, {"open": list(OPEN_STEPS)}).mappings().all():
         issue: dict[str, Any] = dict(row)
-        # the one due date (geo/worktime.due_on, as escalation): the dispatch's, else the
+        # the one due date (geo/issues/worktime.due_on, as escalation): the dispatch's, else the
         # category's complete limit, else the level's days
         due = due_on(issue, cal, limits)
         kind = LIGHT_KINDS.get(light_of(cal, due))

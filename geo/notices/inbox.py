@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import NotFound
+from geo.core.errors import NotFound
 from geo.models import Account
 
 _COLUMNS = """

@@ -6,7 +6,7 @@ same words go to the workspace and to group chats (webhooks).
 
 from typing import Any
 
-from geo.vocabulary import PLACES, zh_of
+from geo.core.vocabulary import PLACES, zh_of
 
 # kind -> (Chinese, English) of the title
 TITLES: dict[str, tuple[str, str]] = {

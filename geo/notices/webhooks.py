@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.errors import NotFound, Unprocessable
+from geo.core.errors import NotFound, Unprocessable
 from geo.models.notices import MSGTYPES, NOTICE_KINDS, WEBHOOK_FORMATS
 
 MAX_URL = 2000

@@ -11,12 +11,12 @@ listed here does not exist.
 
 from psycopg import sql
 
-from geo.clock import ZONE
-from geo.errors import NotFound
+from geo.core.clock import ZONE
+from geo.core.errors import NotFound
+from geo.core.vocabulary import LEVELS, OUTCOMES, STATUSES, STEPS
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
 from geo.models.renovation import ALL_PHASES
 from geo.ogc.collection import Collection, Join
-from geo.vocabulary import LEVELS, OUTCOMES, STATUSES, STEPS
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 
@@ -281,7 +281,7 @@ def _step_case(groups: dict[str, tuple[str, ...]]) -> sql.Composed:
     )
 
 
-# Open or closed (geo/vocabulary.py says which steps are which).
+# Open or closed (geo/core/vocabulary.py says which steps are which).
 ISSUE_STATUS = _step_case(STATUSES)
 # How an issue ended (solved, closed_unsolved, referred, duplicate) or open: solved and
 # closed are never counted together.

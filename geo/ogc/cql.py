@@ -27,7 +27,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
-from geo.errors import InvalidParameter
+from geo.core.errors import InvalidParameter
 from geo.ogc.crs import Crs
 
 # cql-text is the draft's name of CQL2 text, which GDAL's OAPIF driver (3.6 to 3.12 at least)

@@ -14,7 +14,7 @@ from functools import cache
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
 
-from geo.errors import InvalidParameter
+from geo.core.errors import InvalidParameter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG = "http://www.opengis.net/def/crs/EPSG/0/"

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from geo import clock
-from geo.errors import MethodNotAllowed, NotFound, Unprocessable
+import geo.ogc.crs
+from geo.core import clock
+from geo.core.errors import MethodNotAllowed, NotFound, Unprocessable
 from geo.io.layers import KIND_ZH, TODAY, Layer, get_layer
 from geo.models import Base
-from geo.ogc import crs as crss
 from geo.ogc.collection import Collection
 
 INT4_MAX = 2**31 - 1
@@ -230,7 +230,7 @@ def _positions(value: Any, depth: int, gtype: str, where: str) -> list[tuple[flo
     return found
 
 
-def checked_geometry(layer: Layer, geometry: Any, crs: crss.Crs) -> str:
+def checked_geometry(layer: Layer, geometry: Any, crs: geo.ogc.crs.Crs) -> str:
     """The geometry as GeoJSON text, of the layer's kind and well formed; its positions in
     `crs`'s area of use (a 400 for swapped axes, as for bbox)."""
     if not isinstance(geometry, dict):
@@ -251,7 +251,7 @@ def checked_geometry(layer: Layer, geometry: Any, crs: crss.Crs) -> str:
     coords = geometry.get("coordinates")
     positions = _positions(coords, depth, gtype, "body.geometry.coordinates")
     xs, ys = [p[0] for p in positions], [p[1] for p in positions]
-    crss.check_bbox(crs, (min(xs), min(ys), max(xs), max(ys)), "body.geometry")
+    geo.ogc.crs.check_bbox(crs, (min(xs), min(ys), max(xs), max(ys)), "body.geometry")
     return json.dumps({"type": gtype, "coordinates": coords})
 
 

@@ -8,8 +8,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.errors import NotFound
+from geo.core import clock
+from geo.core.errors import NotFound
 from geo.models import Account
 from geo.ogc.collection import Collection
 from geo.ogc.edit_body import feature_id, layer_of

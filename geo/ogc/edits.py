@@ -11,7 +11,7 @@ one feature can redraw it. Areas and lengths are the tables' generated columns, 
 The body is checked first (geo/ogc/edit_body.py: what a layer's features carry, from its
 import layer); the audit trail is geo/ogc/edit_trail.py.
 
-Every edit runs on the request's Session (its psycopg connection, geo.db.driver_connection):
+Every edit runs on the request's Session (its psycopg connection, geo.core.db.driver_connection):
 the row is locked, its ETag compared with If-Match, the feature written and `feature_edit`
 records who, when, the action and the feature before and after as GeoJSON (CRS84), all in the
 one transaction the route commits. Nothing here commits.
@@ -26,12 +26,12 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import driver_connection
-from geo.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+import geo.ogc.crs
+from geo.core.db import driver_connection
+from geo.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from geo.io import checks
 from geo.io.layers import Layer
 from geo.models import Account
-from geo.ogc import crs as crss
 from geo.ogc import edit_body, edit_trail, engine
 from geo.ogc.collection import Collection
 
@@ -41,7 +41,7 @@ class Body:
     """What a client sent, parsed as JSON: a Feature (create, replace) or a merge patch."""
 
     value: Any
-    crs: crss.Crs
+    crs: geo.ogc.crs.Crs
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _connection(session: Session) -> psycopg.Connection:
     return conn
 
 
-def _ewkb(conn: psycopg.Connection, geojson: str, crs: crss.Crs) -> str:
+def _ewkb(conn: psycopg.Connection, geojson: str, crs: geo.ogc.crs.Crs) -> str:
     """GeoJSON in `crs` (its own axis order) as WGS84 EWKB (hex), flattened to 2D."""
     geom: sql.Composable = sql.SQL("ST_GeomFromGeoJSON(%s)")
     if crs.north_first:
@@ -194,7 +194,7 @@ def _snapshot(conn: psycopg.Connection, c: Collection, fid: int) -> tuple[dict[s
 
 
 def _answer(
-    conn: psycopg.Connection, c: Collection, fid: int, out: crss.Crs, replayed: bool = False
+    conn: psycopg.Connection, c: Collection, fid: int, out: geo.ogc.crs.Crs, replayed: bool = False
 ) -> Edited:
     body, etag = engine.tagged_feature(conn, c, str(fid), engine.Shape(crs=out))
     assert etag is not None
@@ -286,7 +286,9 @@ def create(
     return _answer(conn, c, fid, body.crs)
 
 
-def _replay(conn: psycopg.Connection, c: Collection, key: str, out: crss.Crs) -> Edited | None:
+def _replay(
+    conn: psycopg.Connection, c: Collection, key: str, out: geo.ogc.crs.Crs
+) -> Edited | None:
     row = conn.execute(
         "SELECT collection, feature_id, action FROM feature_edit WHERE idempotency_key = %s",
         (key,),
@@ -380,7 +382,7 @@ def _edit(
     values: dict[str, Any],
     ewkb: str,
     account: Account,
-    out: crss.Crs,
+    out: geo.ogc.crs.Crs,
 ) -> Edited:
     conn, c, fid = done.conn, done.c, done.fid
     _write(conn, done.layer, values, ewkb, fid)

@@ -21,7 +21,7 @@ from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from pygeofilter import ast
 
-from geo.errors import InvalidParameter, NotFound
+from geo.core.errors import InvalidParameter, NotFound
 from geo.ogc import cql
 from geo.ogc.collection import Collection, expr, from_clause, joined
 from geo.ogc.crs import CRS84, STORAGE_SRID, SUPPORTED, Crs

@@ -42,7 +42,7 @@ from time import monotonic
 
 import psycopg
 
-from geo import clock
+from geo.core import clock
 from geo.ogc.collection import Collection
 from geo.ogc.tiles import Tile
 

@@ -15,7 +15,7 @@ from hashlib import blake2b
 import psycopg
 from psycopg import sql
 
-from geo.errors import NotFound
+from geo.core.errors import NotFound
 from geo.ogc.collection import Collection, expr, from_clause
 
 TILE_MATRIX_SET = "WebMercatorQuad"

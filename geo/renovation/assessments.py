@@ -11,9 +11,9 @@ from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.access import require
-from geo.errors import NotFound, Unprocessable
+from geo.accounts.access import require
+from geo.core import clock
+from geo.core.errors import NotFound, Unprocessable
 from geo.models.accounts import Account
 from geo.models.district import OCCUPANCY, PROTECTION_LEVELS
 from geo.models.renovation import CONDITIONS, DANGER_GRADES

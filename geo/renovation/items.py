@@ -22,13 +22,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, InternalError
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.access import require
-from geo.errors import Conflict, Forbidden, NotFound, Unprocessable
-from geo.media import check_photo_link
+from geo.accounts.access import require
+from geo.accounts.public import actor_sql
+from geo.core import clock
+from geo.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from geo.io.media import check_photo_link
 from geo.models.accounts import Account
 from geo.models.renovation import HALTS, PHASES, TARGET_KINDS, RenovationItem
-from geo.public import actor_sql
 
 MAX_DISTANCE_M = 100.0
 CLOCK_SKEW = timedelta(seconds=60)
@@ -343,7 +343,7 @@ def _check_distance(distance_m: float) -> None:
         )
 
 
-# Public: the reporter and reviewer by role (geo/public.py), staff positions kept.
+# Public: the reporter and reviewer by role (geo/accounts/public.py), staff positions kept.
 EVENT_DETAIL = f"""
 SELECT e.id, e.item_id, e.occurred_at, e.recorded_at, {actor_sql("e.account_id")} AS reporter,
     ST_X(e.position) AS lon, ST_Y(e.position) AS lat, e.accuracy_m, e.distance_m,

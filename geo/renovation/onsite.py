@@ -1,5 +1,5 @@
 """Renovation on site: the work items near where I stand that I may report on, and the reports
-waiting for my review. Who may report and review is geo/access's (report_progress,
+waiting for my review. Who may report and review is geo/accounts/access's (report_progress,
 review_progress): the SQL selects the rows in the account's scope (access.scope_sql, the SQL
 form of access.in_scope), and each row listed is one `can()` allows."""
 
@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo import clock
-from geo.access import TABLE, can, scope_sql
-from geo.errors import InvalidParameter
+from geo.accounts.access import TABLE, can, scope_sql
+from geo.core import clock
+from geo.core.errors import InvalidParameter
 from geo.models import Account, RenovationItem
 
 NEAR_LIMIT = 30

@@ -18,12 +18,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from geo.clock import ZONE as TZ
-from geo.errors import InvalidParameter
-from geo.public import actor_sql
+from geo.accounts.public import actor_sql
+from geo.core.clock import ZONE
+from geo.core.errors import InvalidParameter
 from geo.renovation.assessments import heritage_counts
 
-CUTOFF = f"((CAST(%(as_of)s AS date) + 1)::timestamp AT TIME ZONE '{TZ}')"
+CUTOFF = f"((CAST(%(as_of)s AS date) + 1)::timestamp AT TIME ZONE '{ZONE}')"
 
 # The campaigns whose totals FACTS.md quotes, by project code.
 DEMOLITION = "demolition"
@@ -173,7 +173,7 @@ JOIN renovation_project p ON p.id = i.project_id
 LEFT JOIN renovation_batch b ON b.id = i.batch_id
 LEFT JOIN account a ON a.id = e.account_id
 LEFT JOIN progress_review r ON r.event_id = e.id
-WHERE e.occurred_at >= (CAST(%(as_of)s AS date)::timestamp AT TIME ZONE '{TZ}')
+WHERE e.occurred_at >= (CAST(%(as_of)s AS date)::timestamp AT TIME ZONE '{ZONE}')
   AND e.occurred_at < {CUTOFF}
 ORDER BY e.occurred_at, e.id
 """
@@ -274,7 +274,7 @@ WITH ev AS (
              ELSE least(coalesce(s.qty, 0) / i.planned_qty, 1)::double precision END AS frac
     FROM steps s JOIN renovation_item i ON i.id = s.item_id
 ), days AS MATERIALIZED (
-    SELECT d::date AS day, ((d::date + 1)::timestamp AT TIME ZONE '{TZ}') AS cutoff
+    SELECT d::date AS day, ((d::date + 1)::timestamp AT TIME ZONE '{ZONE}') AS cutoff
     FROM generate_series(CAST(%(start)s AS date), CAST(%(end)s AS date),
                          make_interval(days => %(step)s)) AS d
 ), tot AS (

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from geo.errors import TooSlow, Unprocessable
+from geo.core.errors import TooSlow, Unprocessable
 
 # Walking 4.3 km/h; driving 20 km/h, the pace of the old town's narrow streets.
 PROFILES: dict[str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from geo.errors import NotFound, Unprocessable
+from geo.core.errors import NotFound, Unprocessable
 from geo.streets.network import Snap, bounded, cost_matrix, route, snap
 
 MAX_STOPS = 30  # a morning's round; more is a list to split, not a round

@@ -10,7 +10,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps.base import (
     OSM_ATTR,
     OSM_URL,

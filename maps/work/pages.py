@@ -1,6 +1,6 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports."""
 
-from geo.settings import Settings
+from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
 

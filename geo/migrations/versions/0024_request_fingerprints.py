@@ -3,7 +3,7 @@
 Revision ID: 0024_request_fingerprints
 Revises: 0023_tile_geometry
 
-`idempotency_request` keeps, per scoped key (geo/idempotency.py), the SHA-256 of the request it
+`idempotency_request` keeps, per scoped key (geo/core/idempotency.py), the SHA-256 of the request it
 first came with, so a key sent again with another body is refused on every route. Hall sessions
 take a key (a retried session answers the first), and an upload's import_log row keeps its key,
 its request's fingerprint and its report, so a retried upload answers the first import.

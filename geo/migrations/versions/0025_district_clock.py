@@ -4,9 +4,9 @@ Revision ID: 0025_district_clock
 Revises: 0024_request_fingerprints
 
 renovation_item_status (phase and late "today") and courtyard_status (the latest assessments
-"today") read the database's now(). District time comes from geo/clock.py: a pinned clock
+"today") read the database's now(). District time comes from geo/core/clock.py: a pinned clock
 (tests, a replay) was invisible to them. district_now() is the instant the app gave the
-connection in the setting `yishiting.now` (geo/db.py IdleCheck, as a pooled connection leaves
+connection in the setting `yishiting.now` (geo/core/db.py IdleCheck, as a pooled connection leaves
 the pool), else now(), the same instant when the clock is not pinned; district_today() is its
 date in Beijing. The views keep their columns and meaning.
 """

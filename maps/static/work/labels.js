@@ -1,5 +1,5 @@
 /* The vocabulary's Chinese labels in the shapes the workspace pages use (display only: no rule
- * lives here). The words have one home, geo/vocabulary.py; ./vocabulary.js is generated from it
+ * lives here). The words have one home, geo/core/vocabulary.py; ./vocabulary.js is generated from it
  * by `make vocabulary`, so nothing here names a label. */
 import { VOCABULARY as V } from "./vocabulary.js";
 

@@ -1,4 +1,4 @@
-/* Generated from geo/vocabulary.py by `make vocabulary` (maps/vocabulary_file.py):
+/* Generated from geo/core/vocabulary.py by `make vocabulary` (maps/vocabulary_file.py):
  * change the words there, never here. */
 export const VOCABULARY = {
   "levels": {"building": {"zh": "楼栋", "en": "building"}, "compound": {"zh": "小区", "en": "compound"}, "community": {"zh": "社区", "en": "community"}, "subdistrict": {"zh": "街道", "en": "subdistrict"}, "district": {"zh": "区", "en": "district"}},

@@ -1,0 +1,1 @@
+"""What wraps every request: body guards, security headers, metrics."""

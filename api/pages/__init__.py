@@ -1,0 +1,1 @@
+"""HTML pages served by the app (not in the OpenAPI document)."""

@@ -1,0 +1,77 @@
+"""The staff workspace pages under /work and their service worker (/work/sw.js).
+
+The pages are shells (maps/work); what they show comes from the API with the session
+cookie, so this module reads no data. The worker is served from /work/ and allowed the scope
+/work (Service-Worker-Allowed), so it controls /work itself as well as the pages under it; its
+list of files to keep offline is filled in here.
+"""
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import SettingsDep
+from api.middleware.headers import page_response
+from geo.core.settings import Settings
+from maps.base import STATIC_DIR
+from maps.work import precache_urls
+from maps.work.pages import build_work_page
+
+router = APIRouter(prefix="/work", tags=["workspace pages"], default_response_class=HTMLResponse)
+MAX_ID = 2**31 - 1
+
+
+def _page(key: str, settings: Settings) -> HTMLResponse:
+    # The shells change only with a release; the worker revalidates them anyway.
+    return page_response(build_work_page(key, settings), settings, {"Cache-Control": "no-cache"})
+
+
+@router.get("", summary="My work: what waits for me, list and map")
+def my_work(settings: SettingsDep) -> HTMLResponse:
+    return _page("mywork", settings)
+
+
+@router.get("/issues/{issue_id}", summary="An issue with the actions my role may take now")
+def issue(settings: SettingsDep, issue_id: Annotated[int, Path(ge=0, le=MAX_ID)]) -> HTMLResponse:
+    return _page("issue", settings)
+
+
+@router.get("/halls/{hall_id}", summary="A council hall: this week's agenda, record a session")
+def hall(settings: SettingsDep, hall_id: Annotated[int, Path(ge=0, le=MAX_ID)]) -> HTMLResponse:
+    return _page("hall", settings)
+
+
+@router.get("/progress", summary="Renovation on site: report progress, review reports")
+def progress(settings: SettingsDep) -> HTMLResponse:
+    return _page("progress", settings)
+
+
+@router.get("/imports", summary="Import survey files: a dry run's report, then the import")
+def imports(settings: SettingsDep) -> HTMLResponse:
+    return _page("imports", settings)
+
+
+@router.get(
+    "/sw.js",
+    response_class=Response,
+    responses={200: {"content": {"text/javascript": {}}}},
+    summary="The workspace's service worker",
+)
+def service_worker() -> Response:
+    urls = precache_urls()
+    source = (STATIC_DIR / "work" / "sw.js").read_text(encoding="utf-8")
+    version = hashlib.sha256((source + "".join(urls)).encode()).hexdigest()[:12]
+    body = source.replace("__PRECACHE__", json.dumps(urls)).replace("__VERSION__", version)
+    return Response(
+        body,
+        media_type="text/javascript",
+        headers={
+            "Cache-Control": "no-cache",
+            "Service-Worker-Allowed": "/work",
+            # A worker runs under its script's policy: it fetches (and keeps) our own files.
+            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+        },
+    )

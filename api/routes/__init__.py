@@ -1,0 +1,1 @@
+"""The JSON routers, one per area; they call geo/ and answer schemas."""

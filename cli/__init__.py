@@ -1,0 +1,1 @@
+"""The `yishiting` command line: migrate, load-demo, serve and the subcommands."""

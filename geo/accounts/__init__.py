@@ -1,0 +1,1 @@
+"""Accounts, tokens, sign-in, browser sessions, passwords and who may do what."""

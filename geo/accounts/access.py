@@ -1,0 +1,414 @@
+"""Who may do what: one declared table, action x role x scope. Nowhere else checks a role.
+
+TABLE maps each action to the kind of object it acts on and, per role, the scope in which that
+role may do it; a role absent from an action's row may not do it at all. Scopes:
+
+- ANY: anywhere.
+- AREA: the object is in the account's bound area (sub-district, community or compound). An
+  issue is in it when it was routed there or the area's polygon covers its point (a street
+  point routed to a neighbouring compound still lies in the community the street crosses); a
+  hall or a work item when its compound, community or the community's sub-district is the area
+  (a sub-district's own hall: only that sub-district).
+- DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
+  it, a work item of one of its projects).
+- REPORTER: the account reported the issue.
+- COLLECTED: (anonymous) the issue is still `collected`.
+- OWNER: the account's unit answers for the issue now: a department account of the department
+  it was dispatched to (before dispatch, the category's department it was routed to), or an
+  account bound to the very place at the issue's level (its compound for a compound-level
+  issue, its community for a community-level one...). Only an owner may send it back (退单).
+- SUBDISTRICT: the account is bound to the issue's sub-district (which arbitrates disputes).
+
+An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
+whoever resolved an issue does not review it.
+
+The issue actions are named after the step they move the issue to, plus merge, photo and
+read_private (the reporter's contact). Planners read everything and act only on renovation.
+
+The API, for geo/ and api/ alike:
+    can(session, account, obj, action) -> bool      # account None is anonymous
+    require(session, account, obj, action)          # raises Unauthorized / Forbidden
+    allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
+    scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
+obj is an Issue, a Hall, a RenovationItem, or None for actions on no object (NOBODY's kind).
+A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
+list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
+
+To add an action: add its row to TABLE (the object kind and, per role, a scope), call
+`require(...)` where it happens, and name it as a string literal in that call (or, for a
+step, in geo/issues/steps.TRANSITIONS). tests/test_access.py builds its matrix from TABLE and
+fails for an action used in code without a row, or a row no case exercises.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.core.errors import Forbidden, Unauthorized
+from geo.models import Account, Hall, Issue
+from geo.models.issues import answering_department
+from geo.models.renovation import RenovationItem
+
+Scope = Literal["any", "area", "department", "reporter", "collected", "owner", "subdistrict"]
+ANY: Scope = "any"
+AREA: Scope = "area"
+DEPARTMENT: Scope = "department"
+REPORTER: Scope = "reporter"
+COLLECTED: Scope = "collected"
+OWNER: Scope = "owner"
+SUBDISTRICT: Scope = "subdistrict"
+
+ANONYMOUS = "anonymous"  # the role of a request without a token
+Kind = Literal["issue", "hall", "item", "none"]
+Obj = Issue | Hall | RenovationItem | None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What an action acts on, each allowed role's scope, and whose it may never be: the
+    account that moved the issue to the step `not_after` (a review must be independent)."""
+
+    on: Kind
+    roles: dict[str, Scope]
+    not_after: str | None = None
+
+
+STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
+
+TABLE: dict[str, Action] = {
+    # the five steps of an issue (the action is the step it moves to), merge, photos, contact
+    "topic": Action("issue", STAFF),
+    "deliberated": Action("issue", STAFF),
+    "dispatched": Action("issue", STAFF),
+    "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    # the hall's review: its staff (or the reporter), never whoever resolved the issue
+    "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
+    # satisfaction (geo/issues/ratings.py) comes from the reporter or the hall, not from staff:
+    # the reporter rates (signed in; anonymously, holding the Open311 token of the request,
+    # which the ratings module checks since it proves who is asking); the hall's staff record
+    # a resident's rating, never the account that resolved the issue
+    "rate": Action("issue", {"resident": REPORTER}),
+    "rate_for_hall": Action("issue", STAFF, not_after="resolved"),
+    "rejected": Action("issue", STAFF),
+    "closed": Action("issue", STAFF),
+    "referred": Action("issue", STAFF),
+    "merge": Action("issue", STAFF),
+    # re-categorise or correct the location, then route again (geo/issues/rerouting.py); a
+    # unit that answers for the issue may send it back with a reason (退单), and the
+    # sub-district decides repeated disputes (arbitration)
+    "reroute": Action("issue", STAFF),
+    "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
+    "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
+    "photo": Action(
+        "issue",
+        {**STAFF, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
+    ),
+    # the reporter's contact; and who did what (account ids, names, where residents stood)
+    "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    # staff names in the daily progress report (the public sees roles only)
+    "read_staff_names": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
+    "escalate": Action("none", {"admin": ANY}),
+    # webhooks to department and community group chats (notices are each account's own)
+    "manage_webhooks": Action("none", {"admin": ANY}),
+    # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
+    "manage_accounts": Action("none", {"admin": ANY}),
+    # time limits per category are the planners'; the official calendar of a year, an admin's
+    "set_time_limits": Action("none", {"planner": ANY, "admin": ANY}),
+    "load_calendar": Action("none", {"admin": ANY}),
+    # council halls: the hall's own grid and field staff record its sessions; departments
+    # attend as problem solvers and act on what is dispatched to them
+    "record_session": Action("hall", STAFF),
+    # renovation: planners add items; the field reports within its area, a department on its
+    # projects; supervisors (planners, admins, the project's department) review reports
+    "add_item": Action("none", {"admin": ANY, "planner": ANY}),
+    "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # a photo stored ahead of the progress report that names it (staff who report anywhere)
+    "upload_media": Action(
+        "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}
+    ),
+    # housing staff grade, the culture bureau designates, the sub-district vacates
+    "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
+    # whole layers (issue 11): planners and admins import survey files; all staff export (the
+    # public fields /ogc serves, but whole layers at once, so not anonymously)
+    "import_layer": Action("none", {"admin": ANY, "planner": ANY}),
+    "export_layer": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
+    # one feature of a surveyed layer at a time (OGC API - Features Part 4): planners and admins
+    # edit; all staff read a feature's audit trail (it names who edited, so not the public)
+    "edit_features": Action("none", {"admin": ANY, "planner": ANY}),
+    "read_feature_history": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
+}
+
+_AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
+
+
+def kind_of(obj: Obj) -> Kind:
+    if isinstance(obj, Issue):
+        return "issue"
+    if isinstance(obj, Hall):
+        return "hall"
+    if isinstance(obj, RenovationItem):
+        return "item"
+    return "none"
+
+
+def can(session: Session, account: Account | None, obj: Obj, action: str) -> bool:
+    """Whether `account` (None for anonymous) may do `action` to `obj` (see TABLE)."""
+    rule = TABLE[action]  # an action without a row is a programming error: KeyError
+    if rule.on != kind_of(obj):
+        raise TypeError(f"{action} acts on a {rule.on}, not on {type(obj).__name__}")
+    return _permits(session, account, obj, rule, {})
+
+
+def require(session: Session, account: Account | None, obj: Obj, action: str) -> None:
+    """Raise Unauthorized (no token) or Forbidden unless `can(...)`."""
+    if can(session, account, obj, action):
+        return
+    what = f"{action} {_name(obj)}".strip()
+    step = TABLE[action].not_after
+    if _did_step(session, account, obj, step):
+        raise Forbidden(
+            f"This account moved {_name(obj)} to {step}, so it may not also do {action}: "
+            "that must come from someone else (for a review, the reporter or the council hall).",
+            where="header.Authorization",
+        )
+    if account is None:
+        raise Unauthorized(f"Only signed-in staff may {what}.", where="Authorization")
+    raise Forbidden(
+        f"A {account.role} account {_scope(account)} may not {what}.", where="Authorization"
+    )
+
+
+def allowed(session: Session, account: Account | None, obj: Obj) -> list[str]:
+    """The actions `account` may do to `obj`, in TABLE order (for showing only allowed buttons):
+    exactly those `can()` allows, since both ask `_permits`."""
+    kind = kind_of(obj)
+    known: dict[tuple[str, str], bool] = {}
+    return [
+        action
+        for action, rule in TABLE.items()
+        if rule.on == kind and _permits(session, account, obj, rule, known)
+    ]
+
+
+def _permits(
+    session: Session,
+    account: Account | None,
+    obj: Obj,
+    rule: Action,
+    known: dict[tuple[str, str], bool],
+) -> bool:
+    """The one rule behind can() and allowed(): the account's role has a scope in the row, the
+    object is in it, and the account did not take the step the row names (`not_after`).
+    `known` keeps each scope's and step's answer for this account and object, so allowed()
+    asks the database once per scope and step however many actions share them."""
+    scope = rule.roles.get(account.role if account else ANONYMOUS)
+    if scope is None:
+        return False
+    if ("scope", scope) not in known:
+        known["scope", scope] = in_scope(session, account, obj, scope)
+    if not known["scope", scope] or rule.not_after is None:
+        return known["scope", scope]
+    if ("step", rule.not_after) not in known:
+        known["step", rule.not_after] = _did_step(session, account, obj, rule.not_after)
+    return not known["step", rule.not_after]
+
+
+def _did_step(session: Session, account: Account | None, obj: Obj, step: str | None) -> bool:
+    """Whether `account` ever moved the issue `obj` to `step` (by its events)."""
+    if step is None or account is None or not isinstance(obj, Issue):
+        return False
+    sql = text(
+        "SELECT EXISTS (SELECT 1 FROM issue_event WHERE issue_id = :issue"
+        " AND to_step = :step AND actor_account_id = :account)"
+    )
+    params = {"issue": obj.id, "step": step, "account": account.id}
+    return bool(session.execute(sql, params).scalar())
+
+
+def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:
+    """Whether `obj` is in the account's `scope` (see the module's docstring)."""
+    if scope == ANY:
+        return True
+    if scope == COLLECTED:
+        return isinstance(obj, Issue) and obj.step == "collected"
+    if account is None:
+        return False
+    if scope == REPORTER:
+        return isinstance(obj, Issue) and obj.reporter_account_id == account.id
+    if scope == DEPARTMENT:
+        return _of_department(session, account, obj)
+    if scope == OWNER:
+        return isinstance(obj, Issue) and is_owner(account, obj)
+    if scope == SUBDISTRICT:
+        return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
+    if isinstance(obj, Issue):
+        return issue_in_area(session, account, obj)
+    if isinstance(obj, Hall) and obj.kind == "subdistrict":
+        return account.area == ("subdistrict", obj.subdistrict_id)
+    if isinstance(obj, Hall | RenovationItem):
+        return _place_in_area(session, account, obj.community_id, obj.compound_id)
+    return False
+
+
+def scope_sql(
+    account: Account | None, kind: Kind, scope: Scope | None, alias: str
+) -> tuple[str, dict[str, Any]]:
+    """`in_scope` as a SQL condition on the row `alias` of an issue, hall or renovation_item
+    table, and its parameters (named scope_*): it holds for exactly the rows `in_scope` allows.
+    A scope of None (the role has none) holds for no row. Names come from fixed mappings."""
+    if scope == ANY:
+        return "true", {}
+    if scope == COLLECTED and kind == "issue":
+        return f"{alias}.step = 'collected'", {}
+    if scope is None or account is None or scope == COLLECTED:
+        return "false", {}
+    if kind == "issue":
+        return _issue_scope_sql(account, scope, alias)
+    if scope == DEPARTMENT and kind == "item" and account.department_id is not None:
+        return (
+            "EXISTS (SELECT 1 FROM renovation_project p"
+            f" WHERE p.id = {alias}.project_id AND p.department_id = :scope_dept)",
+            {"scope_dept": account.department_id},
+        )
+    if scope != AREA or account.area is None or kind not in ("hall", "item"):
+        return "false", {}
+    area_kind, ident = account.area
+    place = {
+        "compound": f"{alias}.compound_id = :scope_area",
+        "community": f"{alias}.community_id = :scope_area",
+        "subdistrict": "EXISTS (SELECT 1 FROM community c"
+        f" WHERE c.id = {alias}.community_id AND c.subdistrict_id = :scope_area)",
+    }[area_kind]
+    if kind == "hall":  # a sub-district's own hall: only that sub-district
+        own = f"{alias}.kind = 'subdistrict'"
+        hall = f"{alias}.subdistrict_id = :scope_area" if area_kind == "subdistrict" else "false"
+        place = f"CASE WHEN {own} THEN {hall} ELSE {place} END"
+    return place, {"scope_area": ident}
+
+
+def _issue_scope_sql(account: Account, scope: Scope, alias: str) -> tuple[str, dict[str, Any]]:
+    dept = account.department_id
+    area = account.area
+    if scope == REPORTER:
+        return f"{alias}.reporter_account_id = :scope_me", {"scope_me": account.id}
+    if scope == DEPARTMENT and dept is not None:
+        return f":scope_dept IN ({alias}.department_id, {alias}.owner_department_id)", {
+            "scope_dept": dept
+        }
+    if scope == OWNER and dept is not None:  # answering_department, in SQL
+        return f"coalesce({alias}.owner_department_id, {alias}.department_id) = :scope_dept", {
+            "scope_dept": dept
+        }
+    if area is None or scope == DEPARTMENT:
+        return "false", {}
+    kind, ident = area
+    params = {"scope_area": ident}
+    if scope == OWNER:
+        sql = f"({alias}.level = :scope_kind AND {alias}.{kind}_id = :scope_area)"
+        return sql, params | {"scope_kind": kind}
+    if scope == SUBDISTRICT:
+        held = kind == "subdistrict"
+        return (f"{alias}.subdistrict_id = :scope_area" if held else "false"), params
+    return (
+        f"({alias}.{kind}_id = :scope_area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} s"
+        f" WHERE s.id = :scope_area AND ST_Covers(s.geom, {alias}.geom)))",
+        params,
+    )
+
+
+def is_owner(account: Account, issue: Issue) -> bool:
+    """Whether the account's unit answers for the issue now (see OWNER above)."""
+    if account.department_id is not None:
+        return account.department_id == answering_department(issue)
+    if issue.level == "district" or account.area is None:
+        return False
+    return account.area == (issue.level, getattr(issue, f"{issue.level}_id"))
+
+
+def area_contains_point(session: Session, account: Account, lon: float, lat: float) -> bool:
+    """True when the polygon of the account's area covers the WGS84 point."""
+    area = account.area
+    if area is None:
+        return False
+    kind, ident = area
+    # The table name comes from a fixed mapping, never from input.
+    sql = text(
+        f"SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) "
+        f"FROM {_AREA_TABLES[kind]} WHERE id = :id"
+    )
+    return bool(session.execute(sql, {"lon": lon, "lat": lat, "id": ident}).scalar())
+
+
+def issue_in_area(session: Session, account: Account, issue: Issue) -> bool:
+    """True when the issue was routed to the account's area or lies inside it."""
+    area = account.area
+    if area is None:
+        return False
+    kind, ident = area
+    if getattr(issue, f"{kind}_id") == ident:
+        return True
+    sql = text(
+        f"SELECT ST_Covers(a.geom, i.geom) FROM {_AREA_TABLES[kind]} a, issue i "
+        "WHERE a.id = :area AND i.id = :issue"
+    )
+    return bool(session.execute(sql, {"area": ident, "issue": issue.id}).scalar())
+
+
+def _place_in_area(
+    session: Session, account: Account, community_id: int | None, compound_id: int | None
+) -> bool:
+    """A hall's or an item's compound, community or the community's sub-district is the area."""
+    area = account.area
+    if area is None:
+        return False
+    kind, ident = area
+    if kind == "compound":
+        return compound_id == ident
+    if kind == "community":
+        return community_id == ident
+    sub = session.execute(
+        text("SELECT subdistrict_id FROM community WHERE id = :id"), {"id": community_id}
+    ).scalar()
+    return sub == ident
+
+
+def _of_department(session: Session, account: Account, obj: Obj) -> bool:
+    """An issue routed or dispatched to the account's department, or an item of its project."""
+    if account.department_id is None:
+        return False
+    if isinstance(obj, Issue):
+        return account.department_id in (obj.department_id, obj.owner_department_id)
+    if isinstance(obj, RenovationItem):
+        owner = session.execute(
+            text("SELECT department_id FROM renovation_project WHERE id = :id"),
+            {"id": obj.project_id},
+        ).scalar()
+        return owner == account.department_id
+    return False
+
+
+def _name(obj: Obj) -> str:
+    if isinstance(obj, Issue):
+        return f"issue {obj.id}"
+    if isinstance(obj, Hall):
+        return f"council hall {obj.id} ({obj.name})"
+    if isinstance(obj, RenovationItem):
+        return f"renovation item {obj.id}"
+    return ""
+
+
+def _scope(account: Account) -> str:
+    if account.area:
+        return f"bound to {account.area[0]} {account.area[1]}"
+    if account.department_id:
+        return f"of department {account.department_id}"
+    return "without an area"

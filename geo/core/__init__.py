@@ -1,0 +1,1 @@
+"""Settings, the database, the district clock, domain errors and migrations."""

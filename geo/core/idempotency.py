@@ -1,0 +1,59 @@
+"""Idempotency keys belong to whoever sends them.
+
+A key is the client's own name for one request, so it is stored scoped: the SHA-256 of the
+sender (account, or the anonymous client's address as supporters are counted) and the key. Two
+clients choosing the same key make two records, and one client's retry can never find, or
+reveal, another's record. Each table's unique `idempotency_key` holds this scoped form.
+
+The request itself is fingerprinted (method, path, query and the body's content, by
+api.deps.request_fingerprint) and the first fingerprint kept with the key in
+`idempotency_request` (`claim`): the same key with the same request is a retry, answered with
+what the first did by each store function; with another request it is a 422 naming
+header.Idempotency-Key, whatever the route.
+"""
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.core.errors import Unprocessable
+from geo.models import Account
+
+
+def client_scope(account: Account | None, client: str) -> str:
+    """Who is asking: the account, else the client's address (hashed: no raw IP is kept)."""
+    if account is not None:
+        return f"account:{account.id}"
+    return "client:" + hashlib.sha256(client.encode()).hexdigest()
+
+
+def scoped_key(key: str | None, *, account: Account | None, client: str) -> str | None:
+    """The form of `key` stored and looked up for this sender (None without a key)."""
+    if key is None:
+        return None
+    digest = hashlib.sha256(f"{client_scope(account, client)}\n{key}".encode()).hexdigest()
+    return f"k1:{digest}"
+
+
+_CLAIM = text(
+    "INSERT INTO idempotency_request (key, fingerprint) VALUES (:key, :fp)"
+    " ON CONFLICT (key) DO NOTHING"
+)
+_CLAIMED = text("SELECT fingerprint FROM idempotency_request WHERE key = :key")
+
+
+def claim(session: Session, key: str, fingerprint: str) -> None:
+    """Tie `key` (scoped) to the request it came with; 422 when it came with another before.
+
+    Written in the request's own transaction: a request that fails stores no claim, and a
+    concurrent copy waits on the unique key until the first commits, then finds it.
+    """
+    session.execute(_CLAIM, {"key": key, "fp": fingerprint})
+    first = session.execute(_CLAIMED, {"key": key}).scalar_one()
+    if first != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different request; send a new key "
+            "with a new request, and the same body with a retry.",
+            where="Idempotency-Key",
+        )

@@ -1,0 +1,1 @@
+"""Files in and out: survey files imported and exported, photos, spreadsheet cells."""

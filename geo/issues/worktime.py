@@ -1,0 +1,238 @@
+"""Working days in China, and each issue's time limits counted in them.
+
+A day is a working day as China's official calendar says: the holidays and the weekend days
+made into working days (调休) come from the kept package chinese-calendar for the years it
+covers, or from `calendar_day` rows an admin loaded for a year it does not cover yet (the State
+Council publishes the next year's schedule each November; packages follow later). A year
+covered by neither falls back to Monday to Friday, and every answer that counts in it says so.
+
+Limits are per category (`time_limit`, set by planners): respond (leave `collected`) within
+`respond_days` working days of pinning, complete (reach `resolved`) within `complete_days`.
+The clock starts at pinning, or again when a re-route gives the issue to another owner
+(`clock_since`, geo/issues/owners.py). A limit ends at the close of its last working day.
+
+An open issue's due date (`due`, one rule for GET /api/issues/{id}, "my work" and escalation):
+the date its dispatch set, once dispatched; else its complete-by day; for a category without
+limits, its level's days (LEVEL_DEADLINE_DAYS) in working days after it reached its level. It
+is green, yellow when one working day or less is left, red when overdue.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import chinese_calendar
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.accounts.access import require
+from geo.core import clock
+from geo.core.errors import NotFound, Unprocessable
+from geo.core.vocabulary import OPEN_STEPS
+from geo.models import Account
+
+NEAR_DUE_DAYS = 1
+# Working days an issue of a category without limits has at its level.
+LEVEL_DEADLINE_DAYS = {"compound": 3, "community": 7, "subdistrict": 15, "district": 30}
+OFFICIAL, LOADED, WEEKDAYS = "official", "loaded", "weekdays"
+
+
+@dataclass
+class WorkCalendar:
+    """Working days, with the admin-loaded days of years the package does not cover."""
+
+    loaded: dict[date, bool]
+
+    def source(self, day: date) -> str:
+        if any(d.year == day.year for d in self.loaded):
+            return LOADED
+        return WEEKDAYS if _official(day) is None else OFFICIAL
+
+    def is_working(self, day: date) -> bool:
+        if day in self.loaded:
+            return self.loaded[day]
+        official = _official(day)
+        return day.weekday() < 5 if official is None else official
+
+    def add(self, start: date, days: int) -> date:
+        """The `days`-th working day after `start`."""
+        day, left = start, days
+        while left > 0:
+            day += timedelta(days=1)
+            left -= self.is_working(day)
+        return day
+
+    def between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (negative when end < start)."""
+        if end < start:
+            return -self.between(end, start)
+        return sum(
+            self.is_working(start + timedelta(days=k + 1)) for k in range((end - start).days)
+        )
+
+
+@lru_cache(maxsize=8192)
+def _official(day: date) -> bool | None:
+    """chinese-calendar's answer, None for a year it does not cover. Cached: the package
+    validates every date against its whole table (about 0.1 ms a call)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+def uncovered_years(db: Session, today: date) -> list[int]:
+    """This year, and in December the next, where neither chinese-calendar nor an admin's
+    loaded notice says which days are worked: due dates there count Monday to Friday."""
+    years = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    loaded = {
+        r[0]
+        for r in db.execute(
+            text("SELECT DISTINCT extract(year FROM day)::int FROM calendar_day")
+        ).all()
+    }
+    return [y for y in years if y not in loaded and _official(date(y, 6, 1)) is None]
+
+
+def work_calendar(db: Session) -> WorkCalendar:
+    rows = db.execute(text("SELECT day, working FROM calendar_day")).all()
+    return WorkCalendar(dict(tuple(r) for r in rows))
+
+
+def _limits(db: Session, category: str) -> Any:
+    return db.execute(
+        text("SELECT respond_days, complete_days FROM time_limit WHERE category_code = :c"),
+        {"c": category},
+    ).one_or_none()
+
+
+def limit_dates(
+    db: Session, category: str, start: date, cal: WorkCalendar | None = None
+) -> tuple[date, date] | None:
+    """(respond_by, complete_by) of a clock started on `start`; None without limits."""
+    limits = _limits(db, category)
+    if limits is None:
+        return None
+    cal = cal or work_calendar(db)
+    return cal.add(start, limits.respond_days), cal.add(start, limits.complete_days)
+
+
+def clock_start(issue: dict[str, Any]) -> date:
+    """The district day an issue's limits count from: its pinning, or the re-route that gave
+    it to another owner (`clock_since`). JSON built in SQL gives ISO strings."""
+    start = issue.get("clock_since") or issue["created_at"]
+    return clock.local(datetime.fromisoformat(start) if isinstance(start, str) else start).date()
+
+
+def deadline(db: Session, issue: dict[str, Any], cal: WorkCalendar | None = None) -> dict[str, Any]:
+    """An issue's limits, due dates and light, from its category's limits and the calendar."""
+    limits = _limits(db, issue["category"])
+    if limits is None:
+        return {"limits": None}
+    cal = cal or work_calendar(db)
+    pinned_on = clock_start(issue)
+    respond_by = cal.add(pinned_on, limits.respond_days)
+    complete_by = cal.add(pinned_on, limits.complete_days)
+    due = _date(issue.get("due_on")) or complete_by
+    light = light_of(cal, due) if issue["step"] in OPEN_STEPS else None
+    sources = {cal.source(pinned_on), cal.source(due)}
+    return {
+        "limits": {"respond_days": limits.respond_days, "complete_days": limits.complete_days},
+        "respond_by": respond_by.isoformat(),
+        "complete_by": complete_by.isoformat(),
+        "due": due.isoformat(),
+        "light": light,
+        "calendar": WEEKDAYS if WEEKDAYS in sources else LOADED if LOADED in sources else OFFICIAL,
+        "calendar_note": (
+            f"{due.year} 年法定节假日安排尚未载入, 暂按周一至周五计算 "
+            "(the official schedule of that year is not loaded: Monday to Friday assumed)"
+            if WEEKDAYS in sources
+            else None
+        ),
+    }
+
+
+def light_of(cal: WorkCalendar, due: date) -> str:
+    """green, yellow (one working day or less left) or red (overdue) today."""
+    today = clock.today()
+    left = cal.between(today, due)
+    return "red" if today > due else "yellow" if left <= NEAR_DUE_DAYS else "green"
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def all_limits(db: Session) -> dict[str, tuple[int, int]]:
+    """category -> (respond_days, complete_days), for answers about many issues at once."""
+    rows = db.execute(text("SELECT category_code, respond_days, complete_days FROM time_limit"))
+    return {code: (r, c) for code, r, c in rows}
+
+
+def due_on(issue: dict[str, Any], cal: WorkCalendar, limits: dict[str, tuple[int, int]]) -> date:
+    """An open issue's due date (see the module's docstring); `issue` needs category,
+    created_at, clock_since, due_on, level and level_since."""
+    dispatched = _date(issue.get("due_on"))
+    if dispatched is not None:
+        return dispatched
+    limit = limits.get(issue["category"])
+    if limit is not None:
+        return cal.add(clock_start(issue), limit[1])
+    since = issue["level_since"]
+    since = datetime.fromisoformat(since) if isinstance(since, str) else since
+    return cal.add(clock.local(since).date(), LEVEL_DEADLINE_DAYS[issue["level"]])
+
+
+def fresh_due(db: Session, category: str, level: str, start: date) -> date:
+    """The due date of a clock started on `start`: the category's complete limit, or for a
+    category without limits the level's days, in working days."""
+    limit = all_limits(db).get(category)
+    days = limit[1] if limit is not None else LEVEL_DEADLINE_DAYS[level]
+    return work_calendar(db).add(start, days)
+
+
+def set_limits(
+    db: Session, *, actor: Account, category: str, respond_days: int, complete_days: int
+) -> dict[str, Any]:
+    """Planners set a category's limits (working days); the next answer uses them."""
+    require(db, actor, None, "set_time_limits")
+    if db.execute(text("SELECT 1 FROM category WHERE code = :c"), {"c": category}).first() is None:
+        raise NotFound(f"No category {category!r}.", where="code")
+    if complete_days < respond_days:
+        raise Unprocessable("complete_days must be at least respond_days.", where="complete_days")
+    db.execute(
+        text(
+            "INSERT INTO time_limit (category_code, respond_days, complete_days, set_by) "
+            "VALUES (:c, :r, :d, :a) ON CONFLICT (category_code) DO UPDATE SET "
+            "respond_days = :r, complete_days = :d, set_by = :a, set_at = now()"
+        ),
+        {"c": category, "r": respond_days, "d": complete_days, "a": actor.id},
+    )
+    return {"category": category, "respond_days": respond_days, "complete_days": complete_days}
+
+
+def load_year(
+    db: Session, *, actor: Account, year: int, days: list[tuple[date, bool, str | None]]
+) -> dict[str, Any]:
+    """An admin loads a year's official schedule: its holidays (working false) and the weekend
+    days made into working days (working true); the year's earlier rows are replaced."""
+    require(db, actor, None, "load_calendar")
+    if not days:
+        raise Unprocessable("List the year's holidays and adjusted working days.", where="days")
+    stray = [d for d, _, _ in days if d.year != year]
+    if stray:
+        raise Unprocessable(f"{stray[0]} is not in {year}.", where="days")
+    if len({d for d, _, _ in days}) != len(days):
+        raise Unprocessable("A day is listed twice.", where="days")
+    db.execute(
+        text("DELETE FROM calendar_day WHERE day >= :a AND day < :b"),
+        {"a": date(year, 1, 1), "b": date(year + 1, 1, 1)},
+    )
+    db.execute(
+        text("INSERT INTO calendar_day (day, working, note, loaded_by) VALUES (:d, :w, :n, :a)"),
+        [{"d": d, "w": w, "n": n, "a": actor.id} for d, w, n in days],
+    )
+    return {"year": year, "days": len(days), "calendar": LOADED}
