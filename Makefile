@@ -92,7 +92,7 @@ db: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy geo api maps fixtures
+	$(BIN)/mypy geo api cli maps fixtures
 
 # The browser tests write their screenshots under var/screenshots; this refreshes the ones the
 # README shows, in docs/screenshots (commit them when a page changed on purpose).

@@ -38,7 +38,7 @@ def get_ogc_conn(request: Request) -> Iterator[psycopg.Connection]:
 
 
 def get_long_conn(request: Request) -> Iterator[psycopg.Connection]:
-    """A pooled connection for long work (the survey upload, the exports): the long timeout."""
+    """A pooled connection for long reads (the exports): the long timeout."""
     yield from _pooled(request, request.app.state.settings.long_statement_timeout_s)
 
 

@@ -1,5 +1,5 @@
 """Builders shared by the issue tests: accounts with tokens, and points picked from the demo
-geometry by SQL that is independent of geo/routing.py (metric EPSG:4547 distances)."""
+geometry by SQL that is independent of geo/issues/routing.py (metric EPSG:4547 distances)."""
 
 from typing import Any
 

@@ -12,8 +12,9 @@ the setting clock.SQL_SETTING, which the pool's connections get as they leave th
 
 Every connection of both starts with YISHITING_STATEMENT_TIMEOUT as its statement_timeout
 (set when it connects, so it costs no round trip), and a pool borrower may ask for another for
-its loan (`statement_timeout`): the OGC reads a shorter one, the survey upload and the exports
-a longer one. A longer one is taken back when the connection returns to the pool.
+its loan (`statement_timeout`): the OGC reads a shorter one, the exports a longer one (taken back
+when the connection returns to the pool). The survey upload runs on the request Session's
+connection and sets its longer timeout for that transaction only (`transaction_timeout`).
 """
 
 from collections.abc import Iterator

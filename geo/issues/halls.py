@@ -19,7 +19,7 @@ Agenda score (higher first; ties: older first, then lower id), all three parts i
 age_days is measured at the end of the ISO week (Sunday 24:00, China Standard Time), so the
 agenda of a past week reads as it stood then (supporters as they are now).
 
-Recording a session moves each decided issue through geo/steps.transition (collected -> topic
+Recording a session moves each decided issue through geo/issues/steps.transition (collected -> topic
 -> deliberated -> dispatched, or -> rejected), so the access rules, version checks and events
 are the same as for a single transition; the whole session is one transaction. A decision to
 dispatch names the owner department and due date, as a dispatch transition does.
@@ -290,7 +290,7 @@ def _apply_decision(db: Session, hall: Hall, week: Week, actor: Account, d: Deci
             f"Issue {d.issue_id} is not in the area of council hall {hall.id} ({hall.name}).",
             where="decisions.issue_id",
         )
-    # A stale version given by the recorder gets geo/steps' own 412.
+    # A stale version given by the recorder gets geo/issues/commands.check_version's own 412.
     transition_version = d.version if d.version is not None else issue.version
     for step in _moves(d.outcome, issue.step):
         note = {

@@ -1,6 +1,7 @@
 """Issues: pinning (with idempotent retries), public reads, duplicates, support and events.
 
-The state machine (transitions, merge, escalation) is in geo/steps.py; photos in geo/photos.py.
+The state machine (transitions, merge, escalation) is in geo/issues/steps.py; photos in
+geo/issues/photos.py.
 Functions here write through the session without committing: the caller commits once, so the
 issue, its routing and its first event land together or not at all.
 """

@@ -2,8 +2,8 @@
 append-only log of progress events and dated heritage assessments.
 
 Nothing here is overwritten: an item's phase, quantity done, actual start and end are rebuilt
-from its events as of any date (geo/progress.py); a courtyard's danger grade, protection level
-and occupancy are the latest assessment on or before a date.
+from its events as of any date (geo/renovation/progress.py); a courtyard's danger grade,
+protection level and occupancy are the latest assessment on or before a date.
 """
 
 from datetime import date, datetime
