@@ -29,7 +29,7 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
-from geo.issues import disputes, photos, pinning, ratings, rerouting, steps
+from geo.issues import disputes, photos, ratings, rerouting, steps
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -73,8 +73,6 @@ def transition(
         reason=body.reason,
         referred_to=body.referred_to,
     )
-    if expected is None:
-        expected = pinning.get_issue(session, issue_id).version
     result = steps.transition(
         session,
         issue_id,
@@ -109,8 +107,6 @@ def resolve(
     Idempotency-Key answers the issue (Idempotent-Replayed: true) and stores no second photo."""
     expected = expected_version(if_match, version)
     _, point = input_point("wgs84", lon, lat, None, None)
-    if expected is None:
-        expected = pinning.get_issue(session, issue_id).version
     result = photos.resolve_with_photo(
         session,
         issue_id,

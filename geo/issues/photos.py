@@ -148,7 +148,7 @@ def resolve_with_photo(
     move: steps.Move,
     data: bytes,
     media_dir: str,
-    expected_version: int,
+    expected_version: int | None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Resolve on site with the photo in the same request, and commit.

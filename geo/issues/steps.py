@@ -79,10 +79,11 @@ def transition(
     *,
     actor: Account,
     move: Move,
-    expected_version: int,
+    expected_version: int | None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """Carry an issue one step on; returns its public view."""
+    """Carry an issue one step on; returns its public view. `expected_version` None is
+    If-Match `*`: the issue as locked."""
     # A stale client hears 412 first: what it believes about the step may be out of date.
     command = IssueCommand.open(
         session, issue_id, idempotency_key=idempotency_key, expected_version=expected_version
