@@ -19,16 +19,16 @@ from urllib.parse import parse_qsl
 import psycopg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import OgcConnDep
+from api.deps import OgcConnDep, written_at
 from api.routes.ogc import base_url
 from api.schemas.ogc import TileJSON, TileSet, TileSets, TileVersions
 from geo.core.db import statement_timeout
 from geo.core.errors import NotFound
+from geo.core.replicas import Reads
 from geo.core.settings import Settings
 from geo.ogc import catalogue, engine, tiles
 from geo.ogc.collection import Collection
@@ -240,7 +240,12 @@ async def tile(
         key = cache.versioned_key(c, version, z, x, y)
     cap = request.app.state.settings.tile_max_features
     seconds = request.app.state.settings.ogc_statement_timeout_s
-    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y, cap, seconds)
+    # A tile at a version may come from a replica: what it answers names the version it was read
+    # at. One without stays on the primary, where the notices that key the kept tiles come from.
+    reads: Reads = request.app.state.reads
+    after = written_at(request)
+    replica = version is not None
+    found = await run_in_threadpool(_tile, reads, replica, after, c, z, x, y, cap, seconds)
     cache.put(key, found)
     return _answer(found, request.headers.get("if-none-match", ""), _freshness(version, found))
 
@@ -263,9 +268,18 @@ def _answer(found: tiles.Tile, if_none_match: str, cache_control: str) -> Respon
 
 
 def _tile(
-    pool: ConnectionPool, c: Collection, z: int, x: int, y: int, cap: int, seconds: float
+    reads: Reads,
+    replica: bool,
+    after: int | None,
+    c: Collection,
+    z: int,
+    x: int,
+    y: int,
+    cap: int,
+    seconds: float,
 ) -> tiles.Tile:
-    with pool.connection() as conn:
+    on = reads.connection(after) if replica else reads.primary.connection()
+    with on as conn:
         statement_timeout(conn, seconds)
         return tiles.tile(conn, c, z, x, y, max_features=cap)
 

@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     # "text" (uvicorn's lines) or "json": one JSON object a line, access lines included.
     log_format: Literal["text", "json"] = Field("text", alias="YISHITING_LOG_FORMAT")
 
+    # Read-only streaming replicas (space-separated SQLAlchemy URLs; geo/core/replicas.py): OGC
+    # items and tiles, the map pages and scorecards read there; writes, LISTEN and the rest use
+    # DATABASE_URL. A read after the client's own write waits at most replica_wait_s for a
+    # replica to replay it, then reads on the primary.
+    replica_urls: Annotated[list[str], NoDecode] = Field([], alias="YISHITING_REPLICA_URLS")
+    replica_wait_s: float = Field(0.5, ge=0, le=30, alias="YISHITING_REPLICA_WAIT")
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _space_separated(cls, value: Any) -> Any:
+        # Not commas: a multi-host URL (host1:5432,host2:5432) holds them.
+        return value.split() if isinstance(value, str) else value
+
     # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
     tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
     # Most features one vector tile is encoded from (geo/ogc/tiles.py): a tile over more rows
