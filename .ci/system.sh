@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian (when run as root) and makes sure the local
-# PostgreSQL answers. Usage: .ci/system.sh run|test
+# PostgreSQL answers. Usage: .ci/system.sh run|test|drill
 set -euo pipefail
 purpose=${1:-run}
 
@@ -13,6 +13,10 @@ if [ "$purpose" = test ]; then
   # gdal-bin: GDAL's OAPIF client in the tests; chromium: the map pages' browser tests;
   # fonts-noto-cjk: Chinese labels in their screenshots.
   packages+=(gdal-bin chromium fonts-noto-cjk)
+fi
+if [ "$purpose" = drill ]; then
+  # patroni, etcd-server: the failover drill's managed PostgreSQL pair and its consensus store.
+  packages+=(patroni etcd-server)
 fi
 
 missing=()

@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool.open(wait=False)
+        # Made here, on the pool and sessions the app holds now (a test may have replaced them).
+        app.state.reads = make_reads(settings, app.state.pool, app.state.sessions)
         app.state.reads.open()
         try:
             async with ogc_tiles.listening(app):
@@ -72,11 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = make_pool(settings)
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
-    app.state.reads = make_reads(settings, app.state.pool, app.state.sessions)
     errors.install(app)
     # First: its routes are matched first, and its middleware (the tile cache) is innermost.
     ogc_tiles.install(app, settings)
-    app.add_middleware(ReadYourWrites, reads=app.state.reads, settings=settings)
+    app.add_middleware(ReadYourWrites, settings=settings)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
     app.include_router(health.router)

@@ -113,16 +113,17 @@ def standby_of(primary: Cluster) -> Iterator[Cluster]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def copy_database(source_url: str, cluster: Cluster, name: str = "yishiting") -> str:
-    """A copy of another server's database (pg_dump | pg_restore) on the cluster."""
-    url = create_database(cluster, name)
+def copy_database(source_url: str, port: int, name: str = "yishiting") -> None:
+    """A copy of another server's database (pg_dump | pg_restore) on the server at `port`."""
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                         autocommit=True) as conn:  # fmt: skip
+        conn.execute(f'CREATE DATABASE "{name}"')
     source = source_url.replace("postgresql+psycopg://", "postgresql://", 1)
     dump = subprocess.run([str(PG_BIN / "pg_dump"), "-Fc", source],
                           check=True, capture_output=True, timeout=120).stdout  # fmt: skip
     subprocess.run([str(PG_BIN / "pg_restore"), "--no-owner", "-h", "127.0.0.1",
-                    "-p", str(cluster.port), "-U", "postgres", "-d", name],
-                   input=dump, check=True, capture_output=True, timeout=120)  # fmt: skip
-    return url
+                    "-p", str(port), "-U", "postgres", "-d", name],
+                   input=dump, check=True, capture_output=True, timeout=300)  # fmt: skip
 
 
 def create_database(cluster: Cluster, name: str = "yishiting") -> str:

@@ -37,7 +37,8 @@ def replicated(
 ) -> Iterator[tuple[Settings, Cluster]]:
     """Settings reading from a standby of the primary they write to, and the standby."""
     with private_cluster() as primary:
-        url = copy_database(settings.database_url, primary)
+        copy_database(settings.database_url, primary.port)
+        url = primary.url("yishiting")
         with standby_of(primary) as standby:
             media = str(tmp_path_factory.mktemp("media"))
             on = make_settings(url, media).model_copy(

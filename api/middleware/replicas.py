@@ -9,6 +9,7 @@ write at once, and everyone else reads the replica without waiting. A refused re
 5xx) stored nothing and gets none. Without replicas nothing is added.
 """
 
+from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,19 +27,27 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 class ReadYourWrites:
     """ASGI middleware adding the WAL position to the answers of writes (see the module)."""
 
-    def __init__(self, app: ASGIApp, *, reads: Reads, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.reads = reads
         self.secure = "; Secure" if settings.secure_cookies else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in READS or not self.reads.replicas:
+        # The app's reads, made when it started (api/app.py): none before, as in a test that
+        # never started it.
+        reads: Reads | None = getattr(scope["app"].state, "reads", None) if "app" in scope else None
+        if (
+            scope["type"] != "http"
+            or scope["method"] in READS
+            or reads is None
+            or not reads.replicas
+        ):
             await self.app(scope, receive, send)
             return
+        primary = reads.primary
 
         async def mark(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
-                lsn = await run_in_threadpool(self._lsn)
+                lsn = await run_in_threadpool(_lsn, primary)
                 headers = MutableHeaders(scope=message)
                 headers[LSN_HEADER] = lsn
                 secure = self.secure or ("; Secure" if scope.get("scheme") == "https" else "")
@@ -51,6 +60,7 @@ class ReadYourWrites:
 
         await self.app(scope, receive, mark)
 
-    def _lsn(self) -> str:
-        with self.reads.primary.connection() as conn:
-            return current_lsn(conn)
+
+def _lsn(primary: ConnectionPool) -> str:
+    with primary.connection() as conn:
+        return current_lsn(conn)

@@ -3,9 +3,11 @@
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yishiting"
 METRICS_TOKEN_MIN = 16
@@ -167,8 +169,21 @@ class Settings(BaseSettings):
 
     @property
     def libpq_url(self) -> str:
-        """The same URL in the form psycopg itself accepts."""
-        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        """The same URL in the form psycopg itself accepts. SQLAlchemy names the hosts of a
+        multi-host URL (a primary and its standbys, with target_session_attrs=read-write:
+        docs/scaling.md) as `?host=h1:p1&host=h2:p2`; libpq as `h1:p1,h2:p2`."""
+        url = make_url(self.database_url)
+        hosts = url.query.get("host")
+        if not isinstance(hosts, tuple):
+            return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        auth = ""
+        if url.username:
+            password = f":{quote(url.password, safe='')}" if url.password else ""
+            auth = f"{quote(url.username, safe='')}{password}@"
+        query = urlencode({k: v for k, v in url.query.items() if k != "host"}, doseq=True)
+        return f"postgresql://{auth}{','.join(hosts)}/{url.database or ''}" + (
+            f"?{query}" if query else ""
+        )
 
 
 def _parse_networks(text: str) -> list[IPv4Network | IPv6Network]:
