@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-dates drill system-run system-test system-drill venv db lint bench clean lock screenshots runtime-check vocabulary
+.PHONY: run test test-dates drill load system-run system-test system-drill venv db lint bench clean lock screenshots runtime-check vocabulary
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -53,6 +53,15 @@ test-dates: system-test venv
 # flowing, the primary killed; it fails on any acknowledged pin lost or 30 s without pins.
 drill: system-drill venv
 	$(BIN)/pytest -q -n 0 -m slow -s tests/test_failover.py
+
+# The load run (docs/scaling.md): Locust against nginx, two service processes and a hot standby,
+# on a copy of the `make run` database (loaded if empty). USERS and SECONDS size it.
+USERS ?= 40
+SECONDS ?= 60
+load: system-test venv db
+	$(BIN)/yishiting migrate
+	$(BIN)/yishiting load-demo --if-empty --quiet
+	$(BIN)/python bench/load_run.py --users $(USERS) --seconds $(SECONDS)
 
 # The workspace pages' copy of geo/core/vocabulary.py (tests/test_vocabulary.py checks it is current).
 vocabulary: venv

@@ -3,9 +3,6 @@ is answered from the cache on the second request (HIT in nginx's log), and after
 versions say the new one within seconds, whose tiles are fetched and kept in turn."""
 
 import shutil
-import subprocess
-import tempfile
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from time import monotonic, sleep
@@ -16,74 +13,24 @@ import psycopg
 import pytest
 
 from geo.core.settings import Settings
-from tests.conftest import _free_port, serve
+from tests.conftest import serve
+from tests.nginx_proxy import nginx
 from tests.tile_helpers import tile_of
-from tests.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs Debian's nginx")
 Z = 16
-
-
-def _config(root: Path, port: int, upstream: str) -> str:
-    temp = " ".join(
-        f"{kind}_temp_path {root}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi")
-    )
-    return textwrap.dedent(
-        f"""\
-        user root;
-        worker_processes 1;
-        pid {root}/nginx.pid;
-        error_log {root}/error.log;
-        events {{ worker_connections 64; }}
-        http {{
-            {temp} scgi_temp_path {root}/scgi;
-            log_format cached '$request_uri $status $upstream_cache_status';
-            access_log {root}/access.log cached;
-            proxy_cache_path {root}/cache levels=1:2 keys_zone=tiles:8m max_size=100m
-                             inactive=30d;
-            server {{
-                listen 127.0.0.1:{port};
-                location /ogc/ {{
-                    proxy_pass {upstream};
-                    proxy_cache tiles;
-                    proxy_cache_lock on;
-                    add_header X-Cache $upstream_cache_status;
-                }}
-                location / {{ proxy_pass {upstream}; }}
-            }}
-        }}
-        """
-    )
 
 
 @pytest.fixture
 def proxied(fresh_settings: Settings) -> Iterator[tuple[str, Path]]:
     """nginx in front of the app on a private copy of the demo: its URL and its access log."""
     base, server, thread = serve(fresh_settings)
-    root = Path(tempfile.mkdtemp(prefix="yst_nginx_"))
-    port = _free_port()
-    (root / "nginx.conf").write_text(_config(root, port, base))
-    nginx = subprocess.Popen(
-        ["nginx", "-p", str(root), "-c", str(root / "nginx.conf"), "-g", "daemon off;"],
-        stderr=subprocess.PIPE,
-    )
     try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_for(lambda: _answers(url), 10), nginx.stderr
-        yield url, root / "access.log"
+        with nginx([base]) as found:
+            yield found
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
         server.should_exit = True
         thread.join(timeout=10)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def test_a_versioned_tile_is_a_hit_the_second_time_and_an_edit_reaches_the_cache(
