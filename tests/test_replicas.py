@@ -94,6 +94,10 @@ def test_a_planners_edit_is_in_their_next_read_and_strangers_read_the_replica(
             grade, took = danger_grade(client, cid)
             assert grade == before and took < WAIT_S
             assert reads.on_primary == bypassed + 2
+            # a position far past the standby's (made up, or a standby far behind) is not
+            # waited for: the primary answers at once
+            grade, took = danger_grade(client, cid, **{LSN_HEADER: "FFFFFF/0"})
+            assert grade == "D" and took < WAIT_S and reads.on_primary == bypassed + 3
             # a refused write stores nothing and hands out no position
             refused = client.post("/api/assessments", json={"courtyard_id": cid}, headers=planner)
             assert refused.status_code == 422 and LSN_HEADER not in refused.headers

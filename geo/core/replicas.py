@@ -33,6 +33,10 @@ from geo.core.settings import Settings
 LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
 # How often a read waiting for its replica asks again how far it has replayed.
 POLL_S = 0.01
+# A position this far (bytes of WAL) past what the replica has replayed is not waited for: the
+# replica is far behind, or the position was made up (a cookie is the client's to send), and a
+# read waiting holds a replica connection.
+FAR_BYTES = 64 * 1024 * 1024
 
 
 def parse_lsn(text: str | None) -> int | None:
@@ -80,7 +84,7 @@ class Replica:
                 self.replayed = max(self.replayed, seen)
             if seen >= after:
                 break
-            if monotonic() >= deadline:
+            if monotonic() >= deadline or after - seen > FAR_BYTES:
                 return False
             sleep(POLL_S)
         return True
