@@ -196,7 +196,8 @@ def compare(script: Path, argv: list[str]) -> int:
     commit, tree = checkout(rev)
     theirs = tree / "bench" / script.name
     if not theirs.exists():
-        print(f"{script.name} does not exist at {commit[:10]}: nothing to compare")
+        print(f"{script.name} does not exist at {commit[:10]}: run here only", flush=True)
+        print(run_once(Path(sys.executable), script, rest, ROOT, dict(os.environ)))
         return 0
     python, how = venv_python(tree)
     env = rev_environment(tree, commit)

@@ -133,7 +133,12 @@ def main() -> int:
     name = f"{url.database or 'yishiting'}_profile_pin"
     own = url.set(database=name).render_as_string(hide_password=False)
     # no escalation sweep nor webhook worker beside the pin: their statements are not its own
-    settings = Settings(DATABASE_URL=own, YISHITING_ESCALATE_EVERY=0, YISHITING_NOTIFY_EVERY=0)
+    settings = Settings(
+        DATABASE_URL=own,
+        YISHITING_ESCALATE_EVERY=0,
+        YISHITING_NOTIFY_EVERY=0,
+        YISHITING_ANON_BURST=10_000,  # one client pins them all
+    )
     if ensure_database(settings.database_url):
         prepare(settings)
     print(f"database {make_url(settings.database_url).database}")
