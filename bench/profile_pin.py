@@ -15,6 +15,7 @@ one pin:
 """
 
 import argparse
+import asyncio
 import cProfile
 import os
 import pstats
@@ -31,6 +32,8 @@ os.environ["PSYCOPG_IMPL"] = "python"  # before psycopg is imported: its libpq c
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import anyio.to_thread  # noqa: E402
+import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from bench_pin import _bench_token, prepare, sample_points  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -123,6 +126,37 @@ def explain(settings: Any, statements: list[tuple[str, Any]]) -> None:
         conn.rollback()
 
 
+def profiled(app: Any, points: list[tuple[float, float]], auth: dict[str, str]) -> None:
+    """cProfile over pins sent on this thread's event loop, with the app's sync routes and
+    dependencies run on it too (no worker threads, which cProfile would not see)."""
+
+    async def inline(func: Any, *args: Any, **kw: Any) -> Any:
+        return func(*args)
+
+    async def run() -> cProfile.Profile:
+        anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+        profile = cProfile.Profile()
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+        ):
+            for i, (lon, lat) in enumerate(points):
+                body = {"lon": lon, "lat": lat, "crs": "wgs84", "category": "street_order",
+                        "description": "p"}  # fmt: skip
+                headers = {**auth, "Idempotency-Key": f"profiled-{os.getpid()}-{i}"}
+                profile.enable()
+                r = await client.post("/api/issues", json=body, headers=headers)
+                profile.disable()
+                assert r.status_code == 201, r.text
+        return profile
+
+    stats = pstats.Stats(asyncio.run(run()))
+    print(f"\ncProfile, {len(points)} pins, the app's own code and what it calls:")
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(r"/(api|geo)/", 25)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--anonymous", action="store_true", help="no bearer token")
@@ -163,13 +197,8 @@ def main() -> int:
         for n, (sql, caller) in enumerate(trips.trips, 1):
             print(f"  {n:2} {caller:52} {sql[:90]}")
         statements = list(trips.statements)
-        if args.profile:
-            profile = cProfile.Profile()
-            profile.enable()
-            for i in range(50, 50 + args.profile):
-                pin(i)
-            profile.disable()
-            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+    if args.profile:
+        profiled(create_app(settings), points[50:], auth)
     if args.explain:
         explain(settings, statements)
     return 0

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +58,10 @@ def machine() -> list[str]:
          if ln.startswith("model name")),
         platform.processor(),
     )  # fmt: skip
-    with psycopg.connect(get_settings().libpq_url) as conn:
+    server_db = make_url(get_settings().database_url).set(
+        drivername="postgresql", database="postgres"
+    )
+    with psycopg.connect(server_db.render_as_string(hide_password=False)) as conn:
         row = conn.execute("SELECT version()").fetchone()
     server = str(row[0]).split(" on ")[0] if row else "?"
     return [f"{platform.node()}: {os.cpu_count()} x {cpu}, {platform.system()} "
