@@ -8,11 +8,12 @@ issue, its routing and its first event land together or not at all.
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, Integer, Text, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import can
+from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
@@ -184,6 +185,7 @@ def pin_issue(
         # which is refused first and by name (a round trip less for every good pin)
         check_category(session, category)
         raise
+    now = clock.now()
     values = {
         "category_code": category,
         "description": description,
@@ -201,31 +203,50 @@ def pin_issue(
         "reporter_phone": reporter_phone,
         "idempotency_key": idempotency_key,
         **routing.ids(),
+        # one instant for the issue and its first event (the stamps the model would give)
+        **dict.fromkeys(("created_at", "updated_at", "level_since"), now),
     }
-    stmt = (
+    # The issue and its first event in one statement: the event is inserted only when the
+    # issue is (ON CONFLICT DO NOTHING leaves `created` empty on a retry).
+    created = (
         insert(Issue)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
         .returning(Issue.id)
+        .cte("created")
     )
-    inserted: int | None = session.execute(stmt).scalar()
-    replayed = inserted is None
-    if inserted is None:
+    actor_id = reporter.id if reporter else None
+    first = insert(IssueEvent).from_select(
+        ["issue_id", "at", "kind", "actor_account_id", "to_step", "note", "geom"],
+        select(
+            created.c.id,
+            literal(now, DateTime(timezone=True)),
+            literal("created"),
+            literal(actor_id, Integer),
+            literal("collected"),
+            literal(routing.reason, Text),
+            func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326),
+        ),
+    )
+    row = session.execute(first.returning(IssueEvent.id, IssueEvent.issue_id)).first()
+    replayed = row is None
+    if row is None:
         # a retry: claim() tied the key to this very request, so its issue is the answer
         issue_id = session.scalars(
             select(Issue.id).where(Issue.idempotency_key == idempotency_key)
         ).one()
     else:
-        issue_id = inserted
-        add_event(
-            session,
-            issue_id,
-            "created",
-            actor=reporter,
+        event_id, issue_id = row
+        # its notices, as add_event writes them for every other event
+        event = IssueEvent(
+            id=event_id,
+            issue_id=issue_id,
+            kind="created",
+            actor_account_id=actor_id,
             to_step="collected",
             note=routing.reason,
-            point=(wlon, wlat),
         )
+        notify_event(session, event)
     params = {"id": issue_id, "steps": list(OPEN_STEPS), "radius": DUPLICATE_RADIUS_M,
               "limit": MAX_DUPLICATES}  # fmt: skip
     body, duplicates = session.execute(_CREATED, params).one()
