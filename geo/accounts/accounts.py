@@ -128,12 +128,13 @@ def authenticate(session: Session, token: str) -> Account | None:
     """
     if not token.startswith(TOKEN_PREFIX):
         return None
-    account = session.scalars(
-        select(Account).where(Account.token_hash == hash_token(token))
+    # the account and the database's clock in one round trip
+    found = session.execute(
+        select(Account, func.now()).where(Account.token_hash == hash_token(token))
     ).first()
-    if account is None:
+    if found is None:
         return None
-    now = _db_now(session)
+    account, now = found
     if not account.active:
         raise Unauthorized("This account is deactivated.", where="Authorization")
     if account.token_revoked_at is not None:
@@ -150,8 +151,7 @@ def authenticate(session: Session, token: str) -> Account | None:
         )
     last = account.token_last_used_at
     if last is None or now - last >= TOUCH_EVERY:
-        account.token_last_used_at = now
-        session.flush()
+        account.token_last_used_at = now  # written by the caller's commit (or flush)
     return account
 
 

@@ -8,11 +8,12 @@ issue, its routing and its first event land together or not at all.
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, Integer, Text, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import can
+from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
@@ -56,19 +57,24 @@ _LIST = text(
     """
 )
 
-_DUPLICATES = text(
-    """
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
-    SELECT json_build_object('id', i.id, 'step', i.step, 'supporters', i.supporters,
-                             'description', left(i.description, 140),
-                             'distance_m', round(ST_Distance(i.geom::geography,
-                                                             p.g::geography)::numeric, 1))
-      FROM issue i, p
-     WHERE i.category_code = :category AND i.step = ANY(:steps) AND i.id <> :exclude
-       AND i.geom && ST_Envelope(ST_Buffer(p.g::geography, :radius)::geometry)
-       AND ST_DWithin(i.geom::geography, p.g::geography, :radius)
-     ORDER BY ST_Distance(i.geom::geography, p.g::geography), i.id
-     LIMIT :limit
+# What a pin answers, in one round trip: the public view and the possible duplicates
+# (open issues of the same category within 30 m, geodesic, nearest first).
+_CREATED = text(
+    f"""
+    SELECT {_PUBLIC_JSON},
+      (SELECT COALESCE(json_agg(d.j ORDER BY d.distance, d.id), '[]'::json) FROM (
+         SELECT o.id, ST_Distance(o.geom::geography, i.geom::geography) AS distance,
+                json_build_object('id', o.id, 'step', o.step, 'supporters', o.supporters,
+                                  'description', left(o.description, 140),
+                                  'distance_m', round(ST_Distance(o.geom::geography,
+                                                                  i.geom::geography)::numeric, 1)
+                                 ) AS j
+           FROM issue o
+          WHERE o.category_code = i.category_code AND o.step = ANY(:steps) AND o.id <> i.id
+            AND o.geom && ST_Envelope(ST_Buffer(i.geom::geography, :radius)::geometry)
+            AND ST_DWithin(o.geom::geography, i.geom::geography, :radius)
+          ORDER BY 2, o.id LIMIT :limit) d)
+      FROM issue i WHERE i.id = :id
     """
 )
 
@@ -172,8 +178,14 @@ def pin_issue(
     answers with the issue the first copy made (replayed=True).
     """
     sent, (wlon, wlat) = input_point(crs, lon, lat, x, y)
-    check_category(session, category)
-    routing = route_point(session, lon=wlon, lat=wlat, category=category, unit=unit)
+    try:
+        routing = route_point(session, lon=wlon, lat=wlat, category=category, unit=unit)
+    except Unprocessable:
+        # routing reads the category too; only a refusal asks whether it was the category,
+        # which is refused first and by name (a round trip less for every good pin)
+        check_category(session, category)
+        raise
+    now = clock.now()
     values = {
         "category_code": category,
         "description": description,
@@ -191,35 +203,54 @@ def pin_issue(
         "reporter_phone": reporter_phone,
         "idempotency_key": idempotency_key,
         **routing.ids(),
+        # one instant for the issue and its first event (the stamps the model would give)
+        **dict.fromkeys(("created_at", "updated_at", "level_since"), now),
     }
-    stmt = (
+    # The issue and its first event in one statement: the event is inserted only when the
+    # issue is (ON CONFLICT DO NOTHING leaves `created` empty on a retry).
+    created = (
         insert(Issue)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
         .returning(Issue.id)
+        .cte("created")
     )
-    inserted: int | None = session.execute(stmt).scalar()
-    replayed = inserted is None
-    if inserted is None:
+    actor_id = reporter.id if reporter else None
+    first = insert(IssueEvent).from_select(
+        ["issue_id", "at", "kind", "actor_account_id", "to_step", "note", "geom"],
+        select(
+            created.c.id,
+            literal(now, DateTime(timezone=True)),
+            literal("created"),
+            literal(actor_id, Integer),
+            literal("collected"),
+            literal(routing.reason, Text),
+            func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326),
+        ),
+    )
+    row = session.execute(first.returning(IssueEvent.id, IssueEvent.issue_id)).first()
+    replayed = row is None
+    if row is None:
         # a retry: claim() tied the key to this very request, so its issue is the answer
         issue_id = session.scalars(
             select(Issue.id).where(Issue.idempotency_key == idempotency_key)
         ).one()
     else:
-        issue_id = inserted
-        add_event(
-            session,
-            issue_id,
-            "created",
-            actor=reporter,
+        event_id, issue_id = row
+        # its notices, as add_event writes them for every other event
+        event = IssueEvent(
+            id=event_id,
+            issue_id=issue_id,
+            kind="created",
+            actor_account_id=actor_id,
             to_step="collected",
             note=routing.reason,
-            point=(wlon, wlat),
         )
-    body = issue_public(session, issue_id)
-    body["possible_duplicates"] = find_duplicates(
-        session, lon=body["lon"], lat=body["lat"], category=category, exclude=issue_id
-    )
+        notify_event(session, event)
+    params = {"id": issue_id, "steps": list(OPEN_STEPS), "radius": DUPLICATE_RADIUS_M,
+              "limit": MAX_DUPLICATES}  # fmt: skip
+    body, duplicates = session.execute(_CREATED, params).one()
+    body["possible_duplicates"] = duplicates
     return body, replayed
 
 
@@ -254,22 +285,6 @@ def list_issues(
         raise InvalidParameter(f"step must be one of {', '.join(STEPS)}.", where="step")
     params = {"step": step, "category": category, "limit": limit, "offset": offset}
     return list(session.execute(_LIST, params).scalars())
-
-
-def find_duplicates(
-    session: Session, *, lon: float, lat: float, category: str, exclude: int = 0
-) -> list[dict[str, Any]]:
-    """Open issues of the same category within 30 m (geodesic), nearest first."""
-    params = {
-        "lon": lon,
-        "lat": lat,
-        "category": category,
-        "steps": list(OPEN_STEPS),
-        "exclude": exclude,
-        "radius": DUPLICATE_RADIUS_M,
-        "limit": MAX_DUPLICATES,
-    }
-    return list(session.execute(_DUPLICATES, params).scalars())
 
 
 def list_events(session: Session, issue_id: int, *, viewer: Account | None) -> list[dict[str, Any]]:

@@ -85,7 +85,8 @@ _ISSUE = text(
     SELECT i.id, i.step, i.level::text AS level, i.compound_id, i.community_id,
            i.subdistrict_id, i.department_id, i.owner_department_id, i.owner_account_id,
            i.category_code AS category, c.name AS category_name, i.description,
-           sd.name AS subdistrict, cm.name AS community, cp.name AS compound
+           sd.name AS subdistrict, cm.name AS community, cp.name AS compound,
+           EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL) AS any_webhook
       FROM issue i JOIN category c ON c.code = i.category_code
       LEFT JOIN subdistrict sd ON sd.id = i.subdistrict_id
       LEFT JOIN community cm ON cm.id = i.community_id
@@ -96,8 +97,11 @@ _ISSUE = text(
 
 
 def issue_row(session: Session, issue_id: int) -> dict[str, Any]:
-    """What the rules and the texts need of an issue: its place, level, owners and names."""
-    return dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
+    """What the rules and the texts need of an issue: its place, level, owners and names.
+    Whether any webhook is live comes with it (kept for the transaction, see `webhooks`)."""
+    row = dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
+    _cache(session).setdefault("webhooks", row.pop("any_webhook"))
+    return row
 
 
 def _cache(session: Session) -> dict[Any, Any]:
@@ -237,7 +241,8 @@ def webhooks(
     """Live webhooks listening for this kind: of a department concerned, or of the community
     the issue lies in (a community's group hears about every issue in it)."""
     cache = _cache(session)
-    if "webhooks" not in cache:  # most districts have few; none at all is common
+    if "webhooks" not in cache:  # most districts have few; none at all is common (issue_row
+        # asks along: this is for a caller that did not)
         cache["webhooks"] = session.execute(
             text("SELECT EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL)")
         ).scalar()
