@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts import access
+from geo.accounts import access, areas
 from geo.accounts.access import (
     ANONYMOUS,
     ANY,
@@ -261,10 +261,10 @@ def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
             for who in ("grid_compound", "field_community", "field_subdistrict"):
                 inside = session.get(Account, world["accounts"][f"{who}_in"][0])
                 outside = session.get(Account, world["accounts"][f"{who}_out"][0])
-                assert access.area_contains_point(session, inside, lon, lat)
-                assert not access.area_contains_point(session, outside, lon, lat)
+                assert areas.area_contains_point(session, inside, lon, lat)
+                assert not areas.area_contains_point(session, outside, lon, lat)
             admin = session.scalars(select(Account).where(Account.role == "admin")).first()
-            assert not access.area_contains_point(session, admin, lon, lat)  # no area bound
+            assert not areas.area_contains_point(session, admin, lon, lat)  # no area bound
     finally:
         engine.dispose()
 

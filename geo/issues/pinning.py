@@ -17,7 +17,7 @@ from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues.routing import route_point
+from geo.issues.routing import record_contacts, route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.notices.notify import notify_event
 
@@ -207,6 +207,7 @@ def pin_issue(
         ).one()
     else:
         issue_id = inserted
+        record_contacts(session, issue_id, routing)
         add_event(
             session,
             issue_id,
