@@ -78,7 +78,7 @@ def _accounts_bound_to_buildings_and_units() -> None:
         op.create_foreign_key(
             f"fk_account_{kind}_id_{kind}", "account", kind, [f"{kind}_id"], ["id"]
         )
-    op.drop_constraint("ck_account_one_area", "account", type_="check")
+    op.execute("ALTER TABLE account DROP CONSTRAINT ck_account_one_area")
     op.execute(
         "ALTER TABLE account ADD CONSTRAINT ck_account_one_area CHECK"
         " (num_nonnulls(subdistrict_id, community_id, compound_id, building_id, unit_id) <= 1)"
@@ -240,7 +240,7 @@ def downgrade() -> None:
     )
     op.alter_column("issue", "grid_post_id", new_column_name="grid_member_id")
     _rename_table("grid_post", "grid_member")
-    op.drop_constraint("ck_account_one_area", "account", type_="check")
+    op.execute("ALTER TABLE account DROP CONSTRAINT ck_account_one_area")
     # Accounts bound to a building or a unit have no place left: they stop working.
     op.execute(
         "UPDATE account SET active = false, building_id = NULL, unit_id = NULL"
