@@ -224,8 +224,11 @@ def test_every_post_has_one_holder_now_and_a_history(conn: psycopg.Connection) -
         " AND b.held_from = a.held_until AND b.person_id <> a.person_id",
     )
     assert 0 < handed < one(conn, "SELECT count(*) FROM grid_post") // 8
-    signin = column(conn, "SELECT username FROM account a JOIN grid_person p"
-                          " ON p.account_id = a.id WHERE a.role = 'grid' ORDER BY username")  # fmt: skip
+    signin = column(
+        conn,
+        "SELECT username FROM account a JOIN grid_person p"
+        " ON p.account_id = a.id WHERE a.role = 'grid' ORDER BY username",
+    )
     assert signin == ["grid.nanxincun", "grid.xiushui", "grid.xiushui.b1", "grid.xiushui.b1u1"]
     assert one(conn, "SELECT count(*) FROM compound WHERE property_hotline IS NULL") == 0
 
