@@ -36,8 +36,8 @@ def account_kinds(db: Session) -> list[Account | None]:
     """Anonymous, and one account of each role and binding (not stored: in_scope and
     scope_sql read only the account's own fields), bound to places the demo has rows in.
 
-    The demo has no issue dispatched away from the department it was routed to, and no
-    reporter with an account: one of each is made here (in this module's copy of the demo), so
+    The demo has no issue dispatched away from the department it was routed to, no reporter
+    with an account and no issue pinned in a unit: one of each is made here (in this module's copy of the demo), so
     that the owner and reporter scopes select some rows but not all."""
     issue, routed, place = db.execute(
         text(
