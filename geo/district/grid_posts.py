@@ -170,4 +170,34 @@ def set_publicity(session: Session, actor: Account | None, role: str, shows: str
     else:
         rule.shows = shows
     session.flush()
+    session.execute(_REPUBLISH, {"role": role})
     return publicity(session)
+
+
+# The issues' public routing answers name the holders they were routed to as the district
+# publishes them now: a changed choice is applied to them too, from the holdings each issue
+# keeps (issue_grid_contact), so a name withdrawn is withdrawn everywhere and comes back
+# when it is published again.
+_REPUBLISH = text(
+    """
+    WITH chains AS (
+      SELECT c.issue_id, jsonb_agg(jsonb_build_object(
+               'id', c.post_id, 'role', p.role, 'holding_id', c.holding_id,
+               'name', CASE WHEN pr.shows IN ('name', 'name_contact') THEN pe.name END,
+               'contact', CASE WHEN pr.shows = 'name_contact' THEN pe.work_contact END)
+             ORDER BY c.position) AS chain
+        FROM issue_grid_contact c JOIN grid_post p ON p.id = c.post_id
+        LEFT JOIN grid_holding h ON h.id = c.holding_id
+        LEFT JOIN grid_person pe ON pe.id = h.person_id
+        LEFT JOIN publicity_rule pr ON pr.role = p.role::text
+       WHERE c.issue_id IN (SELECT c2.issue_id FROM issue_grid_contact c2
+                              JOIN grid_post p2 ON p2.id = c2.post_id WHERE p2.role = :role)
+       GROUP BY c.issue_id
+    )
+    UPDATE issue i
+       SET routing = jsonb_set(jsonb_set(i.routing, '{grid_chain}', chains.chain),
+                               '{grid_contact}', chains.chain -> 0)
+      FROM chains
+     WHERE chains.issue_id = i.id
+    """
+)
