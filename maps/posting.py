@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from maps.base import PageResult
+from maps.base import PageResult, static_url
 from maps.signin import CSS
 
 ROLE_ZH = {
@@ -165,6 +165,11 @@ def build_finder(q: str, hits: list[dict[str, Any]]) -> PageResult:
         '<p class="sub">输入小区名称、街巷或院落地址, 或在地图上点选小区。Search a compound, '
         "street or courtyard address, or tap a compound on the map.</p>"
         f"{_find_form(q)}{found}"
+        f'<link rel="stylesheet" href="{static_url("vendor/leaflet/leaflet.css")}">'
+        '<div id="posting-map" class="noprint" style="height:420px" '
+        'data-items="/ogc/collections/compounds/items?limit=1000"></div>'
+        f'<script src="{static_url("vendor/leaflet/leaflet.js")}"></script>'
+        f'<script src="{static_url("yst/posting.js")}"></script>'
     )
     return _page("小区公示 Compound postings", body)
 

@@ -37,8 +37,9 @@ def account_kinds(db: Session) -> list[Account | None]:
     scope_sql read only the account's own fields), bound to places the demo has rows in.
 
     The demo has no issue dispatched away from the department it was routed to, no reporter
-    with an account and no issue pinned in a unit: one of each is made here (in this module's copy of the demo), so
-    that the owner and reporter scopes select some rows but not all."""
+    with an account and no issue pinned in a unit: one of each is made here (in this module's
+    copy of the demo), so that the owner, reporter and unit scopes select some rows but not
+    all."""
     issue, routed, place = db.execute(
         text(
             "SELECT id, department_id, json_build_array(subdistrict_id, community_id, compound_id,"
