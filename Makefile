@@ -113,6 +113,7 @@ bench: system-test venv db
 	$(BIN)/python bench/bench_work.py
 	$(BIN)/python bench/bench_scorecards.py
 	$(BIN)/python bench/bench_network.py
+	$(BIN)/python bench/bench_posting.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
