@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from geo.accounts.passwords import hash_password
 from geo.core import clock
 from geo.core.settings import Settings
 from tests import issue_helpers
@@ -197,3 +198,27 @@ def test_the_posting_is_found_by_address_and_by_a_tap(client: TestClient, db: Se
     assert client.get("/posting/at", params={"lon": "x", "lat": 30.0}).status_code in (400, 422)
     assert client.get("/posting/compounds/99999999").status_code == 404
     assert client.get("/api/compounds/99999999/posting").status_code == 404
+
+
+def test_a_demo_grid_account_signs_in_bound_to_its_unit(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    """grid.xiushui.b1u1 (its password set here, as `yishiting users reset` lets its holder do)
+    is the unit leader's account: bound to the unit, reading the posts of its building."""
+    engine = create_engine(fresh_settings.database_url)
+    with engine.begin() as conn:
+        building = conn.execute(
+            text(
+                "UPDATE account SET password_hash = :h WHERE username = 'grid.xiushui.b1u1'"
+                " RETURNING (SELECT building_id FROM unit WHERE id = account.unit_id)"
+            ),
+            {"h": hash_password("a demo password")},
+        ).scalar_one()
+    engine.dispose()
+    body = {"username": "grid.xiushui.b1u1", "password": "a demo password"}
+    assert fresh_client.post("/api/auth/login", json=body).status_code == 200
+    me = fresh_client.get("/api/me").json()
+    assert (me["role"], me["area"]["kind"]) == ("grid", "unit")
+    posts = fresh_client.get("/api/grid-posts", params={"building_id": building}).json()
+    assert {p["role"] for p in posts} >= {"unit_leader", "building_party_group"}
+    assert all("phone" not in p for p in posts)
