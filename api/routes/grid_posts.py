@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import ConnDep, RowId, SessionDep, json_response
+from api.schemas.grid import PostHistory, Posting, PostOut, Publicity
 from geo.district import grid_posts, posting
 from geo.models.grid import PUBLICITY
 
@@ -48,14 +49,14 @@ class PublicityIn(BaseModel):
     shows: str = Field(description=f"one of {', '.join(PUBLICITY)}")
 
 
-@router.get("/compounds/{compound_id}/posting")
+@router.get("/compounds/{compound_id}/posting", response_model=Posting)
 def compound_posting(compound_id: RowId, conn: ConnDep) -> JSONResponse:
     """The compound's public posting: grid levels (names and work contacts as the district
     publishes them), its council hall and next session, the five-to-one pair, the property."""
     return json_response(posting.compound_posting(conn, compound_id))
 
 
-@router.get("/grid-posts")
+@router.get("/grid-posts", response_model=list[PostOut])
 def list_posts(
     db: SessionDep,
     user: OptionalUser,
@@ -73,13 +74,13 @@ def list_posts(
     )  # fmt: skip
 
 
-@router.get("/grid-posts/{post_id}/holders")
+@router.get("/grid-posts/{post_id}/holders", response_model=PostHistory)
 def post_holders(post_id: RowId, db: SessionDep, user: OptionalUser) -> JSONResponse:
     """Staff: who held the post when, newest first, and how many issues named each."""
     return json_response(grid_posts.post_history(db, user, post_id))
 
 
-@router.post("/grid-posts/{post_id}/holders", status_code=201)
+@router.post("/grid-posts/{post_id}/holders", status_code=201, response_model=PostHistory)
 def hand_over(
     post_id: RowId,
     body: HandoverIn,
@@ -99,13 +100,13 @@ def hand_over(
     return json_response(history, status_code=201)
 
 
-@router.get("/publicity")
+@router.get("/publicity", response_model=Publicity)
 def publicity(db: SessionDep) -> JSONResponse:
     """What the public postings show of each role: none, name, or name_contact."""
     return json_response(grid_posts.publicity(db))
 
 
-@router.put("/publicity/{role}")
+@router.put("/publicity/{role}", response_model=Publicity)
 def set_publicity(role: str, body: PublicityIn, db: SessionDep, user: CurrentUser) -> JSONResponse:
     """Admins: the district's choice for one role."""
     rules = grid_posts.set_publicity(db, user, role, body.shows)
