@@ -11,14 +11,9 @@ from urllib.parse import quote
 
 from maps.base import PageResult, static_url
 from maps.signin import CSS
+from maps.styles import VALUE_LABELS
 
-ROLE_ZH = {
-    "community_party_org": "社区党组织",
-    "compound_party_branch": "小区党支部",
-    "building_party_group": "楼栋党小组",
-    "resident_group_leader": "居民小组长",
-    "unit_leader": "单元长",
-}
+ROLE_ZH = VALUE_LABELS["role"]  # the grid levels as the map layers name them
 RANK_ZH = {
     "district_leader": "区级领导",
     "subdistrict_leader": "街道领导",
