@@ -7,7 +7,8 @@ demo district and adds scale - 1 copies of every compound with its buildings, un
 posts, holders and five-to-one pair (moved east so no copy overlaps another; the copies keep
 their community and its hall). Then it times, through the ASGI app in process (one client,
 minus the socket), the posting sheet GET /posting/compounds/{id} and its JSON
-GET /api/compounds/{id}/posting for random compounds, copies among them. The scratch
+GET /api/compounds/{id}/posting for random compounds, copies among them, and the statement
+alone on a connection of its own (what the database adds under the page). The scratch
 database is dropped at the end unless --keep.
 """
 
@@ -32,6 +33,7 @@ from fixtures.load import load_demo  # noqa: E402
 from geo.core.databases import drop_database, ensure_database  # noqa: E402
 from geo.core.migrate import upgrade  # noqa: E402
 from geo.core.settings import Settings, get_settings  # noqa: E402
+from geo.district.posting import compound_posting  # noqa: E402
 
 # Each copy k moves every compound by k times the compounds' extent east (plus a gap), and
 # its rows' ids by k times the table's largest id, so copies never meet.
@@ -134,6 +136,10 @@ def main() -> None:
                    timed(args.requests, lambda: get("/posting/compounds/{}")))  # fmt: skip
             report("GET /api/compounds/{id}/posting",
                    timed(args.requests, lambda: get("/api/compounds/{}/posting")))  # fmt: skip
+            with psycopg.connect(url.replace("postgresql+psycopg:", "postgresql:", 1)) as conn:
+                report("the statement alone (prepared)",
+                       timed(args.requests, lambda: compound_posting(
+                           conn, rng.randint(1, compounds))))  # fmt: skip
             copy = client.get(f"/api/compounds/{compounds}/posting").json()
             assert len(copy["grid"]) > 3, "a copy's posting lists its grid"
     finally:
