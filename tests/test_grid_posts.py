@@ -222,3 +222,5 @@ def test_a_demo_grid_account_signs_in_bound_to_its_unit(
     posts = fresh_client.get("/api/grid-posts", params={"building_id": building}).json()
     assert {p["role"] for p in posts} >= {"unit_leader", "building_party_group"}
     assert all("phone" not in p for p in posts)
+    work = fresh_client.get("/api/work")  # what waits in the unit: a list, no halls to record
+    assert work.status_code == 200, work.text
