@@ -96,6 +96,8 @@ def test_a_pin_names_the_holders_and_the_issue_keeps_them(
     assert recorded == p["name"]
     history = fresh_client.get(f"/api/grid-posts/{p['post']}/holders", headers=admin).json()
     assert [h["issues"] for h in history["holders"][:2]] == [1, 1]
+    admin_id = fresh_client.get("/api/me", headers=admin).json()["id"]
+    assert [h["assigned_by_id"] for h in history["holders"][:2]] == [admin_id, None]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 posts with their holders, a post's history, the publicity choices. No model has a private
 phone, so none can be answered."""
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import Field, RootModel
 
@@ -81,6 +81,8 @@ class Holding(Public):
     name: str
     contact: str
     issues: int = Field(description="issues whose routing named this holder")
+    assigned_by_id: int | None = Field(description="the account that handed the post over")
+    assigned_at: datetime | None
 
 
 class PostHistory(Public):

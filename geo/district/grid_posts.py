@@ -35,7 +35,7 @@ _POSTS = text(
 _HISTORY = text(
     """
     SELECT h.id AS holding_id, h.held_from, h.held_until, pe.id AS person_id, pe.name,
-           pe.work_contact AS contact,
+           pe.work_contact AS contact, h.assigned_by_id, h.assigned_at,
            (SELECT count(*) FROM issue_grid_contact c WHERE c.holding_id = h.id) AS issues
       FROM grid_holding h JOIN grid_person pe ON pe.id = h.person_id
      WHERE h.post_id = :post ORDER BY h.held_from DESC, h.id DESC
@@ -121,7 +121,15 @@ def hand_over(
     if current is not None:
         current.held_until = held_from
         session.flush()  # the post's open holding closes before the next opens (unique index)
-    session.add(GridHolding(post_id=post.id, person_id=holder.id, held_from=held_from))
+    session.add(
+        GridHolding(
+            post_id=post.id,
+            person_id=holder.id,
+            held_from=held_from,
+            assigned_by_id=actor.id if actor else None,
+            assigned_at=clock.now(),
+        )
+    )
     session.flush()
     return post_history(session, actor, post.id), True
 

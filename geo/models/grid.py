@@ -9,11 +9,12 @@ earlier holder after the post changes hands. What the public posting (公示) sh
 is the district's choice (publicity_rule).
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     SmallInteger,
@@ -98,6 +99,9 @@ class GridHolding(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("grid_person.id"), index=True)
     held_from: Mapped[date] = mapped_column(Date)
     held_until: Mapped[date | None] = mapped_column(Date)
+    # Who handed the post over, and when (NULL for holdings loaded from the district's lists).
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IssueGridContact(Base):

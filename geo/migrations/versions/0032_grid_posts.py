@@ -106,6 +106,11 @@ def _people_and_holdings() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("held_from", sa.Date(), nullable=False),
         sa.Column("held_until", sa.Date(), nullable=True),
+        sa.Column("assigned_by_id", sa.Integer(), nullable=True),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assigned_by_id"], ["account.id"], name="fk_grid_holding_assigned_by_id_account"
+        ),
         sa.CheckConstraint(
             "held_until IS NULL OR held_until > held_from", name="ck_grid_holding_span"
         ),
