@@ -9,9 +9,10 @@ from api import background, errors
 from api.middleware import headers, metrics
 from api.middleware.guards import RequestGuards
 from api.middleware.replicas import ReadYourWrites
-from api.pages import admin, home, maps, signin_forms, workspace
+from api.pages import admin, home, maps, posting, signin_forms, workspace
 from api.routes import (
     accounts_admin,
+    grid_posts,
     halls,
     health,
     heritage,
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(issue_actions.router)
     app.include_router(issue_photos.router)
     app.include_router(halls.router)
+    app.include_router(grid_posts.router)
+    app.include_router(posting.router)
     app.include_router(hotspots.router)
     app.include_router(open311.router)
     app.include_router(renovation.router)

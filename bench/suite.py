@@ -37,6 +37,7 @@ BENCHES = {
     "bench_network.py": [],
     "bench_maps.py": [],
     "bench_work.py": [],
+    "bench_posting.py": [],
 }
 OUT = ROOT / "docs" / "benchmarks.md"
 

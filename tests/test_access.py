@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts import access
+from geo.accounts import access, areas
 from geo.accounts.access import (
     ANONYMOUS,
     ANY,
@@ -26,7 +26,7 @@ from geo.accounts.access import (
 )
 from geo.core.settings import Settings
 from geo.issues.steps import TRANSITIONS
-from geo.models import Account, Hall, Issue
+from geo.models import Account, GridPost, Hall, Issue
 from geo.models.accounts import ROLES
 from geo.models.renovation import RenovationItem
 from geo.renovation.items import create_item
@@ -43,6 +43,8 @@ RELATIONS: dict[str, frozenset[str]] = {
     "planner": frozenset(),
     "grid_compound_in": frozenset({AREA, OWNER}),
     "grid_compound_out": frozenset(),
+    "grid_building_in": frozenset({AREA}),
+    "grid_unit_in": frozenset({AREA}),
     "field_compound_in": frozenset({AREA, OWNER}),
     "field_community_in": frozenset({AREA}),
     "field_community_out": frozenset(),
@@ -54,6 +56,10 @@ RELATIONS: dict[str, frozenset[str]] = {
     "resident_other": frozenset(),
     ANONYMOUS: frozenset({COLLECTED}),
 }
+
+
+# A building or a unit lies inside a compound: a hall or a work item is never in its area.
+NARROW = frozenset({"grid_building_in", "grid_unit_in"})
 
 
 def role_of(who: str) -> str:
@@ -69,21 +75,28 @@ def expected(who: str, action: str, obj: Any) -> bool:
         return True
     if scope == COLLECTED:
         return isinstance(obj, Issue) and obj.step == "collected"
+    if who in NARROW and isinstance(obj, Hall | RenovationItem):
+        return False
     return scope in RELATIONS[who]
 
 
 @pytest.fixture
 def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict:
-    """Two issues (one collected, one a topic) pinned by a resident in a compound with a hall, a
-    work item there of the issues' department, and one account per entry of RELATIONS."""
+    """Two issues (one collected, one a topic) pinned by a resident in unit 1 of a building of a
+    compound with a hall, a work item there of the issues' department, that unit's leader post,
+    and one account per entry of RELATIONS."""
     place = db.execute(
         text(
             """
             SELECT ST_X(p) AS lon, ST_Y(p) AS lat, c.id AS compound, cm.id AS community,
-                   cm.subdistrict_id AS subdistrict, h.id AS hall
+                   cm.subdistrict_id AS subdistrict, h.id AS hall, b.id AS building,
+                   u.id AS unit, g.id AS post
               FROM hall h JOIN compound c ON c.id = h.compound_id
               JOIN community cm ON cm.id = c.community_id
-              JOIN building b ON b.compound_id = c.id, LATERAL ST_PointOnSurface(b.geom) p
+              JOIN building b ON b.compound_id = c.id
+              JOIN unit u ON u.building_id = b.id AND u.number = 1
+              JOIN grid_post g ON g.unit_id = u.id AND g.role = 'unit_leader',
+                   LATERAL ST_PointOnSurface(b.geom) p
              ORDER BY b.id LIMIT 1
             """
         )
@@ -100,8 +113,8 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         {"sd": place.subdistrict},
     ).one()
     resident_id, resident = issue_helpers.make_account(fresh_settings, "resident")
-    issue = pin(fresh_client, point, "ebike_charging", headers=resident)
-    topic = pin(fresh_client, point, "ebike_charging", headers=resident)
+    issue = pin(fresh_client, point, "ebike_charging", headers=resident, unit=1)
+    topic = pin(fresh_client, point, "ebike_charging", headers=resident, unit=1)
     department = issue["routing"]["department"]["id"]
     other_department = db.execute(
         text("SELECT id FROM department WHERE id <> :d ORDER BY id LIMIT 1"), {"d": department}
@@ -111,6 +124,8 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "planner": ("planner", None, None),
         "grid_compound_in": ("grid", ("compound", place.compound), None),
         "grid_compound_out": ("grid", ("compound", other[0]), None),
+        "grid_building_in": ("grid", ("building", place.building), None),
+        "grid_unit_in": ("grid", ("unit", place.unit), None),
         "field_compound_in": ("field", ("compound", place.compound), None),
         "field_community_in": ("field", ("community", place.community), None),
         "field_community_out": ("field", ("community", other[1]), None),
@@ -146,6 +161,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "topic": topic,
         "hall": place.hall,
         "item": item,
+        "post": place.post,
         "point": point,
         "accounts": accounts,
     }
@@ -160,6 +176,7 @@ def objects(session: Session, world: dict) -> dict[str, list[Any]]:
         ],
         "hall": [session.get(Hall, world["hall"])],
         "item": [session.get(RenovationItem, world["item"])],
+        "post": [session.get(GridPost, world["post"])],
         "none": [None],
     }
 
@@ -261,10 +278,14 @@ def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
             for who in ("grid_compound", "field_community", "field_subdistrict"):
                 inside = session.get(Account, world["accounts"][f"{who}_in"][0])
                 outside = session.get(Account, world["accounts"][f"{who}_out"][0])
-                assert access.area_contains_point(session, inside, lon, lat)
-                assert not access.area_contains_point(session, outside, lon, lat)
+                assert areas.area_contains_point(session, inside, lon, lat)
+                assert not areas.area_contains_point(session, outside, lon, lat)
+            building = session.get(Account, world["accounts"]["grid_building_in"][0])
+            assert areas.area_contains_point(session, building, lon, lat)
+            unit = session.get(Account, world["accounts"]["grid_unit_in"][0])
+            assert not areas.area_contains_point(session, unit, lon, lat)  # it has no polygon
             admin = session.scalars(select(Account).where(Account.role == "admin")).first()
-            assert not access.area_contains_point(session, admin, lon, lat)  # no area bound
+            assert not areas.area_contains_point(session, admin, lon, lat)  # no area bound
     finally:
         engine.dispose()
 

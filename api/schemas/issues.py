@@ -141,8 +141,14 @@ class DepartmentRef(BaseModel):
 
 
 class GridContact(BaseModel):
+    """A level of the grid chain: the post, and its holder on the day the issue was routed as
+    far as the district publishes that role (name; name and work contact), else null."""
+
     id: int
     role: str
+    holding_id: int | None = None
+    name: str | None = None
+    contact: str | None = None
 
 
 class RoutingPublic(BaseModel):

@@ -4,11 +4,13 @@ TABLE maps each action to the kind of object it acts on and, per role, the scope
 role may do it; a role absent from an action's row may not do it at all. Scopes:
 
 - ANY: anywhere.
-- AREA: the object is in the account's bound area (sub-district, community or compound). An
-  issue is in it when it was routed there or the area's polygon covers its point (a street
-  point routed to a neighbouring compound still lies in the community the street crosses); a
-  hall or a work item when its compound, community or the community's sub-district is the area
-  (a sub-district's own hall: only that sub-district).
+- AREA: the object is in the account's bound area (sub-district, community, compound, or for
+  a grid account a building or a unit). An issue is in it when it was routed there or the
+  area's polygon covers its point (a street point routed to a neighbouring compound still lies
+  in the community the street crosses; a unit has no polygon); a hall or a work item when its
+  compound, community or the community's sub-district is the area (a sub-district's own hall:
+  only that sub-district; never a building's or a unit's); a grid post when its place lies in
+  the area (geo/accounts/areas.py).
 - DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
   it, a work item of one of its projects).
 - REPORTER: the account reported the issue.
@@ -30,7 +32,7 @@ The API, for geo/ and api/ alike:
     require(session, account, obj, action)          # raises Unauthorized / Forbidden
     allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
     scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
-obj is an Issue, a Hall, a RenovationItem, or None for actions on no object (NOBODY's kind).
+obj is an Issue, a Hall, a RenovationItem, a GridPost, or None for actions on no object.
 A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
 list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
 
@@ -46,8 +48,17 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.accounts.areas import (
+    issue_area_sql,
+    issue_in_area,
+    place_area_sql,
+    place_in_area,
+    post_area_sql,
+    post_in_area,
+)
 from geo.core.errors import Forbidden, Unauthorized
-from geo.models import Account, Hall, Issue
+from geo.models import Account, GridPost, Hall, Issue
+from geo.models.accounts import AREA_KINDS
 from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
 
@@ -61,8 +72,8 @@ OWNER: Scope = "owner"
 SUBDISTRICT: Scope = "subdistrict"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
-Kind = Literal["issue", "hall", "item", "none"]
-Obj = Issue | Hall | RenovationItem | None
+Kind = Literal["issue", "hall", "item", "post", "none"]
+Obj = Issue | Hall | RenovationItem | GridPost | None
 
 
 @dataclass(frozen=True)
@@ -145,9 +156,16 @@ TABLE: dict[str, Action] = {
     "read_feature_history": Action(
         "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
     ),
+    # the grid's posts (issue 21): all staff read the posts, their holders' work contacts and
+    # who held them when; the community cadres of the post's area (or an admin) hand a post
+    # to its next holder, never the grid's own people (no one appoints themselves or a peer);
+    # what the public posting shows of each role is the district's choice
+    "read_grid_posts": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
+    "assign_grid_post": Action("post", {"admin": ANY, "field": AREA}),
+    "set_publicity": Action("none", {"admin": ANY}),
 }
-
-_AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
 
 
 def kind_of(obj: Obj) -> Kind:
@@ -157,6 +175,8 @@ def kind_of(obj: Obj) -> Kind:
         return "hall"
     if isinstance(obj, RenovationItem):
         return "item"
+    if isinstance(obj, GridPost):
+        return "post"
     return "none"
 
 
@@ -251,11 +271,14 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
     if scope == SUBDISTRICT:
         return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
     if isinstance(obj, Issue):
-        return issue_in_area(session, account, obj)
+        routed = {k: getattr(obj, f"{k}_id") for k in AREA_KINDS}
+        return issue_in_area(session, account, obj.id, routed)
     if isinstance(obj, Hall) and obj.kind == "subdistrict":
         return account.area == ("subdistrict", obj.subdistrict_id)
     if isinstance(obj, Hall | RenovationItem):
-        return _place_in_area(session, account, obj.community_id, obj.compound_id)
+        return place_in_area(session, account, obj.community_id, obj.compound_id)
+    if isinstance(obj, GridPost):
+        return post_in_area(account, obj)
     return False
 
 
@@ -279,15 +302,12 @@ def scope_sql(
             f" WHERE p.id = {alias}.project_id AND p.department_id = :scope_dept)",
             {"scope_dept": account.department_id},
         )
-    if scope != AREA or account.area is None or kind not in ("hall", "item"):
+    if scope != AREA or account.area is None or kind not in ("hall", "item", "post"):
         return "false", {}
     area_kind, ident = account.area
-    place = {
-        "compound": f"{alias}.compound_id = :scope_area",
-        "community": f"{alias}.community_id = :scope_area",
-        "subdistrict": "EXISTS (SELECT 1 FROM community c"
-        f" WHERE c.id = {alias}.community_id AND c.subdistrict_id = :scope_area)",
-    }[area_kind]
+    if kind == "post":
+        return post_area_sql(area_kind, alias), {"scope_area": ident}
+    place = place_area_sql(area_kind, alias)
     if kind == "hall":  # a sub-district's own hall: only that sub-district
         own = f"{alias}.kind = 'subdistrict'"
         hall = f"{alias}.subdistrict_id = :scope_area" if area_kind == "subdistrict" else "false"
@@ -318,11 +338,7 @@ def _issue_scope_sql(account: Account, scope: Scope, alias: str) -> tuple[str, d
     if scope == SUBDISTRICT:
         held = kind == "subdistrict"
         return (f"{alias}.subdistrict_id = :scope_area" if held else "false"), params
-    return (
-        f"({alias}.{kind}_id = :scope_area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} s"
-        f" WHERE s.id = :scope_area AND ST_Covers(s.geom, {alias}.geom)))",
-        params,
-    )
+    return issue_area_sql(kind, alias), params
 
 
 def is_owner(account: Account, issue: Issue) -> bool:
@@ -332,53 +348,6 @@ def is_owner(account: Account, issue: Issue) -> bool:
     if issue.level == "district" or account.area is None:
         return False
     return account.area == (issue.level, getattr(issue, f"{issue.level}_id"))
-
-
-def area_contains_point(session: Session, account: Account, lon: float, lat: float) -> bool:
-    """True when the polygon of the account's area covers the WGS84 point."""
-    area = account.area
-    if area is None:
-        return False
-    kind, ident = area
-    # The table name comes from a fixed mapping, never from input.
-    sql = text(
-        f"SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) "
-        f"FROM {_AREA_TABLES[kind]} WHERE id = :id"
-    )
-    return bool(session.execute(sql, {"lon": lon, "lat": lat, "id": ident}).scalar())
-
-
-def issue_in_area(session: Session, account: Account, issue: Issue) -> bool:
-    """True when the issue was routed to the account's area or lies inside it."""
-    area = account.area
-    if area is None:
-        return False
-    kind, ident = area
-    if getattr(issue, f"{kind}_id") == ident:
-        return True
-    sql = text(
-        f"SELECT ST_Covers(a.geom, i.geom) FROM {_AREA_TABLES[kind]} a, issue i "
-        "WHERE a.id = :area AND i.id = :issue"
-    )
-    return bool(session.execute(sql, {"area": ident, "issue": issue.id}).scalar())
-
-
-def _place_in_area(
-    session: Session, account: Account, community_id: int | None, compound_id: int | None
-) -> bool:
-    """A hall's or an item's compound, community or the community's sub-district is the area."""
-    area = account.area
-    if area is None:
-        return False
-    kind, ident = area
-    if kind == "compound":
-        return compound_id == ident
-    if kind == "community":
-        return community_id == ident
-    sub = session.execute(
-        text("SELECT subdistrict_id FROM community WHERE id = :id"), {"id": community_id}
-    ).scalar()
-    return sub == ident
 
 
 def _of_department(session: Session, account: Account, obj: Obj) -> bool:
@@ -403,6 +372,8 @@ def _name(obj: Obj) -> str:
         return f"council hall {obj.id} ({obj.name})"
     if isinstance(obj, RenovationItem):
         return f"renovation item {obj.id}"
+    if isinstance(obj, GridPost):
+        return f"grid post {obj.id}"
     return ""
 
 

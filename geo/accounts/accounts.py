@@ -12,15 +12,20 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.passwords import hash_password
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unauthorized
-from geo.models import Account, Community, Compound, Department, Subdistrict
+from geo.models import Account, Building, Community, Compound, Department, Subdistrict, Unit
 from geo.models.accounts import AREA_KINDS, ROLE_ZH, ROLES
 
 TOKEN_PREFIX = "yst_"
-AREA_MODELS: dict[str, type[Subdistrict | Community | Compound]] = {
+AREA_MODELS: dict[str, type[Subdistrict | Community | Compound | Building | Unit]] = {
     "subdistrict": Subdistrict,
     "community": Community,
     "compound": Compound,
+    "building": Building,
+    "unit": Unit,
 }
+# A building or a unit is the place of a grid post (building party group, unit leader), so
+# only grid accounts are bound that narrowly.
+GRID_ONLY_AREAS = ("building", "unit")
 # Roles whose work is bound to a place, and the one bound to a department.
 AREA_ROLES = ("grid", "field")
 
@@ -35,7 +40,8 @@ def parse_area(text: str) -> tuple[str, int]:
     kind, _, ident = text.partition(":")
     if kind not in AREA_KINDS or not (ident.isascii() and ident.isdigit()):
         raise InvalidParameter(
-            f"area must look like subdistrict:ID, community:ID or compound:ID, not {text!r}",
+            "area must look like subdistrict:ID, community:ID, compound:ID, building:ID or"
+            f" unit:ID, not {text!r}",
             where="area",
         )
     return kind, int(ident)
@@ -93,6 +99,8 @@ def bind(
         kind, ident = area
         if kind not in AREA_MODELS:
             raise InvalidParameter(f"unknown area kind {kind!r}", where="area")
+        if kind in GRID_ONLY_AREAS and role != "grid":
+            raise InvalidParameter(f"only a grid account is bound to a {kind}", where="area")
         if session.get(AREA_MODELS[kind], ident) is None:
             raise NotFound(f"no {kind} with id {ident}", where="area")
         setattr(account, f"{kind}_id", ident)

@@ -18,7 +18,7 @@ from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues.routing import route_point
+from geo.issues.routing import record_contacts, route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.notices.notify import notify_event
 
@@ -237,6 +237,7 @@ def pin_issue(
         ).one()
     else:
         event_id, issue_id = row
+        record_contacts(session, issue_id, routing)
         # its notices, as add_event writes them for every other event
         event = IssueEvent(
             id=event_id,

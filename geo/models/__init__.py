@@ -11,7 +11,6 @@ from geo.models.district import (
     Courtyard,
     Department,
     District,
-    GridMember,
     IllegalStructure,
     Official,
     Relic,
@@ -20,6 +19,14 @@ from geo.models.district import (
     Unit,
 )
 from geo.models.edits import FeatureEdit
+from geo.models.grid import (
+    GridHolding,
+    GridPerson,
+    GridPost,
+    GridPostBuilding,
+    IssueGridContact,
+    PublicityRule,
+)
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
@@ -70,7 +77,12 @@ __all__ = [
     "Courtyard",
     "Department",
     "District",
-    "GridMember",
+    "GridHolding",
+    "GridPerson",
+    "GridPost",
+    "GridPostBuilding",
+    "IssueGridContact",
+    "PublicityRule",
     "IllegalStructure",
     "Official",
     "Relic",

@@ -24,14 +24,15 @@ ROLE_ZH = {
     "admin": "管理员",
 }
 # The place an account is bound to: (kind, id) where kind is one of these.
-AREA_KINDS = ("subdistrict", "community", "compound")
+AREA_KINDS = ("subdistrict", "community", "compound", "building", "unit")
 
 
 class Account(Base):
     __tablename__ = "account"
     __table_args__ = (
         CheckConstraint(
-            "num_nonnulls(subdistrict_id, community_id, compound_id) <= 1", name="one_area"
+            "num_nonnulls(subdistrict_id, community_id, compound_id, building_id, unit_id) <= 1",
+            name="one_area",
         ),
         # Usernames are unique whatever their case: "Wang" and "wang" are one person.
         Index("uq_account_username", text("lower(username)"), unique=True),
@@ -43,6 +44,9 @@ class Account(Base):
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
+    # A grid account of a building party group or a unit leader is bound to that place.
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

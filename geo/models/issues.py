@@ -76,7 +76,7 @@ class Issue(Base):
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
-    grid_member_id: Mapped[int | None] = mapped_column(ForeignKey("grid_member.id"))
+    grid_post_id: Mapped[int | None] = mapped_column(ForeignKey("grid_post.id"))
     routing: Mapped[dict[str, Any]] = mapped_column(JSONB)  # public snapshot, with the reason
     routing_reason: Mapped[str] = mapped_column(Text)
 
