@@ -23,6 +23,7 @@ from geo.models.edits import FeatureEdit
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
+from geo.models.leaders import LeaderPairing, SiteVisit
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
 from geo.models.renovation import (
@@ -73,6 +74,8 @@ __all__ = [
     "GridMember",
     "IllegalStructure",
     "Official",
+    "LeaderPairing",
+    "SiteVisit",
     "Relic",
     "Road",
     "Subdistrict",
