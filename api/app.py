@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from api import background, errors
 from api.middleware import headers, metrics
 from api.middleware.guards import RequestGuards
-from api.pages import admin, home, maps, signin_forms, workspace
+from api.pages import admin, home, leader_pages, maps, signin_forms, workspace
 from api.routes import (
     accounts_admin,
     halls,
@@ -20,6 +20,7 @@ from api.routes import (
     issue_photos,
     issues,
     layer_exports,
+    leaders,
     notices,
     ogc,
     ogc_definition,
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(layer_exports.router)
     app.include_router(accounts_admin.router)
+    app.include_router(leaders.router)
+    app.include_router(leader_pages.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
     app.include_router(notices.router)
