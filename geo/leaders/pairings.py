@@ -96,6 +96,15 @@ def pair(
     where = f"{kind}_id"
     if session.get(model, ident) is None:
         raise Unprocessable(f"No {kind} {ident}.", where=where)
+    if kind == "subdistrict" and not official.standing_committee:
+        raise Unprocessable(
+            "Only a member of the standing committee is paired with a sub-district.", where=where
+        )
+    if kind == "community" and official.standing_committee:
+        raise Unprocessable(
+            "A member of the standing committee is paired with a sub-district, not a community.",
+            where=where,
+        )
     held = session.scalars(select(LeaderPairing).where(column == ident)).first()
     if held is not None and held.official_id == official.id:
         return held, False
@@ -104,15 +113,6 @@ def pair(
         raise Conflict(
             f"{kind} {ident} is paired with {holder.name if holder else held.official_id}"
             " already: unpair it first.",
-            where=where,
-        )
-    if kind == "subdistrict" and not official.standing_committee:
-        raise Unprocessable(
-            "Only a member of the standing committee is paired with a sub-district.", where=where
-        )
-    if kind == "community" and official.standing_committee:
-        raise Unprocessable(
-            "A member of the standing committee is paired with a sub-district, not a community.",
             where=where,
         )
     mine = select(func.count()).where(LeaderPairing.official_id == official.id)

@@ -78,9 +78,8 @@ def leader_scorecards(
     as_of = as_of or clock.today()
     counts = _unit_counts(db, start=start, end=end, as_of=as_of)
     parents = {r[0]: (r[1], r[2]) for r in db.execute(_PARENTS)}
-    community_sub: dict[int, int] = dict(
-        db.execute(text("SELECT id, subdistrict_id FROM community")).tuples()
-    )
+    subs = db.execute(text("SELECT id, subdistrict_id FROM community"))
+    community_sub: dict[int, int] = {r[0]: r[1] for r in subs}
     cards = []
     for row in db.execute(_PLACES).mappings():
         sds = set(row["subdistricts"])
