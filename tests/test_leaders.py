@@ -325,3 +325,10 @@ def test_the_demo_pairs_leaders_as_the_report_says(db: Session) -> None:
     assert {"子芳小区", "欣欣家园(二三期)"} <= set(secretary[1])
     signin = db.scalar(text("SELECT count(*) FROM account WHERE role = 'leader'"))
     assert signin >= 3
+
+
+def test_the_scorecard_map_colours_compounds_by_their_pair(client: TestClient) -> None:
+    page = client.get("/maps/scorecards", params={"by": "pair", "rate": "closure_rate"})
+    assert page.status_code == 200 and "/api/scorecards/pairs/map?" in page.text
+    assert "五包一" in page.text
+    assert client.get("/maps/scorecards", params={"by": "leader"}).status_code == 400
