@@ -332,3 +332,34 @@ def test_the_scorecard_map_colours_compounds_by_their_pair(client: TestClient) -
     assert page.status_code == 200 and "/api/scorecards/pairs/map?" in page.text
     assert "五包一" in page.text
     assert client.get("/maps/scorecards", params={"by": "leader"}).status_code == 400
+
+
+def test_a_leader_escalates_a_matter_on_the_spot_once(
+    fresh_client: TestClient, fresh_settings: Settings, world: dict[str, Any]
+) -> None:
+    me = world["accounts"]["secretary"][1]
+    shown = fresh_client.get("/api/leader/workspace", headers=me).json()
+    matter = next(m for m in shown["matters"] if m["id"] == world["issue"])
+    assert "escalate_issue" in matter["allowed_actions"]
+    url = f"/api/issues/{world['issue']}/escalate"
+    sent = {**me, "If-Match": f'"{matter["version"]}"', "Idempotency-Key": "up-zifang-1"}
+    body = {"note": "小区物业无力清理, 需社区协调城管"}
+    assert fresh_client.post(url, json={}, headers=sent).status_code == 422
+    r = fresh_client.post(url, json=body, headers=sent)
+    assert r.status_code == 200, r.text
+    assert r.json()["level"] == "community"
+    again = fresh_client.post(url, json=body, headers=sent)  # a phone that never heard
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    events = issue_helpers.scalar(
+        fresh_settings,
+        "SELECT count(*) FROM issue_event WHERE issue_id = :i AND kind = 'escalated'",
+        i=world["issue"],
+    )
+    assert events == 1
+    told = _notices(fresh_settings, "escalated", world["issue"])
+    acc = world["accounts"]
+    assert told.count(acc["first_responsible"][0]) == 1
+    assert told.count(acc["pair_department"][0]) == 1
+    assert acc["secretary"][0] not in told  # whoever escalated is not told
+    outsider = {**world["accounts"]["outsider"][1], "If-Match": "*"}
+    assert fresh_client.post(url, json=body, headers=outsider).status_code == 403

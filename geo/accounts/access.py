@@ -128,6 +128,8 @@ TABLE: dict[str, Action] = {
     # places; admins keep the pairings (geo/leaders/pairings.py, the /work/admin/pairings page)
     "record_visit": Action("none", {"leader": ANY}),
     "visit_issue": Action("issue", {"leader": PAIRED}),
+    # one matter one level up at once, from the spot (geo/issues/escalation.py)
+    "escalate_issue": Action("issue", {"admin": ANY, "leader": PAIRED}),
     "manage_pairings": Action("none", {"admin": ANY}),
     # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
     "manage_accounts": Action("none", {"admin": ANY}),

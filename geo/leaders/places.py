@@ -42,7 +42,21 @@ class Places:
 
 
 def places_of(session: Session, account_id: int) -> Places:
-    """The sub-districts, communities and compounds the account's official is paired with."""
+    """The sub-districts, communities and compounds the account's official is paired with,
+    read once per transaction (a workspace asks for each of its matters)."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return _read_places(session, account_id)
+    kept = session.info.get("leaders.places")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["leaders.places"] = (transaction, {})
+    cache: dict[int, Places] = kept[1]
+    if account_id not in cache:
+        cache[account_id] = _read_places(session, account_id)
+    return cache[account_id]
+
+
+def _read_places(session: Session, account_id: int) -> Places:
     rows = session.execute(
         text(
             f"SELECT 'subdistrict', x FROM ({SUBDISTRICTS}) s(x)"

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import PAIRED, scope_sql
+from geo.accounts.access import PAIRED, can, scope_sql
 from geo.core import clock
 from geo.core.vocabulary import OPEN_STEPS
 from geo.issues import worktime
@@ -106,6 +106,10 @@ def _matters(session: Session, account: Account) -> list[dict[str, Any]]:
         found.append((not item["overdue"], day, row["id"], item))
     out = []
     for *_, item in sorted(found)[:MATTERS_LIMIT]:
-        item["allowed_actions"] = allowed_actions(session, account, get_issue(session, item["id"]))
+        issue = get_issue(session, item["id"])
+        moves = allowed_actions(session, account, issue)
+        if can(session, account, issue, "escalate_issue"):  # 现场上报, beside the steps' moves
+            moves.append("escalate_issue")
+        item["allowed_actions"] = moves
         out.append(item)
     return out

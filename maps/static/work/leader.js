@@ -11,10 +11,13 @@ function matterHtml(m) {
   const go = m.allowed_actions.includes("dispatched")
     ? '<button type="button" class="w-act" data-dispatch="' + m.id + '" data-version="' + m.version + '">现场派单 Dispatch</button>'
     : "";
+  const up = m.allowed_actions.includes("escalate_issue")
+    ? '<button type="button" class="w-act w-quiet" data-escalate="' + m.id + '" data-version="' + m.version + '">现场上报 Escalate</button>'
+    : "";
   return '<li class="w-item' + (m.overdue ? " overdue" : "") + '" data-id="' + m.id + '"><div>' +
     '<a href="/work/issues/' + m.id + '"><b>#' + m.id + " " + esc(m.category_name) + "</b></a>" +
     "<small>" + esc(STEP[m.step] || m.step) + " · " + esc(m.compound || m.community || "") +
-    " · 期限 " + esc(m.due) + late + "</small><p>" + esc(m.description) + "</p>" + go + "</div></li>";
+    " · 期限 " + esc(m.due) + late + "</small><p>" + esc(m.description) + "</p>" + go + up + "</div></li>";
 }
 
 function visitHtml(v) {
@@ -45,15 +48,20 @@ async function load() {
   painted();
 }
 
-async function dispatch(button) {
-  const note = prompt("派单说明 (派给哪个部门、怎么办) Dispatch note", "现场办公派单");
+/* Dispatch (the five steps' own transition) or escalate one level up, from the spot. */
+async function act(button, escalate) {
+  const note = escalate
+    ? prompt("上报原因 (本级为何解决不了) Why escalate", "")
+    : prompt("派单说明 (派给哪个部门、怎么办) Dispatch note", "现场办公派单");
   if (note === null) return;
+  const id = escalate ? button.dataset.escalate : button.dataset.dispatch;
   button.disabled = true;
   try {
-    await api("/api/issues/" + button.dataset.dispatch + "/transitions", {
-      method: "POST", json: { to: "dispatched", note }, headers: { "If-Match": '"' + button.dataset.version + '"' },
+    await api("/api/issues/" + id + (escalate ? "/escalate" : "/transitions"), {
+      method: "POST", json: escalate ? { note } : { to: "dispatched", note },
+      headers: { "If-Match": '"' + button.dataset.version + '"', "Idempotency-Key": newKey() },
     });
-    message("已派单 dispatched", "ok");
+    message(escalate ? "已上报 escalated" : "已派单 dispatched", "ok");
     await load();
   } catch (err) {
     message(explain(err));
@@ -94,8 +102,8 @@ async function recordVisit(form) {
 
 start(async () => {
   $("#w-matters").addEventListener("click", (ev) => {
-    const b = ev.target.closest("[data-dispatch]");
-    if (b) dispatch(b);
+    const b = ev.target.closest("[data-dispatch], [data-escalate]");
+    if (b) act(b, b.hasAttribute("data-escalate"));
   });
   $("#w-visit").addEventListener("submit", (ev) => { ev.preventDefault(); recordVisit(ev.target); });
   await load();
