@@ -6,7 +6,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import create_engine, text
 
 from geo.core.settings import Settings
-from tests.browser import assert_clean, open_page, wait_drawn
+from tests.browser import assert_clean, open_page, shoot, wait_drawn
 from tests.issue_flow_helpers import png_bytes, step_body
 from tests.issue_helpers import link_official, make_account, scalar
 from tests.signin_helpers import make_person
@@ -76,6 +76,8 @@ def test_the_secretary_visits_and_dispatches_from_a_phone(
         i=issue,
     )
     assert dispatched_by == account
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "work-leader")
     _clean(page)
 
 
@@ -83,4 +85,5 @@ def test_the_pair_layer_colours_every_compound(browser: Browser, live_url: str) 
     page, watch = open_page(browser, f"{live_url}/maps/scorecards?by=pair&rate=closure_rate")
     state = wait_drawn(page)
     assert state["drawn"]["scorecards"] == 394
+    shoot(page, "scorecards-pairs")
     assert_clean(watch, "scorecards-pairs")

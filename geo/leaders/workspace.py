@@ -52,10 +52,11 @@ _HALLS = text(
 )
 _NAMES = text(
     """
-    SELECT 'subdistrict' AS kind, id, name FROM subdistrict WHERE id = ANY(:sd)
-    UNION ALL SELECT 'community', id, name FROM community WHERE id = ANY(:cm)
-    UNION ALL SELECT 'compound', id, name FROM compound WHERE id = ANY(:cp)
-    ORDER BY 1, 3
+    SELECT kind, id, name FROM (
+        SELECT 1 AS n, 'subdistrict' AS kind, id, name FROM subdistrict WHERE id = ANY(:sd)
+        UNION ALL SELECT 2, 'community', id, name FROM community WHERE id = ANY(:cm)
+        UNION ALL SELECT 3, 'compound', id, name FROM compound WHERE id = ANY(:cp)) p
+    ORDER BY n, name
     """
 )
 
