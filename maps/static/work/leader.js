@@ -2,7 +2,7 @@
  * for, the open matters in their places (overdue first) with a one-tap dispatch where the
  * access table allows it, and an on-site visit (现场办公) with a photo, where they stand. */
 import { $, api, esc, explain, locate, message, newKey, painted, start, state } from "./app.js";
-import { STEP } from "./labels.js";
+import { NOTICE, STEP } from "./labels.js";
 
 const WEEKDAY = ["", "周一", "周二", "周三", "周四", "周五", "周六", "周日"];
 
@@ -61,7 +61,7 @@ async function act(button, escalate) {
       method: "POST", json: escalate ? { note } : { to: "dispatched", note },
       headers: { "If-Match": '"' + button.dataset.version + '"', "Idempotency-Key": newKey() },
     });
-    message(escalate ? "已上报 escalated" : "已派单 dispatched", "ok");
+    message(NOTICE[escalate ? "escalated" : "dispatched"], "ok");
     await load();
   } catch (err) {
     message(explain(err));
