@@ -9,7 +9,7 @@ from api import background, errors
 from api.middleware import headers, metrics
 from api.middleware.guards import RequestGuards
 from api.middleware.replicas import ReadYourWrites
-from api.pages import admin, home, maps, posting, signin_forms, workspace
+from api.pages import admin, home, leader_pages, maps, posting, signin_forms, workspace
 from api.routes import (
     accounts_admin,
     grid_posts,
@@ -22,6 +22,7 @@ from api.routes import (
     issue_photos,
     issues,
     layer_exports,
+    leaders,
     notices,
     ogc,
     ogc_definition,
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(layer_exports.router)
     app.include_router(accounts_admin.router)
+    app.include_router(leaders.router)
+    app.include_router(leader_pages.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
     app.include_router(notices.router)

@@ -40,6 +40,19 @@ def scalar(settings: Settings, sql: str, **params: Any) -> Any:
         engine.dispose()
 
 
+def link_official(settings: Settings, official: int, account: int) -> None:
+    """The official signs in with this (leader) account from now on."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE official SET account_id = :a WHERE id = :o"),
+                {"a": account, "o": official},
+            )
+    finally:
+        engine.dispose()
+
+
 def point_in_building(session: Session, nth: int = 0) -> tuple[Point, dict[str, int]]:
     row = session.execute(
         text(

@@ -20,6 +20,7 @@ from geo.accounts.access import (
     COLLECTED,
     DEPARTMENT,
     OWNER,
+    PAIRED,
     REPORTER,
     SUBDISTRICT,
     TABLE,
@@ -52,6 +53,8 @@ RELATIONS: dict[str, frozenset[str]] = {
     "field_subdistrict_out": frozenset(),
     "department_own": frozenset({DEPARTMENT, OWNER}),
     "department_other": frozenset(),
+    "leader_in": frozenset({PAIRED}),
+    "leader_out": frozenset(),
     "resident_own": frozenset({REPORTER}),
     "resident_other": frozenset(),
     ANONYMOUS: frozenset({COLLECTED}),
@@ -139,6 +142,25 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
     }
     accounts["resident_own"] = (resident_id, resident)
+    # leaders: the first responsible person of the compound's community, and one paired with a
+    # community of another sub-district who sits in none of the compound's five-to-one seats
+    leaders = db.execute(
+        text(
+            """
+            SELECT (SELECT official_id FROM leader_pairing WHERE community_id = :cm),
+                   (SELECT lp.official_id FROM leader_pairing lp
+                     WHERE lp.community_id = :other AND lp.official_id NOT IN (
+                           SELECT unnest(ARRAY[cp.district_leader_id, cp.subdistrict_leader_id,
+                                               cp.subdistrict_cadre_id, cp.community_cadre_id])
+                             FROM compound_pairing cp WHERE cp.compound_id = :cp) LIMIT 1)
+            """
+        ),
+        {"cm": place.community, "other": other[1], "cp": place.compound},
+    ).one()
+    for who, official in zip(("leader_in", "leader_out"), leaders, strict=True):
+        assert official is not None, who
+        accounts[who] = issue_helpers.make_account(fresh_settings, "leader")
+        issue_helpers.link_official(fresh_settings, official, accounts[who][0])
     assert move(fresh_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
     engine = create_engine(fresh_settings.database_url)
     with Session(engine) as session, session.begin():

@@ -76,6 +76,13 @@ def account_kinds(db: Session) -> list[Account | None]:
         for d in sorted({routed, other, projects})
     ]
     kinds.append(Account(id=reporter, role="resident"))
+    # the demo's leader accounts: a sub-district and two five-to-one compounds (the secretary),
+    # communities as first responsible person, five-to-one compounds only
+    leaders = db.scalars(
+        text("SELECT account_id FROM official WHERE account_id IS NOT NULL ORDER BY id")
+    ).all()
+    assert len(leaders) >= 3
+    kinds += [Account(id=ident, role="leader") for ident in leaders]
     return kinds
 
 

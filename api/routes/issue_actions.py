@@ -17,6 +17,7 @@ from api.schemas.issues import (
     ArbitrationRequest,
     DisputeRequest,
     Escalated,
+    EscalateRequest,
     IssuePublic,
     MergeRequest,
     RatingCreate,
@@ -29,7 +30,7 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
-from geo.issues import disputes, photos, ratings, rerouting, steps
+from geo.issues import disputes, escalation, photos, ratings, rerouting, steps
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -148,6 +149,25 @@ def reroute(
         expected_version=expected,
         idempotency_key=idempotency_key,
     )
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/escalate", response_model=IssuePublic)
+def escalate_one(
+    issue_id: RowId,
+    body: EscalateRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """A paired leader on the spot (or an admin): the matter one level up at once, saying why
+    (If-Match or `version` required)."""
+    result = escalation.escalate_issue(
+        session, issue_id, actor=user, note=body.note,
+        expected_version=expected_version(if_match, body.version), idempotency_key=idempotency_key,
+    )  # fmt: skip
     return _answer(session, response, result)
 
 

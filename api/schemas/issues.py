@@ -81,6 +81,13 @@ class DisputeRequest(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class EscalateRequest(Strict):
+    """现场上报: the matter one level up at once, and why."""
+
+    note: str | None = Field(None, max_length=2000, description="why (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class UnitRef(Strict):
     kind: Literal["compound", "community", "subdistrict", "department"]
     id: RowId

@@ -20,6 +20,9 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
   account bound to the very place at the issue's level (its compound for a compound-level
   issue, its community for a community-level one...). Only an owner may send it back (退单).
 - SUBDISTRICT: the account is bound to the issue's sub-district (which arbitrates disputes).
+- PAIRED: (leaders) the object lies in the places the account's official is paired with: the
+  sub-district or communities of 区级领导包联 and the compounds of its five-to-one pairs
+  (geo/leaders/places.py).
 
 An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
 whoever resolved an issue does not review it.
@@ -57,12 +60,15 @@ from geo.accounts.areas import (
     post_in_area,
 )
 from geo.core.errors import Forbidden, Unauthorized
+from geo.leaders.places import in_places, places_sql
 from geo.models import Account, GridPost, Hall, Issue
 from geo.models.accounts import AREA_KINDS
 from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
 
-Scope = Literal["any", "area", "department", "reporter", "collected", "owner", "subdistrict"]
+Scope = Literal[
+    "any", "area", "department", "reporter", "collected", "owner", "subdistrict", "paired"
+]
 ANY: Scope = "any"
 AREA: Scope = "area"
 DEPARTMENT: Scope = "department"
@@ -70,6 +76,7 @@ REPORTER: Scope = "reporter"
 COLLECTED: Scope = "collected"
 OWNER: Scope = "owner"
 SUBDISTRICT: Scope = "subdistrict"
+PAIRED: Scope = "paired"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
 Kind = Literal["issue", "hall", "item", "post", "none"]
@@ -87,12 +94,14 @@ class Action:
 
 
 STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
+# a paired leader on site (现场办公) may carry a matter of their places to dispatch
+ON_SITE: dict[str, Scope] = {**STAFF, "leader": PAIRED}
 
 TABLE: dict[str, Action] = {
     # the five steps of an issue (the action is the step it moves to), merge, photos, contact
-    "topic": Action("issue", STAFF),
-    "deliberated": Action("issue", STAFF),
-    "dispatched": Action("issue", STAFF),
+    "topic": Action("issue", ON_SITE),
+    "deliberated": Action("issue", ON_SITE),
+    "dispatched": Action("issue", ON_SITE),
     "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
     # the hall's review: its staff (or the reporter), never whoever resolved the issue
     "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
@@ -114,17 +123,25 @@ TABLE: dict[str, Action] = {
     "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
     "photo": Action(
         "issue",
-        {**STAFF, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
+        {**ON_SITE, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
     ),
     # the reporter's contact; and who did what (account ids, names, where residents stood)
     "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
     # staff names in the daily progress report (the public sees roles only)
     "read_staff_names": Action(
-        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
-    ),
+        "none",
+        {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY, "leader": ANY},
+    ),  # fmt: skip
     "escalate": Action("none", {"admin": ANY}),
     # webhooks to department and community group chats (notices are each account's own)
     "manage_webhooks": Action("none", {"admin": ANY}),
+    # leaders: an on-site visit (现场办公) with a photo, and the matter it was about, in their
+    # places; admins keep the pairings (geo/leaders/pairings.py, the /work/admin/pairings page)
+    "record_visit": Action("none", {"leader": ANY}),
+    "visit_issue": Action("issue", {"leader": PAIRED}),
+    # one matter one level up at once, from the spot (geo/issues/escalation.py)
+    "escalate_issue": Action("issue", {"admin": ANY, "leader": PAIRED}),
+    "manage_pairings": Action("none", {"admin": ANY}),
     # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
     "manage_accounts": Action("none", {"admin": ANY}),
     # time limits per category are the planners'; the official calendar of a year, an admin's
@@ -270,6 +287,8 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return isinstance(obj, Issue) and is_owner(account, obj)
     if scope == SUBDISTRICT:
         return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
+    if scope == PAIRED:  # leaders answer for issues, halls and works, not for grid posts
+        return isinstance(obj, Issue | Hall | RenovationItem) and in_places(session, account, obj)
     if isinstance(obj, Issue):
         routed = {k: getattr(obj, f"{k}_id") for k in AREA_KINDS}
         return issue_in_area(session, account, obj.id, routed)
@@ -294,6 +313,8 @@ def scope_sql(
         return f"{alias}.step = 'collected'", {}
     if scope is None or account is None or scope == COLLECTED:
         return "false", {}
+    if scope == PAIRED:
+        return places_sql(account, kind, alias)
     if kind == "issue":
         return _issue_scope_sql(account, scope, alias)
     if scope == DEPARTMENT and kind == "item" and account.department_id is not None:

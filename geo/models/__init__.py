@@ -30,6 +30,7 @@ from geo.models.grid import (
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
+from geo.models.leaders import LeaderPairing, SiteVisit
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
 from geo.models.renovation import (
@@ -85,6 +86,8 @@ __all__ = [
     "PublicityRule",
     "IllegalStructure",
     "Official",
+    "LeaderPairing",
+    "SiteVisit",
     "Relic",
     "Road",
     "Subdistrict",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice
 
-ROLES = ("resident", "grid", "field", "department", "planner", "admin")
+ROLES = ("resident", "grid", "field", "department", "planner", "admin", "leader")
 ROLE_ZH = {
     "resident": "居民",
     "grid": "网格员",
@@ -22,6 +22,7 @@ ROLE_ZH = {
     "department": "职能部门",
     "planner": "规划人员",
     "admin": "管理员",
+    "leader": "包联领导",  # an official paired with places (geo/models/leaders.py)
 }
 # The place an account is bound to: (kind, id) where kind is one of these.
 AREA_KINDS = ("subdistrict", "community", "compound", "building", "unit")

@@ -97,7 +97,9 @@ class Department(Base):
 
 
 class Official(Base):
-    """A leader or cadre who takes part in the five-to-one pairing (五包一)."""
+    """A leader or cadre who takes part in the five-to-one pairing (五包一) or is paired with
+    places (区级领导包联, geo/models/leaders.py); `account_id` is the account they sign in with
+    (role leader), `post` their title (职务, e.g. 区委书记)."""
 
     __tablename__ = "official"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +108,9 @@ class Official(Base):
     phone: Mapped[str] = mapped_column(String(20))
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    post: Mapped[str | None] = mapped_column(String(64))
+    standing_committee: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), unique=True)
 
 
 class CompoundPairing(Base):

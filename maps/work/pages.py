@@ -3,6 +3,7 @@
 from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
+from maps.work.leader_pages import LEADER, PAIRINGS
 
 FILTERS = """
 <details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
@@ -153,7 +154,7 @@ IMPORTS = WorkPage(
 """,
 )
 
-PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS)}
+PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, LEADER, PAIRINGS)}
 
 
 def build_work_page(key: str, settings: Settings) -> PageResult:
