@@ -8,7 +8,7 @@ issue, its routing and its first event land together or not at all.
 
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Text, func, literal, select, text
+from sqlalchemy import DateTime, Integer, Text, column, func, literal, select, text, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,8 @@ from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues.routing import record_contacts, route_point
-from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
+from geo.issues.routing import route_point
+from geo.models import Account, Category, Issue, IssueEvent, IssueGridContact, IssueSupport
 from geo.notices.notify import notify_event
 
 DUPLICATE_RADIUS_M = 30.0
@@ -186,7 +186,7 @@ def pin_issue(
         check_category(session, category)
         raise
     now = clock.now()
-    values = {
+    columns = {
         "category_code": category,
         "description": description,
         "severity": severity,
@@ -210,7 +210,7 @@ def pin_issue(
     # issue is (ON CONFLICT DO NOTHING leaves `created` empty on a retry).
     created = (
         insert(Issue)
-        .values(**values)
+        .values(**columns)
         .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
         .returning(Issue.id)
         .cte("created")
@@ -228,6 +228,22 @@ def pin_issue(
             func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326),
         ),
     )
+    contacts = routing.contacts()
+    if contacts:  # the chain's holders that day, kept on the issue, in the same statement
+        chain = values(
+            column("post", Integer),
+            column("position", Integer),
+            column("holding", Integer),
+            name="chain",
+        ).data(contacts)
+        first = first.add_cte(
+            insert(IssueGridContact)
+            .from_select(
+                ["issue_id", "post_id", "position", "holding_id"],
+                select(created.c.id, chain.c.post, chain.c.position, chain.c.holding),
+            )
+            .cte("contacts")
+        )
     row = session.execute(first.returning(IssueEvent.id, IssueEvent.issue_id)).first()
     replayed = row is None
     if row is None:
@@ -237,7 +253,6 @@ def pin_issue(
         ).one()
     else:
         event_id, issue_id = row
-        record_contacts(session, issue_id, routing)
         # its notices, as add_event writes them for every other event
         event = IssueEvent(
             id=event_id,
@@ -312,8 +327,8 @@ _DISTANCE = text(
 
 def distance_m(session: Session, issue_id: int, point: tuple[float, float]) -> float:
     """Metres (geodesic) from the issue's point to `point` (WGS84 lon, lat)."""
-    values = {"lon": point[0], "lat": point[1], "id": issue_id}
-    return float(session.execute(_DISTANCE, values).scalar_one())
+    params = {"lon": point[0], "lat": point[1], "id": issue_id}
+    return float(session.execute(_DISTANCE, params).scalar_one())
 
 
 def support_issue(
