@@ -11,6 +11,7 @@ from api.middleware.guards import RequestGuards
 from api.pages import admin, home, maps, signin_forms, workspace
 from api.routes import (
     accounts_admin,
+    contracts,
     halls,
     health,
     heritage,
@@ -27,6 +28,7 @@ from api.routes import (
     ogc_items,
     ogc_tiles,
     open311,
+    programme,
     progress,
     renovation,
     scorecards,
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(renovation.router)
     app.include_router(progress.router)
+    app.include_router(programme.router)
+    app.include_router(contracts.router)
     app.include_router(heritage.router)
     app.include_router(work.router)
     app.include_router(streets.router)

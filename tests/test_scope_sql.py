@@ -52,6 +52,18 @@ def account_kinds(db: Session) -> list[Account | None]:
         {"o": other, "r": reporter, "i": issue},
     )
     projects = db.execute(text("SELECT min(department_id) FROM renovation_project")).scalar_one()
+    # The demo hands no item to a contractor: one firm gets one item here, another none.
+    firms = db.scalars(
+        text("INSERT INTO contractor_firm (code, name) VALUES ('SQL-A', 'a'), ('SQL-B', 'b')"
+             " RETURNING id")
+    ).all()  # fmt: skip
+    db.execute(
+        text(
+            "UPDATE renovation_item SET firm_id = :f"
+            " WHERE id = (SELECT min(id) FROM renovation_item)"
+        ),
+        {"f": firms[0]},
+    )
     kinds: list[Account | None] = [None]
     kinds += [Account(id=-1, role=role) for role in ("admin", "planner")]
     kinds += [
@@ -64,6 +76,7 @@ def account_kinds(db: Session) -> list[Account | None]:
         for d in sorted({routed, other, projects})
     ]
     kinds.append(Account(id=reporter, role="resident"))
+    kinds += [Account(id=-4, role="contractor", firm_id=f) for f in firms]
     return kinds
 
 

@@ -18,6 +18,7 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
   account bound to the very place at the issue's level (its compound for a compound-level
   issue, its community for a community-level one...). Only an owner may send it back (退单).
 - SUBDISTRICT: the account is bound to the issue's sub-district (which arbitrates disputes).
+- FIRM: (contractors) the work item is assigned to the account's firm.
 
 An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
 whoever resolved an issue does not review it.
@@ -51,7 +52,9 @@ from geo.models import Account, Hall, Issue
 from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
 
-Scope = Literal["any", "area", "department", "reporter", "collected", "owner", "subdistrict"]
+Scope = Literal[
+    "any", "area", "department", "reporter", "collected", "owner", "subdistrict", "firm"
+]
 ANY: Scope = "any"
 AREA: Scope = "area"
 DEPARTMENT: Scope = "department"
@@ -59,6 +62,7 @@ REPORTER: Scope = "reporter"
 COLLECTED: Scope = "collected"
 OWNER: Scope = "owner"
 SUBDISTRICT: Scope = "subdistrict"
+FIRM: Scope = "firm"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
 Kind = Literal["issue", "hall", "item", "none"]
@@ -127,6 +131,18 @@ TABLE: dict[str, Action] = {
     "add_item": Action("none", {"admin": ANY, "planner": ANY}),
     "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
     "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # the programme (geo/renovation/programme.py, schedules.py, phases.py): planners run
+    # projects, batches, kinds and firms, and schedule items; a contractor's report on its
+    # firm's items is provisional until review_progress accepts it; phases are moved by the
+    # action their kind names (kind_phase.action): works by the project's people, the heritage
+    # review and reopening by planners, acceptance by the supervisors
+    "manage_programme": Action("none", {"admin": ANY, "planner": ANY}),
+    "schedule_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "report_provisional": Action("item", {"contractor": FIRM}),
+    "move_phase": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "heritage_review": Action("item", {"admin": ANY, "planner": ANY}),
+    "accept_works": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
     # a photo stored ahead of the progress report that names it (staff who report anywhere)
     "upload_media": Action(
         "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}
@@ -250,6 +266,10 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return isinstance(obj, Issue) and is_owner(account, obj)
     if scope == SUBDISTRICT:
         return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
+    if scope == FIRM:
+        if not isinstance(obj, RenovationItem) or account.firm_id is None:
+            return False
+        return obj.firm_id == account.firm_id
     if isinstance(obj, Issue):
         return issue_in_area(session, account, obj)
     if isinstance(obj, Hall) and obj.kind == "subdistrict":
@@ -273,6 +293,8 @@ def scope_sql(
         return "false", {}
     if kind == "issue":
         return _issue_scope_sql(account, scope, alias)
+    if scope == FIRM and kind == "item" and account.firm_id is not None:
+        return f"{alias}.firm_id = :scope_firm", {"scope_firm": account.firm_id}
     if scope == DEPARTMENT and kind == "item" and account.department_id is not None:
         return (
             "EXISTS (SELECT 1 FROM renovation_project p"

@@ -268,8 +268,8 @@ def record_progress(
     item = session.execute(
         text(ITEM_FOR_REPORT), {"item_id": item_id, "lon": lon, "lat": lat}
     ).one()
-    _check_time(occurred_at, item.last_event_at, clock.now())
-    _check_distance(item.distance_m)
+    check_time(occurred_at, item.last_event_at, clock.now())
+    check_distance(item.distance_m)
     if phase is not None:
         check_phase(item.phase, item.working_phase, phase)
     elif item.phase in HALTS:
@@ -319,7 +319,7 @@ def _replay(session: Session, key: str, item_id: int) -> dict[str, Any] | None:
     return event_detail(session, found.id)
 
 
-def _check_time(occurred_at: datetime, last_event_at: datetime | None, now: datetime) -> None:
+def check_time(occurred_at: datetime, last_event_at: datetime | None, now: datetime) -> None:
     if occurred_at.tzinfo is None:
         raise Unprocessable("occurred_at needs a time zone offset", where="occurred_at")
     if occurred_at > now + CLOCK_SKEW:
@@ -332,7 +332,7 @@ def _check_time(occurred_at: datetime, last_event_at: datetime | None, now: date
         )
 
 
-def _check_distance(distance_m: float) -> None:
+def check_distance(distance_m: float) -> None:
     if distance_m > MAX_DISTANCE_M:
         raise Unprocessable(
             f"you are {distance_m:.0f} m from the work item; reports must be made within "

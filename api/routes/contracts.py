@@ -1,0 +1,92 @@
+"""Contractor firms and their provisional reports: planners register firms; a contractor lists
+its firm's items and reports on them; a staff reviewer accepts (the report becomes a progress
+event) or rejects. Writes take an Idempotency-Key; a refused one stores nothing."""
+
+from fastapi import APIRouter, Response
+
+from api.auth import CurrentUser, ScopedIdempotencyKey
+from api.deps import RowId, SessionDep, json_response
+from api.schemas.programme import FirmItemOut, FirmNew, FirmOut, ProvisionalOut, VerdictIn
+from api.schemas.renovation import ProgressIn
+from geo.core import clock
+from geo.renovation import contracts
+
+router = APIRouter(prefix="/api/programme", tags=["programme"])
+
+
+@router.post("/firms", status_code=201, response_model=FirmOut)
+def add_firm(body: FirmNew, user: CurrentUser, session: SessionDep) -> Response:
+    """Register a contractor firm (its accounts are added with role contractor and firm_id)."""
+    firm_id, created = contracts.add_firm(session, account=user, code=body.code, name=body.name)
+    session.commit()
+    answer = {"id": firm_id, "code": body.code, "name": body.name}
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(answer, status_code=201 if created else 200, headers=headers)
+
+
+@router.get("/my-items", response_model=list[FirmItemOut])
+def my_items(user: CurrentUser, session: SessionDep) -> Response:
+    """A contractor's items: those handed to its firm (none for other roles)."""
+    return json_response(contracts.firm_items(session, user))
+
+
+def _report(session: SessionDep, report_id: int, created: bool) -> Response:
+    headers = {"Location": f"/api/programme/reports/{report_id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(
+        contracts.report_detail(session, report_id),
+        status_code=201 if created else 200,
+        headers=headers,
+    )
+
+
+@router.post("/items/{item_id}/reports", status_code=201, response_model=ProvisionalOut)
+def report(
+    item_id: RowId,
+    body: ProgressIn,
+    user: CurrentUser,
+    session: SessionDep,
+    key: ScopedIdempotencyKey,
+) -> Response:
+    """A contractor reports on its firm's item, within 100 m; provisional until reviewed."""
+    report_id, created = contracts.report(
+        session,
+        account=user,
+        key=key,
+        item_id=item_id,
+        lon=body.lon,
+        lat=body.lat,
+        occurred_at=clock.local(body.occurred_at),
+        accuracy_m=body.accuracy_m,
+        qty_done=body.qty_done,
+        phase=body.phase,
+        note=body.note,
+        reason=body.reason,
+        photos=[p.model_dump() for p in body.photos],
+    )
+    session.commit()
+    return _report(session, report_id, created)
+
+
+@router.get("/reports/{report_id}", response_model=ProvisionalOut)
+def get_report(report_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
+    return json_response(contracts.readable_report(session, user, report_id))
+
+
+@router.post("/reports/{report_id}/review", response_model=ProvisionalOut)
+def review(
+    report_id: RowId,
+    body: VerdictIn,
+    user: CurrentUser,
+    session: SessionDep,
+    key: ScopedIdempotencyKey,
+) -> Response:
+    """A staff reviewer (never the report's author) accepts or rejects it, once."""
+    created = contracts.review(
+        session, account=user, report_id=report_id, state=body.state, note=body.note
+    )
+    session.commit()
+    answer = contracts.report_detail(session, report_id)
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(answer, headers=headers)

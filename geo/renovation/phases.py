@@ -1,0 +1,152 @@
+"""An item's lifecycle: the phases its project's kind declares (rows of `kind_phase`, so a kind
+and its phases change without code), moved one event at a time.
+
+- The item's phases are its kind's, in order; a phase marked `protected_only` (the heritage
+  review) is a phase only of an item on a courtyard protected today (courtyard_status).
+- An item starts in its first phase; its phase is its latest `item_phase_event`.
+- Moving forward enters a later phase; it may pass over a phase only when that phase is
+  `skippable` (so a protected courtyard cannot reach works without its heritage review).
+  Who may enter a phase is the access row its `action` names.
+- Moving back reopens the item (`reopen_item`), with a reason; nothing is erased: the events
+  before stay, and the item passes the phases again.
+"""
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.accounts.access import require
+from geo.accounts.public import actor_sql
+from geo.core.errors import Conflict, NotFound, Unprocessable
+from geo.models.accounts import Account
+from geo.models.renovation import RenovationItem
+from geo.renovation.schedules import check_item_version, lock_item
+
+PHASES = """
+SELECT k.code, k.label_zh, k.label_en, k.skippable, k.action
+FROM renovation_item i JOIN renovation_project p ON p.id = i.project_id
+JOIN kind_phase k ON k.kind = p.kind
+LEFT JOIN courtyard_status s ON s.courtyard_id = i.courtyard_id
+WHERE i.id = :id AND (NOT k.protected_only OR coalesce(s.protected, false))
+ORDER BY k.position
+"""
+CURRENT = """
+SELECT to_phase FROM item_phase_event WHERE item_id = :id ORDER BY id DESC LIMIT 1
+"""
+
+
+def item_phases(session: Session, item_id: int) -> list[dict[str, Any]]:
+    """The phases this item passes, in order."""
+    return [dict(r) for r in session.execute(text(PHASES), {"id": item_id}).mappings()]
+
+
+def current_phase(session: Session, item_id: int, phases: list[dict[str, Any]]) -> str:
+    latest = session.execute(text(CURRENT), {"id": item_id}).scalar()
+    return str(latest) if latest is not None else str(phases[0]["code"])
+
+
+def require_phase_action(
+    session: Session, account: Account, item: RenovationItem, action: str
+) -> None:
+    """The access row a phase names (kind_phase.action may hold only these three)."""
+    if action == "heritage_review":
+        require(session, account, item, "heritage_review")
+    elif action == "accept_works":
+        require(session, account, item, "accept_works")
+    else:
+        require(session, account, item, "move_phase")
+
+
+def move_phase(
+    session: Session,
+    *,
+    account: Account,
+    key: str | None,
+    item_id: int,
+    expected: int | None,
+    to_phase: str,
+    reason: str | None,
+) -> bool:
+    """Move the item to `to_phase` (forward, or back to reopen it); False for a retry."""
+    if key is not None:
+        done = session.execute(
+            text("SELECT item_id FROM item_phase_event WHERE idempotency_key = :k"), {"k": key}
+        ).scalar()
+        if done is not None:
+            if done != item_id:
+                raise Unprocessable(
+                    "this Idempotency-Key was already used on another item",
+                    where="Idempotency-Key",
+                )
+            return False
+    item = lock_item(session, item_id)
+    phases = item_phases(session, item_id)
+    codes = [p["code"] for p in phases]
+    if to_phase not in codes:
+        raise Unprocessable(
+            f"{to_phase!r} is not a phase of this item", where="phase", phases=codes
+        )
+    current = current_phase(session, item_id, phases)
+    here, there = codes.index(current), codes.index(to_phase)
+    if there == here:
+        raise Conflict(f"the item is in {to_phase} already", where="phase")
+    reopened = there < here
+    if reopened:
+        require(session, account, item, "reopen_item")
+        if not (reason or "").strip():
+            raise Unprocessable("say why the item is reopened", where="reason")
+    else:
+        require_phase_action(session, account, item, phases[there]["action"])
+        passed = [p for p in phases[here + 1 : there] if not p["skippable"]]
+        if passed:
+            raise Unprocessable(
+                f"the item must pass {passed[0]['code']} ({passed[0]['label_zh']}) first",
+                where="phase",
+                current_phase=current,
+                next_phase=passed[0]["code"],
+            )
+    check_item_version(item, expected)
+    session.execute(
+        text(
+            "INSERT INTO item_phase_event (item_id, from_phase, to_phase, reopened, reason,"
+            " account_id, idempotency_key) VALUES (:i, :f, :t, :r, :why, :a, :k)"
+        ),
+        {
+            "i": item_id,
+            "f": current,
+            "t": to_phase,
+            "r": reopened,
+            "why": reason,
+            "a": account.id,
+            "k": key,
+        },
+    )
+    item.version += 1
+    session.flush()
+    return True
+
+
+HISTORY = f"""
+SELECT e.from_phase, e.to_phase, e.reopened, e.reason, {actor_sql("e.account_id")} AS by,
+    e.recorded_at
+FROM item_phase_event e WHERE e.item_id = :id ORDER BY e.id
+"""
+
+
+def lifecycle(session: Session, item_id: int) -> dict[str, Any]:
+    """The item's phases, the one it is in, and every move (reopenings included)."""
+    version = session.execute(
+        text("SELECT version FROM renovation_item WHERE id = :id"), {"id": item_id}
+    ).scalar()
+    if version is None:
+        raise NotFound(f"no renovation item {item_id}", where="item_id")
+    phases = item_phases(session, item_id)
+    history = [dict(r) for r in session.execute(text(HISTORY), {"id": item_id}).mappings()]
+    return {
+        "item_id": item_id,
+        "version": version,
+        "phase": current_phase(session, item_id, phases),
+        "phases": phases,
+        "history": history,
+    }
