@@ -54,6 +54,11 @@ def imports(settings: SettingsDep) -> HTMLResponse:
     return _page("imports", settings)
 
 
+@router.get("/programme", summary="The renovation programme: projects, batches, items")
+def programme(settings: SettingsDep) -> HTMLResponse:
+    return _page("programme", settings)
+
+
 @router.get(
     "/sw.js",
     response_class=Response,

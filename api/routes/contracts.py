@@ -6,10 +6,18 @@ from fastapi import APIRouter, Response
 
 from api.auth import CurrentUser, ScopedIdempotencyKey
 from api.deps import RowId, SessionDep, json_response
-from api.schemas.programme import FirmItemOut, FirmNew, FirmOut, ProvisionalOut, VerdictIn
+from api.schemas.programme import (
+    FirmItemOut,
+    FirmNew,
+    FirmOut,
+    ProvisionalOut,
+    SetupOut,
+    VerdictIn,
+)
 from api.schemas.renovation import ProgressIn
+from geo.accounts.access import allowed
 from geo.core import clock
-from geo.renovation import contracts
+from geo.renovation import contracts, phases
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
 
@@ -90,3 +98,15 @@ def review(
     answer = contracts.report_detail(session, report_id)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return json_response(answer, headers=headers)
+
+
+@router.get("/setup", response_model=SetupOut)
+def setup(user: CurrentUser, session: SessionDep) -> Response:
+    """Kinds with their phases, firms, and the programme actions this account may take."""
+    return json_response(
+        {
+            "kinds": phases.kinds(session),
+            "firms": contracts.firms(session),
+            "allowed": allowed(session, user, None),
+        }
+    )

@@ -241,3 +241,27 @@ class FirmItemOut(Public):
     planned_end: date
     version: int
     provisional: int
+
+
+class KindPhaseOut(Public):
+    code: str
+    label_zh: str
+    label_en: str
+    protected_only: bool
+    skippable: bool
+    action: str
+
+
+class KindOut(Public):
+    code: str
+    label_zh: str
+    label_en: str
+    phases: list[KindPhaseOut]
+
+
+class SetupOut(Public):
+    """What the programme page shows in its choices and offers (`allowed`: access.allowed)."""
+
+    kinds: list[KindOut]
+    firms: list[FirmOut]
+    allowed: list[str]

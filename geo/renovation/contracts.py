@@ -265,3 +265,8 @@ def readable_report(session: Session, account: Account, report_id: int) -> dict[
     if not can(session, account, item, "report_provisional"):
         require(session, account, item, "review_progress")
     return found
+
+
+def firms(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(text("SELECT id, code, name FROM contractor_firm ORDER BY code"))
+    return [dict(r) for r in rows.mappings()]

@@ -150,3 +150,19 @@ def lifecycle(session: Session, item_id: int) -> dict[str, Any]:
         "phases": phases,
         "history": history,
     }
+
+
+KINDS = """
+SELECT k.code, k.label_zh, k.label_en,
+    json_agg(json_build_object('code', p.code, 'label_zh', p.label_zh, 'label_en', p.label_en,
+        'protected_only', p.protected_only, 'skippable', p.skippable, 'action', p.action)
+        ORDER BY p.position) FILTER (WHERE p.code IS NOT NULL) AS phases
+FROM renovation_kind k LEFT JOIN kind_phase p ON p.kind = k.code
+GROUP BY k.code ORDER BY k.code
+"""
+
+
+def kinds(session: Session) -> list[dict[str, Any]]:
+    """Every project kind with its phases in order (the rules the moves follow)."""
+    rows = session.execute(text(KINDS)).mappings()
+    return [dict(r) | {"phases": r["phases"] or []} for r in rows]

@@ -26,6 +26,7 @@ NAV = (
     ("mywork", "/work", "我的工作", "My work"),
     ("progress", "/work/progress", "整治现场", "On site"),
     ("imports", "/work/imports", "导入", "Import"),
+    ("programme", "/work/programme", "整治计划", "Programme"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -43,6 +44,7 @@ MODULES = (
     "work/hall.js",
     "work/progress.js",
     "work/imports.js",
+    "work/programme.js",
 )
 
 
@@ -118,6 +120,7 @@ def precache_urls() -> list[str]:
         "/work/halls/0",
         "/work/progress",
         "/work/imports",
+        "/work/programme",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),
