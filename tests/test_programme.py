@@ -260,3 +260,25 @@ def test_twenty_courtyards_in_two_batches_then_a_reschedule(
     assert stale.status_code == 200 and stale.headers["Idempotent-Replayed"] == "true"
     rows = count(module_settings, "SELECT count(*) FROM item_schedule WHERE item_id = :i", i=item)
     assert rows == 2
+
+
+def test_the_timeline_shows_baseline_current_and_actual(
+    module_client: TestClient, planner: dict[str, str]
+) -> None:
+    """Runs after the reschedules above (same module database): P-20's first item slipped."""
+    answer = module_client.get("/api/programme/projects/P-20/timeline")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert len(body["items"]) == 20 and body["slipped"] == 1
+    moved = [i for i in body["items"] if i["slipped"]][0]
+    assert (moved["baseline_start"], moved["baseline_end"]) == ("2027-03-01", "2027-05-31")
+    assert (moved["planned_start"], moved["planned_end"]) == ("2027-05-01", "2027-07-31")
+    assert moved["actual_start"] is None and moved["phase"] == "survey"
+    first = module_client.get("/api/programme/projects/P-20/timeline?batch=P-20-1").json()
+    assert len(first["items"]) == 10 and {i["batch"] for i in first["items"]} == {"P-20-1"}
+    sheet = module_client.get("/api/programme/projects/P-20/timeline?format=csv")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert sheet.content.decode("utf-8-sig").splitlines()[0].startswith("编号,名称,批次")
+    assert len(sheet.content.decode("utf-8-sig").splitlines()) == 21
+    assert module_client.get("/api/programme/projects/NOPE/timeline").status_code == 404
+    assert module_client.get("/api/programme/projects/P-20/timeline?batch=X").status_code == 404

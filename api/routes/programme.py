@@ -6,12 +6,13 @@ Idempotent-Replayed) and, on an existing project, batch or item, If-Match with i
 version; `*` for any, none is 428). A refused request stores nothing.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
+from api import report_files
 from api.auth import CurrentUser, ScopedIdempotencyKey
-from api.deps import IfMatch, RowId, SessionDep, json_response
+from api.deps import ConnDep, IfMatch, RowId, SessionDep, json_response
 from api.routes.issue_headers import expected_version
 from api.schemas.programme import (
     BatchChange,
@@ -27,8 +28,9 @@ from api.schemas.programme import (
     ScheduleIn,
     ScheduleOut,
     StateIn,
+    TimelineOut,
 )
-from geo.renovation import batches, phases, programme, schedules
+from geo.renovation import batches, phases, programme, schedules, timeline
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
 
@@ -292,3 +294,27 @@ def move_phase(
     )
     session.commit()
     return _lifecycle(session, item_id, created)
+
+
+@router.get(
+    "/projects/{code}/timeline",
+    response_model=TimelineOut,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON or CSV"}},
+)
+def get_timeline(
+    code: Code,
+    conn: ConnDep,
+    batch: Annotated[str | None, Query(max_length=40)] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    """Planned against actual: each item's baseline, current plan, actual dates, late, slipped."""
+    answer = timeline.timeline(conn, project=code, batch=batch)
+    if format == "json":
+        return json_response(answer)
+    headers, rows = timeline.rows(answer["items"])
+    name = f"timeline-{code}{'-' + batch if batch else ''}.csv"
+    return Response(
+        report_files.to_csv(headers, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -265,3 +265,28 @@ class SetupOut(Public):
     kinds: list[KindOut]
     firms: list[FirmOut]
     allowed: list[str]
+
+
+class TimelineItemOut(Public):
+    id: int
+    name: str
+    batch: str | None
+    work_phase: str
+    phase: str | None
+    percent_done: float | None
+    baseline_start: date
+    baseline_end: date
+    planned_start: date
+    planned_end: date
+    actual_start: date | None
+    actual_end: date | None
+    late: bool
+    slipped: bool
+
+
+class TimelineOut(Public):
+    project: str
+    batch: str | None
+    late: int
+    slipped: int
+    items: list[TimelineItemOut]
