@@ -207,3 +207,52 @@ def test_contractors_report_provisionally_on_their_firms_items_only(
     rejected = module_client.post(review, json={"state": "rejected"}, headers=other_admin)
     assert rejected.status_code == 409
     assert scalar(module_settings, events, i=item) == 1
+
+
+def test_before_and_after_pair_two_accepted_photos_at_one_spot(
+    module_client: TestClient, module_settings: Settings, planner: dict, items: dict
+) -> None:
+    item = items["plain"]
+    url = f"/api/programme/items/{item}/before-after"
+    assert module_client.get(url).json()["before"] is None
+    lon, lat = scalar(
+        module_settings,
+        "SELECT json_build_array(ST_X(p), ST_Y(p)) FROM renovation_item i,"
+        " ST_PointOnSurface(i.geom) p WHERE i.id = :i",
+        i=item,
+    )
+    admin = make_account(module_settings, "admin")[1]
+    shots = (  # (hours ago, metres east, bearing, photo): the third looks another way
+        (30, 0.0, 90.0, "https://photos.example.org/before.jpg"),
+        (20, 0.00002, 350.0, "https://photos.example.org/sideways.jpg"),
+        (10, 0.00003, 95.0, "https://photos.example.org/after.jpg"),
+    )
+    for n, (hours, east, bearing, photo) in enumerate(shots):
+        body = {
+            "lon": lon + east,
+            "lat": lat,
+            "occurred_at": (clock.now() - timedelta(hours=hours)).isoformat(),
+            "qty_done": ("0.2", "0.4", "0.6")[n],
+            "photos": [{"kind": "after" if n else "before", "url": photo, "bearing": bearing}],
+        }
+        event = module_client.post(
+            f"/api/renovation-items/{item}/progress", json=body, headers=planner
+        )
+        assert event.status_code == 201, event.text
+        if n < 2:  # the latest report is not reviewed yet: no pair beyond the sideways one
+            review = module_client.post(
+                f"/api/progress-events/{event.json()['id']}/review",
+                json={"state": "approved"},
+                headers=admin,
+            )
+            assert review.status_code == 200, review.text
+    assert module_client.get(url).json()["before"] is None  # 90 and 350 look different ways
+    module_client.post(
+        f"/api/progress-events/{event.json()['id']}/review",
+        json={"state": "approved"},
+        headers=admin,
+    )
+    pair = module_client.get(url).json()
+    assert pair["before"]["url"].endswith("before.jpg")
+    assert pair["after"]["url"].endswith("after.jpg")
+    assert 0 < pair["distance_m"] < 5

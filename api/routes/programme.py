@@ -17,6 +17,7 @@ from api.routes.issue_headers import expected_version
 from api.schemas.programme import (
     BatchChange,
     BatchIn,
+    BeforeAfterOut,
     FirmIn,
     ItemsIn,
     ItemsOut,
@@ -30,7 +31,7 @@ from api.schemas.programme import (
     StateIn,
     TimelineOut,
 )
-from geo.renovation import batches, phases, programme, schedules, timeline
+from geo.renovation import batches, pairs, phases, programme, schedules, timeline
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
 
@@ -318,3 +319,9 @@ def get_timeline(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/items/{item_id}/before-after", response_model=BeforeAfterOut)
+def before_after(item_id: RowId, session: SessionDep) -> Response:
+    """The earliest and latest accepted photos taken at one spot, looking the same way."""
+    return json_response(pairs.before_after(session, item_id))

@@ -225,7 +225,7 @@ class ProvisionalOut(Public):
     phase: str | None
     note: str | None
     reason: str | None
-    photos: list[dict[str, str]]
+    photos: list[dict[str, Any]]
     state: str
     reviewed_at: datetime | None
     review_note: str | None
@@ -290,3 +290,20 @@ class TimelineOut(Public):
     late: int
     slipped: int
     items: list[TimelineItemOut]
+
+
+class ShotOut(Public):
+    url: str
+    kind: str
+    bearing: float | None
+    taken_at: datetime
+    lon: float
+    lat: float
+
+
+class BeforeAfterOut(Public):
+    item_id: int
+    name: str
+    before: ShotOut | None
+    after: ShotOut | None
+    distance_m: float | None

@@ -69,7 +69,7 @@ def report(
     phase: str | None = None,
     note: str | None = None,
     reason: str | None = None,
-    photos: list[dict[str, str]] | None = None,
+    photos: list[dict[str, Any]] | None = None,
 ) -> tuple[int, bool]:
     """A contractor's provisional report on an item of its firm; returns (id, created)."""
     item = session.get(RenovationItem, item_id, with_for_update=True)
@@ -191,8 +191,11 @@ def review(
         ).scalar_one()
         for photo in row.photos:
             session.execute(
-                text("INSERT INTO progress_photo (event_id, kind, url) VALUES (:e, :k, :u)"),
-                {"e": event_id, "k": photo["kind"], "u": photo["url"]},
+                text(
+                    "INSERT INTO progress_photo (event_id, kind, url, bearing)"
+                    " VALUES (:e, :k, :u, :b)"
+                ),
+                {"e": event_id, "k": photo["kind"], "u": photo["url"], "b": photo.get("bearing")},
             )
         session.execute(
             text(

@@ -246,7 +246,7 @@ def record_progress(
     phase: str | None = None,
     note: str | None = None,
     reason: str | None = None,
-    photos: list[dict[str, str]] | None = None,
+    photos: list[dict[str, Any]] | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Append one progress event; returns (event, created). A retry returns the first event."""
@@ -299,8 +299,11 @@ def record_progress(
         return previous, False
     for photo in photos or []:
         session.execute(
-            text("INSERT INTO progress_photo (event_id, kind, url) VALUES (:e, :kind, :url)"),
-            {"e": event_id, "kind": photo["kind"], "url": photo["url"]},
+            text(
+                "INSERT INTO progress_photo (event_id, kind, url, bearing)"
+                " VALUES (:e, :kind, :url, :bearing)"
+            ),
+            {**photo, "e": event_id, "bearing": photo.get("bearing")},
         )
     return event_detail(session, event_id), True
 

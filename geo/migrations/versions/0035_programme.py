@@ -170,6 +170,10 @@ CREATE TABLE provisional_report (
     CHECK ((state = 'provisional') = (reviewed_at IS NULL))
 );
 CREATE INDEX ix_provisional_report_item_id ON provisional_report (item_id);
+
+-- Which way the camera looked (degrees from north): before and after photos are paired by
+-- spot and bearing (geo/renovation/pairs.py).
+ALTER TABLE progress_photo ADD COLUMN bearing real CHECK (bearing >= 0 AND bearing < 360);
 """
 
 HISTORY = ("programme_event", "item_schedule", "item_phase_event")
@@ -206,6 +210,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE progress_photo DROP COLUMN bearing")
     op.execute("DROP TABLE provisional_report, item_phase_event, item_schedule, programme_event")
     op.execute("ALTER TABLE renovation_item DROP COLUMN firm_id, DROP COLUMN version")
     op.execute(
