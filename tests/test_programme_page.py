@@ -66,6 +66,16 @@ def test_a_planner_runs_a_project_from_the_page(
     shoot(page, "work-programme")
     project = httpx.get(f"{live}/api/programme/projects/P-PAGE").json()
     assert project["items"] == 2 and project["batches"][0]["items"] == 2
+    item = min(
+        httpx.get(f"{live}/api/programme/projects/P-PAGE/timeline").json()["items"],
+        key=lambda i: i["id"],
+    )
+    page.goto(f"{live}/work/programme/items/{item['id']}")
+    page.wait_for_function("window.__work && window.__work.ready && window.__work.pending === 0")
+    assert page.locator("#w-phases li.current").inner_text().startswith("勘察")
+    assert "2027-04-01" in page.locator("#w-facts").inner_text()
+    page.emulate_media(media="print")
+    assert page.locator("#w-print").is_hidden()  # the A4 record prints without the buttons
     # the one expected error: /api/me's 401 that sent the signed-out visitor to sign in
     errors = [e for e in watch.console_errors if not ("401" in e and "/api/me" in e)]
     assert errors == [] and watch.external == []

@@ -45,6 +45,7 @@ MODULES = (
     "work/progress.js",
     "work/imports.js",
     "work/programme.js",
+    "work/programme_item.js",
 )
 
 
@@ -121,6 +122,7 @@ def precache_urls() -> list[str]:
         "/work/progress",
         "/work/imports",
         "/work/programme",
+        "/work/programme/items/0",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -218,7 +218,37 @@ PROGRAMME = WorkPage(
 """,
 )
 
-PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, PROGRAMME)}
+# One item's record: plan against baseline, phases, the courtyard's assessments and the before
+# and after pair (side by side, and one over the other with a slider); prints on A4.
+PROGRAMME_ITEM = WorkPage(
+    key="programme_item",
+    title="整治档案 Renovation record",
+    module="work/programme_item.js",
+    body="""
+<article class="w-record" id="w-record" aria-busy="true">
+  <h1 id="w-title">整治档案 <small>Renovation record</small></h1>
+  <div class="w-message" id="w-message" role="alert" hidden></div>
+  <dl class="w-routing" id="w-facts"></dl>
+  <section><h2>前后对比 <small>Before and after</small></h2>
+    <div class="w-pair" id="w-pair"><p class="w-empty">尚无同一位置、同一朝向的两张已审核照片</p>
+    </div>
+    <div class="w-slider" id="w-slider" hidden>
+      <img id="w-slider-after" alt="整治后"><div class="w-slider-top" id="w-slider-top">
+        <img id="w-slider-before" alt="整治前"></div>
+      <input type="range" min="0" max="100" value="50" id="w-slide" aria-label="前后对比滑块">
+    </div></section>
+  <section><h2>阶段 <small>Phases</small></h2><ol class="w-chain" id="w-phases"></ol>
+    <ol class="w-history" id="w-phase-history"></ol></section>
+  <section><h2>计划 <small>Schedule</small></h2><ol class="w-history" id="w-schedule"></ol>
+  </section>
+  <section id="w-assessments" hidden><h2>院落评估 <small>Assessments</small></h2>
+    <ol class="w-history"></ol></section>
+  <button type="button" class="w-primary w-noprint" id="w-print">打印 A4 Print</button>
+</article>
+""",
+)
+
+PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, PROGRAMME, PROGRAMME_ITEM)}
 
 
 def build_work_page(key: str, settings: Settings) -> PageResult:
