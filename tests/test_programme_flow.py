@@ -256,3 +256,44 @@ def test_before_and_after_pair_two_accepted_photos_at_one_spot(
     assert pair["before"]["url"].endswith("before.jpg")
     assert pair["after"]["url"].endswith("after.jpg")
     assert 0 < pair["distance_m"] < 5
+
+
+def test_a_planner_declares_a_kind_and_its_phases_without_code(
+    module_client: TestClient, module_settings: Settings, planner: dict, items: dict
+) -> None:
+    facade = {
+        "label_zh": "立面整治",
+        "label_en": "facade",
+        "phases": [
+            {"code": "survey", "label_zh": "勘察", "label_en": "survey"},
+            {"code": "heritage_review", "label_zh": "文物审查", "label_en": "heritage review",
+             "protected_only": True, "action": "heritage_review"},
+            {"code": "works", "label_zh": "施工", "label_en": "works"},
+        ],
+    }  # fmt: skip
+    made = module_client.put("/api/programme/kinds/facade", json=facade, headers=planner)
+    assert made.status_code == 200, made.text
+    kind = {k["code"]: k for k in made.json()}["facade"]
+    assert [p["code"] for p in kind["phases"]] == ["survey", "heritage_review", "works"]
+    field = make_account(module_settings, "field", ("community", 1))[1]
+    assert (
+        module_client.put("/api/programme/kinds/facade", json=facade, headers=field).status_code
+        == 403
+    )
+    bad = facade | {"phases": [facade["phases"][0] | {"action": "manage_accounts"}]}
+    assert (
+        module_client.put("/api/programme/kinds/facade", json=bad, headers=planner).status_code
+        == 422
+    )
+    # the courtyard kind without `works`, while an item sits in works, strands it: refused
+    dropped = {
+        "label_zh": "院落环境整治",
+        "label_en": "courtyard environment",
+        "phases": [{"code": "survey", "label_zh": "勘察", "label_en": "survey"}],
+    }
+    refused = module_client.put(
+        "/api/programme/kinds/courtyard_environment", json=dropped, headers=planner
+    )
+    assert refused.status_code == 409, refused.text
+    phases = "SELECT count(*) FROM kind_phase WHERE kind = 'courtyard_environment'"
+    assert scalar(module_settings, phases) == 5

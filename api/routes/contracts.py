@@ -1,8 +1,12 @@
-"""Contractor firms and their provisional reports: planners register firms; a contractor lists
-its firm's items and reports on them; a staff reviewer accepts (the report becomes a progress
-event) or rejects. Writes take an Idempotency-Key; a refused one stores nothing."""
+"""Contractor firms and their provisional reports, and the programme's setup (kinds and their
+phases, firms, what the account may do): planners register firms and declare kinds; a
+contractor lists its firm's items and reports on them; a staff reviewer accepts (the report
+becomes a progress event) or rejects. Writes take an Idempotency-Key; a refused one stores
+nothing."""
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from api.auth import CurrentUser, ScopedIdempotencyKey
 from api.deps import RowId, SessionDep, json_response
@@ -10,6 +14,8 @@ from api.schemas.programme import (
     FirmItemOut,
     FirmNew,
     FirmOut,
+    KindIn,
+    KindOut,
     ProvisionalOut,
     SetupOut,
     VerdictIn,
@@ -110,3 +116,25 @@ def setup(user: CurrentUser, session: SessionDep) -> Response:
             "allowed": allowed(session, user, None),
         }
     )
+
+
+@router.put("/kinds/{code}", response_model=list[KindOut])
+def set_kind(
+    code: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")],
+    body: KindIn,
+    user: CurrentUser,
+    session: SessionDep,
+    key: ScopedIdempotencyKey,
+) -> Response:
+    """Declare a kind and its phases (a planner's own kind, or new rules): data, not code.
+    PUT replaces the whole declaration, so sending it again changes nothing."""
+    phases.set_kind(
+        session,
+        account=user,
+        code=code,
+        label_zh=body.label_zh,
+        label_en=body.label_en,
+        phases=[p.model_dump() for p in body.phases],
+    )
+    session.commit()
+    return json_response(phases.kinds(session))

@@ -307,3 +307,18 @@ class BeforeAfterOut(Public):
     before: ShotOut | None
     after: ShotOut | None
     distance_m: float | None
+
+
+class KindPhaseIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str = Field(min_length=1, max_length=32)
+    label_en: str = Field(min_length=1, max_length=64)
+    protected_only: bool = False
+    skippable: bool = False
+    action: Literal["move_phase", "heritage_review", "accept_works"] = "move_phase"
+
+
+class KindIn(BaseModel):
+    label_zh: str = Field(min_length=1, max_length=32)
+    label_en: str = Field(min_length=1, max_length=64)
+    phases: list[KindPhaseIn] = Field(min_length=1, max_length=20)

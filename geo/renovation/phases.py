@@ -166,3 +166,60 @@ def kinds(session: Session) -> list[dict[str, Any]]:
     """Every project kind with its phases in order (the rules the moves follow)."""
     rows = session.execute(text(KINDS)).mappings()
     return [dict(r) | {"phases": r["phases"] or []} for r in rows]
+
+
+PHASE_ACTIONS = ("move_phase", "heritage_review", "accept_works")
+
+
+def set_kind(
+    session: Session,
+    *,
+    account: Account,
+    code: str,
+    label_zh: str,
+    label_en: str,
+    phases: list[dict[str, Any]],
+) -> None:
+    """Declare a kind and its phases in order (a new kind, or new rules for one). A phase an
+    item is in now may not be dropped (409): move the item first."""
+    require(session, account, None, "manage_programme")
+    codes = [p["code"] for p in phases]
+    if len(set(codes)) != len(codes):
+        raise Unprocessable("each phase once", where="phases")
+    for i, phase in enumerate(phases):
+        if phase["action"] not in PHASE_ACTIONS:
+            raise Unprocessable(
+                f"action must be one of {', '.join(PHASE_ACTIONS)}", where=f"phases.{i}.action"
+            )
+    session.execute(
+        text(
+            "INSERT INTO renovation_kind (code, label_zh, label_en) VALUES (:c, :zh, :en)"
+            " ON CONFLICT (code) DO UPDATE SET label_zh = :zh, label_en = :en"
+        ),
+        {"c": code, "zh": label_zh, "en": label_en},
+    )
+    stranded = session.scalars(
+        text(
+            "SELECT DISTINCT e.to_phase FROM renovation_item i"
+            " JOIN renovation_project p ON p.id = i.project_id AND p.kind = :c"
+            " JOIN LATERAL (SELECT to_phase FROM item_phase_event x WHERE x.item_id = i.id"
+            " ORDER BY x.id DESC LIMIT 1) e ON true WHERE NOT (e.to_phase = ANY(:codes))"
+        ),
+        {"c": code, "codes": codes},
+    ).all()
+    if stranded:
+        raise Conflict(
+            f"items are in {', '.join(stranded)}, which the new phases drop",
+            where="phases",
+            stranded=list(stranded),
+        )
+    session.execute(text("DELETE FROM kind_phase WHERE kind = :c"), {"c": code})
+    for position, phase in enumerate(phases):
+        session.execute(
+            text(
+                "INSERT INTO kind_phase (kind, position, code, label_zh, label_en,"
+                " protected_only, skippable, action) VALUES (:kind, :position, :code,"
+                " :label_zh, :label_en, :protected_only, :skippable, :action)"
+            ),
+            {**phase, "kind": code, "position": position},
+        )
