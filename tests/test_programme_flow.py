@@ -297,3 +297,10 @@ def test_a_planner_declares_a_kind_and_its_phases_without_code(
     assert refused.status_code == 409, refused.text
     phases = "SELECT count(*) FROM kind_phase WHERE kind = 'courtyard_environment'"
     assert scalar(module_settings, phases) == 5
+    # nor may the project change kind once its items moved through the phases
+    recast = module_client.patch(
+        "/api/programme/projects/P-FLOW",
+        json={"kind": "facade"},
+        headers=planner | {"If-Match": "*"},
+    )
+    assert recast.status_code == 409 and recast.json()["where"].endswith("kind")

@@ -175,6 +175,7 @@ class PhaseOut(Public):
     label_en: str
     skippable: bool
     action: str
+    position: int
 
 
 class PhaseMoveOut(Public):

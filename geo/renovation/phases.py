@@ -24,7 +24,7 @@ from geo.models.renovation import RenovationItem
 from geo.renovation.schedules import check_item_version, lock_item
 
 PHASES = """
-SELECT k.code, k.label_zh, k.label_en, k.skippable, k.action
+SELECT k.code, k.label_zh, k.label_en, k.skippable, k.action, k.position
 FROM renovation_item i JOIN renovation_project p ON p.id = i.project_id
 JOIN kind_phase k ON k.kind = p.kind
 LEFT JOIN courtyard_status s ON s.courtyard_id = i.courtyard_id
@@ -44,6 +44,18 @@ def item_phases(session: Session, item_id: int) -> list[dict[str, Any]]:
 def current_phase(session: Session, item_id: int, phases: list[dict[str, Any]]) -> str:
     latest = session.execute(text(CURRENT), {"id": item_id}).scalar()
     return str(latest) if latest is not None else str(phases[0]["code"])
+
+
+def _position(session: Session, item: RenovationItem, phase: str) -> int:
+    """Where `phase` stands in the kind of the item's project (-1: no longer declared)."""
+    found = session.execute(
+        text(
+            "SELECT k.position FROM kind_phase k JOIN renovation_project p ON p.kind = k.kind"
+            " WHERE p.id = :p AND k.code = :c"
+        ),
+        {"p": item.project_id, "c": phase},
+    ).scalar()
+    return -1 if found is None else int(found)
 
 
 def require_phase_action(
@@ -88,7 +100,9 @@ def move_phase(
             f"{to_phase!r} is not a phase of this item", where="phase", phases=codes
         )
     current = current_phase(session, item_id, phases)
-    here, there = codes.index(current), codes.index(to_phase)
+    # Compared by the kind's positions, not the item's list: a courtyard designated or
+    # undesignated since leaves an item in a phase its list no longer holds.
+    here, there = _position(session, item, current), _position(session, item, to_phase)
     if there == here:
         raise Conflict(f"the item is in {to_phase} already", where="phase")
     reopened = there < here
@@ -97,8 +111,9 @@ def move_phase(
         if not (reason or "").strip():
             raise Unprocessable("say why the item is reopened", where="reason")
     else:
-        require_phase_action(session, account, item, phases[there]["action"])
-        passed = [p for p in phases[here + 1 : there] if not p["skippable"]]
+        target = phases[codes.index(to_phase)]
+        require_phase_action(session, account, item, target["action"])
+        passed = [p for p in phases if here < p["position"] < there and not p["skippable"]]
         if passed:
             raise Unprocessable(
                 f"the item must pass {passed[0]['code']} ({passed[0]['label_zh']}) first",

@@ -247,6 +247,11 @@ def edit_project(
     check_version(row, expected, f"project {code}")
     _open(row, f"project {code}")
     _check_refs(session, changes)
+    if changes.get("kind", row.kind) != row.kind and _phases_moved(session, row.id):
+        raise Conflict(
+            "items of this project have moved through its kind's phases; its kind stays",
+            where="kind",
+        )
     merged = {**row._mapping, **changes}
     _check_dates(merged["planned_start"], merged["planned_end"])
     sets = [f"{f} = :{f}" for f in PROJECT_FIELDS if f in changes]
@@ -271,6 +276,18 @@ def edit_project(
         trail["places"] = [row.places_refs, place_refs(changes["places"])]
     log(session, account=account, project_id=row.id, action="edited", changes=trail, key=key)
     return int(row.id)
+
+
+def _phases_moved(session: Session, project_id: int) -> bool:
+    return bool(
+        session.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM item_phase_event e JOIN renovation_item i"
+                " ON i.id = e.item_id WHERE i.project_id = :p)"
+            ),
+            {"p": project_id},
+        ).scalar()
+    )
 
 
 def set_project_state(
