@@ -29,8 +29,11 @@ router = APIRouter(prefix="/api/programme", tags=["programme"])
 
 
 @router.post("/firms", status_code=201, response_model=FirmOut)
-def add_firm(body: FirmNew, user: CurrentUser, session: SessionDep) -> Response:
-    """Register a contractor firm (its accounts are added with role contractor and firm_id)."""
+def add_firm(
+    body: FirmNew, user: CurrentUser, session: SessionDep, key: ScopedIdempotencyKey
+) -> Response:
+    """Register a contractor firm (its accounts are added with role contractor and firm_id);
+    the same code and name again, or a retry under its Idempotency-Key, is answered 200."""
     firm_id, created = contracts.add_firm(session, account=user, code=body.code, name=body.name)
     session.commit()
     answer = {"id": firm_id, "code": body.code, "name": body.name}
