@@ -304,3 +304,29 @@ def test_a_planner_declares_a_kind_and_its_phases_without_code(
         headers=planner | {"If-Match": "*"},
     )
     assert recast.status_code == 409 and recast.json()["where"].endswith("kind")
+
+
+def test_a_planner_chooses_another_pair(
+    module_client: TestClient, module_settings: Settings, planner: dict, items: dict
+) -> None:
+    """After the automatic pair above: the sideways photo is chosen as the after."""
+    item = items["plain"]
+    url = f"/api/programme/items/{item}/before-after"
+    auto = module_client.get(url).json()
+    assert auto["chosen"] is False
+    sideways = scalar(
+        module_settings, "SELECT id FROM progress_photo WHERE url LIKE '%sideways.jpg'"
+    )
+    choice = {"before": auto["before"]["id"], "after": sideways}
+    assert module_client.put(url, json=choice, headers=planner).status_code == 428
+    backwards = {"before": sideways, "after": auto["before"]["id"]}
+    refused = module_client.put(url, json=backwards, headers=planner | {"If-Match": "*"})
+    assert refused.status_code == 422
+    field = make_account(module_settings, "field", ("community", 1))[1]
+    assert module_client.put(url, json=choice, headers=field | {"If-Match": "*"}).status_code == 403
+    chosen = module_client.put(url, json=choice, headers=planner | {"If-Match": "*"})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["chosen"] is True
+    assert chosen.json()["after"]["url"].endswith("sideways.jpg")
+    rows = "SELECT count(*) FROM item_photo_choice WHERE item_id = :i"
+    assert scalar(module_settings, rows, i=item) == 1

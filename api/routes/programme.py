@@ -18,6 +18,7 @@ from api.schemas.programme import (
     BatchChange,
     BatchIn,
     BeforeAfterOut,
+    ChoiceIn,
     FirmIn,
     ItemsIn,
     ItemsOut,
@@ -325,3 +326,27 @@ def get_timeline(
 def before_after(item_id: RowId, session: SessionDep) -> Response:
     """The earliest and latest accepted photos taken at one spot, looking the same way."""
     return json_response(pairs.before_after(session, item_id))
+
+
+@router.put("/items/{item_id}/before-after", response_model=BeforeAfterOut)
+def choose_pair(
+    item_id: RowId,
+    body: ChoiceIn,
+    user: CurrentUser,
+    session: SessionDep,
+    key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> Response:
+    """A planner shows two other approved photos as the item's before and after."""
+    created = pairs.choose(
+        session,
+        account=user,
+        key=key,
+        item_id=item_id,
+        expected=expected_version(if_match, None),
+        before=body.before,
+        after=body.after,
+    )
+    session.commit()
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return json_response(pairs.before_after(session, item_id), headers=headers)

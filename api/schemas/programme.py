@@ -294,6 +294,7 @@ class TimelineOut(Public):
 
 
 class ShotOut(Public):
+    id: int
     url: str
     kind: str
     bearing: float | None
@@ -308,6 +309,12 @@ class BeforeAfterOut(Public):
     before: ShotOut | None
     after: ShotOut | None
     distance_m: float | None
+    chosen: bool
+
+
+class ChoiceIn(BaseModel):
+    before: RowId = Field(description="photo id (approved, of this item)")
+    after: RowId = Field(description="a later photo id")
 
 
 class KindPhaseIn(BaseModel):

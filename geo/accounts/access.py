@@ -143,6 +143,7 @@ TABLE: dict[str, Action] = {
     "heritage_review": Action("item", {"admin": ANY, "planner": ANY}),
     "accept_works": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
     "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "choose_photos": Action("item", {"admin": ANY, "planner": ANY}),
     # a photo stored ahead of the progress report that names it (staff who report anywhere)
     "upload_media": Action(
         "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}

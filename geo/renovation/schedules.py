@@ -186,7 +186,7 @@ def reschedule(
     """A new plan for the item, keeping the one it replaces and why; False for a retry."""
     done = _made_by(session, "item_schedule", key)
     if done is not None:
-        return not _same_item(done, item_id)
+        return not same_item(done, item_id)
     item = lock_item(session, item_id)
     require(session, account, item, "schedule_item")
     check_item_version(item, expected)
@@ -218,7 +218,7 @@ def reschedule(
     return True
 
 
-def _same_item(done: int, item_id: int) -> bool:
+def same_item(done: int, item_id: int) -> bool:
     """True when a retry's key made its row on this very item (else 422)."""
     if done != item_id:
         raise Unprocessable(

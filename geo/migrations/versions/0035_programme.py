@@ -174,9 +174,21 @@ CREATE INDEX ix_provisional_report_item_id ON provisional_report (item_id);
 -- Which way the camera looked (degrees from north): before and after photos are paired by
 -- spot and bearing (geo/renovation/pairs.py).
 ALTER TABLE progress_photo ADD COLUMN bearing real CHECK (bearing >= 0 AND bearing < 360);
+
+-- A planner's choice of an item's before and after photos; the latest one stands.
+CREATE TABLE item_photo_choice (
+    id bigserial PRIMARY KEY,
+    item_id integer NOT NULL REFERENCES renovation_item (id),
+    before_photo_id integer NOT NULL REFERENCES progress_photo (id),
+    after_photo_id integer NOT NULL REFERENCES progress_photo (id),
+    account_id integer REFERENCES account (id),
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    idempotency_key varchar(128) UNIQUE
+);
+CREATE INDEX ix_item_photo_choice_item_id ON item_photo_choice (item_id, id);
 """
 
-HISTORY = ("programme_event", "item_schedule", "item_phase_event")
+HISTORY = ("programme_event", "item_schedule", "item_phase_event", "item_photo_choice")
 
 
 def _roles(*roles: str) -> str:
@@ -210,6 +222,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE item_photo_choice")
     op.execute("ALTER TABLE progress_photo DROP COLUMN bearing")
     op.execute("DROP TABLE provisional_report, item_phase_event, item_schedule, programme_event")
     op.execute("ALTER TABLE renovation_item DROP COLUMN firm_id, DROP COLUMN version")
