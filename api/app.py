@@ -12,6 +12,7 @@ from api.middleware.replicas import ReadYourWrites
 from api.pages import admin, home, leader_pages, maps, posting, signin_forms, workspace
 from api.routes import (
     accounts_admin,
+    contracts,
     grid_posts,
     halls,
     health,
@@ -30,6 +31,7 @@ from api.routes import (
     ogc_items,
     ogc_tiles,
     open311,
+    programme,
     progress,
     renovation,
     scorecards,
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(renovation.router)
     app.include_router(progress.router)
+    app.include_router(programme.router)
+    app.include_router(contracts.router)
     app.include_router(heritage.router)
     app.include_router(work.router)
     app.include_router(streets.router)

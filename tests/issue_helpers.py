@@ -17,13 +17,28 @@ def make_account(
     role: str,
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
+    firm_id: int | None = None,
 ) -> tuple[int, dict[str, str]]:
-    """Create an account in the settings' database; returns (id, Authorization header)."""
+    """Create an account in the settings' database; returns (id, Authorization header).
+    A contractor without a firm gets a firm of its own."""
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as session, session.begin():
+            if role == "contractor" and firm_id is None:
+                firm_id = session.execute(
+                    text(
+                        "INSERT INTO contractor_firm (code, name) VALUES"
+                        " ('F' || (SELECT count(*) + 1 FROM contractor_firm), '测试施工队')"
+                        " RETURNING id"
+                    )
+                ).scalar_one()
             account, token = create_account(
-                session, name=f"test {role}", role=role, area=area, department_id=department_id
+                session,
+                name=f"test {role}",
+                role=role,
+                area=area,
+                department_id=department_id,
+                firm_id=firm_id,
             )
             ident = account.id
     finally:

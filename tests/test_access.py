@@ -19,6 +19,7 @@ from geo.accounts.access import (
     AREA,
     COLLECTED,
     DEPARTMENT,
+    FIRM,
     OWNER,
     PAIRED,
     REPORTER,
@@ -57,6 +58,8 @@ RELATIONS: dict[str, frozenset[str]] = {
     "leader_out": frozenset(),
     "resident_own": frozenset({REPORTER}),
     "resident_other": frozenset(),
+    "contractor_in": frozenset({FIRM}),
+    "contractor_out": frozenset(),
     ANONYMOUS: frozenset({COLLECTED}),
 }
 
@@ -137,10 +140,15 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "department_own": ("department", None, department),
         "department_other": ("department", None, other_department),
         "resident_other": ("resident", None, None),
+        "contractor_in": ("contractor", None, None),
+        "contractor_out": ("contractor", None, None),
     }
     accounts = {
         who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
     }
+    firm = issue_helpers.scalar(
+        fresh_settings, "SELECT firm_id FROM account WHERE id = :a", a=accounts["contractor_in"][0]
+    )
     accounts["resident_own"] = (resident_id, resident)
     # leaders: the first responsible person of the compound's community, and one paired with a
     # community of another sub-district who sits in none of the compound's five-to-one seats
@@ -177,6 +185,9 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
             geojson={"type": "Point", "coordinates": list(point)}, planned_qty=1,
             planned_start=date(2026, 6, 1), planned_end=date(2026, 6, 1),
         )  # fmt: skip
+        session.execute(
+            text("UPDATE renovation_item SET firm_id = :f WHERE id = :i"), {"f": firm, "i": item}
+        )
     engine.dispose()
     return {
         "issue": issue,

@@ -60,6 +60,18 @@ def account_kinds(db: Session) -> list[Account | None]:
         {"o": other, "r": reporter, "i": issue, "u": place[4]},
     )
     projects = db.execute(text("SELECT min(department_id) FROM renovation_project")).scalar_one()
+    # The demo hands no item to a contractor: one firm gets one item here, another none.
+    firms = db.scalars(
+        text("INSERT INTO contractor_firm (code, name) VALUES ('SQL-A', 'a'), ('SQL-B', 'b')"
+             " RETURNING id")
+    ).all()  # fmt: skip
+    db.execute(
+        text(
+            "UPDATE renovation_item SET firm_id = :f"
+            " WHERE id = (SELECT min(id) FROM renovation_item)"
+        ),
+        {"f": firms[0]},
+    )
     kinds: list[Account | None] = [None]
     kinds += [Account(id=-1, role=role) for role in ("admin", "planner")]
     kinds += [
@@ -83,6 +95,7 @@ def account_kinds(db: Session) -> list[Account | None]:
     ).all()
     assert len(leaders) >= 3
     kinds += [Account(id=ident, role="leader") for ident in leaders]
+    kinds += [Account(id=-4, role="contractor", firm_id=f) for f in firms]
     return kinds
 
 

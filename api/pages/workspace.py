@@ -54,6 +54,18 @@ def imports(settings: SettingsDep) -> HTMLResponse:
     return _page("imports", settings)
 
 
+@router.get("/programme", summary="The renovation programme: projects, batches, items")
+def programme(settings: SettingsDep) -> HTMLResponse:
+    return _page("programme", settings)
+
+
+@router.get("/programme/items/{item_id}", summary="One item's record, before and after; A4")
+def programme_item(
+    settings: SettingsDep, item_id: Annotated[int, Path(ge=0, le=MAX_ID)]
+) -> HTMLResponse:
+    return _page("programme_item", settings)
+
+
 @router.get(
     "/sw.js",
     response_class=Response,

@@ -23,6 +23,7 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
 - PAIRED: (leaders) the object lies in the places the account's official is paired with: the
   sub-district or communities of 区级领导包联 and the compounds of its five-to-one pairs
   (geo/leaders/places.py).
+- FIRM: (contractors) the work item is assigned to the account's firm.
 
 An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
 whoever resolved an issue does not review it.
@@ -67,7 +68,15 @@ from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
 
 Scope = Literal[
-    "any", "area", "department", "reporter", "collected", "owner", "subdistrict", "paired"
+    "any",
+    "area",
+    "department",
+    "reporter",
+    "collected",
+    "owner",
+    "subdistrict",
+    "paired",
+    "firm",
 ]
 ANY: Scope = "any"
 AREA: Scope = "area"
@@ -77,6 +86,7 @@ COLLECTED: Scope = "collected"
 OWNER: Scope = "owner"
 SUBDISTRICT: Scope = "subdistrict"
 PAIRED: Scope = "paired"
+FIRM: Scope = "firm"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
 Kind = Literal["issue", "hall", "item", "post", "none"]
@@ -155,6 +165,19 @@ TABLE: dict[str, Action] = {
     "add_item": Action("none", {"admin": ANY, "planner": ANY}),
     "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
     "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # the programme (geo/renovation/programme.py, schedules.py, phases.py): planners run
+    # projects, batches, kinds and firms, and schedule items; a contractor's report on its
+    # firm's items is provisional until review_progress accepts it; phases are moved by the
+    # action their kind names (kind_phase.action): works by the project's people, the heritage
+    # review and reopening by planners, acceptance by the supervisors
+    "manage_programme": Action("none", {"admin": ANY, "planner": ANY}),
+    "schedule_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "report_provisional": Action("item", {"contractor": FIRM}),
+    "move_phase": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "heritage_review": Action("item", {"admin": ANY, "planner": ANY}),
+    "accept_works": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "choose_photos": Action("item", {"admin": ANY, "planner": ANY}),
     # a photo stored ahead of the progress report that names it (staff who report anywhere)
     "upload_media": Action(
         "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}
@@ -289,6 +312,10 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
     if scope == PAIRED:  # leaders answer for issues, halls and works, not for grid posts
         return isinstance(obj, Issue | Hall | RenovationItem) and in_places(session, account, obj)
+    if scope == FIRM:
+        if not isinstance(obj, RenovationItem) or account.firm_id is None:
+            return False
+        return obj.firm_id == account.firm_id
     if isinstance(obj, Issue):
         routed = {k: getattr(obj, f"{k}_id") for k in AREA_KINDS}
         return issue_in_area(session, account, obj.id, routed)
@@ -317,6 +344,8 @@ def scope_sql(
         return places_sql(account, kind, alias)
     if kind == "issue":
         return _issue_scope_sql(account, scope, alias)
+    if scope == FIRM and kind == "item" and account.firm_id is not None:
+        return f"{alias}.firm_id = :scope_firm", {"scope_firm": account.firm_id}
     if scope == DEPARTMENT and kind == "item" and account.department_id is not None:
         return (
             "EXISTS (SELECT 1 FROM renovation_project p"

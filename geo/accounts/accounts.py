@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.passwords import hash_password
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unauthorized
-from geo.models import Account, Building, Community, Compound, Department, Subdistrict, Unit
+from geo.models import (
+    Account,
+    Building,
+    Community,
+    Compound,
+    ContractorFirm,
+    Department,
+    Subdistrict,
+    Unit,
+)
 from geo.models.accounts import AREA_KINDS, ROLE_ZH, ROLES
 
 TOKEN_PREFIX = "yst_"
@@ -54,6 +63,7 @@ def create_account(
     role: str,
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
+    firm_id: int | None = None,
     username: str | None = None,
     password: str | None = None,
     token_days: int = 180,
@@ -65,7 +75,7 @@ def create_account(
     (geo.accounts.signin.issue_link).
     """
     account = Account(name=name)
-    bind(session, account, role=role, area=area, department_id=department_id)
+    bind(session, account, role=role, area=area, department_id=department_id, firm_id=firm_id)
     if username is not None:
         account.username = check_username(session, username)
     if password is not None:
@@ -83,14 +93,20 @@ def bind(
     role: str,
     area: tuple[str, int] | None,
     department_id: int | None,
+    firm_id: int | None = None,
 ) -> None:
-    """Give the account its role, area and department, checked together (used to re-area)."""
+    """Give the account its role, area, department and (a contractor only) firm, checked
+    together (used to re-area)."""
     if role not in ROLES:
         raise InvalidParameter(f"role must be one of {', '.join(ROLES)}", where="role")
     if role in AREA_ROLES and area is None:
         raise InvalidParameter(f"a {role} account needs an area", where="area")
     if role == "department" and department_id is None:
         raise InvalidParameter("a department account needs a department", where="department")
+    if (role == "contractor") != (firm_id is not None):
+        raise InvalidParameter("a contractor account, and only one, has a firm", where="firm")
+    if firm_id is not None and session.get(ContractorFirm, firm_id) is None:
+        raise NotFound(f"no contractor firm with id {firm_id}", where="firm")
     if department_id is not None and session.get(Department, department_id) is None:
         raise NotFound(f"no department with id {department_id}", where="department")
     for kind in AREA_KINDS:
@@ -106,6 +122,7 @@ def bind(
         setattr(account, f"{kind}_id", ident)
     account.role = role
     account.department_id = department_id
+    account.firm_id = firm_id
 
 
 def _db_now(session: Session) -> datetime:

@@ -33,6 +33,7 @@ from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupp
 from geo.models.leaders import LeaderPairing, SiteVisit
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
+from geo.models.programme import ContractorFirm, KindPhase, RenovationKind
 from geo.models.renovation import (
     Assessment,
     ProgressEvent,
@@ -47,6 +48,9 @@ from geo.models.signin import BrowserSession, SigninLink, SigninThrottle
 
 __all__ = [
     "Account",
+    "ContractorFirm",
+    "KindPhase",
+    "RenovationKind",
     "BrowserSession",
     "SigninLink",
     "SigninThrottle",

@@ -27,6 +27,7 @@ NAV = (
     ("progress", "/work/progress", "整治现场", "On site"),
     ("leader", "/work/leader", "包联", "My places"),
     ("imports", "/work/imports", "导入", "Import"),
+    ("programme", "/work/programme", "整治计划", "Programme"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -46,6 +47,8 @@ MODULES = (
     "work/imports.js",
     "work/leader.js",
     "work/pairings.js",
+    "work/programme.js",
+    "work/programme_item.js",
 )
 
 
@@ -122,6 +125,8 @@ def precache_urls() -> list[str]:
         "/work/progress",
         "/work/imports",
         "/work/leader",
+        "/work/programme",
+        "/work/programme/items/0",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

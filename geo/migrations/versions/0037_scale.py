@@ -2,7 +2,7 @@
 tile URL can carry its layer's generation and be kept by any HTTP cache forever
 
 Revision ID: 0037_scale
-Revises: 0033_leaders
+Revises: 0035_programme
 
 0028_tile_notices told each server process, by NOTIFY, that a table changed; a process's own
 counter cannot name a tile's content across processes, restarts or a CDN. The count is a row in
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0037_scale"
-down_revision: str | Sequence[str] | None = "0033_leaders"
+down_revision: str | Sequence[str] | None = "0035_programme"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
