@@ -124,7 +124,7 @@ def my_work(
     ).mappings()
     cal, limits, today = (
         worktime.work_calendar(session),
-        worktime.all_limits(session),
+        worktime.recorded_limits(session),
         clock.today(),
     )
     due = []
