@@ -16,6 +16,7 @@ from api.routes import (
     heritage,
     hotspots,
     imports,
+    intake,
     issue_actions,
     issue_photos,
     issues,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(stats.router)
     app.include_router(issues.router)
+    app.include_router(intake.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
     app.include_router(issue_photos.router)

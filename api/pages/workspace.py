@@ -74,6 +74,11 @@ def imports(settings: SettingsDep) -> HTMLResponse:
     return _page("imports", settings)
 
 
+@router.get("/intake", summary="File a matter for a resident; import a 12345 export")
+def intake(settings: SettingsDep) -> HTMLResponse:
+    return _page("intake", settings)
+
+
 @router.get(
     "/sw.js",
     response_class=Response,

@@ -111,6 +111,11 @@ TABLE: dict[str, Action] = {
     "read_staff_names": Action(
         "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
     ),
+    # staff record a matter for a resident who phoned or came in (geo/issues/intake.py), and
+    # bring in the 12345 hotline's work orders in bulk (geo/issues/hotline.py): the district's
+    # desk (admin) and the sub-district and community offices (field)
+    "file_on_behalf": Action("none", {"admin": ANY, "grid": ANY, "field": ANY}),
+    "import_hotline": Action("none", {"admin": ANY, "field": ANY}),
     "escalate": Action("none", {"admin": ANY}),
     # webhooks to department and community group chats (notices are each account's own)
     "manage_webhooks": Action("none", {"admin": ANY}),

@@ -106,6 +106,16 @@ EVENT_TERMS: Terms = {
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
+# How a matter reached the staff who filed it for a resident (geo/issues/intake.py).
+CHANNEL_TERMS: Terms = {
+    "12345": Term("12345热线", "12345 hotline"),
+    "phone": Term("来电", "phone call"),
+    "visit": Term("来访", "walk-in visit"),
+    "grid_patrol": Term("网格巡查", "grid patrol"),
+    "hall": Term("议事厅", "council hall"),
+}
+CHANNELS = tuple(CHANNEL_TERMS)
+
 # What staff may do to an issue (the buttons; names as in geo/accounts/access.TABLE).
 MOVE_TERMS: Terms = {
     "topic": Term("列为议题", "set as topic"),
@@ -192,6 +202,7 @@ TABLES: dict[str, Terms] = {
     "phases": PHASE_TERMS,
     "units": UNIT_TERMS,
     "reviews": REVIEW_TERMS,
+    "channels": CHANNEL_TERMS,
 }
 
 

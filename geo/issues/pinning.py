@@ -6,6 +6,7 @@ Functions here write through the session without committing: the caller commits 
 issue, its routing and its first event land together or not at all.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -20,6 +21,24 @@ from geo.core.vocabulary import OPEN_STEPS, STEPS
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.notices.notify import notify_event
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A matter staff file for a resident: who recorded it, how it came in, and what the
+    `created` event says of it (never the resident's name or phone, which stay private)."""
+
+    recorder: Account
+    channel: str
+    ticket_no: str | None = None
+    located_by: str | None = None  # "address: <the place found>" or "map"
+    reported_at: str | None = None  # when the resident called (a 12345 ticket's time)
+
+    def event_data(self) -> dict[str, Any]:
+        data = {"on_behalf": True, "channel": self.channel, "ticket_no": self.ticket_no,
+                "located_by": self.located_by, "reported_at": self.reported_at}  # fmt: skip
+        return {k: v for k, v in data.items() if v is not None}
+
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20
@@ -164,8 +183,10 @@ def pin_issue(
     reporter_name: str | None = None,
     reporter_phone: str | None = None,
     idempotency_key: str | None = None,
+    intake: "Intake | None" = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Pin and route an issue. Returns (the created body, replayed).
+    """Pin and route an issue. Returns (the created body, replayed). `intake`: staff filing
+    it for a resident (geo/issues/intake.py), who are the `created` event's actor.
 
     With an idempotency key the insert is ON CONFLICT DO NOTHING: the unique index makes a
     concurrent copy wait for the first one's commit, then it finds nothing inserted and
@@ -190,6 +211,8 @@ def pin_issue(
         "reporter_name": reporter_name,
         "reporter_phone": reporter_phone,
         "idempotency_key": idempotency_key,
+        "channel": intake.channel if intake else None,
+        "ticket_no": intake.ticket_no if intake else None,
         **routing.ids(),
     }
     stmt = (
@@ -211,10 +234,11 @@ def pin_issue(
             session,
             issue_id,
             "created",
-            actor=reporter,
+            actor=intake.recorder if intake else reporter,
             to_step="collected",
             note=routing.reason,
-            point=(wlon, wlat),
+            data=intake.event_data() if intake else None,
+            point=None if intake else (wlon, wlat),  # where the actor stood: not staff's desk
         )
     body = issue_public(session, issue_id)
     body["possible_duplicates"] = find_duplicates(

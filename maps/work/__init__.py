@@ -25,6 +25,7 @@ from maps.base import (
 NAV = (
     ("mywork", "/work", "我的工作", "My work"),
     ("progress", "/work/progress", "整治现场", "On site"),
+    ("intake", "/work/intake", "受理", "Intake"),
     ("imports", "/work/imports", "导入", "Import"),
     ("maps", "/maps/", "地图", "Maps"),
 )
@@ -43,6 +44,7 @@ MODULES = (
     "work/hall.js",
     "work/progress.js",
     "work/imports.js",
+    "work/intake.js",
 )
 
 
@@ -118,6 +120,7 @@ def precache_urls() -> list[str]:
         "/work/halls/0",
         "/work/progress",
         "/work/imports",
+        "/work/intake",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -1,4 +1,5 @@
-"""intake: the limits in force recorded with each issue when its clock starts.
+"""intake: the limits in force recorded with each issue when its clock starts; the channel a
+matter came in by when staff filed it for a resident, and its 12345 ticket number.
 
 `issue_limit` holds one row per clock start of an issue (its `created` event, and each owner
 change that restarted its clocks: data.clock_restarted), with the category's limits as they
@@ -6,6 +7,9 @@ stood at that moment. The row is written by a trigger on issue_event, so every w
 event comes in (the API, the demo's COPY, a restore) records them alike; the scorecards and due
 dates read the latest row, and a planner changing a category's limits later moves nothing
 recorded. Existing issues are filled from the limits in force at this migration.
+
+`issue.channel` (NULL: the resident pinned it themselves) and `issue.ticket_no` (the 12345
+hotline's work-order number, one issue per ticket, so a re-import changes nothing).
 
 Revision ID: 0034_intake
 Revises: 0031_hall_wait
@@ -38,6 +42,14 @@ def upgrade() -> None:
         """
     )
     op.execute(
+        """
+        ALTER TABLE issue ADD COLUMN channel varchar(16)
+            CHECK (channel IN ('12345', 'phone', 'visit', 'grid_patrol', 'hall'));
+        ALTER TABLE issue ADD COLUMN ticket_no varchar(64);
+        CREATE UNIQUE INDEX uq_issue_ticket_no ON issue (ticket_no);
+        """
+    )
+    op.execute(
         f"""
         CREATE FUNCTION record_issue_limit() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -64,3 +76,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS issue_limit_at_clock_start ON issue_event")
     op.execute("DROP FUNCTION IF EXISTS record_issue_limit()")
     op.execute("DROP TABLE IF EXISTS issue_limit")
+    op.execute("DROP INDEX IF EXISTS uq_issue_ticket_no")
+    op.execute("ALTER TABLE issue DROP COLUMN IF EXISTS ticket_no")
+    op.execute("ALTER TABLE issue DROP COLUMN IF EXISTS channel")
