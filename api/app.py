@@ -28,6 +28,7 @@ from api.routes import (
     ogc_items,
     ogc_tiles,
     open311,
+    problem_tickets,
     progress,
     renovation,
     scorecards,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(issues.router)
     app.include_router(intake.router)
+    app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
     app.include_router(issue_photos.router)

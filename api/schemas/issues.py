@@ -74,6 +74,12 @@ class RerouteRequest(Located):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class ReceiptRequest(Strict):
+    """签收: nothing to say but the version the client saw (or If-Match)."""
+
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class DisputeRequest(Strict):
     """退单: the unit that answers for the issue sends it back, saying why."""
 
@@ -201,6 +207,11 @@ class IssuePublic(BaseModel):
     photos: list[PhotoPublic]
     deadline: dict[str, Any] | None = Field(
         None, description="limits in working days, due dates, light green/yellow/red"
+    )
+    receipt: dict[str, Any] | None = Field(
+        None,
+        description="签收: since when the unit has it, receive_by (office hours), received_at, "
+        "on_time, light green/yellow/red (none once signed for)",
     )
 
 

@@ -103,6 +103,7 @@ EVENT_TERMS: Terms = {
     "disputed": Term("退单", "sent back"),  # the unit sent it back with a reason
     "arbitrated": Term("街道仲裁", "arbitrated"),  # the sub-district decided; its decision sticks
     "rated": Term("居民评价", "rated"),  # satisfaction from the reporter or the council hall
+    "received": Term("签收", "signed for"),  # the unit a matter was routed to took it on
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
@@ -127,6 +128,7 @@ MOVE_TERMS: Terms = {
     "closed": Term("办结 (未能解决)", "close unsolved"),
     "referred": Term("转办", "refer"),
     "reroute": Term("改类别/改派", "re-route"),
+    "receive": Term("签收", "sign for"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
     "photo": Term("添加照片", "add a photo"),

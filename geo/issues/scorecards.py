@@ -14,6 +14,9 @@ for the unit it went to), as of a date:
 - resolution_rate: solved (resolved or reviewed), over those no longer open, so an issue
   closed without a fix, referred or merged lowers it;
 - rework_rate: reopened as rework, over those ever resolved;
+- receipt_rate: signed for (签收, geo/issues/receipt.py) within the office hours of the
+  receipt limit from the latest clock start, over those whose receive-by has come or that
+  were signed for;
 - satisfaction: the mean of the residents' ratings (1-5; geo/issues/ratings.py), every
   rating counted (one per resolution round), from the reporter or recorded by the council
   hall, with how many ratings and how many came from the reporters themselves.
@@ -36,7 +39,8 @@ from sqlalchemy.orm import Session
 from geo.core import clock
 from geo.core.errors import InvalidParameter, NotFound
 from geo.core.vocabulary import OPEN_STEPS, OUTCOMES
-from geo.issues.worktime import work_calendar
+from geo.issues.receipt import RECEIPT_HOURS
+from geo.issues.worktime import add_work_hours, work_calendar
 
 UNITS = {
     "compound": ("i.compound_id", "compound"),
@@ -63,7 +67,7 @@ WITH upto AS MATERIALIZED (
     ORDER BY e.issue_id, e.at DESC, e.id DESC
 ), clocks AS (
     SELECT DISTINCT ON (e.issue_id) e.issue_id, e.at AS clock_at, l.respond_days,
-           l.complete_days
+           l.complete_days, l.receipt_hours
     FROM upto e JOIN issue_limit l ON l.event_id = e.id
     ORDER BY e.issue_id, e.at DESC, e.id DESC
 ), times AS (
@@ -81,7 +85,10 @@ SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
        coalesce(s.to_step, 'collected') AS step, tm.responded_at, tm.resolved_at,
        coalesce(tm.rework, false) AS rework, coalesce(r.rating_sum, 0) AS rating_sum,
        coalesce(r.ratings, 0) AS ratings, coalesce(r.reporter_ratings, 0) AS reporter_ratings,
-       coalesce(k.clock_at, i.created_at) AS clock_at, k.respond_days, k.complete_days
+       coalesce(k.clock_at, i.created_at) AS clock_at, k.respond_days, k.complete_days,
+       k.receipt_hours, i.level::text AS level,
+       (SELECT min(v.at) FROM upto v WHERE v.issue_id = i.id AND v.kind = 'received'
+           AND v.at >= coalesce(k.clock_at, i.created_at)) AS received_at
 FROM issue i
 JOIN community m ON m.id = i.community_id
 LEFT JOIN steps s ON s.issue_id = i.id
@@ -201,6 +208,10 @@ def _count(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
     c["rating_sum"] += r["rating_sum"]
     c["ratings"] += r["ratings"]
     c["reporter_ratings"] += r["reporter_ratings"]
+    receive_by = add_work_hours(cal, r["clock_at"], r["receipt_hours"] or RECEIPT_HOURS[r["level"]])
+    if receive_by < clock.day_end(as_of) or r["received_at"] is not None:
+        c["receipt_due"] += 1
+        c["received_on_time"] += r["received_at"] is not None and r["received_at"] <= receive_by
     if r["respond_days"] is None:
         return
     started = clock.local(r["clock_at"]).date()
@@ -227,6 +238,9 @@ def _card(unit: int, name: str | None, c: dict[str, int]) -> dict[str, Any]:
         "closure_rate": _rate(c["closed"], c["received"]),
         "resolution_rate": _rate(c["solved"], c["closed"]),
         "rework_rate": _rate(c["rework"], c["ever_resolved"]),
+        "receipt_rate": _rate(c["received_on_time"], c["receipt_due"]),
+        # apart from `counts`, whose keys the exports and trend share as they were
+        "receipt": {"due": c["receipt_due"], "on_time": c["received_on_time"]},
         "satisfaction": round(c["rating_sum"] / c["ratings"], 2) if c["ratings"] else None,
         "counts": {
             key: c[key]

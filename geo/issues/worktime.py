@@ -21,7 +21,7 @@ is green, yellow when one working day or less is left, red when overdue.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -73,6 +73,30 @@ class WorkCalendar:
         return sum(
             self.is_working(start + timedelta(days=k + 1)) for k in range((end - start).days)
         )
+
+
+# Office hours of a working day (Beijing time): the hours-long limits count only these.
+WORK_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+
+
+def add_work_hours(cal: WorkCalendar, start: datetime, hours: float) -> datetime:
+    """The moment `hours` office hours of working days after `start`."""
+    left = timedelta(hours=hours)
+    moment = clock.local(start)
+    while True:
+        day = moment.date()
+        if cal.is_working(day):
+            for opens, closes in WORK_PERIODS:
+                lo = datetime.combine(day, opens, tzinfo=clock.DISTRICT_TZ)
+                hi = datetime.combine(day, closes, tzinfo=clock.DISTRICT_TZ)
+                if moment >= hi:
+                    continue
+                begin = max(moment, lo)
+                if begin + left <= hi:
+                    return begin + left
+                left -= hi - begin
+                moment = hi
+        moment = clock.day_start(day + timedelta(days=1))
 
 
 @lru_cache(maxsize=8192)
