@@ -66,3 +66,16 @@ def test_a_late_receipt_shows_red_and_counts_late_in_the_scorecard(
     [card] = [u for u in r.json()["units"] if u["id"] == place.compound]
     assert card["receipt"] == {"due": 2, "on_time": 1}
     assert card["receipt_rate"] == 0.5
+
+
+def test_a_categorys_receipt_hours_apply_to_clocks_started_after(
+    fresh_client: TestClient, place: owner_helpers.Place
+) -> None:
+    planner = owner_helpers.headers(place, "planner")
+    body = {"respond_days": 5, "complete_days": 20, "receipt_hours": 1}
+    r = fresh_client.put("/api/categories/ebike_charging/time-limits", json=body, headers=planner)
+    assert r.status_code == 200 and r.json()["receipt_hours"] == 1
+    with clock.pinned(MONDAY_9):
+        issue = pin(fresh_client, place.points[0], "ebike_charging")["id"]
+        shown = fresh_client.get(f"/api/issues/{issue}").json()["receipt"]
+    assert shown["hours"] == 1 and shown["receive_by"] == "2026-12-07T10:00:00+08:00"

@@ -262,6 +262,9 @@ class CategoryPublic(BaseModel):
 class TimeLimits(Strict):
     respond_days: int = Field(ge=1, le=60, description="working days to leave `collected`")
     complete_days: int = Field(ge=1, le=365, description="working days to reach `resolved`")
+    receipt_hours: int | None = Field(
+        None, ge=1, le=240, description="office hours to sign for (签收); null: the level's"
+    )
 
 
 class CalendarDay(Strict):
@@ -295,6 +298,7 @@ class TimeLimitsSet(BaseModel):
     category: str
     respond_days: int
     complete_days: int
+    receipt_hours: int | None = None
 
 
 class CalendarLoaded(BaseModel):

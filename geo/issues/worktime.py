@@ -239,7 +239,13 @@ def fresh_due(db: Session, category: str, level: str, start: date) -> date:
 
 
 def set_limits(
-    db: Session, *, actor: Account, category: str, respond_days: int, complete_days: int
+    db: Session,
+    *,
+    actor: Account,
+    category: str,
+    respond_days: int,
+    complete_days: int,
+    receipt_hours: int | None = None,
 ) -> dict[str, Any]:
     """Planners set a category's limits (working days); the next answer uses them."""
     require(db, actor, None, "set_time_limits")
@@ -249,13 +255,16 @@ def set_limits(
         raise Unprocessable("complete_days must be at least respond_days.", where="complete_days")
     db.execute(
         text(
-            "INSERT INTO time_limit (category_code, respond_days, complete_days, set_by) "
-            "VALUES (:c, :r, :d, :a) ON CONFLICT (category_code) DO UPDATE SET "
-            "respond_days = :r, complete_days = :d, set_by = :a, set_at = now()"
+            "INSERT INTO time_limit (category_code, respond_days, complete_days, receipt_hours,"
+            " set_by) VALUES (:c, :r, :d, :h, :a) ON CONFLICT (category_code) DO UPDATE SET "
+            "respond_days = :r, complete_days = :d, receipt_hours = :h, set_by = :a,"
+            " set_at = now()"
         ),
-        {"c": category, "r": respond_days, "d": complete_days, "a": actor.id},
-    )
-    return {"category": category, "respond_days": respond_days, "complete_days": complete_days}
+        {"c": category, "r": respond_days, "d": complete_days, "h": receipt_hours,
+         "a": actor.id},
+    )  # fmt: skip
+    return {"category": category, "respond_days": respond_days, "complete_days": complete_days,
+            "receipt_hours": receipt_hours}  # fmt: skip
 
 
 def load_year(
