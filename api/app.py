@@ -19,6 +19,7 @@ from api.routes import (
     heritage,
     hotspots,
     imports,
+    intake,
     issue_actions,
     issue_photos,
     issues,
@@ -31,6 +32,7 @@ from api.routes import (
     ogc_items,
     ogc_tiles,
     open311,
+    problem_tickets,
     programme,
     progress,
     renovation,
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(stats.router)
     app.include_router(issues.router)
+    app.include_router(intake.router)
+    app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
     app.include_router(issue_photos.router)

@@ -22,6 +22,7 @@ from api.schemas.issues import (
     MergeRequest,
     RatingCreate,
     RatingPublic,
+    ReceiptRequest,
     RerouteRequest,
     Transition,
 )
@@ -30,7 +31,7 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
-from geo.issues import disputes, escalation, photos, ratings, rerouting, steps
+from geo.issues import disputes, escalation, photos, ratings, receipt, rerouting, steps
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -194,6 +195,23 @@ def dispute(
         to_arbitration_after=settings.disputes_to_arbitration,
         idempotency_key=idempotency_key,
     )
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/receipt", response_model=IssuePublic)
+def sign_for(
+    issue_id: RowId,
+    body: ReceiptRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """签收: the unit the matter was given to signs for it, once (If-Match or `version`)."""
+    expected = expected_version(if_match, body.version)
+    result = receipt.receive(session, issue_id, actor=user, expected_version=expected,
+                             idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 
 

@@ -129,6 +129,8 @@ TABLE: dict[str, Action] = {
     # unit that answers for the issue may send it back with a reason (退单), and the
     # sub-district decides repeated disputes (arbitration)
     "reroute": Action("issue", STAFF),
+    # 签收: the unit a matter was given to signs for it (geo/issues/receipt.py)
+    "receive": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
     "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
     "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
     "photo": Action(
@@ -142,6 +144,15 @@ TABLE: dict[str, Action] = {
         "none",
         {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY, "leader": ANY},
     ),  # fmt: skip
+    # staff record a matter for a resident who phoned or came in (geo/issues/intake.py), and
+    # bring in the 12345 hotline's work orders in bulk (geo/issues/hotline.py): the district's
+    # desk (admin) and the sub-district and community offices (field)
+    "file_on_behalf": Action("none", {"admin": ANY, "grid": ANY, "field": ANY}),
+    "import_hotline": Action("none", {"admin": ANY, "field": ANY}),
+    # matters sent back three times or passed across three units (geo/issues/problem_tickets.py)
+    "read_problem_tickets": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
     "escalate": Action("none", {"admin": ANY}),
     # webhooks to department and community group chats (notices are each account's own)
     "manage_webhooks": Action("none", {"admin": ANY}),

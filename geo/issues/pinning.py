@@ -6,10 +6,23 @@ Functions here write through the session without committing: the caller commits 
 issue, its routing and its first event land together or not at all.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Text, column, func, literal, select, text, values
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Text,
+    column,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    true,
+    values,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import can
@@ -21,6 +34,24 @@ from geo.core.vocabulary import OPEN_STEPS, STEPS
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueGridContact, IssueSupport
 from geo.notices.notify import notify_event
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A matter staff file for a resident: who recorded it, how it came in, and what the
+    `created` event says of it (never the resident's name or phone, which stay private)."""
+
+    recorder: Account
+    channel: str
+    ticket_no: str | None = None
+    located_by: str | None = None  # "address: <the place found>" or "map"
+    reported_at: str | None = None  # when the resident called (a 12345 ticket's time)
+
+    def event_data(self) -> dict[str, Any]:
+        data = {"on_behalf": True, "channel": self.channel, "ticket_no": self.ticket_no,
+                "located_by": self.located_by, "reported_at": self.reported_at}  # fmt: skip
+        return {k: v for k, v in data.items() if v is not None}
+
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20
@@ -57,26 +88,35 @@ _LIST = text(
     """
 )
 
-# What a pin answers, in one round trip: the public view and the possible duplicates
-# (open issues of the same category within 30 m, geodesic, nearest first).
-_CREATED = text(
-    f"""
-    SELECT {_PUBLIC_JSON},
+
+def _duplicates_sql(point: str, category: str, exclude: str) -> str:
+    """Possible duplicates of `point` as one JSON array: open issues of `category` within
+    :radius m (geodesic), nearest first, at most :limit."""
+    return f"""
       (SELECT COALESCE(json_agg(d.j ORDER BY d.distance, d.id), '[]'::json) FROM (
-         SELECT o.id, ST_Distance(o.geom::geography, i.geom::geography) AS distance,
+         SELECT o.id, ST_Distance(o.geom::geography, {point}::geography) AS distance,
                 json_build_object('id', o.id, 'step', o.step, 'supporters', o.supporters,
                                   'description', left(o.description, 140),
                                   'distance_m', round(ST_Distance(o.geom::geography,
-                                                                  i.geom::geography)::numeric, 1)
+                                                                  {point}::geography)::numeric, 1)
                                  ) AS j
            FROM issue o
-          WHERE o.category_code = i.category_code AND o.step = ANY(:steps) AND o.id <> i.id
-            AND o.geom && ST_Envelope(ST_Buffer(i.geom::geography, :radius)::geometry)
-            AND ST_DWithin(o.geom::geography, i.geom::geography, :radius)
-          ORDER BY 2, o.id LIMIT :limit) d)
-      FROM issue i WHERE i.id = :id
-    """
+          WHERE o.category_code = {category} AND o.step = ANY(:steps) AND o.id <> {exclude}
+            AND o.geom && ST_Envelope(ST_Buffer({point}::geography, :radius)::geometry)
+            AND ST_DWithin(o.geom::geography, {point}::geography, :radius)
+          ORDER BY 2, o.id LIMIT :limit) d)"""
+
+
+# What a pin answers, in one round trip: the public view and the possible duplicates.
+_CREATED = text(
+    f"SELECT {_PUBLIC_JSON}, {_duplicates_sql('i.geom', 'i.category_code', 'i.id')}"
+    " FROM issue i WHERE i.id = :id"
 )
+# The same duplicates for a point not filed yet (a 12345 import's dry run).
+_DUPLICATES = text(
+    f"SELECT {_duplicates_sql('ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)', ':category', '0')}"
+)
+
 
 # The history. In public (:full false) an actor is a role, and a department account its
 # department's name: never an account id or name, which would let anyone link every issue one
@@ -170,8 +210,10 @@ def pin_issue(
     reporter_name: str | None = None,
     reporter_phone: str | None = None,
     idempotency_key: str | None = None,
+    intake: "Intake | None" = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Pin and route an issue. Returns (the created body, replayed).
+    """Pin and route an issue. Returns (the created body, replayed). `intake`: staff filing
+    it for a resident (geo/issues/intake.py), who are the `created` event's actor.
 
     With an idempotency key the insert is ON CONFLICT DO NOTHING: the unique index makes a
     concurrent copy wait for the first one's commit, then it finds nothing inserted and
@@ -202,6 +244,8 @@ def pin_issue(
         "reporter_name": reporter_name,
         "reporter_phone": reporter_phone,
         "idempotency_key": idempotency_key,
+        "channel": intake.channel if intake else None,
+        "ticket_no": intake.ticket_no if intake else None,
         **routing.ids(),
         # one instant for the issue and its first event (the stamps the model would give)
         **dict.fromkeys(("created_at", "updated_at", "level_since"), now),
@@ -215,9 +259,13 @@ def pin_issue(
         .returning(Issue.id)
         .cte("created")
     )
-    actor_id = reporter.id if reporter else None
+    # staff filing for a resident are the actor; where they stood is their desk, not the place
+    actor = intake.recorder if intake else reporter
+    actor_id = actor.id if actor else None
+    data = intake.event_data() if intake else None
+    stood = null() if intake else func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326)
     first = insert(IssueEvent).from_select(
-        ["issue_id", "at", "kind", "actor_account_id", "to_step", "note", "geom"],
+        ["issue_id", "at", "kind", "actor_account_id", "to_step", "note", "data", "geom"],
         select(
             created.c.id,
             literal(now, DateTime(timezone=True)),
@@ -225,7 +273,8 @@ def pin_issue(
             literal(actor_id, Integer),
             literal("collected"),
             literal(routing.reason, Text),
-            func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326),
+            literal(data, JSONB),
+            stood,
         ),
     )
     contacts = routing.contacts()
@@ -240,7 +289,9 @@ def pin_issue(
             insert(IssueGridContact)
             .from_select(
                 ["issue_id", "post_id", "position", "holding_id"],
-                select(created.c.id, chain.c.post, chain.c.position, chain.c.holding),
+                select(created.c.id, chain.c.post, chain.c.position, chain.c.holding)
+                .select_from(created)
+                .join(chain, true()),  # every level, for the one issue made
             )
             .cte("contacts")
         )
@@ -259,6 +310,7 @@ def pin_issue(
             issue_id=issue_id,
             kind="created",
             actor_account_id=actor_id,
+            data=data,
             to_step="collected",
             note=routing.reason,
         )
@@ -268,6 +320,15 @@ def pin_issue(
     body, duplicates = session.execute(_CREATED, params).one()
     body["possible_duplicates"] = duplicates
     return body, replayed
+
+
+def find_duplicates(
+    session: Session, *, lon: float, lat: float, category: str
+) -> list[dict[str, Any]]:
+    """Open issues of `category` within 30 m (geodesic) of a point, nearest first."""
+    params = {"lon": lon, "lat": lat, "category": category, "steps": list(OPEN_STEPS),
+              "radius": DUPLICATE_RADIUS_M, "limit": MAX_DUPLICATES}  # fmt: skip
+    return list(session.execute(_DUPLICATES, params).scalar_one())
 
 
 def issue_public(session: Session, issue_id: int) -> dict[str, Any]:

@@ -85,12 +85,15 @@ def workspace(session: Session, account: Account) -> dict[str, Any]:
 
 def _matters(session: Session, account: Account) -> list[dict[str, Any]]:
     scope, params = scope_sql(account, "issue", PAIRED, "i")
-    rows = session.execute(
-        text(_MATTERS.format(scope=scope)), {**params, "open": list(OPEN_STEPS)}
-    ).mappings()
+    rows = (
+        session.execute(text(_MATTERS.format(scope=scope)), {**params, "open": list(OPEN_STEPS)})
+        .mappings()
+        .all()
+    )
     cal, limits, today = (
         worktime.work_calendar(session),
-        worktime.all_limits(session),
+        # the limits each issue recorded when its clock started (a later change moves nothing)
+        worktime.recorded_limits(session, [r["id"] for r in rows]),
         clock.today(),
     )
     found = []

@@ -26,6 +26,7 @@ NAV = (
     ("mywork", "/work", "我的工作", "My work"),
     ("progress", "/work/progress", "整治现场", "On site"),
     ("leader", "/work/leader", "包联", "My places"),
+    ("intake", "/work/intake", "受理", "Intake"),
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
     ("maps", "/maps/", "地图", "Maps"),
@@ -49,6 +50,7 @@ MODULES = (
     "work/pairings.js",
     "work/programme.js",
     "work/programme_item.js",
+    "work/intake.js",
 )
 
 
@@ -127,6 +129,7 @@ def precache_urls() -> list[str]:
         "/work/leader",
         "/work/programme",
         "/work/programme/items/0",
+        "/work/intake",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

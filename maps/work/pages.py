@@ -1,5 +1,5 @@
-"""The workspace pages: my work, an issue, a council hall, renovation on site, imports, the
-renovation programme."""
+"""The workspace pages: my work, an issue, a council hall, renovation on site, imports,
+filing for a resident (intake), a leader's places and pairings, the renovation programme."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
@@ -249,10 +249,58 @@ PROGRAMME_ITEM = WorkPage(
 """,
 )
 
+INTAKE = WorkPage(
+    key="intake",
+    title="代为登记 File for a resident",
+    module="work/intake.js",
+    map=True,
+    body="""
+<h1>代为登记 <small>File for a resident who phoned or came in</small></h1>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<div class="w-import-split">
+<form id="w-intake" class="w-form w-wide" novalidate hidden>
+  <label>来源 Channel<select name="channel" required></select></label>
+  <label>地址 Address <small>小区+楼号, 院落门牌或街巷; 也可在地图上点选</small>
+    <span class="w-inline"><input type="text" name="address" maxlength="200"
+      placeholder="秀水怡园3号楼" autocomplete="off">
+    <button type="button" class="w-quiet-button" id="w-find">查找 Find</button></span></label>
+  <p class="w-hint" id="w-found" role="status"></p>
+  <div class="w-map w-map-small" id="w-map" role="img" aria-label="点选位置"></div>
+  <label>类别 Category<select name="category" required></select></label>
+  <label>情况 What happened
+    <textarea name="description" rows="3" maxlength="2000" required></textarea></label>
+  <label>来电人/来访人 Resident's name <small>(不公开 private)</small>
+    <input type="text" name="reporter_name" maxlength="64" autocomplete="off"></label>
+  <label>联系电话 Phone <small>(不公开 private)</small>
+    <input type="text" name="reporter_phone" maxlength="32" inputmode="tel" autocomplete="off">
+  </label>
+  <button type="submit" class="w-primary" id="w-file">登记 File it</button>
+</form>
+<section id="w-filed" class="w-report" aria-live="polite" hidden></section>
+</div>
+<section id="w-hotline" hidden><h2>导入12345工单 <small>Import a 12345 export</small></h2>
+  <p class="w-hint">CSV 或 XLSX, 列: 工单编号, 诉求地址, 诉求内容, 来电时间
+    (可选: 来电人, 来电号码)。先试导入看报告; 已导入的工单号再次导入不会重复。</p>
+  <form id="w-hotline-form" class="w-form w-wide" novalidate>
+    <input type="file" name="file" accept=".csv,.xlsx" required>
+    <div class="w-buttons">
+      <button type="button" class="w-primary" id="w-hotline-dry">试导入 Dry run</button>
+      <button type="button" class="w-primary w-danger" id="w-hotline-go" disabled>
+        正式导入 Import</button>
+    </div>
+  </form>
+  <section id="w-hotline-report" class="w-report" aria-live="polite" hidden></section>
+</section>
+""",
+)
+
 PAGES = {
     p.key: p
-    for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM)
-}
+    for p in (
+        MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
+        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM,
+    )
+}  # fmt: skip
 
 
 def build_work_page(key: str, settings: Settings) -> PageResult:

@@ -4,7 +4,7 @@ reason), move items through the phases their project's kind declares (data, not 
 hand items to contractor firms whose reports wait for a staff reviewer
 
 Revision ID: 0035_programme
-Revises: 0033_leaders
+Revises: 0034_intake
 Create Date: 2026-12-03 16:20:00
 """
 
@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0035_programme"
-down_revision: str | Sequence[str] | None = "0033_leaders"
+down_revision: str | Sequence[str] | None = "0034_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ROLES = ("resident", "grid", "field", "department", "planner", "admin")
+# the roles before this revision (0033_leaders added leader)
+ROLES = ("resident", "grid", "field", "department", "planner", "admin", "leader")
 
 # The kinds of work the district runs; planners add their own through the API.
 KINDS = (

@@ -1,7 +1,7 @@
 """tile generations: a count per tile source table, moved on by every committed change, so a
 tile URL can carry its layer's generation and be kept by any HTTP cache forever
 
-Revision ID: 0037_scale
+Revision ID: 0036_scale
 Revises: 0035_programme
 
 0028_tile_notices told each server process, by NOTIFY, that a table changed; a process's own
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0037_scale"
+revision: str = "0036_scale"
 down_revision: str | Sequence[str] | None = "0035_programme"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
