@@ -77,8 +77,7 @@ ALTER TABLE account ADD CONSTRAINT ck_account_firm_of_contractor
 CREATE INDEX ix_account_firm_id ON account (firm_id);
 
 ALTER TABLE renovation_project
-    ADD COLUMN kind varchar(32) NOT NULL DEFAULT 'courtyard_environment'
-        REFERENCES renovation_kind (code),
+    ADD COLUMN kind varchar(32) NOT NULL DEFAULT 'courtyard_environment',
     ADD COLUMN budget numeric(14, 2) CHECK (budget >= 0),
     ADD COLUMN state varchar(16) NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
     ADD COLUMN places geometry(Geometry, 4326),
@@ -215,6 +214,11 @@ def upgrade() -> None:
                 f" ('{code}', {position}, '{phase}', '{pzh}', '{pen}', {protected},"
                 f" {skippable}, '{action}')"
             )
+    # only now that the kinds exist: projects already stored take the default kind
+    op.execute(
+        "ALTER TABLE renovation_project ADD CONSTRAINT renovation_project_kind_fkey"
+        " FOREIGN KEY (kind) REFERENCES renovation_kind (code)"
+    )
     for table in HISTORY:  # the function is 0007_append_only's
         op.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
