@@ -265,6 +265,31 @@ def module_settings(
     dropper.submit(drop_database, url)
 
 
+@pytest.fixture(scope="session")
+def worker_settings(
+    template_url: str, media_dir: str, dropper: ThreadPoolExecutor
+) -> Iterator[Settings]:
+    """A writable copy of the demo shared by every test of this process (an xdist worker) that
+    uses it, in whatever order they come: one copy per worker instead of one per test.
+
+    For tests that write only rows of their own (their accounts, projects, items, signed-in
+    reports) or are refused (nothing stored), and read back only those rows: never an issue
+    pinned anonymously (the client's rate budget is shared), never a demo row changed, never a
+    count or a total over the whole demo unless taken before and after within the test. A test
+    needing anything else takes `fresh_settings`."""
+    url = _url_for(f"yishiting_w_{uuid.uuid4().hex[:12]}")
+    ensure_database(url, template=make_url(template_url).database)
+    yield make_settings(url, media_dir)
+    dropper.submit(drop_database, url)
+
+
+@pytest.fixture(scope="session")
+def worker_client(worker_settings: Settings) -> Iterator[TestClient]:
+    """A client on the worker's shared writable copy (`worker_settings` says for which tests)."""
+    with TestClient(create_app(worker_settings)) as c:
+        yield c
+
+
 @pytest.fixture(scope="module")
 def module_client(module_settings: Settings) -> Iterator[TestClient]:
     """A client on the module's private copy of the demo database."""
