@@ -74,14 +74,23 @@ def make_settings(url: str, tmp_media: str) -> Settings:
     )
 
 
+def schema_template(url: str) -> str:
+    """The name of the template that holds the schema alone (migrated, empty) beside `url`'s."""
+    return f"{make_url(url).database}_schema"
+
+
 def build_template(url: str) -> None:
-    """The database at `url`, made anew: migrated and loaded with the demo district."""
+    """The database at `url`, made anew: migrated and loaded with the demo district; and
+    beside it the template of the migrated schema alone, its copy taken before the load."""
     from fixtures.load import load_demo
 
-    drop_database(url)
-    ensure_database(url)
+    schema = _url_for(schema_template(url))
+    for old in (url, schema):
+        drop_database(old)
+    ensure_database(schema)
+    upgrade(Settings(DATABASE_URL=schema))
+    ensure_database(url, template=schema_template(url))
     settings = Settings(DATABASE_URL=url)
-    upgrade(settings)
     load_demo(settings, progress=False)
     if TEST_NOW:
         load_test_calendars(settings, datetime.fromisoformat(TEST_NOW).year)
@@ -112,10 +121,15 @@ def _remove_marks(url: str) -> None:
             os.remove(path)
 
 
+def drop_templates(url: str) -> None:
+    drop_database(url)
+    drop_database(_url_for(schema_template(url)))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     url = getattr(config, "yst_template", None)
     if url is not None:  # the controller, once its workers are gone
-        drop_database(url)
+        drop_templates(url)
         _remove_marks(url)
 
 
@@ -145,7 +159,7 @@ def template_url(request: pytest.FixtureRequest) -> Iterator[str]:
         url = _url_for(f"yishiting_test_{os.getpid()}")
         build_template(url)
         yield url
-        drop_database(url)
+        drop_templates(url)
         return
     lock, built = _template_marks(shared)
     with open(lock, "a") as held:
@@ -189,6 +203,16 @@ def scratch_url() -> Iterator[str]:
     """An empty database on the test server, for the command line to migrate; then dropped."""
     url = _url_for(f"yishiting_cli_{uuid.uuid4().hex[:10]}")
     ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def migrated_url(template_url: str) -> Iterator[str]:
+    """A database migrated to the head and empty (no demo), private to the test: a copy of the
+    schema's template instead of a migration run from nothing; then dropped."""
+    url = _url_for(f"yishiting_cli_{uuid.uuid4().hex[:10]}")
+    ensure_database(url, template=schema_template(template_url))
     yield url
     drop_database(url)
 
@@ -285,7 +309,8 @@ def worker_settings(
 
 @pytest.fixture(scope="session")
 def worker_client(worker_settings: Settings) -> Iterator[TestClient]:
-    """A client on the worker's shared writable copy (`worker_settings` says for which tests)."""
+    """A client on the worker's shared writable copy (`worker_settings` says for which tests).
+    Its cookie jar is shared too: a test that signs in with cookies makes a client of its own."""
     with TestClient(create_app(worker_settings)) as c:
         yield c
 
