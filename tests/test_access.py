@@ -3,6 +3,7 @@ out of each scope, against every action on real objects (an issue, a council hal
 plus a check that every action the code asks about has a row, and the API's answers."""
 
 import ast
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,10 @@ def expected(who: str, action: str, obj: Any) -> bool:
 
 
 @pytest.fixture
-def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict:
+def world(worker_client: TestClient, worker_settings: Settings, db: Session) -> dict:
     """Two issues (one collected, one a topic) pinned by a resident in a compound with a hall, a
-    work item there of the issues' department, and one account per entry of RELATIONS."""
+    work item there of the issues' department, and one account per entry of RELATIONS: all new
+    rows on the worker's shared copy, the only ones the tests below ask about."""
     place = db.execute(
         text(
             """
@@ -99,9 +101,9 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         ),
         {"sd": place.subdistrict},
     ).one()
-    resident_id, resident = issue_helpers.make_account(fresh_settings, "resident")
-    issue = pin(fresh_client, point, "ebike_charging", headers=resident)
-    topic = pin(fresh_client, point, "ebike_charging", headers=resident)
+    resident_id, resident = issue_helpers.make_account(worker_settings, "resident")
+    issue = pin(worker_client, point, "ebike_charging", headers=resident)
+    topic = pin(worker_client, point, "ebike_charging", headers=resident)
     department = issue["routing"]["department"]["id"]
     other_department = db.execute(
         text("SELECT id FROM department WHERE id <> :d ORDER BY id LIMIT 1"), {"d": department}
@@ -121,19 +123,19 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "resident_other": ("resident", None, None),
     }
     accounts = {
-        who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
+        who: issue_helpers.make_account(worker_settings, *spec) for who, spec in specs.items()
     }
     accounts["resident_own"] = (resident_id, resident)
-    assert move(fresh_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
-    engine = create_engine(fresh_settings.database_url)
+    assert move(worker_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
+    engine = create_engine(worker_settings.database_url)
     with Session(engine) as session, session.begin():
         project = session.execute(
             text(
                 "INSERT INTO renovation_project (code, name, unit, planned_start, planned_end,"
-                " department_id) VALUES ('t_access', '权限测试', 'count', '2026-01-01',"
+                " department_id) VALUES (:code, '权限测试', 'count', '2026-01-01',"
                 " '2026-12-31', :d) RETURNING id"
             ),
-            {"d": department},
+            {"code": f"t_access_{uuid.uuid4().hex[:12]}", "d": department},
         ).scalar_one()
         item = create_item(
             session, project_id=project, name="权限测试", target_kind="own",
@@ -168,12 +170,12 @@ def test_every_role_has_accounts_in_the_world() -> None:
     assert {role_of(who) for who in RELATIONS} == {*ROLES, ANONYMOUS}
 
 
-def test_access_matrix(world: dict, fresh_settings: Settings) -> None:
+def test_access_matrix(world: dict, worker_settings: Settings) -> None:
     """can() agrees with TABLE for every account, action and object; every row is exercised:
     each role in a row is allowed somewhere and, unless its scope is ANY, refused somewhere."""
     allowed_seen: set[tuple[str, str]] = set()
     refused_seen: set[tuple[str, str]] = set()
-    engine = create_engine(fresh_settings.database_url)
+    engine = create_engine(worker_settings.database_url)
     try:
         with Session(engine) as session:
             by_kind = objects(session, world)
@@ -253,9 +255,9 @@ def test_an_action_without_a_row_or_on_the_wrong_object_is_an_error(db: Session)
         access.can(db, None, None, "photo")
 
 
-def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
+def test_area_contains_point(world: dict, worker_settings: Settings) -> None:
     lon, lat = world["point"]
-    engine = create_engine(fresh_settings.database_url)
+    engine = create_engine(worker_settings.database_url)
     try:
         with Session(engine) as session:
             for who in ("grid_compound", "field_community", "field_subdistrict"):
@@ -283,9 +285,9 @@ def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
         ("anonymous", 401),
     ],
 )
-def test_api_answers_the_matrix(fresh_client: TestClient, world: dict, who: str, status: int):
+def test_api_answers_the_matrix(worker_client: TestClient, world: dict, who: str, status: int):
     headers = {} if who == "anonymous" else world["accounts"][who][1]
-    r = move(fresh_client, world["issue"]["id"], headers, "topic")
+    r = move(worker_client, world["issue"]["id"], headers, "topic")
     assert r.status_code == status, r.text
     if status != 200:
         assert r.headers["content-type"] == "application/problem+json"
@@ -306,21 +308,21 @@ def test_api_answers_the_matrix(fresh_client: TestClient, world: dict, who: str,
         ("anonymous", 401),
     ],
 )
-def test_reporter_contact_only_for_staff_on_the_issue(fresh_client, world, who, status):
+def test_reporter_contact_only_for_staff_on_the_issue(worker_client, world, who, status):
     headers = {} if who == "anonymous" else world["accounts"][who][1]
-    r = fresh_client.get(f"/api/issues/{world['issue']['id']}/reporter", headers=headers)
+    r = worker_client.get(f"/api/issues/{world['issue']['id']}/reporter", headers=headers)
     assert r.status_code == status
     if status == 200:
         assert r.json()["account_id"] == world["accounts"]["resident_own"][0]
 
 
-def test_bad_or_revoked_tokens_are_401(fresh_client, world, fresh_settings):
+def test_bad_or_revoked_tokens_are_401(worker_client, world, worker_settings):
     url = f"/api/issues/{world['issue']['id']}/reporter"
-    bad = fresh_client.get(url, headers={"Authorization": "Bearer yst_not-a-real-token"})
+    bad = worker_client.get(url, headers={"Authorization": "Bearer yst_not-a-real-token"})
     assert bad.status_code == 401 and bad.headers["WWW-Authenticate"].startswith("Bearer")
     account_id, headers = world["accounts"]["admin"]
-    issue_helpers.scalar(fresh_settings, "SELECT 1")  # the database is reachable
-    engine = create_engine(fresh_settings.database_url)
+    issue_helpers.scalar(worker_settings, "SELECT 1")  # the database is reachable
+    engine = create_engine(worker_settings.database_url)
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -328,14 +330,14 @@ def test_bad_or_revoked_tokens_are_401(fresh_client, world, fresh_settings):
             )
     finally:
         engine.dispose()
-    assert fresh_client.get(url, headers=headers).status_code == 401
+    assert worker_client.get(url, headers=headers).status_code == 401
 
 
-def test_tokens_are_stored_hashed(world, fresh_settings):
+def test_tokens_are_stored_hashed(world, worker_settings):
     _, headers = world["accounts"]["admin"]
     token = headers["Authorization"].removeprefix("Bearer ")
     stored = issue_helpers.scalar(
-        fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=token
+        worker_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=token
     )
     assert stored == 0
     import hashlib
@@ -343,7 +345,7 @@ def test_tokens_are_stored_hashed(world, fresh_settings):
     hashed = hashlib.sha256(token.encode()).hexdigest()
     assert (
         issue_helpers.scalar(
-            fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed
+            worker_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed
         )
         == 1
     )
