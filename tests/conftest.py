@@ -289,6 +289,9 @@ def module_settings(
     dropper.submit(drop_database, url)
 
 
+UNLIMITED = 1e9
+
+
 @pytest.fixture(scope="session")
 def worker_settings(
     template_url: str, media_dir: str, dropper: ThreadPoolExecutor
@@ -296,14 +299,18 @@ def worker_settings(
     """A writable copy of the demo shared by every test of this process (an xdist worker) that
     uses it, in whatever order they come: one copy per worker instead of one per test.
 
-    For tests that write only rows of their own (their accounts, projects, items, signed-in
-    reports) or are refused (nothing stored), and read back only those rows: never an issue
-    pinned anonymously (the client's rate budget is shared), never a demo row changed, never a
-    count or a total over the whole demo unless taken before and after within the test. A test
-    needing anything else takes `fresh_settings`."""
+    For tests that write only rows of their own (their issues, accounts, projects, items) or
+    are refused (nothing stored), and read back only those rows: never a demo row changed,
+    never a count or a total over the whole demo unless taken before and after within the
+    test. A test needing anything else takes `fresh_settings`.
+
+    All its tests pin from one client address, so anonymous requests are not rate limited
+    here (as many tokens as a session could spend); the limit has its tests on private copies.
+    """
     url = _url_for(f"yishiting_w_{uuid.uuid4().hex[:12]}")
     ensure_database(url, template=make_url(template_url).database)
-    yield make_settings(url, media_dir)
+    unlimited = {"anon_burst": UNLIMITED, "anon_per_minute": UNLIMITED}
+    yield make_settings(url, media_dir).model_copy(update=unlimited)
     dropper.submit(drop_database, url)
 
 
