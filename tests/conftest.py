@@ -376,6 +376,18 @@ def reviewer(fresh_settings: Settings) -> dict[str, str]:
     return make_account(fresh_settings, "admin")[1]
 
 
+@pytest.fixture
+def worker_admin(worker_settings: Settings) -> dict[str, str]:
+    """A new admin's Authorization header on the worker's shared copy."""
+    return make_account(worker_settings, "admin")[1]
+
+
+@pytest.fixture
+def worker_reviewer(worker_settings: Settings) -> dict[str, str]:
+    """A second new admin on the worker's shared copy (a resolver may not review)."""
+    return make_account(worker_settings, "admin")[1]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
