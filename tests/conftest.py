@@ -1,8 +1,19 @@
 """The test database and app: a throwaway PostGIS database per test run, migrated and loaded
 with the demo district once, then cloned (CREATE DATABASE ... TEMPLATE) for tests that write.
 
-Run in parallel (pytest-xdist, `make test`), the workers share one template: the first worker
-to need it builds it under a file lock, the others wait for it, and the controller drops it at
+Which copy a test takes, cheapest first (each copy costs its creation and, when dropped, a
+checkpoint of the whole server):
+- `settings` / `client` / `db`: one read-only copy per worker, for tests that only read;
+- `worker_settings` / `worker_client`: one writable copy per worker, shared by the tests that
+  add rows of their own and ask only about those (its docstring says exactly which);
+- `module_settings` / `module_client`: one per module (its tests then run on one worker);
+- `fresh_settings` / `fresh_client`: one per test, for tests that change demo rows, count over
+  the whole demo, or need a client address or clock of their own;
+- `migrated_url`: the migrated schema without the demo (a template of its own, built with the
+  demo's), `scratch_url`: an empty database, for the command line to migrate and load.
+
+Run in parallel (pytest-xdist, `make test`), the workers share the templates: the first worker
+to need them builds them under a file lock, the others wait, and the controller drops them at
 the end. Every other database a test makes has a name of its own (a uuid, or the worker's pid).
 """
 
