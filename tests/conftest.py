@@ -8,7 +8,7 @@ checkpoint of the whole server):
   add rows of their own and ask only about those (its docstring says exactly which);
 - `module_settings` / `module_client`: one per module (its tests then run on one worker);
 - `fresh_settings` / `fresh_client`: one per test, for tests that change demo rows, count over
-  the whole demo, or need a client address or clock of their own;
+  the whole demo, or need the anonymous rate limit (the worker copy has none);
 - `migrated_url`: the migrated schema without the demo (a template of its own, built with the
   demo's), `scratch_url`: an empty database, for the command line to migrate and load.
 
