@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-dates system-run system-test venv db lint bench clean lock screenshots runtime-check vocabulary
+.PHONY: run test test-dates drill load system-run system-test system-drill venv db lint bench clean lock screenshots runtime-check vocabulary
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -49,6 +49,21 @@ test-dates: system-test venv
 	    --deselect tests/test_progress.py::test_progress_page_in_chromium; \
 	done
 
+# The failover drill (docs/scaling.md, about a minute and a half): a Patroni-managed primary and
+# synchronous standby with etcd (Debian's), the service on a multi-host URL, signed-in pins
+# flowing, the primary killed; it fails on any acknowledged pin lost or 30 s without pins.
+drill: system-drill venv
+	$(BIN)/pytest -q -n 0 -m slow -s tests/test_failover.py
+
+# The load run (docs/scaling.md): Locust against nginx, two service processes and a hot standby,
+# on a copy of the `make run` database (loaded if empty). USERS and SECONDS size it.
+USERS ?= 40
+SECONDS ?= 60
+load: system-test venv db
+	$(BIN)/yishiting migrate
+	$(BIN)/yishiting load-demo --if-empty --quiet
+	$(BIN)/python bench/load_run.py --users $(USERS) --seconds $(SECONDS)
+
 # The workspace pages' copy of geo/core/vocabulary.py (tests/test_vocabulary.py checks it is current).
 vocabulary: venv
 	$(BIN)/python -m maps.vocabulary_file
@@ -58,6 +73,9 @@ system-run:
 
 system-test:
 	bash .ci/system.sh test
+
+system-drill:
+	bash .ci/system.sh drill
 
 venv: $(VENV)/.installed
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian (when run as root) and makes sure the local
-# PostgreSQL answers. Usage: .ci/system.sh run|test
+# PostgreSQL answers. Usage: .ci/system.sh run|test|drill
 set -euo pipefail
 purpose=${1:-run}
 
@@ -11,8 +11,12 @@ packages=("postgresql-${pg_version}-postgis-3" "postgresql-${pg_version}-pgrouti
           "postgresql-client-${pg_version}")
 if [ "$purpose" = test ]; then
   # gdal-bin: GDAL's OAPIF client in the tests; chromium: the map pages' browser tests;
-  # fonts-noto-cjk: Chinese labels in their screenshots.
-  packages+=(gdal-bin chromium fonts-noto-cjk)
+  # fonts-noto-cjk: Chinese labels in their screenshots; nginx: tiles through its proxy_cache.
+  packages+=(gdal-bin chromium fonts-noto-cjk nginx)
+fi
+if [ "$purpose" = drill ]; then
+  # patroni, etcd-server: the failover drill's managed PostgreSQL pair and its consensus store.
+  packages+=(patroni etcd-server)
 fi
 
 missing=()

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from api import background, errors
 from api.middleware import headers, metrics
 from api.middleware.guards import RequestGuards
+from api.middleware.replicas import ReadYourWrites
 from api.pages import admin, home, maps, signin_forms, workspace
 from api.routes import (
     accounts_admin,
@@ -38,6 +39,7 @@ from api.routes import (
     worktime,
 )
 from geo.core.db import make_engine, make_pool, make_sessionmaker
+from geo.core.replicas import make_reads
 from geo.core.settings import Settings, get_settings
 
 
@@ -47,11 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool.open(wait=False)
+        # Made here, on the pool and sessions the app holds now (a test may have replaced them).
+        app.state.reads = make_reads(settings, app.state.pool, app.state.sessions)
+        app.state.reads.open()
         try:
             async with ogc_tiles.listening(app):
                 with background.running(app):
                     yield
         finally:
+            app.state.reads.close()
             app.state.pool.close()
             app.state.engine.dispose()
 
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # First: its routes are matched first, and its middleware (the tile cache) is innermost.
     ogc_tiles.install(app, settings)
+    app.add_middleware(ReadYourWrites, settings=settings)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)
     app.include_router(health.router)

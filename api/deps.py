@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from api.middleware.replicas import LSN_COOKIE, LSN_HEADER
 from geo.core.db import statement_timeout
+from geo.core.replicas import Reads, parse_lsn
 from geo.core.settings import Settings
 
 
@@ -32,9 +34,35 @@ def get_conn(request: Request) -> Iterator[psycopg.Connection]:
     yield from _pooled(request, request.app.state.settings.statement_timeout_s)
 
 
+def written_at(request: Request) -> int | None:
+    """Where the client's last write put the primary's WAL (api/middleware/replicas.py), as it
+    carries it back: the header (API clients) or the cookie (browsers); None if neither."""
+    return parse_lsn(request.headers.get(LSN_HEADER) or request.cookies.get(LSN_COOKIE))
+
+
+def _read(request: Request, seconds: float) -> Iterator[psycopg.Connection]:
+    reads: Reads = request.app.state.reads
+    with reads.connection(written_at(request)) as conn:
+        statement_timeout(conn, seconds)
+        yield conn
+
+
 def get_ogc_conn(request: Request) -> Iterator[psycopg.Connection]:
-    """A pooled connection for the OGC reads, whose statements get the shorter timeout."""
-    yield from _pooled(request, request.app.state.settings.ogc_statement_timeout_s)
+    """A pooled connection for the OGC reads (on a replica that has the client's writes, when
+    there are replicas), whose statements get the shorter timeout."""
+    yield from _read(request, request.app.state.settings.ogc_statement_timeout_s)
+
+
+def get_read_conn(request: Request) -> Iterator[psycopg.Connection]:
+    """A pooled connection for the public map pages, on a replica as get_ogc_conn's."""
+    yield from _read(request, request.app.state.settings.statement_timeout_s)
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """An ORM session for reads only (scorecards), on a replica as get_ogc_conn's."""
+    reads: Reads = request.app.state.reads
+    with reads.session(written_at(request)) as session:
+        yield session
 
 
 def get_long_conn(request: Request) -> Iterator[psycopg.Connection]:
@@ -82,6 +110,8 @@ def client_address(request: Request) -> str:
 
 ConnDep = Annotated[psycopg.Connection, Depends(get_conn)]
 OgcConnDep = Annotated[psycopg.Connection, Depends(get_ogc_conn)]
+ReadConnDep = Annotated[psycopg.Connection, Depends(get_read_conn)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 LongConnDep = Annotated[psycopg.Connection, Depends(get_long_conn)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -94,6 +94,38 @@ def private_cluster() -> Iterator[Cluster]:
             shutil.rmtree(root, ignore_errors=True)
 
 
+@contextmanager
+def standby_of(primary: Cluster) -> Iterator[Cluster]:
+    """A hot standby streaming from `primary` (pg_basebackup -R: it follows the primary by
+    itself), in a temporary directory of its own."""
+    root = Path(tempfile.mkdtemp(prefix="yst_pg_standby_"))
+    shutil.chown(root, "postgres", "postgres")
+    c = Cluster(root, _free_port())
+    c.pg("pg_basebackup", "-D", str(c.data), "-h", "127.0.0.1", "-p", str(primary.port),
+         "-U", "postgres", "-R", "-X", "stream", "-c", "fast")  # fmt: skip
+    c.start()
+    try:
+        yield c
+    finally:
+        try:
+            c.stop()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def copy_database(source_url: str, port: int, name: str = "yishiting") -> None:
+    """A copy of another server's database (pg_dump | pg_restore) on the server at `port`."""
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres",
+                         autocommit=True) as conn:  # fmt: skip
+        conn.execute(f'CREATE DATABASE "{name}"')
+    source = source_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    dump = subprocess.run([str(PG_BIN / "pg_dump"), "-Fc", source],
+                          check=True, capture_output=True, timeout=120).stdout  # fmt: skip
+    subprocess.run([str(PG_BIN / "pg_restore"), "--no-owner", "-h", "127.0.0.1",
+                    "-p", str(port), "-U", "postgres", "-d", name],
+                   input=dump, check=True, capture_output=True, timeout=300)  # fmt: skip
+
+
 def create_database(cluster: Cluster, name: str = "yishiting") -> str:
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres",
                          autocommit=True) as conn:  # fmt: skip

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import NoMatchFound
 
 import geo.renovation.progress
-from api.deps import ConnDep, SettingsDep
+from api.deps import ReadConnDep, SettingsDep
 from api.middleware.headers import page_response
 from geo.core import clock
 from geo.district import search
@@ -147,10 +147,10 @@ PAGES = (
 )
 
 
-def serve(page: MapPage) -> Callable[[Request, ConnDep, SettingsDep], HTMLResponse]:
+def serve(page: MapPage) -> Callable[[Request, ReadConnDep, SettingsDep], HTMLResponse]:
     """The route answering `page`."""
 
-    def route(request: Request, conn: ConnDep, settings: SettingsDep) -> HTMLResponse:
+    def route(request: Request, conn: ReadConnDep, settings: SettingsDep) -> HTMLResponse:
         result = page.build(
             settings,
             query=request.query_params,

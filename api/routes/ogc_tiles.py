@@ -1,26 +1,34 @@
 """OGC API - Tiles over the OGC layers: vector tiles in WebMercatorQuad, the tileset metadata and
 a TileJSON document for map libraries. Tiles are built by PostGIS (geo/ogc/tiles.py) and kept
-by the process until their rows change (geo/ogc/tile_cache.py)."""
+by the process until their rows change (geo/ogc/tile_cache.py).
+
+The tile URLs the service hands out (TileJSON, the tileset's links, the map pages through
+/ogc/tile-versions) carry the layer's version, `?v=`: a tile answered for the version it was read
+at never changes, so any HTTP cache may keep it forever (IMMUTABLE). An edit moves the version;
+the short-lived TileJSON and versions tell clients within seconds, and they fetch new URLs. A
+URL whose version is not the one read (an old page, or a replica behind the version a client
+learned) is answered with what the rows hold, never to be stored (NO_STORE)."""
 
 import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 import psycopg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import OgcConnDep
+from api.deps import OgcConnDep, written_at
 from api.routes.ogc import base_url
-from api.schemas.ogc import TileJSON, TileSet, TileSets
+from api.schemas.ogc import TileJSON, TileSet, TileSets, TileVersions
 from geo.core.db import statement_timeout
 from geo.core.errors import NotFound
+from geo.core.replicas import Reads
 from geo.core.settings import Settings
 from geo.ogc import catalogue, engine, tiles
 from geo.ogc.collection import Collection
@@ -32,8 +40,14 @@ router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
 
 JSON = "application/json"
 TILE_PATH = "{tileMatrix}/{tileRow}/{tileCol}"
-# Tiles change only when the layer is edited; a minute keeps maps fresh and caches useful.
+# A tile URL without a version: a minute keeps maps fresh and caches useful.
 CACHE_CONTROL = "public, max-age=60"
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_STORE = "no-store"
+# What names the versions (TileJSON, /ogc/tile-versions): a shared cache answers it for a second,
+# so the map pages, asking every VERSIONS_EVERY_S, see an edit within a few seconds.
+VERSIONS_CACHE_CONTROL = "public, max-age=1"
+VERSION_MAX = 40  # a version is "<generation>" or "<generation>-<yyyymmdd>"
 
 
 def _tileset_url(request: Request, c: Collection) -> str:
@@ -101,6 +115,7 @@ def tileset(
 ) -> JSONResponse:
     c, bbox = _tileset(collectionId, tileMatrixSetId, conn)
     url = _tileset_url(request, c)
+    version = _version_query(conn, c)
     doc: dict[str, Any] = {
         "title": f"{c.title} {c.title_en}",
         "dataType": "vector",
@@ -108,7 +123,12 @@ def tileset(
         "tileMatrixSetURI": tiles.TILE_MATRIX_SET_URI,
         "links": [
             {"rel": "self", "href": url, "type": JSON},
-            {"rel": "item", "href": f"{url}/{TILE_PATH}", "type": tiles.MVT, "templated": True},
+            {
+                "rel": "item",
+                "href": f"{url}/{TILE_PATH}{version}",
+                "type": tiles.MVT,
+                "templated": True,
+            },
             {
                 "rel": "describedby",
                 "href": f"{url}/tilejson.json",
@@ -137,7 +157,7 @@ def tileset(
     }
     if bbox is not None:
         doc["boundingBox"] = {"lowerLeft": bbox[:2], "upperRight": bbox[2:], "crs": CRS84}
-    return JSONResponse(doc)
+    return JSONResponse(doc, headers={"Cache-Control": VERSIONS_CACHE_CONTROL})
 
 
 @router.get(
@@ -149,13 +169,14 @@ def tilejson(
     request: Request, collectionId: str, tileMatrixSetId: str, conn: OgcConnDep
 ) -> JSONResponse:
     c, bbox = _tileset(collectionId, tileMatrixSetId, conn)
+    version = _version_query(conn, c)
     doc: dict[str, Any] = {
         "tilejson": "3.0.0",
         "name": c.id,
         "description": c.description,
         "scheme": "xyz",
         # OGC API - Tiles orders a tile's path tileMatrix/tileRow/tileCol, that is z/y/x.
-        "tiles": [f"{_tileset_url(request, c)}/{{z}}/{{y}}/{{x}}"],
+        "tiles": [f"{_tileset_url(request, c)}/{{z}}/{{y}}/{{x}}{version}"],
         "minzoom": c.tile_min_zoom,
         "maxzoom": tiles.MAX_ZOOM,
         "vector_layers": [
@@ -169,7 +190,23 @@ def tilejson(
     }
     if bbox is not None:
         doc["bounds"] = bbox
-    return JSONResponse(doc)
+    return JSONResponse(doc, headers={"Cache-Control": VERSIONS_CACHE_CONTROL})
+
+
+def _version_query(conn: psycopg.Connection, c: Collection) -> str:
+    """`?v=<version>` for the tile URLs of `c`; '' for a layer at this instant (no version)."""
+    version = tiles.versions(conn, [c]).get(c.id)
+    return f"?v={version}" if version else ""
+
+
+@router.get(
+    "/tile-versions",
+    summary="The version each tiled layer's tile URLs carry now (`?v=`), for map pages",
+    response_model=TileVersions,
+)
+def tile_versions(conn: OgcConnDep) -> JSONResponse:
+    found = tiles.versions(conn, list(catalogue.CATALOGUE.values()))
+    return JSONResponse({"versions": found}, headers={"Cache-Control": VERSIONS_CACHE_CONTROL})
 
 
 @router.get(
@@ -194,16 +231,34 @@ async def tile(
     # and given back in one worker-thread call: as a ConnDep and a sync route it took three
     # hops between the event loop and the threads, more than PostGIS takes for a z16 tile.
     cache: TileCache = request.app.state.tile_cache
-    key = cache.key(c, z, x, y)
+    version = request.query_params.get("v")
+    if version is not None and len(version) > VERSION_MAX:
+        version = ""  # names no version: answered, never kept
+    if version is None:
+        key = cache.key(c, z, x, y)
+    else:
+        key = cache.versioned_key(c, version, z, x, y)
     cap = request.app.state.settings.tile_max_features
     seconds = request.app.state.settings.ogc_statement_timeout_s
-    found = await run_in_threadpool(_tile, request.app.state.pool, c, z, x, y, cap, seconds)
+    # A tile at a version may come from a replica: what it answers names the version it was read
+    # at. One without stays on the primary, where the notices that key the kept tiles come from.
+    reads: Reads = request.app.state.reads
+    after = written_at(request)
+    replica = version is not None
+    found = await run_in_threadpool(_tile, reads, replica, after, c, z, x, y, cap, seconds)
     cache.put(key, found)
-    return _answer(found, request.headers.get("if-none-match", ""))
+    return _answer(found, request.headers.get("if-none-match", ""), _freshness(version, found))
 
 
-def _answer(found: tiles.Tile, if_none_match: str) -> Response:
-    headers = {"ETag": found.etag, "Cache-Control": CACHE_CONTROL}
+def _freshness(version: str | None, found: tiles.Tile) -> str:
+    """Cache-Control of a tile: kept forever only when the URL names the version it was read at."""
+    if version is None:
+        return CACHE_CONTROL
+    return IMMUTABLE if version == found.version else NO_STORE
+
+
+def _answer(found: tiles.Tile, if_none_match: str, cache_control: str) -> Response:
+    headers = {"ETag": found.etag, "Cache-Control": cache_control}
     asked = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     if found.etag in asked or "*" in asked:
         return Response(status_code=304, headers=headers)
@@ -213,9 +268,18 @@ def _answer(found: tiles.Tile, if_none_match: str) -> Response:
 
 
 def _tile(
-    pool: ConnectionPool, c: Collection, z: int, x: int, y: int, cap: int, seconds: float
+    reads: Reads,
+    replica: bool,
+    after: int | None,
+    c: Collection,
+    z: int,
+    x: int,
+    y: int,
+    cap: int,
+    seconds: float,
 ) -> tiles.Tile:
-    with pool.connection() as conn:
+    on = reads.connection(after) if replica else reads.primary.connection()
+    with on as conn:
         statement_timeout(conn, seconds)
         return tiles.tile(conn, c, z, x, y, max_features=cap)
 
@@ -274,19 +338,32 @@ class TileCacheGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kept = None
         if scope["type"] == "http" and scope["method"] == "GET":
-            kept = self._kept(scope["path"])
+            version = _version(scope["query_string"])
+            kept = self._kept(scope["path"], version)
         if kept is None:
             await self.app(scope, receive, send)
         else:
             inm = Headers(scope=scope).get("if-none-match", "")
-            await _answer(kept, inm)(scope, receive, send)
+            fresh = CACHE_CONTROL if version is None else IMMUTABLE
+            await _answer(kept, inm, fresh)(scope, receive, send)
 
-    def _kept(self, path: str) -> tiles.Tile | None:
-        if not self.cache.live:
-            return None
+    def _kept(self, path: str, version: str | None) -> tiles.Tile | None:
         match = _TILE_PATH.fullmatch(path)
         c = catalogue.CATALOGUE.get(match[1]) if match else None
         if c is None or match is None:
             return None
         z, y, x = (int(v) for v in match.groups()[1:])
+        if version is not None:  # kept only as read at that version: true without notices
+            return self.cache.get(self.cache.versioned_key(c, version, z, x, y))
+        if not self.cache.live:
+            return None
         return self.cache.get(self.cache.key(c, z, x, y))
+
+
+def _version(query_string: bytes) -> str | None:
+    """The `v` of a tile URL's query (the last one, as Starlette's query_params reads it)."""
+    found = None
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name == "v":
+            found = value
+    return found

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from openpyxl import Workbook
 from pydantic import BaseModel
 
-from api.deps import RowId, SessionDep
+from api.deps import ReadSessionDep, RowId
 from api.report_files import to_csv
 from api.schemas.geojson import FeatureCollection
 from geo.io.spreadsheets import cell
@@ -63,7 +63,7 @@ class ScorecardReport(BaseModel):
     summary="Response, on-time, closure, resolution and rework rates and satisfaction per unit",
 )
 def get_scorecards(
-    session: SessionDep,
+    session: ReadSessionDep,
     start: date,
     end: date,
     by: Unit = "community",
@@ -105,7 +105,7 @@ class ScorecardTrend(BaseModel):
     summary="One unit's scorecard month by month over the range",
 )
 def get_scorecard_trend(
-    session: SessionDep,
+    session: ReadSessionDep,
     unit: RowId,
     start: date,
     end: date,
@@ -121,7 +121,7 @@ def get_scorecard_trend(
     summary="Communities coloured by one scorecard rate (GeoJSON with a band per community)",
 )
 def get_scorecard_map(
-    session: SessionDep,
+    session: ReadSessionDep,
     start: date,
     end: date,
     rate: Annotated[str, Query(description=", ".join(RATES))] = "on_time_rate",

@@ -166,6 +166,13 @@ class TileJSON(Document):
     bounds: list[float] | None = Field(None, description="absent for an empty layer")
 
 
+class TileVersions(Document):
+    """The version (`?v=`) each tiled layer's tile URLs carry now; a layer showing its state
+    at this instant has none (its tiles are never kept)."""
+
+    versions: dict[str, str]
+
+
 # --- OGC API - Features Part 4 (edits, api/routes/ogc_edits.py) ----------------------------------
 
 FEATURE_TYPES = ("application/geo+json", "application/json")

@@ -3,9 +3,11 @@
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/yishiting"
 METRICS_TOKEN_MIN = 16
@@ -77,6 +79,19 @@ class Settings(BaseSettings):
     metrics_token: str = Field("", alias="YISHITING_METRICS_TOKEN")
     # "text" (uvicorn's lines) or "json": one JSON object a line, access lines included.
     log_format: Literal["text", "json"] = Field("text", alias="YISHITING_LOG_FORMAT")
+
+    # Read-only streaming replicas (space-separated SQLAlchemy URLs; geo/core/replicas.py): OGC
+    # items and tiles, the map pages and scorecards read there; writes, LISTEN and the rest use
+    # DATABASE_URL. A read after the client's own write waits at most replica_wait_s for a
+    # replica to replay it, then reads on the primary.
+    replica_urls: Annotated[list[str], NoDecode] = Field([], alias="YISHITING_REPLICA_URLS")
+    replica_wait_s: float = Field(0.5, ge=0, le=30, alias="YISHITING_REPLICA_WAIT")
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _space_separated(cls, value: Any) -> Any:
+        # Not commas: a multi-host URL (host1:5432,host2:5432) holds them.
+        return value.split() if isinstance(value, str) else value
 
     # Encoded vector tiles each server process keeps (geo/ogc/tile_cache.py), in MB; 0: none.
     tile_cache_mb: float = Field(64, ge=0, alias="YISHITING_TILE_CACHE_MB")
@@ -154,8 +169,21 @@ class Settings(BaseSettings):
 
     @property
     def libpq_url(self) -> str:
-        """The same URL in the form psycopg itself accepts."""
-        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        """The same URL in the form psycopg itself accepts. SQLAlchemy names the hosts of a
+        multi-host URL (a primary and its standbys, with target_session_attrs=read-write:
+        docs/scaling.md) as `?host=h1:p1&host=h2:p2`; libpq as `h1:p1,h2:p2`."""
+        url = make_url(self.database_url)
+        hosts = url.query.get("host")
+        if not isinstance(hosts, tuple):
+            return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        auth = ""
+        if url.username:
+            password = f":{quote(url.password, safe='')}" if url.password else ""
+            auth = f"{quote(url.username, safe='')}{password}@"
+        query = urlencode({k: v for k, v in url.query.items() if k != "host"}, doseq=True)
+        return f"postgresql://{auth}{','.join(hosts)}/{url.database or ''}" + (
+            f"?{query}" if query else ""
+        )
 
 
 def _parse_networks(text: str) -> list[IPv4Network | IPv6Network]:

@@ -44,21 +44,16 @@ import psycopg
 
 from geo.core import clock
 from geo.ogc.collection import Collection
-from geo.ogc.tiles import Tile
+from geo.ogc.tiles import Tile, tile_sources
 
 log = logging.getLogger("yishiting.tiles")
 
 CHANNEL = "yst_tiles"  # as migration 0028_tile_notices sends it
 APPLICATION_NAME = "yishiting tile notices"
 ECHO = "echo:"  # the listener's notices to itself: no table has such a name
-# (epoch, layer, generation, z, x, y, district date or None)
-Key = tuple[int, str, int, int, int, int, date | None]
+# (epoch, layer, this process's generation or the layer's version, z, x, y, district date or None)
+Key = tuple[int, str, int | str, int, int, int, date | None]
 _ENTRY_BYTES = 450  # what a kept tile costs beyond its bytes: key, objects, ETag, dict slot
-
-
-def tile_sources(c: Collection) -> tuple[str, ...]:
-    """The tables a layer's tiles are read from: its table and joins, or what `sources` says."""
-    return c.sources or (c.table, *(j.table for j in c.joins))
 
 
 class TileCache:
@@ -105,6 +100,13 @@ class TileCache:
         day = clock.today() if c.tile_clock == "day" else None
         return (self._epoch, c.id, self._generation[c.id], z, x, y, day)
 
+    def versioned_key(self, c: Collection, version: str, z: int, x: int, y: int) -> Key | None:
+        """Where tile z/x/y of `c` at a version (migration 0037_scale) is kept: its content is
+        fixed by the version, so it needs no notice to stay true; None when nothing is kept."""
+        if not self.max_bytes or c.tile_clock == "time":
+            return None
+        return (self._epoch, c.id, version, z, x, y, None)
+
     def get(self, key: Key | None) -> Tile | None:
         found = self._tiles.get(key) if key is not None else None
         if found is not None:
@@ -117,7 +119,12 @@ class TileCache:
     def put(self, key: Key | None, tile: Tile) -> None:
         # A tile of another district date than the key's (the database's clock and the
         # service's disagree around midnight) is not kept.
-        if key is None or not self.live or key[0] != self._epoch or tile.day != key[-1]:
+        if key is None or key[0] != self._epoch:
+            return
+        if isinstance(key[2], str):  # at a version: only the tile read at that version
+            if tile.version != key[2]:
+                return
+        elif not self.live or tile.day != key[-1]:
             return
         old = self._tiles.pop(key, None)
         if old is not None:

@@ -6,6 +6,12 @@ their EPSG:4326 geometry with the square transformed), and ST_AsMVTGeom / ST_AsM
 quantise and encode them. Each feature carries the collection's
 `tile_properties` (the attributes maps colour by) and its id as the MVT feature id. The layer
 inside the tile is named after the collection.
+
+The same statement reads the layer's generation (migration 0037_scale: a count per source table
+moved on by every committed change) and, for a layer showing a state as of today, the district
+date: together its `version`, read in the tile's own snapshot, so a tile answered for a URL
+carrying that version can never differ from another answered for it (api/routes/ogc_tiles.py
+lets caches keep those forever).
 """
 
 from dataclasses import dataclass
@@ -29,11 +35,30 @@ MVT = "application/vnd.mapbox-vector-tile"
 @dataclass(frozen=True, slots=True)
 class Tile:
     """An encoded tile and its ETag (a hash of the bytes, so equal tiles match); for a layer
-    showing a state as of today (`tile_clock` "day"), the district date it was encoded on."""
+    showing a state as of today (`tile_clock` "day"), the district date it was encoded on; the
+    layer's version it shows (None for a layer at this instant, `tile_clock` "time")."""
 
     data: bytes
     etag: str
     day: date | None = None
+    version: str | None = None
+
+
+def tile_sources(c: Collection) -> tuple[str, ...]:
+    """The tables a layer's tiles are read from: its table and joins, or what `sources` says."""
+    return c.sources or (c.table, *(j.table for j in c.joins))
+
+
+def version_of(generation: int, day: date | None) -> str:
+    """A layer's version as URLs carry it: its generation, and the district date it shows."""
+    return f"{generation}" if day is None else f"{generation}-{day:%Y%m%d}"
+
+
+def version_sql(c: Collection) -> sql.Composable:
+    """The layer's generation: the sum of its source tables' counts, each only ever growing."""
+    return sql.SQL(
+        "(SELECT sum(generation)::bigint FROM tile_generation WHERE source = ANY({}))"
+    ).format(sql.Literal(list(tile_sources(c))))
 
 
 def tile_names(c: Collection) -> tuple[str, ...]:
@@ -80,7 +105,8 @@ def tile_sql(
     envelope transformed once to EPSG:4326 and each row found transformed to 3857. ST_AsMVT
     skips the rows ST_AsMVTGeom clips away (NULL), so no `WHERE geom IS NOT NULL` is needed:
     PostgreSQL would push it down and clip every row twice. A layer showing a state as of today
-    also answers the database's district_today(), the day its tile shows.
+    also answers the database's district_today(), the day its tile shows; every layer but one
+    at this instant its generation, in the same snapshot.
     """
     props = [
         sql.SQL("{} AS {}").format(expr(c.properties[name]), sql.Identifier(name))
@@ -101,7 +127,8 @@ def tile_sql(
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     stmt = sql.SQL(
-        "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id'){day} FROM (SELECT {key} AS id,"
+        "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id'), {day}, {generation}"
+        " FROM (SELECT {key} AS id,"
         " ST_AsMVTGeom({geom}, {envelope}, {ext}, {buf}, true) AS geom{props}"
         " FROM {src} WHERE {cond} LIMIT %(cap)s) AS f"
     ).format(
@@ -114,7 +141,8 @@ def tile_sql(
         src=from_clause(c),
         cond=cond,
         layer=sql.Literal(c.id),
-        day=sql.SQL(", district_today()" if c.tile_clock == "day" else ""),
+        day=sql.SQL("district_today()" if c.tile_clock == "day" else "NULL::date"),
+        generation=version_sql(c) if c.tile_clock != "time" else sql.SQL("NULL::bigint"),
     )
     return stmt, {"z": z, "x": x, "y": y, "cap": max_features}
 
@@ -129,5 +157,23 @@ def tile(
     # off, and BEGIN/SET/COMMIT would cost three round trips on a query of a few milliseconds.
     row = conn.execute(stmt, params).fetchone()
     data = bytes(row[0]) if row and row[0] is not None else b""
-    day = row[1] if row and len(row) > 1 else None
-    return Tile(data, '"' + blake2b(data, digest_size=12).hexdigest() + '"', day)
+    day = row[1] if row else None
+    version = version_of(row[2], day) if row and row[2] is not None else None
+    return Tile(data, '"' + blake2b(data, digest_size=12).hexdigest() + '"', day, version)
+
+
+def versions(conn: psycopg.Connection, collections: list[Collection]) -> dict[str, str]:
+    """The version of each layer whose tiles have one, in one statement (one snapshot)."""
+    kept = [c for c in collections if c.tile_clock != "time"]
+    if not kept:
+        return {}
+    cols = [
+        sql.SQL("{}, {}").format(
+            version_sql(c),
+            sql.SQL("district_today()" if c.tile_clock == "day" else "NULL::date"),
+        )
+        for c in kept
+    ]
+    row = conn.execute(sql.SQL("SELECT ") + sql.SQL(", ").join(cols)).fetchone()
+    assert row is not None
+    return {c.id: version_of(row[2 * i], row[2 * i + 1]) for i, c in enumerate(kept)}

@@ -6,8 +6,14 @@
  * A click asks the tiles which feature is under it and fetches that feature by id for the
  * popup, since a tile carries only the attributes maps colour by.
  *
+ * Tile URLs carry the layer's version (`?v=`, api/routes/ogc_tiles.py), so any HTTP cache keeps
+ * them forever. While a tile layer is shown and the page visible, the page asks
+ * /ogc/tile-versions every VERSIONS_EVERY_MS (a shared cache answers it for a second); a layer
+ * whose version moved (an edit) fetches its tiles at the new URLs.
+ *
  * For the tests and the benchmark it keeps window.__yst as yst.js does: `pending` while tiles
- * load, `drawn[id]` = distinct features painted in the tiles on screen.
+ * load, `drawn[id]` = distinct features painted in the tiles on screen, `tileVersions` as last
+ * heard.
  */
 (function () {
   "use strict";
@@ -17,6 +23,41 @@
    * MAX_DATA_ZOOM the last level is overzoomed instead of fetched. */
   var MAX_DATA_ZOOM = 16;
   var PANE = "yst-tiles";
+  var VERSIONS_EVERY_MS = 2000;
+
+  var versions = {}, asking = null, polling = null;
+  function askVersions() {
+    if (!asking) {
+      asking = fetch("/ogc/tile-versions").then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      }).then(function (doc) {
+        versions = doc.versions;
+        state.tileVersions = versions;
+      }).catch(function () { /* the URLs stay as they are until the next answer */ })
+        .then(function () { asking = null; });
+    }
+    return asking;
+  }
+
+  function shownTileLayers() {
+    var found = [];
+    Object.keys(YST.layers || {}).forEach(function (id) {
+      var l = YST.layers[id];
+      if (l instanceof YST.TileLayer && l._map && l.inner) found.push(l);
+    });
+    return found;
+  }
+
+  function pollVersions() {
+    if (polling) return;
+    polling = setInterval(function () {
+      if (document.visibilityState === "hidden" || !shownTileLayers().length) return;
+      askVersions().then(function () {
+        shownTileLayers().forEach(function (l) { l._follow(); });
+      });
+    }, VERSIONS_EVERY_MS);
+  }
 
   function matches(filter, props) {
     for (var k in filter) {
@@ -137,7 +178,20 @@
     },
     url: function () {
       // OGC API - Tiles orders the path tileMatrix/tileRow/tileCol: z/y/x.
-      return "/ogc/collections/" + this.spec.collection + "/tiles/WebMercatorQuad/{z}/{y}/{x}";
+      var url = "/ogc/collections/" + this.spec.collection + "/tiles/WebMercatorQuad/{z}/{y}/{x}";
+      var v = versions[this.spec.collection];
+      return v ? url + "?v=" + encodeURIComponent(v) : url;
+    },
+    /* The layer's version moved: its tiles come from the new URLs (a new source; the old
+     * one's tiles are not asked again). */
+    _follow: function () {
+      var url = this.url();
+      if (!this.inner || url === this._url) return;
+      this._url = url;
+      this.inner.views = protomapsL.sourcesToViews(
+        { url: url, maxDataZoom: MAX_DATA_ZOOM, levelDiff: 1 });
+      this._recount();
+      this.inner.redraw();
     },
     onAdd: function (map) {
       var self = this, spec = this.spec;
@@ -154,12 +208,16 @@
       map.on("zoomend", this._zoomed, this);
       this._zoomed();
       state.pending++;
-      renderer().then(function () {
+      pollVersions();
+      Promise.all([renderer(), askVersions()]).then(function () {
         state.pending--;
         if (self._map !== map) return; // removed meanwhile
-        if (!self.inner) {
+        if (self.inner) {
+          self._follow();
+        } else {
+          self._url = self.url();
           self.inner = protomapsL.leafletLayer({
-            url: self.url(), paintRules: paintRules(spec, self._seen), labelRules: [],
+            url: self._url, paintRules: paintRules(spec, self._seen), labelRules: [],
             maxDataZoom: MAX_DATA_ZOOM, minZoom: spec.minZoom || 0, attribution: "", pane: PANE,
           });
           self.inner.on("loading", self._loading, self);
