@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api.app import create_app
 from geo.core.settings import Settings
 from tests import issue_helpers
 from tests.issue_flow_helpers import attach, drive, move, pin, step_body
@@ -105,7 +106,9 @@ def test_the_answered_token_rates_from_another_network(worker_client, worker_set
     token = filed.json()[0]["token"]
     admin = issue_helpers.make_account(worker_settings, "admin")[1]
     drive(worker_client, worker_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
-    with TestClient(worker_client.app, client=("203.0.113.7", 40000)) as elsewhere:
+    # An app of its own: leaving a `with` block shuts its app down, and the worker's is shared.
+    app = create_app(worker_settings)
+    with TestClient(app, client=("203.0.113.7", 40000)) as elsewhere:
         found = elsewhere.get(f"/open311/v2/tokens/{token}.json")
         assert found.json() == [{"service_request_id": str(ident), "token": token}]
         forged = f"{ident}.{'A' * 24}"
