@@ -121,17 +121,14 @@ screenshots: system-test venv
 	  tests/test_signin_browser.py tests/test_work_imports.py
 
 # Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
+# Each bench against another commit on this machine (AGAINST, default the first build), run in
+# turns with it; the figures go to docs/benchmarks.md (bench/suite.py, bench/against.py).
+AGAINST ?= e1a59bb
+ROUNDS ?= 2
 bench: system-test venv db
 	$(BIN)/yishiting migrate
 	$(BIN)/yishiting load-demo --if-empty --quiet
-	$(BIN)/python bench/bench_ogc.py
-	$(BIN)/python bench/bench_pin.py
-	$(BIN)/python bench/bench_progress.py
-	$(BIN)/python bench/bench_maps.py
-	$(BIN)/python bench/bench_signin.py
-	$(BIN)/python bench/bench_work.py
-	$(BIN)/python bench/bench_scorecards.py
-	$(BIN)/python bench/bench_network.py
+	$(BIN)/python bench/suite.py --against $(AGAINST) --rounds $(ROUNDS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -9,18 +9,22 @@ from api import background, errors
 from api.middleware import headers, metrics
 from api.middleware.guards import RequestGuards
 from api.middleware.replicas import ReadYourWrites
-from api.pages import admin, home, maps, signin_forms, workspace
+from api.pages import admin, home, leader_pages, maps, posting, signin_forms, workspace
 from api.routes import (
     accounts_admin,
+    contracts,
+    grid_posts,
     halls,
     health,
     heritage,
     hotspots,
     imports,
+    intake,
     issue_actions,
     issue_photos,
     issues,
     layer_exports,
+    leaders,
     notices,
     ogc,
     ogc_definition,
@@ -28,6 +32,8 @@ from api.routes import (
     ogc_items,
     ogc_tiles,
     open311,
+    problem_tickets,
+    programme,
     progress,
     renovation,
     scorecards,
@@ -90,14 +96,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(stats.router)
     app.include_router(issues.router)
+    app.include_router(intake.router)
+    app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
     app.include_router(issue_photos.router)
     app.include_router(halls.router)
+    app.include_router(grid_posts.router)
+    app.include_router(posting.router)
     app.include_router(hotspots.router)
     app.include_router(open311.router)
     app.include_router(renovation.router)
     app.include_router(progress.router)
+    app.include_router(programme.router)
+    app.include_router(contracts.router)
     app.include_router(heritage.router)
     app.include_router(work.router)
     app.include_router(streets.router)
@@ -107,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(layer_exports.router)
     app.include_router(accounts_admin.router)
+    app.include_router(leaders.router)
+    app.include_router(leader_pages.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
     app.include_router(notices.router)

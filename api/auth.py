@@ -71,7 +71,8 @@ def optional_user(
             raise Unauthorized(refused.detail, where="header.Authorization") from None
         if account is None:
             raise Unauthorized("The bearer token is unknown.", where="header.Authorization")
-        session.commit()  # the token's last use, noted even when the route only reads
+        if session.dirty:  # the token's last use (once a minute), kept even when the route
+            session.commit()  # fails; otherwise the route's transaction goes on from here
         return account
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import against  # noqa: E402
 from bench_ogc import tiles_over  # noqa: E402
 
 from geo.core.settings import Settings  # noqa: E402
@@ -29,6 +30,8 @@ EXTENT = (
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=8, help="times each tile is run")
     args = parser.parse_args()

@@ -35,6 +35,8 @@ from pyproj import Transformer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
+
 from geo.core.settings import get_settings  # noqa: E402
 from geo.io import exports, imports  # noqa: E402
 
@@ -98,6 +100,8 @@ def timed(label: str, fn) -> object:
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--buildings", type=int, default=100_000)
     parser.add_argument("--format", choices=("shp", "gpkg"), default="shp")

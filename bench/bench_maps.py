@@ -32,6 +32,8 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import against  # noqa: E402
+
 from api.app import create_app  # noqa: E402
 from geo.core.settings import Settings  # noqa: E402
 from tests.browser import PHONE, chromium, open_page  # noqa: E402
@@ -132,6 +134,8 @@ def measure(bases: list[str], runs: int) -> dict[str, list[dict]]:
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--url",

@@ -26,6 +26,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
+
 from fixtures.load import load_demo  # noqa: E402
 from geo.core.databases import drop_database, ensure_database  # noqa: E402
 from geo.core.migrate import upgrade  # noqa: E402
@@ -119,6 +121,8 @@ def measure(settings: Settings, runs: int) -> list[tuple[str, float, float, str]
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])

@@ -43,6 +43,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
+
 from geo.core.settings import Settings  # noqa: E402
 from geo.ogc.catalogue import CATALOGUE  # noqa: E402
 from geo.ogc.engine import Query, items_sql  # noqa: E402
@@ -280,6 +282,8 @@ def pgbench_tps(dsn: str, c: Any, z: int, box: Box, clients: int, seconds: int) 
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="length of a round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
@@ -180,6 +181,8 @@ def report(label: str, n: dict[str, int], figures: dict[str, tuple]) -> None:
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pins", type=int, default=500, help="points per scale")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")

@@ -28,6 +28,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
+
 from geo.core import clock  # noqa: E402
 from geo.core.settings import Settings  # noqa: E402
 from geo.renovation import progress  # noqa: E402
@@ -55,6 +57,8 @@ def size(result: Any) -> str:
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 7, 1))

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
+
 from geo.core.migrate import upgrade  # noqa: E402
 from tests.conftest import make_settings, serve  # noqa: E402
 from tests.issue_helpers import make_account  # noqa: E402
@@ -38,6 +40,8 @@ from tests.pg_cluster import (  # noqa: E402
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--down", type=float, default=1.0, help="seconds the server stays down")

@@ -22,11 +22,15 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
+
 from geo.core.settings import Settings  # noqa: E402
 from geo.issues.scorecards import UNITS, scorecards, trend  # noqa: E402
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 12, 1))

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import against  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
@@ -61,6 +62,8 @@ def size(name: str, body: bytes) -> None:
 
 
 def main() -> None:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        sys.exit(against.compare(Path(__file__), sys.argv[1:]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--logins", type=int, default=20)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import against  # noqa: E402
+
 from bench.bench_maps import server  # noqa: E402
 from geo.accounts.accounts import create_account  # noqa: E402
 from geo.core.settings import Settings  # noqa: E402
@@ -125,6 +127,8 @@ def measure(base: str, runs: int, settings: Settings) -> list[dict]:
 
 
 def main() -> int:
+    if against.requested(sys.argv[1:]):  # the same bench at another commit, in turns
+        return against.compare(Path(__file__), sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--runs", type=int, default=5)

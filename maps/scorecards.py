@@ -1,6 +1,8 @@
 """/maps/scorecards: communities coloured by one scorecard rate over a date range, each rate's
 definition written on the page, the figures behind it in each community's popup, and its
-trend month by month (yst/scorecards.js draws it when a community is clicked)."""
+trend month by month (yst/scorecards.js draws it when a community is clicked); with
+`by=pair`, compounds coloured by their five-to-one pair's figures (五包一, the same
+definitions over the pair's compounds: geo/leaders/scorecards.py)."""
 
 import html
 from collections.abc import Mapping
@@ -31,7 +33,9 @@ DEFINITIONS = {
     "rework_rate": "评议后 30 天内复发、重新分流的议题 / 曾落实完成的议题",
     "satisfaction": "报事居民本人或议事厅代居民对办结结果的评分 (1-5) 的平均值, 每次办结评一次",
 }
-ACCEPTED = {"rate": list(RATES), "start": ["YYYY-MM-DD"], "end": ["YYYY-MM-DD"]}
+ACCEPTED = {"rate": list(RATES), "start": ["YYYY-MM-DD"], "end": ["YYYY-MM-DD"],
+            "by": ["community", "pair"]}  # fmt: skip
+LAYERS = {"community": "/api/scorecards/map", "pair": "/api/scorecards/pairs/map"}
 
 
 def build_scorecards(
@@ -45,8 +49,11 @@ def build_scorecards(
     """The page for the rate and range in its URL (the last 12 months by default)."""
     problem = unknown_params(query, ACCEPTED)
     rate = query.get("rate") or "on_time_rate"
+    by = query.get("by") or "community"
     if not problem and rate not in RATES:
         problem = f"未知指标 unknown rate “{rate}”"
+    if not problem and by not in LAYERS:
+        problem = f"未知分组 unknown grouping “{by}”"
     try:
         end = date.fromisoformat(query["end"]) if query.get("end") else today
         start = date.fromisoformat(query["start"]) if query.get("start") else end - timedelta(365)
@@ -59,15 +66,8 @@ def build_scorecards(
         page = error_page(page="scorecards", title=TITLE, message=problem, allowed=ACCEPTED)
         return PageResult(page, 400)
     params = {"rate": rate, "start": start.isoformat(), "end": end.isoformat()}
-    layers = [
-        Layer(
-            "scorecards",
-            f"{RATES[rate]}",
-            None,
-            STYLE,
-            url=f"/api/scorecards/map?{urlencode(params)}",
-        )
-    ]
+    title = RATES[rate] + (" · 五包一 by five-to-one pair" if by == "pair" else "")
+    layers = [Layer("scorecards", title, None, STYLE, url=f"{LAYERS[by]}?{urlencode(params)}")]
     return build_page(
         settings,
         page="scorecards",
@@ -76,12 +76,13 @@ def build_scorecards(
         collections=collections,
         view=View(bounds=bounds),
         extra={"scorecards": params},
-        scripts=("yst/scorecards.js",),
-        panel_html=_panel(rate, start, end),
+        # the month-by-month trend is a community's; a pair's figures show in its popup
+        scripts=("yst/scorecards.js",) if by == "community" else (),
+        panel_html=_panel(rate, start, end, by),
     )
 
 
-def _panel(rate: str, start: date, end: date) -> str:
+def _panel(rate: str, start: date, end: date, by: str) -> str:
     options = "".join(
         f'<option value="{k}"{" selected" if k == rate else ""}>{html.escape(v)}</option>'
         for k, v in RATES.items()
@@ -95,6 +96,10 @@ def _panel(rate: str, start: date, end: date) -> str:
         f'<select name="rate" aria-label="指标 rate">{options}</select>'
         f'<input type="date" name="start" value="{start.isoformat()}" aria-label="开始 start">'
         f'<input type="date" name="end" value="{end.isoformat()}" aria-label="结束 end">'
+        '<select name="by" aria-label="分组 grouping">'
+        f'<option value="community"{" selected" if by == "community" else ""}>各社区</option>'
+        f'<option value="pair"{" selected" if by == "pair" else ""}>五包一 (小区)</option>'
+        "</select>"
         '<button type="submit">查看 Show</button></form>'
         f'<p><a href="/api/scorecards?by=community&start={start}&end={end}&format=xlsx">'
         "下载 Excel (各社区)</a></p>"

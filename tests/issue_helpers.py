@@ -17,13 +17,28 @@ def make_account(
     role: str,
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
+    firm_id: int | None = None,
 ) -> tuple[int, dict[str, str]]:
-    """Create an account in the settings' database; returns (id, Authorization header)."""
+    """Create an account in the settings' database; returns (id, Authorization header).
+    A contractor without a firm gets a firm of its own."""
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as session, session.begin():
+            if role == "contractor" and firm_id is None:
+                firm_id = session.execute(
+                    text(
+                        "INSERT INTO contractor_firm (code, name) VALUES"
+                        " ('F' || (SELECT count(*) + 1 FROM contractor_firm), '测试施工队')"
+                        " RETURNING id"
+                    )
+                ).scalar_one()
             account, token = create_account(
-                session, name=f"test {role}", role=role, area=area, department_id=department_id
+                session,
+                name=f"test {role}",
+                role=role,
+                area=area,
+                department_id=department_id,
+                firm_id=firm_id,
             )
             ident = account.id
     finally:
@@ -36,6 +51,19 @@ def scalar(settings: Settings, sql: str, **params: Any) -> Any:
     try:
         with engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def link_official(settings: Settings, official: int, account: int) -> None:
+    """The official signs in with this (leader) account from now on."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE official SET account_id = :a WHERE id = :o"),
+                {"a": account, "o": official},
+            )
     finally:
         engine.dispose()
 

@@ -3,7 +3,6 @@ out of each scope, against every action on real objects (an issue, a council hal
 plus a check that every action the code asks about has a row, and the API's answers."""
 
 import ast
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,21 +12,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts import access
+from geo.accounts import access, areas
 from geo.accounts.access import (
     ANONYMOUS,
     ANY,
     AREA,
     COLLECTED,
     DEPARTMENT,
+    FIRM,
     OWNER,
+    PAIRED,
     REPORTER,
     SUBDISTRICT,
     TABLE,
 )
 from geo.core.settings import Settings
 from geo.issues.steps import TRANSITIONS
-from geo.models import Account, Hall, Issue
+from geo.models import Account, GridPost, Hall, Issue
 from geo.models.accounts import ROLES
 from geo.models.renovation import RenovationItem
 from geo.renovation.items import create_item
@@ -44,6 +45,8 @@ RELATIONS: dict[str, frozenset[str]] = {
     "planner": frozenset(),
     "grid_compound_in": frozenset({AREA, OWNER}),
     "grid_compound_out": frozenset(),
+    "grid_building_in": frozenset({AREA}),
+    "grid_unit_in": frozenset({AREA}),
     "field_compound_in": frozenset({AREA, OWNER}),
     "field_community_in": frozenset({AREA}),
     "field_community_out": frozenset(),
@@ -51,10 +54,18 @@ RELATIONS: dict[str, frozenset[str]] = {
     "field_subdistrict_out": frozenset(),
     "department_own": frozenset({DEPARTMENT, OWNER}),
     "department_other": frozenset(),
+    "leader_in": frozenset({PAIRED}),
+    "leader_out": frozenset(),
     "resident_own": frozenset({REPORTER}),
     "resident_other": frozenset(),
+    "contractor_in": frozenset({FIRM}),
+    "contractor_out": frozenset(),
     ANONYMOUS: frozenset({COLLECTED}),
 }
+
+
+# A building or a unit lies inside a compound: a hall or a work item is never in its area.
+NARROW = frozenset({"grid_building_in", "grid_unit_in"})
 
 
 def role_of(who: str) -> str:
@@ -70,22 +81,28 @@ def expected(who: str, action: str, obj: Any) -> bool:
         return True
     if scope == COLLECTED:
         return isinstance(obj, Issue) and obj.step == "collected"
+    if who in NARROW and isinstance(obj, Hall | RenovationItem):
+        return False
     return scope in RELATIONS[who]
 
 
 @pytest.fixture
-def world(worker_client: TestClient, worker_settings: Settings, db: Session) -> dict:
-    """Two issues (one collected, one a topic) pinned by a resident in a compound with a hall, a
-    work item there of the issues' department, and one account per entry of RELATIONS: all new
-    rows on the worker's shared copy, the only ones the tests below ask about."""
+def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict:
+    """Two issues (one collected, one a topic) pinned by a resident in unit 1 of a building of a
+    compound with a hall, a work item there of the issues' department, that unit's leader post,
+    and one account per entry of RELATIONS."""
     place = db.execute(
         text(
             """
             SELECT ST_X(p) AS lon, ST_Y(p) AS lat, c.id AS compound, cm.id AS community,
-                   cm.subdistrict_id AS subdistrict, h.id AS hall
+                   cm.subdistrict_id AS subdistrict, h.id AS hall, b.id AS building,
+                   u.id AS unit, g.id AS post
               FROM hall h JOIN compound c ON c.id = h.compound_id
               JOIN community cm ON cm.id = c.community_id
-              JOIN building b ON b.compound_id = c.id, LATERAL ST_PointOnSurface(b.geom) p
+              JOIN building b ON b.compound_id = c.id
+              JOIN unit u ON u.building_id = b.id AND u.number = 1
+              JOIN grid_post g ON g.unit_id = u.id AND g.role = 'unit_leader',
+                   LATERAL ST_PointOnSurface(b.geom) p
              ORDER BY b.id LIMIT 1
             """
         )
@@ -101,9 +118,9 @@ def world(worker_client: TestClient, worker_settings: Settings, db: Session) -> 
         ),
         {"sd": place.subdistrict},
     ).one()
-    resident_id, resident = issue_helpers.make_account(worker_settings, "resident")
-    issue = pin(worker_client, point, "ebike_charging", headers=resident)
-    topic = pin(worker_client, point, "ebike_charging", headers=resident)
+    resident_id, resident = issue_helpers.make_account(fresh_settings, "resident")
+    issue = pin(fresh_client, point, "ebike_charging", headers=resident, unit=1)
+    topic = pin(fresh_client, point, "ebike_charging", headers=resident, unit=1)
     department = issue["routing"]["department"]["id"]
     other_department = db.execute(
         text("SELECT id FROM department WHERE id <> :d ORDER BY id LIMIT 1"), {"d": department}
@@ -113,6 +130,8 @@ def world(worker_client: TestClient, worker_settings: Settings, db: Session) -> 
         "planner": ("planner", None, None),
         "grid_compound_in": ("grid", ("compound", place.compound), None),
         "grid_compound_out": ("grid", ("compound", other[0]), None),
+        "grid_building_in": ("grid", ("building", place.building), None),
+        "grid_unit_in": ("grid", ("unit", place.unit), None),
         "field_compound_in": ("field", ("compound", place.compound), None),
         "field_community_in": ("field", ("community", place.community), None),
         "field_community_out": ("field", ("community", other[1]), None),
@@ -121,33 +140,61 @@ def world(worker_client: TestClient, worker_settings: Settings, db: Session) -> 
         "department_own": ("department", None, department),
         "department_other": ("department", None, other_department),
         "resident_other": ("resident", None, None),
+        "contractor_in": ("contractor", None, None),
+        "contractor_out": ("contractor", None, None),
     }
     accounts = {
-        who: issue_helpers.make_account(worker_settings, *spec) for who, spec in specs.items()
+        who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
     }
+    firm = issue_helpers.scalar(
+        fresh_settings, "SELECT firm_id FROM account WHERE id = :a", a=accounts["contractor_in"][0]
+    )
     accounts["resident_own"] = (resident_id, resident)
-    assert move(worker_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
-    engine = create_engine(worker_settings.database_url)
+    # leaders: the first responsible person of the compound's community, and one paired with a
+    # community of another sub-district who sits in none of the compound's five-to-one seats
+    leaders = db.execute(
+        text(
+            """
+            SELECT (SELECT official_id FROM leader_pairing WHERE community_id = :cm),
+                   (SELECT lp.official_id FROM leader_pairing lp
+                     WHERE lp.community_id = :other AND lp.official_id NOT IN (
+                           SELECT unnest(ARRAY[cp.district_leader_id, cp.subdistrict_leader_id,
+                                               cp.subdistrict_cadre_id, cp.community_cadre_id])
+                             FROM compound_pairing cp WHERE cp.compound_id = :cp) LIMIT 1)
+            """
+        ),
+        {"cm": place.community, "other": other[1], "cp": place.compound},
+    ).one()
+    for who, official in zip(("leader_in", "leader_out"), leaders, strict=True):
+        assert official is not None, who
+        accounts[who] = issue_helpers.make_account(fresh_settings, "leader")
+        issue_helpers.link_official(fresh_settings, official, accounts[who][0])
+    assert move(fresh_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
+    engine = create_engine(fresh_settings.database_url)
     with Session(engine) as session, session.begin():
         project = session.execute(
             text(
                 "INSERT INTO renovation_project (code, name, unit, planned_start, planned_end,"
-                " department_id) VALUES (:code, '权限测试', 'count', '2026-01-01',"
+                " department_id) VALUES ('t_access', '权限测试', 'count', '2026-01-01',"
                 " '2026-12-31', :d) RETURNING id"
             ),
-            {"code": f"t_access_{uuid.uuid4().hex[:12]}", "d": department},
+            {"d": department},
         ).scalar_one()
         item = create_item(
             session, project_id=project, name="权限测试", target_kind="own",
             geojson={"type": "Point", "coordinates": list(point)}, planned_qty=1,
             planned_start=date(2026, 6, 1), planned_end=date(2026, 6, 1),
         )  # fmt: skip
+        session.execute(
+            text("UPDATE renovation_item SET firm_id = :f WHERE id = :i"), {"f": firm, "i": item}
+        )
     engine.dispose()
     return {
         "issue": issue,
         "topic": topic,
         "hall": place.hall,
         "item": item,
+        "post": place.post,
         "point": point,
         "accounts": accounts,
     }
@@ -162,6 +209,7 @@ def objects(session: Session, world: dict) -> dict[str, list[Any]]:
         ],
         "hall": [session.get(Hall, world["hall"])],
         "item": [session.get(RenovationItem, world["item"])],
+        "post": [session.get(GridPost, world["post"])],
         "none": [None],
     }
 
@@ -170,12 +218,12 @@ def test_every_role_has_accounts_in_the_world() -> None:
     assert {role_of(who) for who in RELATIONS} == {*ROLES, ANONYMOUS}
 
 
-def test_access_matrix(world: dict, worker_settings: Settings) -> None:
+def test_access_matrix(world: dict, fresh_settings: Settings) -> None:
     """can() agrees with TABLE for every account, action and object; every row is exercised:
     each role in a row is allowed somewhere and, unless its scope is ANY, refused somewhere."""
     allowed_seen: set[tuple[str, str]] = set()
     refused_seen: set[tuple[str, str]] = set()
-    engine = create_engine(worker_settings.database_url)
+    engine = create_engine(fresh_settings.database_url)
     try:
         with Session(engine) as session:
             by_kind = objects(session, world)
@@ -255,18 +303,22 @@ def test_an_action_without_a_row_or_on_the_wrong_object_is_an_error(db: Session)
         access.can(db, None, None, "photo")
 
 
-def test_area_contains_point(world: dict, worker_settings: Settings) -> None:
+def test_area_contains_point(world: dict, fresh_settings: Settings) -> None:
     lon, lat = world["point"]
-    engine = create_engine(worker_settings.database_url)
+    engine = create_engine(fresh_settings.database_url)
     try:
         with Session(engine) as session:
             for who in ("grid_compound", "field_community", "field_subdistrict"):
                 inside = session.get(Account, world["accounts"][f"{who}_in"][0])
                 outside = session.get(Account, world["accounts"][f"{who}_out"][0])
-                assert access.area_contains_point(session, inside, lon, lat)
-                assert not access.area_contains_point(session, outside, lon, lat)
+                assert areas.area_contains_point(session, inside, lon, lat)
+                assert not areas.area_contains_point(session, outside, lon, lat)
+            building = session.get(Account, world["accounts"]["grid_building_in"][0])
+            assert areas.area_contains_point(session, building, lon, lat)
+            unit = session.get(Account, world["accounts"]["grid_unit_in"][0])
+            assert not areas.area_contains_point(session, unit, lon, lat)  # it has no polygon
             admin = session.scalars(select(Account).where(Account.role == "admin")).first()
-            assert not access.area_contains_point(session, admin, lon, lat)  # no area bound
+            assert not areas.area_contains_point(session, admin, lon, lat)  # no area bound
     finally:
         engine.dispose()
 
@@ -285,9 +337,9 @@ def test_area_contains_point(world: dict, worker_settings: Settings) -> None:
         ("anonymous", 401),
     ],
 )
-def test_api_answers_the_matrix(worker_client: TestClient, world: dict, who: str, status: int):
+def test_api_answers_the_matrix(fresh_client: TestClient, world: dict, who: str, status: int):
     headers = {} if who == "anonymous" else world["accounts"][who][1]
-    r = move(worker_client, world["issue"]["id"], headers, "topic")
+    r = move(fresh_client, world["issue"]["id"], headers, "topic")
     assert r.status_code == status, r.text
     if status != 200:
         assert r.headers["content-type"] == "application/problem+json"
@@ -308,21 +360,21 @@ def test_api_answers_the_matrix(worker_client: TestClient, world: dict, who: str
         ("anonymous", 401),
     ],
 )
-def test_reporter_contact_only_for_staff_on_the_issue(worker_client, world, who, status):
+def test_reporter_contact_only_for_staff_on_the_issue(fresh_client, world, who, status):
     headers = {} if who == "anonymous" else world["accounts"][who][1]
-    r = worker_client.get(f"/api/issues/{world['issue']['id']}/reporter", headers=headers)
+    r = fresh_client.get(f"/api/issues/{world['issue']['id']}/reporter", headers=headers)
     assert r.status_code == status
     if status == 200:
         assert r.json()["account_id"] == world["accounts"]["resident_own"][0]
 
 
-def test_bad_or_revoked_tokens_are_401(worker_client, world, worker_settings):
+def test_bad_or_revoked_tokens_are_401(fresh_client, world, fresh_settings):
     url = f"/api/issues/{world['issue']['id']}/reporter"
-    bad = worker_client.get(url, headers={"Authorization": "Bearer yst_not-a-real-token"})
+    bad = fresh_client.get(url, headers={"Authorization": "Bearer yst_not-a-real-token"})
     assert bad.status_code == 401 and bad.headers["WWW-Authenticate"].startswith("Bearer")
     account_id, headers = world["accounts"]["admin"]
-    issue_helpers.scalar(worker_settings, "SELECT 1")  # the database is reachable
-    engine = create_engine(worker_settings.database_url)
+    issue_helpers.scalar(fresh_settings, "SELECT 1")  # the database is reachable
+    engine = create_engine(fresh_settings.database_url)
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -330,14 +382,14 @@ def test_bad_or_revoked_tokens_are_401(worker_client, world, worker_settings):
             )
     finally:
         engine.dispose()
-    assert worker_client.get(url, headers=headers).status_code == 401
+    assert fresh_client.get(url, headers=headers).status_code == 401
 
 
-def test_tokens_are_stored_hashed(world, worker_settings):
+def test_tokens_are_stored_hashed(world, fresh_settings):
     _, headers = world["accounts"]["admin"]
     token = headers["Authorization"].removeprefix("Bearer ")
     stored = issue_helpers.scalar(
-        worker_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=token
+        fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=token
     )
     assert stored == 0
     import hashlib
@@ -345,7 +397,7 @@ def test_tokens_are_stored_hashed(world, worker_settings):
     hashed = hashlib.sha256(token.encode()).hexdigest()
     assert (
         issue_helpers.scalar(
-            worker_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed
+            fresh_settings, "SELECT count(*) FROM account WHERE token_hash = :t", t=hashed
         )
         == 1
     )

@@ -18,8 +18,11 @@ from tests.waiting import wait_until
 
 def test_service_escalates_overdue_issues_by_itself(fresh_settings: Settings) -> None:
     with psycopg.connect(fresh_settings.libpq_url) as conn:
+        # Pinned and at its level long enough ago to be overdue by any category's limits on
+        # the wall clock the service runs by, whichever demo issue comes first.
         overdue = conn.execute(
-            "UPDATE issue SET level = 'compound', level_since = now() - interval '30 days'"
+            "UPDATE issue SET level = 'compound', level_since = now() - interval '60 days',"
+            " created_at = now() - interval '60 days', clock_since = NULL, due_on = NULL"
             " WHERE id = (SELECT min(id) FROM issue WHERE step = 'collected') RETURNING id"
         ).fetchone()[0]
     every = fresh_settings.model_copy(update={"escalate_every_s": 0.2})

@@ -10,19 +10,26 @@ FACTS = {
     "out_of_shop_businesses": (2810, True),
     "temporary_markets_closed": (4, False),
     "outdoor_ads_removed": (870, True),
-    "cadres_sent_down": (972, False),
 }
+# July 2021: 972 cadres of district organs sent to the communities' epidemic-prevention groups for
+# checkpoint duty (卡口值勤). FACTS.md: NOT a figure of the illegal-structure campaign.
+CHECKPOINTS = {"cadres_sent_down": (972, False)}
 
 
 def test_the_clean_up_counters_are_records(client: TestClient) -> None:
     r = client.get("/api/campaigns")
     assert r.status_code == 200
-    (campaign,) = r.json()
-    assert campaign["code"] == "cleanup-2021"
-    assert campaign["started_on"] < campaign["ended_on"]
-    got = {k["code"]: (k["value"], k["at_least"]) for k in campaign["counters"]}
-    assert got == FACTS
-    assert all(k["label"] and k["unit"] for k in campaign["counters"])
+    cleanup, checkpoints = r.json()
+    assert cleanup["code"] == "cleanup-2021"
+    assert cleanup["started_on"] < cleanup["ended_on"]
+    assert {k["code"]: (k["value"], k["at_least"]) for k in cleanup["counters"]} == FACTS
+    assert checkpoints["code"] == "epidemic-checkpoints-2021"
+    assert "卡口" in checkpoints["name"]
+    assert checkpoints["started_on"][:7] == checkpoints["ended_on"][:7] == "2021-07"
+    assert cleanup["ended_on"] < checkpoints["started_on"]
+    assert {k["code"]: (k["value"], k["at_least"]) for k in checkpoints["counters"]} == CHECKPOINTS
+    for campaign in (cleanup, checkpoints):
+        assert all(k["label"] and k["unit"] for k in campaign["counters"])
 
 
 def test_the_page_and_the_api_follow_the_data(
@@ -40,3 +47,5 @@ def test_the_page_and_the_api_follow_the_data(
     page = fresh_client.get("/maps/progress").text
     assert "取缔临时市场" in page and "5 个" in page
     assert "2,960+ 户" in page and "972 名" in page
+    # the 972 stand under the checkpoint duty's heading, after the clean-up's table
+    assert page.index("972 名") > page.index("卡口值勤") > page.index("2,960+ 户")

@@ -134,7 +134,7 @@ def test_compound_names_unique(conn: psycopg.Connection) -> None:
 
 
 def test_grid_counts(conn: psycopg.Connection) -> None:
-    counts = dict(conn.execute("SELECT role, count(*) FROM grid_member GROUP BY role").fetchall())
+    counts = dict(conn.execute("SELECT role, count(*) FROM grid_post GROUP BY role").fetchall())
     assert counts == {
         "community_party_org": 44,
         "compound_party_branch": 173,
@@ -152,22 +152,37 @@ def test_grid_members_bound_to_their_places(conn: psycopg.Connection) -> None:
         "compound_party_branch": "compound_id",
         "building_party_group": "building_id",
         "unit_leader": "unit_id",
-        "resident_group_leader": "building_id",
     }
     for role, key in distinct.items():
         n, places = one(
-            conn, f"SELECT count(*), count(DISTINCT {key}) FROM grid_member WHERE role = %s", role
+            conn, f"SELECT count(*), count(DISTINCT {key}) FROM grid_post WHERE role = %s", role
         )
         assert n == places, role
+    # A resident group is a part of its compound: every building is in exactly one group, a
+    # group covers one building at least, all of them in the group's compound.
+    assert one(conn, "SELECT count(*) FROM building") == one(
+        conn,
+        "SELECT count(*) FROM grid_post_building g JOIN grid_post p ON p.id = g.post_id"
+        " JOIN building b ON b.id = g.building_id"
+        " WHERE p.role = 'resident_group_leader' AND p.compound_id = b.compound_id",
+    )
+    assert (
+        one(
+            conn,
+            "SELECT count(*) FROM grid_post p WHERE role = 'resident_group_leader'"
+            " AND NOT EXISTS (SELECT 1 FROM grid_post_building g WHERE g.post_id = p.id)",
+        )
+        == 0
+    )
     per_community = column(
         conn,
-        "SELECT count(*) FROM community c LEFT JOIN grid_member g"
+        "SELECT count(*) FROM community c LEFT JOIN grid_post g"
         " ON g.community_id = c.id AND g.role = 'community_committee_member' GROUP BY c.id",
     )
     assert set(per_community) == {6}
     per_sub = column(
         conn,
-        "SELECT count(*) FROM grid_member WHERE role = 'subdistrict_committee_member'"
+        "SELECT count(*) FROM grid_post WHERE role = 'subdistrict_committee_member'"
         " GROUP BY subdistrict_id",
     )
     assert len(per_sub) == 7 and sum(per_sub) == 72
@@ -175,7 +190,7 @@ def test_grid_members_bound_to_their_places(conn: psycopg.Connection) -> None:
     assert (
         one(
             conn,
-            "SELECT count(*) FROM grid_member g JOIN unit u ON u.id = g.unit_id"
+            "SELECT count(*) FROM grid_post g JOIN unit u ON u.id = g.unit_id"
             " JOIN building b ON b.id = u.building_id JOIN compound p ON p.id = b.compound_id"
             " WHERE g.building_id <> b.id OR g.compound_id <> p.id"
             " OR g.community_id <> p.community_id",
@@ -185,10 +200,37 @@ def test_grid_members_bound_to_their_places(conn: psycopg.Connection) -> None:
 
 
 def test_grid_contacts_look_real(conn: psycopg.Connection) -> None:
-    phones = column(conn, "SELECT phone FROM grid_member")
+    phones = column(conn, "SELECT phone FROM grid_person")
     assert all(re.fullmatch(r"1\d\d-\d{4}-\d{4}", p) for p in phones)
-    names = column(conn, "SELECT name FROM grid_member")
+    names = column(conn, "SELECT name FROM grid_person")
     assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", n) for n in names)
+    contacts = column(conn, "SELECT work_contact FROM grid_person")
+    assert all(re.fullmatch(r"0313-\d{5,7} 转 \d{3,4}", c) for c in contacts)
+
+
+def test_every_post_has_one_holder_now_and_a_history(conn: psycopg.Connection) -> None:
+    assert (
+        one(
+            conn,
+            "SELECT count(*) FROM grid_post p WHERE (SELECT count(*) FROM grid_holding h"
+            " WHERE h.post_id = p.id AND h.held_until IS NULL) <> 1",
+        )
+        == 0
+    )
+    # some posts changed hands: the earlier holding ends the day the next one begins
+    handed = one(
+        conn,
+        "SELECT count(*) FROM grid_holding a JOIN grid_holding b ON b.post_id = a.post_id"
+        " AND b.held_from = a.held_until AND b.person_id <> a.person_id",
+    )
+    assert 0 < handed < one(conn, "SELECT count(*) FROM grid_post") // 8
+    signin = column(
+        conn,
+        "SELECT username FROM account a JOIN grid_person p"
+        " ON p.account_id = a.id WHERE a.role = 'grid' ORDER BY username",
+    )
+    assert signin == ["grid.nanxincun", "grid.xiushui", "grid.xiushui.b1", "grid.xiushui.b1u1"]
+    assert one(conn, "SELECT count(*) FROM compound WHERE property_hotline IS NULL") == 0
 
 
 def test_departments(conn: psycopg.Connection) -> None:

@@ -50,14 +50,15 @@ def pinned_at(
             "SELECT ST_X(p), ST_Y(p) FROM building b JOIN hall h ON h.compound_id = b.compound_id,"
             f" ST_PointOnSurface(b.geom) p ORDER BY b.id {order} LIMIT 1"
         ).fetchone()
-        body = {"lon": lon, "lat": lat, "category": "ebike_charging", "description": "楼道充电"}
-        issue = client.post("/api/issues", json=body).json()
-        assert issue["level"] == "compound"
+        # the limits in force when it is pinned: the issue keeps them
         conn.execute(
             "UPDATE time_limit SET respond_days = 1, complete_days = %s"
             " WHERE category_code = 'ebike_charging'",
             (complete_days,),
         )
+        body = {"lon": lon, "lat": lat, "category": "ebike_charging", "description": "楼道充电"}
+        issue = client.post("/api/issues", json=body).json()
+        assert issue["level"] == "compound"
         conn.execute(
             "UPDATE issue SET created_at = %s, level_since = %s WHERE id = %s",
             (when, when, issue["id"]),

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from api.routes.health import Health
-from api.schemas import district, halls, issues, ogc, open311, renovation, work
+from api.schemas import district, grid, halls, issues, ogc, open311, renovation, work
 from api.schemas.imports import ImportReport
 from api.schemas.ogc_features import feature_models
 from geo.core.settings import Settings
@@ -168,6 +168,8 @@ ANSWERS: list[tuple[Any, type[BaseModel], bool]] = [
     (lambda c: "/api/charging/coverage?mode=air", district.Coverage, False),
     (lambda c: "/api/stats", district.DistrictStats, False),
     (lambda c: "/api/halls", halls.HallOut, True),
+    (lambda c: "/api/compounds/1/posting", grid.Posting, False),
+    (lambda c: "/api/publicity", grid.Publicity, False),
     (_busy_agenda, halls.Agenda, False),
     (_hall_sessions, halls.SessionOut, True),
     (lambda c: "/api/departments", work.DepartmentOut, True),
@@ -226,8 +228,9 @@ def test_staff_answers_hold_what_their_model_says(
     _report(issues.CalendarLoaded, c.put("/api/calendar/2099", json=days, headers=admin))
     _report(issues.Escalated, c.post("/api/issues/escalate", headers=admin))
     hall_id = c.get("/api/halls").json()[0]["id"]
+    held = {s["week"] for s in c.get(f"/api/halls/{hall_id}/sessions").json()}
     session = {
-        "week": "2026-W01",
+        "week": next(w for n in range(1, 53) if (w := f"2026-W{n:02d}") not in held),
         "attendees": 9,
         "bodies": [{"kind": "member_unit", "name": "派出所"}],
     }
@@ -246,3 +249,11 @@ def test_staff_answers_hold_what_their_model_says(
     filed = c.post("/open311/v2/requests.json", data=pin, headers=key)
     _report(open311.FiledRequest, filed, 201)
     _report(open311.TokenRequest, c.get("/open311/v2/tokens/openapi-test-1.json"))
+    _report(grid.PostOut, c.get("/api/grid-posts?compound_id=1", headers=admin))
+    _report(grid.PostHistory, c.get("/api/grid-posts/1/holders", headers=admin))
+    person = {"name": "新书记", "phone": "13800001111", "work_contact": "0313-8000000 转 1"}
+    handover = {"held_from": "2026-01-05", "person": person}
+    _report(grid.PostHistory, c.post("/api/grid-posts/1/holders", json=handover, headers=admin),
+            201)  # fmt: skip
+    _report(grid.Publicity, c.put("/api/publicity/unit_leader", json={"shows": "name"},
+                                  headers=admin))  # fmt: skip

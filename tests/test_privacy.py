@@ -1,7 +1,9 @@
 """Nothing public identifies a person: a walk over every GET route of /openapi.json, the OGC
-collections and Open311, anonymous and signed in as an unrelated resident, after residents and
-staff have pinned, supported, reviewed, reported progress and assessed. No account id, name,
-phone or e-mail may appear, nor where a resident stood; staff of the issue's area see more.
+collections and Open311, the exports and the public posting pages, anonymous and signed in as
+an unrelated resident, after residents and staff have pinned, supported, reviewed, reported
+progress and assessed, and a grid post changed hands. No account id, name, phone or e-mail may
+appear, nor where a resident stood, nor any grid holder's or official's private phone, nor the
+name or work contact of a role the district chose not to publish; staff of the area see more.
 
 Account ids are moved to 9000000xx first, so any of them in any answer is found by its digits.
 """
@@ -24,7 +26,11 @@ from tests.issue_flow_helpers import attach, drive, move, pin
 
 ACCOUNT_IDS = re.compile(r"(?<![0-9.])9000000[0-9]{2}(?![0-9])")
 NAMES = ["居民隐私甲", "居民隐私乙", "管理隐私丙", "现场隐私丁", "规划隐私戊", "局员隐私己"]
-SECRETS = ["张隐私", "13987654321", "李开放", "13712344321", "leak@example.org", *NAMES]
+# A unit leader taking office in the walk's building, whose role the district keeps unnamed.
+HOLDER = {"name": "隐私网格庚", "phone": "13911112222", "work_contact": "0313-7777777 转 777"}
+SECRETS = ["张隐私", "13987654321", "李开放", "13712344321", "leak@example.org", *NAMES,
+           *HOLDER.values()]  # fmt: skip
+MOBILE = re.compile(r"1\d\d-?\d{4}-?\d{4}")
 KEY = "privacy-walk-key-1"
 
 
@@ -63,7 +69,28 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> dict[str, Any]:
     _, planner = _account(s, NAMES[4], "planner")
     _, dept = _account(s, NAMES[5], "department", department_id=department)
 
-    issue = pin(c, point, headers={**reporter, "Idempotency-Key": KEY},
+    engine = create_engine(s.database_url)
+    with engine.connect() as conn:
+        post = conn.execute(
+            text(
+                "SELECT g.id FROM grid_post g JOIN unit u ON u.id = g.unit_id"
+                " WHERE u.building_id = :b AND u.number = 1 AND g.role = 'unit_leader'"
+            ),
+            {"b": place["building"]},
+        ).scalar_one()
+        private = {
+            p.replace("-", "")
+            for p in conn.execute(
+                text("SELECT phone FROM grid_person UNION SELECT phone FROM official")
+            ).scalars()
+        }
+    engine.dispose()
+    r = c.put("/api/publicity/unit_leader", json={"shows": "none"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = c.post(f"/api/grid-posts/{post}/holders", headers=admin,
+               json={"held_from": clock.today().isoformat(), "person": HOLDER})  # fmt: skip
+    assert r.status_code == 201, r.text
+    issue = pin(c, point, headers={**reporter, "Idempotency-Key": KEY}, unit=1,
                 reporter_name="张隐私", reporter_phone="13987654321")  # fmt: skip
     assert c.post(f"/api/issues/{issue['id']}/support", headers=supporter).status_code == 200
     photo = attach(c, issue["id"], reporter)
@@ -99,7 +126,8 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> dict[str, Any]:
     return {
         "issue": issue["id"], "photo": photo["id"], "item": item[0], "event": event,
         "courtyard": courtyard, "stood": stood, "admin": admin, "supporter": supporter,
-        "dept": dept, "community": place["community"],
+        "dept": dept, "community": place["community"], "compound": place["compound"],
+        "post": post, "private": private | {HOLDER["phone"]},
     }  # fmt: skip
 
 
@@ -111,6 +139,7 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
         "event_id": [w["event"]], "item_id": [w["item"]], "courtyard_id": [w["courtyard"]],
         "fmt": ["json", "xml"], "code": ["street_order"], "request_id": [w["issue"]],
         "token": [KEY], "featureId": [w["issue"], w["item"]],
+        "compound_id": [w["compound"]], "post_id": [w["post"]],
         "collectionId": [c["id"] for c in client.get("/ogc/collections").json()["collections"]],
     }  # fmt: skip
     urls = [""]
@@ -126,6 +155,8 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
     today = clock.today().isoformat()
     out += [f"/api/progress/daily?date={today}&format={f}" for f in ("json", "csv", "xlsx")]
     out += [f"/open311/v2/requests.json?service_request_id={w['issue']}"]
+    # the public posting pages (HTML, outside the API's schema)
+    out += [f"/posting/compounds/{w['compound']}", "/posting?q=小区", "/posting"]
     return out
 
 
@@ -144,10 +175,27 @@ def test_public_answers_name_no_one(fresh_client: TestClient, world: dict[str, A
             if "xlsx" in url and r.status_code == 200:
                 body = _xlsx_text(r.content)
             ids = [i for i in ACCOUNT_IDS.findall(body) if i != str(me)]  # /api/me is mine
-            leaks = [s for s in SECRETS if s in body] + ids
+            phones = [m for m in MOBILE.findall(body) if m.replace("-", "") in world["private"]]
+            leaks = [s for s in SECRETS if s in body] + ids + phones
             assert not leaks, f"{url} ({'resident' if headers else 'anonymous'}): {leaks}"
             checked += r.status_code == 200
     assert checked > 100
+
+
+def test_exports_name_no_grid_holder(fresh_client: TestClient, world: dict[str, Any]) -> None:
+    """Every layer's export, as staff take it (the public fields of /ogc, whole): no private
+    phone, nor the holder whose role the district keeps unnamed."""
+    collections = fresh_client.get("/ogc/collections").json()["collections"]
+    assert collections
+    for collection in collections:
+        for fmt in ("geojson", "csv", "xlsx"):
+            url = f"/api/exports/{collection['id']}?format={fmt}"
+            r = fresh_client.get(url, headers=world["admin"])
+            assert r.status_code == 200, (url, r.text)
+            body = _xlsx_text(r.content) if fmt == "xlsx" else r.content.decode("utf-8")
+            phones = [m for m in MOBILE.findall(body) if m.replace("-", "") in world["private"]]
+            leaks = [s for s in HOLDER.values() if s in body] + phones
+            assert not leaks, f"{url}: {leaks}"
 
 
 def _xlsx_text(content: bytes) -> str:

@@ -1,7 +1,7 @@
 """access.scope_sql (the lists: the work list, the on-site views) and access.in_scope (one
 object) are one rule: over the demo, for every kind of account and every scope the access
 table gives its role on issues, halls and renovation items, the SQL selects exactly the rows
-the Python check permits."""
+the Python check permits (and on grid posts, for handing a post to its next holder)."""
 
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.access import ANONYMOUS, TABLE, Kind, Scope, in_scope, scope_sql
 from geo.core.settings import Settings
-from geo.models import Account, Hall, Issue
+from geo.models import Account, GridPost, Hall, Issue
 from geo.models.renovation import RenovationItem
 
-MODELS: dict[Kind, Any] = {"issue": Issue, "hall": Hall, "item": RenovationItem}
-TABLES: dict[Kind, str] = {"issue": "issue", "hall": "hall", "item": "renovation_item"}
+MODELS: dict[Kind, Any] = {"issue": Issue, "hall": Hall, "item": RenovationItem, "post": GridPost}
+TABLES: dict[Kind, str] = {
+    "issue": "issue", "hall": "hall", "item": "renovation_item", "post": "grid_post",
+}  # fmt: skip
 AREAS = ("subdistrict", "community", "compound")
+GRID_AREAS = ("building", "unit")  # only grid accounts are bound this narrowly
 
 
 def scopes(role: str, kind: Kind) -> set[Scope]:
@@ -33,13 +36,15 @@ def account_kinds(db: Session) -> list[Account | None]:
     """Anonymous, and one account of each role and binding (not stored: in_scope and
     scope_sql read only the account's own fields), bound to places the demo has rows in.
 
-    The demo has no issue dispatched away from the department it was routed to, and no
-    reporter with an account: one of each is made here (in this module's copy of the demo), so
-    that the owner and reporter scopes select some rows but not all."""
+    The demo has no issue dispatched away from the department it was routed to, no reporter
+    with an account and no issue pinned in a unit: one of each is made here (in this module's
+    copy of the demo), so that the owner, reporter and unit scopes select some rows but not
+    all."""
     issue, routed, place = db.execute(
         text(
-            "SELECT id, department_id, json_build_array(subdistrict_id, community_id, compound_id)"
-            " FROM issue WHERE compound_id IS NOT NULL AND department_id IS NOT NULL"
+            "SELECT id, department_id, json_build_array(subdistrict_id, community_id, compound_id,"
+            " building_id, (SELECT min(id) FROM unit u WHERE u.building_id = issue.building_id))"
+            " FROM issue WHERE building_id IS NOT NULL AND department_id IS NOT NULL"
             " ORDER BY id LIMIT 1"
         )
     ).one()
@@ -48,22 +53,49 @@ def account_kinds(db: Session) -> list[Account | None]:
     ).scalar_one()
     reporter = db.execute(text("SELECT min(id) FROM account")).scalar_one()
     db.execute(
-        text("UPDATE issue SET owner_department_id = :o, reporter_account_id = :r WHERE id = :i"),
-        {"o": other, "r": reporter, "i": issue},
+        text(
+            "UPDATE issue SET owner_department_id = :o, reporter_account_id = :r, unit_id = :u"
+            " WHERE id = :i"
+        ),
+        {"o": other, "r": reporter, "i": issue, "u": place[4]},
     )
     projects = db.execute(text("SELECT min(department_id) FROM renovation_project")).scalar_one()
+    # The demo hands no item to a contractor: one firm gets one item here, another none.
+    firms = db.scalars(
+        text("INSERT INTO contractor_firm (code, name) VALUES ('SQL-A', 'a'), ('SQL-B', 'b')"
+             " RETURNING id")
+    ).all()  # fmt: skip
+    db.execute(
+        text(
+            "UPDATE renovation_item SET firm_id = :f"
+            " WHERE id = (SELECT min(id) FROM renovation_item)"
+        ),
+        {"f": firms[0]},
+    )
     kinds: list[Account | None] = [None]
     kinds += [Account(id=-1, role=role) for role in ("admin", "planner")]
     kinds += [
         Account(id=-2, role=role, **{f"{area}_id": ident})
         for role in ("grid", "field")
-        for area, ident in zip(AREAS, place, strict=True)
+        for area, ident in zip(AREAS, place[:3], strict=True)
+    ]
+    kinds += [
+        Account(id=-2, role="grid", **{f"{area}_id": ident})
+        for area, ident in zip(GRID_AREAS, place[3:], strict=True)
     ]
     kinds += [
         Account(id=-3, role="department", department_id=d)
         for d in sorted({routed, other, projects})
     ]
     kinds.append(Account(id=reporter, role="resident"))
+    # the demo's leader accounts: a sub-district and two five-to-one compounds (the secretary),
+    # communities as first responsible person, five-to-one compounds only
+    leaders = db.scalars(
+        text("SELECT account_id FROM official WHERE account_id IS NOT NULL ORDER BY id")
+    ).all()
+    assert len(leaders) >= 3
+    kinds += [Account(id=ident, role="leader") for ident in leaders]
+    kinds += [Account(id=-4, role="contractor", firm_id=f) for f in firms]
     return kinds
 
 
@@ -81,11 +113,13 @@ def accounts(db: Session) -> list[Account | None]:
     return account_kinds(db)
 
 
-@pytest.mark.parametrize("kind", ["issue", "hall", "item"])
+@pytest.mark.parametrize("kind", ["issue", "hall", "item", "post"])
 def test_scope_sql_selects_what_in_scope_permits(
     db: Session, accounts: list[Account | None], kind: Kind
 ) -> None:
-    objects: Sequence[Issue | Hall | RenovationItem] = db.scalars(select(MODELS[kind])).all()
+    objects: Sequence[Issue | Hall | RenovationItem | GridPost] = db.scalars(
+        select(MODELS[kind])
+    ).all()
     assert objects, f"the demo has no {kind}"
     compared: list[tuple[str, Scope, int]] = []  # (role, scope, rows permitted)
     for account in accounts:

@@ -242,7 +242,10 @@ def test_the_demo_gives_every_rate_a_spread(client: TestClient, by: str) -> None
         if by == "community":
             assert max(values) - min(values) >= (1.5 if key == "satisfaction" else 0.3), key
     sat = sorted(u["satisfaction"] for u in units if u["satisfaction"] is not None)
-    assert sat[0] < 3.6 and sat[-1] > 4.2  # poor and best bands both present
+    # Poor and best bands both present where the demo sets moods (by community: issue_outcomes
+    # MOODS); a sub-district averages six or so communities of every mood, so its band is luck.
+    if by == "community":
+        assert sat[0] < 3.6 and sat[-1] > 4.2
 
 
 def test_the_demo_has_ratings_rework_and_honest_closures(db: Session) -> None:

@@ -95,7 +95,7 @@ def test_every_table_a_kept_tile_reads_sends_a_notice(settings: Settings) -> Non
             stmt, params = tile_sql(c, 14, 13_480, 6_190, max_features=10_000)
             plan = conn.execute(SQL("EXPLAIN (FORMAT JSON) ") + stmt, params).fetchone()
             assert plan is not None
-            # (tile_generation, migration 0037_scale: the layer's version, read with the tile)
+            # (tile_generation, migration 0036_scale: the layer's version, read with the tile)
             read = plan_relations(plan[0][0]["Plan"]) - {"tile_generation"}
             assert read and read <= set(tile_sources(c)), (c.id, read)
             assert set(tile_sources(c)) <= triggered, c.id

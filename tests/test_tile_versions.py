@@ -1,4 +1,4 @@
-"""Tile URLs carry their layer's version (migration 0037_scale): a URL at the version it was read
+"""Tile URLs carry their layer's version (migration 0036_scale): a URL at the version it was read
 at is kept by any cache forever, an edit moves the version at once (TileJSON and
 /ogc/tile-versions name the new one), and a URL at any other version is never stored."""
 

@@ -46,6 +46,7 @@ class AccountIn(BaseModel):
     role: str = Field(json_schema_extra={"enum": list(ROLES)})
     area: str | None = Field(None, description=AREA_DOC)
     department_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    firm_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a contractor's firm")
 
 
 class AccountChange(BaseModel):
@@ -53,6 +54,7 @@ class AccountChange(BaseModel):
     role: str | None = Field(None, json_schema_extra={"enum": list(ROLES)})
     area: str | None = Field(None, description=AREA_DOC)
     department_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    firm_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a contractor's firm")
     active: bool | None = None
 
 
@@ -102,6 +104,7 @@ def add_account(
         role=body.role,
         area=parse_area(body.area) if body.area else None,
         department_id=body.department_id,
+        firm_id=body.firm_id,
         username=body.username,
     )
     token = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)

@@ -17,10 +17,12 @@ from api.schemas.issues import (
     ArbitrationRequest,
     DisputeRequest,
     Escalated,
+    EscalateRequest,
     IssuePublic,
     MergeRequest,
     RatingCreate,
     RatingPublic,
+    ReceiptRequest,
     RerouteRequest,
     Transition,
 )
@@ -29,7 +31,7 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
-from geo.issues import disputes, photos, ratings, rerouting, steps
+from geo.issues import disputes, escalation, photos, ratings, receipt, rerouting, steps
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -151,6 +153,25 @@ def reroute(
     return _answer(session, response, result)
 
 
+@router.post("/issues/{issue_id}/escalate", response_model=IssuePublic)
+def escalate_one(
+    issue_id: RowId,
+    body: EscalateRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """A paired leader on the spot (or an admin): the matter one level up at once, saying why
+    (If-Match or `version` required)."""
+    result = escalation.escalate_issue(
+        session, issue_id, actor=user, note=body.note,
+        expected_version=expected_version(if_match, body.version), idempotency_key=idempotency_key,
+    )  # fmt: skip
+    return _answer(session, response, result)
+
+
 @router.post("/issues/{issue_id}/dispute", response_model=IssuePublic)
 def dispute(
     issue_id: RowId,
@@ -174,6 +195,23 @@ def dispute(
         to_arbitration_after=settings.disputes_to_arbitration,
         idempotency_key=idempotency_key,
     )
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/receipt", response_model=IssuePublic)
+def sign_for(
+    issue_id: RowId,
+    body: ReceiptRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """签收: the unit the matter was given to signs for it, once (If-Match or `version`)."""
+    expected = expected_version(if_match, body.version)
+    result = receipt.receive(session, issue_id, actor=user, expected_version=expected,
+                             idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 
 

@@ -22,7 +22,7 @@ from api.schemas.issues import (
     SupportResult,
 )
 from geo.accounts.access import require
-from geo.issues import pinning, request_tokens, worktime
+from geo.issues import pinning, receipt, request_tokens, worktime
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -78,7 +78,8 @@ def list_issues(
 def get_issue(issue_id: RowId, session: SessionDep, response: Response) -> dict:
     body = pinning.issue_public(session, issue_id)
     etag(response, body["version"])
-    return body | {"deadline": worktime.deadline(session, body)}
+    state = receipt.receipt_state(session, body["id"], body["level"], body["step"])
+    return body | {"deadline": worktime.deadline(session, body), "receipt": state}
 
 
 @router.get("/issues/{issue_id}/events", response_model=list[EventPublic])

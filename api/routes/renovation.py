@@ -124,7 +124,8 @@ def get_totals(conn: ConnDep, as_of: AsOf = None) -> JSONResponse:
     response_model=list[CampaignOut],
 )
 def get_campaigns(conn: ConnDep) -> JSONResponse:
-    """The 2021 clean-up's counters (2,960+ road-occupying businesses ... 972 cadres) as data."""
+    """Campaigns' counters as data: the 2021 clean-up's (2,960+ road-occupying businesses ...)
+    and July 2021's checkpoint duty (972 cadres)."""
     return json_response(campaigns.campaigns(conn))
 
 

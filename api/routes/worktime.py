@@ -25,6 +25,7 @@ def set_time_limits(code: str, body: TimeLimits, session: SessionDep, user: Curr
         category=code,
         respond_days=body.respond_days,
         complete_days=body.complete_days,
+        receipt_hours=body.receipt_hours,
     )
     session.commit()
     return result

@@ -74,10 +74,23 @@ class RerouteRequest(Located):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class ReceiptRequest(Strict):
+    """签收: nothing to say but the version the client saw (or If-Match)."""
+
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class DisputeRequest(Strict):
     """退单: the unit that answers for the issue sends it back, saying why."""
 
     reason: str | None = Field(None, max_length=2000, description="why it is not ours (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
+class EscalateRequest(Strict):
+    """现场上报: the matter one level up at once, and why."""
+
+    note: str | None = Field(None, max_length=2000, description="why (required)")
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
@@ -141,8 +154,14 @@ class DepartmentRef(BaseModel):
 
 
 class GridContact(BaseModel):
+    """A level of the grid chain: the post, and its holder on the day the issue was routed as
+    far as the district publishes that role (name; name and work contact), else null."""
+
     id: int
     role: str
+    holding_id: int | None = None
+    name: str | None = None
+    contact: str | None = None
 
 
 class RoutingPublic(BaseModel):
@@ -202,6 +221,11 @@ class IssuePublic(BaseModel):
     deadline: dict[str, Any] | None = Field(
         None, description="limits in working days, due dates, light green/yellow/red"
     )
+    receipt: dict[str, Any] | None = Field(
+        None,
+        description="签收: since when the unit has it, receive_by (office hours), received_at, "
+        "on_time, light green/yellow/red (none once signed for)",
+    )
 
 
 class Duplicate(BaseModel):
@@ -251,6 +275,9 @@ class CategoryPublic(BaseModel):
 class TimeLimits(Strict):
     respond_days: int = Field(ge=1, le=60, description="working days to leave `collected`")
     complete_days: int = Field(ge=1, le=365, description="working days to reach `resolved`")
+    receipt_hours: int | None = Field(
+        None, ge=1, le=240, description="office hours to sign for (签收); null: the level's"
+    )
 
 
 class CalendarDay(Strict):
@@ -284,6 +311,7 @@ class TimeLimitsSet(BaseModel):
     category: str
     respond_days: int
     complete_days: int
+    receipt_hours: int | None = None
 
 
 class CalendarLoaded(BaseModel):

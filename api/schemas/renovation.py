@@ -18,6 +18,9 @@ class PhotoIn(BaseModel):
     kind: Literal[PHOTO_KINDS]  # type: ignore[valid-type]
     # Checked by geo.io.media.check_photo_link: own media paths and http(s) addresses only.
     url: str = Field(min_length=1, max_length=512)
+    bearing: float | None = Field(
+        None, ge=0, lt=360, description="which way the camera looked, degrees from north"
+    )
 
 
 class ProgressIn(BaseModel):

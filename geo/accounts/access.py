@@ -4,11 +4,13 @@ TABLE maps each action to the kind of object it acts on and, per role, the scope
 role may do it; a role absent from an action's row may not do it at all. Scopes:
 
 - ANY: anywhere.
-- AREA: the object is in the account's bound area (sub-district, community or compound). An
-  issue is in it when it was routed there or the area's polygon covers its point (a street
-  point routed to a neighbouring compound still lies in the community the street crosses); a
-  hall or a work item when its compound, community or the community's sub-district is the area
-  (a sub-district's own hall: only that sub-district).
+- AREA: the object is in the account's bound area (sub-district, community, compound, or for
+  a grid account a building or a unit). An issue is in it when it was routed there or the
+  area's polygon covers its point (a street point routed to a neighbouring compound still lies
+  in the community the street crosses; a unit has no polygon); a hall or a work item when its
+  compound, community or the community's sub-district is the area (a sub-district's own hall:
+  only that sub-district; never a building's or a unit's); a grid post when its place lies in
+  the area (geo/accounts/areas.py).
 - DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
   it, a work item of one of its projects).
 - REPORTER: the account reported the issue.
@@ -18,6 +20,10 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
   account bound to the very place at the issue's level (its compound for a compound-level
   issue, its community for a community-level one...). Only an owner may send it back (退单).
 - SUBDISTRICT: the account is bound to the issue's sub-district (which arbitrates disputes).
+- PAIRED: (leaders) the object lies in the places the account's official is paired with: the
+  sub-district or communities of 区级领导包联 and the compounds of its five-to-one pairs
+  (geo/leaders/places.py).
+- FIRM: (contractors) the work item is assigned to the account's firm.
 
 An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
 whoever resolved an issue does not review it.
@@ -30,7 +36,7 @@ The API, for geo/ and api/ alike:
     require(session, account, obj, action)          # raises Unauthorized / Forbidden
     allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
     scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
-obj is an Issue, a Hall, a RenovationItem, or None for actions on no object (NOBODY's kind).
+obj is an Issue, a Hall, a RenovationItem, a GridPost, or None for actions on no object.
 A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
 list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
 
@@ -46,12 +52,32 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.accounts.areas import (
+    issue_area_sql,
+    issue_in_area,
+    place_area_sql,
+    place_in_area,
+    post_area_sql,
+    post_in_area,
+)
 from geo.core.errors import Forbidden, Unauthorized
-from geo.models import Account, Hall, Issue
+from geo.leaders.places import in_places, places_sql
+from geo.models import Account, GridPost, Hall, Issue
+from geo.models.accounts import AREA_KINDS
 from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
 
-Scope = Literal["any", "area", "department", "reporter", "collected", "owner", "subdistrict"]
+Scope = Literal[
+    "any",
+    "area",
+    "department",
+    "reporter",
+    "collected",
+    "owner",
+    "subdistrict",
+    "paired",
+    "firm",
+]
 ANY: Scope = "any"
 AREA: Scope = "area"
 DEPARTMENT: Scope = "department"
@@ -59,10 +85,12 @@ REPORTER: Scope = "reporter"
 COLLECTED: Scope = "collected"
 OWNER: Scope = "owner"
 SUBDISTRICT: Scope = "subdistrict"
+PAIRED: Scope = "paired"
+FIRM: Scope = "firm"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
-Kind = Literal["issue", "hall", "item", "none"]
-Obj = Issue | Hall | RenovationItem | None
+Kind = Literal["issue", "hall", "item", "post", "none"]
+Obj = Issue | Hall | RenovationItem | GridPost | None
 
 
 @dataclass(frozen=True)
@@ -76,12 +104,14 @@ class Action:
 
 
 STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
+# a paired leader on site (现场办公) may carry a matter of their places to dispatch
+ON_SITE: dict[str, Scope] = {**STAFF, "leader": PAIRED}
 
 TABLE: dict[str, Action] = {
     # the five steps of an issue (the action is the step it moves to), merge, photos, contact
-    "topic": Action("issue", STAFF),
-    "deliberated": Action("issue", STAFF),
-    "dispatched": Action("issue", STAFF),
+    "topic": Action("issue", ON_SITE),
+    "deliberated": Action("issue", ON_SITE),
+    "dispatched": Action("issue", ON_SITE),
     "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
     # the hall's review: its staff (or the reporter), never whoever resolved the issue
     "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
@@ -99,21 +129,40 @@ TABLE: dict[str, Action] = {
     # unit that answers for the issue may send it back with a reason (退单), and the
     # sub-district decides repeated disputes (arbitration)
     "reroute": Action("issue", STAFF),
+    # 签收: the unit a matter was given to signs for it (geo/issues/receipt.py)
+    "receive": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
     "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
     "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
     "photo": Action(
         "issue",
-        {**STAFF, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
+        {**ON_SITE, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
     ),
     # the reporter's contact; and who did what (account ids, names, where residents stood)
     "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
     # staff names in the daily progress report (the public sees roles only)
     "read_staff_names": Action(
+        "none",
+        {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY, "leader": ANY},
+    ),  # fmt: skip
+    # staff record a matter for a resident who phoned or came in (geo/issues/intake.py), and
+    # bring in the 12345 hotline's work orders in bulk (geo/issues/hotline.py): the district's
+    # desk (admin) and the sub-district and community offices (field)
+    "file_on_behalf": Action("none", {"admin": ANY, "grid": ANY, "field": ANY}),
+    "import_hotline": Action("none", {"admin": ANY, "field": ANY}),
+    # matters sent back three times or passed across three units (geo/issues/problem_tickets.py)
+    "read_problem_tickets": Action(
         "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
     ),
     "escalate": Action("none", {"admin": ANY}),
     # webhooks to department and community group chats (notices are each account's own)
     "manage_webhooks": Action("none", {"admin": ANY}),
+    # leaders: an on-site visit (现场办公) with a photo, and the matter it was about, in their
+    # places; admins keep the pairings (geo/leaders/pairings.py, the /work/admin/pairings page)
+    "record_visit": Action("none", {"leader": ANY}),
+    "visit_issue": Action("issue", {"leader": PAIRED}),
+    # one matter one level up at once, from the spot (geo/issues/escalation.py)
+    "escalate_issue": Action("issue", {"admin": ANY, "leader": PAIRED}),
+    "manage_pairings": Action("none", {"admin": ANY}),
     # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
     "manage_accounts": Action("none", {"admin": ANY}),
     # time limits per category are the planners'; the official calendar of a year, an admin's
@@ -127,6 +176,19 @@ TABLE: dict[str, Action] = {
     "add_item": Action("none", {"admin": ANY, "planner": ANY}),
     "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
     "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # the programme (geo/renovation/programme.py, schedules.py, phases.py): planners run
+    # projects, batches, kinds and firms, and schedule items; a contractor's report on its
+    # firm's items is provisional until review_progress accepts it; phases are moved by the
+    # action their kind names (kind_phase.action): works by the project's people, the heritage
+    # review and reopening by planners, acceptance by the supervisors
+    "manage_programme": Action("none", {"admin": ANY, "planner": ANY}),
+    "schedule_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "report_provisional": Action("item", {"contractor": FIRM}),
+    "move_phase": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "heritage_review": Action("item", {"admin": ANY, "planner": ANY}),
+    "accept_works": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "choose_photos": Action("item", {"admin": ANY, "planner": ANY}),
     # a photo stored ahead of the progress report that names it (staff who report anywhere)
     "upload_media": Action(
         "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}
@@ -145,9 +207,16 @@ TABLE: dict[str, Action] = {
     "read_feature_history": Action(
         "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
     ),
+    # the grid's posts (issue 21): all staff read the posts, their holders' work contacts and
+    # who held them when; the community cadres of the post's area (or an admin) hand a post
+    # to its next holder, never the grid's own people (no one appoints themselves or a peer);
+    # what the public posting shows of each role is the district's choice
+    "read_grid_posts": Action(
+        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
+    ),
+    "assign_grid_post": Action("post", {"admin": ANY, "field": AREA}),
+    "set_publicity": Action("none", {"admin": ANY}),
 }
-
-_AREA_TABLES = {"subdistrict": "subdistrict", "community": "community", "compound": "compound"}
 
 
 def kind_of(obj: Obj) -> Kind:
@@ -157,6 +226,8 @@ def kind_of(obj: Obj) -> Kind:
         return "hall"
     if isinstance(obj, RenovationItem):
         return "item"
+    if isinstance(obj, GridPost):
+        return "post"
     return "none"
 
 
@@ -250,12 +321,21 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return isinstance(obj, Issue) and is_owner(account, obj)
     if scope == SUBDISTRICT:
         return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
+    if scope == PAIRED:  # leaders answer for issues, halls and works, not for grid posts
+        return isinstance(obj, Issue | Hall | RenovationItem) and in_places(session, account, obj)
+    if scope == FIRM:
+        if not isinstance(obj, RenovationItem) or account.firm_id is None:
+            return False
+        return obj.firm_id == account.firm_id
     if isinstance(obj, Issue):
-        return issue_in_area(session, account, obj)
+        routed = {k: getattr(obj, f"{k}_id") for k in AREA_KINDS}
+        return issue_in_area(session, account, obj.id, routed)
     if isinstance(obj, Hall) and obj.kind == "subdistrict":
         return account.area == ("subdistrict", obj.subdistrict_id)
     if isinstance(obj, Hall | RenovationItem):
-        return _place_in_area(session, account, obj.community_id, obj.compound_id)
+        return place_in_area(session, account, obj.community_id, obj.compound_id)
+    if isinstance(obj, GridPost):
+        return post_in_area(account, obj)
     return False
 
 
@@ -271,23 +351,24 @@ def scope_sql(
         return f"{alias}.step = 'collected'", {}
     if scope is None or account is None or scope == COLLECTED:
         return "false", {}
+    if scope == PAIRED:
+        return places_sql(account, kind, alias)
     if kind == "issue":
         return _issue_scope_sql(account, scope, alias)
+    if scope == FIRM and kind == "item" and account.firm_id is not None:
+        return f"{alias}.firm_id = :scope_firm", {"scope_firm": account.firm_id}
     if scope == DEPARTMENT and kind == "item" and account.department_id is not None:
         return (
             "EXISTS (SELECT 1 FROM renovation_project p"
             f" WHERE p.id = {alias}.project_id AND p.department_id = :scope_dept)",
             {"scope_dept": account.department_id},
         )
-    if scope != AREA or account.area is None or kind not in ("hall", "item"):
+    if scope != AREA or account.area is None or kind not in ("hall", "item", "post"):
         return "false", {}
     area_kind, ident = account.area
-    place = {
-        "compound": f"{alias}.compound_id = :scope_area",
-        "community": f"{alias}.community_id = :scope_area",
-        "subdistrict": "EXISTS (SELECT 1 FROM community c"
-        f" WHERE c.id = {alias}.community_id AND c.subdistrict_id = :scope_area)",
-    }[area_kind]
+    if kind == "post":
+        return post_area_sql(area_kind, alias), {"scope_area": ident}
+    place = place_area_sql(area_kind, alias)
     if kind == "hall":  # a sub-district's own hall: only that sub-district
         own = f"{alias}.kind = 'subdistrict'"
         hall = f"{alias}.subdistrict_id = :scope_area" if area_kind == "subdistrict" else "false"
@@ -318,11 +399,7 @@ def _issue_scope_sql(account: Account, scope: Scope, alias: str) -> tuple[str, d
     if scope == SUBDISTRICT:
         held = kind == "subdistrict"
         return (f"{alias}.subdistrict_id = :scope_area" if held else "false"), params
-    return (
-        f"({alias}.{kind}_id = :scope_area OR EXISTS (SELECT 1 FROM {_AREA_TABLES[kind]} s"
-        f" WHERE s.id = :scope_area AND ST_Covers(s.geom, {alias}.geom)))",
-        params,
-    )
+    return issue_area_sql(kind, alias), params
 
 
 def is_owner(account: Account, issue: Issue) -> bool:
@@ -332,53 +409,6 @@ def is_owner(account: Account, issue: Issue) -> bool:
     if issue.level == "district" or account.area is None:
         return False
     return account.area == (issue.level, getattr(issue, f"{issue.level}_id"))
-
-
-def area_contains_point(session: Session, account: Account, lon: float, lat: float) -> bool:
-    """True when the polygon of the account's area covers the WGS84 point."""
-    area = account.area
-    if area is None:
-        return False
-    kind, ident = area
-    # The table name comes from a fixed mapping, never from input.
-    sql = text(
-        f"SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) "
-        f"FROM {_AREA_TABLES[kind]} WHERE id = :id"
-    )
-    return bool(session.execute(sql, {"lon": lon, "lat": lat, "id": ident}).scalar())
-
-
-def issue_in_area(session: Session, account: Account, issue: Issue) -> bool:
-    """True when the issue was routed to the account's area or lies inside it."""
-    area = account.area
-    if area is None:
-        return False
-    kind, ident = area
-    if getattr(issue, f"{kind}_id") == ident:
-        return True
-    sql = text(
-        f"SELECT ST_Covers(a.geom, i.geom) FROM {_AREA_TABLES[kind]} a, issue i "
-        "WHERE a.id = :area AND i.id = :issue"
-    )
-    return bool(session.execute(sql, {"area": ident, "issue": issue.id}).scalar())
-
-
-def _place_in_area(
-    session: Session, account: Account, community_id: int | None, compound_id: int | None
-) -> bool:
-    """A hall's or an item's compound, community or the community's sub-district is the area."""
-    area = account.area
-    if area is None:
-        return False
-    kind, ident = area
-    if kind == "compound":
-        return compound_id == ident
-    if kind == "community":
-        return community_id == ident
-    sub = session.execute(
-        text("SELECT subdistrict_id FROM community WHERE id = :id"), {"id": community_id}
-    ).scalar()
-    return sub == ident
 
 
 def _of_department(session: Session, account: Account, obj: Obj) -> bool:
@@ -403,6 +433,8 @@ def _name(obj: Obj) -> str:
         return f"council hall {obj.id} ({obj.name})"
     if isinstance(obj, RenovationItem):
         return f"renovation item {obj.id}"
+    if isinstance(obj, GridPost):
+        return f"grid post {obj.id}"
     return ""
 
 

@@ -12,15 +12,29 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.passwords import hash_password
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unauthorized
-from geo.models import Account, Community, Compound, Department, Subdistrict
+from geo.models import (
+    Account,
+    Building,
+    Community,
+    Compound,
+    ContractorFirm,
+    Department,
+    Subdistrict,
+    Unit,
+)
 from geo.models.accounts import AREA_KINDS, ROLE_ZH, ROLES
 
 TOKEN_PREFIX = "yst_"
-AREA_MODELS: dict[str, type[Subdistrict | Community | Compound]] = {
+AREA_MODELS: dict[str, type[Subdistrict | Community | Compound | Building | Unit]] = {
     "subdistrict": Subdistrict,
     "community": Community,
     "compound": Compound,
+    "building": Building,
+    "unit": Unit,
 }
+# A building or a unit is the place of a grid post (building party group, unit leader), so
+# only grid accounts are bound that narrowly.
+GRID_ONLY_AREAS = ("building", "unit")
 # Roles whose work is bound to a place, and the one bound to a department.
 AREA_ROLES = ("grid", "field")
 
@@ -35,7 +49,8 @@ def parse_area(text: str) -> tuple[str, int]:
     kind, _, ident = text.partition(":")
     if kind not in AREA_KINDS or not (ident.isascii() and ident.isdigit()):
         raise InvalidParameter(
-            f"area must look like subdistrict:ID, community:ID or compound:ID, not {text!r}",
+            "area must look like subdistrict:ID, community:ID, compound:ID, building:ID or"
+            f" unit:ID, not {text!r}",
             where="area",
         )
     return kind, int(ident)
@@ -48,6 +63,7 @@ def create_account(
     role: str,
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
+    firm_id: int | None = None,
     username: str | None = None,
     password: str | None = None,
     token_days: int = 180,
@@ -59,7 +75,7 @@ def create_account(
     (geo.accounts.signin.issue_link).
     """
     account = Account(name=name)
-    bind(session, account, role=role, area=area, department_id=department_id)
+    bind(session, account, role=role, area=area, department_id=department_id, firm_id=firm_id)
     if username is not None:
         account.username = check_username(session, username)
     if password is not None:
@@ -77,14 +93,20 @@ def bind(
     role: str,
     area: tuple[str, int] | None,
     department_id: int | None,
+    firm_id: int | None = None,
 ) -> None:
-    """Give the account its role, area and department, checked together (used to re-area)."""
+    """Give the account its role, area, department and (a contractor only) firm, checked
+    together (used to re-area)."""
     if role not in ROLES:
         raise InvalidParameter(f"role must be one of {', '.join(ROLES)}", where="role")
     if role in AREA_ROLES and area is None:
         raise InvalidParameter(f"a {role} account needs an area", where="area")
     if role == "department" and department_id is None:
         raise InvalidParameter("a department account needs a department", where="department")
+    if (role == "contractor") != (firm_id is not None):
+        raise InvalidParameter("a contractor account, and only one, has a firm", where="firm")
+    if firm_id is not None and session.get(ContractorFirm, firm_id) is None:
+        raise NotFound(f"no contractor firm with id {firm_id}", where="firm")
     if department_id is not None and session.get(Department, department_id) is None:
         raise NotFound(f"no department with id {department_id}", where="department")
     for kind in AREA_KINDS:
@@ -93,11 +115,14 @@ def bind(
         kind, ident = area
         if kind not in AREA_MODELS:
             raise InvalidParameter(f"unknown area kind {kind!r}", where="area")
+        if kind in GRID_ONLY_AREAS and role != "grid":
+            raise InvalidParameter(f"only a grid account is bound to a {kind}", where="area")
         if session.get(AREA_MODELS[kind], ident) is None:
             raise NotFound(f"no {kind} with id {ident}", where="area")
         setattr(account, f"{kind}_id", ident)
     account.role = role
     account.department_id = department_id
+    account.firm_id = firm_id
 
 
 def _db_now(session: Session) -> datetime:
@@ -128,12 +153,13 @@ def authenticate(session: Session, token: str) -> Account | None:
     """
     if not token.startswith(TOKEN_PREFIX):
         return None
-    account = session.scalars(
-        select(Account).where(Account.token_hash == hash_token(token))
+    # the account and the database's clock in one round trip
+    found = session.execute(
+        select(Account, func.now()).where(Account.token_hash == hash_token(token))
     ).first()
-    if account is None:
+    if found is None:
         return None
-    now = _db_now(session)
+    account, now = found
     if not account.active:
         raise Unauthorized("This account is deactivated.", where="Authorization")
     if account.token_revoked_at is not None:
@@ -150,8 +176,7 @@ def authenticate(session: Session, token: str) -> Account | None:
         )
     last = account.token_last_used_at
     if last is None or now - last >= TOUCH_EVERY:
-        account.token_last_used_at = now
-        session.flush()
+        account.token_last_used_at = now  # written by the caller's commit (or flush)
     return account
 
 

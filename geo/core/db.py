@@ -27,6 +27,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.pool import Pool as SqlPool
@@ -42,14 +43,36 @@ ENGINE_POOL_TIMEOUT = 5
 
 
 def make_engine(settings: Settings) -> Engine:
-    return create_engine(
+    engine = create_engine(
         settings.database_url,
-        pool_pre_ping=True,
         pool_size=ENGINE_POOL_SIZE,
         max_overflow=ENGINE_MAX_OVERFLOW,
         pool_timeout=ENGINE_POOL_TIMEOUT,
         connect_args={"options": _timeout_option(settings)},
     )
+    event.listen(engine, "checkin", _rest)
+    event.listen(engine, "checkout", _checked_if_rested)
+    return engine
+
+
+_RETURNED = "yishiting.returned"
+
+
+def _rest(conn: psycopg.Connection, entry: ConnectionPoolEntry) -> None:
+    entry.info[_RETURNED] = monotonic()
+
+
+def _checked_if_rested(conn: psycopg.Connection, entry: ConnectionPoolEntry, _: object) -> None:
+    """The engine's pre-ping, only for a connection that rested longer than CHECK_IDLE_S (as
+    the psycopg pool's IdleCheck): one back within the second was working a moment ago, and
+    pinging it cost every request a round trip. A dead one is discarded and the pool tries
+    the next; one that breaks in use invalidates the engine's pool (SQLAlchemy's own rule)."""
+    if monotonic() - entry.info.get(_RETURNED, 0.0) <= CHECK_IDLE_S:
+        return
+    try:
+        ConnectionPool.check_connection(conn)  # an empty statement, outside any transaction
+    except psycopg.Error as error:
+        raise DisconnectionError() from error
 
 
 def clock_setting() -> str:

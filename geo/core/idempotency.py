@@ -36,9 +36,19 @@ def scoped_key(key: str | None, *, account: Account | None, client: str) -> str 
     return f"k1:{digest}"
 
 
+# One round trip: the row this request inserted, else the one already there. A copy that
+# committed while this statement waited on the key is not in its snapshot: then no row comes
+# back, and _CLAIMED (a new statement, a new snapshot) finds it.
 _CLAIM = text(
-    "INSERT INTO idempotency_request (key, fingerprint) VALUES (:key, :fp)"
-    " ON CONFLICT (key) DO NOTHING"
+    """
+    WITH ins AS (
+      INSERT INTO idempotency_request (key, fingerprint) VALUES (:key, :fp)
+      ON CONFLICT (key) DO NOTHING RETURNING fingerprint)
+    SELECT fingerprint FROM ins
+    UNION ALL
+    SELECT fingerprint FROM idempotency_request WHERE key = :key
+    LIMIT 1
+    """
 )
 _CLAIMED = text("SELECT fingerprint FROM idempotency_request WHERE key = :key")
 
@@ -49,8 +59,9 @@ def claim(session: Session, key: str, fingerprint: str) -> None:
     Written in the request's own transaction: a request that fails stores no claim, and a
     concurrent copy waits on the unique key until the first commits, then finds it.
     """
-    session.execute(_CLAIM, {"key": key, "fp": fingerprint})
-    first = session.execute(_CLAIMED, {"key": key}).scalar_one()
+    first = session.execute(_CLAIM, {"key": key, "fp": fingerprint}).scalar()
+    if first is None:
+        first = session.execute(_CLAIMED, {"key": key}).scalar_one()
     if first != fingerprint:
         raise Unprocessable(
             "This Idempotency-Key was already used for a different request; send a new key "

@@ -103,8 +103,19 @@ EVENT_TERMS: Terms = {
     "disputed": Term("退单", "sent back"),  # the unit sent it back with a reason
     "arbitrated": Term("街道仲裁", "arbitrated"),  # the sub-district decided; its decision sticks
     "rated": Term("居民评价", "rated"),  # satisfaction from the reporter or the council hall
+    "received": Term("签收", "signed for"),  # the unit a matter was routed to took it on
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
+
+# How a matter reached the staff who filed it for a resident (geo/issues/intake.py).
+CHANNEL_TERMS: Terms = {
+    "12345": Term("12345热线", "12345 hotline"),
+    "phone": Term("来电", "phone call"),
+    "visit": Term("来访", "walk-in visit"),
+    "grid_patrol": Term("网格巡查", "grid patrol"),
+    "hall": Term("议事厅", "council hall"),
+}
+CHANNELS = tuple(CHANNEL_TERMS)
 
 # What staff may do to an issue (the buttons; names as in geo/accounts/access.TABLE).
 MOVE_TERMS: Terms = {
@@ -117,6 +128,7 @@ MOVE_TERMS: Terms = {
     "closed": Term("办结 (未能解决)", "close unsolved"),
     "referred": Term("转办", "refer"),
     "reroute": Term("改类别/改派", "re-route"),
+    "receive": Term("签收", "sign for"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
     "photo": Term("添加照片", "add a photo"),
@@ -192,6 +204,7 @@ TABLES: dict[str, Terms] = {
     "phases": PHASE_TERMS,
     "units": UNIT_TERMS,
     "reviews": REVIEW_TERMS,
+    "channels": CHANNEL_TERMS,
 }
 
 

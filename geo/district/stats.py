@@ -6,7 +6,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from geo.models.district import DEMOLISHED_STATUSES, GRID_ROLES
+from geo.models.district import DEMOLISHED_STATUSES
+from geo.models.grid import GRID_ROLES
 from geo.renovation.assessments import heritage_counts
 
 LEVELS = ("districts", "subdistricts", "communities", "compounds", "buildings", "units")
@@ -24,7 +25,7 @@ SELECT (SELECT count(*) FROM district) AS districts,
            AS model_compounds
 """
 
-GRID_SQL = "SELECT role, count(*) AS n FROM grid_member GROUP BY role"
+GRID_SQL = "SELECT role, count(*) AS n FROM grid_post GROUP BY role"
 
 CAMPAIGN_SQL = """
 SELECT count(*) FILTER (WHERE done) AS demolished_sites,

@@ -229,7 +229,7 @@ def halls_to_record(db: Session, account: Account) -> list[dict[str, Any]]:
     """The halls around the account's area whose sessions it may record (geo/accounts/access
     decides; an admin, who may record anywhere, is offered none)."""
     area = account.area
-    if area is None:
+    if area is None or area[0] in ("building", "unit"):  # a hall is a compound's at least
         return []
     kind, ident = area
     params: dict[str, int | None] = {"kind": None, "community": None, "subdistrict": None}

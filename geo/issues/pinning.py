@@ -6,20 +6,52 @@ Functions here write through the session without committing: the caller commits 
 issue, its routing and its first event land together or not at all.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Text,
+    column,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    true,
+    values,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import can
+from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
 from geo.issues.routing import route_point
-from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
+from geo.models import Account, Category, Issue, IssueEvent, IssueGridContact, IssueSupport
 from geo.notices.notify import notify_event
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A matter staff file for a resident: who recorded it, how it came in, and what the
+    `created` event says of it (never the resident's name or phone, which stay private)."""
+
+    recorder: Account
+    channel: str
+    ticket_no: str | None = None
+    located_by: str | None = None  # "address: <the place found>" or "map"
+    reported_at: str | None = None  # when the resident called (a 12345 ticket's time)
+
+    def event_data(self) -> dict[str, Any]:
+        data = {"on_behalf": True, "channel": self.channel, "ticket_no": self.ticket_no,
+                "located_by": self.located_by, "reported_at": self.reported_at}  # fmt: skip
+        return {k: v for k, v in data.items() if v is not None}
+
 
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20
@@ -56,21 +88,35 @@ _LIST = text(
     """
 )
 
-_DUPLICATES = text(
-    """
-    WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
-    SELECT json_build_object('id', i.id, 'step', i.step, 'supporters', i.supporters,
-                             'description', left(i.description, 140),
-                             'distance_m', round(ST_Distance(i.geom::geography,
-                                                             p.g::geography)::numeric, 1))
-      FROM issue i, p
-     WHERE i.category_code = :category AND i.step = ANY(:steps) AND i.id <> :exclude
-       AND i.geom && ST_Envelope(ST_Buffer(p.g::geography, :radius)::geometry)
-       AND ST_DWithin(i.geom::geography, p.g::geography, :radius)
-     ORDER BY ST_Distance(i.geom::geography, p.g::geography), i.id
-     LIMIT :limit
-    """
+
+def _duplicates_sql(point: str, category: str, exclude: str) -> str:
+    """Possible duplicates of `point` as one JSON array: open issues of `category` within
+    :radius m (geodesic), nearest first, at most :limit."""
+    return f"""
+      (SELECT COALESCE(json_agg(d.j ORDER BY d.distance, d.id), '[]'::json) FROM (
+         SELECT o.id, ST_Distance(o.geom::geography, {point}::geography) AS distance,
+                json_build_object('id', o.id, 'step', o.step, 'supporters', o.supporters,
+                                  'description', left(o.description, 140),
+                                  'distance_m', round(ST_Distance(o.geom::geography,
+                                                                  {point}::geography)::numeric, 1)
+                                 ) AS j
+           FROM issue o
+          WHERE o.category_code = {category} AND o.step = ANY(:steps) AND o.id <> {exclude}
+            AND o.geom && ST_Envelope(ST_Buffer({point}::geography, :radius)::geometry)
+            AND ST_DWithin(o.geom::geography, {point}::geography, :radius)
+          ORDER BY 2, o.id LIMIT :limit) d)"""
+
+
+# What a pin answers, in one round trip: the public view and the possible duplicates.
+_CREATED = text(
+    f"SELECT {_PUBLIC_JSON}, {_duplicates_sql('i.geom', 'i.category_code', 'i.id')}"
+    " FROM issue i WHERE i.id = :id"
 )
+# The same duplicates for a point not filed yet (a 12345 import's dry run).
+_DUPLICATES = text(
+    f"SELECT {_duplicates_sql('ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)', ':category', '0')}"
+)
+
 
 # The history. In public (:full false) an actor is a role, and a department account its
 # department's name: never an account id or name, which would let anyone link every issue one
@@ -164,17 +210,25 @@ def pin_issue(
     reporter_name: str | None = None,
     reporter_phone: str | None = None,
     idempotency_key: str | None = None,
+    intake: "Intake | None" = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Pin and route an issue. Returns (the created body, replayed).
+    """Pin and route an issue. Returns (the created body, replayed). `intake`: staff filing
+    it for a resident (geo/issues/intake.py), who are the `created` event's actor.
 
     With an idempotency key the insert is ON CONFLICT DO NOTHING: the unique index makes a
     concurrent copy wait for the first one's commit, then it finds nothing inserted and
     answers with the issue the first copy made (replayed=True).
     """
     sent, (wlon, wlat) = input_point(crs, lon, lat, x, y)
-    check_category(session, category)
-    routing = route_point(session, lon=wlon, lat=wlat, category=category, unit=unit)
-    values = {
+    try:
+        routing = route_point(session, lon=wlon, lat=wlat, category=category, unit=unit)
+    except Unprocessable:
+        # routing reads the category too; only a refusal asks whether it was the category,
+        # which is refused first and by name (a round trip less for every good pin)
+        check_category(session, category)
+        raise
+    now = clock.now()
+    columns = {
         "category_code": category,
         "description": description,
         "severity": severity,
@@ -190,37 +244,91 @@ def pin_issue(
         "reporter_name": reporter_name,
         "reporter_phone": reporter_phone,
         "idempotency_key": idempotency_key,
+        "channel": intake.channel if intake else None,
+        "ticket_no": intake.ticket_no if intake else None,
         **routing.ids(),
+        # one instant for the issue and its first event (the stamps the model would give)
+        **dict.fromkeys(("created_at", "updated_at", "level_since"), now),
     }
-    stmt = (
+    # The issue and its first event in one statement: the event is inserted only when the
+    # issue is (ON CONFLICT DO NOTHING leaves `created` empty on a retry).
+    created = (
         insert(Issue)
-        .values(**values)
+        .values(**columns)
         .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
         .returning(Issue.id)
+        .cte("created")
     )
-    inserted: int | None = session.execute(stmt).scalar()
-    replayed = inserted is None
-    if inserted is None:
+    # staff filing for a resident are the actor; where they stood is their desk, not the place
+    actor = intake.recorder if intake else reporter
+    actor_id = actor.id if actor else None
+    data = intake.event_data() if intake else None
+    stood = null() if intake else func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326)
+    first = insert(IssueEvent).from_select(
+        ["issue_id", "at", "kind", "actor_account_id", "to_step", "note", "data", "geom"],
+        select(
+            created.c.id,
+            literal(now, DateTime(timezone=True)),
+            literal("created"),
+            literal(actor_id, Integer),
+            literal("collected"),
+            literal(routing.reason, Text),
+            literal(data, JSONB),
+            stood,
+        ),
+    )
+    contacts = routing.contacts()
+    if contacts:  # the chain's holders that day, kept on the issue, in the same statement
+        chain = values(
+            column("post", Integer),
+            column("position", Integer),
+            column("holding", Integer),
+            name="chain",
+        ).data(contacts)
+        first = first.add_cte(
+            insert(IssueGridContact)
+            .from_select(
+                ["issue_id", "post_id", "position", "holding_id"],
+                select(created.c.id, chain.c.post, chain.c.position, chain.c.holding)
+                .select_from(created)
+                .join(chain, true()),  # every level, for the one issue made
+            )
+            .cte("contacts")
+        )
+    row = session.execute(first.returning(IssueEvent.id, IssueEvent.issue_id)).first()
+    replayed = row is None
+    if row is None:
         # a retry: claim() tied the key to this very request, so its issue is the answer
         issue_id = session.scalars(
             select(Issue.id).where(Issue.idempotency_key == idempotency_key)
         ).one()
     else:
-        issue_id = inserted
-        add_event(
-            session,
-            issue_id,
-            "created",
-            actor=reporter,
+        event_id, issue_id = row
+        # its notices, as add_event writes them for every other event
+        event = IssueEvent(
+            id=event_id,
+            issue_id=issue_id,
+            kind="created",
+            actor_account_id=actor_id,
+            data=data,
             to_step="collected",
             note=routing.reason,
-            point=(wlon, wlat),
         )
-    body = issue_public(session, issue_id)
-    body["possible_duplicates"] = find_duplicates(
-        session, lon=body["lon"], lat=body["lat"], category=category, exclude=issue_id
-    )
+        notify_event(session, event)
+    params = {"id": issue_id, "steps": list(OPEN_STEPS), "radius": DUPLICATE_RADIUS_M,
+              "limit": MAX_DUPLICATES}  # fmt: skip
+    body, duplicates = session.execute(_CREATED, params).one()
+    body["possible_duplicates"] = duplicates
     return body, replayed
+
+
+def find_duplicates(
+    session: Session, *, lon: float, lat: float, category: str
+) -> list[dict[str, Any]]:
+    """Open issues of `category` within 30 m (geodesic) of a point, nearest first."""
+    params = {"lon": lon, "lat": lat, "category": category, "steps": list(OPEN_STEPS),
+              "radius": DUPLICATE_RADIUS_M, "limit": MAX_DUPLICATES}  # fmt: skip
+    return list(session.execute(_DUPLICATES, params).scalar_one())
 
 
 def issue_public(session: Session, issue_id: int) -> dict[str, Any]:
@@ -256,22 +364,6 @@ def list_issues(
     return list(session.execute(_LIST, params).scalars())
 
 
-def find_duplicates(
-    session: Session, *, lon: float, lat: float, category: str, exclude: int = 0
-) -> list[dict[str, Any]]:
-    """Open issues of the same category within 30 m (geodesic), nearest first."""
-    params = {
-        "lon": lon,
-        "lat": lat,
-        "category": category,
-        "steps": list(OPEN_STEPS),
-        "exclude": exclude,
-        "radius": DUPLICATE_RADIUS_M,
-        "limit": MAX_DUPLICATES,
-    }
-    return list(session.execute(_DUPLICATES, params).scalars())
-
-
 def list_events(session: Session, issue_id: int, *, viewer: Account | None) -> list[dict[str, Any]]:
     """The issue's history as `viewer` may see it (see _EVENTS); 404 for an unknown issue."""
     full = can(session, viewer, get_issue(session, issue_id), "read_private")
@@ -296,8 +388,8 @@ _DISTANCE = text(
 
 def distance_m(session: Session, issue_id: int, point: tuple[float, float]) -> float:
     """Metres (geodesic) from the issue's point to `point` (WGS84 lon, lat)."""
-    values = {"lon": point[0], "lat": point[1], "id": issue_id}
-    return float(session.execute(_DISTANCE, values).scalar_one())
+    params = {"lon": point[0], "lat": point[1], "id": issue_id}
+    return float(session.execute(_DISTANCE, params).scalar_one())
 
 
 def support_issue(

@@ -34,7 +34,7 @@ from geo.issues.owners import (
     unit,
 )
 from geo.issues.pinning import check_category, distance_m
-from geo.issues.routing import Routing, route_point
+from geo.issues.routing import Routing, record_contacts, route_point
 from geo.models import Account, Issue
 
 MOVED_M = 0.01  # a corrected point closer than this to the old one is the same point
@@ -170,6 +170,7 @@ def _apply_route(
 ) -> None:
     for column, value in routing.ids().items():
         setattr(issue, column, value)
+    record_contacts(session, issue.id, routing)
     issue.category_code = category
     issue.level = level
     issue.routing = routing.public()

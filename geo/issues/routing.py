@@ -4,16 +4,26 @@ Two statements on the GiST indexes: the first finds what covers the point (and t
 compound within 50 m when no compound does); the second fetches names, the grid contact chain,
 the five-to-one pairing and the category's department for the places chosen.
 
+The contact chain has the five grid levels that cover the place, the narrowest place first so
+that a resident reaches the nearest responsible person first: the unit leader (a unit), the
+building party group (a building), the resident group leader (a few buildings of a compound),
+the compound party branch, the community party organisation. Each names the post's holder on
+the day of routing as far as the district's publicity rule shows that role (name, public work
+contact); the issue keeps those holdings (issue_grid_contact), so it still names them after
+the post changes hands. A private phone is never read here.
+
 ST_Covers (not ST_Contains) so that a point on a boundary belongs somewhere; on a boundary
 shared by two polygons the lowest id wins, and the reason says so.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core import clock
 from geo.core.errors import Unprocessable
 from geo.core.vocabulary import LEVELS, PLACES
 
@@ -73,17 +83,27 @@ _DETAILS = text(
                                     'id', d.id, 'code', d.code, 'name', d.name)
                                   FROM department d WHERE d.code = c.department_code))
          FROM category c WHERE c.code = :category) AS category,
-      (SELECT json_agg(json_build_object('id', g.id, 'role', g.role) ORDER BY g.rank, g.id)
-         FROM (SELECT gm.id, gm.role,
+      (SELECT json_agg(json_build_object('id', g.id, 'role', g.role, 'holding_id', g.holding,
+                                         'name', g.name, 'contact', g.contact)
+                       ORDER BY g.rank, g.id)
+         FROM (SELECT gp.id, gp.role, h.id AS holding,
                       array_position(ARRAY['unit_leader', 'building_party_group',
-                        'compound_party_branch', 'community_party_org']::text[],
-                        gm.role::text) AS rank,
-                      row_number() OVER (PARTITION BY gm.role ORDER BY gm.id) AS nth
-                 FROM grid_member gm, ids
-                WHERE (gm.role = 'unit_leader' AND gm.unit_id = ids.unit)
-                   OR (gm.role = 'building_party_group' AND gm.building_id = ids.building)
-                   OR (gm.role = 'compound_party_branch' AND gm.compound_id = ids.compound)
-                   OR (gm.role = 'community_party_org' AND gm.community_id = ids.community)) g
+                        'resident_group_leader', 'compound_party_branch',
+                        'community_party_org']::text[], gp.role::text) AS rank,
+                      row_number() OVER (PARTITION BY gp.role ORDER BY gp.id) AS nth,
+                      CASE WHEN pr.shows IN ('name', 'name_contact') THEN pe.name END AS name,
+                      CASE WHEN pr.shows = 'name_contact' THEN pe.work_contact END AS contact
+                 FROM grid_post gp CROSS JOIN ids
+                 LEFT JOIN grid_holding h ON h.post_id = gp.id AND h.held_from <= :on
+                       AND (h.held_until IS NULL OR h.held_until > :on)
+                 LEFT JOIN grid_person pe ON pe.id = h.person_id
+                 LEFT JOIN publicity_rule pr ON pr.role = gp.role::text
+                WHERE (gp.role = 'unit_leader' AND gp.unit_id = ids.unit)
+                   OR (gp.role = 'building_party_group' AND gp.building_id = ids.building)
+                   OR (gp.role = 'resident_group_leader' AND gp.id = (
+                         SELECT post_id FROM grid_post_building WHERE building_id = ids.building))
+                   OR (gp.role = 'compound_party_branch' AND gp.compound_id = ids.compound)
+                   OR (gp.role = 'community_party_org' AND gp.community_id = ids.community)) g
         WHERE g.nth = 1) AS grid_chain,
       (SELECT json_build_object(
                 'district_leader_id', cp.district_leader_id,
@@ -135,8 +155,12 @@ class Routing:
             "building_id": ident(self.building),
             "unit_id": self.unit_id,
             "department_id": ident(self.department),
-            "grid_member_id": contact["id"] if contact else None,
+            "grid_post_id": contact["id"] if contact else None,
         }
+
+    def contacts(self) -> list[tuple[int, int, int | None]]:
+        """(post, position, holding) per level of the chain, for issue_grid_contact."""
+        return [(g["id"], n, g["holding_id"]) for n, g in enumerate(self.grid_chain, start=1)]
 
     def public(self) -> dict[str, Any]:
         return {
@@ -219,9 +243,16 @@ def _level(default: str, r: "Routing", reasons: list[str]) -> str:
 
 
 def route_point(
-    session: Session, *, lon: float, lat: float, category: str, unit: int | None = None
+    session: Session,
+    *,
+    lon: float,
+    lat: float,
+    category: str,
+    unit: int | None = None,
+    on: date | None = None,
 ) -> Routing:
-    """Route a WGS84 point; Unprocessable when it lies outside the district."""
+    """Route a WGS84 point; Unprocessable when it lies outside the district. The grid chain
+    names who held each post on the day `on` (default: today in the district)."""
     cand = (
         session.execute(_CANDIDATES, {"lon": lon, "lat": lat, "near": NEAR_COMPOUND_M})
         .mappings()
@@ -235,7 +266,7 @@ def route_point(
     reasons: list[str] = []
     chosen = _choose(dict(cand), reasons)
     near_m = chosen.pop("near_m")
-    params = {**chosen, "unit": unit, "category": category}
+    params = {**chosen, "unit": unit, "category": category, "on": on or clock.today()}
     d = session.execute(_DETAILS, params).mappings().one()
     if d["category"] is None:
         raise Unprocessable(f"Unknown category {category!r}.", where="category")
@@ -283,6 +314,8 @@ def _explain_people(r: Routing, department_code: str, reasons: list[str]) -> Non
     contact = r.grid_contact
     if contact:
         reasons.append(f"网格联系人 / grid contact: {contact['role']} #{contact['id']}")
+        levels = ", ".join(g["role"] for g in r.grid_chain)
+        reasons.append(f"网格各级 / grid levels: {levels}")
     else:
         reasons.append("无网格联系人 / no grid contact found for these places")
     if r.department:
@@ -290,3 +323,20 @@ def _explain_people(r: Routing, department_code: str, reasons: list[str]) -> Non
     else:
         reasons.append(f"部门 {department_code} 未登记 / department {department_code} not loaded")
     reasons.append(f"层级 / level: {r.level}")
+
+
+_RECORD = text(
+    "INSERT INTO issue_grid_contact (issue_id, post_id, position, holding_id)"
+    " VALUES (:issue, :post, :position, :holding)"
+)
+
+
+def record_contacts(session: Session, issue_id: int, routing: Routing) -> None:
+    """Keep the chain's posts and their holders on the issue (a new routing replaces them)."""
+    session.execute(text("DELETE FROM issue_grid_contact WHERE issue_id = :i"), {"i": issue_id})
+    rows = [
+        {"issue": issue_id, "post": post, "position": n, "holding": holding}
+        for post, n, holding in routing.contacts()
+    ]
+    if rows:
+        session.execute(_RECORD, rows)

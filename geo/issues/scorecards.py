@@ -1,7 +1,9 @@
 """Scorecards (监督评审): how each unit answers, finishes and satisfies, rebuilt from the events.
 
 For the issues pinned in [start, end] (district days) and each unit they belong to (its
-compound, community, sub-district, or the department it was dispatched to), as of a date:
+compound, community, sub-district, or the department that holds it: the one of its latest
+dispatch or, after its first dispatch, of its latest owner change, so a re-routed issue counts
+for the unit it went to), as of a date:
 
 - received: issues pinned in the range;
 - responded_in_limit: left `collected` by the close of the respond-by day (working days, the
@@ -12,9 +14,16 @@ compound, community, sub-district, or the department it was dispatched to), as o
 - resolution_rate: solved (resolved or reviewed), over those no longer open, so an issue
   closed without a fix, referred or merged lowers it;
 - rework_rate: reopened as rework, over those ever resolved;
+- receipt_rate: signed for (签收, geo/issues/receipt.py) within the office hours of the
+  receipt limit from the latest clock start, over those whose receive-by has come or that
+  were signed for;
 - satisfaction: the mean of the residents' ratings (1-5; geo/issues/ratings.py), every
   rating counted (one per resolution round), from the reporter or recorded by the council
   hall, with how many ratings and how many came from the reporters themselves.
+
+The limits are those recorded when the issue's clock last started (issue_limit: its pinning,
+or the owner change that restarted it), and count from that start; a planner changing a
+category's limits later moves no figure.
 
 Everything comes from issue_event rows up to the end of the as-of day (the issue row's
 current step is never read), so a past date rebuilds the figures as they stood then.
@@ -30,7 +39,8 @@ from sqlalchemy.orm import Session
 from geo.core import clock
 from geo.core.errors import InvalidParameter, NotFound
 from geo.core.vocabulary import OPEN_STEPS, OUTCOMES
-from geo.issues.worktime import work_calendar
+from geo.issues.receipt import RECEIPT_HOURS
+from geo.issues.worktime import add_work_hours, work_calendar
 
 UNITS = {
     "compound": ("i.compound_id", "compound"),
@@ -46,10 +56,20 @@ WITH upto AS MATERIALIZED (
 ), steps AS (
     SELECT DISTINCT ON (issue_id) issue_id, to_step
     FROM upto WHERE to_step IS NOT NULL ORDER BY issue_id, at DESC, id DESC
+), first_dispatch AS (
+    SELECT issue_id, min(at) AS at FROM upto WHERE to_step = 'dispatched' GROUP BY issue_id
 ), d AS (
-    SELECT DISTINCT ON (issue_id) issue_id, (data ->> 'owner_department_id')::int AS owner
-    FROM upto WHERE to_step = 'dispatched' AND data ? 'owner_department_id'
-    ORDER BY issue_id, at DESC, id DESC
+    SELECT DISTINCT ON (e.issue_id) e.issue_id,
+           coalesce((e.data ->> 'owner_department_id')::int,
+                    (e.data -> 'to_owner' -> 'department' ->> 'id')::int) AS owner
+    FROM upto e JOIN first_dispatch f ON f.issue_id = e.issue_id AND e.at >= f.at
+    WHERE (e.to_step = 'dispatched' AND e.data ? 'owner_department_id') OR e.data ? 'to_owner'
+    ORDER BY e.issue_id, e.at DESC, e.id DESC
+), clocks AS (
+    SELECT DISTINCT ON (e.issue_id) e.issue_id, e.at AS clock_at, l.respond_days,
+           l.complete_days, l.receipt_hours
+    FROM upto e JOIN issue_limit l ON l.event_id = e.id
+    ORDER BY e.issue_id, e.at DESC, e.id DESC
 ), times AS (
     SELECT issue_id,
            min(at) FILTER (WHERE from_step = 'collected') AS responded_at,
@@ -65,14 +85,17 @@ SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
        coalesce(s.to_step, 'collected') AS step, tm.responded_at, tm.resolved_at,
        coalesce(tm.rework, false) AS rework, coalesce(r.rating_sum, 0) AS rating_sum,
        coalesce(r.ratings, 0) AS ratings, coalesce(r.reporter_ratings, 0) AS reporter_ratings,
-       t.respond_days, t.complete_days
+       coalesce(k.clock_at, i.created_at) AS clock_at, k.respond_days, k.complete_days,
+       k.receipt_hours, i.level::text AS level,
+       (SELECT min(v.at) FROM upto v WHERE v.issue_id = i.id AND v.kind = 'received'
+           AND v.at >= coalesce(k.clock_at, i.created_at)) AS received_at
 FROM issue i
 JOIN community m ON m.id = i.community_id
 LEFT JOIN steps s ON s.issue_id = i.id
 LEFT JOIN d ON d.issue_id = i.id
 LEFT JOIN times tm ON tm.issue_id = i.id
 LEFT JOIN rated r ON r.issue_id = i.id
-LEFT JOIN time_limit t ON t.category_code = i.category_code
+LEFT JOIN clocks k ON k.issue_id = i.id
 WHERE i.created_at >= :start AND i.created_at < :end AND i.created_at < :until {only}
 """
 
@@ -185,11 +208,15 @@ def _count(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
     c["rating_sum"] += r["rating_sum"]
     c["ratings"] += r["ratings"]
     c["reporter_ratings"] += r["reporter_ratings"]
+    receive_by = add_work_hours(cal, r["clock_at"], r["receipt_hours"] or RECEIPT_HOURS[r["level"]])
+    if receive_by < clock.day_end(as_of) or r["received_at"] is not None:
+        c["receipt_due"] += 1
+        c["received_on_time"] += r["received_at"] is not None and r["received_at"] <= receive_by
     if r["respond_days"] is None:
         return
-    pinned = clock.local(r["created_at"]).date()
-    respond_by = cal.add(pinned, r["respond_days"])
-    complete_by = cal.add(pinned, r["complete_days"])
+    started = clock.local(r["clock_at"]).date()
+    respond_by = cal.add(started, r["respond_days"])
+    complete_by = cal.add(started, r["complete_days"])
     if respond_by <= as_of or _closed_by(r["responded_at"], respond_by):
         c["respond_due"] += 1
         c["responded_in_limit"] += _closed_by(r["responded_at"], respond_by)
@@ -211,6 +238,9 @@ def _card(unit: int, name: str | None, c: dict[str, int]) -> dict[str, Any]:
         "closure_rate": _rate(c["closed"], c["received"]),
         "resolution_rate": _rate(c["solved"], c["closed"]),
         "rework_rate": _rate(c["rework"], c["ever_resolved"]),
+        "receipt_rate": _rate(c["received_on_time"], c["receipt_due"]),
+        # apart from `counts`, whose keys the exports and trend share as they were
+        "receipt": {"due": c["receipt_due"], "on_time": c["received_on_time"]},
         "satisfaction": round(c["rating_sum"] / c["ratings"], 2) if c["ratings"] else None,
         "counts": {
             key: c[key]

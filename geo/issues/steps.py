@@ -195,10 +195,10 @@ def _default_due(session: Session, issue: Issue, today: date) -> date:
     """The issue's complete-by day while it is ahead; for an issue already past it, the
     category's limit again from today (the event records the date given)."""
     cal = worktime.work_calendar(session)
-    row = {"category": issue.category_code, "created_at": issue.created_at,
+    row = {"id": issue.id, "created_at": issue.created_at,
            "clock_since": issue.clock_since, "due_on": None, "level": issue.level,
            "level_since": issue.level_since}  # fmt: skip
-    due = worktime.due_on(row, cal, worktime.all_limits(session))
+    due = worktime.due_on(row, cal, worktime.recorded_limits(session, [issue.id]))
     return due if due >= today else worktime.fresh_due(session, issue.category_code, issue.level,
                                                        today)  # fmt: skip
 
@@ -316,7 +316,7 @@ def escalate_overdue(
     """
     rows = session.execute(_OVERDUE_CANDIDATES, {"open": list(OPEN_STEPS)}).mappings().all()
     cal = worktime.work_calendar(session)
-    limits = worktime.all_limits(session)
+    limits = worktime.recorded_limits(session)
     today = clock.local(now).date()
     due: dict[int, tuple[date, dict[str, Any]]] = {}
     for row in rows:

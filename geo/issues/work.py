@@ -27,7 +27,7 @@ from geo.accounts.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope, a
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues import disputes, worktime
+from geo.issues import disputes, receipt, worktime
 from geo.issues.halls import halls_to_record
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
@@ -124,7 +124,7 @@ def my_work(
     ).mappings()
     cal, limits, today = (
         worktime.work_calendar(session),
-        worktime.all_limits(session),
+        worktime.recorded_limits(session),
         clock.today(),
     )
     due = []
@@ -228,6 +228,7 @@ def staff_view(
         },
         "level_deadline_days": worktime.LEVEL_DEADLINE_DAYS[issue.level],
         "deadline": worktime.deadline(session, body),
+        "receipt": receipt.receipt_state(session, issue.id, issue.level, issue.step),
     }
 
 

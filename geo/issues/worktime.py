@@ -10,6 +10,9 @@ Limits are per category (`time_limit`, set by planners): respond (leave `collect
 `respond_days` working days of pinning, complete (reach `resolved`) within `complete_days`.
 The clock starts at pinning, or again when a re-route gives the issue to another owner
 (`clock_since`, geo/issues/owners.py). A limit ends at the close of its last working day.
+An issue keeps the limits in force when its clock started (`issue_limit`, recorded by the
+database at each clock start, 0034_intake): a planner's later change applies to clocks
+started after it, never to a running one or a past figure.
 
 An open issue's due date (`due`, one rule for GET /api/issues/{id}, "my work" and escalation):
 the date its dispatch set, once dispatched; else its complete-by day; for a category without
@@ -18,7 +21,7 @@ is green, yellow when one working day or less is left, red when overdue.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -72,6 +75,30 @@ class WorkCalendar:
         )
 
 
+# Office hours of a working day (Beijing time): the hours-long limits count only these.
+WORK_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+
+
+def add_work_hours(cal: WorkCalendar, start: datetime, hours: float) -> datetime:
+    """The moment `hours` office hours of working days after `start`."""
+    left = timedelta(hours=hours)
+    moment = clock.local(start)
+    while True:
+        day = moment.date()
+        if cal.is_working(day):
+            for opens, closes in WORK_PERIODS:
+                lo = datetime.combine(day, opens, tzinfo=clock.DISTRICT_TZ)
+                hi = datetime.combine(day, closes, tzinfo=clock.DISTRICT_TZ)
+                if moment >= hi:
+                    continue
+                begin = max(moment, lo)
+                if begin + left <= hi:
+                    return begin + left
+                left -= hi - begin
+                moment = hi
+        moment = clock.day_start(day + timedelta(days=1))
+
+
 @lru_cache(maxsize=8192)
 def _official(day: date) -> bool | None:
     """chinese-calendar's answer, None for a year it does not cover. Cached: the package
@@ -118,6 +145,22 @@ def limit_dates(
     return cal.add(start, limits.respond_days), cal.add(start, limits.complete_days)
 
 
+_RECORDED = """
+SELECT DISTINCT ON (l.issue_id) l.issue_id, l.respond_days, l.complete_days
+  FROM issue_limit l JOIN issue_event e ON e.id = l.event_id
+ WHERE {only}
+ ORDER BY l.issue_id, e.at DESC, e.id DESC
+"""
+
+
+def recorded_limits(db: Session, issue_ids: list[int] | None = None) -> dict[int, tuple[int, int]]:
+    """issue -> (respond_days, complete_days) in force when its clock last started; issues
+    whose category had no limits then are left out. All issues when `issue_ids` is None."""
+    only = "TRUE" if issue_ids is None else "l.issue_id = ANY(:ids)"
+    rows = db.execute(text(_RECORDED.format(only=only)), {"ids": issue_ids})
+    return {i: (r, c) for i, r, c in rows if r is not None}
+
+
 def clock_start(issue: dict[str, Any]) -> date:
     """The district day an issue's limits count from: its pinning, or the re-route that gave
     it to another owner (`clock_since`). JSON built in SQL gives ISO strings."""
@@ -126,19 +169,20 @@ def clock_start(issue: dict[str, Any]) -> date:
 
 
 def deadline(db: Session, issue: dict[str, Any], cal: WorkCalendar | None = None) -> dict[str, Any]:
-    """An issue's limits, due dates and light, from its category's limits and the calendar."""
-    limits = _limits(db, issue["category"])
+    """An issue's limits, due dates and light, from its recorded limits and the calendar."""
+    limits = recorded_limits(db, [issue["id"]]).get(issue["id"])
     if limits is None:
         return {"limits": None}
+    respond_days, complete_days = limits
     cal = cal or work_calendar(db)
     pinned_on = clock_start(issue)
-    respond_by = cal.add(pinned_on, limits.respond_days)
-    complete_by = cal.add(pinned_on, limits.complete_days)
+    respond_by = cal.add(pinned_on, respond_days)
+    complete_by = cal.add(pinned_on, complete_days)
     due = _date(issue.get("due_on")) or complete_by
     light = light_of(cal, due) if issue["step"] in OPEN_STEPS else None
     sources = {cal.source(pinned_on), cal.source(due)}
     return {
-        "limits": {"respond_days": limits.respond_days, "complete_days": limits.complete_days},
+        "limits": {"respond_days": respond_days, "complete_days": complete_days},
         "respond_by": respond_by.isoformat(),
         "complete_by": complete_by.isoformat(),
         "due": due.isoformat(),
@@ -172,13 +216,13 @@ def all_limits(db: Session) -> dict[str, tuple[int, int]]:
     return {code: (r, c) for code, r, c in rows}
 
 
-def due_on(issue: dict[str, Any], cal: WorkCalendar, limits: dict[str, tuple[int, int]]) -> date:
-    """An open issue's due date (see the module's docstring); `issue` needs category,
-    created_at, clock_since, due_on, level and level_since."""
+def due_on(issue: dict[str, Any], cal: WorkCalendar, limits: dict[int, tuple[int, int]]) -> date:
+    """An open issue's due date (see the module's docstring); `issue` needs id, created_at,
+    clock_since, due_on, level and level_since; `limits` is recorded_limits'."""
     dispatched = _date(issue.get("due_on"))
     if dispatched is not None:
         return dispatched
-    limit = limits.get(issue["category"])
+    limit = limits.get(issue["id"])
     if limit is not None:
         return cal.add(clock_start(issue), limit[1])
     since = issue["level_since"]
@@ -195,7 +239,13 @@ def fresh_due(db: Session, category: str, level: str, start: date) -> date:
 
 
 def set_limits(
-    db: Session, *, actor: Account, category: str, respond_days: int, complete_days: int
+    db: Session,
+    *,
+    actor: Account,
+    category: str,
+    respond_days: int,
+    complete_days: int,
+    receipt_hours: int | None = None,
 ) -> dict[str, Any]:
     """Planners set a category's limits (working days); the next answer uses them."""
     require(db, actor, None, "set_time_limits")
@@ -205,13 +255,16 @@ def set_limits(
         raise Unprocessable("complete_days must be at least respond_days.", where="complete_days")
     db.execute(
         text(
-            "INSERT INTO time_limit (category_code, respond_days, complete_days, set_by) "
-            "VALUES (:c, :r, :d, :a) ON CONFLICT (category_code) DO UPDATE SET "
-            "respond_days = :r, complete_days = :d, set_by = :a, set_at = now()"
+            "INSERT INTO time_limit (category_code, respond_days, complete_days, receipt_hours,"
+            " set_by) VALUES (:c, :r, :d, :h, :a) ON CONFLICT (category_code) DO UPDATE SET "
+            "respond_days = :r, complete_days = :d, receipt_hours = :h, set_by = :a,"
+            " set_at = now()"
         ),
-        {"c": category, "r": respond_days, "d": complete_days, "a": actor.id},
-    )
-    return {"category": category, "respond_days": respond_days, "complete_days": complete_days}
+        {"c": category, "r": respond_days, "d": complete_days, "h": receipt_hours,
+         "a": actor.id},
+    )  # fmt: skip
+    return {"category": category, "respond_days": respond_days, "complete_days": complete_days,
+            "receipt_hours": receipt_hours}  # fmt: skip
 
 
 def load_year(

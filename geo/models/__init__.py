@@ -11,7 +11,6 @@ from geo.models.district import (
     Courtyard,
     Department,
     District,
-    GridMember,
     IllegalStructure,
     Official,
     Relic,
@@ -20,11 +19,21 @@ from geo.models.district import (
     Unit,
 )
 from geo.models.edits import FeatureEdit
+from geo.models.grid import (
+    GridHolding,
+    GridPerson,
+    GridPost,
+    GridPostBuilding,
+    IssueGridContact,
+    PublicityRule,
+)
 from geo.models.halls import Hall, HallDecision, HallSession
 from geo.models.imports import ImportLog
 from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupport
+from geo.models.leaders import LeaderPairing, SiteVisit
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
+from geo.models.programme import ContractorFirm, KindPhase, RenovationKind
 from geo.models.renovation import (
     Assessment,
     ProgressEvent,
@@ -39,6 +48,9 @@ from geo.models.signin import BrowserSession, SigninLink, SigninThrottle
 
 __all__ = [
     "Account",
+    "ContractorFirm",
+    "KindPhase",
+    "RenovationKind",
     "BrowserSession",
     "SigninLink",
     "SigninThrottle",
@@ -70,9 +82,16 @@ __all__ = [
     "Courtyard",
     "Department",
     "District",
-    "GridMember",
+    "GridHolding",
+    "GridPerson",
+    "GridPost",
+    "GridPostBuilding",
+    "IssueGridContact",
+    "PublicityRule",
     "IllegalStructure",
     "Official",
+    "LeaderPairing",
+    "SiteVisit",
     "Relic",
     "Road",
     "Subdistrict",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice
 
-ROLES = ("resident", "grid", "field", "department", "planner", "admin")
+ROLES = ("resident", "grid", "field", "department", "planner", "admin", "leader", "contractor")
 ROLE_ZH = {
     "resident": "居民",
     "grid": "网格员",
@@ -22,16 +22,19 @@ ROLE_ZH = {
     "department": "职能部门",
     "planner": "规划人员",
     "admin": "管理员",
+    "leader": "包联领导",  # an official paired with places (geo/models/leaders.py)
+    "contractor": "施工单位",
 }
 # The place an account is bound to: (kind, id) where kind is one of these.
-AREA_KINDS = ("subdistrict", "community", "compound")
+AREA_KINDS = ("subdistrict", "community", "compound", "building", "unit")
 
 
 class Account(Base):
     __tablename__ = "account"
     __table_args__ = (
         CheckConstraint(
-            "num_nonnulls(subdistrict_id, community_id, compound_id) <= 1", name="one_area"
+            "num_nonnulls(subdistrict_id, community_id, compound_id, building_id, unit_id) <= 1",
+            name="one_area",
         ),
         # Usernames are unique whatever their case: "Wang" and "wang" are one person.
         Index("uq_account_username", text("lower(username)"), unique=True),
@@ -43,7 +46,12 @@ class Account(Base):
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
+    # A grid account of a building party group or a unit leader is bound to that place.
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    # A contractor's firm (and only a contractor's): it sees and reports on the firm's items.
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("contractor_firm.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")

@@ -11,15 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, Surveyed, area_column, choice, geom_column, length_column
 
-GRID_ROLES = (
-    "community_party_org",  # 社区党组织
-    "compound_party_branch",  # 小区党支部
-    "building_party_group",  # 楼栋党小组
-    "unit_leader",  # 单元长(党员中心户)
-    "resident_group_leader",  # 居民小组长
-    "subdistrict_committee_member",  # 街道"大工委"兼职委员
-    "community_committee_member",  # 社区"大党委"兼职委员
-)
 OFFICIAL_RANKS = ("district_leader", "subdistrict_leader", "subdistrict_cadre", "community_cadre")
 STRUCTURE_STATUSES = ("identified", "notice_served", "demolished", "cleared", "reused")
 # A site counts as demolished once it reached any of these statuses.
@@ -70,6 +61,8 @@ class Compound(Surveyed, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     property_company: Mapped[str | None] = mapped_column(String(64))
+    # The property company's service hotline, posted in the compound (三公开): public.
+    property_hotline: Mapped[str | None] = mapped_column(String(32))
     model_compound: Mapped[bool] = mapped_column(Boolean, default=False)
     built_year: Mapped[int | None] = mapped_column(Integer)
     geom = geom_column("MULTIPOLYGON")
@@ -103,27 +96,10 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class GridMember(Base):
-    """A person holding a post in the five-level grid, bound to the place the post covers.
-
-    The most specific of community/compound/building/unit that is set is the post's place.
-    Name and phone are private: they never appear in public output.
-    """
-
-    __tablename__ = "grid_member"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    role: Mapped[str] = mapped_column(choice(*GRID_ROLES, name="grid_role"), index=True)
-    name: Mapped[str] = mapped_column(String(32))
-    phone: Mapped[str] = mapped_column(String(20))
-    subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"), index=True)
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
-    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
-    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-
-
 class Official(Base):
-    """A leader or cadre who takes part in the five-to-one pairing (五包一)."""
+    """A leader or cadre who takes part in the five-to-one pairing (五包一) or is paired with
+    places (区级领导包联, geo/models/leaders.py); `account_id` is the account they sign in with
+    (role leader), `post` their title (职务, e.g. 区委书记)."""
 
     __tablename__ = "official"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +108,9 @@ class Official(Base):
     phone: Mapped[str] = mapped_column(String(20))
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    post: Mapped[str | None] = mapped_column(String(64))
+    standing_committee: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), unique=True)
 
 
 class CompoundPairing(Base):

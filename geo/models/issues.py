@@ -76,7 +76,7 @@ class Issue(Base):
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
-    grid_member_id: Mapped[int | None] = mapped_column(ForeignKey("grid_member.id"))
+    grid_post_id: Mapped[int | None] = mapped_column(ForeignKey("grid_post.id"))
     routing: Mapped[dict[str, Any]] = mapped_column(JSONB)  # public snapshot, with the reason
     routing_reason: Mapped[str] = mapped_column(Text)
 
@@ -84,6 +84,10 @@ class Issue(Base):
     reporter_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     reporter_name: Mapped[str | None] = mapped_column(String(64))
     reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    # Filed by staff for a resident (geo/issues/intake.py): how it came in (CHANNELS; NULL: the
+    # resident pinned it), and a 12345 work order's number (one issue per ticket).
+    channel: Mapped[str | None] = mapped_column(String(16))
+    ticket_no: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     # Set by the steps.
     owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))

@@ -59,6 +59,10 @@ class RenovationProject(Base):
     description: Mapped[str | None] = mapped_column(Text)
     planned_start: Mapped[date] = mapped_column(Date)
     planned_end: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(ForeignKey("renovation_kind.code"))
+    budget: Mapped[float | None] = mapped_column(Numeric(14, 2))
+    state: Mapped[str] = mapped_column(String(16), server_default="open")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class RenovationBatch(Base):
@@ -71,6 +75,8 @@ class RenovationBatch(Base):
     name: Mapped[str] = mapped_column(String(64))
     planned_start: Mapped[date] = mapped_column(Date)
     planned_end: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), server_default="open")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class RenovationItem(Base):
@@ -116,6 +122,9 @@ class RenovationItem(Base):
     geom = geom_column("GEOMETRY")
     length_m: Mapped[float] = length_column()
     area_m2: Mapped[float] = area_column()
+    # the contractor firm the item is handed to (geo/renovation/contracts.py)
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("contractor_firm.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class RenovationMilestone(Base):

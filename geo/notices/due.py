@@ -19,10 +19,10 @@ from geo.issues.worktime import (
     LOADED,
     OFFICIAL,
     WEEKDAYS,
-    all_limits,
     clock_start,
     due_on,
     light_of,
+    recorded_limits,
     work_calendar,
 )
 from geo.notices.notify import notify
@@ -50,7 +50,7 @@ _ALERT = text(
 def check_due(session: Session) -> dict[str, int]:
     """Raise the alerts not raised yet; returns how many of each kind were new."""
     cal = work_calendar(session)
-    limits = all_limits(session)
+    limits = recorded_limits(session)
     new = {"near_due": 0, "overdue": 0}
     for row in session.execute(_OPEN, {"open": list(OPEN_STEPS)}).mappings().all():
         issue: dict[str, Any] = dict(row)
@@ -60,7 +60,7 @@ def check_due(session: Session) -> dict[str, int]:
         kind = LIGHT_KINDS.get(light_of(cal, due))
         if kind is None:
             continue
-        limit = limits.get(issue["category"])
+        limit = limits.get(issue["id"])
         respond_by = cal.add(clock_start(issue), limit[0]) if limit is not None else None
         sources = {cal.source(clock_start(issue)), cal.source(due)}
         calendar = next((s for s in (WEEKDAYS, LOADED) if s in sources), OFFICIAL)

@@ -14,6 +14,10 @@ department, or one account:
 - responsible: the owner once dispatched, the area before.
 - from_owner, to_owner: the owners named in the event's data (re-routes, disputes, decisions).
 - arbiter: the issue's sub-district, which decides disputes.
+- leaders: the accounts of the leaders paired with the issue's places (区级领导包联: its
+  sub-district's standing-committee member, its community's first responsible person) and of
+  its compound's five-to-one officials (五包一), those that have accounts.
+- pair_department: the district department of its compound's five-to-one pair.
 
 An area's accounts are its grid and field staff; an area with none passes the notice up to the
 next (compound -> community -> sub-district -> the district's admins), so an issue is never
@@ -53,9 +57,9 @@ EVENT_NOTICES: dict[tuple[str, str | None], str] = {
 RECIPIENTS: dict[str, tuple[str, ...]] = {
     "routed": ("area", "department"),
     "dispatched": ("owner",),
-    "escalated": ("area", "area_before"),
+    "escalated": ("area", "area_before", "leaders", "pair_department"),
     "near_due": ("responsible",),
-    "overdue": ("responsible", "area"),
+    "overdue": ("responsible", "area", "leaders", "pair_department"),
     "rerouted": ("from_owner", "to_owner"),
     "disputed": ("from_owner", "to_owner", "arbiter"),
     "arbitrated": ("from_owner", "to_owner", "arbiter"),
@@ -85,8 +89,19 @@ _ISSUE = text(
     SELECT i.id, i.step, i.level::text AS level, i.compound_id, i.community_id,
            i.subdistrict_id, i.department_id, i.owner_department_id, i.owner_account_id,
            i.category_code AS category, c.name AS category_name, i.description,
-           sd.name AS subdistrict, cm.name AS community, cp.name AS compound
+           sd.name AS subdistrict, cm.name AS community, cp.name AS compound,
+           pair.department_id AS pair_department_id,
+           ARRAY(SELECT o.account_id FROM official o
+                  WHERE o.account_id IS NOT NULL AND (
+                        o.id IN (SELECT lp.official_id FROM leader_pairing lp
+                                  WHERE lp.subdistrict_id = i.subdistrict_id
+                                     OR lp.community_id = i.community_id)
+                        OR o.id IN (pair.district_leader_id, pair.subdistrict_leader_id,
+                                    pair.subdistrict_cadre_id, pair.community_cadre_id))
+                  ORDER BY o.account_id) AS leader_accounts,
+           EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL) AS any_webhook
       FROM issue i JOIN category c ON c.code = i.category_code
+      LEFT JOIN compound_pairing pair ON pair.compound_id = i.compound_id
       LEFT JOIN subdistrict sd ON sd.id = i.subdistrict_id
       LEFT JOIN community cm ON cm.id = i.community_id
       LEFT JOIN compound cp ON cp.id = i.compound_id
@@ -96,8 +111,11 @@ _ISSUE = text(
 
 
 def issue_row(session: Session, issue_id: int) -> dict[str, Any]:
-    """What the rules and the texts need of an issue: its place, level, owners and names."""
-    return dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
+    """What the rules and the texts need of an issue: its place, level, owners and names.
+    Whether any webhook is live comes with it (kept for the transaction, see `webhooks`)."""
+    row = dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
+    _cache(session).setdefault("webhooks", row.pop("any_webhook"))
+    return row
 
 
 def _cache(session: Session) -> dict[Any, Any]:
@@ -154,6 +172,8 @@ RULES: dict[str, Callable[[dict[str, Any], Signal], list[Unit]]] = {
     "from_owner": lambda issue, s: owner_units(s.data.get("from_owner")),
     "to_owner": lambda issue, s: owner_units(s.data.get("to_owner")),
     "arbiter": lambda issue, s: [("subdistrict", issue["subdistrict_id"])],
+    "leaders": lambda issue, s: [("account", a) for a in issue["leader_accounts"]],
+    "pair_department": lambda issue, s: [("department", issue["pair_department_id"])],
 }
 
 
@@ -237,7 +257,8 @@ def webhooks(
     """Live webhooks listening for this kind: of a department concerned, or of the community
     the issue lies in (a community's group hears about every issue in it)."""
     cache = _cache(session)
-    if "webhooks" not in cache:  # most districts have few; none at all is common
+    if "webhooks" not in cache:  # most districts have few; none at all is common (issue_row
+        # asks along: this is for a caller that did not)
         cache["webhooks"] = session.execute(
             text("SELECT EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL)")
         ).scalar()

@@ -101,7 +101,7 @@ class TileCache:
         return (self._epoch, c.id, self._generation[c.id], z, x, y, day)
 
     def versioned_key(self, c: Collection, version: str, z: int, x: int, y: int) -> Key | None:
-        """Where tile z/x/y of `c` at a version (migration 0037_scale) is kept: its content is
+        """Where tile z/x/y of `c` at a version (migration 0036_scale) is kept: its content is
         fixed by the version, so it needs no notice to stay true; None when nothing is kept."""
         if not self.max_bytes or c.tile_clock == "time":
             return None

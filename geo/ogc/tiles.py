@@ -7,7 +7,7 @@ quantise and encode them. Each feature carries the collection's
 `tile_properties` (the attributes maps colour by) and its id as the MVT feature id. The layer
 inside the tile is named after the collection.
 
-The same statement reads the layer's generation (migration 0037_scale: a count per source table
+The same statement reads the layer's generation (migration 0036_scale: a count per source table
 moved on by every committed change) and, for a layer showing a state as of today, the district
 date: together its `version`, read in the tile's own snapshot, so a tile answered for a URL
 carrying that version can never differ from another answered for it (api/routes/ogc_tiles.py

@@ -246,7 +246,7 @@ def record_progress(
     phase: str | None = None,
     note: str | None = None,
     reason: str | None = None,
-    photos: list[dict[str, str]] | None = None,
+    photos: list[dict[str, Any]] | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Append one progress event; returns (event, created). A retry returns the first event."""
@@ -268,8 +268,8 @@ def record_progress(
     item = session.execute(
         text(ITEM_FOR_REPORT), {"item_id": item_id, "lon": lon, "lat": lat}
     ).one()
-    _check_time(occurred_at, item.last_event_at, clock.now())
-    _check_distance(item.distance_m)
+    check_time(occurred_at, item.last_event_at, clock.now())
+    check_distance(item.distance_m)
     if phase is not None:
         check_phase(item.phase, item.working_phase, phase)
     elif item.phase in HALTS:
@@ -299,8 +299,11 @@ def record_progress(
         return previous, False
     for photo in photos or []:
         session.execute(
-            text("INSERT INTO progress_photo (event_id, kind, url) VALUES (:e, :kind, :url)"),
-            {"e": event_id, "kind": photo["kind"], "url": photo["url"]},
+            text(
+                "INSERT INTO progress_photo (event_id, kind, url, bearing)"
+                " VALUES (:e, :kind, :url, :bearing)"
+            ),
+            {**photo, "e": event_id, "bearing": photo.get("bearing")},
         )
     return event_detail(session, event_id), True
 
@@ -319,7 +322,7 @@ def _replay(session: Session, key: str, item_id: int) -> dict[str, Any] | None:
     return event_detail(session, found.id)
 
 
-def _check_time(occurred_at: datetime, last_event_at: datetime | None, now: datetime) -> None:
+def check_time(occurred_at: datetime, last_event_at: datetime | None, now: datetime) -> None:
     if occurred_at.tzinfo is None:
         raise Unprocessable("occurred_at needs a time zone offset", where="occurred_at")
     if occurred_at > now + CLOCK_SKEW:
@@ -332,7 +335,7 @@ def _check_time(occurred_at: datetime, last_event_at: datetime | None, now: date
         )
 
 
-def _check_distance(distance_m: float) -> None:
+def check_distance(distance_m: float) -> None:
     if distance_m > MAX_DISTANCE_M:
         raise Unprocessable(
             f"you are {distance_m:.0f} m from the work item; reports must be made within "

@@ -3,6 +3,9 @@
 pgRouting's pgr_TSP (a 2-approximation on the walking cost matrix, which is symmetric because
 walking ignores one-way signs) gives a closed tour; a round need not come back, so the tour is
 opened at its longest leg away from the start and improved by 2-opt on the same network costs.
+The approximation can still lose to the plain greedy walk (4 of 14 rounds of an independent
+test: 4,190 m against 4,004 m), so nearest-neighbour improved by 2-opt is worked out too and
+the shorter of the two is kept: a round is never longer than that baseline.
 Each leg is then a pgRouting path (geo/streets/network.py), so the round on the map follows the
 streets.
 """
@@ -92,7 +95,30 @@ def _order(
             "SELECT node FROM pgr_TSP(%s, start_id => 0) ORDER BY seq", (matrix,)
         ).fetchall()
     ][:-1]  # the tour ends where it began
-    return _two_opt(_open(tour, costs, fixed_start), costs, fixed_start)
+    return best_order(tour, costs, n, fixed_start=fixed_start)
+
+
+def best_order(
+    tour: list[int], costs: dict[tuple[int, int], float], n: int, *, fixed_start: bool
+) -> list[int]:
+    """The shorter of the solver's tour (opened, 2-opt) and nearest-neighbour with 2-opt."""
+    solver = two_opt(_open(tour, costs, fixed_start), costs, fixed_start)
+    greedy = two_opt(nearest_neighbour(costs, n, fixed_start), costs, fixed_start)
+    return min(solver, greedy, key=lambda path: path_length(path, costs))
+
+
+def nearest_neighbour(costs: dict[tuple[int, int], float], n: int, fixed_start: bool) -> list[int]:
+    """Always on to the nearest stop not visited yet: from 0 when it is the worker's
+    position, otherwise from whichever first stop gives the shortest such walk."""
+    walks = []
+    for first in [0] if fixed_start else range(n):
+        path, left = [first], set(range(n)) - {first}
+        while left:
+            here = path[-1]
+            path.append(min(left, key=lambda k: (costs[here, k], k)))
+            left.remove(path[-1])
+        walks.append(path)
+    return min(walks, key=lambda path: path_length(path, costs))
 
 
 def _open(tour: list[int], costs: dict[tuple[int, int], float], fixed_start: bool) -> list[int]:
@@ -105,13 +131,13 @@ def _open(tour: list[int], costs: dict[tuple[int, int], float], fixed_start: boo
     return tour[cut + 1 :] + tour[: cut + 1]
 
 
-def _length(path: list[int], costs: dict[tuple[int, int], float]) -> float:
+def path_length(path: list[int], costs: dict[tuple[int, int], float]) -> float:
     return sum(costs[a, b] for a, b in itertools.pairwise(path))
 
 
-def _two_opt(path: list[int], costs: dict[tuple[int, int], float], fixed_start: bool) -> list[int]:
+def two_opt(path: list[int], costs: dict[tuple[int, int], float], fixed_start: bool) -> list[int]:
     """Reverse stretches of the path while that shortens it (the first stop stays when fixed)."""
-    best = _length(path, costs)
+    best = path_length(path, costs)
     first = 1 if fixed_start else 0
     improved = True
     while improved:
@@ -119,7 +145,7 @@ def _two_opt(path: list[int], costs: dict[tuple[int, int], float], fixed_start: 
         for i in range(first, len(path) - 1):
             for j in range(i + 1, len(path)):
                 candidate = path[:i] + path[i : j + 1][::-1] + path[j + 1 :]
-                length = _length(candidate, costs)
+                length = path_length(candidate, costs)
                 if length < best - 1e-6:
                     path, best, improved = candidate, length, True
     return path

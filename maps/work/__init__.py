@@ -25,7 +25,10 @@ from maps.base import (
 NAV = (
     ("mywork", "/work", "我的工作", "My work"),
     ("progress", "/work/progress", "整治现场", "On site"),
+    ("leader", "/work/leader", "包联", "My places"),
+    ("intake", "/work/intake", "受理", "Intake"),
     ("imports", "/work/imports", "导入", "Import"),
+    ("programme", "/work/programme", "整治计划", "Programme"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -43,6 +46,11 @@ MODULES = (
     "work/hall.js",
     "work/progress.js",
     "work/imports.js",
+    "work/leader.js",
+    "work/pairings.js",
+    "work/programme.js",
+    "work/programme_item.js",
+    "work/intake.js",
 )
 
 
@@ -118,6 +126,10 @@ def precache_urls() -> list[str]:
         "/work/halls/0",
         "/work/progress",
         "/work/imports",
+        "/work/leader",
+        "/work/programme",
+        "/work/programme/items/0",
+        "/work/intake",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

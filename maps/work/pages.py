@@ -1,8 +1,10 @@
-"""The workspace pages: my work, an issue, a council hall, renovation on site, imports."""
+"""The workspace pages: my work, an issue, a council hall, renovation on site, imports,
+filing for a resident (intake), a leader's places and pairings, the renovation programme."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
+from maps.work.leader_pages import LEADER, PAIRINGS
 
 FILTERS = """
 <details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
@@ -153,7 +155,152 @@ IMPORTS = WorkPage(
 """,
 )
 
-PAGES = {p.key: p for p in (MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS)}
+PROGRAMME = WorkPage(
+    key="programme",
+    title="整治计划 Renovation programme",
+    module="work/programme.js",
+    map=True,
+    body="""
+<h1>整治计划 <small>Renovation programme</small></h1>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<div class="w-split">
+  <div class="w-map" id="w-map" role="application" aria-label="范围: 在地图上画, 或点选院落"></div>
+  <section class="w-list">
+    <label>项目 Project<select id="w-projects"><option value="">新建项目 New project</option>
+      </select></label>
+    <form id="w-project" class="w-form" novalidate>
+      <label>编号 Code<input name="code" required maxlength="32" pattern="[A-Za-z0-9_\\-]+"></label>
+      <label>名称 Name<input name="name" required maxlength="64"></label>
+      <label>类型 Kind<select name="kind" required></select></label>
+      <label>计量单位 Unit<select name="unit"><option value="count">处 count</option>
+        <option value="m">米 m</option><option value="m2">平方米 m²</option>
+        <option value="t">吨 t</option></select></label>
+      <label>预算 (元) Budget<input name="budget" type="number" min="0" step="0.01"></label>
+      <label>计划开始 Start<input name="planned_start" type="date" required></label>
+      <label>计划完成 End<input name="planned_end" type="date" required></label>
+      <label>责任部门 Department<select name="department_id"><option value="">无</option>
+        </select></label>
+      <label>说明 Description<textarea name="description" rows="2"></textarea></label>
+      <fieldset><legend>范围 <small>Places</small></legend>
+        <label class="w-inline"><input type="radio" name="mode" value="pick" checked>
+          点选院落 <small>pick courtyards</small></label>
+        <label class="w-inline"><input type="radio" name="mode" value="draw">
+          在地图上画 <small>draw</small></label>
+        <p class="w-hint" id="w-picked">已选 0 处院落</p>
+        <button type="button" class="w-quiet-button" id="w-clear">清除 Clear</button>
+      </fieldset>
+      <div class="w-buttons">
+        <button type="submit" class="w-primary" id="w-save">保存 Save</button>
+        <button type="button" id="w-close" hidden>关闭项目 Close</button>
+        <button type="button" id="w-reopen" hidden>重新打开 Reopen</button>
+      </div>
+    </form>
+    <section id="w-batches" hidden><h2>批次 <small>Batches</small></h2>
+      <ol class="w-items" id="w-batch-list"></ol>
+      <form id="w-batch" class="w-form" novalidate>
+        <label>批次名称 Name<input name="name" required maxlength="64"></label>
+        <label>开始 Start<input name="planned_start" type="date" required></label>
+        <label>完成 End<input name="planned_end" type="date" required></label>
+        <button type="submit">新增批次 Add batch</button>
+      </form>
+      <h2>生成工程项 <small>Items from the selected courtyards</small></h2>
+      <form id="w-items-form" class="w-form" novalidate>
+        <label>批次 Batch<select name="batch"></select></label>
+        <label>开始 Start<input name="planned_start" type="date" required></label>
+        <label>完成 End<input name="planned_end" type="date" required></label>
+        <label>施工单位 Contractor<select name="firm"><option value="">暂不指定</option>
+          </select></label>
+        <button type="submit" id="w-make-items">生成 Make items</button>
+      </form>
+      <h2>记录 <small>History</small></h2><ol class="w-history" id="w-history"></ol>
+    </section>
+  </section>
+</div>
+""",
+)
+
+# One item's record: plan against baseline, phases, the courtyard's assessments and the before
+# and after pair (side by side, and one over the other with a slider); prints on A4.
+PROGRAMME_ITEM = WorkPage(
+    key="programme_item",
+    title="整治档案 Renovation record",
+    module="work/programme_item.js",
+    body="""
+<article class="w-record" id="w-record" aria-busy="true">
+  <h1 id="w-title">整治档案 <small>Renovation record</small></h1>
+  <div class="w-message" id="w-message" role="alert" hidden></div>
+  <dl class="w-routing" id="w-facts"></dl>
+  <section><h2>前后对比 <small>Before and after</small></h2>
+    <div class="w-pair" id="w-pair"><p class="w-empty">尚无同一位置、同一朝向的两张已审核照片</p>
+    </div>
+    <div class="w-slider" id="w-slider" hidden>
+      <img id="w-slider-after" alt="整治后"><div class="w-slider-top" id="w-slider-top">
+        <img id="w-slider-before" alt="整治前"></div>
+      <input type="range" min="0" max="100" value="50" id="w-slide" aria-label="前后对比滑块">
+    </div></section>
+  <section><h2>阶段 <small>Phases</small></h2><ol class="w-chain" id="w-phases"></ol>
+    <ol class="w-history" id="w-phase-history"></ol></section>
+  <section><h2>计划 <small>Schedule</small></h2><ol class="w-history" id="w-schedule"></ol>
+  </section>
+  <section id="w-assessments" hidden><h2>院落评估 <small>Assessments</small></h2>
+    <ol class="w-history"></ol></section>
+  <button type="button" class="w-primary w-noprint" id="w-print">打印 A4 Print</button>
+</article>
+""",
+)
+
+INTAKE = WorkPage(
+    key="intake",
+    title="代为登记 File for a resident",
+    module="work/intake.js",
+    map=True,
+    body="""
+<h1>代为登记 <small>File for a resident who phoned or came in</small></h1>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<div class="w-import-split">
+<form id="w-intake" class="w-form w-wide" novalidate hidden>
+  <label>来源 Channel<select name="channel" required></select></label>
+  <label>地址 Address <small>小区+楼号, 院落门牌或街巷; 也可在地图上点选</small>
+    <span class="w-inline"><input type="text" name="address" maxlength="200"
+      placeholder="秀水怡园3号楼" autocomplete="off">
+    <button type="button" class="w-quiet-button" id="w-find">查找 Find</button></span></label>
+  <p class="w-hint" id="w-found" role="status"></p>
+  <div class="w-map w-map-small" id="w-map" role="img" aria-label="点选位置"></div>
+  <label>类别 Category<select name="category" required></select></label>
+  <label>情况 What happened
+    <textarea name="description" rows="3" maxlength="2000" required></textarea></label>
+  <label>来电人/来访人 Resident's name <small>(不公开 private)</small>
+    <input type="text" name="reporter_name" maxlength="64" autocomplete="off"></label>
+  <label>联系电话 Phone <small>(不公开 private)</small>
+    <input type="text" name="reporter_phone" maxlength="32" inputmode="tel" autocomplete="off">
+  </label>
+  <button type="submit" class="w-primary" id="w-file">登记 File it</button>
+</form>
+<section id="w-filed" class="w-report" aria-live="polite" hidden></section>
+</div>
+<section id="w-hotline" hidden><h2>导入12345工单 <small>Import a 12345 export</small></h2>
+  <p class="w-hint">CSV 或 XLSX, 列: 工单编号, 诉求地址, 诉求内容, 来电时间
+    (可选: 来电人, 来电号码)。先试导入看报告; 已导入的工单号再次导入不会重复。</p>
+  <form id="w-hotline-form" class="w-form w-wide" novalidate>
+    <input type="file" name="file" accept=".csv,.xlsx" required>
+    <div class="w-buttons">
+      <button type="button" class="w-primary" id="w-hotline-dry">试导入 Dry run</button>
+      <button type="button" class="w-primary w-danger" id="w-hotline-go" disabled>
+        正式导入 Import</button>
+    </div>
+  </form>
+  <section id="w-hotline-report" class="w-report" aria-live="polite" hidden></section>
+</section>
+""",
+)
+
+PAGES = {
+    p.key: p
+    for p in (
+        MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
+        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM,
+    )
+}  # fmt: skip
 
 
 def build_work_page(key: str, settings: Settings) -> PageResult:

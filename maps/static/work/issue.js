@@ -21,13 +21,24 @@ function chainHtml(i) {
     (!FIVE.includes(i.step) ? '<li class="now extra">' + esc(STEP[i.step]) + "</li>" : "");
 }
 
+const LIGHT = { green: "未到时限", yellow: "即将超时", red: "已超时" };
+
+/* The receipt (签收) clock: signed for when (late or not), or by when, with its light. */
+function receiptText(r) {
+  if (!r || !r.since) return null;
+  const at = (iso) => new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  if (r.received_at) return "已签收 " + at(r.received_at) + (r.on_time ? "" : " (逾期 late)");
+  return "应于 " + at(r.receive_by) + " 前签收" + (r.light ? " · " + LIGHT[r.light] : "");
+}
+
 function routingHtml(i) {
   const r = i.routing || {};
   const rows = [
     ["街道", r.subdistrict && r.subdistrict.name], ["社区", r.community && r.community.name],
     ["小区", r.compound && r.compound.name], ["楼栋", r.building && r.building.name],
     ["层级", LEVEL[i.level] || i.level], ["责任部门", (i.owner_department || r.department || {}).name],
-    ["截止", (i.deadline && i.deadline.due) || i.due_on], ["协商结果", i.decision], ["附议", i.supporters],
+    ["截止", (i.deadline && i.deadline.due) || i.due_on], ["签收", receiptText(i.receipt)],
+    ["协商结果", i.decision], ["附议", i.supporters],
     ["距您", i.distance_m === null ? null : Math.round(i.distance_m) + " 米"],
   ];
   return rows.filter((x) => x[1] !== null && x[1] !== undefined && x[1] !== "")
@@ -74,6 +85,7 @@ const FIELDS = {
     textarea("note", "改派理由 Why", true),
   dispute: () => '<p class="w-hint">退回后问题交上一级 (部门退单交回派单的议事厅); 多次退单由街道仲裁。</p>' +
     textarea("reason", "退单理由 Why it is not ours", true),
+  receive: () => '<p class="w-hint">签收即本单位接手办理 (signing for it: your unit takes it on)。</p>',
   arbitrate: () => '<label>由谁办理 Unit that must act<select name="unit" id="w-unit"></select></label>' +
     textarea("note", "仲裁意见 The decision", true),
 };
@@ -199,6 +211,9 @@ async function requestsFor(action, form) {
     const reason = (data.get("reason") || "").trim();
     if (!reason) throw new GeoError("请填写退单理由。");
     return [{ url: "/api/issues/" + id + "/dispute", key: newKey(), json: { reason, version: issue.version } }];
+  }
+  if (action === "receive") {
+    return [{ url: "/api/issues/" + id + "/receipt", key: newKey(), json: { version: issue.version } }];
   }
   if (action === "arbitrate") {
     const [kind, unit] = String(data.get("unit") || "").split(":");

@@ -4,6 +4,7 @@ import { $, api, esc } from "./app.js";
 import { NOTICE } from "./labels.js";
 
 const PAGE = 10;
+const WIDE = "(min-width: 900px)";  // work.css's desktop layout
 
 function when(iso) {
   return new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric",
@@ -40,7 +41,9 @@ export async function showNotices() {
     shown = (append ? shown : 0) + page.items.length;
     if (!shown) list.innerHTML = '<li class="w-empty">暂无通知 No notices.</li>';
     more.hidden = shown >= page.total;
-    if (page.unread && !append) box.open = true;
+    // Opened by itself only beside the list (desktop): on a phone it would push "my work"
+    // a screen or more down, so there the badge on the closed panel tells the count.
+    if (page.unread && !append && matchMedia(WIDE).matches) box.open = true;
   }
 
   list.addEventListener("click", async (ev) => {

@@ -1,8 +1,8 @@
 """tile generations: a count per tile source table, moved on by every committed change, so a
 tile URL can carry its layer's generation and be kept by any HTTP cache forever
 
-Revision ID: 0037_scale
-Revises: 0031_hall_wait
+Revision ID: 0036_scale
+Revises: 0035_programme
 
 0028_tile_notices told each server process, by NOTIFY, that a table changed; a process's own
 counter cannot name a tile's content across processes, restarts or a CDN. The count is a row in
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0037_scale"
-down_revision: str | Sequence[str] | None = "0031_hall_wait"
+revision: str = "0036_scale"
+down_revision: str | Sequence[str] | None = "0035_programme"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

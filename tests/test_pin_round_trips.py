@@ -1,0 +1,53 @@
+"""A pin's time is mostly its round trips to PostgreSQL (bench/profile_pin.py lists them): a
+signed-in pin with an Idempotency-Key runs in one transaction, and sends no more statements than
+it needs (auth 1, claim 1, routing 2, the issue with its first event 1, notices 4, answer 1)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+from api.app import create_app
+from geo.core.settings import Settings
+from tests.issue_helpers import make_account
+
+STATEMENTS = 10
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[dict[str, list[Any]]]:
+    seen: dict[str, list[Any]] = {"statements": [], "transactions": []}
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        seen["statements"].append(" ".join(sql.split())[:80])
+
+    def begin(conn: Any) -> None:
+        seen["transactions"].append(conn)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", begin)
+
+
+def test_a_pin_is_one_transaction_of_few_statements(
+    module_settings: Settings, building_point: tuple[float, float]
+) -> None:
+    _, auth = make_account(module_settings, "resident")
+    app = create_app(module_settings)
+    lon, lat = building_point
+    body = {"lon": lon, "lat": lat, "category": "street_order", "description": "路灯不亮"}
+    with TestClient(app) as client:
+        first = client.post("/api/issues", json=body, headers={**auth, "Idempotency-Key": "a"})
+        assert first.status_code == 201, first.text
+        with counting(app.state.engine) as seen:
+            r = client.post("/api/issues", json=body, headers={**auth, "Idempotency-Key": "b"})
+        assert r.status_code == 201, r.text
+        assert r.json()["possible_duplicates"][0]["id"] == first.json()["id"]
+    assert len(seen["transactions"]) == 1, seen
+    assert len(seen["statements"]) <= STATEMENTS, "\n".join(seen["statements"])

@@ -1,0 +1,59 @@
+"""Problem tickets (GET /api/problem-tickets): a matter passed across three units, or sent back
+three times (reopened as rework), is listed for its sub-district with the units it passed
+through; one re-routed once is not."""
+
+from typing import Any
+
+import psycopg
+from fastapi.testclient import TestClient
+from psycopg.types.json import Jsonb
+
+from geo.core.settings import Settings
+from tests import owner_helpers
+from tests.issue_flow_helpers import pin
+
+
+def reroute(client: TestClient, issue: int, who: dict[str, str], category: str) -> None:
+    r = owner_helpers.post(client, issue, "reroute", who, category=category, note="类别不对")
+    assert r.status_code == 200, r.text
+
+
+def tickets(client: TestClient, who: dict[str, str], **params: Any) -> dict[str, Any]:
+    r = client.get("/api/problem-tickets", params=params, headers=who)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_three_units_or_three_send_backs_make_a_problem_ticket(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    place = owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
+    admin = owner_helpers.headers(place, "admin")
+    passed = pin(fresh_client, place.points[0], "ebike_charging")["id"]
+    reroute(fresh_client, passed, admin, "environment_sanitation")  # emergency -> urban
+    once = pin(fresh_client, place.points[1], "ebike_charging")["id"]
+    reroute(fresh_client, once, admin, "environment_sanitation")
+    found = tickets(fresh_client, admin, subdistrict=place.subdistrict)
+    assert passed not in [t["id"] for t in found["tickets"]]  # two units so far
+    reroute(fresh_client, passed, admin, "other")  # -> civil affairs: the third unit
+    found = tickets(fresh_client, admin, subdistrict=place.subdistrict)
+    [ticket] = [t for t in found["tickets"] if t["id"] == passed]
+    assert ticket["units"] == 3 and ticket["why"] == ["units"]
+    assert once not in [t["id"] for t in found["tickets"]]
+    assert any("区应急管理局" in name for name in ticket["unit_names"])
+    counted = {u["unit"]: u["tickets"] for u in found["per_unit"]}
+    assert all(counted[name] >= 1 for name in ticket["unit_names"])
+    # sent back three times: three rework reopenings (as geo/issues/ratings.py records them)
+    back = pin(fresh_client, place.points[1], "other")["id"]
+    with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as conn:
+        for _ in range(3):
+            conn.execute("INSERT INTO issue_event (issue_id, kind, from_step, to_step, data)"
+                         " VALUES (%s, 'transition', 'resolved', 'dispatched', %s)",
+                         (back, Jsonb({"rework": True})))  # fmt: skip
+    [again] = [t for t in tickets(fresh_client, admin)["tickets"] if t["id"] == back]
+    assert again["sent_back"] == 3 and again["why"] == ["sent_back"]
+    # another sub-district's list has neither; residents may not read it
+    assert tickets(fresh_client, admin, subdistrict=place.subdistrict + 1000)["tickets"] == []
+    resident = owner_helpers.headers(place, "resident")
+    assert fresh_client.get("/api/problem-tickets", headers=resident).status_code == 403
+    assert fresh_client.get("/api/problem-tickets").status_code == 401
