@@ -18,10 +18,11 @@ run: system-run venv db
 TEST_WORKERS ?= auto
 PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
+# --durations: the slowest tests of the run, to see where its time goes.
 test: system-test venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy geo api cli maps fixtures
-	$(BIN)/pytest -q $(PARALLEL)
+	$(BIN)/pytest -q $(PARALLEL) --durations=15
 
 # The tests that touch time (due dates in working days, weeks and agendas, rework windows,
 # escalation, today's state and as-of dates, "not in the future"), run with the district clock

@@ -1,8 +1,19 @@
 """The test database and app: a throwaway PostGIS database per test run, migrated and loaded
 with the demo district once, then cloned (CREATE DATABASE ... TEMPLATE) for tests that write.
 
-Run in parallel (pytest-xdist, `make test`), the workers share one template: the first worker
-to need it builds it under a file lock, the others wait for it, and the controller drops it at
+Which copy a test takes, cheapest first (each copy costs its creation and, when dropped, a
+checkpoint of the whole server):
+- `settings` / `client` / `db`: one read-only copy per worker, for tests that only read;
+- `worker_settings` / `worker_client`: one writable copy per worker, shared by the tests that
+  add rows of their own and ask only about those (its docstring says exactly which);
+- `module_settings` / `module_client`: one per module (its tests then run on one worker);
+- `fresh_settings` / `fresh_client`: one per test, for tests that change demo rows, count over
+  the whole demo, or need the anonymous rate limit (the worker copy has none);
+- `migrated_url`: the migrated schema without the demo (a template of its own, built with the
+  demo's), `scratch_url`: an empty database, for the command line to migrate and load.
+
+Run in parallel (pytest-xdist, `make test`), the workers share the templates: the first worker
+to need them builds them under a file lock, the others wait, and the controller drops them at
 the end. Every other database a test makes has a name of its own (a uuid, or the worker's pid).
 """
 
@@ -74,14 +85,23 @@ def make_settings(url: str, tmp_media: str) -> Settings:
     )
 
 
+def schema_template(url: str) -> str:
+    """The name of the template that holds the schema alone (migrated, empty) beside `url`'s."""
+    return f"{make_url(url).database}_schema"
+
+
 def build_template(url: str) -> None:
-    """The database at `url`, made anew: migrated and loaded with the demo district."""
+    """The database at `url`, made anew: migrated and loaded with the demo district; and
+    beside it the template of the migrated schema alone, its copy taken before the load."""
     from fixtures.load import load_demo
 
-    drop_database(url)
-    ensure_database(url)
+    schema = _url_for(schema_template(url))
+    for old in (url, schema):
+        drop_database(old)
+    ensure_database(schema)
+    upgrade(Settings(DATABASE_URL=schema))
+    ensure_database(url, template=schema_template(url))
     settings = Settings(DATABASE_URL=url)
-    upgrade(settings)
     load_demo(settings, progress=False)
     if TEST_NOW:
         load_test_calendars(settings, datetime.fromisoformat(TEST_NOW).year)
@@ -112,10 +132,15 @@ def _remove_marks(url: str) -> None:
             os.remove(path)
 
 
+def drop_templates(url: str) -> None:
+    drop_database(url)
+    drop_database(_url_for(schema_template(url)))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     url = getattr(config, "yst_template", None)
     if url is not None:  # the controller, once its workers are gone
-        drop_database(url)
+        drop_templates(url)
         _remove_marks(url)
 
 
@@ -145,7 +170,7 @@ def template_url(request: pytest.FixtureRequest) -> Iterator[str]:
         url = _url_for(f"yishiting_test_{os.getpid()}")
         build_template(url)
         yield url
-        drop_database(url)
+        drop_templates(url)
         return
     lock, built = _template_marks(shared)
     with open(lock, "a") as held:
@@ -189,6 +214,16 @@ def scratch_url() -> Iterator[str]:
     """An empty database on the test server, for the command line to migrate; then dropped."""
     url = _url_for(f"yishiting_cli_{uuid.uuid4().hex[:10]}")
     ensure_database(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def migrated_url(template_url: str) -> Iterator[str]:
+    """A database migrated to the head and empty (no demo), private to the test: a copy of the
+    schema's template instead of a migration run from nothing; then dropped."""
+    url = _url_for(f"yishiting_cli_{uuid.uuid4().hex[:10]}")
+    ensure_database(url, template=schema_template(template_url))
     yield url
     drop_database(url)
 
@@ -265,6 +300,39 @@ def module_settings(
     dropper.submit(drop_database, url)
 
 
+UNLIMITED = 1e9
+
+
+@pytest.fixture(scope="session")
+def worker_settings(
+    template_url: str, media_dir: str, dropper: ThreadPoolExecutor
+) -> Iterator[Settings]:
+    """A writable copy of the demo shared by every test of this process (an xdist worker) that
+    uses it, in whatever order they come: one copy per worker instead of one per test.
+
+    For tests that write only rows of their own (their issues, accounts, projects, items) or
+    are refused (nothing stored), and read back only those rows: never a demo row changed,
+    never a count or a total over the whole demo unless taken before and after within the
+    test. A test needing anything else takes `fresh_settings`.
+
+    All its tests pin from one client address, so anonymous requests are not rate limited
+    here (as many tokens as a session could spend); the limit has its tests on private copies.
+    """
+    url = _url_for(f"yishiting_w_{uuid.uuid4().hex[:12]}")
+    ensure_database(url, template=make_url(template_url).database)
+    unlimited = {"anon_burst": UNLIMITED, "anon_per_minute": UNLIMITED}
+    yield make_settings(url, media_dir).model_copy(update=unlimited)
+    dropper.submit(drop_database, url)
+
+
+@pytest.fixture(scope="session")
+def worker_client(worker_settings: Settings) -> Iterator[TestClient]:
+    """A client on the worker's shared writable copy (`worker_settings` says for which tests).
+    Its cookie jar is shared too: a test that signs in with cookies makes a client of its own."""
+    with TestClient(create_app(worker_settings)) as c:
+        yield c
+
+
 @pytest.fixture(scope="module")
 def module_client(module_settings: Settings) -> Iterator[TestClient]:
     """A client on the module's private copy of the demo database."""
@@ -317,6 +385,18 @@ def admin(fresh_settings: Settings) -> dict[str, str]:
 def reviewer(fresh_settings: Settings) -> dict[str, str]:
     """A second admin: whoever resolved an issue may not review it."""
     return make_account(fresh_settings, "admin")[1]
+
+
+@pytest.fixture
+def worker_admin(worker_settings: Settings) -> dict[str, str]:
+    """A new admin's Authorization header on the worker's shared copy."""
+    return make_account(worker_settings, "admin")[1]
+
+
+@pytest.fixture
+def worker_reviewer(worker_settings: Settings) -> dict[str, str]:
+    """A second new admin on the worker's shared copy (a resolver may not review)."""
+    return make_account(worker_settings, "admin")[1]
 
 
 def _free_port() -> int:

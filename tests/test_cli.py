@@ -34,8 +34,8 @@ def test_migrate_up_down_up(scratch_url: str) -> None:
     assert exists(scratch_url, "compound")
 
 
-def test_load_demo_twice_gives_identical_data(scratch_url: str) -> None:
-    run(scratch_url, "migrate")
+def test_load_demo_twice_gives_identical_data(migrated_url: str) -> None:
+    scratch_url = migrated_url  # migrated, empty: `migrate` itself is tested above
     out = run(scratch_url, "load-demo", "--quiet").stdout
     counts = dict(line.split() for line in out.splitlines() if line.strip())
     assert counts["compound"] == "394" and counts["unit"] == "5905"
@@ -71,9 +71,8 @@ def test_load_demo_if_empty_keeps_what_was_made_since(fresh_settings: Settings) 
     assert not demo_loaded(fresh_settings)
 
 
-def test_load_demo_at_scale_copies_the_buildings_apart(scratch_url: str) -> None:
-    run(scratch_url, "migrate")
-    run(scratch_url, "load-demo", "--quiet")
+def test_load_demo_at_scale_copies_the_buildings_apart(fresh_settings: Settings) -> None:
+    scratch_url = fresh_settings.database_url  # migrated and loaded with the demo once
     with psycopg.connect(Settings(DATABASE_URL=scratch_url).libpq_url) as conn:
         one = conn.execute("SELECT count(*), ST_Extent(geom)::text FROM building").fetchone()
     run(scratch_url, "load-demo", "--quiet", "--scale", "5")

@@ -76,9 +76,9 @@ def test_image_start_twice_keeps_what_was_made(scratch_url: str, tmp_path: Path)
     assert counts(scratch_url, "account", "issue", "issue_event") == demo
 
 
-def test_load_demo_refuses_data_without_a_demo(scratch_url: str) -> None:
+def test_load_demo_refuses_data_without_a_demo(migrated_url: str) -> None:
     """A database filled by hand (no demo ever loaded) is all at stake."""
-    run(scratch_url, "migrate")
+    scratch_url = migrated_url
     with psycopg.connect(Settings(DATABASE_URL=scratch_url).libpq_url) as conn:
         conn.execute("INSERT INTO department (code, name) VALUES ('housing', '区住建局')")
     kept = run(scratch_url, "load-demo", "--if-empty", "--quiet")

@@ -1,6 +1,7 @@
 """Disputes (退单) and arbitration: an owner sends an issue back with a reason (a place one
 level up, a department back to the hall that dispatched it), the nth dispute goes to the
-sub-district, whose arbitration names the unit that must act and sticks."""
+sub-district, whose arbitration names the unit that must act and sticks. Each test pins issues
+of its own on the worker's shared copy and asks only about them."""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,8 +13,8 @@ from tests.issue_flow_helpers import drive, pin
 
 
 @pytest.fixture
-def place(fresh_client: TestClient, fresh_settings: Settings) -> owner_helpers.Place:
-    return owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
+def place(worker_client: TestClient, worker_settings: Settings) -> owner_helpers.Place:
+    return owner_helpers.with_accounts(worker_settings, owner_helpers.place(worker_settings))
 
 
 def state(client: TestClient, issue_id: int) -> tuple[int, str, str, int]:
@@ -31,9 +32,9 @@ def actions(client: TestClient, issue_id: int, who: dict[str, str]) -> list[str]
 
 
 def test_disputes_climb_then_go_to_arbitration_which_sticks(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
-    c, p = fresh_client, place
+    c, p = worker_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     i = issue["id"]
     # The compound sends it back: it goes one level up, to its community.
@@ -132,9 +133,9 @@ def test_disputes_climb_then_go_to_arbitration_which_sticks(
 
 
 def test_a_department_sends_a_dispatched_issue_back_to_the_hall(
-    fresh_client: TestClient, place: owner_helpers.Place, fresh_settings: Settings
+    worker_client: TestClient, place: owner_helpers.Place, worker_settings: Settings
 ) -> None:
-    c, p = fresh_client, place
+    c, p = worker_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     drive(c, issue, owner_helpers.headers(p, "admin"), "dispatched")
     i = issue["id"]
@@ -157,17 +158,17 @@ def test_a_department_sends_a_dispatched_issue_back_to_the_hall(
         "transitions",
         owner_helpers.headers(p, "admin"),
         to="dispatched",
-        owner_department_id=owner_helpers.department(fresh_settings, "urban_management"),
+        owner_department_id=owner_helpers.department(worker_settings, "urban_management"),
     )
     assert r.status_code == 200, r.text
 
 
 def test_a_department_cannot_dispute_before_dispatch(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """Before dispatch the routed department is not acting yet: nothing to send back, and
     nothing stored (no event, no count toward arbitration)."""
-    c, p = fresh_client, place
+    c, p = worker_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     assert issue["routing"]["department"]["code"] == "emergency"
     assert "dispute" not in actions(c, issue["id"], owner_helpers.headers(p, "emergency"))
@@ -200,28 +201,28 @@ def test_a_department_cannot_dispute_before_dispatch(
     ],
 )
 def test_refused_disputes_store_nothing(
-    fresh_client: TestClient,
+    worker_client: TestClient,
     place: owner_helpers.Place,
     who: str,
     body: dict,
     status: int,
     where: str,
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
-    before = state(fresh_client, issue["id"])
+    issue = pin(worker_client, place.points[0], "ebike_charging")
+    before = state(worker_client, issue["id"])
     r = owner_helpers.post(
-        fresh_client, issue["id"], "dispute", owner_helpers.headers(place, who), **body
+        worker_client, issue["id"], "dispute", owner_helpers.headers(place, who), **body
     )
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["where"] == where
-    assert state(fresh_client, issue["id"]) == before
+    assert state(worker_client, issue["id"]) == before
 
 
 def test_disputes_of_closed_issues_versions_and_retries(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
-    c, p = fresh_client, place
+    c, p = worker_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     url = f"/api/issues/{issue['id']}/dispute"
     grid = owner_helpers.headers(p, "grid_compound")
@@ -244,9 +245,9 @@ def test_disputes_of_closed_issues_versions_and_retries(
 
 
 def test_the_number_of_disputes_before_arbitration_is_configurable(
-    fresh_settings: Settings, place: owner_helpers.Place
+    worker_settings: Settings, place: owner_helpers.Place
 ) -> None:
-    settings = fresh_settings.model_copy(update={"disputes_to_arbitration": 1})
+    settings = worker_settings.model_copy(update={"disputes_to_arbitration": 1})
     with TestClient(create_app(settings)) as c:
         issue = pin(c, place.points[0], "ebike_charging")
         r = owner_helpers.post(
@@ -262,11 +263,11 @@ def test_the_number_of_disputes_before_arbitration_is_configurable(
 
 
 def test_a_retried_arbitration_answers_the_first_and_its_key_names_one_action(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """A retry sent with the version it saw first hears the first answer (no 412, one event);
     the same key with another action on the same issue is refused and stores nothing."""
-    c, p = fresh_client, place
+    c, p = worker_client, place
     issue = pin(c, p.points[0], "ebike_charging")
     i = issue["id"]
     assert owner_helpers.post(

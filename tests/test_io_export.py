@@ -1,4 +1,6 @@
-"""Exports: any OGC collection, same filters and bbox as /items, each format out and back in."""
+"""Exports: any OGC collection, same filters and bbox as /items, each format out and back in.
+The endpoint's tests add only their own accounts, on the worker's shared copy, and compare an
+export with /items read at the same moment."""
 
 import csv
 import io
@@ -139,16 +141,16 @@ def test_xlsx_points_have_lon_lat(settings: Settings) -> None:
 # --- API ---------------------------------------------------------------------------------
 
 
-def test_export_endpoint(fresh_settings: Settings, fresh_client: TestClient) -> None:
-    _, planner = make_account(fresh_settings, "planner")
-    r = fresh_client.get(
+def test_export_endpoint(worker_settings: Settings, worker_client: TestClient) -> None:
+    _, planner = make_account(worker_settings, "planner")
+    r = worker_client.get(
         "/api/exports/compounds?format=shp&crs=4547&encoding=GBK&model_compound=true",
         headers=planner,
     )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/zip"
     assert 'filename="compounds_4547.zip"' in r.headers["content-disposition"]
-    items = fresh_client.get("/ogc/collections/compounds/items?model_compound=true").json()
+    items = worker_client.get("/ogc/collections/compounds/items?model_compound=true").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
 
 
@@ -163,50 +165,50 @@ def test_export_endpoint(fresh_settings: Settings, fresh_client: TestClient) -> 
     ],
 )
 def test_export_bad_parameters(
-    query: str, status: int, where: str, fresh_settings: Settings, fresh_client: TestClient
+    query: str, status: int, where: str, worker_settings: Settings, worker_client: TestClient
 ) -> None:
-    _, planner = make_account(fresh_settings, "planner")
-    r = fresh_client.get(f"/api/exports/compounds?{query}", headers=planner)
+    _, planner = make_account(worker_settings, "planner")
+    r = worker_client.get(f"/api/exports/compounds?{query}", headers=planner)
     assert r.status_code == status
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["where"] == where
 
 
-def test_export_needs_staff(fresh_settings: Settings, fresh_client: TestClient) -> None:
-    assert fresh_client.get("/api/exports/compounds?format=csv").status_code == 401
-    _, resident = make_account(fresh_settings, "resident")
-    r = fresh_client.get("/api/exports/compounds?format=csv", headers=resident)
+def test_export_needs_staff(worker_settings: Settings, worker_client: TestClient) -> None:
+    assert worker_client.get("/api/exports/compounds?format=csv").status_code == 401
+    _, resident = make_account(worker_settings, "resident")
+    r = worker_client.get("/api/exports/compounds?format=csv", headers=resident)
     assert r.status_code == 403
     assert (
-        fresh_client.get(
+        worker_client.get(
             "/api/exports/nothing?format=csv",
-            headers=make_account(fresh_settings, "grid", ("community", 1))[1],
+            headers=make_account(worker_settings, "grid", ("community", 1))[1],
         ).status_code
         == 404
     )
 
 
-def test_same_datetime_as_items(fresh_settings: Settings, fresh_client: TestClient) -> None:
-    _, planner = make_account(fresh_settings, "planner")
+def test_same_datetime_as_items(worker_settings: Settings, worker_client: TestClient) -> None:
+    _, planner = make_account(worker_settings, "planner")
     when = "2021-05-01T00:00:00Z/2021-06-30T00:00:00Z"
-    r = fresh_client.get(
+    r = worker_client.get(
         f"/api/exports/renovation_items?format=csv&datetime={when}", headers=planner
     )
     assert r.status_code == 200, r.text
-    items = fresh_client.get(f"/ogc/collections/renovation_items/items?datetime={when}").json()
-    everything = fresh_client.get("/ogc/collections/renovation_items/items").json()
+    items = worker_client.get(f"/ogc/collections/renovation_items/items?datetime={when}").json()
+    everything = worker_client.get("/ogc/collections/renovation_items/items").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
     assert 0 < items["numberMatched"] < everything["numberMatched"]
 
 
-def test_same_cql2_filter_as_items(fresh_settings: Settings, fresh_client: TestClient) -> None:
-    _, planner = make_account(fresh_settings, "planner")
+def test_same_cql2_filter_as_items(worker_settings: Settings, worker_client: TestClient) -> None:
+    _, planner = make_account(worker_settings, "planner")
     cql = "floors > 10"
-    r = fresh_client.get(
+    r = worker_client.get(
         "/api/exports/buildings", params={"format": "gpkg", "filter": cql}, headers=planner
     )
     assert r.status_code == 200, r.text
-    items = fresh_client.get("/ogc/collections/buildings/items", params={"filter": cql}).json()
-    everything = fresh_client.get("/ogc/collections/buildings/items").json()
+    items = worker_client.get("/ogc/collections/buildings/items", params={"filter": cql}).json()
+    everything = worker_client.get("/ogc/collections/buildings/items").json()
     assert int(r.headers["x-feature-count"]) == items["numberMatched"]
     assert 0 < items["numberMatched"] < everything["numberMatched"]

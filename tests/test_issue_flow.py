@@ -1,6 +1,7 @@
 """Issues through the API on a private copy of the demo district: pinning in every crs, bad
 input, duplicates, support, merge, every allowed and refused transition, reopening, versions,
-escalation, photos and events."""
+escalation, photos and events. Refused pins (nothing stored, counted before and after) share
+the worker's copy."""
 
 import hashlib
 import io
@@ -104,7 +105,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("change", "where", "status"), BAD_INPUTS)
 def test_bad_input_names_the_field_and_stores_nothing(
-    fresh_client, fresh_settings, building_point, change, where, status
+    worker_client, worker_settings, building_point, change, where, status
 ):
     body = {
         "lon": building_point[0],
@@ -113,34 +114,34 @@ def test_bad_input_names_the_field_and_stores_nothing(
         "description": "x",
         **change,
     }
-    before = count_issues(fresh_settings)
-    r = fresh_client.post("/api/issues", json=body)
+    before = count_issues(worker_settings)
+    r = worker_client.post("/api/issues", json=body)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == PROBLEM
     assert r.json()["where"] == where
-    assert count_issues(fresh_settings) == before
+    assert count_issues(worker_settings) == before
 
 
 @pytest.mark.parametrize("missing", ["lon", "lat", "category", "description"])
-def test_missing_fields_are_named(fresh_client, fresh_settings, building_point, missing):
+def test_missing_fields_are_named(worker_client, worker_settings, building_point, missing):
     body = {"lon": building_point[0], "lat": building_point[1], "category": "other"}
     body["description"] = "x"
     del body[missing]
-    before = count_issues(fresh_settings)
-    r = fresh_client.post("/api/issues", json=body)
+    before = count_issues(worker_settings)
+    r = worker_client.post("/api/issues", json=body)
     assert r.status_code == 422
     assert r.json()["where"] == f"body.{missing}"
-    assert count_issues(fresh_settings) == before
+    assert count_issues(worker_settings) == before
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_numbers_are_refused(fresh_client, fresh_settings, literal):
+def test_non_finite_numbers_are_refused(worker_client, worker_settings, literal):
     raw = f'{{"lon": {literal}, "lat": 40.82, "category": "other", "description": "x"}}'
-    before = count_issues(fresh_settings)
-    r = fresh_client.post("/api/issues", content=raw, headers={"Content-Type": "application/json"})
+    before = count_issues(worker_settings)
+    r = worker_client.post("/api/issues", content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     assert r.json()["where"] == "body.lon"
-    assert count_issues(fresh_settings) == before
+    assert count_issues(worker_settings) == before
 
 
 def test_anonymous_pinning_is_rate_limited(fresh_client, fresh_settings, building_point):
@@ -512,9 +513,9 @@ def test_events_are_append_only(fresh_client, fresh_settings, building_point):
         engine.dispose()
 
 
-def test_unknown_issue_is_404(fresh_client):
+def test_unknown_issue_is_404(client):
     for url in ("/api/issues/424242", "/api/issues/424242/events"):
-        r = fresh_client.get(url)
+        r = client.get(url)
         assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
 
 

@@ -1,6 +1,7 @@
 """What a page offers is what the API allows: for issues at each step and accounts standing in
 different relations to them, every action in `allowed_actions` (GET /api/work/issues/{id}) is
-accepted by the API and every move absent from it is refused, on a private copy of the demo.
+accepted by the API and every move absent from it is refused, on issues and accounts of the
+test's own on the worker's shared copy of the demo.
 
 Found in a field test: the account that resolved an issue was offered the review button, which
 the API then refused (whoever resolves does not review)."""
@@ -25,22 +26,22 @@ OTHER_BODIES: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-def people(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict[str, Any]:
+def people(worker_client: TestClient, worker_settings: Settings, db: Session) -> dict[str, Any]:
     """A point in a compound, and accounts towards its issues: the admin who drives every
     issue (and so resolves it), another admin, grid staff of its community and of another,
     the department its issues are routed to, a planner, the reporter and the anonymous."""
     point, ids = point_in_building(db)
     _, other_ids = point_in_building(db, nth=400)
     assert other_ids["community"] != ids["community"]
-    department = pin(fresh_client, point)["routing"]["department"]["id"]
+    department = pin(worker_client, point)["routing"]["department"]["id"]
     accounts = {
-        "resolver": make_account(fresh_settings, "admin")[1],
-        "admin_b": make_account(fresh_settings, "admin")[1],
-        "grid_in": make_account(fresh_settings, "grid", ("community", ids["community"]))[1],
-        "grid_out": make_account(fresh_settings, "grid", ("community", other_ids["community"]))[1],
-        "department": make_account(fresh_settings, "department", None, department)[1],
-        "planner": make_account(fresh_settings, "planner")[1],
-        "reporter": make_account(fresh_settings, "resident")[1],
+        "resolver": make_account(worker_settings, "admin")[1],
+        "admin_b": make_account(worker_settings, "admin")[1],
+        "grid_in": make_account(worker_settings, "grid", ("community", ids["community"]))[1],
+        "grid_out": make_account(worker_settings, "grid", ("community", other_ids["community"]))[1],
+        "department": make_account(worker_settings, "department", None, department)[1],
+        "planner": make_account(worker_settings, "planner")[1],
+        "reporter": make_account(worker_settings, "resident")[1],
         "anonymous": {},
     }
     return {"point": point, "accounts": accounts}
@@ -78,25 +79,25 @@ def attempt(client: TestClient, issue: dict[str, Any], headers: Headers, action:
 
 @pytest.mark.parametrize("step", PATH)
 def test_every_offered_action_is_accepted_and_every_other_move_refused(
-    fresh_client: TestClient, people: dict[str, Any], step: str
+    worker_client: TestClient, people: dict[str, Any], step: str
 ) -> None:
-    issue = at_step(fresh_client, people, step)
+    issue = at_step(worker_client, people, step)
     moves = {*TRANSITIONS[step], "photo"}
     accepted: list[tuple[str, str]] = []
     for who, headers in people["accounts"].items():
-        actions = offered(fresh_client, issue["id"], headers)
+        actions = offered(worker_client, issue["id"], headers)
         for action in sorted(moves - set(actions)):
-            r = attempt(fresh_client, issue, headers, action)
+            r = attempt(worker_client, issue, headers, action)
             assert r.status_code in (401, 403), (step, who, action, r.status_code, r.text)
         # re-route and dispute are refused by access or by the issue's disputes (409)
         for action in sorted(OTHER_BODIES.keys() - set(actions)):
-            r = attempt(fresh_client, issue, headers, action)
+            r = attempt(worker_client, issue, headers, action)
             assert r.status_code in (401, 403, 409), (step, who, action, r.status_code, r.text)
-        unchanged = fresh_client.get(f"/api/issues/{issue['id']}").json()["version"]
+        unchanged = worker_client.get(f"/api/issues/{issue['id']}").json()["version"]
         assert unchanged == issue["version"], (step, who)
         for action in actions:
-            fresh = at_step(fresh_client, people, step)
-            r = attempt(fresh_client, fresh, headers, action)
+            fresh = at_step(worker_client, people, step)
+            r = attempt(worker_client, fresh, headers, action)
             assert r.is_success, (step, who, action, r.status_code, r.text)
             accepted.append((who, action))
     # Each step is moved on by someone, so the check above cannot pass on empty offers.
@@ -104,13 +105,13 @@ def test_every_offered_action_is_accepted_and_every_other_move_refused(
 
 
 def test_the_resolver_is_not_offered_the_review_that_another_may_give(
-    fresh_client: TestClient, people: dict[str, Any]
+    worker_client: TestClient, people: dict[str, Any]
 ) -> None:
     who = people["accounts"]
-    issue = at_step(fresh_client, people, "resolved")
-    assert "reviewed" not in offered(fresh_client, issue["id"], who["resolver"])
-    refused = move(fresh_client, issue["id"], who["resolver"], "reviewed", rating=5)
+    issue = at_step(worker_client, people, "resolved")
+    assert "reviewed" not in offered(worker_client, issue["id"], who["resolver"])
+    refused = move(worker_client, issue["id"], who["resolver"], "reviewed", rating=5)
     assert refused.status_code == 403, refused.text
-    assert "reviewed" in offered(fresh_client, issue["id"], who["admin_b"])
-    accepted = move(fresh_client, issue["id"], who["admin_b"], "reviewed", rating=5)
+    assert "reviewed" in offered(worker_client, issue["id"], who["admin_b"])
+    accepted = move(worker_client, issue["id"], who["admin_b"], "reviewed", rating=5)
     assert accepted.status_code == 200, accepted.text

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2: discovery, services, requests round-tripping in JSON and XML, filters,
-address geocoding, idempotent filing, and errors in the spec's format (real PostGIS)."""
+address geocoding, idempotent filing, and errors in the spec's format (real PostGIS). Filing
+tests file requests of their own on the worker's shared copy and ask only about those."""
 
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -84,7 +85,7 @@ def test_services_are_the_categories(client: TestClient) -> None:
 
 
 def test_round_trip_form_encoded_json_and_xml(
-    fresh_client: TestClient, fresh_settings: Settings
+    worker_client: TestClient, worker_settings: Settings
 ) -> None:
     form = {
         "service_code": "ebike_charging",
@@ -96,19 +97,19 @@ def test_round_trip_form_encoded_json_and_xml(
         "media_url": "https://example.org/photo.jpg",
         "api_key": "anything",
     }
-    r = fresh_client.post(f"{V2}/requests.json", data=form)
+    r = worker_client.post(f"{V2}/requests.json", data=form)
     assert r.status_code == 201, r.text
     (created,) = r.json()
     ident = created["service_request_id"]
     assert ident.isdigit()
-    js = fresh_client.get(f"{V2}/requests/{ident}.json")
+    js = worker_client.get(f"{V2}/requests/{ident}.json")
     (req,) = js.json()
     assert req["service_request_id"] == ident and req["status"] == "open"
     assert req["service_code"] == "ebike_charging" and req["description"] == "楼道飞线充电"
     assert abs(req["lat"] - 40.8262) < 1e-7 and abs(req["long"] - 114.8838) < 1e-7
     assert req["media_url"] == "https://example.org/photo.jpg"
     assert req["status_notes"] == "collected" and req["agency_responsible"]
-    xml = fresh_client.get(f"{V2}/requests/{ident}.xml")
+    xml = worker_client.get(f"{V2}/requests/{ident}.xml")
     root = _xml(xml.text)
     assert root.tag == "service_requests"
     (item,) = _items(root)
@@ -119,61 +120,61 @@ def test_round_trip_form_encoded_json_and_xml(
         for secret in PRIVATE:
             assert secret not in text
     # Filed through the same pin path as POST /api/issues: routed, with a created event.
-    issue = fresh_client.get(f"/api/issues/{ident}").json()
+    issue = worker_client.get(f"/api/issues/{ident}").json()
     assert issue["step"] == "collected" and issue["routing"]["community"]
     # The reporter's contact is kept, for staff only.
-    _, admin = make_account(fresh_settings, "admin")
-    contact = fresh_client.get(f"/api/issues/{ident}/reporter", headers=admin).json()
+    _, admin = make_account(worker_settings, "admin")
+    contact = worker_client.get(f"/api/issues/{ident}/reporter", headers=admin).json()
     assert (contact["name"], contact["phone"]) == ("张三丰", "13800001111")
 
 
-def test_post_xml_and_json_bodies(fresh_client: TestClient) -> None:
-    r = fresh_client.post(f"{V2}/requests.xml", data={"service_code": "other", **POINT})
+def test_post_xml_and_json_bodies(worker_client: TestClient) -> None:
+    r = worker_client.post(f"{V2}/requests.xml", data={"service_code": "other", **POINT})
     assert r.status_code == 201
     (item,) = _items(_xml(r.text))
     assert item["service_request_id"] and item["service_request_id"].isdigit()
-    r = fresh_client.post(f"{V2}/requests.json", json={"service_code": "other", "lat": 40.8262,
+    r = worker_client.post(f"{V2}/requests.json", json={"service_code": "other", "lat": 40.8262,
                                                        "long": 114.8838})  # fmt: skip
     assert r.status_code == 201, r.text
     ident = r.json()[0]["service_request_id"]
     # No description: the service's name stands in.
-    assert fresh_client.get(f"{V2}/requests/{ident}.json").json()[0]["description"] == "其他"
+    assert worker_client.get(f"{V2}/requests/{ident}.json").json()[0]["description"] == "其他"
 
 
-def test_address_string_is_geocoded(fresh_client: TestClient, fresh_settings: Settings) -> None:
-    r = fresh_client.post(
+def test_address_string_is_geocoded(worker_client: TestClient, worker_settings: Settings) -> None:
+    r = worker_client.post(
         f"{V2}/requests.json",
         data={"service_code": "environment_sanitation", "address_string": "欣欣家园(二三期)门口"},
     )
     assert r.status_code == 201, r.text
     ident = int(r.json()[0]["service_request_id"])
     inside = scalar(
-        fresh_settings,
+        worker_settings,
         "SELECT ST_Covers(c.geom, i.geom) FROM issue i, compound c"
         " WHERE i.id = :id AND c.name = '欣欣家园(二三期)'",
         id=ident,
     )
     assert inside
-    road = fresh_client.post(
+    road = worker_client.post(
         f"{V2}/requests.json",
         data={"service_code": "traffic_parking", "address_string": "新华后街"},
     )
     assert road.status_code == 201
     ident = int(road.json()[0]["service_request_id"])
     on_road = scalar(
-        fresh_settings,
+        worker_settings,
         "SELECT bool_or(ST_DWithin(r.geom::geography, i.geom::geography, 1))"
         " FROM issue i, road r WHERE i.id = :id AND r.name = '新华后街'",
         id=ident,
     )
     assert on_road
-    courtyard = scalar(fresh_settings, "SELECT min(address) FROM courtyard")
-    r = fresh_client.post(
+    courtyard = scalar(worker_settings, "SELECT min(address) FROM courtyard")
+    r = worker_client.post(
         f"{V2}/requests.xml", data={"service_code": "housing_safety", "address_string": courtyard}
     )
     assert r.status_code == 201
     description = _xml_error(
-        fresh_client.post(
+        worker_client.post(
             f"{V2}/requests.xml",
             data={"service_code": "housing_safety", "address_string": "火星大道99号"},
         ),
@@ -256,21 +257,21 @@ def test_tokens_of_any_characters_are_404_in_both_formats(client: TestClient, to
     ],
 )
 def test_bad_posts_are_400_and_store_nothing(
-    fresh_client: TestClient, fresh_settings: Settings, form: dict, where: str
+    worker_client: TestClient, worker_settings: Settings, form: dict, where: str
 ) -> None:
-    before = scalar(fresh_settings, "SELECT count(*) FROM issue")
-    assert where in _json_error(fresh_client.post(f"{V2}/requests.json", data=form), 400)
-    assert where in _xml_error(fresh_client.post(f"{V2}/requests.xml", data=form), 400)
-    assert scalar(fresh_settings, "SELECT count(*) FROM issue") == before
+    before = scalar(worker_settings, "SELECT count(*) FROM issue")
+    assert where in _json_error(worker_client.post(f"{V2}/requests.json", data=form), 400)
+    assert where in _xml_error(worker_client.post(f"{V2}/requests.xml", data=form), 400)
+    assert scalar(worker_settings, "SELECT count(*) FROM issue") == before
 
 
 def test_same_idempotency_key_files_one_request(
-    fresh_client: TestClient, fresh_settings: Settings
+    worker_client: TestClient, worker_settings: Settings
 ) -> None:
     form = {"service_code": "street_order", **POINT, "description": "占道摆摊"}
     key = {"Idempotency-Key": "open311-test-1"}
-    first = fresh_client.post(f"{V2}/requests.json", data=form, headers=key)
-    again = fresh_client.post(f"{V2}/requests.xml", data=form, headers=key)
+    first = worker_client.post(f"{V2}/requests.json", data=form, headers=key)
+    again = worker_client.post(f"{V2}/requests.xml", data=form, headers=key)
     assert first.status_code == again.status_code == 201
     ident = first.json()[0]["service_request_id"]
     # The token answered is the service's own, the same on a retry (the client's key, below,
@@ -283,21 +284,21 @@ def test_same_idempotency_key_files_one_request(
     with ThreadPoolExecutor(8) as pool:
         copies = list(
             pool.map(
-                lambda _: fresh_client.post(f"{V2}/requests.json", data=form, headers=key),
+                lambda _: worker_client.post(f"{V2}/requests.json", data=form, headers=key),
                 range(8),
             )
         )
     assert {c.json()[0]["service_request_id"] for c in copies} == {ident}
     stored = scoped_key("open311-test-1", account=None, client="testclient")  # TestClient's
     count = scalar(
-        fresh_settings, "SELECT count(*) FROM issue WHERE idempotency_key = :k", k=stored
+        worker_settings, "SELECT count(*) FROM issue WHERE idempotency_key = :k", k=stored
     )
     assert count == 1
-    token = fresh_client.get(f"{V2}/tokens/open311-test-1.json").json()
+    token = worker_client.get(f"{V2}/tokens/open311-test-1.json").json()
     assert token == [{"service_request_id": ident, "token": "open311-test-1"}]
-    _json_error(fresh_client.get(f"{V2}/tokens/unknown.json"), 404)
+    _json_error(worker_client.get(f"{V2}/tokens/unknown.json"), 404)
     # The same key with a different request is refused, in the spec's format.
-    other = fresh_client.post(
+    other = worker_client.post(
         f"{V2}/requests.json", data={**form, "description": "别的事"}, headers=key
     )
     _json_error(other, 400)

@@ -1,9 +1,11 @@
 """Uploaded photos are re-encoded so no metadata survives: JPEG, PNG, WebP and HEIC (stored as
 JPEG), turned upright by their EXIF orientation first; what is not an image is 415, a
-decompression bomb is refused before it is decoded."""
+decompression bomb is refused before it is decoded. Each test uploads to an issue of its own on
+the worker's shared copy."""
 
 import io
 import struct
+import uuid
 import zlib
 
 import pillow_heif
@@ -49,8 +51,8 @@ def _upload(client: TestClient, issue: int, data: bytes, name: str = "p.jpg"):
 
 
 @pytest.fixture
-def issue(fresh_client: TestClient, db: Session) -> int:
-    return pin(fresh_client, issue_helpers.point_in_building(db, nth=2)[0])["id"]
+def issue(worker_client: TestClient, db: Session) -> int:
+    return pin(worker_client, issue_helpers.point_in_building(db, nth=2)[0])["id"]
 
 
 @pytest.mark.parametrize(
@@ -63,14 +65,14 @@ def issue(fresh_client: TestClient, db: Session) -> int:
     ],
 )
 def test_no_metadata_survives(
-    fresh_client: TestClient, issue: int, fmt: str, stored_type: str, stored_fmt: str
+    worker_client: TestClient, issue: int, fmt: str, stored_type: str, stored_fmt: str
 ) -> None:
     sent = _image(fmt)
     assert Image.open(io.BytesIO(sent)).getexif().get(0x010F) == "PhoneMaker"
-    r = _upload(fresh_client, issue, sent)
+    r = _upload(worker_client, issue, sent)
     assert r.status_code == 201, r.text
     assert r.json()["content_type"] == stored_type
-    stored = fresh_client.get(r.json()["url"])
+    stored = worker_client.get(r.json()["url"])
     assert stored.headers["content-type"] == stored_type
     img = Image.open(io.BytesIO(stored.content))
     assert img.format == stored_fmt
@@ -80,10 +82,10 @@ def test_no_metadata_survives(
     assert img.size == (40, 20)
 
 
-def test_orientation_is_applied_before_it_is_dropped(fresh_client: TestClient, issue: int) -> None:
-    r = _upload(fresh_client, issue, _image("JPEG", orientation=6))  # rotate 90 degrees on show
+def test_orientation_is_applied_before_it_is_dropped(worker_client: TestClient, issue: int) -> None:
+    r = _upload(worker_client, issue, _image("JPEG", orientation=6))  # rotate 90 degrees on show
     assert r.status_code == 201, r.text
-    img = Image.open(io.BytesIO(fresh_client.get(r.json()["url"]).content)).convert("RGB")
+    img = Image.open(io.BytesIO(worker_client.get(r.json()["url"]).content)).convert("RGB")
     assert img.size == (20, 40)
     assert dict(img.getexif()) == {}
     top, bottom = img.getpixel((10, 2)), img.getpixel((10, 37))
@@ -100,8 +102,8 @@ def test_orientation_is_applied_before_it_is_dropped(fresh_client: TestClient, i
         b"",
     ],
 )
-def test_what_is_not_a_photo_is_415(fresh_client: TestClient, issue: int, data: bytes) -> None:
-    r = _upload(fresh_client, issue, data)
+def test_what_is_not_a_photo_is_415(worker_client: TestClient, issue: int, data: bytes) -> None:
+    r = _upload(worker_client, issue, data)
     assert r.status_code == 415, r.text
     assert r.json()["where"] == "body.file"
 
@@ -118,26 +120,27 @@ def _png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
-def test_decompression_bombs_are_refused(fresh_client: TestClient, issue: int) -> None:
-    r = _upload(fresh_client, issue, _png_header(30_000, 30_000))
+def test_decompression_bombs_are_refused(worker_client: TestClient, issue: int) -> None:
+    r = _upload(worker_client, issue, _png_header(30_000, 30_000))
     assert r.status_code == 413, r.text
     assert r.json()["where"] == "body.file" and "pixels" in r.json()["detail"]
 
 
 def test_a_photo_key_names_one_issue(
-    fresh_client: TestClient, fresh_settings, db: Session, issue: int
+    worker_client: TestClient, worker_settings, db: Session, issue: int
 ) -> None:
     """The same Idempotency-Key and picture sent to another issue is another request: 422
     naming the header, and no photo stored there."""
-    other = pin(fresh_client, issue_helpers.point_in_building(db, nth=2)[0])["id"]
+    other = pin(worker_client, issue_helpers.point_in_building(db, nth=2)[0])["id"]
     data = _image("PNG")
-    key = {"Idempotency-Key": "photo-once"}
+    # Anonymous keys are the client address's: one of this test's own on the shared copy.
+    key = {"Idempotency-Key": f"photo-once-{uuid.uuid4().hex}"}
     files = {"file": ("p.png", data, "image/png")}
-    first = fresh_client.post(f"/api/issues/{issue}/photos", files=files, headers=key)
-    again = fresh_client.post(f"/api/issues/{issue}/photos", files=files, headers=key)
+    first = worker_client.post(f"/api/issues/{issue}/photos", files=files, headers=key)
+    again = worker_client.post(f"/api/issues/{issue}/photos", files=files, headers=key)
     assert (first.status_code, again.status_code) == (201, 200), again.text
     assert again.json()["id"] == first.json()["id"]
-    elsewhere = fresh_client.post(f"/api/issues/{other}/photos", files=files, headers=key)
+    elsewhere = worker_client.post(f"/api/issues/{other}/photos", files=files, headers=key)
     assert elsewhere.status_code == 422 and elsewhere.json()["where"] == "header.Idempotency-Key"
     count = "SELECT count(*) FROM issue_photo WHERE issue_id = :id"
-    assert issue_helpers.scalar(fresh_settings, count, id=other) == 0
+    assert issue_helpers.scalar(worker_settings, count, id=other) == 0

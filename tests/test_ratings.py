@@ -1,6 +1,7 @@
 """Satisfaction (issue 13): the reporter rates a solved issue 1-5, signed in or holding the
 Open311 token of the request; the council hall's staff may record a resident's rating. Who is
-refused, what twice and too early answer, and what an unsatisfied rating does."""
+refused, what twice and too early answer, and what an unsatisfied rating does. Each test rates
+issues of its own, with accounts of its own, on the worker's shared copy."""
 
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api.app import create_app
 from geo.core.settings import Settings
 from tests import issue_helpers
 from tests.issue_flow_helpers import attach, drive, move, pin, step_body
@@ -22,20 +24,20 @@ def point(db: Session) -> tuple[float, float]:
 
 
 @pytest.fixture
-def people(fresh_settings: Settings, db: Session) -> dict[str, dict[str, str]]:
+def people(worker_settings: Settings, db: Session) -> dict[str, dict[str, str]]:
     """The reporter, another resident, two admins (one resolves, one reviews), grid staff of
     the issue's community and of another one."""
     _, ids = issue_helpers.point_in_building(db)
     other = ids["community"] + 1 if ids["community"] > 1 else 2
     return {
-        "reporter": issue_helpers.make_account(fresh_settings, "resident")[1],
-        "stranger": issue_helpers.make_account(fresh_settings, "resident")[1],
-        "admin": issue_helpers.make_account(fresh_settings, "admin")[1],
-        "reviewer": issue_helpers.make_account(fresh_settings, "admin")[1],
+        "reporter": issue_helpers.make_account(worker_settings, "resident")[1],
+        "stranger": issue_helpers.make_account(worker_settings, "resident")[1],
+        "admin": issue_helpers.make_account(worker_settings, "admin")[1],
+        "reviewer": issue_helpers.make_account(worker_settings, "admin")[1],
         "grid": issue_helpers.make_account(
-            fresh_settings, "grid", area=("community", ids["community"])
+            worker_settings, "grid", area=("community", ids["community"])
         )[1],
-        "grid_out": issue_helpers.make_account(fresh_settings, "grid", area=("community", other))[
+        "grid_out": issue_helpers.make_account(worker_settings, "grid", area=("community", other))[
             1
         ],
     }
@@ -56,164 +58,168 @@ def solved(client: TestClient, point, people, **pin_args: Any) -> dict[str, Any]
     return issue
 
 
-def test_the_signed_in_reporter_rates_once(fresh_client, fresh_settings, point, people):
-    issue = solved(fresh_client, point, people)
-    r = rate(fresh_client, issue["id"], people["reporter"], rating=4, comment="修好了, 谢谢")
+def test_the_signed_in_reporter_rates_once(worker_client, worker_settings, point, people):
+    issue = solved(worker_client, point, people)
+    r = rate(worker_client, issue["id"], people["reporter"], rating=4, comment="修好了, 谢谢")
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["rating"] == 4 and body["source"] == "reporter" and body["round"] == 1
     assert body["reopened"] is False and body["step"] == "resolved"
-    event = fresh_client.get(f"/api/issues/{issue['id']}/events").json()[-1]
+    event = worker_client.get(f"/api/issues/{issue['id']}/events").json()[-1]
     assert event["kind"] == "rated" and event["note"] == "修好了, 谢谢"
     assert event["data"]["rating"] == 4 and event["data"]["source"] == "reporter"
-    assert fresh_client.get(f"/api/issues/{issue['id']}").json()["rating"] == 4
-    twice = rate(fresh_client, issue["id"], people["reporter"], rating=5)
+    assert worker_client.get(f"/api/issues/{issue['id']}").json()["rating"] == 4
+    twice = rate(worker_client, issue["id"], people["reporter"], rating=5)
     assert twice.status_code == 409 and twice.headers["content-type"].startswith(PROBLEM)
-    assert ratings(fresh_settings, issue["id"]) == 1
+    assert ratings(worker_settings, issue["id"]) == 1
 
 
-def test_the_open311_token_holder_rates_anonymously(fresh_client, fresh_settings, point):
+def test_the_open311_token_holder_rates_anonymously(worker_client, worker_settings, point):
     form = {"service_code": "street_order", "lat": point[1], "long": point[0],
             "description": "门店占道经营"}  # fmt: skip
-    r = fresh_client.post(
+    r = worker_client.post(
         "/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "tok-rate-1"}
     )
     assert r.status_code == 201, r.text
     ident = int(r.json()[0]["service_request_id"])
-    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
-    drive(fresh_client, fresh_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
-    wrong = rate(fresh_client, ident, rating=5, token="tok-guess")
+    admin = issue_helpers.make_account(worker_settings, "admin")[1]
+    drive(worker_client, worker_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
+    wrong = rate(worker_client, ident, rating=5, token="tok-guess")
     assert wrong.status_code == 403 and wrong.json()["where"] == "body.token"
-    nothing = rate(fresh_client, ident, rating=5)
+    nothing = rate(worker_client, ident, rating=5)
     assert nothing.status_code == 401
-    ok = rate(fresh_client, ident, rating=5, token="tok-rate-1")
+    ok = rate(worker_client, ident, rating=5, token="tok-rate-1")
     assert ok.status_code == 201, ok.text
     assert ok.json()["source"] == "reporter"
-    assert rate(fresh_client, ident, rating=3, token="tok-rate-1").status_code == 409
-    assert ratings(fresh_settings, ident) == 1
+    assert rate(worker_client, ident, rating=3, token="tok-rate-1").status_code == 409
+    assert ratings(worker_settings, ident) == 1
 
 
-def test_the_answered_token_rates_from_another_network(fresh_client, fresh_settings, point):
+def test_the_answered_token_rates_from_another_network(worker_client, worker_settings, point):
     """A phone files without a key of its own, changes network, and rates with the token the
     filing was answered with; a token made for another issue, or forged, is refused."""
     form = {"service_code": "street_order", "lat": point[1], "long": point[0],
             "description": "门店占道经营, 换了网络再评价"}  # fmt: skip
-    filed = fresh_client.post("/open311/v2/requests.json", data=form)
+    filed = worker_client.post("/open311/v2/requests.json", data=form)
     assert filed.status_code == 201, filed.text
     ident = int(filed.json()[0]["service_request_id"])
     token = filed.json()[0]["token"]
-    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
-    drive(fresh_client, fresh_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
-    with TestClient(fresh_client.app, client=("203.0.113.7", 40000)) as elsewhere:
+    admin = issue_helpers.make_account(worker_settings, "admin")[1]
+    drive(worker_client, worker_client.get(f"/api/issues/{ident}").json(), admin, "resolved")
+    # An app of its own: leaving a `with` block shuts its app down, and the worker's is shared.
+    app = create_app(worker_settings)
+    with TestClient(app, client=("203.0.113.7", 40000)) as elsewhere:
         found = elsewhere.get(f"/open311/v2/tokens/{token}.json")
         assert found.json() == [{"service_request_id": str(ident), "token": token}]
         forged = f"{ident}.{'A' * 24}"
         assert rate(elsewhere, ident, rating=4, token=forged).status_code == 403
-        other = fresh_client.post("/open311/v2/requests.json", data=form).json()[0]["token"]
+        other = worker_client.post("/open311/v2/requests.json", data=form).json()[0]["token"]
         assert rate(elsewhere, ident, rating=4, token=other).status_code == 403
         ok = rate(elsewhere, ident, rating=4, token=token)
         assert ok.status_code == 201, ok.text
         assert ok.json()["source"] == "reporter"
-    assert ratings(fresh_settings, ident) == 1
+    assert ratings(worker_settings, ident) == 1
 
 
-def test_strangers_are_refused_and_the_hall_may_record(fresh_client, fresh_settings, point, people):
-    issue = solved(fresh_client, point, people)
+def test_strangers_are_refused_and_the_hall_may_record(
+    worker_client, worker_settings, point, people
+):
+    issue = solved(worker_client, point, people)
     for who in ("stranger", "grid_out", "admin"):  # the admin resolved it
-        r = rate(fresh_client, issue["id"], people[who], rating=5)
+        r = rate(worker_client, issue["id"], people[who], rating=5)
         assert r.status_code == 403, (who, r.text)
         assert r.headers["content-type"].startswith(PROBLEM)
-    assert ratings(fresh_settings, issue["id"]) == 0
-    r = rate(fresh_client, issue["id"], people["grid"], rating=3, comment="议事厅现场测评")
+    assert ratings(worker_settings, issue["id"]) == 0
+    r = rate(worker_client, issue["id"], people["grid"], rating=3, comment="议事厅现场测评")
     assert r.status_code == 201, r.text
     assert r.json()["source"] == "hall"
     # the hall recorded the resident's verdict: the reporter's own would be a second one
-    assert rate(fresh_client, issue["id"], people["reporter"], rating=5).status_code == 409
+    assert rate(worker_client, issue["id"], people["reporter"], rating=5).status_code == 409
 
 
 def test_before_resolution_and_out_of_range_nothing_is_stored(
-    fresh_client, fresh_settings, point, people
+    worker_client, worker_settings, point, people
 ):
-    issue = pin(fresh_client, point, headers=people["reporter"])
-    drive(fresh_client, issue, people["admin"], "dispatched")
-    early = rate(fresh_client, issue["id"], people["reporter"], rating=5)
+    issue = pin(worker_client, point, headers=people["reporter"])
+    drive(worker_client, issue, people["admin"], "dispatched")
+    early = rate(worker_client, issue["id"], people["reporter"], rating=5)
     assert early.status_code == 409 and "resolved" in early.json()["detail"]
-    drive_on = move(fresh_client, issue["id"], people["admin"], "closed", note="暂缓",
+    drive_on = move(worker_client, issue["id"], people["admin"], "closed", note="暂缓",
                     reason="no_conditions")  # fmt: skip
     assert drive_on.is_success
-    assert rate(fresh_client, issue["id"], people["reporter"], rating=5).status_code == 409
-    other = solved(fresh_client, point, people)
+    assert rate(worker_client, issue["id"], people["reporter"], rating=5).status_code == 409
+    other = solved(worker_client, point, people)
     for bad in (0, 6, "5", 4.5, None):
-        r = rate(fresh_client, other["id"], people["reporter"], rating=bad)
+        r = rate(worker_client, other["id"], people["reporter"], rating=bad)
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"].startswith(PROBLEM)
-    long = rate(fresh_client, other["id"], people["reporter"], rating=5, comment="长" * 1001)
+    long = rate(worker_client, other["id"], people["reporter"], rating=5, comment="长" * 1001)
     assert long.status_code == 422
-    assert ratings(fresh_settings, issue["id"]) == ratings(fresh_settings, other["id"]) == 0
-    assert rate(fresh_client, 999999, people["reporter"], rating=5).status_code == 404
+    assert ratings(worker_settings, issue["id"]) == ratings(worker_settings, other["id"]) == 0
+    assert rate(worker_client, 999999, people["reporter"], rating=5).status_code == 404
 
 
-def test_idempotency_key_replays_the_rating(fresh_client, fresh_settings, point, people):
-    issue = solved(fresh_client, point, people)
+def test_idempotency_key_replays_the_rating(worker_client, worker_settings, point, people):
+    issue = solved(worker_client, point, people)
     headers = {**people["reporter"], "Idempotency-Key": "rate-once"}
-    first = rate(fresh_client, issue["id"], headers, rating=5)
-    again = rate(fresh_client, issue["id"], headers, rating=5)
+    first = rate(worker_client, issue["id"], headers, rating=5)
+    again = rate(worker_client, issue["id"], headers, rating=5)
     assert (first.status_code, again.status_code) == (201, 200)  # as photos answer a replay
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    changed = rate(fresh_client, issue["id"], headers, rating=2)
+    changed = rate(worker_client, issue["id"], headers, rating=2)
     assert changed.status_code == 422 and changed.json()["where"] == "header.Idempotency-Key"
-    assert ratings(fresh_settings, issue["id"]) == 1
+    assert ratings(worker_settings, issue["id"]) == 1
 
 
-def test_an_unsatisfied_rating_reopens_as_rework(fresh_client, fresh_settings, point, people):
-    issue = solved(fresh_client, point, people)
-    r = rate(fresh_client, issue["id"], people["reporter"], rating=2, comment="还在飞线")
+def test_an_unsatisfied_rating_reopens_as_rework(worker_client, worker_settings, point, people):
+    issue = solved(worker_client, point, people)
+    r = rate(worker_client, issue["id"], people["reporter"], rating=2, comment="还在飞线")
     assert r.status_code == 201, r.text
     assert r.json()["reopened"] is True and r.json()["step"] == "dispatched"
-    tail = fresh_client.get(f"/api/issues/{issue['id']}/events").json()[-2:]
+    tail = worker_client.get(f"/api/issues/{issue['id']}/events").json()[-2:]
     assert [(e["kind"], e["from"], e["to"]) for e in tail] == [
         ("rated", None, None),
         ("transition", "resolved", "dispatched"),
     ]
     assert tail[1]["data"]["rework"] is True
     # redone and resolved again: the new outcome may be rated; both ratings count
-    attach(fresh_client, issue["id"], people["admin"])
-    again = move(fresh_client, issue["id"], people["admin"], "resolved",
+    attach(worker_client, issue["id"], people["admin"])
+    again = move(worker_client, issue["id"], people["admin"], "resolved",
                  **step_body("resolved", point))  # fmt: skip
     assert again.status_code == 200, again.text
-    second = rate(fresh_client, issue["id"], people["reporter"], rating=5)
+    second = rate(worker_client, issue["id"], people["reporter"], rating=5)
     assert second.status_code == 201 and second.json()["round"] == 2
-    assert ratings(fresh_settings, issue["id"]) == 2
+    assert ratings(worker_settings, issue["id"]) == 2
 
 
 def test_an_unsatisfied_rating_long_after_review_counts_but_reopens_nothing(
-    fresh_client, fresh_settings, point, people
+    worker_client, worker_settings, point, people
 ):
-    issue = pin(fresh_client, point, headers=people["reporter"])
-    drive(fresh_client, issue, people["admin"], "resolved")
-    r = move(fresh_client, issue["id"], people["reviewer"], "reviewed", note="议事厅评审通过")
+    issue = pin(worker_client, point, headers=people["reporter"])
+    drive(worker_client, issue, people["admin"], "resolved")
+    r = move(worker_client, issue["id"], people["reviewer"], "reviewed", note="议事厅评审通过")
     assert r.status_code == 200, r.text  # a review carries no rating of its own
-    with psycopg.connect(fresh_settings.libpq_url, autocommit=True) as c:
+    with psycopg.connect(worker_settings.libpq_url, autocommit=True) as c:
         c.execute("ALTER TABLE issue_event DISABLE TRIGGER USER")
         c.execute(
             "UPDATE issue_event SET at = at - interval '40 days' WHERE issue_id = %s",
             (issue["id"],),
         )
         c.execute("ALTER TABLE issue_event ENABLE TRIGGER USER")
-    late = rate(fresh_client, issue["id"], people["reporter"], rating=1)
+    late = rate(worker_client, issue["id"], people["reporter"], rating=1)
     assert late.status_code == 201, late.text
     assert late.json()["reopened"] is False and late.json()["step"] == "reviewed"
 
 
 def test_a_review_with_a_rating_records_it_as_the_halls(
-    fresh_client, fresh_settings, point, people
+    worker_client, worker_settings, point, people
 ):
-    issue = pin(fresh_client, point, headers=people["reporter"])
-    drive(fresh_client, issue, people["admin"], "resolved")
-    r = move(fresh_client, issue["id"], people["reviewer"], "reviewed", rating=4)
+    issue = pin(worker_client, point, headers=people["reporter"])
+    drive(worker_client, issue, people["admin"], "resolved")
+    r = move(worker_client, issue["id"], people["reviewer"], "reviewed", rating=4)
     assert r.status_code == 200, r.text
-    rated = [e for e in fresh_client.get(f"/api/issues/{issue['id']}/events").json()
+    rated = [e for e in worker_client.get(f"/api/issues/{issue['id']}/events").json()
              if e["kind"] == "rated"]  # fmt: skip
     assert [(e["data"]["rating"], e["data"]["source"]) for e in rated] == [(4, "hall")]
-    assert rate(fresh_client, issue["id"], people["reporter"], rating=5).status_code == 409
+    assert rate(worker_client, issue["id"], people["reporter"], rating=5).status_code == 409

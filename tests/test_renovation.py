@@ -1,8 +1,11 @@
 """Field progress reports: the 100 m rule, idempotent retries, phases, quantities, reviews and
-every bad input (a clear 4xx, nothing stored). Each test writes to its own copy of the demo."""
+every bad input (a clear 4xx, nothing stored). Each test makes its own project, item and
+accounts on the worker's shared copy of the demo and reads back only those (or counts before
+and after)."""
 
 import csv
 import io
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +31,8 @@ T0 = datetime(2021, 5, 1, 9, 0, tzinfo=UTC)
 
 @dataclass
 class World:
-    """A tiny project on a private database: one item at a known point, and three accounts."""
+    """A tiny project of its own on the worker's shared database: one item at a known point, and
+    four accounts."""
 
     client: TestClient
     session: Session
@@ -77,8 +81,8 @@ def make_project(session: Session, code: str, unit: str) -> int:
 
 
 @pytest.fixture
-def world(fresh_client: TestClient, fresh_settings: Settings) -> Iterator[World]:
-    engine = create_engine(fresh_settings.database_url)
+def world(worker_client: TestClient, worker_settings: Settings) -> Iterator[World]:
+    engine = create_engine(worker_settings.database_url)
     with Session(engine) as session:
         community, lon, lat, other = session.execute(
             text(
@@ -87,7 +91,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> Iterator[World]
                 " FROM community c ORDER BY c.id LIMIT 1"
             )
         ).one()
-        project = make_project(session, "t_count", "count")
+        project = make_project(session, f"t_{uuid.uuid4().hex[:12]}", "count")
         item_id = create_item(
             session,
             project_id=project,
@@ -104,7 +108,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> Iterator[World]
         _, resident = create_account(session, name="居民", role="resident")
         session.commit()
         yield World(
-            fresh_client,
+            worker_client,
             session,
             item_id,
             lon,

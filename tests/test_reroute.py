@@ -1,6 +1,7 @@
 """Re-categorising and re-routing (POST /api/issues/{id}/reroute): the issue is routed again,
 the `rerouted` event names both owners and both routes, and the clocks restart only when the
-owner changes; every refusal stores nothing."""
+owner changes; every refusal stores nothing. Each test pins issues of its own on the worker's
+shared copy and asks only about them."""
 
 from datetime import date, datetime, timedelta
 
@@ -26,8 +27,8 @@ def nth_working_day(start: date, n: int) -> date:
 
 
 @pytest.fixture
-def place(fresh_client: TestClient, fresh_settings: Settings) -> owner_helpers.Place:
-    return owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
+def place(worker_client: TestClient, worker_settings: Settings) -> owner_helpers.Place:
+    return owner_helpers.with_accounts(worker_settings, owner_helpers.place(worker_settings))
 
 
 def snapshot(client: TestClient, issue_id: int) -> tuple[int, int, str]:
@@ -40,13 +41,13 @@ def snapshot(client: TestClient, issue_id: int) -> tuple[int, int, str]:
 
 
 def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    issue = pin(worker_client, place.points[0], "ebike_charging")
     assert issue["routing"]["department"]["code"] == "emergency"
     with clock.pinned(REROUTED_AT):
         r = owner_helpers.post(
-            fresh_client,
+            worker_client,
             issue["id"],
             "reroute",
             owner_helpers.headers(place, "grid_compound"),
@@ -54,7 +55,7 @@ def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
             note="是垃圾堆放, 不是充电",
         )
         assert r.status_code == 200, r.text
-        got = fresh_client.get(f"/api/issues/{issue['id']}").json()
+        got = worker_client.get(f"/api/issues/{issue['id']}").json()
     assert r.headers["ETag"] == f'"{issue["version"] + 1}"'
     assert got["category"] == "environment_sanitation"
     assert got["routing"]["department"]["code"] == "urban_management"
@@ -63,7 +64,7 @@ def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
     assert datetime.fromisoformat(got["clock_since"]) == REROUTED_AT
     assert got["deadline"]["respond_by"] == nth_working_day(REROUTED_AT.date(), 5).isoformat()
     assert got["deadline"]["complete_by"] == nth_working_day(REROUTED_AT.date(), 15).isoformat()
-    [event] = owner_helpers.events(fresh_client, issue["id"], "rerouted")
+    [event] = owner_helpers.events(worker_client, issue["id"], "rerouted")
     d = event["data"]
     assert event["note"] == "是垃圾堆放, 不是充电"
     assert d["owner_changed"] is True and d["clock_restarted"] is True
@@ -78,15 +79,15 @@ def test_a_new_category_routes_to_another_owner_and_restarts_the_clock(
 
 
 def test_a_location_correction_within_the_owner_keeps_the_clock(
-    fresh_client: TestClient, place: owner_helpers.Place, fresh_settings: Settings
+    worker_client: TestClient, place: owner_helpers.Place, worker_settings: Settings
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    issue = pin(worker_client, place.points[0], "ebike_charging")
     since = owner_helpers.issue_helpers.scalar(
-        fresh_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"]
+        worker_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"]
     )
     lon, lat = place.points[1]
     r = owner_helpers.post(
-        fresh_client,
+        worker_client,
         issue["id"],
         "reroute",
         owner_helpers.headers(place, "grid_compound"),
@@ -100,10 +101,10 @@ def test_a_location_correction_within_the_owner_keeps_the_clock(
     assert (got["input"]["x"], got["input"]["y"]) == pytest.approx((lon, lat))
     assert got["clock_since"] is None and got["category"] == "ebike_charging"
     level_since = owner_helpers.issue_helpers.scalar(
-        fresh_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"]
+        worker_settings, "SELECT level_since FROM issue WHERE id = :i", i=issue["id"]
     )
     assert level_since == since
-    [event] = owner_helpers.events(fresh_client, issue["id"], "rerouted")
+    [event] = owner_helpers.events(worker_client, issue["id"], "rerouted")
     assert event["data"]["owner_changed"] is False
     assert event["data"]["clock_restarted"] is False
     assert event["data"]["moved"] is True
@@ -111,16 +112,16 @@ def test_a_location_correction_within_the_owner_keeps_the_clock(
 
 
 def test_a_location_correction_in_projected_coordinates_as_pinning_takes_them(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """crs cgcs2000_gk takes x/y metres (EPSG:4547), on re-route as on pinning."""
     from geo.core.coords import from_wgs84
 
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    issue = pin(worker_client, place.points[0], "ebike_charging")
     lon, lat = place.points[1]
     x, y = from_wgs84("cgcs2000_gk", lon, lat)
     r = owner_helpers.post(
-        fresh_client,
+        worker_client,
         issue["id"],
         "reroute",
         owner_helpers.headers(place, "grid_compound"),
@@ -136,7 +137,7 @@ def test_a_location_correction_in_projected_coordinates_as_pinning_takes_them(
     assert (got["input"]["x"], got["input"]["y"]) == pytest.approx((x, y))
     # lon/lat do not belong to a projected system, as on pinning
     r = owner_helpers.post(
-        fresh_client,
+        worker_client,
         issue["id"],
         "reroute",
         owner_helpers.headers(place, "grid_compound"),
@@ -149,12 +150,12 @@ def test_a_location_correction_in_projected_coordinates_as_pinning_takes_them(
 
 
 def test_a_location_correction_to_another_compound_changes_the_owner(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    issue = pin(worker_client, place.points[0], "ebike_charging")
     lon, lat = place.near_point
     r = owner_helpers.post(
-        fresh_client,
+        worker_client,
         issue["id"],
         "reroute",
         owner_helpers.headers(place, "admin"),
@@ -165,27 +166,27 @@ def test_a_location_correction_to_another_compound_changes_the_owner(
     assert r.status_code == 200, r.text
     assert r.json()["routing"]["compound"]["id"] == place.near_compound
     assert r.json()["clock_since"] is not None
-    [event] = owner_helpers.events(fresh_client, issue["id"], "rerouted")
+    [event] = owner_helpers.events(worker_client, issue["id"], "rerouted")
     assert event["data"]["to_owner"]["id"] == place.near_compound
     assert event["data"]["from_owner"]["id"] == place.compound
     assert event["data"]["clock_restarted"] is True
     # The new compound's staff answer for it now; the old compound's no longer see it as theirs.
-    old = fresh_client.get(
+    old = worker_client.get(
         f"/api/work/issues/{issue['id']}", headers=owner_helpers.headers(place, "grid_compound")
     ).json()
-    new = fresh_client.get(f"/api/work/issues/{issue['id']}",
+    new = worker_client.get(f"/api/work/issues/{issue['id']}",
                            headers=owner_helpers.headers(place, "grid_near")).json()  # fmt: skip
     assert "dispute" in new["allowed_actions"] and "dispute" not in old["allowed_actions"]
 
 
 def test_a_dispatched_issue_given_a_new_category_gets_the_new_department_and_due_date(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
-    drive(fresh_client, issue, owner_helpers.headers(place, "admin"), "dispatched")
+    issue = pin(worker_client, place.points[0], "ebike_charging")
+    drive(worker_client, issue, owner_helpers.headers(place, "admin"), "dispatched")
     with clock.pinned(REROUTED_AT):
         r = owner_helpers.post(
-            fresh_client,
+            worker_client,
             issue["id"],
             "reroute",
             owner_helpers.headers(place, "admin"),
@@ -212,28 +213,28 @@ def test_a_dispatched_issue_given_a_new_category_gets_the_new_department_and_due
     ],
 )
 def test_bad_input_stores_nothing(
-    fresh_client: TestClient, place: owner_helpers.Place, body: dict, status: int, where: str
+    worker_client: TestClient, place: owner_helpers.Place, body: dict, status: int, where: str
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
-    before = snapshot(fresh_client, issue["id"])
+    issue = pin(worker_client, place.points[0], "ebike_charging")
+    before = snapshot(worker_client, issue["id"])
     r = owner_helpers.post(
-        fresh_client, issue["id"], "reroute", owner_helpers.headers(place, "grid_compound"), **body
+        worker_client, issue["id"], "reroute", owner_helpers.headers(place, "grid_compound"), **body
     )
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["where"] == where
-    assert snapshot(fresh_client, issue["id"]) == before
+    assert snapshot(worker_client, issue["id"]) == before
 
 
 def test_a_new_category_of_the_same_owner_is_refused(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
     """illegal_structure and street_order: both the urban management bureau's, both at the
     community: relabelling would only move the deadline."""
-    issue = pin(fresh_client, place.points[0], "illegal_structure")
-    before = snapshot(fresh_client, issue["id"])
+    issue = pin(worker_client, place.points[0], "illegal_structure")
+    before = snapshot(worker_client, issue["id"])
     r = owner_helpers.post(
-        fresh_client,
+        worker_client,
         issue["id"],
         "reroute",
         owner_helpers.headers(place, "field_community"),
@@ -242,7 +243,7 @@ def test_a_new_category_of_the_same_owner_is_refused(
     )
     assert r.status_code == 422, r.text
     assert r.json()["where"] == "body.category" and "same owner" in r.json()["detail"]
-    assert snapshot(fresh_client, issue["id"]) == before
+    assert snapshot(worker_client, issue["id"]) == before
 
 
 @pytest.mark.parametrize(
@@ -261,37 +262,37 @@ def test_a_new_category_of_the_same_owner_is_refused(
     ],
 )
 def test_who_may_reroute(
-    fresh_client: TestClient, place: owner_helpers.Place, who: str, status: int
+    worker_client: TestClient, place: owner_helpers.Place, who: str, status: int
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
-    before = snapshot(fresh_client, issue["id"])
-    r = owner_helpers.post(fresh_client, issue["id"], "reroute", owner_helpers.headers(place, who),
+    issue = pin(worker_client, place.points[0], "ebike_charging")
+    before = snapshot(worker_client, issue["id"])
+    r = owner_helpers.post(worker_client, issue["id"], "reroute", owner_helpers.headers(place, who),
                category="environment_sanitation", note="改类别")  # fmt: skip
     assert r.status_code == status, r.text
     if status != 200:
         assert r.json()["where"] == "header.Authorization"
-        assert snapshot(fresh_client, issue["id"]) == before
+        assert snapshot(worker_client, issue["id"]) == before
 
 
 def test_versions_idempotency_and_closed_issues(
-    fresh_client: TestClient, place: owner_helpers.Place
+    worker_client: TestClient, place: owner_helpers.Place
 ) -> None:
-    issue = pin(fresh_client, place.points[0], "ebike_charging")
+    issue = pin(worker_client, place.points[0], "ebike_charging")
     url = f"/api/issues/{issue['id']}/reroute"
     admin = owner_helpers.headers(place, "admin")
     body = {"category": "environment_sanitation", "note": "改类别"}
-    assert fresh_client.post(url, json=body, headers=admin).status_code == 428
-    stale = fresh_client.post(url, json=body, headers={**admin, "If-Match": '"99"'})
+    assert worker_client.post(url, json=body, headers=admin).status_code == 428
+    stale = worker_client.post(url, json=body, headers={**admin, "If-Match": '"99"'})
     assert stale.status_code == 412 and stale.json()["where"] == "header.If-Match"
     keyed = {**admin, "Idempotency-Key": "reroute-1"}
-    first = fresh_client.post(url, json={**body, "version": issue["version"]}, headers=keyed)
-    again = fresh_client.post(url, json={**body, "version": issue["version"]}, headers=keyed)
+    first = worker_client.post(url, json={**body, "version": issue["version"]}, headers=keyed)
+    again = worker_client.post(url, json={**body, "version": issue["version"]}, headers=keyed)
     assert first.status_code == again.status_code == 200, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert len(owner_helpers.events(fresh_client, issue["id"], "rerouted")) == 1
-    other = pin(fresh_client, place.points[0], "ebike_charging")
-    reused = owner_helpers.post(fresh_client, other["id"], "reroute", keyed, **body)
+    assert len(owner_helpers.events(worker_client, issue["id"], "rerouted")) == 1
+    other = pin(worker_client, place.points[0], "ebike_charging")
+    reused = owner_helpers.post(worker_client, other["id"], "reroute", keyed, **body)
     assert reused.status_code == 422 and reused.json()["where"] == "header.Idempotency-Key"
-    drive(fresh_client, other, admin, "rejected")
-    closed = owner_helpers.post(fresh_client, other["id"], "reroute", admin, **body)
+    drive(worker_client, other, admin, "rejected")
+    closed = owner_helpers.post(worker_client, other["id"], "reroute", admin, **body)
     assert closed.status_code == 409 and closed.json()["where"] == "path.issue_id"

@@ -3,7 +3,8 @@ resolve refused for any reason (too far from the site, a stale version, an accou
 resolve, an issue not dispatched) stores nothing, neither the photo's row nor its file.
 
 Found in a field test: a resolve refused 595 m from the site still left its photo on the issue,
-because the page sent the photo first and the resolve after."""
+because the page sent the photo first and the resolve after. Each test resolves issues of its
+own on the worker's shared copy, comparing what is stored before and after."""
 
 import io
 import uuid
@@ -64,19 +65,19 @@ def resolve(
 
 
 @pytest.fixture
-def dispatched(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict[str, Any]:
+def dispatched(worker_client: TestClient, worker_settings: Settings, db: Session) -> dict[str, Any]:
     point, ids = point_in_building(db, nth=3)
-    _, admin = make_account(fresh_settings, "admin")
-    issue = pin(fresh_client, point)
-    drive(fresh_client, issue, admin, "dispatched")
-    current = fresh_client.get(f"/api/issues/{issue['id']}").json()
+    _, admin = make_account(worker_settings, "admin")
+    issue = pin(worker_client, point)
+    drive(worker_client, issue, admin, "dispatched")
+    current = worker_client.get(f"/api/issues/{issue['id']}").json()
     return {"issue": current, "point": point, "admin": admin, "ids": ids}
 
 
 @pytest.mark.parametrize("why", ["far", "stale", "not_allowed", "not_dispatched"])
 def test_a_refused_resolve_stores_nothing(
-    fresh_client: TestClient,
-    fresh_settings: Settings,
+    worker_client: TestClient,
+    worker_settings: Settings,
     db: Session,
     dispatched: dict[str, Any],
     why: str,
@@ -88,40 +89,40 @@ def test_a_refused_resolve_stores_nothing(
     if why == "stale":
         version -= 1
     if why == "not_allowed":
-        _, headers = make_account(fresh_settings, "planner")
+        _, headers = make_account(worker_settings, "planner")
     if why == "not_dispatched":
-        issue = pin(fresh_client, point)
+        issue = pin(worker_client, point)
         version, status = issue["version"], 409
-    before = stored(fresh_settings, issue["id"])
-    r = resolve(fresh_client, issue["id"], headers, point, version, unique_photo())
+    before = stored(worker_settings, issue["id"])
+    r = resolve(worker_client, issue["id"], headers, point, version, unique_photo())
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     if why == "far":
         assert r.json()["distance_m"] == pytest.approx(595, abs=2)
-    assert stored(fresh_settings, issue["id"]) == before
-    assert fresh_client.get(f"/api/issues/{issue['id']}").json()["step"] == issue["step"]
+    assert stored(worker_settings, issue["id"]) == before
+    assert worker_client.get(f"/api/issues/{issue['id']}").json()["step"] == issue["step"]
 
 
 def test_a_resolve_with_its_photo_is_one_request_and_a_retry_makes_no_second(
-    fresh_client: TestClient, fresh_settings: Settings, dispatched: dict[str, Any]
+    worker_client: TestClient, worker_settings: Settings, dispatched: dict[str, Any]
 ) -> None:
     issue, point = dispatched["issue"], dispatched["point"]
     headers = {**dispatched["admin"], "Idempotency-Key": "resolve-with-photo-1"}
-    before = stored(fresh_settings, issue["id"])
+    before = stored(worker_settings, issue["id"])
     photo = unique_photo()
-    first = resolve(fresh_client, issue["id"], headers, point, issue["version"], photo)
+    first = resolve(worker_client, issue["id"], headers, point, issue["version"], photo)
     assert first.status_code == 200, first.text
     assert first.json()["step"] == "resolved"
-    after = stored(fresh_settings, issue["id"])
+    after = stored(worker_settings, issue["id"])
     assert after["rows"] == before["rows"] + 1
     assert len(after["files"]) == len(before["files"]) + 1
-    events = fresh_client.get(f"/api/issues/{issue['id']}/events").json()
+    events = worker_client.get(f"/api/issues/{issue['id']}/events").json()
     assert [e["kind"] for e in events][-2:] == ["photo", "transition"]
     assert events[-1]["to"] == "resolved"
-    again = resolve(fresh_client, issue["id"], headers, point, issue["version"], photo)
+    again = resolve(worker_client, issue["id"], headers, point, issue["version"], photo)
     assert again.status_code == 200, again.text
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert stored(fresh_settings, issue["id"]) == after
+    assert stored(worker_settings, issue["id"]) == after
 
 
 @pytest.mark.parametrize(
@@ -129,10 +130,10 @@ def test_a_resolve_with_its_photo_is_one_request_and_a_retry_makes_no_second(
     [("nan", "40.8", "body.lon"), ("114.9", "inf", "body.lat"), ("40.8", "114.9", "body.lat")],
 )
 def test_a_bad_position_is_a_422_naming_it(
-    fresh_client: TestClient, dispatched: dict[str, Any], lon: str, lat: str, where: str
+    worker_client: TestClient, dispatched: dict[str, Any], lon: str, lat: str, where: str
 ) -> None:
     issue = dispatched["issue"]
-    r = fresh_client.post(
+    r = worker_client.post(
         f"/api/issues/{issue['id']}/resolve",
         data={"lon": lon, "lat": lat, "version": str(issue["version"])},
         files={"file": ("site.png", unique_photo(), "image/png")},
@@ -143,11 +144,11 @@ def test_a_bad_position_is_a_422_naming_it(
 
 
 def test_what_is_not_a_photo_is_refused_before_the_resolve(
-    fresh_client: TestClient, fresh_settings: Settings, dispatched: dict[str, Any]
+    worker_client: TestClient, worker_settings: Settings, dispatched: dict[str, Any]
 ) -> None:
     issue, point = dispatched["issue"], dispatched["point"]
-    before = stored(fresh_settings, issue["id"])
-    r = resolve(fresh_client, issue["id"], dispatched["admin"], point, issue["version"], b"no")
+    before = stored(worker_settings, issue["id"])
+    r = resolve(worker_client, issue["id"], dispatched["admin"], point, issue["version"], b"no")
     assert r.status_code == 415, r.text
-    assert stored(fresh_settings, issue["id"]) == before
-    assert fresh_client.get(f"/api/issues/{issue['id']}").json()["step"] == "dispatched"
+    assert stored(worker_settings, issue["id"]) == before
+    assert worker_client.get(f"/api/issues/{issue['id']}").json()["step"] == "dispatched"
