@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from api.schemas.partners import UnitOut, WhistleOut
 from geo.core import clock
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
@@ -37,6 +38,8 @@ def test_member_names_only_for_staff(fresh_client: TestClient, fresh_settings: S
     assert "people" not in public
     _, planner = make_account(fresh_settings, "planner")
     staff = fresh_client.get("/api/member-units", headers=planner).json()[0]
+    UnitOut.model_validate(public)
+    UnitOut.model_validate(staff)
     assert len(staff["people"]) == staff["members"] and staff["people"][0]["post"]
 
 
@@ -165,6 +168,7 @@ def test_whistle_summons_parties_who_report_on_site(
         r = c.post(wurl, json={**near, "action": "次日修复"}, headers=housing_h)
         assert r.status_code == 201, r.text
         got = c.get(f"/api/whistles/{whistle['id']}", headers=field).json()
+        WhistleOut.model_validate(got)
         late = {p["department"]["id"]: p["late"] for p in got["parties"] if p["department"]}
         assert late == {police: False, housing: True}
         r = c.post(
@@ -212,3 +216,23 @@ def test_whistle_refused_outside_area_stores_nothing(
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert scalar(fresh_settings, "SELECT count(*) FROM whistle") == 0
     assert scalar(fresh_settings, "SELECT count(*) FROM notice WHERE kind = 'summoned'") == 0
+
+
+def test_a_session_links_a_registered_unit(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    _, admin = make_account(fresh_settings, "admin")
+    hall = fresh_client.get("/api/halls").json()[0]["id"]
+    held = {s["week"] for s in fresh_client.get(f"/api/halls/{hall}/sessions").json()}
+    week = next(w for n in range(1, 53) if (w := f"2026-W{n:02d}") not in held)
+    unit = fresh_client.get("/api/member-units").json()[0]
+    url = f"/api/halls/{hall}/sessions"
+    bad = {"week": week, "bodies": [{"kind": "member_unit", "unit_id": 999999}]}
+    r = fresh_client.post(url, json=bad, headers=admin)
+    assert r.status_code == 422 and r.json()["where"] == "body.bodies[0].unit_id"
+    good = {"week": week, "bodies": [{"kind": "member_unit", "unit_id": unit["id"]}]}
+    r = fresh_client.post(url, json=good, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["bodies"] == [
+        {"kind": "member_unit", "name": unit["name"], "unit_id": unit["id"]}
+    ]

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import RowId, SessionDep, json_response
+from api.schemas.partners import UnitOut, WhistleOut
 from geo.core.coords import input_point
 from geo.models.partners import UNIT_KINDS
 from geo.partners import units, whistles
@@ -69,7 +70,7 @@ def _replay(body: dict[str, Any], created: bool) -> JSONResponse:
     return json_response(body, status_code=200, headers={"Idempotent-Replayed": "true"})
 
 
-@router.get("/member-units")
+@router.get("/member-units", response_model=list[UnitOut])
 def list_member_units(
     db: SessionDep,
     user: OptionalUser,
@@ -82,7 +83,7 @@ def list_member_units(
     )
 
 
-@router.post("/member-units", status_code=201)
+@router.post("/member-units", status_code=201, response_model=UnitOut)
 def register_member_unit(
     body: UnitIn, db: SessionDep, user: CurrentUser, idempotency_key: ScopedIdempotencyKey
 ) -> JSONResponse:
@@ -101,7 +102,7 @@ def register_member_unit(
     return _replay(result, created)
 
 
-@router.post("/issues/{issue_id}/whistles", status_code=201)
+@router.post("/issues/{issue_id}/whistles", status_code=201, response_model=WhistleOut)
 def blow_whistle(
     issue_id: RowId,
     body: WhistleIn,
@@ -129,13 +130,13 @@ def blow_whistle(
     return _replay(result, created)
 
 
-@router.get("/whistles/{whistle_id}")
+@router.get("/whistles/{whistle_id}", response_model=WhistleOut)
 def get_whistle(whistle_id: RowId, db: SessionDep, user: CurrentUser) -> JSONResponse:
     """A summons and each party's check-in (late: after report_by, or absent past it)."""
     return json_response(whistles.whistle_out(db, whistle_id))
 
 
-@router.post("/whistles/{whistle_id}/reports", status_code=201)
+@router.post("/whistles/{whistle_id}/reports", status_code=201, response_model=WhistleOut)
 def report_on_site(
     whistle_id: RowId,
     body: ReportIn,
@@ -151,7 +152,7 @@ def report_on_site(
     return _replay(result, created)
 
 
-@router.post("/whistles/{whistle_id}/outcome")
+@router.post("/whistles/{whistle_id}/outcome", response_model=WhistleOut)
 def record_outcome(
     whistle_id: RowId,
     body: OutcomeIn,

@@ -125,4 +125,4 @@ def register_unit(
 def unit_names(db: Session, ids: list[int]) -> dict[int, str]:
     """Registered units' names by id (for linking a hall session's attending units)."""
     rows = db.execute(select(MemberUnit.id, MemberUnit.name).where(MemberUnit.id.in_(ids)))
-    return dict(rows.tuples())
+    return {row.id: row.name for row in rows}
