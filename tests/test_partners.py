@@ -214,6 +214,10 @@ def test_whistle_refused_outside_area_stores_nothing(
     )
     r = fresh_client.post(url, json={**body, "department_ids": [999999]}, headers=field)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    _, admin = make_account(fresh_settings, "admin")
+    done = scalar(fresh_settings, "SELECT min(id) FROM issue WHERE step = 'reviewed'")
+    r = fresh_client.post(f"/api/issues/{done}/whistles", json=body, headers=admin)
+    assert r.status_code == 409, r.text
     assert scalar(fresh_settings, "SELECT count(*) FROM whistle") == 0
     assert scalar(fresh_settings, "SELECT count(*) FROM notice WHERE kind = 'summoned'") == 0
 

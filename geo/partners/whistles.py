@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.access import require
 from geo.core import clock
 from geo.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from geo.core.vocabulary import OPEN_STEPS
 from geo.issues.pinning import add_event, get_issue
 from geo.models import Account, Department, MemberUnit, UnitMember, Whistle, WhistleParty
 
@@ -83,6 +84,9 @@ def blow(
         done = db.scalar(select(Whistle.id).where(Whistle.idempotency_key == idempotency_key))
         if done is not None:
             return whistle_out(db, done), False
+    if issue.step not in OPEN_STEPS:
+        raise Conflict(f"Issue {issue.id} is {issue.step}; a whistle is for an open matter.",
+                       where="issue_id")  # fmt: skip
     now = clock.now()
     if report_by <= now:
         raise Unprocessable("report_by must be later than now.", where="report_by")
