@@ -32,6 +32,7 @@ from api.routes import (
     ogc_items,
     ogc_tiles,
     open311,
+    partners,
     problem_tickets,
     programme,
     progress,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(issues.router)
     app.include_router(intake.router)
+    app.include_router(partners.router)
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)

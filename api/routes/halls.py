@@ -30,12 +30,14 @@ class DecisionIn(BaseModel):
 
 
 class BodyIn(BaseModel):
-    """An attending body; a member unit (a police station, a school) gives its name."""
+    """An attending body; a member unit (a police station, a school) gives its name, or the
+    id of a registered one (/api/member-units), whose name is then kept with the link."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal[BODY_KINDS]  # type: ignore[valid-type]
     name: str | None = Field(None, max_length=80)
+    unit_id: RowId | None = Field(None, description="member_unit: a registered unit")
 
 
 class SessionIn(BaseModel):

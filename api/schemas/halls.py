@@ -62,6 +62,7 @@ class AgendaItem(Public):
 class BodyOut(Public):
     kind: str
     name: str | None = None
+    unit_id: int | None = None
 
 
 class DecisionOut(Public):

@@ -106,6 +106,8 @@ class Action:
 STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
 # a paired leader on site (现场办公) may carry a matter of their places to dispatch
 ON_SITE: dict[str, Scope] = {**STAFF, "leader": PAIRED}
+ALL_STAFF = dict.fromkeys(("admin", "planner", "grid", "field", "department", "leader"), ANY)
+SUMMONABLE = dict.fromkeys(("department", "grid", "field", "resident"), ANY)  # then: if summoned
 
 TABLE: dict[str, Action] = {
     # the five steps of an issue (the action is the step it moves to), merge, photos, contact
@@ -140,10 +142,7 @@ TABLE: dict[str, Action] = {
     # the reporter's contact; and who did what (account ids, names, where residents stood)
     "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
     # staff names in the daily progress report (the public sees roles only)
-    "read_staff_names": Action(
-        "none",
-        {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY, "leader": ANY},
-    ),  # fmt: skip
+    "read_staff_names": Action("none", ALL_STAFF),
     # staff record a matter for a resident who phoned or came in (geo/issues/intake.py), and
     # bring in the 12345 hotline's work orders in bulk (geo/issues/hotline.py): the district's
     # desk (admin) and the sub-district and community offices (field)
@@ -216,6 +215,11 @@ TABLE: dict[str, Action] = {
     ),
     "assign_grid_post": Action("post", {"admin": ANY, "field": AREA}),
     "set_publicity": Action("none", {"admin": ANY}),
+    # partners (geo/partners): units' register and members; whistles and reports (报到)
+    "manage_member_units": Action("none", {"admin": ANY}),
+    "read_unit_members": Action("none", ALL_STAFF),
+    "blow_whistle": Action("issue", STAFF),
+    "report_whistle": Action("none", SUMMONABLE),
 }
 
 

@@ -104,6 +104,8 @@ EVENT_TERMS: Terms = {
     "arbitrated": Term("街道仲裁", "arbitrated"),  # the sub-district decided; its decision sticks
     "rated": Term("居民评价", "rated"),  # satisfaction from the reporter or the council hall
     "received": Term("签收", "signed for"),  # the unit a matter was routed to took it on
+    "whistled": Term("吹哨", "whistle blown"),  # departments and member units summoned
+    "whistle_outcome": Term("报到议定", "joint outcome"),  # what the summoned parties agreed
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 

@@ -40,6 +40,7 @@ from geo.issues.pinning import get_issue
 from geo.issues.steps import Move, transition
 from geo.models import Account, Hall, HallDecision, HallSession, Issue
 from geo.models.halls import BODY_KINDS, HALL_KINDS
+from geo.partners.units import unit_names
 
 AGENDA_STEPS = ("collected", "topic")
 AGENDA_LIMIT = 30
@@ -315,7 +316,7 @@ def record_session(
     attendees: int | None,
     note: str | None,
     decisions: list[Decision],
-    bodies: list[dict[str, str]] | None = None,
+    bodies: list[dict[str, Any]] | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Record one weekly session and carry each decided issue on; nothing is committed here.
@@ -360,7 +361,7 @@ def record_session(
         week=week.label,
         held_on=held,
         attendees=attendees,
-        bodies=_check_bodies(bodies or []),
+        bodies=_check_bodies(db, bodies or []),
         note=note,
         recorded_by_id=actor.id,
         idempotency_key=idempotency_key,
@@ -384,24 +385,34 @@ def record_session(
     return db.execute(_SESSIONS, {"hall": hall.id, "week": week.label}).scalars().one(), True
 
 
-def _check_bodies(bodies: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Known kinds only; a member unit has a name, the others at most one each."""
+def _check_bodies(db: Session, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Known kinds only; a member unit has a name or a registered unit's id (whose name it
+    then takes, so the free text stays readable), the others at most one each."""
+    linked = unit_names(db, [b["unit_id"] for b in bodies if b.get("unit_id") is not None])
     seen: set[str] = set()
-    out = []
+    out: list[dict[str, Any]] = []
     for n, body in enumerate(bodies):
-        kind, name = body.get("kind", ""), (body.get("name") or "").strip()
+        kind, name, unit = (
+            body.get("kind", ""),
+            (body.get("name") or "").strip(),
+            body.get("unit_id"),
+        )
         where = f"bodies[{n}]"
         if kind not in BODY_KINDS:
             raise Unprocessable(
                 f"Unknown attending body {kind!r}; known: {', '.join(BODY_KINDS)}.", where=where
             )
+        if unit is not None and (kind != "member_unit" or unit not in linked):
+            raise Unprocessable(f"No registered member unit {unit}.", where=f"{where}.unit_id")
+        name = linked.get(unit, name) if unit is not None else name
         if kind == "member_unit" and not name:
             raise Unprocessable("A member unit needs its name (e.g. 新华街派出所).", where=where)
         key = f"{kind}:{name}"
         if key in seen:
             raise Unprocessable(f"{kind} {name} is listed twice.", where=where)
         seen.add(key)
-        out.append({"kind": kind, "name": name} if name else {"kind": kind})
+        entry: dict[str, Any] = {"kind": kind, "name": name} if name else {"kind": kind}
+        out.append(entry | ({"unit_id": unit} if unit is not None else {}))
     return out
 
 

@@ -20,6 +20,9 @@ for the unit it went to), as of a date:
 - satisfaction: the mean of the residents' ratings (1-5; geo/issues/ratings.py), every
   rating counted (one per resolution round), from the reporter or recorded by the council
   hall, with how many ratings and how many came from the reporters themselves.
+- report (by department only): 报到 on time, the whistles (geo/partners/whistles.py) blown in
+  the range that summoned the department and whose report-by has come or that it answered
+  (due), and those it checked in on site by report_by (on_time); late and absent ones lower it.
 
 The limits are those recorded when the issue's clock last started (issue_limit: its pinning,
 or the owner change that restarted it), and count from that start; a planner changing a
@@ -128,6 +131,8 @@ def scorecards(
         _count(units[r["unit"]], r, cal, as_of)
     names: dict[int, str] = dict(tuple(row) for row in db.execute(text(NAMES[by])))
     cards = [_card(u, names.get(u), c) for u, c in units.items()]
+    if by == "department":
+        _add_reports(db, cards, names, start, end, as_of)
     cards.sort(key=lambda c: (-c["counts"]["received"], c["id"]))
     return {
         "by": by,
@@ -163,6 +168,39 @@ def trend(
         "as_of": as_of.isoformat(),
         "months": [{"month": m} | _rates(_card(unit, name, c)) for m, c in months.items()],
     }
+
+
+_REPORTS = text(
+    """
+    SELECT p.department_id,
+           count(*) FILTER (WHERE w.report_by < :until OR p.reported_at < :until) AS due,
+           count(*) FILTER (WHERE p.reported_at <= w.report_by AND p.reported_at < :until)
+             AS on_time
+      FROM whistle_party p JOIN whistle w ON w.id = p.whistle_id
+     WHERE p.department_id IS NOT NULL AND w.blown_at BETWEEN :start AND :end
+     GROUP BY p.department_id
+    """
+)
+
+
+def _add_reports(
+    db: Session,
+    cards: list[dict[str, Any]],
+    names: dict[int, str],
+    start: date,
+    end: date,
+    as_of: date,
+) -> None:
+    """报到 on time per department; a department summoned but holding no issue gets a card."""
+    params = {"start": clock.day_start(start), "end": clock.day_end(end),
+              "until": clock.day_end(as_of)}  # fmt: skip
+    figures = {d: (due, on_time) for d, due, on_time in db.execute(_REPORTS, params)}
+    known = {c["id"] for c in cards}
+    cards += [_card(d, names.get(d), defaultdict(int)) for d in figures if d not in known]
+    for card in cards:
+        due, on_time = figures.get(card["id"], (0, 0))
+        card["report"] = {"due": due, "on_time": on_time}
+        card["report_rate"] = _rate(on_time, due)
 
 
 def _rates(card: dict[str, Any]) -> dict[str, Any]:

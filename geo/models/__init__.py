@@ -33,6 +33,7 @@ from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupp
 from geo.models.leaders import LeaderPairing, SiteVisit
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
+from geo.models.partners import MemberUnit, UnitMember, Whistle, WhistleParty
 from geo.models.programme import ContractorFirm, KindPhase, RenovationKind
 from geo.models.renovation import (
     Assessment,
@@ -61,6 +62,10 @@ __all__ = [
     "RateCharge",
     "FeatureEdit",
     "Hall",
+    "MemberUnit",
+    "UnitMember",
+    "Whistle",
+    "WhistleParty",
     "HallDecision",
     "HallSession",
     "ImportLog",

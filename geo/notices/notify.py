@@ -81,7 +81,8 @@ def notify(session: Session, signal: Signal) -> dict[str, list[int]]:
 
 def _brief(data: dict[str, Any]) -> dict[str, Any]:
     """The event data worth keeping on a notice (due dates, levels, owners)."""
-    keep = ("due_on", "from_level", "to_level", "from_owner", "to_owner", "owner_department_id")
+    keep = ("due_on", "from_level", "to_level", "from_owner", "to_owner", "owner_department_id",
+            "whistle_id", "report_by")  # fmt: skip
     return {k: data[k] for k in keep if k in data}
 
 

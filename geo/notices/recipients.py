@@ -52,6 +52,7 @@ EVENT_NOTICES: dict[tuple[str, str | None], str] = {
     ("rerouted", None): "rerouted",
     ("disputed", None): "disputed",
     ("arbitrated", None): "arbitrated",
+    ("whistled", None): "summoned",
 }
 
 RECIPIENTS: dict[str, tuple[str, ...]] = {
@@ -63,6 +64,7 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     "rerouted": ("from_owner", "to_owner"),
     "disputed": ("from_owner", "to_owner", "arbiter"),
     "arbitrated": ("from_owner", "to_owner", "arbiter"),
+    "summoned": ("summoned",),
 }
 
 
@@ -174,6 +176,11 @@ RULES: dict[str, Callable[[dict[str, Any], Signal], list[Unit]]] = {
     "arbiter": lambda issue, s: [("subdistrict", issue["subdistrict_id"])],
     "leaders": lambda issue, s: [("account", a) for a in issue["leader_accounts"]],
     "pair_department": lambda issue, s: [("department", issue["pair_department_id"])],
+    # a whistle (geo/partners/whistles.py): the summoned departments and members' accounts
+    "summoned": lambda issue, s: (
+        [("department", d) for d in s.data.get("departments", [])]
+        + [("account", a) for a in s.data.get("member_accounts", [])]
+    ),
 }
 
 

@@ -18,6 +18,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "rerouted": ("问题已改派", "re-routed"),
     "disputed": ("问题被退单", "sent back (disputed)"),
     "arbitrated": ("退单争议已裁定", "dispute decided"),
+    "summoned": ("吹哨报到", "summoned to report on site"),
 }
 
 
@@ -40,6 +41,8 @@ def body(kind: str, info: dict[str, Any], data: dict[str, Any], note: str | None
         lines.append(
             f"由{zh_of(PLACES, before)}上移至{zh_of(PLACES, after)} (from {before} to {after})"
         )
-    if note and kind in ("rerouted", "disputed", "arbitrated", "escalated"):
+    if kind == "summoned":
+        lines.append(f"报到地点 Report at: {data.get('place')}, by {data.get('report_by')}")
+    if note and kind in ("rerouted", "disputed", "arbitrated", "escalated", "summoned"):
         lines.append(f"说明 Note: {note[:300]}")
     return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""Whistle and report (街乡吹哨、部门报到): a sub-district's or community's staff summon
+departments and member units about a matter (an issue) to a place on the map by a time; each
+summoned party checks in there from a phone, its position proven as for resolving on site
+(within REPORT_WITHIN_M of the place), and says what it will do; the staff record the joint
+outcome on the matter as an issue event.
+
+Who may blow the whistle (and record the outcome) is the access row blow_whistle: the issue's
+own area staff. Who may report is the row report_whistle, and then only a summoned party: an
+account of a summoned department, or one linked to a part-time member of a summoned unit.
+The summons is an issue event too (kind `whistled`), so the summoned departments and members
+are told through the notices and the outbox (geo/notices) in the same transaction.
+
+A party is late when it checked in after report_by, and absent when report_by has passed
+without a check-in; the scorecards count both against 报到 on time (geo/issues/scorecards).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from geo.accounts.access import require
+from geo.core import clock
+from geo.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from geo.core.vocabulary import OPEN_STEPS
+from geo.issues.pinning import add_event, get_issue
+from geo.models import Account, Department, MemberUnit, UnitMember, Whistle, WhistleParty
+
+REPORT_WITHIN_M = 100.0  # as for resolving on site (geo/issues/steps.RESOLVE_WITHIN_M)
+PLACE_WITHIN_M = 2000.0  # the place summoned to lies near the matter
+MAX_PARTIES = 30
+
+_WHISTLE = text(
+    """
+    SELECT json_build_object(
+      'id', w.id, 'issue_id', w.issue_id, 'place', w.place,
+      'lon', round(ST_X(w.geom)::numeric, 7), 'lat', round(ST_Y(w.geom)::numeric, 7),
+      'report_by', w.report_by, 'blown_at', w.blown_at, 'blown_by', w.blown_by_id,
+      'outcome', w.outcome, 'closed_at', w.closed_at,
+      'parties', (SELECT json_agg(json_build_object(
+          'id', p.id,
+          'department', CASE WHEN d.id IS NOT NULL
+                             THEN json_build_object('id', d.id, 'name', d.name) END,
+          'unit', CASE WHEN u.id IS NOT NULL
+                       THEN json_build_object('id', u.id, 'name', u.name) END,
+          'reported_at', p.reported_at, 'distance_m', round(p.distance_m::numeric, 1),
+          'action', p.action,
+          'late', CASE WHEN p.reported_at IS NOT NULL THEN p.reported_at > w.report_by
+                       WHEN w.report_by < :now THEN true END)
+        ORDER BY p.id)
+        FROM whistle_party p LEFT JOIN department d ON d.id = p.department_id
+             LEFT JOIN member_unit u ON u.id = p.unit_id
+        WHERE p.whistle_id = w.id))
+    FROM whistle w WHERE w.id = :id
+    """
+)
+
+
+def whistle_out(db: Session, whistle_id: int) -> dict[str, Any]:
+    body = db.execute(_WHISTLE, {"id": whistle_id, "now": clock.now()}).scalar()
+    if body is None:
+        raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
+    return dict(body)
+
+
+def blow(
+    db: Session,
+    actor: Account,
+    issue_id: int,
+    *,
+    place: str,
+    point: tuple[float, float],
+    report_by: datetime,
+    department_ids: list[int],
+    unit_ids: list[int],
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Summon the parties (nothing committed here); (whistle, created)."""
+    issue = get_issue(db, issue_id)
+    require(db, actor, issue, "blow_whistle")
+    if idempotency_key is not None:
+        done = db.scalar(select(Whistle.id).where(Whistle.idempotency_key == idempotency_key))
+        if done is not None:
+            return whistle_out(db, done), False
+    if issue.step not in OPEN_STEPS:
+        raise Conflict(f"Issue {issue.id} is {issue.step}; a whistle is for an open matter.",
+                       where="issue_id")  # fmt: skip
+    now = clock.now()
+    if report_by <= now:
+        raise Unprocessable("report_by must be later than now.", where="report_by")
+    parties = len(department_ids) + len(unit_ids)
+    if not 0 < parties <= MAX_PARTIES:
+        raise Unprocessable(
+            f"Summon 1 to {MAX_PARTIES} departments and member units.", where="department_ids"
+        )
+    for field, ids, model in (
+        ("department_ids", department_ids, Department),
+        ("unit_ids", unit_ids, MemberUnit),
+    ):
+        if len(set(ids)) != len(ids):
+            raise Unprocessable("A party is named twice.", where=field)
+        found = set(db.scalars(select(model.id).where(model.id.in_(ids))).all())
+        if found != set(ids):
+            raise Unprocessable(f"Unknown ids: {sorted(set(ids) - found)}.", where=field)
+    distance = db.execute(
+        text(
+            "SELECT ST_Distance(geom::geography,"
+            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM issue WHERE id = :id"
+        ),
+        {"lon": point[0], "lat": point[1], "id": issue.id},
+    ).scalar_one()
+    if distance > PLACE_WITHIN_M:
+        raise Unprocessable(
+            f"The place is {distance:.0f} m from the matter; summon to within "
+            f"{PLACE_WITHIN_M:.0f} m of it.",
+            where="lon",
+        )
+    whistle = Whistle(
+        issue_id=issue.id,
+        place=place,
+        geom=func.ST_SetSRID(func.ST_MakePoint(*point), 4326),
+        report_by=report_by,
+        blown_by_id=actor.id,
+        blown_at=now,
+        idempotency_key=idempotency_key,
+    )
+    db.add(whistle)
+    db.flush()
+    db.add_all(WhistleParty(whistle_id=whistle.id, department_id=d) for d in department_ids)
+    db.add_all(WhistleParty(whistle_id=whistle.id, unit_id=u) for u in unit_ids)
+    members = db.scalars(
+        select(UnitMember.account_id).where(
+            UnitMember.unit_id.in_(unit_ids), UnitMember.account_id.is_not(None)
+        )
+    ).all()
+    data = {"whistle_id": whistle.id, "departments": department_ids, "units": unit_ids,
+            "member_accounts": list(members), "report_by": report_by.isoformat(),
+            "place": place}  # fmt: skip
+    add_event(db, issue.id, "whistled", actor=actor, note=note or place, data=data, point=point)
+    db.flush()
+    return whistle_out(db, whistle.id), True
+
+
+def report(
+    db: Session,
+    actor: Account,
+    whistle_id: int,
+    *,
+    point: tuple[float, float],
+    action: str,
+) -> tuple[dict[str, Any], bool]:
+    """A summoned party checks in on site (nothing committed here); (whistle, created). A
+    party that already checked in gets the whistle as it is: a retry is never a second one."""
+    require(db, actor, None, "report_whistle")
+    whistle = db.get(Whistle, whistle_id, with_for_update=True)
+    if whistle is None:
+        raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
+    party = _party_of(db, actor, whistle_id)
+    if party.reported_at is not None:
+        return whistle_out(db, whistle_id), False
+    if whistle.closed_at is not None:
+        raise Conflict(f"Whistle {whistle_id} is closed: its outcome is recorded.", where="id")
+    distance = db.execute(
+        text(
+            "SELECT ST_Distance(geom::geography,"
+            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM whistle WHERE id = :id"
+        ),
+        {"lon": point[0], "lat": point[1], "id": whistle_id},
+    ).scalar_one()
+    if distance > REPORT_WITHIN_M:
+        raise Unprocessable(
+            f"You stand {distance:.0f} m from the place; reporting needs you within "
+            f"{REPORT_WITHIN_M:.0f} m.",
+            where="lon",
+            distance_m=round(distance, 1),
+        )
+    party.reported_at = clock.now()
+    party.reported_by_id = actor.id
+    party.distance_m = distance
+    party.action = action
+    db.flush()
+    return whistle_out(db, whistle_id), True
+
+
+def _party_of(db: Session, actor: Account, whistle_id: int) -> WhistleParty:
+    """The summoned party the account answers for: its department, or its member's unit."""
+    unit = db.scalar(select(UnitMember.unit_id).where(UnitMember.account_id == actor.id))
+    for column, value in ((WhistleParty.department_id, actor.department_id),
+                          (WhistleParty.unit_id, unit)):  # fmt: skip
+        if value is None:
+            continue
+        party = db.scalar(
+            select(WhistleParty)
+            .where(WhistleParty.whistle_id == whistle_id, column == value)
+            .with_for_update()
+        )
+        if party is not None:
+            return party
+    raise Forbidden(
+        f"This account's department or unit was not summoned by whistle {whistle_id}.",
+        where="Authorization",
+    )
+
+
+def close(db: Session, actor: Account, whistle_id: int, *, outcome: str) -> dict[str, Any]:
+    """Record the joint outcome on the matter (nothing committed here). The same outcome sent
+    again answers the whistle as it is; another one once closed is a 409."""
+    whistle = db.get(Whistle, whistle_id, with_for_update=True)
+    if whistle is None:
+        raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
+    require(db, actor, get_issue(db, whistle.issue_id), "blow_whistle")
+    if whistle.closed_at is not None:
+        if whistle.outcome == outcome:
+            return whistle_out(db, whistle_id)
+        raise Conflict(f"Whistle {whistle_id} already has its outcome.", where="outcome")
+    whistle.outcome, whistle.closed_at = outcome, clock.now()
+    reported = db.scalar(
+        select(func.count())
+        .select_from(WhistleParty)
+        .where(WhistleParty.whistle_id == whistle_id, WhistleParty.reported_at.is_not(None))
+    )
+    add_event(db, whistle.issue_id, "whistle_outcome", actor=actor, note=outcome,
+              data={"whistle_id": whistle_id, "reported": reported})  # fmt: skip
+    db.flush()
+    return whistle_out(db, whistle_id)
