@@ -106,7 +106,8 @@ class Action:
 STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
 # a paired leader on site (现场办公) may carry a matter of their places to dispatch
 ON_SITE: dict[str, Scope] = {**STAFF, "leader": PAIRED}
-ALL_STAFF = dict.fromkeys(("admin", "planner", "grid", "field", "department", "leader"), ANY)
+OFFICES = dict.fromkeys(("admin", "planner", "grid", "field", "department"), ANY)
+ALL_STAFF = {**OFFICES, "leader": ANY}
 SUMMONABLE = dict.fromkeys(("department", "grid", "field", "resident"), ANY)  # then: if summoned
 
 TABLE: dict[str, Action] = {
@@ -149,9 +150,7 @@ TABLE: dict[str, Action] = {
     "file_on_behalf": Action("none", {"admin": ANY, "grid": ANY, "field": ANY}),
     "import_hotline": Action("none", {"admin": ANY, "field": ANY}),
     # matters sent back three times or passed across three units (geo/issues/problem_tickets.py)
-    "read_problem_tickets": Action(
-        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
-    ),
+    "read_problem_tickets": Action("none", OFFICES),
     "escalate": Action("none", {"admin": ANY}),
     # webhooks to department and community group chats (notices are each account's own)
     "manage_webhooks": Action("none", {"admin": ANY}),
@@ -189,30 +188,22 @@ TABLE: dict[str, Action] = {
     "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
     "choose_photos": Action("item", {"admin": ANY, "planner": ANY}),
     # a photo stored ahead of the progress report that names it (staff who report anywhere)
-    "upload_media": Action(
-        "none", {"admin": ANY, "grid": ANY, "field": ANY, "planner": ANY, "department": ANY}
-    ),
+    "upload_media": Action("none", OFFICES),
     # housing staff grade, the culture bureau designates, the sub-district vacates
     "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
     # whole layers (issue 11): planners and admins import survey files; all staff export (the
     # public fields /ogc serves, but whole layers at once, so not anonymously)
     "import_layer": Action("none", {"admin": ANY, "planner": ANY}),
-    "export_layer": Action(
-        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
-    ),
+    "export_layer": Action("none", OFFICES),
     # one feature of a surveyed layer at a time (OGC API - Features Part 4): planners and admins
     # edit; all staff read a feature's audit trail (it names who edited, so not the public)
     "edit_features": Action("none", {"admin": ANY, "planner": ANY}),
-    "read_feature_history": Action(
-        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
-    ),
+    "read_feature_history": Action("none", OFFICES),
     # the grid's posts (issue 21): all staff read the posts, their holders' work contacts and
     # who held them when; the community cadres of the post's area (or an admin) hand a post
     # to its next holder, never the grid's own people (no one appoints themselves or a peer);
     # what the public posting shows of each role is the district's choice
-    "read_grid_posts": Action(
-        "none", {"admin": ANY, "planner": ANY, "grid": ANY, "field": ANY, "department": ANY}
-    ),
+    "read_grid_posts": Action("none", OFFICES),
     "assign_grid_post": Action("post", {"admin": ANY, "field": AREA}),
     "set_publicity": Action("none", {"admin": ANY}),
     # partners (geo/partners): units' register and members; whistles and reports (报到)
