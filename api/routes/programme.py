@@ -6,7 +6,7 @@ Idempotent-Replayed) and, on an existing project, batch or item, If-Match with i
 version; `*` for any, none is 428). A refused request stores nothing.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -201,12 +201,16 @@ def add_items(
     return json_response({"items": made}, status_code=201 if created else 200, headers=headers)
 
 
-def _schedule(session: SessionDep, item_id: int, created: bool = True) -> Response:
-    answer = schedules.schedule(session, item_id)
+def _versioned(answer: dict[str, Any], created: bool) -> Response:
+    """An item's answer with its version as the ETag, marked when it replays a retry."""
     headers = {"ETag": f'"{answer["version"]}"'}
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return json_response(answer, headers=headers)
+
+
+def _schedule(session: SessionDep, item_id: int, created: bool = True) -> Response:
+    return _versioned(schedules.schedule(session, item_id), created)
 
 
 @router.get("/items/{item_id}/schedule", response_model=ScheduleOut)
@@ -262,11 +266,7 @@ def assign_firm(
 
 
 def _lifecycle(session: SessionDep, item_id: int, created: bool = True) -> Response:
-    answer = phases.lifecycle(session, item_id)
-    headers = {"ETag": f'"{answer["version"]}"'}
-    if not created:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(answer, headers=headers)
+    return _versioned(phases.lifecycle(session, item_id), created)
 
 
 @router.get("/items/{item_id}/phase", response_model=LifecycleOut)

@@ -229,6 +229,20 @@ def _open(row: Any, what: str) -> None:
         raise Conflict(f"{what} is closed; reopen it first", where="state")
 
 
+def _open_command(
+    session: Session, account: Account, key: str | None, code: str, expected: int | None
+) -> tuple[Any, int]:
+    """What every command on a project opens with: permission, a retry's earlier answer
+    (row None), the project locked and its version checked against If-Match."""
+    require(session, account, None, "manage_programme")
+    again = replayed(session, key)
+    if again is not None:
+        return None, again[0]
+    row = lock_project(session, code)
+    check_version(row, expected, f"project {code}")
+    return row, row.id
+
+
 def edit_project(
     session: Session,
     *,
@@ -239,12 +253,9 @@ def edit_project(
     changes: dict[str, Any],
 ) -> int:
     """Change some of a project's fields (and places); the trail keeps what they were."""
-    require(session, account, None, "manage_programme")
-    again = replayed(session, key)
-    if again is not None:
-        return again[0]
-    row = lock_project(session, code)
-    check_version(row, expected, f"project {code}")
+    row, again = _open_command(session, account, key, code, expected)
+    if row is None:
+        return again
     _open(row, f"project {code}")
     _check_refs(session, changes)
     if changes.get("kind", row.kind) != row.kind and _phases_moved(session, row.id):
@@ -301,12 +312,9 @@ def set_project_state(
     reason: str | None,
 ) -> int:
     """Close or reopen a project (closed: no edits, batches or items until reopened)."""
-    require(session, account, None, "manage_programme")
-    again = replayed(session, key)
-    if again is not None:
-        return again[0]
-    row = lock_project(session, code)
-    check_version(row, expected, f"project {code}")
+    row, again = _open_command(session, account, key, code, expected)
+    if row is None:
+        return again
     if row.state == state:
         raise Conflict(f"project {code} is already {state}", where="state")
     session.execute(
