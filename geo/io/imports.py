@@ -158,6 +158,9 @@ def import_file(
             earlier = previous_import(conn, opts)
             if earlier is not None:
                 return earlier
+        # The checks' statements are estimated dear (PostGIS functions), so PostgreSQL would
+        # JIT-compile each of them: 0.2-0.7 s a statement, more than most of them then take.
+        conn.execute("SELECT set_config('jit', 'off', true)")
         _stage(conn, table, layer, records, bar)
         bar.phase("check")
         report |= _check(conn, layer, source, raw_geoms)
@@ -214,6 +217,8 @@ def _stage(
             rows = []
     checks.copy_rows(conn, rows)
     bar.advance(len(rows))
+    # a temporary table is never analysed on its own: without counts the planner guesses
+    conn.execute("ANALYZE import_stage")
 
 
 def _check(
