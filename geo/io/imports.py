@@ -231,14 +231,15 @@ def _check(
     out["parents"] = {}
     for parent in layer.parents:
         unknown: list[dict] = []
+        given = _given(conn, parent.column)  # one scan of the stage, not two
         if parent.table == "district":
             checks.locate_parent(conn, layer, parent)
-        elif _given(conn, parent.column):
+        elif given:
             unknown = checks.parent_from_file(conn, parent)
         else:
             checks.locate_parent(conn, layer, parent)
         found = checks.parent_findings(conn, parent)
-        found["from"] = "file" if _given(conn, parent.column) else "location"
+        found["from"] = "file" if given else "location"
         found["unknown_ids"] = unknown[:SHOWN]
         found["unknown_id_count"] = len(unknown)
         found["required"] = parent.required
