@@ -62,12 +62,12 @@ def shape(conn: psycopg.Connection, layer: Layer) -> None:
     """`geom`: the geometry to store: valid (ST_MakeValid where not), of the layer's kind, and
     single or multi as its column is; NULL when that cannot be had."""
     dim = _DIMENSION[layer.kind]
+    # The invalid few first (each has a reason), then one pass over all: ST_IsValid once a
+    # feature and the table rewritten once, a survey being mostly valid.
     conn.execute(
         sql.SQL(
-            "UPDATE import_stage SET valid = ST_IsValid(raw),"
-            " reason = CASE WHEN NOT ST_IsValid(raw) THEN ST_IsValidReason(raw) END,"
-            " geom = CASE WHEN ST_IsValid(raw) THEN raw"
-            " ELSE ST_CollectionExtract(ST_MakeValid(raw), {dim}) END"
+            "UPDATE import_stage SET reason = ST_IsValidReason(raw),"
+            " geom = ST_CollectionExtract(ST_MakeValid(raw), {dim}) WHERE NOT ST_IsValid(raw)"
         ).format(dim=sql.Literal(dim))
     )
     if layer.kind == "line":
@@ -75,16 +75,22 @@ def shape(conn: psycopg.Connection, layer: Layer) -> None:
             "UPDATE import_stage SET geom = ST_LineMerge(geom)"
             " WHERE GeometryType(geom) = 'MULTILINESTRING'"
         )
-    single = sql.SQL(
-        "CASE WHEN ST_IsEmpty(geom) THEN NULL WHEN ST_NumGeometries(geom) = 1"
-        " THEN ST_GeometryN(geom, 1) END"
-    )
-    conn.execute(
-        sql.SQL("UPDATE import_stage SET geom = {}").format(
-            sql.SQL("CASE WHEN NOT ST_IsEmpty(geom) THEN ST_Multi(geom) END")
-            if layer.multi
-            else single
+    given = sql.SQL("(CASE WHEN reason IS NULL THEN raw ELSE geom END)")
+    if layer.kind == "line":  # a valid MULTILINESTRING is merged as a repaired one is
+        given = sql.SQL(
+            "(CASE WHEN reason IS NOT NULL THEN geom WHEN GeometryType(raw) = 'MULTILINESTRING'"
+            " THEN ST_LineMerge(raw) ELSE raw END)"
         )
+    shaped = (
+        sql.SQL("CASE WHEN NOT ST_IsEmpty({g}) THEN ST_Multi({g}) END")
+        if layer.multi
+        else sql.SQL(
+            "CASE WHEN ST_IsEmpty({g}) THEN NULL WHEN ST_NumGeometries({g}) = 1"
+            " THEN ST_GeometryN({g}, 1) END"
+        )
+    ).format(g=given)
+    conn.execute(
+        sql.SQL("UPDATE import_stage SET valid = reason IS NULL, geom = {}").format(shaped)
     )
 
 
