@@ -147,6 +147,7 @@ NOTICE_TERMS: Terms = {
     "rerouted": Term("改派", "re-routed"),
     "disputed": Term("退单", "sent back"),
     "arbitrated": Term("裁定", "decided"),
+    "summoned": Term("吹哨报到", "summoned"),
 }
 
 # A council hall session: what it decides about an issue ("" = not discussed this time) and
