@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts import access, areas
-from geo.accounts.access import (
+from geo.accounts.access_table import (
     ANONYMOUS,
     ANY,
     AREA,

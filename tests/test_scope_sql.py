@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import ANONYMOUS, TABLE, Kind, Scope, in_scope, scope_sql
+from geo.accounts.access import in_scope, scope_sql
+from geo.accounts.access_table import ANONYMOUS, TABLE, Kind, Scope
 from geo.core.settings import Settings
 from geo.models import Account, GridPost, Hall, Issue
 from geo.models.renovation import RenovationItem

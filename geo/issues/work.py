@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope, allowed, scope_sql
+from geo.accounts.access import allowed, scope_sql
+from geo.accounts.access_table import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import PAIRED, can, scope_sql
+from geo.accounts.access import can, scope_sql
+from geo.accounts.access_table import PAIRED
 from geo.core import clock
 from geo.core.vocabulary import OPEN_STEPS
 from geo.issues import worktime

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import TABLE, can, require, scope_sql
+from geo.accounts.access import can, require, scope_sql
+from geo.accounts.access_table import TABLE
 from geo.core import clock
 from geo.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from geo.io.media import check_photo_link

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import TABLE, can, scope_sql
+from geo.accounts.access import can, scope_sql
+from geo.accounts.access_table import TABLE
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.models import Account, RenovationItem

@@ -1,0 +1,190 @@
+"""The table of who may do what: each action x role x scope. geo/accounts/access.py applies it.
+
+TABLE maps each action to the kind of object it acts on and, per role, the scope in which that
+role may do it; a role absent from an action's row may not do it at all. Scopes:
+
+- ANY: anywhere.
+- AREA: the object is in the account's bound area (sub-district, community, compound, or for
+  a grid account a building or a unit). An issue is in it when it was routed there or the
+  area's polygon covers its point (a street point routed to a neighbouring compound still lies
+  in the community the street crosses; a unit has no polygon); a hall or a work item when its
+  compound, community or the community's sub-district is the area (a sub-district's own hall:
+  only that sub-district; never a building's or a unit's); a grid post when its place lies in
+  the area (geo/accounts/areas.py).
+- DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
+  it, a work item of one of its projects).
+- REPORTER: the account reported the issue.
+- COLLECTED: (anonymous) the issue is still `collected`.
+- OWNER: the account's unit answers for the issue now: a department account of the department
+  it was dispatched to (before dispatch, the category's department it was routed to), or an
+  account bound to the very place at the issue's level (its compound for a compound-level
+  issue, its community for a community-level one...). Only an owner may send it back (退单).
+- SUBDISTRICT: the account is bound to the issue's sub-district (which arbitrates disputes).
+- PAIRED: (leaders) the object lies in the places the account's official is paired with: the
+  sub-district or communities of 区级领导包联 and the compounds of its five-to-one pairs
+  (geo/leaders/places.py).
+- FIRM: (contractors) the work item is assigned to the account's firm.
+
+An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
+whoever resolved an issue does not review it.
+
+The issue actions are named after the step they move the issue to, plus merge, photo and
+read_private (the reporter's contact). Planners read everything and act only on renovation.
+
+To add an action: add its row to TABLE below (the object kind and, per role, a scope), call
+`require(...)` where it happens, and name it as a string literal in that call (or, for a
+step, in geo/issues/steps.TRANSITIONS). tests/test_access.py builds its matrix from TABLE and
+fails for an action used in code without a row, or a row no case exercises.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from geo.models import GridPost, Hall, Issue
+from geo.models.renovation import RenovationItem
+
+Scope = Literal[
+    "any",
+    "area",
+    "department",
+    "reporter",
+    "collected",
+    "owner",
+    "subdistrict",
+    "paired",
+    "firm",
+]
+ANY: Scope = "any"
+AREA: Scope = "area"
+DEPARTMENT: Scope = "department"
+REPORTER: Scope = "reporter"
+COLLECTED: Scope = "collected"
+OWNER: Scope = "owner"
+SUBDISTRICT: Scope = "subdistrict"
+PAIRED: Scope = "paired"
+FIRM: Scope = "firm"
+
+ANONYMOUS = "anonymous"  # the role of a request without a token
+Kind = Literal["issue", "hall", "item", "post", "none"]
+Obj = Issue | Hall | RenovationItem | GridPost | None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What an action acts on, each allowed role's scope, and whose it may never be: the
+    account that moved the issue to the step `not_after` (a review must be independent)."""
+
+    on: Kind
+    roles: dict[str, Scope]
+    not_after: str | None = None
+
+
+STAFF: dict[str, Scope] = {"admin": ANY, "grid": AREA, "field": AREA}
+# a paired leader on site (现场办公) may carry a matter of their places to dispatch
+ON_SITE: dict[str, Scope] = {**STAFF, "leader": PAIRED}
+OFFICES = dict.fromkeys(("admin", "planner", "grid", "field", "department"), ANY)
+ALL_STAFF = {**OFFICES, "leader": ANY}
+SUMMONABLE = dict.fromkeys(("department", "grid", "field", "resident"), ANY)  # then: if summoned
+
+TABLE: dict[str, Action] = {
+    # the five steps of an issue (the action is the step it moves to), merge, photos, contact
+    "topic": Action("issue", ON_SITE),
+    "deliberated": Action("issue", ON_SITE),
+    "dispatched": Action("issue", ON_SITE),
+    "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    # the hall's review: its staff (or the reporter), never whoever resolved the issue
+    "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
+    # satisfaction (geo/issues/ratings.py) comes from the reporter or the hall, not from staff:
+    # the reporter rates (signed in; anonymously, holding the Open311 token of the request,
+    # which the ratings module checks since it proves who is asking); the hall's staff record
+    # a resident's rating, never the account that resolved the issue
+    "rate": Action("issue", {"resident": REPORTER}),
+    "rate_for_hall": Action("issue", STAFF, not_after="resolved"),
+    "rejected": Action("issue", STAFF),
+    "closed": Action("issue", STAFF),
+    "referred": Action("issue", STAFF),
+    "merge": Action("issue", STAFF),
+    # re-categorise or correct the location, then route again (geo/issues/rerouting.py); a
+    # unit that answers for the issue may send it back with a reason (退单), and the
+    # sub-district decides repeated disputes (arbitration)
+    "reroute": Action("issue", STAFF),
+    # 签收: the unit a matter was given to signs for it (geo/issues/receipt.py)
+    "receive": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
+    "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
+    "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
+    "photo": Action(
+        "issue",
+        {**ON_SITE, "department": DEPARTMENT, "resident": REPORTER, ANONYMOUS: COLLECTED},
+    ),
+    # the reporter's contact; and who did what (account ids, names, where residents stood)
+    "read_private": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    # staff names in the daily progress report (the public sees roles only)
+    "read_staff_names": Action("none", ALL_STAFF),
+    # staff record a matter for a resident who phoned or came in (geo/issues/intake.py), and
+    # bring in the 12345 hotline's work orders in bulk (geo/issues/hotline.py): the district's
+    # desk (admin) and the sub-district and community offices (field)
+    "file_on_behalf": Action("none", {"admin": ANY, "grid": ANY, "field": ANY}),
+    "import_hotline": Action("none", {"admin": ANY, "field": ANY}),
+    # matters sent back three times or passed across three units (geo/issues/problem_tickets.py)
+    "read_problem_tickets": Action("none", OFFICES),
+    "escalate": Action("none", {"admin": ANY}),
+    # webhooks to department and community group chats (notices are each account's own)
+    "manage_webhooks": Action("none", {"admin": ANY}),
+    # leaders: an on-site visit (现场办公) with a photo, and the matter it was about, in their
+    # places; admins keep the pairings (geo/leaders/pairings.py, the /work/admin/pairings page)
+    "record_visit": Action("none", {"leader": ANY}),
+    "visit_issue": Action("issue", {"leader": PAIRED}),
+    # one matter one level up at once, from the spot (geo/issues/escalation.py)
+    "escalate_issue": Action("issue", {"admin": ANY, "leader": PAIRED}),
+    "manage_pairings": Action("none", {"admin": ANY}),
+    # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
+    "manage_accounts": Action("none", {"admin": ANY}),
+    # time limits per category are the planners'; the official calendar of a year, an admin's
+    "set_time_limits": Action("none", {"planner": ANY, "admin": ANY}),
+    "load_calendar": Action("none", {"admin": ANY}),
+    # council halls: the hall's own grid and field staff record its sessions; departments
+    # attend as problem solvers and act on what is dispatched to them
+    "record_session": Action("hall", STAFF),
+    # renovation: planners add items; the field reports within its area, a department on its
+    # projects; supervisors (planners, admins, the project's department) review reports
+    "add_item": Action("none", {"admin": ANY, "planner": ANY}),
+    "report_progress": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "review_progress": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    # the programme (geo/renovation/programme.py, schedules.py, phases.py): planners run
+    # projects, batches, kinds and firms, and schedule items; a contractor's report on its
+    # firm's items is provisional until review_progress accepts it; phases are moved by the
+    # action their kind names (kind_phase.action): works by the project's people, the heritage
+    # review and reopening by planners, acceptance by the supervisors
+    "manage_programme": Action("none", {"admin": ANY, "planner": ANY}),
+    "schedule_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "report_provisional": Action("item", {"contractor": FIRM}),
+    "move_phase": Action("item", {**STAFF, "planner": ANY, "department": DEPARTMENT}),
+    "heritage_review": Action("item", {"admin": ANY, "planner": ANY}),
+    "accept_works": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
+    "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
+    "choose_photos": Action("item", {"admin": ANY, "planner": ANY}),
+    # a photo stored ahead of the progress report that names it (staff who report anywhere)
+    "upload_media": Action("none", OFFICES),
+    # housing staff grade, the culture bureau designates, the sub-district vacates
+    "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
+    # whole layers (issue 11): planners and admins import survey files; all staff export (the
+    # public fields /ogc serves, but whole layers at once, so not anonymously)
+    "import_layer": Action("none", {"admin": ANY, "planner": ANY}),
+    "export_layer": Action("none", OFFICES),
+    # one feature of a surveyed layer at a time (OGC API - Features Part 4): planners and admins
+    # edit; all staff read a feature's audit trail (it names who edited, so not the public)
+    "edit_features": Action("none", {"admin": ANY, "planner": ANY}),
+    "read_feature_history": Action("none", OFFICES),
+    # the grid's posts (issue 21): all staff read the posts, their holders' work contacts and
+    # who held them when; the community cadres of the post's area (or an admin) hand a post
+    # to its next holder, never the grid's own people (no one appoints themselves or a peer);
+    # what the public posting shows of each role is the district's choice
+    "read_grid_posts": Action("none", OFFICES),
+    "assign_grid_post": Action("post", {"admin": ANY, "field": AREA}),
+    "set_publicity": Action("none", {"admin": ANY}),
+    # partners (geo/partners): units' register and members; whistles and reports (报到)
+    "manage_member_units": Action("none", {"admin": ANY}),
+    "read_unit_members": Action("none", ALL_STAFF),
+    "blow_whistle": Action("issue", STAFF),
+    "report_whistle": Action("none", SUMMONABLE),
+}
