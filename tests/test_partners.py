@@ -164,6 +164,15 @@ def test_whistle_summons_parties_who_report_on_site(
         # someone not summoned is refused and nothing is stored
         _, stranger = make_account(fresh_settings, "department", department_id=police + 2)
         assert c.post(wurl, json=near, headers=stranger).status_code == 403
+        # each party's phone lists its summonses, its own party marked; the staff list theirs
+        mine = c.get("/api/whistles/mine", headers=police_h).json()
+        assert [w["id"] for w in mine] == [whistle["id"]]
+        assert [p["department"]["id"] for p in mine[0]["parties"] if p["mine"]] == [police]
+        assert c.get("/api/whistles/mine", headers=stranger).json() == []
+        assert c.get("/api/whistles/mine", headers=admin).status_code == 403
+        listed = c.get(f"/api/issues/{m['id']}/whistles", headers=field).json()
+        assert [w["id"] for w in listed] == [whistle["id"]]
+        assert c.get(f"/api/issues/{m['id']}/whistles", headers=stranger).status_code == 403
     with clock.pinned(start + timedelta(hours=3)):
         r = c.post(wurl, json={**near, "action": "次日修复"}, headers=housing_h)
         assert r.status_code == 201, r.text

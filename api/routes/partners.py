@@ -130,6 +130,19 @@ def blow_whistle(
     return _replay(result, created)
 
 
+@router.get("/whistles/mine", response_model=list[WhistleOut])
+def my_summons(db: SessionDep, user: CurrentUser) -> JSONResponse:
+    """The summonses of the caller's department or member unit: open ones (soonest report_by
+    first) and those closed in the last week; `mine` marks the caller's own party."""
+    return json_response(whistles.summons_of(db, user))
+
+
+@router.get("/issues/{issue_id}/whistles", response_model=list[WhistleOut])
+def whistles_of_issue(issue_id: RowId, db: SessionDep, user: CurrentUser) -> JSONResponse:
+    """The whistles blown about a matter, newest first (for those who may blow one)."""
+    return json_response(whistles.whistles_of(db, user, issue_id))
+
+
 @router.get("/whistles/{whistle_id}", response_model=WhistleOut)
 def get_whistle(whistle_id: RowId, db: SessionDep, user: CurrentUser) -> JSONResponse:
     """A summons and each party's check-in (late: after report_by, or absent past it)."""

@@ -47,6 +47,7 @@ class PartyOut(Public):
     distance_m: float | None
     action: str | None
     late: bool | None = Field(description="checked in after report_by, or absent past it")
+    mine: bool | None = Field(None, description="in a summons list: the caller's own party")
 
 
 class WhistleOut(Public):

@@ -82,6 +82,7 @@ class StaffIssue(IssuePublic):
     category_name: str | None
     events: list[EventPublic]
     allowed_actions: list[str]
+    tools: list[str] = Field(description="other pages' actions allowed now: blow_whistle")
     distance_m: float | None
     resolve: ResolveNeeds
     level_deadline_days: int

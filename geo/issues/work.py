@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import allowed, scope_sql
+from geo.accounts.access import allowed, can, scope_sql
 from geo.accounts.access_table import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope
 from geo.core import clock
 from geo.core.errors import InvalidParameter
@@ -101,6 +101,14 @@ def allowed_actions(session: Session, account: Account | None, issue: Issue) -> 
     if issue.step in OPEN_STEPS and permitted & {"reroute", "dispute", "arbitrate"}:
         moves += disputes.possible(session, account, issue, permitted)
     return moves + ["photo"] * ("photo" in permitted)
+
+
+def tools(session: Session, account: Account | None, issue: Issue) -> list[str]:
+    """What else the account may do about an open matter besides moving it (links to other
+    pages): summon parties to it (blow_whistle, /work/whistles)."""
+    if issue.step not in OPEN_STEPS:
+        return []
+    return ["blow_whistle"] * can(session, account, issue, "blow_whistle")
 
 
 def my_work(
@@ -220,6 +228,7 @@ def staff_view(
         "category_name": session.execute(_CATEGORY_NAME, {"code": issue.category_code}).scalar(),
         "events": list_events(session, issue_id, viewer=account),
         "allowed_actions": allowed_actions(session, account, issue),
+        "tools": tools(session, account, issue),
         "distance_m": float(distance) if distance is not None else None,
         "resolve": {
             "within_m": RESOLVE_WITHIN_M,

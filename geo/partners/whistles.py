@@ -14,7 +14,7 @@ A party is late when it checked in after report_by, and absent when report_by ha
 without a check-in; the scorecards count both against 报到 on time (geo/issues/scorecards).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -30,6 +30,7 @@ from geo.models import Account, Department, MemberUnit, UnitMember, Whistle, Whi
 REPORT_WITHIN_M = 100.0  # as for resolving on site (geo/issues/steps.RESOLVE_WITHIN_M)
 PLACE_WITHIN_M = 2000.0  # the place summoned to lies near the matter
 MAX_PARTIES = 30
+SUMMONS_KEPT = timedelta(days=7)  # a closed summons stays on the phone's list this long
 
 _WHISTLE = text(
     """
@@ -57,11 +58,50 @@ _WHISTLE = text(
 )
 
 
+_MINE = text(
+    """
+    SELECT w.id FROM whistle w JOIN whistle_party p ON p.whistle_id = w.id
+    WHERE (p.department_id = :department OR p.unit_id IN
+           (SELECT unit_id FROM unit_member WHERE account_id = :account))
+      AND (w.closed_at IS NULL OR w.closed_at > :since)
+    ORDER BY w.closed_at IS NOT NULL, w.report_by, w.id LIMIT 50
+    """
+)
+
+
 def whistle_out(db: Session, whistle_id: int) -> dict[str, Any]:
     body = db.execute(_WHISTLE, {"id": whistle_id, "now": clock.now()}).scalar()
     if body is None:
         raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
     return dict(body)
+
+
+def summons_of(db: Session, actor: Account) -> list[dict[str, Any]]:
+    """The whistles that summoned the account's department or member unit: the open ones,
+    soonest report_by first, then those closed in the last week (for a phone's list)."""
+    require(db, actor, None, "report_whistle")
+    since = clock.now() - SUMMONS_KEPT
+    ids = db.scalars(
+        _MINE, {"department": actor.department_id, "account": actor.id, "since": since}
+    ).all()
+    units = set(db.scalars(select(UnitMember.unit_id).where(UnitMember.account_id == actor.id)))
+    out = [whistle_out(db, i) for i in ids]
+    for whistle in out:
+        for party in whistle["parties"]:
+            dept, unit = party["department"], party["unit"]
+            party["mine"] = bool(dept and dept["id"] == actor.department_id) or bool(
+                unit and unit["id"] in units
+            )
+    return out
+
+
+def whistles_of(db: Session, actor: Account, issue_id: int) -> list[dict[str, Any]]:
+    """The whistles blown about a matter, newest first, for those who may blow one there."""
+    require(db, actor, get_issue(db, issue_id), "blow_whistle")
+    ids = db.scalars(
+        select(Whistle.id).where(Whistle.issue_id == issue_id).order_by(Whistle.id.desc())
+    ).all()
+    return [whistle_out(db, i) for i in ids]
 
 
 def blow(

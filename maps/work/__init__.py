@@ -51,6 +51,7 @@ MODULES = (
     "work/programme.js",
     "work/programme_item.js",
     "work/intake.js",
+    "work/whistles.js",
 )
 
 
@@ -130,6 +131,7 @@ def precache_urls() -> list[str]:
         "/work/programme",
         "/work/programme/items/0",
         "/work/intake",
+        "/work/whistles",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

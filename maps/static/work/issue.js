@@ -162,7 +162,8 @@ function render() {
     '" alt="照片 ' + p.id + '" loading="lazy" width="96" height="96"></a>').join("") || '<p class="w-hint">还没有照片</p>';
   $("#w-history").innerHTML = historyHtml(i.events);
   keepDraft();
-  $("#w-actions").innerHTML = actionsHtml(i);
+  $("#w-actions").innerHTML = actionsHtml(i) + (i.tools.includes("blow_whistle")
+    ? '<p><a class="w-act w-quiet" id="w-whistle" href="/work/whistles?issue=' + i.id + '">吹哨 Summon parties</a></p>' : "");
   restoreDraft();
   $("#w-issue").removeAttribute("aria-busy");
   map.show([i], { link: false });

@@ -1,0 +1,41 @@
+"""The partners' workspace page: whistle and report (街乡吹哨、部门报到) on a phone
+(/work/whistles). A summoned department's or member unit's account sees its summonses and
+checks in where it stands; with ?issue=N the matter's area staff summon parties to a place and
+record the joint outcome. What the page offers comes from the API's answers (access rows
+blow_whistle and report_whistle)."""
+
+from maps.work import WorkPage
+
+WHISTLES = WorkPage(
+    key="whistles",
+    title="吹哨报到 Whistle and report",
+    module="work/whistles.js",
+    body="""
+<article class="w-whistles" id="w-whistles" aria-busy="true">
+  <h1>吹哨报到 <small>Whistle and report</small></h1>
+  <div class="w-message" id="w-message" role="alert" hidden></div>
+  <section id="w-matter" hidden>
+    <h2 id="w-matter-title">吹哨 <small>Summon parties to this matter</small></h2>
+    <p class="w-desc" id="w-matter-desc"></p>
+    <form id="w-blow" class="w-form" novalidate>
+      <label>报到地点 Place<input name="place" required maxlength="120"
+        placeholder="如: 小区南门 e.g. the south gate"></label>
+      <label>位置 Point<select name="where">
+        <option value="matter">问题位置 the matter's point</option>
+        <option value="here">我站的位置 where I stand</option></select></label>
+      <label>报到时限 Report by<input type="datetime-local" name="report_by" required></label>
+      <fieldset class="w-checks" id="w-depts"><legend>部门 Departments</legend></fieldset>
+      <fieldset class="w-checks" id="w-units"><legend>驻区单位 Member units</legend></fieldset>
+      <label>说明 Note<textarea name="note" rows="2" maxlength="2000"></textarea></label>
+      <button type="submit" class="w-primary" id="w-blow-send">吹哨 Summon</button>
+    </form>
+    <h2>本事项的哨 <small>Summonses of this matter</small></h2>
+    <ol class="w-items" id="w-blown"></ol>
+  </section>
+  <section id="w-summons-part">
+    <h2>召集我方 <small>My unit is summoned</small></h2>
+    <ol class="w-items" id="w-summons"><li class="w-empty">加载中… loading</li></ol>
+  </section>
+</article>
+""",
+)
