@@ -28,9 +28,11 @@ def _world(settings: Settings) -> dict:
                     " (SELECT array_agg(id ORDER BY id) FROM department) depts,"
                     " (SELECT min(u.id) FROM member_unit u WHERE u.community_id = i.community_id"
                     "   AND EXISTS (SELECT 1 FROM unit_member m WHERE m.unit_id = u.id)) unit"
-                    " FROM issue i, LATERAL CAST(ST_Project(i.geom::geography, 30, 0) AS geometry) n"
+                    " FROM issue i,"
+                    " LATERAL CAST(ST_Project(i.geom::geography, 30, 0) AS geometry) n"
                     " WHERE i.step = 'collected' AND i.community_id IS NOT NULL"
-                    " AND EXISTS (SELECT 1 FROM member_unit u WHERE u.community_id = i.community_id)"
+                    " AND EXISTS (SELECT 1 FROM member_unit u"
+                    "   WHERE u.community_id = i.community_id)"
                     " ORDER BY i.id LIMIT 1"
                 )
             ).one()
