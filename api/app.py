@@ -22,6 +22,7 @@ from api.pages import (
 from api.routes import (
     accounts_admin,
     contracts,
+    deployments,
     grid_posts,
     halls,
     health,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(issues.router)
     app.include_router(intake.router)
     app.include_router(partners.router)
+    app.include_router(deployments.router)
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)

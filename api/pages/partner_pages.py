@@ -1,5 +1,6 @@
-"""/work/whistles (whistle and report on a phone): a shell built by maps/work whose script reads
-the API; what it offers comes from the API's answers (access rows blow_whistle, report_whistle)."""
+"""/work/whistles (whistle and report on a phone) and /work/deployments (cadres sent down in an
+emergency): shells built by maps/work whose scripts read the API; what they offer comes from the
+API's answers (access rows blow_whistle, report_whistle, manage_deployments)."""
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -14,4 +15,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/work/whistles")
 def whistles_page(settings: SettingsDep) -> HTMLResponse:
     page = build_work_page("whistles", settings)
+    return page_response(page, settings, {"Cache-Control": "no-cache"})
+
+
+@router.get("/work/deployments")
+def deployments_page(settings: SettingsDep) -> HTMLResponse:
+    page = build_work_page("deployments", settings)
     return page_response(page, settings, {"Cache-Control": "no-cache"})

@@ -4,7 +4,8 @@ These models say what the rows the routes answer hold (api/schemas/answers.py sa
 are checked).
 """
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -62,3 +63,56 @@ class WhistleOut(Public):
     outcome: str | None
     closed_at: datetime | None
     parties: list[PartyOut]
+
+
+class DeploymentSummary(Public):
+    id: int
+    code: str
+    name: str
+    purpose: str
+    started_on: date
+    ended_on: date
+    like_id: int | None = Field(description="the earlier deployment it was organised like")
+    groups: int
+    checkpoints: int
+    cadres: int
+    shifts: int
+
+
+class GroupOut(Public):
+    id: int
+    name: str
+    community_id: int
+    community: str
+    cadres: int
+    checkpoints: int
+
+
+class SendingUnit(Public):
+    id: int
+    name: str
+    cadres: int
+
+
+class DeploymentOut(DeploymentSummary):
+    work_groups: list[GroupOut]
+    units: list[SendingUnit] = Field(description="the sending units (departments)")
+    checkpoint_map: dict[str, Any] = Field(
+        description="the checkpoints as an RFC 7946 FeatureCollection (lon, lat)"
+    )
+    can_manage: bool = Field(description="the caller may organise one like it, add cadres, shifts")
+
+
+class CadreOut(Public):
+    id: int
+    name: str
+    group_id: int
+    department_id: int
+
+
+class ShiftOut(Public):
+    id: int
+    cadre_id: int
+    checkpoint_id: int
+    starts_at: datetime
+    ends_at: datetime

@@ -187,4 +187,7 @@ TABLE: dict[str, Action] = {
     "read_unit_members": Action("none", ALL_STAFF),
     "blow_whistle": Action("issue", STAFF),
     "report_whistle": Action("none", SUMMONABLE),
+    # deployments of cadres in an emergency (geo/partners/deployments.py)
+    "read_deployments": Action("none", ALL_STAFF),
+    "manage_deployments": Action("none", {"admin": ANY}),
 }

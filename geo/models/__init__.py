@@ -2,6 +2,13 @@
 
 from geo.models.accounts import Account
 from geo.models.base import Base
+from geo.models.deployments import (
+    Checkpoint,
+    DeployedCadre,
+    Deployment,
+    DutyShift,
+    WorkGroup,
+)
 from geo.models.district import (
     Building,
     ChargingStation,
@@ -66,6 +73,11 @@ __all__ = [
     "UnitMember",
     "Whistle",
     "WhistleParty",
+    "Deployment",
+    "WorkGroup",
+    "Checkpoint",
+    "DeployedCadre",
+    "DutyShift",
     "HallDecision",
     "HallSession",
     "ImportLog",

@@ -52,6 +52,7 @@ MODULES = (
     "work/programme_item.js",
     "work/intake.js",
     "work/whistles.js",
+    "work/deployments.js",
 )
 
 
@@ -132,6 +133,7 @@ def precache_urls() -> list[str]:
         "/work/programme/items/0",
         "/work/intake",
         "/work/whistles",
+        "/work/deployments",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

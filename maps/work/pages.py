@@ -5,7 +5,7 @@ from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
 from maps.work.leader_pages import LEADER, PAIRINGS
-from maps.work.partner_pages import WHISTLES
+from maps.work.partner_pages import DEPLOYMENTS, WHISTLES
 
 FILTERS = """
 <details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
@@ -299,7 +299,7 @@ PAGES = {
     p.key: p
     for p in (
         MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
-        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, WHISTLES,
+        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, WHISTLES, DEPLOYMENTS,
     )
 }  # fmt: skip
 

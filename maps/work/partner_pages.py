@@ -1,8 +1,9 @@
-"""The partners' workspace page: whistle and report (街乡吹哨、部门报到) on a phone
-(/work/whistles). A summoned department's or member unit's account sees its summonses and
-checks in where it stands; with ?issue=N the matter's area staff summon parties to a place and
-record the joint outcome. What the page offers comes from the API's answers (access rows
-blow_whistle and report_whistle)."""
+"""The partners' workspace pages. Whistle and report (街乡吹哨、部门报到) on a phone
+(/work/whistles): a summoned department's or member unit's account sees its summonses and checks
+in where it stands; with ?issue=N the matter's area staff summon parties to a place and record
+the joint outcome. Deployments (/work/deployments): cadres sent down in an emergency, their
+checkpoints on the map, and the next one organised like an earlier. What the pages offer comes
+from the API's answers (access rows blow_whistle, report_whistle, manage_deployments)."""
 
 from maps.work import WorkPage
 
@@ -35,6 +36,38 @@ WHISTLES = WorkPage(
   <section id="w-summons-part">
     <h2>召集我方 <small>My unit is summoned</small></h2>
     <ol class="w-items" id="w-summons"><li class="w-empty">加载中… loading</li></ol>
+  </section>
+</article>
+""",
+)
+
+DEPLOYMENTS = WorkPage(
+    key="deployments",
+    title="干部下沉 Deployments",
+    module="work/deployments.js",
+    map=True,
+    body="""
+<article class="w-deployments" id="w-deployments" aria-busy="true">
+  <h1>干部下沉 <small>Cadres sent down in an emergency</small></h1>
+  <div class="w-message" id="w-message" role="alert" hidden></div>
+  <ol class="w-items" id="w-list"><li class="w-empty">加载中… loading</li></ol>
+  <section id="w-detail" hidden>
+    <h2 id="w-dtitle"></h2>
+    <p id="w-totals"></p>
+    <div class="w-map" id="w-map" role="img" aria-label="卡口地图 checkpoints"></div>
+    <h3>工作组 <small>Work groups</small></h3><ol class="w-items" id="w-groups"></ol>
+    <h3>派出单位 <small>Sending units</small></h3><ol class="w-items" id="w-units"></ol>
+    <form id="w-like" class="w-form" novalidate hidden>
+      <fieldset><legend>照此组织新的下沉 <small>Organise a new one like this</small></legend>
+        <label>代码 Code<input name="code" required pattern="[a-z0-9-]+" maxlength="48"
+          placeholder="flood-2027"></label>
+        <label>名称 Name<input name="name" required maxlength="120"></label>
+        <label>任务 Purpose<input name="purpose" required maxlength="200" value="卡口值勤"></label>
+        <label>开始 Start<input type="date" name="started_on" required></label>
+        <label>结束 End<input type="date" name="ended_on" required></label>
+      </fieldset>
+      <button type="submit" class="w-primary">建立 Create</button>
+    </form>
   </section>
 </article>
 """,

@@ -1,0 +1,88 @@
+"""deployments of cadres in an emergency: July 2021's 972 cadres sent down to the communities'
+epidemic-prevention work groups for checkpoint duty, as data (work groups, checkpoints on the
+map, cadres of their units, shifts), so the next emergency can be organised the same way
+
+Revision ID: 0046_deployments
+Revises: 0037_partners
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+
+revision: str = "0046_deployments"
+down_revision: str | Sequence[str] | None = "0037_partners"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "deployment",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("code", sa.String(48), nullable=False, unique=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("purpose", sa.String(200), nullable=False),
+        sa.Column("started_on", sa.Date, nullable=False),
+        sa.Column("ended_on", sa.Date, nullable=False),
+        sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaign.id")),
+        sa.Column("like_id", sa.Integer, sa.ForeignKey("deployment.id")),
+        sa.Column("idempotency_key", sa.String(128), unique=True),
+        sa.CheckConstraint("ended_on >= started_on", name="deployment_dates"),
+    )
+    op.create_table(
+        "work_group",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("deployment_id", sa.Integer,
+                  sa.ForeignKey("deployment.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("community_id", sa.Integer, sa.ForeignKey("community.id"), nullable=False,
+                  index=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.UniqueConstraint("deployment_id", "community_id", name="uq_group_place"),
+    )  # fmt: skip
+    op.create_table(
+        "checkpoint",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("work_group.id", ondelete="CASCADE"),
+                  nullable=False, index=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=True), nullable=False),
+    )  # fmt: skip
+    op.create_table(
+        "deployed_cadre",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("deployment_id", sa.Integer,
+                  sa.ForeignKey("deployment.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("work_group.id", ondelete="CASCADE"),
+                  nullable=False, index=True),
+        sa.Column("department_id", sa.Integer, sa.ForeignKey("department.id"), nullable=False,
+                  index=True),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("idempotency_key", sa.String(128), unique=True),
+    )  # fmt: skip
+    op.create_table(
+        "duty_shift",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("checkpoint_id", sa.Integer,
+                  sa.ForeignKey("checkpoint.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("cadre_id", sa.Integer,
+                  sa.ForeignKey("deployed_cadre.id", ondelete="CASCADE"), nullable=False,
+                  index=True),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("idempotency_key", sa.String(128), unique=True),
+        sa.CheckConstraint("ends_at > starts_at", name="shift_order"),
+    )  # fmt: skip
+    # a cadre is on one shift at a time: the database refuses overlaps, whoever writes them
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    op.execute(
+        "ALTER TABLE duty_shift ADD CONSTRAINT duty_shift_one_at_a_time EXCLUDE USING gist"
+        " (cadre_id WITH =, tstzrange(starts_at, ends_at) WITH &&)"
+    )
+
+
+def downgrade() -> None:
+    for table in ("duty_shift", "deployed_cadre", "checkpoint", "work_group", "deployment"):
+        op.drop_table(table)
