@@ -140,6 +140,13 @@ def test_a_leader_on_a_phone_sees_overdue_matters_visits_with_a_photo_and_dispat
     again = fresh_client.post("/api/leader/visits", data=form, files=files, headers=sent)
     assert again.status_code == 200 and again.json()["id"] == visit["id"]
     assert issue_helpers.scalar(fresh_settings, "SELECT count(*) FROM site_visit") == 1
+    visited = issue_helpers.scalar(
+        fresh_settings,
+        "SELECT json_agg(data->'visit_id') FROM issue_event WHERE issue_id = :i"
+        " AND kind = 'visited'",
+        i=world["issue"],
+    )
+    assert visited == [visit["id"]]  # the matter's history names the visit, once
     # dispatch it on the spot, through the five steps' own commands
     for step in ("topic", "deliberated", "dispatched"):
         r = move(fresh_client, world["issue"], me, step, **step_body(step, world["point"]))

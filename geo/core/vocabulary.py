@@ -106,6 +106,7 @@ EVENT_TERMS: Terms = {
     "received": Term("签收", "signed for"),  # the unit a matter was routed to took it on
     "whistled": Term("吹哨", "whistle blown"),  # departments and member units summoned
     "whistle_outcome": Term("报到议定", "joint outcome"),  # what the summoned parties agreed
+    "visited": Term("领导现场办公", "a paired leader on site"),  # a visit about the matter
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 

@@ -18,7 +18,7 @@ from geo.accounts.access import require
 from geo.core import clock
 from geo.core.errors import Forbidden, Unprocessable
 from geo.issues import photos
-from geo.issues.pinning import get_issue
+from geo.issues.pinning import add_event, get_issue
 from geo.models import Account, Official
 from geo.models.leaders import SiteVisit
 
@@ -92,6 +92,10 @@ def record_visit(
         visit.photo_sha256, visit.photo_content_type = sha, content_type
     session.add(visit)
     session.flush()
+    if issue_id is not None:  # the matter's history says a leader came (现场办公)
+        data = {"visit_id": visit.id, "official": official.name, "post": official.post}
+        add_event(session, issue_id, "visited", actor=account, note=note, data=data,
+                  point=(lon, lat))  # fmt: skip
     return visit_public(session, visit.id), True
 
 

@@ -1,4 +1,5 @@
-"""deployments of cadres in an emergency: July 2021's 972 cadres sent down to the communities'
+"""a leader's on-site visit about a matter is an event of it (visited); deployments of cadres
+in an emergency: July 2021's 972 cadres sent down to the communities'
 epidemic-prevention work groups for checkpoint duty, as data (work groups, checkpoints on the
 map, cadres of their units, shifts), so the next emergency can be organised the same way
 
@@ -18,7 +19,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# issue_event kinds before and after
+OLD_KINDS = ("created", "transition", "escalated", "support", "merge", "photo", "rerouted",
+             "disputed", "arbitrated", "rated", "received", "whistled",
+             "whistle_outcome")  # fmt: skip
+KINDS = (*OLD_KINDS, "visited")
+
+
+def _event_kinds(kinds: tuple[str, ...]) -> None:
+    listed = ", ".join(f"'{k}'" for k in kinds)
+    op.execute("ALTER TABLE issue_event DROP CONSTRAINT ck_issue_event_event_kind")
+    op.execute(
+        "ALTER TABLE issue_event ADD CONSTRAINT ck_issue_event_event_kind"
+        f" CHECK (kind IN ({listed}))"
+    )
+
+
 def upgrade() -> None:
+    _event_kinds(KINDS)
     op.create_table(
         "deployment",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -84,5 +102,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # issue_event is append-only: with visit events stored this fails, honestly
+    _event_kinds(OLD_KINDS)
     for table in ("duty_shift", "deployed_cadre", "checkpoint", "work_group", "deployment"):
         op.drop_table(table)
