@@ -226,3 +226,48 @@ def test_a_demo_grid_account_signs_in_bound_to_its_unit(
     assert all("phone" not in p for p in posts)
     work = fresh_client.get("/api/work")  # what waits in the unit: a list, no halls to record
     assert work.status_code == 200, work.text
+
+
+def test_a_holder_signs_in_with_a_grid_account_of_the_posts_place(
+    worker_client: TestClient, worker_settings: Settings, db: Session
+) -> None:
+    """Linking a holder's account: the area's cadres only, a grid account bound to the post's
+    place, one person per account; a refused link changes nothing."""
+    p = _place(db)
+    person, unit, other_unit, linked = db.execute(
+        text(
+            "SELECT h.person_id, g.unit_id, (SELECT min(id) FROM unit WHERE id <> g.unit_id),"
+            " (SELECT min(id) FROM grid_person WHERE account_id IS NOT NULL"
+            "   AND id <> h.person_id)"
+            " FROM grid_post g JOIN grid_holding h ON h.post_id = g.id AND h.held_until IS NULL"
+            " WHERE g.id = :p"
+        ),
+        {"p": p["post"]},
+    ).one()
+    make = issue_helpers.make_account
+    field = make(worker_settings, "field", ("community", p["community"]))[1]
+    mine, _ = make(worker_settings, "grid", ("unit", unit))
+    elsewhere, _ = make(worker_settings, "grid", ("unit", other_unit))
+    resident, _ = make(worker_settings, "resident")
+    taken = issue_helpers.scalar(
+        worker_settings, "SELECT account_id FROM grid_person WHERE id = :i", i=linked
+    )
+    url = f"/api/grid-persons/{person}/account"
+    other = db.execute(
+        text("SELECT min(id) FROM community WHERE id <> :c"), {"c": p["community"]}
+    ).scalar_one()
+    stranger = make(worker_settings, "field", ("community", other))[1]
+    assert worker_client.put(url, json={"account_id": mine}, headers=stranger).status_code == 403
+    for account, status in ((elsewhere, 422), (resident, 422), (taken, 409), (10**8, 422)):
+        r = worker_client.put(url, json={"account_id": account}, headers=field)
+        assert r.status_code == status, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+    before = issue_helpers.scalar(
+        worker_settings, "SELECT account_id FROM grid_person WHERE id = :i", i=person
+    )
+    assert before != elsewhere
+    for _ in range(2):  # the same link again changes nothing
+        r = worker_client.put(url, json={"account_id": mine}, headers=field)
+        assert r.status_code == 200 and r.json()["account_id"] == mine
+    assert worker_client.put(f"/api/grid-persons/{10**8}/account", json={"account_id": None},
+                             headers=field).status_code == 404  # fmt: skip

@@ -1,5 +1,6 @@
 """Grid posts API: a compound's public posting (公示), the posts and who held them (staff),
-handing a post to its next holder, and the district's publicity choices."""
+handing a post to its next holder, linking a holder's account, and the district's publicity
+choices."""
 
 from datetime import date
 from typing import Annotated
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import ConnDep, RowId, SessionDep, json_response
-from api.schemas.grid import PostHistory, Posting, PostOut, Publicity
+from api.schemas.grid import PersonAccount, PostHistory, Posting, PostOut, Publicity
 from geo.district import grid_posts, posting
 from geo.models.grid import PUBLICITY
 
@@ -41,6 +42,14 @@ class HandoverIn(BaseModel):
         if (self.person_id is None) == (self.person is None):
             raise ValueError("give either person_id or person")
         return self
+
+
+class PersonAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: RowId | None = Field(
+        description="a grid account whose area holds the post; null: none"
+    )
 
 
 class PublicityIn(BaseModel):
@@ -98,6 +107,17 @@ def hand_over(
     if not changed:
         return json_response(history, status_code=200, headers={"Idempotent-Replayed": "true"})
     return json_response(history, status_code=201)
+
+
+@router.put("/grid-persons/{person_id}/account", response_model=PersonAccount)
+def link_person_account(
+    person_id: RowId, body: PersonAccountIn, db: SessionDep, user: CurrentUser
+) -> JSONResponse:
+    """Whoever may hand the holder's post over: the grid account the holder signs in with (role
+    grid, its area holding the post's place), or null. The same link again changes nothing."""
+    result = grid_posts.link_account(db, user, person_id, body.account_id)
+    db.commit()
+    return json_response(result)
 
 
 @router.get("/publicity", response_model=Publicity)

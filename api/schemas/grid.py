@@ -91,5 +91,12 @@ class PostHistory(Public):
     holders: list[Holding]
 
 
+class PersonAccount(Public):
+    id: int
+    name: str
+    post_id: int = Field(description="the post the person holds now")
+    account_id: int | None
+
+
 class Publicity(RootModel[dict[str, str]]):
     """Per role, what the public postings show: none, name or name_contact."""

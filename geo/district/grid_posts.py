@@ -1,5 +1,5 @@
 """The grid's posts for staff: list them with their holders, read a post's history, hand a
-post to its next holder; and the district's publicity choices per role.
+post to its next holder, link a holder's account; and the district's publicity choices per role.
 
 A handover closes the current holding the day the next begins, so the history has no gap and
 no overlap; issues keep the holding their routing named (issue_grid_contact). Staff see names
@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
+from geo.accounts.areas import post_in_area
 from geo.core import clock
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.models import Account, GridHolding, GridPerson, GridPost, PublicityRule
@@ -132,6 +133,51 @@ def hand_over(
     )
     session.flush()
     return post_history(session, actor, post.id), True
+
+
+def link_account(
+    session: Session, actor: Account | None, person_id: int, account_id: int | None
+) -> dict[str, Any]:
+    """The account (role grid, active, its area covering the post) a post's current holder
+    signs in with, or none. Whoever may hand the post over may link it; the same link again
+    changes nothing. An account serves one person (409 for another's)."""
+    person = session.get(GridPerson, person_id, with_for_update=True)
+    if person is None:
+        raise NotFound(f"no grid person with id {person_id}", where="person_id")
+    post_id = session.scalar(
+        select(GridHolding.post_id).where(
+            GridHolding.person_id == person.id, GridHolding.held_until.is_(None)
+        )
+    )
+    if post_id is None:
+        raise Conflict(f"{person.name} holds no post now: link the account of a holder",
+                       where="person_id")  # fmt: skip
+    post = _post(session, post_id)
+    require(session, actor, post, "assign_grid_post")
+    if account_id is not None and account_id != person.account_id:
+        _check_account(session, account_id, post)
+    person.account_id = account_id
+    session.flush()
+    return {"id": person.id, "name": person.name, "post_id": post.id, "account_id": account_id}
+
+
+def _check_account(session: Session, account_id: int, post: GridPost) -> None:
+    account = session.get(Account, account_id)
+    if account is None or not account.active:
+        raise Unprocessable(f"no active account {account_id}", where="account_id")
+    if account.role != "grid":
+        raise Unprocessable(f"account {account_id} is a {account.role} account, not grid",
+                            where="account_id")  # fmt: skip
+    if not post_in_area(account, post):
+        raise Unprocessable(
+            f"account {account_id}'s area does not hold the post's place: bind the account"
+            " to the post's building, compound or community first",
+            where="account_id",
+        )
+    linked = session.scalar(select(GridPerson.id).where(GridPerson.account_id == account_id))
+    if linked is not None:
+        raise Conflict(f"account {account_id} is linked to grid person {linked}",
+                       where="account_id")  # fmt: skip
 
 
 def _same(
