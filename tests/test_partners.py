@@ -249,3 +249,40 @@ def test_a_session_links_a_registered_unit(
     assert r.json()["bodies"] == [
         {"kind": "member_unit", "name": unit["name"], "unit_id": unit["id"]}
     ]
+
+
+def test_a_whistle_on_a_bare_place_opens_its_matter(
+    worker_client: TestClient, worker_settings: Settings
+) -> None:
+    """Summoning to a place with no matter yet opens one there (channel whistle) and blows the
+    whistle on it in one transaction; a retry answers the same; a refused one stores nothing."""
+    c, s = worker_client, worker_settings
+    spot = scalar(
+        s,
+        "SELECT json_build_object('community', c.community_id, 'lon', ST_X(p), 'lat', ST_Y(p))"
+        " FROM compound c, LATERAL ST_PointOnSurface(c.geom) p ORDER BY c.id LIMIT 1",
+    )
+    other = scalar(s, "SELECT min(id) FROM community WHERE id <> :c", c=spot["community"])
+    _, field = make_account(s, "field", ("community", spot["community"]))
+    _, stranger = make_account(s, "field", ("community", other))
+    dept = scalar(s, "SELECT min(id) FROM department")
+    body = {"place": "小区北门", "lon": spot["lon"], "lat": spot["lat"],
+            "report_by": (clock.now() + timedelta(hours=4)).isoformat(),
+            "department_ids": [dept], "category": "environment_sanitation",
+            "description": "北门外垃圾堆积, 多部门到场"}  # fmt: skip
+    counts = "SELECT (SELECT count(*) FROM issue), (SELECT count(*) FROM whistle)"
+    before = scalar(s, f"SELECT row_to_json(t) FROM ({counts}) t")
+    r = c.post("/api/whistles", json=body, headers=stranger | {"Idempotency-Key": "bare0"})
+    assert r.status_code == 403, r.text
+    assert scalar(s, f"SELECT row_to_json(t) FROM ({counts}) t") == before
+    r = c.post("/api/whistles", json=body, headers=field | {"Idempotency-Key": "bare1"})
+    assert r.status_code == 201, r.text
+    whistle = r.json()
+    again = c.post("/api/whistles", json=body, headers=field | {"Idempotency-Key": "bare1"})
+    assert again.status_code == 200 and again.json()["id"] == whistle["id"]
+    after = scalar(s, f"SELECT row_to_json(t) FROM ({counts}) t")
+    assert list(after.values()) == [v + 1 for v in before.values()]
+    channel = scalar(s, "SELECT channel FROM issue WHERE id = :i", i=whistle["issue_id"])
+    assert channel == "whistle"
+    bad = c.post("/api/whistles", json={**body, "category": "no_such"}, headers=field)
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"

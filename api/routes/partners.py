@@ -9,7 +9,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import RowId, SessionDep, json_response
-from api.schemas.partners import UnitOut, WhistleOut
+from api.schemas.partners import UnitOut, WhistleOut, WhistleSetup
+from geo.accounts.access import allowed
 from geo.core.coords import input_point
 from geo.models.partners import UNIT_KINDS
 from geo.partners import units, whistles
@@ -47,6 +48,13 @@ class WhistleIn(BaseModel):
     department_ids: list[RowId] = Field(default_factory=list, max_length=30)
     unit_ids: list[RowId] = Field(default_factory=list, max_length=30)
     note: str | None = Field(None, max_length=2000)
+
+
+class PlaceWhistleIn(WhistleIn):
+    """A whistle on a place with no matter yet: the matter it opens there, then the summons."""
+
+    category: str = Field(min_length=1, max_length=64, description="the matter's category code")
+    description: str = Field(min_length=1, max_length=2000, description="what the matter is")
 
 
 class ReportIn(BaseModel):
@@ -128,6 +136,29 @@ def blow_whistle(
     )
     db.commit()
     return _replay(result, created)
+
+
+@router.post("/whistles", status_code=201, response_model=WhistleOut)
+def blow_whistle_at_place(
+    body: PlaceWhistleIn, db: SessionDep, user: CurrentUser, idempotency_key: ScopedIdempotencyKey
+) -> JSONResponse:
+    """Staff summon parties to a place with no matter yet: the summons opens the matter there
+    (channel `whistle`, routed as any pin) and is blown on it, in one transaction."""
+    _, point = input_point(body.crs, body.lon, body.lat, None, None)
+    result, created = whistles.blow_at_place(
+        db, user, category=body.category, description=body.description, place=body.place,
+        point=point, report_by=body.report_by, department_ids=body.department_ids,
+        unit_ids=body.unit_ids, note=body.note, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    db.commit()
+    return _replay(result, created)
+
+
+@router.get("/whistles/setup", response_model=WhistleSetup)
+def whistle_setup(db: SessionDep, user: CurrentUser) -> JSONResponse:
+    """What the whistle page may offer this account: the actions on no object it may take
+    (report_whistle: it can be summoned; file_on_behalf: it may summon to a bare place)."""
+    return json_response({"allowed": allowed(db, user, None)})
 
 
 @router.get("/whistles/mine", response_model=list[WhistleOut])

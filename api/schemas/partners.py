@@ -65,6 +65,10 @@ class WhistleOut(Public):
     parties: list[PartyOut]
 
 
+class WhistleSetup(Public):
+    allowed: list[str] = Field(description="actions on no object this account may take")
+
+
 class DeploymentSummary(Public):
     id: int
     code: str

@@ -117,6 +117,7 @@ CHANNEL_TERMS: Terms = {
     "visit": Term("来访", "walk-in visit"),
     "grid_patrol": Term("网格巡查", "grid patrol"),
     "hall": Term("议事厅", "council hall"),
+    "whistle": Term("街乡吹哨", "whistle blown on a place"),  # geo/partners/whistles.py
 }
 CHANNELS = tuple(CHANNEL_TERMS)
 

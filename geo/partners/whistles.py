@@ -7,11 +7,12 @@ outcome on the matter as an issue event.
 Who may blow the whistle (and record the outcome) is the access row blow_whistle: the issue's
 own area staff. Who may report is the row report_whistle, and then only a summoned party: an
 account of a summoned department, or one linked to a part-time member of a summoned unit.
-The summons is an issue event too (kind `whistled`), so the summoned departments and members
-are told through the notices and the outbox (geo/notices) in the same transaction.
-
-A party is late when it checked in after report_by, and absent when report_by has passed
-without a check-in; the scorecards count both against 报到 on time (geo/issues/scorecards).
+A whistle on a bare place opens the matter there first (channel `whistle`): every summons is a
+matter with its history, routing, notices and scorecards. The summons is an issue event too
+(kind `whistled`), so the summoned departments and members are told through the notices and the
+outbox (geo/notices) in the same transaction. A party is late when it checked in after
+report_by, and absent when report_by has passed without a check-in; the scorecards count both
+against 报到 on time (geo/issues/scorecards).
 """
 
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from geo.accounts.access import require
 from geo.core import clock
 from geo.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from geo.core.vocabulary import OPEN_STEPS
-from geo.issues.pinning import add_event, get_issue
+from geo.issues.pinning import Intake, add_event, get_issue, pin_issue
 from geo.models import Account, Department, MemberUnit, UnitMember, Whistle, WhistleParty
 
 REPORT_WITHIN_M = 100.0  # as for resolving on site (geo/issues/steps.RESOLVE_WITHIN_M)
@@ -181,6 +182,35 @@ def blow(
     add_event(db, issue.id, "whistled", actor=actor, note=note or place, data=data, point=point)
     db.flush()
     return whistle_out(db, whistle.id), True
+
+
+def blow_at_place(
+    db: Session,
+    actor: Account,
+    *,
+    category: str,
+    description: str,
+    place: str,
+    point: tuple[float, float],
+    report_by: datetime,
+    department_ids: list[int],
+    unit_ids: list[int],
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """A whistle on a place with no matter yet: the summons opens one there (channel
+    `whistle`, routed as any pin, the staff member its recorder), then summons to it, in one
+    transaction; refused by either rule (file_on_behalf, then blow_whistle in the matter's
+    area), nothing is stored. A retry with the same key answers the same matter and whistle."""
+    require(db, actor, None, "file_on_behalf")
+    body, _ = pin_issue(
+        db, crs="wgs84", lon=point[0], lat=point[1], category=category,
+        description=description, idempotency_key=idempotency_key,
+        intake=Intake(recorder=actor, channel="whistle", located_by="map"),
+    )  # fmt: skip
+    return blow(db, actor, body["id"], place=place, point=point, report_by=report_by,
+                department_ids=department_ids, unit_ids=unit_ids, note=note,
+                idempotency_key=idempotency_key)  # fmt: skip
 
 
 def report(

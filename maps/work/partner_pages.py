@@ -33,7 +33,20 @@ WHISTLES = WorkPage(
     <h2>本事项的哨 <small>Summonses of this matter</small></h2>
     <ol class="w-items" id="w-blown"></ol>
   </section>
-  <section id="w-summons-part">
+  <details id="w-place" class="w-form" hidden>
+    <summary>在某处吹哨 <small>Summon to a place (opens a matter there)</small></summary>
+    <form id="w-blow-place" class="w-form" novalidate>
+      <label>类别 Category<select name="category" required></select></label>
+      <label>事项 What<textarea name="description" rows="2" required maxlength="2000"></textarea>
+      </label>
+      <label>报到地点 Place<input name="place" required maxlength="120"></label>
+      <p class="w-hint">位置: 我站的位置 <small>the point is where you stand</small></p>
+      <label>报到时限 Report by<input type="datetime-local" name="report_by" required></label>
+      <fieldset class="w-checks" id="w-place-depts"><legend>部门 Departments</legend></fieldset>
+      <button type="submit" class="w-primary" id="w-place-send">吹哨 Summon</button>
+    </form>
+  </details>
+  <section id="w-summons-part" hidden>
     <h2>召集我方 <small>My unit is summoned</small></h2>
     <ol class="w-items" id="w-summons"><li class="w-empty">加载中… loading</li></ol>
   </section>

@@ -1,4 +1,5 @@
-"""a leader's on-site visit about a matter is an event of it (visited); deployments of cadres
+"""a leader's on-site visit about a matter is an event of it (visited); a whistle on a bare
+place opens its matter (channel whistle); deployments of cadres
 in an emergency: July 2021's 972 cadres sent down to the communities'
 epidemic-prevention work groups for checkpoint duty, as data (work groups, checkpoints on the
 map, cadres of their units, shifts), so the next emergency can be organised the same way
@@ -35,8 +36,21 @@ def _event_kinds(kinds: tuple[str, ...]) -> None:
     )
 
 
+OLD_CHANNELS = ("12345", "phone", "visit", "grid_patrol", "hall")
+CHANNELS = (*OLD_CHANNELS, "whistle")
+
+
+def _channels(channels: tuple[str, ...]) -> None:
+    listed = ", ".join(f"'{c}'" for c in channels)
+    op.execute("ALTER TABLE issue DROP CONSTRAINT issue_channel_check")
+    op.execute(
+        f"ALTER TABLE issue ADD CONSTRAINT issue_channel_check CHECK (channel IN ({listed}))"
+    )
+
+
 def upgrade() -> None:
     _event_kinds(KINDS)
+    _channels(CHANNELS)
     op.create_table(
         "deployment",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -104,5 +118,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     # issue_event is append-only: with visit events stored this fails, honestly
     _event_kinds(OLD_KINDS)
+    _channels(OLD_CHANNELS)
     for table in ("duty_shift", "deployed_cadre", "checkpoint", "work_group", "deployment"):
         op.drop_table(table)

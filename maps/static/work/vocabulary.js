@@ -13,7 +13,7 @@ export const VOCABULARY = {
   "phases": {"planned": {"zh": "计划", "en": "planned"}, "design": {"zh": "设计", "en": "design"}, "pre_construction": {"zh": "施工准备", "en": "pre-construction"}, "construction": {"zh": "施工中", "en": "construction"}, "post_construction": {"zh": "收尾", "en": "post-construction"}, "complete": {"zh": "完工", "en": "complete"}, "on_hold": {"zh": "暂停", "en": "on hold"}, "cancelled": {"zh": "取消", "en": "cancelled"}},
   "units": {"count": {"zh": "个", "en": "count"}, "m": {"zh": "米", "en": "m"}, "m2": {"zh": "平方米", "en": "m²"}, "t": {"zh": "吨", "en": "t"}},
   "reviews": {"reported": {"zh": "待审核", "en": "to review"}, "approved": {"zh": "已通过", "en": "approved"}, "rejected": {"zh": "已退回", "en": "sent back"}},
-  "channels": {"12345": {"zh": "12345热线", "en": "12345 hotline"}, "phone": {"zh": "来电", "en": "phone call"}, "visit": {"zh": "来访", "en": "walk-in visit"}, "grid_patrol": {"zh": "网格巡查", "en": "grid patrol"}, "hall": {"zh": "议事厅", "en": "council hall"}},
+  "channels": {"12345": {"zh": "12345热线", "en": "12345 hotline"}, "phone": {"zh": "来电", "en": "phone call"}, "visit": {"zh": "来访", "en": "walk-in visit"}, "grid_patrol": {"zh": "网格巡查", "en": "grid patrol"}, "hall": {"zh": "议事厅", "en": "council hall"}, "whistle": {"zh": "街乡吹哨", "en": "whistle blown on a place"}},
   "level_order": ["compound", "community", "subdistrict", "district"],
   "five_steps": ["collected", "topic", "deliberated", "dispatched", "reviewed"],
   "statuses": {"open": ["collected", "topic", "deliberated", "dispatched"], "closed": ["resolved", "reviewed", "rejected", "merged", "closed", "referred"]},

@@ -71,8 +71,7 @@ async function loadMatter() {
   $("#w-matter-desc").textContent = matter.description;
   $("#w-depts").innerHTML = "<legend>部门 Departments</legend>" + checks(depts, "department_ids");
   $("#w-units").innerHTML = "<legend>驻区单位 Member units</legend>" + checks(units.flat(), "unit_ids");
-  const by = new Date(Date.now() + 2 * 3600e3 - new Date().getTimezoneOffset() * 60e3);
-  $("#w-blow").elements.report_by.value = by.toISOString().slice(0, 16);
+  $("#w-blow").elements.report_by.value = inTwoHours();
   $("#w-matter").hidden = false;
   await loadBlown();
 }
@@ -83,12 +82,41 @@ async function loadBlown() {
 }
 
 async function loadSummons() {
-  const list = await api("/api/whistles/mine").catch((err) => {
-    if (err.status === 403) return null;  // an account no party answers for
-    throw err;
-  });
-  $("#w-summons-part").hidden = list === null;
-  if (list) $("#w-summons").innerHTML = list.map(summonsHtml).join("") || '<li class="w-empty">没有召集 none</li>';
+  const list = await api("/api/whistles/mine");
+  $("#w-summons-part").hidden = false;
+  $("#w-summons").innerHTML = list.map(summonsHtml).join("") || '<li class="w-empty">没有召集 none</li>';
+}
+
+function inTwoHours() {
+  return new Date(Date.now() + 2 * 3600e3 - new Date().getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+}
+
+async function loadPlaceForm() {
+  const [cats, depts] = await Promise.all([api("/api/categories"), api("/api/departments")]);
+  const form = $("#w-blow-place");
+  form.elements.category.innerHTML = cats.map((c) => '<option value="' + esc(c.code) + '">' + esc(c.name) + "</option>").join("");
+  $("#w-place-depts").innerHTML = "<legend>部门 Departments</legend>" + checks(depts, "department_ids");
+  form.elements.report_by.value = inTwoHours();
+  $("#w-place").hidden = false;
+}
+
+async function blowAtPlace(form) {
+  const f = form.elements;
+  const ids = Array.from(form.querySelectorAll("input[name=department_ids]:checked")).map((c) => Number(c.value));
+  const body = { category: f.category.value, description: f.description.value.trim(), place: f.place.value.trim(),
+    report_by: new Date(f.report_by.value).toISOString(), department_ids: ids, unit_ids: [] };
+  if (!body.description || !body.place) { message("请写明事项和报到地点 (what and where are needed)。"); return; }
+  let at;
+  try { at = await locate({ maximumAge: 0 }); } catch (err) { message(err.message); return; }
+  $("#w-place-send").disabled = true;
+  try {
+    const w = await api("/api/whistles", { method: "POST", json: { ...body, lon: at.lon, lat: at.lat },
+      headers: { "Idempotency-Key": newKey() } });
+    location.href = "/work/whistles?issue=" + w.issue_id;
+  } catch (err) {
+    message(explain(err));
+    $("#w-place-send").disabled = false;
+  }
 }
 
 async function blow(form) {
@@ -151,10 +179,16 @@ start(async () => {
     ev.preventDefault();
     const form = ev.target;
     if (form.id === "w-blow") blow(form);
+    else if (form.id === "w-blow-place") blowAtPlace(form);
     else if (form.classList.contains("w-report")) checkIn(form);
     else if (form.classList.contains("w-outcome")) recordOutcome(form);
   });
-  await Promise.all([issueId ? loadMatter() : null, loadSummons()]);
+  const { allowed } = await api("/api/whistles/setup");
+  await Promise.all([
+    issueId ? loadMatter() : null,
+    !issueId && allowed.includes("file_on_behalf") ? loadPlaceForm() : null,
+    allowed.includes("report_whistle") ? loadSummons() : null,
+  ]);
   $("#w-whistles").removeAttribute("aria-busy");
   painted();
 });
