@@ -4,7 +4,7 @@ in an emergency: July 2021's 972 cadres sent down to the communities'
 epidemic-prevention work groups for checkpoint duty, as data (work groups, checkpoints on the
 map, cadres of their units, shifts), so the next emergency can be organised the same way
 
-Revision ID: 0046_deployments
+Revision ID: 0038_deployments
 Revises: 0037_partners
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision: str = "0046_deployments"
+revision: str = "0038_deployments"
 down_revision: str | Sequence[str] | None = "0037_partners"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
