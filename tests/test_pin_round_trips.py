@@ -1,6 +1,7 @@
 """A pin's time is mostly its round trips to PostgreSQL (bench/profile_pin.py lists them): a
 signed-in pin with an Idempotency-Key runs in one transaction, and sends no more statements than
-it needs (auth 1, claim 1, routing 2, the issue with its first event 1, notices 4, answer 1)."""
+it needs (auth 1, claim 1, routing 2, the issue with its first event 1, notices 2: the issue's
+row with the staff of its area and department, and the notices; answer 1)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from api.app import create_app
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account
 
-STATEMENTS = 10
+STATEMENTS = 8
 
 
 @contextmanager
