@@ -89,7 +89,9 @@ _NAMED = (
 
 
 def _sql() -> str:
-    out = _POSTING
+    # the levels' order is written into the statement: a list sent as a parameter costs more
+    # to adapt, on every request, than the rest of the parameters together
+    out = _POSTING.replace("%(order)s", "'{" + ",".join(LEVEL_ORDER) + "}'")
     for column in ("district_leader_id", "subdistrict_leader_id", "subdistrict_cadre_id",
                    "community_cadre_id"):  # fmt: skip
         out = out.replace(f"named(cp.{column})", _NAMED.format(f"cp.{column}"))
@@ -103,7 +105,7 @@ def compound_posting(
     conn: psycopg.Connection, compound_id: int, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Everything the compound's public posting lists; NotFound for an unknown compound."""
-    params = {"id": compound_id, "order": list(LEVEL_ORDER), "now": now or clock.now()}
+    params = {"id": compound_id, "now": now or clock.now()}
     with conn.cursor(row_factory=dict_row) as cur:
         # prepared on each pooled connection: planning the statement costs more than running it
         row = cur.execute(POSTING_SQL, params, prepare=True).fetchone()

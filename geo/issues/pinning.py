@@ -9,19 +9,7 @@ issue, its routing and its first event land together or not at all.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    DateTime,
-    Integer,
-    Text,
-    column,
-    func,
-    literal,
-    null,
-    select,
-    text,
-    true,
-    values,
-)
+from sqlalchemy import Boolean, DateTime, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
@@ -32,7 +20,7 @@ from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
 from geo.issues.routing import route_point
-from geo.models import Account, Category, Issue, IssueEvent, IssueGridContact, IssueSupport
+from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.notices.notify import notify_event
 
 
@@ -111,6 +99,43 @@ def _duplicates_sql(point: str, category: str, exclude: str) -> str:
 _CREATED = text(
     f"SELECT {_PUBLIC_JSON}, {_duplicates_sql('i.geom', 'i.category_code', 'i.id')}"
     " FROM issue i WHERE i.id = :id"
+)
+# The issue, its first event and the chain's holders that day, in one statement of one shape
+# (SQLAlchemy compiles it once; built with the request's values it was compiled for every pin).
+# The event and the contacts are inserted only when the issue is: ON CONFLICT DO NOTHING leaves
+# `created` empty on a retry. Issue, event and notices share one instant, as the model stamps.
+_PIN = text(
+    """
+    WITH created AS (
+      INSERT INTO issue (category_code, description, severity, geom, input_crs, input_x,
+                         input_y, step, level, routing, routing_reason, reporter_account_id,
+                         reporter_name, reporter_phone, idempotency_key, channel, ticket_no,
+                         subdistrict_id, community_id, compound_id, building_id, unit_id,
+                         department_id, grid_post_id, created_at, updated_at, level_since)
+      VALUES (:category, :description, :severity, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),
+              :crs, :x, :y, 'collected', :level, :routing, :reason, :reporter,
+              :reporter_name, :reporter_phone, :key, :channel, :ticket_no, :subdistrict_id,
+              :community_id, :compound_id, :building_id, :unit_id, :department_id,
+              :grid_post_id, :now, :now, :now)
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id
+    ), contacts AS (
+      INSERT INTO issue_grid_contact (issue_id, post_id, position, holding_id)
+      SELECT created.id, c.post, c.position, c.holding
+        FROM created, unnest(CAST(:posts AS integer[]), CAST(:positions AS integer[]),
+                             CAST(:holdings AS integer[])) AS c(post, position, holding)
+    )
+    INSERT INTO issue_event (issue_id, at, kind, actor_account_id, to_step, note, data, geom)
+    SELECT id, :now, 'created', :actor, 'collected', :reason, :data,
+           CASE WHEN :stood THEN ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END
+      FROM created
+    RETURNING id, issue_id
+    """
+).bindparams(
+    bindparam("routing", type_=JSONB),
+    bindparam("data", type_=JSONB),
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("stood", type_=Boolean),
 )
 # The same duplicates for a point not filed yet (a 12345 import's dry run).
 _DUPLICATES = text(
@@ -227,75 +252,24 @@ def pin_issue(
         # which is refused first and by name (a round trip less for every good pin)
         check_category(session, category)
         raise
-    now = clock.now()
-    columns = {
-        "category_code": category,
-        "description": description,
-        "severity": severity,
-        "geom": func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326),
-        "input_crs": crs,
-        "input_x": sent[0],
-        "input_y": sent[1],
-        "step": "collected",
-        "level": routing.level,
-        "routing": routing.public(),
-        "routing_reason": routing.reason,
-        "reporter_account_id": reporter.id if reporter else None,
-        "reporter_name": reporter_name,
-        "reporter_phone": reporter_phone,
-        "idempotency_key": idempotency_key,
-        "channel": intake.channel if intake else None,
-        "ticket_no": intake.ticket_no if intake else None,
-        **routing.ids(),
-        # one instant for the issue and its first event (the stamps the model would give)
-        **dict.fromkeys(("created_at", "updated_at", "level_since"), now),
-    }
-    # The issue and its first event in one statement: the event is inserted only when the
-    # issue is (ON CONFLICT DO NOTHING leaves `created` empty on a retry).
-    created = (
-        insert(Issue)
-        .values(**columns)
-        .on_conflict_do_nothing(index_elements=[Issue.idempotency_key])
-        .returning(Issue.id)
-        .cte("created")
-    )
     # staff filing for a resident are the actor; where they stood is their desk, not the place
     actor = intake.recorder if intake else reporter
-    actor_id = actor.id if actor else None
-    data = intake.event_data() if intake else None
-    stood = null() if intake else func.ST_SetSRID(func.ST_MakePoint(wlon, wlat), 4326)
-    first = insert(IssueEvent).from_select(
-        ["issue_id", "at", "kind", "actor_account_id", "to_step", "note", "data", "geom"],
-        select(
-            created.c.id,
-            literal(now, DateTime(timezone=True)),
-            literal("created"),
-            literal(actor_id, Integer),
-            literal("collected"),
-            literal(routing.reason, Text),
-            literal(data, JSONB),
-            stood,
-        ),
-    )
-    contacts = routing.contacts()
-    if contacts:  # the chain's holders that day, kept on the issue, in the same statement
-        chain = values(
-            column("post", Integer),
-            column("position", Integer),
-            column("holding", Integer),
-            name="chain",
-        ).data(contacts)
-        first = first.add_cte(
-            insert(IssueGridContact)
-            .from_select(
-                ["issue_id", "post_id", "position", "holding_id"],
-                select(created.c.id, chain.c.post, chain.c.position, chain.c.holding)
-                .select_from(created)
-                .join(chain, true()),  # every level, for the one issue made
-            )
-            .cte("contacts")
-        )
-    row = session.execute(first.returning(IssueEvent.id, IssueEvent.issue_id)).first()
+    chain = routing.contacts()
+    values = {
+        "category": category, "description": description, "severity": severity,
+        "lon": wlon, "lat": wlat, "crs": crs, "x": sent[0], "y": sent[1],
+        "level": routing.level, "routing": routing.public(), "reason": routing.reason,
+        "reporter": reporter.id if reporter else None, "reporter_name": reporter_name,
+        "reporter_phone": reporter_phone, "key": idempotency_key,
+        "channel": intake.channel if intake else None,
+        "ticket_no": intake.ticket_no if intake else None,
+        **routing.ids(), "now": clock.now(),
+        "actor": actor.id if actor else None, "data": intake.event_data() if intake else None,
+        "stood": intake is None,
+        "posts": [c[0] for c in chain], "positions": [c[1] for c in chain],
+        "holdings": [c[2] for c in chain],
+    }  # fmt: skip
+    row = session.execute(_PIN, values).first()
     replayed = row is None
     if row is None:
         # a retry: claim() tied the key to this very request, so its issue is the answer
@@ -309,8 +283,8 @@ def pin_issue(
             id=event_id,
             issue_id=issue_id,
             kind="created",
-            actor_account_id=actor_id,
-            data=data,
+            actor_account_id=values["actor"],
+            data=values["data"],
             to_step="collected",
             note=routing.reason,
         )

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from geo.models import IssueEvent
 from geo.notices import texts
-from geo.notices.recipients import Signal, accounts, issue_row, notice_kind, units, webhooks
+from geo.notices.recipients import (
+    RECIPIENTS,
+    Signal,
+    accounts,
+    issue_row,
+    notice_kind,
+    units,
+    webhooks,
+)
 
 _NOTICES = text(
     """
@@ -52,7 +60,7 @@ def notify_event(session: Session, event: IssueEvent) -> dict[str, list[int]]:
 
 def notify(session: Session, signal: Signal) -> dict[str, list[int]]:
     """Write the signal's notices and outbox rows; returns who and which webhooks were told."""
-    issue = issue_row(session, signal.issue_id)
+    issue = issue_row(session, signal.issue_id, leaders="leaders" in RECIPIENTS[signal.kind])
     found = units(session, signal, issue)
     told = accounts(session, found, exclude=signal.actor_id)
     info = issue

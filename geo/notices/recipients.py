@@ -43,6 +43,7 @@ Unit = tuple[
 ]  # ("community", 12), ("department", 3), ("account", 7), ("district", None)
 AREA_LEVELS = ("compound", "community", "subdistrict", "district")
 STAFF_ROLES = ("grid", "field")
+_UP = {"compound": "community", "community": "subdistrict", "subdistrict": "district"}
 
 # (event kind, step it moved to) -> notice kind; (kind, None) matches any step.
 EVENT_NOTICES: dict[tuple[str, str | None], str] = {
@@ -86,21 +87,50 @@ def notice_kind(kind: str, to_step: str | None) -> str | None:
     return EVENT_NOTICES.get((kind, to_step)) or EVENT_NOTICES.get((kind, None))
 
 
+def _passed_up(kind: str, ident: str) -> str:
+    """SQL for what _area_accounts finds for an area: its staff, else its parent's, up to the
+    district's admins (COALESCE stops at the first area with staff)."""
+    if kind == "district":
+        return "ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = 'admin' ORDER BY a.id)"
+    roles = ",".join(STAFF_ROLES)
+    staff = (
+        f"ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = ANY('{{{roles}}}')"
+        f" AND a.{kind}_id = {ident} ORDER BY a.id)"
+    )
+    parent = {
+        "compound": f"(SELECT community_id FROM compound WHERE id = {ident})",
+        "community": f"(SELECT subdistrict_id FROM community WHERE id = {ident})",
+        "subdistrict": "NULL",
+    }[kind]
+    return f"COALESCE(NULLIF({staff}, '{{}}'), {_passed_up(_UP[kind], parent)})"
+
+
+# The issue with, in the same round trip, the accounts a notice about it most often needs (its
+# area's staff, passed up, and its department's accounts: kept for the transaction, so a pin's
+# notices cost this statement and their insert) and, only when the kind tells them
+# (:leaders), its paired leaders' accounts.
 _ISSUE = text(
-    """
+    f"""
     SELECT i.id, i.step, i.level::text AS level, i.compound_id, i.community_id,
            i.subdistrict_id, i.department_id, i.owner_department_id, i.owner_account_id,
            i.category_code AS category, c.name AS category_name, i.description,
            sd.name AS subdistrict, cm.name AS community, cp.name AS compound,
            pair.department_id AS pair_department_id,
-           ARRAY(SELECT o.account_id FROM official o
-                  WHERE o.account_id IS NOT NULL AND (
-                        o.id IN (SELECT lp.official_id FROM leader_pairing lp
-                                  WHERE lp.subdistrict_id = i.subdistrict_id
-                                     OR lp.community_id = i.community_id)
-                        OR o.id IN (pair.district_leader_id, pair.subdistrict_leader_id,
-                                    pair.subdistrict_cadre_id, pair.community_cadre_id))
-                  ORDER BY o.account_id) AS leader_accounts,
+           CASE WHEN :leaders THEN ARRAY(
+             SELECT o.account_id FROM official o
+              WHERE o.account_id IS NOT NULL AND (
+                    o.id IN (SELECT lp.official_id FROM leader_pairing lp
+                              WHERE lp.subdistrict_id = i.subdistrict_id
+                                 OR lp.community_id = i.community_id)
+                    OR o.id IN (pair.district_leader_id, pair.subdistrict_leader_id,
+                                pair.subdistrict_cadre_id, pair.community_cadre_id))
+              ORDER BY o.account_id) END AS leader_accounts,
+           CASE i.level WHEN 'compound' THEN {_passed_up("compound", "i.compound_id")}
+                        WHEN 'community' THEN {_passed_up("community", "i.community_id")}
+                        WHEN 'subdistrict' THEN {_passed_up("subdistrict", "i.subdistrict_id")}
+                        ELSE {_passed_up("district", "NULL")} END AS area_accounts,
+           ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = 'department'
+                    AND a.department_id = i.department_id ORDER BY a.id) AS department_accounts,
            EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL) AS any_webhook
       FROM issue i JOIN category c ON c.code = i.category_code
       LEFT JOIN compound_pairing pair ON pair.compound_id = i.compound_id
@@ -112,11 +142,20 @@ _ISSUE = text(
 )
 
 
-def issue_row(session: Session, issue_id: int) -> dict[str, Any]:
-    """What the rules and the texts need of an issue: its place, level, owners and names.
-    Whether any webhook is live comes with it (kept for the transaction, see `webhooks`)."""
-    row = dict(session.execute(_ISSUE, {"id": issue_id}).mappings().one())
-    _cache(session).setdefault("webhooks", row.pop("any_webhook"))
+def issue_row(session: Session, issue_id: int, *, leaders: bool = True) -> dict[str, Any]:
+    """What the rules and the texts need of an issue: its place, level, owners and names, and
+    its paired leaders' accounts when `leaders` (else none). Whether any webhook is live, its
+    area's staff and its department's accounts come with it, kept for the transaction (see
+    `accounts` and `webhooks`)."""
+    row = dict(session.execute(_ISSUE, {"id": issue_id, "leaders": leaders}).mappings().one())
+    cache = _cache(session)
+    cache.setdefault("webhooks", row.pop("any_webhook"))
+    area, department = row.pop("area_accounts"), row.pop("department_accounts")
+    for unit in _area(row, row["level"]):
+        cache.setdefault(unit, area)
+    if row["department_id"] is not None:
+        cache.setdefault(("department", row["department_id"]), department)
+    row["leader_accounts"] = row["leader_accounts"] or []
     return row
 
 
@@ -202,7 +241,6 @@ _STAFF = {
     )
     for kind in AREA_LEVELS[:3]
 }
-_UP = {"compound": "community", "community": "subdistrict", "subdistrict": "district"}
 _PARENT = {
     "compound": text("SELECT community_id FROM compound WHERE id = :id"),
     "community": text("SELECT subdistrict_id FROM community WHERE id = :id"),
