@@ -1,4 +1,4 @@
-"""Deployments of cadres to the communities in an emergency (see migration 0046_deployments).
+"""Deployments of cadres to the communities in an emergency (see migration 0038_deployments).
 
 deployment: one sending-down, e.g. July 2021's 972 cadres to the communities' epidemic-prevention
 work groups for checkpoint duty (卡口值勤), optionally organised like an earlier one.

@@ -2,8 +2,8 @@
 moves on the row of its backend (pg_backend_pid() % SLOTS), so two writers of one table on two
 connections no longer wait for each other's commit
 
-Revision ID: 0044_pinspeed
-Revises: 0037_partners
+Revision ID: 0039_pinspeed
+Revises: 0038_deployments
 
 0036_scale counted on one row per table, whose lock the UPDATE holds until commit: every pin
 waited for the pin before it to commit. A layer's generation was already the sum over its
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0044_pinspeed"
-down_revision: str | Sequence[str] | None = "0037_partners"
+revision: str = "0039_pinspeed"
+down_revision: str | Sequence[str] | None = "0038_deployments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
