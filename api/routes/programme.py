@@ -310,9 +310,10 @@ def get_timeline(
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """Planned against actual: each item's baseline, current plan, actual dates, late, slipped."""
-    answer = timeline.timeline(conn, project=code, batch=batch)
     if format == "json":
-        return json_response(answer)
+        body = timeline.timeline_json(conn, project=code, batch=batch)
+        return Response(body, media_type="application/json")
+    answer = timeline.timeline(conn, project=code, batch=batch)
     headers, rows = timeline.rows(answer["items"])
     name = f"timeline-{code}{'-' + batch if batch else ''}.csv"
     return Response(
