@@ -233,7 +233,7 @@ def _form(data: ProgressData, level: str, project: str | None, colour: str) -> s
         '<fieldset class="yst-colour" style="grid-column: span 2"><legend>着色 colour by</legend>'
         + "".join(
             f'<label><input type="radio" name="colour" value="{key}"'
-            f'{" checked" if key == colour else ""}>'
+            f"{' checked' if key == colour else ''}>"
             f"{html.escape(label)}</label> "
             for key, (label, _) in COLOURS.items()
         )

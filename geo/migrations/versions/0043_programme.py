@@ -76,7 +76,9 @@ STATE_BODY = """
 
 def state_function(signature: str, chosen: str) -> str:
     """renovation_item_state over the items `chosen` (a condition on an item aliased x)."""
-    body = STATE_BODY.format(chosen_c=chosen.replace("x.", "c."), chosen_i=chosen.replace("x.", "i."))
+    body = STATE_BODY.format(
+        chosen_c=chosen.replace("x.", "c."), chosen_i=chosen.replace("x.", "i.")
+    )
     return (
         f"CREATE OR REPLACE FUNCTION renovation_item_state({signature}) RETURNS TABLE {COLUMNS}"
         f" LANGUAGE sql STABLE AS $$ {body} $$"
