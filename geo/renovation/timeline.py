@@ -42,6 +42,7 @@ ORDER = "batch NULLS LAST, planned_start, id"
 # The JSON answer built by PostgreSQL in the same statement (600 items: no Python per value).
 TIMELINE_JSON = f"""
 SELECT count(*), json_build_object('project', %(project)s::text, 'batch', %(batch)s::text,
+    'today', district_today(),
     'late', count(*) FILTER (WHERE t.late), 'slipped', count(*) FILTER (WHERE t.slipped),
     'items', coalesce(json_agg(t ORDER BY {ORDER}), '[]'))::text
 FROM ({TIMELINE}) t
