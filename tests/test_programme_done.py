@@ -13,13 +13,14 @@ from geo.core import clock
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
 
-# The twenty courtyards nearest the fort's middle, and the convex hull around them: the polygon
-# the planner draws. Courtyards of the lattice are small, so no other lies wholly within it.
+# The twenty courtyards nearest the fort's middle, and the convex hull around them, a metre
+# wider (the drawing's 7 decimals would cut their edges): the polygon the planner draws.
 DRAWN = """
 WITH mid AS (SELECT ST_Centroid(ST_Collect(geom)) AS g FROM courtyard),
 near AS (SELECT c.id, c.geom FROM courtyard c, mid ORDER BY c.geom <-> mid.g, c.id LIMIT 20)
 SELECT json_build_object('ids', (SELECT array_agg(id ORDER BY id) FROM near),
-    'polygon', ST_AsGeoJSON(ST_ConvexHull(ST_Collect(geom)), 7)::json) FROM near
+    'polygon', ST_AsGeoJSON(ST_Buffer(ST_ConvexHull(ST_Collect(geom)), 0.00001, 'quad_segs=1'),
+        7)::json) FROM near
 """
 
 
