@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.schemas.programme import PendingReportOut, TimelineOut
 from geo.core import clock
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
@@ -119,6 +120,9 @@ def test_a_planner_runs_twenty_courtyards_to_the_timeline_and_the_map(
     timeline = client.get("/api/programme/projects/P-DONE/timeline").json()
     shown = {i["id"]: i for i in timeline["items"]}
     assert shown[item]["actual_start"] is None  # provisional counts for nothing yet
+    waiting = client.get("/api/programme/reports", headers=reviewer).json()
+    assert [PendingReportOut.model_validate(r).item_id for r in waiting] == [item]
+    assert client.get("/api/programme/reports", headers=contractor).json() == []
     accepted = client.post(
         f"/api/programme/reports/{sent.json()['id']}/review",
         json={"state": "accepted", "note": "现场核实"},
@@ -139,6 +143,7 @@ def test_a_planner_runs_twenty_courtyards_to_the_timeline_and_the_map(
     assert schedule.status_code == 200, schedule.text
 
     timeline = client.get("/api/programme/projects/P-DONE/timeline").json()
+    assert TimelineOut.model_validate(timeline).today == today
     shown = {i["id"]: i for i in timeline["items"]}
     assert len(shown) == 20 and timeline["late"] == 10 and timeline["slipped"] == 1
     assert shown[item]["percent_done"] == 50.0 and shown[item]["late"] is True
