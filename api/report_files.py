@@ -73,5 +73,19 @@ def to_xlsx(report: dict[str, Any], headers: tuple[str, ...], rows: list[list[An
     return buf.getvalue()
 
 
+def table_xlsx(title: str, headers: tuple[str, ...], rows: list[list[Any]]) -> bytes:
+    """One sheet: the headers, then the rows (the timeline's figures)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(safe_row(headers))
+    for row in rows:
+        sheet.append(safe_row(row))
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
 def _num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)

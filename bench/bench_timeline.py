@@ -6,9 +6,9 @@ BENCH-600 of 600 items, in two batches, a tenth of them rescheduled, once; run i
     export DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/yishiting_bench
     .venv/bin/python -m geo.core.databases && .venv/bin/yishiting migrate && .venv/bin/yishiting
 load-demo
-    .venv/bin/python bench/bench_timeline.py --runs 30
+    .venv/bin/python bench/bench_timeline.py --runs 100
 
-Figures: p50 and p90 over --runs of GET /api/programme/projects/BENCH-600/timeline through
+Figures: p50, p90 and p99 over --runs of GET /api/programme/projects/BENCH-600/timeline through
 the app in process (TestClient: routing, the pool, the statement, JSON), after one warm-up;
 and the same for one batch and for the CSV. The issue asks for under 200 ms.
 """
@@ -94,7 +94,7 @@ def ensure_project(settings: Settings) -> None:
     engine.dispose()
 
 
-def timed(client: TestClient, url: str, runs: int) -> tuple[float, float, int]:
+def timed(client: TestClient, url: str, runs: int) -> tuple[float, float, float, int]:
     first = client.get(url)
     assert first.status_code == 200, first.text
     samples = []
@@ -103,26 +103,30 @@ def timed(client: TestClient, url: str, runs: int) -> tuple[float, float, int]:
         answer = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return statistics.median(samples), samples[min(runs - 1, int(runs * 0.9))], len(answer.content)
+    p90, p99 = (samples[min(runs - 1, int(runs * q))] for q in (0.9, 0.99))
+    return statistics.median(samples), p90, p99, len(answer.content)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
     settings = Settings()
     ensure_project(settings)
     base = f"/api/programme/projects/{CODE}/timeline"
     with TestClient(create_app(settings)) as client:
         items = len(client.get(base).json()["items"])
-        print(f"{CODE}: {items} items; p50/p90 over {args.runs} runs, in process")
+        print(f"{CODE}: {items} items; p50/p90/p99 over {args.runs} runs, in process")
         for name, url in (
             ("project", base),
             ("batch", f"{base}?batch={CODE}-1"),
             ("csv", f"{base}?format=csv"),
         ):
-            p50, p90, size = timed(client, url, args.runs)
-            print(f"timeline {name:8s} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  {size} bytes")
+            p50, p90, p99, size = timed(client, url, args.runs)
+            print(
+                f"timeline {name:8s} p50 {p50:7.1f} ms  p90 {p90:7.1f} ms  p99 {p99:7.1f} ms"
+                f"  {size} bytes"
+            )
     return 0
 
 

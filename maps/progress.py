@@ -34,7 +34,17 @@ BANDS: dict[str, tuple[str, str]] = {
     "75-99": ("#1b7837", "75–99%"),
     "100": ("#00441b", "完成 100%"),
 }
+# Lateness classes (late_band: the share of an area's items late, the timeline's rule).
+LATE_BANDS: dict[str, tuple[str, str]] = {
+    "0": ("#f7f7f7", "无滞后 none late"),
+    "1-24": ("#fdd49e", "滞后 1–24%"),
+    "25-49": ("#fc8d59", "滞后 25–49%"),
+    "50+": ("#b30000", "滞后 ≥50%"),
+}
 PROGRESS = styles.by("band", BANDS, weight=1, fillOpacity=0.7, stroke="#555")
+LATENESS = styles.by("late_band", LATE_BANDS, weight=1, fillOpacity=0.7, stroke="#555")
+# What the areas are coloured by: the switch of the page (?colour=).
+COLOURS = {"done": ("完成率 Percent done", PROGRESS), "late": ("滞后率 Share late", LATENESS)}
 LATE = styles.fixed("#d7191c", "滞后工作项 late item", fillOpacity=0.9, radius={"min": 6})
 ITEMS = styles.fixed("#2171b5", "工作项 work items", weight=3, fillOpacity=0.2)
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
@@ -53,9 +63,9 @@ class ProgressData:
 
 def parse_query(
     query: Mapping[str, str], projects: list[str], today: date
-) -> tuple[date, str, str | None] | str:
-    """(as_of, level, project) from the URL, or a message saying what is wrong."""
-    problem = unknown_params(query, ("as_of", "level", "project"))
+) -> tuple[date, str, str | None, str] | str:
+    """(as_of, level, project, colour) from the URL, or a message saying what is wrong."""
+    problem = unknown_params(query, ("as_of", "level", "project", "colour"))
     if problem:
         return problem
     try:
@@ -68,7 +78,10 @@ def parse_query(
     project = query.get("project") or None
     if project is not None and project not in projects:
         return f"未知项目 unknown project “{project}”"
-    return as_of, level, project
+    colour = query.get("colour") or "done"
+    if colour not in COLOURS:
+        return f"未知着色 unknown colour “{colour}”"
+    return as_of, level, project, colour
 
 
 def build_progress(
@@ -87,8 +100,8 @@ def build_progress(
     parsed = parse_query(query, codes, today)
     if isinstance(parsed, str):
         return error(parsed, codes)
-    as_of, level, project = parsed
-    return _page(settings, collections, bounds, load(as_of, project), level, project)
+    as_of, level, project, colour = parsed
+    return _page(settings, collections, bounds, load(as_of, project), level, project, colour)
 
 
 def _page(
@@ -98,17 +111,19 @@ def _page(
     data: ProgressData,
     level: str,
     project: str | None,
+    colour: str = "done",
 ) -> PageResult:
     params = {"level": level, "as_of": data.as_of.isoformat()}
     if project:
         params["project"] = project
     late_params = {k: v for k, v in params.items() if k != "level"}
+    title, style = COLOURS[colour]
     layers = [
         Layer(
             "progress",
-            f"完成率 Percent done ({LEVELS[level]})",
+            f"{title} ({LEVELS[level]})",
             None,
-            PROGRESS,
+            style,
             url=f"/api/progress/map?{urlencode(params)}",
         ),
         Layer(
@@ -138,14 +153,24 @@ def _page(
         layers=layers,
         collections=collections,
         view=View(bounds=bounds),
-        panel_html=panel_html(data, level, project),
+        panel_html=panel_html(data, level, project, colour),
         scripts=("yst/progress.js",),
-        extra={"asOf": data.as_of.isoformat(), "level": level, "project": project},
+        extra={
+            "asOf": data.as_of.isoformat(),
+            "level": level,
+            "project": project,
+            "colour": colour,
+        },
     )
 
 
 def error(message: str, projects: list[str]) -> PageResult:
-    allowed = {"as_of": ["YYYY-MM-DD"], "level": list(LEVELS), "project": projects}
+    allowed = {
+        "as_of": ["YYYY-MM-DD"],
+        "level": list(LEVELS),
+        "project": projects,
+        "colour": list(COLOURS),
+    }
     return PageResult(
         error_page(page="progress", title=TITLE, message=message, allowed=allowed), 400
     )
@@ -171,7 +196,7 @@ PANEL_CSS = """<style>
 </style>"""
 
 
-def panel_html(data: ProgressData, level: str, project: str | None) -> str:
+def panel_html(data: ProgressData, level: str, project: str | None, colour: str = "done") -> str:
     """The date control, the projects' figures on that date and the chart."""
     return (
         PANEL_CSS
@@ -179,7 +204,7 @@ def panel_html(data: ProgressData, level: str, project: str | None) -> str:
         + "<h3>整治进度 截至 "
         + html.escape(data.as_of.isoformat())
         + "</h3>"
-        + _form(data, level, project)
+        + _form(data, level, project, colour)
         + _table(data.rollup)
         + "<h3>进度曲线 Progress over time</h3>"
         + chart_svg(data.series, data.as_of)
@@ -188,7 +213,7 @@ def panel_html(data: ProgressData, level: str, project: str | None) -> str:
     )
 
 
-def _form(data: ProgressData, level: str, project: str | None) -> str:
+def _form(data: ProgressData, level: str, project: str | None, colour: str) -> str:
     def options(pairs: list[tuple[str, str]], chosen: str | None) -> str:
         return "".join(
             f'<option value="{html.escape(v)}"{" selected" if v == (chosen or "") else ""}>'
@@ -205,7 +230,14 @@ def _form(data: ProgressData, level: str, project: str | None) -> str:
         f'<select id="yst-level" name="level">{options(list(LEVELS.items()), level)}</select>'
         '<select name="project" aria-label="项目 project" style="grid-column: span 2">'
         f"{options(projects, project)}</select>"
-        '<button type="submit">查看 Show</button></form>'
+        '<fieldset class="yst-colour" style="grid-column: span 2"><legend>着色 colour by</legend>'
+        + "".join(
+            f'<label><input type="radio" name="colour" value="{key}"'
+            f"{' checked' if key == colour else ''}>"
+            f"{html.escape(label)}</label> "
+            for key, (label, _) in COLOURS.items()
+        )
+        + '</fieldset><button type="submit">查看 Show</button></form>'
     )
 
 

@@ -24,6 +24,7 @@ def make_person(
     area: tuple[str, int] | None = ("community", 1),
     department_id: int | None = None,
     password: str | None = PASSWORD,
+    firm_id: int | None = None,
 ) -> int:
     """An account that signs in with `username` / `password`; returns its id."""
     engine = create_engine(settings.database_url)
@@ -35,6 +36,7 @@ def make_person(
                 role=role,
                 area=area if role in ("grid", "field") else None,
                 department_id=department_id,
+                firm_id=firm_id,
                 username=username,
                 password=password,
             )

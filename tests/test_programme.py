@@ -2,11 +2,13 @@
 made from selected courtyards in one step; reschedules keep the baseline. Every write is
 idempotent with a key, guarded by If-Match, and a refused one stores nothing."""
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
@@ -35,6 +37,9 @@ def courtyards(module_settings: Settings) -> list[int]:
     )
     assert len(ids) == 20
     return list(ids)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def key(name: str) -> dict[str, str]:
@@ -280,5 +285,10 @@ def test_the_timeline_shows_baseline_current_and_actual(
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
     assert sheet.content.decode("utf-8-sig").splitlines()[0].startswith("编号,名称,批次")
     assert len(sheet.content.decode("utf-8-sig").splitlines()) == 21
+    book = module_client.get("/api/programme/projects/P-20/timeline?format=xlsx&batch=P-20-1")
+    assert book.status_code == 200 and book.headers["content-type"].startswith(XLSX)
+    rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("编号", "名称", "批次") and len(rows) == 11
+    assert {r[2] for r in rows[1:]} == {"P-20-1"}
     assert module_client.get("/api/programme/projects/NOPE/timeline").status_code == 404
     assert module_client.get("/api/programme/projects/P-20/timeline?batch=X").status_code == 404

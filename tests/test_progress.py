@@ -160,6 +160,16 @@ def test_progress_map_by_community(tiny: TestClient) -> None:
     assert features[0]["geometry"]["type"] == "MultiPolygon"
 
 
+def test_progress_map_colours_by_lateness_with_the_timelines_rule(tiny: TestClient) -> None:
+    """On 01-15 two of the four items are past their planned end and not complete (as
+    /api/progress/late says): half the community's items are late."""
+    late = {"level": "community", "as_of": "2021-01-15"}
+    props = tiny.get("/api/progress/map", params=late).json()["features"][0]["properties"]
+    assert (props["late_items"], props["late_share"], props["late_band"]) == (2, 50.0, "50+")
+    early = tiny.get("/api/progress/map", params=late | {"as_of": "2021-01-05"}).json()
+    assert early["features"][0]["properties"]["late_band"] == "0"
+
+
 def test_daily_report_of_a_hand_checked_day(tiny: TestClient) -> None:
     report = tiny.get("/api/progress/daily", params={"date": "2021-01-20"}).json()
     assert report["summary"] == {"events": 2, "items_moved": 2, "late_items": 1}
@@ -306,10 +316,14 @@ def test_progress_page_as_of_a_date(client: TestClient) -> None:
     assert "<svg" in page and "<polyline" in page  # the progress chart, drawn inline
     assert "堡子里环境整治提升工程" in page
     assert "cdn" not in page.lower() and "unpkg" not in page
+    assert '"by":"band"' in page and '"by":"late_band"' not in page
+    late = client.get("/maps/progress", params={"colour": "late"}).text
+    assert '"by":"late_band"' in late and 'value="late" checked' in late
 
 
 @pytest.mark.parametrize(
-    "params", [{"as_of": "July"}, {"level": "street"}, {"project": "nope"}, {"zoom": "3"}]
+    "params",
+    [{"as_of": "July"}, {"level": "street"}, {"project": "nope"}, {"zoom": "3"}, {"colour": "x"}],
 )
 def test_progress_page_bad_url_says_why(client: TestClient, params: dict) -> None:
     r = client.get("/maps/progress", params=params)
@@ -340,6 +354,10 @@ def test_progress_page_in_chromium(browser: object, live_url: str) -> None:
     assert "完成率" in page.locator(".yst-legend").inner_text()
     assert page.locator(".yst-progress-panel svg polyline").count() == 7
     shoot(page, "progress")
+    page.check("input[name=colour][value=late]")  # the switch reloads at once
+    page.wait_for_url("**colour=late**")
+    wait_drawn(page)
+    assert "滞后率" in page.locator(".yst-legend").inner_text()
     page.fill("#yst-as-of", "2021-05-01")
     page.select_option("#yst-level", "courtyard")
     page.click("#yst-progress-form button")

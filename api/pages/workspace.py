@@ -79,11 +79,21 @@ def programme(settings: SettingsDep) -> HTMLResponse:
     return _page("programme", settings)
 
 
+@router.get("/programme/timeline", summary="Planned vs actual per project and batch (Gantt)")
+def timeline(settings: SettingsDep) -> HTMLResponse:
+    return _page("timeline", settings)
+
+
 @router.get("/programme/items/{item_id}", summary="One item's record, before and after; A4")
 def programme_item(
     settings: SettingsDep, item_id: Annotated[int, Path(ge=0, le=MAX_ID)]
 ) -> HTMLResponse:
     return _page("programme_item", settings)
+
+
+@router.get("/contract", summary="A contractor's phone: report on the firm's items; review")
+def contract(settings: SettingsDep) -> HTMLResponse:
+    return _page("contract", settings)
 
 
 @router.get("/intake", summary="File a matter for a resident; import a 12345 export")

@@ -16,6 +16,7 @@ from api.schemas.programme import (
     FirmOut,
     KindIn,
     KindOut,
+    PendingReportOut,
     ProvisionalOut,
     SetupOut,
     VerdictIn,
@@ -84,6 +85,12 @@ def report(
     )
     session.commit()
     return _report(session, report_id, created)
+
+
+@router.get("/reports", response_model=list[PendingReportOut])
+def pending(user: CurrentUser, session: SessionDep) -> Response:
+    """The contractors' reports waiting for this reviewer (review_progress), oldest first."""
+    return json_response(contracts.pending_reports(session, user))
 
 
 @router.get("/reports/{report_id}", response_model=ProvisionalOut)

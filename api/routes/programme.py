@@ -298,28 +298,36 @@ def move_phase(
     return _lifecycle(session, item_id, created)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.get(
     "/projects/{code}/timeline",
     response_model=TimelineOut,
-    responses={200: {"content": {"text/csv": {}}, "description": "JSON or CSV"}},
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}, "description": "JSON, CSV or XLSX"}},
 )
 def get_timeline(
     code: Code,
     conn: ConnDep,
     batch: Annotated[str | None, Query(max_length=40)] = None,
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Response:
     """Planned against actual: each item's baseline, current plan, actual dates, late, slipped."""
-    answer = timeline.timeline(conn, project=code, batch=batch)
     if format == "json":
-        return json_response(answer)
+        body = timeline.timeline_json(conn, project=code, batch=batch)
+        return Response(body, media_type="application/json")
+    answer = timeline.timeline(conn, project=code, batch=batch)
     headers, rows = timeline.rows(answer["items"])
-    name = f"timeline-{code}{'-' + batch if batch else ''}.csv"
-    return Response(
-        report_files.to_csv(headers, rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    name = f"timeline-{code}{'-' + batch if batch else ''}.{format}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        return Response(
+            report_files.to_csv(headers, rows),
+            media_type="text/csv; charset=utf-8",
+            headers=disposition,
+        )
+    sheet = report_files.table_xlsx("计划与实际", headers, rows)
+    return Response(sheet, media_type=XLSX, headers=disposition)
 
 
 @router.get("/items/{item_id}/before-after", response_model=BeforeAfterOut)

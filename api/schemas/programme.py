@@ -233,6 +233,23 @@ class ProvisionalOut(Public):
     event_id: int | None
 
 
+class PendingReportOut(Public):
+    """A contractor's report waiting for this reviewer."""
+
+    id: int
+    item_id: int
+    item: str
+    project: str
+    firm: str
+    occurred_at: datetime
+    distance_m: float
+    qty_done: float | None
+    planned_qty: float
+    phase: str | None
+    note: str | None
+    photos: list[dict[str, Any]]
+
+
 class FirmItemOut(Public):
     id: int
     name: str
@@ -240,6 +257,8 @@ class FirmItemOut(Public):
     batch: str | None
     planned_start: date
     planned_end: date
+    unit: str
+    planned_qty: float
     version: int
     provisional: int
 
@@ -288,6 +307,7 @@ class TimelineItemOut(Public):
 class TimelineOut(Public):
     project: str
     batch: str | None
+    today: date = Field(description="the district's day the lateness is judged on")
     late: int
     slipped: int
     items: list[TimelineItemOut]

@@ -232,6 +232,7 @@ class RollupOut(Public):
     late_items: int
     items: int
     complete_items: int
+    late_share: float | None = Field(None, description="percent of the items (not cancelled) late")
 
 
 class LateItemOut(Public):

@@ -163,8 +163,9 @@ TABLE: dict[str, Action] = {
     "accept_works": Action("item", {"admin": ANY, "planner": ANY, "department": DEPARTMENT}),
     "reopen_item": Action("item", {"admin": ANY, "planner": ANY}),
     "choose_photos": Action("item", {"admin": ANY, "planner": ANY}),
-    # a photo stored ahead of the progress report that names it (staff who report anywhere)
-    "upload_media": Action("none", OFFICES),
+    # a photo stored ahead of the progress report that names it (staff who report anywhere,
+    # and contractors, whose provisional reports carry photos too)
+    "upload_media": Action("none", {**OFFICES, "contractor": ANY}),
     # housing staff grade, the culture bureau designates, the sub-district vacates
     "record_assessment": Action("none", {"admin": ANY, "planner": ANY, "department": ANY}),
     # whole layers (issue 11): planners and admins import survey files; all staff export (the

@@ -218,6 +218,7 @@ def review(
 FIRM_ITEMS = """
 SELECT i.id, json_build_object('id', i.id, 'name', i.name, 'project', p.code,
     'batch', b.code, 'planned_start', i.planned_start, 'planned_end', i.planned_end,
+    'unit', i.unit, 'planned_qty', i.planned_qty::float,
     'version', i.version,
     'provisional', (SELECT count(*) FROM provisional_report r
                     WHERE r.item_id = i.id AND r.state = 'provisional'))
@@ -239,6 +240,33 @@ def firm_items(session: Session, account: Account) -> list[dict[str, Any]]:
         body
         for ident, body in rows
         if can(session, account, session.get(RenovationItem, ident), "report_provisional")
+    ]
+
+
+PENDING = """
+SELECT r.id, json_build_object('id', r.id, 'item_id', r.item_id, 'item', i.name,
+    'project', p.code, 'firm', f.name, 'occurred_at', r.occurred_at, 'distance_m', r.distance_m,
+    'qty_done', r.qty_done::float, 'planned_qty', i.planned_qty::float, 'phase', r.phase,
+    'note', r.note, 'photos', r.photos)
+FROM provisional_report r JOIN renovation_item i ON i.id = r.item_id
+JOIN renovation_project p ON p.id = i.project_id
+JOIN contractor_firm f ON f.id = r.firm_id
+WHERE r.state = 'provisional' AND r.account_id <> :me AND {scope}
+ORDER BY r.occurred_at, r.id
+LIMIT 100
+"""
+
+
+def pending_reports(session: Session, account: Account) -> list[dict[str, Any]]:
+    """The provisional reports this staff account may accept or reject (review_progress; never
+    its own), oldest first."""
+    sql, params = scope_sql(account, "item", TABLE["review_progress"].roles.get(account.role), "i")
+    rows = session.execute(text(PENDING.format(scope=sql)), {**params, "me": account.id}).all()
+    items = {
+        ident: session.get(RenovationItem, ident) for ident in {body["item_id"] for _, body in rows}
+    }
+    return [
+        body for _, body in rows if can(session, account, items[body["item_id"]], "review_progress")
     ]
 
 

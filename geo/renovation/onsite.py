@@ -27,8 +27,7 @@ SELECT i.id, json_build_object(
   'project', json_build_object('code', p.code, 'name', p.name),
   'community', c.name,
   'phase', coalesce(st.phase, 'planned'), 'qty_done', coalesce(st.qty_done, 0),
-  'late', i.planned_end < CAST(:today AS date)
-          AND coalesce(st.phase, 'planned') NOT IN ('complete', 'cancelled'),
+  'late', item_late(i.planned_end, st.phase, CAST(:today AS date)),
   'lon', round(ST_X(pt)::numeric, 7), 'lat', round(ST_Y(pt)::numeric, 7),
   'distance_m', round(ST_Distance(i.geom::geography, me.g)::numeric, 1))
 FROM renovation_item i JOIN renovation_project p ON p.id = i.project_id

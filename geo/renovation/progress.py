@@ -9,7 +9,8 @@ and w = the item's planned quantity / its project's planned total. Within one pr
 project, by batch) this is simply done / planned in the project's unit (for linear works,
 measured length done / total length); across projects each project counts by its share.
 An item is late on a date when its planned end is before that date and it is neither complete
-nor cancelled.
+nor cancelled (SQL item_late, the timeline's rule too); an area's lateness is the share of its
+items, cancelled ones aside, late on the date.
 """
 
 from datetime import date
@@ -42,8 +43,7 @@ x AS (
         i.planned_end, s.phase, s.frac, s.qty_done,
         CASE WHEN s.phase = 'cancelled' THEN 0 ELSE i.planned_qty / sum(i.planned_qty)
             FILTER (WHERE s.phase <> 'cancelled') OVER (PARTITION BY i.project_id) END AS w,
-        (i.planned_end < CAST(%(as_of)s AS date)
-            AND s.phase NOT IN ('complete', 'cancelled')) AS late
+        item_late(i.planned_end, s.phase, CAST(%(as_of)s AS date)) AS late
     FROM renovation_item i JOIN s ON s.item_id = i.id
     JOIN renovation_project p ON p.id = i.project_id
     WHERE (CAST(%(project)s AS text) IS NULL OR p.code = %(project)s)
@@ -54,6 +54,9 @@ AGGREGATES = """
     round((100 * sum(x.w * x.frac) / nullif(sum(x.w), 0))::numeric, 1)::float AS percent_done,
     count(*) FILTER (WHERE x.late)::int AS late_items,
     count(*)::int AS items,
+    round((100.0 * count(*) FILTER (WHERE x.late)
+        / nullif(count(*) FILTER (WHERE x.phase <> 'cancelled'), 0))::numeric, 1)::float
+        AS late_share,
     count(*) FILTER (WHERE x.phase = 'complete')::int AS complete_items
 """
 
@@ -85,6 +88,12 @@ BANDS = ("0", "1-24", "25-49", "50-74", "75-99", "100")
 BAND = """CASE WHEN g.percent_done <= 0 THEN '0' WHEN g.percent_done < 25 THEN '1-24'
     WHEN g.percent_done < 50 THEN '25-49' WHEN g.percent_done < 75 THEN '50-74'
     WHEN g.percent_done < 100 THEN '75-99' ELSE '100' END"""
+
+# Lateness classes: the share of an area's items (cancelled ones aside) that are late, by the
+# timeline's rule (item_late, 0040_programme: current planned end passed, not complete).
+LATE_BANDS = ("0", "1-24", "25-49", "50+")
+LATE_BAND = """CASE WHEN coalesce(g.late_share, 0) <= 0 THEN '0' WHEN g.late_share < 25 THEN '1-24'
+    WHEN g.late_share < 50 THEN '25-49' ELSE '50+' END"""
 
 # Polygons for the choropleth: the place each item lies in, at three levels.
 AREAS = {
@@ -127,6 +136,7 @@ def progress_map(
             'geometry', ST_AsGeoJSON(a.geom, 6)::json,
             'properties', json_build_object('name', a.{label}, 'percent_done', g.percent_done,
                 'band', {BAND}, 'late_items', g.late_items, 'items', g.items,
+                'late_share', g.late_share, 'late_band', {LATE_BAND},
                 'complete_items', g.complete_items)) ORDER BY a.id), '[]'::json))
     FROM g JOIN {table} a ON a.id = g.area_id
     """

@@ -29,6 +29,7 @@ NAV = (
     ("intake", "/work/intake", "受理", "Intake"),
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
+    ("contract", "/work/contract", "施工上报", "Contractor"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -50,6 +51,8 @@ MODULES = (
     "work/pairings.js",
     "work/programme.js",
     "work/programme_item.js",
+    "work/contract.js",
+    "work/timeline.js",
     "work/intake.js",
     "work/whistles.js",
     "work/deployments.js",
@@ -131,6 +134,8 @@ def precache_urls() -> list[str]:
         "/work/leader",
         "/work/programme",
         "/work/programme/items/0",
+        "/work/contract",
+        "/work/programme/timeline",
         "/work/intake",
         "/work/whistles",
         "/work/deployments",

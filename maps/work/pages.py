@@ -1,5 +1,6 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports,
-filing for a resident (intake), a leader's places and pairings, the renovation programme."""
+filing for a resident (intake), a leader's places and pairings, the renovation programme and
+a contractor's reports."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
@@ -213,6 +214,7 @@ PROGRAMME = WorkPage(
           </select></label>
         <button type="submit" id="w-make-items">生成 Make items</button>
       </form>
+      <p><a href="/work/programme/timeline" id="w-timeline">计划与实际 Planned vs actual</a></p>
       <h2>记录 <small>History</small></h2><ol class="w-history" id="w-history"></ol>
     </section>
   </section>
@@ -247,6 +249,44 @@ PROGRAMME_ITEM = WorkPage(
     <ol class="w-history"></ol></section>
   <button type="button" class="w-primary w-noprint" id="w-print">打印 A4 Print</button>
 </article>
+""",
+)
+
+# Planned against actual per project and batch: a compact Gantt drawn as SVG by the module
+# (baseline, current plan and actual per item; late items marked), and the same as CSV/XLSX.
+TIMELINE = WorkPage(
+    key="timeline",
+    title="计划与实际 Planned vs actual",
+    module="work/timeline.js",
+    body="""
+<h1>计划与实际 <small>Planned vs actual</small></h1>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<form id="w-pick" class="w-form w-inline-form">
+  <label>项目 Project<select name="project" required></select></label>
+  <label>批次 Batch<select name="batch"><option value="">全部 all</option></select></label>
+  <p class="w-hint" id="w-sum" role="status"></p>
+  <p class="w-hint"><a id="w-csv" href="#">CSV</a> · <a id="w-xlsx" href="#">XLSX</a></p>
+</form>
+<p class="w-legend"><i class="w-k-base"></i>基线 baseline <i class="w-k-plan"></i>当前计划 current
+  <i class="w-k-act"></i>实际 actual <i class="w-k-late"></i>滞后 late
+  <i class="w-k-today"></i>今日 today</p>
+<div class="w-gantt" id="w-gantt"></div>
+""",
+)
+
+# A contractor's phone: its firm's items and a report on each (share done, note, a photo with
+# the way the camera looked); a staff reviewer sees the contractors' reports waiting for them.
+CONTRACT = WorkPage(
+    key="contract",
+    title="施工上报 Contractor's reports",
+    module="work/contract.js",
+    body="""
+<p class="w-where" id="w-where" role="status">正在定位… <small>locating</small></p>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<section id="w-mine"><h1>本单位的工程 <small>My firm's items</small></h1>
+  <ol class="w-items" id="w-items"><li class="w-empty">加载中… loading</li></ol></section>
+<section id="w-review" hidden><h2>待审核的施工上报 <small>Contractors' reports to review</small>
+  </h2><ol class="w-items" id="w-reviews"></ol></section>
 """,
 )
 
@@ -299,7 +339,8 @@ PAGES = {
     p.key: p
     for p in (
         MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
-        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, WHISTLES, DEPLOYMENTS,
+        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, TIMELINE, CONTRACT,
+        WHISTLES, DEPLOYMENTS,
     )
 }  # fmt: skip
 

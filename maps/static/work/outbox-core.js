@@ -87,7 +87,7 @@
     return null;
   }
 
-  /* A request of a job: {url, method, json | form, key, photosFrom}. `form` maps field names to
+  /* A request of a job: {url, method, json | form, key, photosFrom, photoKind, photoBearing}. `form` maps field names to
    * {blob, filename} or to a string; `photosFrom` names an earlier request whose answer's url
    * is the photo. */
   async function build(step, results) {
@@ -103,7 +103,9 @@
     } else {
       const json = { ...step.json };
       if (step.photosFrom !== undefined) {
-        json.photos = [{ kind: step.photoKind || "during", url: results[step.photosFrom].url }];
+        const photo = { kind: step.photoKind || "during", url: results[step.photosFrom].url };
+        if (step.photoBearing !== undefined) photo.bearing = step.photoBearing;  // degrees from north
+        json.photos = [photo];
       }
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(json);
