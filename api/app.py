@@ -12,6 +12,7 @@ from api.middleware.replicas import ReadYourWrites
 from api.pages import admin, home, leader_pages, maps, posting, signin_forms, workspace
 from api.routes import (
     accounts_admin,
+    cadres,
     contracts,
     grid_posts,
     halls,
@@ -42,6 +43,7 @@ from api.routes import (
     signin,
     stats,
     streets,
+    wishes,
     work,
     worktime,
 )
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(issues.router)
     app.include_router(intake.router)
     app.include_router(partners.router)
+    app.include_router(cadres.router)
+    app.include_router(wishes.router)
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
