@@ -8,24 +8,20 @@ from fastapi.testclient import TestClient
 from api.schemas.wishes import CadreOut, PairingOut, ServiceCounts
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
-
-UNPAIRED = (
-    "SELECT min(id) FROM department d"
-    " WHERE NOT EXISTS (SELECT 1 FROM unit_pairing p WHERE p.department_id = d.id)"
-)
+from tests.wish_helpers import new_unit
 
 
 def test_pairings_cadres_and_service(
     worker_client: TestClient, worker_settings: Settings, worker_admin: dict
 ) -> None:
     c, s = worker_client, worker_settings
-    department = scalar(s, UNPAIRED)
+    unit = new_unit(c, s, worker_admin, "cadres")
     community, other = (
         scalar(s, "SELECT min(id) FROM community"),
         scalar(s, "SELECT max(id) FROM community"),
     )
     home = scalar(s, "SELECT min(id) FROM compound WHERE community_id = :c", c=other)
-    pairing = {"department_id": department, "community_id": community, "since": "2021-07-01"}
+    pairing = {"unit_id": unit, "community_id": community, "since": "2021-07-01"}
     r = c.post("/api/unit-pairings", json=pairing, headers=worker_admin | {"Idempotency-Key": "p1"})
     assert r.status_code == 201, r.text
     made = PairingOut.model_validate(r.json())
@@ -42,7 +38,7 @@ def test_pairings_cadres_and_service(
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
 
     cadre_account, cadre = make_account(s, "cadre")
-    body = {"name": "下沉测试", "post": "科员", "department_id": department,
+    body = {"name": "下沉测试", "post": "科员", "unit_id": unit,
             "home_compound_id": home, "account_id": cadre_account}  # fmt: skip
     r = c.post("/api/cadres", json=body, headers=worker_admin)
     assert r.status_code == 201, r.text
@@ -75,7 +71,7 @@ def test_pairings_cadres_and_service(
             "/api/service-sessions/counts", params={"start": "2026-11-21", "end": "2026-11-21"}
         ).json()  # fmt: skip
     )
-    unit = [u for u in figures.units if u.kind == "department" and u.id == department]
+    unit = [u for u in figures.units if u.kind == "member_unit" and u.id == unit]
     assert (unit[0].sessions, unit[0].cadres, unit[0].hours) == (2, 1, 7.0)
     by_place = {x.id: x for x in figures.communities}
     assert by_place[community].hours >= 3.5 and by_place[other].hours >= 3.5

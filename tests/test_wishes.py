@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from api.schemas.wishes import NearbyOut, WishOut
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
+from tests.wish_helpers import new_unit
 
 SECRET = "王隐私 13900001111 住3单元502"
 GPS_IFD = 0x8825
@@ -57,21 +58,15 @@ def _places(settings: Settings) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-UNPAIRED = (
-    "SELECT min(id) FROM department d"
-    " WHERE NOT EXISTS (SELECT 1 FROM unit_pairing p WHERE p.department_id = d.id)"
-)
-
-
 def _cadre(client: TestClient, settings: Settings, admin: dict, home: int, key: str) -> dict:
-    """A cadre of a department no pairing names yet, living in `home`, with a cadre account."""
+    """A cadre of a member unit of their own, living in `home`, with a cadre account."""
     account, headers = make_account(settings, "cadre")
-    department = scalar(settings, UNPAIRED)
-    body = {"name": f"测试干部{key}", "post": "科员", "department_id": department,
+    unit = new_unit(client, settings, admin, key)
+    body = {"name": f"测试干部{key}", "post": "科员", "unit_id": unit,
             "home_compound_id": home, "account_id": account}  # fmt: skip
     r = client.post("/api/cadres", json=body, headers=admin | {"Idempotency-Key": key})
     assert r.status_code == 201, r.text
-    return {"id": r.json()["id"], "headers": headers, "account": account, "unit": department}
+    return {"id": r.json()["id"], "headers": headers, "account": account, "unit": unit}
 
 
 def _post(client: TestClient, who: dict, place: dict, key: str, **over: Any) -> Any:
@@ -206,7 +201,7 @@ def test_nearby_is_nearest_first_from_home_or_paired_community(
     paired = {"origin": "paired", "limit": 50}
     r = c.get("/api/wishes/nearby", params=paired, headers=cadre["headers"])
     assert r.status_code == 409, r.text
-    pairing = {"department_id": cadre["unit"], "community_id": far["community"],
+    pairing = {"unit_id": cadre["unit"], "community_id": far["community"],
                "since": "2021-07-01"}  # fmt: skip
     r = c.post("/api/unit-pairings", json=pairing, headers=worker_admin)
     assert r.status_code == 201, r.text
@@ -220,3 +215,19 @@ def test_nearby_is_nearest_first_from_home_or_paired_community(
         "wishes"]]  # fmt: skip
     _, planner = make_account(s, "planner")
     assert c.get("/api/wishes/nearby", headers=planner).status_code == 403
+
+
+def test_the_demo_has_pairings_cadres_service_and_wishes_in_every_state(
+    client: TestClient, settings: Settings
+) -> None:
+    pairings = client.get("/api/unit-pairings").json()
+    departments = {p["unit"]["id"] for p in pairings if p["unit"]["kind"] == "department"}
+    assert len(departments) == 52 and len({p["community"]["id"] for p in pairings}) == 44
+    states = {s: sum(r[s] for r in client.get("/api/wishes/counts").json())
+              for s in ("open", "claimed", "fulfilled", "confirmed", "withdrawn")}  # fmt: skip
+    assert all(states.values()), states
+    sql = "SELECT count(*) FROM cadre k JOIN account a ON a.id = k.account_id WHERE a.username = :u"
+    assert [scalar(settings, sql, u=u) for u in ("cadre.xiushui", "cadre.zifang")] == [1, 1]
+    figures = client.get("/api/service-sessions/counts",
+                         params={"start": "2026-09-01", "end": "2026-11-22"}).json()  # fmt: skip
+    assert {r["name"] for r in figures["communities"]} == {"南新村社区", "蒙古营社区"}
