@@ -9,7 +9,16 @@ from api import background, errors
 from api.middleware import headers, metrics
 from api.middleware.guards import RequestGuards
 from api.middleware.replicas import ReadYourWrites
-from api.pages import admin, home, leader_pages, maps, posting, signin_forms, workspace
+from api.pages import (
+    admin,
+    home,
+    leader_pages,
+    maps,
+    posting,
+    signin_forms,
+    wish_pages,
+    workspace,
+)
 from api.routes import (
     accounts_admin,
     cadres,
@@ -127,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_admin.router)
     app.include_router(leaders.router)
     app.include_router(leader_pages.router)
+    app.include_router(wish_pages.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
     app.include_router(notices.router)

@@ -87,3 +87,14 @@ def test_pairings_cadres_and_service(
     r = c.patch(f"/api/unit-pairings/{made.id}", json={"until": "2026-11-22"}, headers=fresh)
     assert r.status_code == 200 and r.json()["until"] == "2026-11-22"
     assert r.headers["ETag"] == f'"{made.version + 1}"'
+
+
+def test_pages_offer_what_the_table_allows(
+    worker_client: TestClient, worker_settings: Settings, worker_admin: dict
+) -> None:
+    _, grid = make_account(worker_settings, "grid", ("community", 1))
+    assert worker_client.get("/work/admin/unit-pairings", headers=grid).status_code == 403
+    page = worker_client.get("/work/admin/unit-pairings", headers=worker_admin)
+    assert page.status_code == 200 and "work/unit_pairings.js" in page.text
+    shell = worker_client.get("/work/wishes")
+    assert shell.status_code == 200 and "work/wishes.js" in shell.text

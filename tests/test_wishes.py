@@ -111,6 +111,10 @@ def test_a_wish_from_post_to_confirmed(
     assert r.status_code == 200, r.text
     claimed = r.json()
     assert claimed["state"] == "claimed" and claimed["claimed_by_me"]
+    assert "fulfil_wish" in claimed["allowed_actions"]
+    assert c.get("/api/wishes/mine", headers=cadre["headers"]).json()["offers"] == ["find_wishes"]
+    mine = c.get("/api/wishes/mine", headers=resident).json()
+    assert mine["offers"] == ["post_wish"] and mine["wishes"][0]["id"] == wish["id"]
     assert r.headers["ETag"] == f'"{claimed["version"]}"'
     assert wish["id"] not in [w["id"] for w in c.get(
         "/api/wishes/nearby", headers=cadre["headers"]).json()["wishes"]]  # fmt: skip

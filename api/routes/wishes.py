@@ -12,7 +12,7 @@ from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import IfMatch, RowId, SessionDep, SettingsDep, json_response
 from api.routes.issue_headers import expected_version
 from api.schemas.geojson import FeatureCollection
-from api.schemas.wishes import NearbyOut, WishCount, WishOut
+from api.schemas.wishes import MyWishes, NearbyOut, WishCount, WishOut
 from geo.core.coords import input_point
 from geo.io import media
 from geo.models.wishes import WISH_KINDS
@@ -76,9 +76,9 @@ def nearby(
     return json_response(wish_views.nearby(db, user, origin=origin, limit=limit))
 
 
-@router.get("/wishes/mine", response_model=list[WishOut])
+@router.get("/wishes/mine", response_model=MyWishes)
 def my_wishes(db: SessionDep, user: CurrentUser) -> JSONResponse:
-    """The wishes I posted, or claimed."""
+    """The wishes I posted, or claimed, and what my page may offer."""
     return json_response(wish_views.mine(db, user))
 
 

@@ -93,6 +93,12 @@ class WishOut(Public):
     claimed_by_me: bool | None
     claimant: Claimant | None
     events: list[WishEventOut]
+    allowed_actions: list[str] = Field(description="what I may do to it (the access table)")
+
+
+class MyWishes(Public):
+    offers: list[str] = Field(description="post_wish, find_wishes: what my page offers")
+    wishes: list[WishOut]
 
 
 class NearbyWish(Public):

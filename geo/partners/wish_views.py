@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import can, require
+from geo.accounts.access import allowed, can, require
 from geo.core import clock
 from geo.core.errors import Conflict, NotFound
 from geo.models import Account, Cadre, Wish
@@ -98,7 +98,9 @@ def wish_out(db: Session, account: Account | None, wish_id: int) -> dict[str, An
         raise NotFound(f"No micro-wish {wish_id}.", where="wish_id")
     reader = can(db, account, wish, "read_wish")
     params = {"id": wish_id, "reader": reader, "me": account.id if account else None}
-    return dict(db.execute(_WISH, params).scalar_one())
+    body = dict(db.execute(_WISH, params).scalar_one())
+    body["allowed_actions"] = allowed(db, account, wish)
+    return body
 
 
 def nearby(
@@ -139,15 +141,17 @@ def _origin(db: Session, account: Account, origin: Origin) -> tuple[float, float
     return float(row[0]), float(row[1]), str(row[2])
 
 
-def mine(db: Session, account: Account) -> list[dict[str, Any]]:
-    """The wishes the account posted or holds as claimant, newest first."""
+def mine(db: Session, account: Account) -> dict[str, Any]:
+    """The wishes the account posted or holds as claimant, newest first, and what the phone
+    page may offer: posting a wish, finding the nearest (the access table's answer)."""
     ids = db.scalars(
         select(Wish.id)
         .where((Wish.resident_account_id == account.id) | (Wish.claimant_account_id == account.id))
         .order_by(Wish.id.desc())
         .limit(100)
     ).all()
-    return [wish_out(db, account, i) for i in ids]
+    offers = [a for a in allowed(db, account, None) if a in ("post_wish", "find_wishes")]
+    return {"offers": offers, "wishes": [wish_out(db, account, i) for i in ids]}
 
 
 _MAP = text(

@@ -1,10 +1,12 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports,
-filing for a resident (intake), a leader's places and pairings, the renovation programme."""
+filing for a resident (intake), a leader's places and pairings, the renovation programme,
+micro-wishes and unit pairings."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
 from maps.work.leader_pages import LEADER, PAIRINGS
+from maps.work.wish_pages import UNIT_PAIRINGS, WISHES
 
 FILTERS = """
 <details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
@@ -298,7 +300,7 @@ PAGES = {
     p.key: p
     for p in (
         MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
-        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM,
+        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, WISHES, UNIT_PAIRINGS,
     )
 }  # fmt: skip
 
