@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import create_engine, text
 
-from api.schemas.wishes import NearbyOut, WishOut
+from api.schemas.wishes import NearbyOut, WishCount, WishOut
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
 from tests.wish_helpers import new_unit
@@ -227,7 +227,8 @@ def test_the_demo_has_pairings_cadres_service_and_wishes_in_every_state(
     pairings = client.get("/api/unit-pairings").json()
     departments = {p["unit"]["id"] for p in pairings if p["unit"]["kind"] == "department"}
     assert len(departments) == 52 and len({p["community"]["id"] for p in pairings}) == 44
-    states = {s: sum(r[s] for r in client.get("/api/wishes/counts").json())
+    counts = [WishCount.model_validate(r) for r in client.get("/api/wishes/counts").json()]
+    states = {s: sum(getattr(r, s) for r in counts)
               for s in ("open", "claimed", "fulfilled", "confirmed", "withdrawn")}  # fmt: skip
     assert all(states.values()), states
     sql = "SELECT count(*) FROM cadre k JOIN account a ON a.id = k.account_id WHERE a.username = :u"
@@ -235,3 +236,5 @@ def test_the_demo_has_pairings_cadres_service_and_wishes_in_every_state(
     figures = client.get("/api/service-sessions/counts",
                          params={"start": "2026-09-01", "end": "2026-11-22"}).json()  # fmt: skip
     assert {r["name"] for r in figures["communities"]} == {"南新村社区", "蒙古营社区"}
+    page = client.get("/maps/wishes")
+    assert page.status_code == 200 and "/api/wishes/map" in page.text
