@@ -87,6 +87,9 @@ def test_pairings_cadres_and_service(
     r = c.patch(f"/api/unit-pairings/{made.id}", json={"until": "2026-11-22"}, headers=fresh)
     assert r.status_code == 200 and r.json()["until"] == "2026-11-22"
     assert r.headers["ETag"] == f'"{made.version + 1}"'
+    moved = worker_admin | {"If-Match": f'"{made.version + 1}"'}
+    r = c.patch(f"/api/unit-pairings/{made.id}", json={"since": "2021-08-01"}, headers=moved)
+    assert r.status_code == 200 and r.json()["until"] == "2026-11-22"  # kept: not sent
 
 
 def test_pages_offer_what_the_table_allows(

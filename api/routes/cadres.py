@@ -95,7 +95,7 @@ def change_pairing(
     """Admins: a pairing's days (say, the day it ended); If-Match its version."""
     result = cadres.change_pairing(
         db, user, pairing_id, expected_version=expected_version(if_match, None),
-        since=body.since, until=body.until,
+        changes=body.model_dump(exclude_unset=True),
     )  # fmt: skip
     db.commit()
     return json_response(result, headers={"ETag": f'"{result["version"]}"'})

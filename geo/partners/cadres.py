@@ -151,10 +151,10 @@ def change_pairing(
     pairing_id: int,
     *,
     expected_version: int | None,
-    since: date | None,
-    until: date | None,
+    changes: dict[str, date | None],
 ) -> dict[str, Any]:
-    """Set a pairing's days (its end, mostly); If-Match's version must be the row's."""
+    """Set a pairing's days (its end, mostly; `changes` holds only the fields sent, so an
+    omitted `until` keeps the end and a null one clears it); If-Match's version must match."""
     require(db, actor, None, "manage_unit_pairings")
     pairing = db.get(UnitPairing, pairing_id, with_for_update=True)
     if pairing is None:
@@ -163,7 +163,8 @@ def change_pairing(
         raise PreconditionFailed(
             f"Pairing {pairing_id} is at version {pairing.version}: reload it.", where="If-Match"
         )
-    new_since = since or pairing.since
+    new_since = changes.get("since") or pairing.since
+    until = changes["until"] if "until" in changes else pairing.until
     _dates(new_since, until)
     if (new_since, until) != (pairing.since, pairing.until):
         pairing.since, pairing.until = new_since, until
