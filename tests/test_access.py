@@ -378,8 +378,7 @@ def test_reporter_contact_only_for_staff_on_the_issue(fresh_client, world, who, 
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [("cadre", 200), ("grid_unit_in", 200), ("resident_own", 403), ("planner", 403),
-     ("anonymous", 401)],
+    [("grid_unit_in", 200), ("resident_own", 403), ("anonymous", 401)],
 )  # fmt: skip
 def test_api_claims_a_wish_as_the_table_says(
     fresh_client: TestClient, world: dict, fresh_settings: Settings, who: str, status: int
