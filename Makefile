@@ -118,7 +118,7 @@ lint: venv
 screenshots: system-test venv
 	YISHITING_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_maps.py \
 	  tests/test_progress.py::test_progress_page_in_chromium tests/test_work_pages.py \
-	  tests/test_signin_browser.py tests/test_work_imports.py
+	  tests/test_signin_browser.py tests/test_work_imports.py tests/test_wishes_browser.py
 
 # Benchmarks print figures; they use the `make run` database (DATABASE_URL), loading it if empty.
 # Each bench against another commit on this machine (AGAINST, default the first build), run in

@@ -17,10 +17,12 @@ from api.pages import (
     partner_pages,
     posting,
     signin_forms,
+    wish_pages,
     workspace,
 )
 from api.routes import (
     accounts_admin,
+    cadres,
     contracts,
     deployments,
     grid_posts,
@@ -52,6 +54,7 @@ from api.routes import (
     signin,
     stats,
     streets,
+    wishes,
     work,
     worktime,
 )
@@ -110,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(intake.router)
     app.include_router(partners.router)
     app.include_router(deployments.router)
+    app.include_router(cadres.router)
+    app.include_router(wishes.router)
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
@@ -135,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(leaders.router)
     app.include_router(leader_pages.router)
     app.include_router(partner_pages.router)
+    app.include_router(wish_pages.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
     app.include_router(notices.router)

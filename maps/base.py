@@ -41,6 +41,7 @@ NAV = (
     ("charging", "/maps/charging", "充电设施", "Charging"),
     ("progress", "/maps/progress", "整治进度", "Progress"),
     ("scorecards", "/maps/scorecards", "考评", "Scorecards"),
+    ("wishes", "/maps/wishes", "微心愿", "Wishes"),
 )
 
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

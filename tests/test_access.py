@@ -1,5 +1,6 @@
 """The access matrix, generated from geo/accounts/access.TABLE: every account of every role, in and
-out of each scope, against every action on real objects (an issue, a council hall, a work item);
+out of each scope, against every action on real objects (an issue, a council hall, a work item,
+a grid post, a micro-wish);
 plus a check that every action the code asks about has a row, and the API's answers."""
 
 import ast
@@ -28,7 +29,7 @@ from geo.accounts.access_table import (
 )
 from geo.core.settings import Settings
 from geo.issues.steps import TRANSITIONS
-from geo.models import Account, GridPost, Hall, Issue
+from geo.models import Account, GridPost, Hall, Issue, Wish
 from geo.models.accounts import ROLES
 from geo.models.renovation import RenovationItem
 from geo.renovation.items import create_item
@@ -60,11 +61,12 @@ RELATIONS: dict[str, frozenset[str]] = {
     "resident_other": frozenset(),
     "contractor_in": frozenset({FIRM}),
     "contractor_out": frozenset(),
+    "cadre": frozenset(),
     ANONYMOUS: frozenset({COLLECTED}),
 }
 
 
-# A building or a unit lies inside a compound: a hall or a work item is never in its area.
+# A building or a unit lies inside a compound: a hall, a work item or a wish is never in its area.
 NARROW = frozenset({"grid_building_in", "grid_unit_in"})
 
 
@@ -81,7 +83,7 @@ def expected(who: str, action: str, obj: Any) -> bool:
         return True
     if scope == COLLECTED:
         return isinstance(obj, Issue) and obj.step == "collected"
-    if who in NARROW and isinstance(obj, Hall | RenovationItem):
+    if who in NARROW and isinstance(obj, Hall | RenovationItem | Wish):
         return False
     return scope in RELATIONS[who]
 
@@ -142,6 +144,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "resident_other": ("resident", None, None),
         "contractor_in": ("contractor", None, None),
         "contractor_out": ("contractor", None, None),
+        "cadre": ("cadre", None, None),
     }
     accounts = {
         who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
@@ -170,6 +173,9 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         accounts[who] = issue_helpers.make_account(fresh_settings, "leader")
         issue_helpers.link_official(fresh_settings, official, accounts[who][0])
     assert move(fresh_client, topic["id"], accounts["admin"][1], "topic").status_code == 200
+    wish = {"lon": point[0], "lat": point[1], "kind": "visit", "text": "权限测试"}
+    posted = fresh_client.post("/api/wishes", json=wish, headers=resident)
+    assert posted.status_code == 201, posted.text
     engine = create_engine(fresh_settings.database_url)
     with Session(engine) as session, session.begin():
         project = session.execute(
@@ -195,6 +201,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "hall": place.hall,
         "item": item,
         "post": place.post,
+        "wish": posted.json()["id"],
         "point": point,
         "accounts": accounts,
     }
@@ -210,6 +217,7 @@ def objects(session: Session, world: dict) -> dict[str, list[Any]]:
         "hall": [session.get(Hall, world["hall"])],
         "item": [session.get(RenovationItem, world["item"])],
         "post": [session.get(GridPost, world["post"])],
+        "wish": [session.get(Wish, world["wish"])],
         "none": [None],
     }
 
@@ -366,6 +374,21 @@ def test_reporter_contact_only_for_staff_on_the_issue(fresh_client, world, who, 
     assert r.status_code == status
     if status == 200:
         assert r.json()["account_id"] == world["accounts"]["resident_own"][0]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("grid_unit_in", 200), ("resident_own", 403), ("anonymous", 401)],
+)  # fmt: skip
+def test_api_claims_a_wish_as_the_table_says(
+    fresh_client: TestClient, world: dict, fresh_settings: Settings, who: str, status: int
+) -> None:
+    headers = {} if who == "anonymous" else world["accounts"][who][1]
+    headers = headers | {"If-Match": '"1"', "Idempotency-Key": "access-claim"}
+    r = fresh_client.post(f"/api/wishes/{world['wish']}/claim", headers=headers)
+    assert r.status_code == status, r.text
+    sql = "SELECT count(*) FROM wish_event WHERE wish_id = :w AND kind = 'claimed'"
+    assert issue_helpers.scalar(fresh_settings, sql, w=world["wish"]) == (status == 200)
 
 
 def test_bad_or_revoked_tokens_are_401(fresh_client, world, fresh_settings):

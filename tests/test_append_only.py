@@ -1,5 +1,6 @@
 """History is append-only in the database itself: a trigger refuses UPDATE and DELETE on the
-records of what happened (issue and progress events, reviews, photos of a report, assessments).
+records of what happened (issue and progress events, reviews, photos of a report, assessments,
+micro-wish events).
 
 Each test works in one transaction on the worker's shared copy, rolled back at its end."""
 
@@ -10,7 +11,10 @@ import pytest
 
 from geo.core.settings import Settings
 
-HISTORY = ("issue_event", "progress_event", "progress_review", "progress_photo", "assessment")
+HISTORY = (
+    "issue_event", "progress_event", "progress_review", "progress_photo", "assessment",
+    "wish_event",
+)  # fmt: skip
 
 
 @pytest.fixture

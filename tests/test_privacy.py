@@ -22,14 +22,17 @@ from sqlalchemy import create_engine, text
 from geo.core import clock
 from geo.core.settings import Settings
 from tests import issue_helpers
-from tests.issue_flow_helpers import attach, drive, move, pin
+from tests.issue_flow_helpers import attach, drive, move, pin, png_bytes
 
 ACCOUNT_IDS = re.compile(r"(?<![0-9.])9000000[0-9]{2}(?![0-9])")
-NAMES = ["居民隐私甲", "居民隐私乙", "管理隐私丙", "现场隐私丁", "规划隐私戊", "局员隐私己"]
+NAMES = ["居民隐私甲", "居民隐私乙", "管理隐私丙", "现场隐私丁", "规划隐私戊", "局员隐私己",
+         "干部隐私辛"]  # fmt: skip
+# A micro-wish's text, as residents write them: the public sees its kind only.
+WISH_TEXT = "心愿隐私: 独居老人, 3单元502"
 # A unit leader taking office in the walk's building, whose role the district keeps unnamed.
 HOLDER = {"name": "隐私网格庚", "phone": "13911112222", "work_contact": "0313-7777777 转 777"}
 SECRETS = ["张隐私", "13987654321", "李开放", "13712344321", "leak@example.org", *NAMES,
-           *HOLDER.values()]  # fmt: skip
+           *HOLDER.values(), WISH_TEXT, "换灯隐私"]  # fmt: skip
 MOBILE = re.compile(r"1\d\d-?\d{4}-?\d{4}")
 KEY = "privacy-walk-key-1"
 
@@ -123,12 +126,39 @@ def world(fresh_client: TestClient, fresh_settings: Settings) -> dict[str, Any]:
         headers=planner,
     )  # fmt: skip
     assert r.status_code == 201, r.text
+    wish = _fulfilled_wish(c, s, admin, reporter, point, place["compound"])
     return {
+        "wish": wish,
         "issue": issue["id"], "photo": photo["id"], "item": item[0], "event": event,
         "courtyard": courtyard, "stood": stood, "admin": admin, "supporter": supporter,
         "dept": dept, "community": place["community"], "compound": place["compound"],
         "post": post, "private": private | {HOLDER["phone"]},
     }  # fmt: skip
+
+
+def _fulfilled_wish(
+    c: TestClient, s: Settings, admin: dict, resident: dict, point: Any, compound: int
+) -> int:
+    """A resident's micro-wish, claimed and fulfilled with a photo by a named cadre."""
+    cadre_id, cadre = _account(s, NAMES[6], "cadre")
+    department = issue_helpers.scalar(s, "SELECT min(id) FROM department")
+    body = {"name": NAMES[6], "post": "科员", "department_id": department,
+            "home_compound_id": compound, "account_id": cadre_id}  # fmt: skip
+    assert c.post("/api/cadres", json=body, headers=admin).status_code == 201
+    wish = {"lon": point[0], "lat": point[1], "kind": "visit", "text": WISH_TEXT}
+    r = c.post("/api/wishes", json=wish, headers=resident)
+    assert r.status_code == 201, r.text
+    ident = r.json()["id"]
+    r = c.post(f"/api/wishes/{ident}/claim", headers=cadre | {"If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    r = c.post(
+        f"/api/wishes/{ident}/fulfil",
+        headers=cadre | {"If-Match": '"2"'},
+        files={"file": ("p.png", png_bytes(), "image/png")},
+        data={"note": "换灯隐私"},
+    )
+    assert r.status_code == 200, r.text
+    return int(ident)
 
 
 def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
@@ -139,7 +169,7 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
         "event_id": [w["event"]], "item_id": [w["item"]], "courtyard_id": [w["courtyard"]],
         "fmt": ["json", "xml"], "code": ["street_order"], "request_id": [w["issue"]],
         "token": [KEY], "featureId": [w["issue"], w["item"]],
-        "compound_id": [w["compound"]], "post_id": [w["post"]],
+        "compound_id": [w["compound"]], "post_id": [w["post"]], "wish_id": [w["wish"]],
         "collectionId": [c["id"] for c in client.get("/ogc/collections").json()["collections"]],
     }  # fmt: skip
     urls = [""]
@@ -155,6 +185,7 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
     today = clock.today().isoformat()
     out += [f"/api/progress/daily?date={today}&format={f}" for f in ("json", "csv", "xlsx")]
     out += [f"/open311/v2/requests.json?service_request_id={w['issue']}"]
+    out += [f"/api/wishes/map?community_id={w['community']}"]
     # the public posting pages (HTML, outside the API's schema)
     out += [f"/posting/compounds/{w['compound']}", "/posting?q=小区", "/posting"]
     return out

@@ -35,6 +35,7 @@ from maps import (
     progress,
     scorecards,
     track,
+    wishes,
 )
 from maps.base import STATIC_DIR, STATIC_URL, PageResult
 
@@ -143,6 +144,12 @@ PAGES = (
         "Renovation progress as of a date: choropleth, late items, chart",
         progress.build_progress,
         data=progress_data,
+    ),
+    MapPage(
+        "/wishes",
+        "wishes_page",
+        "Micro-wishes by state, at their compounds, without personal data",
+        wishes.build_wishes,
     ),
 )
 

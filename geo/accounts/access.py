@@ -6,7 +6,7 @@ The API, for geo/ and api/ alike:
     require(session, account, obj, action)          # raises Unauthorized / Forbidden
     allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
     scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
-obj is an Issue, a Hall, a RenovationItem, a GridPost, or None for actions on no object.
+obj is an Issue, a Hall, a RenovationItem, a GridPost, a Wish, or None for actions on no object.
 A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
 list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
 """
@@ -43,7 +43,7 @@ from geo.accounts.areas import (
 )
 from geo.core.errors import Forbidden, Unauthorized
 from geo.leaders.places import in_places, places_sql
-from geo.models import Account, GridPost, Hall, Issue
+from geo.models import Account, GridPost, Hall, Issue, Wish
 from geo.models.accounts import AREA_KINDS
 from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
@@ -58,6 +58,8 @@ def kind_of(obj: Obj) -> Kind:
         return "item"
     if isinstance(obj, GridPost):
         return "post"
+    if isinstance(obj, Wish):
+        return "wish"
     return "none"
 
 
@@ -144,6 +146,8 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
     if account is None:
         return False
     if scope == REPORTER:
+        if isinstance(obj, Wish):
+            return obj.resident_account_id == account.id
         return isinstance(obj, Issue) and obj.reporter_account_id == account.id
     if scope == DEPARTMENT:
         return _of_department(session, account, obj)
@@ -162,7 +166,7 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return issue_in_area(session, account, obj.id, routed)
     if isinstance(obj, Hall) and obj.kind == "subdistrict":
         return account.area == ("subdistrict", obj.subdistrict_id)
-    if isinstance(obj, Hall | RenovationItem):
+    if isinstance(obj, Hall | RenovationItem | Wish):
         return place_in_area(session, account, obj.community_id, obj.compound_id)
     if isinstance(obj, GridPost):
         return post_in_area(account, obj)
@@ -265,6 +269,8 @@ def _name(obj: Obj) -> str:
         return f"renovation item {obj.id}"
     if isinstance(obj, GridPost):
         return f"grid post {obj.id}"
+    if isinstance(obj, Wish):
+        return f"micro-wish {obj.id}"
     return ""
 
 

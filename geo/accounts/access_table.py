@@ -13,7 +13,7 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
   the area (geo/accounts/areas.py).
 - DEPARTMENT: the object belongs to the account's department (an issue routed or dispatched to
   it, a work item of one of its projects).
-- REPORTER: the account reported the issue.
+- REPORTER: the account reported the issue, or posted the micro-wish.
 - COLLECTED: (anonymous) the issue is still `collected`.
 - OWNER: the account's unit answers for the issue now: a department account of the department
   it was dispatched to (before dispatch, the category's department it was routed to), or an
@@ -40,7 +40,7 @@ fails for an action used in code without a row, or a row no case exercises.
 from dataclasses import dataclass
 from typing import Literal
 
-from geo.models import GridPost, Hall, Issue
+from geo.models import GridPost, Hall, Issue, Wish
 from geo.models.renovation import RenovationItem
 
 Scope = Literal[
@@ -65,8 +65,8 @@ PAIRED: Scope = "paired"
 FIRM: Scope = "firm"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
-Kind = Literal["issue", "hall", "item", "post", "none"]
-Obj = Issue | Hall | RenovationItem | GridPost | None
+Kind = Literal["issue", "hall", "item", "post", "wish", "none"]
+Obj = Issue | Hall | RenovationItem | GridPost | Wish | None
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ ON_SITE: dict[str, Scope] = {**STAFF, "leader": PAIRED}
 OFFICES = dict.fromkeys(("admin", "planner", "grid", "field", "department"), ANY)
 ALL_STAFF = {**OFFICES, "leader": ANY}
 SUMMONABLE = dict.fromkeys(("department", "grid", "field", "resident"), ANY)  # then: if summoned
+# cadres sent down and the grid's party members (branch, group, unit leaders: 党员中心户)
+CLAIMERS: dict[str, Scope] = {"cadre": ANY, "grid": ANY}
 
 TABLE: dict[str, Action] = {
     # the five steps of an issue (the action is the step it moves to), merge, photos, contact
@@ -191,4 +193,23 @@ TABLE: dict[str, Action] = {
     # deployments of cadres in an emergency (geo/partners/deployments.py)
     "read_deployments": Action("none", ALL_STAFF),
     "manage_deployments": Action("none", {"admin": ANY}),
+    # departments and member units paired with communities (结对共建) and their cadres sent
+    # down (geo/partners/cadres.py): admins keep both; staff read the cadres' names; weekend
+    # service is recorded by the cadre (then: their own) or an office (then: in its area)
+    "manage_unit_pairings": Action("none", {"admin": ANY}),
+    "manage_cadres": Action("none", {"admin": ANY}),
+    "read_cadres": Action("none", {**ALL_STAFF, "cadre": ANY}),
+    "record_service": Action("none", {"admin": ANY, "field": ANY, "cadre": ANY}),
+    # micro-wishes (geo/partners/wishes.py): residents post; cadres and party members find,
+    # claim, then (the claimant only) release or fulfil; the poster confirms or withdraws (an
+    # admin may withdraw one, say when its text holds someone's personal data); its text is
+    # for the poster, the claimers, and the offices of its place
+    "post_wish": Action("none", {"resident": ANY}),
+    "find_wishes": Action("none", CLAIMERS),
+    "claim_wish": Action("wish", CLAIMERS),
+    "fulfil_wish": Action("wish", CLAIMERS),
+    "release_wish": Action("wish", CLAIMERS),
+    "confirm_wish": Action("wish", {"resident": REPORTER}),
+    "withdraw_wish": Action("wish", {"resident": REPORTER, "admin": ANY}),
+    "read_wish": Action("wish", {**CLAIMERS, "admin": ANY, "field": AREA, "resident": REPORTER}),
 }

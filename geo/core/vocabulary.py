@@ -195,6 +195,30 @@ REVIEW_TERMS: Terms = {
     "rejected": Term("已退回", "sent back"),
 }
 
+# Micro-wishes (微心愿, geo/partners/wishes.py): their kinds, states (coloured on the public
+# map) and the acts of their history (codes: geo/models/wishes.py).
+WISH_KIND_TERMS: Terms = {
+    "repair": Term("小修小补", "repair"),
+    "visit": Term("探望陪伴", "visit"),
+    "errand": Term("代办跑腿", "errand"),
+    "other": Term("其他", "other"),
+}
+WISH_STATE_TERMS: Terms = {
+    "open": Term("待认领", "open", "#d9480f"),
+    "claimed": Term("已认领", "claimed", "#f59f00"),
+    "fulfilled": Term("已完成待确认", "fulfilled", "#1c7ed6"),
+    "confirmed": Term("居民已确认", "confirmed", "#2b8a3e"),
+    "withdrawn": Term("已撤回", "withdrawn", "#868e96"),
+}
+WISH_EVENT_TERMS: Terms = {
+    "posted": Term("发布心愿", "posted"),
+    "claimed": Term("认领", "claimed"),
+    "released": Term("放弃认领", "released"),
+    "fulfilled": Term("完成 (附照片)", "fulfilled"),
+    "confirmed": Term("居民确认", "confirmed"),
+    "withdrawn": Term("撤回", "withdrawn"),
+}
+
 # The tables the pages receive, by the name they read them under.
 TABLES: dict[str, Terms] = {
     "levels": PLACES,
@@ -210,6 +234,9 @@ TABLES: dict[str, Terms] = {
     "units": UNIT_TERMS,
     "reviews": REVIEW_TERMS,
     "channels": CHANNEL_TERMS,
+    "wish_kinds": WISH_KIND_TERMS,
+    "wish_states": WISH_STATE_TERMS,
+    "wish_events": WISH_EVENT_TERMS,
 }
 
 

@@ -53,8 +53,14 @@ from geo.models.renovation import (
     RenovationProject,
 )
 from geo.models.signin import BrowserSession, SigninLink, SigninThrottle
+from geo.models.wishes import Cadre, ServiceSession, UnitPairing, Wish, WishEvent
 
 __all__ = [
+    "Cadre",
+    "ServiceSession",
+    "UnitPairing",
+    "Wish",
+    "WishEvent",
     "Account",
     "ContractorFirm",
     "KindPhase",

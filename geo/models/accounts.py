@@ -14,7 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice
 
-ROLES = ("resident", "grid", "field", "department", "planner", "admin", "leader", "contractor")
+ROLES = (
+    "resident", "grid", "field", "department", "planner", "admin", "leader", "contractor", "cadre",
+)  # fmt: skip
 ROLE_ZH = {
     "resident": "居民",
     "grid": "网格员",
@@ -24,6 +26,7 @@ ROLE_ZH = {
     "admin": "管理员",
     "leader": "包联领导",  # an official paired with places (geo/models/leaders.py)
     "contractor": "施工单位",
+    "cadre": "下沉干部",  # a cadre sent down (geo/models/wishes.py)
 }
 # The place an account is bound to: (kind, id) where kind is one of these.
 AREA_KINDS = ("subdistrict", "community", "compound", "building", "unit")

@@ -26,6 +26,7 @@ NAV = (
     ("mywork", "/work", "我的工作", "My work"),
     ("progress", "/work/progress", "整治现场", "On site"),
     ("leader", "/work/leader", "包联", "My places"),
+    ("wishes", "/work/wishes", "微心愿", "Wishes"),
     ("intake", "/work/intake", "受理", "Intake"),
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
@@ -56,6 +57,8 @@ MODULES = (
     "work/intake.js",
     "work/whistles.js",
     "work/deployments.js",
+    "work/wishes.js",
+    "work/unit_pairings.js",
 )
 
 
@@ -139,6 +142,7 @@ def precache_urls() -> list[str]:
         "/work/intake",
         "/work/whistles",
         "/work/deployments",
+        "/work/wishes",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -1,12 +1,13 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports,
 filing for a resident (intake), a leader's places and pairings, the renovation programme and
-a contractor's reports."""
+a contractor's reports, whistles and deployments, micro-wishes and unit pairings."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
 from maps.work.leader_pages import LEADER, PAIRINGS
 from maps.work.partner_pages import DEPLOYMENTS, WHISTLES
+from maps.work.wish_pages import UNIT_PAIRINGS, WISHES
 
 FILTERS = """
 <details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
@@ -340,7 +341,7 @@ PAGES = {
     for p in (
         MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
         LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, TIMELINE, CONTRACT,
-        WHISTLES, DEPLOYMENTS,
+        WHISTLES, DEPLOYMENTS, WISHES, UNIT_PAIRINGS,
     )
 }  # fmt: skip
 

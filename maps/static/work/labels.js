@@ -21,3 +21,6 @@ export const BODY = pick(V.hall_bodies, "zh");
 // The bodies a session record ticks; member units are named one by one in a field of their own.
 export const BODIES = Object.entries(V.hall_bodies).filter(([code]) => code !== "member_unit")
   .map(([code, t]) => [code, t.zh + " " + t.en]);
+export const WISH_KIND = pick(V.wish_kinds, "zh");
+export const WISH_STATE = pick(V.wish_states, "zh");
+export const WISH_EVENT = pick(V.wish_events, "zh");
