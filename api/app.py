@@ -36,6 +36,7 @@ from api.routes import (
     problem_tickets,
     programme,
     progress,
+    property_firms,
     renovation,
     scorecards,
     search,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(issues.router)
     app.include_router(intake.router)
     app.include_router(partners.router)
+    app.include_router(property_firms.router)
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
