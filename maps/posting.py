@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from geo.core.vocabulary import PROPERTY_FIRM_TERMS, STATEMENT_LINE_TERMS, zh
 from maps.base import PageResult, static_url
 from maps.signin import CSS
 from maps.styles import VALUE_LABELS
@@ -21,8 +22,8 @@ RANK_ZH = {
     "community_cadre": "社区干部",
 }
 WEEKDAY_ZH = "一二三四五六日"
-FIRM_KIND_ZH = {"market": "市场化物业", "state": "国企兜底", "self": "居民自管"}
-LINE_KIND_ZH = {"income": "收入", "expense": "支出"}
+FIRM_KIND_ZH = zh(PROPERTY_FIRM_TERMS)
+LINE_KIND_ZH = zh(STATEMENT_LINE_TERMS)
 
 POSTING_CSS = """
 main{max-width:820px}
@@ -127,14 +128,13 @@ def _property(prop: dict[str, Any]) -> str:
     firm = prop.get("firm")
     titles = "、".join(escape(t["title"]) for t in prop.get("model_titles") or [])
     if firm is None:
-        who = '<td colspan="3">—</td>'
+        who = '<td colspan="5">—</td>'
     else:
         kind = FIRM_KIND_ZH.get(firm["kind"], "")
         period = f"{firm['starts_on']} 至 {firm['ends_on'] or '今'}"
         who = (
             f"<td>{escape(firm['name'])} <small>{kind}</small></td><th>服务热线</th>"
-            f"<td>{escape(firm['hotline'] or '—')}</td></tr><tr><th>合同期</th>"
-            f'<td colspan="3">{escape(period)}</td>'
+            f"<td>{escape(firm['hotline'] or '—')}</td><th>合同期</th><td>{escape(period)}</td>"
         )
     fees = "；".join(
         f"{escape(f['item'])} {escape(f['price'])} {escape(f['unit'])}"
@@ -143,8 +143,8 @@ def _property(prop: dict[str, Any]) -> str:
     out = [
         "<h2>物业服务 三公开 <small>Property: services, fees, finances</small></h2>",
         f"<table><tr><th>物业企业</th>{who}</tr>",
-        f'<tr><th>示范小区</th><td colspan="3">{titles}</td></tr>' if titles else "",
-        f'<tr><th>收费标准</th><td colspan="3">{fees or "—"}</td></tr>',
+        f'<tr><th>示范小区</th><td colspan="5">{titles}</td></tr>' if titles else "",
+        f'<tr><th>收费标准</th><td colspan="5">{fees or "—"}</td></tr>',
         _statement(prop.get("statement")),
         "</table>",
     ]
@@ -153,7 +153,7 @@ def _property(prop: dict[str, Any]) -> str:
 
 def _statement(st: dict[str, Any] | None) -> str:
     if st is None:
-        return '<tr><th>财务公开</th><td colspan="3">—</td></tr>'
+        return '<tr><th>财务公开</th><td colspan="5">—</td></tr>'
     period = f"{st['period_start']} 至 {st['period_end']}"
     link = f'<a class="noprint" href="{escape(st["url"])}">{escape(st["filename"])}</a>'
     summary = (
@@ -171,7 +171,7 @@ def _statement(st: dict[str, Any] | None) -> str:
         if lines
         else ""
     )
-    return f'<tr><th>财务公开</th><td colspan="3">{summary}{detail}</td></tr>'
+    return f'<tr><th>财务公开</th><td colspan="5">{summary}{detail}</td></tr>'
 
 
 def _hall(hall: dict[str, Any] | None) -> str:

@@ -14,6 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import IfMatch, RowId, SessionDep, SettingsDep, json_response
 from api.routes.issue_headers import expected_version
+from api.schemas.property import (
+    CompoundProperty,
+    ContractOut,
+    FeeOut,
+    FirmDetail,
+    FirmOut,
+    ModelCompound,
+    MyProperty,
+    StatementOut,
+    StepOut,
+)
 from geo.models.property import FIRM_KINDS, STEPS
 from geo.property import fees, firms, method, public, statements
 
@@ -96,13 +107,13 @@ def _etag(row: dict[str, Any]) -> dict[str, str]:
     return {"ETag": f'"{row["version"]}"'}
 
 
-@router.get("/property/firms")
+@router.get("/property/firms", response_model=list[FirmOut])
 def list_firms(db: SessionDep) -> JSONResponse:
     """The register: each firm, its kind and hotline, and how many compounds it serves today."""
     return json_response(firms.list_firms(db))
 
 
-@router.post("/property/firms", status_code=201)
+@router.post("/property/firms", status_code=201, response_model=FirmOut)
 def register_firm(
     body: FirmIn, db: SessionDep, user: CurrentUser, idempotency_key: ScopedIdempotencyKey
 ) -> JSONResponse:
@@ -115,7 +126,14 @@ def register_firm(
     return _answer(firm, created, _etag(firm))
 
 
-@router.get("/property/firms/{firm_id}")
+@router.get("/property/mine", response_model=MyProperty)
+def my_property(db: SessionDep, user: CurrentUser) -> JSONResponse:
+    """The signed-in firm's account: its firm and the compounds it serves now; an administrator:
+    the register (firms). Anyone else: neither (null)."""
+    return json_response(firms.mine(db, user))
+
+
+@router.get("/property/firms/{firm_id}", response_model=FirmDetail)
 def get_firm(firm_id: RowId, db: SessionDep) -> JSONResponse:
     """One firm (ETag: its version) and the compounds it serves today."""
     firm = firms.firm_out(db, firm_id)
@@ -123,7 +141,7 @@ def get_firm(firm_id: RowId, db: SessionDep) -> JSONResponse:
     return json_response(body, headers=_etag(firm))
 
 
-@router.patch("/property/firms/{firm_id}")
+@router.patch("/property/firms/{firm_id}", response_model=FirmOut)
 def edit_firm(
     firm_id: RowId,
     body: FirmChange,
@@ -141,20 +159,22 @@ def edit_firm(
     return json_response(firm, headers=_etag(firm))
 
 
-@router.get("/compounds/{compound_id}/property")
+@router.get("/compounds/{compound_id}/property", response_model=CompoundProperty)
 def compound_property(compound_id: RowId, db: SessionDep) -> JSONResponse:
     """What the compound publishes (三公开): the firm in force and its hotline, the fee
     standards in force, the latest finance statement with its lines, its model titles."""
     return json_response(public.compound_property(db, compound_id))
 
 
-@router.get("/compounds/{compound_id}/property/contracts")
+@router.get("/compounds/{compound_id}/property/contracts", response_model=list[ContractOut])
 def list_contracts(compound_id: RowId, db: SessionDep) -> JSONResponse:
     """The compound's contracts, newest first (history kept)."""
     return json_response(firms.contracts(db, compound_id))
 
 
-@router.post("/compounds/{compound_id}/property/contracts", status_code=201)
+@router.post(
+    "/compounds/{compound_id}/property/contracts", status_code=201, response_model=list[ContractOut]
+)
 def add_contract(
     compound_id: RowId,
     body: ContractIn,
@@ -171,13 +191,13 @@ def add_contract(
     return _answer(rows, created)
 
 
-@router.get("/compounds/{compound_id}/property/fees")
+@router.get("/compounds/{compound_id}/property/fees", response_model=list[FeeOut])
 def list_fees(compound_id: RowId, db: SessionDep) -> JSONResponse:
     """The compound's fee standards of every period, newest first (each with its version)."""
     return json_response(fees.fees(db, compound_id))
 
 
-@router.post("/compounds/{compound_id}/property/fees", status_code=201)
+@router.post("/compounds/{compound_id}/property/fees", status_code=201, response_model=FeeOut)
 def add_fee(
     compound_id: RowId,
     body: FeeIn,
@@ -193,7 +213,7 @@ def add_fee(
     return _answer(fee, created, _etag(fee))
 
 
-@router.patch("/property/fees/{fee_id}")
+@router.patch("/property/fees/{fee_id}", response_model=FeeOut)
 def edit_fee(
     fee_id: RowId,
     body: FeeChange,
@@ -211,7 +231,9 @@ def edit_fee(
     return json_response(fee, headers=_etag(fee))
 
 
-@router.post("/compounds/{compound_id}/property/statements", status_code=201)
+@router.post(
+    "/compounds/{compound_id}/property/statements", status_code=201, response_model=StatementOut
+)
 def upload_statement(
     compound_id: RowId,
     db: SessionDep,
@@ -246,13 +268,15 @@ def statement_file(statement_id: RowId, db: SessionDep, settings: SettingsDep) -
     return FileResponse(path, media_type=content_type, filename=name, headers=headers)
 
 
-@router.get("/compounds/{compound_id}/property/steps")
+@router.get("/compounds/{compound_id}/property/steps", response_model=list[StepOut])
 def list_steps(compound_id: RowId, db: SessionDep, user: OptionalUser) -> JSONResponse:
     """Staff: the compound's five-step records (摸帮研建创), oldest first."""
     return json_response(method.steps_of(db, user, compound_id))
 
 
-@router.post("/compounds/{compound_id}/property/steps", status_code=201)
+@router.post(
+    "/compounds/{compound_id}/property/steps", status_code=201, response_model=list[StepOut]
+)
 def record_step(
     compound_id: RowId,
     body: StepIn,
@@ -269,13 +293,13 @@ def record_step(
     return _answer(rows, created)
 
 
-@router.get("/property/model-compounds")
+@router.get("/property/model-compounds", response_model=list[ModelCompound])
 def list_model_compounds(db: SessionDep) -> JSONResponse:
     """The city's model compounds (市级物业服务标准化示范小区) awarded by today."""
     return json_response(method.model_titles(db))
 
 
-@router.post("/property/model-compounds", status_code=201)
+@router.post("/property/model-compounds", status_code=201, response_model=list[ModelCompound])
 def award_model_compound(
     body: TitleIn, db: SessionDep, user: CurrentUser, idempotency_key: ScopedIdempotencyKey
 ) -> JSONResponse:

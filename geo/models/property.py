@@ -16,10 +16,11 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, tex
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from geo.core.vocabulary import METHOD_STEP_TERMS, PROPERTY_FIRM_TERMS
 from geo.models.base import Base
 
-FIRM_KINDS = ("market", "state", "self")
-STEPS = ("survey", "help", "study", "build", "create")  # 摸、帮、研、建、创
+FIRM_KINDS = tuple(PROPERTY_FIRM_TERMS)
+STEPS = tuple(METHOD_STEP_TERMS)  # 摸、帮、研、建、创
 
 
 class PropertyFirm(Base):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import require
+from geo.accounts.access import can, require
 from geo.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from geo.models import Account, Compound, PropertyContract, PropertyFirm
 from geo.models.property import FIRM_KINDS
@@ -191,3 +191,15 @@ def add_contract(
 def served_compounds(session: Session, firm_id: int) -> list[dict[str, Any]]:
     """The compounds under a current contract with the firm (its accounts' scope)."""
     return list(session.execute(_SERVED, {"firm": firm_id}).scalars())
+
+
+def mine(session: Session, account: Account) -> dict[str, Any]:
+    """What the workspace's property page shows this account: its firm and the compounds the
+    firm serves now (a firm's account), and the register (who may manage it)."""
+    firm = account.property_firm_id
+    keeper = can(session, account, None, "manage_property_firms")
+    return {
+        "firm": firm_out(session, firm) if firm is not None else None,
+        "served": served_compounds(session, firm) if firm is not None else [],
+        "firms": list_firms(session) if keeper else None,
+    }

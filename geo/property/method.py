@@ -15,7 +15,6 @@ from geo.models import Account, Compound, ModelCompoundTitle, PropertyStep
 from geo.models.property import STEPS
 
 MODEL_TITLE = "市级物业服务标准化示范小区"
-STEP_ZH = {"survey": "摸", "help": "帮", "study": "研", "build": "建", "create": "创"}
 
 _STEPS = text(
     """

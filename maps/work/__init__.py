@@ -29,6 +29,7 @@ NAV = (
     ("intake", "/work/intake", "受理", "Intake"),
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
+    ("property", "/work/property", "物业", "Property"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -51,6 +52,7 @@ MODULES = (
     "work/programme.js",
     "work/programme_item.js",
     "work/intake.js",
+    "work/property.js",
 )
 
 
@@ -130,6 +132,7 @@ def precache_urls() -> list[str]:
         "/work/programme",
         "/work/programme/items/0",
         "/work/intake",
+        "/work/property",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -1,10 +1,12 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports,
-filing for a resident (intake), a leader's places and pairings, the renovation programme."""
+filing for a resident (intake), a leader's places and pairings, the renovation programme,
+property in the open (a firm's compounds, the register)."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
 from maps.work.leader_pages import LEADER, PAIRINGS
+from maps.work.property_page import PROPERTY
 
 FILTERS = """
 <details class="w-filters" id="w-filters"><summary>筛选 <small>Filter</small></summary>
@@ -298,7 +300,7 @@ PAGES = {
     p.key: p
     for p in (
         MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
-        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM,
+        LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, PROPERTY,
     )
 }  # fmt: skip
 
