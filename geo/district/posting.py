@@ -113,7 +113,9 @@ def compound_posting(
         row = cur.execute(POSTING_SQL, params, prepare=True).fetchone()
     if row is None or row["compound"] is None:
         raise NotFound(f"no compound with id {compound_id}", where="compound_id")
-    return {**row, "grid": row["grid"] or []}
+    published = row["property"]
+    published |= {"fees": published["fees"] or [], "model_titles": published["model_titles"] or []}
+    return {**row, "grid": row["grid"] or [], "property": published}
 
 
 _AT = """

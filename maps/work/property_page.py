@@ -1,7 +1,8 @@
 """The property workspace page (/work/property): a firm's account sees the compounds it serves,
-uploads a finance statement and edits the fee standards; an administrator sees the register
-of firms and adds one. The script (work/property.js) reads the API; what it offers is what
-the API allows (access rows publish_property, manage_property_firms)."""
+uploads a finance statement and edits the fee standards; community staff read and record a
+compound's five steps (摸帮研建创); an administrator sees the register of firms and adds one.
+The script (work/property.js) reads the API; what it offers is what the API allows (access
+rows publish_property, record_property_step, manage_property_firms)."""
 
 from maps.work import WorkPage
 
@@ -37,6 +38,21 @@ PROPERTY = WorkPage(
           accept=".pdf,.xlsx" required></label>
       </fieldset>
       <button type="submit" class="w-primary">上传 Upload</button>
+    </form>
+  </section>
+  <section id="w-method">
+    <h2>五步工作法 <small>Five steps: 摸 帮 研 建 创</small></h2>
+    <label>小区编号 Compound id<input id="w-method-compound" type="number" min="1"
+      inputmode="numeric"></label>
+    <ol class="w-items" id="w-steps"></ol>
+    <form id="w-step" class="w-form" novalidate>
+      <fieldset><legend>记录一步 <small>Record a step</small></legend>
+        <label>步骤 Step<select name="step"></select></label>
+        <label>日期 Date<input name="done_on" type="date" required></label>
+        <label>做了什么 Note<textarea name="note" rows="2" maxlength="500" required></textarea>
+        </label>
+      </fieldset>
+      <button type="submit" class="w-primary">记录 Record</button>
     </form>
   </section>
   <section id="w-register" hidden>

@@ -4,6 +4,7 @@
 import { $, api, esc, explain, message, newKey, painted, start } from "./app.js";
 import { VOCABULARY } from "./vocabulary.js";
 
+const STEPS = VOCABULARY.method_steps;
 const KIND = Object.fromEntries(Object.entries(VOCABULARY.property_firms).map(([k, t]) => [k, t.zh]));
 let mine = null;
 
@@ -31,6 +32,23 @@ async function showCompound() {
     : "尚无财务公开 No statement yet";
 }
 
+function methodCompound() {
+  return Number($("#w-method-compound").value);
+}
+
+async function showSteps() {
+  const id = methodCompound();
+  if (!id) return;
+  try {
+    const steps = await api("/api/compounds/" + id + "/property/steps");
+    $("#w-steps").innerHTML = steps.map((s) => '<li class="w-item"><div><b>' +
+      esc((STEPS[s.step] || {}).zh || s.step) + "</b> <small>" + esc(s.done_on) + "</small><p>" +
+      esc(s.note) + "</p></div></li>").join("") || '<li class="w-empty">尚无记录 none yet</li>';
+  } catch (err) {
+    $("#w-steps").innerHTML = '<li class="w-empty">' + esc(explain(err)) + "</li>";
+  }
+}
+
 async function load() {
   mine = await api("/api/property/mine");
   if (mine.firm) {
@@ -42,7 +60,9 @@ async function load() {
       '<option value="' + c.id + '">' + esc(c.name) + " (" + esc(c.community) + ")</option>").join("");
     if (keep) $("#w-compound").value = String(keep);
     await showCompound();
+    if (!methodCompound()) $("#w-method-compound").value = String(compound() || "");
   }
+  await showSteps();
   if (mine.firms) {
     $("#w-register").hidden = false;
     $("#w-firms").innerHTML = mine.firms.map((f) => '<li class="w-item"><div><b>' + esc(f.name) +
@@ -68,6 +88,17 @@ function fields(form) {
 }
 
 start(async () => {
+  $("#w-step [name=step]").innerHTML = Object.entries(STEPS)
+    .map(([code, t]) => '<option value="' + code + '">' + esc(t.zh + " " + t.en) + "</option>").join("");
+  const asked = new URLSearchParams(location.search).get("compound");
+  if (asked) $("#w-method-compound").value = asked;
+  $("#w-method-compound").addEventListener("change", () => showSteps());
+  $("#w-step").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const json = fields(ev.target);
+    act(() => api("/api/compounds/" + methodCompound() + "/property/steps",
+      { method: "POST", json, headers: { "Idempotency-Key": newKey() } }));
+  });
   $("#w-compound").addEventListener("change", () => showCompound().catch((e) => message(explain(e))));
   $("#w-fees").addEventListener("change", (ev) => {
     const li = ev.target.closest("[data-fee]");
