@@ -101,17 +101,12 @@ def account_kinds(db: Session) -> list[Account | None]:
     assert len(leaders) >= 3
     kinds += [Account(id=ident, role="leader") for ident in leaders]
     kinds += [Account(id=-4, role="contractor", firm_id=f) for f in firms]
-    # property firms: the state firm (兜底, many compounds), a market firm, one serving none
-    property_firms = db.scalars(
-        text(
-            "SELECT id FROM property_firm f WHERE kind = 'state' OR id = (SELECT min(id)"
-            " FROM property_firm WHERE kind = 'market') ORDER BY id"
-        )
-    ).all()
+    # property firms: the state firm (兜底, many compounds but not all) and one serving none
+    state = db.scalars(text("SELECT id FROM property_firm WHERE kind = 'state'")).one()
     none = db.scalars(
         text("INSERT INTO property_firm (name, kind) VALUES ('SQL 物业', 'market') RETURNING id")
     ).one()
-    kinds += [Account(id=-5, role="property", property_firm_id=f) for f in [*property_firms, none]]
+    kinds += [Account(id=-5, role="property", property_firm_id=f) for f in (state, none)]
     return kinds
 
 
