@@ -48,6 +48,7 @@ from api.routes import (
     problem_tickets,
     programme,
     progress,
+    property_firms,
     renovation,
     scorecards,
     search,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deployments.router)
     app.include_router(cadres.router)
     app.include_router(wishes.router)
+    app.include_router(property_firms.router)
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)

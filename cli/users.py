@@ -35,6 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--area", help="subdistrict:ID, community:ID or compound:ID")
     p.add_argument("--department", type=int, help="department id (department staff)")
     p.add_argument("--firm", type=int, help="contractor firm id (contractors only)")
+    p.add_argument(
+        "--property-firm", type=int, help="property firm id (role property only: 红色物业)"
+    )
     p.add_argument("--display-name", help="name shown in the workspace, e.g. 王芳")
     p.add_argument(
         "--password-prompt",
@@ -93,6 +96,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 area=area,
                 department_id=args.department,
                 firm_id=args.firm,
+                property_firm_id=args.property_firm,
                 username=args.name,
                 password=password,
                 token_days=settings.token_days,

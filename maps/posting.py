@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from geo.core.vocabulary import PROPERTY_FIRM_TERMS, STATEMENT_LINE_TERMS, zh
 from maps.base import PageResult, static_url
 from maps.signin import CSS
 from maps.styles import VALUE_LABELS
@@ -21,6 +22,8 @@ RANK_ZH = {
     "community_cadre": "社区干部",
 }
 WEEKDAY_ZH = "一二三四五六日"
+FIRM_KIND_ZH = zh(PROPERTY_FIRM_TERMS)
+LINE_KIND_ZH = zh(STATEMENT_LINE_TERMS)
 
 POSTING_CSS = """
 main{max-width:820px}
@@ -84,7 +87,8 @@ def _find_form(q: str = "") -> str:
 
 
 def build_sheet(p: dict[str, Any]) -> PageResult:
-    """A compound's posting: grid levels, hall, five-to-one pair, property; fits one A4."""
+    """A compound's posting: grid levels, hall, five-to-one pair, property (三公开); fits one
+    A4 (a statement's lines show on screen only; its totals print)."""
     c = p["compound"]
     name, community = c["name"], c["community"]
     upper = [g for g in p["grid"] if g["role"] != "unit_leader"]
@@ -109,9 +113,7 @@ def build_sheet(p: dict[str, Any]) -> PageResult:
         else "",
         _hall(p.get("hall")),
         _pairing(p.get("pairing")),
-        "<h2>物业服务 <small>Property management</small></h2>"
-        f"<table><tr><th>物业公司</th><td>{escape(c.get('property_company') or '—')}</td>"
-        f"<th>服务热线</th><td>{escape(c.get('property_hotline') or '—')}</td></tr></table>",
+        _property(p.get("property") or {}),
         '<p class="note">公示内容依区里公示规定: 各级只公示姓名和工作电话 (或热线分机), '
         "不公示私人电话。The district publishes names and work contacts only; private phones "
         "are never shown.</p>",
@@ -119,6 +121,57 @@ def build_sheet(p: dict[str, Any]) -> PageResult:
         '<a href="/posting">其他小区 Other compounds</a></p>',
     ]
     return _page(f"{name} 公示栏", "".join(body))
+
+
+def _property(prop: dict[str, Any]) -> str:
+    """三公开: the firm in force and its hotline, the fee standards, the latest statement."""
+    firm = prop.get("firm")
+    titles = "、".join(escape(t["title"]) for t in prop.get("model_titles") or [])
+    if firm is None:
+        who = '<td colspan="5">—</td>'
+    else:
+        kind = FIRM_KIND_ZH.get(firm["kind"], "")
+        period = f"{firm['starts_on']} 至 {firm['ends_on'] or '今'}"
+        who = (
+            f"<td>{escape(firm['name'])} <small>{kind}</small></td><th>服务热线</th>"
+            f"<td>{escape(firm['hotline'] or '—')}</td><th>合同期</th><td>{escape(period)}</td>"
+        )
+    fees = "；".join(
+        f"{escape(f['item'])} {escape(f['price'])} {escape(f['unit'])}"
+        for f in prop.get("fees") or []
+    )
+    out = [
+        "<h2>物业服务 三公开 <small>Property: services, fees, finances</small></h2>",
+        f"<table><tr><th>物业企业</th>{who}</tr>",
+        f'<tr><th>示范小区</th><td colspan="5">{titles}</td></tr>' if titles else "",
+        f'<tr><th>收费标准</th><td colspan="5">{fees or "—"}</td></tr>',
+        _statement(prop.get("statement")),
+        "</table>",
+    ]
+    return "".join(out)
+
+
+def _statement(st: dict[str, Any] | None) -> str:
+    if st is None:
+        return '<tr><th>财务公开</th><td colspan="5">—</td></tr>'
+    period = f"{st['period_start']} 至 {st['period_end']}"
+    link = f'<a class="noprint" href="{escape(st["url"])}">{escape(st["filename"])}</a>'
+    summary = (
+        f"{escape(period)} · 收入 {escape(st['income'])} 元 · 支出 {escape(st['expense'])} 元 "
+        f"{link}"
+    )
+    lines = "".join(
+        f"<tr><td>{LINE_KIND_ZH[x['kind']]}</td><td>{escape(x['item'])}</td>"
+        f"<td>{escape(x['amount'])}</td></tr>"
+        for x in st["lines"]
+    )
+    detail = (
+        f'<table class="noprint statement"><tr><th>类别</th><th>项目</th><th>金额 (元)</th></tr>'
+        f"{lines}</table>"
+        if lines
+        else ""
+    )
+    return f'<tr><th>财务公开</th><td colspan="5">{summary}{detail}</td></tr>'
 
 
 def _hall(hall: dict[str, Any] | None) -> str:

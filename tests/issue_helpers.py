@@ -18,9 +18,10 @@ def make_account(
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
     firm_id: int | None = None,
+    property_firm_id: int | None = None,
 ) -> tuple[int, dict[str, str]]:
     """Create an account in the settings' database; returns (id, Authorization header).
-    A contractor without a firm gets a firm of its own."""
+    A contractor without a firm gets a firm of its own; a property account needs its firm."""
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as session, session.begin():
@@ -39,6 +40,7 @@ def make_account(
                 area=area,
                 department_id=department_id,
                 firm_id=firm_id,
+                property_firm_id=property_firm_id,
             )
             ident = account.id
     finally:

@@ -19,6 +19,7 @@ from geo.accounts.access_table import (
     ANY,
     AREA,
     COLLECTED,
+    CONTRACTED,
     DEPARTMENT,
     FIRM,
     OWNER,
@@ -29,7 +30,7 @@ from geo.accounts.access_table import (
 )
 from geo.core.settings import Settings
 from geo.issues.steps import TRANSITIONS
-from geo.models import Account, GridPost, Hall, Issue, Wish
+from geo.models import Account, Compound, GridPost, Hall, Issue, Wish
 from geo.models.accounts import ROLES
 from geo.models.renovation import RenovationItem
 from geo.renovation.items import create_item
@@ -40,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each account of the world and the scopes it stands in towards the world's objects (all in one
 # compound that has its own hall; the issues are routed to `department_own`'s department, whose
 # project the work item belongs to, and reported by `resident_own`). The issues are
-# compound-level, so the compound's accounts and that department answer for them (OWNER).
+# compound-level, so the compound's accounts and that department answer for them (OWNER). They
+# are property matters, so the firm under contract with the compound acts on them (CONTRACTED).
 RELATIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(),
     "planner": frozenset(),
@@ -62,11 +64,14 @@ RELATIONS: dict[str, frozenset[str]] = {
     "contractor_in": frozenset({FIRM}),
     "contractor_out": frozenset(),
     "cadre": frozenset(),
+    "property_in": frozenset({CONTRACTED}),
+    "property_out": frozenset(),
     ANONYMOUS: frozenset({COLLECTED}),
 }
 
 
-# A building or a unit lies inside a compound: a hall, a work item or a wish is never in its area.
+# A building or a unit lies inside a compound: a hall, a work item, a wish or the compound itself
+# is never in its area.
 NARROW = frozenset({"grid_building_in", "grid_unit_in"})
 
 
@@ -83,16 +88,16 @@ def expected(who: str, action: str, obj: Any) -> bool:
         return True
     if scope == COLLECTED:
         return isinstance(obj, Issue) and obj.step == "collected"
-    if who in NARROW and isinstance(obj, Hall | RenovationItem | Wish):
+    if who in NARROW and isinstance(obj, Hall | RenovationItem | Wish | Compound):
         return False
     return scope in RELATIONS[who]
 
 
 @pytest.fixture
 def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> dict:
-    """Two issues (one collected, one a topic) pinned by a resident in unit 1 of a building of a
-    compound with a hall, a work item there of the issues' department, that unit's leader post,
-    and one account per entry of RELATIONS."""
+    """Two property matters (one collected, one a topic) pinned by a resident in unit 1 of a
+    building of a compound with a hall, a work item there of the issues' department, that
+    unit's leader post, the compound, and one account per entry of RELATIONS."""
     place = db.execute(
         text(
             """
@@ -121,8 +126,8 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         {"sd": place.subdistrict},
     ).one()
     resident_id, resident = issue_helpers.make_account(fresh_settings, "resident")
-    issue = pin(fresh_client, point, "ebike_charging", headers=resident, unit=1)
-    topic = pin(fresh_client, point, "ebike_charging", headers=resident, unit=1)
+    issue = pin(fresh_client, point, "property_management", headers=resident, unit=1)
+    topic = pin(fresh_client, point, "property_management", headers=resident, unit=1)
     department = issue["routing"]["department"]["id"]
     other_department = db.execute(
         text("SELECT id FROM department WHERE id <> :d ORDER BY id LIMIT 1"), {"d": department}
@@ -153,6 +158,21 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         fresh_settings, "SELECT firm_id FROM account WHERE id = :a", a=accounts["contractor_in"][0]
     )
     accounts["resident_own"] = (resident_id, resident)
+    # the firm under contract with the compound today, and one that does not serve it
+    firms = db.execute(
+        text(
+            "SELECT (SELECT firm_id FROM property_contract WHERE compound_id = :c"
+            "         AND ends_on IS NULL),"
+            "       (SELECT min(id) FROM property_firm WHERE id NOT IN (SELECT firm_id"
+            "          FROM property_contract WHERE compound_id = :c))"
+        ),
+        {"c": place.compound},
+    ).one()
+    for who, property_firm in zip(("property_in", "property_out"), firms, strict=True):
+        assert property_firm is not None, who
+        accounts[who] = issue_helpers.make_account(
+            fresh_settings, "property", property_firm_id=property_firm
+        )
     # leaders: the first responsible person of the compound's community, and one paired with a
     # community of another sub-district who sits in none of the compound's five-to-one seats
     leaders = db.execute(
@@ -202,6 +222,7 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "item": item,
         "post": place.post,
         "wish": posted.json()["id"],
+        "compound": place.compound,
         "point": point,
         "accounts": accounts,
     }
@@ -218,6 +239,7 @@ def objects(session: Session, world: dict) -> dict[str, list[Any]]:
         "item": [session.get(RenovationItem, world["item"])],
         "post": [session.get(GridPost, world["post"])],
         "wish": [session.get(Wish, world["wish"])],
+        "compound": [session.get(Compound, world["compound"])],
         "none": [None],
     }
 

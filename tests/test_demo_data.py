@@ -126,6 +126,20 @@ def test_property_management_covers_every_compound(conn: psycopg.Connection) -> 
     assert models == {"境门华府", "秀水怡园", "水岸丽城", "子芳小区"}
 
 
+def test_every_compound_has_a_property_firm_in_the_register(conn: psycopg.Connection) -> None:
+    """红色物业: all 394 compounds under a contract in force, the weak ones with the state firm
+    (兜底) since July 2021 and their earlier contract kept; the four model titles."""
+    in_force = "SELECT count(DISTINCT compound_id) FROM property_contract WHERE ends_on IS NULL"
+    assert one(conn, in_force) == 394
+    state = "SELECT count(*) FROM property_contract pc JOIN property_firm f ON f.id = pc.firm_id"
+    assert one(conn, state + " WHERE f.kind = 'state' AND pc.starts_on = '2021-07-01'") > 0
+    assert one(conn, "SELECT count(*) FROM property_contract WHERE ends_on = '2021-06-30'") > 0
+    titles = set(column(conn, "SELECT c.name FROM model_compound_title t JOIN compound c"
+                              " ON c.id = t.compound_id"))  # fmt: skip
+    assert titles == {"境门华府", "秀水怡园", "水岸丽城", "子芳小区"}
+    assert one(conn, "SELECT count(DISTINCT compound_id) FROM property_fee") == 394
+
+
 def test_compound_names_unique(conn: psycopg.Connection) -> None:
     assert one(conn, "SELECT count(DISTINCT name) FROM compound") == 394
 

@@ -170,6 +170,7 @@ def _urls(client: TestClient, w: dict[str, Any]) -> list[str]:
         "fmt": ["json", "xml"], "code": ["street_order"], "request_id": [w["issue"]],
         "token": [KEY], "featureId": [w["issue"], w["item"]],
         "compound_id": [w["compound"]], "post_id": [w["post"]], "wish_id": [w["wish"]],
+        "firm_id": [1, 2], "fee_id": [1], "statement_id": [1],
         "collectionId": [c["id"] for c in client.get("/ogc/collections").json()["collections"]],
     }  # fmt: skip
     urls = [""]

@@ -1,7 +1,8 @@
 """access.scope_sql (the lists: the work list, the on-site views) and access.in_scope (one
 object) are one rule: over the demo, for every kind of account and every scope the access
 table gives its role on issues, halls and renovation items, the SQL selects exactly the rows
-the Python check permits (and on grid posts, for handing a post to its next holder)."""
+the Python check permits (and on grid posts, for handing a post to its next holder, and on
+compounds, for publishing their property and recording the five steps)."""
 
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -13,12 +14,15 @@ from sqlalchemy.orm import Session
 from geo.accounts.access import in_scope, scope_sql
 from geo.accounts.access_table import ANONYMOUS, TABLE, Kind, Scope
 from geo.core.settings import Settings
-from geo.models import Account, GridPost, Hall, Issue
+from geo.models import Account, Compound, GridPost, Hall, Issue
 from geo.models.renovation import RenovationItem
 
-MODELS: dict[Kind, Any] = {"issue": Issue, "hall": Hall, "item": RenovationItem, "post": GridPost}
+MODELS: dict[Kind, Any] = {
+    "issue": Issue, "hall": Hall, "item": RenovationItem, "post": GridPost, "compound": Compound,
+}  # fmt: skip
 TABLES: dict[Kind, str] = {
     "issue": "issue", "hall": "hall", "item": "renovation_item", "post": "grid_post",
+    "compound": "compound",
 }  # fmt: skip
 AREAS = ("subdistrict", "community", "compound")
 GRID_AREAS = ("building", "unit")  # only grid accounts are bound this narrowly
@@ -97,6 +101,12 @@ def account_kinds(db: Session) -> list[Account | None]:
     assert len(leaders) >= 3
     kinds += [Account(id=ident, role="leader") for ident in leaders]
     kinds += [Account(id=-4, role="contractor", firm_id=f) for f in firms]
+    # property firms: the state firm (兜底, many compounds but not all) and one serving none
+    state = db.scalars(text("SELECT id FROM property_firm WHERE kind = 'state'")).one()
+    none = db.scalars(
+        text("INSERT INTO property_firm (name, kind) VALUES ('SQL 物业', 'market') RETURNING id")
+    ).one()
+    kinds += [Account(id=-5, role="property", property_firm_id=f) for f in (state, none)]
     return kinds
 
 
@@ -114,11 +124,11 @@ def accounts(db: Session) -> list[Account | None]:
     return account_kinds(db)
 
 
-@pytest.mark.parametrize("kind", ["issue", "hall", "item", "post"])
+@pytest.mark.parametrize("kind", ["issue", "hall", "item", "post", "compound"])
 def test_scope_sql_selects_what_in_scope_permits(
     db: Session, accounts: list[Account | None], kind: Kind
 ) -> None:
-    objects: Sequence[Issue | Hall | RenovationItem | GridPost] = db.scalars(
+    objects: Sequence[Issue | Hall | RenovationItem | GridPost | Compound] = db.scalars(
         select(MODELS[kind])
     ).all()
     assert objects, f"the demo has no {kind}"

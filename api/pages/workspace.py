@@ -54,6 +54,11 @@ def my_work(settings: SettingsDep) -> HTMLResponse:
     return _page("mywork", settings)
 
 
+@router.get("/property", summary="Property in the open: a firm's compounds, the register")
+def property_page(settings: SettingsDep) -> HTMLResponse:
+    return _page("property", settings)
+
+
 @router.get("/issues/{issue_id}", summary="An issue with the actions my role may take now")
 def issue(settings: SettingsDep, issue_id: Annotated[int, Path(ge=0, le=MAX_ID)]) -> HTMLResponse:
     return _page("issue", settings)

@@ -47,6 +47,9 @@ class AccountIn(BaseModel):
     area: str | None = Field(None, description=AREA_DOC)
     department_id: int | None = Field(None, ge=1, le=2**31 - 1)
     firm_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a contractor's firm")
+    property_firm_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="a property account's firm (红色物业)"
+    )
 
 
 class AccountChange(BaseModel):
@@ -55,6 +58,9 @@ class AccountChange(BaseModel):
     area: str | None = Field(None, description=AREA_DOC)
     department_id: int | None = Field(None, ge=1, le=2**31 - 1)
     firm_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a contractor's firm")
+    property_firm_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="a property account's firm (红色物业)"
+    )
     active: bool | None = None
 
 
@@ -105,6 +111,7 @@ def add_account(
         area=parse_area(body.area) if body.area else None,
         department_id=body.department_id,
         firm_id=body.firm_id,
+        property_firm_id=body.property_firm_id,
         username=body.username,
     )
     token = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)

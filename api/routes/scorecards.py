@@ -17,7 +17,7 @@ from geo.issues.scorecards import RATES, scorecard_map, scorecards, trend
 router = APIRouter(prefix="/api", tags=["accountability"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a scorecard may be by: the keys of geo.issues.scorecards.UNITS.
-Unit = Literal["compound", "community", "subdistrict", "department"]
+Unit = Literal["compound", "community", "subdistrict", "department", "property_firm"]
 
 COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "completed_on_time",
           "closed", "solved", "ever_resolved", "rework", "ratings", "reporter_ratings")  # fmt: skip

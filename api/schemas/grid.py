@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import Field, RootModel
 
 from api.schemas.answers import Public
+from api.schemas.property import CompoundProperty
 
 
 class PostingCompound(Public):
@@ -55,6 +56,7 @@ class Posting(Public):
     grid: list[PostingLevel]
     hall: PostingHall | None
     pairing: PostingPair | None
+    property: CompoundProperty = Field(description="三公开: firm, fees, statement, titles")
 
 
 class PostOut(Public):

@@ -6,7 +6,8 @@ The API, for geo/ and api/ alike:
     require(session, account, obj, action)          # raises Unauthorized / Forbidden
     allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
     scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
-obj is an Issue, a Hall, a RenovationItem, a GridPost, a Wish, or None for actions on no object.
+obj is an Issue, a Hall, a RenovationItem, a GridPost, a Wish, a Compound, or None for actions
+on no object.
 A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
 list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
 """
@@ -21,6 +22,7 @@ from geo.accounts.access_table import (
     ANY,
     AREA,
     COLLECTED,
+    CONTRACTED,
     DEPARTMENT,
     FIRM,
     OWNER,
@@ -34,6 +36,7 @@ from geo.accounts.access_table import (
     Scope,
 )
 from geo.accounts.areas import (
+    compound_area_sql,
     issue_area_sql,
     issue_in_area,
     place_area_sql,
@@ -43,10 +46,11 @@ from geo.accounts.areas import (
 )
 from geo.core.errors import Forbidden, Unauthorized
 from geo.leaders.places import in_places, places_sql
-from geo.models import Account, GridPost, Hall, Issue, Wish
+from geo.models import Account, Compound, GridPost, Hall, Issue, Wish
 from geo.models.accounts import AREA_KINDS
 from geo.models.issues import answering_department
 from geo.models.renovation import RenovationItem
+from geo.property.scope import contracted, contracted_sql
 
 
 def kind_of(obj: Obj) -> Kind:
@@ -60,6 +64,8 @@ def kind_of(obj: Obj) -> Kind:
         return "post"
     if isinstance(obj, Wish):
         return "wish"
+    if isinstance(obj, Compound):
+        return "compound"
     return "none"
 
 
@@ -157,6 +163,10 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return isinstance(obj, Issue) and account.area == ("subdistrict", obj.subdistrict_id)
     if scope == PAIRED:  # leaders answer for issues, halls and works, not for grid posts
         return isinstance(obj, Issue | Hall | RenovationItem) and in_places(session, account, obj)
+    if scope == CONTRACTED:
+        if not isinstance(obj, Issue | Compound) or account.property_firm_id is None:
+            return False
+        return contracted(session, account.property_firm_id, kind_of(obj), obj.id)
     if scope == FIRM:
         if not isinstance(obj, RenovationItem) or account.firm_id is None:
             return False
@@ -168,6 +178,8 @@ def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) 
         return account.area == ("subdistrict", obj.subdistrict_id)
     if isinstance(obj, Hall | RenovationItem | Wish):
         return place_in_area(session, account, obj.community_id, obj.compound_id)
+    if isinstance(obj, Compound):
+        return place_in_area(session, account, obj.community_id, obj.id)
     if isinstance(obj, GridPost):
         return post_in_area(account, obj)
     return False
@@ -187,6 +199,10 @@ def scope_sql(
         return "false", {}
     if scope == PAIRED:
         return places_sql(account, kind, alias)
+    if scope == CONTRACTED:
+        if account.property_firm_id is None:
+            return "false", {}
+        return contracted_sql(kind, alias), {"scope_pfirm": account.property_firm_id}
     if kind == "issue":
         return _issue_scope_sql(account, scope, alias)
     if scope == FIRM and kind == "item" and account.firm_id is not None:
@@ -197,11 +213,13 @@ def scope_sql(
             f" WHERE p.id = {alias}.project_id AND p.department_id = :scope_dept)",
             {"scope_dept": account.department_id},
         )
-    if scope != AREA or account.area is None or kind not in ("hall", "item", "post"):
+    if scope != AREA or account.area is None or kind not in ("hall", "item", "post", "compound"):
         return "false", {}
     area_kind, ident = account.area
     if kind == "post":
         return post_area_sql(area_kind, alias), {"scope_area": ident}
+    if kind == "compound":
+        return compound_area_sql(area_kind, alias), {"scope_area": ident}
     place = place_area_sql(area_kind, alias)
     if kind == "hall":  # a sub-district's own hall: only that sub-district
         own = f"{alias}.kind = 'subdistrict'"
@@ -271,6 +289,8 @@ def _name(obj: Obj) -> str:
         return f"grid post {obj.id}"
     if isinstance(obj, Wish):
         return f"micro-wish {obj.id}"
+    if isinstance(obj, Compound):
+        return f"compound {obj.id} ({obj.name})"
     return ""
 
 
@@ -279,4 +299,6 @@ def _scope(account: Account) -> str:
         return f"bound to {account.area[0]} {account.area[1]}"
     if account.department_id:
         return f"of department {account.department_id}"
+    if account.property_firm_id:
+        return f"of property firm {account.property_firm_id}"
     return "without an area"

@@ -24,6 +24,9 @@ role may do it; a role absent from an action's row may not do it at all. Scopes:
   sub-district or communities of 区级领导包联 and the compounds of its five-to-one pairs
   (geo/leaders/places.py).
 - FIRM: (contractors) the work item is assigned to the account's firm.
+- CONTRACTED: (property firms) the compound is under a current contract with the account's
+  property firm; an issue when it is a property matter (category.property_matter) pinned in
+  such a compound (geo/property/scope.py).
 
 An action may also name a step (`not_after`) whose actor may never do it, whatever the role:
 whoever resolved an issue does not review it.
@@ -40,7 +43,7 @@ fails for an action used in code without a row, or a row no case exercises.
 from dataclasses import dataclass
 from typing import Literal
 
-from geo.models import GridPost, Hall, Issue, Wish
+from geo.models import Compound, GridPost, Hall, Issue, Wish
 from geo.models.renovation import RenovationItem
 
 Scope = Literal[
@@ -53,6 +56,7 @@ Scope = Literal[
     "subdistrict",
     "paired",
     "firm",
+    "contracted",
 ]
 ANY: Scope = "any"
 AREA: Scope = "area"
@@ -63,10 +67,11 @@ OWNER: Scope = "owner"
 SUBDISTRICT: Scope = "subdistrict"
 PAIRED: Scope = "paired"
 FIRM: Scope = "firm"
+CONTRACTED: Scope = "contracted"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
-Kind = Literal["issue", "hall", "item", "post", "wish", "none"]
-Obj = Issue | Hall | RenovationItem | GridPost | Wish | None
+Kind = Literal["issue", "hall", "item", "post", "wish", "compound", "none"]
+Obj = Issue | Hall | RenovationItem | GridPost | Wish | Compound | None
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ TABLE: dict[str, Action] = {
     "topic": Action("issue", ON_SITE),
     "deliberated": Action("issue", ON_SITE),
     "dispatched": Action("issue", ON_SITE),
-    "resolved": Action("issue", {**STAFF, "department": DEPARTMENT}),
+    # a property matter is the compound's property firm's to resolve as well (红色物业)
+    "resolved": Action("issue", {**STAFF, "department": DEPARTMENT, "property": CONTRACTED}),
     # the hall's review: its staff (or the reporter), never whoever resolved the issue
     "reviewed": Action("issue", {**STAFF, "resident": REPORTER}, not_after="resolved"),
     # satisfaction (geo/issues/ratings.py) comes from the reporter or the hall, not from staff:
@@ -212,4 +218,13 @@ TABLE: dict[str, Action] = {
     "confirm_wish": Action("wish", {"resident": REPORTER}),
     "withdraw_wish": Action("wish", {"resident": REPORTER, "admin": ANY}),
     "read_wish": Action("wish", {**CLAIMERS, "admin": ANY, "field": AREA, "resident": REPORTER}),
+    # property firms in the open (geo/property): admins keep the register and the contracts;
+    # a firm publishes (statements, fee standards) for the compounds it serves now, as may an
+    # admin; the community offices record the five-step method (摸帮研建创) in their compounds
+    # and read it; the city's model-compound titles are entered by an admin
+    "manage_property_firms": Action("none", {"admin": ANY}),
+    "publish_property": Action("compound", {"admin": ANY, "property": CONTRACTED}),
+    "record_property_step": Action("compound", {"admin": ANY, "field": AREA}),
+    "read_property_steps": Action("none", {**OFFICES, "property": ANY}),
+    "award_model_compound": Action("none", {"admin": ANY}),
 }

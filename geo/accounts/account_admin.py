@@ -104,7 +104,7 @@ def update_account(
         account.active = True
     if "name" in changes:
         account.name = changes["name"]
-    if {"role", "area", "department_id", "firm_id"} & changes.keys():
+    if {"role", "area", "department_id", "firm_id", "property_firm_id"} & changes.keys():
         bind(
             session,
             account,
@@ -112,6 +112,7 @@ def update_account(
             area=changes["area"] if "area" in changes else account.area,
             department_id=changes.get("department_id", account.department_id),
             firm_id=changes.get("firm_id", account.firm_id),
+            property_firm_id=changes.get("property_firm_id", account.property_firm_id),
         )
     session.flush()
 

@@ -19,6 +19,7 @@ from geo.models import (
     Compound,
     ContractorFirm,
     Department,
+    PropertyFirm,
     Subdistrict,
     Unit,
 )
@@ -64,6 +65,7 @@ def create_account(
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
     firm_id: int | None = None,
+    property_firm_id: int | None = None,
     username: str | None = None,
     password: str | None = None,
     token_days: int = 180,
@@ -75,7 +77,15 @@ def create_account(
     (geo.accounts.signin.issue_link).
     """
     account = Account(name=name)
-    bind(session, account, role=role, area=area, department_id=department_id, firm_id=firm_id)
+    bind(
+        session,
+        account,
+        role=role,
+        area=area,
+        department_id=department_id,
+        firm_id=firm_id,
+        property_firm_id=property_firm_id,
+    )
     if username is not None:
         account.username = check_username(session, username)
     if password is not None:
@@ -94,9 +104,10 @@ def bind(
     area: tuple[str, int] | None,
     department_id: int | None,
     firm_id: int | None = None,
+    property_firm_id: int | None = None,
 ) -> None:
-    """Give the account its role, area, department and (a contractor only) firm, checked
-    together (used to re-area)."""
+    """Give the account its role, area, department and (a contractor only) firm or (a property
+    account only) property firm, checked together (used to re-area)."""
     if role not in ROLES:
         raise InvalidParameter(f"role must be one of {', '.join(ROLES)}", where="role")
     if role in AREA_ROLES and area is None:
@@ -105,6 +116,12 @@ def bind(
         raise InvalidParameter("a department account needs a department", where="department")
     if (role == "contractor") != (firm_id is not None):
         raise InvalidParameter("a contractor account, and only one, has a firm", where="firm")
+    if (role == "property") != (property_firm_id is not None):
+        raise InvalidParameter(
+            "a property account, and only one, has a property firm", where="property_firm"
+        )
+    if property_firm_id is not None and session.get(PropertyFirm, property_firm_id) is None:
+        raise NotFound(f"no property firm with id {property_firm_id}", where="property_firm")
     if firm_id is not None and session.get(ContractorFirm, firm_id) is None:
         raise NotFound(f"no contractor firm with id {firm_id}", where="firm")
     if department_id is not None and session.get(Department, department_id) is None:
@@ -123,6 +140,7 @@ def bind(
     account.role = role
     account.department_id = department_id
     account.firm_id = firm_id
+    account.property_firm_id = property_firm_id
 
 
 def _db_now(session: Session) -> datetime:

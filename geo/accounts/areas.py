@@ -87,6 +87,16 @@ def place_area_sql(kind: str, alias: str) -> str:
     }.get(kind, "false")
 
 
+def compound_area_sql(kind: str, alias: str) -> str:
+    """place_in_area as a condition on a compound row `alias` (the compound is its own place)."""
+    return {
+        "compound": f"{alias}.id = :scope_area",
+        "community": f"{alias}.community_id = :scope_area",
+        "subdistrict": "EXISTS (SELECT 1 FROM community c"
+        f" WHERE c.id = {alias}.community_id AND c.subdistrict_id = :scope_area)",
+    }.get(kind, "false")
+
+
 def post_in_area(account: Account, post: GridPost) -> bool:
     """The post's place lies in the account's area (its own column of that kind is the area)."""
     area = account.area

@@ -194,6 +194,24 @@ REVIEW_TERMS: Terms = {
     "approved": Term("已通过", "approved"),
     "rejected": Term("已退回", "sent back"),
 }
+# property firms in the open (红色物业, geo/property): a firm's kind, the five-step method
+# (摸、帮、研、建、创) and the two sides of a finance statement
+PROPERTY_FIRM_TERMS: Terms = {
+    "market": Term("市场化物业", "market firm"),
+    "state": Term("国企兜底", "state firm covering weak compounds"),
+    "self": Term("居民自管", "self-managed"),
+}
+METHOD_STEP_TERMS: Terms = {
+    "survey": Term("摸", "survey"),
+    "help": Term("帮", "help"),
+    "study": Term("研", "study"),
+    "build": Term("建", "build"),
+    "create": Term("创", "create"),
+}
+STATEMENT_LINE_TERMS: Terms = {
+    "income": Term("收入", "income"),
+    "expense": Term("支出", "expense"),
+}
 
 # Micro-wishes (微心愿, geo/partners/wishes.py): their kinds, states (coloured on the public
 # map) and the acts of their history (codes: geo/models/wishes.py).
@@ -237,6 +255,9 @@ TABLES: dict[str, Terms] = {
     "wish_kinds": WISH_KIND_TERMS,
     "wish_states": WISH_STATE_TERMS,
     "wish_events": WISH_EVENT_TERMS,
+    "property_firms": PROPERTY_FIRM_TERMS,
+    "method_steps": METHOD_STEP_TERMS,
+    "statement_lines": STATEMENT_LINE_TERMS,
 }
 
 

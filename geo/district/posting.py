@@ -1,10 +1,12 @@
 """The public posting (公示) of a compound: who answers for it, as posted in the compound.
 
 The five grid levels with their holders' names and public work contacts, the council hall that
-takes the compound's matters and its next session, the five-to-one pair (五包一), the property
-company and its hotline. What shows of each role's holder is the district's choice
-(publicity_rule: nothing, the name, or the name and the work contact); an official has no
-public contact here, so a pair shows names at most. A private phone is never read.
+takes the compound's matters and its next session, the five-to-one pair (五包一), and its
+property service in the open (三公开, geo/property/public.py): the firm in force and its
+hotline, the fee standards, the latest finance statement and the model titles. What shows of
+each role's holder is the district's choice (publicity_rule: nothing, the name, or the name
+and the work contact); an official has no public contact here, so a pair shows names at most.
+A private phone is never read.
 
 One statement, on the indexes of grid_post by place: the page answers in a few milliseconds
 whatever the district's size (bench/bench_posting.py).
@@ -18,6 +20,7 @@ from psycopg.rows import dict_row
 
 from geo.core import clock
 from geo.core.errors import NotFound
+from geo.property.public import property_sql
 
 LEVEL_ORDER = (
     "community_party_org",
@@ -78,7 +81,8 @@ SELECT
                                 'name', named(cp.community_cadre_id))),
             'department', d.name)
      FROM compound_pairing cp JOIN department d ON d.id = cp.department_id, c
-    WHERE cp.compound_id = c.id) AS pairing
+    WHERE cp.compound_id = c.id) AS pairing,
+  (SELECT {property} FROM c) AS property
 """
 # An official's name where the district publishes that rank's names (a CTE cannot be a
 # function, so the four look-ups share this text).
@@ -91,7 +95,9 @@ _NAMED = (
 def _sql() -> str:
     # the levels' order is written into the statement: a list sent as a parameter costs more
     # to adapt, on every request, than the rest of the parameters together
-    out = _POSTING.replace("%(order)s", "'{" + ",".join(LEVEL_ORDER) + "}'")
+    out = _POSTING.replace("{property}", property_sql("c.id")).replace(
+        "%(order)s", "'{" + ",".join(LEVEL_ORDER) + "}'"
+    )
     for column in ("district_leader_id", "subdistrict_leader_id", "subdistrict_cadre_id",
                    "community_cadre_id"):  # fmt: skip
         out = out.replace(f"named(cp.{column})", _NAMED.format(f"cp.{column}"))
@@ -111,7 +117,9 @@ def compound_posting(
         row = cur.execute(POSTING_SQL, params, prepare=True).fetchone()
     if row is None or row["compound"] is None:
         raise NotFound(f"no compound with id {compound_id}", where="compound_id")
-    return {**row, "grid": row["grid"] or []}
+    published = row["property"]
+    published |= {"fees": published["fees"] or [], "model_titles": published["model_titles"] or []}
+    return {**row, "grid": row["grid"] or [], "property": published}
 
 
 _AT = """

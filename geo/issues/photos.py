@@ -36,7 +36,7 @@ def photo_path(media_dir: str, sha256: str, content_type: str) -> Path:
     return Path(media_dir) / "photos" / sha256[:2] / f"{sha256}.{EXTENSIONS[content_type]}"
 
 
-def _write_once(path: Path, data: bytes) -> bool:
+def write_once(path: Path, data: bytes) -> bool:
     """Write the file unless it exists already; True when this call created it."""
     if path.exists():
         return False
@@ -62,7 +62,7 @@ def store_file(data: bytes, media_dir: str) -> tuple[str, str, Path, bool]:
 def _store_clean(data: bytes, content_type: str, media_dir: str) -> tuple[str, str, Path, bool]:
     sha = hashlib.sha256(data).hexdigest()
     path = photo_path(media_dir, sha, content_type)
-    return sha, content_type, path, _write_once(path, data)
+    return sha, content_type, path, write_once(path, data)
 
 
 def media_file(media_dir: str, name: str) -> tuple[Path, str]:

@@ -20,6 +20,8 @@ for the unit it went to), as of a date:
 - satisfaction: the mean of the residents' ratings (1-5; geo/issues/ratings.py), every
   rating counted (one per resolution round), from the reporter or recorded by the council
   hall, with how many ratings and how many came from the reporters themselves.
+- by property_firm (红色物业): the property matters (category.property_matter) counted for
+  the firm whose contract covered the issue's compound on the day it was pinned.
 - report (by department only): 报到 on time, the whistles (geo/partners/whistles.py) blown in
   the range that summoned the department and whose report-by has come or that it answered
   (due), and those it checked in on site by report_by (on_time); late and absent ones lower it.
@@ -50,6 +52,17 @@ UNITS = {
     "community": ("i.community_id", "community"),
     "subdistrict": ("m.subdistrict_id", "subdistrict"),
     "department": ("d.owner", "department"),
+    # a property matter counts for the firm that served its compound the day it was pinned
+    "property_firm": (
+        (
+            "(SELECT pc.firm_id FROM property_contract pc JOIN category k"
+            " ON k.code = i.category_code AND k.property_matter"
+            " WHERE pc.compound_id = i.compound_id"
+            " AND pc.starts_on <= {day} AND (pc.ends_on IS NULL OR pc.ends_on >= {day})"
+            " ORDER BY pc.starts_on DESC LIMIT 1)"
+        ).format(day="(i.created_at AT TIME ZONE 'Asia/Shanghai')::date"),
+        "property_firm",
+    ),
 }
 MAX_DAYS = 3 * 366
 
@@ -107,6 +120,7 @@ NAMES = {
     "community": "SELECT id, name FROM community",
     "subdistrict": "SELECT id, name FROM subdistrict",
     "department": "SELECT id, name FROM department",
+    "property_firm": "SELECT id, name FROM property_firm",
 }
 
 

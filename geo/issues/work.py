@@ -4,7 +4,8 @@ What waits for whom (a workflow rule, one home here): a step waits for whoever m
 on, as geo/accounts/access's TABLE scopes the forward move out of it:
 - collected, topic, deliberated: the hall's own staff (scope AREA), to set the topic,
   deliberate and dispatch;
-- dispatched: the owner department (scope DEPARTMENT), to resolve on site;
+- dispatched: the owner department (scope DEPARTMENT), to resolve on site, and for a property
+  matter the firm serving the compound (scope CONTRACTED, 红色物业);
 - resolved: the area's staff or the reporter (AREA, REPORTER), to review;
 - an account whose scope is ANY (an admin) has every step waiting.
 No role is named here: a role's scope comes from the table.
@@ -24,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import allowed, can, scope_sql
-from geo.accounts.access_table import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope
+from geo.accounts.access_table import ANY, AREA, CONTRACTED, DEPARTMENT, REPORTER, TABLE, Scope
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS
@@ -39,7 +40,7 @@ WAITS_FOR: dict[str, tuple[str, frozenset[str]]] = {
     "collected": ("topic", frozenset({ANY, AREA})),
     "topic": ("deliberated", frozenset({ANY, AREA})),
     "deliberated": ("dispatched", frozenset({ANY, AREA})),
-    "dispatched": ("resolved", frozenset({ANY, DEPARTMENT})),
+    "dispatched": ("resolved", frozenset({ANY, DEPARTMENT, CONTRACTED})),
     "resolved": ("reviewed", frozenset({ANY, AREA, REPORTER})),
 }
 WORK_LIMIT = 300

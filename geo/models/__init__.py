@@ -42,6 +42,14 @@ from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, Webh
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
 from geo.models.partners import MemberUnit, UnitMember, Whistle, WhistleParty
 from geo.models.programme import ContractorFirm, KindPhase, RenovationKind
+from geo.models.property import (
+    ModelCompoundTitle,
+    PropertyContract,
+    PropertyFee,
+    PropertyFirm,
+    PropertyStatement,
+    PropertyStep,
+)
 from geo.models.renovation import (
     Assessment,
     ProgressEvent,
@@ -127,4 +135,10 @@ __all__ = [
     "RenovationItem",
     "RenovationMilestone",
     "RenovationProject",
+    "ModelCompoundTitle",
+    "PropertyContract",
+    "PropertyFee",
+    "PropertyFirm",
+    "PropertyStatement",
+    "PropertyStep",
 ]

@@ -16,6 +16,7 @@ from geo.models.base import Base, choice
 
 ROLES = (
     "resident", "grid", "field", "department", "planner", "admin", "leader", "contractor", "cadre",
+    "property",
 )  # fmt: skip
 ROLE_ZH = {
     "resident": "居民",
@@ -27,6 +28,7 @@ ROLE_ZH = {
     "leader": "包联领导",  # an official paired with places (geo/models/leaders.py)
     "contractor": "施工单位",
     "cadre": "下沉干部",  # a cadre sent down (geo/models/wishes.py)
+    "property": "物业企业",  # a property firm's account (geo/property)
 }
 # The place an account is bound to: (kind, id) where kind is one of these.
 AREA_KINDS = ("subdistrict", "community", "compound", "building", "unit")
@@ -55,6 +57,8 @@ class Account(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     # A contractor's firm (and only a contractor's): it sees and reports on the firm's items.
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("contractor_firm.id"), index=True)
+    # A property firm's account (and only one): it publishes for the compounds it serves now.
+    property_firm_id: Mapped[int | None] = mapped_column(ForeignKey("property_firm.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")

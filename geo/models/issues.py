@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -43,6 +44,8 @@ class Category(Base):
     department_code: Mapped[str] = mapped_column(String(32))
     level: Mapped[str] = mapped_column(choice(*LEVELS, name="issue_level"))
     sort: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # a property matter also goes to the compound's property firm (geo/property/firms.py)
+    property_matter: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
 class Issue(Base):

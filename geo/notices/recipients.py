@@ -18,6 +18,8 @@ department, or one account:
   sub-district's standing-committee member, its community's first responsible person) and of
   its compound's five-to-one officials (五包一), those that have accounts.
 - pair_department: the district department of its compound's five-to-one pair.
+- property_firm: for a property matter (category.property_matter), the accounts of the firm
+  under a current contract with its compound (红色物业; geo/property), besides the community.
 
 An area's accounts are its grid and field staff; an area with none passes the notice up to the
 next (compound -> community -> sub-district -> the district's admins), so an issue is never
@@ -37,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.models.issues import answering_department
+from geo.property.scope import CURRENT
 
 Unit = tuple[
     str, int | None
@@ -57,11 +60,11 @@ EVENT_NOTICES: dict[tuple[str, str | None], str] = {
 }
 
 RECIPIENTS: dict[str, tuple[str, ...]] = {
-    "routed": ("area", "department"),
-    "dispatched": ("owner",),
+    "routed": ("area", "department", "property_firm"),
+    "dispatched": ("owner", "property_firm"),
     "escalated": ("area", "area_before", "leaders", "pair_department"),
     "near_due": ("responsible",),
-    "overdue": ("responsible", "area", "leaders", "pair_department"),
+    "overdue": ("responsible", "area", "leaders", "pair_department", "property_firm"),
     "rerouted": ("from_owner", "to_owner"),
     "disputed": ("from_owner", "to_owner", "arbiter"),
     "arbitrated": ("from_owner", "to_owner", "arbiter"),
@@ -131,6 +134,10 @@ _ISSUE = text(
                         ELSE {_passed_up("district", "NULL")} END AS area_accounts,
            ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = 'department'
                     AND a.department_id = i.department_id ORDER BY a.id) AS department_accounts,
+           ARRAY(SELECT a.id FROM account a JOIN property_contract pc
+                        ON pc.firm_id = a.property_firm_id AND pc.compound_id = i.compound_id
+                  WHERE c.property_matter AND a.active AND a.role = 'property' AND {CURRENT}
+                  ORDER BY a.id) AS firm_accounts,
            EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL) AS any_webhook
       FROM issue i JOIN category c ON c.code = i.category_code
       LEFT JOIN compound_pairing pair ON pair.compound_id = i.compound_id
@@ -215,6 +222,7 @@ RULES: dict[str, Callable[[dict[str, Any], Signal], list[Unit]]] = {
     "arbiter": lambda issue, s: [("subdistrict", issue["subdistrict_id"])],
     "leaders": lambda issue, s: [("account", a) for a in issue["leader_accounts"]],
     "pair_department": lambda issue, s: [("department", issue["pair_department_id"])],
+    "property_firm": lambda issue, s: [("account", a) for a in issue["firm_accounts"]],
     # a whistle (geo/partners/whistles.py): the summoned departments and members' accounts
     "summoned": lambda issue, s: (
         [("department", d) for d in s.data.get("departments", [])]

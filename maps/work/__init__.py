@@ -31,6 +31,7 @@ NAV = (
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
     ("contract", "/work/contract", "施工上报", "Contractor"),
+    ("property", "/work/property", "物业", "Property"),
     ("maps", "/maps/", "地图", "Maps"),
 )
 LEAFLET = (f"{STATIC_URL}/vendor/leaflet/leaflet.css", f"{STATIC_URL}/vendor/leaflet/leaflet.js")
@@ -59,6 +60,7 @@ MODULES = (
     "work/deployments.js",
     "work/wishes.js",
     "work/unit_pairings.js",
+    "work/property.js",
 )
 
 
@@ -143,6 +145,7 @@ def precache_urls() -> list[str]:
         "/work/whistles",
         "/work/deployments",
         "/work/wishes",
+        "/work/property",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -1,12 +1,14 @@
 """The workspace pages: my work, an issue, a council hall, renovation on site, imports,
 filing for a resident (intake), a leader's places and pairings, the renovation programme and
-a contractor's reports, whistles and deployments, micro-wishes and unit pairings."""
+a contractor's reports, whistles and deployments, micro-wishes and unit pairings, property in the
+open (a firm's compounds, the register)."""
 
 from geo.core.settings import Settings
 from maps.base import PageResult
 from maps.work import WorkPage, render
 from maps.work.leader_pages import LEADER, PAIRINGS
 from maps.work.partner_pages import DEPLOYMENTS, WHISTLES
+from maps.work.property_page import PROPERTY
 from maps.work.wish_pages import UNIT_PAIRINGS, WISHES
 
 FILTERS = """
@@ -341,7 +343,7 @@ PAGES = {
     for p in (
         MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
         LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, TIMELINE, CONTRACT,
-        WHISTLES, DEPLOYMENTS, WISHES, UNIT_PAIRINGS,
+        WHISTLES, DEPLOYMENTS, WISHES, UNIT_PAIRINGS, PROPERTY,
     )
 }  # fmt: skip
 

@@ -1,0 +1,1 @@
+"""Property firms in the open (红色物业): register, contracts, fees, statements, the method."""
