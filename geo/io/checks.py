@@ -34,7 +34,9 @@ def create_stage(conn: psycopg.Connection) -> None:
         " label text, record jsonb NOT NULL, raw geometry(Geometry, 4326) NOT NULL,"
         " valid boolean, reason text, geom geometry(Geometry, 4326),"
         " parents jsonb NOT NULL DEFAULT '{}', shares jsonb NOT NULL DEFAULT '{}')"
-        " ON COMMIT DROP"
+        # Room on each page for the checks' rewrites of every row (the shape, the parents):
+        # a new version beside the old touches no index (a HOT update).
+        " WITH (fillfactor = 40) ON COMMIT DROP"
     )
 
 
@@ -114,18 +116,34 @@ def geometry_findings(conn: psycopg.Connection, layer: Layer) -> dict[str, Any]:
     }
 
 
-def measures(conn: psycopg.Connection, layer: Layer) -> dict[str, Any]:
-    """Areas (m2) or lengths (m) on the spheroid, as the stored columns will compute them."""
+def measures(
+    conn: psycopg.Connection, layer: Layer, stored_as: str | None = None
+) -> dict[str, Any]:
+    """Areas (m2) or lengths (m) on the spheroid, as the stored columns compute them. After a
+    store (`stored_as` the import's source) they are read from those columns: PostGIS computed
+    each spheroidal measure once, as the rows went in, instead of once for the report too."""
     if layer.kind == "point":
         return {}
     fn, unit = ("ST_Area", "area_m2") if layer.kind == "polygon" else ("ST_Length", "length_m")
+    if stored_as is None:
+        measured = sql.SQL(
+            "SELECT {fn}(geom::geography) AS m FROM import_stage WHERE geom IS NOT NULL"
+        ).format(fn=sql.Identifier(fn.lower()))
+    else:
+        measured = sql.SQL(
+            "SELECT t.{unit} AS m FROM import_stage s JOIN {table} t"
+            " ON t.source = {source} AND t.source_id = s.source_id WHERE s.geom IS NOT NULL"
+        ).format(
+            unit=sql.Identifier(unit),
+            table=sql.Identifier(layer.table),
+            source=sql.Literal(stored_as),
+        )
     row = _rows(
         conn,
         sql.SQL(
             "SELECT round(sum(m)::numeric, 1) AS total, round(min(m)::numeric, 2) AS min,"
-            " round(max(m)::numeric, 2) AS max FROM (SELECT {fn}(geom::geography) AS m"
-            " FROM import_stage WHERE geom IS NOT NULL) x"
-        ).format(fn=sql.Identifier(fn.lower())),
+            " round(max(m)::numeric, 2) AS max FROM ({}) x"
+        ).format(measured),
     )[0]
     return {unit: {k: float(v) if v is not None else None for k, v in row.items()}}
 
@@ -173,6 +191,17 @@ def make_district(conn: psycopg.Connection, name: str, name_en: str) -> None:
     )
 
 
+def index_stage(conn: psycopg.Connection) -> None:
+    """Index the shaped stage and count it for the planner (a temporary table is never analysed
+    on its own). The GiST index lets the parents and overlaps run from the other table's side:
+    each parent or existing feature finds its staged features, and PostGIS keeps that one
+    geometry prepared across them instead of preparing a new one for every pair."""
+    conn.execute("CREATE INDEX ON import_stage USING gist (geom)")
+    # The diff and the missing look features up by their id in the file.
+    conn.execute("CREATE INDEX ON import_stage (source_id)")
+    conn.execute("ANALYZE import_stage")
+
+
 def locate_parent(conn: psycopg.Connection, layer: Layer, parent: Parent) -> None:
     """The parent each feature overlaps most (by area, length or cover), with that share."""
     if layer.kind == "polygon":
@@ -187,15 +216,15 @@ def locate_parent(conn: psycopg.Connection, layer: Layer, parent: Parent) -> Non
         )
     else:
         share = sql.SQL("1.0")
+    # One join of the parents with the stage, the best pair of each feature kept: a statement
+    # per feature (LATERAL ... LIMIT 1) prepared each parent again for every feature.
     conn.execute(
         sql.SQL(
-            "UPDATE import_stage s SET parents = s.parents || jsonb_build_object({col}, b.id),"
-            " shares = s.shares || jsonb_build_object({col}, round(b.share::numeric, 4))"
-            " FROM (SELECT s2.n, best.id, best.share FROM import_stage s2 CROSS JOIN LATERAL"
-            " (SELECT p.id, {share} AS share FROM {parent} p, (SELECT s2.geom) AS s"
-            " WHERE p.geom && s.geom AND ST_Intersects(p.geom, s.geom)"
-            " ORDER BY 2 DESC, p.id LIMIT 1) best WHERE s2.geom IS NOT NULL) b"
-            " WHERE b.n = s.n"
+            "UPDATE import_stage u SET parents = u.parents || jsonb_build_object({col}, b.id),"
+            " shares = u.shares || jsonb_build_object({col}, round(b.share::numeric, 4))"
+            " FROM (SELECT DISTINCT ON (s.n) s.n, p.id, {share} AS share FROM {parent} p"
+            " JOIN import_stage s ON p.geom && s.geom AND ST_Intersects(p.geom, s.geom)"
+            " ORDER BY s.n, 3 DESC, p.id) b WHERE b.n = u.n"
         ).format(col=sql.Literal(parent.column), share=share, parent=sql.Identifier(parent.table))
     )
 
