@@ -142,7 +142,9 @@ def _check_staged(conn: psycopg.Connection, layer: Layer, values: dict[str, Any]
                 )
             continue
         checks.locate_parent(conn, layer, parent)
-        found = conn.execute("SELECT parents ? %s FROM import_stage", (parent.column,)).fetchone()
+        found = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM import_parent WHERE col = %s)", (parent.column,)
+        ).fetchone()
         if parent.required and not (found and found[0]):
             raise Unprocessable(
                 f"The geometry lies in no {parent.table}; {layer.name} belong to one.",
