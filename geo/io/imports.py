@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from geo.core.errors import Unprocessable
 from geo.core.settings import get_settings
-from geo.io import checks, crs, file_checks, mapping, sources
+from geo.io import checks, crs, file_checks, mapping, parents, sources
 from geo.io.archives import ZipLimits
 from geo.io.layers import DISTRICT, SOURCE_ID, Layer, get_layer
 from geo.io.sources import Table
@@ -234,12 +234,12 @@ def _check(
         unknown: list[dict] = []
         given = _given(conn, parent.column)  # one scan of the stage, not two
         if parent.table == "district":
-            checks.locate_parent(conn, layer, parent)
+            parents.locate_parent(conn, layer, parent)
         elif given:
-            unknown = checks.parent_from_file(conn, parent)
+            unknown = parents.parent_from_file(conn, parent)
         else:
-            checks.locate_parent(conn, layer, parent)
-        found = checks.parent_findings(conn, parent)
+            parents.locate_parent(conn, layer, parent)
+        found = parents.parent_findings(conn, parent)
         found["from"] = "file" if given else "location"
         found["unknown_ids"] = unknown[:SHOWN]
         found["unknown_id_count"] = len(unknown)
