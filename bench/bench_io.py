@@ -13,13 +13,18 @@ a grid inside the demo compounds. Then it times, each on its own:
 - the real import (the same checks, parents by location, the insert and the log),
 - a re-import of the same file (every feature matched and found unchanged),
 - the export of the whole buildings layer (demo and imported) as a GeoPackage and a
-  Shapefile in EPSG:4547.
+  Shapefile in EPSG:4547,
+- `ogr2ogr -f PostgreSQL` loading the same file (COPY, a GiST index, reprojected to
+  EPSG:4326) into a scratch table, the yardstick of issue 26: an import within 3x of it.
+
+The real import also prints its phases (read, convert, stage, check, store), each timed.
 
 The imported buildings (source "bench-io") and their log rows are removed at the end, so the
 database is left as it was.
 """
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,6 +97,36 @@ def survey_file(folder: Path, squares: np.ndarray, fmt: str) -> Path:
     return path
 
 
+class Phases:
+    """The import's progress as time spent in each phase (imports.Progress)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._name: str | None = None
+        self._since = time.perf_counter()
+
+    def phase(self, name: str | None, total: int | None = None) -> None:
+        now = time.perf_counter()
+        if self._name is not None:
+            self.spent[self._name] = self.spent.get(self._name, 0.0) + now - self._since
+        self._name, self._since = name, now
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+def ogr2ogr(conn: psycopg.Connection, path: Path) -> None:
+    """The same file into a scratch table by GDAL alone: COPY, GiST index, EPSG:4326."""
+    info = conn.info
+    target = f"PG:dbname={info.dbname} host={info.host} port={info.port} user={info.user}"
+    subprocess.run(
+        ["ogr2ogr", "-f", "PostgreSQL", target, f"/vsizip/{path}", "-nln", "bench_io_ogr",
+         "-overwrite", "-t_srs", "EPSG:4326", "-lco", "SPATIAL_INDEX=GIST",
+         "--config", "PG_USE_COPY", "YES", "--config", "SHAPE_ENCODING", "GBK"],
+        check=True,
+    )  # fmt: skip
+
+
 def timed(label: str, fn) -> object:
     start = time.perf_counter()
     result = fn()
@@ -116,14 +151,25 @@ def main() -> int:
         size = path.stat().st_size / 1e6
         print(f"{len(squares)} buildings, {path.name} {size:.1f} MB, EPSG:4547")
 
-        def run(dry: bool) -> dict:
+        def run(dry: bool, phases: Phases | None = None) -> dict:
             opts = imports.Options(layer="buildings", source=SOURCE, dry_run=dry, actor="bench")
-            return imports.import_file(conn, path, opts)
+            return imports.import_file(conn, path, opts, phases)
 
         try:
             timed("import --dry-run", lambda: run(True))
-            report = timed("import", lambda: run(False))
+            phases = Phases()
+            start = time.perf_counter()
+            report = timed("import", lambda: run(False, phases))
+            ours = time.perf_counter() - start
+            phases.phase(None)
+            for name, spent in phases.spent.items():
+                print(f"  {name:42} {spent:7.1f} s")
             assert isinstance(report, dict) and report["changes"]["added"] == len(squares)
+            if path.suffix == ".zip":
+                start = time.perf_counter()
+                timed("ogr2ogr -f PostgreSQL, same file", lambda: ogr2ogr(conn, path))
+                gdal = time.perf_counter() - start
+                print(f"import / ogr2ogr {ours / gdal:31.1f} x")
             again = timed("re-import, unchanged", lambda: run(False))
             assert isinstance(again, dict) and again["changes"]["unchanged"] == len(squares)
             total = conn.execute("SELECT count(*) FROM building").fetchone()
@@ -135,6 +181,7 @@ def main() -> int:
                 assert isinstance(result, exports.ExportFile) and result.count == total[0]
         finally:
             with conn.transaction():
+                conn.execute("DROP TABLE IF EXISTS bench_io_ogr")
                 conn.execute("DELETE FROM building WHERE source = %s", (SOURCE,))
                 conn.execute("DELETE FROM import_log WHERE source = %s", (SOURCE,))
     return 0

@@ -289,6 +289,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--tipg-venv", type=Path, default=ROOT / "var" / "bench-venv")
+    parser.add_argument("--no-tipg", action="store_true", help="leave tipg out (no install)")
     parser.add_argument(
         "--only", choices=("items", "tiles"), help="measure only the items or the tile cases"
     )
@@ -307,7 +308,7 @@ def main() -> int:
     ]
     buildings = CATALOGUE["buildings"]
     cap = Settings().tile_max_features
-    tipg_uvicorn = ensure_tipg(args.tipg_venv)
+    tipg_uvicorn = None if args.no_tipg else ensure_tipg(args.tipg_venv)
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     # tipg reads DATABASE_URL through asyncpg, which wants the plain libpq scheme.
     tipg_env = {**os.environ, "DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]'}
@@ -315,15 +316,17 @@ def main() -> int:
     uv = ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
     ours_argv = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", *uv]
     tipg_argv = [str(tipg_uvicorn), "tipg.main:app", *uv]
+    tipg = ""
 
     rows: list[tuple[str, int, dict[str, float], str]] = []
     with ExitStack() as stack:
         ours = stack.enter_context(
             server([*ours_argv, "--port", str(ours_port)], ours_port, "/ogc/conformance", env)
         )
-        tipg = stack.enter_context(
-            server([*tipg_argv, "--port", str(tipg_port)], tipg_port, "/conformance", tipg_env)
-        )
+        if tipg_uvicorn is not None:
+            tipg = stack.enter_context(
+                server([*tipg_argv, "--port", str(tipg_port)], tipg_port, "/conformance", tipg_env)
+            )
         if args.only != "items":
             port = free_port()
             bare = {**env, "YISHITING_TILE_CACHE_MB": "0"}
@@ -333,14 +336,14 @@ def main() -> int:
         for case in cases if args.only != "tiles" else []:
             ours_path = f"/ogc/collections/buildings/items?{case.qs()}"
             tipg_path = f"/collections/public.building/items?{case.qs()}"
-            sizes = "/".join(
-                str(len(get(base, p)[1])) for base, p in ((ours, ours_path), (tipg, tipg_path))
-            )
+            bases = ((ours, ours_path), (tipg, tipg_path)) if tipg else ((ours, ours_path),)
+            sizes = "/".join(str(len(get(base, p)[1])) for base, p in bases)
             works = {
                 "ours": http_work(ours, ours_path),
                 "raw": sql_work(dsn, [items_sql(buildings, case.query)]),
-                "tipg": http_work(tipg, tipg_path),
             }
+            if tipg:
+                works["tipg"] = http_work(tipg, tipg_path)
             measures.append((case.name, works, sizes))
         for z in (14, 15, 16) if args.only != "items" else ():
             tl = tiles_over(district, z)
@@ -355,8 +358,9 @@ def main() -> int:
                 "ours": cycle_http(ours, ours_paths, (200, 204)),
                 "no cache": cycle_http(uncached, ours_paths, (200, 204)),
                 "raw": sql_work(dsn, [tile_sql(buildings, *t, max_features=cap) for t in tl]),
-                "tipg": cycle_http(tipg, tipg_paths, (200, 204)),
             }
+            if tipg:
+                works["tipg"] = cycle_http(tipg, tipg_paths, (200, 204))
             measures.append((f"tiles z{z} ({len(tl)} tiles)", works, "-"))
         for name, works, sizes in measures:
             rates(works, 0.2, 1, rounds=1)  # warm pools, caches and plans
@@ -377,6 +381,7 @@ def main() -> int:
     print(head)
     print("-" * len(head))
     for name, clients, f, sizes in rows:
+        f.setdefault("tipg", math.nan)  # left out (--no-tipg)
         line = (
             f"{name:28} {clients:>7} {f['ours']:>8.1f} {f['raw']:>10.1f} "
             f"{f['ours'] / f['raw']:>9.2f} {f['tipg']:>8.1f} {f['ours'] / f['tipg']:>10.2f} "

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
 from api.app import create_app
+from api.routes.ogc_tiles import router
 from geo.core.settings import Settings
 from geo.ogc.catalogue import CATALOGUE
 from geo.ogc.tiles import tile_sql
@@ -302,3 +303,28 @@ def test_a_tiled_map_layer_never_asks_below_its_tileset() -> None:
     Layer("b", "楼栋", "buildings", styles.BUILDING, min_zoom=13, tiles=True)
     with pytest.raises(ValueError, match="tileset starts at 12"):
         Layer("b", "楼栋", "buildings", styles.BUILDING, min_zoom=12, tiles=True)
+
+
+def test_a_tile_not_kept_is_encoded_before_routing(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    """A tile the cache does not hold is encoded by the gate in front of the routes (FastAPI's
+    routing cost more than PostGIS takes for a small tile): with the tile route gone and no
+    cache, a tile still answers, as the route would; what the route refuses still reaches the
+    routes (here, none: 404)."""
+    bare = settings.model_copy(update={"tile_cache_mb": 0})
+    app = create_app(bare)
+    routes = app.router.routes
+    app.router.routes = [r for r in routes if getattr(r, "original_router", None) is not router]
+    assert len(app.router.routes) == len(routes) - 1  # the tile routes are gone
+    x, y = tile_of(*centre_of(conn, "building"), 16)
+    with TestClient(app) as c:
+        r = c.get(f"{TILES.format('buildings')}/16/{y}/{x}")
+        assert r.status_code == 200 and r.headers["content-type"] == MVT
+        assert decode(r.content)["buildings"]["features"]
+        assert r.headers["cache-control"] == "public, max-age=60"
+        again = c.get(
+            f"{TILES.format('buildings')}/16/{y}/{x}", headers={"If-None-Match": r.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert c.get(f"{TILES.format('buildings')}/3/0/0").status_code == 404

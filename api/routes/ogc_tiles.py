@@ -11,6 +11,7 @@ learned) is answered with what the rows hold, never to be stored (NO_STORE)."""
 
 import asyncio
 import contextlib
+import inspect
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,7 +21,6 @@ import psycopg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import OgcConnDep, written_at
@@ -226,28 +226,36 @@ async def tile(
     c = catalogue.get_collection(collectionId)
     _matrix_set(tileMatrixSetId)
     z, y, x = tiles.check_tile(c, tileMatrix, tileRow, tileCol)
-    # A kept tile was answered before routing (TileCacheGate); this one is encoded, and kept
-    # under the key read before its statement started. The pooled connection is taken, used
-    # and given back in one worker-thread call: as a ConnDep and a sync route it took three
-    # hops between the event loop and the threads, more than PostGIS takes for a z16 tile.
-    cache: TileCache = request.app.state.tile_cache
+    # A GET of a tile is answered before routing (TileCacheGate), kept or encoded; this route
+    # answers what the gate leaves to it (a HEAD, a tile outside the tileset) the same way.
     version = request.query_params.get("v")
+    found, fresh = await _encode(request.app.state, c, z, x, y, version, written_at(request))
+    return _answer(found, request.headers.get("if-none-match", ""), fresh)
+
+
+async def _encode(
+    state: Any, c: Collection, z: int, x: int, y: int, version: str | None, after: int | None
+) -> tuple[tiles.Tile, str]:
+    """Tile z/x/y of `c` encoded afresh, kept under the key read before its statement started,
+    and its Cache-Control. The pooled connection is taken, used and given back in one
+    worker-thread call: as a ConnDep and a sync route it took three hops between the event
+    loop and the threads, more than PostGIS takes for a z16 tile."""
+    cache: TileCache = state.tile_cache
     if version is not None and len(version) > VERSION_MAX:
         version = ""  # names no version: answered, never kept
     if version is None:
         key = cache.key(c, z, x, y)
     else:
         key = cache.versioned_key(c, version, z, x, y)
-    cap = request.app.state.settings.tile_max_features
-    seconds = request.app.state.settings.ogc_statement_timeout_s
+    cap = state.settings.tile_max_features
+    seconds = state.settings.ogc_statement_timeout_s
     # A tile at a version may come from a replica: what it answers names the version it was read
     # at. One without stays on the primary, where the notices that key the kept tiles come from.
-    reads: Reads = request.app.state.reads
-    after = written_at(request)
+    reads: Reads = state.reads
     replica = version is not None
     found = await run_in_threadpool(_tile, reads, replica, after, c, z, x, y, cap, seconds)
     cache.put(key, found)
-    return _answer(found, request.headers.get("if-none-match", ""), _freshness(version, found))
+    return found, _freshness(version, found)
 
 
 def _freshness(version: str | None, found: tiles.Tile) -> str:
@@ -321,10 +329,12 @@ _TILE_PATH = re.compile(
 class TileCacheGate:
     """ASGI middleware, the tile cache at the door.
 
-    A GET of a kept tile is answered here, before routing: FastAPI's routing and parameter
+    A GET of a tile inside its tileset is answered here, before routing: a kept one from the
+    cache, any other encoded as the route would (`_encode`). FastAPI's routing and parameter
     handling cost about six times what answering the kept bytes does (18,400 kept tiles a
-    second in-process against 2,800 through the route). Only tiles the route has encoded are
-    kept, so whatever would be refused still reaches the route.
+    second in-process against 2,800 through the route), more than PostGIS takes for a small
+    z16 tile. What the tile route would refuse (a tile outside the tileset, an unknown layer or
+    tile matrix set) and every other request go on to the routes; tiles need no account.
 
     Nothing but PostgreSQL's notice drops kept tiles (geo/ogc/tile_cache.py): it covers every
     write, and a rule such as "any request answered below 400 empties the cache" would let
@@ -336,28 +346,61 @@ class TileCacheGate:
         self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kept = None
-        if scope["type"] == "http" and scope["method"] == "GET":
-            version = _version(scope["query_string"])
-            kept = self._kept(scope["path"], version)
-        if kept is None:
+        asked = _asked(scope)
+        if asked is None:
             await self.app(scope, receive, send)
+            return
+        c, z, x, y = asked
+        version = _version(scope["query_string"])
+        request = Request(scope)
+        found = self._kept(c, z, x, y, version)
+        if found is None:
+            try:
+                found, fresh = await _encode(
+                    scope["app"].state, c, z, x, y, version, written_at(request)
+                )
+            except Exception as exc:  # answered as the route's would be (api/errors.py)
+                refused = await _refusal(scope["app"], request, exc)
+                await refused(scope, receive, send)
+                return
         else:
-            inm = Headers(scope=scope).get("if-none-match", "")
             fresh = CACHE_CONTROL if version is None else IMMUTABLE
-            await _answer(kept, inm, fresh)(scope, receive, send)
+        await _answer(found, request.headers.get("if-none-match", ""), fresh)(scope, receive, send)
 
-    def _kept(self, path: str, version: str | None) -> tiles.Tile | None:
-        match = _TILE_PATH.fullmatch(path)
-        c = catalogue.CATALOGUE.get(match[1]) if match else None
-        if c is None or match is None:
-            return None
-        z, y, x = (int(v) for v in match.groups()[1:])
+    def _kept(
+        self, c: Collection, z: int, x: int, y: int, version: str | None
+    ) -> tiles.Tile | None:
         if version is not None:  # kept only as read at that version: true without notices
             return self.cache.get(self.cache.versioned_key(c, version, z, x, y))
         if not self.cache.live:
             return None
         return self.cache.get(self.cache.key(c, z, x, y))
+
+
+def _asked(scope: Scope) -> tuple[Collection, int, int, int] | None:
+    """The layer and z, x, y of a GET of a tile inside its tileset; None for anything else."""
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    match = _TILE_PATH.fullmatch(scope["path"])
+    c = catalogue.CATALOGUE.get(match[1]) if match else None
+    if c is None or match is None:
+        return None
+    try:
+        z, y, x = tiles.check_tile(c, *match.groups()[1:])
+    except NotFound:
+        return None
+    return c, z, x, y
+
+
+async def _refusal(app: Any, request: Request, exc: Exception) -> Response:
+    """The app's answer to `exc` (a statement timeout, the database away), found as
+    Starlette's exception middleware finds it: the handler of the nearest class."""
+    for cls in type(exc).__mro__:
+        handler = app.exception_handlers.get(cls)
+        if handler is not None:
+            answered = handler(request, exc)
+            return await answered if inspect.isawaitable(answered) else answered
+    raise exc
 
 
 def _version(query_string: bytes) -> str | None:

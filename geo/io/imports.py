@@ -28,7 +28,7 @@ from psycopg.types.json import Jsonb
 
 from geo.core.errors import Unprocessable
 from geo.core.settings import get_settings
-from geo.io import checks, crs, file_checks, mapping, sources
+from geo.io import checks, crs, file_checks, mapping, parents, sources
 from geo.io.archives import ZipLimits
 from geo.io.layers import DISTRICT, SOURCE_ID, Layer, get_layer
 from geo.io.sources import Table
@@ -170,6 +170,8 @@ def import_file(
         missing_ids = report["changes"].pop("_missing_ids")
         report["problems"] = problems(report, layer)
         report["stored"] = False
+        if opts.dry_run or report["problems"]:
+            report["measures"] = checks.measures(conn, layer)
         if opts.dry_run:
             checks.drop_stage(conn)
             return report
@@ -189,6 +191,7 @@ def import_file(
             removed = len(missing_ids)
         report["changes"]["removed"] = removed
         report["stored"] = True
+        report["measures"] = checks.measures(conn, layer, stored_as=source)
         _log(conn, opts, layer, source, report, removed)
         checks.drop_stage(conn)
     return report
@@ -217,31 +220,26 @@ def _stage(
             rows = []
     checks.copy_rows(conn, rows)
     bar.advance(len(rows))
-    # The diff and the missing look features up by their id in the file: indexed, so a plan
-    # made on a stale row estimate of the layer never scans the stage once per feature. A
-    # temporary table is never analysed on its own: without counts the planner guesses.
-    conn.execute("CREATE INDEX ON import_stage (source_id)")
-    conn.execute("ANALYZE import_stage")
 
 
 def _check(
     conn: psycopg.Connection, layer: Layer, source: str, raw_geoms: np.ndarray
 ) -> dict[str, Any]:
     checks.shape(conn, layer)
+    checks.index_stage(conn)
     out: dict[str, Any] = {"geometry": checks.geometry_findings(conn, layer)}
-    out["measures"] = checks.measures(conn, layer)
     out["outside_district"] = _outside(conn, layer, raw_geoms)
     out["parents"] = {}
     for parent in layer.parents:
         unknown: list[dict] = []
         given = _given(conn, parent.column)  # one scan of the stage, not two
         if parent.table == "district":
-            checks.locate_parent(conn, layer, parent)
+            parents.locate_parent(conn, layer, parent)
         elif given:
-            unknown = checks.parent_from_file(conn, parent)
+            unknown = parents.parent_from_file(conn, parent)
         else:
-            checks.locate_parent(conn, layer, parent)
-        found = checks.parent_findings(conn, parent)
+            parents.locate_parent(conn, layer, parent)
+        found = parents.parent_findings(conn, parent)
         found["from"] = "file" if given else "location"
         found["unknown_ids"] = unknown[:SHOWN]
         found["unknown_id_count"] = len(unknown)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 import geo.ogc.crs
 from geo.core.db import driver_connection
 from geo.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-from geo.io import checks
+from geo.io import checks, parents
 from geo.io.layers import Layer
 from geo.models import Account
 from geo.ogc import edit_body, edit_trail, engine
@@ -135,14 +135,16 @@ def _check_staged(conn: psycopg.Connection, layer: Layer, values: dict[str, Any]
         )
     for parent in layer.parents:
         if values.get(parent.column) is not None:
-            if checks.parent_from_file(conn, parent):
+            if parents.parent_from_file(conn, parent):
                 raise Unprocessable(
                     f"{parent.column} {values[parent.column]} names no {parent.table}.",
                     where=f"body.properties.{parent.column}",
                 )
             continue
-        checks.locate_parent(conn, layer, parent)
-        found = conn.execute("SELECT parents ? %s FROM import_stage", (parent.column,)).fetchone()
+        parents.locate_parent(conn, layer, parent)
+        found = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM import_parent WHERE col = %s)", (parent.column,)
+        ).fetchone()
         if parent.required and not (found and found[0]):
             raise Unprocessable(
                 f"The geometry lies in no {parent.table}; {layer.name} belong to one.",
