@@ -18,6 +18,7 @@ from api.schemas.issues import (
     DisputeRequest,
     Escalated,
     EscalateRequest,
+    FeedbackRequest,
     IssuePublic,
     MergeRequest,
     RatingCreate,
@@ -31,7 +32,16 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
-from geo.issues import disputes, escalation, photos, ratings, receipt, rerouting, steps
+from geo.issues import (
+    disputes,
+    escalation,
+    feedback,
+    photos,
+    ratings,
+    receipt,
+    rerouting,
+    steps,
+)
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -212,6 +222,24 @@ def sign_for(
     expected = expected_version(if_match, body.version)
     result = receipt.receive(session, issue_id, actor=user, expected_version=expected,
                              idempotency_key=idempotency_key)  # fmt: skip
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/feedback", response_model=IssuePublic)
+def reply(
+    issue_id: RowId,
+    body: FeedbackRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """答复居民: a reply the resident sees; the first stops the feedback clock (If-Match)."""
+    expected = expected_version(if_match, body.version)
+    result = feedback.give_feedback(session, issue_id, actor=user, body=body.text,
+                                    expected_version=expected,
+                                    idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 
 

@@ -45,6 +45,27 @@ class WorkItem(Public):
     photos: int
     created_at: datetime
     actions: list[str]
+    receipt_light: str | None = Field(None, description="签收: green, yellow, red; none if signed")
+    feedback_light: str | None = Field(
+        None, description="首次反馈: green, yellow, red; none once the resident was answered"
+    )
+    feedback_by: datetime | None = Field(None, description="first feedback due (working time)")
+
+
+class ProblemTicket(Public):
+    """A matter sent back three times or passed across three units (问题工单)."""
+
+    id: int
+    step: str
+    category: str
+    level: str
+    subdistrict_id: int
+    subdistrict: str
+    sent_back: int
+    units: int
+    unit_names: list[str]
+    why: list[str]
+    history: str
 
 
 class FilterOption(Public):
@@ -67,6 +88,9 @@ class WorkList(Public):
     items: list[WorkItem]
     total: int = Field(description="items before the step, category and compound filters")
     halls: list[HallRef] = Field(description="halls whose sessions I may record")
+    problem_tickets: list[ProblemTicket] = Field(
+        default_factory=list, description="my sub-district's open problem tickets (问题工单)"
+    )
 
 
 class ResolveNeeds(Public):

@@ -110,6 +110,9 @@ TABLE: dict[str, Action] = {
     "reroute": Action("issue", STAFF),
     # 签收: the unit a matter was given to signs for it (geo/issues/receipt.py)
     "receive": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
+    # 答复居民: a reply the resident sees, from the staff who answer for the matter
+    # (geo/issues/feedback.py); the first one stops the first-feedback clock
+    "feedback": Action("issue", {**STAFF, "department": DEPARTMENT}),
     "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
     "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
     "photo": Action(

@@ -106,6 +106,8 @@ EVENT_TERMS: Terms = {
     "received": Term("签收", "signed for"),  # the unit a matter was routed to took it on
     "whistled": Term("吹哨", "whistle blown"),  # departments and member units summoned
     "whistle_outcome": Term("报到议定", "joint outcome"),  # what the summoned parties agreed
+    "feedback": Term("答复居民", "reply to the resident"),  # public text (geo/issues/feedback.py)
+    "problem_ticket": Term("问题工单", "problem ticket"),  # escalated to the sub-district
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
@@ -131,6 +133,7 @@ MOVE_TERMS: Terms = {
     "referred": Term("转办", "refer"),
     "reroute": Term("改类别/改派", "re-route"),
     "receive": Term("签收", "sign for"),
+    "feedback": Term("答复居民", "reply to the resident"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
     "photo": Term("添加照片", "add a photo"),
@@ -148,6 +151,7 @@ NOTICE_TERMS: Terms = {
     "disputed": Term("退单", "sent back"),
     "arbitrated": Term("裁定", "decided"),
     "summoned": Term("吹哨报到", "summoned"),
+    "problem_ticket": Term("问题工单", "problem ticket"),
 }
 
 # A council hall session: what it decides about an issue ("" = not discussed this time) and

@@ -31,6 +31,7 @@ from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
+from geo.issues import problem_tickets
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueGridContact, IssueSupport
 from geo.notices.notify import notify_event
@@ -192,6 +193,7 @@ def add_event(
     session.add(event)
     session.flush()
     notify_event(session, event)
+    problem_tickets.follow(session, event)
 
 
 def pin_issue(

@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import allowed, scope_sql
+from geo.accounts.access import allowed, can, scope_sql
 from geo.accounts.access_table import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Scope
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues import disputes, receipt, worktime
+from geo.issues import disputes, feedback, problem_tickets, receipt, worktime
 from geo.issues.halls import halls_to_record
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
@@ -140,6 +140,7 @@ def my_work(
         actions = allowed_actions(session, account, get_issue(session, issue_id))
         if any(a != "photo" for a in actions):
             items.append({**item, "actions": actions})
+    items = _with_clocks(session, items)
     options = _options(items)
     shown = [
         i
@@ -154,7 +155,29 @@ def my_work(
         "items": shown,
         "total": len(items),
         "halls": halls_to_record(session, account),
+        "problem_tickets": _tickets(session, account),
     }
+
+
+def _with_clocks(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item with its receipt (签收) and first-feedback lights, two statements in all."""
+    steps = {i["id"]: i["step"] for i in items}
+    signed = receipt.receipt_states(session, steps)
+    answered = feedback.feedback_states(session, steps)
+    return [i | {"receipt_light": signed.get(i["id"], {}).get("light"),
+                 "feedback_light": answered.get(i["id"], {}).get("light"),
+                 "feedback_by": answered.get(i["id"], {}).get("feedback_by")}
+            for i in items]  # fmt: skip
+
+
+def _tickets(session: Session, account: Account) -> list[dict[str, Any]]:
+    """A sub-district's open problem tickets, for its own staff (who are notified of each)."""
+    area = account.area
+    if area is None or area[0] != "subdistrict":
+        return []
+    if not can(session, account, None, "read_problem_tickets"):
+        return []
+    return problem_tickets.open_tickets(session, area[1])
 
 
 def _options(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -229,7 +252,8 @@ def staff_view(
         },
         "level_deadline_days": worktime.LEVEL_DEADLINE_DAYS[issue.level],
         "deadline": worktime.deadline(session, body),
-        "receipt": receipt.receipt_state(session, issue.id, issue.level, issue.step),
+        "receipt": receipt.receipt_state(session, issue.id, issue.step),
+        "feedback": feedback.feedback_state(session, issue.id, issue.step),
     }
 
 

@@ -53,6 +53,7 @@ EVENT_NOTICES: dict[tuple[str, str | None], str] = {
     ("disputed", None): "disputed",
     ("arbitrated", None): "arbitrated",
     ("whistled", None): "summoned",
+    ("problem_ticket", None): "problem_ticket",
 }
 
 RECIPIENTS: dict[str, tuple[str, ...]] = {
@@ -65,6 +66,7 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     "disputed": ("from_owner", "to_owner", "arbiter"),
     "arbitrated": ("from_owner", "to_owner", "arbiter"),
     "summoned": ("summoned",),
+    "problem_ticket": ("arbiter",),
 }
 
 
