@@ -12,6 +12,7 @@ from api.middleware.replicas import ReadYourWrites
 from api.pages import admin, home, leader_pages, maps, posting, signin_forms, workspace
 from api.routes import (
     accounts_admin,
+    bulk,
     contracts,
     grid_posts,
     halls,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
+    app.include_router(bulk.router)
     app.include_router(issue_photos.router)
     app.include_router(halls.router)
     app.include_router(grid_posts.router)

@@ -41,7 +41,9 @@ def place(fresh_client: TestClient, fresh_settings: Settings) -> owner_helpers.P
     return owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
 
 
-def reply(client: TestClient, issue: int, who: dict[str, str], text: str = "已收到, 三天内到场") -> Any:
+def reply(
+    client: TestClient, issue: int, who: dict[str, str], text: str = "已收到, 三天内到场"
+) -> Any:
     return owner_helpers.post(client, issue, "feedback", who, text=text)
 
 
@@ -83,7 +85,7 @@ def test_a_late_receipt_and_a_late_first_feedback_show_in_the_scorecard(
         shown = fresh_client.get(f"/api/issues/{late}").json()["feedback"]
     assert shown["on_time"] is False and shown["light"] is None
     [event] = owner_helpers.events(fresh_client, late, "feedback")
-    assert event["data"]["on_time"] is False and event["note"] == "已收到, 三天内到场"
+    assert event["data"]["on_time"] is False and event["note"] == "已收到, 三天到场"
     before = card(fresh_client, place.compound)
     assert before["feedback"] == {"due": 2, "on_time": 1} and before["feedback_rate"] == 0.5
     assert before["receipt"] == {"due": 2, "on_time": 0}  # neither signed for by 15:00

@@ -110,6 +110,11 @@ TABLE: dict[str, Action] = {
     "reroute": Action("issue", STAFF),
     # 签收: the unit a matter was given to signs for it (geo/issues/receipt.py)
     "receive": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
+    # 批量处理: start one move on many matters (geo/issues/bulk.py) and read its progress;
+    # each matter's move is then asked of the table as if it were made alone
+    "bulk_move": Action(
+        "none", dict.fromkeys(("admin", "grid", "field", "department", "leader"), ANY)
+    ),  # fmt: skip
     # 答复居民: a reply the resident sees, from the staff who answer for the matter
     # (geo/issues/feedback.py); the first one stops the first-feedback clock
     "feedback": Action("issue", {**STAFF, "department": DEPARTMENT}),

@@ -27,6 +27,7 @@ NAV = (
     ("progress", "/work/progress", "整治现场", "On site"),
     ("leader", "/work/leader", "包联", "My places"),
     ("intake", "/work/intake", "受理", "Intake"),
+    ("bulk", "/work/bulk", "批量", "Bulk"),
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
     ("maps", "/maps/", "地图", "Maps"),
@@ -51,6 +52,7 @@ MODULES = (
     "work/programme.js",
     "work/programme_item.js",
     "work/intake.js",
+    "work/bulk.js",
 )
 
 
@@ -130,6 +132,7 @@ def precache_urls() -> list[str]:
         "/work/programme",
         "/work/programme/items/0",
         "/work/intake",
+        "/work/bulk",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

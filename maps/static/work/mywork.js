@@ -15,6 +15,12 @@ function dueText(item) {
   return "截止 " + esc(item.due.slice(5)) + (days <= 1 ? ' <span class="w-soon">(' + (days ? "明天" : "今天") + ")</span>" : "");
 }
 
+/* The 签收 and first-feedback (反馈) clocks as small lights beside the due date. */
+function clockLights(i) {
+  const light = (colour, zh, en) => colour ? ' <span class="w-clock c-' + esc(colour) + '" title="' + en + '">' + zh + "</span>" : "";
+  return light(i.receipt_light, "签收", "sign for") + light(i.feedback_light, "反馈", "first feedback");
+}
+
 function itemHtml(i) {
   const dist = i.distance_m === null || i.distance_m === undefined ? "" :
     '<span class="w-dist">' + (i.distance_m < 1000 ? Math.round(i.distance_m) + " 米" : (i.distance_m / 1000).toFixed(1) + " 公里") + "</span>";
@@ -22,7 +28,7 @@ function itemHtml(i) {
     '<a href="/work/issues/' + i.id + '"><div class="w-row"><span class="w-step s-' + esc(i.step) + '">' +
     esc(STEP[i.step] || i.step) + "</span><b>" + esc(i.category_name) + "</b>" + dist + "</div>" +
     "<p>" + esc(i.description) + "</p><small>#" + i.id + " · " + esc((i.compound || i.community || {}).name || "") +
-    " · " + dueText(i) + "</small></a></li>";
+    " · " + dueText(i) + clockLights(i) + "</small></a></li>";
 }
 
 function fillFilters(form, filters, chosen) {
