@@ -5,6 +5,7 @@ move, is refused with its reason and stores nothing; the job's progress is read 
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from geo.core.settings import Settings
 from tests import issue_helpers
@@ -12,16 +13,37 @@ from tests import issue_helpers
 SIZE = 40
 
 
-def deliberated(settings: Settings, n: int) -> list[tuple[int, int]]:
-    """(id, version) of n demo matters waiting to be dispatched."""
-    rows = issue_helpers.scalar(
-        settings,
-        "SELECT array_agg(ARRAY[id, version] ORDER BY id) FROM (SELECT id, version FROM issue"
-        " WHERE step = 'deliberated' ORDER BY id LIMIT :n) s",
-        n=n,
-    )
-    assert len(rows) == n
+# The hall's decision on collected matters, as the five steps record it, written at once: the
+# demo has a handful of deliberated matters, a bulk dispatch needs many.
+DELIBERATE = """
+WITH moved AS (
+    UPDATE issue SET step = 'deliberated', version = version + 1, decision = '议定 decided'
+     WHERE id = ANY(:ids) AND step = 'collected' RETURNING id, version)
+, events AS (
+    INSERT INTO issue_event (issue_id, kind, from_step, to_step, note)
+    SELECT id, 'transition', s.f, s.t, '议定 decided' FROM moved,
+           (VALUES ('collected', 'topic', 1), ('topic', 'deliberated', 2)) s(f, t, n)
+     ORDER BY id, s.n)
+SELECT array_agg(ARRAY[id, version] ORDER BY id) FROM moved
+"""
+
+
+def deliberated(settings: Settings, work: dict[str, Any], n: int) -> list[tuple[int, int]]:
+    """(id, version) of n collected matters of a work list (GET /api/work?step=collected), now
+    deliberated: waiting to be dispatched, and still in the list (ordered by due date)."""
+    ids = [i["id"] for i in work["items"][:n]]
+    assert len(ids) == n
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            rows = conn.execute(text(DELIBERATE), {"ids": ids}).scalar_one()
+    finally:
+        engine.dispose()
     return [(i, v) for i, v in rows]
+
+
+def collected(client: TestClient, who: dict[str, str]) -> dict[str, Any]:
+    return client.get("/api/work", headers=who, params={"step": "collected"}).json()
 
 
 def dispatch_events(settings: Settings, ids: list[int]) -> int:
@@ -41,7 +63,7 @@ def test_a_bulk_dispatch_makes_one_event_per_matter_also_when_retried(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
     _, admin = issue_helpers.make_account(fresh_settings, "admin")
-    matters = deliberated(fresh_settings, SIZE)
+    matters = deliberated(fresh_settings, collected(fresh_client, admin), SIZE)
     ids = [i for i, _ in matters]
     assert dispatch_events(fresh_settings, ids) == 0
     stale = ids[-1]
@@ -70,7 +92,8 @@ def test_matters_the_account_may_not_move_are_refused_one_by_one(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
     resident = issue_helpers.make_account(fresh_settings, "resident")[1]
-    matters = deliberated(fresh_settings, 3)
+    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
+    matters = deliberated(fresh_settings, collected(fresh_client, admin), 3)
     body = {"to": "closed", "reason": "withdrawn", "note": "撤回",
             "items": [{"id": i, "version": v} for i, v in matters]}  # fmt: skip
     assert send(fresh_client, resident, "r-1", **body).status_code == 403  # no bulk at all

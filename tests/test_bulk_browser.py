@@ -2,12 +2,14 @@
 the way back, the page sends the request again under the same Idempotency-Key, the progress
 bar moves while the matters are dispatched one by one, and exactly 200 events are made."""
 
+import httpx
 from playwright.sync_api import Browser, Route
 
 from geo.core.settings import Settings
 from tests import issue_helpers
 from tests.browser import DESKTOP, open_page, shoot
 from tests.signin_helpers import PASSWORD, make_person
+from tests.test_bulk import deliberated
 from tests.work_phone import ready
 
 SIZE = 200
@@ -19,6 +21,9 @@ def test_a_bulk_dispatch_of_200_shows_progress_and_makes_200_events_also_when_re
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
     make_person(fresh_settings, "bulk1", "admin")
+    _, admin = issue_helpers.make_account(fresh_settings, "admin")
+    work = httpx.get(f"{live}/api/work", params={"step": "collected"}, headers=admin).json()
+    deliberated(fresh_settings, work, SIZE)
     before = issue_helpers.scalar(fresh_settings, DISPATCHED)
     page, watch = open_page(browser, f"{live}/work/bulk", viewport=DESKTOP)
     page.wait_for_url("**/work/login**")

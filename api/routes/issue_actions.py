@@ -15,6 +15,7 @@ from api.ratelimit import limit_anonymous
 from api.routes.issue_headers import etag, expected_version, mark_replayed
 from api.schemas.issues import (
     ArbitrationRequest,
+    AssignRequest,
     DisputeRequest,
     Escalated,
     EscalateRequest,
@@ -33,6 +34,7 @@ from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
 from geo.issues import (
+    assignment,
     disputes,
     escalation,
     feedback,
@@ -222,6 +224,24 @@ def sign_for(
     expected = expected_version(if_match, body.version)
     result = receipt.receive(session, issue_id, actor=user, expected_version=expected,
                              idempotency_key=idempotency_key)  # fmt: skip
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/assign", response_model=IssuePublic)
+def assign(
+    issue_id: RowId,
+    body: AssignRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """指派: the unit names the person of the unit who carries the matter (If-Match)."""
+    expected = expected_version(if_match, body.version)
+    result = assignment.assign(session, issue_id, actor=user, account_id=body.account_id,
+                               expected_version=expected,
+                               idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 
 

@@ -80,6 +80,13 @@ class ReceiptRequest(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class AssignRequest(Strict):
+    """指派: the person of the unit who carries the matter."""
+
+    account_id: RowId
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class FeedbackRequest(Strict):
     """答复居民: the text the resident sees (public), and the version the client saw."""
 

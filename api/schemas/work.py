@@ -6,6 +6,7 @@ are checked).
 """
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
@@ -50,6 +51,32 @@ class WorkItem(Public):
         None, description="首次反馈: green, yellow, red; none once the resident was answered"
     )
     feedback_by: datetime | None = Field(None, description="first feedback due (working time)")
+
+
+class ShortItem(Public):
+    id: int
+    step: str
+    category: str
+    category_name: str
+    description: str
+    due_on: date | None
+    version: int
+    lon: float
+    lat: float
+
+
+class Shortlist(Public):
+    """My open matters assigned to me (指派), in the order of today's round."""
+
+    items: list[ShortItem]
+    round: dict[str, Any] | None = Field(description="the walk (GeoJSON), from lon/lat")
+    ordered_by: str = Field(description="round (from where I stand) or due")
+
+
+class Assignee(Public):
+    id: int
+    name: str
+    role: str
 
 
 class ProblemTicket(Public):
@@ -109,6 +136,8 @@ class StaffIssue(IssuePublic):
     distance_m: float | None
     resolve: ResolveNeeds
     level_deadline_days: int
+    assignees: list[Assignee] = Field(description="whom I may assign it to (指派)")
+    may_feedback: bool = Field(description="whether I may reply to the resident (答复居民)")
 
 
 class DepartmentOut(DepartmentRef):

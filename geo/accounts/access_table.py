@@ -115,6 +115,10 @@ TABLE: dict[str, Action] = {
     "bulk_move": Action(
         "none", dict.fromkeys(("admin", "grid", "field", "department", "leader"), ANY)
     ),  # fmt: skip
+    # 指派: the unit that answers for a matter names one of its people to carry it, an account
+    # that could answer for it itself (geo/issues/assignment.py)
+    "assign": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
+    "take_assignment": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
     # 答复居民: a reply the resident sees, from the staff who answer for the matter
     # (geo/issues/feedback.py); the first one stops the first-feedback clock
     "feedback": Action("issue", {**STAFF, "department": DEPARTMENT}),

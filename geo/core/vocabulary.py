@@ -108,6 +108,7 @@ EVENT_TERMS: Terms = {
     "whistle_outcome": Term("报到议定", "joint outcome"),  # what the summoned parties agreed
     "feedback": Term("答复居民", "reply to the resident"),  # public text (geo/issues/feedback.py)
     "problem_ticket": Term("问题工单", "problem ticket"),  # escalated to the sub-district
+    "assigned": Term("指派", "assigned"),  # a person of the unit named to carry it
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
@@ -134,6 +135,7 @@ MOVE_TERMS: Terms = {
     "reroute": Term("改类别/改派", "re-route"),
     "receive": Term("签收", "sign for"),
     "feedback": Term("答复居民", "reply to the resident"),
+    "assign": Term("指派", "assign"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
     "photo": Term("添加照片", "add a photo"),

@@ -28,7 +28,7 @@ from geo.accounts.access_table import ANY, AREA, DEPARTMENT, REPORTER, TABLE, Sc
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues import disputes, feedback, problem_tickets, receipt, worktime
+from geo.issues import assignment, disputes, feedback, problem_tickets, receipt, worktime
 from geo.issues.halls import halls_to_record
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
@@ -235,6 +235,11 @@ def staff_view(
         raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     issue = get_issue(session, issue_id)
     body = issue_public(session, issue_id)
+    open_now = issue.step in OPEN_STEPS
+
+    def may(action: str) -> bool:
+        return open_now and can(session, account, issue, action)
+
     distance = None
     if lon is not None:
         distance = session.execute(_DISTANCE, {"lon": lon, "lat": lat, "id": issue_id}).scalar()
@@ -254,6 +259,8 @@ def staff_view(
         "deadline": worktime.deadline(session, body),
         "receipt": receipt.receipt_state(session, issue.id, issue.step),
         "feedback": feedback.feedback_state(session, issue.id, issue.step),
+        "assignees": assignment.people(session, issue) if may("assign") else [],
+        "may_feedback": may("feedback"),
     }
 
 

@@ -35,6 +35,9 @@ MY_WORK = WorkPage(
 <p class="w-where" id="w-where" role="status">正在定位… <small>locating</small></p>
 {NOTICES}
 <div class="w-halls" id="w-halls"></div>
+<div class="w-halls" id="w-tickets"></div>
+<details class="w-shortlist" id="w-shortlist" open hidden><summary>今日清单 <small>My shortlist
+  </small> <small class="w-round"></small></summary><ol class="w-items"></ol></details>
 {FILTERS}
 <div class="w-split">
   <div class="w-map" id="w-map" role="img" aria-label="待办问题地图"></div>

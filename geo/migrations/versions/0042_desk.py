@@ -5,7 +5,8 @@ NULL: general) and `feedback_hours` (office hours, overriding the kind's figure)
 `issue_limit` with the other limits when a clock starts (the trigger of 0034_intake, redefined
 here), so a planner's later change moves no past figure. Issue event kinds `feedback` (a reply
 the resident sees) and `problem_ticket` (a matter sent back three times or passed across three
-units, escalated to its sub-district); notice kind `problem_ticket`.
+units, escalated to its sub-district), `assigned` (a person of the unit named to carry it,
+geo/issues/assignment.py); notice kind `problem_ticket`.
 
 `bulk_job` and `bulk_job_item`: one staff action on many matters (geo/issues/bulk.py), each
 matter's result kept so the page can poll its progress and a retried request finds the job.
@@ -27,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 OLD_KINDS = ("created", "transition", "escalated", "support", "merge", "photo", "rerouted",
              "disputed", "arbitrated", "rated", "received", "whistled",
              "whistle_outcome")  # fmt: skip
-KINDS = (*OLD_KINDS, "feedback", "problem_ticket")
+KINDS = (*OLD_KINDS, "feedback", "problem_ticket", "assigned")
 OLD_NOTICES = ("routed", "dispatched", "escalated", "near_due", "overdue", "rerouted",
                "disputed", "arbitrated", "summoned")  # fmt: skip
 NOTICES = (*OLD_NOTICES, "problem_ticket")

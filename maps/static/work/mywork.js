@@ -79,12 +79,29 @@ start(async () => {
     fillFilters(filters, body.filters, chosen);
     $("#w-halls").innerHTML = (body.halls || []).map((h) =>
       '<a class="w-chip" href="/work/halls/' + h.id + '">' + esc(h.name) + " →</a>").join("");
+    $("#w-tickets").innerHTML = (body.problem_tickets || []).map((t) =>
+      '<a class="w-chip w-late" href="/work/issues/' + t.id + '">问题工单 #' + t.id + " →</a>").join("");
+    showShortlist();
     map.show(body.items);
     map.me(pos);
     map.fit();
     painted();
     if (first && !state.offline) keepForOffline(body.items);
     first = false;
+  }
+
+  /* 今日清单: my assigned matters in the order of the round from where I stand (kept offline
+   * by the service worker like the list). */
+  async function showShortlist() {
+    const q = pos ? "?lon=" + pos.lon.toFixed(7) + "&lat=" + pos.lat.toFixed(7) : "";
+    const mine = await api("/api/work/shortlist" + q, { redirect: false }).catch(() => null);
+    const box = $("#w-shortlist");
+    box.hidden = !mine || !mine.items.length;
+    if (box.hidden) return;
+    state.shortlist = mine;
+    box.querySelector("ol").innerHTML = mine.items.map((i) => '<li><a href="/work/issues/' + i.id + '">#' + i.id +
+      " " + esc(i.category_name) + " <small>" + esc(i.description.slice(0, 30)) + "</small></a></li>").join("");
+    box.querySelector("small.w-round").textContent = mine.round ? "按路线 " + Math.round(mine.round.length_m) + " 米" : "按期限 by due date";
   }
 
   filters.addEventListener("change", (ev) => {
