@@ -43,6 +43,7 @@ from api.routes import (
     signin,
     stats,
     streets,
+    templates,
     work,
     worktime,
 )
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
     app.include_router(bulk.router)
+    app.include_router(templates.router)
     app.include_router(issue_photos.router)
     app.include_router(halls.router)
     app.include_router(grid_posts.router)

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from geo.core.settings import Settings
 from tests import issue_helpers
 
-SIZE = 40
+SIZE = 20
 
 
 # The hall's decision on collected matters, as the five steps record it, written at once: the
@@ -28,11 +28,8 @@ SELECT array_agg(ARRAY[id, version] ORDER BY id) FROM moved
 """
 
 
-def deliberated(settings: Settings, work: dict[str, Any], n: int) -> list[tuple[int, int]]:
-    """(id, version) of n collected matters of a work list (GET /api/work?step=collected), now
-    deliberated: waiting to be dispatched, and still in the list (ordered by due date)."""
-    ids = [i["id"] for i in work["items"][:n]]
-    assert len(ids) == n
+def deliberated(settings: Settings, ids: list[int]) -> list[tuple[int, int]]:
+    """(id, version) of these collected matters, now deliberated (waiting to be dispatched)."""
     engine = create_engine(settings.database_url)
     try:
         with engine.begin() as conn:
@@ -42,8 +39,15 @@ def deliberated(settings: Settings, work: dict[str, Any], n: int) -> list[tuple[
     return [(i, v) for i, v in rows]
 
 
-def collected(client: TestClient, who: dict[str, str]) -> dict[str, Any]:
-    return client.get("/api/work", headers=who, params={"step": "collected"}).json()
+def collected(settings: Settings, n: int) -> list[int]:
+    ids = issue_helpers.scalar(
+        settings,
+        "SELECT array_agg(id) FROM (SELECT id FROM issue WHERE step = 'collected'"
+        " ORDER BY id LIMIT :n) s",
+        n=n,
+    )
+    assert len(ids) == n
+    return ids
 
 
 def dispatch_events(settings: Settings, ids: list[int]) -> int:
@@ -63,7 +67,7 @@ def test_a_bulk_dispatch_makes_one_event_per_matter_also_when_retried(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
     _, admin = issue_helpers.make_account(fresh_settings, "admin")
-    matters = deliberated(fresh_settings, collected(fresh_client, admin), SIZE)
+    matters = deliberated(fresh_settings, collected(fresh_settings, SIZE))
     ids = [i for i, _ in matters]
     assert dispatch_events(fresh_settings, ids) == 0
     stale = ids[-1]
@@ -92,8 +96,7 @@ def test_matters_the_account_may_not_move_are_refused_one_by_one(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
     resident = issue_helpers.make_account(fresh_settings, "resident")[1]
-    admin = issue_helpers.make_account(fresh_settings, "admin")[1]
-    matters = deliberated(fresh_settings, collected(fresh_client, admin), 3)
+    matters = deliberated(fresh_settings, collected(fresh_settings, 3))
     body = {"to": "closed", "reason": "withdrawn", "note": "撤回",
             "items": [{"id": i, "version": v} for i, v in matters]}  # fmt: skip
     assert send(fresh_client, resident, "r-1", **body).status_code == 403  # no bulk at all

@@ -42,7 +42,7 @@ def place(fresh_client: TestClient, fresh_settings: Settings) -> owner_helpers.P
 
 
 def reply(
-    client: TestClient, issue: int, who: dict[str, str], text: str = "已收到, 三天内到场"
+    client: TestClient, issue: int, who: dict[str, str], text: str = "已收到, 三天到场"
 ) -> Any:
     return owner_helpers.post(client, issue, "feedback", who, text=text)
 

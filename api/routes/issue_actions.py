@@ -22,6 +22,7 @@ from api.schemas.issues import (
     FeedbackRequest,
     IssuePublic,
     MergeRequest,
+    ModerationRequest,
     RatingCreate,
     RatingPublic,
     ReceiptRequest,
@@ -38,6 +39,7 @@ from geo.issues import (
     disputes,
     escalation,
     feedback,
+    moderation,
     photos,
     ratings,
     receipt,
@@ -242,6 +244,25 @@ def assign(
     result = assignment.assign(session, issue_id, actor=user, account_id=body.account_id,
                                expected_version=expected,
                                idempotency_key=idempotency_key)  # fmt: skip
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/moderation", response_model=IssuePublic)
+def moderate(
+    issue_id: RowId,
+    body: ModerationRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """Hide the public description or a photo with a reason (If-Match); staff keep the original."""
+    expected = expected_version(if_match, body.version)
+    result = moderation.hide(session, issue_id, actor=user, target=body.target,
+                             photo_id=body.photo_id, reason=body.reason,
+                             expected_version=expected,
+                             idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 
 

@@ -87,6 +87,15 @@ class AssignRequest(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class ModerationRequest(Strict):
+    """Hide the public description, or one photo, with a reason (the original stays private)."""
+
+    target: Literal["description", "photo"]
+    photo_id: RowId | None = Field(None, description="the photo, for target photo")
+    reason: str | None = Field(None, max_length=500, description="why (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class FeedbackRequest(Strict):
     """答复居民: the text the resident sees (public), and the version the client saw."""
 

@@ -138,6 +138,7 @@ class StaffIssue(IssuePublic):
     level_deadline_days: int
     assignees: list[Assignee] = Field(description="whom I may assign it to (指派)")
     may_feedback: bool = Field(description="whether I may reply to the resident (答复居民)")
+    may_moderate: bool = Field(description="whether I may hide its description or a photo")
 
 
 class DepartmentOut(DepartmentRef):

@@ -109,6 +109,7 @@ EVENT_TERMS: Terms = {
     "feedback": Term("答复居民", "reply to the resident"),  # public text (geo/issues/feedback.py)
     "problem_ticket": Term("问题工单", "problem ticket"),  # escalated to the sub-district
     "assigned": Term("指派", "assigned"),  # a person of the unit named to carry it
+    "moderated": Term("隐藏内容", "content hidden"),  # a description or photo hidden by staff
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
@@ -136,6 +137,7 @@ MOVE_TERMS: Terms = {
     "receive": Term("签收", "sign for"),
     "feedback": Term("答复居民", "reply to the resident"),
     "assign": Term("指派", "assign"),
+    "moderate": Term("隐藏内容", "hide content"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
     "photo": Term("添加照片", "add a photo"),

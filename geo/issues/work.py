@@ -235,10 +235,8 @@ def staff_view(
         raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     issue = get_issue(session, issue_id)
     body = issue_public(session, issue_id)
+    permitted = set(allowed(session, account, issue))
     open_now = issue.step in OPEN_STEPS
-
-    def may(action: str) -> bool:
-        return open_now and can(session, account, issue, action)
 
     distance = None
     if lon is not None:
@@ -259,8 +257,11 @@ def staff_view(
         "deadline": worktime.deadline(session, body),
         "receipt": receipt.receipt_state(session, issue.id, issue.step),
         "feedback": feedback.feedback_state(session, issue.id, issue.step),
-        "assignees": assignment.people(session, issue) if may("assign") else [],
-        "may_feedback": may("feedback"),
+        "assignees": assignment.people(session, issue)
+        if open_now and "assign" in permitted
+        else [],
+        "may_feedback": open_now and "feedback" in permitted,
+        "may_moderate": "moderate" in permitted,
     }
 
 

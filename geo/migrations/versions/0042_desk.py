@@ -6,7 +6,12 @@ NULL: general) and `feedback_hours` (office hours, overriding the kind's figure)
 here), so a planner's later change moves no past figure. Issue event kinds `feedback` (a reply
 the resident sees) and `problem_ticket` (a matter sent back three times or passed across three
 units, escalated to its sub-district), `assigned` (a person of the unit named to carry it,
-geo/issues/assignment.py); notice kind `problem_ticket`.
+geo/issues/assignment.py), `moderated` (staff hid a public description or photo, the
+original kept in the event's private data; `issue_photo.hidden_reason`); notice kind
+`problem_ticket`.
+
+`response_template`: texts a unit keeps for replying to residents, per category and step
+(geo/issues/templates.py); a unit of NULL is the district's own.
 
 `bulk_job` and `bulk_job_item`: one staff action on many matters (geo/issues/bulk.py), each
 matter's result kept so the page can poll its progress and a retried request finds the job.
@@ -28,7 +33,7 @@ depends_on: str | Sequence[str] | None = None
 OLD_KINDS = ("created", "transition", "escalated", "support", "merge", "photo", "rerouted",
              "disputed", "arbitrated", "rated", "received", "whistled",
              "whistle_outcome")  # fmt: skip
-KINDS = (*OLD_KINDS, "feedback", "problem_ticket", "assigned")
+KINDS = (*OLD_KINDS, "feedback", "problem_ticket", "assigned", "moderated")
 OLD_NOTICES = ("routed", "dispatched", "escalated", "near_due", "overdue", "rerouted",
                "disputed", "arbitrated", "summoned")  # fmt: skip
 NOTICES = (*OLD_NOTICES, "problem_ticket")
@@ -86,6 +91,7 @@ def upgrade() -> None:
         """
     )
     _record_function(feedback=True)
+    op.execute("ALTER TABLE issue_photo ADD COLUMN hidden_reason text")
     op.create_table(
         "bulk_job",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -109,12 +115,29 @@ def upgrade() -> None:
         sa.Column("done_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint("state IN ('waiting', 'done', 'refused')", name="bulk_item_state"),
     )  # fmt: skip
+    op.create_table(
+        "response_template",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("unit_kind", sa.String(16)),
+        sa.Column("unit_id", sa.Integer),
+        sa.Column("category_code", sa.String(32), sa.ForeignKey("category.code")),
+        sa.Column("step", sa.String(16)),
+        sa.Column("title", sa.String(80), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("updated_by", sa.Integer, sa.ForeignKey("account.id"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("idempotency_key", sa.String(128), unique=True),
+        sa.CheckConstraint("(unit_kind IS NULL) = (unit_id IS NULL)", name="template_unit"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("response_template")
     op.drop_table("bulk_job_item")
     op.drop_table("bulk_job")
     _record_function(feedback=False)
+    op.execute("ALTER TABLE issue_photo DROP COLUMN IF EXISTS hidden_reason")
     op.execute(
         """
         ALTER TABLE issue_limit DROP COLUMN IF EXISTS feedback_hours;

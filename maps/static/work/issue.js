@@ -97,7 +97,11 @@ const FIELDS = {
   receive: () => '<p class="w-hint">签收即本单位接手办理 (signing for it: your unit takes it on)。</p>',
   assign: () => '<label>承办人 Person<select name="account_id">' + (issue.assignees || []).map((a) =>
     '<option value="' + a.id + '">' + esc(a.name) + "</option>").join("") + "</select></label>",
+  moderate: () => '<label>隐藏 Hide<select name="target"><option value="description">描述 description</option>' +
+    (issue.photos || []).map((p) => '<option value="photo:' + p.id + '">照片 photo #' + p.id + "</option>").join("") +
+    "</select></label>" + textarea("reason", "理由 (如 含人脸、电话号码、辱骂) Why", true),
   feedback: () => '<p class="w-hint">以下内容居民可以看到 (public: the resident sees this)。</p>' +
+    '<label>模板 Template<select id="w-tpl"><option value="">插入模板后可修改 insert, then edit</option></select></label>' +
     textarea("text", "答复内容 Reply", true),
   arbitrate: () => '<label>由谁办理 Unit that must act<select name="unit" id="w-unit"></select></label>' +
     textarea("note", "仲裁意见 The decision", true),
@@ -108,9 +112,9 @@ function textarea(name, label, required) {
 }
 
 function actionsHtml(i) {
-  // the API's allowed moves, then replying and assigning when the API says I may
+  // the API's allowed moves, then replying, assigning and hiding when the API says I may
   const moves = [...(i.allowed_actions || []), ...(i.may_feedback ? ["feedback"] : []),
-    ...((i.assignees || []).length ? ["assign"] : [])];
+    ...((i.assignees || []).length ? ["assign"] : []), ...(i.may_moderate ? ["moderate"] : [])];
   if (!moves.length) return '<p class="w-hint">您现在没有可进行的操作 (nothing for your account to do now)。</p>';
   return '<div class="w-buttons">' + moves.map((a) =>
     '<button type="button" class="w-act' + (a === open ? " on" : "") + (["rejected", "closed", "referred", "reroute", "dispute"].includes(a) ? " w-quiet" : "") +
@@ -139,6 +143,15 @@ async function restoreDraft() {
     const deflt = (issue.routing.department || {}).id;
     $("#w-dept").innerHTML = depts.map((d) => '<option value="' + d.id + '"' + (d.id === deflt ? " selected" : "") +
       ">" + esc(d.name) + "</option>").join("");
+  }
+  if (open === "feedback") { // the unit's templates for this category and step, inserted to edit
+    const q = new URLSearchParams({ category: issue.category, step: issue.step });
+    const tpls = await api("/api/response-templates?" + q).catch(() => []);
+    $("#w-tpl").innerHTML += tpls.map((t) => '<option value="' + t.id + '">' + esc(t.title) + "</option>").join("");
+    $("#w-tpl").addEventListener("change", (ev) => {
+      const t = tpls.find((x) => String(x.id) === ev.target.value);
+      if (t) form.elements.text.value = t.body;
+    });
   }
   if (open === "reroute") {
     const cats = await api("/api/categories").catch(() => []);
@@ -226,6 +239,14 @@ async function requestsFor(action, form) {
     const reason = (data.get("reason") || "").trim();
     if (!reason) throw new GeoError("请填写退单理由。");
     return [{ url: "/api/issues/" + id + "/dispute", key: newKey(), json: { reason, version: issue.version } }];
+  }
+  if (action === "moderate") {
+    const reason = (data.get("reason") || "").trim();
+    if (!reason) throw new GeoError("请填写隐藏理由。");
+    const [target, photo] = String(data.get("target")).split(":");
+    const json = { target, reason, version: issue.version };
+    if (photo) json.photo_id = Number(photo);
+    return [{ url: "/api/issues/" + id + "/moderation", key: newKey(), json }];
   }
   if (action === "assign") {
     return [{ url: "/api/issues/" + id + "/assign", key: newKey(), json: { account_id: Number(data.get("account_id")), version: issue.version } }];
