@@ -22,7 +22,9 @@ def test_a_bulk_dispatch_of_200_shows_progress_and_makes_200_events_also_when_re
 ) -> None:
     make_person(fresh_settings, "bulk1", "admin")
     _, admin = issue_helpers.make_account(fresh_settings, "admin")
-    work = httpx.get(f"{live}/api/work", params={"step": "collected"}, headers=admin).json()
+    work = httpx.get(
+        f"{live}/api/work", params={"step": "collected"}, headers=admin, timeout=120
+    ).json()
     # the first collected matters of the list: deliberated, they stay in it (ordered by due)
     deliberated(fresh_settings, [i["id"] for i in work["items"][:SIZE]])
     before = issue_helpers.scalar(fresh_settings, DISPATCHED)
