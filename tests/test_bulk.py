@@ -2,6 +2,7 @@
 when the request is retried; a matter changed since it was seen, or one the account may not
 move, is refused with its reason and stores nothing; the job's progress is read back."""
 
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -17,7 +18,8 @@ SIZE = 20
 # demo has a handful of deliberated matters, a bulk dispatch needs many.
 DELIBERATE = """
 WITH moved AS (
-    UPDATE issue SET step = 'deliberated', version = version + 1, decision = '议定 decided'
+    UPDATE issue SET step = 'deliberated', version = version + 1, decision = '议定 decided',
+                     due_on = coalesce(CAST(:due AS date), due_on)
      WHERE id = ANY(:ids) AND step = 'collected' RETURNING id, version)
 , events AS (
     INSERT INTO issue_event (issue_id, kind, from_step, to_step, note)
@@ -28,12 +30,15 @@ SELECT array_agg(ARRAY[id, version] ORDER BY id) FROM moved
 """
 
 
-def deliberated(settings: Settings, ids: list[int]) -> list[tuple[int, int]]:
-    """(id, version) of these collected matters, now deliberated (waiting to be dispatched)."""
+def deliberated(
+    settings: Settings, ids: list[int], due: date | None = None
+) -> list[tuple[int, int]]:
+    """(id, version) of these collected matters, now deliberated (waiting to be dispatched),
+    due on `due` when given."""
     engine = create_engine(settings.database_url)
     try:
         with engine.begin() as conn:
-            rows = conn.execute(text(DELIBERATE), {"ids": ids}).scalar_one()
+            rows = conn.execute(text(DELIBERATE), {"ids": ids, "due": due}).scalar_one()
     finally:
         engine.dispose()
     return [(i, v) for i, v in rows]

@@ -2,14 +2,15 @@
 the way back, the page sends the request again under the same Idempotency-Key, the progress
 bar moves while the matters are dispatched one by one, and exactly 200 events are made."""
 
-import httpx
+from datetime import date
+
 from playwright.sync_api import Browser, Route
 
 from geo.core.settings import Settings
 from tests import issue_helpers
 from tests.browser import DESKTOP, open_page, shoot
 from tests.signin_helpers import PASSWORD, make_person
-from tests.test_bulk import deliberated
+from tests.test_bulk import collected, deliberated
 from tests.work_phone import ready
 
 SIZE = 200
@@ -21,12 +22,8 @@ def test_a_bulk_dispatch_of_200_shows_progress_and_makes_200_events_also_when_re
     browser: Browser, live: str, fresh_settings: Settings
 ) -> None:
     make_person(fresh_settings, "bulk1", "admin")
-    _, admin = issue_helpers.make_account(fresh_settings, "admin")
-    work = httpx.get(
-        f"{live}/api/work", params={"step": "collected"}, headers=admin, timeout=120
-    ).json()
-    # the first collected matters of the list: deliberated, they stay in it (ordered by due)
-    deliberated(fresh_settings, [i["id"] for i in work["items"][:SIZE]])
+    # long overdue, so they lead the admin's list (overdue first, then by due date)
+    deliberated(fresh_settings, collected(fresh_settings, SIZE), due=date(2020, 1, 6))
     before = issue_helpers.scalar(fresh_settings, DISPATCHED)
     page, watch = open_page(browser, f"{live}/work/bulk", viewport=DESKTOP)
     page.wait_for_url("**/work/login**")
