@@ -44,7 +44,8 @@ def deliberated(
     return [(i, v) for i, v in rows]
 
 
-def collected(settings: Settings, n: int) -> list[int]:
+def undeliberated(settings: Settings, n: int) -> list[int]:
+    """n matters collected or set as topic (not yet deliberated)."""
     ids = issue_helpers.scalar(
         settings,
         "SELECT array_agg(id) FROM (SELECT id FROM issue WHERE step IN ('collected', 'topic')"
@@ -72,7 +73,7 @@ def test_a_bulk_dispatch_makes_one_event_per_matter_also_when_retried(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
     _, admin = issue_helpers.make_account(fresh_settings, "admin")
-    matters = deliberated(fresh_settings, collected(fresh_settings, SIZE))
+    matters = deliberated(fresh_settings, undeliberated(fresh_settings, SIZE))
     ids = [i for i, _ in matters]
     assert dispatch_events(fresh_settings, ids) == 0
     stale = ids[-1]
@@ -101,7 +102,7 @@ def test_matters_the_account_may_not_move_are_refused_one_by_one(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
     resident = issue_helpers.make_account(fresh_settings, "resident")[1]
-    matters = deliberated(fresh_settings, collected(fresh_settings, 3))
+    matters = deliberated(fresh_settings, undeliberated(fresh_settings, 3))
     body = {"to": "closed", "reason": "withdrawn", "note": "撤回",
             "items": [{"id": i, "version": v} for i, v in matters]}  # fmt: skip
     assert send(fresh_client, resident, "r-1", **body).status_code == 403  # no bulk at all

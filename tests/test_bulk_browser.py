@@ -10,7 +10,7 @@ from geo.core.settings import Settings
 from tests import issue_helpers
 from tests.browser import DESKTOP, open_page, shoot
 from tests.signin_helpers import PASSWORD, make_person
-from tests.test_bulk import collected, deliberated
+from tests.test_bulk import deliberated, undeliberated
 from tests.work_phone import ready
 
 SIZE = 200
@@ -23,7 +23,7 @@ def test_a_bulk_dispatch_of_200_shows_progress_and_makes_200_events_also_when_re
 ) -> None:
     make_person(fresh_settings, "bulk1", "admin")
     # long overdue, so they lead the admin's list (overdue first, then by due date)
-    deliberated(fresh_settings, collected(fresh_settings, SIZE), due=date(2020, 1, 6))
+    deliberated(fresh_settings, undeliberated(fresh_settings, SIZE), due=date(2020, 1, 6))
     before = issue_helpers.scalar(fresh_settings, DISPATCHED)
     page, watch = open_page(browser, f"{live}/work/bulk", viewport=DESKTOP)
     page.wait_for_url("**/work/login**")

@@ -85,13 +85,16 @@ start(async () => {
       (chosen.has(i.id) ? " checked" : "") + "> #" + i.id + " <b>" + esc(i.category_name) + "</b> " +
       esc(STEP[i.step] || i.step) + " <small>" + esc(i.description.slice(0, 40)) + "</small></label>").join("") ||
       '<p class="w-empty">没有待办 nothing waiting</p>';
+    ticked();
+  }
+  function ticked() { // a tick changes the counts and the moves, not the list
     $("#w-all").checked = shown().length > 0 && shown().every((i) => chosen.has(i.id));
     refresh();
   }
   $("#w-list").addEventListener("change", (ev) => {
     const id = Number(ev.target.value);
     if (ev.target.checked) chosen.add(id); else chosen.delete(id);
-    list();
+    ticked();
   });
   $("#w-all").addEventListener("change", (ev) => {
     shown().forEach((i) => (ev.target.checked ? chosen.add(i.id) : chosen.delete(i.id)));
