@@ -22,6 +22,7 @@ from api.pages import (
 )
 from api.routes import (
     accounts_admin,
+    bulk,
     cadres,
     contracts,
     deployments,
@@ -55,6 +56,7 @@ from api.routes import (
     signin,
     stats,
     streets,
+    templates,
     wishes,
     work,
     worktime,
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(problem_tickets.router)
     app.include_router(worktime.router)
     app.include_router(issue_actions.router)
+    app.include_router(bulk.router)
+    app.include_router(templates.router)
     app.include_router(issue_photos.router)
     app.include_router(halls.router)
     app.include_router(grid_posts.router)

@@ -8,9 +8,10 @@ import psycopg
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
+from geo.core import clock
 from geo.core.settings import Settings
 from tests import owner_helpers
-from tests.issue_flow_helpers import pin
+from tests.issue_flow_helpers import attach, drive, move, pin, step_body
 
 
 def reroute(client: TestClient, issue: int, who: dict[str, str], category: str) -> None:
@@ -57,3 +58,39 @@ def test_three_units_or_three_send_backs_make_a_problem_ticket(
     resident = owner_helpers.headers(place, "resident")
     assert fresh_client.get("/api/problem-tickets", headers=resident).status_code == 403
     assert fresh_client.get("/api/problem-tickets").status_code == 401
+
+
+def test_a_third_send_back_makes_a_problem_ticket_at_the_sub_district(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    place = owner_helpers.with_accounts(fresh_settings, owner_helpers.place(fresh_settings))
+    admin = owner_helpers.headers(place, "admin")
+    hall = owner_helpers.headers(place, "field_community")  # reviews: not who resolved
+    office = owner_helpers.headers(place, "field_subdistrict")
+    issue = pin(fresh_client, place.points[0], "other")
+    point = (issue["lon"], issue["lat"])
+    drive(fresh_client, issue, admin, "reviewed", reviewer=hall)
+    for n in range(3):
+        assert owner_helpers.events(fresh_client, issue["id"], "problem_ticket") == [], n
+        r = move(fresh_client, issue["id"], admin, "dispatched", note="发回重办")
+        assert r.status_code == 200, r.text
+        if n < 2:
+            attach(fresh_client, issue["id"], admin)
+            assert move(fresh_client, issue["id"], admin, "resolved",
+                        **step_body("resolved", point)).status_code == 200  # fmt: skip
+            assert move(fresh_client, issue["id"], hall, "reviewed", rating=5).status_code == 200
+    [event] = owner_helpers.events(fresh_client, issue["id"], "problem_ticket")
+    assert event["data"]["sent_back"] == 3 and event["data"]["why"] == ["sent_back"]
+    # the sub-district's staff are told through the outbox and see it in their work list
+    notices = fresh_client.get("/api/notices", headers=office).json()
+    assert any(n["kind"] == "problem_ticket" and n["issue_id"] == issue["id"]
+               for n in notices["items"])  # fmt: skip
+    listed = fresh_client.get("/api/work", headers=office).json()["problem_tickets"]
+    assert issue["id"] in [t["id"] for t in listed]
+    near = owner_helpers.headers(place, "field_near_community")
+    assert fresh_client.get("/api/work", headers=near).json()["problem_tickets"] == []
+    # counted per unit in the scorecard
+    day = clock.today().isoformat()
+    r = fresh_client.get("/api/scorecards", params={"by": "compound", "start": day, "end": day})
+    [card] = [u for u in r.json()["units"] if u["id"] == place.compound]
+    assert card["problem_tickets"] == 1

@@ -106,6 +106,11 @@ def intake(settings: SettingsDep) -> HTMLResponse:
     return _page("intake", settings)
 
 
+@router.get("/bulk", summary="Bulk actions: dispatch, close... many matters, with progress")
+def bulk(settings: SettingsDep) -> HTMLResponse:
+    return _page("bulk", settings)
+
+
 @router.get(
     "/sw.js",
     response_class=Response,

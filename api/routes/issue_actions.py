@@ -15,11 +15,14 @@ from api.ratelimit import limit_anonymous
 from api.routes.issue_headers import etag, expected_version, mark_replayed
 from api.schemas.issues import (
     ArbitrationRequest,
+    AssignRequest,
     DisputeRequest,
     Escalated,
     EscalateRequest,
+    FeedbackRequest,
     IssuePublic,
     MergeRequest,
+    ModerationRequest,
     RatingCreate,
     RatingPublic,
     ReceiptRequest,
@@ -31,7 +34,18 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.idempotency import scoped_key
 from geo.io import media
-from geo.issues import disputes, escalation, photos, ratings, receipt, rerouting, steps
+from geo.issues import (
+    assignment,
+    disputes,
+    escalation,
+    feedback,
+    moderation,
+    photos,
+    ratings,
+    receipt,
+    rerouting,
+    steps,
+)
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -212,6 +226,61 @@ def sign_for(
     expected = expected_version(if_match, body.version)
     result = receipt.receive(session, issue_id, actor=user, expected_version=expected,
                              idempotency_key=idempotency_key)  # fmt: skip
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/assign", response_model=IssuePublic)
+def assign(
+    issue_id: RowId,
+    body: AssignRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """指派: the unit names the person of the unit who carries the matter (If-Match)."""
+    expected = expected_version(if_match, body.version)
+    result = assignment.assign(session, issue_id, actor=user, account_id=body.account_id,
+                               expected_version=expected,
+                               idempotency_key=idempotency_key)  # fmt: skip
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/moderation", response_model=IssuePublic)
+def moderate(
+    issue_id: RowId,
+    body: ModerationRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """Hide the public description or a photo with a reason (If-Match); staff keep the original."""
+    expected = expected_version(if_match, body.version)
+    result = moderation.hide(session, issue_id, actor=user, target=body.target,
+                             photo_id=body.photo_id, reason=body.reason,
+                             expected_version=expected,
+                             idempotency_key=idempotency_key)  # fmt: skip
+    return _answer(session, response, result)
+
+
+@router.post("/issues/{issue_id}/feedback", response_model=IssuePublic)
+def reply(
+    issue_id: RowId,
+    body: FeedbackRequest,
+    response: Response,
+    session: SessionDep,
+    user: CurrentUser,
+    idempotency_key: ScopedIdempotencyKey,
+    if_match: IfMatch = None,
+) -> dict:
+    """答复居民: a reply the resident sees; the first stops the feedback clock (If-Match)."""
+    expected = expected_version(if_match, body.version)
+    result = feedback.give_feedback(session, issue_id, actor=user, body=body.text,
+                                    expected_version=expected,
+                                    idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 
 

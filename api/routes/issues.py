@@ -22,7 +22,7 @@ from api.schemas.issues import (
     SupportResult,
 )
 from geo.accounts.access import require
-from geo.issues import pinning, receipt, request_tokens, worktime
+from geo.issues import feedback, pinning, receipt, request_tokens, worktime
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -78,8 +78,10 @@ def list_issues(
 def get_issue(issue_id: RowId, session: SessionDep, response: Response) -> dict:
     body = pinning.issue_public(session, issue_id)
     etag(response, body["version"])
-    state = receipt.receipt_state(session, body["id"], body["level"], body["step"])
-    return body | {"deadline": worktime.deadline(session, body), "receipt": state}
+    state = receipt.receipt_state(session, body["id"], body["step"])
+    answer = feedback.feedback_state(session, body["id"], body["step"])
+    return body | {"deadline": worktime.deadline(session, body), "receipt": state,
+                   "feedback": answer}  # fmt: skip
 
 
 @router.get("/issues/{issue_id}/events", response_model=list[EventPublic])

@@ -23,12 +23,17 @@ COUNTS = ("received", "respond_due", "responded_in_limit", "complete_due", "comp
           "closed", "solved", "ever_resolved", "rework", "ratings", "reporter_ratings")  # fmt: skip
 
 
+# the 12345 clocks and problem tickets, after the counts the exports had before them
+CLOCKS = ("receipt_rate", "feedback_rate", "problem_tickets")
+
+
 def _table(body: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
-    headers = ("id", "name", *RATES, *COUNTS)
+    headers = ("id", "name", *RATES, *COUNTS, *CLOCKS)
     rows = [
-        [u["id"], cell(u["name"]), *(u[k] for k in RATES), *(u["counts"][k] for k in COUNTS)]
+        [u["id"], cell(u["name"]), *(u[k] for k in RATES), *(u["counts"][k] for k in COUNTS),
+         *(u[k] for k in CLOCKS)]
         for u in body["units"]
-    ]
+    ]  # fmt: skip
     return headers, rows
 
 

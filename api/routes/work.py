@@ -6,12 +6,19 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from api.auth import CurrentUser, OptionalUser
-from api.deps import RowId, SessionDep, SettingsDep, json_response
+from api.deps import ConnDep, RowId, SessionDep, SettingsDep, json_response
 from api.schemas.geojson import FeatureCollection
-from api.schemas.work import DepartmentOut, MediaPhoto, OnSite, StaffIssue, WorkList
+from api.schemas.work import (
+    DepartmentOut,
+    MediaPhoto,
+    OnSite,
+    Shortlist,
+    StaffIssue,
+    WorkList,
+)
 from geo.accounts.access import require
 from geo.io import media
-from geo.issues import photos, work
+from geo.issues import assignment, photos, work
 from geo.renovation import onsite
 
 router = APIRouter(prefix="/api", tags=["workspace"])
@@ -36,6 +43,15 @@ def my_work(
             session, user, lon=lon, lat=lat, step=step, category=category, compound=compound
         )
     )
+
+
+@router.get("/work/shortlist", response_model=Shortlist)
+def shortlist(
+    session: SessionDep, conn: ConnDep, user: CurrentUser, lon: Lon = None, lat: Lat = None
+) -> JSONResponse:
+    """今日清单: my open matters assigned to me, in the street-network round from lon/lat."""
+    start = (lon, lat) if lon is not None and lat is not None else None
+    return json_response(assignment.shortlist(session, conn, actor=user, start=start))
 
 
 @router.get("/work/issues/{issue_id}", response_model=StaffIssue)

@@ -26,6 +26,8 @@ def set_time_limits(code: str, body: TimeLimits, session: SessionDep, user: Curr
         respond_days=body.respond_days,
         complete_days=body.complete_days,
         receipt_hours=body.receipt_hours,
+        feedback_kind=body.feedback_kind,
+        feedback_hours=body.feedback_hours,
     )
     session.commit()
     return result

@@ -80,6 +80,29 @@ class ReceiptRequest(Strict):
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
+class AssignRequest(Strict):
+    """指派: the person of the unit who carries the matter."""
+
+    account_id: RowId
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
+class ModerationRequest(Strict):
+    """Hide the public description, or one photo, with a reason (the original stays private)."""
+
+    target: Literal["description", "photo"]
+    photo_id: RowId | None = Field(None, description="the photo, for target photo")
+    reason: str | None = Field(None, max_length=500, description="why (required)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
+class FeedbackRequest(Strict):
+    """答复居民: the text the resident sees (public), and the version the client saw."""
+
+    text: str | None = Field(None, max_length=2000, description="the reply (required, public)")
+    version: int | None = Field(None, description="instead of an If-Match header")
+
+
 class DisputeRequest(Strict):
     """退单: the unit that answers for the issue sends it back, saying why."""
 
@@ -226,6 +249,11 @@ class IssuePublic(BaseModel):
         description="签收: since when the unit has it, receive_by (office hours), received_at, "
         "on_time, light green/yellow/red (none once signed for)",
     )
+    feedback: dict[str, Any] | None = Field(
+        None,
+        description="首次反馈: since (filing), kind, limit, feedback_by (working time), "
+        "answered_at, on_time, light green/yellow/red (none once answered)",
+    )
 
 
 class Duplicate(BaseModel):
@@ -278,6 +306,12 @@ class TimeLimits(Strict):
     receipt_hours: int | None = Field(
         None, ge=1, le=240, description="office hours to sign for (签收); null: the level's"
     )
+    feedback_kind: Literal["emergency", "utility", "general", "complex"] | None = Field(
+        None, description="first feedback to the resident (首次反馈) by kind; null: general"
+    )
+    feedback_hours: int | None = Field(
+        None, ge=1, le=960, description="office hours to first feedback, instead of the kind's"
+    )
 
 
 class CalendarDay(Strict):
@@ -312,6 +346,8 @@ class TimeLimitsSet(BaseModel):
     respond_days: int
     complete_days: int
     receipt_hours: int | None = None
+    feedback_kind: str | None = None
+    feedback_hours: int | None = None
 
 
 class CalendarLoaded(BaseModel):

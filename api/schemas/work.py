@@ -6,6 +6,7 @@ are checked).
 """
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
@@ -45,6 +46,53 @@ class WorkItem(Public):
     photos: int
     created_at: datetime
     actions: list[str]
+    receipt_light: str | None = Field(None, description="签收: green, yellow, red; none if signed")
+    feedback_light: str | None = Field(
+        None, description="首次反馈: green, yellow, red; none once the resident was answered"
+    )
+    feedback_by: datetime | None = Field(None, description="first feedback due (working time)")
+
+
+class ShortItem(Public):
+    id: int
+    step: str
+    category: str
+    category_name: str
+    description: str
+    due_on: date | None
+    version: int
+    lon: float
+    lat: float
+
+
+class Shortlist(Public):
+    """My open matters assigned to me (指派), in the order of today's round."""
+
+    items: list[ShortItem]
+    round: dict[str, Any] | None = Field(description="the walk (GeoJSON), from lon/lat")
+    ordered_by: str = Field(description="round (from where I stand) or due")
+
+
+class Assignee(Public):
+    id: int
+    name: str
+    role: str
+
+
+class ProblemTicket(Public):
+    """A matter sent back three times or passed across three units (问题工单)."""
+
+    id: int
+    step: str
+    category: str
+    level: str
+    subdistrict_id: int
+    subdistrict: str
+    sent_back: int
+    units: int
+    unit_names: list[str]
+    why: list[str]
+    history: str
 
 
 class FilterOption(Public):
@@ -67,6 +115,9 @@ class WorkList(Public):
     items: list[WorkItem]
     total: int = Field(description="items before the step, category and compound filters")
     halls: list[HallRef] = Field(description="halls whose sessions I may record")
+    problem_tickets: list[ProblemTicket] = Field(
+        default_factory=list, description="my sub-district's open problem tickets (问题工单)"
+    )
 
 
 class ResolveNeeds(Public):
@@ -86,6 +137,9 @@ class StaffIssue(IssuePublic):
     distance_m: float | None
     resolve: ResolveNeeds
     level_deadline_days: int
+    assignees: list[Assignee] = Field(description="whom I may assign it to (指派)")
+    may_feedback: bool = Field(description="whether I may reply to the resident (答复居民)")
+    may_moderate: bool = Field(description="whether I may hide its description or a photo")
 
 
 class DepartmentOut(DepartmentRef):

@@ -118,6 +118,27 @@ TABLE: dict[str, Action] = {
     "reroute": Action("issue", STAFF),
     # 签收: the unit a matter was given to signs for it (geo/issues/receipt.py)
     "receive": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
+    # 批量处理: start one move on many matters (geo/issues/bulk.py) and read its progress;
+    # each matter's move is then asked of the table as if it were made alone
+    "bulk_move": Action(
+        "none", dict.fromkeys(("admin", "grid", "field", "department", "leader"), ANY)
+    ),  # fmt: skip
+    # 指派: the unit that answers for a matter names one of its people to carry it, an account
+    # that could answer for it itself (geo/issues/assignment.py)
+    "assign": Action("issue", {"admin": ANY, "grid": OWNER, "field": OWNER, "department": OWNER}),
+    "take_assignment": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
+    # moderation: the area's staff and the district hide a public description or photo (faces,
+    # phone numbers, abuse) with a reason (geo/issues/moderation.py)
+    "moderate": Action("issue", STAFF),
+    # 答复模板: every office reads the templates that apply to it; a unit's own accounts keep
+    # its templates (geo/issues/templates.py checks the unit)
+    "read_templates": Action("none", ALL_STAFF),
+    "manage_templates": Action(
+        "none", dict.fromkeys(("admin", "grid", "field", "department"), ANY)
+    ),  # fmt: skip
+    # 答复居民: a reply the resident sees, from the staff who answer for the matter
+    # (geo/issues/feedback.py); the first one stops the first-feedback clock
+    "feedback": Action("issue", {**STAFF, "department": DEPARTMENT}),
     "dispute": Action("issue", {"grid": OWNER, "field": OWNER, "department": OWNER}),
     "arbitrate": Action("issue", {"admin": ANY, "field": SUBDISTRICT}),
     "photo": Action(

@@ -107,6 +107,10 @@ EVENT_TERMS: Terms = {
     "whistled": Term("吹哨", "whistle blown"),  # departments and member units summoned
     "whistle_outcome": Term("报到议定", "joint outcome"),  # what the summoned parties agreed
     "visited": Term("领导现场办公", "a paired leader on site"),  # a visit about the matter
+    "feedback": Term("答复居民", "reply to the resident"),  # public text (geo/issues/feedback.py)
+    "problem_ticket": Term("问题工单", "problem ticket"),  # escalated to the sub-district
+    "assigned": Term("指派", "assigned"),  # a person of the unit named to carry it
+    "moderated": Term("隐藏内容", "content hidden"),  # a description or photo hidden by staff
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
@@ -133,6 +137,9 @@ MOVE_TERMS: Terms = {
     "referred": Term("转办", "refer"),
     "reroute": Term("改类别/改派", "re-route"),
     "receive": Term("签收", "sign for"),
+    "feedback": Term("答复居民", "reply to the resident"),
+    "assign": Term("指派", "assign"),
+    "moderate": Term("隐藏内容", "hide content"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
     "photo": Term("添加照片", "add a photo"),
@@ -150,6 +157,7 @@ NOTICE_TERMS: Terms = {
     "disputed": Term("退单", "sent back"),
     "arbitrated": Term("裁定", "decided"),
     "summoned": Term("吹哨报到", "summoned"),
+    "problem_ticket": Term("问题工单", "problem ticket"),
 }
 
 # A council hall session: what it decides about an issue ("" = not discussed this time) and

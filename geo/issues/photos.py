@@ -187,7 +187,7 @@ def resolve_with_photo(
 
 def photo_file(session: Session, photo_id: int, media_dir: str) -> tuple[Path, str]:
     photo = session.get(IssuePhoto, photo_id)
-    if photo is None:
+    if photo is None or photo.hidden_reason is not None:  # hidden: the file stays, unserved
         raise NotFound(f"No photo {photo_id}.", where="photo_id")
     path = photo_path(media_dir, photo.sha256, photo.content_type)
     if not path.exists():

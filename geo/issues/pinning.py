@@ -19,6 +19,7 @@ from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
 from geo.core.vocabulary import OPEN_STEPS, STEPS
+from geo.issues import problem_tickets
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
 from geo.notices.notify import notify_event
@@ -64,7 +65,8 @@ _PUBLIC_JSON = """
                             'content_type', p.content_type, 'size_bytes', p.size_bytes,
                             'step', p.step_at_upload, 'uploaded_at', p.uploaded_at)
                           ORDER BY p.id)
-                          FROM issue_photo p WHERE p.issue_id = i.id), '[]'::json))
+                          FROM issue_photo p
+                         WHERE p.issue_id = i.id AND p.hidden_reason IS NULL), '[]'::json))
 """
 _PUBLIC = text(f"SELECT {_PUBLIC_JSON} FROM issue i WHERE i.id = :id")
 _LIST = text(
@@ -151,7 +153,9 @@ _EVENTS = text(
     """
     SELECT json_build_object(
       'id', e.id, 'at', e.at, 'kind', e.kind, 'from', e.from_step, 'to', e.to_step,
-      'note', e.note, 'data', e.data,
+      'note', e.note,
+      'data', CASE WHEN e.kind = 'moderated' AND NOT :full THEN e.data - 'original'
+                   ELSE e.data END,
       'actor', CASE WHEN a.id IS NULL THEN NULL
                     WHEN :full THEN json_build_object('id', a.id, 'role', a.role,
                                                       'name', a.name, 'department', d.name)
@@ -217,6 +221,7 @@ def add_event(
     session.add(event)
     session.flush()
     notify_event(session, event)
+    problem_tickets.follow(session, event)
 
 
 def pin_issue(

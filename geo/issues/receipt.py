@@ -26,41 +26,55 @@ from geo.models import Account
 RECEIPT_HOURS = {"compound": 4, "community": 4, "subdistrict": 8, "district": 8}
 NEAR = timedelta(hours=1)
 
-# The latest moment a unit was given the issue, and the first receipt since.
-_CLOCK = text(
+# Per issue: the latest moment a unit was given it, the first receipt since, and the receipt
+# hours recorded when its clock last started.
+_CLOCKS = text(
     """
     WITH given AS (
-        SELECT id, at FROM issue_event
-         WHERE issue_id = :i AND (kind = 'created' OR to_step = 'dispatched'
-                                  OR coalesce(data ->> 'owner_changed', '') = 'true')
-         ORDER BY at DESC, id DESC LIMIT 1
+        SELECT DISTINCT ON (issue_id) issue_id, id, at FROM issue_event
+         WHERE issue_id = ANY(:ids) AND (kind = 'created' OR to_step = 'dispatched'
+                                         OR coalesce(data ->> 'owner_changed', '') = 'true')
+         ORDER BY issue_id, at DESC, id DESC
+    ), recorded AS (
+        SELECT DISTINCT ON (l.issue_id) l.issue_id, l.receipt_hours
+          FROM issue_limit l JOIN issue_event e ON e.id = l.event_id
+         WHERE l.issue_id = ANY(:ids) ORDER BY l.issue_id, e.at DESC, e.id DESC
     )
-    SELECT g.at AS since,
-           (SELECT min(r.at) FROM issue_event r WHERE r.issue_id = :i AND r.kind = 'received'
-               AND r.id > g.id) AS received_at,
-           (SELECT l.receipt_hours FROM issue_limit l JOIN issue_event e ON e.id = l.event_id
-             WHERE l.issue_id = :i ORDER BY e.at DESC, e.id DESC LIMIT 1) AS hours
-      FROM given g
+    SELECT g.issue_id, g.at AS since, i.level::text AS level, r.receipt_hours AS hours,
+           (SELECT min(v.at) FROM issue_event v WHERE v.issue_id = g.issue_id
+               AND v.kind = 'received' AND v.id > g.id) AS received_at
+      FROM given g JOIN issue i ON i.id = g.issue_id
+      LEFT JOIN recorded r ON r.issue_id = g.issue_id
     """
 )
+WAITING = ("collected", "topic", "deliberated", "dispatched")
 
 
-def receipt_state(session: Session, issue_id: int, level: str, step: str) -> dict[str, Any]:
-    """Since when, by when, when signed for, on time or not, and the light."""
-    row = session.execute(_CLOCK, {"i": issue_id}).mappings().one_or_none()
-    if row is None:
-        return {"since": None, "light": None}
-    hours = row["hours"] or RECEIPT_HOURS[level]
-    by = worktime.add_work_hours(worktime.work_calendar(session), row["since"], hours)
-    received: datetime | None = row["received_at"]
+def receipt_states(session: Session, steps: dict[int, str]) -> dict[int, dict[str, Any]]:
+    """issue -> since when, by when, when signed for, on time or not, and the light, for the
+    issues of `steps` (issue -> its step)."""
+    cal = worktime.work_calendar(session)
     now = clock.now()
-    on_time = received <= by if received else (False if now > by else None)
-    light = None
-    if received is None and step in ("collected", "topic", "deliberated", "dispatched"):
-        light = "red" if now > by else "yellow" if by - now <= NEAR else "green"
-    return {"since": row["since"].isoformat(), "hours": hours, "receive_by": by.isoformat(),
+    out = {}
+    for row in session.execute(_CLOCKS, {"ids": list(steps)}).mappings():
+        hours = row["hours"] or RECEIPT_HOURS[row["level"]]
+        by = worktime.add_work_hours(cal, row["since"], hours)
+        received: datetime | None = row["received_at"]
+        on_time = received <= by if received else (False if now > by else None)
+        light = None
+        if received is None and steps[row["issue_id"]] in WAITING:
+            light = "red" if now > by else "yellow" if by - now <= NEAR else "green"
+        out[row["issue_id"]] = {
+            "since": row["since"].isoformat(), "hours": hours, "receive_by": by.isoformat(),
             "received_at": received.isoformat() if received else None, "on_time": on_time,
-            "light": light}  # fmt: skip
+            "light": light,
+        }  # fmt: skip
+    return out
+
+
+def receipt_state(session: Session, issue_id: int, step: str) -> dict[str, Any]:
+    """Since when, by when, when signed for, on time or not, and the light."""
+    return receipt_states(session, {issue_id: step}).get(issue_id, {"since": None, "light": None})
 
 
 def receive(
@@ -79,7 +93,7 @@ def receive(
     if command.first is not None:
         return command.issue_again()
     issue = command.issue
-    state = receipt_state(session, issue.id, issue.level, issue.step)
+    state = receipt_state(session, issue.id, issue.step)
     if state["received_at"] is not None:
         raise Conflict(
             f"问题 {issue.id} 已于 {state['received_at']} 签收 / already signed for since it "

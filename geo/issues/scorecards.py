@@ -17,6 +17,11 @@ for the unit it went to), as of a date:
 - receipt_rate: signed for (签收, geo/issues/receipt.py) within the office hours of the
   receipt limit from the latest clock start, over those whose receive-by has come or that
   were signed for;
+- feedback_rate: first feedback to the resident (首次反馈, geo/issues/feedback.py) within the
+  limit of the matter's kind recorded at its filing, over those whose feedback-by has come or
+  that were answered;
+- problem_tickets: the matters that became problem tickets (问题工单: sent back three times or
+  passed across three units, geo/issues/problem_tickets.py) by the as-of day;
 - satisfaction: the mean of the residents' ratings (1-5; geo/issues/ratings.py), every
   rating counted (one per resolution round), from the reporter or recorded by the council
   hall, with how many ratings and how many came from the reporters themselves.
@@ -44,6 +49,7 @@ from sqlalchemy.orm import Session
 from geo.core import clock
 from geo.core.errors import InvalidParameter, NotFound
 from geo.core.vocabulary import OPEN_STEPS, OUTCOMES
+from geo.issues import feedback
 from geo.issues.receipt import RECEIPT_HOURS
 from geo.issues.worktime import add_work_hours, work_calendar
 
@@ -104,7 +110,11 @@ SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
        coalesce(k.clock_at, i.created_at) AS clock_at, k.respond_days, k.complete_days,
        k.receipt_hours, i.level::text AS level,
        (SELECT min(v.at) FROM upto v WHERE v.issue_id = i.id AND v.kind = 'received'
-           AND v.at >= coalesce(k.clock_at, i.created_at)) AS received_at
+           AND v.at >= coalesce(k.clock_at, i.created_at)) AS received_at,
+       (SELECT min(v.at) FROM upto v WHERE v.issue_id = i.id AND v.kind = 'feedback')
+         AS answered_at,
+       EXISTS (SELECT FROM upto v WHERE v.issue_id = i.id AND v.kind = 'problem_ticket')
+         AS problem_ticket, f.at AS filed_at, f.feedback_kind, f.feedback_hours
 FROM issue i
 JOIN community m ON m.id = i.community_id
 LEFT JOIN steps s ON s.issue_id = i.id
@@ -112,6 +122,9 @@ LEFT JOIN d ON d.issue_id = i.id
 LEFT JOIN times tm ON tm.issue_id = i.id
 LEFT JOIN rated r ON r.issue_id = i.id
 LEFT JOIN clocks k ON k.issue_id = i.id
+LEFT JOIN (SELECT e.issue_id, e.at, l.feedback_kind, l.feedback_hours
+             FROM upto e LEFT JOIN issue_limit l ON l.event_id = e.id
+            WHERE e.kind = 'created') f ON f.issue_id = i.id
 WHERE i.created_at >= :start AND i.created_at < :end AND i.created_at < :until {only}
 """
 
@@ -264,6 +277,8 @@ def _count(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
     if receive_by < clock.day_end(as_of) or r["received_at"] is not None:
         c["receipt_due"] += 1
         c["received_on_time"] += r["received_at"] is not None and r["received_at"] <= receive_by
+    _count_feedback(c, r, cal, as_of)
+    c["problem_tickets"] += r["problem_ticket"]
     if r["respond_days"] is None:
         return
     started = clock.local(r["clock_at"]).date()
@@ -275,6 +290,15 @@ def _count(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
     if complete_by <= as_of or _closed_by(r["resolved_at"], complete_by):
         c["complete_due"] += 1
         c["completed_on_time"] += _closed_by(r["resolved_at"], complete_by)
+
+
+def _count_feedback(c: dict[str, int], r: Any, cal: Any, as_of: date) -> None:
+    """First feedback within its kind's limit, from the filing (geo/issues/feedback.py)."""
+    limit = feedback.limit_of(r["feedback_kind"], r["feedback_hours"])
+    by = feedback.feedback_by(cal, r["filed_at"] or r["created_at"], limit)
+    if by < clock.day_end(as_of) or r["answered_at"] is not None:
+        c["feedback_due"] += 1
+        c["feedback_on_time"] += r["answered_at"] is not None and r["answered_at"] <= by
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -293,6 +317,9 @@ def _card(unit: int, name: str | None, c: dict[str, int]) -> dict[str, Any]:
         "receipt_rate": _rate(c["received_on_time"], c["receipt_due"]),
         # apart from `counts`, whose keys the exports and trend share as they were
         "receipt": {"due": c["receipt_due"], "on_time": c["received_on_time"]},
+        "feedback_rate": _rate(c["feedback_on_time"], c["feedback_due"]),
+        "feedback": {"due": c["feedback_due"], "on_time": c["feedback_on_time"]},
+        "problem_tickets": c["problem_tickets"],
         "satisfaction": round(c["rating_sum"] / c["ratings"], 2) if c["ratings"] else None,
         "counts": {
             key: c[key]

@@ -29,7 +29,7 @@ from geo.accounts.access_table import ANY, AREA, CONTRACTED, DEPARTMENT, REPORTE
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues import disputes, receipt, worktime
+from geo.issues import assignment, disputes, feedback, problem_tickets, receipt, worktime
 from geo.issues.halls import halls_to_record
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
@@ -149,6 +149,7 @@ def my_work(
         actions = allowed_actions(session, account, get_issue(session, issue_id))
         if any(a != "photo" for a in actions):
             items.append({**item, "actions": actions})
+    items = _with_clocks(session, items)
     options = _options(items)
     shown = [
         i
@@ -163,7 +164,29 @@ def my_work(
         "items": shown,
         "total": len(items),
         "halls": halls_to_record(session, account),
+        "problem_tickets": _tickets(session, account),
     }
+
+
+def _with_clocks(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item with its receipt (签收) and first-feedback lights, two statements in all."""
+    steps = {i["id"]: i["step"] for i in items}
+    signed = receipt.receipt_states(session, steps)
+    answered = feedback.feedback_states(session, steps)
+    return [i | {"receipt_light": signed.get(i["id"], {}).get("light"),
+                 "feedback_light": answered.get(i["id"], {}).get("light"),
+                 "feedback_by": answered.get(i["id"], {}).get("feedback_by")}
+            for i in items]  # fmt: skip
+
+
+def _tickets(session: Session, account: Account) -> list[dict[str, Any]]:
+    """A sub-district's open problem tickets, for its own staff (who are notified of each)."""
+    area = account.area
+    if area is None or area[0] != "subdistrict":
+        return []
+    if not can(session, account, None, "read_problem_tickets"):
+        return []
+    return problem_tickets.open_tickets(session, area[1])
 
 
 def _options(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -221,6 +244,9 @@ def staff_view(
         raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     issue = get_issue(session, issue_id)
     body = issue_public(session, issue_id)
+    permitted = set(allowed(session, account, issue))
+    open_now = issue.step in OPEN_STEPS
+
     distance = None
     if lon is not None:
         distance = session.execute(_DISTANCE, {"lon": lon, "lat": lat, "id": issue_id}).scalar()
@@ -239,7 +265,13 @@ def staff_view(
         },
         "level_deadline_days": worktime.LEVEL_DEADLINE_DAYS[issue.level],
         "deadline": worktime.deadline(session, body),
-        "receipt": receipt.receipt_state(session, issue.id, issue.level, issue.step),
+        "receipt": receipt.receipt_state(session, issue.id, issue.step),
+        "feedback": feedback.feedback_state(session, issue.id, issue.step),
+        "assignees": assignment.people(session, issue)
+        if open_now and "assign" in permitted
+        else [],
+        "may_feedback": open_now and "feedback" in permitted,
+        "may_moderate": "moderate" in permitted,
     }
 
 

@@ -246,8 +246,11 @@ def set_limits(
     respond_days: int,
     complete_days: int,
     receipt_hours: int | None = None,
+    feedback_kind: str | None = None,
+    feedback_hours: int | None = None,
 ) -> dict[str, Any]:
-    """Planners set a category's limits (working days); the next answer uses them."""
+    """Planners set a category's limits (working days; receipt and first feedback in office
+    hours or by kind, geo/issues/feedback.py); clocks started after use them."""
     require(db, actor, None, "set_time_limits")
     if db.execute(text("SELECT 1 FROM category WHERE code = :c"), {"c": category}).first() is None:
         raise NotFound(f"No category {category!r}.", where="code")
@@ -256,15 +259,17 @@ def set_limits(
     db.execute(
         text(
             "INSERT INTO time_limit (category_code, respond_days, complete_days, receipt_hours,"
-            " set_by) VALUES (:c, :r, :d, :h, :a) ON CONFLICT (category_code) DO UPDATE SET "
-            "respond_days = :r, complete_days = :d, receipt_hours = :h, set_by = :a,"
+            " feedback_kind, feedback_hours, set_by) VALUES (:c, :r, :d, :h, :fk, :fh, :a)"
+            " ON CONFLICT (category_code) DO UPDATE SET respond_days = :r, complete_days = :d,"
+            " receipt_hours = :h, feedback_kind = :fk, feedback_hours = :fh, set_by = :a,"
             " set_at = now()"
         ),
         {"c": category, "r": respond_days, "d": complete_days, "h": receipt_hours,
-         "a": actor.id},
+         "fk": feedback_kind, "fh": feedback_hours, "a": actor.id},
     )  # fmt: skip
     return {"category": category, "respond_days": respond_days, "complete_days": complete_days,
-            "receipt_hours": receipt_hours}  # fmt: skip
+            "receipt_hours": receipt_hours, "feedback_kind": feedback_kind,
+            "feedback_hours": feedback_hours}  # fmt: skip
 
 
 def load_year(

@@ -146,6 +146,8 @@ class IssuePhoto(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     uploaded_at: Mapped[datetime] = stamp_column()
+    # set when staff hid it (geo/issues/moderation.py): no longer served or listed
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
 
 def answering_department(issue: "Issue | Mapping[str, Any]") -> int | None:

@@ -31,7 +31,7 @@ from geo.models.base import Base
 
 # What a notice is about; each has one row in geo/notices/recipients.RECIPIENTS.
 NOTICE_KINDS = ("routed", "dispatched", "escalated", "near_due", "overdue",
-                "rerouted", "disputed", "arbitrated", "summoned")  # fmt: skip
+                "rerouted", "disputed", "arbitrated", "summoned", "problem_ticket")  # fmt: skip
 ALERT_KINDS = ("near_due", "overdue")
 WEBHOOK_FORMATS = ("generic", "wecom", "dingtalk")
 MSGTYPES = ("markdown", "text")

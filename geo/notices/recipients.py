@@ -57,6 +57,7 @@ EVENT_NOTICES: dict[tuple[str, str | None], str] = {
     ("disputed", None): "disputed",
     ("arbitrated", None): "arbitrated",
     ("whistled", None): "summoned",
+    ("problem_ticket", None): "problem_ticket",
 }
 
 RECIPIENTS: dict[str, tuple[str, ...]] = {
@@ -69,6 +70,7 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     "disputed": ("from_owner", "to_owner", "arbiter"),
     "arbitrated": ("from_owner", "to_owner", "arbiter"),
     "summoned": ("summoned",),
+    "problem_ticket": ("arbiter",),
 }
 
 

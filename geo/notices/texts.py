@@ -19,6 +19,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "disputed": ("问题被退单", "sent back (disputed)"),
     "arbitrated": ("退单争议已裁定", "dispute decided"),
     "summoned": ("吹哨报到", "summoned to report on site"),
+    "problem_ticket": ("问题工单上报街道", "problem ticket for the sub-district"),
 }
 
 
@@ -43,6 +44,11 @@ def body(kind: str, info: dict[str, Any], data: dict[str, Any], note: str | None
         )
     if kind == "summoned":
         lines.append(f"报到地点 Report at: {data.get('place')}, by {data.get('report_by')}")
+    if kind == "problem_ticket":
+        lines.append(
+            f"发回重办 {data.get('sent_back')} 次, 经手 {data.get('units')} 个单位"
+            f" (sent back {data.get('sent_back')} times, {data.get('units')} units)"
+        )
     if note and kind in ("rerouted", "disputed", "arbitrated", "escalated", "summoned"):
         lines.append(f"说明 Note: {note[:300]}")
     return "\n".join(lines)

@@ -28,6 +28,7 @@ NAV = (
     ("leader", "/work/leader", "包联", "My places"),
     ("wishes", "/work/wishes", "微心愿", "Wishes"),
     ("intake", "/work/intake", "受理", "Intake"),
+    ("bulk", "/work/bulk", "批量", "Bulk"),
     ("imports", "/work/imports", "导入", "Import"),
     ("programme", "/work/programme", "整治计划", "Programme"),
     ("contract", "/work/contract", "施工上报", "Contractor"),
@@ -61,6 +62,7 @@ MODULES = (
     "work/wishes.js",
     "work/unit_pairings.js",
     "work/property.js",
+    "work/bulk.js",
 )
 
 
@@ -146,6 +148,7 @@ def precache_urls() -> list[str]:
         "/work/deployments",
         "/work/wishes",
         "/work/property",
+        "/work/bulk",
         static_url("work/work.css"),
         *LEAFLET,
         *(static_url(m) for m in MODULES),

@@ -40,6 +40,9 @@ MY_WORK = WorkPage(
 <p class="w-where" id="w-where" role="status">正在定位… <small>locating</small></p>
 {NOTICES}
 <div class="w-halls" id="w-halls"></div>
+<div class="w-halls" id="w-tickets"></div>
+<details class="w-shortlist" id="w-shortlist" open hidden><summary>今日清单 <small>My shortlist
+  </small> <small class="w-round"></small></summary><ol class="w-items"></ol></details>
 {FILTERS}
 <div class="w-split">
   <div class="w-map" id="w-map" role="img" aria-label="待办问题地图"></div>
@@ -338,10 +341,40 @@ INTAKE = WorkPage(
 """,
 )
 
+BULK = WorkPage(
+    key="bulk",
+    title="批量处理 Bulk actions",
+    module="work/bulk.js",
+    body="""
+<h1>批量处理 <small>Bulk actions</small></h1>
+<p class="w-hint">筛选或勾选待办, 选择操作, 一次处理; 每件单独记录, 重复提交不会重复处理。
+  <small>Each matter is moved once, also when sent again.</small></p>
+<div class="w-message" id="w-message" role="alert" hidden></div>
+<form id="w-bulk" class="w-form w-wide" novalidate>
+  <label>步骤 Step<select name="step"><option value="">全部</option></select></label>
+  <label>类别 Category<select name="category"><option value="">全部</option></select></label>
+  <label class="w-inline"><input type="checkbox" id="w-all"> 全选 <small>select all shown</small>
+    <span id="w-chosen">0</span></label>
+  <div class="w-bulk-list" id="w-list" role="group" aria-label="待办"></div>
+  <label>操作 Action<select name="to" required></select></label>
+  <label data-for="dispatched">责任部门 Department<select name="owner_department_id"></select>
+  </label>
+  <label data-for="dispatched">办理期限 Due<input type="date" name="due_on"></label>
+  <label data-for="closed">原因 Reason<select name="reason"></select></label>
+  <label data-for="referred">转至 Referred to<input name="referred_to" maxlength="200"></label>
+  <label>说明 Note<textarea name="note" rows="2" maxlength="4000"></textarea></label>
+  <button type="submit" class="w-primary" id="w-go">执行 Run</button>
+</form>
+<section id="w-job" hidden aria-live="polite"><h2>进度 <small>Progress</small></h2>
+  <progress id="w-progress" value="0" max="1"></progress>
+  <p id="w-tally"></p><ol class="w-items w-bulk-results" id="w-results"></ol></section>
+""",
+)
+
 PAGES = {
     p.key: p
     for p in (
-        MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE,
+        MY_WORK, ISSUE, HALL, PROGRESS, IMPORTS, INTAKE, BULK,
         LEADER, PAIRINGS, PROGRAMME, PROGRAMME_ITEM, TIMELINE, CONTRACT,
         WHISTLES, DEPLOYMENTS, WISHES, UNIT_PAIRINGS, PROPERTY,
     )

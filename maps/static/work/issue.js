@@ -31,6 +31,14 @@ function receiptText(r) {
   return "应于 " + at(r.receive_by) + " 前签收" + (r.light ? " · " + LIGHT[r.light] : "");
 }
 
+/* The first-feedback (首次反馈) clock: answered when, or by when, with its light. */
+function feedbackText(f) {
+  if (!f || !f.since) return null;
+  const at = (iso) => new Date(iso).toLocaleString("zh-CN", { hour12: false, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  if (f.answered_at) return "已答复 " + at(f.answered_at) + (f.on_time ? "" : " (逾期 late)");
+  return "应于 " + at(f.feedback_by) + " 前答复居民" + (f.light ? " · " + LIGHT[f.light] : "");
+}
+
 function routingHtml(i) {
   const r = i.routing || {};
   const rows = [
@@ -38,6 +46,7 @@ function routingHtml(i) {
     ["小区", r.compound && r.compound.name], ["楼栋", r.building && r.building.name],
     ["层级", LEVEL[i.level] || i.level], ["责任部门", (i.owner_department || r.department || {}).name],
     ["截止", (i.deadline && i.deadline.due) || i.due_on], ["签收", receiptText(i.receipt)],
+    ["首次反馈", feedbackText(i.feedback)],
     ["协商结果", i.decision], ["附议", i.supporters],
     ["距您", i.distance_m === null ? null : Math.round(i.distance_m) + " 米"],
   ];
@@ -86,6 +95,14 @@ const FIELDS = {
   dispute: () => '<p class="w-hint">退回后问题交上一级 (部门退单交回派单的议事厅); 多次退单由街道仲裁。</p>' +
     textarea("reason", "退单理由 Why it is not ours", true),
   receive: () => '<p class="w-hint">签收即本单位接手办理 (signing for it: your unit takes it on)。</p>',
+  assign: () => '<label>承办人 Person<select name="account_id">' + (issue.assignees || []).map((a) =>
+    '<option value="' + a.id + '">' + esc(a.name) + "</option>").join("") + "</select></label>",
+  moderate: () => '<label>隐藏 Hide<select name="target"><option value="description">描述 description</option>' +
+    (issue.photos || []).map((p) => '<option value="photo:' + p.id + '">照片 photo #' + p.id + "</option>").join("") +
+    "</select></label>" + textarea("reason", "理由 (如 含人脸、电话号码、辱骂) Why", true),
+  feedback: () => '<p class="w-hint">以下内容居民可以看到 (public: the resident sees this)。</p>' +
+    '<label>模板 Template<select id="w-tpl"><option value="">插入模板后可修改 insert, then edit</option></select></label>' +
+    textarea("text", "答复内容 Reply", true),
   arbitrate: () => '<label>由谁办理 Unit that must act<select name="unit" id="w-unit"></select></label>' +
     textarea("note", "仲裁意见 The decision", true),
 };
@@ -95,7 +112,9 @@ function textarea(name, label, required) {
 }
 
 function actionsHtml(i) {
-  const moves = i.allowed_actions || [];
+  // the API's allowed moves, then replying, assigning and hiding when the API says I may
+  const moves = [...(i.allowed_actions || []), ...(i.may_feedback ? ["feedback"] : []),
+    ...((i.assignees || []).length ? ["assign"] : []), ...(i.may_moderate ? ["moderate"] : [])];
   if (!moves.length) return '<p class="w-hint">您现在没有可进行的操作 (nothing for your account to do now)。</p>';
   return '<div class="w-buttons">' + moves.map((a) =>
     '<button type="button" class="w-act' + (a === open ? " on" : "") + (["rejected", "closed", "referred", "reroute", "dispute"].includes(a) ? " w-quiet" : "") +
@@ -124,6 +143,15 @@ async function restoreDraft() {
     const deflt = (issue.routing.department || {}).id;
     $("#w-dept").innerHTML = depts.map((d) => '<option value="' + d.id + '"' + (d.id === deflt ? " selected" : "") +
       ">" + esc(d.name) + "</option>").join("");
+  }
+  if (open === "feedback") { // the unit's templates for this category and step, inserted to edit
+    const q = new URLSearchParams({ category: issue.category, step: issue.step });
+    const tpls = await api("/api/response-templates?" + q).catch(() => []);
+    $("#w-tpl").innerHTML += tpls.map((t) => '<option value="' + t.id + '">' + esc(t.title) + "</option>").join("");
+    $("#w-tpl").addEventListener("change", (ev) => {
+      const t = tpls.find((x) => String(x.id) === ev.target.value);
+      if (t) form.elements.text.value = t.body;
+    });
   }
   if (open === "reroute") {
     const cats = await api("/api/categories").catch(() => []);
@@ -212,6 +240,22 @@ async function requestsFor(action, form) {
     const reason = (data.get("reason") || "").trim();
     if (!reason) throw new GeoError("请填写退单理由。");
     return [{ url: "/api/issues/" + id + "/dispute", key: newKey(), json: { reason, version: issue.version } }];
+  }
+  if (action === "moderate") {
+    const reason = (data.get("reason") || "").trim();
+    if (!reason) throw new GeoError("请填写隐藏理由。");
+    const [target, photo] = String(data.get("target")).split(":");
+    const json = { target, reason, version: issue.version };
+    if (photo) json.photo_id = Number(photo);
+    return [{ url: "/api/issues/" + id + "/moderation", key: newKey(), json }];
+  }
+  if (action === "assign") {
+    return [{ url: "/api/issues/" + id + "/assign", key: newKey(), json: { account_id: Number(data.get("account_id")), version: issue.version } }];
+  }
+  if (action === "feedback") {
+    const text = (data.get("text") || "").trim();
+    if (!text) throw new GeoError("请填写答复内容。");
+    return [{ url: "/api/issues/" + id + "/feedback", key: newKey(), json: { text, version: issue.version } }];
   }
   if (action === "receive") {
     return [{ url: "/api/issues/" + id + "/receipt", key: newKey(), json: { version: issue.version } }];

@@ -15,6 +15,12 @@ function dueText(item) {
   return "截止 " + esc(item.due.slice(5)) + (days <= 1 ? ' <span class="w-soon">(' + (days ? "明天" : "今天") + ")</span>" : "");
 }
 
+/* The 签收 and first-feedback (反馈) clocks as small lights beside the due date. */
+function clockLights(i) {
+  const light = (colour, zh, en) => colour ? ' <span class="w-clock c-' + esc(colour) + '" title="' + en + '">' + zh + "</span>" : "";
+  return light(i.receipt_light, "签收", "sign for") + light(i.feedback_light, "反馈", "first feedback");
+}
+
 function itemHtml(i) {
   const dist = i.distance_m === null || i.distance_m === undefined ? "" :
     '<span class="w-dist">' + (i.distance_m < 1000 ? Math.round(i.distance_m) + " 米" : (i.distance_m / 1000).toFixed(1) + " 公里") + "</span>";
@@ -22,7 +28,7 @@ function itemHtml(i) {
     '<a href="/work/issues/' + i.id + '"><div class="w-row"><span class="w-step s-' + esc(i.step) + '">' +
     esc(STEP[i.step] || i.step) + "</span><b>" + esc(i.category_name) + "</b>" + dist + "</div>" +
     "<p>" + esc(i.description) + "</p><small>#" + i.id + " · " + esc((i.compound || i.community || {}).name || "") +
-    " · " + dueText(i) + "</small></a></li>";
+    " · " + dueText(i) + clockLights(i) + "</small></a></li>";
 }
 
 function fillFilters(form, filters, chosen) {
@@ -73,12 +79,29 @@ start(async () => {
     fillFilters(filters, body.filters, chosen);
     $("#w-halls").innerHTML = (body.halls || []).map((h) =>
       '<a class="w-chip" href="/work/halls/' + h.id + '">' + esc(h.name) + " →</a>").join("");
+    $("#w-tickets").innerHTML = (body.problem_tickets || []).map((t) =>
+      '<a class="w-chip w-late" href="/work/issues/' + t.id + '">问题工单 #' + t.id + " →</a>").join("");
+    showShortlist();
     map.show(body.items);
     map.me(pos);
     map.fit();
     painted();
     if (first && !state.offline) keepForOffline(body.items);
     first = false;
+  }
+
+  /* 今日清单: my assigned matters in the order of the round from where I stand (kept offline
+   * by the service worker like the list). */
+  async function showShortlist() {
+    const q = pos ? "?lon=" + pos.lon.toFixed(7) + "&lat=" + pos.lat.toFixed(7) : "";
+    const mine = await api("/api/work/shortlist" + q, { redirect: false }).catch(() => null);
+    const box = $("#w-shortlist");
+    box.hidden = !mine || !mine.items.length;
+    if (box.hidden) return;
+    state.shortlist = mine;
+    box.querySelector("ol").innerHTML = mine.items.map((i) => '<li><a href="/work/issues/' + i.id + '">#' + i.id +
+      " " + esc(i.category_name) + " <small>" + esc(i.description.slice(0, 30)) + "</small></a></li>").join("");
+    box.querySelector("small.w-round").textContent = mine.round ? "按路线 " + Math.round(mine.round.length_m) + " 米" : "按期限 by due date";
   }
 
   filters.addEventListener("change", (ev) => {
