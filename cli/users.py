@@ -35,6 +35,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--area", help="subdistrict:ID, community:ID or compound:ID")
     p.add_argument("--department", type=int, help="department id (department staff)")
     p.add_argument("--firm", type=int, help="contractor firm id (contractors only)")
+    p.add_argument(
+        "--district",
+        type=int,
+        help="district id the account works in (default: its area's or department's; "
+        "without either, the whole city)",
+    )
     p.add_argument("--display-name", help="name shown in the workspace, e.g. 王芳")
     p.add_argument(
         "--password-prompt",
@@ -93,6 +99,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 area=area,
                 department_id=args.department,
                 firm_id=args.firm,
+                district_id=args.district,
                 username=args.name,
                 password=password,
                 token_days=settings.token_days,

@@ -18,6 +18,7 @@ def make_account(
     area: tuple[str, int] | None = None,
     department_id: int | None = None,
     firm_id: int | None = None,
+    district_id: int | None = None,
 ) -> tuple[int, dict[str, str]]:
     """Create an account in the settings' database; returns (id, Authorization header).
     A contractor without a firm gets a firm of its own."""
@@ -39,6 +40,7 @@ def make_account(
                 area=area,
                 department_id=department_id,
                 firm_id=firm_id,
+                district_id=district_id,
             )
             ident = account.id
     finally:

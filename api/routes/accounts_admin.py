@@ -20,6 +20,7 @@ from geo.models.accounts import ROLES
 
 router = APIRouter(prefix="/api/admin/accounts", tags=["accounts"])
 AREA_DOC = "subdistrict:ID, community:ID or compound:ID; null for none"
+DISTRICT_DOC = "the district it works in (default: its area's or department's); null: the city"
 
 
 class LastAction(BaseModel):
@@ -47,6 +48,7 @@ class AccountIn(BaseModel):
     area: str | None = Field(None, description=AREA_DOC)
     department_id: int | None = Field(None, ge=1, le=2**31 - 1)
     firm_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a contractor's firm")
+    district_id: int | None = Field(None, ge=1, le=2**31 - 1, description=DISTRICT_DOC)
 
 
 class AccountChange(BaseModel):
@@ -55,6 +57,7 @@ class AccountChange(BaseModel):
     area: str | None = Field(None, description=AREA_DOC)
     department_id: int | None = Field(None, ge=1, le=2**31 - 1)
     firm_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a contractor's firm")
+    district_id: int | None = Field(None, ge=1, le=2**31 - 1, description=DISTRICT_DOC)
     active: bool | None = None
 
 
@@ -105,6 +108,7 @@ def add_account(
         area=parse_area(body.area) if body.area else None,
         department_id=body.department_id,
         firm_id=body.firm_id,
+        district_id=body.district_id,
         username=body.username,
     )
     token = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)

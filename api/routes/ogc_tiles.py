@@ -27,7 +27,7 @@ from api.deps import OgcConnDep, written_at
 from api.routes.ogc import base_url
 from api.schemas.ogc import TileJSON, TileSet, TileSets, TileVersions
 from geo.core.db import statement_timeout
-from geo.core.errors import NotFound
+from geo.core.errors import InvalidParameter, NotFound
 from geo.core.replicas import Reads
 from geo.core.settings import Settings
 from geo.ogc import catalogue, engine, tiles
@@ -231,6 +231,7 @@ async def tile(
     # and given back in one worker-thread call: as a ConnDep and a sync route it took three
     # hops between the event loop and the threads, more than PostGIS takes for a z16 tile.
     cache: TileCache = request.app.state.tile_cache
+    district = _district(request)
     version = request.query_params.get("v")
     if version is not None and len(version) > VERSION_MAX:
         version = ""  # names no version: answered, never kept
@@ -245,8 +246,11 @@ async def tile(
     reads: Reads = request.app.state.reads
     after = written_at(request)
     replica = version is not None
-    found = await run_in_threadpool(_tile, reads, replica, after, c, z, x, y, cap, seconds)
-    cache.put(key, found)
+    found = await run_in_threadpool(
+        _tile, reads, replica, after, c, (z, x, y, district), cap, seconds
+    )
+    if district is None:  # the process keeps whole tiles only; an HTTP cache keeps any URL
+        cache.put(key, found)
     return _answer(found, request.headers.get("if-none-match", ""), _freshness(version, found))
 
 
@@ -267,21 +271,30 @@ def _answer(found: tiles.Tile, if_none_match: str, cache_control: str) -> Respon
     return Response(found.data, media_type=tiles.MVT, headers=headers)
 
 
+def _district(request: Request) -> int | None:
+    """The `district_id` a tile is filtered by (the layer's filter of that name), if any."""
+    value = request.query_params.get("district_id")
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise InvalidParameter("district_id must be a district's id.", where="district_id")
+    return int(value)
+
+
 def _tile(
     reads: Reads,
     replica: bool,
     after: int | None,
     c: Collection,
-    z: int,
-    x: int,
-    y: int,
+    at: tuple[int, int, int, int | None],
     cap: int,
     seconds: float,
 ) -> tiles.Tile:
+    z, x, y, district = at
     on = reads.connection(after) if replica else reads.primary.connection()
     with on as conn:
         statement_timeout(conn, seconds)
-        return tiles.tile(conn, c, z, x, y, max_features=cap)
+        return tiles.tile(conn, c, z, x, y, max_features=cap, district=district)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -339,7 +352,9 @@ class TileCacheGate:
         kept = None
         if scope["type"] == "http" and scope["method"] == "GET":
             version = _version(scope["query_string"])
-            kept = self._kept(scope["path"], version)
+            # a district's tile is never kept here: the route encodes it
+            if b"district_id" not in scope["query_string"]:
+                kept = self._kept(scope["path"], version)
         if kept is None:
             await self.app(scope, receive, send)
         else:

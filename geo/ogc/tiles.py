@@ -94,7 +94,7 @@ def check_tile(c: Collection, z: str, row: str, col: str) -> tuple[int, int, int
 
 
 def tile_sql(
-    c: Collection, z: int, x: int, y: int, *, max_features: int
+    c: Collection, z: int, x: int, y: int, *, max_features: int, district: int | None = None
 ) -> tuple[sql.Composed, dict[str, int]]:
     """The statement that encodes tile z/x/y of `c` (bytea; empty when no feature touches it)
     from at most `max_features` of the rows found (YISHITING_TILE_MAX_FEATURES): the cap bounds
@@ -126,6 +126,8 @@ def tile_sql(
         )
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
+    if district is not None:  # one district's features (the layer's district_id filter)
+        cond = sql.SQL("{} = %(district)s AND ").format(expr(c.filters["district_id"])) + cond
     stmt = sql.SQL(
         "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id'), {day}, {generation}"
         " FROM (SELECT {key} AS id,"
@@ -144,15 +146,23 @@ def tile_sql(
         day=sql.SQL("district_today()" if c.tile_clock == "day" else "NULL::date"),
         generation=version_sql(c) if c.tile_clock != "time" else sql.SQL("NULL::bigint"),
     )
-    return stmt, {"z": z, "x": x, "y": y, "cap": max_features}
+    params = {"z": z, "x": x, "y": y, "cap": max_features}
+    return stmt, params if district is None else params | {"district": district}
 
 
 def tile(
-    conn: psycopg.Connection, c: Collection, z: int, x: int, y: int, *, max_features: int
+    conn: psycopg.Connection,
+    c: Collection,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    max_features: int,
+    district: int | None = None,
 ) -> Tile:
     """Tile z/x/y (zoom, column, row) of `c`, already checked by check_tile, of at most
-    `max_features` features."""
-    stmt, params = tile_sql(c, z, x, y, max_features=max_features)
+    `max_features` features (of one district only, when given)."""
+    stmt, params = tile_sql(c, z, x, y, max_features=max_features, district=district)
     # One statement, no transaction around it: a tile's plan has no parallel workers to turn
     # off, and BEGIN/SET/COMMIT would cost three round trips on a query of a few milliseconds.
     row = conn.execute(stmt, params).fetchone()

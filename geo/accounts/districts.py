@@ -1,0 +1,77 @@
+"""Which district an object lies in, for the district dimension of every scope
+(geo/accounts/access.py): an account bound to a district (account.district_id) sees and acts
+only on that district's issues, halls, work items and grid posts; NULL is the whole city.
+
+An issue carries its district (set when it is pinned); the other objects inherit theirs
+through their places: a hall or a grid post through its sub-district or community, a work item
+through its community or, off every community (a road), the district outline it touches.
+"""
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.accounts.access_table import Kind, Obj
+from geo.models import Account, GridPost, Hall, Issue
+from geo.models.renovation import RenovationItem
+
+_TABLES: dict[Kind, str] = {"hall": "hall", "item": "renovation_item", "post": "grid_post"}
+
+
+def _of_community(alias: str) -> str:
+    return f"(SELECT c.subdistrict_id FROM community c WHERE c.id = {alias}.community_id)"
+
+
+def object_district_sql(kind: Kind, alias: str) -> str:
+    """The district id of the row `alias` of an issue, hall, renovation_item or grid_post."""
+    if kind == "issue":
+        return f"{alias}.district_id"
+    if kind == "item":
+        outline = f"(SELECT min(d.id) FROM district d WHERE ST_Intersects(d.geom, {alias}.geom))"
+        return (
+            "COALESCE((SELECT s.district_id FROM subdistrict s"
+            f" WHERE s.id = {_of_community(alias)}), {outline})"
+        )
+    # a hall or a post names its sub-district, or its community (whose sub-district it is)
+    return (
+        "(SELECT s.district_id FROM subdistrict s"
+        f" WHERE s.id = COALESCE({alias}.subdistrict_id, {_of_community(alias)}))"
+    )
+
+
+def district_sql(account: Account | None, kind: Kind, alias: str) -> tuple[str, dict[str, Any]]:
+    """in_district as a condition on the row `alias` ("true" for a city-wide account)."""
+    if account is None or account.district_id is None:
+        return "true", {}
+    return f"{object_district_sql(kind, alias)} = :scope_district", {
+        "scope_district": account.district_id
+    }
+
+
+def in_district(session: Session, account: Account | None, obj: Obj, kind: Kind) -> bool:
+    """Whether `obj` lies in the account's district (always, for the city and the public, and
+    for actions on no object: their lists filter with district_sql)."""
+    if account is None or account.district_id is None or obj is None:
+        return True
+    if isinstance(obj, Issue):
+        return obj.district_id == account.district_id
+    assert isinstance(obj, Hall | RenovationItem | GridPost)
+    sql = text(f"SELECT {object_district_sql(kind, 'x')} FROM {_TABLES[kind]} x WHERE x.id = :id")
+    return session.execute(sql, {"id": obj.id}).scalar() == account.district_id
+
+
+# Each place's parent, up to the sub-district that names the district (fixed mapping).
+_PARENTS = {"unit": "building", "building": "compound", "compound": "community",
+            "community": "subdistrict"}  # fmt: skip
+
+
+def place_district(session: Session, kind: str, ident: int) -> int | None:
+    """The district of a sub-district, community, compound, building or unit."""
+    joins, at = [], kind
+    while at in _PARENTS:
+        parent = _PARENTS[at]
+        joins.append(f"JOIN {parent} ON {parent}.id = {at}.{parent}_id")
+        at = parent
+    sql = f"SELECT subdistrict.district_id FROM {kind} {' '.join(joins)} WHERE {kind}.id = :id"
+    return session.execute(text(sql), {"id": ident}).scalar()
