@@ -56,9 +56,25 @@ def in_district(session: Session, account: Account | None, obj: Obj, kind: Kind)
         return True
     if isinstance(obj, Issue):
         return obj.district_id == account.district_id
-    assert isinstance(obj, Hall | RenovationItem | GridPost)
-    sql = text(f"SELECT {object_district_sql(kind, 'x')} FROM {_TABLES[kind]} x WHERE x.id = :id")
-    return session.execute(sql, {"id": obj.id}).scalar() == account.district_id
+    return _district_of(session, obj, kind) == account.district_id
+
+
+def _district_of(session: Session, obj: Hall | RenovationItem | GridPost, kind: Kind) -> int | None:
+    """object_district_sql for one object; each sub-district's and community's district asked
+    once per session (a list of thousands of objects lies in a few dozen places)."""
+    subdistrict = getattr(obj, "subdistrict_id", None)
+    kind_id = ("subdistrict", subdistrict) if subdistrict else ("community", obj.community_id)
+    if kind_id[1] is None:  # a work item off every community: the outline it touches
+        sql = text(
+            f"SELECT {object_district_sql(kind, 'x')} FROM {_TABLES[kind]} x WHERE x.id = :id"
+        )
+        found: int | None = session.execute(sql, {"id": obj.id}).scalar()
+        return found
+    place = (kind_id[0], int(kind_id[1]))
+    known: dict[tuple[str, int], int | None] = session.info.setdefault("place_district", {})
+    if place not in known:
+        known[place] = place_district(session, *place)
+    return known[place]
 
 
 # Each place's parent, up to the sub-district that names the district (fixed mapping).
