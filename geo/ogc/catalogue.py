@@ -405,11 +405,14 @@ _DISTRICT_OF: dict[str, Expr] = {
 
 
 def _districted(c: Collection) -> Collection:
+    """`c` with its district: not among its tiles' properties (a kept tile reads only the
+    tables that send tile notices); a tile filtered by district is never kept."""
     of = _DISTRICT_OF.get(c.id, _OUTLINE)
     return replace(
         c,
         properties={**c.properties, "district_id": of},
         filters={**c.filters, "district_id": of},
+        tile_properties=c.tile_properties or tuple(c.properties),
     )
 
 
