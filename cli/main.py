@@ -47,7 +47,11 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
         return 0
     try:
         counts = load_demo(
-            settings, progress=not args.quiet, copies=args.scale, replace=args.replace
+            settings,
+            progress=not args.quiet,
+            copies=args.scale,
+            replace=args.replace,
+            districts=args.districts,
         )
     except DemoRefused as refused:
         lines = "\n".join(f"{table:24} {n:>7}" for table, n in refused.at_stake.items())
@@ -125,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="N copies of the buildings on a grid (100: 169,400 buildings), for benchmarks",
+    )
+    p.add_argument(
+        "--districts",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: add a small second district, 桥东区, beside Qiaoxi (a city on one service)",
     )
     p.set_defaults(handler=cmd_load_demo)
 

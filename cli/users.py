@@ -38,6 +38,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--property-firm", type=int, help="property firm id (role property only: 红色物业)"
     )
+    p.add_argument(
+        "--district",
+        type=int,
+        help="district id the account works in (default: its area's or department's; "
+        "without either, the whole city)",
+    )
     p.add_argument("--display-name", help="name shown in the workspace, e.g. 王芳")
     p.add_argument(
         "--password-prompt",
@@ -97,6 +103,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                 department_id=args.department,
                 firm_id=args.firm,
                 property_firm_id=args.property_firm,
+                district_id=args.district,
                 username=args.name,
                 password=password,
                 token_days=settings.token_days,

@@ -10,16 +10,19 @@ from maps import styles
 from maps.base import Layer, PageResult, View, build_page, error_page, unknown_params
 
 TITLE = "问题地图 Issues"
-PARAMS = ("category", "step", "community")
+PARAMS = ("category", "step", "community", "district")
 
 
 def _filter_options(
-    categories: list[dict[str, Any]], communities: list[dict[str, Any]]
+    categories: list[dict[str, Any]],
+    communities: list[dict[str, Any]],
+    districts: list[dict[str, Any]],
 ) -> dict[str, list[str]]:
     return {
         "category": [c["code"] for c in categories],
         "step": list(STEPS),
         "community": [str(c["id"]) for c in communities] + [c["name"] for c in communities],
+        "district": [str(d["id"]) for d in districts] + [d["name"] for d in districts],
     }
 
 
@@ -28,6 +31,7 @@ def parse_filters(
     *,
     categories: list[dict[str, Any]],
     communities: list[dict[str, Any]],
+    districts: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], str | None]:
     """The page's filters from its URL, or a message saying which one is wrong."""
     problem = unknown_params(query, PARAMS)
@@ -50,6 +54,12 @@ def parse_filters(
         if not found:
             return {}, f"未知社区 unknown community “{community}”"
         chosen["community"] = found[0]
+    district = query.get("district", "")
+    if district:  # by id, adcode or name
+        found = [d for d in districts if district in (str(d["id"]), d["code"], d["name"])]
+        if not found:
+            return {}, f"未知区县 unknown district “{district}”"
+        chosen["district"] = found[0]
     return chosen, None
 
 
@@ -64,6 +74,10 @@ def _issue_layer(filters: dict[str, Any], issue_filters: list[str]) -> Layer:
         "community_id": (
             ("community_id",),
             filters["community"]["id"] if "community" in filters else None,
+        ),
+        "district_id": (
+            ("district_id",),
+            filters["district"]["id"] if "district" in filters else None,
         ),
     }
     for prop, (names, value) in wanted.items():
@@ -94,13 +108,17 @@ def build_issues(
     collections: dict[str, list[str]],
     categories: list[dict[str, Any]],
     communities: list[dict[str, Any]],
+    districts: list[dict[str, Any]],
     bounds: list[list[float]] | None,
     hotspots_url: str | None,
 ) -> PageResult:
-    """The issues page; an unknown filter or value gives a 400 page saying which."""
-    filters, problem = parse_filters(query, categories=categories, communities=communities)
+    """The issues page; an unknown filter or value gives a 400 page saying which. A city's
+    page filters by district (id, adcode or name) and opens on it."""
+    filters, problem = parse_filters(
+        query, categories=categories, communities=communities, districts=districts
+    )
     if problem:
-        allowed = _filter_options(categories, communities)
+        allowed = _filter_options(categories, communities, districts)
         html = error_page(page="issues", title=TITLE, message=problem, allowed=allowed)
         return PageResult(html, 400)
     layers = [
@@ -119,13 +137,15 @@ def build_issues(
             )
         )
     community = filters.get("community")
+    district = filters.get("district")
+    opens_on = community or district
     return build_page(
         settings,
         page="issues",
         title=TITLE,
         layers=layers,
         collections=collections,
-        view=View(bounds=community["bounds"] if community else bounds),
+        view=View(bounds=opens_on["bounds"] if opens_on else bounds),
         scripts=("vendor/markercluster/leaflet.markercluster.js", "yst/issues.js"),
         styles_css=(
             "vendor/markercluster/MarkerCluster.css",
@@ -136,11 +156,13 @@ def build_issues(
                 "category": filters.get("category", ""),
                 "step": filters.get("step", ""),
                 "community": str(community["id"]) if community else "",
+                "district": str(district["id"]) if district else "",
             },
             "options": {
                 "category": [[c["code"], c["name"]] for c in categories],
                 "step": [[code, term.label] for code, term in STEP_TERMS.items()],
                 "community": [[str(c["id"]), c["name"]] for c in communities],
+                "district": [[str(d["id"]), d["name"]] for d in districts],
             },
         },
     )

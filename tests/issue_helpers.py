@@ -19,6 +19,7 @@ def make_account(
     department_id: int | None = None,
     firm_id: int | None = None,
     property_firm_id: int | None = None,
+    district_id: int | None = None,
 ) -> tuple[int, dict[str, str]]:
     """Create an account in the settings' database; returns (id, Authorization header).
     A contractor without a firm gets a firm of its own; a property account needs its firm."""
@@ -41,6 +42,7 @@ def make_account(
                 department_id=department_id,
                 firm_id=firm_id,
                 property_firm_id=property_firm_id,
+                district_id=district_id,
             )
             ident = account.id
     finally:

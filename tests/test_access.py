@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from fixtures import city
 from geo.accounts import access, areas
 from geo.accounts.access_table import (
     ANONYMOUS,
@@ -66,6 +67,12 @@ RELATIONS: dict[str, frozenset[str]] = {
     "cadre": frozenset(),
     "property_in": frozenset({CONTRACTED}),
     "property_out": frozenset(),
+    # scoped to the world's district, or to another (a second one is added for them): an
+    # account of another district reaches none of the world's objects, whatever its scope
+    "admin_district_in": frozenset(),
+    "admin_district_out": frozenset(),
+    "planner_district_out": frozenset(),
+    "department_own_district_out": frozenset({DEPARTMENT, OWNER}),
     ANONYMOUS: frozenset({COLLECTED}),
 }
 
@@ -83,6 +90,8 @@ def expected(who: str, action: str, obj: Any) -> bool:
     """What the table says, given how the account stands towards the object."""
     scope = TABLE[action].roles.get(role_of(who))
     if scope is None:
+        return False
+    if who.endswith("_district_out") and obj is not None:
         return False
     if scope == ANY:
         return True
@@ -150,7 +159,19 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "contractor_in": ("contractor", None, None),
         "contractor_out": ("contractor", None, None),
         "cadre": ("cadre", None, None),
+        "admin_district_in": ("admin", None, None, None, 1),
+        "admin_district_out": ("admin", None, None, None, 2),
+        "planner_district_out": ("planner", None, None, None, 2),
+        "department_own_district_out": ("department", None, department, None, 2),
     }
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as session, session.begin():
+        city.add_qiaodong(session)  # the other district (id 2)
+        # a city bureau's account may be scoped to one district (its department to none)
+        session.execute(
+            text("UPDATE department SET district_id = NULL WHERE id = :d"), {"d": department}
+        )
+    engine.dispose()
     accounts = {
         who: issue_helpers.make_account(fresh_settings, *spec) for who, spec in specs.items()
     }

@@ -2,7 +2,8 @@
 object) are one rule: over the demo, for every kind of account and every scope the access
 table gives its role on issues, halls and renovation items, the SQL selects exactly the rows
 the Python check permits (and on grid posts, for handing a post to its next holder, and on
-compounds, for publishing their property and recording the five steps)."""
+compounds, for publishing their property and recording the five steps); for accounts of the
+city and of each of two districts."""
 
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from fixtures import city
 from geo.accounts.access import in_scope, scope_sql
 from geo.accounts.access_table import ANONYMOUS, TABLE, Kind, Scope
 from geo.core.settings import Settings
@@ -107,7 +109,26 @@ def account_kinds(db: Session) -> list[Account | None]:
         text("INSERT INTO property_firm (name, kind) VALUES ('SQL 物业', 'market') RETURNING id")
     ).one()
     kinds += [Account(id=-5, role="property", property_firm_id=f) for f in (state, none)]
-    return kinds
+    return kinds + district_kinds(db, routed)
+
+
+def district_kinds(db: Session, department: int) -> list[Account]:
+    """Accounts of one district of two: Qiaodong is added (fixtures/city.py) and the demo's
+    last sub-district handed to it, so that each district holds issues, halls, work items and
+    grid posts; its issues follow it."""
+    city.add_qiaodong(db)
+    moved = db.execute(
+        text(
+            "UPDATE subdistrict SET district_id = 2 WHERE id = (SELECT max(id) FROM subdistrict"
+            " WHERE district_id = 1) RETURNING id"
+        )
+    ).scalar_one()
+    db.execute(text("UPDATE issue SET district_id = 2 WHERE subdistrict_id = :s"), {"s": moved})
+    return [
+        Account(id=-5, role="admin", district_id=1),
+        Account(id=-5, role="admin", district_id=2),
+        Account(id=-6, role="department", district_id=2, department_id=department),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +172,17 @@ def test_scope_sql_selects_what_in_scope_permits(
 def test_a_role_without_a_scope_selects_nothing() -> None:
     for kind in MODELS:
         assert scope_sql(None, kind, None, "x") == ("false", {})
+
+
+def test_two_districts_split_every_kind(db: Session, accounts: list[Account | None]) -> None:
+    """An account of a district selects that district's rows: some, not all, and the two
+    districts' together are every row."""
+    for kind in MODELS:
+        total = db.scalar(text(f"SELECT count(*) FROM {TABLES[kind]}"))
+        counts = []
+        for district in (1, 2):
+            sql, params = scope_sql(Account(role="admin", district_id=district), kind, "any", "x")
+            counts.append(
+                db.scalar(text(f"SELECT count(*) FROM {TABLES[kind]} x WHERE {sql}"), params)
+            )
+        assert 0 < counts[1] < total and sum(counts) == total, (kind, counts, total)

@@ -60,6 +60,7 @@ def issues_data(conn: psycopg.Connection, request: Request) -> dict[str, Any]:
     return {
         "categories": search.issue_categories(conn),
         "communities": search.communities(conn),
+        "districts": search.districts(conn),
         "hotspots_url": hotspots_url(request),
     }
 

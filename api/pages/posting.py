@@ -22,8 +22,9 @@ def finder(
     conn: ConnDep,
     settings: SettingsDep,
     q: Annotated[str, Query(max_length=search.MAX_QUERY)] = "",
+    district_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
-    hits = search.search_places(conn, q=q) if q.strip() else []
+    hits = search.search_places(conn, q=q, district=district_id) if q.strip() else []
     return page_response(build_finder(q, hits), settings)
 
 

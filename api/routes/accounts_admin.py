@@ -20,6 +20,7 @@ from geo.models.accounts import ROLES
 
 router = APIRouter(prefix="/api/admin/accounts", tags=["accounts"])
 AREA_DOC = "subdistrict:ID, community:ID or compound:ID; null for none"
+DISTRICT_DOC = "the district it works in (default: its area's or department's); null: the city"
 
 
 class LastAction(BaseModel):
@@ -50,6 +51,7 @@ class AccountIn(BaseModel):
     property_firm_id: int | None = Field(
         None, ge=1, le=2**31 - 1, description="a property account's firm (红色物业)"
     )
+    district_id: int | None = Field(None, ge=1, le=2**31 - 1, description=DISTRICT_DOC)
 
 
 class AccountChange(BaseModel):
@@ -61,6 +63,7 @@ class AccountChange(BaseModel):
     property_firm_id: int | None = Field(
         None, ge=1, le=2**31 - 1, description="a property account's firm (红色物业)"
     )
+    district_id: int | None = Field(None, ge=1, le=2**31 - 1, description=DISTRICT_DOC)
     active: bool | None = None
 
 
@@ -112,6 +115,7 @@ def add_account(
         department_id=body.department_id,
         firm_id=body.firm_id,
         property_firm_id=body.property_firm_id,
+        district_id=body.district_id,
         username=body.username,
     )
     token = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)

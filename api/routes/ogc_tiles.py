@@ -27,7 +27,7 @@ from api.deps import OgcConnDep, written_at
 from api.routes.ogc import base_url
 from api.schemas.ogc import TileJSON, TileSet, TileSets, TileVersions
 from geo.core.db import statement_timeout
-from geo.core.errors import NotFound
+from geo.core.errors import InvalidParameter, NotFound
 from geo.core.replicas import Reads
 from geo.core.settings import Settings
 from geo.ogc import catalogue, engine, tiles
@@ -227,19 +227,29 @@ async def tile(
     _matrix_set(tileMatrixSetId)
     z, y, x = tiles.check_tile(c, tileMatrix, tileRow, tileCol)
     # A GET of a tile is answered before routing (TileCacheGate), kept or encoded; this route
-    # answers what the gate leaves to it (a HEAD, a tile outside the tileset) the same way.
+    # answers what the gate leaves to it (a HEAD, a tile outside the tileset, a tile of one
+    # district) the same way.
+    district = _district(request)
     version = request.query_params.get("v")
-    found, fresh = await _encode(request.app.state, c, z, x, y, version, written_at(request))
+    found, fresh = await _encode(
+        request.app.state, c, (z, x, y, district), version, written_at(request)
+    )
     return _answer(found, request.headers.get("if-none-match", ""), fresh)
 
 
 async def _encode(
-    state: Any, c: Collection, z: int, x: int, y: int, version: str | None, after: int | None
+    state: Any,
+    c: Collection,
+    at: tuple[int, int, int, int | None],
+    version: str | None,
+    after: int | None,
 ) -> tuple[tiles.Tile, str]:
     """Tile z/x/y of `c` encoded afresh, kept under the key read before its statement started,
     and its Cache-Control. The pooled connection is taken, used and given back in one
     worker-thread call: as a ConnDep and a sync route it took three hops between the event
-    loop and the threads, more than PostGIS takes for a z16 tile."""
+    loop and the threads, more than PostGIS takes for a z16 tile. `at` is z, x, y and the
+    district the tile is filtered by (None: all)."""
+    z, x, y, district = at
     cache: TileCache = state.tile_cache
     if version is not None and len(version) > VERSION_MAX:
         version = ""  # names no version: answered, never kept
@@ -253,8 +263,11 @@ async def _encode(
     # at. One without stays on the primary, where the notices that key the kept tiles come from.
     reads: Reads = state.reads
     replica = version is not None
-    found = await run_in_threadpool(_tile, reads, replica, after, c, z, x, y, cap, seconds)
-    cache.put(key, found)
+    found = await run_in_threadpool(
+        _tile, reads, replica, after, c, (z, x, y, district), cap, seconds
+    )
+    if district is None:  # the process keeps whole tiles only; an HTTP cache keeps any URL
+        cache.put(key, found)
     return found, _freshness(version, found)
 
 
@@ -275,21 +288,30 @@ def _answer(found: tiles.Tile, if_none_match: str, cache_control: str) -> Respon
     return Response(found.data, media_type=tiles.MVT, headers=headers)
 
 
+def _district(request: Request) -> int | None:
+    """The `district_id` a tile is filtered by (the layer's filter of that name), if any."""
+    value = request.query_params.get("district_id")
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise InvalidParameter("district_id must be a district's id.", where="district_id")
+    return int(value)
+
+
 def _tile(
     reads: Reads,
     replica: bool,
     after: int | None,
     c: Collection,
-    z: int,
-    x: int,
-    y: int,
+    at: tuple[int, int, int, int | None],
     cap: int,
     seconds: float,
 ) -> tiles.Tile:
+    z, x, y, district = at
     on = reads.connection(after) if replica else reads.primary.connection()
     with on as conn:
         statement_timeout(conn, seconds)
-        return tiles.tile(conn, c, z, x, y, max_features=cap)
+        return tiles.tile(conn, c, z, x, y, max_features=cap, district=district)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -357,7 +379,7 @@ class TileCacheGate:
         if found is None:
             try:
                 found, fresh = await _encode(
-                    scope["app"].state, c, z, x, y, version, written_at(request)
+                    scope["app"].state, c, (z, x, y, None), version, written_at(request)
                 )
             except Exception as exc:  # answered as the route's would be (api/errors.py)
                 refused = await _refusal(scope["app"], request, exc)
@@ -378,8 +400,11 @@ class TileCacheGate:
 
 
 def _asked(scope: Scope) -> tuple[Collection, int, int, int] | None:
-    """The layer and z, x, y of a GET of a tile inside its tileset; None for anything else."""
+    """The layer and z, x, y of a GET of a tile inside its tileset; None for anything else,
+    and for a tile of one district (never kept here: the route encodes it)."""
     if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    if b"district_id" in scope["query_string"]:
         return None
     match = _TILE_PATH.fullmatch(scope["path"])
     c = catalogue.CATALOGUE.get(match[1]) if match else None

@@ -165,6 +165,9 @@ def request_filters(
     start_date: Annotated[str | None, Query(description="W3C datetime, with offset")] = None,
     end_date: Annotated[str | None, Query(description="W3C datetime, with offset")] = None,
     status: Annotated[str | None, Query(description="open, closed or both")] = None,
+    district_id: Annotated[
+        str | None, Query(description="one district's requests (an extension; /api/districts)")
+    ] = None,
 ) -> RequestFilters:
     """The spec's filters as sent (comma-separated lists, W3C datetimes), parsed."""
     sent = {
@@ -173,6 +176,7 @@ def request_filters(
         "start_date": start_date,
         "end_date": end_date,
         "status": status,
+        "district_id": district_id,
     }
     return parse(RequestFilters, sent, "query")
 

@@ -1,4 +1,4 @@
-"""Small JSON endpoints behind the map pages: name search and charging coverage."""
+"""Small JSON endpoints behind the map pages: name search, the districts, charging coverage."""
 
 from typing import Annotated, Any
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import ConnDep, json_response
-from api.schemas.district import Coverage, PlaceHit
+from api.schemas.district import Coverage, DistrictOut, PlaceHit
 from api.schemas.geojson import FeatureCollection
 from geo.district import charging, search
 
@@ -22,8 +22,18 @@ def search_places(
     conn: ConnDep,
     q: Annotated[str, Query(description="part of a name or courtyard address")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    district_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> JSONResponse:
-    return json_response(search.search_places(conn, q=q, limit=limit))
+    return json_response(search.search_places(conn, q=q, limit=limit, district=district_id))
+
+
+@router.get(
+    "/api/districts",
+    summary="The districts the service holds: id, adcode, names, bounds",
+    response_model=list[DistrictOut],
+)
+def districts(conn: ConnDep) -> JSONResponse:
+    return json_response(search.districts(conn))
 
 
 @router.get(

@@ -65,6 +65,7 @@ class Me(BaseModel):
     role_zh: str
     area: Area | None
     department: DepartmentRef | None
+    district_id: int | None = Field(description="the district it works in; null: the city")
 
 
 class SignedIn(BaseModel):

@@ -25,6 +25,18 @@ class PlaceHit(Public):
     bbox: list[float] = Field(description="[west, south, east, north]")
 
 
+class DistrictOut(Public):
+    """A district the service holds (a city on one service: docs/scaling.md)."""
+
+    id: int
+    code: str | None = Field(description="the administrative division code (adcode), 130703")
+    name: str
+    name_en: str
+    area_m2: int
+    subdistricts: int
+    bounds: list[list[float]] = Field(description="[[south, west], [north, east]] (WGS84)")
+
+
 # --- charging coverage ------------------------------------------------------------------------
 
 

@@ -104,6 +104,8 @@ class RequestFilters(BaseModel):
     start_date: W3CDatetime = None
     end_date: W3CDatetime = None
     status: Annotated[list[str] | None, BeforeValidator(_statuses)] = None
+    # an extension of the spec: one district's requests (GET /api/districts lists them)
+    district_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
     @model_validator(mode="before")
     @classmethod

@@ -10,6 +10,8 @@ obj is an Issue, a Hall, a RenovationItem, a GridPost, a Wish, a Compound, or No
 on no object.
 A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
 list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
+Both add the district dimension (geo/accounts/districts.py): an account of one district reaches
+that district's objects only.
 """
 
 from typing import Any
@@ -44,6 +46,7 @@ from geo.accounts.areas import (
     post_area_sql,
     post_in_area,
 )
+from geo.accounts.districts import district_sql, in_district
 from geo.core.errors import Forbidden, Unauthorized
 from geo.leaders.places import in_places, places_sql
 from geo.models import Account, Compound, GridPost, Hall, Issue, Wish
@@ -144,7 +147,15 @@ def _did_step(session: Session, account: Account | None, obj: Obj, step: str | N
 
 
 def in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:
-    """Whether `obj` is in the account's `scope` (see the module's docstring)."""
+    """Whether `obj` is in the account's `scope` (see the module's docstring) and in its
+    district (a district's staff never reach another district's objects, whatever the scope)."""
+    # the district first: cheap (an issue's column, or a place asked once per session)
+    return in_district(session, account, obj, kind_of(obj)) and _in_scope(
+        session, account, obj, scope
+    )
+
+
+def _in_scope(session: Session, account: Account | None, obj: Obj, scope: Scope) -> bool:
     if scope == ANY:
         return True
     if scope == COLLECTED:
@@ -191,6 +202,16 @@ def scope_sql(
     """`in_scope` as a SQL condition on the row `alias` of an issue, hall or renovation_item
     table, and its parameters (named scope_*): it holds for exactly the rows `in_scope` allows.
     A scope of None (the role has none) holds for no row. Names come from fixed mappings."""
+    sql, params = _scope_sql(account, kind, scope, alias)
+    district, district_params = district_sql(account, kind, alias)
+    if sql == "false" or district == "true":
+        return sql, params
+    return f"({sql}) AND {district}", params | district_params
+
+
+def _scope_sql(
+    account: Account | None, kind: Kind, scope: Scope | None, alias: str
+) -> tuple[str, dict[str, Any]]:
     if scope == ANY:
         return "true", {}
     if scope == COLLECTED and kind == "issue":
@@ -295,6 +316,8 @@ def _name(obj: Obj) -> str:
 
 
 def _scope(account: Account) -> str:
+    if account.district_id is not None and not account.area:
+        return f"of district {account.district_id}"
     if account.area:
         return f"bound to {account.area[0]} {account.area[1]}"
     if account.department_id:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.accounts.accounts import bind, describe, get_account
+from geo.accounts.accounts import bind, bind_district, describe, get_account
 from geo.accounts.browser_sessions import close_sessions_of
 from geo.core.errors import Conflict
 from geo.models import Account, Community, Department, Subdistrict
@@ -89,7 +89,7 @@ def update_account(
     by: Account,
     changes: dict[str, Any],
 ) -> None:
-    """Apply `changes` (name, role, area, department_id, active), checked together.
+    """Apply `changes` (name, role, area, department_id, district_id, active), checked together.
 
     An administrator cannot deactivate themselves (nobody might be left to undo it).
     """
@@ -104,7 +104,8 @@ def update_account(
         account.active = True
     if "name" in changes:
         account.name = changes["name"]
-    if {"role", "area", "department_id", "firm_id", "property_firm_id"} & changes.keys():
+    rebound = {"role", "area", "department_id", "firm_id", "property_firm_id"} & changes.keys()
+    if rebound:
         bind(
             session,
             account,
@@ -114,6 +115,9 @@ def update_account(
             firm_id=changes.get("firm_id", account.firm_id),
             property_firm_id=changes.get("property_firm_id", account.property_firm_id),
         )
+    if rebound or "district_id" in changes:  # a new area or department implies its district
+        kept = None if rebound else account.district_id
+        bind_district(session, account, changes.get("district_id", kept))
     session.flush()
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from geo.accounts.districts import place_district
 from geo.accounts.passwords import hash_password
-from geo.core.errors import Conflict, InvalidParameter, NotFound, Unauthorized
+from geo.core.errors import Conflict, InvalidParameter, NotFound, Unauthorized, Unprocessable
 from geo.models import (
     Account,
     Building,
@@ -19,6 +20,7 @@ from geo.models import (
     Compound,
     ContractorFirm,
     Department,
+    District,
     PropertyFirm,
     Subdistrict,
     Unit,
@@ -66,6 +68,7 @@ def create_account(
     department_id: int | None = None,
     firm_id: int | None = None,
     property_firm_id: int | None = None,
+    district_id: int | None = None,
     username: str | None = None,
     password: str | None = None,
     token_days: int = 180,
@@ -86,6 +89,7 @@ def create_account(
         firm_id=firm_id,
         property_firm_id=property_firm_id,
     )
+    bind_district(session, account, district_id)
     if username is not None:
         account.username = check_username(session, username)
     if password is not None:
@@ -141,6 +145,25 @@ def bind(
     account.department_id = department_id
     account.firm_id = firm_id
     account.property_firm_id = property_firm_id
+
+
+def bind_district(session: Session, account: Account, district_id: int | None) -> None:
+    """Scope the account to `district_id`, or to the district its area or department lies
+    in, or (neither) to the whole city; an area or department of another district is 422."""
+    if district_id is not None and session.get(District, district_id) is None:
+        raise NotFound(f"no district with id {district_id}", where="district")
+    implied = None
+    if account.area is not None:
+        implied = place_district(session, *account.area)
+    elif account.department_id is not None:
+        department = session.get(Department, account.department_id)
+        implied = department.district_id if department else None
+    if district_id is not None and implied is not None and implied != district_id:
+        raise Unprocessable(
+            f"the account's area or department lies in district {implied}, not {district_id}",
+            where="district",
+        )
+    account.district_id = district_id if district_id is not None else implied
 
 
 def _db_now(session: Session) -> datetime:
@@ -279,4 +302,5 @@ def describe(session: Session, account: Account) -> dict[str, Any]:
         "role_zh": ROLE_ZH[account.role],
         "area": area,
         "department": department,
+        "district_id": account.district_id,
     }

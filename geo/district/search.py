@@ -23,8 +23,11 @@ def _like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
-def search_places(conn: psycopg.Connection, *, q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Places whose name contains `q`: exact matches first, then prefixes, then shorter names."""
+def search_places(
+    conn: psycopg.Connection, *, q: str, limit: int = 10, district: int | None = None
+) -> list[dict[str, Any]]:
+    """Places whose name contains `q` (in one district, when given): exact matches first, then
+    prefixes, then shorter names."""
     q = q.strip()
     if not q:
         raise InvalidParameter("q must not be empty", where="q")
@@ -44,10 +47,12 @@ def search_places(conn: psycopg.Connection, *, q: str, limit: int = 10) -> list[
         "SELECT kind, kind_label, id, name, "
         "ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat, "
         "ARRAY[ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)] AS bbox "
-        "FROM hits ORDER BY (name = %s) DESC, (name ILIKE %s) DESC, length(name), name, kind "
+        "FROM hits WHERE %s::int IS NULL OR EXISTS (SELECT 1 FROM district d"
+        " WHERE d.id = %s AND ST_Covers(d.geom, ST_PointOnSurface(hits.geom)))"
+        " ORDER BY (name = %s) DESC, (name ILIKE %s) DESC, length(name), name, kind "
         "LIMIT %s"
     )
-    params += [q, _like_pattern(q)[1:], limit]
+    params += [district, district, q, _like_pattern(q)[1:], limit]
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
 
@@ -63,6 +68,23 @@ def extent(conn: psycopg.Connection, table: str) -> list[list[float]] | None:
     if row is None or row[0] is None:
         return None
     return [[row[0], row[1]], [row[2], row[3]]]
+
+
+def districts(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """The districts the service holds (a city's: id, adcode, names, bounds, sub-districts),
+    for GET /api/districts and the pages' district filter."""
+    sql = (
+        "SELECT d.id, d.code, d.name, d.name_en, round(d.area_m2)::bigint AS area_m2,"
+        " (SELECT count(*) FROM subdistrict s WHERE s.district_id = d.id) AS subdistricts,"
+        " ARRAY[ST_YMin(d.geom), ST_XMin(d.geom), ST_YMax(d.geom), ST_XMax(d.geom)] AS b"
+        " FROM district d ORDER BY d.id"
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(sql).fetchall()
+    return [
+        {k: v for k, v in r.items() if k != "b"} | {"bounds": [r["b"][:2], r["b"][2:]]}
+        for r in rows
+    ]
 
 
 def communities(conn: psycopg.Connection) -> list[dict[str, Any]]:

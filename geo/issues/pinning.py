@@ -112,13 +112,14 @@ _PIN = text(
       INSERT INTO issue (category_code, description, severity, geom, input_crs, input_x,
                          input_y, step, level, routing, routing_reason, reporter_account_id,
                          reporter_name, reporter_phone, idempotency_key, channel, ticket_no,
-                         subdistrict_id, community_id, compound_id, building_id, unit_id,
-                         department_id, grid_post_id, created_at, updated_at, level_since)
+                         district_id, subdistrict_id, community_id, compound_id, building_id,
+                         unit_id, department_id, grid_post_id, created_at, updated_at,
+                         level_since)
       VALUES (:category, :description, :severity, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),
               :crs, :x, :y, 'collected', :level, :routing, :reason, :reporter,
-              :reporter_name, :reporter_phone, :key, :channel, :ticket_no, :subdistrict_id,
-              :community_id, :compound_id, :building_id, :unit_id, :department_id,
-              :grid_post_id, :now, :now, :now)
+              :reporter_name, :reporter_phone, :key, :channel, :ticket_no, :district_id,
+              :subdistrict_id, :community_id, :compound_id, :building_id, :unit_id,
+              :department_id, :grid_post_id, :now, :now, :now)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING id
     ), contacts AS (

@@ -33,7 +33,7 @@ _CANDIDATES = text(
     """
     WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
     SELECT
-      EXISTS (SELECT 1 FROM district d, p WHERE ST_Covers(d.geom, p.g)) AS in_district,
+      (SELECT min(d.id) FROM district d, p WHERE ST_Covers(d.geom, p.g)) AS district,
       (SELECT json_agg(json_build_object('id', b.id, 'parent', b.compound_id) ORDER BY b.id)
          FROM building b, p WHERE ST_Covers(b.geom, p.g)) AS buildings,
       (SELECT json_agg(json_build_object('id', c.id, 'parent', c.community_id) ORDER BY c.id)
@@ -67,8 +67,13 @@ _DETAILS = text(
                       CAST(:subdistrict_geom AS integer)) AS subdistrict,
              (SELECT id FROM unit WHERE building_id = ch.building AND number = :unit) AS unit
         FROM chosen ch
+    ), place AS (  -- the sub-district's district (a street near a neighbour's compound
+                   -- follows it), else the outline's
+      SELECT COALESCE((SELECT s.district_id FROM subdistrict s, ids WHERE s.id = ids.subdistrict),
+                      CAST(:district AS integer)) AS district
     )
     SELECT
+      (SELECT district FROM place) AS district,
       (SELECT json_build_object('id', b.id, 'name', b.name)
          FROM building b, ids WHERE b.id = ids.building) AS building,
       (SELECT json_build_object('id', c.id, 'name', c.name)
@@ -81,7 +86,11 @@ _DETAILS = text(
       (SELECT json_build_object('level', c.level, 'department_code', c.department_code,
                                 'department', (SELECT json_build_object(
                                     'id', d.id, 'code', d.code, 'name', d.name)
-                                  FROM department d WHERE d.code = c.department_code))
+                                  FROM department d
+                                 WHERE coalesce(d.serves, d.code) = c.department_code
+                                   AND (d.district_id = (SELECT district FROM place)
+                                        OR d.district_id IS NULL)
+                                 ORDER BY d.district_id NULLS LAST, d.id LIMIT 1))
          FROM category c WHERE c.code = :category) AS category,
       (SELECT json_agg(json_build_object('id', g.id, 'role', g.role, 'holding_id', g.holding,
                                          'name', g.name, 'contact', g.contact)
@@ -121,6 +130,7 @@ _DETAILS = text(
 class Routing:
     """Where a point belongs and who answers for it; `public()` is what clients see."""
 
+    district_id: int
     subdistrict: dict[str, Any] | None
     community: dict[str, Any] | None
     compound: dict[str, Any] | None
@@ -149,6 +159,7 @@ class Routing:
 
         contact = self.grid_contact
         return {
+            "district_id": self.district_id,
             "subdistrict_id": ident(self.subdistrict),
             "community_id": ident(self.community),
             "compound_id": ident(self.compound),
@@ -258,21 +269,23 @@ def route_point(
         .mappings()
         .one()
     )
-    if not cand["in_district"]:
+    if cand["district"] is None:
         raise Unprocessable(
-            f"The point ({lon:.6f}, {lat:.6f}) lies outside Qiaoxi District (桥西区).",
+            f"The point ({lon:.6f}, {lat:.6f}) lies outside every district served.",
             where="lon",
         )
     reasons: list[str] = []
     chosen = _choose(dict(cand), reasons)
     near_m = chosen.pop("near_m")
-    params = {**chosen, "unit": unit, "category": category, "on": on or clock.today()}
+    params = {**chosen, "unit": unit, "category": category, "on": on or clock.today(),
+              "district": cand["district"]}  # fmt: skip
     d = session.execute(_DETAILS, params).mappings().one()
     if d["category"] is None:
         raise Unprocessable(f"Unknown category {category!r}.", where="category")
     if unit is not None and d["unit_id"] is None:
         reasons.append(f"未找到第{unit}单元 / unit {unit} not found in the building: ignored")
     routing = Routing(
+        district_id=d["district"],
         subdistrict=d["subdistrict"],
         community=d["community"],
         compound=d["compound"],

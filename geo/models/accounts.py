@@ -55,6 +55,8 @@ class Account(Base):
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    # The district the account works in; NULL: the whole city (geo/accounts/access.py)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
     # A contractor's firm (and only a contractor's): it sees and reports on the firm's items.
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("contractor_firm.id"), index=True)
     # A property firm's account (and only one): it publishes for the compounds it serves now.

@@ -5,8 +5,21 @@ Hierarchy: district > sub-district (街道) > community (社区) > compound (小
 """
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Boolean, Computed, Date, Float, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (
+    Boolean,
+    Computed,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, Surveyed, area_column, choice, geom_column, length_column
@@ -29,10 +42,17 @@ ONEWAY = ("no", "forward", "backward")  # forward: traffic follows the digitised
 
 
 class District(Base):
+    """A district (区/县) of the city: one deployment serves several (docs/scaling.md)."""
+
     __tablename__ = "district"
     id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(12), unique=True)  # adcode, e.g. 130703
     name: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(64))
+    # what the district sets for itself (hotline, public notes); empty: the city's defaults
+    settings: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     geom = geom_column("MULTIPOLYGON")
     area_m2: Mapped[float] = area_column()
 
@@ -88,12 +108,18 @@ class Unit(Base):
 
 
 class Department(Base):
-    """One of the 52 district departments (区直单位) that join the council halls."""
+    """One of the 52 district departments (区直单位) that join the council halls.
+
+    A department belongs to its district (NULL: a city bureau, answering in every district
+    without one of its own); `serves` names the category department code it answers for
+    there when its own code differs (a second district's 住建局 serves `housing`)."""
 
     __tablename__ = "department"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
+    serves: Mapped[str | None] = mapped_column(String(32))
 
 
 class Official(Base):

@@ -72,7 +72,9 @@ class Issue(Base):
     # the issue to another owner restarts them (geo/issues/owners.py).
     clock_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    # Routing, worked out from the point when the issue was pinned.
+    # Routing, worked out from the point when the issue was pinned: the district first (the
+    # outline covering the point), which scopes who may see and act on it.
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)

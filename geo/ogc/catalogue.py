@@ -9,6 +9,8 @@ The landing page, /ogc/api, the map pages and the benchmarks all read `CATALOGUE
 listed here does not exist.
 """
 
+from dataclasses import replace
+
 from psycopg import sql
 
 from geo.core.clock import ZONE
@@ -16,7 +18,7 @@ from geo.core.errors import NotFound
 from geo.core.vocabulary import LEVELS, OUTCOMES, STATUSES, STEPS
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
 from geo.models.renovation import ALL_PHASES
-from geo.ogc.collection import Collection, Join
+from geo.ogc.collection import Collection, Expr, Join
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 
@@ -389,6 +391,31 @@ _WORK = (
 )
 
 
+# The district of a feature (a city serves several: docs/scaling.md), a property and a filter
+# of every layer: a column where the row carries it, its sub-district's, or else the district
+# whose outline covers the feature (outlines do not overlap).
+_OUTLINE = sql.SQL(
+    "(SELECT min(d.id) FROM district d WHERE ST_Covers(d.geom, ST_PointOnSurface(t.geom)))"
+)
+_DISTRICT_OF: dict[str, Expr] = {
+    "subdistricts": "district_id",
+    "communities": "s.district_id",
+    "issues": "district_id",
+}
+
+
+def _districted(c: Collection) -> Collection:
+    """`c` with its district: not among its tiles' properties (a kept tile reads only the
+    tables that send tile notices); a tile filtered by district is never kept."""
+    of = _DISTRICT_OF.get(c.id, _OUTLINE)
+    return replace(
+        c,
+        properties={**c.properties, "district_id": of},
+        filters={**c.filters, "district_id": of},
+        tile_properties=c.tile_properties or tuple(c.properties),
+    )
+
+
 def _by_id(*collections: Collection) -> dict[str, Collection]:
     ids = [c.id for c in collections]
     if len(ids) != len(set(ids)):
@@ -396,7 +423,7 @@ def _by_id(*collections: Collection) -> dict[str, Collection]:
     return {c.id: c for c in collections}
 
 
-CATALOGUE: dict[str, Collection] = _by_id(*_DISTRICT, *_WORK)
+CATALOGUE: dict[str, Collection] = _by_id(*map(_districted, (*_DISTRICT, *_WORK)))
 
 
 def get_collection(collection_id: str) -> Collection:

@@ -94,7 +94,7 @@ def check_tile(c: Collection, z: str, row: str, col: str) -> tuple[int, int, int
 
 
 def tile_sql(
-    c: Collection, z: int, x: int, y: int, *, max_features: int
+    c: Collection, z: int, x: int, y: int, *, max_features: int, district: int | None = None
 ) -> tuple[sql.Composed, dict[str, int]]:
     """The statement that encodes tile z/x/y of `c` (bytea; empty when no feature touches it)
     from at most `max_features` of the rows found (YISHITING_TILE_MAX_FEATURES): the cap bounds
@@ -126,6 +126,8 @@ def tile_sql(
         )
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
+    if district is not None:  # one district's features (the layer's district_id filter)
+        cond = sql.SQL("{} = %(district)s AND ").format(expr(c.filters["district_id"])) + cond
     stmt = sql.SQL(
         "SELECT ST_AsMVT(f, {layer}, {ext}, 'geom', 'id'), {day}, {generation}"
         " FROM (SELECT {key} AS id,"
@@ -144,33 +146,43 @@ def tile_sql(
         day=sql.SQL("district_today()" if c.tile_clock == "day" else "NULL::date"),
         generation=version_sql(c) if c.tile_clock != "time" else sql.SQL("NULL::bigint"),
     )
-    return stmt, {"z": z, "x": x, "y": y, "cap": max_features}
+    params = {"z": z, "x": x, "y": y, "cap": max_features}
+    return stmt, params if district is None else params | {"district": district}
 
 
 # Each layer's tile statement as bytes, by the collection's identity: composing it took longer
 # (0.8 ms, and as much again to render) than PostGIS takes for a small z16 tile.
-_statements: dict[int, tuple[Collection, bytes]] = {}
+_statements: dict[tuple[int, bool], tuple[Collection, bytes]] = {}
 
 
-def _statement(c: Collection) -> bytes:
-    kept = _statements.get(id(c))
+def _statement(c: Collection, by_district: bool) -> bytes:
+    kept = _statements.get((id(c), by_district))
     if kept is None or kept[0] is not c:
-        stmt, _ = tile_sql(c, 0, 0, 0, max_features=0)
-        kept = _statements[id(c)] = (c, stmt.as_bytes(None))
+        stmt, _ = tile_sql(c, 0, 0, 0, max_features=0, district=0 if by_district else None)
+        kept = _statements[id(c), by_district] = (c, stmt.as_bytes(None))
     return kept[1]
 
 
 def tile(
-    conn: psycopg.Connection, c: Collection, z: int, x: int, y: int, *, max_features: int
+    conn: psycopg.Connection,
+    c: Collection,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    max_features: int,
+    district: int | None = None,
 ) -> Tile:
     """Tile z/x/y (zoom, column, row) of `c`, already checked by check_tile, of at most
-    `max_features` features."""
+    `max_features` features (of one district only, when given)."""
     params = {"z": z, "x": x, "y": y, "cap": max_features}
+    if district is not None:
+        params["district"] = district
     # One statement, no transaction around it: a tile's plan has no parallel workers to turn
     # off, and BEGIN/SET/COMMIT would cost three round trips on a query of a few milliseconds.
     # Its text is the same for every tile of the layer, so psycopg prepares it on each
     # connection (from the fifth use) and PostgreSQL plans it no more.
-    row = conn.execute(_statement(c), params).fetchone()
+    row = conn.execute(_statement(c, district is not None), params).fetchone()
     data = bytes(row[0]) if row and row[0] is not None else b""
     day = row[1] if row else None
     version = version_of(row[2], day) if row and row[2] is not None else None
