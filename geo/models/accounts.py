@@ -52,8 +52,8 @@ class Account(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
     # A grid account of a building party group or a unit leader is bound to that place.
-    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     # The district the account works in; NULL: the whole city (geo/accounts/access.py)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)

@@ -78,8 +78,8 @@ class Issue(Base):
     subdistrict_id: Mapped[int | None] = mapped_column(ForeignKey("subdistrict.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
-    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     grid_post_id: Mapped[int | None] = mapped_column(ForeignKey("grid_post.id"))
     routing: Mapped[dict[str, Any]] = mapped_column(JSONB)  # public snapshot, with the reason
