@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from api.schemas.partners import UnitOut, WhistleOut
+from api.schemas.partners import JointMeetingOut, UnitOut, WhistleOut
 from geo.core import clock
 from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
@@ -286,3 +286,43 @@ def test_a_whistle_on_a_bare_place_opens_its_matter(
     assert channel == "whistle"
     bad = c.post("/api/whistles", json={**body, "category": "no_such"}, headers=field)
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+
+
+def test_a_joint_meeting_is_recorded_by_its_subdistrict(
+    worker_client: TestClient, worker_settings: Settings
+) -> None:
+    """区域化党建联席会议: the demo's 新华街 meeting is public with its units and decisions; the
+    sub-district's staff record one of units on its committees, once; others are refused."""
+    c, s = worker_client, worker_settings
+    xinhua = scalar(s, "SELECT id FROM subdistrict WHERE name = '新华街街道'")
+    demo = c.get("/api/joint-meetings", params={"subdistrict_id": xinhua}).json()
+    JointMeetingOut.model_validate(demo[0])
+    assert {u["name"] for u in demo[0]["units"]} == {"新华街派出所", "新华小学"}
+    assert len(demo[0]["decisions"]) == 2
+    ours = scalar(
+        s,
+        "SELECT array_agg(u.id ORDER BY u.id) FROM member_unit u LEFT JOIN community c"
+        " ON c.id = u.community_id WHERE u.subdistrict_id = :s OR c.subdistrict_id = :s",
+        s=xinhua,
+    )[:2]
+    theirs = scalar(s, "SELECT min(id) FROM member_unit WHERE subdistrict_id <> :s", s=xinhua)
+    other = scalar(s, "SELECT min(id) FROM subdistrict WHERE id <> :s", s=xinhua)
+    _, staff = make_account(s, "field", ("subdistrict", xinhua))
+    _, stranger = make_account(s, "field", ("subdistrict", other))
+    day = str(clock.today() - timedelta(days=1))
+    body = {"subdistrict_id": xinhua, "held_on": day, "title": "联席会议: 老旧小区加装电梯",
+            "decisions": ["各成员单位认领一个楼栋的意见征集"], "unit_ids": ours}  # fmt: skip
+    count = "SELECT count(*) FROM joint_meeting"
+    before = scalar(s, count)
+    assert c.post("/api/joint-meetings", json=body, headers=stranger).status_code == 403
+    bad = c.post("/api/joint-meetings", json={**body, "unit_ids": [*ours, theirs]}, headers=staff)
+    assert bad.status_code == 422 and bad.json()["where"].endswith("unit_ids")
+    later = {**body, "held_on": str(clock.today() + timedelta(days=2))}
+    assert c.post("/api/joint-meetings", json=later, headers=staff).status_code == 422
+    assert scalar(s, count) == before  # refused: nothing stored
+    key = staff | {"Idempotency-Key": "jm1"}
+    r = c.post("/api/joint-meetings", json=body, headers=key)
+    assert r.status_code == 201, r.text
+    again = c.post("/api/joint-meetings", json=body, headers=key)
+    assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
+    assert scalar(s, count) == before + 1

@@ -1,6 +1,6 @@
 """Partners API: the member-unit register, and whistles (街乡吹哨) with on-site check-ins (报到)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -9,11 +9,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import RowId, SessionDep, json_response
-from api.schemas.partners import UnitOut, WhistleOut, WhistleSetup
+from api.schemas.partners import JointMeetingOut, UnitOut, WhistleOut, WhistleSetup
 from geo.accounts.access import allowed
 from geo.core.coords import input_point
 from geo.models.partners import UNIT_KINDS
-from geo.partners import units, whistles
+from geo.partners import meetings, units, whistles
 
 router = APIRouter(prefix="/api", tags=["partners"])
 Crs = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
@@ -66,6 +66,18 @@ class ReportIn(BaseModel):
     action: str = Field(min_length=1, max_length=2000, description="what your unit will do")
 
 
+class MeetingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subdistrict_id: RowId = Field(description="the sub-district whose 大工委 met")
+    held_on: date
+    title: str = Field(min_length=1, max_length=120, examples=["新华街街道区域化党建联席会议"])
+    decisions: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=1, max_length=meetings.MAX_DECISIONS
+    )
+    unit_ids: list[RowId] = Field(min_length=1, max_length=50, description="units that attended")
+
+
 class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,6 +118,26 @@ def register_member_unit(
         members=[units.Member(**m.model_dump()) for m in body.members],
         idempotency_key=idempotency_key,
     )
+    db.commit()
+    return _replay(result, created)
+
+
+@router.get("/joint-meetings", response_model=list[JointMeetingOut])
+def list_joint_meetings(
+    db: SessionDep, subdistrict_id: Annotated[RowId | None, Query()] = None
+) -> JSONResponse:
+    """Joint party-building meetings (区域化党建联席会议), newest first: who attended, what was
+    decided (public, as a hall's decisions are)."""
+    return json_response(meetings.list_meetings(db, subdistrict_id))
+
+
+@router.post("/joint-meetings", status_code=201, response_model=JointMeetingOut)
+def record_joint_meeting(
+    body: MeetingIn, db: SessionDep, user: CurrentUser, idempotency_key: ScopedIdempotencyKey
+) -> JSONResponse:
+    """The sub-district's staff (or an admin) record a meeting held, its units and decisions."""
+    result, created = meetings.record(db, user, **body.model_dump(),
+                                      idempotency_key=idempotency_key)  # fmt: skip
     db.commit()
     return _replay(result, created)
 

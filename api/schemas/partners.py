@@ -65,6 +65,19 @@ class WhistleOut(Public):
     parties: list[PartyOut]
 
 
+class MeetingUnit(Named):
+    kind: str
+
+
+class JointMeetingOut(Public):
+    id: int
+    subdistrict: Named
+    held_on: date
+    title: str
+    decisions: list[str]
+    units: list[MeetingUnit] = Field(description="the member units that attended")
+
+
 class WhistleSetup(Public):
     allowed: list[str] = Field(description="actions on no object this account may take")
 

@@ -217,6 +217,8 @@ TABLE: dict[str, Action] = {
     "read_unit_members": Action("none", ALL_STAFF),
     "blow_whistle": Action("issue", STAFF),
     "report_whistle": Action("none", SUMMONABLE),
+    # a sub-district's joint party-building meetings (geo/partners/meetings.py): its own staff
+    "record_joint_meeting": Action("hall", {"admin": ANY, "field": AREA, "grid": AREA}),
     # deployments of cadres in an emergency (geo/partners/deployments.py)
     "read_deployments": Action("none", ALL_STAFF),
     "manage_deployments": Action("none", {"admin": ANY}),

@@ -40,7 +40,14 @@ from geo.models.issues import Category, Issue, IssueEvent, IssuePhoto, IssueSupp
 from geo.models.leaders import LeaderPairing, SiteVisit
 from geo.models.notices import IssueAlert, Notice, Webhook, WebhookAttempt, WebhookDelivery
 from geo.models.operations import DemoLoad, IdempotencyRequest, RateBucket, RateCharge
-from geo.models.partners import MemberUnit, UnitMember, Whistle, WhistleParty
+from geo.models.partners import (
+    JointMeeting,
+    JointMeetingUnit,
+    MemberUnit,
+    UnitMember,
+    Whistle,
+    WhistleParty,
+)
 from geo.models.programme import ContractorFirm, KindPhase, RenovationKind
 from geo.models.property import (
     ModelCompoundTitle,
@@ -87,6 +94,8 @@ __all__ = [
     "UnitMember",
     "Whistle",
     "WhistleParty",
+    "JointMeeting",
+    "JointMeetingUnit",
     "Deployment",
     "WorkGroup",
     "Checkpoint",

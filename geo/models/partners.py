@@ -5,12 +5,16 @@ sub-district's 大工委 (subdistrict_id) or a community's 大党委 (community_
 unit_member: one of its part-time members (兼职委员), optionally with an account.
 whistle: a summons (街乡吹哨) about an issue to a place (geom) by a time (report_by).
 whistle_party: one summoned department or member unit, and its check-in (报到) on site.
+joint_meeting: a sub-district's joint party-building meeting (区域化党建联席会议) of the units on
+its committees, with its decisions; joint_meeting_unit: the units that attended.
 """
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base, choice, geom_column
@@ -82,3 +87,23 @@ class WhistleParty(Base):
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     distance_m: Mapped[float | None] = mapped_column(Float)
     action: Mapped[str | None] = mapped_column(Text)
+
+
+class JointMeeting(Base):
+    __tablename__ = "joint_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(120))
+    decisions: Mapped[list[Any]] = mapped_column(JSONB)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+
+class JointMeetingUnit(Base):
+    __tablename__ = "joint_meeting_unit"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("joint_meeting.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("member_unit.id"), primary_key=True)
