@@ -494,7 +494,7 @@ def test_geometry_valid_wgs84(conn: psycopg.Connection, table: str, col: str) ->
 
 
 def test_district_in_qiaoxi(conn: psycopg.Connection) -> None:
-    """The district is Qiaoxi's real outline; the generated old city lies in its urban south-east."""
+    """The district is Qiaoxi's real outline; the generated old city is in its urban south-east."""
     assert one(
         conn, "SELECT ST_Equals(geom, ST_GeomFromEWKB(decode(%s, 'hex'))) FROM district",
         ground.outline_ewkb(),

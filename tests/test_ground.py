@@ -5,7 +5,7 @@ import json
 
 import pytest
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import Point, shape
 
 from fixtures import ground, outline_source
 from fixtures.geometry import FORT_EAST, FORT_NORTH, FORT_SOUTH, FORT_WEST
@@ -37,5 +37,5 @@ def test_source_script_converts_gcj02_to_wgs84() -> None:
     source = {"type": "MultiPolygon", "coordinates": [[ring]]}
     # GCJ-02 shifts this area by about 300 m; the script takes it back to within a centimetre.
     assert Point(ring[0]).distance(Point(committed.geoms[0].exterior.coords[0])) > 0.002
-    again = shapely.geometry.shape(outline_source.feature_collection(source)["features"][0]["geometry"])
+    again = shape(outline_source.feature_collection(source)["features"][0]["geometry"])
     assert shapely.equals_exact(again, committed, tolerance=1e-7)

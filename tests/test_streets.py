@@ -205,7 +205,9 @@ def test_a_point_far_from_any_street_is_refused(
 ) -> None:
     # no point of the demo's dense street grid lies 150 m from a street, so shrink the limit
     monkeypatch.setattr(network, "MAX_SNAP_M", 5.0)
-    r = client.get("/api/route", params={"from": pair(*one_way["beside"]), "to": pair(*one_way["north"])})
+    r = client.get(
+        "/api/route", params={"from": pair(*one_way["beside"]), "to": pair(*one_way["north"])}
+    )
     problem(r, 422, "query.from")
     assert "from the nearest street" in r.json()["detail"]
 
