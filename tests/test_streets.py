@@ -88,19 +88,22 @@ def test_the_graph_follows_road_changes(fresh_settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def one_way(conn: psycopg.Connection) -> dict[str, Any]:
-    """新华后街, one-way south to north: its two ends, its length, and a point 20 m east of its
-    middle (the street runs about north-south, bent with the old city's streets)."""
+    """新华后街, one-way south to north: its two ends, its length, and a point 20 m east of it
+    halfway along its middle block (the street runs about north-south, bent with the old city's
+    streets, with a vertex at every crossing) with the share of the street north of that."""
     row = one(
         conn,
         "SELECT ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)), ST_X(ST_EndPoint(geom)), "
-        "ST_Y(ST_EndPoint(geom)), length_m, oneway, ST_AsText(geom), ST_X(b), ST_Y(b) FROM road,"
-        " ST_Transform(ST_Translate(ST_Transform(ST_LineInterpolatePoint(geom, 0.5), 4547), 20, 0),"
-        " 4326) b WHERE name = '新华后街'",
+        "ST_Y(ST_EndPoint(geom)), length_m, oneway, ST_AsText(geom), ST_X(b), ST_Y(b),"
+        " 1 - ST_LineLocatePoint(geom, m) FROM road, LATERAL (SELECT ST_LineInterpolatePoint("
+        " s.geom, 0.5) AS m FROM ST_DumpSegments(road.geom) s ORDER BY ST_Distance("
+        " ST_LineInterpolatePoint(s.geom, 0.5), ST_LineInterpolatePoint(road.geom, 0.5)) LIMIT 1) x,"
+        " ST_Transform(ST_Translate(ST_Transform(m, 4547), 20, 0), 4326) b WHERE name = '新华后街'",
     )
     south, north = (row[0], row[1]), (row[2], row[3])
     assert row[5] == "forward" and north[1] > south[1]  # digitised south to north
     return {"south": south, "north": north, "length_m": row[4], "wkt": row[6],
-            "beside": (row[7], row[8])}  # fmt: skip
+            "beside": (row[7], row[8]), "beside_north_share": row[9]}  # fmt: skip
 
 
 def route(client: TestClient, a: tuple[float, float], b: tuple[float, float], profile: str) -> Any:
@@ -180,7 +183,8 @@ def test_a_route_starts_where_the_point_meets_its_street(
     assert r.status_code == 200, r.text
     props = r.json()["properties"]
     assert 15 < props["from_snap_m"] < 25
-    assert props["length_m"] == pytest.approx(one_way["length_m"] / 2, rel=0.05)
+    north_m = one_way["length_m"] * one_way["beside_north_share"]
+    assert props["length_m"] == pytest.approx(north_m, rel=0.05)
 
 
 @pytest.mark.parametrize(
