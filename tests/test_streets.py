@@ -97,7 +97,8 @@ def one_way(conn: psycopg.Connection) -> dict[str, Any]:
         "ST_Y(ST_EndPoint(geom)), length_m, oneway, ST_AsText(geom), ST_X(b), ST_Y(b),"
         " 1 - ST_LineLocatePoint(geom, m) FROM road, LATERAL (SELECT ST_LineInterpolatePoint("
         " s.geom, 0.5) AS m FROM ST_DumpSegments(road.geom) s ORDER BY ST_Distance("
-        " ST_LineInterpolatePoint(s.geom, 0.5), ST_LineInterpolatePoint(road.geom, 0.5)) LIMIT 1) x,"
+        " ST_LineInterpolatePoint(s.geom, 0.5), ST_LineInterpolatePoint(road.geom, 0.5))"
+        " LIMIT 1) x,"
         " ST_Transform(ST_Translate(ST_Transform(m, 4547), 20, 0), 4326) b WHERE name = '新华后街'",
     )
     south, north = (row[0], row[1]), (row[2], row[3])
