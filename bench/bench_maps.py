@@ -41,7 +41,7 @@ from tests.browser import PHONE, chromium, open_page  # noqa: E402
 # (name, path, viewport, script run once the page has drawn: a view the reader moves to)
 BIG_LAYERS = (
     "YST.map.addLayer(YST.layers.buildings); YST.map.addLayer(YST.layers.courtyards);"
-    " YST.map.setView([40.8262, 114.8838], 17, {animate: false});"
+    " YST.map.setView([40.8263, 114.8835], 17, {animate: false});"
 )
 PAGES = [
     ("overview", "/maps/", None, None),

@@ -29,8 +29,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/maps/static"
 # Draws the tile layers (Layer.tiles) in Leaflet on canvas; docs/maps.md says why this one.
 TILE_RENDERER = "vendor/protomaps-leaflet/protomaps-leaflet.js"
-# Qiaoxi district, Zhangjiakou: the view a page opens on when it has nothing better.
-DISTRICT_CENTER = (40.825, 114.885)
+# The old city of Qiaoxi, Zhangjiakou (the demo's generated part): the view a page opens on when
+# it has nothing better.
+DISTRICT_CENTER = (40.822, 114.869)
 DISTRICT_ZOOM = 14
 
 NAV = (

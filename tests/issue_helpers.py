@@ -136,10 +136,13 @@ def point_far_from_compounds(session: Session, metres: float = 60.0) -> tuple[Po
     row = session.execute(
         text(
             """
-            WITH g AS (
+            WITH e AS (SELECT ST_Extent(geom) AS b FROM community),
+            g AS (
               SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS p
-                FROM generate_series(114.8705, 114.8995, 0.0005) x,
-                     generate_series(40.803, 40.847, 0.0005) y)
+                FROM e, generate_series(round(ST_XMin(e.b)::numeric, 4), ST_XMax(e.b)::numeric,
+                                        0.0005) x,
+                     generate_series(round(ST_YMin(e.b)::numeric, 4), ST_YMax(e.b)::numeric,
+                                     0.0005) y)
             SELECT ST_X(g.p), ST_Y(g.p), cm.id
               FROM g JOIN community cm ON ST_Covers(cm.geom, g.p)
              WHERE NOT EXISTS (

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from fixtures import district
+from fixtures import district, ground
 from geo.core.settings import Settings
 
 LAYERS = {  # table -> geometry columns
@@ -508,12 +508,19 @@ def test_geometry_valid_wgs84(conn: psycopg.Connection, table: str, col: str) ->
 
 
 def test_district_in_qiaoxi(conn: psycopg.Connection) -> None:
-    xmin, ymin, xmax, ymax = one(
+    """The district is Qiaoxi's real outline; the generated old city is in its urban south-east."""
+    assert one(
+        conn, "SELECT ST_Equals(geom, ST_GeomFromEWKB(decode(%s, 'hex'))) FROM district",
+        ground.outline_ewkb(),
+    )  # fmt: skip
+    xmin, ymin, xmax, ymax, share = one(
         conn,
-        "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM district",
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), ST_Area(u) / ST_Area(d.geom)"
+        " FROM (SELECT ST_Union(geom) AS u, ST_Extent(geom) AS e FROM subdistrict) s, district d",
     )
-    assert 114.865 <= xmin < xmax <= 114.905
-    assert 40.795 <= ymin < ymax <= 40.855
+    assert 114.84 <= xmin < xmax <= 114.895
+    assert 40.79 <= ymin < ymax <= 40.855
+    assert 0.03 < share < 0.08
 
 
 @pytest.mark.parametrize(("child", "parent", "key"), NESTING)
@@ -526,9 +533,10 @@ def test_nesting(conn: psycopg.Connection, child: str, parent: str, key: str) ->
     assert outside == 0
 
 
-@pytest.mark.parametrize(("child", "parent", "key"), NESTING[:2])
+@pytest.mark.parametrize(("child", "parent", "key"), NESTING[1:2])
 def test_tiling(conn: psycopg.Connection, child: str, parent: str, key: str) -> None:
-    """Children cover their parent exactly: the same area and a union equal to it."""
+    """Children cover their parent exactly: the same area and a union equal to it (the
+    sub-districts cover only the old city of the district, test_district_in_qiaoxi)."""
     unequal = one(
         conn,
         f"SELECT count(*) FROM {parent} p WHERE NOT ST_Equals(p.geom,"
@@ -574,14 +582,15 @@ def test_no_overlaps_within_layer(conn: psycopg.Connection, table: str) -> None:
 
 
 def test_streets_between_compounds(conn: psycopg.Connection) -> None:
-    """Compounds are 12-30 m apart across a street; none touches another."""
+    """Compounds are 12-30 m apart across a street, none touches another; the bend onto the
+    ground (fixtures/geometry.py) narrows a street crossing it by up to about 7 %."""
     nearest = column(
         conn,
         """SELECT (SELECT min(ST_Distance(a.geom::geography, b.geom::geography))
                    FROM compound b WHERE b.id <> a.id AND ST_DWithin(a.geom, b.geom, 0.001))
            FROM compound a""",
     )
-    assert min(nearest) >= 11.9 and max(nearest) <= 30.1
+    assert min(nearest) >= 11.0 and max(nearest) <= 30.1
 
 
 def test_every_community_has_open_land(conn: psycopg.Connection) -> None:

@@ -164,7 +164,7 @@ def test_eps_is_in_metres(fresh_client: TestClient, fresh_settings: Settings, db
 def test_issues_collection_is_public_and_filtered(
     fresh_client: TestClient, fresh_settings: Settings
 ) -> None:
-    lon, lat = 114.8838, 40.8262
+    lon, lat = 114.8835, 40.8263
     body = {
         "lon": lon,
         "lat": lat,

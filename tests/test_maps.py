@@ -248,7 +248,7 @@ def test_overview_draws_what_the_api_has(browser, live_url: str) -> None:
     assert state["drawn"]["subdistricts"] == 7
     assert state["drawn"]["communities"] == 44
     # a view inside the district at zoom 15: compounds and roads appear, as many as the API has
-    page.evaluate("YST.map.setView([40.8262, 114.8838], 15)")
+    page.evaluate("YST.map.setView([40.8263, 114.8835], 15)")
     state = wait_drawn(page)
     for layer in ("compounds", "roads"):
         bbox = state["bbox"][layer]
@@ -292,7 +292,7 @@ def test_overview_draws_buildings_and_courtyards_from_vector_tiles(browser, live
     page.on("request", lambda r: items.append(r.url) if "/items?" in r.url else None)
     page.evaluate(
         "(() => { YST.map.addLayer(YST.layers.buildings); YST.map.addLayer(YST.layers.courtyards);"
-        " YST.map.setView([40.8262, 114.8838], 17, {animate: false}); })()"
+        " YST.map.setView([40.8263, 114.8835], 17, {animate: false}); })()"
     )
     state = wait_drawn(page)
     # the big layers come as tiles, answered 200 (or 204 where nothing is), never as GeoJSON
@@ -528,7 +528,7 @@ PNG_1PX = bytes.fromhex(  # one green pixel, a PNG that decodes (photos are re-e
 def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -> None:
     base, server, thread = serve(fresh_settings)
     try:
-        here = {"latitude": 40.8262, "longitude": 114.8838}
+        here = {"latitude": 40.8263, "longitude": 114.8835}
         page, watch = open_page(
             browser,
             f"{base}/maps/pin",
@@ -544,7 +544,7 @@ def test_pin_page_files_an_issue_end_to_end(browser, fresh_settings: Settings) -
         page.wait_for_function("window.__yst.pin !== undefined")
         page.wait_for_function("window.__yst.located === true")
         pin = page.evaluate("window.__yst.pin")
-        assert pin == {"lon": pytest.approx(114.8838), "lat": pytest.approx(40.8262)}
+        assert pin == {"lon": pytest.approx(114.8835), "lat": pytest.approx(40.8263)}
         # tapping the map moves the pin (a tap during the locate animation may be dropped by
         # Leaflet, so tap again until the pin follows, a few times at most)
         moved_js = f"window.__yst.pin && window.__yst.pin.lat !== {pin['lat']}"
@@ -613,7 +613,7 @@ def test_pin_page_retry_after_a_lost_answer_files_one_issue(
                 route.continue_()
 
         page.route("**/api/issues", lose_first_answer)
-        page.evaluate("YST.placePin(L.latLng(40.8262, 114.8838))")
+        page.evaluate("YST.placePin(L.latLng(40.8263, 114.8835))")
         page.select_option("#yst-category", "ebike_charging")
         text_ = "重试不重复 retry files once"
         page.fill("#yst-description", text_)

@@ -13,7 +13,7 @@ from geo.core.settings import Settings
 from tests.issue_helpers import make_account, scalar
 
 V2 = "/open311/v2"
-POINT = {"lat": "40.8262", "long": "114.8838"}
+POINT = {"lat": "40.8263", "long": "114.8835"}
 PRIVATE = ("张三丰", "13800001111", "zs@example.org", "reporter")
 
 
@@ -106,7 +106,7 @@ def test_round_trip_form_encoded_json_and_xml(
     (req,) = js.json()
     assert req["service_request_id"] == ident and req["status"] == "open"
     assert req["service_code"] == "ebike_charging" and req["description"] == "楼道飞线充电"
-    assert abs(req["lat"] - 40.8262) < 1e-7 and abs(req["long"] - 114.8838) < 1e-7
+    assert abs(req["lat"] - 40.8263) < 1e-7 and abs(req["long"] - 114.8835) < 1e-7
     assert req["media_url"] == "https://example.org/photo.jpg"
     assert req["status_notes"] == "collected" and req["agency_responsible"]
     xml = worker_client.get(f"{V2}/requests/{ident}.xml")
@@ -133,8 +133,8 @@ def test_post_xml_and_json_bodies(worker_client: TestClient) -> None:
     assert r.status_code == 201
     (item,) = _items(_xml(r.text))
     assert item["service_request_id"] and item["service_request_id"].isdigit()
-    r = worker_client.post(f"{V2}/requests.json", json={"service_code": "other", "lat": 40.8262,
-                                                       "long": 114.8838})  # fmt: skip
+    r = worker_client.post(f"{V2}/requests.json", json={"service_code": "other", "lat": 40.8263,
+                                                       "long": 114.8835})  # fmt: skip
     assert r.status_code == 201, r.text
     ident = r.json()[0]["service_request_id"]
     # No description: the service's name stands in.
@@ -247,12 +247,12 @@ def test_tokens_of_any_characters_are_404_in_both_formats(client: TestClient, to
         ({"service_code": "nope", **POINT}, "service_code"),
         ({**POINT}, "service_code"),
         ({"service_code": "other"}, "lat"),
-        ({"service_code": "other", "lat": "40.8262"}, "long"),
-        ({"service_code": "other", "lat": "abc", "long": "114.8838"}, "lat"),
-        ({"service_code": "other", "lat": "nan", "long": "114.8838"}, "lat"),
-        ({"service_code": "other", "lat": "95", "long": "114.8838"}, "lat"),
-        ({"service_code": "other", "lat": "40.8262", "long": "inf"}, "long"),
-        ({"service_code": "other", "lat": "10.0", "long": "114.8838"}, "outside"),
+        ({"service_code": "other", "lat": "40.8263"}, "long"),
+        ({"service_code": "other", "lat": "abc", "long": "114.8835"}, "lat"),
+        ({"service_code": "other", "lat": "nan", "long": "114.8835"}, "lat"),
+        ({"service_code": "other", "lat": "95", "long": "114.8835"}, "lat"),
+        ({"service_code": "other", "lat": "40.8263", "long": "inf"}, "long"),
+        ({"service_code": "other", "lat": "10.0", "long": "114.8835"}, "outside"),
         ({"service_code": "other", **POINT, "media_url": "ftp://x/y"}, "media_url"),
     ],
 )

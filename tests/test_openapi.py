@@ -244,7 +244,7 @@ def test_staff_answers_hold_what_their_model_says(
     files = {"file": (path.name, path.read_bytes(), "application/zip")}
     form = {"layer": "compounds", "dry_run": "true", "map": ["名称=name"]}
     _report(ImportReport, c.post("/api/imports", data=form, files=files, headers=admin))
-    pin = {"service_code": "street_order", "lat": "40.8262", "long": "114.8838"}
+    pin = {"service_code": "street_order", "lat": "40.8263", "long": "114.8835"}
     key = {"Idempotency-Key": "openapi-test-1"}
     filed = c.post("/open311/v2/requests.json", data=pin, headers=key)
     _report(open311.FiledRequest, filed, 201)

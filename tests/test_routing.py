@@ -149,6 +149,19 @@ def test_outside_the_district_is_refused(db: Session) -> None:
     assert err.value.where == "lon"
 
 
+def test_district_beyond_the_old_city_goes_to_the_district(db: Session) -> None:
+    """The district is Qiaoxi's real outline; its sub-districts cover the old city only."""
+    lon, lat = db.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM district d, ST_PointOnSurface(ST_Difference(d.geom,"
+            " (SELECT ST_Buffer(ST_Union(geom), 0.01) FROM subdistrict))) p"
+        )
+    ).one()
+    r = route_point(db, lon=lon, lat=lat, category="ebike_charging")
+    assert r.subdistrict is None and r.community is None and r.compound is None
+    assert r.level == "district"
+
+
 def test_category_sets_department_and_level(db: Session) -> None:
     point, _ = issue_helpers.point_in_building(db)
     expected = {

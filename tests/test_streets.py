@@ -88,16 +88,23 @@ def test_the_graph_follows_road_changes(fresh_settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def one_way(conn: psycopg.Connection) -> dict[str, Any]:
-    """新华后街, one-way south to north: its two ends and its length."""
+    """新华后街, one-way south to north: its two ends, its length, and a point 20 m east of it
+    halfway along its middle block (the street runs about north-south, bent with the old city's
+    streets, with a vertex at every crossing) with the share of the street north of that."""
     row = one(
         conn,
         "SELECT ST_X(ST_StartPoint(geom)), ST_Y(ST_StartPoint(geom)), ST_X(ST_EndPoint(geom)), "
-        "ST_Y(ST_EndPoint(geom)), length_m, oneway, ST_AsText(geom) FROM road "
-        "WHERE name = '新华后街'",
+        "ST_Y(ST_EndPoint(geom)), length_m, oneway, ST_AsText(geom), ST_X(b), ST_Y(b),"
+        " 1 - ST_LineLocatePoint(geom, m) FROM road, LATERAL (SELECT ST_LineInterpolatePoint("
+        " s.geom, 0.5) AS m FROM ST_DumpSegments(road.geom) s ORDER BY ST_Distance("
+        " ST_LineInterpolatePoint(s.geom, 0.5), ST_LineInterpolatePoint(road.geom, 0.5))"
+        " LIMIT 1) x,"
+        " ST_Transform(ST_Translate(ST_Transform(m, 4547), 20, 0), 4326) b WHERE name = '新华后街'",
     )
     south, north = (row[0], row[1]), (row[2], row[3])
     assert row[5] == "forward" and north[1] > south[1]  # digitised south to north
-    return {"south": south, "north": north, "length_m": row[4], "wkt": row[6]}
+    return {"south": south, "north": north, "length_m": row[4], "wkt": row[6],
+            "beside": (row[7], row[8]), "beside_north_share": row[9]}  # fmt: skip
 
 
 def route(client: TestClient, a: tuple[float, float], b: tuple[float, float], profile: str) -> Any:
@@ -166,14 +173,10 @@ def test_a_route_starts_where_the_point_meets_its_street(
     # 20 m east of the one-way's middle, in GCJ-02 as a phone sends it
     from geo.core.coords import wgs84_to_gcj02
 
-    mid = (
-        (one_way["south"][0] + one_way["north"][0]) / 2 + 0.00024,
-        (one_way["south"][1] + one_way["north"][1]) / 2,
-    )
     r = client.get(
         "/api/route",
         params={
-            "from": pair(*wgs84_to_gcj02(*mid)),
+            "from": pair(*wgs84_to_gcj02(*one_way["beside"])),
             "to": pair(*wgs84_to_gcj02(*one_way["north"])),
             "crs": "gcj02",
         },
@@ -181,7 +184,8 @@ def test_a_route_starts_where_the_point_meets_its_street(
     assert r.status_code == 200, r.text
     props = r.json()["properties"]
     assert 15 < props["from_snap_m"] < 25
-    assert props["length_m"] == pytest.approx(one_way["length_m"] / 2, rel=0.05)
+    north_m = one_way["length_m"] * one_way["beside_north_share"]
+    assert props["length_m"] == pytest.approx(north_m, rel=0.05)
 
 
 @pytest.mark.parametrize(
@@ -206,8 +210,9 @@ def test_a_point_far_from_any_street_is_refused(
 ) -> None:
     # no point of the demo's dense street grid lies 150 m from a street, so shrink the limit
     monkeypatch.setattr(network, "MAX_SNAP_M", 5.0)
-    mid = ((one_way["south"][0] + one_way["north"][0]) / 2 + 0.00024, one_way["south"][1] + 0.004)
-    r = client.get("/api/route", params={"from": pair(*mid), "to": pair(*one_way["north"])})
+    r = client.get(
+        "/api/route", params={"from": pair(*one_way["beside"]), "to": pair(*one_way["north"])}
+    )
     problem(r, 422, "query.from")
     assert "from the nearest street" in r.json()["detail"]
 

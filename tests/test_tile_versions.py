@@ -128,7 +128,7 @@ def test_an_edit_makes_the_map_fetch_the_new_tiles_within_seconds(
             )
             page.evaluate(
                 "(() => { YST.map.addLayer(YST.layers.buildings);"
-                " YST.map.setView([40.8262, 114.8838], 17, {animate: false}); })()"
+                " YST.map.setView([40.8263, 114.8835], 17, {animate: false}); })()"
             )
             wait_drawn(page)
             assert seen and all(cc == IMMUTABLE for _, cc in seen), seen

@@ -52,7 +52,7 @@ def test_pin_keep_the_link_follow_and_rate(
     try:
         page, watch = open_page(browser, f"{base}/maps/pin", viewport=PHONE)
         page.wait_for_function("window.__yst.categories > 0")
-        page.evaluate("YST.placePin(L.latLng(40.8262, 114.8838))")
+        page.evaluate("YST.placePin(L.latLng(40.8263, 114.8835))")
         page.select_option("#yst-category", "ebike_charging")
         page.fill("#yst-description", "楼道飞线充电, 匿名上报后评价")
         page.click("#yst-submit")

@@ -27,8 +27,8 @@ class Located(Strict):
     """A point as sent: lon/lat in degrees; for crs cgcs2000_gk x/y metres (EPSG:4547).
     Checked and converted by geo.core.coords.input_point, the same for pinning and re-routing."""
 
-    lon: Number | None = Field(None, examples=[114.8838])
-    lat: Number | None = Field(None, examples=[40.8262])
+    lon: Number | None = Field(None, examples=[114.8835])
+    lat: Number | None = Field(None, examples=[40.8263])
     x: Number | None = Field(None, description="EPSG:4547 easting (crs cgcs2000_gk)")
     y: Number | None = Field(None, description="EPSG:4547 northing (crs cgcs2000_gk)")
     crs: Crs = "wgs84"

@@ -127,7 +127,7 @@ async function run() {
   $("#w-items-form").elements.firm.innerHTML += setup.firms.map((x) => '<option value="' + esc(x.code) + '">' + esc(x.name) + "</option>").join("");
   const depts = await api("/api/departments");
   f.elements.department_id.innerHTML += depts.map((d) => '<option value="' + d.id + '">' + esc(d.name) + "</option>").join("");
-  map = L.map("w-map").setView([40.8125, 114.8805], 16);
+  map = L.map("w-map").setView([40.8245, 114.879], 16);
   if (window.WORK.tiles) L.tileLayer(window.WORK.tiles.url, { attribution: window.WORK.tiles.attribution, maxZoom: 19 }).addTo(map);
   courtyards = L.geoJSON(null, {
     style: () => ({ className: "w-yard" }),

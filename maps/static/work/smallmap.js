@@ -8,7 +8,7 @@ export function smallMap(el) {
   const tiles = window.WORK.tiles;
   if (tiles) L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19, subdomains: tiles.subdomains || "abc" }).addTo(map);
   else el.classList.add("w-no-basemap");
-  map.setView([40.825, 114.885], 14);
+  map.setView([40.822, 114.869], 14);
   // The district's outline under the points: readable offline, where tiles cannot load (the
   // service worker keeps the last copy of /api/outline).
   const outline = L.geoJSON(null, {
