@@ -159,10 +159,10 @@ def world(fresh_client: TestClient, fresh_settings: Settings, db: Session) -> di
         "contractor_in": ("contractor", None, None),
         "contractor_out": ("contractor", None, None),
         "cadre": ("cadre", None, None),
-        "admin_district_in": ("admin", None, None, None, 1),
-        "admin_district_out": ("admin", None, None, None, 2),
-        "planner_district_out": ("planner", None, None, None, 2),
-        "department_own_district_out": ("department", None, department, None, 2),
+        "admin_district_in": ("admin", None, None, None, None, 1),
+        "admin_district_out": ("admin", None, None, None, None, 2),
+        "planner_district_out": ("planner", None, None, None, None, 2),
+        "department_own_district_out": ("department", None, department, None, None, 2),
     }
     engine = create_engine(fresh_settings.database_url)
     with Session(engine) as session, session.begin():
