@@ -41,7 +41,7 @@ def _examples(operation: schemathesis.APIOperation) -> int:
     return EXAMPLES_PER_COLLECTION if fixed and parts[4] == "items" else EXAMPLES
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fuzz_app(template_url: str, media_dir: str) -> Iterator[tuple[FastAPI, dict[str, str]]]:
     url = _url_for(f"yishiting_fuzz_{uuid.uuid4().hex[:12]}")
     ensure_database(url, template=make_url(template_url).database)
@@ -55,7 +55,7 @@ def fuzz_app(template_url: str, media_dir: str) -> Iterator[tuple[FastAPI, dict[
     drop_database(url)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api_schema(fuzz_app: tuple[FastAPI, dict[str, str]]) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app[0])
 

@@ -59,7 +59,10 @@ def test_a_versioned_tile_is_a_hit_the_second_time_and_an_edit_reaches_the_cache
         cache, floors = tile(client, old)
         assert cache == "MISS"
         assert tile(client, old) == ("HIT", floors)
-        assert f"?v={old} 200 HIT" in log.read_text()
+        logged = monotonic()  # nginx writes the line once the answer is sent: wait for it
+        while f"?v={old} 200 HIT" not in log.read_text():
+            assert monotonic() - logged < 5, log.read_text()
+            sleep(0.05)
         with psycopg.connect(fresh_settings.libpq_url) as conn:
             conn.execute("UPDATE building SET floors = %s WHERE id = %s", (floors + 3, bid))
         edited = monotonic()

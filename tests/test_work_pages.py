@@ -140,7 +140,8 @@ def _flow_until_dispatched(
     ready(page)
     buttons = page.locator("[data-action]").evaluate_all("bs => bs.map(b => b.dataset.action)")
     staff = httpx.get(f"{base}/api/work/issues/{issue}").json()  # anonymous: photo at most
-    assert buttons == ["topic", "rejected", "closed", "referred", "reroute", "dispute", "photo"]
+    assert buttons == ["topic", "rejected", "closed", "referred", "reroute", "dispute", "photo",
+                       "feedback", "assign", "moderate"]  # fmt: skip
     assert staff["allowed_actions"] == ["photo"]
     _act(page, "topic")
     page.fill("#w-form textarea[name=note]", "本周议事厅议题")

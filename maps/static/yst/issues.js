@@ -82,10 +82,11 @@
   function filterPanel(map, cfg) {
     var div = L.DomUtil.create("form", "yst-panel yst-filter-panel");
     div.setAttribute("aria-label", "筛选 filters");
-    var community = ((YST.cfg.valueLabels || {}).level || {}).community;
+    var levels = (YST.cfg.valueLabels || {}).level || {};
+    var community = levels.community;
     var fields = [["category", "问题类别 category"], ["step", "议事步骤 step"], ["community", community + " community"]];
     // a city's map: its districts first (one district has nothing to choose)
-    if ((cfg.options.district || []).length > 1) fields.unshift(["district", "区县 district"]);
+    if ((cfg.options.district || []).length > 1) fields.unshift(["district", levels.district + " district"]);
     // Folded on a phone, where the map needs the room.
     div.innerHTML = "<details" + (window.innerWidth < 700 ? "" : " open") +
       "><summary><h3>筛选 Filters</h3></summary>" + fields.map(function (fd) {
