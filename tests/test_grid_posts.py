@@ -271,3 +271,53 @@ def test_a_holder_signs_in_with_a_grid_account_of_the_posts_place(
         assert r.status_code == 200 and r.json()["account_id"] == mine
     assert worker_client.put(f"/api/grid-persons/{10**8}/account", json={"account_id": None},
                              headers=field).status_code == 404  # fmt: skip
+
+
+def test_a_cadre_holds_a_unit_leader_post_off_hours_where_they_live(
+    worker_client: TestClient, worker_settings: Settings, db: Session
+) -> None:
+    """FACTS.md: cadres sent down act as building or unit leaders outside working hours in the
+    compound where they live; the demo's two who sign in do, and the link refuses elsewhere."""
+    held = db.execute(
+        text(
+            "SELECT count(*) FROM grid_person pe JOIN cadre k ON k.id = pe.cadre_id"
+            " JOIN grid_holding h ON h.person_id = pe.id AND h.held_until IS NULL"
+            " JOIN grid_post p ON p.id = h.post_id"
+            " WHERE p.role = 'unit_leader' AND p.compound_id = k.home_compound_id"
+            " AND pe.name = k.name"
+        )
+    ).scalar_one()
+    assert held == 2
+    cadre, home, community = db.execute(
+        text(
+            "SELECT k.id, k.home_compound_id, c.community_id FROM cadre k"
+            " JOIN compound c ON c.id = k.home_compound_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM grid_person pe WHERE pe.cadre_id = k.id)"
+            " ORDER BY k.id LIMIT 1"
+        )
+    ).one()
+    linked = db.execute(text("SELECT min(cadre_id) FROM grid_person")).scalar_one()
+
+    def holder(where: str) -> int:
+        return db.execute(
+            text(
+                "SELECT h.person_id FROM grid_post p JOIN grid_holding h ON h.post_id = p.id"
+                f" AND h.held_until IS NULL JOIN grid_person pe ON pe.id = h.person_id"
+                f" WHERE pe.cadre_id IS NULL AND {where} ORDER BY p.id LIMIT 1"
+            ),
+            {"home": home},
+        ).scalar_one()
+
+    field = issue_helpers.make_account(worker_settings, "field", ("community", community))[1]
+    leader = holder("p.role = 'unit_leader' AND p.compound_id = :home")
+    group = holder("p.role = 'resident_group_leader' AND p.compound_id = :home")
+
+    def put(person: int, cadre_id: int | None) -> Any:
+        return worker_client.put(f"/api/grid-persons/{person}/cadre", json={"cadre_id": cadre_id},
+                                 headers=field)  # fmt: skip
+
+    assert put(group, cadre).status_code == 422  # a resident group is not a building or unit
+    assert put(leader, linked).status_code in (409, 422)  # another's cadre, or not home
+    r = put(leader, cadre)
+    assert r.status_code == 200 and r.json()["cadre_id"] == cadre, r.text
+    assert put(leader, cadre).status_code == 200  # the same link again changes nothing

@@ -11,7 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.auth import CurrentUser, OptionalUser, ScopedIdempotencyKey
 from api.deps import ConnDep, RowId, SessionDep, json_response
-from api.schemas.grid import PersonAccount, PostHistory, Posting, PostOut, Publicity
+from api.schemas.grid import (
+    PersonAccount,
+    PersonCadre,
+    PostHistory,
+    Posting,
+    PostOut,
+    Publicity,
+)
 from geo.district import grid_posts, posting
 from geo.models.grid import PUBLICITY
 
@@ -49,6 +56,14 @@ class PersonAccountIn(BaseModel):
 
     account_id: RowId | None = Field(
         description="a grid account whose area holds the post; null: none"
+    )
+
+
+class PersonCadreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cadre_id: RowId | None = Field(
+        description="the cadre sent down who holds this post off hours; null: none"
     )
 
 
@@ -116,6 +131,17 @@ def link_person_account(
     """Whoever may hand the holder's post over: the grid account the holder signs in with (role
     grid, its area holding the post's place), or null. The same link again changes nothing."""
     result = grid_posts.link_account(db, user, person_id, body.account_id)
+    db.commit()
+    return json_response(result)
+
+
+@router.put("/grid-persons/{person_id}/cadre", response_model=PersonCadre)
+def link_person_cadre(
+    person_id: RowId, body: PersonCadreIn, db: SessionDep, user: CurrentUser
+) -> JSONResponse:
+    """Whoever may hand the holder's post over: the holder is a cadre sent down, holding a
+    building or unit leader post off hours in the compound where they live (null: not)."""
+    result = grid_posts.link_cadre(db, user, person_id, body.cadre_id)
     db.commit()
     return json_response(result)
 

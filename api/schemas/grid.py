@@ -100,5 +100,12 @@ class PersonAccount(Public):
     account_id: int | None
 
 
+class PersonCadre(Public):
+    id: int
+    name: str
+    post_id: int = Field(description="the post the person holds now")
+    cadre_id: int | None
+
+
 class Publicity(RootModel[dict[str, str]]):
     """Per role, what the public postings show: none, name or name_contact."""

@@ -141,6 +141,45 @@ def link_account(
     """The account (role grid, active, its area covering the post) a post's current holder
     signs in with, or none. Whoever may hand the post over may link it; the same link again
     changes nothing. An account serves one person (409 for another's)."""
+    person, post = _holder(session, actor, person_id)
+    if account_id is not None and account_id != person.account_id:
+        _check_account(session, account_id, post)
+    person.account_id = account_id
+    session.flush()
+    return {"id": person.id, "name": person.name, "post_id": post.id, "account_id": account_id}
+
+
+# The posts a cadre may hold outside working hours in their own compound (楼栋长、单元长).
+OFF_HOURS_ROLES = ("building_party_group", "unit_leader")
+
+
+def link_cadre(
+    session: Session, actor: Account | None, person_id: int, cadre_id: int | None
+) -> dict[str, Any]:
+    """Mark a post's current holder as a cadre sent down (or not: null), holding it outside
+    working hours: only a building or unit leader post, only in the cadre's home compound.
+    Whoever may hand the post over may say so; a cadre is one person of the grid (409)."""
+    person, post = _holder(session, actor, person_id)
+    if cadre_id is not None and cadre_id != person.cadre_id:
+        home = session.scalar(text("SELECT home_compound_id FROM cadre WHERE id = :c"),
+                              {"c": cadre_id})  # fmt: skip
+        if home is None:
+            raise Unprocessable(f"no cadre {cadre_id}", where="cadre_id")
+        if post.role not in OFF_HOURS_ROLES or post.compound_id != home:
+            raise Unprocessable(
+                "a cadre holds a building or unit leader post in the compound where they live"
+                f" (cadre {cadre_id} lives in compound {home})",
+                where="cadre_id",
+            )
+        if session.scalar(select(GridPerson.id).where(GridPerson.cadre_id == cadre_id)):
+            raise Conflict(f"cadre {cadre_id} is another person of the grid", where="cadre_id")
+    person.cadre_id = cadre_id
+    session.flush()
+    return {"id": person.id, "name": person.name, "post_id": post.id, "cadre_id": cadre_id}
+
+
+def _holder(session: Session, actor: Account | None, person_id: int) -> tuple[GridPerson, GridPost]:
+    """A grid person who holds a post now, and the post, for whoever may hand it over."""
     person = session.get(GridPerson, person_id, with_for_update=True)
     if person is None:
         raise NotFound(f"no grid person with id {person_id}", where="person_id")
@@ -150,15 +189,10 @@ def link_account(
         )
     )
     if post_id is None:
-        raise Conflict(f"{person.name} holds no post now: link the account of a holder",
-                       where="person_id")  # fmt: skip
+        raise Conflict(f"{person.name} holds no post now", where="person_id")
     post = _post(session, post_id)
     require(session, actor, post, "assign_grid_post")
-    if account_id is not None and account_id != person.account_id:
-        _check_account(session, account_id, post)
-    person.account_id = account_id
-    session.flush()
-    return {"id": person.id, "name": person.name, "post_id": post.id, "account_id": account_id}
+    return person, post
 
 
 def _check_account(session: Session, account_id: int, post: GridPost) -> None:

@@ -78,6 +78,8 @@ class GridPerson(Base):
     phone: Mapped[str] = mapped_column(String(20))
     work_contact: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), unique=True)
+    # a cadre sent down holding a post outside working hours where they live (geo/partners)
+    cadre_id: Mapped[int | None] = mapped_column(ForeignKey("cadre.id"), unique=True)
 
 
 class GridHolding(Base):
