@@ -18,11 +18,15 @@ run: system-run venv db
 TEST_WORKERS ?= auto
 PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
 
+# The suite's own throwaway PostgreSQL cluster, non-durable (tests/suite_server.py); with
+# TEST_DATABASE_URL set, or without root, the server that names (the shared one by default).
+SUITE_DB := $(BIN)/python -m tests.suite_server
+
 # --durations: the slowest tests of the run, to see where its time goes.
 test: system-test venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy geo api cli maps fixtures
-	$(BIN)/pytest -q $(PARALLEL) --durations=15
+	$(SUITE_DB) $(BIN)/pytest -q $(PARALLEL) --durations=15
 
 # The tests that touch time (due dates in working days, weeks and agendas, rework windows,
 # escalation, today's state and as-of dates, "not in the future"), run with the district clock
@@ -45,7 +49,7 @@ TEST_DATES := 2027-02-08T10:00:00+08:00 2026-12-31T23:30:00+08:00
 test-dates: system-test venv
 	set -e; for at in $(TEST_DATES); do \
 	  echo "== district clock from $$at"; \
-	  YISHITING_TEST_NOW=$$at $(BIN)/pytest -q $(PARALLEL) $(TIME_TESTS) \
+	  YISHITING_TEST_NOW=$$at $(SUITE_DB) $(BIN)/pytest -q $(PARALLEL) $(TIME_TESTS) \
 	    --deselect tests/test_progress.py::test_progress_page_in_chromium; \
 	done
 

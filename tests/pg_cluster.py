@@ -45,8 +45,9 @@ def _free_port() -> int:
 class Cluster:
     """A PostgreSQL cluster in a temporary directory, run as the postgres OS user."""
 
-    def __init__(self, root: Path, port: int) -> None:
+    def __init__(self, root: Path, port: int, settings: tuple[str, ...] = ()) -> None:
         self.data, self.port, self.log = root / "data", port, root / "server.log"
+        self.settings = settings  # `-c name=value` options the server starts with
 
     def pg(self, tool: str, *args: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / tool), *args],
@@ -56,7 +57,10 @@ class Cluster:
         self.pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
 
     def start(self, wait: bool = True) -> None:
-        opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}"
+        opts = " ".join(
+            [f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}"]
+            + [f"-c {s}" for s in self.settings]
+        )
         self.pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", opts,
                 "-w" if wait else "-W", "start")  # fmt: skip
 

@@ -92,7 +92,10 @@ class MapPage:
     name: str
     summary: str
     build: Callable[..., PageResult]
-    extent: str = "district"  # the layer whose bounds the page opens on (search.extent)
+    # the layer whose bounds the page opens on (search.extent): the sub-districts, where the
+    # places are; the district row is the real outline, 20 times the old city, whose view
+    # (zoom 10) is too far out for any layer but the sub-districts to draw
+    extent: str = "subdistrict"
     data: PageData | None = None
 
 
