@@ -98,6 +98,47 @@ def test_routing_tells_the_compounds_staff_and_the_department(fresh_settings, wo
     assert got == {"grid_compound_in", "department_own"}
 
 
+def test_routing_tells_the_grid_of_the_building_and_of_the_unit(
+    fresh_client, fresh_settings, world
+) -> None:
+    # the unit leader and the building party group hear of a matter pinned in their building
+    # (as the compound's staff do), not of one pinned in the building next door
+    building = world["place"]["building"]
+    with Session(create_engine(fresh_settings.database_url)) as db:
+        units = dict(
+            db.execute(
+                text("SELECT number, id FROM unit WHERE building_id = :b ORDER BY number"),
+                {"b": building},
+            ).all()
+        )
+        other = db.execute(
+            text("SELECT id FROM building WHERE compound_id = :c AND id <> :b ORDER BY id LIMIT 1"),
+            {"c": world["place"]["compound"], "b": building},
+        ).scalar_one()
+    assert len(units) >= 2
+    first, second = sorted(units)[:2]
+    mine = {
+        "building": issue_helpers.make_account(fresh_settings, "grid", ("building", building))[0],
+        "unit": issue_helpers.make_account(fresh_settings, "grid", ("unit", units[first]))[0],
+    }
+    elsewhere = {
+        issue_helpers.make_account(fresh_settings, "grid", ("building", other))[0],
+        issue_helpers.make_account(fresh_settings, "grid", ("unit", units[second]))[0],
+    }
+    issue = pin(fresh_client, world["point"], "ebike_charging", unit=first)
+    routed = set(
+        issue_helpers.scalar(
+            fresh_settings,
+            "SELECT coalesce(array_agg(account_id), '{}') FROM notice"
+            " WHERE kind = 'routed' AND issue_id = :i",
+            i=issue["id"],
+        )
+    )
+    assert set(mine.values()) <= routed
+    assert not elsewhere & routed
+    assert world["accounts"]["grid_compound_in"][0] in routed
+
+
 def test_an_area_without_staff_passes_the_notice_up(fresh_client, fresh_settings, world) -> None:
     # a second compound of the same community, with no staff of its own
     with Session(create_engine(fresh_settings.database_url)) as db:

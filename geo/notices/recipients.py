@@ -20,6 +20,8 @@ department, or one account:
 - pair_department: the district department of its compound's five-to-one pair.
 - property_firm: for a property matter (category.property_matter), the accounts of the firm
   under a current contract with its compound (红色物业; geo/property), besides the community.
+- place_grid: the grid accounts bound to the issue's building (楼栋党小组) or unit (单元长):
+  the lowest levels of the grid hear of a matter in their own building, besides the area.
 
 An area's accounts are its grid and field staff; an area with none passes the notice up to the
 next (compound -> community -> sub-district -> the district's admins), so an issue is never
@@ -61,7 +63,7 @@ EVENT_NOTICES: dict[tuple[str, str | None], str] = {
 }
 
 RECIPIENTS: dict[str, tuple[str, ...]] = {
-    "routed": ("area", "department", "property_firm"),
+    "routed": ("area", "department", "property_firm", "place_grid"),
     "dispatched": ("owner", "property_firm"),
     "escalated": ("area", "area_before", "leaders", "pair_department"),
     "near_due": ("responsible",),
@@ -140,6 +142,10 @@ _ISSUE = text(
                         ON pc.firm_id = a.property_firm_id AND pc.compound_id = i.compound_id
                   WHERE c.property_matter AND a.active AND a.role = 'property' AND {CURRENT}
                   ORDER BY a.id) AS firm_accounts,
+           ARRAY(SELECT a.id FROM account a
+                  WHERE a.active AND a.role = 'grid'
+                    AND (a.building_id = i.building_id OR a.unit_id = i.unit_id)
+                  ORDER BY a.id) AS place_accounts,
            EXISTS (SELECT 1 FROM webhook WHERE removed_at IS NULL) AS any_webhook
       FROM issue i JOIN category c ON c.code = i.category_code
       LEFT JOIN compound_pairing pair ON pair.compound_id = i.compound_id
@@ -225,6 +231,7 @@ RULES: dict[str, Callable[[dict[str, Any], Signal], list[Unit]]] = {
     "leaders": lambda issue, s: [("account", a) for a in issue["leader_accounts"]],
     "pair_department": lambda issue, s: [("department", issue["pair_department_id"])],
     "property_firm": lambda issue, s: [("account", a) for a in issue["firm_accounts"]],
+    "place_grid": lambda issue, s: [("account", a) for a in issue["place_accounts"]],
     # a whistle (geo/partners/whistles.py): the summoned departments and members' accounts
     "summoned": lambda issue, s: (
         [("department", d) for d in s.data.get("departments", [])]
