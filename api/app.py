@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import background, errors
 from api.middleware import headers, metrics
@@ -98,7 +99,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.sessions = make_sessionmaker(app.state.engine)
     errors.install(app)
-    # First: its routes are matched first, and its middleware (the tile cache) is innermost.
+    # Innermost: pages, scripts, GeoJSON and JSON go out compressed to whoever accepts gzip (a
+    # phone's map page was 270-540 kB, Leaflet alone 148 kB); tiles answered at the tile
+    # cache's gate, outside it, stay as PostGIS encoded them (already compact, and asked for
+    # by the hundred). Level 5: most of level 9's gain for a third of its time.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    # Its routes are matched first, and its middleware (the tile cache) comes next inside.
     ogc_tiles.install(app, settings)
     app.add_middleware(ReadYourWrites, settings=settings)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
