@@ -10,7 +10,9 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
-from geo.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict, PreconditionFailed, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Compound, PropertyFee
 
 _FEES = text(
@@ -58,17 +60,10 @@ def add_fee(
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """A fee standard of the compound for a period (nothing committed); (fee, created)."""
-    if idempotency_key is not None:
-        done = session.execute(
-            select(PropertyFee.id, PropertyFee.compound_id).where(
-                PropertyFee.idempotency_key == idempotency_key
-            )
-        ).first()
-        if done is not None:
-            return fees(session, done.compound_id, done.id)[0], False
-    compound = session.get(Compound, compound_id)
-    if compound is None:
-        raise NotFound(f"No compound {compound_id}.", where="compound_id")
+    done = made_by_key(session, PropertyFee, idempotency_key)
+    if done is not None:
+        return fees(session, done.compound_id, done.id)[0], False
+    compound = get_or_404(session, Compound, compound_id, what="compound", where="compound_id")
     require(session, actor, compound, "publish_property")
     _check(period_start, period_end, price)
     item = item.strip()
@@ -90,9 +85,7 @@ def update_fee(
     session: Session, actor: Account, fee_id: int, *, expected: int | None, changes: dict
 ) -> dict[str, Any]:
     """Correct a fee standard at the version the client saw (412 otherwise)."""
-    fee = session.get(PropertyFee, fee_id, with_for_update=True)
-    if fee is None:
-        raise NotFound(f"No fee standard {fee_id}.", where="fee_id")
+    fee = get_or_404(session, PropertyFee, fee_id, what="fee standard", where="fee_id", lock=True)
     require(session, actor, session.get(Compound, fee.compound_id), "publish_property")
     if expected is not None and fee.version != expected:
         raise PreconditionFailed(
