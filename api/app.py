@@ -13,12 +13,10 @@ from api.middleware.replicas import ReadYourWrites
 from api.pages import (
     admin,
     home,
-    leader_pages,
     maps,
-    partner_pages,
     posting,
+    shells,
     signin_forms,
-    wish_pages,
     workspace,
 )
 from api.routes import (
@@ -150,9 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layer_exports.router)
     app.include_router(accounts_admin.router)
     app.include_router(leaders.router)
-    app.include_router(leader_pages.router)
-    app.include_router(partner_pages.router)
-    app.include_router(wish_pages.router)
+    app.include_router(shells.router)
     app.include_router(admin.router)
     app.include_router(workspace.router)
     app.include_router(notices.router)

@@ -47,9 +47,9 @@ STEPS = [
     "FROM road, k, ext",
     "UPDATE district SET geom = ST_Multi(ST_Union(geom, (SELECT ST_Union(ST_Translate(d.geom, "
     "k * w, 0)) FROM district d, k, ext)))",
-    "INSERT INTO compound (name, community_id, property_company, model_compound, built_year, "
-    "geom) SELECT name || '#' || k, community_id, property_company, model_compound, built_year, "
-    "ST_Translate(geom, k * w, 0) FROM compound, k, ext WHERE name NOT LIKE '%%#%%'",
+    "INSERT INTO compound (name, community_id, model_compound, built_year, geom)"
+    " SELECT name || '#' || k, community_id, model_compound, built_year,"
+    " ST_Translate(geom, k * w, 0) FROM compound, k, ext WHERE name NOT LIKE '%%#%%'",
     "INSERT INTO charging_station (name, compound_id, spaces, chargers, opened_on, geom) "
     "SELECT name || '#' || k, compound_id, spaces, chargers, opened_on, "
     "ST_Translate(geom, k * w, 0) FROM charging_station, k, ext WHERE name NOT LIKE '%%#%%'",

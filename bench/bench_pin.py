@@ -52,10 +52,8 @@ DELETE FROM strips WHERE ST_IsEmpty(geom);
 _DENSIFY = {
     "compound": """
         UPDATE compound c SET geom = ST_Multi(s.geom) FROM strips s WHERE s.id = c.id AND s.k = 0;
-        INSERT INTO compound (community_id, name, property_company, model_compound,
-                              built_year, geom)
-        SELECT c.community_id, c.name || '-' || s.k, c.property_company, false, c.built_year,
-               ST_Multi(s.geom)
+        INSERT INTO compound (community_id, name, model_compound, built_year, geom)
+        SELECT c.community_id, c.name || '-' || s.k, false, c.built_year, ST_Multi(s.geom)
           FROM strips s JOIN compound c ON c.id = s.id WHERE s.k > 0;
     """,
     "building": """

@@ -44,11 +44,13 @@ CREATE TEMP TABLE top AS SELECT
   (SELECT max(id) FROM grid_person) AS pe, (SELECT max(id) FROM grid_holding) AS h,
   (SELECT ST_XMax(e) - ST_XMin(e) + 0.002 FROM (SELECT ST_Extent(geom) AS e FROM compound) s)
     AS dx;
-INSERT INTO compound (id, community_id, name, property_company, property_hotline,
-                      model_compound, built_year, geom)
-SELECT c.id + k * top.c, c.community_id, c.name || '·' || k, c.property_company,
-       c.property_hotline, false, c.built_year, ST_Translate(c.geom, k * top.dx, 0)
+INSERT INTO compound (id, community_id, name, model_compound, built_year, geom)
+SELECT c.id + k * top.c, c.community_id, c.name || '·' || k, false, c.built_year,
+       ST_Translate(c.geom, k * top.dx, 0)
   FROM compound c, top, generate_series(1, %(copies)s) k WHERE c.id <= top.c;
+INSERT INTO property_contract (compound_id, firm_id, starts_on, ends_on)
+SELECT pc.compound_id + k * top.c, pc.firm_id, pc.starts_on, pc.ends_on
+  FROM property_contract pc, top, generate_series(1, %(copies)s) k WHERE pc.compound_id <= top.c;
 INSERT INTO building (id, compound_id, name, floors, geom)
 SELECT b.id + k * top.b, b.compound_id + k * top.c, b.name, b.floors,
        ST_Translate(b.geom, k * top.dx, 0)

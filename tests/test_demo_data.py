@@ -10,6 +10,7 @@ import pytest
 
 from fixtures import district, ground
 from geo.core.settings import Settings
+from geo.property.scope import firm_in_force
 
 LAYERS = {  # table -> geometry columns
     "district": ("geom",),
@@ -121,7 +122,9 @@ def test_report_compounds(
 
 
 def test_property_management_covers_every_compound(conn: psycopg.Connection) -> None:
-    assert one(conn, "SELECT count(*) FROM compound WHERE property_company IS NULL") == 0
+    # each compound has a firm of the register in force, and the firm its hotline
+    firms = f"SELECT count(*) FROM compound c LEFT JOIN LATERAL ({firm_in_force('c.id')}) f ON true"
+    assert one(conn, f"{firms} WHERE f.name IS NULL OR f.hotline IS NULL") == 0
     models = set(column(conn, "SELECT name FROM compound WHERE model_compound"))
     assert models == {"境门华府", "秀水怡园", "水岸丽城", "子芳小区"}
 
@@ -244,7 +247,6 @@ def test_every_post_has_one_holder_now_and_a_history(conn: psycopg.Connection) -
         " ON p.account_id = a.id WHERE a.role = 'grid' ORDER BY username",
     )
     assert signin == ["grid.nanxincun", "grid.xiushui", "grid.xiushui.b1", "grid.xiushui.b1u1"]
-    assert one(conn, "SELECT count(*) FROM compound WHERE property_hotline IS NULL") == 0
 
 
 def test_departments(conn: psycopg.Connection) -> None:

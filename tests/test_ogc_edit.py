@@ -306,9 +306,12 @@ def test_merge_patch_null_clears_optional_and_refuses_required(
     r = fresh_client.patch(url, json={"properties": {"name": None}}, headers=headers)
     assert_problem(r, 422, "body.properties.name")
     anything = {**planner, "If-Match": "*"}  # any version
-    r = fresh_client.patch(url, json={"properties": {"property_company": None}}, headers=anything)
+    r = fresh_client.patch(url, json={"properties": {"built_year": None}}, headers=anything)
     assert r.status_code == 200, r.text
-    assert r.json()["properties"]["property_company"] is None
+    assert r.json()["properties"]["built_year"] is None
+    # the firm is the property register's (its contracts), not a field of the feature
+    r = fresh_client.patch(url, json={"properties": {"property_company": "x"}}, headers=anything)
+    assert_problem(r, 422, "body.properties.property_company")
 
 
 def test_a_feature_others_refer_to_is_not_deleted(

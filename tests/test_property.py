@@ -185,21 +185,52 @@ def test_a_pdf_statement_is_kept_with_its_hash(module_client, place) -> None:
     assert module_client.get(r.json()["url"]).headers["content-type"] == "application/pdf"
 
 
-def test_fee_standards_take_if_match(module_client: TestClient, place: dict[str, Any]) -> None:
-    _, firm = place["firm_account"]
-    fee = {"item": "电梯运行费", "unit": "元/户·月", "price": "20.00",
+def post_fee(client: TestClient, place: dict[str, Any], item: str, price: str, key: str) -> Any:
+    """A 2027 standard for 秀水怡园, posted by its firm: (the compound's fees URL, the answer)."""
+    fee = {"item": item, "unit": "元/户·月", "price": price,
            "period_start": "2027-01-01", "period_end": "2027-12-31"}  # fmt: skip
     url = f"/api/compounds/{place['compound']}/property/fees"
-    r = module_client.post(url, json=fee, headers={**firm, "Idempotency-Key": "lift"})
+    r = client.post(url, json=fee, headers={**place["firm_account"][1], "Idempotency-Key": key})
     assert r.status_code == 201, r.text
+    return url, r
+
+
+def test_fee_standards_take_if_match(module_client: TestClient, place: dict[str, Any]) -> None:
+    _, firm = place["firm_account"]
+    url, r = post_fee(module_client, place, "电梯运行费", "20.00", "lift")
     assert r.headers["ETag"] == '"1"'
-    assert module_client.post(url, json=fee, headers=firm).status_code == 409
+    again = {k: r.json()[k] for k in ("item", "unit", "price", "period_start", "period_end")}
+    assert module_client.post(url, json=again, headers=firm).status_code == 409
     one = f"/api/property/fees/{r.json()['id']}"
     assert module_client.patch(one, json={"price": "25"}, headers=firm).status_code == 428
     stale = module_client.patch(one, json={"price": "25"}, headers={**firm, "If-Match": '"7"'})
     assert stale.status_code == 412
     ok = module_client.patch(one, json={"price": "25"}, headers={**firm, "If-Match": '"1"'})
     assert ok.status_code == 200 and ok.json()["price"] == "25.00" and ok.json()["version"] == 2
+
+
+def test_a_retried_fee_change_replays_its_answer(
+    module_client: TestClient, place: dict[str, Any]
+) -> None:
+    """The same PATCH sent again (its answer lost) finds the fee at the version it made: the
+    first answer again, not a 412; another change at that old version is still a 412."""
+    _, firm = place["firm_account"]
+    url, made = post_fee(module_client, place, "二次供水费", "5.00", "water")
+    one = f"/api/property/fees/{made.json()['id']}"
+    change = {"price": "6.5", "unit": " 元/户·月 "}
+    sent = {**firm, "If-Match": '"1"', "Idempotency-Key": "water-6.5"}
+    first = module_client.patch(one, json=change, headers=sent)
+    assert first.status_code == 200 and first.json()["version"] == 2, first.text
+    again = module_client.patch(one, json=change, headers=sent)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json() and again.headers["ETag"] == '"2"'
+    assert again.headers["Idempotent-Replayed"] == "true"
+    keyless = module_client.patch(one, json=change, headers={**firm, "If-Match": '"1"'})
+    assert keyless.status_code == 200 and keyless.json() == first.json()
+    other = module_client.patch(one, json={"price": "7"}, headers={**firm, "If-Match": '"1"'})
+    assert other.status_code == 412
+    stored = [f for f in module_client.get(url).json() if f["id"] == made.json()["id"]]
+    assert stored == [first.json()]
 
 
 def test_a_new_contract_ends_the_old_and_moves_the_scope(

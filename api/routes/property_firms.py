@@ -222,13 +222,15 @@ def edit_fee(
     idempotency_key: ScopedIdempotencyKey,
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    """Correct a fee standard (If-Match: its version)."""
-    fee = fees.update_fee(
+    """Correct a fee standard (If-Match: its version). The same change sent again at that
+    version (a retry) answers the fee as the first made it."""
+    fee, changed = fees.update_fee(
         db, user, fee_id, expected=expected_version(if_match, None),
         changes=body.model_dump(exclude_unset=True),
     )  # fmt: skip
     db.commit()
-    return json_response(fee, headers=_etag(fee))
+    replayed = {} if changed else {"Idempotent-Replayed": "true"}
+    return json_response(fee, headers=_etag(fee) | replayed)
 
 
 @router.post(

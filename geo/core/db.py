@@ -20,7 +20,7 @@ connection and sets its longer timeout for that transaction only (`transaction_t
 from collections.abc import Iterator
 from contextlib import contextmanager
 from time import monotonic
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import psycopg
@@ -33,7 +33,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.pool import Pool as SqlPool
 
 from geo.core import clock
+from geo.core.errors import NotFound
 from geo.core.settings import Settings
+
+Row = TypeVar("Row")
 
 # The ORM's connections: kept open, and opened beyond them under load.
 ENGINE_POOL_SIZE = 5
@@ -273,3 +276,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def get_or_404(
+    session: Session, model: type[Row], row_id: int, *, what: str, where: str, lock: bool = False
+) -> Row:
+    """The row of `model` with this id (locked for update when asked), else a 404 saying
+    "No {what} {id}." at `where`."""
+    row = session.get(model, row_id, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"No {what} {row_id}.", where=where)
+    return row

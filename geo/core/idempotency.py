@@ -13,12 +13,16 @@ header.Idempotency-Key, whatever the route.
 """
 
 import hashlib
+from typing import Any, TypeVar, overload
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import select, text
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from geo.core.errors import Unprocessable
 from geo.models import Account
+
+Row = TypeVar("Row")
+Value = TypeVar("Value")
 
 
 def client_scope(account: Account | None, client: str) -> str:
@@ -68,3 +72,19 @@ def claim(session: Session, key: str, fingerprint: str) -> None:
             "with a new request, and the same body with a retry.",
             where="Idempotency-Key",
         )
+
+
+@overload
+def made_by_key(
+    session: Session, what: QueryableAttribute[Value], key: str | None
+) -> Value | None: ...
+@overload
+def made_by_key(session: Session, what: type[Row], key: str | None) -> Row | None: ...
+def made_by_key(session: Session, what: Any, key: str | None) -> Any:
+    """What an earlier request with this (scoped) key made: the row of a model whose
+    `idempotency_key` it is, or one column of that row (`Whistle.id`); None without a key or
+    when none was made. claim() has tied the key to this very request, so it is a retry."""
+    if key is None:
+        return None
+    model = what.class_ if isinstance(what, QueryableAttribute) else what
+    return session.scalar(select(what).where(model.idempotency_key == key))

@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from geo.core import clock
 from geo.core.errors import NotFound
 from geo.property.public import property_sql
+from geo.property.scope import firm_in_force
 
 LEVEL_ORDER = (
     "community_party_org",
@@ -32,10 +33,11 @@ LEVEL_ORDER = (
 
 _POSTING = """
 WITH c AS (
-  SELECT c.id, c.name, c.property_company, c.property_hotline, c.community_id,
-         cm.name AS community, s.name AS subdistrict
+  SELECT c.id, c.name, firm.name AS property_company, firm.hotline AS property_hotline,
+         c.community_id, cm.name AS community, s.name AS subdistrict
     FROM compound c JOIN community cm ON cm.id = c.community_id
     JOIN subdistrict s ON s.id = cm.subdistrict_id
+    LEFT JOIN LATERAL ({firm}) firm ON true
    WHERE c.id = %(id)s
 ), posts AS (
   SELECT p.id, p.role::text AS role, p.building_id, p.unit_id FROM grid_post p, c
@@ -95,8 +97,10 @@ _NAMED = (
 def _sql() -> str:
     # the levels' order is written into the statement: a list sent as a parameter costs more
     # to adapt, on every request, than the rest of the parameters together
-    out = _POSTING.replace("{property}", property_sql("c.id")).replace(
-        "%(order)s", "'{" + ",".join(LEVEL_ORDER) + "}'"
+    out = (
+        _POSTING.replace("{property}", property_sql("c.id"))
+        .replace("{firm}", firm_in_force("c.id"))
+        .replace("%(order)s", "'{" + ",".join(LEVEL_ORDER) + "}'")
     )
     for column in ("district_leader_id", "subdistrict_leader_id", "subdistrict_cadre_id",
                    "community_cadre_id"):  # fmt: skip

@@ -8,10 +8,11 @@ from psycopg.rows import dict_row
 
 from geo.models.district import DEMOLISHED_STATUSES
 from geo.models.grid import GRID_ROLES
+from geo.property.scope import CURRENT
 from geo.renovation.assessments import heritage_counts
 
 LEVELS = ("districts", "subdistricts", "communities", "compounds", "buildings", "units")
-HIERARCHY_SQL = """
+HIERARCHY_SQL = f"""
 SELECT (SELECT count(*) FROM district) AS districts,
        (SELECT count(*) FROM subdistrict) AS subdistricts,
        (SELECT count(*) FROM community) AS communities,
@@ -20,8 +21,10 @@ SELECT (SELECT count(*) FROM district) AS districts,
        (SELECT count(*) FROM unit) AS units,
        (SELECT count(*) FROM department) AS departments,
        (SELECT count(*) FROM compound_pairing) AS compounds_paired,
-       (SELECT count(*) FROM compound WHERE property_company IS NOT NULL) AS managed,
-       (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM compound WHERE model_compound)
+       -- served by a firm of the register today
+       (SELECT count(DISTINCT pc.compound_id) FROM property_contract pc WHERE {CURRENT})
+           AS managed,
+       (SELECT coalesce(array_agg(name ORDER BY name), '{{}}') FROM compound WHERE model_compound)
            AS model_compounds
 """
 

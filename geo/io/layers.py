@@ -81,7 +81,6 @@ LAYERS: dict[str, Layer] = {
             "polygon",
             {
                 "name": "text",
-                "property_company": "text",
                 "model_compound": "boolean",
                 "built_year": "integer",
             },
@@ -203,9 +202,6 @@ ALIASES: dict[str, str] = {
     "category": "category",
     "status": "status",
     "状态": "status",
-    "property_company": "property_company",
-    "物业公司": "property_company",
-    "物业": "property_company",
     "built_year": "built_year",
     "建成年份": "built_year",
     "建成年代": "built_year",

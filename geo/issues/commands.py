@@ -23,12 +23,12 @@ Attaching a photo takes 1 and 4 only: its retry is the photo its key stored
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
 from geo.core import clock
 from geo.core.errors import Conflict, PreconditionFailed
+from geo.core.idempotency import made_by_key
 from geo.core.vocabulary import OPEN_STEPS
 from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Issue, IssueEvent
@@ -65,11 +65,7 @@ class IssueCommand:
     ) -> "IssueCommand":
         """Lock, replay, version, permission (`action`), open check (see the module)."""
         issue = get_issue(session, issue_id, lock=True)
-        first = None
-        if idempotency_key is not None:
-            first = session.scalars(
-                select(IssueEvent).where(IssueEvent.idempotency_key == idempotency_key)
-            ).one_or_none()
+        first = made_by_key(session, IssueEvent, idempotency_key)
         if first is None:
             if expected_version is not None:
                 check_version(issue, expected_version)

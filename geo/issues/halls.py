@@ -35,7 +35,9 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.access import can, require
 from geo.core import clock
-from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict, InvalidParameter, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.issues.pinning import get_issue
 from geo.issues.steps import Move, transition
 from geo.models import Account, Hall, HallDecision, HallSession, Issue
@@ -183,9 +185,7 @@ def list_halls(
 
 
 def get_hall(db: Session, hall_id: int) -> Hall:
-    hall = db.get(Hall, hall_id)
-    if hall is None:
-        raise NotFound(f"No council hall {hall_id}.", where="hall_id")
+    hall = get_or_404(db, Hall, hall_id, what="council hall", where="hall_id")
     return hall
 
 
@@ -326,20 +326,15 @@ def record_session(
     """
     hall = get_hall(db, hall_id)
     require(db, actor, hall, "record_session")
-    if idempotency_key is not None:
-        done = db.execute(
-            select(HallSession.hall_id, HallSession.week).where(
-                HallSession.idempotency_key == idempotency_key
+    done = made_by_key(db, HallSession, idempotency_key)
+    if done is not None:
+        if done.hall_id != hall.id:
+            raise Unprocessable(
+                f"This Idempotency-Key was already used for a session of hall {done.hall_id}.",
+                where="Idempotency-Key",
             )
-        ).one_or_none()
-        if done is not None:
-            if done.hall_id != hall.id:
-                raise Unprocessable(
-                    f"This Idempotency-Key was already used for a session of hall {done.hall_id}.",
-                    where="Idempotency-Key",
-                )
-            replayed = db.execute(_SESSIONS, {"hall": hall.id, "week": done.week})
-            return replayed.scalars().one(), False
+        replayed = db.execute(_SESSIONS, {"hall": hall.id, "week": done.week})
+        return replayed.scalars().one(), False
     held = held_on or week.day(hall.weekday)
     if week_of(held) != week:
         raise Unprocessable(f"held_on {held} is not in week {week.label}.", where="held_on")

@@ -18,11 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
 from geo.core.errors import NotFound
+from geo.core.idempotency import made_by_key
 from geo.io.media import clean_photo
 from geo.issues import steps
 from geo.issues.commands import IssueCommand
@@ -97,12 +97,9 @@ def attach_photo(
         action="photo",
     )  # fmt: skip
     issue = command.issue
-    if idempotency_key is not None:
-        stored = session.scalars(
-            select(IssuePhoto).where(IssuePhoto.idempotency_key == idempotency_key)
-        ).one_or_none()
-        if stored is not None:  # a retry: claim() tied the key to this very request
-            return stored, False
+    stored = made_by_key(session, IssuePhoto, idempotency_key)
+    if stored is not None:  # a retry: claim() tied the key to this very request
+        return stored, False
     sha, content_type, path, created = store_file(data, media_dir)
     try:
         photo = _record(session, issue, sha, content_type, path, account, idempotency_key)

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
-from geo.core.errors import Conflict, NotFound, Unprocessable
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict, Unprocessable
 from geo.models import Account, Community, Official, Subdistrict
 from geo.models.leaders import LeaderPairing
 
@@ -136,9 +137,7 @@ def pair(
 
 def unpair(session: Session, actor: Account, pairing_id: int) -> None:
     require(session, actor, None, "manage_pairings")
-    pairing = session.get(LeaderPairing, pairing_id)
-    if pairing is None:
-        raise NotFound(f"No pairing {pairing_id}.", where="pairing_id")
+    pairing = get_or_404(session, LeaderPairing, pairing_id, what="pairing", where="pairing_id")
     session.delete(pairing)
     session.flush()
 
@@ -168,7 +167,5 @@ def link_account(
 
 
 def _official(session: Session, official_id: int) -> Official:
-    official = session.get(Official, official_id)
-    if official is None:
-        raise NotFound(f"No official {official_id}.", where="official_id")
+    official = get_or_404(session, Official, official_id, what="official", where="official_id")
     return official

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.access import require
 from geo.core import clock
 from geo.core.errors import Forbidden, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.issues import photos
 from geo.issues.pinning import add_event, get_issue
 from geo.models import Account, Official
@@ -62,12 +63,9 @@ def record_visit(
     """Record a visit (not committed: the route commits); returns (visit, created)."""
     require(session, account, None, "record_visit")
     official = official_of(session, account)
-    if idempotency_key is not None:
-        done = session.scalars(
-            select(SiteVisit).where(SiteVisit.idempotency_key == idempotency_key)
-        ).first()
-        if done is not None:
-            return visit_public(session, done.id), False
+    done = made_by_key(session, SiteVisit.id, idempotency_key)
+    if done is not None:
+        return visit_public(session, done), False
     note = note.strip()
     if not note or len(note) > MAX_NOTE:
         raise Unprocessable(f"A visit needs a note of 1 to {MAX_NOTE} characters.", where="note")

@@ -80,9 +80,7 @@ class Compound(Surveyed, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    property_company: Mapped[str | None] = mapped_column(String(64))
-    # The property company's service hotline, posted in the compound (三公开): public.
-    property_hotline: Mapped[str | None] = mapped_column(String(32))
+    # Its property firm and the firm's hotline are the register's (geo/property, 0050).
     model_compound: Mapped[bool] = mapped_column(Boolean, default=False)
     built_year: Mapped[int | None] = mapped_column(Integer)
     geom = geom_column("MULTIPOLYGON")

@@ -19,6 +19,7 @@ from geo.core.vocabulary import LEVELS, OUTCOMES, STATUSES, STEPS
 from geo.models.district import OCCUPANCY, ONEWAY, PROTECTION_LEVELS, STRUCTURE_STATUSES
 from geo.models.renovation import ALL_PHASES
 from geo.ogc.collection import Collection, Expr, Join
+from geo.property.scope import firm_in_force
 
 _AREA = sql.SQL("round(t.area_m2::numeric, 2)")
 
@@ -30,6 +31,8 @@ def _version(*parents: str) -> sql.Composable:
     )
 
 
+# A compound's property company: the firm of the register under its contract in force.
+_FIRM = sql.SQL("(SELECT firm.name FROM ({}) firm)").format(sql.SQL(firm_in_force("t.id")))
 _LENGTH = sql.SQL("round(t.length_m::numeric, 2)")
 # A planned window of dates is the time from the first day's start to the last day's end in
 # the district's time zone, so `datetime` instants compare with it as clients expect.
@@ -84,7 +87,7 @@ _DISTRICT = (
             "name": "name",
             "community_id": "community_id",
             "community": "c.name",
-            "property_company": "property_company",
+            "property_company": _FIRM,
             "model_compound": "model_compound",
             "built_year": "built_year",
             "area_m2": _AREA,
@@ -96,6 +99,9 @@ _DISTRICT = (
         },
         version=_version("c"),
         editable=True,
+        # the firm is the register's under the contract in force today
+        tile_clock="day",
+        sources=("compound", "community", "property_contract", "property_firm"),
     ),
     Collection(
         id="buildings",

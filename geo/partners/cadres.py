@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from geo.accounts.access import require
 from geo.accounts.areas import place_in_area
 from geo.core import clock
-from geo.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import (
     Account,
     Cadre,
@@ -113,12 +115,9 @@ def pair(
 ) -> tuple[dict[str, Any], bool]:
     """Pair a department or a member unit with a community (nothing committed here)."""
     require(db, actor, None, "manage_unit_pairings")
-    if idempotency_key is not None:
-        done = db.scalar(
-            select(UnitPairing.id).where(UnitPairing.idempotency_key == idempotency_key)
-        )
-        if done is not None:
-            return list_pairings(db, ids=[done])[0], False
+    done = made_by_key(db, UnitPairing.id, idempotency_key)
+    if done is not None:
+        return list_pairings(db, ids=[done])[0], False
     _unit(db, department_id, unit_id)
     if db.get(Community, community_id) is None:
         raise Unprocessable(f"No community {community_id}.", where="community_id")
@@ -156,9 +155,7 @@ def change_pairing(
     """Set a pairing's days (its end, mostly; `changes` holds only the fields sent, so an
     omitted `until` keeps the end and a null one clears it); If-Match's version must match."""
     require(db, actor, None, "manage_unit_pairings")
-    pairing = db.get(UnitPairing, pairing_id, with_for_update=True)
-    if pairing is None:
-        raise NotFound(f"No pairing {pairing_id}.", where="pairing_id")
+    pairing = get_or_404(db, UnitPairing, pairing_id, what="pairing", where="pairing_id", lock=True)
     if expected_version is not None and expected_version != pairing.version:
         raise PreconditionFailed(
             f"Pairing {pairing_id} is at version {pairing.version}: reload it.", where="If-Match"
@@ -194,10 +191,9 @@ def register_cadre(
 ) -> tuple[dict[str, Any], bool]:
     """A cadre of a unit, living in a compound, optionally with their cadre account."""
     require(db, actor, None, "manage_cadres")
-    if idempotency_key is not None:
-        done = db.scalar(select(Cadre.id).where(Cadre.idempotency_key == idempotency_key))
-        if done is not None:
-            return list_cadres(db, actor, ids=[done])[0], False
+    done = made_by_key(db, Cadre.id, idempotency_key)
+    if done is not None:
+        return list_cadres(db, actor, ids=[done])[0], False
     _unit(db, department_id, unit_id)
     if db.get(Compound, home_compound_id) is None:
         raise Unprocessable(f"No compound {home_compound_id}.", where="home_compound_id")
@@ -235,12 +231,9 @@ def record_service(
 ) -> tuple[dict[str, Any], bool]:
     """One day's service of a cadre (nothing committed here); (session, created)."""
     require(db, actor, None, "record_service")
-    if idempotency_key is not None:
-        done = db.scalar(
-            select(ServiceSession.id).where(ServiceSession.idempotency_key == idempotency_key)
-        )
-        if done is not None:
-            return _session_out(db, done), False
+    done = made_by_key(db, ServiceSession.id, idempotency_key)
+    if done is not None:
+        return _session_out(db, done), False
     cadre = db.get(Cadre, cadre_id)
     if cadre is None:
         raise Unprocessable(f"No cadre {cadre_id}.", where="cadre_id")

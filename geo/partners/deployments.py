@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.access import can, require
 from geo.core import clock
+from geo.core.db import get_or_404
 from geo.core.errors import Conflict, NotFound, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Checkpoint, DeployedCadre, Deployment, DutyShift, WorkGroup
 
 MAX_SHIFT = timedelta(hours=12)
@@ -112,7 +114,7 @@ def create(
 ) -> tuple[dict[str, Any], bool]:
     """A deployment; `like_id` copies an earlier one's work groups and checkpoints."""
     require(db, actor, None, "manage_deployments")
-    done = _replayed(db, Deployment, idempotency_key)
+    done = made_by_key(db, Deployment.id, idempotency_key)
     if done is not None:
         return deployment_out(db, actor, done), False
     if new.ended_on < new.started_on:
@@ -161,7 +163,7 @@ def add_cadre(
 ) -> tuple[dict[str, Any], bool]:
     """A cadre of a sending unit (a department) sent to one of the deployment's groups."""
     require(db, actor, None, "manage_deployments")
-    done = _replayed(db, DeployedCadre, idempotency_key)
+    done = made_by_key(db, DeployedCadre.id, idempotency_key)
     if done is not None:
         return _cadre_out(db, done), False
     group = _group_of(db, deployment_id, group_id)
@@ -188,12 +190,10 @@ def add_shift(
     """A cadre's shift at a checkpoint of the deployment, within its dates, at most 12 hours,
     never overlapping another of the cadre's shifts (409 naming it)."""
     require(db, actor, None, "manage_deployments")
-    done = _replayed(db, DutyShift, idempotency_key)
+    done = made_by_key(db, DutyShift.id, idempotency_key)
     if done is not None:
         return _shift_out(db, done), False
-    deployment = db.get(Deployment, deployment_id)
-    if deployment is None:
-        raise NotFound(f"No deployment {deployment_id}.", where="deployment_id")
+    deployment = get_or_404(db, Deployment, deployment_id, what="deployment", where="deployment_id")
     cadre = db.get(DeployedCadre, cadre_id)
     if cadre is None or cadre.deployment_id != deployment_id:
         raise Unprocessable(f"Cadre {cadre_id} is not in this deployment.", where="cadre_id")
@@ -232,14 +232,6 @@ def _check_times(deployment: Deployment, starts_at: datetime, ends_at: datetime)
             " lies outside it.",
             where="starts_at",
         )
-
-
-def _replayed(db: Session, model: Any, idempotency_key: str | None) -> int | None:
-    """The row an earlier request with this (scoped) key made, if any."""
-    if idempotency_key is None:
-        return None
-    found: int | None = db.scalar(select(model.id).where(model.idempotency_key == idempotency_key))
-    return found
 
 
 def _group_of(db: Session, deployment_id: int, group_id: int) -> WorkGroup:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from geo.accounts.access import require
 from geo.core import clock
 from geo.core.errors import NotFound, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Hall, JointMeeting, JointMeetingUnit
 
 MAX_DECISIONS = 20
@@ -75,12 +76,9 @@ def record(
         raise Unprocessable(f"No sub-district {subdistrict_id} with a hall.",
                             where="subdistrict_id")  # fmt: skip
     require(db, actor, hall, "record_joint_meeting")
-    if idempotency_key is not None:
-        done = db.scalar(
-            select(JointMeeting.id).where(JointMeeting.idempotency_key == idempotency_key)
-        )
-        if done is not None:
-            return meeting_out(db, done), False
+    done = made_by_key(db, JointMeeting.id, idempotency_key)
+    if done is not None:
+        return meeting_out(db, done), False
     if held_on > clock.today():
         raise Unprocessable("A meeting is recorded once it was held.", where="held_on")
     _check_units(db, subdistrict_id, unit_ids)

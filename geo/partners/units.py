@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.access import can, require
 from geo.core.errors import Conflict, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Community, MemberUnit, Subdistrict, UnitMember
 from geo.models.partners import UNIT_KINDS
 
@@ -73,10 +74,9 @@ def register_unit(
     """Register a unit with its members (nothing committed here); (unit, created). A retry with
     the same (scoped) key answers the unit it registered."""
     require(db, actor, None, "manage_member_units")
-    if idempotency_key is not None:
-        done = db.scalar(select(MemberUnit.id).where(MemberUnit.idempotency_key == idempotency_key))
-        if done is not None:
-            return list_units(db, actor, ids=[done])[0], False
+    done = made_by_key(db, MemberUnit.id, idempotency_key)
+    if done is not None:
+        return list_units(db, actor, ids=[done])[0], False
     if kind not in UNIT_KINDS:
         raise Unprocessable(f"kind must be one of {', '.join(UNIT_KINDS)}.", where="kind")
     if (subdistrict_id is None) == (community_id is None):

@@ -15,15 +15,18 @@ report_by, and absent when report_by has passed without a check-in; the scorecar
 against 报到 on time (geo/issues/scorecards).
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
 from geo.core import clock
+from geo.core.db import get_or_404
 from geo.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.core.vocabulary import OPEN_STEPS
 from geo.issues.pinning import Intake, add_event, get_issue, pin_issue
 from geo.models import Account, Department, MemberUnit, UnitMember, Whistle, WhistleParty
@@ -33,7 +36,8 @@ PLACE_WITHIN_M = 2000.0  # the place summoned to lies near the matter
 MAX_PARTIES = 30
 SUMMONS_KEPT = timedelta(days=7)  # a closed summons stays on the phone's list this long
 
-_WHISTLE = text(
+# The whistles of a list, in the list's order, in one statement (a list is up to 50).
+_WHISTLES = text(
     """
     SELECT json_build_object(
       'id', w.id, 'issue_id', w.issue_id, 'place', w.place,
@@ -54,7 +58,8 @@ _WHISTLE = text(
         FROM whistle_party p LEFT JOIN department d ON d.id = p.department_id
              LEFT JOIN member_unit u ON u.id = p.unit_id
         WHERE p.whistle_id = w.id))
-    FROM whistle w WHERE w.id = :id
+    FROM whistle w WHERE w.id = ANY(CAST(:ids AS integer[]))
+    ORDER BY array_position(CAST(:ids AS integer[]), w.id)
     """
 )
 
@@ -70,11 +75,34 @@ _MINE = text(
 )
 
 
+# Metres on the spheroid from a matter's or a whistle's point (the table: a fixed name).
+_DISTANCE = {
+    table: text(
+        "SELECT ST_Distance(geom::geography,"
+        f" ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM {table} WHERE id = :id"
+    )
+    for table in ("issue", "whistle")
+}
+
+
+def _distance_m(
+    db: Session, table: Literal["issue", "whistle"], row_id: int, point: tuple[float, float]
+) -> float:
+    at = {"lon": point[0], "lat": point[1], "id": row_id}
+    return float(db.execute(_DISTANCE[table], at).scalar_one())
+
+
+def whistles_out(db: Session, whistle_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The whistles of these ids, in the same order (an unknown id is left out)."""
+    bodies = db.scalars(_WHISTLES, {"ids": list(whistle_ids), "now": clock.now()})
+    return [dict(body) for body in bodies]
+
+
 def whistle_out(db: Session, whistle_id: int) -> dict[str, Any]:
-    body = db.execute(_WHISTLE, {"id": whistle_id, "now": clock.now()}).scalar()
-    if body is None:
+    found = whistles_out(db, [whistle_id])
+    if not found:
         raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
-    return dict(body)
+    return found[0]
 
 
 def summons_of(db: Session, actor: Account) -> list[dict[str, Any]]:
@@ -86,7 +114,7 @@ def summons_of(db: Session, actor: Account) -> list[dict[str, Any]]:
         _MINE, {"department": actor.department_id, "account": actor.id, "since": since}
     ).all()
     units = set(db.scalars(select(UnitMember.unit_id).where(UnitMember.account_id == actor.id)))
-    out = [whistle_out(db, i) for i in ids]
+    out = whistles_out(db, ids)
     for whistle in out:
         for party in whistle["parties"]:
             dept, unit = party["department"], party["unit"]
@@ -102,7 +130,7 @@ def whistles_of(db: Session, actor: Account, issue_id: int) -> list[dict[str, An
     ids = db.scalars(
         select(Whistle.id).where(Whistle.issue_id == issue_id).order_by(Whistle.id.desc())
     ).all()
-    return [whistle_out(db, i) for i in ids]
+    return whistles_out(db, ids)
 
 
 def blow(
@@ -121,10 +149,9 @@ def blow(
     """Summon the parties (nothing committed here); (whistle, created)."""
     issue = get_issue(db, issue_id)
     require(db, actor, issue, "blow_whistle")
-    if idempotency_key is not None:
-        done = db.scalar(select(Whistle.id).where(Whistle.idempotency_key == idempotency_key))
-        if done is not None:
-            return whistle_out(db, done), False
+    done = made_by_key(db, Whistle.id, idempotency_key)
+    if done is not None:
+        return whistle_out(db, done), False
     if issue.step not in OPEN_STEPS:
         raise Conflict(f"Issue {issue.id} is {issue.step}; a whistle is for an open matter.",
                        where="issue_id")  # fmt: skip
@@ -145,13 +172,7 @@ def blow(
         found = set(db.scalars(select(model.id).where(model.id.in_(ids))).all())
         if found != set(ids):
             raise Unprocessable(f"Unknown ids: {sorted(set(ids) - found)}.", where=field)
-    distance = db.execute(
-        text(
-            "SELECT ST_Distance(geom::geography,"
-            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM issue WHERE id = :id"
-        ),
-        {"lon": point[0], "lat": point[1], "id": issue.id},
-    ).scalar_one()
+    distance = _distance_m(db, "issue", issue.id, point)
     if distance > PLACE_WITHIN_M:
         raise Unprocessable(
             f"The place is {distance:.0f} m from the matter; summon to within "
@@ -224,21 +245,13 @@ def report(
     """A summoned party checks in on site (nothing committed here); (whistle, created). A
     party that already checked in gets the whistle as it is: a retry is never a second one."""
     require(db, actor, None, "report_whistle")
-    whistle = db.get(Whistle, whistle_id, with_for_update=True)
-    if whistle is None:
-        raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
+    whistle = get_or_404(db, Whistle, whistle_id, what="whistle", where="whistle_id", lock=True)
     party = _party_of(db, actor, whistle_id)
     if party.reported_at is not None:
         return whistle_out(db, whistle_id), False
     if whistle.closed_at is not None:
         raise Conflict(f"Whistle {whistle_id} is closed: its outcome is recorded.", where="id")
-    distance = db.execute(
-        text(
-            "SELECT ST_Distance(geom::geography,"
-            " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) FROM whistle WHERE id = :id"
-        ),
-        {"lon": point[0], "lat": point[1], "id": whistle_id},
-    ).scalar_one()
+    distance = _distance_m(db, "whistle", whistle_id, point)
     if distance > REPORT_WITHIN_M:
         raise Unprocessable(
             f"You stand {distance:.0f} m from the place; reporting needs you within "
@@ -277,9 +290,7 @@ def _party_of(db: Session, actor: Account, whistle_id: int) -> WhistleParty:
 def close(db: Session, actor: Account, whistle_id: int, *, outcome: str) -> dict[str, Any]:
     """Record the joint outcome on the matter (nothing committed here). The same outcome sent
     again answers the whistle as it is; another one once closed is a 409."""
-    whistle = db.get(Whistle, whistle_id, with_for_update=True)
-    if whistle is None:
-        raise NotFound(f"No whistle {whistle_id}.", where="whistle_id")
+    whistle = get_or_404(db, Whistle, whistle_id, what="whistle", where="whistle_id", lock=True)
     require(db, actor, get_issue(db, whistle.issue_id), "blow_whistle")
     if whistle.closed_at is not None:
         if whistle.outcome == outcome:

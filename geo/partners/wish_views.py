@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from geo.accounts.access import allowed, can, require
 from geo.core import clock
-from geo.core.errors import Conflict, NotFound
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict
 from geo.models import Account, Cadre, Wish
 
 Origin = Literal["home", "paired"]
@@ -93,9 +94,7 @@ PAIRED_COMMUNITY = """
 
 
 def wish_out(db: Session, account: Account | None, wish_id: int) -> dict[str, Any]:
-    wish = db.get(Wish, wish_id)
-    if wish is None:
-        raise NotFound(f"No micro-wish {wish_id}.", where="wish_id")
+    wish = get_or_404(db, Wish, wish_id, what="micro-wish", where="wish_id")
     reader = can(db, account, wish, "read_wish")
     params = {"id": wish_id, "reader": reader, "me": account.id if account else None}
     body = dict(db.execute(_WISH, params).scalar_one())

@@ -17,18 +17,19 @@ again when the commit fails. Who sees what: geo/partners/wish_views.py.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
 from geo.core import clock
+from geo.core.db import get_or_404
 from geo.core.errors import (
     Conflict,
     Forbidden,
-    NotFound,
     PreconditionFailed,
     Unprocessable,
 )
+from geo.core.idempotency import made_by_key
 from geo.issues.photos import store_file
 from geo.models import Account, Wish, WishEvent
 from geo.partners.wish_views import wish_out
@@ -68,10 +69,9 @@ def post_wish(
     """A resident's wish pinned to the compound covering the point, or the nearest within
     50 m (nothing committed here); (wish, created)."""
     require(db, actor, None, "post_wish")
-    if idempotency_key is not None:
-        done = db.scalar(select(Wish.id).where(Wish.idempotency_key == idempotency_key))
-        if done is not None:
-            return wish_out(db, actor, done), False
+    done = made_by_key(db, Wish.id, idempotency_key)
+    if done is not None:
+        return wish_out(db, actor, done), False
     wish_text = wish_text.strip()
     if not wish_text:
         raise Unprocessable("Say what the wish is.", where="text")
@@ -150,9 +150,7 @@ def fulfil(
 
 
 def _lock(db: Session, wish_id: int) -> Wish:
-    wish = db.get(Wish, wish_id, with_for_update=True)
-    if wish is None:
-        raise NotFound(f"No micro-wish {wish_id}.", where="wish_id")
+    wish = get_or_404(db, Wish, wish_id, what="micro-wish", where="wish_id", lock=True)
     return wish
 
 
@@ -178,12 +176,8 @@ def _opening(
 ) -> dict[str, Any] | None:
     """After the permission: the retry's answer, or None once the version, the state and
     (for the claimant's moves) the claimant are checked."""
-    if move.idempotency_key is not None:
-        done = db.scalar(
-            select(WishEvent.wish_id).where(WishEvent.idempotency_key == move.idempotency_key)
-        )
-        if done == wish.id:
-            return wish_out(db, move.actor, wish.id)
+    if made_by_key(db, WishEvent.wish_id, move.idempotency_key) == wish.id:
+        return wish_out(db, move.actor, wish.id)
     if move.expected_version is not None and move.expected_version != wish.version:
         raise PreconditionFailed(
             f"Micro-wish {wish.id} is at version {wish.version}, not {move.expected_version}:"

@@ -10,7 +10,9 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
-from geo.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict, PreconditionFailed, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Compound, PropertyFee
 
 _FEES = text(
@@ -58,17 +60,10 @@ def add_fee(
     idempotency_key: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """A fee standard of the compound for a period (nothing committed); (fee, created)."""
-    if idempotency_key is not None:
-        done = session.execute(
-            select(PropertyFee.id, PropertyFee.compound_id).where(
-                PropertyFee.idempotency_key == idempotency_key
-            )
-        ).first()
-        if done is not None:
-            return fees(session, done.compound_id, done.id)[0], False
-    compound = session.get(Compound, compound_id)
-    if compound is None:
-        raise NotFound(f"No compound {compound_id}.", where="compound_id")
+    done = made_by_key(session, PropertyFee, idempotency_key)
+    if done is not None:
+        return fees(session, done.compound_id, done.id)[0], False
+    compound = get_or_404(session, Compound, compound_id, what="compound", where="compound_id")
     require(session, actor, compound, "publish_property")
     _check(period_start, period_end, price)
     item = item.strip()
@@ -88,20 +83,22 @@ def add_fee(
 
 def update_fee(
     session: Session, actor: Account, fee_id: int, *, expected: int | None, changes: dict
-) -> dict[str, Any]:
-    """Correct a fee standard at the version the client saw (412 otherwise)."""
-    fee = session.get(PropertyFee, fee_id, with_for_update=True)
-    if fee is None:
-        raise NotFound(f"No fee standard {fee_id}.", where="fee_id")
+) -> tuple[dict[str, Any], bool]:
+    """Correct a fee standard at the version the client saw (412 otherwise); (fee, changed).
+    A retry (the same change again, at the version it was made at) finds the fee at the very
+    next version holding what it asks: the fee as it is is its answer, not a 412."""
+    fee = get_or_404(session, PropertyFee, fee_id, what="fee standard", where="fee_id", lock=True)
     require(session, actor, session.get(Compound, fee.compound_id), "publish_property")
+    changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()
+               if v is not None}  # fmt: skip
     if expected is not None and fee.version != expected:
+        if fee.version == expected + 1 and all(getattr(fee, k) == v for k, v in changes.items()):
+            return fees(session, fee.compound_id, fee.id)[0], False
         raise PreconditionFailed(
             f"fee standard {fee_id} is at version {fee.version}, not {expected}; read it again",
             where="If-Match",
             current_version=fee.version,
         )
-    changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()
-               if v is not None}  # fmt: skip
     start, item = changes.get("period_start", fee.period_start), changes.get("item", fee.item)
     _check(start, changes.get("period_end", fee.period_end), changes.get("price", fee.price))
     if session.scalar(_taken(fee.compound_id, start, item).where(PropertyFee.id != fee_id)):
@@ -110,4 +107,4 @@ def update_fee(
         setattr(fee, key, value)
     fee.version += 1
     session.flush()
-    return fees(session, fee.compound_id, fee.id)[0]
+    return fees(session, fee.compound_id, fee.id)[0], True

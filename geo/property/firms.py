@@ -12,7 +12,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import can, require
+from geo.core.db import get_or_404
 from geo.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Compound, PropertyContract, PropertyFirm
 from geo.models.property import FIRM_KINDS
 
@@ -78,12 +80,9 @@ def register_firm(
 ) -> tuple[dict[str, Any], bool]:
     """Add a firm to the register (nothing committed); (firm, created)."""
     require(session, actor, None, "manage_property_firms")
-    if idempotency_key is not None:
-        done = session.scalar(
-            select(PropertyFirm.id).where(PropertyFirm.idempotency_key == idempotency_key)
-        )
-        if done is not None:
-            return firm_out(session, done), False
+    done = made_by_key(session, PropertyFirm.id, idempotency_key)
+    if done is not None:
+        return firm_out(session, done), False
     name = name.strip()
     if kind not in FIRM_KINDS:
         raise Unprocessable(f"kind must be one of {', '.join(FIRM_KINDS)}.", where="kind")
@@ -102,9 +101,9 @@ def update_firm(
 ) -> dict[str, Any]:
     """Change a firm's name, hotline or kind at the version the client saw (412 otherwise)."""
     require(session, actor, None, "manage_property_firms")
-    firm = session.get(PropertyFirm, firm_id, with_for_update=True)
-    if firm is None:
-        raise NotFound(f"No property firm {firm_id}.", where="firm_id")
+    firm = get_or_404(
+        session, PropertyFirm, firm_id, what="property firm", where="firm_id", lock=True
+    )
     if expected is not None and firm.version != expected:
         raise PreconditionFailed(
             f"firm {firm_id} is at version {firm.version}, not {expected}; read it again",
@@ -147,14 +146,9 @@ def add_contract(
     """A compound's new contract (nothing committed): the open one before it ends the day
     before; (the compound's contracts, created)."""
     require(session, actor, None, "manage_property_firms")
-    if idempotency_key is not None:
-        done = session.scalar(
-            select(PropertyContract.compound_id).where(
-                PropertyContract.idempotency_key == idempotency_key
-            )
-        )
-        if done is not None:
-            return contracts(session, done), False
+    done = made_by_key(session, PropertyContract.compound_id, idempotency_key)
+    if done is not None:
+        return contracts(session, done), False
     if session.get(Compound, compound_id, with_for_update=True) is None:
         raise NotFound(f"No compound {compound_id}.", where="compound_id")
     if session.get(PropertyFirm, firm_id) is None:

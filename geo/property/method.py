@@ -10,7 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
-from geo.core.errors import Conflict, NotFound, Unprocessable
+from geo.core.db import get_or_404
+from geo.core.errors import Conflict, Unprocessable
+from geo.core.idempotency import made_by_key
 from geo.models import Account, Compound, ModelCompoundTitle, PropertyStep
 from geo.models.property import STEPS
 
@@ -35,9 +37,7 @@ _TITLES = text(
 
 
 def _compound(session: Session, compound_id: int) -> Compound:
-    compound = session.get(Compound, compound_id)
-    if compound is None:
-        raise NotFound(f"No compound {compound_id}.", where="compound_id")
+    compound = get_or_404(session, Compound, compound_id, what="compound", where="compound_id")
     return compound
 
 
@@ -59,12 +59,9 @@ def record_step(
     idempotency_key: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """One step done in the compound (nothing committed); (its records, created)."""
-    if idempotency_key is not None:
-        done = session.scalar(
-            select(PropertyStep.compound_id).where(PropertyStep.idempotency_key == idempotency_key)
-        )
-        if done is not None:
-            return steps_of(session, actor, done), False
+    done = made_by_key(session, PropertyStep.compound_id, idempotency_key)
+    if done is not None:
+        return steps_of(session, actor, done), False
     require(session, actor, _compound(session, compound_id), "record_property_step")
     if step not in STEPS:
         raise Unprocessable(f"step must be one of {', '.join(STEPS)}.", where="step")
@@ -94,14 +91,9 @@ def award_title(
 ) -> tuple[list[dict[str, Any]], bool]:
     """Enter a compound's title as the city awarded it; (the list, created)."""
     require(session, actor, None, "award_model_compound")
-    if idempotency_key is not None:
-        done = session.scalar(
-            select(ModelCompoundTitle.id).where(
-                ModelCompoundTitle.idempotency_key == idempotency_key
-            )
-        )
-        if done is not None:
-            return model_titles(session), False
+    done = made_by_key(session, ModelCompoundTitle.id, idempotency_key)
+    if done is not None:
+        return model_titles(session), False
     _compound(session, compound_id)
     taken = select(ModelCompoundTitle.id).where(
         ModelCompoundTitle.compound_id == compound_id, ModelCompoundTitle.title == title

@@ -13,6 +13,19 @@ from sqlalchemy.orm import Session
 CURRENT = (
     "pc.starts_on <= district_today() AND (pc.ends_on IS NULL OR pc.ends_on >= district_today())"
 )
+
+
+def firm_in_force(compound: str) -> str:
+    """A subquery: (name, hotline) of the firm under the contract in force for the compound
+    whose id is the SQL expression `compound`; no row when none is in force. What a compound's
+    property company and hotline are, wherever they are shown (posting, the compounds layer)."""
+    return (
+        "SELECT f.name, f.hotline FROM property_contract pc JOIN property_firm f"
+        f" ON f.id = pc.firm_id WHERE pc.compound_id = {compound} AND {CURRENT}"
+        " ORDER BY pc.starts_on DESC LIMIT 1"
+    )
+
+
 # Table names by object kind: a fixed mapping, never input.
 TABLES = {"compound": "compound", "issue": "issue"}
 

@@ -17,11 +17,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
+from geo.core.db import get_or_404
 from geo.core.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from geo.core.idempotency import made_by_key
 from geo.io.archives import ZipLimits
 from geo.io.spreadsheets import read_rows
 from geo.issues.photos import write_once
@@ -130,15 +132,10 @@ def upload(
 ) -> tuple[dict[str, Any], bool]:
     """Publish a statement for the compound (nothing committed; the file is written only after
     every check passed); (statement, created)."""
-    if idempotency_key is not None:
-        done = session.scalar(
-            select(PropertyStatement.id).where(PropertyStatement.idempotency_key == idempotency_key)
-        )
-        if done is not None:
-            return statement_out(session, done), False
-    compound = session.get(Compound, compound_id)
-    if compound is None:
-        raise NotFound(f"No compound {compound_id}.", where="compound_id")
+    done = made_by_key(session, PropertyStatement.id, idempotency_key)
+    if done is not None:
+        return statement_out(session, done), False
+    compound = get_or_404(session, Compound, compound_id, what="compound", where="compound_id")
     require(session, actor, compound, "publish_property")
     if period_end < period_start:
         raise Unprocessable("period_end comes before period_start.", where="period_end")
@@ -162,9 +159,9 @@ def upload(
 
 
 def statement_out(session: Session, statement_id: int) -> dict[str, Any]:
-    row = session.get(PropertyStatement, statement_id)
-    if row is None:
-        raise NotFound(f"No statement {statement_id}.", where="statement_id")
+    row = get_or_404(
+        session, PropertyStatement, statement_id, what="statement", where="statement_id"
+    )
     return public_statement(row)
 
 
@@ -180,9 +177,9 @@ def public_statement(row: PropertyStatement) -> dict[str, Any]:
 
 def statement_file(session: Session, statement_id: int, media_dir: str) -> tuple[Path, str, str]:
     """(path, content type, filename) of a published statement's file; 404."""
-    row = session.get(PropertyStatement, statement_id)
-    if row is None:
-        raise NotFound(f"No statement {statement_id}.", where="statement_id")
+    row = get_or_404(
+        session, PropertyStatement, statement_id, what="statement", where="statement_id"
+    )
     ext = "pdf" if row.content_type == TYPES["pdf"] else "xlsx"
     path = statement_path(media_dir, row.sha256, ext)
     if not path.exists():
