@@ -1,4 +1,4 @@
-"""Migration 0050_property_fields loses no compound's property company or hotline: a name the
+"""Migration 0048_property_fields loses no compound's property company or hotline: a name the
 register lacks becomes a firm (with the hotline posted), a firm without a hotline takes it, and a
 compound with no contract in force gets one from that day (ending before a later one starts);
 a compound already under contract keeps it. Down again, the columns come back from the register."""
@@ -42,7 +42,7 @@ def test_the_text_fields_move_into_the_register(scratch_url: str) -> None:
     libpq = make_url(scratch_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(libpq, autocommit=True) as conn:
         conn.execute(BEFORE)
-    upgrade(settings, "0050_property_fields")
+    upgrade(settings, "0048_property_fields")
     with psycopg.connect(libpq) as conn:
         rows = conn.execute(AFTER).fetchall()
         day = rows[0][3]  # the district's day of the migration

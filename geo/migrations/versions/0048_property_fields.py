@@ -1,7 +1,7 @@
 """property fields: a compound's property company and hotline are the register's (the firm
 under its contract in force, and that firm's hotline); the two text columns go
 
-Revision ID: 0050_property_fields
+Revision ID: 0048_property_fields
 Revises: 0047_offhours_posts
 
 Before the columns are dropped, what they hold that the register lacks is copied into it: every
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0050_property_fields"
+revision: str = "0048_property_fields"
 down_revision: str | Sequence[str] | None = "0047_offhours_posts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
