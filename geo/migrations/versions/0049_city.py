@@ -12,9 +12,10 @@ held by a trigger: the district is the community's sub-district's, a column of a
 `notice` is partitioned by year of `created_at` (RANGE, district time), with a default
 partition for what no year holds; `notice_partition(year)` adds a year, moving its rows out of
 the default (the service calls it for the next year, geo/notices/partitions.py). Its keys take
-the partition key: the primary key is (id, created_at), a notice once per (event, account) and
-(alert, account) within its year, which holds since a notice is written in its event's or
-alert's transaction. Why notices and not issues or events: docs/scaling.md.
+the partition key: the primary key is (id, created_at), a notice once per (event, account,
+created_at) and (alert, account, created_at), which is once per (event, account) since a notice
+is stamped with its event's or alert's time (geo/notices/notify.py). Why notices and not issues
+or events: docs/scaling.md.
 
 Revision ID: 0049_city
 Revises: 0047_offhours_posts
