@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from fixtures import city
 from geo.accounts import access
+from geo.accounts.account_admin import binding_choices
 from geo.core.settings import Settings
-from geo.models import Account, Hall, Issue
+from geo.models import Account, Department, Hall, Issue
 from tests import issue_helpers
 from tests.issue_flow_helpers import move, pin
 
@@ -220,6 +221,14 @@ def test_a_districts_admin_manages_its_districts_accounts_only(
     assert module_client.post(f"{url}/{qiaoxi_admin}/reset", headers=own).status_code == 403
     r = module_client.patch(f"{url}/{mine}", json={"name": "东区社工"}, headers=own)
     assert r.status_code == 200 and r.json()["district_id"] == QIAODONG
+    # /work/admin offers such an admin its own district's places and departments only
+    offered = binding_choices(db, db.get(Account, two["admins"]["qiaodong"][0]))
+    assert {a["label"].split(" ", 1)[1] for a in offered["areas"]} == {
+        *city.SUBDISTRICTS,
+        *(name for names in city.SUBDISTRICTS.values() for name in names),
+    }
+    districts = {db.get(Department, d["id"]).district_id for d in offered["departments"]}
+    assert offered["departments"] and districts == {QIAODONG}
 
 
 def test_a_districts_exports_hold_its_district_only(two: dict, module_client: TestClient) -> None:
