@@ -1,5 +1,5 @@
 """Work the service does by itself while it runs: escalating overdue issues, raising near-due
-and overdue notices, and delivering webhooks.
+and overdue notices (and keeping next year's notice partition ready), and delivering webhooks.
 
 Escalation must happen whether or not anyone calls `yishiting escalate`, so the app checks every
 `YISHITING_ESCALATE_EVERY` seconds. Several workers may each run it: the UPDATE locks the rows it
@@ -25,6 +25,7 @@ from geo.issues.steps import escalate_overdue
 from geo.issues.worktime import uncovered_years
 from geo.notices.delivery import Worker
 from geo.notices.due import check_due
+from geo.notices.partitions import ensure_next_year
 
 log = logging.getLogger("yishiting.background")
 
@@ -39,6 +40,7 @@ def escalate_once(app: FastAPI) -> int:
     with transaction(app.state.sessions) as session:
         alerts = check_due(session)
         _name_uncovered_years(app, uncovered_years(session, clock.today()))
+        ensure_next_year(session, clock.today())
     if any(alerts.values()):
         log.info("near-due / overdue alerts: %s", alerts)
     return len(moved)

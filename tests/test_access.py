@@ -77,6 +77,11 @@ RELATIONS: dict[str, frozenset[str]] = {
 }
 
 
+def district_of(who: str) -> int | None:
+    """The district of an account scoped to one (the world's is 1); None for the city's."""
+    return {"in": 1, "out": 2}[who.rsplit("_", 1)[1]] if "_district_" in who else None
+
+
 # A building or a unit lies inside a compound: a hall, a work item, a wish or the compound itself
 # is never in its area.
 NARROW = frozenset({"grid_building_in", "grid_unit_in"})
@@ -91,6 +96,9 @@ def expected(who: str, action: str, obj: Any) -> bool:
     scope = TABLE[action].roles.get(role_of(who))
     if scope is None:
         return False
+    if isinstance(obj, Account):  # the city's admins manage every account; a district's, its own
+        mine = district_of(who)
+        return scope == ANY and (mine is None or obj.district_id == mine)
     if who.endswith("_district_out") and obj is not None:
         return False
     if scope == ANY:
@@ -261,6 +269,11 @@ def objects(session: Session, world: dict) -> dict[str, list[Any]]:
         "post": [session.get(GridPost, world["post"])],
         "wish": [session.get(Wish, world["wish"])],
         "compound": [session.get(Compound, world["compound"])],
+        # an account of the world's district, and one of the city
+        "account": [
+            session.get(Account, world["accounts"]["admin_district_in"][0]),
+            session.get(Account, world["accounts"]["planner"][0]),
+        ],
         "none": [None],
     }
 

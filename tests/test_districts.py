@@ -2,6 +2,8 @@
 Qiaodong added, fixtures/city.py). A pin takes its district from its place; a district's staff
 reach only their district's objects; OGC layers, tiles and the public pages filter by district."""
 
+import csv
+import io
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -9,12 +11,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fixtures import city
 from geo.accounts import access
+from geo.accounts.account_admin import binding_choices
 from geo.core.settings import Settings
-from geo.models import Account, Hall, Issue
+from geo.models import Account, Department, Hall, Issue
 from tests import issue_helpers
 from tests.issue_flow_helpers import move, pin
 
@@ -174,3 +178,91 @@ def test_public_pages_filter_by_district(two: dict, module_client: TestClient) -
     page = module_client.get("/maps/issues?district=130702")
     assert page.status_code == 200 and '"district_id":"2"' in page.text
     assert module_client.get("/maps/issues?district=nowhere").status_code == 400
+
+
+def test_a_districts_admin_manages_its_districts_accounts_only(
+    two: dict, db: Session, module_client: TestClient
+) -> None:
+    url = "/api/admin/accounts"
+    own = two["admins"]["qiaodong"][1]
+    listed = module_client.get(url, headers=own).json()
+    assert listed and {a["district_id"] for a in listed} == {QIAODONG}
+    assert len(module_client.get(url, headers=two["admins"]["city"][1]).json()) > len(listed)
+    community = dict(
+        db.execute(
+            text(
+                "SELECT s.district_id, min(m.id) FROM community m"
+                " JOIN subdistrict s ON s.id = m.subdistrict_id GROUP BY s.district_id"
+            )
+        ).all()
+    )
+    before = db.scalars(text("SELECT count(*) FROM account")).one()
+    refused = [
+        {"username": "qd-x1", "role": "field", "area": f"community:{community[1]}"},
+        {"username": "qd-x2", "role": "planner"},  # the city's
+    ]
+    for body in refused:
+        r = module_client.post(url, json=body, headers=own)
+        assert r.status_code == 403 and r.json()["where"] == "header.Authorization", r.text
+    db.rollback()  # a fresh snapshot: nothing of the refused was written
+    assert db.scalars(text("SELECT count(*) FROM account")).one() == before
+    body = {"username": "qd-field", "role": "field", "area": f"community:{community[QIAODONG]}"}
+    made = module_client.post(url, json=body, headers=own)
+    assert made.status_code == 201 and made.json()["account"]["district_id"] == QIAODONG
+    mine = made.json()["account"]["id"]
+    qiaoxi_admin = two["admins"]["qiaoxi"][0]
+    for path, change in (
+        (f"{url}/{qiaoxi_admin}", {"name": "改名"}),  # another district's account
+        (f"{url}/{mine}", {"area": f"community:{community[1]}"}),  # moved out of its district
+        (f"{url}/{mine}", {"role": "planner", "area": None}),  # made the city's
+    ):
+        r = module_client.patch(path, json=change, headers=own)
+        assert r.status_code == 403, (change, r.text)
+    assert module_client.post(f"{url}/{qiaoxi_admin}/reset", headers=own).status_code == 403
+    r = module_client.patch(f"{url}/{mine}", json={"name": "东区社工"}, headers=own)
+    assert r.status_code == 200 and r.json()["district_id"] == QIAODONG
+    # /work/admin offers such an admin its own district's places and departments only
+    offered = binding_choices(db, db.get(Account, two["admins"]["qiaodong"][0]))
+    assert {a["label"].split(" ", 1)[1] for a in offered["areas"]} == {
+        *city.SUBDISTRICTS,
+        *(name for names in city.SUBDISTRICTS.values() for name in names),
+    }
+    districts = {db.get(Department, d["id"]).district_id for d in offered["departments"]}
+    assert offered["departments"] and districts == {QIAODONG}
+
+
+def test_a_districts_exports_hold_its_district_only(two: dict, module_client: TestClient) -> None:
+    def names(who: str, query: str = "") -> set[str]:
+        r = module_client.get(
+            f"/api/exports/subdistricts?format=csv{query}", headers=two["admins"][who][1]
+        )
+        assert r.status_code == 200, r.text
+        return {row["name"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))}
+
+    assert names("qiaodong") == set(city.SUBDISTRICTS)
+    assert names("city") > set(city.SUBDISTRICTS)
+    assert names("city", f"&district_id={QIAODONG}") == set(city.SUBDISTRICTS)
+    r = module_client.get(
+        "/api/exports/subdistricts?format=xlsx&district_id=1",
+        headers=two["admins"]["qiaodong"][1],
+    )
+    assert r.status_code == 403 and r.json()["where"].endswith("district_id"), r.text
+
+
+def test_community_names_are_unique_per_district(db: Session) -> None:
+    """桥东区 may have a community named like one of 桥西区's; two in one district may not."""
+    rows = db.execute(
+        text(
+            "SELECT s.district_id, m.id, m.name FROM community m"
+            " JOIN subdistrict s ON s.id = m.subdistrict_id ORDER BY m.id"
+        )
+    ).all()
+    qiaoxi_name = next(name for d, _, name in rows if d == 1)
+    first, second = [ident for d, ident, _ in rows if d == QIAODONG][:2]
+    rename = text("UPDATE community SET name = :n WHERE id = :id")
+    with db.get_bind().connect() as conn:
+        done = conn.begin()  # rolled back: the module's other tests keep the demo's names
+        conn.execute(rename, {"n": qiaoxi_name, "id": first})
+        with pytest.raises(IntegrityError, match=f"exists in district {QIAODONG}"):
+            conn.execute(rename, {"n": qiaoxi_name, "id": second})
+        done.rollback()

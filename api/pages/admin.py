@@ -39,6 +39,6 @@ def admin_page(
             me=describe(session, user),
             csrf_token=request.cookies.get(CSRF_COOKIE, ""),
             roles=ROLE_ZH,
-            **binding_choices(session),
+            **binding_choices(session, user),
         )
     )

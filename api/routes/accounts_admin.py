@@ -98,7 +98,7 @@ def _link(settings: Settings, token: str, now: datetime) -> dict[str, Any]:
 def accounts(session: SessionDep, user: CurrentUser) -> list[AccountOut]:
     require(session, user, None, "manage_accounts")
     now = clock.now()
-    return [AccountOut(**row) for row in list_accounts(session, now=now)]
+    return [AccountOut(**row) for row in list_accounts(session, now=now, viewer=user)]
 
 
 @router.post("", status_code=201, summary="Add an account; answers its one-time sign-in link")
@@ -118,6 +118,7 @@ def add_account(
         district_id=body.district_id,
         username=body.username,
     )
+    require(session, user, account, "change_account")  # as made: of the admin's district
     token = issue_link(session, account, now=now, ttl_s=settings.signin_link_ttl_s)
     session.commit()
     row = account_row(session, account.id, now=now)
@@ -134,7 +135,9 @@ def change_account(
     if "area" in changes:
         changes["area"] = parse_area(changes["area"]) if changes["area"] else None
     account = get_account(session, account_id)
+    require(session, user, account, "change_account")
     update_account(session, account, by=user, changes=changes)
+    require(session, user, account, "change_account")  # and as changed: not moved out of it
     session.commit()
     return AccountOut(**account_row(session, account_id, now=now))
 
@@ -147,9 +150,9 @@ def reset(
     user: CurrentUser,
     options: ResetOptions | None = None,
 ) -> SigninLinkOut:
-    require(session, user, None, "manage_accounts")
     now = clock.now()
     account = get_account(session, account_id)
+    require(session, user, account, "change_account")
     end_token = options is not None and options.end_token
     token = reset_password(
         session, account, now=now, ttl_s=settings.signin_link_ttl_s, end_token=end_token

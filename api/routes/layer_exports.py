@@ -2,9 +2,11 @@
 
 The same bbox, datetime, CQL2 filter and equality filters as /ogc/collections/{id}/items
 (parsed by the same `selection_query`, api/schemas/ogc_params.py; run by the same SQL builder),
-every matching feature, no paging.
+every matching feature, no paging. An account of one district exports that district's features
+only (geo/accounts/districts.export_filters).
 """
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -14,6 +16,7 @@ from api.deps import LongConnDep, SessionDep
 from api.schemas.geojson import FeatureCollection, GeoJSONResponse
 from api.schemas.ogc_params import SelectionDep
 from geo.accounts.access import require
+from geo.accounts.districts import export_filters
 from geo.io import exports
 from geo.ogc import catalogue
 
@@ -49,6 +52,7 @@ def get_export(
     require(db, user, None, "export_layer")
     collection = catalogue.get_collection(collectionId)
     query = select(collection, EXPORT_PARAMS)
+    query = replace(query, filters=export_filters(user, query.filters))
     result = exports.export(
         conn, collection.id, fmt=format, srid=crs, encoding=encoding, query=query
     )

@@ -28,6 +28,7 @@ def set_time_limits(code: str, body: TimeLimits, session: SessionDep, user: Curr
         receipt_hours=body.receipt_hours,
         feedback_kind=body.feedback_kind,
         feedback_hours=body.feedback_hours,
+        district_id=body.district_id,
     )
     session.commit()
     return result
@@ -45,6 +46,8 @@ def load_calendar(
     user: CurrentUser,
 ) -> dict:
     days = [(d.day, d.working, d.note) for d in body.days]
-    result = worktime.load_year(session, actor=user, year=year, days=days)
+    result = worktime.load_year(
+        session, actor=user, year=year, days=days, district_id=body.district_id
+    )
     session.commit()
     return result

@@ -312,6 +312,9 @@ class TimeLimits(Strict):
     feedback_hours: int | None = Field(
         None, ge=1, le=960, description="office hours to first feedback, instead of the kind's"
     )
+    district_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="one district's own limits; null: the city's"
+    )
 
 
 class CalendarDay(Strict):
@@ -322,6 +325,12 @@ class CalendarDay(Strict):
 
 class CalendarYear(Strict):
     days: list[CalendarDay] = Field(max_length=400)
+    district_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="one district's own days of the year over the city's; null: the city's",
+    )
 
 
 class SupportResult(BaseModel):
@@ -348,10 +357,12 @@ class TimeLimitsSet(BaseModel):
     receipt_hours: int | None = None
     feedback_kind: str | None = None
     feedback_hours: int | None = None
+    district_id: int | None = Field(None, description="the district; null: the city's")
 
 
 class CalendarLoaded(BaseModel):
     year: int
+    district_id: int | None = Field(None, description="the district; null: the city's")
     days: int = Field(description="holidays and adjusted working days stored")
     calendar: str = Field(description="`loaded`: the year now follows the stored schedule")
 

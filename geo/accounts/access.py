@@ -6,8 +6,8 @@ The API, for geo/ and api/ alike:
     require(session, account, obj, action)          # raises Unauthorized / Forbidden
     allowed(session, account, obj) -> list[str]     # the actions to offer as buttons
     scope_sql(account, kind, scope, alias)          # a scope as a SQL condition, for lists
-obj is an Issue, a Hall, a RenovationItem, a GridPost, a Wish, a Compound, or None for actions
-on no object.
+obj is an Issue, a Hall, a RenovationItem, a GridPost, a Wish, a Compound, an Account (one an
+administrator manages), or None for actions on no object.
 A scope is decided by `in_scope` (one object) and `scope_sql` (the rows of a list: the work
 list, the on-site views), side by side below; tests/test_scope_sql.py holds them to agree.
 Both add the district dimension (geo/accounts/districts.py): an account of one district reaches
@@ -69,6 +69,8 @@ def kind_of(obj: Obj) -> Kind:
         return "wish"
     if isinstance(obj, Compound):
         return "compound"
+    if isinstance(obj, Account):
+        return "account"
     return "none"
 
 
@@ -312,6 +314,9 @@ def _name(obj: Obj) -> str:
         return f"micro-wish {obj.id}"
     if isinstance(obj, Compound):
         return f"compound {obj.id} ({obj.name})"
+    if isinstance(obj, Account):
+        where = f"district {obj.district_id}" if obj.district_id else "the city"
+        return f"account {obj.id or obj.name} (of {where})"
     return ""
 
 

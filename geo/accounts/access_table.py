@@ -43,7 +43,7 @@ fails for an action used in code without a row, or a row no case exercises.
 from dataclasses import dataclass
 from typing import Literal
 
-from geo.models import Compound, GridPost, Hall, Issue, Wish
+from geo.models import Account, Compound, GridPost, Hall, Issue, Wish
 from geo.models.renovation import RenovationItem
 
 Scope = Literal[
@@ -70,8 +70,8 @@ FIRM: Scope = "firm"
 CONTRACTED: Scope = "contracted"
 
 ANONYMOUS = "anonymous"  # the role of a request without a token
-Kind = Literal["issue", "hall", "item", "post", "wish", "compound", "none"]
-Obj = Issue | Hall | RenovationItem | GridPost | Wish | Compound | None
+Kind = Literal["issue", "hall", "item", "post", "wish", "compound", "account", "none"]
+Obj = Issue | Hall | RenovationItem | GridPost | Wish | Compound | Account | None
 
 
 @dataclass(frozen=True)
@@ -166,8 +166,11 @@ TABLE: dict[str, Action] = {
     # one matter one level up at once, from the spot (geo/issues/escalation.py)
     "escalate_issue": Action("issue", {"admin": ANY, "leader": PAIRED}),
     "manage_pairings": Action("none", {"admin": ANY}),
-    # accounts: add, deactivate, re-area, reset passwords (the /work/admin page)
+    # accounts: the /work/admin page and its list; add, deactivate, re-area and reset the
+    # password of one account (as it is and as it will be: an admin of one district keeps
+    # that district's accounts, never the city's or another district's)
     "manage_accounts": Action("none", {"admin": ANY}),
+    "change_account": Action("account", {"admin": ANY}),
     # time limits per category are the planners'; the official calendar of a year, an admin's
     "set_time_limits": Action("none", {"planner": ANY, "admin": ANY}),
     "load_calendar": Action("none", {"admin": ANY}),

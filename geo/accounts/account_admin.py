@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo.accounts.access import scope_sql
+from geo.accounts.access_table import TABLE
 from geo.accounts.accounts import bind, bind_district, describe, get_account
 from geo.accounts.browser_sessions import close_sessions_of
 from geo.core.errors import Conflict
@@ -52,13 +54,17 @@ _LIVE_SESSIONS = text(
 
 
 def list_accounts(
-    session: Session, *, now: datetime, only: int | None = None
+    session: Session, *, now: datetime, only: int | None = None, viewer: Account | None = None
 ) -> list[dict[str, Any]]:
     """Every account (or `only` that one) with its last sign-in, live sessions and last action,
-    newest first."""
+    newest first; for a `viewer`, those it may change (an admin of one district: its own)."""
     stmt = select(Account).order_by(Account.id.desc())
     if only is not None:
         stmt = stmt.where(Account.id == only)
+    if viewer is not None:
+        scope = TABLE["change_account"].roles.get(viewer.role)
+        cond, params = scope_sql(viewer, "account", scope, "account")
+        stmt = stmt.where(text(cond).bindparams(**params))
     accounts = session.scalars(stmt).all()
     last = {r.account_id: r for r in session.execute(_LAST_ACTIONS)}
     live = {r.account_id: r for r in session.execute(_LIVE_SESSIONS, {"now": now})}
@@ -121,18 +127,25 @@ def update_account(
     session.flush()
 
 
-def binding_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
-    """What an account can be bound to: sub-districts and communities by name (a compound is
-    typed as compound:ID, there are hundreds), and the departments."""
+def binding_choices(session: Session, admin: Account) -> dict[str, list[dict[str, Any]]]:
+    """What `admin` can bind an account to: sub-districts and communities by name (a compound
+    is typed as compound:ID, there are hundreds), and the departments; for an admin of one
+    district, that district's (an account bound elsewhere would not be theirs to manage)."""
+    subdistricts = select(Subdistrict).order_by(Subdistrict.id)
+    communities = select(Community).order_by(Community.id)
+    units = select(Department).order_by(Department.name)
+    if admin.district_id is not None:
+        subdistricts = subdistricts.where(Subdistrict.district_id == admin.district_id)
+        communities = communities.join(Subdistrict).where(
+            Subdistrict.district_id == admin.district_id
+        )
+        units = units.where(Department.district_id == admin.district_id)
     areas = [
         {"value": f"subdistrict:{s.id}", "label": f"subdistrict:{s.id} {s.name}"}
-        for s in session.scalars(select(Subdistrict).order_by(Subdistrict.id))
+        for s in session.scalars(subdistricts)
     ] + [
         {"value": f"community:{c.id}", "label": f"community:{c.id} {c.name}"}
-        for c in session.scalars(select(Community).order_by(Community.id))
+        for c in session.scalars(communities)
     ]
-    departments = [
-        {"id": d.id, "name": d.name}
-        for d in session.scalars(select(Department).order_by(Department.name))
-    ]
+    departments = [{"id": d.id, "name": d.name} for d in session.scalars(units)]
     return {"areas": areas, "departments": departments}

@@ -5,7 +5,9 @@ whole city.
 
 An issue carries its district (set when it is pinned); the other objects inherit theirs
 through their places: a hall or a grid post through its sub-district or community, a work item
-through its community or, off every community (a road), the district outline it touches.
+through its community or, off every community (a road), the district outline it touches. An
+account an administrator manages is its district's (NULL: the city's, so only the city's
+administrators manage it).
 """
 
 from typing import Any
@@ -14,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access_table import Kind, Obj
-from geo.models import Account, Compound, GridPost, Hall, Issue, Wish
+from geo.core.errors import Forbidden, NotFound
+from geo.models import Account, Compound, District, GridPost, Hall, Issue, Wish
 from geo.models.renovation import RenovationItem
 
 _TABLES: dict[Kind, str] = {"hall": "hall", "item": "renovation_item", "post": "grid_post",
@@ -26,9 +29,9 @@ def _of_community(alias: str) -> str:
 
 
 def object_district_sql(kind: Kind, alias: str) -> str:
-    """The district id of the row `alias` of an issue, hall, renovation_item, grid_post, wish
-    or compound."""
-    if kind == "issue":
+    """The district id of the row `alias` of an issue, hall, renovation_item, grid_post, wish,
+    compound or account."""
+    if kind in ("issue", "account"):
         return f"{alias}.district_id"
     if kind == "item":
         outline = f"(SELECT min(d.id) FROM district d WHERE ST_Intersects(d.geom, {alias}.geom))"
@@ -45,6 +48,33 @@ def object_district_sql(kind: Kind, alias: str) -> str:
     )
 
 
+def require_own_district(session: Session, account: Account, district_id: int | None) -> None:
+    """A district's settings (its time limits, its own calendar days) are set by the city's
+    accounts or by that district's; never the city's rows by an account of one district."""
+    if district_id is not None and session.get(District, district_id) is None:
+        raise NotFound(f"No district {district_id}.", where="district_id")
+    if account.district_id is not None and account.district_id != district_id:
+        raise Forbidden(
+            f"An account of district {account.district_id} sets that district's own rows"
+            " only (district_id).",
+            where="district_id",
+        )
+
+
+def export_filters(account: Account, filters: dict[str, str]) -> dict[str, str]:
+    """A layer export's equality filters (OGC queryables): an account of one district exports
+    that district's features only (every layer has a district_id queryable)."""
+    if account.district_id is None:
+        return filters
+    asked = filters.get("district_id")
+    if asked is not None and asked != str(account.district_id):
+        raise Forbidden(
+            f"An account of district {account.district_id} exports that district only.",
+            where="district_id",
+        )
+    return {**filters, "district_id": str(account.district_id)}
+
+
 def district_sql(account: Account | None, kind: Kind, alias: str) -> tuple[str, dict[str, Any]]:
     """in_district as a condition on the row `alias` ("true" for a city-wide account)."""
     if account is None or account.district_id is None:
@@ -59,7 +89,7 @@ def in_district(session: Session, account: Account | None, obj: Obj, kind: Kind)
     for actions on no object: their lists filter with district_sql)."""
     if account is None or account.district_id is None or obj is None:
         return True
-    if isinstance(obj, Issue):
+    if isinstance(obj, Issue | Account):  # an account of the city (NULL) is the city's
         return obj.district_id == account.district_id
     return _district_of(session, obj, kind) == account.district_id
 

@@ -74,10 +74,11 @@ def light(by: datetime, answered: datetime | None, step: str, limit: Limit) -> s
 
 # Per issue: its filing, the limit recorded then, and its first feedback.
 CLOCKS = """
-SELECT e.issue_id, e.at AS since, l.feedback_kind, l.feedback_hours,
+SELECT e.issue_id, i.district_id, e.at AS since, l.feedback_kind, l.feedback_hours,
        (SELECT min(f.at) FROM issue_event f
          WHERE f.issue_id = e.issue_id AND f.kind = 'feedback') AS answered_at
-  FROM issue_event e LEFT JOIN issue_limit l ON l.event_id = e.id
+  FROM issue_event e JOIN issue i ON i.id = e.issue_id
+  LEFT JOIN issue_limit l ON l.event_id = e.id
  WHERE e.kind = 'created' AND e.issue_id = ANY(:ids)
 """
 
@@ -85,11 +86,11 @@ SELECT e.issue_id, e.at AS since, l.feedback_kind, l.feedback_hours,
 def feedback_states(session: Session, steps: dict[int, str]) -> dict[int, dict[str, Any]]:
     """issue -> its first-feedback clock (since, kind, limit, by, answered_at, on_time, light),
     for the issues of `steps` (issue -> its step)."""
-    cal = worktime.work_calendar(session)
+    cals = worktime.calendars(session)
     out = {}
     for row in session.execute(text(CLOCKS), {"ids": list(steps)}).mappings():
         limit = limit_of(row["feedback_kind"], row["feedback_hours"])
-        by = feedback_by(cal, row["since"], limit)
+        by = feedback_by(cals.of(row["district_id"]), row["since"], limit)
         answered: datetime | None = row["answered_at"]
         late_now = clock.now() > by
         out[row["issue_id"]] = {

@@ -74,7 +74,9 @@ def restart_clocks(session: Session, issue: Issue) -> dict[str, Any]:
     issue.level_since = now
     issue.clock_since = now
     if issue.step == "dispatched":
-        issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, now.date())
+        issue.due_on = worktime.fresh_due(
+            session, issue.category_code, issue.level, now.date(), issue.district_id
+        )
     return {"clock_restarted": True, "clock_since": now.isoformat()}
 
 

@@ -173,13 +173,14 @@ _EVENTS = text(
 
 
 def list_categories(session: Session) -> list[dict[str, Any]]:
+    """The categories with the city's limits (a district's own: geo/issues/worktime.py)."""
     sql = text(
         """
         SELECT c.code, c.name, c.name_en, c.department_code AS department,
                d.name AS department_name, c.level,
                t.respond_days, t.complete_days
           FROM category c LEFT JOIN department d ON d.code = c.department_code
-          LEFT JOIN time_limit t ON t.category_code = c.code
+          LEFT JOIN time_limit t ON t.category_code = c.code AND t.district_id IS NULL
          ORDER BY c.sort, c.code
         """
     )

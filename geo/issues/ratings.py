@@ -189,7 +189,9 @@ def _within_rework(session: Session, issue: Issue) -> bool:
 
 
 def _reopen(session: Session, issue: Issue, actor: Account | None, rating: int) -> None:
-    issue.due_on = worktime.fresh_due(session, issue.category_code, issue.level, clock.today())
+    issue.due_on = worktime.fresh_due(
+        session, issue.category_code, issue.level, clock.today(), issue.district_id
+    )
     data: dict[str, Any] = {"due_on": issue.due_on.isoformat(), "rework": True}
     if issue.owner_department_id is not None:
         data["owner_department_id"] = issue.owner_department_id

@@ -40,7 +40,8 @@ _CLOCKS = text(
           FROM issue_limit l JOIN issue_event e ON e.id = l.event_id
          WHERE l.issue_id = ANY(:ids) ORDER BY l.issue_id, e.at DESC, e.id DESC
     )
-    SELECT g.issue_id, g.at AS since, i.level::text AS level, r.receipt_hours AS hours,
+    SELECT g.issue_id, i.district_id, g.at AS since, i.level::text AS level,
+           r.receipt_hours AS hours,
            (SELECT min(v.at) FROM issue_event v WHERE v.issue_id = g.issue_id
                AND v.kind = 'received' AND v.id > g.id) AS received_at
       FROM given g JOIN issue i ON i.id = g.issue_id
@@ -53,12 +54,12 @@ WAITING = ("collected", "topic", "deliberated", "dispatched")
 def receipt_states(session: Session, steps: dict[int, str]) -> dict[int, dict[str, Any]]:
     """issue -> since when, by when, when signed for, on time or not, and the light, for the
     issues of `steps` (issue -> its step)."""
-    cal = worktime.work_calendar(session)
+    cals = worktime.calendars(session)
     now = clock.now()
     out = {}
     for row in session.execute(_CLOCKS, {"ids": list(steps)}).mappings():
         hours = row["hours"] or RECEIPT_HOURS[row["level"]]
-        by = worktime.add_work_hours(cal, row["since"], hours)
+        by = worktime.add_work_hours(cals.of(row["district_id"]), row["since"], hours)
         received: datetime | None = row["received_at"]
         on_time = received <= by if received else (False if now > by else None)
         light = None

@@ -51,7 +51,7 @@ from geo.core.errors import InvalidParameter, NotFound
 from geo.core.vocabulary import OPEN_STEPS, OUTCOMES
 from geo.issues import feedback
 from geo.issues.receipt import RECEIPT_HOURS
-from geo.issues.worktime import add_work_hours, work_calendar
+from geo.issues.worktime import add_work_hours, calendars
 
 UNITS = {
     "compound": ("i.compound_id", "compound"),
@@ -103,7 +103,7 @@ WITH upto AS MATERIALIZED (
            count(*) FILTER (WHERE data ->> 'source' = 'reporter') AS reporter_ratings
     FROM upto WHERE kind = 'rated' GROUP BY issue_id
 )
-SELECT i.id, i.created_at, i.category_code, {unit} AS unit,
+SELECT i.id, i.district_id, i.created_at, i.category_code, {unit} AS unit,
        coalesce(s.to_step, 'collected') AS step, tm.responded_at, tm.resolved_at,
        coalesce(tm.rework, false) AS rework, coalesce(r.rating_sum, 0) AS rating_sum,
        coalesce(r.ratings, 0) AS ratings, coalesce(r.reporter_ratings, 0) AS reporter_ratings,
@@ -150,12 +150,12 @@ def scorecards(
     """One row per unit with its rates and the counts behind them."""
     as_of = as_of or clock.today()
     rows = _facts(db, by=by, start=start, end=end, as_of=as_of)
-    cal = work_calendar(db)
+    cals = calendars(db)
     units: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         if r["unit"] is None:
             continue
-        _count(units[r["unit"]], r, cal, as_of)
+        _count(units[r["unit"]], r, cals.of(r["district_id"]), as_of)
     names: dict[int, str] = dict(tuple(row) for row in db.execute(text(NAMES[by])))
     cards = [_card(u, names.get(u), c) for u, c in units.items()]
     if by == "department":
@@ -182,10 +182,11 @@ def trend(
         raise NotFound(f"No {by} {unit}.", where="unit")
     name = found[1]
     rows = _facts(db, by=by, start=start, end=end, as_of=as_of, unit=unit)
-    cal = work_calendar(db)
+    cals = calendars(db)
     months: dict[str, dict[str, int]] = {m: defaultdict(int) for m in _months(start, end)}
     for r in rows:
-        _count(months[clock.local(r["created_at"]).strftime("%Y-%m")], r, cal, as_of)
+        month = clock.local(r["created_at"]).strftime("%Y-%m")
+        _count(months[month], r, cals.of(r["district_id"]), as_of)
     return {
         "by": by,
         "unit": unit,

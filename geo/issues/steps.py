@@ -194,13 +194,13 @@ def _dispatch(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
 def _default_due(session: Session, issue: Issue, today: date) -> date:
     """The issue's complete-by day while it is ahead; for an issue already past it, the
     category's limit again from today (the event records the date given)."""
-    cal = worktime.work_calendar(session)
+    cal = worktime.work_calendar(session, issue.district_id)
     row = {"id": issue.id, "created_at": issue.created_at,
            "clock_since": issue.clock_since, "due_on": None, "level": issue.level,
            "level_since": issue.level_since}  # fmt: skip
     due = worktime.due_on(row, cal, worktime.recorded_limits(session, [issue.id]))
     return due if due >= today else worktime.fresh_due(session, issue.category_code, issue.level,
-                                                       today)  # fmt: skip
+                                                       today, issue.district_id)  # fmt: skip
 
 
 def _resolve(session: Session, issue: Issue, move: Move) -> dict[str, Any]:
@@ -315,12 +315,12 @@ def escalate_overdue(
     stands where it was read (level and level_since), so a transition made meanwhile wins.
     """
     rows = session.execute(_OVERDUE_CANDIDATES, {"open": list(OPEN_STEPS)}).mappings().all()
-    cal = worktime.work_calendar(session)
+    cals = worktime.calendars(session)
     limits = worktime.recorded_limits(session)
     today = clock.local(now).date()
     due: dict[int, tuple[date, dict[str, Any]]] = {}
     for row in rows:
-        day = worktime.due_on(dict(row), cal, limits)
+        day = worktime.due_on(dict(row), cals.of(row["district_id"]), limits)
         session_on = row["session_on"]
         waited = session_on is None or now >= clock.day_end(session_on) + timedelta(
             days=hall_grace_days
@@ -374,8 +374,8 @@ def escalate_overdue(
 
 _OVERDUE_CANDIDATES = text(
     """
-    SELECT o.id, o.level::text AS level, o.level_since, o.step, o.category_code AS category,
-           o.created_at, o.clock_since, o.due_on, w.hall, w.session_on
+    SELECT o.id, o.district_id, o.level::text AS level, o.level_since, o.step,
+           o.category_code AS category, o.created_at, o.clock_since, o.due_on, w.hall, w.session_on
       FROM issue o
       LEFT JOIN LATERAL (
           SELECT h.hall, next_hall_session(h.hall, o.level_since) AS session_on

@@ -51,7 +51,7 @@ WORK_LIMIT = 300
 _CANDIDATES = """
 WITH me AS (SELECT CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
                         ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography END AS g)
-SELECT c.id, c.category_code AS category, c.created_at, c.clock_since, c.due_on,
+SELECT c.id, c.district_id, c.category_code AS category, c.created_at, c.clock_since, c.due_on,
        c.level::text AS level, c.level_since, json_build_object(
   'id', c.id, 'step', c.step, 'level', c.level, 'category', c.category_code,
   'category_name', cat.name, 'description', left(c.description, 140),
@@ -132,13 +132,14 @@ def my_work(
     rows = session.execute(
         text(_CANDIDATES.format(scope=scope)), {**params, "lon": lon, "lat": lat}
     ).mappings()
-    cal, limits, today = (
-        worktime.work_calendar(session),
+    cals, limits, today = (
+        worktime.calendars(session),
         worktime.recorded_limits(session),
         clock.today(),
     )
     due = []
     for row in rows:
+        cal = cals.of(row["district_id"])  # each issue counts in its own district's days
         day = worktime.due_on(dict(row), cal, limits)
         item = row["item"] | {"due": day.isoformat(), "overdue": day < today,
                               "light": worktime.light_of(cal, day)}  # fmt: skip

@@ -5,9 +5,12 @@ made into working days (调休) come from the kept package chinese-calendar for 
 covers, or from `calendar_day` rows an admin loaded for a year it does not cover yet (the State
 Council publishes the next year's schedule each November; packages follow later). A year
 covered by neither falls back to Monday to Friday, and every answer that counts in it says so.
+A district may have days of its own over that (`calendar_day.district_id`: a local holiday, a
+day made up): they count for its issues only.
 
 Limits are per category (`time_limit`, set by planners): respond (leave `collected`) within
 `respond_days` working days of pinning, complete (reach `resolved`) within `complete_days`.
+A district's own row for a category overrides the city's (district_id NULL) for its issues.
 The clock starts at pinning, or again when a re-route gives the issue to another owner
 (`clock_since`, geo/issues/owners.py). A limit ends at the close of its last working day.
 An issue keeps the limits in force when its clock started (`issue_limit`, recorded by the
@@ -20,7 +23,7 @@ limits, its level's days (LEVEL_DEADLINE_DAYS) in working days after it reached 
 is green, yellow when one working day or less is left, red when overdue.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -30,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.accounts.access import require
+from geo.accounts.districts import require_own_district
 from geo.core import clock
 from geo.core.errors import NotFound, Unprocessable
 from geo.core.vocabulary import OPEN_STEPS
@@ -43,16 +47,20 @@ OFFICIAL, LOADED, WEEKDAYS = "official", "loaded", "weekdays"
 
 @dataclass
 class WorkCalendar:
-    """Working days, with the admin-loaded days of years the package does not cover."""
+    """Working days, with the admin-loaded days of years the package does not cover, and a
+    district's own days (`own`) over both."""
 
     loaded: dict[date, bool]
+    own: dict[date, bool] = field(default_factory=dict)
 
     def source(self, day: date) -> str:
-        if any(d.year == day.year for d in self.loaded):
+        if day in self.own or any(d.year == day.year for d in self.loaded):
             return LOADED
         return WEEKDAYS if _official(day) is None else OFFICIAL
 
     def is_working(self, day: date) -> bool:
+        if day in self.own:
+            return self.own[day]
         if day in self.loaded:
             return self.loaded[day]
         official = _official(day)
@@ -116,33 +124,40 @@ def uncovered_years(db: Session, today: date) -> list[int]:
     loaded = {
         r[0]
         for r in db.execute(
-            text("SELECT DISTINCT extract(year FROM day)::int FROM calendar_day")
+            text(
+                "SELECT DISTINCT extract(year FROM day)::int FROM calendar_day"
+                " WHERE district_id IS NULL"
+            )
         ).all()
     }
     return [y for y in years if y not in loaded and _official(date(y, 6, 1)) is None]
 
 
-def work_calendar(db: Session) -> WorkCalendar:
-    rows = db.execute(text("SELECT day, working FROM calendar_day")).all()
-    return WorkCalendar(dict(tuple(r) for r in rows))
+@dataclass
+class Calendars:
+    """Each district's calendar, for answers about the issues of several districts."""
+
+    city: WorkCalendar
+    districts: dict[int, WorkCalendar]
+
+    def of(self, district_id: int | None) -> WorkCalendar:
+        return self.districts.get(district_id, self.city) if district_id else self.city
 
 
-def _limits(db: Session, category: str) -> Any:
-    return db.execute(
-        text("SELECT respond_days, complete_days FROM time_limit WHERE category_code = :c"),
-        {"c": category},
-    ).one_or_none()
+def calendars(db: Session) -> Calendars:
+    rows = db.execute(text("SELECT day, working, district_id FROM calendar_day")).all()
+    city = {day: working for day, working, district in rows if district is None}
+    own: dict[int, dict[date, bool]] = {}
+    for day, working, district in rows:
+        if district is not None:
+            own.setdefault(district, {})[day] = working
+    districts = {d: WorkCalendar(city, days) for d, days in own.items()}
+    return Calendars(WorkCalendar(city), districts)
 
 
-def limit_dates(
-    db: Session, category: str, start: date, cal: WorkCalendar | None = None
-) -> tuple[date, date] | None:
-    """(respond_by, complete_by) of a clock started on `start`; None without limits."""
-    limits = _limits(db, category)
-    if limits is None:
-        return None
-    cal = cal or work_calendar(db)
-    return cal.add(start, limits.respond_days), cal.add(start, limits.complete_days)
+def work_calendar(db: Session, district_id: int | None = None) -> WorkCalendar:
+    """The calendar of one district's issues (the city's alone for None)."""
+    return calendars(db).of(district_id)
 
 
 _RECORDED = """
@@ -174,7 +189,11 @@ def deadline(db: Session, issue: dict[str, Any], cal: WorkCalendar | None = None
     if limits is None:
         return {"limits": None}
     respond_days, complete_days = limits
-    cal = cal or work_calendar(db)
+    if cal is None:  # the issue's own district's days
+        district = db.execute(
+            text("SELECT district_id FROM issue WHERE id = :id"), {"id": issue["id"]}
+        ).scalar()
+        cal = work_calendar(db, district)
     pinned_on = clock_start(issue)
     respond_by = cal.add(pinned_on, respond_days)
     complete_by = cal.add(pinned_on, complete_days)
@@ -210,9 +229,16 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
-def all_limits(db: Session) -> dict[str, tuple[int, int]]:
-    """category -> (respond_days, complete_days), for answers about many issues at once."""
-    rows = db.execute(text("SELECT category_code, respond_days, complete_days FROM time_limit"))
+def all_limits(db: Session, district_id: int | None) -> dict[str, tuple[int, int]]:
+    """category -> (respond_days, complete_days) in a district: its own rows, else the city's."""
+    rows = db.execute(
+        text(
+            "SELECT DISTINCT ON (category_code) category_code, respond_days, complete_days"
+            "  FROM time_limit WHERE district_id = :d OR district_id IS NULL"
+            " ORDER BY category_code, district_id NULLS LAST"
+        ),
+        {"d": district_id},
+    )
     return {code: (r, c) for code, r, c in rows}
 
 
@@ -230,12 +256,12 @@ def due_on(issue: dict[str, Any], cal: WorkCalendar, limits: dict[int, tuple[int
     return cal.add(clock.local(since).date(), LEVEL_DEADLINE_DAYS[issue["level"]])
 
 
-def fresh_due(db: Session, category: str, level: str, start: date) -> date:
-    """The due date of a clock started on `start`: the category's complete limit, or for a
-    category without limits the level's days, in working days."""
-    limit = all_limits(db).get(category)
+def fresh_due(db: Session, category: str, level: str, start: date, district_id: int) -> date:
+    """The due date of a clock started on `start` in a district: the category's complete limit,
+    or for a category without limits the level's days, in the district's working days."""
+    limit = all_limits(db, district_id).get(category)
     days = limit[1] if limit is not None else LEVEL_DEADLINE_DAYS[level]
-    return work_calendar(db).add(start, days)
+    return work_calendar(db, district_id).add(start, days)
 
 
 def set_limits(
@@ -248,10 +274,13 @@ def set_limits(
     receipt_hours: int | None = None,
     feedback_kind: str | None = None,
     feedback_hours: int | None = None,
+    district_id: int | None = None,
 ) -> dict[str, Any]:
     """Planners set a category's limits (working days; receipt and first feedback in office
-    hours or by kind, geo/issues/feedback.py); clocks started after use them."""
+    hours or by kind, geo/issues/feedback.py), the city's or (`district_id`) one district's;
+    clocks started after use them."""
     require(db, actor, None, "set_time_limits")
+    require_own_district(db, actor, district_id)
     if db.execute(text("SELECT 1 FROM category WHERE code = :c"), {"c": category}).first() is None:
         raise NotFound(f"No category {category!r}.", where="code")
     if complete_days < respond_days:
@@ -259,25 +288,33 @@ def set_limits(
     db.execute(
         text(
             "INSERT INTO time_limit (category_code, respond_days, complete_days, receipt_hours,"
-            " feedback_kind, feedback_hours, set_by) VALUES (:c, :r, :d, :h, :fk, :fh, :a)"
-            " ON CONFLICT (category_code) DO UPDATE SET respond_days = :r, complete_days = :d,"
-            " receipt_hours = :h, feedback_kind = :fk, feedback_hours = :fh, set_by = :a,"
-            " set_at = now()"
+            " feedback_kind, feedback_hours, set_by, district_id)"
+            " VALUES (:c, :r, :d, :h, :fk, :fh, :a, :dist)"
+            " ON CONFLICT (category_code, district_id) DO UPDATE SET respond_days = :r,"
+            " complete_days = :d, receipt_hours = :h, feedback_kind = :fk, feedback_hours = :fh,"
+            " set_by = :a, set_at = now()"
         ),
         {"c": category, "r": respond_days, "d": complete_days, "h": receipt_hours,
-         "fk": feedback_kind, "fh": feedback_hours, "a": actor.id},
+         "fk": feedback_kind, "fh": feedback_hours, "a": actor.id, "dist": district_id},
     )  # fmt: skip
     return {"category": category, "respond_days": respond_days, "complete_days": complete_days,
             "receipt_hours": receipt_hours, "feedback_kind": feedback_kind,
-            "feedback_hours": feedback_hours}  # fmt: skip
+            "feedback_hours": feedback_hours, "district_id": district_id}  # fmt: skip
 
 
 def load_year(
-    db: Session, *, actor: Account, year: int, days: list[tuple[date, bool, str | None]]
+    db: Session,
+    *,
+    actor: Account,
+    year: int,
+    days: list[tuple[date, bool, str | None]],
+    district_id: int | None = None,
 ) -> dict[str, Any]:
     """An admin loads a year's official schedule: its holidays (working false) and the weekend
-    days made into working days (working true); the year's earlier rows are replaced."""
+    days made into working days (working true), or (`district_id`) that district's own days of
+    the year over it; the year's earlier rows of the same scope are replaced."""
     require(db, actor, None, "load_calendar")
+    require_own_district(db, actor, district_id)
     if not days:
         raise Unprocessable("List the year's holidays and adjusted working days.", where="days")
     stray = [d for d, _, _ in days if d.year != year]
@@ -286,11 +323,17 @@ def load_year(
     if len({d for d, _, _ in days}) != len(days):
         raise Unprocessable("A day is listed twice.", where="days")
     db.execute(
-        text("DELETE FROM calendar_day WHERE day >= :a AND day < :b"),
-        {"a": date(year, 1, 1), "b": date(year + 1, 1, 1)},
+        text(
+            "DELETE FROM calendar_day WHERE day >= :a AND day < :b"
+            " AND district_id IS NOT DISTINCT FROM :dist"
+        ),
+        {"a": date(year, 1, 1), "b": date(year + 1, 1, 1), "dist": district_id},
     )
     db.execute(
-        text("INSERT INTO calendar_day (day, working, note, loaded_by) VALUES (:d, :w, :n, :a)"),
-        [{"d": d, "w": w, "n": n, "a": actor.id} for d, w, n in days],
+        text(
+            "INSERT INTO calendar_day (day, working, note, loaded_by, district_id)"
+            " VALUES (:d, :w, :n, :a, :dist)"
+        ),
+        [{"d": d, "w": w, "n": n, "a": actor.id, "dist": district_id} for d, w, n in days],
     )
-    return {"year": year, "days": len(days), "calendar": LOADED}
+    return {"year": year, "days": len(days), "calendar": LOADED, "district_id": district_id}

@@ -26,7 +26,7 @@ from geo.models import Account
 MATTERS_LIMIT = 200
 
 _MATTERS = """
-SELECT i.id, i.category_code AS category, i.created_at, i.clock_since, i.due_on,
+SELECT i.id, i.district_id, i.category_code AS category, i.created_at, i.clock_since, i.due_on,
        i.level::text AS level, i.level_since, i.step, c.name AS category_name,
        left(i.description, 140) AS description, i.version,
        round(ST_X(i.geom)::numeric, 7)::float8 AS lon,
@@ -91,14 +91,15 @@ def _matters(session: Session, account: Account) -> list[dict[str, Any]]:
         .mappings()
         .all()
     )
-    cal, limits, today = (
-        worktime.work_calendar(session),
+    cals, limits, today = (
+        worktime.calendars(session),
         # the limits each issue recorded when its clock started (a later change moves nothing)
         worktime.recorded_limits(session, [r["id"] for r in rows]),
         clock.today(),
     )
     found = []
     for row in rows:
+        cal = cals.of(row["district_id"])
         day = worktime.due_on(dict(row), cal, limits)
         item = {k: row[k] for k in ("id", "step", "level", "category", "category_name",
                                     "description", "version", "lon", "lat", "community",

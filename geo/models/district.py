@@ -70,7 +70,8 @@ class Community(Surveyed, Base):
     __tablename__ = "community"
     id: Mapped[int] = mapped_column(primary_key=True)
     subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), index=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # unique within its district (a trigger of 0049_city: the district is its sub-district's)
+    name: Mapped[str] = mapped_column(String(64), index=True)
     geom = geom_column("MULTIPOLYGON")
     area_m2: Mapped[float] = area_column()
 

@@ -1,7 +1,8 @@
 """Notices to staff and webhooks to group chats (issue 13), as migration 0012_notices creates them.
 
 issue_alert: an issue came near its due date or passed it, once per (issue, kind, due date).
-notice: what one account is told about one event or alert; read or not.
+notice: what one account is told about one event or alert; read or not (partitioned by year,
+0049_city).
 webhook: a department's or a community's group chat (generic JSON, WeCom or DingTalk robot).
 webhook_delivery: the outbox; one row per (event or alert, webhook), written in the event's
 transaction and delivered by the worker (geo/notices/delivery.py).
@@ -60,6 +61,7 @@ class Notice(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # its event's or alert's time; the table is partitioned by year of it, keyed (id, created_at)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -19,11 +19,11 @@ from geo.issues.worktime import (
     LOADED,
     OFFICIAL,
     WEEKDAYS,
+    calendars,
     clock_start,
     due_on,
     light_of,
     recorded_limits,
-    work_calendar,
 )
 from geo.notices.notify import notify
 from geo.notices.recipients import Signal
@@ -32,8 +32,8 @@ LIGHT_KINDS = {"yellow": "near_due", "red": "overdue"}
 
 _OPEN = text(
     """
-    SELECT i.id, i.category_code AS category, i.step, i.created_at, i.clock_since, i.due_on,
-           i.level, i.level_since
+    SELECT i.id, i.district_id, i.category_code AS category, i.step, i.created_at,
+           i.clock_since, i.due_on, i.level, i.level_since
       FROM issue i
      WHERE i.step = ANY(:open) ORDER BY i.id
     """
@@ -49,11 +49,12 @@ _ALERT = text(
 
 def check_due(session: Session) -> dict[str, int]:
     """Raise the alerts not raised yet; returns how many of each kind were new."""
-    cal = work_calendar(session)
+    cals = calendars(session)
     limits = recorded_limits(session)
     new = {"near_due": 0, "overdue": 0}
     for row in session.execute(_OPEN, {"open": list(OPEN_STEPS)}).mappings().all():
         issue: dict[str, Any] = dict(row)
+        cal = cals.of(issue["district_id"])  # its own district's days
         # the one due date (geo/issues/worktime.due_on, as escalation): the dispatch's, else the
         # category's complete limit, else the level's days
         due = due_on(issue, cal, limits)

@@ -25,10 +25,15 @@ from geo.notices.recipients import (
     webhooks,
 )
 
+# A notice is stamped with its event's or alert's time: notices are partitioned by it (0049_city),
+# and every try at one notice then has the same key, so ON CONFLICT finds the first.
 _NOTICES = text(
     """
-    INSERT INTO notice (account_id, issue_id, kind, event_id, alert_id, title, body, data)
-    SELECT a, :issue, :kind, :event, :alert, :title, :body, CAST(:data AS jsonb)
+    INSERT INTO notice (account_id, issue_id, kind, event_id, alert_id, title, body, data,
+                        created_at)
+    SELECT a, :issue, :kind, :event, :alert, :title, :body, CAST(:data AS jsonb),
+           coalesce((SELECT at FROM issue_event WHERE id = :event),
+                    (SELECT at FROM issue_alert WHERE id = :alert))
       FROM unnest(CAST(:accounts AS integer[])) AS a
     ON CONFLICT DO NOTHING
     """
