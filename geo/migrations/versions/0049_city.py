@@ -18,7 +18,7 @@ is stamped with its event's or alert's time (geo/notices/notify.py). Why notices
 or events: docs/scaling.md.
 
 Revision ID: 0049_city
-Revises: 0047_offhours_posts
+Revises: 0048_property_fields
 """
 
 from collections.abc import Sequence
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0049_city"
-down_revision: str | Sequence[str] | None = "0047_offhours_posts"
+down_revision: str | Sequence[str] | None = "0048_property_fields"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
