@@ -137,6 +137,7 @@ start(async () => {
     try {
       const people = await api("/api/work/assignees?" + query);
       form.elements.account_id.innerHTML = options(people.map((p) => [p.id, p.name]), people.length ? "" : "无共同承办人 nobody for all");
+      if (!people.length && form.elements.to.value === "assigned") $("#w-go").disabled = true;
     } catch (err) { message(explain(err)); }
   }
   function list() {
