@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from geo.core import clock
 from geo.core.settings import Settings
-from tests import owner_helpers
+from tests import issue_helpers, owner_helpers
 from tests.issue_flow_helpers import attach, drive, move, pin, step_body
 
 
@@ -94,3 +94,19 @@ def test_a_third_send_back_makes_a_problem_ticket_at_the_sub_district(
     r = fresh_client.get("/api/scorecards", params={"by": "compound", "start": day, "end": day})
     [card] = [u for u in r.json()["units"] if u["id"] == place.compound]
     assert card["problem_tickets"] == 1
+
+
+def test_the_demo_has_problem_tickets_each_escalated_once(
+    fresh_client: TestClient, fresh_settings: Settings
+) -> None:
+    """The demo's matters that crossed a line (fixtures/problem_tickets.py) are listed, each with
+    its one `problem_ticket` event, and the units they passed through are counted."""
+    who = issue_helpers.make_account(fresh_settings, "admin")[1]
+    found = tickets(fresh_client, who)
+    listed = [t["id"] for t in found["tickets"]]
+    assert listed and found["per_unit"] and all(u["tickets"] >= 1 for u in found["per_unit"])
+    escalated = issue_helpers.scalar(
+        fresh_settings, "SELECT array_agg(issue_id ORDER BY issue_id) FROM issue_event"
+        " WHERE kind = 'problem_ticket'")  # fmt: skip
+    assert escalated == sorted(listed)  # one event each, and none for a matter not listed
+    assert all(t["units"] >= 3 or t["sent_back"] >= 3 for t in found["tickets"])

@@ -26,9 +26,10 @@ class BulkItem(Strict):
 
 
 class BulkRequest(Strict):
-    """The move, what it needs (as a transition's body), and the matters."""
+    """The move, what it needs (as a transition's body; assigned: account_id; merged: into),
+    and the matters."""
 
-    to: Literal["topic", "dispatched", "closed", "rejected", "referred"]
+    to: Literal["topic", "dispatched", "closed", "rejected", "referred", "assigned", "merged"]
     items: list[BulkItem] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
     note: str | None = Field(None, max_length=4000)
     owner_department_id: RowId | None = None
@@ -36,6 +37,8 @@ class BulkRequest(Strict):
     due_on: date | None = None
     reason: str | None = Field(None, max_length=32, description="closed: the closure reason")
     referred_to: str | None = Field(None, max_length=200)
+    account_id: RowId | None = Field(None, description="assigned: the person of the unit")
+    into: RowId | None = Field(None, description="merged: the matter the others join")
 
 
 class BulkResult(BaseModel):
@@ -73,7 +76,8 @@ def start(
                       reason=body.reason, referred_to=body.referred_to)  # fmt: skip
     items = [(i.id, i.version) for i in body.items]
     job_id, again = bulk.create(session, actor=user, move=move, items=items,
-                                idempotency_key=idempotency_key)  # fmt: skip
+                                idempotency_key=idempotency_key, account_id=body.account_id,
+                                into=body.into)  # fmt: skip
     session.commit()
     if again:
         mark_replayed(response)

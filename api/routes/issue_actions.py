@@ -261,7 +261,7 @@ def moderate(
     expected = expected_version(if_match, body.version)
     result = moderation.hide(session, issue_id, actor=user, target=body.target,
                              photo_id=body.photo_id, reason=body.reason,
-                             expected_version=expected,
+                             category=body.category, expected_version=expected,
                              idempotency_key=idempotency_key)  # fmt: skip
     return _answer(session, response, result)
 

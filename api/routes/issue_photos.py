@@ -11,7 +11,7 @@ from api.ratelimit import limit_anonymous
 from api.routes.issue_headers import mark_replayed
 from api.schemas.issues import PhotoPublic
 from geo.io import media
-from geo.issues import photos
+from geo.issues import moderation, photos
 
 router = APIRouter(prefix="/api", tags=["issues"])
 
@@ -63,3 +63,30 @@ def photo(photo_id: RowId, session: SessionDep, settings: SettingsDep) -> FileRe
     # Content-addressed: the bytes behind this URL never change.
     headers = {"Cache-Control": "public, max-age=31536000, immutable"}
     return FileResponse(path, media_type=content_type, headers=headers)
+
+
+@router.get(
+    "/photos/{photo_id}/placeholder.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def hidden_placeholder(photo_id: RowId, session: SessionDep) -> Response:
+    """What stands in for a photo staff hid: it says so, with the public reason category."""
+    body = moderation.placeholder(session, photo_id)
+    return Response(body, media_type="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+
+
+@router.get(
+    "/photos/{photo_id}/original",
+    response_class=FileResponse,
+    responses={200: {"content": {m: {} for m in ("image/jpeg", "image/png", "image/webp")}}},
+)
+def hidden_original(
+    photo_id: RowId, session: SessionDep, settings: SettingsDep, user: OptionalUser
+) -> FileResponse:
+    """A hidden photo as it was, for staff who read the private history (never cached)."""
+    path, content_type = moderation.original(session, photo_id, actor=user,
+                                             media_dir=settings.media_dir)  # fmt: skip
+    return FileResponse(path, media_type=content_type,
+                        headers={"Cache-Control": "private, no-store"})  # fmt: skip

@@ -8,7 +8,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from api.auth import CurrentUser, OptionalUser
 from api.deps import ConnDep, RowId, SessionDep, SettingsDep, json_response
 from api.schemas.geojson import FeatureCollection
+from api.schemas.ogc_params import parse_filter
 from api.schemas.work import (
+    Assignee,
     DepartmentOut,
     MediaPhoto,
     OnSite,
@@ -25,6 +27,11 @@ router = APIRouter(prefix="/api", tags=["workspace"])
 
 Lon = Annotated[float | None, Query(ge=-180, le=180, description="where I stand, WGS84")]
 Lat = Annotated[float | None, Query(ge=-90, le=90)]
+FILTER = Query(
+    alias="filter", max_length=20_000,
+    description="CQL2 over id, step, category, level, compound, community and geometry (CRS84)",
+)  # fmt: skip
+FILTER_LANG = Query(alias="filter-lang", max_length=16, description="cql2-text or cql2-json")
 
 
 @router.get("/work", response_model=WorkList)
@@ -36,13 +43,17 @@ def my_work(
     step: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     compound: Annotated[RowId | None, Query()] = None,
+    filter_: Annotated[str | None, FILTER] = None,
+    filter_lang: Annotated[str | None, FILTER_LANG] = None,
 ) -> JSONResponse:
-    """Issues waiting for me, overdue first then by due date, with metres from lon/lat."""
+    """Issues waiting for me, overdue first then by due date, with metres from lon/lat; a
+    CQL2 `filter` (the bulk page's lasso: S_WITHIN(geometry, POLYGON((lon lat, ...)))) keeps
+    those it selects, decided in PostGIS."""
+    selected = parse_filter(filter_, filter_lang)
     return json_response(
-        work.my_work(
-            session, user, lon=lon, lat=lat, step=step, category=category, compound=compound
-        )
-    )
+        work.my_work(session, user, lon=lon, lat=lat, step=step, category=category,
+                     compound=compound, selected=selected)
+    )  # fmt: skip
 
 
 @router.get("/work/shortlist", response_model=Shortlist)
@@ -52,6 +63,17 @@ def shortlist(
     """今日清单: my open matters assigned to me, in the street-network round from lon/lat."""
     start = (lon, lat) if lon is not None and lat is not None else None
     return json_response(assignment.shortlist(session, conn, actor=user, start=start))
+
+
+@router.get("/work/assignees", response_model=list[Assignee])
+def assignees(
+    session: SessionDep,
+    user: CurrentUser,
+    issue: Annotated[list[RowId], Query(min_length=1, max_length=500)],
+) -> JSONResponse:
+    """指派: the people every named matter may be assigned to (for a bulk assignment; 403
+    for a matter I may not assign)."""
+    return json_response(assignment.common_people(session, user, issue))
 
 
 @router.get("/work/issues/{issue_id}", response_model=StaffIssue)

@@ -92,7 +92,11 @@ class ModerationRequest(Strict):
 
     target: Literal["description", "photo"]
     photo_id: RowId | None = Field(None, description="the photo, for target photo")
-    reason: str | None = Field(None, max_length=500, description="why (required)")
+    reason: str | None = Field(None, max_length=500, description="why (required; private)")
+    category: str = Field(
+        max_length=16,
+        description="why, as the public placeholder says it: face, personal_data, abuse, other",
+    )
     version: int | None = Field(None, description="instead of an If-Match header")
 
 
@@ -202,13 +206,21 @@ class RoutingPublic(BaseModel):
     reason: str
 
 
+class HiddenPhoto(BaseModel):
+    category: str = Field(description="face, personal_data, abuse or other")
+    label: str = Field(description="the category in words (Chinese, then English)")
+
+
 class PhotoPublic(BaseModel):
     id: int
-    url: str
+    url: str = Field(description="the photo; for a hidden one, its placeholder image")
     content_type: str
-    size_bytes: int
+    size_bytes: int | None
     step: str
     uploaded_at: datetime
+    hidden: HiddenPhoto | None = Field(
+        None, description="set when staff hid the photo: the placeholder's public reason"
+    )
 
 
 class InputPoint(BaseModel):

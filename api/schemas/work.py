@@ -46,6 +46,10 @@ class WorkItem(Public):
     photos: int
     created_at: datetime
     actions: list[str]
+    bulk_actions: list[str] = Field(
+        description="what POST /api/bulk-jobs may do to it for me (`to`): step moves, "
+        "assigned, merged"
+    )
     receipt_light: str | None = Field(None, description="签收: green, yellow, red; none if signed")
     feedback_light: str | None = Field(
         None, description="首次反馈: green, yellow, red; none once the resident was answered"

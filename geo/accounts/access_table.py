@@ -130,6 +130,9 @@ TABLE: dict[str, Action] = {
     # moderation: the area's staff and the district hide a public description or photo (faces,
     # phone numbers, abuse) with a reason (geo/issues/moderation.py)
     "moderate": Action("issue", STAFF),
+    # a hidden photo as it was (GET /api/photos/{id}/original): whoever reads the private
+    # history; the public get its placeholder
+    "read_hidden": Action("issue", {**STAFF, "department": DEPARTMENT}),
     # 答复模板: every office reads the templates that apply to it; a unit's own accounts keep
     # its templates (geo/issues/templates.py checks the unit)
     "read_templates": Action("none", ALL_STAFF),

@@ -114,6 +114,16 @@ EVENT_TERMS: Terms = {
 }
 EVENT_KINDS = tuple(EVENT_TERMS)
 
+# Why staff hid a public description or photo, as the public sees it (geo/issues/moderation.py):
+# the category only, never the moderator's own words, which stay in the private history.
+HIDE_TERMS: Terms = {
+    "face": Term("含可识别人脸", "an identifiable face"),
+    "personal_data": Term("含个人信息", "personal data (phone numbers, plates, names)"),
+    "abuse": Term("含不当内容", "abusive or offensive content"),
+    "other": Term("其他原因", "another reason"),
+}
+HIDE_CATEGORIES = tuple(HIDE_TERMS)
+
 # How a matter reached the staff who filed it for a resident (geo/issues/intake.py).
 CHANNEL_TERMS: Terms = {
     "12345": Term("12345热线", "12345 hotline"),
@@ -139,6 +149,7 @@ MOVE_TERMS: Terms = {
     "receive": Term("签收", "sign for"),
     "feedback": Term("答复居民", "reply to the resident"),
     "assign": Term("指派", "assign"),
+    "merge": Term("合并为重复", "merge as duplicates"),
     "moderate": Term("隐藏内容", "hide content"),
     "dispute": Term("退单", "send back"),
     "arbitrate": Term("仲裁", "arbitrate"),
@@ -260,6 +271,7 @@ TABLES: dict[str, Terms] = {
     "units": UNIT_TERMS,
     "reviews": REVIEW_TERMS,
     "channels": CHANNEL_TERMS,
+    "hide_reasons": HIDE_TERMS,
     "wish_kinds": WISH_KIND_TERMS,
     "wish_states": WISH_STATE_TERMS,
     "wish_events": WISH_EVENT_TERMS,

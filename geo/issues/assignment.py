@@ -19,11 +19,11 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.accounts.access import can
+from geo.accounts.access import can, require
 from geo.core.errors import Unprocessable
 from geo.core.vocabulary import OPEN_STEPS
 from geo.issues.commands import IssueCommand, OpenOnly, bump
-from geo.issues.pinning import add_event, issue_public
+from geo.issues.pinning import add_event, get_issue, issue_public
 from geo.models import Account, Issue
 from geo.streets.rounds import MAX_STOPS, plan_round
 
@@ -83,6 +83,25 @@ def people(session: Session, issue: Issue) -> list[dict[str, Any]]:
         if can(session, person, issue, "take_assignment"):
             found.append(dict(row))
     return found
+
+
+def common_people(session: Session, actor: Account, ids: list[int]) -> list[dict[str, Any]]:
+    """The people each of these matters may be assigned to (the bulk page's 指派): those of
+    the first that `take_assignment` allows on every other; 403 for a matter the actor may
+    not assign."""
+    found: list[dict[str, Any]] | None = None
+    for issue_id in dict.fromkeys(ids):
+        issue = get_issue(session, issue_id)
+        require(session, actor, issue, "assign")
+        if found is None:
+            found = people(session, issue)
+        else:
+            found = [p for p in found if _takes(session, p["id"], issue)]
+    return found or []
+
+
+def _takes(session: Session, account_id: int, issue: Issue) -> bool:
+    return can(session, session.get_one(Account, account_id), issue, "take_assignment")
 
 
 _MINE = text(

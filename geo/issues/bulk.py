@@ -12,6 +12,11 @@ in the same transaction as the event. So each matter gets one event or none: a r
 stores nothing but its result, and a job cut short (the process stopped) goes on where it
 stopped when the same request is sent again, which finds the job by its key.
 
+Besides the steps, two moves reuse the single-matter ones per matter: `assigned` (each matter
+to one named person of its unit, geo/issues/assignment.assign) and `merged` (each matter into
+one, `into`, as a duplicate of it: geo/issues/steps.merge, whose source event keeps the
+matter's key so a retry merges it once).
+
 Why a job row the page polls rather than a streamed answer: the job outlives the request
 (a phone that loses its connection, or a page reloaded, finds its progress and results), a
 retried request finds the same job instead of starting another, and the per-matter results
@@ -29,10 +34,11 @@ from geo.accounts.access import require
 from geo.core import clock
 from geo.core.db import transaction
 from geo.core.errors import Forbidden, NotFound, PreconditionRequired, Unprocessable, YishitingError
-from geo.issues import steps
+from geo.issues import assignment, steps
 from geo.models import Account
 
-MOVES = ("topic", "dispatched", "closed", "rejected", "referred")
+STEP_MOVES = ("topic", "dispatched", "closed", "rejected", "referred")
+MOVES = (*STEP_MOVES, "assigned", "merged")
 MAX_ITEMS = 500
 
 _CREATE = text(
@@ -55,6 +61,8 @@ def create(
     move: steps.Move,
     items: list[tuple[int, int | None]],
     idempotency_key: str | None,
+    account_id: int | None = None,
+    into: int | None = None,
 ) -> tuple[int, bool]:
     """Store the job and its matters (waiting); (job id, whether it was there already)."""
     require(session, actor, None, "bulk_move")
@@ -71,7 +79,9 @@ def create(
     found = session.execute(text("SELECT count(*) FROM issue WHERE id = ANY(:ids)"), {"ids": ids})
     if found.scalar_one() != len(ids):
         raise Unprocessable("A matter named does not exist.", where="items")
-    params = {"to": move.to, "note": move.note, "reason": move.reason,
+    _check_target(session, move.to, ids, account_id=account_id, into=into)
+    params = {"account_id": account_id, "into": into,
+              "to": move.to, "note": move.note, "reason": move.reason,
               "referred_to": move.referred_to, "owner_department_id": move.owner_department_id,
               "owner_account_id": move.owner_account_id,
               "due_on": move.due_on.isoformat() if move.due_on else None}  # fmt: skip
@@ -83,6 +93,27 @@ def create(
     session.execute(_ITEMS, [{"j": new, "i": i, "p": n, "v": v}
                              for n, (i, v) in enumerate(items)])  # fmt: skip
     return new, False
+
+
+def _check_target(
+    session: Session, to: str, ids: list[int], *, account_id: int | None, into: int | None
+) -> None:
+    """An assignment names the person (account_id), a merge the matter kept (into), which is
+    not one of those merged; whether they fit each matter is asked per matter."""
+    if to == "assigned" and (account_id is None or session.get(Account, account_id) is None):
+        raise Unprocessable("指派需要人员 / assigning names an account (account_id).",
+                            where="account_id")  # fmt: skip
+    if to != "merged":
+        return
+    if into is None or session.execute(_EXISTS, {"id": into}).scalar() is None:
+        raise Unprocessable("合并需要保留的问题 / merging names the matter kept (into).",
+                            where="into")  # fmt: skip
+    if into in ids:
+        raise Unprocessable(f"问题 {into} 不能并入自身 / matter {into} is the one kept.",
+                            where="items")  # fmt: skip
+
+
+_EXISTS = text("SELECT 1 FROM issue WHERE id = :id")
 
 
 _NEXT = text(
@@ -122,14 +153,29 @@ def _step(factory: sessionmaker[Session], job_id: int) -> bool:
         key = f"{row['idempotency_key']}:{row['issue_id']}"  # the matter's own key
         try:
             with session.begin_nested():
-                steps.transition(session, row["issue_id"], actor=actor, move=_move(row["params"]),
-                                 expected_version=row["version"], idempotency_key=key)  # fmt: skip
+                _one(session, row["issue_id"], actor, row["params"], row["version"], key)
         except YishitingError as refused:
             session.execute(_MARK, mark | {"state": "refused", "status": refused.status,
                                            "detail": str(refused)})  # fmt: skip
             return True
         session.execute(_MARK, mark | {"state": "done", "status": 200, "detail": None})
         return True
+
+
+def _one(
+    session: Session, issue_id: int, actor: Account, params: dict[str, Any], version: int | None,
+    key: str,
+) -> None:  # fmt: skip
+    """One matter's move, as the single-matter route makes it."""
+    if params["to"] == "assigned":
+        assignment.assign(session, issue_id, actor=actor, account_id=params["account_id"],
+                          expected_version=version, idempotency_key=key)  # fmt: skip
+    elif params["to"] == "merged":
+        steps.merge(session, issue_id, into=params["into"], actor=actor, note=params.get("note"),
+                    expected_version=version, idempotency_key=key)  # fmt: skip
+    else:
+        steps.transition(session, issue_id, actor=actor, move=_move(params),
+                         expected_version=version, idempotency_key=key)  # fmt: skip
 
 
 def _move(params: dict[str, Any]) -> steps.Move:

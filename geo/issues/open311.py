@@ -58,8 +58,9 @@ _REQUEST = f"""
       'lat', round(ST_Y(i.geom)::numeric, 7),
       'long', round(ST_X(i.geom)::numeric, 7),
       'media_url', COALESCE(
-          (SELECT :base || '/api/photos/' || ph.id FROM issue_photo ph
-            WHERE ph.issue_id = i.id AND ph.hidden_reason IS NULL ORDER BY ph.id LIMIT 1),
+          (SELECT :base || '/api/photos/' || ph.id
+                  || CASE WHEN ph.hidden_category IS NULL THEN '' ELSE '/placeholder.svg' END
+             FROM issue_photo ph WHERE ph.issue_id = i.id ORDER BY ph.id LIMIT 1),
           (SELECT e.data ->> 'media_url' FROM issue_event e
             WHERE e.issue_id = i.id AND e.kind = 'photo' AND e.data ? 'media_url'
             ORDER BY e.id LIMIT 1)))

@@ -6,6 +6,7 @@ Functions here write through the session without committing: the caller commits 
 issue, its routing and its first event land together or not at all.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from geo.core import clock
 from geo.core.coords import input_point
 from geo.core.errors import Conflict, InvalidParameter, NotFound, Unprocessable
 from geo.core.idempotency import client_scope
-from geo.core.vocabulary import OPEN_STEPS, STEPS
+from geo.core.vocabulary import HIDE_TERMS, OPEN_STEPS, STEPS, labels
 from geo.issues import problem_tickets
 from geo.issues.routing import route_point
 from geo.models import Account, Category, Issue, IssueEvent, IssueSupport
@@ -45,7 +46,10 @@ class Intake:
 DUPLICATE_RADIUS_M = 30.0
 MAX_DUPLICATES = 20
 
-# The public view of an issue, built in PostGIS; never the reporter's name or phone.
+# A hidden photo's public category, as its placeholder words it (our own vocabulary, no input).
+_HIDE_LABELS = f"CAST('{json.dumps(labels(HIDE_TERMS), ensure_ascii=False)}' AS jsonb)"
+# The public view of an issue, built in PostGIS; never the reporter's name or phone. A photo
+# staff hid stays listed as its placeholder (geo/issues/moderation.py).
 _PUBLIC_JSON = """
     json_build_object(
       'id', i.id, 'lon', ST_X(i.geom), 'lat', ST_Y(i.geom),
@@ -60,14 +64,22 @@ _PUBLIC_JSON = """
       'due_on', i.due_on, 'decision', i.decision, 'rating', i.rating,
       'merged_into', i.merged_into_id, 'version', i.version,
       'created_at', i.created_at, 'updated_at', i.updated_at, 'clock_since', i.clock_since,
-      'photos', COALESCE((SELECT json_agg(json_build_object(
+      'photos', COALESCE((SELECT json_agg(CASE WHEN p.hidden_category IS NULL
+                       THEN json_build_object(
                             'id', p.id, 'url', '/api/photos/' || p.id,
                             'content_type', p.content_type, 'size_bytes', p.size_bytes,
-                            'step', p.step_at_upload, 'uploaded_at', p.uploaded_at)
-                          ORDER BY p.id)
-                          FROM issue_photo p
-                         WHERE p.issue_id = i.id AND p.hidden_reason IS NULL), '[]'::json))
-"""
+                            'step', p.step_at_upload, 'uploaded_at', p.uploaded_at,
+                            'hidden', NULL)
+                       ELSE json_build_object(
+                            'id', p.id, 'url', '/api/photos/' || p.id || '/placeholder.svg',
+                            'content_type', 'image/svg+xml', 'size_bytes', NULL,
+                            'step', p.step_at_upload, 'uploaded_at', p.uploaded_at,
+                            'hidden', json_build_object('category', p.hidden_category,
+                                                        'label', {labels}
+                                                                 ->> p.hidden_category))
+                       END ORDER BY p.id)
+                          FROM issue_photo p WHERE p.issue_id = i.id), '[]'::json))
+""".replace("{labels}", _HIDE_LABELS)
 _PUBLIC = text(f"SELECT {_PUBLIC_JSON} FROM issue i WHERE i.id = :id")
 _LIST = text(
     f"""
@@ -154,9 +166,9 @@ _EVENTS = text(
     """
     SELECT json_build_object(
       'id', e.id, 'at', e.at, 'kind', e.kind, 'from', e.from_step, 'to', e.to_step,
-      'note', e.note,
-      'data', CASE WHEN e.kind = 'moderated' AND NOT :full THEN e.data - 'original'
-                   ELSE e.data END,
+      'note', CASE WHEN e.kind = 'moderated' AND NOT :full THEN NULL ELSE e.note END,
+      'data', CASE WHEN e.kind = 'moderated' AND NOT :full
+                   THEN e.data - 'original' - 'reason' ELSE e.data END,
       'actor', CASE WHEN a.id IS NULL THEN NULL
                     WHEN :full THEN json_build_object('id', a.id, 'role', a.role,
                                                       'name', a.name, 'department', d.name)

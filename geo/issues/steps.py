@@ -249,8 +249,11 @@ def merge(
     actor: Account,
     note: str | None = None,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """Merge `source_id` into `into`: the source ends `merged`, its supporters move over."""
+    """Merge `source_id` into `into`: the source ends `merged`, its supporters move over.
+    The source's event keeps `idempotency_key`: a retry (a bulk merge's matter sent again)
+    finds it and answers the source as it is, merged once."""
     if source_id == into:
         raise Unprocessable("An issue cannot be merged into itself.", where="into")
     # Lock both rows in id order so that two opposite merges cannot deadlock.
@@ -262,6 +265,8 @@ def merge(
             exc.where = "issue_id" if i == source_id else "into"
             raise
     source, target = rows[source_id], rows[into]
+    if idempotency_key is not None and _replayed(session, idempotency_key):
+        return issue_public(session, source_id) | {"replayed": True}
     for issue in (source, target):
         if issue.step not in OPEN_STEPS:
             raise Conflict(f"Issue {issue.id} is {issue.step}; only open issues merge.")
@@ -293,10 +298,17 @@ def merge(
         to_step="merged",
         note=note,
         data={"into": into},
+        idempotency_key=idempotency_key,
     )
     add_event(session, into, "merge", actor=actor, note=note, data={"merged_from": source_id})
     session.flush()
     return issue_public(session, source_id)
+
+
+def _replayed(session: Session, key: str) -> bool:
+    """Whether an event carries the key: this very request, sent before."""
+    found = session.scalars(select(IssueEvent.id).where(IssueEvent.idempotency_key == key))
+    return found.first() is not None
 
 
 def escalate_overdue(

@@ -21,6 +21,7 @@ dispatch's date once dispatched, else the complete-by day in working days), with
 
 from typing import Any
 
+from pygeofilter import ast
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,16 @@ from geo.accounts.access_table import ANY, AREA, CONTRACTED, DEPARTMENT, REPORTE
 from geo.core import clock
 from geo.core.errors import InvalidParameter
 from geo.core.vocabulary import OPEN_STEPS, STEPS
-from geo.issues import assignment, disputes, feedback, problem_tickets, receipt, worktime
+from geo.issues import (
+    assignment,
+    disputes,
+    feedback,
+    problem_tickets,
+    receipt,
+    selection,
+    worktime,
+)
+from geo.issues.bulk import STEP_MOVES
 from geo.issues.halls import halls_to_record
 from geo.issues.pinning import get_issue, issue_public, list_events
 from geo.issues.steps import RESOLVE_WITHIN_M, TRANSITIONS
@@ -93,15 +103,28 @@ def _scope(account: Account, steps: dict[str, Scope]) -> tuple[str, dict[str, An
     return " OR ".join(parts) or "false", params
 
 
-def allowed_actions(session: Session, account: Account | None, issue: Issue) -> list[str]:
+def allowed_actions(
+    session: Session, account: Account | None, issue: Issue, permitted: set[str] | None = None
+) -> list[str]:
     """The moves (next steps), then re-route, dispute and arbitrate as the issue's disputes
     stand (geo/issues/disputes.py), then `photo`, that geo/accounts/access allows this account
-    now."""
-    permitted = set(allowed(session, account, issue))
+    now (`permitted`: what access.allowed answered, when the caller asked already)."""
+    if permitted is None:
+        permitted = set(allowed(session, account, issue))
     moves = [to for to in TRANSITIONS[issue.step] if to in permitted]
     if issue.step in OPEN_STEPS and permitted & {"reroute", "dispute", "arbitrate"}:
         moves += disputes.possible(session, account, issue, permitted)
     return moves + ["photo"] * ("photo" in permitted)
+
+
+def bulk_actions(issue: Issue, actions: list[str], permitted: set[str]) -> list[str]:
+    """What POST /api/bulk-jobs may do to the matter for this account: its step moves there,
+    then `assigned` and `merged` (open matters, access `assign` and `merge`)."""
+    moves = [a for a in actions if a in STEP_MOVES]
+    if issue.step in OPEN_STEPS:
+        moves += [to for to, action in (("assigned", "assign"), ("merged", "merge"))
+                  if action in permitted]  # fmt: skip
+    return moves
 
 
 def tools(session: Session, account: Account | None, issue: Issue) -> list[str]:
@@ -121,17 +144,25 @@ def my_work(
     step: str | None = None,
     category: str | None = None,
     compound: int | None = None,
+    selected: ast.Node | None = None,
 ) -> dict[str, Any]:
-    """What waits for the account, overdue first then by due date, with distance in metres."""
+    """What waits for the account, overdue first then by due date, with distance in metres;
+    `selected`, a parsed CQL2 filter (a lasso), keeps the matters it selects
+    (geo/issues/selection.py)."""
     if (lon is None) != (lat is None):
         raise InvalidParameter("Give both lon and lat, or neither.", where="lat")
     steps = waiting(account)
     if step is not None and step not in STEPS:
         raise InvalidParameter(f"Unknown step {step!r}.", where="step")
     scope, params = _scope(account, steps)
-    rows = session.execute(
-        text(_CANDIDATES.format(scope=scope)), {**params, "lon": lon, "lat": lat}
-    ).mappings()
+    rows = list(
+        session.execute(
+            text(_CANDIDATES.format(scope=scope)), {**params, "lon": lon, "lat": lat}
+        ).mappings()
+    )
+    if selected is not None:
+        inside = selection.matching(session, [r["id"] for r in rows], selected)
+        rows = [r for r in rows if r["id"] in inside]
     cals, limits, today = (
         worktime.calendars(session),
         worktime.recorded_limits(session),
@@ -146,10 +177,12 @@ def my_work(
         due.append((not item["overdue"], day, row["created_at"], row["id"], item))
     items = []
     for *_, item in sorted(due)[:WORK_LIMIT]:
-        issue_id = item["id"]
-        actions = allowed_actions(session, account, get_issue(session, issue_id))
+        issue = get_issue(session, item["id"])
+        permitted = set(allowed(session, account, issue))
+        actions = allowed_actions(session, account, issue, permitted)
         if any(a != "photo" for a in actions):
-            items.append({**item, "actions": actions})
+            items.append({**item, "actions": actions,
+                          "bulk_actions": bulk_actions(issue, actions, permitted)})  # fmt: skip
     items = _with_clocks(session, items)
     options = _options(items)
     shown = [

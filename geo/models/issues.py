@@ -148,8 +148,10 @@ class IssuePhoto(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     uploaded_at: Mapped[datetime] = stamp_column()
-    # set when staff hid it (geo/issues/moderation.py): no longer served or listed
+    # set when staff hid it (geo/issues/moderation.py): its own words (private) and the
+    # public category (vocabulary.HIDE_TERMS) its placeholder names; the file stays, unserved
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_category: Mapped[str | None] = mapped_column(String(16))
 
 
 def answering_department(issue: "Issue | Mapping[str, Any]") -> int | None:

@@ -192,6 +192,8 @@ class Target:
     columns: dict[str, tuple[sql.Composable, str]]
     geometry: sql.Composable
     crs: Crs
+    # make literal geometries valid first (a hand-drawn lasso that crosses itself)
+    repair: bool = False
 
 
 _COMPARE = {
@@ -371,6 +373,8 @@ class _Translator:
         )
         if crs.north_first:
             geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
+        if self.target.repair:
+            geom = sql.SQL("ST_MakeValid({})").format(geom)
         return sql.SQL("ST_Transform({}, 4326)").format(geom)
 
 

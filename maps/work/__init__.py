@@ -63,6 +63,7 @@ MODULES = (
     "work/unit_pairings.js",
     "work/property.js",
     "work/bulk.js",
+    "work/lasso.js",
 )
 
 

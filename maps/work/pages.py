@@ -345,11 +345,17 @@ BULK = WorkPage(
     key="bulk",
     title="批量处理 Bulk actions",
     module="work/bulk.js",
+    map=True,
     body="""
 <h1>批量处理 <small>Bulk actions</small></h1>
-<p class="w-hint">筛选或勾选待办, 选择操作, 一次处理; 每件单独记录, 重复提交不会重复处理。
-  <small>Each matter is moved once, also when sent again.</small></p>
+<p class="w-hint">筛选、勾选或在地图上圈选待办, 选择操作, 一次处理;
+  每件单独记录, 重复提交不会重复处理。
+  <small>Filter, tick or lasso on the map; each matter is moved once, also when sent again.
+  </small></p>
 <div class="w-message" id="w-message" role="alert" hidden></div>
+<div class="w-map w-bulk-map" id="w-map" role="img" aria-label="待办问题地图, 可圈选"></div>
+<p class="w-buttons"><button type="button" class="w-act" id="w-lasso" aria-pressed="false">
+  圈选 <small>Lasso</small></button> <span class="w-hint" id="w-lasso-note"></span></p>
 <form id="w-bulk" class="w-form w-wide" novalidate>
   <label>步骤 Step<select name="step"><option value="">全部</option></select></label>
   <label>类别 Category<select name="category"><option value="">全部</option></select></label>
@@ -362,6 +368,9 @@ BULK = WorkPage(
   <label data-for="dispatched">办理期限 Due<input type="date" name="due_on"></label>
   <label data-for="closed">原因 Reason<select name="reason"></select></label>
   <label data-for="referred">转至 Referred to<input name="referred_to" maxlength="200"></label>
+  <label data-for="assigned">承办人 Person<select name="account_id"></select></label>
+  <label data-for="merged">保留 Kept (the others become its duplicates)<select name="into">
+  </select></label>
   <label>说明 Note<textarea name="note" rows="2" maxlength="4000"></textarea></label>
   <button type="submit" class="w-primary" id="w-go">执行 Run</button>
 </form>

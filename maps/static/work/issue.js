@@ -4,7 +4,7 @@
 import {
   $, api, esc, explain, GeoError, locate, message, newKey, onSent, painted, start, state, submit,
 } from "./app.js";
-import { ACTION, CLOSURE, EVENT, FIVE, LEVEL, STEP } from "./labels.js";
+import { ACTION, CLOSURE, EVENT, FIVE, HIDE, LEVEL, STEP } from "./labels.js";
 import { smallMap } from "./smallmap.js";
 
 const id = Number(location.pathname.split("/").filter(Boolean).pop());
@@ -98,8 +98,10 @@ const FIELDS = {
   assign: () => '<label>承办人 Person<select name="account_id">' + (issue.assignees || []).map((a) =>
     '<option value="' + a.id + '">' + esc(a.name) + "</option>").join("") + "</select></label>",
   moderate: () => '<label>隐藏 Hide<select name="target"><option value="description">描述 description</option>' +
-    (issue.photos || []).map((p) => '<option value="photo:' + p.id + '">照片 photo #' + p.id + "</option>").join("") +
-    "</select></label>" + textarea("reason", "理由 (如 含人脸、电话号码、辱骂) Why", true),
+    (issue.photos || []).filter((p) => !p.hidden).map((p) => '<option value="photo:' + p.id + '">照片 photo #' + p.id + "</option>").join("") +
+    '</select></label><label>公开原因 Public reason<select name="category">' +
+    Object.entries(HIDE).map(([code, zh]) => '<option value="' + code + '">' + esc(zh) + "</option>").join("") +
+    "</select></label>" + textarea("reason", "理由 (仅工作人员可见 staff only) Why", true),
   feedback: () => '<p class="w-hint">以下内容居民可以看到 (public: the resident sees this)。</p>' +
     '<label>模板 Template<select id="w-tpl"><option value="">插入模板后可修改 insert, then edit</option></select></label>' +
     textarea("text", "答复内容 Reply", true),
@@ -186,8 +188,10 @@ function render() {
   $("#w-chain").innerHTML = chainHtml(i);
   $("#w-desc").textContent = i.description;
   $("#w-routing").innerHTML = routingHtml(i);
-  $("#w-photos").innerHTML = i.photos.map((p) => '<a href="' + esc(p.url) + '"><img src="' + esc(p.url) +
-    '" alt="照片 ' + p.id + '" loading="lazy" width="96" height="96"></a>').join("") || '<p class="w-hint">还没有照片</p>';
+  // a hidden photo: its placeholder, and for staff who read the private history the original
+  $("#w-photos").innerHTML = i.photos.map((p) => '<a href="' + esc(p.hidden && i.may_moderate ? "/api/photos/" + p.id + "/original" : p.url) +
+    '"><img src="' + esc(p.url) + '" alt="照片 ' + p.id + (p.hidden ? " 已隐藏 " + esc(p.hidden.label) : "") +
+    '" loading="lazy" width="96" height="96"></a>').join("") || '<p class="w-hint">还没有照片</p>';
   $("#w-history").innerHTML = historyHtml(i.events);
   keepDraft();
   $("#w-actions").innerHTML = actionsHtml(i) + (i.tools.includes("blow_whistle")
@@ -245,7 +249,7 @@ async function requestsFor(action, form) {
     const reason = (data.get("reason") || "").trim();
     if (!reason) throw new GeoError("请填写隐藏理由。");
     const [target, photo] = String(data.get("target")).split(":");
-    const json = { target, reason, version: issue.version };
+    const json = { target, reason, category: data.get("category"), version: issue.version };
     if (photo) json.photo_id = Number(photo);
     return [{ url: "/api/issues/" + id + "/moderation", key: newKey(), json }];
   }

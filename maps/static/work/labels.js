@@ -10,6 +10,7 @@ export const STEP_COLOUR = pick(V.steps, "colour");
 export const FIVE = V.five_steps;
 export const ACTION = pick(V.moves, "zh");
 export const CLOSURE = pick(V.closure_reasons, "zh");
+export const HIDE = pick(V.hide_reasons, "zh");
 export const LEVEL = pick(V.levels, "zh");
 export const EVENT = pick(V.events, "zh");
 export const NOTICE = pick(V.notices, "zh");

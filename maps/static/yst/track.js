@@ -46,6 +46,18 @@
     return value ? "<tr><th>" + label + "</th><td>" + esc(value) + "</td></tr>" : "";
   }
 
+  /* The issue's photos; one staff hid shows its placeholder, which says why in the public
+   * category (never the moderator's words). */
+  function photos(list) {
+    if (!list.length) return "";
+    return "<tr><th>照片 Photos</th><td class='yst-track-photos'>" + list.map(function (p) {
+      return p.hidden
+        ? "<figure class='yst-photo-hidden'><img src='" + esc(p.url) + "' width='160' alt='照片已隐藏 " +
+          esc(p.hidden.label) + "'><figcaption>照片已隐藏: " + esc(p.hidden.label) + "</figcaption></figure>"
+        : "<a href='" + esc(p.url) + "'><img src='" + esc(p.url) + "' width='160' alt='照片 photo'></a>";
+    }).join("") + "</td></tr>";
+  }
+
   function render(issue, categories) {
     var r = issue.routing || {};
     var cat = (categories || []).filter(function (c) { return c.code === issue.category; })[0];
@@ -72,6 +84,7 @@
       row("所在位置 Place", place) +
       row("办理期限 Due", issue.due_on) +
       row("评价 Rating", issue.rating ? issue.rating + " / 5" : "") +
+      photos(issue.photos || []) +
       "</table><p class='yst-track-note'>" + esc(note) + "</p>";
     form.hidden = !solved || Boolean(state.rated);
   }
