@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api import background, errors
 from api.middleware import headers, metrics
@@ -64,6 +64,13 @@ from geo.core.db import make_engine, make_pool, make_sessionmaker
 from geo.core.replicas import make_reads
 from geo.core.settings import Settings, get_settings
 
+ALREADY_COMPRESSED = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.mapbox-vector-tile",
+    "image/heic",
+)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -100,8 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost: pages, scripts, GeoJSON and JSON go out compressed to whoever accepts gzip (a
     # phone's map page was 270-540 kB, Leaflet alone 148 kB); tiles answered at the tile
     # cache's gate, outside it, stay as PostGIS encoded them (already compact, and asked for
-    # by the hundred). Level 5: most of level 9's gain for a third of its time.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    # by the hundred). Level 5: most of level 9's gain for a third of its time. Files that
+    # are compressed already (PDF statements, XLSX, photos) and served with byte ranges go
+    # as they are: a range of a gzipped body would be bytes of neither.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1024,
+        compresslevel=5,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
+    )
     # Its routes are matched first, and its middleware (the tile cache) comes next inside.
     ogc_tiles.install(app, settings)
     app.add_middleware(ReadYourWrites, settings=settings)

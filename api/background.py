@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.middleware.metrics import count_escalation
@@ -31,6 +33,14 @@ log = logging.getLogger("yishiting.background")
 
 
 def escalate_once(app: FastAPI) -> int:
+    # first and on its own: making a partition locks `notice` (every pin writes one), so it
+    # waits at most a moment for the lock and, failing, waits for the next round alone
+    try:
+        with transaction(app.state.sessions) as session:
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            ensure_next_year(session, clock.today())
+    except OperationalError:
+        log.warning("next year's notice partition not made yet; trying again next round")
     with transaction(app.state.sessions) as session:
         moved = escalate_overdue(
             session, clock.now(), hall_grace_days=app.state.settings.hall_grace_days
@@ -40,7 +50,6 @@ def escalate_once(app: FastAPI) -> int:
     with transaction(app.state.sessions) as session:
         alerts = check_due(session)
         _name_uncovered_years(app, uncovered_years(session, clock.today()))
-        ensure_next_year(session, clock.today())
     if any(alerts.values()):
         log.info("near-due / overdue alerts: %s", alerts)
     return len(moved)

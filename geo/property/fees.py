@@ -92,7 +92,9 @@ def update_fee(
     changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()
                if v is not None}  # fmt: skip
     if expected is not None and fee.version != expected:
-        if fee.version == expected + 1 and all(getattr(fee, k) == v for k, v in changes.items()):
+        # an empty change would "match" any fee: only a real change can be a retry
+        replayed = changes and all(getattr(fee, k) == v for k, v in changes.items())
+        if fee.version == expected + 1 and replayed:
             return fees(session, fee.compound_id, fee.id)[0], False
         raise PreconditionFailed(
             f"fee standard {fee_id} is at version {fee.version}, not {expected}; read it again",

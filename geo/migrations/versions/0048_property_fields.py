@@ -41,13 +41,14 @@ UPDATE property_firm f SET hotline = c.property_hotline
          ORDER BY btrim(property_company), id) c
  WHERE f.name = c.name AND f.hotline IS NULL
 """
-CONTRACTS = f"""
+CONTRACTS = """
 INSERT INTO property_contract (compound_id, firm_id, starts_on, ends_on)
 SELECT c.id, f.id, district_today(),
        (SELECT min(pc.starts_on) - 1 FROM property_contract pc
          WHERE pc.compound_id = c.id AND pc.starts_on > district_today())
   FROM compound c JOIN property_firm f ON f.name = btrim(c.property_company)
- WHERE NOT EXISTS (SELECT 1 FROM property_contract pc WHERE pc.compound_id = c.id AND {CURRENT})
+ WHERE NOT EXISTS (SELECT 1 FROM property_contract pc
+                    WHERE pc.compound_id = c.id AND pc.starts_on <= district_today())
 """
 BACK = f"""
 UPDATE compound c SET property_company = f.name, property_hotline = f.hotline

@@ -388,7 +388,9 @@
       else overlays[b.name] = layer;
     });
     if (!cfg.baseLayers || !cfg.baseLayers.length) map.getContainer().classList.add("yst-no-basemap");
-    if (cfg.bounds) map.fitBounds(cfg.bounds);
+    // at once, not animated: the layers added next fetch for the view the page opens on, not
+    // for folium's first view and then again (a phone took in the layers twice)
+    if (cfg.bounds) map.fitBounds(cfg.bounds, { animate: false });
 
     var legend = new Legend().addTo(map);
     var layers = {};
