@@ -28,13 +28,14 @@ from psycopg.types.json import Jsonb
 
 from geo.core.errors import Unprocessable
 from geo.core.settings import get_settings
-from geo.io import checks, crs, file_checks, mapping, parents, sources
+from geo.io import checks, crs, file_checks, mapping, overlaps, parents, sources
 from geo.io.archives import ZipLimits
 from geo.io.layers import DISTRICT, SOURCE_ID, Layer, get_layer
 from geo.io.sources import Table
 
 SHOWN = checks.SHOWN
 _COPY_CHUNK = 5000
+_WORK_MEM = "64MB"
 
 
 class Progress(Protocol):
@@ -160,7 +161,12 @@ def import_file(
                 return earlier
         # The checks' statements are estimated dear (PostGIS functions), so PostgreSQL would
         # JIT-compile each of them: 0.2-0.7 s a statement, more than most of them then take.
-        conn.execute("SELECT set_config('jit', 'off', true)")
+        # Room to sort and hash 100,000 staged features in memory: at the default 4 MB the
+        # store's sort spilled to disk.
+        conn.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+            (_WORK_MEM,),
+        )
         _stage(conn, table, layer, records, bar)
         bar.phase("check")
         report |= _check(conn, layer, source, raw_geoms)
@@ -245,7 +251,7 @@ def _check(
         found["unknown_id_count"] = len(unknown)
         found["required"] = parent.required
         out["parents"][parent.column] = found
-    out["overlaps"] = checks.overlaps(conn, layer, source)
+    out["overlaps"] = overlaps.overlaps(conn, layer, source)
     out["duplicates"] = {
         "ids": checks.duplicates(conn, "source_id")[:SHOWN],
         "names": checks.duplicates(conn, "label")[:SHOWN],
