@@ -168,8 +168,8 @@ def import_file(
             (_WORK_MEM,),
         )
         _stage(conn, table, layer, records, bar)
-        bar.phase("check")
-        report |= _check(conn, layer, source, raw_geoms)
+        report |= _check(conn, layer, source, raw_geoms, bar)
+        bar.phase("diff")
         columns = file_checks.write_columns(layer, maps)
         checks.diff(conn, layer, source, columns)
         report["changes"] = checks.changes(conn, layer, source)
@@ -229,12 +229,14 @@ def _stage(
 
 
 def _check(
-    conn: psycopg.Connection, layer: Layer, source: str, raw_geoms: np.ndarray
+    conn: psycopg.Connection, layer: Layer, source: str, raw_geoms: np.ndarray, bar: Progress
 ) -> dict[str, Any]:
+    bar.phase("validity")  # and shape, the stage's indexes, the district
     checks.shape(conn, layer)
     checks.index_stage(conn)
     out: dict[str, Any] = {"geometry": checks.geometry_findings(conn, layer)}
     out["outside_district"] = _outside(conn, layer, raw_geoms)
+    bar.phase("parents")
     out["parents"] = {}
     for parent in layer.parents:
         unknown: list[dict] = []
@@ -251,7 +253,9 @@ def _check(
         found["unknown_id_count"] = len(unknown)
         found["required"] = parent.required
         out["parents"][parent.column] = found
+    bar.phase("overlaps")
     out["overlaps"] = overlaps.overlaps(conn, layer, source)
+    bar.phase("duplicates")
     out["duplicates"] = {
         "ids": checks.duplicates(conn, "source_id")[:SHOWN],
         "names": checks.duplicates(conn, "label")[:SHOWN],
