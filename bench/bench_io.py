@@ -152,7 +152,8 @@ def main() -> int:
         path = survey_file(Path(tmp), squares, args.format)
         size = path.stat().st_size / 1e6
         print(f"{len(squares)} buildings, {path.name} {size:.1f} MB, EPSG:4547")
-        print("load average %.2f %.2f %.2f" % os.getloadavg())  # a shared machine says so
+        # the machine is shared: its load says how far to trust the figures
+        print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
         def run(dry: bool, phases: Phases | None = None) -> dict:
             opts = imports.Options(layer="buildings", source=SOURCE, dry_run=dry, actor="bench")
