@@ -17,13 +17,15 @@ a grid inside the demo compounds. Then it times, each on its own:
 - `ogr2ogr -f PostgreSQL` loading the same file (COPY, a GiST index, reprojected to
   EPSG:4326) into a scratch table, the yardstick of issue 26: an import within 3x of it.
 
-The real import also prints its phases (read, convert, stage, check, store), each timed.
+The real import also prints its phases (read, convert, stage, validity, parents, overlaps,
+duplicates, diff, store), each timed, and its ratio to ogr2ogr.
 
 The imported buildings (source "bench-io") and their log rows are removed at the end, so the
 database is left as it was.
 """
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -150,6 +152,8 @@ def main() -> int:
         path = survey_file(Path(tmp), squares, args.format)
         size = path.stat().st_size / 1e6
         print(f"{len(squares)} buildings, {path.name} {size:.1f} MB, EPSG:4547")
+        # the machine is shared: its load says how far to trust the figures
+        print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
         def run(dry: bool, phases: Phases | None = None) -> dict:
             opts = imports.Options(layer="buildings", source=SOURCE, dry_run=dry, actor="bench")

@@ -28,13 +28,14 @@ from psycopg.types.json import Jsonb
 
 from geo.core.errors import Unprocessable
 from geo.core.settings import get_settings
-from geo.io import checks, crs, file_checks, mapping, parents, sources
+from geo.io import checks, crs, file_checks, mapping, overlaps, parents, sources
 from geo.io.archives import ZipLimits
 from geo.io.layers import DISTRICT, SOURCE_ID, Layer, get_layer
 from geo.io.sources import Table
 
 SHOWN = checks.SHOWN
 _COPY_CHUNK = 5000
+_WORK_MEM = "64MB"
 
 
 class Progress(Protocol):
@@ -160,10 +161,15 @@ def import_file(
                 return earlier
         # The checks' statements are estimated dear (PostGIS functions), so PostgreSQL would
         # JIT-compile each of them: 0.2-0.7 s a statement, more than most of them then take.
-        conn.execute("SELECT set_config('jit', 'off', true)")
+        # Room to sort and hash 100,000 staged features in memory: at the default 4 MB the
+        # store's sort spilled to disk.
+        conn.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+            (_WORK_MEM,),
+        )
         _stage(conn, table, layer, records, bar)
-        bar.phase("check")
-        report |= _check(conn, layer, source, raw_geoms)
+        report |= _check(conn, layer, source, raw_geoms, bar)
+        bar.phase("diff")
         columns = file_checks.write_columns(layer, maps)
         checks.diff(conn, layer, source, columns)
         report["changes"] = checks.changes(conn, layer, source)
@@ -223,12 +229,14 @@ def _stage(
 
 
 def _check(
-    conn: psycopg.Connection, layer: Layer, source: str, raw_geoms: np.ndarray
+    conn: psycopg.Connection, layer: Layer, source: str, raw_geoms: np.ndarray, bar: Progress
 ) -> dict[str, Any]:
+    bar.phase("validity")  # and shape, the stage's indexes, the district
     checks.shape(conn, layer)
     checks.index_stage(conn)
     out: dict[str, Any] = {"geometry": checks.geometry_findings(conn, layer)}
     out["outside_district"] = _outside(conn, layer, raw_geoms)
+    bar.phase("parents")
     out["parents"] = {}
     for parent in layer.parents:
         unknown: list[dict] = []
@@ -245,7 +253,9 @@ def _check(
         found["unknown_id_count"] = len(unknown)
         found["required"] = parent.required
         out["parents"][parent.column] = found
-    out["overlaps"] = checks.overlaps(conn, layer, source)
+    bar.phase("overlaps")
+    out["overlaps"] = overlaps.overlaps(conn, layer, source)
+    bar.phase("duplicates")
     out["duplicates"] = {
         "ids": checks.duplicates(conn, "source_id")[:SHOWN],
         "names": checks.duplicates(conn, "label")[:SHOWN],

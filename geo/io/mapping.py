@@ -114,6 +114,16 @@ def cast(value: Any, sql_type: str) -> str | None:
     return text
 
 
+_UNSEEN = ValueError()  # a marker: not cast yet
+
+
+def _cast_or_error(value: Any, sql_type: str) -> str | None | ValueError:
+    try:
+        return cast(value, sql_type)
+    except ValueError as exc:
+        return exc
+
+
 @dataclass
 class BadValue:
     row: int
@@ -135,11 +145,15 @@ def records(
     for source, column in mapping.columns.items():
         values = columns[index[source]]
         allowed = layer.choices.get(column)
+        # A survey repeats its values (names, floors, kinds): each distinct one is cast once.
+        seen: dict[tuple[type, Any], str | None | ValueError] = {}
         for row, value in enumerate(values):
-            try:
-                text = cast(value, types[column])
-            except ValueError as exc:
-                bad.append(BadValue(row, column, source, str(value), f"{types[column]}: {exc}"))
+            key = (type(value), value)
+            text = seen.get(key, _UNSEEN)
+            if text is _UNSEEN:
+                text = seen[key] = _cast_or_error(value, types[column])
+            if isinstance(text, ValueError):
+                bad.append(BadValue(row, column, source, str(value), f"{types[column]}: {text}"))
                 continue
             if allowed is not None and text is not None and text not in allowed:
                 bad.append(BadValue(row, column, source, text, f"one of {', '.join(allowed)}"))

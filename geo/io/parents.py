@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from geo.io import checks
 from geo.io.checks import SHOWN
 from geo.io.layers import Layer, Parent
 
@@ -24,26 +25,30 @@ def locate_parent(conn: psycopg.Connection, layer: Layer, parent: Parent) -> Non
     """The parent each feature overlaps most (by area, length or cover), with that share."""
     if layer.kind == "polygon":
         share = sql.SQL(
-            "CASE WHEN ST_Covers(p.geom, s.geom) THEN 1.0 ELSE"
-            " ST_Area(ST_Intersection(p.geom, s.geom)) / NULLIF(ST_Area(s.geom), 0) END"
+            "CASE WHEN ST_Covers(t.geom, s.geom) THEN 1.0 ELSE"
+            " ST_Area(ST_Intersection(t.geom, s.geom)) / NULLIF(ST_Area(s.geom), 0) END"
         )
     elif layer.kind == "line":
         share = sql.SQL(
-            "CASE WHEN ST_Covers(p.geom, s.geom) THEN 1.0 ELSE"
-            " ST_Length(ST_Intersection(p.geom, s.geom)) / NULLIF(ST_Length(s.geom), 0) END"
+            "CASE WHEN ST_Covers(t.geom, s.geom) THEN 1.0 ELSE"
+            " ST_Length(ST_Intersection(t.geom, s.geom)) / NULLIF(ST_Length(s.geom), 0) END"
         )
     else:
         share = sql.SQL("1.0")
     # One join of the parents with the stage, the best pair of each feature kept: a statement
     # per feature (LATERAL ... LIMIT 1) prepared each parent again for every feature.
+    test = sql.SQL("s.geom && t.geom AND ST_Intersects(t.geom, s.geom)")
     conn.execute(
         sql.SQL(
             "INSERT INTO import_parent (n, col, id, share)"
             " SELECT DISTINCT ON (n) n, {col}, id, round(share::numeric, 4) FROM"
-            " (SELECT s.n, p.id, {share} AS share FROM {parent} p JOIN import_stage s"
-            " ON p.geom && s.geom AND ST_Intersects(p.geom, s.geom)) b"
+            " (SELECT s.n, t.id, {share} AS share FROM {pairs}) b"
             " ORDER BY n, share DESC, id"
-        ).format(col=sql.Literal(parent.column), share=share, parent=sql.Identifier(parent.table))
+        ).format(
+            col=sql.Literal(parent.column),
+            share=share,
+            pairs=checks.pair_join(conn, parent.table, test),
+        )
     )
 
 

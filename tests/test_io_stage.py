@@ -1,0 +1,80 @@
+"""The import's stage (geo/io/checks.py) as the checks' joins need it (issue 26): written once,
+so the indexes made on it serve this very transaction, and a re-import writes nothing."""
+
+import json
+from pathlib import Path
+
+import psycopg
+import shapely
+
+from geo.core.settings import Settings
+from geo.io import checks
+from geo.io.layers import get_layer
+from tests.io_helpers import compounds, rows, run_import, square, survey
+
+BOWTIE = (
+    "SRID=4326;POLYGON((114.88 40.82, 114.881 40.821, 114.881 40.82, 114.88 40.821, 114.88 40.82))"
+)
+
+
+def _stage(conn: psycopg.Connection, settings: Settings) -> None:
+    """Twenty buildings in a demo compound and one bow-tie, staged, shaped and indexed."""
+    g = compounds(settings)[5][3]
+    x, y = g.representative_point().x, g.representative_point().y
+    ewkb = [shapely.to_wkb(shapely.set_srid(square(x + i * 1e-4, y, 3), 4326), hex=True,
+                           include_srid=True) for i in range(20)]  # fmt: skip
+    staged = [(i, f"B{i}", f"{i}号楼", json.dumps({"floors": "6"}), w) for i, w in enumerate(ewkb)]
+    checks.create_stage(conn)
+    checks.copy_rows(conn, [*staged, (20, "B20", "弓形", "{}", BOWTIE)])
+    checks.shape(conn, get_layer("buildings"))
+    checks.index_stage(conn)
+
+
+def test_the_stage_is_shaped_in_one_pass(fresh_settings: Settings) -> None:
+    with psycopg.connect(fresh_settings.libpq_url) as conn:
+        _stage(conn, fresh_settings)
+        invalid = conn.execute(
+            "SELECT source_id, reason, geom IS NULL FROM import_stage WHERE NOT valid"
+        ).fetchall()
+        assert [(sid, reason.split("[")[0], ok) for sid, reason, ok in invalid] == [
+            ("B20", "Self-intersection", True)  # repaired into two: no single building
+        ]
+        shaped = conn.execute(
+            "SELECT count(*) FROM import_stage WHERE valid AND ST_Equals(geom, raw)"
+        ).fetchone()
+        assert shaped == (20,)
+        conn.rollback()
+
+
+def test_the_stage_index_serves_the_same_transaction(fresh_settings: Settings) -> None:
+    """Updating the staged rows before indexing them (HOT chains) made PostgreSQL refuse the new
+    indexes to the transaction that made them (pg_index.indcheckxmin): the parents and overlaps
+    scanned the whole stage once per compound or building."""
+    with psycopg.connect(fresh_settings.libpq_url) as conn:
+        _stage(conn, fresh_settings)
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN SELECT count(*) FROM compound t CROSS JOIN LATERAL (SELECT * FROM"
+                " import_stage s WHERE s.geom && t.geom OFFSET 0) s"
+            ).fetchall()
+        )
+        assert "import_stage_geom_idx" in plan, plan
+        conn.rollback()
+
+
+def test_a_reimport_writes_nothing(fresh_settings: Settings, tmp_path: Path) -> None:
+    g = compounds(fresh_settings)[7][3]
+    x, y = g.representative_point().x, g.representative_point().y
+    geoms = [square(x + i * 1e-4, y, 3) for i in range(5)]
+    fields = {"BSM": [f"B{i}" for i in range(5)], "名称": ["楼"] * 5, "层数": [6] * 5}
+    path = survey(tmp_path / "b.shp", geoms, fields)
+    first = run_import(fresh_settings, path, "buildings", source="s")
+    assert first["changes"]["added"] == 5
+    query = "SELECT id, xmin::text, version FROM building WHERE source = 's' ORDER BY id"
+    before = rows(fresh_settings, query)
+    again = run_import(fresh_settings, path, "buildings", source="s")
+    counts = {k: again["changes"][k] for k in ("added", "changed", "unchanged", "missing")}
+    assert counts == {"added": 0, "changed": 0, "unchanged": 5, "missing": 0}
+    assert rows(fresh_settings, query) == before
