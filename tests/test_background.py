@@ -11,8 +11,8 @@ import psycopg
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api import background
+from api.app import create_app
 from api.background import _name_uncovered_years, escalate_once
 from geo.core import clock
 from geo.core.settings import Settings
