@@ -25,8 +25,9 @@ def _on(settings: Settings, **more: object) -> Settings:
 
 @pytest.fixture(scope="module")
 def metered(module_settings: Settings) -> Iterator[TestClient]:
-    """Metrics on, and escalation running (once at start, on the module's writable copy)."""
-    with TestClient(create_app(_on(module_settings, escalate_every_s=3600))) as c:
+    """Metrics on, and escalation running (the first pass after its period, 2 s here, on the
+    module's writable copy; api/background.py waits a minute at most)."""
+    with TestClient(create_app(_on(module_settings, escalate_every_s=2))) as c:
         yield c
 
 
@@ -110,7 +111,7 @@ ESCALATED_AND_LIVE = ("yishiting_escalation_runs_total{", "live 1.0")
 
 def test_pools_tile_cache_and_escalations(metered: TestClient) -> None:
     # the listener hears its first notice, escalation runs
-    wait_for(lambda: all(s in _scrape(metered) for s in ESCALATED_AND_LIVE), 10, 0.05)
+    wait_for(lambda: all(s in _scrape(metered) for s in ESCALATED_AND_LIVE), 60, 0.05)
     text = _scrape(metered)
     misses = _value(text, "yishiting_tile_cache_misses_total")
     hits = _value(text, "yishiting_tile_cache_hits_total")
@@ -130,5 +131,5 @@ def test_pools_tile_cache_and_escalations(metered: TestClient) -> None:
     with metered.app.state.pool.connection():  # type: ignore[attr-defined]
         held = _scrape(metered)
     assert _value(held, 'yishiting_db_pool_checked_out{pool="psycopg"}') == 1
-    assert _value(text, 'yishiting_escalation_runs_total{outcome="ok"}') == 1
+    assert _value(text, 'yishiting_escalation_runs_total{outcome="ok"}') >= 1
     assert _value(text, "yishiting_escalated_issues_total") >= 0
