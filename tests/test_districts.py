@@ -268,3 +268,27 @@ def test_community_names_are_unique_per_district(db: Session) -> None:
         with pytest.raises(IntegrityError, match=f"exists in district {QIAODONG}"):
             conn.execute(rename, {"n": qiaoxi_name, "id": second})
         done.rollback()
+
+
+def test_a_matter_passed_up_to_the_district_tells_its_admins_and_the_citys(
+    two: dict, db: Session
+) -> None:
+    """With no grid or field staff on duty (in a savepoint rolled back), a matter passes up to
+    the admins, Qiaodong's and the city's, never Qiaoxi's (who may not open it); also when the
+    matter itself stands at the district's level."""
+    from geo.notices.recipients import Signal, accounts, issue_row, units
+
+    issue = two["issues"][QIAODONG]["id"]
+    admins = {who: acc[0] for who, acc in two["admins"].items()}
+    told = {}
+    for level in ("as pinned", "district"):
+        with db.begin_nested():
+            db.execute(text("UPDATE account SET active = false WHERE role IN ('grid', 'field')"))
+            if level == "district":
+                db.execute(text("UPDATE issue SET level = 'district' WHERE id = :i"), {"i": issue})
+            row = issue_row(db, issue)
+            told[level] = set(accounts(db, units(db, Signal("routed", issue), row), exclude=None))
+            db.rollback()
+    for level, ids in told.items():
+        assert {admins["qiaodong"], admins["city"]} <= ids, level
+        assert admins["qiaoxi"] not in ids, level

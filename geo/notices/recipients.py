@@ -45,7 +45,7 @@ from geo.property.scope import CURRENT
 
 Unit = tuple[
     str, int | None
-]  # ("community", 12), ("department", 3), ("account", 7), ("district", None)
+]  # ("community", 12), ("department", 3), ("account", 7), ("district", 1)
 AREA_LEVELS = ("compound", "community", "subdistrict", "district")
 STAFF_ROLES = ("grid", "field")
 _UP = {"compound": "community", "community": "subdistrict", "subdistrict": "district"}
@@ -97,8 +97,11 @@ def notice_kind(kind: str, to_step: str | None) -> str | None:
 def _passed_up(kind: str, ident: str) -> str:
     """SQL for what _area_accounts finds for an area: its staff, else its parent's, up to the
     district's admins (COALESCE stops at the first area with staff)."""
-    if kind == "district":
-        return "ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = 'admin' ORDER BY a.id)"
+    if kind == "district":  # the admins of the issue's district and the city's, no other's
+        return (
+            "ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = 'admin'"
+            " AND (a.district_id IS NULL OR a.district_id = i.district_id) ORDER BY a.id)"
+        )
     roles = ",".join(STAFF_ROLES)
     staff = (
         f"ARRAY(SELECT a.id FROM account a WHERE a.active AND a.role = ANY('{{{roles}}}')"
@@ -118,7 +121,7 @@ def _passed_up(kind: str, ident: str) -> str:
 # (:leaders), its paired leaders' accounts.
 _ISSUE = text(
     f"""
-    SELECT i.id, i.step, i.level::text AS level, i.compound_id, i.community_id,
+    SELECT i.id, i.step, i.level::text AS level, i.district_id, i.compound_id, i.community_id,
            i.subdistrict_id, i.department_id, i.owner_department_id, i.owner_account_id,
            i.category_code AS category, c.name AS category_name, i.description,
            sd.name AS subdistrict, cm.name AS community, cp.name AS compound,
@@ -189,7 +192,7 @@ def _area(issue: dict[str, Any], level: str | None) -> list[Unit]:
     if level not in AREA_LEVELS:
         return []
     if level == "district":
-        return [("district", None)]
+        return [("district", issue["district_id"])]
     return [(level, issue[f"{level}_id"])]
 
 
@@ -208,7 +211,7 @@ def owner_units(value: Any) -> list[Unit]:
     units: list[Unit] = []
     kind = str(value.get("kind"))
     if kind == "district":
-        units.append(("district", None))
+        units.append(("district", value["id"] if isinstance(value.get("id"), int) else None))
     elif kind in (*AREA_LEVELS[:3], "department") and isinstance(value.get("id"), int):
         units.append((kind, value["id"]))
     department = value.get("department")
@@ -261,16 +264,19 @@ _STAFF = {
 _PARENT = {
     "compound": text("SELECT community_id FROM compound WHERE id = :id"),
     "community": text("SELECT subdistrict_id FROM community WHERE id = :id"),
+    "subdistrict": text("SELECT district_id FROM subdistrict WHERE id = :id"),
 }
+_ADMINS = text(
+    "SELECT id FROM account WHERE active AND role = 'admin'"
+    " AND (district_id IS NULL OR district_id = :d) ORDER BY id"
+)
 
 
 def _area_accounts(session: Session, kind: str, ident: int | None) -> list[int]:
     """The staff of an area; an area without any passes up to the next (admins at the top)."""
     while True:
-        if kind == "district":
-            rows = session.execute(
-                text("SELECT id FROM account WHERE active AND role = 'admin' ORDER BY id")
-            )
+        if kind == "district":  # its admins and the city's (a district of None: the city's)
+            rows = session.execute(_ADMINS, {"d": ident})
             return list(rows.scalars())
         params = {"roles": list(STAFF_ROLES), "id": ident}
         found = list(session.execute(_STAFF[kind], params).scalars())
