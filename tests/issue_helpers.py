@@ -215,3 +215,17 @@ def walk_to_nearest_compound(
         {"lon": point[0], "lat": point[1], "step": int(step_m), "beyond": beyond_m},
     ).all()
     return [(r[0], r[1]) for r in rows]
+
+
+def point_in_district(session: Session, district: int) -> tuple[float, float]:
+    """A point inside the first building of `district`."""
+    row = session.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM building b JOIN compound c ON c.id = b.compound_id"
+            " JOIN community m ON m.id = c.community_id JOIN subdistrict s"
+            " ON s.id = m.subdistrict_id, LATERAL ST_PointOnSurface(b.geom) p"
+            " WHERE s.district_id = :d ORDER BY b.id LIMIT 1"
+        ),
+        {"d": district},
+    ).one()
+    return row[0], row[1]

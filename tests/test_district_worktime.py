@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from fixtures import city
@@ -29,7 +29,7 @@ def two(fresh_settings: Settings) -> Iterator[dict[str, Any]]:
     with Session(engine) as session:
         with session.begin():
             city.add_qiaodong(session)
-        points = {d: _point(session, d) for d in (QIAOXI, QIAODONG)}
+        points = {d: issue_helpers.point_in_district(session, d) for d in (QIAOXI, QIAODONG)}
     engine.dispose()
     made = {
         who: issue_helpers.make_account(fresh_settings, role, district_id=d)[1]
@@ -42,19 +42,6 @@ def two(fresh_settings: Settings) -> Iterator[dict[str, Any]]:
         )
     }
     yield {"points": points, **made}
-
-
-def _point(session: Session, district: int) -> tuple[float, float]:
-    row = session.execute(
-        text(
-            "SELECT ST_X(p), ST_Y(p) FROM building b JOIN compound c ON c.id = b.compound_id"
-            " JOIN community m ON m.id = c.community_id JOIN subdistrict s"
-            " ON s.id = m.subdistrict_id, LATERAL ST_PointOnSurface(b.geom) p"
-            " WHERE s.district_id = :d ORDER BY b.id LIMIT 1"
-        ),
-        {"d": district},
-    ).one()
-    return row[0], row[1]
 
 
 def _pinned_on(client: TestClient, settings: Settings, point: tuple[float, float]) -> int:

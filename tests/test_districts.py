@@ -36,24 +36,10 @@ def db(module_settings: Settings) -> Iterator[Session]:
     engine.dispose()
 
 
-def _point(db: Session, district: int) -> tuple[float, float]:
-    """A point inside a building of `district`."""
-    row = db.execute(
-        text(
-            "SELECT ST_X(p), ST_Y(p) FROM building b JOIN compound c ON c.id = b.compound_id"
-            " JOIN community m ON m.id = c.community_id JOIN subdistrict s"
-            " ON s.id = m.subdistrict_id, LATERAL ST_PointOnSurface(b.geom) p"
-            " WHERE s.district_id = :d ORDER BY b.id LIMIT 1"
-        ),
-        {"d": district},
-    ).one()
-    return row[0], row[1]
-
-
 @pytest.fixture(scope="module")
 def two(db: Session, module_client: TestClient, module_settings: Settings) -> dict[str, Any]:
     """One issue pinned in each district, and admins of the city and of each district."""
-    issues = {d: pin(module_client, _point(db, d)) for d in (1, QIAODONG)}
+    issues = {d: pin(module_client, issue_helpers.point_in_district(db, d)) for d in (1, QIAODONG)}
     admins = {
         who: issue_helpers.make_account(module_settings, "admin", district_id=d)
         for who, d in (("city", None), ("qiaoxi", 1), ("qiaodong", QIAODONG))

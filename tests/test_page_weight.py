@@ -13,7 +13,7 @@ BUDGET = 150 * 1024
 PUBLIC = ("/", "/maps/", "/maps/pin", "/posting", "/maps/track")
 
 
-def _weigh(browser: Browser, url: str, then: object = None) -> tuple[Page, list[int]]:
+def _weigh(browser: Browser, url: str) -> tuple[Page, list[int]]:
     loaded: list[int] = []
 
     def count(request: Request) -> None:
