@@ -83,13 +83,15 @@ class Cluster:
 
 
 @contextmanager
-def private_cluster() -> Iterator[Cluster]:
-    root = Path(tempfile.mkdtemp(prefix="yst_pg_"))
+def private_cluster(settings: tuple[str, ...] = (), base: Path | None = None) -> Iterator[Cluster]:
+    """A cluster started with `settings` (`name=value`) in a new folder under `base` (the
+    system's temporary folder by default), stopped and removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="yst_pg_", dir=base))
     shutil.chown(root, "postgres", "postgres")
-    c = Cluster(root, _free_port())
-    c.init()
-    c.start()
+    c = Cluster(root, _free_port(), settings)
     try:
+        c.init()
+        c.start()
         yield c
     finally:
         try:

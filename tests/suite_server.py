@@ -20,10 +20,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from tests.pg_cluster import Cluster, _free_port, can_run
+from tests.pg_cluster import can_run, private_cluster
 
 NON_DURABLE = (
     "fsync=off",
@@ -38,29 +37,18 @@ NON_DURABLE = (
 )
 
 
-def _root() -> Path:
+def _memory() -> Path | None:
+    """/dev/shm when it has room for the cluster, else None (the temporary folder)."""
     shm = Path("/dev/shm")
-    base = shm if shm.is_dir() and shutil.disk_usage(shm).free > 4 * 2**30 else None
-    root = Path(tempfile.mkdtemp(prefix="yst_suite_pg_", dir=base))
-    shutil.chown(root, "postgres", "postgres")
-    return root
+    return shm if shm.is_dir() and shutil.disk_usage(shm).free > 4 * 2**30 else None
 
 
 def run(command: list[str]) -> int:
     if os.environ.get("TEST_DATABASE_URL") or not can_run():
         return subprocess.call(command)
-    root = _root()
-    cluster = Cluster(root, _free_port(), NON_DURABLE)
-    try:
-        cluster.init()
-        cluster.start()
+    with private_cluster(NON_DURABLE, base=_memory()) as cluster:
         env = os.environ | {"TEST_DATABASE_URL": cluster.url("postgres")}
         return subprocess.call(command, env=env)
-    finally:
-        try:
-            cluster.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
