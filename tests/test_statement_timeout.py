@@ -159,3 +159,23 @@ def test_an_orm_pool_with_every_connection_lent_answers_503(settings: Settings) 
         assert r.headers["content-type"] == "application/problem+json"
         assert time.monotonic() - started < ENGINE_POOL_TIMEOUT + 2
         assert client.get("/api/categories").status_code == 200
+
+
+def test_a_returned_connection_is_ready_at_once(settings: Settings) -> None:
+    """A connection given back is in the pool before putconn returns, its loan's timeout
+    taken back in the borrower's thread: handed to the pool's worker thread instead, the next
+    loan waited for that thread, a fifth of a millisecond on every read (issue 26)."""
+    one = settings.model_copy(update={"pool_min_size": 1, "pool_max_size": 1})
+    pool = make_pool(one)
+    pool.open(wait=True)
+    try:
+        for _ in range(20):
+            conn = pool.getconn()
+            statement_timeout(conn, 300)  # a long loan, taken back as it returns
+            pool.putconn(conn)
+            assert pool.get_stats()["pool_available"] == 1
+        with pool.connection() as conn:
+            assert _show(conn) == f"{round(one.statement_timeout_s)}s"
+        assert pool.get_stats().get("requests_queued", 0) == 0
+    finally:
+        pool.close()
