@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-dates drill load system-run system-test system-drill venv db lint bench clean lock screenshots runtime-check vocabulary outline
+.PHONY: run test test-dates drill load system-run system-test system-drill system-bench venv db lint bench clean lock screenshots runtime-check vocabulary outline
 
 run: system-run venv db
 	$(BIN)/yishiting migrate
@@ -91,6 +91,9 @@ system-test:
 system-drill:
 	bash .ci/system.sh drill
 
+system-bench:
+	bash .ci/system.sh bench
+
 venv: $(VENV)/.installed
 
 # Installs exactly what requirements-dev.lock pins, each file checked against its hash; the
@@ -139,7 +142,7 @@ screenshots: system-test venv
 # turns with it; the figures go to docs/benchmarks.md (bench/suite.py, bench/against.py).
 AGAINST ?= e1a59bb
 ROUNDS ?= 2
-bench: system-test venv db
+bench: system-bench venv db
 	$(BIN)/yishiting migrate
 	$(BIN)/yishiting load-demo --if-empty --quiet
 	$(BIN)/python bench/suite.py --against $(AGAINST) --rounds $(ROUNDS)

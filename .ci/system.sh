@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian (when run as root) and makes sure the local
-# PostgreSQL answers. Usage: .ci/system.sh run|test|drill
+# PostgreSQL answers. Usage: .ci/system.sh run|test|drill|bench
 set -euo pipefail
 purpose=${1:-run}
 
@@ -9,10 +9,14 @@ pg_version=${pg_version:-15}
 # postgresql-client-N: pg_dump and pg_restore of the server's version (yishiting backup/restore).
 packages=("postgresql-${pg_version}-postgis-3" "postgresql-${pg_version}-pgrouting"
           "postgresql-client-${pg_version}")
-if [ "$purpose" = test ]; then
+if [ "$purpose" = test ] || [ "$purpose" = bench ]; then
   # gdal-bin: GDAL's OAPIF client in the tests; chromium: the map pages' browser tests;
   # fonts-noto-cjk: Chinese labels in their screenshots; nginx: tiles through its proxy_cache.
   packages+=(gdal-bin chromium fonts-noto-cjk nginx)
+fi
+if [ "$purpose" = bench ]; then
+  # wrk: the HTTP benches' client, in C as pgbench is (bench/bench_ogc.py).
+  packages+=(wrk)
 fi
 if [ "$purpose" = drill ]; then
   # patroni, etcd-server: the failover drill's managed PostgreSQL pair and its consensus store.

@@ -18,6 +18,12 @@ cache off (YISHITING_TILE_CACHE_MB=0): "ours" then answers the tiles it keeps, a
 viewers asking for the same tiles get them, and "no cache" encodes every tile afresh. tipg is
 installed into its own venv (var/bench-venv, or --tipg-venv) the first time: it is a
 yardstick, not a dependency of the project.
+
+The HTTP figures are measured by wrk (Debian's, `make bench` installs it), a client in C as
+pgbench is: on a 2-core machine the Python client threads took a third of a core from the
+servers they measured, which pgbench never did. `--client python` measures with those threads
+instead (the only client where wrk is missing). Each server runs `--workers` uvicorn workers,
+by default one per core, as a deployment on this machine would.
 """
 
 import argparse
@@ -25,6 +31,7 @@ import http.client
 import math
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -146,8 +153,46 @@ def timed(work: Callable[[], None], seconds: float, clients: int) -> tuple[int, 
     return sum(counts), elapsed
 
 
+@dataclass
+class Wrk:
+    """GETs of `paths` in turn (each connection from the first), counted by wrk."""
+
+    base: str
+    paths: list[str]
+
+    def rate(self, seconds: float, clients: int) -> float:
+        """Requests a second over `clients` keep-alive connections (a thread each); an answer
+        other than 200 or 204 fails the bench, as the Python client's check does."""
+        quoted = ", ".join(f'"{p}"' for p in self.paths)
+        script = f"""local paths = {{{quoted}}}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i - 1) % #paths + 1])
+end
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 200 and status ~= 204 then bad = bad + 1 end
+end
+"""
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as f:
+            f.write(script)
+            f.flush()
+            argv = ["wrk", "-t", str(clients), "-c", str(clients), "-s", f.name]
+            argv += ["-d", f"{max(1, round(seconds))}s", "--timeout", "30s", self.base]
+            done = subprocess.run(argv, capture_output=True, text=True, check=True)
+        if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
+            raise RuntimeError(f"{self.paths[0]}...: {done.stdout}")
+        match = re.search(r"Requests/sec:\s+([0-9.]+)", done.stdout)
+        assert match, done.stdout + done.stderr
+        return float(match.group(1))
+
+
+Work = Callable[[], None] | Wrk
+
+
 def rates(
-    works: dict[str, Callable[[], None]], seconds: float, clients: int, rounds: int = 10
+    works: dict[str, Work], seconds: float, clients: int, rounds: int = 10
 ) -> dict[str, float]:
     """Calls per second of each work, from its best round (as timeit does: load from elsewhere
     on the machine only ever slows a round down). Rounds interleave the works so that a busy
@@ -155,24 +200,12 @@ def rates(
     best = dict.fromkeys(works, 0.0)
     for _ in range(rounds):
         for name, work in works.items():
-            calls, secs = timed(work, seconds, clients)
-            best[name] = max(best[name], calls / secs)
+            if isinstance(work, Wrk):
+                best[name] = max(best[name], work.rate(seconds, clients))
+            else:
+                calls, secs = timed(work, seconds, clients)
+                best[name] = max(best[name], calls / secs)
     return best
-
-
-def http_work(base: str, path: str) -> Callable[[], None]:
-    """A per-thread keep-alive connection fetching `path`, checking the status."""
-    local = threading.local()
-    u = urllib.parse.urlsplit(base)
-
-    def work() -> None:
-        if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-        status, body = get(base, path, local.conn)
-        if status != 200:
-            raise RuntimeError(f"{path}: HTTP {status}: {body[:200]!r}")
-
-    return work
 
 
 def sql_work(dsn: str, stmts: list[tuple[Any, list[Any]]]) -> Callable[[], None]:
@@ -193,7 +226,7 @@ def sql_work(dsn: str, stmts: list[tuple[Any, list[Any]]]) -> Callable[[], None]
 
 
 def cycle_http(base: str, paths: list[str], ok: tuple[int, ...] = (200,)) -> Callable[[], None]:
-    """Like http_work, going round a list of paths (tiles)."""
+    """A per-thread keep-alive connection fetching the paths in turn, checking the status."""
     local = threading.local()
     u = urllib.parse.urlsplit(base)
 
@@ -288,6 +321,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=1.0, help="length of a round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="the HTTP client: wrk (C, as pgbench is) or Python threads",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers of each server"
+    )
     parser.add_argument("--tipg-venv", type=Path, default=ROOT / "var" / "bench-venv")
     parser.add_argument("--no-tipg", action="store_true", help="leave tipg out (no install)")
     parser.add_argument(
@@ -313,7 +355,11 @@ def main() -> int:
     # tipg reads DATABASE_URL through asyncpg, which wants the plain libpq scheme.
     tipg_env = {**os.environ, "DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]'}
     ours_port, tipg_port = free_port(), free_port()
-    uv = ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
+    uv = ["--host", "127.0.0.1", "--workers", str(args.workers), "--log-level", "warning"]
+
+    def http(base: str, paths: list[str], ok: tuple[int, ...] = (200,)) -> Work:
+        return Wrk(base, paths) if args.client == "wrk" else cycle_http(base, paths, ok)
+
     ours_argv = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", *uv]
     tipg_argv = [str(tipg_uvicorn), "tipg.main:app", *uv]
     tipg = ""
@@ -332,18 +378,18 @@ def main() -> int:
             bare = {**env, "YISHITING_TILE_CACHE_MB": "0"}
             argv = [*ours_argv, "--port", str(port)]
             uncached = stack.enter_context(server(argv, port, "/ogc/conformance", bare))
-        measures: list[tuple[str, dict[str, Callable[[], None]], str]] = []
+        measures: list[tuple[str, dict[str, Work], str]] = []
         for case in cases if args.only != "tiles" else []:
             ours_path = f"/ogc/collections/buildings/items?{case.qs()}"
             tipg_path = f"/collections/public.building/items?{case.qs()}"
             bases = ((ours, ours_path), (tipg, tipg_path)) if tipg else ((ours, ours_path),)
             sizes = "/".join(str(len(get(base, p)[1])) for base, p in bases)
             works = {
-                "ours": http_work(ours, ours_path),
+                "ours": http(ours, [ours_path]),
                 "raw": sql_work(dsn, [items_sql(buildings, case.query)]),
             }
             if tipg:
-                works["tipg"] = http_work(tipg, tipg_path)
+                works["tipg"] = http(tipg, [tipg_path])
             measures.append((case.name, works, sizes))
         for z in (14, 15, 16) if args.only != "items" else ():
             tl = tiles_over(district, z)
@@ -355,12 +401,12 @@ def main() -> int:
                 f"/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tl
             ]
             works = {
-                "ours": cycle_http(ours, ours_paths, (200, 204)),
-                "no cache": cycle_http(uncached, ours_paths, (200, 204)),
+                "ours": http(ours, ours_paths, (200, 204)),
+                "no cache": http(uncached, ours_paths, (200, 204)),
                 "raw": sql_work(dsn, [tile_sql(buildings, *t, max_features=cap) for t in tl]),
             }
             if tipg:
-                works["tipg"] = cycle_http(tipg, tipg_paths, (200, 204))
+                works["tipg"] = http(tipg, tipg_paths, (200, 204))
             measures.append((f"tiles z{z} ({len(tl)} tiles)", works, "-"))
         for name, works, sizes in measures:
             rates(works, 0.2, 1, rounds=1)  # warm pools, caches and plans
@@ -373,7 +419,7 @@ def main() -> int:
 
     print(
         f"\nbuildings: {count} rows; each figure the best of {args.rounds} rounds of "
-        f"{args.seconds} s"
+        f"{args.seconds} s; HTTP client {args.client}, {args.workers} uvicorn workers a server"
     )
     head = f"{'case':28} {'clients':>7} {'ours/s':>8} {'raw SQL/s':>10} {'ours/raw':>9} "
     head += f"{'tipg/s':>8} {'ours/tipg':>10} {'pgbench/s':>10} {'ours/pgb':>9} "
