@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reads = make_reads(settings, app.state.pool, app.state.sessions)
         app.state.reads.open()
         try:
-            async with ogc_tiles.listening(app):
+            async with ogc_tiles.running(app):
                 with background.running(app):
                     yield
         finally:

@@ -14,19 +14,19 @@ import contextlib
 import inspect
 import re
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
 import psycopg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import OgcConnDep, written_at
 from api.routes.ogc import base_url
 from api.schemas.ogc import TileJSON, TileSet, TileSets, TileVersions
-from geo.core.db import statement_timeout
+from geo.core.db import AsyncPool, make_async_pool, statement_timeout
 from geo.core.errors import InvalidParameter, NotFound
 from geo.core.replicas import Reads
 from geo.core.settings import Settings
@@ -232,7 +232,7 @@ async def tile(
     district = _district(request)
     version = request.query_params.get("v")
     found, fresh = await _encode(
-        request.app.state, c, (z, x, y, district), version, written_at(request)
+        request.app.state, c, (z, x, y, district), version, _after(request, version)
     )
     return _answer(found, request.headers.get("if-none-match", ""), fresh)
 
@@ -245,10 +245,11 @@ async def _encode(
     after: int | None,
 ) -> tuple[tiles.Tile, str]:
     """Tile z/x/y of `c` encoded afresh, kept under the key read before its statement started,
-    and its Cache-Control. The pooled connection is taken, used and given back in one
-    worker-thread call: as a ConnDep and a sync route it took three hops between the event
-    loop and the threads, more than PostGIS takes for a z16 tile. `at` is z, x, y and the
-    district the tile is filtered by (None: all)."""
+    and its Cache-Control. Read in the event loop on the tile pool (geo.core.db.AsyncPool): a
+    hop to a worker thread and back cost the server 0.2 ms of CPU a tile (as a ConnDep and a
+    sync route, three hops, more than PostGIS takes for a z16 tile). Only a read that may wait
+    for a replica to replay the client's write goes to a thread (`running`). `at` is z, x, y
+    and the district the tile is filtered by (None: all)."""
     z, x, y, district = at
     cache: TileCache = state.tile_cache
     if version is not None and len(version) > VERSION_MAX:
@@ -258,17 +259,30 @@ async def _encode(
     else:
         key = cache.versioned_key(c, version, z, x, y)
     cap = state.settings.tile_max_features
-    seconds = state.settings.ogc_statement_timeout_s
     # A tile at a version may come from a replica: what it answers names the version it was read
     # at. One without stays on the primary, where the notices that key the kept tiles come from.
     reads: Reads = state.reads
-    replica = version is not None
-    found = await run_in_threadpool(
-        _tile, reads, replica, after, c, (z, x, y, district), cap, seconds
-    )
+    if version is not None and reads.replicas:
+        seconds = state.settings.ogc_statement_timeout_s
+        found = await asyncio.get_running_loop().run_in_executor(
+            state.tile_threads, _on_replica, reads, after, c, (z, x, y, district), cap, seconds
+        )
+    else:
+        pool: AsyncPool = state.tile_pool
+        async with pool.connection() as conn:
+            found = await tiles.tile_async(conn, c, z, x, y, max_features=cap, district=district)
     if district is None:  # the process keeps whole tiles only; an HTTP cache keeps any URL
         cache.put(key, found)
     return found, _freshness(version, found)
+
+
+def _after(request: Request, version: str | None) -> int | None:
+    """The client's last write, which a replica must have replayed: asked only of a tile at a
+    version (which a replica may answer) when there are replicas (its cookie parsed for
+    nothing otherwise)."""
+    if version is None or not request.app.state.reads.replicas:
+        return None
+    return written_at(request)
 
 
 def _freshness(version: str | None, found: tiles.Tile) -> str:
@@ -298,9 +312,8 @@ def _district(request: Request) -> int | None:
     return int(value)
 
 
-def _tile(
+def _on_replica(
     reads: Reads,
-    replica: bool,
     after: int | None,
     c: Collection,
     at: tuple[int, int, int, int | None],
@@ -308,8 +321,7 @@ def _tile(
     seconds: float,
 ) -> tiles.Tile:
     z, x, y, district = at
-    on = reads.connection(after) if replica else reads.primary.connection()
-    with on as conn:
+    with reads.connection(after) as conn:
         statement_timeout(conn, seconds)
         return tiles.tile(conn, c, z, x, y, max_features=cap, district=district)
 
@@ -326,13 +338,29 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def listening(app: FastAPI) -> AsyncIterator[None]:
-    """Hears the tile notices while the app runs; without them no tile is kept."""
-    cache: TileCache = app.state.tile_cache
+async def running(app: FastAPI) -> AsyncIterator[None]:
+    """While the app runs: the tile pool, the threads for tiles read on replicas (as many as a
+    pool has connections: a thread more would only wait for one), and the tile notices, without
+    which no tile is kept."""
+    settings = app.state.settings
+    pool = make_async_pool(settings)
+    await pool.open(wait=False)
+    app.state.tile_pool = pool
+    threads = ThreadPoolExecutor(settings.pool_max_size, thread_name_prefix="tiles")
+    app.state.tile_threads = threads
+    try:
+        async with _listening(app.state.tile_cache, settings):
+            yield
+    finally:
+        threads.shutdown(wait=False, cancel_futures=True)
+        await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def _listening(cache: TileCache, settings: Settings) -> AsyncIterator[None]:
     if not cache.max_bytes:
         yield
         return
-    settings = app.state.settings
     heard = listen(settings.libpq_url, cache, beat_s=settings.tile_notice_beat_s)
     task = asyncio.get_running_loop().create_task(heard)
     try:
@@ -379,7 +407,7 @@ class TileCacheGate:
         if found is None:
             try:
                 found, fresh = await _encode(
-                    scope["app"].state, c, (z, x, y, None), version, written_at(request)
+                    scope["app"].state, c, (z, x, y, None), version, _after(request, version)
                 )
             except Exception as exc:  # answered as the route's would be (api/errors.py)
                 refused = await _refusal(scope["app"], request, exc)

@@ -17,6 +17,7 @@ lets caches keep those forever).
 from dataclasses import dataclass
 from datetime import date
 from hashlib import blake2b
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -175,14 +176,39 @@ def tile(
 ) -> Tile:
     """Tile z/x/y (zoom, column, row) of `c`, already checked by check_tile, of at most
     `max_features` features (of one district only, when given)."""
-    params = {"z": z, "x": x, "y": y, "cap": max_features}
-    if district is not None:
-        params["district"] = district
     # One statement, no transaction around it: a tile's plan has no parallel workers to turn
     # off, and BEGIN/SET/COMMIT would cost three round trips on a query of a few milliseconds.
     # Its text is the same for every tile of the layer, so psycopg prepares it on each
     # connection (from the fifth use) and PostgreSQL plans it no more.
-    row = conn.execute(_statement(c, district is not None), params).fetchone()
+    stmt, params = _bound(c, z, x, y, max_features, district)
+    return _tile_of(conn.execute(stmt, params).fetchone())
+
+
+async def tile_async(
+    conn: psycopg.AsyncConnection,
+    c: Collection,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    max_features: int,
+    district: int | None = None,
+) -> Tile:
+    """`tile` on a connection of the event loop (the service's tile pool, api/routes)."""
+    stmt, params = _bound(c, z, x, y, max_features, district)
+    return _tile_of(await (await conn.execute(stmt, params)).fetchone())
+
+
+def _bound(
+    c: Collection, z: int, x: int, y: int, cap: int, district: int | None
+) -> tuple[bytes, dict[str, int]]:
+    params = {"z": z, "x": x, "y": y, "cap": cap}
+    if district is not None:
+        params["district"] = district
+    return _statement(c, district is not None), params
+
+
+def _tile_of(row: tuple[Any, ...] | None) -> Tile:
     data = bytes(row[0]) if row and row[0] is not None else b""
     day = row[1] if row else None
     version = version_of(row[2], day) if row and row[2] is not None else None
