@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import against  # noqa: E402
 
+from geo.core.db import connect_for_import  # noqa: E402
 from geo.core.settings import get_settings  # noqa: E402
 from geo.io import exports, imports  # noqa: E402
 
@@ -165,7 +166,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = get_settings()
     with (
-        psycopg.connect(settings.libpq_url, autocommit=True) as conn,
+        connect_for_import(settings, autocommit=True) as conn,
         tempfile.TemporaryDirectory() as tmp,
     ):
         squares = buildings(conn, args.buildings)
