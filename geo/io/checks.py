@@ -46,7 +46,8 @@ def drop_stage(conn: psycopg.Connection) -> None:
 
 
 def copy_rows(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """rows: (n, source_id, label, record as JSON text, EWKB hex)."""
+    """rows: (n, source_id, label, record as JSON text, WKB or EWKB in hex: SRID 4326 unless
+    it says)."""
     with conn.cursor().copy(
         "COPY import_raw (n, source_id, label, record, raw) FROM STDIN"
     ) as copy:
