@@ -20,8 +20,9 @@ a grid inside the demo compounds. Then it times, each on its own:
 The real import and ogr2ogr run in turns, `--rounds N` times each (default 3; the imported
 rows are removed and `building` vacuumed between rounds, outside the timing), each round
 printed with the load average. As timeit does, the best round of each counts (load only ever
-slows a round): the best import's phases (read, convert, stage, validity, parents, overlaps,
-duplicates, diff, store) and the ratio of the two bests.
+slows a round): the `import` and `ogr2ogr` lines after the rounds are the bests, with the best
+import's phases (read, convert, stage, validity, parents, overlaps, duplicates, diff, store)
+and the ratio of the two bests. `--import-only` leaves out the dry run, re-import and exports.
 
 The imported buildings (source "bench-io") and their log rows are removed at the end, so the
 database is left as it was.
@@ -194,7 +195,7 @@ def main() -> int:
                 ours = time.perf_counter() - start
                 phases.phase(None)
                 assert isinstance(report, dict) and report["changes"]["added"] == len(squares)
-                line = f"round {turn}: import {ours:.1f} s"
+                line = f"  round {turn}: import {ours:.1f} s"  # indented: not a section
                 if best is None or ours < best[0]:
                     best = (ours, phases)
                 if path.suffix == ".zip":
@@ -205,11 +206,12 @@ def main() -> int:
                     line += f", ogr2ogr {spent:.1f} s, ratio {ours / spent:.1f} x"
                 print(f"{line} ({load()})", flush=True)
             assert best is not None
-            print(f"{'import (best of ' + str(args.rounds) + ')':44} {best[0]:7.1f} s")
+            # the same lines as before the rounds, so that bench/against.py pairs them
+            print(f"{'import':44} {best[0]:7.1f} s")
             for name, spent in best[1].spent.items():
                 print(f"  {name:42} {spent:7.1f} s")
             if gdal is not None:
-                print(f"{'ogr2ogr -f PostgreSQL, same file (best)':44} {gdal:7.1f} s")
+                print(f"{'ogr2ogr -f PostgreSQL, same file':44} {gdal:7.1f} s")
                 print(f"import / ogr2ogr {best[0] / gdal:31.1f} x")
             if args.import_only:
                 return 0
