@@ -11,6 +11,7 @@ import psycopg
 from tqdm import tqdm
 
 from geo.core import clock
+from geo.core.db import connect_for_import
 from geo.core.errors import YishitingError
 from geo.core.settings import get_settings
 from geo.io import exports, imports
@@ -117,7 +118,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.file.exists():
             print(f"error: {args.file} does not exist", file=sys.stderr)
             return 2
-        with psycopg.connect(get_settings().libpq_url) as conn:
+        with connect_for_import(get_settings()) as conn:
             report = imports.import_file(conn, args.file, opts, bar)
     except YishitingError as exc:
         bar.close()

@@ -289,6 +289,30 @@ def test_imported_compound_routes_issues_at_once(fresh_settings: Settings, tmp_p
 # --- Bad input: a clear error, nothing stored --------------------------------------------
 
 
+def test_parent_ids_given_by_the_file_are_stored(fresh_settings: Settings, tmp_path: Path) -> None:
+    """Parent ids mapped from the file win over the location: each building keeps the compound
+    its file names (here the other one's), and an id naming no compound is refused."""
+    demo = compounds(fresh_settings)
+    picked = [demo[5], demo[50]]
+    houses = [square(g.representative_point().x, g.representative_point().y, 6) for *_, g in picked]
+    given = [picked[1][0], picked[0][0]]
+
+    def file(ids: list[int]) -> Path:
+        fields = {"名称": ["1号楼", "2号楼"], "层数": [6, 9], "小区编号": ids}
+        return survey(tmp_path / "b.shp", houses, fields)
+
+    maps = {"小区编号": "compound_id"}
+    run = run_import(fresh_settings, file(given), "buildings", source="g", maps=maps)
+    assert run["parents"]["compound_id"]["from"] == "file"
+    got = rows(fresh_settings, "SELECT compound_id FROM building WHERE source = 'g' ORDER BY name")
+    assert got == [(given[0],), (given[1],)]
+    unknown = run_import(
+        fresh_settings, file([given[0], 999999]), "buildings", source="h", maps=maps, dry_run=True
+    )
+    assert unknown["parents"]["compound_id"]["unknown_id_count"] == 1
+    assert unknown["problems"] == ["1 compound_id values name no compound."]
+
+
 @pytest.fixture
 def one_compound(settings: Settings) -> tuple[list, dict]:
     g = compounds(settings)[3][3]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import psycopg
 import shapely
+from sqlalchemy import text
 
+from geo.core.db import TEMP_BUFFERS, connect_for_import, make_engine, make_sessionmaker
 from geo.core.settings import Settings
 from geo.io import checks
 from geo.io.layers import get_layer
@@ -78,3 +80,18 @@ def test_a_reimport_writes_nothing(fresh_settings: Settings, tmp_path: Path) -> 
     counts = {k: again["changes"][k] for k in ("added", "changed", "unchanged", "missing")}
     assert counts == {"added": 0, "changed": 0, "unchanged": 5, "missing": 0}
     assert rows(fresh_settings, query) == before
+
+
+def test_import_connections_have_room_for_the_stage(settings: Settings) -> None:
+    """The service's ORM connections (POST /api/imports) and the command line's import
+    connection start with temp_buffers for the stage: it can be raised only before a session
+    first touches a temporary table, and at the default 8 MB a survey's stage spilled."""
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            assert session.execute(text("SHOW temp_buffers")).scalar() == TEMP_BUFFERS
+    finally:
+        engine.dispose()
+    with connect_for_import(settings) as conn:
+        assert conn.execute("SHOW temp_buffers").fetchone() == (TEMP_BUFFERS,)
+    assert TEMP_BUFFERS != "8MB"

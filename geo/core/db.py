@@ -47,13 +47,24 @@ ENGINE_MAX_OVERFLOW = 10
 ENGINE_POOL_TIMEOUT = 5
 
 
+# Room for a survey import's temporary tables (geo/io/checks.py: import_raw, import_stage,
+# import_parent, import_diff, about 0.7 KB a feature with their indexes: 70 MB for 100,000
+# buildings) in the session's own memory. At the default 8 MB every statement of the checks
+# wrote them out and read them back (2 s of a 100,000-building import). It is a ceiling, not an
+# allocation: a session takes local buffers only as its temporary tables fill them (the OGC
+# edits' one-row stage a page, the reads none), and keeps what it took until it ends. It can
+# be raised only before a session first touches a temporary table, hence at connection start:
+# the ORM's connections (POST /api/imports runs on the request's) and the command line's.
+TEMP_BUFFERS = "128MB"
+
+
 def make_engine(settings: Settings) -> Engine:
     engine = create_engine(
         settings.database_url,
         pool_size=ENGINE_POOL_SIZE,
         max_overflow=ENGINE_MAX_OVERFLOW,
         pool_timeout=ENGINE_POOL_TIMEOUT,
-        connect_args={"options": _timeout_option(settings)},
+        connect_args={"options": _options(settings, _timeout(settings), _temp_buffers())},
     )
     event.listen(engine, "checkin", _rest)
     event.listen(engine, "checkout", _checked_if_rested)
@@ -104,12 +115,29 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-def _timeout_option(settings: Settings, seconds: float | None = None) -> str:
-    """libpq `options` setting the statement_timeout (by default the general one), after any
-    the URL carries."""
+def _options(settings: Settings, *settings_given: str) -> str:
+    """libpq `options` with these `-c name=value` settings, after any the URL carries."""
     given = conninfo_to_dict(settings.libpq_url).get("options") or ""
-    timeout = _ms(settings.statement_timeout_s if seconds is None else seconds)
-    return f"{given} -c statement_timeout={timeout}".strip()
+    return " ".join([str(given), *settings_given]).strip()
+
+
+def _timeout(settings: Settings, seconds: float | None = None) -> str:
+    """The statement_timeout a connection starts with: by default the general one."""
+    return (
+        f"-c statement_timeout={_ms(settings.statement_timeout_s if seconds is None else seconds)}"
+    )
+
+
+def _temp_buffers() -> str:
+    return f"-c temp_buffers={TEMP_BUFFERS}"
+
+
+def connect_for_import(settings: Settings, **kwargs: Any) -> psycopg.Connection:
+    """A connection of its own for an import outside a request (the command line), with
+    TEMP_BUFFERS; no statement_timeout but the URL's, as a command-line import may run long."""
+    return psycopg.connect(
+        settings.libpq_url, options=_options(settings, _temp_buffers()), **kwargs
+    )
 
 
 # Each pooled connection's statement_timeout (ms) as last set: a loan asking for the one the
@@ -286,12 +314,13 @@ class AsyncPool(AsyncConnectionPool):
 
 def make_async_pool(settings: Settings) -> AsyncPool:
     """The tile reads' pool, opened by its user in the event loop (`await pool.open()`)."""
-    timeout = _timeout_option(settings, settings.ogc_statement_timeout_s)
+    read_only = "-c default_transaction_read_only=on"
+    options = _options(settings, _timeout(settings, settings.ogc_statement_timeout_s), read_only)
     return AsyncPool(
         settings.libpq_url,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        kwargs={"autocommit": True, "options": f"{timeout} -c default_transaction_read_only=on"},
+        kwargs={"autocommit": True, "options": options},
         open=False,
         timeout=5,
     )
@@ -304,7 +333,7 @@ def make_pool(settings: Settings) -> ConnectionPool:
         timeout_ms=_ms(settings.statement_timeout_s),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
-        kwargs={"autocommit": True, "options": _timeout_option(settings)},
+        kwargs={"autocommit": True, "options": _options(settings, _timeout(settings))},
         open=False,
         timeout=5,
     )

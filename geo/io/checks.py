@@ -46,7 +46,8 @@ def drop_stage(conn: psycopg.Connection) -> None:
 
 
 def copy_rows(conn: psycopg.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-    """rows: (n, source_id, label, record as JSON text, EWKB hex)."""
+    """rows: (n, source_id, label, record as JSON text, WKB or EWKB in hex: SRID 4326 unless
+    it says)."""
     with conn.cursor().copy(
         "COPY import_raw (n, source_id, label, record, raw) FROM STDIN"
     ) as copy:
@@ -264,11 +265,28 @@ def _record(layer: Layer) -> sql.Composable:
 def diff(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str]) -> None:
     """import_diff: each staged feature added, changed (and which columns) or unchanged, with
     its values typed as the table's columns (the store copies them from here: one
-    jsonb_populate_record a feature, its parents joined once, not looked up row by row)."""
+    jsonb_populate_record a feature). A parent found for a feature (import_parent) overrides
+    the record's value, as `record || parents` would: each parent column is joined by its key,
+    where aggregating them into JSON per feature first spilled a hash to disk."""
+    parents = [p.column for p in layer.parents if p.column in columns]
+    joins = sql.SQL("").join(
+        sql.SQL(" LEFT JOIN import_parent {p} ON {p}.n = s.n AND {p}.col = {col}").format(
+            p=sql.Identifier(f"p{i}"), col=sql.Literal(c)
+        )
+        for i, c in enumerate(parents)
+    )
+    values = sql.SQL(", ").join(
+        sql.SQL("CASE WHEN {p}.n IS NULL THEN r.{c} ELSE {p}.id END AS {c}").format(
+            p=sql.Identifier(f"p{parents.index(c)}"), c=sql.Identifier(c)
+        )
+        if c in parents
+        else sql.Identifier("r", c)
+        for c in columns
+    )
     changed = sql.SQL(", ").join(
         [
             *(
-                sql.SQL("CASE WHEN t.{c} IS DISTINCT FROM r.{c} THEN {name} END").format(
+                sql.SQL("CASE WHEN t.{c} IS DISTINCT FROM v.{c} THEN {name} END").format(
                     c=sql.Identifier(c), name=sql.Literal(c)
                 )
                 for c in columns
@@ -280,14 +298,14 @@ def diff(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str]
         sql.SQL(
             "CREATE TEMP TABLE import_diff ON COMMIT DROP AS SELECT s.n, t.id AS target_id,"
             " CASE WHEN t.id IS NULL THEN NULL ELSE array_remove(ARRAY[{changed}], NULL) END"
-            " AS fields, {values} FROM import_stage s LEFT JOIN (SELECT n,"
-            " jsonb_object_agg(col, id) AS ids FROM import_parent GROUP BY n) p USING (n)"
-            " CROSS JOIN LATERAL jsonb_populate_record(NULL::{table},"
-            " s.record || coalesce(p.ids, '{{}}')) r"
+            " AS fields, {columns} FROM import_stage s{joins} CROSS JOIN LATERAL (SELECT {values}"
+            " FROM jsonb_populate_record(NULL::{table}, s.record) r) v"
             " LEFT JOIN {table} t ON t.source = %(source)s AND t.source_id = s.source_id"
         ).format(
             changed=changed,
-            values=sql.SQL(", ").join(sql.Identifier("r", c) for c in columns),
+            columns=sql.SQL(", ").join(sql.Identifier("v", c) for c in columns),
+            joins=joins,
+            values=values,
             table=sql.Identifier(layer.table),
         ),
         {"source": source},

@@ -96,15 +96,18 @@ def resolve_crs(table: Table, given: crs.SourceCrs | None) -> crs.SourceCrs:
     )
 
 
-def fill_defaults(layer: Layer, records: list[dict[str, str | None]], today: str | None) -> None:
+def fill_defaults(layer: Layer, records: mapping.Records, today: str | None) -> None:
     for column, value in layer.defaults.items():
         if value == TODAY:
             if today is None:
                 raise ValueError("this layer needs Options.today")
             value = today
-        for record in records:
-            if record.get(column) is None:
-                record[column] = value
+        given = records.columns.get(column)
+        records.columns[column] = (
+            given.filled(value)
+            if given
+            else mapping.Column([value], np.zeros(records.count, dtype=np.intp))
+        )
 
 
 def write_columns(layer: Layer, maps: mapping.Mapping) -> list[str]:

@@ -15,7 +15,7 @@ unknown --map fields) are raised before anything touches the database.
 """
 
 import hashlib
-import json
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -210,22 +210,28 @@ def _stage(
     conn: psycopg.Connection,
     table: Table,
     layer: Layer,
-    records: list[dict[str, str | None]],
+    records: mapping.Records,
     bar: Progress,
 ) -> None:
+    """The features into import_raw, built a column at a time: a feature's id in the file (its
+    row number when the file has none), label, record and WKB (hex, as COPY's text format takes
+    it; the column gives it its SRID)."""
     checks.create_stage(conn)
-    ewkb = shapely.to_wkb(shapely.set_srid(table.geoms, 4326), hex=True, include_srid=True)
-    bar.phase("stage", total=len(records))
-    rows = []
-    for i, record in enumerate(records):
-        source_id = record.pop(SOURCE_ID, None) or str(int(table.fids[i]))
-        rows.append((i, source_id, record.get(layer.label), json.dumps(record), ewkb[i]))
-        if len(rows) == _COPY_CHUNK:
-            checks.copy_rows(conn, rows)
-            bar.advance(len(rows))
-            rows = []
-    checks.copy_rows(conn, rows)
-    bar.advance(len(rows))
+    bar.phase("stage", total=records.count)
+    fids = table.fids.astype(str).astype(object)
+    ids = [given or fid for given, fid in zip(records.per_feature(SOURCE_ID), fids, strict=True)]
+    wkb = [w.hex() for w in shapely.to_wkb(table.geoms)]
+    rows = zip(
+        range(records.count),
+        ids,
+        records.per_feature(layer.label),
+        records.json(leave_out=SOURCE_ID),
+        wkb,
+        strict=True,
+    )
+    for start in range(0, records.count, _COPY_CHUNK):
+        checks.copy_rows(conn, itertools.islice(rows, _COPY_CHUNK))
+        bar.advance(min(_COPY_CHUNK, records.count - start))
 
 
 def _check(

@@ -5,6 +5,7 @@ or one of the names survey files use, geo/io/layers.py `ALIASES`). Parent ids ar
 file only when mapped explicitly: ids in someone else's database mean nothing here.
 """
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -114,16 +115,6 @@ def cast(value: Any, sql_type: str) -> str | None:
     return text
 
 
-_UNSEEN = ValueError()  # a marker: not cast yet
-
-
-def _cast_or_error(value: Any, sql_type: str) -> str | None | ValueError:
-    try:
-        return cast(value, sql_type)
-    except ValueError as exc:
-        return exc
-
-
 @dataclass
 class BadValue:
     row: int
@@ -133,30 +124,90 @@ class BadValue:
     reason: str
 
 
+@dataclass
+class Column:
+    """A column's text for every feature, each distinct value once: feature i holds
+    `texts[codes[i]]` (None: empty), or nothing where `codes[i]` is -1 (a value the column
+    cannot take: the feature's record leaves the column out)."""
+
+    texts: list[str | None]
+    codes: np.ndarray
+
+    def filled(self, default: str) -> "Column":
+        """Empty and left-out values replaced by `default`."""
+        texts = [default if t is None else t for t in self.texts]
+        codes = np.where(self.codes < 0, len(texts), self.codes)
+        return Column([*texts, default], codes)
+
+    def per_feature(self) -> np.ndarray:
+        """The text of each feature, None where empty or left out."""
+        return np.array([*self.texts, None], dtype=object)[self.codes]
+
+
+@dataclass
+class Records:
+    """Each feature's mapped values as text, a column at a time (a survey of 100,000 features
+    repeats its names, floors and kinds: each distinct value is cast and encoded once)."""
+
+    count: int
+    columns: dict[str, Column] = field(default_factory=dict)
+
+    def per_feature(self, column: str) -> np.ndarray:
+        found = self.columns.get(column)
+        return found.per_feature() if found else np.full(self.count, None, dtype=object)
+
+    def json(self, leave_out: str) -> list[str]:
+        """Each feature's record as a JSON object, all columns but `leave_out`."""
+        joined = np.full(self.count, "", dtype=object)
+        for name, column in self.columns.items():
+            if name == leave_out:
+                continue
+            key = json.dumps(name) + ": "
+            pairs = [f"{key}{json.dumps(t)}, " for t in column.texts]
+            joined = joined + np.array([*pairs, ""], dtype=object)[column.codes]
+        return ["{" + j[:-2] + "}" for j in joined]
+
+
+def _factorised(values: np.ndarray) -> tuple[list[Any], np.ndarray]:
+    """The distinct values and each row's index among them."""
+    if values.dtype != object:
+        distinct, codes = np.unique(values, return_inverse=True)
+        return list(distinct), codes
+    seen: dict[tuple[type, Any], int] = {}
+    codes = np.fromiter(
+        (seen.setdefault((type(v), v), len(seen)) for v in values), dtype=np.intp, count=len(values)
+    )
+    return [v for _, v in seen], codes
+
+
 def records(
     layer: Layer, mapping: Mapping, fields: list[str], columns: list[np.ndarray]
-) -> tuple[list[dict[str, str | None]], list[BadValue]]:
+) -> tuple[Records, list[BadValue]]:
     """Each feature's mapped values as text, and every value its column cannot take."""
     types = {SOURCE_ID: "text", **layer.fields, **{p.column: "integer" for p in layer.parents}}
     index = {name: i for i, name in enumerate(fields)}
-    n = len(columns[0]) if columns else 0
-    out: list[dict[str, str | None]] = [{} for _ in range(n)]
+    out = Records(len(columns[0]) if columns else 0)
     bad: list[BadValue] = []
     for source, column in mapping.columns.items():
-        values = columns[index[source]]
+        distinct, codes = _factorised(columns[index[source]])
         allowed = layer.choices.get(column)
-        # A survey repeats its values (names, floors, kinds): each distinct one is cast once.
-        seen: dict[tuple[type, Any], str | None | ValueError] = {}
-        for row, value in enumerate(values):
-            key = (type(value), value)
-            text = seen.get(key, _UNSEEN)
-            if text is _UNSEEN:
-                text = seen[key] = _cast_or_error(value, types[column])
-            if isinstance(text, ValueError):
-                bad.append(BadValue(row, column, source, str(value), f"{types[column]}: {text}"))
+        texts: list[str | None] = []
+        reasons: list[str | None] = []
+        for value in distinct:
+            try:
+                text = cast(value, types[column])
+            except ValueError as exc:
+                texts.append(None)
+                reasons.append(f"{types[column]}: {exc}")
                 continue
-            if allowed is not None and text is not None and text not in allowed:
-                bad.append(BadValue(row, column, source, text, f"one of {', '.join(allowed)}"))
-                continue
-            out[row][column] = text
+            refused = allowed is not None and text is not None and text not in allowed
+            texts.append(text)
+            reasons.append(f"one of {', '.join(allowed)}" if refused and allowed else None)
+        refused_rows = np.flatnonzero(np.array([r is not None for r in reasons], bool)[codes])
+        for row in refused_rows:
+            code = codes[row]
+            shown = str(distinct[code]) if texts[code] is None else str(texts[code])
+            bad.append(BadValue(int(row), column, source, shown, str(reasons[code])))
+        codes[refused_rows] = -1  # left out of those features' records
+        out.columns[column] = Column(texts, codes)
     return out, bad

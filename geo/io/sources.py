@@ -19,7 +19,7 @@ import csv
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,14 +280,11 @@ def _decode(
     # were decoded twice, a check pass and then the real one.
     try:
         fields = [_raw(f).decode(name) for f in fields]
-        decoded = []
-        for col in columns:
-            if col.dtype == object:
-                col = np.array(
-                    [_raw(v).decode(name) if isinstance(v, str) else v for v in col],
-                    dtype=object,
-                )
-            decoded.append(col)
+        decode = _decoder(name)
+        decoded = [
+            np.array([decode(v) for v in col], dtype=object) if col.dtype == object else col
+            for col in columns
+        ]
     except UnicodeDecodeError as exc:
         bad = exc.object
         guess = next((c for c in ("utf-8", "gb18030") if c != name and _decodes(bad, c)), None)
@@ -302,6 +299,27 @@ def _decode(
             "encoding",
         ) from None
     return used, fields, decoded
+
+
+_ASCII = bytes(range(128))
+
+
+def _decoder(name: str) -> Callable[[object], object]:
+    """Decodes a value read as Latin-1 with codec `name`: ASCII text (ids, codes) as it is when
+    the codec reads ASCII as ASCII (UTF-8, GBK, GB18030; not UTF-16), and each distinct other
+    text once (a survey repeats its names and kinds)."""
+    keeps_ascii = _decodes(_ASCII, name) and _ASCII.decode(name) == _ASCII.decode("ascii")
+    seen: dict[str, str] = {}
+
+    def decode(value: object) -> object:
+        if not isinstance(value, str) or (keeps_ascii and value.isascii()):
+            return value
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = _raw(value).decode(name)
+        return text
+
+    return decode
 
 
 def _decodes(data: bytes, name: str) -> bool:
