@@ -12,9 +12,10 @@ the setting clock.SQL_SETTING, which the pool's connections get as they leave th
 (IdleCheck), and every SQLAlchemy engine's as they are checked out (`_lend_clock`).
 
 Every connection of both starts with YISHITING_STATEMENT_TIMEOUT as its statement_timeout
-(set when it connects, so it costs no round trip), and a pool borrower may ask for another for
-its loan (`statement_timeout`): the OGC reads a shorter one, the exports a longer one (taken back
-when the connection returns to the pool). The survey upload runs on the request Session's
+(the tile pool's with YISHITING_OGC_STATEMENT_TIMEOUT), set when it connects, so it costs no
+round trip, and a pool borrower may ask for another for its loan (`statement_timeout`): the
+OGC reads a shorter one, the exports a longer one (taken back when the connection returns to
+the pool). The survey upload runs on the request Session's
 connection and sets its longer timeout for that transaction only (`transaction_timeout`).
 """
 
@@ -39,6 +40,7 @@ from geo.core.errors import NotFound
 from geo.core.settings import Settings
 
 Row = TypeVar("Row")
+_SET_CLOCK = "SELECT set_config(%s, %s, false)"
 
 # The ORM's connections: kept open, and opened beyond them under load.
 ENGINE_POOL_SIZE = 5
@@ -106,7 +108,7 @@ def _lend_clock(conn: psycopg.Connection, entry: ConnectionPoolEntry, _: object)
     and a rollback of the transaction that follows would undo it."""
     wanted = clock_setting()
     if entry.info.get(clock.SQL_SETTING, "") != wanted:
-        conn.execute("SELECT set_config(%s, %s, false)", (clock.SQL_SETTING, wanted))
+        conn.execute(_SET_CLOCK, (clock.SQL_SETTING, wanted))
         conn.commit()
         entry.info[clock.SQL_SETTING] = wanted
 
@@ -157,7 +159,6 @@ def _set_timeout(conn: psycopg.Connection, ms: int) -> None:
         _timeouts[conn] = ms
 
 
-_SET_CLOCK = "SELECT set_config(%s, %s, false)"
 AnyConnection = psycopg.Connection | psycopg.AsyncConnection
 # A pooled connection back within this many seconds is lent again unchecked (see IdleCheck).
 CHECK_IDLE_S = 1.0
@@ -250,6 +251,9 @@ class Pool(ConnectionPool):
         self.idle.returning(conn)
         if _timeouts.get(conn, self.timeout_ms) <= self.timeout_ms:
             return
+        if conn.pgconn.transaction_status == TransactionStatus.ACTIVE:  # a query still running
+            conn.close()
+            return
         try:
             if conn.pgconn.transaction_status in (
                 TransactionStatus.INTRANS,
@@ -292,22 +296,50 @@ class Pool(ConnectionPool):
 
 
 class AsyncPool(AsyncConnectionPool):
-    """psycopg's pool for the reads answered in the event loop: vector tiles, the public map's
-    hottest read. Through Pool, each tile took a hop to a worker thread and back, 0.2 ms of the
-    server's CPU a tile (a third of what a fresh z16 tile cost it, issue 26). Its connections
-    are read-only and start with the OGC reads' statement_timeout, are checked and told the
-    clock as Pool's are (IdleCheck), and are given back in the borrower's task."""
+    """Pool in the event loop, for vector tiles, the public map's hottest read: through Pool,
+    each tile took a hop to a worker thread and back, 0.2 ms of the server's CPU a tile (a
+    third of what a fresh z16 tile cost it, issue 26). Its connections are read-only and start
+    with the OGC reads' statement_timeout. It lends, checks, tells the clock and comes back
+    after a server restart as Pool does: a dead connection closed and the next tried at once,
+    a failed attempt given up within RECONNECT_TIMEOUT_S, and a waiting request asking again
+    every ASK_AGAIN_S while the server is lost."""
 
     def __init__(self, conninfo: str, **kwargs: Any) -> None:
         self.idle = IdleCheck()
+        self.lost = False
         super().__init__(
             conninfo,
-            check=self.idle.check_async,
             reconnect_timeout=RECONNECT_TIMEOUT_S,
+            reconnect_failed=self._attempt_failed,
             **kwargs,
         )
 
+    def _attempt_failed(self, _: AsyncConnectionPool) -> None:
+        self.lost = True
+
+    async def getconn(self, timeout: float | None = None) -> psycopg.AsyncConnection:
+        wait = self.timeout if timeout is None else timeout
+        deadline = monotonic() + wait
+        while (left := deadline - monotonic()) > 0:
+            again = ASK_AGAIN_S if self.lost else ASK_AGAIN_WHEN_FINE_S
+            try:
+                conn = await super().getconn(min(left, again))
+            except PoolTimeout:
+                continue
+            try:
+                await self.idle.check_async(conn)
+            except psycopg.Error:
+                self.lost = True
+                await conn.close()  # returned closed: the pool replaces it
+                await self.putconn(conn)
+                continue
+            self.lost = False
+            return conn
+        raise PoolTimeout(f"couldn't get a connection after {wait:.2f} sec")
+
     async def putconn(self, conn: psycopg.AsyncConnection) -> None:
+        if conn.broken:
+            self.lost = True
         self.idle.returning(conn)
         await super().putconn(conn)
 
