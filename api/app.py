@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api import background, errors
-from api.middleware import headers, metrics
+from api.middleware import headers, metrics, tile_gate
 from api.middleware.guards import RequestGuards
 from api.middleware.replicas import ReadYourWrites
 from api.pages import (
@@ -42,7 +42,6 @@ from api.routes import (
     ogc_definition,
     ogc_edits,
     ogc_items,
-    ogc_tiles,
     open311,
     partners,
     problem_tickets,
@@ -82,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reads = make_reads(settings, app.state.pool, app.state.sessions)
         app.state.reads.open()
         try:
-            async with ogc_tiles.running(app):
+            async with tile_gate.running(app):
                 with background.running(app):
                     yield
         finally:
@@ -117,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
     )
     # Its routes are matched first, and its middleware (the tile cache) comes next inside.
-    ogc_tiles.install(app, settings)
+    tile_gate.install(app, settings)
     app.add_middleware(ReadYourWrites, settings=settings)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
     headers.install(app, settings)

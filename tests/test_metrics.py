@@ -127,6 +127,8 @@ def test_pools_tile_cache_and_escalations(metered: TestClient) -> None:
     sample = f'yishiting_http_requests_total{{method="GET",route="{tile_route}",status="{status}"}}'
     assert _value(text, sample) == 2  # the kept one too has its route
     assert _value(text, 'yishiting_db_pool_max{pool="psycopg"}') == 10
+    assert _value(text, 'yishiting_db_pool_max{pool="tiles"}') == 10  # fresh tiles' own
+    assert _value(text, 'yishiting_db_pool_open{pool="tiles"}') >= 1  # the miss read there
     assert _value(text, 'yishiting_db_pool_open{pool="sqlalchemy"}') >= 1  # escalation's
     with metered.app.state.pool.connection():  # type: ignore[attr-defined]
         held = _scrape(metered)

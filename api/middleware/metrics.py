@@ -25,7 +25,7 @@ from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,20 +85,27 @@ class StateCollector:
 
     def collect(self) -> Iterator[Metric]:
         state = self.app.state
-        yield from _pools(state.pool, state.engine)
+        yield from _pools(state.pool, state.engine, getattr(state, "tile_pool", None))
         yield from _tile_cache(state.tile_cache)
         yield from _outbox(state.pool)
 
 
-def _pools(pool: ConnectionPool, engine: Engine) -> Iterator[Metric]:
+def _pools(
+    pool: ConnectionPool, engine: Engine, tile_pool: AsyncConnectionPool | None
+) -> Iterator[Metric]:
+    """The psycopg pool, the ORM's and (once the app has started) the tile pool's."""
     stats = pool.get_stats()
     orm: Any = engine.pool  # a QueuePool (geo.core.db.make_engine)
     sizes = {
-        "psycopg": (stats["pool_size"] - stats["pool_available"], stats["pool_size"],
-                    stats["pool_max"]),
+        "psycopg": _psycopg_sizes(stats),
         "sqlalchemy": (orm.checkedout(), orm.checkedin() + orm.checkedout(),
                        ENGINE_POOL_SIZE + ENGINE_MAX_OVERFLOW),
     }  # fmt: skip
+    waits = {"psycopg": stats.get("requests_waiting", 0)}
+    if tile_pool is not None:
+        tile_stats = tile_pool.get_stats()
+        sizes["tiles"] = _psycopg_sizes(tile_stats)
+        waits["tiles"] = tile_stats.get("requests_waiting", 0)
     names = ("checked_out", "open", "max")
     helps = ("Connections lent now", "Connections open now", "Most connections it opens")
     for i, (name, text) in enumerate(zip(names, helps, strict=True)):
@@ -109,8 +116,13 @@ def _pools(pool: ConnectionPool, engine: Engine) -> Iterator[Metric]:
     waiting = GaugeMetricFamily(
         "yishiting_db_pool_waiting", "Requests waiting for a connection", labels=["pool"]
     )
-    waiting.add_metric(["psycopg"], stats.get("requests_waiting", 0))
+    for pool_name, count in waits.items():
+        waiting.add_metric([pool_name], count)
     yield waiting
+
+
+def _psycopg_sizes(stats: dict[str, int]) -> tuple[int, int, int]:
+    return stats["pool_size"] - stats["pool_available"], stats["pool_size"], stats["pool_max"]
 
 
 def _tile_cache(cache: TileCache) -> Iterator[Metric]:
