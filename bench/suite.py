@@ -38,6 +38,7 @@ BENCHES = {
     "bench_maps.py": [],
     "bench_work.py": [],
     "bench_posting.py": [],
+    "bench_io.py": ["--import-only"],  # its own rounds: the import and ogr2ogr in turns
 }
 OUT = ROOT / "docs" / "benchmarks.md"
 
