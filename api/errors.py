@@ -10,6 +10,7 @@ import logging
 import re
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -188,4 +189,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(EnginePoolTimeout, on_database_down)
     app.add_exception_handler(QueryCanceled, on_statement_timeout)
     app.add_exception_handler(OperationalError, on_database_down)
+    # psycopg's own, from the pools' connections (a server process gone, a failover); its
+    # QueryCanceled has the handler above, nearer in its class's order
+    app.add_exception_handler(psycopg.OperationalError, on_database_down)
     app.add_exception_handler(Exception, on_unexpected)

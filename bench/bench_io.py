@@ -134,6 +134,13 @@ def ogr2ogr(conn: psycopg.Connection, path: Path) -> None:
     )  # fmt: skip
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def timed(label: str, fn) -> object:
     start = time.perf_counter()
     result = fn()
@@ -160,7 +167,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--buildings", type=int, default=100_000)
     parser.add_argument("--format", choices=("shp", "gpkg"), default="shp")
-    parser.add_argument("--rounds", type=int, default=3, help="import and ogr2ogr in turns")
+    parser.add_argument(
+        "--rounds", type=_at_least_one, default=3, help="import and ogr2ogr in turns"
+    )
     parser.add_argument(
         "--import-only", action="store_true", help="no dry run, re-import or exports"
     )

@@ -179,3 +179,22 @@ def test_a_returned_connection_is_ready_at_once(settings: Settings) -> None:
         assert pool.get_stats().get("requests_queued", 0) == 0
     finally:
         pool.close()
+
+
+def test_a_connection_broken_in_use_answers_503_not_500(fresh_settings: Settings) -> None:
+    """A pooled connection whose server process is gone (killed, a failover) breaks in the
+    statement it runs, lent unchecked because it was back within CHECK_IDLE_S: the read answers
+    the database's 503 problem+json (psycopg's own OperationalError), never a 500."""
+    one = fresh_settings.model_copy(update={"pool_min_size": 1, "pool_max_size": 1})
+    app = create_app(one)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        path = "/ogc/collections/buildings/items?limit=1"
+        assert client.get(path).status_code == 200
+        with app.state.pool.connection() as conn:
+            pid = conn.info.backend_pid
+        with psycopg.connect(one.libpq_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        r = client.get(path)
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert client.get(path).status_code == 200  # the broken one was replaced

@@ -36,14 +36,15 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 @contextlib.asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[None]:
-    """While the app runs: the tile pool, the threads for tiles read on replicas (as many as a
-    pool has connections: a thread more would only wait for one), and the tile notices, without
-    which no tile is kept."""
+    """While the app runs: the tile pool, the threads for tiles read on replicas (as many as
+    the replicas' pools have connections: a thread more would only wait for one), and the tile
+    notices, without which no tile is kept."""
     settings = app.state.settings
     pool = make_async_pool(settings)
     await pool.open(wait=False)
     app.state.tile_pool = pool
-    threads = ThreadPoolExecutor(settings.pool_max_size, thread_name_prefix="tiles")
+    replicas = max(1, len(settings.replica_urls))
+    threads = ThreadPoolExecutor(settings.pool_max_size * replicas, thread_name_prefix="tiles")
     app.state.tile_threads = threads
     try:
         async with _listening(app.state.tile_cache, settings):
