@@ -78,7 +78,7 @@ class TileCacheGate:
     """ASGI middleware, the tile cache at the door.
 
     A GET of a tile inside its tileset is answered here, before routing: a kept one from the
-    cache, any other encoded as the route would (`_encode`). FastAPI's routing and parameter
+    cache, any other encoded as the route would (`encode`). FastAPI's routing and parameter
     handling cost about six times what answering the kept bytes does (18,400 kept tiles a
     second in-process against 2,800 through the route), more than PostGIS takes for a small
     z16 tile. What the tile route would refuse (a tile outside the tileset, an unknown layer or

@@ -231,7 +231,7 @@ class Pool(ConnectionPool):
         self.lost = False  # a connection broke or an attempt failed, and none was lent since
         self.timeout_ms = timeout_ms  # the statement_timeout its connections start with
         # No `reset=`: psycopg_pool hands a connection with a reset function to its worker
-        # thread to be given back, and the next loan waited for that thread (0.15-0.2 ms of
+        # thread to be given back, and the next loan waited for that thread (0.2-0.36 ms of
         # every read, issue 26). `putconn` takes the loan's timeout back in the borrower's thread.
         super().__init__(
             conninfo,

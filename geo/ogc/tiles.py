@@ -147,8 +147,12 @@ def tile_sql(
         day=sql.SQL("district_today()" if c.tile_clock == "day" else "NULL::date"),
         generation=version_sql(c) if c.tile_clock != "time" else sql.SQL("NULL::bigint"),
     )
-    params = {"z": z, "x": x, "y": y, "cap": max_features}
-    return stmt, params if district is None else params | {"district": district}
+    return stmt, _params(z, x, y, max_features, district)
+
+
+def _params(z: int, x: int, y: int, cap: int, district: int | None) -> dict[str, int]:
+    params = {"z": z, "x": x, "y": y, "cap": cap}
+    return params if district is None else params | {"district": district}
 
 
 # Each layer's tile statement as bytes, by the collection's identity: composing it took longer
@@ -202,10 +206,7 @@ async def tile_async(
 def _bound(
     c: Collection, z: int, x: int, y: int, cap: int, district: int | None
 ) -> tuple[bytes, dict[str, int]]:
-    params = {"z": z, "x": x, "y": y, "cap": cap}
-    if district is not None:
-        params["district"] = district
-    return _statement(c, district is not None), params
+    return _statement(c, district is not None), _params(z, x, y, cap, district)
 
 
 def _tile_of(row: tuple[Any, ...] | None) -> Tile:
