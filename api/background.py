@@ -7,6 +7,11 @@ moves and re-checks the deadline, so an issue is escalated once; an alert is uni
 kind, due date), so it is raised once. Webhook deliveries are sent every
 `YISHITING_NOTIFY_EVERY` seconds (0: leave them to `yishiting notify-worker`); each worker
 process claims rows under a lease (geo/notices/delivery.py), so several never send one twice.
+
+Both run on connections of their own (BACKGROUND_CONNECTIONS), never the requests': a delivery
+pass coming while a request held the requests' one connection made the pool open another, and
+the requests that met it paid for a cold connection (statements not yet prepared, catalogue
+not yet read: 10-40 ms each for the next ten pins, the pin bench's p99, issue 26).
 """
 
 import asyncio
@@ -22,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.middleware.metrics import count_escalation
 from geo.core import clock
-from geo.core.db import transaction
+from geo.core.db import make_engine, make_sessionmaker, transaction
 from geo.issues.steps import escalate_overdue
 from geo.issues.worktime import uncovered_years
 from geo.notices.delivery import Worker
@@ -31,23 +36,27 @@ from geo.notices.partitions import ensure_next_year
 
 log = logging.getLogger("yishiting.background")
 
+# Escalation and delivery, each on one, when both run at once.
+BACKGROUND_CONNECTIONS = 2
+
 
 def escalate_once(app: FastAPI) -> int:
     # first and on its own: making a partition locks `notice` (every pin writes one), so it
     # waits at most a moment for the lock and, failing, waits for the next round alone
+    sessions = app.state.background_sessions
     try:
-        with transaction(app.state.sessions) as session:
+        with transaction(sessions) as session:
             session.execute(text("SET LOCAL lock_timeout = '2s'"))
             ensure_next_year(session, clock.today())
     except OperationalError:
         log.warning("next year's notice partition not made yet; trying again next round")
-    with transaction(app.state.sessions) as session:
+    with transaction(sessions) as session:
         moved = escalate_overdue(
             session, clock.now(), hall_grace_days=app.state.settings.hall_grace_days
         )
     if moved:
         log.info("escalated %d overdue issue(s)", len(moved))
-    with transaction(app.state.sessions) as session:
+    with transaction(sessions) as session:
         alerts = check_due(session)
         _name_uncovered_years(app, uncovered_years(session, clock.today()))
     if any(alerts.values()):
@@ -109,15 +118,18 @@ async def _deliver_forever(worker: Worker, every: float) -> None:
 
 @contextmanager
 def running(app: FastAPI) -> Iterator[None]:
-    """Runs the periodic work for the lifetime of the app (nothing when the period is 0)."""
+    """Runs the periodic work for the lifetime of the app (nothing when the period is 0), on
+    an engine of its own (its connections are opened when first needed)."""
     settings = app.state.settings
     loop = asyncio.get_running_loop()
+    engine = make_engine(settings, pool_size=BACKGROUND_CONNECTIONS, max_overflow=0)
+    app.state.background_sessions = make_sessionmaker(engine)
     tasks = []
     worker = None
     if settings.escalate_every_s:
         tasks.append(loop.create_task(_escalate_forever(app, settings.escalate_every_s)))
     if settings.notify_every_s:
-        worker = Worker(app.state.sessions, settings)
+        worker = app.state.background_worker = Worker(app.state.background_sessions, settings)
         tasks.append(loop.create_task(_deliver_forever(worker, settings.notify_every_s)))
     try:
         yield
@@ -126,3 +138,4 @@ def running(app: FastAPI) -> Iterator[None]:
             task.cancel()
         if worker is not None:
             worker.close()
+        engine.dispose()

@@ -10,6 +10,7 @@ from datetime import datetime
 import psycopg
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api import background
 from api.app import create_app
@@ -115,3 +116,17 @@ def test_the_first_pass_waits_until_the_process_serves(monkeypatch) -> None:
     assert asyncio.run(run(900, 1.0)) == []  # the first of every 15 minutes: not at once
     short = asyncio.run(run(0.2, 1.0))  # a period under the wait: the period is the wait
     assert short and short[0] >= 0.2
+
+
+def test_background_work_takes_no_connection_from_the_requests(fresh_settings: Settings) -> None:
+    """Escalation and webhook delivery run on connections of their own. On the requests' pool
+    a delivery pass every 2 s, coming while a request held the one connection, opened another,
+    and requests then met a cold connection (its statements not yet prepared, its catalogue
+    not yet read): 10-40 ms each for the next ten, the pin bench's p99 (issue 26)."""
+    app = create_app(fresh_settings.model_copy(update={"notify_every_s": 3600}))
+    with TestClient(app), app.state.sessions() as request:
+        request.execute(text("SELECT 1"))  # a request's connection, lent while the work runs
+        escalate_once(app)
+        assert app.state.background_worker.run_once() is None  # nothing to deliver
+        pool = app.state.engine.pool
+        assert pool.checkedin() + pool.checkedout() == 1
