@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.middleware.metrics import count_escalation
 from geo.core import clock
-from geo.core.db import make_engine, make_sessionmaker, transaction
+from geo.core.db import BACKGROUND_CONNECTIONS, make_engine, make_sessionmaker, transaction
 from geo.issues.steps import escalate_overdue
 from geo.issues.worktime import uncovered_years
 from geo.notices.delivery import Worker
@@ -35,9 +35,6 @@ from geo.notices.due import check_due
 from geo.notices.partitions import ensure_next_year
 
 log = logging.getLogger("yishiting.background")
-
-# Escalation and delivery, each on one, when both run at once.
-BACKGROUND_CONNECTIONS = 2
 
 
 def escalate_once(app: FastAPI) -> int:
@@ -122,7 +119,9 @@ def running(app: FastAPI) -> Iterator[None]:
     an engine of its own (its connections are opened when first needed)."""
     settings = app.state.settings
     loop = asyncio.get_running_loop()
-    engine = make_engine(settings, pool_size=BACKGROUND_CONNECTIONS, max_overflow=0)
+    engine = app.state.background_engine = make_engine(
+        settings, pool_size=BACKGROUND_CONNECTIONS, max_overflow=0
+    )
     app.state.background_sessions = make_sessionmaker(engine)
     tasks = []
     worker = None

@@ -129,7 +129,9 @@ def test_pools_tile_cache_and_escalations(metered: TestClient) -> None:
     assert _value(text, 'yishiting_db_pool_max{pool="psycopg"}') == 10
     assert _value(text, 'yishiting_db_pool_max{pool="tiles"}') == 10  # fresh tiles' own
     assert _value(text, 'yishiting_db_pool_open{pool="tiles"}') >= 1  # the miss read there
-    assert _value(text, 'yishiting_db_pool_open{pool="sqlalchemy"}') >= 1  # escalation's
+    assert _value(text, 'yishiting_db_pool_max{pool="sqlalchemy"}') == 15
+    assert _value(text, 'yishiting_db_pool_open{pool="background"}') >= 1  # escalation's
+    assert _value(text, 'yishiting_db_pool_max{pool="background"}') == 2
     with metered.app.state.pool.connection():  # type: ignore[attr-defined]
         held = _scrape(metered)
     assert _value(held, 'yishiting_db_pool_checked_out{pool="psycopg"}') == 1

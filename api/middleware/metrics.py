@@ -30,7 +30,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import client_address
-from geo.core.db import ENGINE_MAX_OVERFLOW, ENGINE_POOL_SIZE
+from geo.core.db import BACKGROUND_CONNECTIONS, ENGINE_MAX_OVERFLOW, ENGINE_POOL_SIZE
 from geo.core.errors import Forbidden
 from geo.core.settings import Settings
 from geo.notices.outbox import backlog
@@ -85,22 +85,26 @@ class StateCollector:
 
     def collect(self) -> Iterator[Metric]:
         state = self.app.state
-        yield from _pools(state.pool, state.engine, getattr(state, "tile_pool", None))
+        engines = {"sqlalchemy": (state.engine, ENGINE_POOL_SIZE + ENGINE_MAX_OVERFLOW)}
+        if hasattr(state, "background_engine"):  # made when the app starts
+            engines["background"] = (state.background_engine, BACKGROUND_CONNECTIONS)
+        yield from _pools(state.pool, engines, getattr(state, "tile_pool", None))
         yield from _tile_cache(state.tile_cache)
         yield from _outbox(state.pool)
 
 
 def _pools(
-    pool: ConnectionPool, engine: Engine, tile_pool: AsyncConnectionPool | None
+    pool: ConnectionPool,
+    engines: dict[str, tuple[Engine, int]],
+    tile_pool: AsyncConnectionPool | None,
 ) -> Iterator[Metric]:
-    """The psycopg pool, the ORM's and (once the app has started) the tile pool's."""
+    """The psycopg pool, the ORM's, and (once the app has started) the tile pool's and the
+    background work's (api/background.py)."""
     stats = pool.get_stats()
-    orm: Any = engine.pool  # a QueuePool (geo.core.db.make_engine)
-    sizes = {
-        "psycopg": _psycopg_sizes(stats),
-        "sqlalchemy": (orm.checkedout(), orm.checkedin() + orm.checkedout(),
-                       ENGINE_POOL_SIZE + ENGINE_MAX_OVERFLOW),
-    }  # fmt: skip
+    sizes = {"psycopg": _psycopg_sizes(stats)}
+    for name, (engine, most) in engines.items():
+        orm: Any = engine.pool  # a QueuePool (geo.core.db.make_engine)
+        sizes[name] = (orm.checkedout(), orm.checkedin() + orm.checkedout(), most)
     waits = {"psycopg": stats.get("requests_waiting", 0)}
     if tile_pool is not None:
         tile_stats = tile_pool.get_stats()

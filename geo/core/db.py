@@ -47,6 +47,9 @@ ENGINE_POOL_SIZE = 5
 ENGINE_MAX_OVERFLOW = 10
 # Seconds a request waits for one when all are lent, then answers 503 (as the psycopg pool's).
 ENGINE_POOL_TIMEOUT = 5
+# The background work's engine (api/background.py): escalation and webhook delivery, each on
+# one when both run at once.
+BACKGROUND_CONNECTIONS = 2
 
 
 # Room for a survey import's temporary tables (geo/io/checks.py: import_raw, import_stage,
