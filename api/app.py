@@ -115,10 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         compresslevel=5,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *ALREADY_COMPRESSED),
     )
-    # Its routes are matched first, and its middleware (the tile cache) comes next inside.
-    tile_gate.install(app, settings)
     app.add_middleware(ReadYourWrites, settings=settings)
     app.add_middleware(RequestGuards, settings=settings)  # body size limits, NUL characters
+    # Outside those two (a GET of a tile has no body to limit and no write to mark), inside
+    # the headers, CORS and metrics; its routes are matched first.
+    tile_gate.install(app, settings)
     headers.install(app, settings)
     app.include_router(health.router)
     app.include_router(home.router)

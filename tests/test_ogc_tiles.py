@@ -11,6 +11,10 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL
 
 from api.app import create_app
+from api.middleware.guards import RequestGuards
+from api.middleware.headers import SecurityHeaders
+from api.middleware.replicas import ReadYourWrites
+from api.middleware.tile_gate import TileCacheGate
 from api.routes.ogc_tiles import router
 from geo.core.settings import Settings
 from geo.ogc.catalogue import CATALOGUE
@@ -328,6 +332,26 @@ def test_a_tile_not_kept_is_encoded_before_routing(
         )
         assert again.status_code == 304
         assert c.get(f"{TILES.format('buildings')}/3/0/0").status_code == 404
+
+
+def test_the_gate_sits_outside_the_guards_and_inside_the_headers(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    """The request guards and ReadYourWrites do nothing for a GET of a tile, but each layer
+    cost a tile about 6% of the server's time (issue 26): the gate answers before them, inside
+    the security headers (a tile carries them), and a NUL in a tile's query still meets the
+    guards' 400."""
+    app = create_app(settings)
+    order = [m.cls for m in app.user_middleware]  # the outermost first
+    assert order.index(SecurityHeaders) < order.index(TileCacheGate) < order.index(RequestGuards)
+    assert order.index(TileCacheGate) < order.index(ReadYourWrites)
+    x, y = tile_of(*centre_of(conn, "building"), 16)
+    with TestClient(app) as c:
+        r = c.get(f"{TILES.format('buildings')}/16/{y}/{x}")
+        assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
+        refused = c.get(f"{TILES.format('buildings')}/16/{y}/{x}?v=a%00b")
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
 
 
 def test_fresh_tiles_are_read_in_the_event_loop_on_read_only_connections(
