@@ -25,29 +25,36 @@ def locate_parent(conn: psycopg.Connection, layer: Layer, parent: Parent) -> Non
     """The parent each feature overlaps most (by area, length or cover), with that share."""
     if layer.kind == "polygon":
         share = sql.SQL(
-            "CASE WHEN ST_Covers(t.geom, s.geom) THEN 1.0 ELSE"
+            "CASE WHEN covered THEN 1.0 ELSE"
             " ST_Area(ST_Intersection(t.geom, s.geom)) / NULLIF(ST_Area(s.geom), 0) END"
         )
     elif layer.kind == "line":
         share = sql.SQL(
-            "CASE WHEN ST_Covers(t.geom, s.geom) THEN 1.0 ELSE"
+            "CASE WHEN covered THEN 1.0 ELSE"
             " ST_Length(ST_Intersection(t.geom, s.geom)) / NULLIF(ST_Length(s.geom), 0) END"
         )
     else:
         share = sql.SQL("1.0")
     # One join of the parents with the stage, the best pair of each feature kept: a statement
-    # per feature (LATERAL ... LIMIT 1) prepared each parent again for every feature.
-    test = sql.SQL("s.geom && t.geom AND ST_Intersects(t.geom, s.geom)")
+    # per feature (LATERAL ... LIMIT 1) prepared each parent again for every feature. A feature
+    # its parent covers is tested once (ST_Covers implies ST_Intersects), not twice.
+    pairs = checks.pair_join(
+        conn,
+        parent.table,
+        sql.SQL("s.geom && t.geom"),
+        sql.SQL(", ST_Covers(t.geom, s.geom) AS covered"),
+    )
     conn.execute(
         sql.SQL(
             "INSERT INTO import_parent (n, col, id, share)"
-            " SELECT DISTINCT ON (n) n, {col}, id, round(share::numeric, 4) FROM"
-            " (SELECT s.n, t.id, {share} AS share FROM {pairs}) b"
+            " SELECT DISTINCT ON (n) n, {col}, id, share FROM"
+            " (SELECT s.n, t.id, {share} AS share FROM {pairs}"
+            " WHERE covered OR ST_Intersects(t.geom, s.geom)) b"
             " ORDER BY n, share DESC, id"
         ).format(
             col=sql.Literal(parent.column),
             share=share,
-            pairs=checks.pair_join(conn, parent.table, test),
+            pairs=pairs,
         )
     )
 
@@ -75,12 +82,14 @@ def parent_findings(conn: psycopg.Connection, parent: Parent) -> dict[str, Any]:
     found = conn.execute(
         sql.SQL("SELECT count(*) FROM import_parent WHERE col = {}").format(col)
     ).fetchone()[0]  # type: ignore[index]
+    # The shares as reported, rounded to 4 places: `p.share < limit` first, which every share
+    # rounding below the limit meets, so that only the few straddling are rounded.
     straddling = _rows(
         conn,
         sql.SQL(
-            "SELECT s.source_id, s.label, p.id AS parent_id, p.share::float AS share"
-            " FROM import_parent p JOIN import_stage s USING (n)"
-            " WHERE p.col = {col} AND p.share < {limit} ORDER BY n"
+            "SELECT s.source_id, s.label, p.id AS parent_id, round(p.share::numeric, 4)::float"
+            " AS share FROM import_parent p JOIN import_stage s USING (n) WHERE p.col = {col}"
+            " AND p.share < {limit} AND round(p.share::numeric, 4) < {limit} ORDER BY n"
         ).format(col=col, limit=sql.Literal(STRADDLE_SHARE)),
     )
     outside = _rows(
