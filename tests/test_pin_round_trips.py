@@ -122,3 +122,19 @@ def _pin_at_every_kind_of_place(db: Session) -> None:
         category = ("street_order", "ebike_charging")[n % 2]
         pin_issue(db, crs="wgs84", lon=lon, lat=lat, category=category, description=f"第{n}处",
                   unit=unit, idempotency_key=key)  # fmt: skip
+
+
+def test_a_pins_first_event_without_data_holds_json_null(fresh_settings: Settings) -> None:
+    """The first event's data is JSON null when there is none, as every event written through
+    the ORM holds (a query asking jsonb_typeof, or `data IS NULL`, sees one form)."""
+    engine = create_engine(fresh_settings.database_url)
+    with Session(engine) as db:
+        (lon, lat), _ = point_in_building(db)
+        body, _ = pin_issue(db, crs="wgs84", lon=lon, lat=lat, category="street_order",
+                            description="路灯不亮")  # fmt: skip
+        kind = db.execute(
+            text("SELECT jsonb_typeof(data) FROM issue_event WHERE issue_id = :id"),
+            {"id": body["id"]},
+        ).scalar_one()
+    engine.dispose()
+    assert kind == "null"

@@ -148,7 +148,8 @@ _PIN = text(
         FROM created, jsonb_populate_recordset(NULL::issue_grid_contact, :chain) AS c
     )
     INSERT INTO issue_event (issue_id, at, kind, actor_account_id, to_step, note, data, geom)
-    SELECT created.id, :now, 'created', e.actor_account_id, 'collected', e.note, e.data,
+    SELECT created.id, :now, 'created', e.actor_account_id, 'collected', e.note,
+           COALESCE(e.data, 'null'::jsonb),  -- JSON null, as every other event without data
            CASE WHEN :stood THEN ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END
       FROM created, jsonb_populate_record(NULL::issue_event, :event) AS e
     RETURNING id, issue_id
