@@ -198,3 +198,19 @@ def test_a_connection_broken_in_use_answers_503_not_500(fresh_settings: Settings
         assert r.status_code == 503, r.text
         assert r.headers["content-type"] == "application/problem+json"
         assert client.get(path).status_code == 200  # the broken one was replaced
+
+
+def test_the_engine_lends_the_connection_returned_last(settings: Settings) -> None:
+    """The connection used most recently has its statements prepared and the catalogue read;
+    lending the one that rested longest (SQLAlchemy's default) handed requests a connection
+    opened in a burst and never warmed (issue 26)."""
+    engine = make_engine(settings)
+    try:
+        first, second = engine.connect(), engine.connect()
+        warm = second.connection.dbapi_connection
+        first.close()
+        second.close()  # returned last
+        with engine.connect() as again:
+            assert again.connection.dbapi_connection is warm
+    finally:
+        engine.dispose()
