@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reads.open()
         try:
             async with tile_gate.running(app):
-                with background.running(app):
+                async with background.running(app):
                     yield
         finally:
             app.state.reads.close()

@@ -17,8 +17,8 @@ not yet read: 10-40 ms each for the next ten pins, the pin bench's p99, issue 26
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -113,10 +113,12 @@ async def _deliver_forever(worker: Worker, every: float) -> None:
             await asyncio.sleep(every)
 
 
-@contextmanager
-def running(app: FastAPI) -> Iterator[None]:
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[None]:
     """Runs the periodic work for the lifetime of the app (nothing when the period is 0), on
-    an engine of its own (its connections are opened when first needed)."""
+    an engine of its own (its connections are opened when first needed). At the end it waits
+    for a pass already running in its thread (a cancelled task waits for its thread), so no
+    pass opens a connection on the engine after it is disposed."""
     settings = app.state.settings
     loop = asyncio.get_running_loop()
     engine = app.state.background_engine = make_engine(
@@ -128,6 +130,7 @@ def running(app: FastAPI) -> Iterator[None]:
     if settings.escalate_every_s:
         tasks.append(loop.create_task(_escalate_forever(app, settings.escalate_every_s)))
     if settings.notify_every_s:
+        # on app.state too, for a test to run a pass of its own
         worker = app.state.background_worker = Worker(app.state.background_sessions, settings)
         tasks.append(loop.create_task(_deliver_forever(worker, settings.notify_every_s)))
     try:
@@ -135,6 +138,7 @@ def running(app: FastAPI) -> Iterator[None]:
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if worker is not None:
             worker.close()
         engine.dispose()
