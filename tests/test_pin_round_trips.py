@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from geo.core.settings import Settings
+from geo.issues import pinning
 from geo.issues.pinning import pin_issue
+from geo.models import Issue, IssueEvent, IssueGridContact
 from tests.issue_helpers import (
     make_account,
     point_far_from_compounds,
@@ -138,3 +140,29 @@ def test_a_pins_first_event_without_data_holds_json_null(fresh_settings: Setting
         ).scalar_one()
     engine.dispose()
     assert kind == "null"
+
+
+def test_every_value_a_pin_sends_names_a_column(fresh_settings: Settings) -> None:
+    """The pin's values go as JSON read into the tables' row types, where a key that names no
+    column is dropped without a word: each must name one (and the chain is not empty here)."""
+    engine = create_engine(fresh_settings.database_url)
+    sent: dict[str, Any] = {}
+    with Session(engine) as db:
+        real = db.execute
+
+        def spy(statement: Any, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if statement is pinning._PIN:
+                sent.update(params)
+            return real(statement, params, *args, **kwargs)
+
+        db.execute = spy  # type: ignore[method-assign]
+        (lon, lat), _ = point_in_building(db)
+        pin_issue(db, crs="wgs84", lon=lon, lat=lat, category="street_order",
+                  description="井盖松动", unit=1, idempotency_key="k")  # fmt: skip
+    engine.dispose()
+    tables = {"issue": Issue, "event": IssueEvent}
+    for name, model in tables.items():
+        assert set(sent[name]) <= set(model.__table__.c.keys()), name
+    assert sent["chain"]
+    for contact in sent["chain"]:
+        assert set(contact) <= set(IssueGridContact.__table__.c.keys())
