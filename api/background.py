@@ -11,7 +11,8 @@ process claims rows under a lease (geo/notices/delivery.py), so several never se
 Both run on connections of their own (BACKGROUND_CONNECTIONS), never the requests': a delivery
 pass coming while a request held the requests' one connection made the pool open another, and
 the requests that met it paid for a cold connection (statements not yet prepared, catalogue
-not yet read: 10-40 ms each for the next ten pins, the pin bench's p99, issue 26).
+not yet read): the next ten or so pins took 11-16 ms instead of 7.5, the first about 45, the
+pin bench's p99 (issue 26).
 """
 
 import asyncio

@@ -122,7 +122,7 @@ def test_background_work_takes_no_connection_from_the_requests(fresh_settings: S
     """Escalation and webhook delivery run on connections of their own. On the requests' pool
     a delivery pass every 2 s, coming while a request held the one connection, opened another,
     and requests then met a cold connection (its statements not yet prepared, its catalogue
-    not yet read): 10-40 ms each for the next ten, the pin bench's p99 (issue 26)."""
+    not yet read): 11-16 ms instead of 7.5 for the next ten or so pins, the pin bench's p99."""
     app = create_app(fresh_settings.model_copy(update={"notify_every_s": 3600}))
     with TestClient(app), app.state.sessions() as request:
         request.execute(text("SELECT 1"))  # a request's connection, lent while the work runs
