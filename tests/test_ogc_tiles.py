@@ -103,18 +103,31 @@ def test_tiles_carry_the_attributes_maps_colour_by(
 def test_big_layers_tile_in_web_mercator_and_clip_each_row_once(
     conn: psycopg.Connection, cid: str
 ) -> None:
-    """The tile statement finds rows by the GiST index of the stored EPSG:3857 geometry (no
-    ST_Transform on either side) and runs ST_AsMVTGeom once per row, not again in a filter."""
+    """The tile statement finds rows by the GiST index of the EPSG:4326 geometry, the tile's
+    envelope transformed once (no row is transformed: it clips the stored EPSG:3857 copy),
+    and runs ST_AsMVTGeom once per row, not again in a filter."""
     c = CATALOGUE[cid]
     x, y = tile_of(*centre_of(conn, c.table), 16)
     stmt, params = tile_sql(c, 16, x, y, max_features=10_000)
     text = stmt.as_string(conn)
-    assert "ST_Transform" not in text
+    assert text.count("ST_Transform(") == 1
+    assert "ST_Transform(ST_TileEnvelope(" in text
+    assert 'ST_AsMVTGeom("t"."geom_3857"' in text
     row = conn.execute(SQL("EXPLAIN (VERBOSE, FORMAT JSON) ") + stmt, params).fetchone()
     assert row is not None
     nodes = list(plan_nodes(row[0][0]["Plan"]))
-    assert any(f"idx_{c.table}_geom_3857" == n.get("Index Name") for n in nodes), nodes
+    assert any(f"idx_{c.table}_geom" == n.get("Index Name") for n in nodes), nodes
     assert not any("st_asmvtgeom" in n.get("Filter", "").lower() for n in nodes)
+
+
+def test_the_web_mercator_copies_carry_no_index_of_their_own(conn: psycopg.Connection) -> None:
+    """Every write into a big layer kept a second GiST index that tiles no longer need: the
+    EPSG:4326 one finds the same rows (0051_tile_index)."""
+    found = conn.execute(
+        "SELECT indexrelid::regclass::text FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE a.attname = 'geom_3857'"
+    ).fetchall()
+    assert found == []
 
 
 def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -71,8 +71,8 @@ class Collection:
     # Planners may create, replace, update and delete its features (geo/ogc/edits.py); the
     # import layer of the same name (geo/io/layers.py) says its fields and parents.
     editable: bool = False
-    # A stored EPSG:3857 copy of `geometry` with its own GiST index (0023_tile_geometry), which
-    # tiles filter and clip with no ST_Transform; None: tiles transform the 4326 geometry.
+    # A stored EPSG:3857 copy of `geometry` (0023_tile_geometry), which tiles clip with no
+    # ST_Transform (they find rows by the 4326 index); None: tiles transform each row found.
     tile_geometry: str | None = None
     # The lowest zoom its tiles are served at (OGC API - Tiles: the tileset's minTileMatrix; a
     # tile below it is outside the tileset, 404): below it the whole district is a few pixels

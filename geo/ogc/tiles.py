@@ -101,13 +101,13 @@ def tile_sql(
     from at most `max_features` of the rows found (YISHITING_TILE_MAX_FEATURES): the cap bounds
     what one request costs PostGIS and the client, whatever lies under the tile.
 
-    The rows are found by the tile's envelope widened by the buffer, in the SRID of an index:
-    the stored EPSG:3857 geometry when the collection has one (no transform at all), else the
-    envelope transformed once to EPSG:4326 and each row found transformed to 3857. ST_AsMVT
-    skips the rows ST_AsMVTGeom clips away (NULL), so no `WHERE geom IS NOT NULL` is needed:
-    PostgreSQL would push it down and clip every row twice. A layer showing a state as of today
-    also answers the database's district_today(), the day its tile shows; every layer but one
-    at this instant its generation, in the same snapshot.
+    The rows are found by the EPSG:4326 geometry's index, with the tile's envelope widened by
+    the buffer and transformed once (a Web-Mercator square is a longitude-latitude rectangle),
+    and clipped as the stored EPSG:3857 copy when the collection has one, else each row found
+    transformed to 3857. ST_AsMVT skips the rows ST_AsMVTGeom clips away (NULL), so no
+    `WHERE geom IS NOT NULL` is needed: PostgreSQL would push it down and clip every row twice.
+    A layer showing a state as of today also answers the database's district_today(), the day
+    its tile shows; every layer but one at this instant its generation, in the same snapshot.
     """
     props = [
         sql.SQL("{} AS {}").format(expr(c.properties[name]), sql.Identifier(name))
@@ -117,14 +117,12 @@ def tile_sql(
     margin = sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {})").format(
         sql.Literal(BUFFER / EXTENT)
     )
-    if c.tile_geometry:
-        geom: sql.Composable = sql.Identifier("t", c.tile_geometry)
-        cond = sql.SQL("{} && {}").format(geom, margin)
-    else:
-        geom = sql.SQL("ST_Transform({}, 3857)").format(sql.Identifier("t", c.geometry))
-        cond = sql.SQL("{} && ST_Transform({}, 4326)").format(
-            sql.Identifier("t", c.geometry), margin
-        )
+    geom: sql.Composable = (
+        sql.Identifier("t", c.tile_geometry)
+        if c.tile_geometry
+        else sql.SQL("ST_Transform({}, 3857)").format(sql.Identifier("t", c.geometry))
+    )
+    cond = sql.SQL("{} && ST_Transform({}, 4326)").format(sql.Identifier("t", c.geometry), margin)
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     if district is not None:  # one district's features (the layer's district_id filter)
