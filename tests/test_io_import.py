@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 import shapely
+import shapely.affinity
 from pyogrio.raw import read, write
 from pyproj import CRS, Transformer
 from sqlalchemy.engine import make_url
@@ -126,6 +127,46 @@ def test_dry_run_report_on_a_broken_file(fresh_settings: Settings, tmp_path: Pat
     assert any("more than once" in p for p in report["problems"])
     assert rows(fresh_settings, "SELECT count(*) FROM compound")[0][0] == len(demo)
     json.dumps(report)  # the API sends it as it is
+
+
+def test_overlaps_are_postgis_intersections_of_a_square_metre_or_more(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """Each pair reported shares what PostGIS's ST_Intersection on the spheroid says (to 0.1
+    m2), whether the new feature lies wholly inside the old or across its edge; a pair sharing
+    less than 1 m2 is a digitising sliver and is left out."""
+    demo = compounds(fresh_settings)
+    cid, _, _, cgeom = demo[0]
+    inside = cgeom.representative_point()
+    geoms = [
+        square(inside.x, inside.y, half_m=1.0),  # 4 m2, inside
+        square(inside.x, inside.y, half_m=0.25),  # 0.25 m2, inside: a sliver
+        shapely.affinity.translate(shapely.Polygon(cgeom.geoms[0].exterior), xoff=3e-5),
+    ]
+    ids = ["inside", "sliver", "shifted"]
+    path = survey(
+        tmp_path / "o.gpkg", geoms, {"编号": ids, "名称": ["甲", "乙", "丙"]},
+        crs="EPSG:4326", driver="GPKG", encoding=None,
+    )  # fmt: skip
+    report = run_import(fresh_settings, path, "compounds", dry_run=True)
+    with psycopg.connect(fresh_settings.libpq_url) as conn:
+        expected = {
+            (sid, existing): area
+            for sid, wkb in zip(ids, shapely.to_wkb(geoms), strict=True)
+            for existing, area in conn.execute(
+                "SELECT id, round(ST_Area(ST_Intersection(g, geom)::geography)::numeric, 1)"
+                "::float FROM compound, ST_GeomFromWKB(%s, 4326) g WHERE ST_Intersects(g, geom)"
+                " AND ST_Area(ST_Intersection(g, geom)::geography) >= 1",
+                (wkb,),
+            )
+        }
+    reported = {
+        (o["source_id"], o["existing_id"]): o["overlap_m2"] for o in report["overlaps"]["features"]
+    }
+    assert ("inside", cid) in reported and ("shifted", cid) in reported
+    assert not any(sid == "sliver" for sid, _ in reported)
+    assert reported == expected
+    assert report["overlaps"]["count"] == len(expected)
 
 
 def test_measures_are_postgis_figures(fresh_settings: Settings, tmp_path: Path) -> None:

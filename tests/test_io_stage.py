@@ -82,6 +82,35 @@ def test_a_reimport_writes_nothing(fresh_settings: Settings, tmp_path: Path) -> 
     assert rows(fresh_settings, query) == before
 
 
+def test_a_stored_import_reports_the_measures_of_its_rows_as_stored(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """The measures after a store are those of the file's rows as stored: added, changed
+    and unchanged alike (the store reads them back from the rows it writes, and the rest by
+    id), PostGIS's own spheroidal areas."""
+    g = compounds(fresh_settings)[7][3]
+    x, y = g.representative_point().x, g.representative_point().y
+
+    def import_squares(name: str, halves: list[float]) -> dict:
+        n = len(halves)
+        geoms = [square(x + i * 1e-4, y, half) for i, half in enumerate(halves)]
+        fields = {"BSM": [f"B{i}" for i in range(n)], "名称": ["楼"] * n, "层数": [6] * n}
+        return run_import(fresh_settings, survey(tmp_path / name, geoms, fields), "buildings",
+                          source="s")  # fmt: skip
+
+    import_squares("a.shp", [3, 4])
+    again = import_squares("b.shp", [3, 5, 2])
+    counts = {k: again["changes"][k] for k in ("added", "changed", "unchanged")}
+    assert counts == {"added": 1, "changed": 1, "unchanged": 1}
+    ((total, least, most),) = rows(
+        fresh_settings,
+        "SELECT round(sum(area_m2)::numeric, 1)::float, round(min(area_m2)::numeric, 2)::float,"
+        " round(max(area_m2)::numeric, 2)::float FROM building WHERE source = 's'",
+    )
+    assert again["measures"] == {"area_m2": {"total": total, "min": least, "max": most}}
+    assert 15 < least < most < 100 < total
+
+
 def test_import_connections_have_room_for_the_stage(settings: Settings) -> None:
     """The service's ORM connections (POST /api/imports) and the command line's import
     connection start with temp_buffers for the stage: it can be raised only before a session

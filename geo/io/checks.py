@@ -120,36 +120,48 @@ def geometry_findings(conn: psycopg.Connection, layer: Layer) -> dict[str, Any]:
     }
 
 
-def measures(
-    conn: psycopg.Connection, layer: Layer, stored_as: str | None = None
-) -> dict[str, Any]:
-    """Areas (m2) or lengths (m) on the spheroid, as the stored columns compute them. After a
-    store (`stored_as` the import's source) they are read from those columns: PostGIS computed
-    each spheroidal measure once, as the rows went in, instead of once for the report too."""
+def _measure(layer: Layer) -> tuple[str, str] | None:
+    """The PostGIS function and the stored column of the layer's measure (None for points)."""
     if layer.kind == "point":
-        return {}
-    fn, unit = ("ST_Area", "area_m2") if layer.kind == "polygon" else ("ST_Length", "length_m")
-    if stored_as is None:
-        measured = sql.SQL(
-            "SELECT {fn}(geom::geography) AS m FROM import_stage WHERE geom IS NOT NULL"
-        ).format(fn=sql.Identifier(fn.lower()))
-    else:
-        measured = sql.SQL(
-            "SELECT t.{unit} AS m FROM import_stage s JOIN {table} t"
-            " ON t.source = {source} AND t.source_id = s.source_id WHERE s.geom IS NOT NULL"
-        ).format(
-            unit=sql.Identifier(unit),
-            table=sql.Identifier(layer.table),
-            source=sql.Literal(stored_as),
-        )
+        return None
+    return ("st_area", "area_m2") if layer.kind == "polygon" else ("st_length", "length_m")
+
+
+def _summary(
+    conn: psycopg.Connection,
+    unit: str,
+    measured: sql.Composable,
+    params: Any = None,
+    ctes: sql.Composable = _NOTHING,
+) -> dict[str, Any]:
+    """The total, least and greatest of the `m` of `measured` (after `ctes`, a WITH clause it
+    reads: one holding an INSERT or UPDATE must be the statement's own), as the report shows
+    them."""
     row = _rows(
         conn,
         sql.SQL(
-            "SELECT round(sum(m)::numeric, 1) AS total, round(min(m)::numeric, 2) AS min,"
+            "{}SELECT round(sum(m)::numeric, 1) AS total, round(min(m)::numeric, 2) AS min,"
             " round(max(m)::numeric, 2) AS max FROM ({}) x"
-        ).format(measured),
+        ).format(ctes, measured),
+        params,
     )[0]
     return {unit: {k: float(v) if v is not None else None for k, v in row.items()}}
+
+
+def measures(conn: psycopg.Connection, layer: Layer) -> dict[str, Any]:
+    """Areas (m2) or lengths (m) of the staged features on the spheroid, as the stored columns
+    will compute them (after a store, `store` returns them read from those columns)."""
+    measure = _measure(layer)
+    if measure is None:
+        return {}
+    fn, unit = measure
+    return _summary(
+        conn,
+        unit,
+        sql.SQL("SELECT {}(geom::geography) AS m FROM import_stage WHERE geom IS NOT NULL").format(
+            sql.Identifier(fn)
+        ),
+    )
 
 
 def district_exists(conn: psycopg.Connection) -> bool:
@@ -352,24 +364,45 @@ def changes(conn: psycopg.Connection, layer: Layer, source: str) -> dict[str, An
     }
 
 
-def store(conn: psycopg.Connection, layer: Layer, source: str, columns: list[str]) -> None:
-    """Insert the added features and update the changed ones, their values from import_diff."""
+def store(
+    conn: psycopg.Connection, layer: Layer, source: str, columns: list[str]
+) -> dict[str, Any]:
+    """Insert the added features and update the changed ones, their values from import_diff;
+    returns the file's measures as stored. PostGIS computed each spheroidal measure once, as
+    the rows went in: the report reads them back from the rows written (RETURNING) and from
+    the unchanged ones by id, not by looking every feature up again by its id in the file."""
     table = sql.Identifier(layer.table)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     from_d = sql.SQL(", ").join(sql.Identifier("d", c) for c in columns)
-    conn.execute(
+    insert = sql.SQL(
+        "INSERT INTO {table} ({cols}, source, source_id, geom)"
+        " SELECT {from_d}, %(source)s, s.source_id, s.geom FROM import_diff d"
+        " JOIN import_stage s USING (n) WHERE d.target_id IS NULL ORDER BY s.n"
+    ).format(table=table, cols=cols, from_d=from_d)
+    update = sql.SQL(
+        "UPDATE {table} t SET ({cols}, geom) = ({from_d}, s.geom) FROM import_diff d"
+        " JOIN import_stage s USING (n) WHERE t.id = d.target_id AND cardinality(d.fields) > 0"
+    ).format(table=table, cols=cols, from_d=from_d)
+    measure = _measure(layer)
+    if measure is None:
+        conn.execute(insert, {"source": source})
+        conn.execute(update)
+        return {}
+    unit = sql.Identifier(measure[1])
+    # One statement: both see the table as it was, and they touch different rows.
+    return _summary(
+        conn,
+        measure[1],
         sql.SQL(
-            "INSERT INTO {table} ({cols}, source, source_id, geom)"
-            " SELECT {from_d}, %(source)s, s.source_id, s.geom FROM import_diff d"
-            " JOIN import_stage s USING (n) WHERE d.target_id IS NULL ORDER BY s.n"
-        ).format(table=table, cols=cols, from_d=from_d),
+            "SELECT m FROM added UNION ALL SELECT m FROM changed UNION ALL SELECT t.{unit}"
+            " FROM import_diff d JOIN {table} t ON t.id = d.target_id"
+            " WHERE cardinality(d.fields) = 0"
+        ).format(unit=unit, table=table),
         {"source": source},
-    )
-    conn.execute(
-        sql.SQL(
-            "UPDATE {table} t SET ({cols}, geom) = ({from_d}, s.geom) FROM import_diff d"
-            " JOIN import_stage s USING (n) WHERE t.id = d.target_id AND cardinality(d.fields) > 0"
-        ).format(table=table, cols=cols, from_d=from_d)
+        ctes=sql.SQL(
+            "WITH added AS ({insert} RETURNING {unit} AS m),"
+            " changed AS ({update} RETURNING t.{unit} AS m) "
+        ).format(insert=insert, update=update, unit=unit),
     )
 
 

@@ -188,7 +188,7 @@ def import_file(
                 report=report,
             )
         bar.phase("store")
-        checks.store(conn, layer, source, columns)
+        report["measures"] = checks.store(conn, layer, source, columns)
         if layer.assessed:
             checks.store_assessments(conn, layer, source, opts.today)
         removed = 0
@@ -197,7 +197,6 @@ def import_file(
             removed = len(missing_ids)
         report["changes"]["removed"] = removed
         report["stored"] = True
-        report["measures"] = checks.measures(conn, layer, stored_as=source)
         _log(conn, opts, layer, source, report, removed)
         checks.drop_stage(conn)
     return report
