@@ -133,19 +133,21 @@ def test_overlaps_are_postgis_intersections_of_a_square_metre_or_more(
     fresh_settings: Settings, tmp_path: Path
 ) -> None:
     """Each pair reported shares what PostGIS's ST_Intersection on the spheroid says (to 0.1
-    m2), whether the new feature lies wholly inside the old or across its edge; a pair sharing
-    less than 1 m2 is a digitising sliver and is left out."""
+    m2), whether the new feature lies wholly inside the old, across its edge or over all of
+    it; a pair sharing less than 1 m2 (unrounded) is a digitising sliver and is left out."""
     demo = compounds(fresh_settings)
     cid, _, _, cgeom = demo[0]
     inside = cgeom.representative_point()
     geoms = [
         square(inside.x, inside.y, half_m=1.0),  # 4 m2, inside
         square(inside.x, inside.y, half_m=0.25),  # 0.25 m2, inside: a sliver
+        square(inside.x, inside.y, half_m=0.49),  # 0.96 m2: under 1 m2, rounded or not
         shapely.affinity.translate(shapely.Polygon(cgeom.geoms[0].exterior), xoff=3e-5),
+        shapely.Polygon(cgeom.geoms[0].exterior).buffer(1e-4),  # covers the old one
     ]
-    ids = ["inside", "sliver", "shifted"]
+    ids = ["inside", "sliver", "almost", "shifted", "cover"]
     path = survey(
-        tmp_path / "o.gpkg", geoms, {"编号": ids, "名称": ["甲", "乙", "丙"]},
+        tmp_path / "o.gpkg", geoms, {"编号": ids, "名称": ["甲", "乙", "丙", "丁", "戊"]},
         crs="EPSG:4326", driver="GPKG", encoding=None,
     )  # fmt: skip
     report = run_import(fresh_settings, path, "compounds", dry_run=True)
@@ -163,8 +165,8 @@ def test_overlaps_are_postgis_intersections_of_a_square_metre_or_more(
     reported = {
         (o["source_id"], o["existing_id"]): o["overlap_m2"] for o in report["overlaps"]["features"]
     }
-    assert ("inside", cid) in reported and ("shifted", cid) in reported
-    assert not any(sid == "sliver" for sid, _ in reported)
+    assert {("inside", cid), ("shifted", cid), ("cover", cid)} <= reported.keys()
+    assert not any(sid in ("sliver", "almost") for sid, _ in reported)
     assert reported == expected
     assert report["overlaps"]["count"] == len(expected)
 

@@ -108,7 +108,36 @@ def test_a_stored_import_reports_the_measures_of_its_rows_as_stored(
         " round(max(area_m2)::numeric, 2)::float FROM building WHERE source = 's'",
     )
     assert again["measures"] == {"area_m2": {"total": total, "min": least, "max": most}}
-    assert 15 < least < most < 100 < total
+    assert 15 < least < 17 and 99 < most < 101  # 4 m and 10 m squares
+
+
+def test_a_stored_line_import_reports_its_lengths_as_stored(
+    fresh_settings: Settings, tmp_path: Path
+) -> None:
+    """The same for a line layer: the lengths of the file's roads as stored, added, changed
+    and unchanged alike."""
+    g = compounds(fresh_settings)[7][3]
+    x, y = g.representative_point().x, g.representative_point().y
+
+    def import_roads(name: str, ends: list[float]) -> dict:
+        n = len(ends)
+        lines = [shapely.LineString([(x, y + i * 1e-4), (x + end, y + i * 1e-4)])
+                 for i, end in enumerate(ends)]  # fmt: skip
+        fields = {"BSM": [f"R{i}" for i in range(n)], "名称": [f"路{i}" for i in range(n)]}
+        return run_import(fresh_settings, survey(tmp_path / name, lines, fields), "roads",
+                          source="s")  # fmt: skip
+
+    import_roads("a.shp", [2e-4, 4e-4])
+    again = import_roads("b.shp", [2e-4, 5e-4, 3e-4])
+    counts = {k: again["changes"][k] for k in ("added", "changed", "unchanged")}
+    assert counts == {"added": 1, "changed": 1, "unchanged": 1}
+    ((total, least, most),) = rows(
+        fresh_settings,
+        "SELECT round(sum(length_m)::numeric, 1)::float, round(min(length_m)::numeric, 2)::float,"
+        " round(max(length_m)::numeric, 2)::float FROM road WHERE source = 's'",
+    )
+    assert again["measures"] == {"length_m": {"total": total, "min": least, "max": most}}
+    assert 16 < least < 17 and 42 < most < 43  # 2e-4 and 5e-4 degrees of longitude at 40.8N
 
 
 def test_import_connections_have_room_for_the_stage(settings: Settings) -> None:

@@ -171,11 +171,12 @@ def district_exists(conn: psycopg.Connection) -> bool:
 def outside_district(conn: psycopg.Connection) -> list[dict]:
     """The staged features meeting no district. The districts' union is made once and tested
     as one geometry, which PostGIS prepares once: half the time of an index probe a feature
-    (100,000 buildings: 0.25 -> 0.1 s). With no district at all every feature is outside."""
+    (100,000 buildings: 0.25 -> 0.1 s). Each outline is made valid first (an invalid one would
+    stop the union with a GEOS error). With no district at all every feature is outside."""
     return _rows(
         conn,
-        "SELECT source_id, label FROM import_stage s WHERE s.geom IS NOT NULL AND"
-        " ST_Intersects((SELECT ST_Union(geom) FROM district), s.geom) IS NOT TRUE ORDER BY n",
+        "SELECT source_id, label FROM import_stage s WHERE s.geom IS NOT NULL AND ST_Intersects("
+        "(SELECT ST_Union(ST_MakeValid(geom)) FROM district), s.geom) IS NOT TRUE ORDER BY n",
     )
 
 

@@ -30,9 +30,10 @@ def overlaps(conn: psycopg.Connection, layer: Layer, source: str) -> dict[str, A
     other = sql.SQL("(t.source IS DISTINCT FROM %(source)s OR t.source_id <> s.source_id)")
     overlap, keep, shown = "", "", "*"
     if layer.kind == "polygon":
-        # A feature lying wholly inside the old one shares all of itself: the covering test
-        # (the old geometry prepared, as it is the one repeated) is dearer than no test but
-        # much cheaper than the overlay it saves. The share is rounded only where shown.
+        # A feature lying wholly inside the old one shares all of itself: the covering test is
+        # much cheaper than the overlay it saves where the table drives the join (a survey
+        # bigger than the table: the old geometry is the one repeated, and PostGIS prepares
+        # it). The share is compared unrounded, and rounded only where shown.
         overlap = (
             ", ST_Area(CASE WHEN ST_Covers(t.geom, s.geom) THEN s.geom"
             " ELSE ST_Intersection(s.geom, t.geom) END::geography) AS overlap_m2"

@@ -1,9 +1,9 @@
 """Mapbox vector tiles of the OGC layers in the WebMercatorQuad tile matrix set (OGC API - Tiles).
 
 A tile is one statement: ST_TileEnvelope gives the tile's square in EPSG:3857, which finds the
-rows through the GiST index of their stored EPSG:3857 geometry (or, for the small layers, of
-their EPSG:4326 geometry with the square transformed), and ST_AsMVTGeom / ST_AsMVT clip,
-quantise and encode them. Each feature carries the collection's
+rows through the GiST index of their EPSG:4326 geometry (the square transformed once), and
+ST_AsMVTGeom / ST_AsMVT clip (the big layers' stored EPSG:3857 copy, the small layers' rows
+transformed), quantise and encode them. Each feature carries the collection's
 `tile_properties` (the attributes maps colour by) and its id as the MVT feature id. The layer
 inside the tile is named after the collection.
 
@@ -102,12 +102,14 @@ def tile_sql(
     what one request costs PostGIS and the client, whatever lies under the tile.
 
     The rows are found by the EPSG:4326 geometry's index, with the tile's envelope widened by
-    the buffer and transformed once (a Web-Mercator square is a longitude-latitude rectangle),
-    and clipped as the stored EPSG:3857 copy when the collection has one, else each row found
-    transformed to 3857. ST_AsMVT skips the rows ST_AsMVTGeom clips away (NULL), so no
-    `WHERE geom IS NOT NULL` is needed: PostgreSQL would push it down and clip every row twice.
-    A layer showing a state as of today also answers the database's district_today(), the day
-    its tile shows; every layer but one at this instant its generation, in the same snapshot.
+    the buffer, cut to the world and transformed once (a Web-Mercator square is a
+    longitude-latitude rectangle; the index's boxes are rounded outward, so a few rows a metre
+    or so beyond the buffer come too, and clip to nothing), and clipped as the stored EPSG:3857
+    copy when the collection has one, else each row found transformed to 3857. ST_AsMVT skips
+    the rows ST_AsMVTGeom clips away (NULL), so no `WHERE geom IS NOT NULL` is needed:
+    PostgreSQL would push it down and clip every row twice. A layer showing a state as of
+    today also answers the database's district_today(), the day its tile shows; every layer
+    but one at this instant its generation, in the same snapshot.
     """
     props = [
         sql.SQL("{} AS {}").format(expr(c.properties[name]), sql.Identifier(name))
@@ -122,7 +124,11 @@ def tile_sql(
         if c.tile_geometry
         else sql.SQL("ST_Transform({}, 3857)").format(sql.Identifier("t", c.geometry))
     )
-    cond = sql.SQL("{} && ST_Transform({}, 4326)").format(sql.Identifier("t", c.geometry), margin)
+    # Cut to the world first: at its edge a tile's buffer crosses the antimeridian, and PROJ
+    # would wrap the envelope round to the other side of the globe.
+    cond = sql.SQL(
+        "{} && ST_Transform(ST_ClipByBox2D({}, ST_TileEnvelope(0, 0, 0)::box2d), 4326)"
+    ).format(sql.Identifier("t", c.geometry), margin)
     if c.where:
         cond = sql.SQL("({}) AND ").format(sql.SQL(c.where)) + cond  # type: ignore[arg-type]
     if district is not None:  # one district's features (the layer's district_id filter)
