@@ -82,6 +82,16 @@ def test_a_reimport_writes_nothing(fresh_settings: Settings, tmp_path: Path) -> 
     assert rows(fresh_settings, query) == before
 
 
+def as_stored(settings: Settings, table: str, column: str) -> dict[str, dict[str, float]]:
+    """The source "s" rows' measures as an import report shows them, read from the table."""
+    ((total, least, most),) = rows(
+        settings,
+        f"SELECT round(sum({column})::numeric, 1)::float, round(min({column})::numeric, 2)::float,"
+        f" round(max({column})::numeric, 2)::float FROM {table} WHERE source = 's'",
+    )
+    return {column: {"total": total, "min": least, "max": most}}
+
+
 def test_a_stored_import_reports_the_measures_of_its_rows_as_stored(
     fresh_settings: Settings, tmp_path: Path
 ) -> None:
@@ -102,13 +112,9 @@ def test_a_stored_import_reports_the_measures_of_its_rows_as_stored(
     again = import_squares("b.shp", [3, 5, 2])
     counts = {k: again["changes"][k] for k in ("added", "changed", "unchanged")}
     assert counts == {"added": 1, "changed": 1, "unchanged": 1}
-    ((total, least, most),) = rows(
-        fresh_settings,
-        "SELECT round(sum(area_m2)::numeric, 1)::float, round(min(area_m2)::numeric, 2)::float,"
-        " round(max(area_m2)::numeric, 2)::float FROM building WHERE source = 's'",
-    )
-    assert again["measures"] == {"area_m2": {"total": total, "min": least, "max": most}}
-    assert 15 < least < 17 and 99 < most < 101  # 4 m and 10 m squares
+    stored = as_stored(fresh_settings, "building", "area_m2")
+    assert again["measures"] == stored
+    assert 15 < stored["area_m2"]["min"] < 17 and 99 < stored["area_m2"]["max"] < 101  # 4, 10 m
 
 
 def test_a_stored_line_import_reports_its_lengths_as_stored(
@@ -131,13 +137,10 @@ def test_a_stored_line_import_reports_its_lengths_as_stored(
     again = import_roads("b.shp", [2e-4, 5e-4, 3e-4])
     counts = {k: again["changes"][k] for k in ("added", "changed", "unchanged")}
     assert counts == {"added": 1, "changed": 1, "unchanged": 1}
-    ((total, least, most),) = rows(
-        fresh_settings,
-        "SELECT round(sum(length_m)::numeric, 1)::float, round(min(length_m)::numeric, 2)::float,"
-        " round(max(length_m)::numeric, 2)::float FROM road WHERE source = 's'",
-    )
-    assert again["measures"] == {"length_m": {"total": total, "min": least, "max": most}}
-    assert 16 < least < 17 and 42 < most < 43  # 2e-4 and 5e-4 degrees of longitude at 40.8N
+    stored = as_stored(fresh_settings, "road", "length_m")
+    assert again["measures"] == stored
+    # 2e-4 and 5e-4 degrees of longitude at 40.8N
+    assert 16 < stored["length_m"]["min"] < 17 and 42 < stored["length_m"]["max"] < 43
 
 
 def test_import_connections_have_room_for_the_stage(settings: Settings) -> None:
